@@ -1,0 +1,24 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.test.ts"],
+          // Unit tests must not open a socket: the guard makes any attempt fail loudly.
+          setupFiles: ["test/unit/no-network.ts"],
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          setupFiles: ["test/integration/loopback-only.ts"],
+          testTimeout: 20_000,
+        },
+      },
+    ],
+  },
+});
