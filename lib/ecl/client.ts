@@ -1,0 +1,239 @@
+/**
+ * The ECL bare-metal server API client: reads servers, resolves names, attaches and detaches media.
+ */
+import { type RetryDeps, type RetryPolicy, realRetryDeps, withRetries } from "../util/retry";
+import { EclApiError, EclNetworkError, EclProtocolError, parseErrorBody } from "./errors";
+import type { HttpResponse, Send } from "./http";
+import { type Server, toServer } from "./server";
+import type { TokenProvider } from "./tokens";
+import { InvalidInputError, isUuid, parseImageId, parseServerRef } from "./validate";
+
+/** The ECL calls bm makes: the port that the CLI, the worker and the follow-up depend on. */
+export interface EclApi {
+  showServer(serverId: string): Promise<Server>;
+  listServers(filter?: { name?: string }): Promise<Server[]>;
+  resolveServer(nameOrId: string): Promise<Server>;
+  detachMedia(serverId: string, imageId: string): Promise<ActionResult>;
+  attachMedia(serverId: string, imageId: string): Promise<ActionResult>;
+}
+
+/** ECL accepted a server action. */
+export interface ActionResult {
+  status: number;
+  requestId: string | undefined;
+}
+
+/** A name matched no server, or several. The message is safe to show to users. */
+export class ServerLookupError extends Error {
+  override readonly name = "ServerLookupError";
+  constructor(
+    readonly kind: "not_found" | "ambiguous",
+    readonly ref: string,
+    readonly candidates: Array<{ id: string; name: string }> = [],
+  ) {
+    super(
+      kind === "not_found"
+        ? `no server named "${ref}" in this tenant`
+        : `${candidates.length} servers are named "${ref}" (${candidates.map((c) => c.id).join(", ")}); use the id`,
+    );
+  }
+}
+
+export interface EclClientOptions {
+  /** Base URL of the bare-metal server API, without `/v2/…`. */
+  apiEndpoint: string;
+  tenantId: string;
+  send: Send;
+  tokens: TokenProvider;
+  /** Retries of GETs; the detach POST is never retried. */
+  retry?: RetryPolicy;
+  retryDeps?: RetryDeps;
+}
+
+export const DEFAULT_GET_RETRY: RetryPolicy = { retries: 2, baseDelayMs: 200 };
+/** A guard against a `servers_links` chain that never ends. */
+const MAX_PAGES = 100;
+
+/** The ECL API of one tenant. */
+export class EclClient implements EclApi {
+  private readonly base: string;
+  private readonly retry: RetryPolicy;
+  private readonly retryDeps: RetryDeps;
+
+  constructor(private readonly options: EclClientOptions) {
+    this.base = `${options.apiEndpoint.replace(/\/+$/, "")}/v2/${encodeURIComponent(options.tenantId)}`;
+    this.retry = options.retry ?? DEFAULT_GET_RETRY;
+    this.retryDeps = options.retryDeps ?? realRetryDeps;
+  }
+
+  /** Show Server. @throws EclApiError (404 for an unknown id), EclNetworkError. */
+  async showServer(serverId: string): Promise<Server> {
+    const response = await this.call("GET", `/servers/${encodeURIComponent(serverIdOf(serverId))}`);
+    const body = readJson(response) as { server?: unknown };
+    return toServer(body.server);
+  }
+
+  /**
+   * List Servers (detail), following `servers_links` to the last page. `name` is sent as ECL's
+   * filter, whose matching rule is undocumented: callers wanting an exact match must check.
+   */
+  async listServers(filter: { name?: string } = {}): Promise<Server[]> {
+    const servers: Server[] = [];
+    const markers = new Set<string>();
+    let marker: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const query = new URLSearchParams();
+      if (filter.name !== undefined) query.set("name", filter.name);
+      if (marker !== undefined) query.set("marker", marker);
+      const body = readJson(await this.call("GET", "/servers/detail", query)) as {
+        servers?: unknown;
+        servers_links?: unknown;
+      };
+      if (!Array.isArray(body.servers))
+        throw new EclProtocolError("ECL listed servers without a servers array");
+      const batch = body.servers.map(toServer);
+      servers.push(...batch);
+      // Only the marker of the next link is used, never its host: the token goes to the
+      // configured endpoint and nowhere else.
+      marker = nextMarker(body.servers_links, batch);
+      if (marker === undefined || markers.has(marker)) return servers;
+      markers.add(marker);
+    }
+    throw new EclProtocolError(`ECL listed more than ${MAX_PAGES} pages of servers`);
+  }
+
+  /**
+   * A server by id, or by a name that matches exactly one server.
+   * @throws InvalidInputError for a reference that is neither, ServerLookupError for an unknown or
+   * ambiguous one, EclApiError and EclNetworkError.
+   */
+  async resolveServer(nameOrId: string): Promise<Server> {
+    const ref = parseServerRef(nameOrId);
+    if ("id" in ref) {
+      try {
+        return await this.showServer(ref.id);
+      } catch (error) {
+        if (error instanceof EclApiError && error.status === 404) {
+          throw new ServerLookupError("not_found", nameOrId);
+        }
+        throw error;
+      }
+    }
+    const matches = (await this.listServers({ name: ref.name })).filter((s) => s.name === ref.name);
+    const [only, ...others] = matches;
+    if (!only) throw new ServerLookupError("not_found", ref.name);
+    if (others.length > 0) {
+      throw new ServerLookupError(
+        "ambiguous",
+        ref.name,
+        matches.map(({ id, name }) => ({ id, name })),
+      );
+    }
+    return only;
+  }
+
+  /**
+   * Media Detach: exactly the seed's request. Sent once; a 401 is retried once with a renewed
+   * token, since a 401 means ECL did not accept it.
+   * @throws EclApiError, EclNetworkError (then whether ECL acted is unknown), InvalidInputError.
+   */
+  async detachMedia(serverId: string, imageId: string): Promise<ActionResult> {
+    return this.action(serverId, { "media-detach": { imageRef: parseImageId(imageId) } });
+  }
+
+  /** Media Attach, the inverse of {@link detachMedia}; used by the simulator's users and tests. */
+  async attachMedia(serverId: string, imageId: string): Promise<ActionResult> {
+    return this.action(serverId, { "media-attach": { imageRef: parseImageId(imageId) } });
+  }
+
+  private async action(serverId: string, body: object): Promise<ActionResult> {
+    const path = `/servers/${encodeURIComponent(serverIdOf(serverId))}/action`;
+    const response = await this.call("POST", path, undefined, JSON.stringify(body));
+    return { status: response.status, requestId: requestIdOf(response) };
+  }
+
+  /** One API call: token, retries for GETs only, one renewal after a 401, errors typed. */
+  private async call(
+    method: "GET" | "POST",
+    path: string,
+    query?: URLSearchParams,
+    body?: string,
+  ): Promise<HttpResponse> {
+    const url = new URL(`${this.base}${path}${query?.size ? `?${query}` : ""}`);
+    const exchange = (token: string) => {
+      const once = () =>
+        this.options.send({
+          method,
+          url,
+          headers: {
+            accept: "application/json",
+            "content-type": "application/json",
+            "x-auth-token": token,
+          },
+          ...(body === undefined ? {} : { body }),
+        });
+      if (method === "POST") return once();
+      return withRetries(once, this.retry, isRetryable, this.retryDeps);
+    };
+    const token = await this.options.tokens.token();
+    let response = await exchange(token);
+    if (response.status === 401) {
+      const renewed = await this.options.tokens.renew(token);
+      if (renewed !== undefined) response = await exchange(renewed);
+    }
+    if (response.status >= 300) {
+      const fault = parseErrorBody(response.body);
+      throw new EclApiError({
+        service: "baremetal",
+        status: response.status,
+        method,
+        path: url.pathname,
+        code: fault.code,
+        apiMessage: fault.message,
+        requestId: requestIdOf(response),
+      });
+    }
+    return response;
+  }
+}
+
+/** GETs are retried on transport failures, 5xx and 429; never on other answers. */
+function isRetryable(outcome: { ok: true; value: HttpResponse } | { ok: false; error: unknown }) {
+  if (!outcome.ok) return outcome.error instanceof EclNetworkError;
+  return outcome.value.status >= 500 || outcome.value.status === 429;
+}
+
+function serverIdOf(serverId: string): string {
+  if (!isUuid(serverId)) throw new InvalidInputError("server", "a server id must be a UUID");
+  return serverId.toLowerCase();
+}
+
+function requestIdOf(response: HttpResponse): string | undefined {
+  return response.headers["x-compute-request-id"] ?? response.headers["x-openstack-request-id"];
+}
+
+function readJson(response: HttpResponse): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(response.body);
+    if (typeof parsed === "object" && parsed !== null) return parsed as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new EclProtocolError(
+    `ECL answered ${response.status} with a body that is not a JSON object`,
+  );
+}
+
+/** The marker of the `rel: "next"` link, or the last id of the page when the link has none. */
+function nextMarker(links: unknown, page: Server[]): string | undefined {
+  if (!Array.isArray(links)) return undefined;
+  const next = links.find((l) => (l as { rel?: unknown })?.rel === "next") as
+    | { href?: unknown }
+    | undefined;
+  if (!next || typeof next.href !== "string") return undefined;
+  try {
+    return new URL(next.href).searchParams.get("marker") ?? page.at(-1)?.id;
+  } catch {
+    return page.at(-1)?.id;
+  }
+}

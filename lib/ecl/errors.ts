@@ -1,0 +1,133 @@
+/**
+ * Errors of the ECL API, and the seed's meaning of each status code.
+ *
+ * One table holds the meanings, so the CLI, the worker's Slack messages and the simulator agree.
+ */
+
+/** What the seed ("Media Detach from Server") says each status means. */
+export const STATUS_MEANING: Readonly<Record<number, string>> = {
+  400: "invalid parameter",
+  401: "unauthorized",
+  403: "tenant not available",
+  404: "not found",
+  405: "bad URL or method",
+  409: "task_state not None",
+  415: "bad media type",
+  500: "compute fault",
+};
+
+/** The seed's meaning of a status, or a generic phrase for one it does not list. */
+export function statusMeaning(status: number): string {
+  return STATUS_MEANING[status] ?? (status >= 500 ? "server error" : "unexpected status");
+}
+
+/** The longest API message we carry; ECL messages are short, anything longer is noise. */
+const MAX_API_MESSAGE = 300;
+
+/** The fault name and message of an OpenStack-style error body, when it has them. */
+export interface ApiFault {
+  code?: string;
+  message?: string;
+}
+
+/**
+ * Reads an error body without ever failing: `{"itemNotFound":{"code":404,"message":"…"}}`
+ * (one top-level key), a flat `{"message":"…"}`, or anything else (empty, HTML, plain text),
+ * which yields no fault.
+ */
+export function parseErrorBody(body: string): ApiFault {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return {};
+  }
+  if (!isRecord(parsed)) return {};
+  if (typeof parsed.message === "string") return { message: clip(parsed.message) };
+  const keys = Object.keys(parsed);
+  if (keys.length !== 1) return {};
+  const key = keys[0] as string;
+  const inner = parsed[key];
+  if (!isRecord(inner)) return {};
+  const fault: ApiFault = { code: key };
+  if (typeof inner.message === "string") fault.message = clip(inner.message);
+  return fault;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function clip(text: string): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > MAX_API_MESSAGE ? `${flat.slice(0, MAX_API_MESSAGE)}…` : flat;
+}
+
+/** Details of an ECL answer with an error status. */
+export interface EclApiErrorDetails {
+  /** Which API answered: the bare-metal server API, or Keystone for tokens. */
+  service: "baremetal" | "keystone";
+  status: number;
+  method: string;
+  /** The request path, which holds ids but never a token. */
+  path: string;
+  code?: string | undefined;
+  apiMessage?: string | undefined;
+  requestId?: string | undefined;
+}
+
+/** ECL answered with an error status. */
+export class EclApiError extends Error {
+  override readonly name = "EclApiError";
+  readonly service: "baremetal" | "keystone";
+  readonly status: number;
+  readonly meaning: string;
+  readonly method: string;
+  readonly path: string;
+  /** The API's own fault name, such as `itemNotFound`, when the body has one. */
+  readonly code: string | undefined;
+  /** The API's own message, when the body has one. */
+  readonly apiMessage: string | undefined;
+  /** `x-compute-request-id` or `x-openstack-request-id`: what NTT support asks for. */
+  readonly requestId: string | undefined;
+
+  constructor(details: EclApiErrorDetails) {
+    const meaning = statusMeaning(details.status);
+    const said = details.apiMessage ? `: ${details.apiMessage}` : "";
+    const id = details.requestId ? ` (request id ${details.requestId})` : "";
+    const who = details.service === "keystone" ? "ECL Keystone" : "ECL";
+    super(`${who} answered ${details.status} (${meaning})${said}${id}`);
+    this.service = details.service;
+    this.status = details.status;
+    this.meaning = meaning;
+    this.method = details.method;
+    this.path = details.path;
+    this.code = details.code;
+    this.apiMessage = details.apiMessage;
+    this.requestId = details.requestId;
+  }
+}
+
+/** What went wrong below HTTP: nothing was answered. */
+export type NetworkFailure = "timeout" | "connection";
+
+/** ECL could not be reached, or did not answer in time. */
+export class EclNetworkError extends Error {
+  override readonly name = "EclNetworkError";
+  readonly kind: NetworkFailure;
+  readonly method: string;
+  readonly origin: string;
+
+  constructor(kind: NetworkFailure, method: string, origin: string, options?: { cause?: unknown }) {
+    const what = kind === "timeout" ? "did not answer in time" : "could not be reached";
+    super(`ECL at ${origin} ${what}`, options);
+    this.kind = kind;
+    this.method = method;
+    this.origin = origin;
+  }
+}
+
+/** ECL answered with a success status but a body bm cannot read. */
+export class EclProtocolError extends Error {
+  override readonly name = "EclProtocolError";
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { hasImage, isDetached, isIdle, toServer } from "../../../lib/ecl/server";
+
+const IMAGE = "3339fd5f-ec06-4ef8-9337-c1c70218a748";
+
+describe("isIdle", () => {
+  it.each([
+    ["None", true],
+    ["none", true],
+    ["NONE", true],
+    [null, true],
+    [undefined, true],
+    ["MEDIA_DETACHING", false],
+    ["REBOOTING", false],
+    ["BUILDING", false],
+    ["", false],
+    ["something new", false],
+  ])("%j → %s", (taskState, idle) => {
+    expect(isIdle(taskState)).toBe(idle);
+  });
+});
+
+describe("toServer", () => {
+  it("reads the fields of ECL's Show Server sample", () => {
+    const server = toServer({
+      id: "c880a4b5-0230-4925-a8f5-16fb48249275",
+      name: "web01",
+      status: "ACTIVE",
+      "OS-EXT-STS:power_state": "RUNNING",
+      "OS-EXT-STS:task_state": "None",
+      "OS-EXT-STS:vm_state": "ACTIVE",
+      media_attachments: [{ image: { id: IMAGE, links: [] } }, { image: {} }, "junk"],
+    });
+    expect(server).toEqual({
+      id: "c880a4b5-0230-4925-a8f5-16fb48249275",
+      name: "web01",
+      status: "ACTIVE",
+      powerState: "RUNNING",
+      taskState: "None",
+      vmState: "ACTIVE",
+      mediaIds: [IMAGE],
+    });
+  });
+
+  it("keeps a null task_state apart from a missing one", () => {
+    expect(toServer({ id: "x", "OS-EXT-STS:task_state": null }).taskState).toBeNull();
+    expect(toServer({ id: "x" }).taskState).toBeUndefined();
+    expect(toServer({ id: "x" }).mediaIds).toEqual([]);
+  });
+
+  it("refuses a server without an id", () => {
+    expect(() => toServer({ name: "web01" })).toThrow(TypeError);
+    expect(() => toServer(undefined)).toThrow(TypeError);
+  });
+});
+
+describe("hasImage and isDetached", () => {
+  const base = toServer({
+    id: "s",
+    name: "web01",
+    media_attachments: [{ image: { id: IMAGE.toUpperCase() } }],
+  });
+
+  it("compares image ids without regard to case", () => {
+    expect(hasImage(base, IMAGE)).toBe(true);
+  });
+
+  it.each([
+    ["None", [], true],
+    [null, [], true],
+    ["MEDIA_DETACHING", [], false],
+    ["None", [IMAGE], false],
+    ["MEDIA_DETACHING", [IMAGE], false],
+  ] as const)("task_state %j with media %j → %s", (taskState, media, done) => {
+    expect(isDetached({ ...base, taskState, mediaIds: [...media] }, IMAGE)).toBe(done);
+  });
+});

@@ -1,0 +1,103 @@
+import { describe, expect, it } from "vitest";
+import { type IssuedToken, KeystoneTokens, StaticTokens } from "../../../lib/ecl/tokens";
+
+const HOUR = 3_600_000;
+
+/** A Keystone stand-in: counts calls, issues numbered tokens valid for an hour of fake time. */
+function fakeKeystone(clock: { now: number }) {
+  let issued = 0;
+  const pending: Array<() => void> = [];
+  return {
+    calls: () => issued,
+    /** When set, each issue waits until release() is called. */
+    hold: false,
+    release: () => {
+      for (const resume of pending.splice(0)) resume();
+    },
+    async issue(this: { hold: boolean }): Promise<IssuedToken> {
+      issued++;
+      const n = issued;
+      if (this.hold) await new Promise<void>((resume) => pending.push(resume));
+      return { token: `token-${n}`, expiresAt: clock.now + HOUR };
+    },
+  };
+}
+
+describe("KeystoneTokens", () => {
+  it("keeps a token until five minutes before it expires", async () => {
+    const clock = { now: 0 };
+    const keystone = fakeKeystone(clock);
+    const tokens = new KeystoneTokens(
+      () => keystone.issue(),
+      () => clock.now,
+    );
+
+    expect(await tokens.token()).toBe("token-1");
+    clock.now = HOUR - 5 * 60_000 - 1;
+    expect(await tokens.token()).toBe("token-1");
+    clock.now = HOUR - 5 * 60_000;
+    expect(await tokens.token()).toBe("token-2");
+    expect(keystone.calls()).toBe(2);
+  });
+
+  it("makes one request for fifty concurrent callers", async () => {
+    const clock = { now: 0 };
+    const keystone = fakeKeystone(clock);
+    keystone.hold = true;
+    const tokens = new KeystoneTokens(
+      () => keystone.issue(),
+      () => clock.now,
+    );
+
+    const all = Promise.all(Array.from({ length: 50 }, () => tokens.token()));
+    await Promise.resolve();
+    keystone.release();
+
+    expect(new Set(await all)).toEqual(new Set(["token-1"]));
+    expect(keystone.calls()).toBe(1);
+  });
+
+  it("renews once for many callers refused with the same token", async () => {
+    const clock = { now: 0 };
+    const keystone = fakeKeystone(clock);
+    const tokens = new KeystoneTokens(
+      () => keystone.issue(),
+      () => clock.now,
+    );
+    const rejected = await tokens.token();
+
+    const renewed = await Promise.all(Array.from({ length: 10 }, () => tokens.renew(rejected)));
+
+    expect(new Set(renewed)).toEqual(new Set(["token-2"]));
+    expect(keystone.calls()).toBe(2);
+  });
+
+  it("does not share a failed request with later callers", async () => {
+    let fail = true;
+    const tokens = new KeystoneTokens(
+      async () => {
+        if (fail) throw new Error("keystone down");
+        return { token: "t", expiresAt: HOUR };
+      },
+      () => 0,
+    );
+
+    await expect(tokens.token()).rejects.toThrow("keystone down");
+    fail = false;
+    expect(await tokens.token()).toBe("t");
+  });
+});
+
+describe("StaticTokens", () => {
+  it("offers a rotated token after a 401", async () => {
+    const tokens = new StaticTokens("old", async () => "new");
+    expect(await tokens.renew("old")).toBe("new");
+    expect(await tokens.token()).toBe("new");
+  });
+
+  it("has nothing to offer when the secret still holds the refused token", async () => {
+    const tokens = new StaticTokens("old", async () => "old");
+    expect(await tokens.renew("old")).toBeUndefined();
+    expect(await new StaticTokens("old").renew("old")).toBeUndefined();
+  });
+});
