@@ -1,0 +1,146 @@
+/**
+ * The tenant secret: which ECL tenant, where its API is, and how to get a token.
+ */
+import * as v from "valibot";
+import { isJsonObject } from "./secret-source";
+
+/** A tenant secret, checked and with its endpoints worked out. */
+export interface TenantConfig {
+  tenantId: string;
+  /** Base URL of the bare-metal server API, without `/v2/…` or a trailing slash. */
+  apiEndpoint: string;
+  auth:
+    | { kind: "token"; token: string }
+    | { kind: "keystone"; identityEndpoint: string; apiKey: string; apiSecret: string };
+}
+
+/** A tenant secret is missing a field or has a wrong one. Names fields, never values. */
+export class TenantSecretError extends Error {
+  override readonly name = "TenantSecretError";
+  constructor(
+    readonly secretId: string,
+    readonly problems: string[],
+  ) {
+    super(`tenant secret "${secretId}" is invalid: ${problems.join("; ")}`);
+  }
+}
+
+// Every message below is written out: valibot's default messages quote the value received.
+const text = (field: string) =>
+  v.pipe(v.string(`${field} must be a string`), v.nonEmpty(`${field} must not be empty`));
+const url = (field: string) => v.pipe(text(field), v.url(`${field} must be a URL`));
+
+const Schema = v.object(
+  {
+    tenant_id: v.pipe(
+      text("tenant_id"),
+      v.regex(
+        /^([0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i,
+        "tenant_id must be a tenant (project) id: 32 hexadecimal digits",
+      ),
+    ),
+    api_endpoint: v.optional(url("api_endpoint")),
+    region: v.optional(
+      v.pipe(text("region"), v.regex(/^[a-z]{2}[0-9]{1,2}$/, "region must look like jp1 or uk1")),
+    ),
+    token: v.optional(text("token")),
+    api_key: v.optional(text("api_key")),
+    api_secret: v.optional(text("api_secret")),
+    identity_endpoint: v.optional(url("identity_endpoint")),
+  },
+  "the secret must be a JSON object",
+);
+
+/**
+ * Checks a tenant secret's value and derives what is missing: `api_endpoint` from `region`
+ * (`https://baremetal-server-<region>-ecl.api.ntt.com`), `identity_endpoint` likewise
+ * (`https://keystone-<region>-ecl.api.ntt.com`).
+ * @throws TenantSecretError naming every missing or wrong field.
+ */
+export function parseTenantSecret(secretId: string, value: unknown): TenantConfig {
+  if (!isJsonObject(value))
+    throw new TenantSecretError(secretId, ["the secret must be a JSON object"]);
+  const result = v.safeParse(Schema, value);
+  if (!result.success) {
+    throw new TenantSecretError(
+      secretId,
+      result.issues.map((issue) => {
+        const field = v.getDotPath(issue) ?? "the secret";
+        return issue.input === undefined && field !== "the secret"
+          ? `${field} is missing`
+          : issue.message;
+      }),
+    );
+  }
+  const s = result.output;
+  const problems: string[] = [];
+  const apiEndpoint = endpoint(
+    s.api_endpoint,
+    s.region,
+    "baremetal-server",
+    "api_endpoint",
+    problems,
+  );
+  let auth: TenantConfig["auth"] | undefined;
+  const hasKeys = s.api_key !== undefined || s.api_secret !== undefined;
+  if (s.token !== undefined && hasKeys) {
+    problems.push("give either token, or api_key and api_secret, not both");
+  } else if (s.token !== undefined) {
+    auth = { kind: "token", token: s.token };
+  } else if (!hasKeys) {
+    problems.push("token, or api_key and api_secret, is missing");
+  } else if (s.api_key === undefined) {
+    problems.push("api_key is missing");
+  } else if (s.api_secret === undefined) {
+    problems.push("api_secret is missing");
+  } else {
+    const identity = endpoint(
+      s.identity_endpoint,
+      s.region,
+      "keystone",
+      "identity_endpoint",
+      problems,
+    );
+    if (identity) {
+      auth = {
+        kind: "keystone",
+        identityEndpoint: identity,
+        apiKey: s.api_key,
+        apiSecret: s.api_secret,
+      };
+    }
+  }
+  if (problems.length > 0 || !apiEndpoint || !auth) throw new TenantSecretError(secretId, problems);
+  return { tenantId: s.tenant_id.toLowerCase(), apiEndpoint, auth };
+}
+
+/**
+ * The given endpoint, normalized, or the one derived from the region. A token goes over https
+ * only; plain http is allowed for loopback addresses (the simulator).
+ */
+function endpoint(
+  given: string | undefined,
+  region: string | undefined,
+  service: string,
+  field: string,
+  problems: string[],
+): string | undefined {
+  if (given === undefined) {
+    if (region !== undefined) return `https://${service}-${region}-ecl.api.ntt.com`;
+    problems.push(`${field} or region is missing`);
+    return undefined;
+  }
+  const parsed = new URL(given);
+  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(parsed.hostname);
+  if (parsed.protocol !== "https:" && !(parsed.protocol === "http:" && loopback)) {
+    problems.push(`${field} must be an https URL`);
+    return undefined;
+  }
+  if (parsed.search || parsed.hash) {
+    problems.push(`${field} must not have a query or fragment`);
+    return undefined;
+  }
+  // Tolerate a pasted `/v2/<tenant_id>` or `/v3`: the client adds its own.
+  const path = parsed.pathname.replace(/\/(v2(\/[^/]*)?|v3)\/?$/, "").replace(/\/+$/, "");
+  return `${parsed.origin}${path}`;
+}
