@@ -1,0 +1,203 @@
+/**
+ * The state of the simulated ECL: tenants, tokens, servers, media, and the faults to inject.
+ * Time is read from a clock, so a detach "runs" without timers: a busy server settles lazily
+ * when it is next looked at.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+
+/** A simulated bare-metal server. */
+export interface SimServer {
+  id: string;
+  name: string;
+  tenantId: string;
+  status: string;
+  powerState: string;
+  vmState: string;
+  /** "None" when idle, as ECL sends it; null or undefined to mimic other OpenStack APIs. */
+  taskState: string | null | undefined;
+  media: string[];
+  created: number;
+  updated: number;
+  /** A running task: when it ends, and what it changes then. */
+  task?: { until: number; finish: (server: SimServer) => void } | undefined;
+}
+
+/** A failure to inject into the next `times` requests that match. */
+export interface Fault {
+  /** Only requests addressing this server id (show and action). */
+  server?: string;
+  route?: Route;
+  method?: string;
+  /** How many matching requests fail; 1 unless told. */
+  times?: number;
+  /** Answer with this status and an OpenStack error body (or `body`, as it is). */
+  status?: number;
+  body?: string;
+  /** Never answer. */
+  hang?: boolean;
+  /** Reset the connection without answering. */
+  reset?: boolean;
+}
+
+export type Route = "token" | "list" | "show" | "action" | "unknown";
+
+export interface ModelOptions {
+  now?: () => number;
+  /** How long a detach (or attach) keeps the server busy; 3 s unless told. */
+  taskMs?: number;
+  /** How long a Keystone token lives; one hour unless told. */
+  tokenTtlMs?: number;
+}
+
+export interface NewServer {
+  id?: string;
+  name: string;
+  media?: string[];
+  taskState?: string | null;
+  powerState?: string;
+}
+
+/** Everything the simulator knows. Tests reach it through the simulator's `model`. */
+export class EclModel {
+  readonly now: () => number;
+  readonly taskMs: number;
+  readonly tokenTtlMs: number;
+  private readonly servers = new Map<string, SimServer>();
+  private readonly tokens = new Map<string, { tenantId: string; expiresAt: number }>();
+  private readonly credentials = new Map<string, { secret: string; tenantId: string }>();
+  private readonly tenants = new Set<string>();
+  private faults: Array<Fault & { left: number }> = [];
+
+  constructor(options: ModelOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.taskMs = options.taskMs ?? 3000;
+    this.tokenTtlMs = options.tokenTtlMs ?? 3_600_000;
+  }
+
+  /** Adds a tenant, with a fixed token and/or Keystone credentials that work for it. */
+  addTenant(tenantId: string, access: { token?: string; apiKey?: string; apiSecret?: string }) {
+    this.tenants.add(tenantId);
+    if (access.token)
+      this.tokens.set(access.token, { tenantId, expiresAt: Number.POSITIVE_INFINITY });
+    if (access.apiKey && access.apiSecret) {
+      this.credentials.set(access.apiKey, { secret: access.apiSecret, tenantId });
+    }
+  }
+
+  addServer(tenantId: string, spec: NewServer): SimServer {
+    const at = this.now();
+    const server: SimServer = {
+      id: spec.id ?? randomUUID(),
+      name: spec.name,
+      tenantId,
+      status: "ACTIVE",
+      powerState: spec.powerState ?? "RUNNING",
+      vmState: "ACTIVE",
+      taskState: spec.taskState === undefined ? "None" : spec.taskState,
+      media: [...(spec.media ?? [])],
+      created: at,
+      updated: at,
+    };
+    this.servers.set(server.id, server);
+    return server;
+  }
+
+  /** A server as it is now (a running task that has ended is settled first). */
+  server(id: string): SimServer | undefined {
+    const server = this.servers.get(id);
+    if (server?.task && this.now() >= server.task.until) {
+      server.task.finish(server);
+      server.task = undefined;
+      server.taskState = "None";
+      server.updated = this.now();
+    }
+    return server;
+  }
+
+  serversOf(tenantId: string): SimServer[] {
+    return [...this.servers.values()]
+      .filter((s) => s.tenantId === tenantId)
+      .map((s) => this.server(s.id) as SimServer);
+  }
+
+  hasTenant(tenantId: string): boolean {
+    return this.tenants.has(tenantId);
+  }
+
+  /** Makes a server busy with `taskState` for `ms` (forever when omitted), as another task would. */
+  setBusy(id: string, taskState: string, ms?: number): void {
+    const server = this.mustGet(id);
+    server.taskState = taskState;
+    server.task = { until: this.now() + (ms ?? Number.POSITIVE_INFINITY), finish: () => {} };
+  }
+
+  /** Sets task_state as it is, with no running task: "None", null, undefined (absent), or any. */
+  setTaskState(id: string, taskState: string | null | undefined): void {
+    const server = this.mustGet(id);
+    server.task = undefined;
+    server.taskState = taskState;
+  }
+
+  /** Starts a media task: the server is busy for `taskMs`, then `finish` applies. */
+  startTask(server: SimServer, taskState: string, finish: (server: SimServer) => void): void {
+    server.taskState = taskState;
+    server.updated = this.now();
+    server.task = { until: this.now() + this.taskMs, finish };
+  }
+
+  /** Issues a Keystone token, or undefined when the credentials are wrong for the project. */
+  issueToken(apiKey: string, apiSecret: string, tenantId: string) {
+    const known = this.credentials.get(apiKey);
+    if (!known || known.secret !== apiSecret || known.tenantId !== tenantId) return undefined;
+    const token = randomBytes(16).toString("hex");
+    const expiresAt = this.now() + this.tokenTtlMs;
+    this.tokens.set(token, { tenantId, expiresAt });
+    return { token, expiresAt };
+  }
+
+  /** The tenant a token is valid for, or undefined for an unknown or expired one. */
+  tokenTenant(token: string | undefined): string | undefined {
+    const known = token === undefined ? undefined : this.tokens.get(token);
+    return known && this.now() < known.expiresAt ? known.tenantId : undefined;
+  }
+
+  /** Invalidates every token issued by Keystone, as a token expiry or revocation would. */
+  revokeIssuedTokens(): void {
+    for (const [token, { expiresAt }] of this.tokens) {
+      if (Number.isFinite(expiresAt)) this.tokens.delete(token);
+    }
+  }
+
+  /** Replaces (or removes, with undefined) a fixed token of a tenant. */
+  rotateToken(tenantId: string, oldToken: string, newToken?: string): void {
+    this.tokens.delete(oldToken);
+    if (newToken) this.tokens.set(newToken, { tenantId, expiresAt: Number.POSITIVE_INFINITY });
+  }
+
+  inject(fault: Fault): void {
+    this.faults.push({ ...fault, left: fault.times ?? 1 });
+  }
+
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  /** The first fault that matches this request, used up by one. */
+  takeFault(request: { route: Route; method: string; serverId: string | undefined }) {
+    const fault = this.faults.find(
+      (f) =>
+        f.left > 0 &&
+        (f.route === undefined || f.route === request.route) &&
+        (f.method === undefined || f.method === request.method) &&
+        (f.server === undefined || f.server === request.serverId),
+    );
+    if (fault) fault.left--;
+    return fault;
+  }
+
+  private mustGet(id: string): SimServer {
+    const server = this.server(id);
+    if (!server) throw new Error(`the simulator has no server ${id}`);
+    return server;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Sample data for the simulator: what `npm start`, `npm run demo` and a new user see.
+ * Ids come from the seed document, so the sample detach is the seed's own example.
+ */
+import type { EclModel } from "./model";
+
+export const SAMPLE = {
+  tenantId: "b322a85578de48beba0f92acce57869b",
+  /** The seed's example token. Not a real credential: it works only against the simulator. */
+  token: "62d528dc0cca4827b0ed465efe1c2588",
+  apiKey: "sample-api-key",
+  apiSecret: "sample-api-secret",
+  web01: "c880a4b5-0230-4925-a8f5-16fb48249275",
+  image: "3339fd5f-ec06-4ef8-9337-c1c70218a748",
+  otherImage: "6a2f1b8e-5a0d-4f3c-9d7e-2b8c4e1f0a93",
+} as const;
+
+/** Adds the sample tenant and its servers. */
+export function seedSample(model: EclModel): void {
+  model.addTenant(SAMPLE.tenantId, {
+    token: SAMPLE.token,
+    apiKey: SAMPLE.apiKey,
+    apiSecret: SAMPLE.apiSecret,
+  });
+  model.addServer(SAMPLE.tenantId, { id: SAMPLE.web01, name: "web01", media: [SAMPLE.image] });
+  model.addServer(SAMPLE.tenantId, {
+    id: "5d1e7c52-8f0b-4b8e-9a41-0f5b2d7c9e13",
+    name: "web010",
+    media: [SAMPLE.image],
+  });
+  model.addServer(SAMPLE.tenantId, { id: "0b9e3f4a-7c21-4d5e-8f60-a1b2c3d4e5f6", name: "web02" });
+  model.addServer(SAMPLE.tenantId, {
+    id: "7f3c2a10-4b5d-4e6f-8a9b-0c1d2e3f4a5b",
+    name: "db01",
+    media: [SAMPLE.otherImage],
+    powerState: "SHUTDOWN",
+  });
+  // Two servers with one name: a name that must be refused as ambiguous.
+  model.addServer(SAMPLE.tenantId, { id: "11111111-2222-4333-8444-555555555555", name: "app" });
+  model.addServer(SAMPLE.tenantId, { id: "66666666-7777-4888-9999-aaaaaaaaaaaa", name: "app" });
+}
+
+/** A secrets file's content for the sample tenant: one secret by token, one by Keystone. */
+export function sampleSecrets(simulatorUrl: string) {
+  return {
+    "bm/tenant/sample": {
+      tenant_id: SAMPLE.tenantId,
+      api_endpoint: simulatorUrl,
+      identity_endpoint: simulatorUrl,
+      api_key: SAMPLE.apiKey,
+      api_secret: SAMPLE.apiSecret,
+    },
+    "bm/tenant/sample-token": {
+      tenant_id: SAMPLE.tenantId,
+      api_endpoint: simulatorUrl,
+      token: SAMPLE.token,
+    },
+  };
+}

@@ -1,0 +1,201 @@
+import { request } from "undici";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { SAMPLE, seedSample } from "../../lib/ecl/simulator/sample";
+import { type EclSimulator, startEclSimulator } from "../../lib/ecl/simulator/server";
+
+/** The simulator answers raw requests as ECL documents, whatever a client would send. */
+let sim: EclSimulator;
+beforeEach(async () => {
+  sim = await startEclSimulator({ taskMs: 100 });
+  seedSample(sim.model);
+});
+afterEach(() => sim.close());
+
+const action = `/v2/${SAMPLE.tenantId}/servers/${SAMPLE.web01}/action`;
+const json = { "content-type": "application/json", "x-auth-token": SAMPLE.token };
+
+async function call(
+  method: "GET" | "POST" | "PUT" | "DELETE",
+  path: string,
+  headers: Record<string, string> = json,
+  body?: string,
+) {
+  const res = await request(`${sim.url}${path}`, { method, headers, body: body ?? null });
+  const text = await res.body.text();
+  return {
+    status: res.statusCode,
+    headers: res.headers,
+    body: text ? JSON.parse(text) : undefined,
+  };
+}
+
+describe("ECL simulator", () => {
+  it.each([
+    ["malformed JSON", "{nope", "badRequest"],
+    ["an unknown action", '{"os-start":null}', "badRequest"],
+    ["a non-UUID imageRef", '{"media-detach":{"imageRef":"ubuntu.iso"}}', "badRequest"],
+    ["a missing imageRef", '{"media-detach":{}}', "badRequest"],
+  ])("answers 400 to %s", async (_, body, fault) => {
+    const res = await call("POST", action, json, body);
+    expect(res.status).toBe(400);
+    expect(res.body[fault]).toMatchObject({ code: 400, message: expect.any(String) });
+    expect(res.headers["x-compute-request-id"]).toMatch(/^req-/);
+  });
+
+  it("answers 401 without a token or with a wrong one", async () => {
+    expect((await call("GET", `/v2/${SAMPLE.tenantId}/servers`, {})).status).toBe(401);
+    const res = await call("GET", `/v2/${SAMPLE.tenantId}/servers`, { "x-auth-token": "nope" });
+    expect(res).toMatchObject({
+      status: 401,
+      body: { error: { code: 401, title: "Unauthorized" } },
+    });
+  });
+
+  it("answers 403 for another tenant's path", async () => {
+    const res = await call("GET", "/v2/ffffffffffffffffffffffffffffffff/servers", json);
+    expect(res).toMatchObject({ status: 403, body: { forbidden: { code: 403 } } });
+  });
+
+  it("answers 404 for an unknown server, path, or an image not attached", async () => {
+    expect(
+      (await call("GET", `/v2/${SAMPLE.tenantId}/servers/00000000-0000-4000-8000-000000000000`))
+        .status,
+    ).toBe(404);
+    expect((await call("GET", `/v2/${SAMPLE.tenantId}/flavors`)).status).toBe(404);
+    const res = await call(
+      "POST",
+      action,
+      json,
+      JSON.stringify({ "media-detach": { imageRef: SAMPLE.otherImage } }),
+    );
+    expect(res).toMatchObject({ status: 404, body: { itemNotFound: { code: 404 } } });
+  });
+
+  it.each([
+    ["GET", action],
+    ["PUT", action],
+    ["DELETE", `/v2/${SAMPLE.tenantId}/servers/${SAMPLE.web01}`],
+  ] as const)("answers 405 to %s %s", async (method, path) => {
+    const res = await call(method, path);
+    expect(res).toMatchObject({ status: 405, body: { methodNotAllowed: { code: 405 } } });
+  });
+
+  it.each([{ "content-type": "text/plain" }, {}])(
+    "answers 415 to a POST with content type %j",
+    async (type) => {
+      const res = await call(
+        "POST",
+        action,
+        { "x-auth-token": SAMPLE.token, ...type },
+        JSON.stringify({ "media-detach": { imageRef: SAMPLE.image } }),
+      );
+      expect(res).toMatchObject({ status: 415, body: { badMediaType: { code: 415 } } });
+    },
+  );
+
+  it("keeps a detaching server busy, answering 409, then removes the image and sets task_state to the string None", async () => {
+    const detach = JSON.stringify({ "media-detach": { imageRef: SAMPLE.image } });
+    expect((await call("POST", action, json, detach)).status).toBe(200);
+
+    const busy = await call("GET", `/v2/${SAMPLE.tenantId}/servers/${SAMPLE.web01}`);
+    const again = await call("POST", action, json, detach);
+    await new Promise((r) => setTimeout(r, 120));
+    const after = await call("GET", `/v2/${SAMPLE.tenantId}/servers/${SAMPLE.web01}`);
+
+    expect(busy.body.server["OS-EXT-STS:task_state"]).toBe("MEDIA_DETACHING");
+    expect(busy.body.server.media_attachments).toHaveLength(1);
+    expect(again).toMatchObject({ status: 409, body: { conflictingRequest: { code: 409 } } });
+    expect(after.body.server["OS-EXT-STS:task_state"]).toBe("None");
+    expect(after.body.server.media_attachments).toEqual([]);
+  });
+
+  it("attaches an image the same way", async () => {
+    const attach = JSON.stringify({ "media-attach": { imageRef: SAMPLE.otherImage } });
+    expect((await call("POST", action, json, attach)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 120));
+    const after = await call("GET", `/v2/${SAMPLE.tenantId}/servers/${SAMPLE.web01}`);
+    expect(
+      after.body.server.media_attachments.map((m: { image: { id: string } }) => m.image.id),
+    ).toEqual([SAMPLE.image, SAMPLE.otherImage]);
+  });
+
+  it("lists plainly and in detail, filters names as substrings and pages with servers_links", async () => {
+    const plain = await call("GET", `/v2/${SAMPLE.tenantId}/servers?name=web&limit=2`);
+    expect(plain.body.servers).toEqual([
+      {
+        id: SAMPLE.web01,
+        name: "web01",
+        links: [{ href: `${sim.url}/v2/${SAMPLE.tenantId}/servers/${SAMPLE.web01}`, rel: "self" }],
+      },
+      expect.objectContaining({ name: "web010" }),
+    ]);
+    const next = new URL(plain.body.servers_links[0].href);
+    expect(next.searchParams.get("marker")).toBe(plain.body.servers[1].id);
+
+    const rest = await call("GET", `${next.pathname}${next.search}`);
+    expect(rest.body.servers.map((s: { name: string }) => s.name)).toEqual(["web02"]);
+    expect(rest.body.servers_links).toBeUndefined();
+
+    const detail = await call("GET", `/v2/${SAMPLE.tenantId}/servers/detail?name=db01`);
+    expect(detail.body.servers[0]).toMatchObject({
+      name: "db01",
+      "OS-EXT-STS:power_state": "SHUTDOWN",
+      "OS-EXT-STS:task_state": "None",
+    });
+  });
+
+  it("issues Keystone tokens that work, and refuses wrong credentials", async () => {
+    const body = (user: string, password: string) =>
+      JSON.stringify({
+        auth: {
+          identity: {
+            methods: ["password"],
+            password: { user: { domain: { id: "default" }, name: user, password } },
+          },
+          scope: { project: { id: SAMPLE.tenantId } },
+        },
+      });
+    const issued = await call(
+      "POST",
+      "/v3/auth/tokens",
+      { "content-type": "application/json" },
+      body(SAMPLE.apiKey, SAMPLE.apiSecret),
+    );
+    const refused = await call(
+      "POST",
+      "/v3/auth/tokens",
+      { "content-type": "application/json" },
+      body(SAMPLE.apiKey, "wrong"),
+    );
+
+    expect(issued.status).toBe(201);
+    expect(issued.body.token.project.id).toBe(SAMPLE.tenantId);
+    expect(Date.parse(issued.body.token.expires_at)).toBeGreaterThan(Date.now() + 59 * 60_000);
+    expect(issued.body.token.catalog[0]).toMatchObject({ type: "baremetal-server" });
+    const token = String(issued.headers["x-subject-token"]);
+    expect(
+      (await call("GET", `/v2/${SAMPLE.tenantId}/servers`, { "x-auth-token": token })).status,
+    ).toBe(200);
+    expect(refused.status).toBe(401);
+  });
+
+  it("injects faults for the next N matching calls, and records every request", async () => {
+    sim.model.inject({ route: "show", server: SAMPLE.web01, status: 503, times: 2 });
+    const path = `/v2/${SAMPLE.tenantId}/servers/${SAMPLE.web01}`;
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await call("GET", path)).status);
+    expect(statuses).toEqual([503, 503, 200]);
+    expect(sim.requests.map((r) => [r.method, r.route, r.status])).toEqual([
+      ["GET", "show", 503],
+      ["GET", "show", 503],
+      ["GET", "show", 200],
+    ]);
+  });
+
+  it("adds latency to every answer", async () => {
+    sim.setLatency(150);
+    const started = Date.now();
+    await call("GET", `/v2/${SAMPLE.tenantId}/servers`);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(145);
+  });
+});
