@@ -1,0 +1,96 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SAMPLE, sampleSecrets } from "../../lib/ecl/simulator/sample";
+import { type EclFixture, eclFixture } from "../support/ecl-fixture";
+
+/** The `bm` command as a user runs it: a child process, a secrets file, the simulator. */
+let ecl: EclFixture;
+let dir: string;
+
+beforeAll(async () => {
+  ecl = await eclFixture({ taskMs: 1500 });
+  dir = await mkdtemp(join(tmpdir(), "bm-cli-"));
+  await writeFile(join(dir, "secrets.json"), JSON.stringify(sampleSecrets(ecl.sim.url)));
+});
+afterAll(async () => {
+  await ecl.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function bm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["bin/bm.js", ...args],
+      {
+        env: {
+          PATH: process.env.PATH,
+          BM_SECRETS_FILE: join(dir, "secrets.json"),
+          BM_TENANT_SECRET: "bm/tenant/sample",
+        },
+      },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe("bm", () => {
+  it("detaches with --wait against the simulator, printing progress", async () => {
+    const result = await bm("detach", "web01", SAMPLE.image, "--wait", "--interval", "0.5");
+
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split("\n");
+    expect(lines[0]).toBe(`web01 (${SAMPLE.web01}): task_state None (idle)`);
+    expect(lines[1]).toMatch(
+      /^ECL accepted the detach of 3339fd5f-ec06-4ef8-9337-c1c70218a748 \(200, request id req-[0-9a-f-]+\)$/,
+    );
+    expect(lines).toContain("[   0.0s] task_state MEDIA_DETACHING (busy), image still attached");
+    expect(lines.at(-2)).toMatch(/^\[ +\d+\.\ds\] task_state None \(idle\), image gone$/);
+    expect(lines.at(-1)).toMatch(
+      /^done in \d+\.\ds: 3339fd5f-ec06-4ef8-9337-c1c70218a748 is detached from web01$/,
+    );
+    expect(ecl.sim.model.server(SAMPLE.web01)?.media).toEqual([]);
+  });
+
+  it("shows a server by id with a fixed-token secret", async () => {
+    const result = await bm("status", SAMPLE.web01, "--secret", "bm/tenant/sample-token");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("  task_state  None (idle)");
+  });
+
+  it.each([
+    [
+      ["detach", "app", SAMPLE.image],
+      1,
+      /^bm: reading the server: 2 servers are named "app" \(11111111-2222-4333-8444-555555555555, 66666666-7777-4888-9999-aaaaaaaaaaaa\); use the id\n$/,
+    ],
+    [
+      ["status", "web01", "--secret", "bm/tenant/missing"],
+      1,
+      /^bm: reading the server: secret "bm\/tenant\/missing" is not in .*secrets\.json\n$/,
+    ],
+    [
+      ["detach", "web01", "not-a-uuid"],
+      2,
+      /^bm: the image must be an image id \(a UUID\), not "not-a-uuid"\n/,
+    ],
+  ])("%j exits %i with a one-line reason", async (args, code, stderr) => {
+    const result = await bm(...args);
+    expect(result.code).toBe(code);
+    expect(result.stderr).toMatch(stderr);
+  });
+
+  it("names the status, its meaning and the request id when ECL refuses", async () => {
+    ecl.sim.model.inject({ route: "action", status: 500 });
+    ecl.sim.model.addServer(SAMPLE.tenantId, { name: "web03", media: [SAMPLE.image] });
+    const result = await bm("detach", "web03", SAMPLE.image);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^bm: sending the detach: ECL answered 500 \(compute fault\): The server has either erred or is incapable of performing the requested operation\. \(request id req-[0-9a-f-]+\)\n$/,
+    );
+  });
+});

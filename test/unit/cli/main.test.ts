@@ -1,0 +1,191 @@
+import { describe, expect, it } from "vitest";
+import { runCli } from "../../../lib/cli/main";
+import type { EclApi } from "../../../lib/ecl/client";
+import { EclApiError, EclNetworkError } from "../../../lib/ecl/errors";
+import type { Server } from "../../../lib/ecl/server";
+
+const IMAGE = "3339fd5f-ec06-4ef8-9337-c1c70218a748";
+const web01: Server = {
+  id: "c880a4b5-0230-4925-a8f5-16fb48249275",
+  name: "web01",
+  status: "ACTIVE",
+  powerState: "RUNNING",
+  taskState: "None",
+  vmState: "ACTIVE",
+  mediaIds: [IMAGE],
+};
+
+/** A fake ECL whose server goes through the given states, one per showServer call. */
+function fakeEcl(
+  states: Array<Partial<Server> | Error>,
+  detach: () => Promise<unknown> = async () => ({ status: 200, requestId: "req-1" }),
+) {
+  const calls: string[] = [];
+  const ecl: EclApi = {
+    resolveServer: async (ref) => {
+      calls.push(`resolve ${ref}`);
+      return web01;
+    },
+    showServer: async () => {
+      calls.push("show");
+      const next = states.shift() ?? {};
+      if (next instanceof Error) throw next;
+      return { ...web01, ...next };
+    },
+    listServers: async () => [],
+    detachMedia: async (id, image) => {
+      calls.push(`detach ${id} ${image}`);
+      return (await detach()) as never;
+    },
+    attachMedia: async () => ({ status: 200, requestId: undefined }),
+  };
+  return { ecl, calls };
+}
+
+async function run(
+  argv: string[],
+  ecl: EclApi,
+  env: NodeJS.ProcessEnv = { BM_TENANT_SECRET: "bm/tenant/t" },
+) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const clock = { now: 0 };
+  const opened: string[] = [];
+  const code = await runCli(argv, {
+    openTenant: async (id) => {
+      opened.push(id);
+      return ecl;
+    },
+    env,
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    now: () => clock.now,
+    sleep: async (ms) => {
+      clock.now += ms;
+    },
+  });
+  return { code, out, err, opened };
+}
+
+describe("bm command line", () => {
+  it.each([
+    [[], /wrong number of arguments/],
+    [["detach", "web01"], /wrong number of arguments/],
+    [["detatch", "web01", IMAGE], /unknown command "detatch"/],
+    [["detach", "web01", "x.iso"], /image id \(a UUID\)/],
+    [["status", "web 01"], /use the server's id/],
+    [["detach", "web01", IMAGE, "--interval", "0"], /--interval must be a positive number/],
+    [["status", "web01", "--bogus"], /Unknown option '--bogus'/],
+  ])("%j is a usage error", async (argv, message) => {
+    const { ecl, calls } = fakeEcl([]);
+    const result = await run(argv, ecl);
+    expect(result.code).toBe(2);
+    expect(result.err[0]).toMatch(message);
+    expect(calls).toEqual([]);
+  });
+
+  it("needs a secret id from --secret or BM_TENANT_SECRET", async () => {
+    const { ecl } = fakeEcl([]);
+    expect((await run(["status", "web01"], ecl, {})).err).toEqual([
+      "bm: no tenant secret: give --secret <secret-id> or set BM_TENANT_SECRET",
+    ]);
+    expect((await run(["status", "web01", "--secret", "bm/tenant/x"], ecl)).opened).toEqual([
+      "bm/tenant/x",
+    ]);
+  });
+
+  it("prints a server's state", async () => {
+    const { ecl } = fakeEcl([]);
+    const result = await run(["status", "web01"], ecl);
+    expect(result.code).toBe(0);
+    expect(result.out).toEqual([
+      "web01  c880a4b5-0230-4925-a8f5-16fb48249275",
+      "  status      ACTIVE",
+      "  power       RUNNING",
+      "  task_state  None (idle)",
+      "  vm_state    ACTIVE",
+      `  media       ${IMAGE}`,
+    ]);
+  });
+
+  it("detaches and waits, printing progress with the elapsed time", async () => {
+    const { ecl, calls } = fakeEcl([
+      { taskState: "MEDIA_DETACHING" },
+      { taskState: "MEDIA_DETACHING" },
+      { taskState: "None", mediaIds: [] },
+    ]);
+    const result = await run(["detach", "web01", IMAGE, "--wait", "--interval", "2"], ecl);
+    expect(result.code).toBe(0);
+    expect(calls).toEqual(["resolve web01", `detach ${web01.id} ${IMAGE}`, "show", "show", "show"]);
+    expect(result.out).toEqual([
+      `web01 (${web01.id}): task_state None (idle)`,
+      `ECL accepted the detach of ${IMAGE} (200, request id req-1)`,
+      "[   0.0s] task_state MEDIA_DETACHING (busy), image still attached",
+      "[   2.0s] task_state MEDIA_DETACHING (busy), image still attached",
+      "[   4.0s] task_state None (idle), image gone",
+      `done in 4.0s: ${IMAGE} is detached from web01`,
+    ]);
+  });
+
+  it("keeps waiting through a passing failure to read the server", async () => {
+    const blip = new EclNetworkError("timeout", "GET", "https://ecl.test");
+    const { ecl } = fakeEcl([blip, { taskState: "None", mediaIds: [] }]);
+    const result = await run(["detach", "web01", IMAGE, "--wait"], ecl);
+    expect(result.code).toBe(0);
+    expect(result.out[2]).toBe(
+      "[   0.0s] could not read the server (ECL at https://ecl.test did not answer in time); trying again",
+    );
+  });
+
+  it("gives up at --timeout", async () => {
+    const { ecl } = fakeEcl(Array.from({ length: 10 }, () => ({ taskState: "MEDIA_DETACHING" })));
+    const result = await run(
+      ["detach", "web01", IMAGE, "--wait", "--interval", "5", "--timeout", "12"],
+      ecl,
+    );
+    expect(result.code).toBe(1);
+    expect(result.err).toEqual([
+      `bm: gave up waiting after 10.0s; the detach may still finish: bm status ${web01.id}`,
+    ]);
+  });
+
+  it("does nothing when the image is not attached", async () => {
+    const { ecl, calls } = fakeEcl([]);
+    const other = "6a2f1b8e-5a0d-4f3c-9d7e-2b8c4e1f0a93";
+    const result = await run(["detach", "web01", other], ecl);
+    expect(result.code).toBe(0);
+    expect(result.out.at(-1)).toBe(`image ${other} is not attached to web01: nothing to detach`);
+    expect(calls).toEqual(["resolve web01"]);
+  });
+
+  it("fails with one line naming the status, its meaning and the request id", async () => {
+    const refused = new EclApiError({
+      service: "baremetal",
+      status: 409,
+      method: "POST",
+      path: "/x",
+      apiMessage: "busy",
+      requestId: "req-7",
+    });
+    const { ecl } = fakeEcl([], async () => {
+      throw refused;
+    });
+    const result = await run(["detach", "web01", IMAGE], ecl);
+    expect(result.code).toBe(1);
+    expect(result.err).toEqual([
+      "bm: sending the detach: ECL answered 409 (task_state not None): busy (request id req-7)",
+    ]);
+  });
+
+  it("says the outcome is unknown when the POST got no answer", async () => {
+    const { ecl } = fakeEcl([], async () => {
+      throw new EclNetworkError("connection", "POST", "https://ecl.test");
+    });
+    const result = await run(["detach", "web01", IMAGE], ecl);
+    expect(result.code).toBe(1);
+    expect(result.err).toEqual([
+      "bm: sending the detach: ECL at https://ecl.test could not be reached",
+      "bm: whether ECL accepted the detach is unknown; check with: bm status web01",
+    ]);
+  });
+});

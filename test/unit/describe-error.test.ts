@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { describeError } from "../../lib/describe-error";
+import { EclApiError } from "../../lib/ecl/errors";
+import { SecretError } from "../../lib/secrets/secret-source";
+
+describe("describeError", () => {
+  it("passes on the messages written for users", () => {
+    expect(describeError(new SecretError("not_found", "bm/tenant/x", "is not in f.json"))).toBe(
+      'secret "bm/tenant/x" is not in f.json',
+    );
+  });
+
+  it("explains a Keystone 401", () => {
+    const error = new EclApiError({
+      service: "keystone",
+      status: 401,
+      method: "POST",
+      path: "/v3/auth/tokens",
+    });
+    expect(describeError(error)).toBe(
+      "ECL Keystone answered 401 (unauthorized): Keystone refused the API key and secret of this tenant",
+    );
+  });
+
+  it.each([
+    new TypeError("Cannot read token xoxb-should-not-show"),
+    "a string with api_secret",
+    { token: "t" },
+  ])("hides the message of anything else: %j", (error) => {
+    const said = describeError(error);
+    expect(said).toMatch(/^internal error \((TypeError|string|object)\)/);
+    expect(said).not.toMatch(/xoxb|api_secret|"t"/);
+  });
+});
