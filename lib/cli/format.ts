@@ -3,12 +3,7 @@
  */
 import { isIdle, type Server } from "../ecl/server";
 
-/** `4.2s`, or `2m 05s` from one minute on. */
-export function formatElapsed(ms: number): string {
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const seconds = Math.floor(ms / 1000);
-  return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, "0")}s`;
-}
+export { formatElapsed } from "../util/elapsed";
 
 /** task_state as sent, and whether bm reads it as idle. */
 export function formatTaskState(taskState: Server["taskState"]): string {

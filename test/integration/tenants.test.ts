@@ -2,14 +2,14 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { HttpPools } from "../../lib/ecl/http";
 import { SAMPLE, sampleSecrets } from "../../lib/ecl/simulator/sample";
 import { TenantDirectory } from "../../lib/ecl/tenants";
+import {
+  type SecretsManagerStandIn,
+  startSecretsManager,
+} from "../../lib/local/secrets-manager-standin";
 import { AwsSecretSource } from "../../lib/secrets/aws-secret-source";
 import { SecretError } from "../../lib/secrets/secret-source";
 import { TenantSecretError } from "../../lib/secrets/tenant-secret";
 import { type EclFixture, eclFixture, FAST_RETRY, FAST_TIMEOUTS } from "../support/ecl-fixture";
-import {
-  type SecretsManagerStandIn,
-  startSecretsManager,
-} from "../support/secrets-manager-standin";
 
 /**
  * Tenant secrets from the real Secrets Manager SDK client (against a loopback stand-in), tokens

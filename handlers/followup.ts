@@ -1,0 +1,25 @@
+/**
+ * The follow-up: every minute, polls the operations in flight until ECL shows them finished.
+ */
+import type { Context, ScheduledEvent } from "aws-lambda";
+import { followUp } from "../lib/followup/follow-up";
+import { createBackend } from "../lib/runtime/backend";
+import { once } from "../lib/runtime/once";
+
+const backend = once(() => createBackend("followup"));
+
+export const handler = async (_event: ScheduledEvent, context: Context): Promise<void> => {
+  const deps = await backend();
+  const reports = await followUp(
+    {
+      ...deps,
+      openTenant: (secretId) => deps.tenants.get(secretId),
+      pollIntervalMs: deps.config.pollIntervalMs,
+      detachTimeoutS: deps.config.detachTimeoutS,
+      marginMs: deps.config.followupMarginMs,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    },
+    () => context.getRemainingTimeInMillis(),
+  );
+  deps.log.info("follow-up finished", { rounds: reports.length });
+};

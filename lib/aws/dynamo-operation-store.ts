@@ -1,0 +1,114 @@
+/**
+ * Operations in DynamoDB: single-item conditional writes only (dynalite implements them
+ * faithfully; it has no transactions).
+ */
+import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from "@aws-sdk/lib-dynamodb";
+import type { AuditEvent, Operation } from "../operations/operation";
+import type { AuditLog, OperationStore } from "../operations/ports";
+
+/** The sparse index of operations in flight (see serverless.yml). */
+export const INFLIGHT_INDEX = "inflight";
+
+/** One document client per container, configured by the SDK's own variables. */
+export function documentClient(client = new DynamoDBClient({})): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+export class DynamoOperationStore implements OperationStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async create(op: Operation) {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: op,
+          ConditionExpression: "attribute_not_exists(id)",
+        }),
+      );
+      return { created: true } as const;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = await this.get(op.id);
+      if (!existing) throw error;
+      return { created: false, existing } as const;
+    }
+  }
+
+  async get(id: string): Promise<Operation | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { id }, ConsistentRead: true }),
+    );
+    return Item as Operation | undefined;
+  }
+
+  async save(prev: Operation, next: Operation): Promise<Operation | undefined> {
+    const written = { ...next, rev: prev.rev + 1 };
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: written,
+          // Names the state it leaves and the revision it read: a racing writer loses.
+          ConditionExpression: "#state = :state AND #rev = :rev",
+          ExpressionAttributeNames: { "#state": "state", "#rev": "rev" },
+          ExpressionAttributeValues: { ":state": prev.state, ":rev": prev.rev },
+        }),
+      );
+      return written;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  async listInFlight(kind: NonNullable<Operation["inflight"]>): Promise<Operation[]> {
+    const found: Operation[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: INFLIGHT_INDEX,
+          KeyConditionExpression: "inflight = :kind",
+          ExpressionAttributeValues: { ":kind": kind },
+          ExclusiveStartKey: start,
+        }),
+      );
+      found.push(...((page.Items ?? []) as Operation[]));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return found;
+  }
+}
+
+/** The audit table: conditional puts only, so an event is written once and never changed. */
+export class DynamoAuditLog implements AuditLog {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async append(event: AuditEvent): Promise<void> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: event,
+          ConditionExpression: "attribute_not_exists(operationId)",
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * The work queue on SQS.
+ */
+import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { WorkMessage, WorkQueue } from "../operations/ports";
+
+export class SqsWorkQueue implements WorkQueue {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async send(message: WorkMessage, delaySeconds = 0): Promise<void> {
+    await this.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: JSON.stringify(message),
+        // SQS allows at most 15 minutes.
+        DelaySeconds: Math.min(Math.max(0, Math.round(delaySeconds)), 900),
+      }),
+    );
+  }
+}
+
+/** Reads a queue message body. @throws SyntaxError or TypeError for anything else. */
+export function parseWorkMessage(body: string): WorkMessage {
+  const parsed = JSON.parse(body) as Partial<WorkMessage>;
+  if (
+    (parsed.kind !== "prepare" && parsed.kind !== "execute") ||
+    typeof parsed.operationId !== "string"
+  ) {
+    throw new TypeError("not a bm work message");
+  }
+  return { kind: parsed.kind, operationId: parsed.operationId };
+}

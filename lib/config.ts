@@ -1,0 +1,75 @@
+/**
+ * The environment, read and checked once per cold start. A wrong or missing value stops the cold
+ * start with a message that names the variable.
+ */
+
+/** Everything the three functions read from the environment. */
+export interface Config {
+  /** Id of the Slack secret (`signing_secret`, `bot_token`). */
+  slackSecretId: string;
+  /** Path of the policy file (YAML or JSON). */
+  policyPath: string;
+  table: string;
+  auditTable: string;
+  queueUrl: string;
+  /** Base URL of the Slack Web API, ending in a slash. */
+  slackApiUrl: string;
+  /** A local secrets file in place of Secrets Manager, when set. */
+  secretsFile: string | undefined;
+  pollIntervalMs: number;
+  detachTimeoutS: number;
+  idleWaitS: number;
+  followupMarginMs: number;
+}
+
+/** A variable is missing or wrong. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/**
+ * Reads the configuration from `env`.
+ * @throws ConfigError naming every variable that is missing or wrong.
+ */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const required = (name: string): string => {
+    const value = env[name]?.trim();
+    if (!value) problems.push(`${name} is not set`);
+    return value ?? "";
+  };
+  const positive = (name: string, fallback: number): number => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value <= 0) {
+      problems.push(`${name} must be a positive whole number, not "${raw.slice(0, 20)}"`);
+    }
+    return value;
+  };
+  let slackApiUrl = env.SLACK_API_URL?.trim() || "https://slack.com/api/";
+  try {
+    const url = new URL(slackApiUrl);
+    if (url.protocol !== "https:" && !["127.0.0.1", "localhost", "[::1]"].includes(url.hostname)) {
+      problems.push("SLACK_API_URL must be an https URL (http only on loopback)");
+    }
+    if (!slackApiUrl.endsWith("/")) slackApiUrl += "/";
+  } catch {
+    problems.push("SLACK_API_URL must be a URL");
+  }
+  const config: Config = {
+    slackSecretId: required("BM_SLACK_SECRET_ID"),
+    policyPath: required("BM_POLICY"),
+    table: required("BM_TABLE"),
+    auditTable: required("BM_AUDIT_TABLE"),
+    queueUrl: required("BM_QUEUE_URL"),
+    slackApiUrl,
+    secretsFile: env.BM_SECRETS_FILE?.trim() || undefined,
+    pollIntervalMs: positive("BM_POLL_INTERVAL_MS", 5000),
+    detachTimeoutS: positive("BM_DETACH_TIMEOUT_S", 900),
+    idleWaitS: positive("BM_IDLE_WAIT_S", 600),
+    followupMarginMs: positive("BM_FOLLOWUP_MARGIN_MS", 10_000),
+  };
+  if (problems.length > 0) throw new ConfigError(`bm cannot start: ${problems.join("; ")}`);
+  return config;
+}

@@ -1,0 +1,136 @@
+/**
+ * The follow-up: watches every operation in `detaching` until ECL shows it finished (or the limit
+ * passes), and posts any message still owed. One `servers/detail` list per tenant per round.
+ */
+import { describeError } from "../describe-error";
+import { isDetached, isIdle, type Server } from "../ecl/server";
+import type { Tenant } from "../ecl/tenants";
+import { type Operation, transition } from "../operations/operation";
+import { announce, commit, type RecordDeps } from "../operations/record";
+import { formatElapsed } from "../util/elapsed";
+
+export interface FollowUpDeps extends RecordDeps {
+  openTenant(secretId: string): Promise<Tenant>;
+  pollIntervalMs: number;
+  detachTimeoutS: number;
+  marginMs: number;
+  sleep: (ms: number) => Promise<void>;
+  log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
+}
+
+/** What one round did, for logs and tests. */
+export interface RoundReport {
+  done: number;
+  timedOut: number;
+  announced: number;
+  tenantsFailed: number;
+}
+
+/**
+ * Runs rounds every `pollIntervalMs` while the invocation has more than `marginMs` left after the
+ * next wait, so completion is reported within seconds, not at the next schedule.
+ */
+export async function followUp(
+  deps: FollowUpDeps,
+  remainingMs: () => number,
+): Promise<RoundReport[]> {
+  const reports: RoundReport[] = [];
+  for (;;) {
+    reports.push(await round(deps));
+    if (remainingMs() - deps.pollIntervalMs < deps.marginMs) return reports;
+    await deps.sleep(deps.pollIntervalMs);
+  }
+}
+
+/** One round over every operation in flight. Failures are logged and left for the next round. */
+export async function round(deps: FollowUpDeps): Promise<RoundReport> {
+  const report: RoundReport = { done: 0, timedOut: 0, announced: 0, tenantsFailed: 0 };
+  for (const op of await deps.store.listInFlight("notice")) {
+    try {
+      await announce(deps, op);
+      report.announced++;
+    } catch (error) {
+      deps.log.warn("could not post; next round tries again", {
+        operationId: op.id,
+        error: describeError(error),
+      });
+    }
+  }
+  const bySecret = new Map<string, Operation[]>();
+  for (const op of await deps.store.listInFlight("detaching")) {
+    bySecret.set(op.secretId, [...(bySecret.get(op.secretId) ?? []), op]);
+  }
+  await Promise.all(
+    [...bySecret].map(async ([secretId, ops]) => {
+      let servers: Map<string, Server>;
+      try {
+        const tenant = await deps.openTenant(secretId);
+        servers = new Map((await tenant.ecl.listServers()).map((s) => [s.id, s]));
+      } catch (error) {
+        report.tenantsFailed++;
+        deps.log.warn("could not list servers; next round tries again", {
+          secretId,
+          operations: ops.map((o) => o.id),
+          error: describeError(error),
+        });
+        return;
+      }
+      for (const op of ops) {
+        try {
+          const outcome = await settle(deps, op, servers.get(op.serverId ?? ""));
+          if (outcome === "done") report.done++;
+          if (outcome === "timed_out") report.timedOut++;
+        } catch (error) {
+          deps.log.warn("could not finish; next round tries again", {
+            operationId: op.id,
+            error: describeError(error),
+          });
+        }
+      }
+    }),
+  );
+  return report;
+}
+
+/** Moves one detaching operation to done or timed_out when it is time. */
+async function settle(deps: FollowUpDeps, op: Operation, server: Server | undefined) {
+  const now = deps.now();
+  const actor = { teamId: op.teamId, userId: "bm" };
+  const elapsedMs = now.getTime() - Date.parse(op.detachStartedAt ?? op.updatedAt);
+  const seen: Partial<Operation> = server
+    ? {
+        taskState: isIdle(server.taskState) ? "None" : String(server.taskState),
+        ...(server.powerState ? { powerState: server.powerState } : {}),
+      }
+    : {};
+  let next: Operation | undefined;
+  if (server && isDetached(server, op.imageId)) {
+    next = transition(op, "done", actor, now, seen, {
+      elapsedS: Math.round(elapsedMs / 1000),
+      ...(op.permalink ? { permalink: op.permalink } : {}),
+    });
+  } else if (elapsedMs >= deps.detachTimeoutS * 1000) {
+    const state = server
+      ? `after ${formatElapsed(elapsedMs)} it still shows task_state ${server.taskState ?? "None"}${server.mediaIds.includes(op.imageId) ? " with the image attached" : ""}.`
+      : `after ${formatElapsed(elapsedMs)} ECL no longer lists the server.`;
+    next = transition(
+      op,
+      "timed_out",
+      actor,
+      now,
+      { ...seen, outcome: state },
+      { elapsedS: Math.round(elapsedMs / 1000) },
+    );
+  }
+  if (!next) return undefined;
+  // The conditional write is the claim: of two overlapping follow-ups, one wins and posts.
+  const saved = await commit(deps, op, next);
+  if (!saved) return undefined;
+  await announce(deps, saved).catch((error: unknown) => {
+    deps.log.warn("could not post; next round tries again", {
+      operationId: op.id,
+      error: describeError(error),
+    });
+  });
+  return saved.state;
+}

@@ -1,0 +1,130 @@
+/**
+ * The front door's Bolt app on the Lambda receiver, built once per container.
+ */
+
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { App, AwsLambdaReceiver, verifySlackRequest } from "@slack/bolt";
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
+import {
+  DynamoAuditLog,
+  DynamoOperationStore,
+  documentClient,
+} from "../aws/dynamo-operation-store";
+import { SqsWorkQueue } from "../aws/sqs-work-queue";
+import { readConfig } from "../config";
+import { loadPolicy } from "../policy/policy";
+import { createLog, slackLogger } from "../runtime/log";
+import { secretSourceFromEnv } from "../secrets/from-env";
+import { cachedGroupMembers, webClientChat } from "../slack/chat";
+import { parseSlackSecret } from "../slack/slack-secret";
+import { type FrontDoorDeps, handleSlashCommand } from "./handle-command";
+
+export type SlackHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyResultV2>;
+
+/**
+ * Reads the configuration, the Slack secret (once per container) and the policy, and returns
+ * the 2-argument Lambda handler. Makes no Slack call: Bolt gets an `authorize` that answers
+ * from the secret, so it never calls `auth.test`.
+ */
+export async function createSlackHandler(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<SlackHandler> {
+  const config = readConfig(env);
+  const log = createLog("slack");
+  const secrets = secretSourceFromEnv(env);
+  const [slack, policy] = await Promise.all([
+    secrets
+      .read(config.slackSecretId)
+      .then((value) => parseSlackSecret(config.slackSecretId, value)),
+    loadPolicy(config.policyPath),
+  ]);
+  const logger = slackLogger(log) as never;
+  const receiver = new AwsLambdaReceiver({ signingSecret: slack.signingSecret, logger });
+  const app = new App({
+    receiver,
+    logger,
+    authorize: async () => ({
+      botToken: slack.botToken,
+      ...(slack.botId ? { botId: slack.botId } : {}),
+      ...(slack.botUserId ? { botUserId: slack.botUserId } : {}),
+    }),
+    // Inside the 3 s budget: a rate limit fails at once instead of pausing for Retry-After.
+    clientOptions: {
+      slackApiUrl: config.slackApiUrl,
+      rejectRateLimitedCalls: true,
+      timeout: 1500,
+      retryConfig: { retries: 0 },
+    },
+  });
+  const db = documentClient();
+  const chat = webClientChat(app.client, slack.botToken);
+  const deps: FrontDoorDeps = {
+    policy,
+    store: new DynamoOperationStore(db, config.table),
+    audit: new DynamoAuditLog(db, config.auditTable),
+    queue: new SqsWorkQueue(new SQSClient({}), config.queueUrl),
+    groupMembers: cachedGroupMembers((group) => chat.groupMembers(group)),
+    now: () => new Date(),
+    log,
+  };
+
+  // The Lambda receiver answers only when the listener returns, so the work is done first and
+  // the ack carries the answer. The listener never throws: every failure becomes words.
+  app.command("/bm", async ({ command, ack }) => {
+    let text: string;
+    try {
+      text = await handleSlashCommand(deps, {
+        teamId: command.team_id,
+        channelId: command.channel_id,
+        userId: command.user_id,
+        text: command.text ?? "",
+        triggerId: command.trigger_id,
+      });
+    } catch (error) {
+      log.error("slash command failed", {
+        error: error instanceof Error ? error.name : typeof error,
+      });
+      text =
+        "bm could not record your request just now (an internal error), so nothing was done. Try again in a minute.";
+    }
+    await ack({ response_type: "ephemeral", text });
+  });
+  app.error(async (error) => {
+    log.error("bolt error", { error: error.name, code: (error as { code?: string }).code });
+  });
+
+  const bolt = receiver.toHandler() as unknown as SlackHandler;
+  return async (event, context) => {
+    try {
+      return await bolt(event, context);
+    } catch {
+      // Bolt parses the body before it checks the signature: a mangled body throws. Unsigned
+      // requests get 401, signed but unreadable ones 400; never a 500.
+      return { statusCode: isSigned(event, slack.signingSecret) ? 400 : 401, body: "" };
+    }
+  };
+}
+
+function isSigned(event: APIGatewayProxyEventV2, signingSecret: string): boolean {
+  const headers = Object.fromEntries(
+    Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
+  );
+  try {
+    verifySlackRequest({
+      signingSecret,
+      body: event.isBase64Encoded
+        ? Buffer.from(event.body ?? "", "base64").toString("ascii")
+        : (event.body ?? ""),
+      headers: {
+        "x-slack-signature": headers["x-slack-signature"] ?? "",
+        "x-slack-request-timestamp": Number(headers["x-slack-request-timestamp"]),
+      },
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The tables of serverless.yml, created in a local DynamoDB (dynalite) for `npm start` and the
+ * tests: one definition, read from the file, never copied.
+ */
+import { readFile } from "node:fs/promises";
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
+import { parseDocument } from "yaml";
+
+/** The logical ids of the two tables in serverless.yml. */
+export const TABLES = { operations: "OperationsTable", audit: "AuditTable" } as const;
+
+/** Reads a table's CreateTable input (keys, attributes, indexes) from serverless.yml. */
+export async function tableDefinition(
+  serverlessYml: string,
+  logicalId: string,
+  tableName: string,
+): Promise<CreateTableCommandInput> {
+  // CloudFormation's short forms (!Ref, !GetAtt) are read as plain values: only the tables matter here.
+  const document = parseDocument(await readFile(serverlessYml, "utf8"), {
+    customTags: ["Ref", "GetAtt", "Sub", "Join"].map((tag) => ({
+      tag: `!${tag}`,
+      resolve: (value: string) => value,
+    })),
+  }).toJS() as {
+    resources?: {
+      Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }>;
+    };
+  };
+  const resource = document.resources?.Resources?.[logicalId];
+  if (resource?.Type !== "AWS::DynamoDB::Table" || !resource.Properties) {
+    throw new Error(`serverless.yml has no DynamoDB table ${logicalId}`);
+  }
+  const p = resource.Properties;
+  return {
+    TableName: tableName,
+    BillingMode: "PAY_PER_REQUEST",
+    AttributeDefinitions: p.AttributeDefinitions as CreateTableCommandInput["AttributeDefinitions"],
+    KeySchema: p.KeySchema as CreateTableCommandInput["KeySchema"],
+    ...(p.GlobalSecondaryIndexes
+      ? {
+          GlobalSecondaryIndexes:
+            p.GlobalSecondaryIndexes as CreateTableCommandInput["GlobalSecondaryIndexes"],
+        }
+      : {}),
+  };
+}
+
+/** Creates both tables under the given names. */
+export async function createTables(
+  client: DynamoDBClient,
+  serverlessYml: string,
+  names: { operations: string; audit: string },
+): Promise<void> {
+  for (const [key, logicalId] of Object.entries(TABLES) as Array<[keyof typeof TABLES, string]>) {
+    await client.send(
+      new CreateTableCommand(await tableDefinition(serverlessYml, logicalId, names[key])),
+    );
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * An operation: one request to detach one image from one server, and its life.
+ * The state machine is pure: a transition is data in, data out; the store makes it stick.
+ */
+import { createHash } from "node:crypto";
+
+export type State =
+  | "requested"
+  | "awaiting_approval"
+  | "approved"
+  | "waiting_for_idle"
+  | "executing"
+  | "detaching"
+  | "done"
+  | "noop"
+  | "failed"
+  | "timed_out"
+  | "rejected"
+  | "expired"
+  | "cancelled";
+
+/** Where each state may go. Anything else is a bug, refused by {@link transition}. */
+const NEXT: Record<State, readonly State[]> = {
+  requested: ["awaiting_approval", "approved", "noop", "failed"],
+  awaiting_approval: ["approved", "rejected", "expired", "cancelled", "noop", "failed"],
+  approved: ["waiting_for_idle", "executing", "noop", "failed"],
+  waiting_for_idle: ["executing", "noop", "failed"],
+  executing: ["detaching", "failed"],
+  detaching: ["done", "timed_out"],
+  done: [],
+  noop: [],
+  failed: [],
+  timed_out: [],
+  rejected: [],
+  expired: [],
+  cancelled: [],
+};
+
+/** True when the state machine allows `from` → `to`. */
+export function canMove(from: State, to: State): boolean {
+  return NEXT[from].includes(to);
+}
+
+export function isTerminal(state: State): boolean {
+  return NEXT[state].length === 0;
+}
+
+/** Who did something: a Slack user, or bm itself (`userId` "bm"). */
+export interface Actor {
+  teamId: string;
+  userId: string;
+}
+
+/** Facts kept with an audit event: ECL status, request id, thread permalink, … */
+export type Facts = Record<string, string | number | boolean>;
+
+/** One line of the audit trail. */
+export interface AuditEvent {
+  operationId: string;
+  /** 1 for the request, then one more for each transition; 0 for a refusal. */
+  seq: number;
+  at: string;
+  action: string;
+  from?: State;
+  to?: State;
+  actor: Actor;
+  facts: Facts;
+}
+
+/** What ECL said when it refused, for the record and the thread. */
+export interface EclFailure {
+  status?: number;
+  meaning?: string;
+  apiMessage?: string;
+  requestId?: string;
+}
+
+export interface Operation {
+  id: string;
+  state: State;
+  /** Audit events written so far; the last one is {@link lastEvent}. */
+  seq: number;
+  /** Bumped by every write: the optimistic lock of the store. */
+  rev: number;
+  teamId: string;
+  channelId: string;
+  requester: string;
+  /** Tenant key in the policy, and its secret's id (fixed when requested). */
+  tenant: string;
+  secretId: string;
+  approvalsRequired: number;
+  /** The server as typed, and as resolved. */
+  serverRef: string;
+  serverId?: string;
+  serverName?: string;
+  imageId: string;
+  reason: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Last known server state, for the parent message. */
+  taskState?: string;
+  powerState?: string;
+  /** The parent message in the channel, and its permalink. */
+  parentTs?: string;
+  permalink?: string;
+  detachRequestId?: string;
+  detachStartedAt?: string;
+  waitingSince?: string;
+  finishedAt?: string;
+  /** A sentence for users about how it ended, when it did not simply succeed. */
+  outcome?: string;
+  ecl?: EclFailure;
+  /** Set while the follow-up must look at it (a sparse index). */
+  inflight?: "detaching" | "notice";
+  /** The `seq` whose message has been posted, and a lease on posting the next. */
+  noticedSeq?: number;
+  noticeLeaseUntil?: number;
+  lastEvent: AuditEvent;
+  /** Epoch seconds when a finished operation may be deleted (DynamoDB TTL). */
+  expiresAt?: number;
+}
+
+/** Finished operations are kept this long; the audit table keeps its events for good. */
+const RETENTION_S = 400 * 24 * 3600;
+
+/** A transition that the state machine does not allow: a bug, never a user's mistake. */
+export class IllegalTransition extends Error {
+  override readonly name = "IllegalTransition";
+}
+
+/**
+ * The operation after moving to `to`, with its audit event. Pure.
+ * @throws IllegalTransition when `to` may not follow the current state.
+ */
+export function transition(
+  op: Operation,
+  to: State,
+  actor: Actor,
+  at: Date,
+  changes: Partial<Operation> = {},
+  facts: Facts = {},
+): Operation {
+  if (!NEXT[op.state].includes(to))
+    throw new IllegalTransition(`${op.id}: ${op.state} → ${to} is not allowed`);
+  const iso = at.toISOString();
+  const seq = op.seq + 1;
+  const event: AuditEvent = {
+    operationId: op.id,
+    seq,
+    at: iso,
+    action: to,
+    from: op.state,
+    to,
+    actor,
+    facts,
+  };
+  const next: Operation = { ...op, ...changes, state: to, seq, updatedAt: iso, lastEvent: event };
+  if (isTerminal(to)) {
+    next.finishedAt = iso;
+    next.expiresAt = Math.floor(at.getTime() / 1000) + RETENTION_S;
+  }
+  // In the follow-up's index while it must poll ECL, or while a message is still owed.
+  if (to === "detaching") next.inflight = "detaching";
+  else if (isTerminal(to)) next.inflight = "notice";
+  else delete next.inflight;
+  return next;
+}
+
+/** A new operation, in `requested`, with its first audit event. */
+export function newOperation(
+  fields: Omit<Operation, "state" | "seq" | "rev" | "createdAt" | "updatedAt" | "lastEvent">,
+  at: Date,
+): Operation {
+  const iso = at.toISOString();
+  const actor = { teamId: fields.teamId, userId: fields.requester };
+  return {
+    ...fields,
+    state: "requested",
+    seq: 1,
+    rev: 0,
+    createdAt: iso,
+    updatedAt: iso,
+    lastEvent: {
+      operationId: fields.id,
+      seq: 1,
+      at: iso,
+      action: "requested",
+      to: "requested",
+      actor,
+      facts: {
+        server: fields.serverRef,
+        image: fields.imageId,
+        channel: fields.channelId,
+        tenant: fields.tenant,
+        ...(fields.reason ? { reason: fields.reason } : {}),
+      },
+    },
+  };
+}
+
+/**
+ * The operation id for one Slack delivery: the same trigger gives the same id, so a repeated
+ * delivery finds the operation it already made. `op-` and 10 base-32 characters.
+ */
+export function operationIdFor(teamId: string, triggerId: string): string {
+  const digest = createHash("sha256").update(`${teamId}:${triggerId}`).digest();
+  const alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
+  let id = "";
+  for (let i = 0; i < 10; i++) id += alphabet[(digest[i] as number) % 32];
+  return `op-${id}`;
+}
+
+/** True when `text` has the form of an operation id. */
+export function isOperationId(text: string): boolean {
+  return /^op-[0-9a-hjkmnp-tv-z]{10}$/.test(text);
+}

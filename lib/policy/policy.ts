@@ -1,0 +1,134 @@
+/**
+ * The policy file: which channels are bound to which tenant, who may request and approve there.
+ * Deny by default: a channel that is not listed has no rights at all.
+ */
+import { readFile } from "node:fs/promises";
+import * as v from "valibot";
+import { parse as parseYaml } from "yaml";
+
+/** One channel's rules. */
+export interface ChannelPolicy {
+  channelId: string;
+  /** Key of the tenant in `tenants`. */
+  tenant: string;
+  /** Slack user ids (U…, W…), user group ids (S…), or "*". */
+  requesters: string[];
+  approvers: string[];
+  /** 0: an incident (break-glass) channel; still audited. */
+  approvals: number;
+  allowSelfApproval: boolean;
+  requestTtlMinutes: number;
+}
+
+export interface Policy {
+  tenants: Record<string, { secret: string }>;
+  channels: Record<string, ChannelPolicy>;
+}
+
+export class PolicyError extends Error {
+  override readonly name = "PolicyError";
+}
+
+const PRINCIPAL = /^(\*|[UW][A-Z0-9]{2,}|S[A-Z0-9]{2,})$/;
+const CHANNEL = /^[CGD][A-Z0-9]{2,}$/;
+
+const Principals = (field: string) =>
+  v.array(
+    v.pipe(
+      v.string(),
+      v.regex(PRINCIPAL, `${field} entries must be user ids (U…, W…), user group ids (S…) or "*"`),
+    ),
+    `${field} must be a list`,
+  );
+
+const Schema = v.object(
+  {
+    tenants: v.record(
+      v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,64}$/, "tenant keys must be short names")),
+      v.object({
+        secret: v.pipe(v.string("secret must be a string"), v.nonEmpty("secret must not be empty")),
+      }),
+      "tenants must be a map",
+    ),
+    channels: v.record(
+      v.pipe(v.string(), v.regex(CHANNEL, "channel keys must be Slack channel ids (C…, G…)")),
+      v.object({
+        tenant: v.string("tenant must be a string"),
+        requesters: Principals("requesters"),
+        approvers: v.optional(Principals("approvers"), []),
+        approvals: v.pipe(
+          v.number("approvals must be a number"),
+          v.integer("approvals must be a whole number"),
+          v.minValue(0, "approvals must be 0 or more"),
+        ),
+        allow_self_approval: v.optional(
+          v.boolean("allow_self_approval must be true or false"),
+          false,
+        ),
+        request_ttl_minutes: v.optional(
+          v.pipe(
+            v.number("request_ttl_minutes must be a number"),
+            v.integer("request_ttl_minutes must be a whole number"),
+            v.minValue(1, "request_ttl_minutes must be 1 or more"),
+          ),
+          30,
+        ),
+      }),
+      "channels must be a map",
+    ),
+  },
+  "the policy must be a map with tenants and channels",
+);
+
+/**
+ * Checks a parsed policy document.
+ * @throws PolicyError naming each problem with its place in the file.
+ */
+export function parsePolicy(document: unknown, source = "the policy"): Policy {
+  const result = v.safeParse(Schema, document);
+  if (!result.success) {
+    throw new PolicyError(
+      `${source} is invalid: ${result.issues.map((i) => `${v.getDotPath(i) ?? "(top)"}: ${i.input === undefined ? "missing" : i.message}`).join("; ")}`,
+    );
+  }
+  const problems: string[] = [];
+  const channels: Record<string, ChannelPolicy> = {};
+  for (const [channelId, c] of Object.entries(result.output.channels)) {
+    if (!Object.hasOwn(result.output.tenants, c.tenant)) {
+      problems.push(`channels.${channelId}.tenant: "${c.tenant}" is not one of tenants`);
+    }
+    if (c.approvals > 0 && c.approvers.length === 0) {
+      problems.push(`channels.${channelId}.approvers: needed when approvals is ${c.approvals}`);
+    }
+    channels[channelId] = {
+      channelId,
+      tenant: c.tenant,
+      requesters: c.requesters,
+      approvers: c.approvers,
+      approvals: c.approvals,
+      allowSelfApproval: c.allow_self_approval,
+      requestTtlMinutes: c.request_ttl_minutes,
+    };
+  }
+  if (problems.length > 0) throw new PolicyError(`${source} is invalid: ${problems.join("; ")}`);
+  return { tenants: result.output.tenants, channels };
+}
+
+/** Reads and checks the policy file (YAML, or JSON, which is YAML too). @throws PolicyError. */
+export async function loadPolicy(path: string): Promise<Policy> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch {
+    throw new PolicyError(`the policy file ${path} (BM_POLICY) cannot be read`);
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (error) {
+    throw new PolicyError(
+      `the policy file ${path} is not valid YAML: ${(error as Error).message.split("\n")[0]}`,
+    );
+  }
+  return parsePolicy(document, `the policy file ${path}`);
+}

@@ -1,0 +1,60 @@
+/**
+ * The dependencies of the worker and the follow-up, built once per container from the
+ * environment: the real adapters, configured by the SDKs' own variables.
+ */
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { WebClient } from "@slack/web-api";
+import {
+  DynamoAuditLog,
+  DynamoOperationStore,
+  documentClient,
+} from "../aws/dynamo-operation-store";
+import { SqsWorkQueue } from "../aws/sqs-work-queue";
+import { type Config, readConfig } from "../config";
+import { HttpPools } from "../ecl/http";
+import { TenantDirectory } from "../ecl/tenants";
+import type { RecordDeps } from "../operations/record";
+import { secretSourceFromEnv } from "../secrets/from-env";
+import { webClientChat } from "../slack/chat";
+import { parseSlackSecret } from "../slack/slack-secret";
+import { createLog, type Log, slackLogger } from "./log";
+
+export interface Backend extends RecordDeps {
+  config: Config;
+  queue: SqsWorkQueue;
+  tenants: TenantDirectory;
+  log: Log;
+}
+
+/** @throws ConfigError, SecretError, SlackSecretError: a cold start that cannot work stops loudly. */
+export async function createBackend(
+  functionName: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Backend> {
+  const config = readConfig(env);
+  const log = createLog(functionName);
+  const secrets = secretSourceFromEnv(env);
+  const slack = parseSlackSecret(config.slackSecretId, await secrets.read(config.slackSecretId));
+  const db = documentClient();
+  const client = new WebClient(undefined, {
+    slackApiUrl: config.slackApiUrl,
+    logger: slackLogger(log) as never,
+    // A 429 fails the call at once: the queue's redelivery (worker) or the next round
+    // (follow-up) does the waiting, and no message is lost.
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 1000 },
+    timeout: 5000,
+  });
+  const pools = new HttpPools();
+  return {
+    config,
+    log,
+    store: new DynamoOperationStore(db, config.table),
+    audit: new DynamoAuditLog(db, config.auditTable),
+    queue: new SqsWorkQueue(new SQSClient({}), config.queueUrl),
+    chat: webClientChat(client, slack.botToken),
+    tenants: new TenantDirectory({ secrets, send: pools.send }),
+    now: () => new Date(),
+    idleWaitS: config.idleWaitS,
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * The Slack calls bm makes, behind a small port, and its adapter over Slack's WebClient (the
+ * client Bolt itself uses).
+ */
+import type { WebClient } from "@slack/web-api";
+
+export interface SlackMessage {
+  text: string;
+  blocks?: unknown[];
+}
+
+export interface Chat {
+  /** Posts a message, in a thread when `threadTs` is given. Returns its ts. */
+  post(channel: string, message: SlackMessage, threadTs?: string): Promise<string>;
+  update(channel: string, ts: string, message: SlackMessage): Promise<void>;
+  permalink(channel: string, ts: string): Promise<string | undefined>;
+  /** The user ids of a user group. */
+  groupMembers(groupId: string): Promise<string[]>;
+}
+
+/** A Chat over a WebClient; `token` is passed per call, so one client serves any token. */
+export function webClientChat(client: WebClient, token: string): Chat {
+  return {
+    async post(channel, message, threadTs) {
+      const result = await client.chat.postMessage({
+        token,
+        channel,
+        text: message.text,
+        ...(message.blocks ? { blocks: message.blocks as never } : {}),
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+        unfurl_links: false,
+      });
+      if (!result.ts) throw new Error("chat.postMessage answered without a ts");
+      return result.ts;
+    },
+    async update(channel, ts, message) {
+      await client.chat.update({
+        token,
+        channel,
+        ts,
+        text: message.text,
+        ...(message.blocks ? { blocks: message.blocks as never } : {}),
+      });
+    },
+    async permalink(channel, ts) {
+      const result = await client.chat.getPermalink({ token, channel, message_ts: ts });
+      return result.permalink;
+    },
+    async groupMembers(groupId) {
+      const result = await client.usergroups.users.list({ token, usergroup: groupId });
+      return result.users ?? [];
+    },
+  };
+}
+
+/**
+ * Group members, kept a few minutes per container so that a busy channel does not ask Slack for
+ * every command; concurrent lookups of one group share one call.
+ */
+export function cachedGroupMembers(
+  lookup: (groupId: string) => Promise<string[]>,
+  ttlMs = 5 * 60_000,
+  now = Date.now,
+) {
+  const cache = new Map<string, { members: Promise<string[]>; at: number }>();
+  return (groupId: string): Promise<string[]> => {
+    const held = cache.get(groupId);
+    if (held && now() - held.at < ttlMs) return held.members;
+    const members = lookup(groupId);
+    cache.set(groupId, { members, at: now() });
+    members.catch(() => cache.delete(groupId));
+    return members;
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * An SQS batch for the worker: each message processed, the unfinished ones reported back so SQS
+ * redelivers only those.
+ */
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { parseWorkMessage } from "../aws/sqs-work-queue";
+import { describeError } from "../describe-error";
+import { processMessage, type WorkerDeps } from "./process-message";
+
+export async function processBatch(deps: WorkerDeps, event: SQSEvent): Promise<SQSBatchResponse> {
+  const failures: SQSBatchResponse["batchItemFailures"] = [];
+  // One at a time: a batch is small, and two messages of one operation must not race.
+  for (const record of event.Records) {
+    let message: ReturnType<typeof parseWorkMessage>;
+    try {
+      message = parseWorkMessage(record.body);
+    } catch {
+      deps.log.warn("not a bm message; dropped", { messageId: record.messageId });
+      continue;
+    }
+    try {
+      await processMessage(deps, message, Number(record.attributes?.ApproximateReceiveCount ?? 1));
+    } catch (error) {
+      deps.log.warn("message left for redelivery", {
+        operationId: message.operationId,
+        error: describeError(error),
+      });
+      failures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures: failures };
+}

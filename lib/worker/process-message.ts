@@ -1,0 +1,255 @@
+/**
+ * The worker's job for one queue message: prepare an operation (resolve, check, post) and
+ * execute it (wait for idle, send the detach once).
+ */
+import { describeError } from "../describe-error";
+import { EclNetworkError } from "../ecl/errors";
+import { hasImage, isIdle, type Server } from "../ecl/server";
+import type { Tenant } from "../ecl/tenants";
+import {
+  type Actor,
+  canMove,
+  type Facts,
+  type Operation,
+  type State,
+  transition,
+} from "../operations/operation";
+import type { WorkMessage, WorkQueue } from "../operations/ports";
+import { announce, commit, ensureAudited, type RecordDeps } from "../operations/record";
+import { formatElapsed } from "../util/elapsed";
+import { eclFailure, isPassing } from "./classify-error";
+
+export interface WorkerDeps extends RecordDeps {
+  queue: WorkQueue;
+  openTenant(secretId: string): Promise<Tenant>;
+  pollIntervalMs: number;
+  log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
+}
+
+/** Receives after which a passing failure is final: the queue's dead-letter limit. */
+export const MAX_RECEIVES = 5;
+
+/** The failure should be tried again by redelivering the message. */
+export class RetryLater extends Error {
+  override readonly name = "RetryLater";
+}
+
+/**
+ * Handles one message. Returns normally when the message is finished with (done, or failed and
+ * said so); throws {@link RetryLater} when it should be redelivered.
+ */
+export async function processMessage(
+  deps: WorkerDeps,
+  message: WorkMessage,
+  receiveCount: number,
+): Promise<void> {
+  const op = await deps.store.get(message.operationId);
+  if (!op) {
+    deps.log.warn("no such operation; message dropped", { operationId: message.operationId });
+    return;
+  }
+  await ensureAudited(deps, op);
+  const step = new Step(deps, receiveCount);
+  try {
+    await step.run(op);
+  } catch (error) {
+    if (!isPassing(error)) throw error;
+    deps.log.warn("passing failure", {
+      operationId: op.id,
+      error: describeError(error),
+      receiveCount,
+    });
+    if (receiveCount < MAX_RECEIVES) throw new RetryLater(describeError(error), { cause: error });
+    // The last try: fail the operation plainly rather than let the message die silently.
+    const latest = (await deps.store.get(op.id)) ?? op;
+    const unknown =
+      latest.state === "executing"
+        ? " The detach request may have reached ECL: check the server in the ECL console before trying again."
+        : "";
+    await step.fail(
+      latest,
+      `bm gave up after ${receiveCount} tries: ${describeError(error)}.${unknown}`,
+      error,
+    );
+  }
+}
+
+const BM = (op: Operation): Actor => ({ teamId: op.teamId, userId: "bm" });
+
+class Step {
+  constructor(
+    private readonly deps: WorkerDeps,
+    private readonly receiveCount: number,
+  ) {}
+
+  async run(op: Operation): Promise<void> {
+    switch (op.state) {
+      case "requested":
+        return this.prepare(op);
+      case "approved":
+      case "waiting_for_idle":
+        return this.execute(await announce(this.deps, op));
+      case "executing":
+        return this.decideAfterSilence(op);
+      default:
+        // Nothing left to do here but what may still be owed to Slack.
+        await announce(this.deps, op);
+    }
+  }
+
+  /** Resolves the server, checks the image, posts the parent message, moves on. */
+  private async prepare(op: Operation): Promise<void> {
+    let server: Server;
+    try {
+      const tenant = await this.deps.openTenant(op.secretId);
+      server = await tenant.ecl.resolveServer(op.serverRef);
+    } catch (error) {
+      if (isPassing(error)) throw error;
+      return this.fail(op, describeError(error), error);
+    }
+    const seen = { serverId: server.id, serverName: server.name, ...serverState(server) };
+    if (!hasImage(server, op.imageId)) {
+      const outcome = `image \`${op.imageId}\` is not attached to \`${server.name}\`; nothing was sent to ECL.`;
+      await this.move(op, "noop", { ...seen, outcome }, { serverId: server.id });
+      return;
+    }
+    // This version of bm executes only where the policy needs no approval (see the front door).
+    const approved = await this.move(op, "approved", seen, {
+      serverId: server.id,
+      approvals: "none needed",
+    });
+    if (approved) await this.execute(approved);
+  }
+
+  /** Sends the detach when the server is idle; waits for idle otherwise, up to the limit. */
+  private async execute(op: Operation): Promise<void> {
+    const tenant = await this.deps.openTenant(op.secretId);
+    const server = await tenant.ecl.showServer(op.serverId as string);
+    const seen = serverState(server);
+    if (!hasImage(server, op.imageId)) {
+      const outcome = `image \`${op.imageId}\` is no longer attached to \`${server.name}\` (detached by someone else?); nothing was sent to ECL.`;
+      await this.move(op, "noop", { ...seen, outcome });
+      return;
+    }
+    if (!isIdle(server.taskState)) return this.waitForIdle(op, seen);
+
+    // Recorded before the POST: a redelivery then knows it may have been sent.
+    // Nothing (not even a Slack call, which could fail) stands between this write and the POST.
+    const executing = await this.move(op, "executing", seen, {}, false);
+    if (!executing) return;
+    try {
+      const accepted = await tenant.ecl.detachMedia(server.id, op.imageId);
+      await this.move(
+        executing,
+        "detaching",
+        {
+          detachStartedAt: this.deps.now().toISOString(),
+          ...(accepted.requestId ? { detachRequestId: accepted.requestId } : {}),
+        },
+        {
+          eclStatus: accepted.status,
+          ...(accepted.requestId ? { requestId: accepted.requestId } : {}),
+        },
+      );
+    } catch (error) {
+      if (error instanceof EclNetworkError) {
+        // No answer: ECL may or may not have acted. The redelivery reads the server to decide.
+        this.deps.log.warn("detach POST unanswered; deciding on redelivery", {
+          operationId: op.id,
+        });
+        throw new RetryLater("the detach request got no answer");
+      }
+      await this.fail(executing, describeError(error), error);
+    }
+  }
+
+  private async waitForIdle(op: Operation, seen: Partial<Operation>): Promise<void> {
+    const now = this.deps.now();
+    if (op.state === "approved") {
+      const waiting = await this.move(
+        op,
+        "waiting_for_idle",
+        { ...seen, waitingSince: now.toISOString() },
+        { taskState: String(seen.taskState) },
+      );
+      if (waiting)
+        await this.deps.queue.send({ kind: "execute", operationId: op.id }, this.delayS());
+      return;
+    }
+    const waited = now.getTime() - Date.parse(op.waitingSince ?? op.updatedAt);
+    if (waited >= this.deps.idleWaitS * 1000) {
+      await this.fail(
+        op,
+        `\`${op.serverName}\` stayed busy (task_state ${seen.taskState}) for ${formatElapsed(waited)}; nothing was sent to ECL. Try again later.`,
+      );
+      return;
+    }
+    await this.deps.queue.send({ kind: "execute", operationId: op.id }, this.delayS());
+  }
+
+  /** A redelivery found the operation `executing`: the POST's fate is read off the server. */
+  private async decideAfterSilence(op: Operation): Promise<void> {
+    const tenant = await this.deps.openTenant(op.secretId);
+    const server = await tenant.ecl.showServer(op.serverId as string);
+    if (hasImage(server, op.imageId) && isIdle(server.taskState)) {
+      await this.fail(
+        op,
+        "ECL did not answer the detach request, and the server shows no sign of it. bm never sends a detach twice: check the server and run `/bm detach` again if it is still needed.",
+      );
+      return;
+    }
+    await this.move(
+      op,
+      "detaching",
+      { ...serverState(server), detachStartedAt: this.deps.now().toISOString() },
+      { decidedBy: "server state after an unanswered request" },
+    );
+  }
+
+  /** Moves to `failed` with a sentence for users and ECL's facts, and says so in Slack. */
+  async fail(op: Operation, outcome: string, error?: unknown): Promise<void> {
+    if (!canMove(op.state, "failed")) {
+      await announce(this.deps, op);
+      return;
+    }
+    const ecl = eclFailure(error);
+    const facts: Facts = { reason: outcome.slice(0, 300), receiveCount: this.receiveCount };
+    if (ecl?.status) facts.eclStatus = ecl.status;
+    if (ecl?.requestId) facts.requestId = ecl.requestId;
+    await this.move(op, "failed", { outcome, ...(ecl ? { ecl } : {}) }, facts);
+  }
+
+  /** One transition: saved, audited, announced. Undefined when another writer got there first. */
+  private async move(
+    op: Operation,
+    to: State,
+    changes: Partial<Operation>,
+    facts: Facts = {},
+    tell = true,
+  ): Promise<Operation | undefined> {
+    const next = transition(op, to, BM(op), this.deps.now(), changes, {
+      ...facts,
+      ...(op.permalink ? { permalink: op.permalink } : {}),
+    });
+    const saved = await commit(this.deps, op, next);
+    if (!saved) {
+      this.deps.log.info("lost a race; the other writer goes on", { operationId: op.id, to });
+      return undefined;
+    }
+    this.deps.log.info("transition", { operationId: op.id, from: op.state, to });
+    return tell ? announce(this.deps, saved) : saved;
+  }
+
+  private delayS(): number {
+    return Math.max(1, Math.ceil(this.deps.pollIntervalMs / 1000));
+  }
+}
+
+function serverState(server: Server): Partial<Operation> {
+  const seen: Partial<Operation> = {
+    taskState:
+      server.taskState === undefined || server.taskState === null ? "None" : server.taskState,
+  };
+  if (server.powerState) seen.powerState = server.powerState;
+  return seen;
+}

@@ -1,0 +1,29 @@
+/**
+ * `npm start`: the whole bm stack on this machine, on embedded defaults.
+ */
+import { startLocalStack } from "../lib/local/stack";
+
+const stack = await startLocalStack({
+  frontDoorPort: Number(process.env.BM_PORT ?? 3000),
+  eclPort: Number(process.env.BM_ECL_PORT ?? 8774),
+  autoRun: true,
+  log: (line) => console.log(line),
+});
+
+console.log(`
+bm is running locally.
+  front door   ${stack.frontDoorUrl}
+  ECL          ${stack.ecl?.url ?? "(the tenant's own endpoint)"}  (sample servers web01, web010, web02, db01, app ×2)
+  Slack        ${stack.env.SLACK_API_URL}  (a stand-in; channels C0INCIDENT, C0OPS, C0CHANGES)
+  DynamoDB     ${stack.env.AWS_ENDPOINT_URL_DYNAMODB ?? "(AWS)"}  (dynalite)
+  SQS          ${stack.env.BM_QUEUE_URL}
+
+In another terminal, the main job:
+  npm run slash -- "detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 reboot loop after ISO install"
+
+Ctrl-C stops it.`);
+
+process.on("SIGINT", () => {
+  console.log("stopping…");
+  void stack.close().finally(() => process.exit(0));
+});
