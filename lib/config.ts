@@ -20,6 +20,8 @@ export interface Config {
   detachTimeoutS: number;
   idleWaitS: number;
   followupMarginMs: number;
+  /** Header and body timeout of ECL calls (connect: at most 3 s). */
+  eclTimeoutMs: number;
 }
 
 /** A variable is missing or wrong. */
@@ -69,6 +71,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     detachTimeoutS: positive("BM_DETACH_TIMEOUT_S", 900),
     idleWaitS: positive("BM_IDLE_WAIT_S", 600),
     followupMarginMs: positive("BM_FOLLOWUP_MARGIN_MS", 10_000),
+    eclTimeoutMs: positive("BM_ECL_TIMEOUT_MS", 5000),
   };
   if (problems.length > 0) throw new ConfigError(`bm cannot start: ${problems.join("; ")}`);
   return config;

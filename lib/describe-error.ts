@@ -28,6 +28,27 @@ export function describeError(error: unknown): string {
     return `${error.message}: Keystone refused the API key and secret of this tenant`;
   }
   if (USER_FACING.some((kind) => error instanceof kind)) return (error as Error).message;
+  // The worker's "try again later" carries a description made by this function.
+  if (error instanceof Error && error.name === "RetryLater") return error.message;
+  const slack = slackError(error);
+  if (slack) return slack;
+  const aws = (error as { $metadata?: unknown; name?: unknown } | undefined)?.$metadata
+    ? (error as Error).name
+    : undefined;
+  if (aws) return `AWS answered ${aws}`;
   const name = error instanceof Error ? error.name : typeof error;
   return `internal error (${name}); nothing more is shown, to keep secrets out of messages`;
+}
+
+/** Slack's WebClient errors, by their code and Slack's own error string (never a token). */
+function slackError(error: unknown): string | undefined {
+  const e = error as
+    | { code?: unknown; data?: { error?: unknown }; retryAfter?: unknown }
+    | undefined;
+  if (typeof e?.code !== "string" || !e.code.startsWith("slack_")) return undefined;
+  if (e.code === "slack_webapi_rate_limited_error")
+    return `Slack rate-limited bm (retry after ${e.retryAfter ?? "?"} s)`;
+  if (e.code === "slack_webapi_platform_error")
+    return `Slack answered ${String(e.data?.error ?? "an error")}`;
+  return `Slack could not be reached (${e.code})`;
 }

@@ -45,7 +45,11 @@ export async function createBackend(
     retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 1000 },
     timeout: 5000,
   });
-  const pools = new HttpPools();
+  const pools = new HttpPools({
+    connectMs: Math.min(3000, config.eclTimeoutMs),
+    headersMs: config.eclTimeoutMs,
+    bodyMs: config.eclTimeoutMs,
+  });
   return {
     config,
     log,

@@ -31,4 +31,28 @@ describe("describeError", () => {
     expect(said).toMatch(/^internal error \((TypeError|string|object)\)/);
     expect(said).not.toMatch(/xoxb|api_secret|"t"/);
   });
+
+  it.each([
+    [
+      { code: "slack_webapi_rate_limited_error", retryAfter: 3 },
+      "Slack rate-limited bm (retry after 3 s)",
+    ],
+    [
+      { code: "slack_webapi_platform_error", data: { error: "channel_not_found" } },
+      "Slack answered channel_not_found",
+    ],
+    [
+      { code: "slack_webapi_request_error" },
+      "Slack could not be reached (slack_webapi_request_error)",
+    ],
+    [
+      Object.assign(new Error("arn:aws:dynamodb:... token"), {
+        name: "ProvisionedThroughputExceededException",
+        $metadata: {},
+      }),
+      "AWS answered ProvisionedThroughputExceededException",
+    ],
+  ])("names Slack and AWS errors without their messages: %j", (error, said) => {
+    expect(describeError(error)).toBe(said);
+  });
 });

@@ -37,6 +37,8 @@ export interface Fault {
   hang?: boolean;
   /** Reset the connection without answering. */
   reset?: boolean;
+  /** Carry the request out, then never answer: a request that took effect but whose answer was lost. */
+  hangAfterApply?: boolean;
 }
 
 export type Route = "token" | "list" | "show" | "action" | "unknown";

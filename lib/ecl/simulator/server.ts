@@ -107,6 +107,7 @@ export async function startEclSimulator(options: SimulatorOptions = {}): Promise
     } catch {
       reply = { status: 500, body: errorBody(500) };
     }
+    if (fault?.hangAfterApply) return;
     send(reply);
   });
   server.on("connection", (socket) => {

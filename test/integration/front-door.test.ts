@@ -1,0 +1,201 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SAMPLE } from "../../lib/ecl/simulator/sample";
+import { slackHeaders } from "../../lib/local/slack-request";
+import { type LocalStack, startLocalStack } from "../../lib/local/stack";
+import { operationIdFor } from "../../lib/operations/operation";
+import {
+  auditOf,
+  operation,
+  operationCount,
+  sendToFrontDoor,
+  slash,
+  slashBody,
+} from "../support/stack-harness";
+
+/** The front door alone: signatures, parsing, policy, recording, enqueueing. */
+let stack: LocalStack;
+
+beforeAll(async () => {
+  stack = await startLocalStack({
+    secretsVia: "secrets-manager",
+    groups: { S0OPERATORS: ["U0OPERATOR"] },
+  });
+});
+afterAll(() => stack.close());
+
+const queued = () => stack.queue?.sent.map((m) => JSON.parse(m.body)) ?? [];
+
+describe("signatures", () => {
+  const body = slashBody({ text: `detach web01 ${SAMPLE.image}` });
+
+  const withoutHeader = (name: string) => (secret: string) => {
+    const headers: Record<string, string> = slackHeaders(secret, body);
+    delete headers[name];
+    return headers;
+  };
+  it.each([
+    ["a wrong signature", () => slackHeaders("not-the-signing-secret", body)],
+    ["no signature header", withoutHeader("x-slack-signature")],
+    ["no timestamp header", withoutHeader("x-slack-request-timestamp")],
+    [
+      "a timestamp 6 minutes old",
+      (secret: string) => slackHeaders(secret, body, Math.floor(Date.now() / 1000) - 360),
+    ],
+    ["no headers at all", () => ({})],
+  ])("%s → 401, nothing recorded", async (_, headers) => {
+    const before = { ops: await operationCount(stack), sent: queued().length };
+    const answer = await sendToFrontDoor(stack, body, headers(stack.signingSecret));
+    expect(answer.status).toBe(401);
+    expect(await operationCount(stack)).toBe(before.ops);
+    expect(queued()).toHaveLength(before.sent);
+  });
+
+  it("an unsigned body that is not even a form → 401, not 500", async () => {
+    const answer = await sendToFrontDoor(stack, "{not json", { "content-type": "text/plain" });
+    expect(answer.status).toBe(401);
+  });
+});
+
+describe("commands", () => {
+  it("answers help", async () => {
+    const answer = await slash(stack, "help");
+    expect(answer.text).toContain("`/bm detach <server> <image-id> [reason…]`");
+  });
+
+  it.each([
+    ["detatch web01 x", "`detatch` is not a bm command. Did you mean `/bm detach`?"],
+    ["hlep", "`hlep` is not a bm command. Did you mean `/bm help`?"],
+    ["reboot web01", "`reboot` is not a bm command."],
+    ["detach web01", "`/bm detach` needs a server and an image id"],
+    ["detach web01 ubuntu.iso", 'The image must be an image id (a UUID), not "ubuntu.iso".'],
+    [`detach web/01 ${SAMPLE.image}`, "is not a server name bm accepts"],
+  ])("%j gets a plain answer and the usage, recording nothing", async (text, said) => {
+    const before = await operationCount(stack);
+    const answer = await slash(stack, text);
+    expect(answer.status).toBe(200);
+    expect(answer.text).toContain(said);
+    expect(answer.text).toContain("`/bm help`");
+    expect(await operationCount(stack)).toBe(before);
+  });
+});
+
+describe("recording a request", () => {
+  it("writes the operation, enqueues prepare, and names the operation in the ack", async () => {
+    const answer = await slash(stack, `detach web01 ${SAMPLE.image} disk swap`, {
+      user: "U0ALICE",
+      triggerId: "111.222.abc",
+    });
+    const id = operationIdFor("T0001", "111.222.abc");
+    expect(answer.operationId).toBe(id);
+    const op = await operation(stack, id);
+    expect(op).toMatchObject({
+      state: "requested",
+      requester: "U0ALICE",
+      channelId: "C0INCIDENT",
+      tenant: "sample",
+      secretId: "bm/tenant/sample",
+      serverRef: "web01",
+      imageId: SAMPLE.image,
+      reason: "disk swap",
+    });
+    expect(queued().at(-1)).toEqual({ kind: "prepare", operationId: id });
+    expect((await auditOf(stack, id)).map((e) => e.action)).toEqual(["requested"]);
+  });
+
+  it("a repeated delivery creates no second operation", async () => {
+    const body = slashBody({ text: `detach web01 ${SAMPLE.image}`, triggerId: "333.444.def" });
+    const first = await sendToFrontDoor(stack, body);
+    const before = await operationCount(stack);
+    const again = await sendToFrontDoor(stack, body);
+    expect(again.operationId).toBe(first.operationId);
+    expect(again.text).toBe(
+      `This request is already recorded as \`${first.operationId}\` (requested).`,
+    );
+    expect(await operationCount(stack)).toBe(before);
+    expect((await auditOf(stack, first.operationId as string)).map((e) => e.action)).toEqual([
+      "requested",
+    ]);
+  });
+
+  it("takes a base64 body, as API Gateway sends it", async () => {
+    // The harness always sends isBase64Encoded bodies; a plain one must work too.
+    const body = slashBody({ text: "help" });
+    const event = await import("../../lib/local/lambda");
+    const plain = {
+      ...event.httpApiEvent("POST", "/slack/events", slackHeaders(stack.signingSecret, body), body),
+      body,
+      isBase64Encoded: false,
+    };
+    const result = (await stack.handlers.slack(plain, event.lambdaContext("bm-slack", 6000))) as {
+      statusCode: number;
+    };
+    expect(result.statusCode).toBe(200);
+  });
+
+  it("never calls auth.test, nor any Slack method for a plain request", async () => {
+    await slash(stack, `detach web01 ${SAMPLE.image}`);
+    expect(
+      stack.slack?.calls.map((c) => c.method).filter((m) => m !== "usergroups.users.list"),
+    ).toEqual([]);
+  });
+});
+
+describe("policy", () => {
+  it.each([
+    [
+      "an unbound channel",
+      { channel: "C0UNKNOWN", user: "U0ALICE" },
+      "refused:channel_not_bound",
+      "bm is not enabled in this channel",
+    ],
+    [
+      "a user outside the requesters group",
+      { channel: "C0OPS", user: "U0ALICE" },
+      "refused:not_a_requester",
+      "You may not request media detaches in this channel",
+    ],
+    [
+      "a channel that needs approvals",
+      { channel: "C0CHANGES", user: "U0ALICE" },
+      "refused:approvals_unavailable",
+      "approvals are not available in this version of bm yet",
+    ],
+  ])("%s: a clear refusal, an audit event, nothing else", async (_, where, action, said) => {
+    const before = { ops: await operationCount(stack), sent: queued().length };
+    const triggerId = `refuse.${Math.random()}`;
+    const answer = await slash(stack, `detach web01 ${SAMPLE.image}`, { ...where, triggerId });
+    expect(answer.text).toContain(said);
+    expect(await operationCount(stack)).toBe(before.ops);
+    expect(queued()).toHaveLength(before.sent);
+    const events = await auditOf(stack, operationIdFor("T0001", triggerId));
+    expect(events).toEqual([
+      expect.objectContaining({
+        seq: 0,
+        action,
+        actor: { teamId: "T0001", userId: where.user },
+        facts: { channel: where.channel, server: "web01", image: SAMPLE.image },
+      }),
+    ]);
+  });
+
+  it("a member of the requesters' user group may request", async () => {
+    const answer = await slash(stack, `detach web01 ${SAMPLE.image}`, {
+      channel: "C0OPS",
+      user: "U0OPERATOR",
+    });
+    expect(answer.text).toMatch(/^Recorded `op-/);
+    expect(stack.slack?.callsOf("usergroups.users.list").at(-1)?.args).toMatchObject({
+      usergroup: "S0OPERATORS",
+    });
+  });
+
+  it("keeps group members for a few minutes instead of asking Slack for every command", async () => {
+    const before = stack.slack?.callsOf("usergroups.users.list").length;
+    const answer = await slash(stack, `detach web01 ${SAMPLE.image}`, {
+      channel: "C0OPS",
+      user: "U0OPERATOR",
+    });
+    expect(answer.text).toMatch(/^Recorded `op-/);
+    expect(stack.slack?.callsOf("usergroups.users.list").length).toBe(before);
+  });
+});

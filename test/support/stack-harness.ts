@@ -1,0 +1,154 @@
+/**
+ * Drives the local stack as Slack and AWS would: signed slash commands (built from the real
+ * payload in test/fixtures), queue deliveries, follow-up invocations; and reads back the
+ * operations, the audit trail and the Slack channel.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { QueryCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { DynamoOperationStore, documentClient } from "../../lib/aws/dynamo-operation-store";
+import { httpApiEvent, lambdaContext } from "../../lib/local/lambda";
+import { slackHeaders } from "../../lib/local/slack-request";
+import type { LocalStack } from "../../lib/local/stack";
+import type { AuditEvent, Operation } from "../../lib/operations/operation";
+import { isTerminal } from "../../lib/operations/operation";
+
+const FIXTURE = readFileSync(
+  join(import.meta.dirname, "../fixtures/slash-command.txt"),
+  "utf8",
+).trim();
+
+let triggers = 0;
+
+/** Slack's own sample slash command body, with bm's fields put in. */
+export function slashBody(fields: {
+  text: string;
+  user?: string;
+  channel?: string;
+  team?: string;
+  triggerId?: string;
+}): string {
+  const body = new URLSearchParams(FIXTURE);
+  body.set("command", "/bm");
+  body.set("text", fields.text);
+  body.set("user_id", fields.user ?? "U0REQUESTER");
+  body.set("channel_id", fields.channel ?? "C0INCIDENT");
+  body.set("team_id", fields.team ?? "T0001");
+  body.set(
+    "trigger_id",
+    fields.triggerId ?? `13345224609.738474920.${Date.now().toString(16)}${++triggers}`,
+  );
+  return body.toString();
+}
+
+export interface Answer {
+  status: number;
+  text: string;
+  operationId: string | undefined;
+}
+
+/** Sends a signed request through the front door handler, as API Gateway would. */
+export async function sendToFrontDoor(
+  stack: LocalStack,
+  body: string,
+  headers = slackHeaders(stack.signingSecret, body),
+): Promise<Answer> {
+  const result = (await stack.handlers.slack(
+    httpApiEvent("POST", "/slack/events", headers, body),
+    lambdaContext("bm-slack", 6000),
+  )) as {
+    statusCode?: number;
+    body?: string;
+  };
+  const text = result.body ? ((JSON.parse(result.body) as { text?: string }).text ?? "") : "";
+  return {
+    status: result.statusCode ?? 200,
+    text,
+    operationId: /`(op-[a-z0-9]{10})`/.exec(text)?.[1],
+  };
+}
+
+export function slash(
+  stack: LocalStack,
+  text: string,
+  fields: { user?: string; channel?: string; triggerId?: string } = {},
+): Promise<Answer> {
+  return sendToFrontDoor(stack, slashBody({ text, ...fields }));
+}
+
+/** Delivers queue messages until the queue is empty or `until` holds, waiting out delays. */
+export async function drain(
+  stack: LocalStack,
+  until?: () => Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    await stack.deliver();
+    if (until ? await until() : stack.queue?.depth === 0) return;
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`drain: still not settled after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export function store(stack: LocalStack): DynamoOperationStore {
+  return new DynamoOperationStore(documentClient(stack.dynamo), stack.env.BM_TABLE as string);
+}
+
+export async function operation(stack: LocalStack, id: string | undefined): Promise<Operation> {
+  const op = id ? await store(stack).get(id) : undefined;
+  if (!op) throw new Error(`no operation ${id}`);
+  return op;
+}
+
+/** True once the operation has ended and its last message is posted. */
+export async function settled(stack: LocalStack, id: string | undefined): Promise<boolean> {
+  const op = id ? await store(stack).get(id) : undefined;
+  return !!op && isTerminal(op.state) && (op.noticedSeq ?? 0) >= op.seq;
+}
+
+export async function auditOf(stack: LocalStack, id: string): Promise<AuditEvent[]> {
+  const { Items = [] } = await stack.dynamo.send(
+    new QueryCommand({
+      TableName: stack.env.BM_AUDIT_TABLE,
+      KeyConditionExpression: "operationId = :id",
+      ExpressionAttributeValues: { ":id": { S: id } },
+    }),
+  );
+  return Items.map((i) => unmarshall(i) as AuditEvent);
+}
+
+export async function operationCount(stack: LocalStack): Promise<number> {
+  const { Count = 0 } = await stack.dynamo.send(
+    new ScanCommand({ TableName: stack.env.BM_TABLE, Select: "COUNT" }),
+  );
+  return Count;
+}
+
+/** The parent message of an operation and its thread, as text a person reads. */
+export function thread(stack: LocalStack, op: Operation): { parent: string; replies: string[] } {
+  const parent = stack.slack?.history(op.channelId).find((m) => m.ts === op.parentTs);
+  if (!parent) return { parent: "", replies: [] };
+  const blocks = (parent.blocks ?? []) as Array<{
+    text?: { text: string };
+    fields?: Array<{ text: string }>;
+    elements?: Array<{ text: string }>;
+  }>;
+  const text = blocks
+    .map((b) =>
+      [
+        b.text?.text,
+        ...(b.fields ?? []).map((f) => f.text),
+        ...(b.elements ?? []).map((e) => e.text),
+      ]
+        .filter(Boolean)
+        .join("\n"),
+    )
+    .join("\n");
+  return { parent: text, replies: parent.replies.map((r) => r.text) };
+}
+
+export const ECL_ACTIONS = (stack: LocalStack) =>
+  stack.ecl?.requests.filter((r) => r.route === "action") ?? [];

@@ -1,0 +1,106 @@
+import { describe, expect, it } from "vitest";
+import { type FrontDoorDeps, handleSlashCommand } from "../../../lib/front-door/handle-command";
+import type { AuditEvent, Operation } from "../../../lib/operations/operation";
+import type { WorkMessage } from "../../../lib/operations/ports";
+import { parsePolicy } from "../../../lib/policy/policy";
+import { cachedGroupMembers } from "../../../lib/slack/chat";
+
+const IMAGE = "3339fd5f-ec06-4ef8-9337-c1c70218a748";
+
+/** Front-door ports in memory. */
+function fakes(overrides: Partial<FrontDoorDeps> = {}) {
+  const ops = new Map<string, Operation>();
+  const events: AuditEvent[] = [];
+  const sent: WorkMessage[] = [];
+  const deps: FrontDoorDeps = {
+    policy: parsePolicy({
+      tenants: { t: { secret: "bm/tenant/t" } },
+      channels: { C0OPS: { tenant: "t", requesters: ["S0OPS"], approvals: 0 } },
+    }),
+    store: {
+      create: async (op) => {
+        const existing = ops.get(op.id);
+        if (existing) return { created: false, existing };
+        ops.set(op.id, op);
+        return { created: true };
+      },
+      get: async (id) => ops.get(id),
+      save: async (prev, next) => {
+        if (ops.get(prev.id)?.rev !== prev.rev) return undefined;
+        const written = { ...next, rev: prev.rev + 1 };
+        ops.set(prev.id, written);
+        return written;
+      },
+      listInFlight: async () => [],
+    },
+    audit: { append: async (e) => void events.push(e) },
+    queue: { send: async (m) => void sent.push(m) },
+    groupMembers: async () => ["U0OP"],
+    now: () => new Date("2026-11-26T10:00:00Z"),
+    log: { info: () => {}, warn: () => {} },
+    ...overrides,
+  };
+  return { deps, ops, events, sent };
+}
+
+const command = (userId: string) => ({
+  teamId: "T1",
+  channelId: "C0OPS",
+  userId,
+  text: `detach web01 ${IMAGE}`,
+  triggerId: "1.2.3",
+});
+
+describe("handleSlashCommand", () => {
+  it("lets a group member request", async () => {
+    const { deps, sent } = fakes();
+    expect(await handleSlashCommand(deps, command("U0OP"))).toMatch(/^Recorded `op-/);
+    expect(sent).toHaveLength(1);
+  });
+
+  it("refuses, audited, when Slack cannot say who is in the group", async () => {
+    const { deps, events, ops } = fakes({
+      groupMembers: async () => Promise.reject(new Error("ratelimited")),
+    });
+    expect(await handleSlashCommand(deps, command("U0OP"))).toContain(
+      "could not check your user groups with Slack",
+    );
+    expect(events.map((e) => e.action)).toEqual(["refused:group_lookup_failed"]);
+    expect(ops.size).toBe(0);
+  });
+
+  it("fails the operation plainly when the queue cannot take it, leaving nothing half-done", async () => {
+    const { deps, ops, events } = fakes({
+      queue: { send: async () => Promise.reject(new Error("sqs down")) },
+    });
+    expect(await handleSlashCommand(deps, command("U0OP"))).toMatch(
+      /^bm could not queue `op-\w+` just now, so nothing was done/,
+    );
+    expect([...ops.values()].map((o) => o.state)).toEqual(["failed"]);
+    expect(events.map((e) => e.action)).toEqual(["failed"]);
+  });
+});
+
+describe("cachedGroupMembers", () => {
+  it("asks once per group within the ttl, and again after it or after a failure", async () => {
+    const clock = { now: 0 };
+    const asked: string[] = [];
+    let fail = true;
+    const members = cachedGroupMembers(
+      async (g) => {
+        asked.push(g);
+        if (fail) throw new Error("down");
+        return ["U1"];
+      },
+      1000,
+      () => clock.now,
+    );
+    await expect(members("S1")).rejects.toThrow("down");
+    fail = false;
+    expect(await members("S1")).toEqual(["U1"]);
+    await members("S1");
+    clock.now = 1000;
+    await members("S1");
+    expect(asked).toEqual(["S1", "S1", "S1"]);
+  });
+});

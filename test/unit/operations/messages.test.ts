@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { newOperation, type Operation } from "../../../lib/operations/operation";
+import { escapeMrkdwn, parentMessage, threadNotice } from "../../../lib/slack/messages";
+
+const AT = new Date("2026-11-26T10:00:00.000Z");
+const op = (changes: Partial<Operation> = {}): Operation => ({
+  ...newOperation(
+    {
+      id: "op-0123456789",
+      teamId: "T1",
+      channelId: "C1",
+      requester: "U1",
+      tenant: "prod",
+      secretId: "bm/tenant/prod",
+      approvalsRequired: 0,
+      serverRef: "web01",
+      imageId: "3339fd5f-ec06-4ef8-9337-c1c70218a748",
+      reason: "<!channel> reboot & retry",
+    },
+    AT,
+  ),
+  ...changes,
+});
+
+describe("parentMessage", () => {
+  it("shows who, what, why and the server's state, escaping the user's reason", () => {
+    const message = parentMessage(
+      op({
+        state: "detaching",
+        serverId: "c880",
+        serverName: "web01",
+        taskState: "None",
+        powerState: "RUNNING",
+      }),
+    );
+    const text = JSON.stringify(message.blocks);
+    expect(message.text).toBe(
+      "Media detach op-0123456789: Detaching: image 3339fd5f-ec06-4ef8-9337-c1c70218a748 from web01",
+    );
+    expect(text).toContain("*Media detach* `op-0123456789` · :arrows_counterclockwise: Detaching");
+    expect(text).toContain("*Requested by*\\n<@U1>");
+    expect(text).toContain("*Server*\\n`web01` (`c880`)");
+    expect(text).toContain("*Server state*\\ntask_state None, power RUNNING");
+    expect(text).toContain("*Reason*\\n&lt;!channel&gt; reboot &amp; retry");
+    expect(text).not.toContain("<!channel>");
+  });
+});
+
+describe("threadNotice", () => {
+  const now = new Date(AT.getTime() + 65_000);
+  it.each([
+    [{ state: "requested" }, undefined],
+    [{ state: "executing" }, undefined],
+    [
+      { state: "waiting_for_idle", serverName: "web01", taskState: "REBOOTING" },
+      ":hourglass_flowing_sand: `web01` is busy (task_state REBOOTING). ECL accepts a detach only when task_state is None, so bm will try again until it is idle, for up to 10m 00s.",
+    ],
+    [
+      { state: "detaching", serverName: "web01", detachRequestId: "req-1" },
+      ":arrows_counterclockwise: ECL accepted the detach (request id `req-1`). bm will say here when `web01` has settled.",
+    ],
+    [
+      { state: "done", serverName: "web01", detachStartedAt: AT.toISOString() },
+      ":white_check_mark: <@U1> done: image `3339fd5f-ec06-4ef8-9337-c1c70218a748` is detached from `web01` and the server is idle, 1m 05s after ECL accepted it.",
+    ],
+    [
+      { state: "failed", outcome: "ECL answered 409 <x>" },
+      ":x: <@U1> the detach failed: ECL answered 409 &lt;x&gt;",
+    ],
+  ] as Array<[Partial<Operation>, string | undefined]>)("%j", (changes, said) => {
+    expect(threadNotice(op(changes), now, 600)).toBe(said);
+  });
+
+  it("escapes Slack's control characters", () => {
+    expect(escapeMrkdwn("<@U1> & <http://x|y>")).toBe("&lt;@U1&gt; &amp; &lt;http://x|y&gt;");
+  });
+});

@@ -1,0 +1,122 @@
+import { describe, expect, it } from "vitest";
+import {
+  canMove,
+  IllegalTransition,
+  isOperationId,
+  newOperation,
+  type Operation,
+  operationIdFor,
+  type State,
+  transition,
+} from "../../../lib/operations/operation";
+
+const AT = new Date("2026-11-26T10:00:00.000Z");
+const fresh = (): Operation =>
+  newOperation(
+    {
+      id: "op-0123456789",
+      teamId: "T1",
+      channelId: "C1",
+      requester: "U1",
+      tenant: "prod",
+      secretId: "bm/tenant/prod",
+      approvalsRequired: 0,
+      serverRef: "web01",
+      imageId: "3339fd5f-ec06-4ef8-9337-c1c70218a748",
+      reason: "INC-1",
+    },
+    AT,
+  );
+const bm = { teamId: "T1", userId: "bm" };
+
+describe("the state machine", () => {
+  it.each([
+    ["requested", "approved", true],
+    ["requested", "awaiting_approval", true],
+    ["requested", "executing", false],
+    ["approved", "executing", true],
+    ["approved", "detaching", false],
+    ["waiting_for_idle", "executing", true],
+    ["executing", "detaching", true],
+    ["executing", "executing", false],
+    ["executing", "approved", false],
+    ["detaching", "done", true],
+    ["detaching", "failed", false],
+    ["done", "failed", false],
+    ["failed", "done", false],
+  ] as Array<[State, State, boolean]>)("%s → %s: %s", (from, to, allowed) => {
+    expect(canMove(from, to)).toBe(allowed);
+  });
+
+  it("a new operation is requested, with its first audit event", () => {
+    const op = fresh();
+    expect(op).toMatchObject({ state: "requested", seq: 1, rev: 0, createdAt: AT.toISOString() });
+    expect(op.lastEvent).toEqual({
+      operationId: "op-0123456789",
+      seq: 1,
+      at: AT.toISOString(),
+      action: "requested",
+      to: "requested",
+      actor: { teamId: "T1", userId: "U1" },
+      facts: {
+        server: "web01",
+        image: "3339fd5f-ec06-4ef8-9337-c1c70218a748",
+        channel: "C1",
+        tenant: "prod",
+        reason: "INC-1",
+      },
+    });
+  });
+
+  it("a transition names the state it leaves, counts the event, and keeps the changes", () => {
+    const later = new Date(AT.getTime() + 1000);
+    const op = transition(
+      fresh(),
+      "approved",
+      bm,
+      later,
+      { serverId: "s1" },
+      { approvals: "none needed" },
+    );
+    expect(op).toMatchObject({
+      state: "approved",
+      seq: 2,
+      serverId: "s1",
+      updatedAt: later.toISOString(),
+    });
+    expect(op.lastEvent).toMatchObject({
+      seq: 2,
+      from: "requested",
+      to: "approved",
+      action: "approved",
+      actor: bm,
+      facts: { approvals: "none needed" },
+    });
+    expect(op.inflight).toBeUndefined();
+    expect(op.finishedAt).toBeUndefined();
+  });
+
+  it("puts detaching operations, and finished ones owing a message, in the follow-up's index", () => {
+    const approved = transition(fresh(), "approved", bm, AT);
+    const detaching = transition(transition(approved, "executing", bm, AT), "detaching", bm, AT);
+    expect(detaching.inflight).toBe("detaching");
+    const done = transition(detaching, "done", bm, AT);
+    expect(done).toMatchObject({ inflight: "notice", finishedAt: AT.toISOString() });
+    expect(done.expiresAt).toBeGreaterThan(AT.getTime() / 1000 + 300 * 24 * 3600);
+  });
+
+  it("refuses a transition the machine does not allow", () => {
+    expect(() => transition(fresh(), "detaching", bm, AT)).toThrow(IllegalTransition);
+  });
+});
+
+describe("operationIdFor", () => {
+  it("is the same for the same delivery, and different for another", () => {
+    const id = operationIdFor("T1", "111.222.abc");
+    expect(id).toBe(operationIdFor("T1", "111.222.abc"));
+    expect(id).not.toBe(operationIdFor("T1", "111.222.abd"));
+    expect(id).not.toBe(operationIdFor("T2", "111.222.abc"));
+    expect(isOperationId(id)).toBe(true);
+    expect(isOperationId("op-ABC")).toBe(false);
+  });
+});

@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { editDistance, parseCommand } from "../../../lib/slack/parse-command";
+
+const IMAGE = "3339fd5f-ec06-4ef8-9337-c1c70218a748";
+
+describe("parseCommand", () => {
+  it.each([
+    ["", { kind: "help" }],
+    ["   ", { kind: "help" }],
+    ["help", { kind: "help" }],
+    ["HELP me", { kind: "help" }],
+    [`detach web01 ${IMAGE}`, { kind: "detach", server: "web01", image: IMAGE, reason: "" }],
+    [
+      `  detach   web01   ${IMAGE.toUpperCase()}   reboot  loop  `,
+      { kind: "detach", server: "web01", image: IMAGE, reason: "reboot loop" },
+    ],
+    [
+      `Detach c880a4b5-0230-4925-a8f5-16fb48249275 ${IMAGE} INC-42`,
+      {
+        kind: "detach",
+        server: "c880a4b5-0230-4925-a8f5-16fb48249275",
+        image: IMAGE,
+        reason: "INC-42",
+      },
+    ],
+  ])("%j → %j", (text, command) => {
+    expect(parseCommand(text)).toEqual(command);
+  });
+
+  it.each([
+    ["detatch web01", "`detatch` is not a bm command. Did you mean `/bm detach`?"],
+    ["dteach", "`dteach` is not a bm command. Did you mean `/bm detach`?"],
+    ["hepl", "`hepl` is not a bm command. Did you mean `/bm help`?"],
+    ["reboot web01", "`reboot` is not a bm command."],
+    [
+      "detach",
+      "`/bm detach` needs a server and an image id: `/bm detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 [reason]`",
+    ],
+    [
+      "detach web01",
+      "`/bm detach` needs a server and an image id: `/bm detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 [reason]`",
+    ],
+    ["detach web01 ubuntu.iso", 'The image must be an image id (a UUID), not "ubuntu.iso".'],
+    [`detach <@U123> ${IMAGE}`, '"<@U123>" is not a server name bm accepts'],
+  ])("%j is invalid: %s", (text, message) => {
+    const parsed = parseCommand(text);
+    expect(parsed.kind).toBe("invalid");
+    expect(parsed.kind === "invalid" && parsed.message).toContain(message);
+  });
+
+  it("keeps at most 500 characters of reason", () => {
+    const parsed = parseCommand(`detach web01 ${IMAGE} ${"x".repeat(600)}`);
+    expect(parsed.kind === "detach" && parsed.reason.length).toBe(501);
+  });
+});
+
+describe("editDistance", () => {
+  it.each([
+    ["detach", "detach", 0],
+    ["detatch", "detach", 1],
+    ["dteach", "detach", 1],
+    ["help", "detach", 5],
+    ["", "help", 4],
+  ])("%s ↔ %s = %i", (a, b, d) => {
+    expect(editDistance(a, b)).toBe(d);
+  });
+});
