@@ -1,0 +1,92 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Context, SQSEvent } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SAMPLE } from "../../lib/ecl/simulator/sample";
+import { httpApiEvent, lambdaContext, sqsRecord } from "../../lib/local/lambda";
+import { slackHeaders } from "../../lib/local/slack-request";
+import { type LocalStack, startLocalStack } from "../../lib/local/stack";
+import { buildBundles } from "../../scripts/build";
+import { operation, slashBody } from "../support/stack-harness";
+
+/**
+ * The built bundles, loaded as Lambda loads them, do the whole job: this guards what the build
+ * leaves out (socket mode, Express, OAuth, the SDK's credential chain).
+ */
+let stack: LocalStack;
+let dir: string;
+let sizes: Record<string, number>;
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+let bundles: { slack: Handler; worker: Handler; followup: Handler };
+
+beforeAll(async () => {
+  stack = await startLocalStack({
+    secretsVia: "secrets-manager",
+    taskMs: 100,
+    env: { BM_POLL_INTERVAL_MS: "100", BM_FOLLOWUP_MARGIN_MS: "100" },
+  });
+  dir = await mkdtemp(join(tmpdir(), "bm-dist-"));
+  sizes = await buildBundles(dir);
+  const load = createRequire(import.meta.url);
+  bundles = {
+    slack: load(join(dir, "slack.js")).handler,
+    worker: load(join(dir, "worker.js")).handler,
+    followup: load(join(dir, "followup.js")).handler,
+  };
+}, 60_000);
+afterAll(async () => {
+  await stack.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("the Lambda bundles", () => {
+  it("are CommonJS files exporting a 2-argument handler, slack.js under 600 KB", () => {
+    expect(Object.keys(sizes).sort()).toEqual(["followup.js", "slack.js", "worker.js"]);
+    expect(sizes["slack.js"]).toBeLessThan(600 * 1024);
+    expect(bundles.slack.length).toBe(2);
+    expect(bundles.worker.length).toBe(2);
+    expect(bundles.followup.length).toBe(2);
+  });
+
+  it("take a signed slash command, detach, and report done", async () => {
+    const body = slashBody({ text: `detach web01 ${SAMPLE.image}` });
+    const answer = (await bundles.slack(
+      httpApiEvent("POST", "/slack/events", slackHeaders(stack.signingSecret, body), body),
+      lambdaContext("slack", 6000),
+    )) as { statusCode: number; body: string };
+    expect(answer.statusCode).toBe(200);
+    const id = /`(op-[a-z0-9]{10})`/.exec(JSON.parse(answer.body).text)?.[1];
+
+    const [message] = stack.queue?.receive(1) ?? [];
+    const event: SQSEvent = {
+      Records: [
+        sqsRecord(
+          {
+            ...(message as NonNullable<typeof message>),
+            receiptHandle: message?.receiptHandle ?? "",
+          },
+          "arn:aws:sqs:local:0:q",
+        ),
+      ],
+    };
+    expect(await bundles.worker(event, lambdaContext("worker", 60_000))).toEqual({
+      batchItemFailures: [],
+    });
+    expect((await operation(stack, id)).state).toBe("detaching");
+
+    await new Promise((r) => setTimeout(r, 150));
+    await bundles.followup({}, lambdaContext("followup", 300));
+    expect((await operation(stack, id)).state).toBe("done");
+  });
+
+  it("answer a bad signature with 401", async () => {
+    const body = slashBody({ text: "help" });
+    const answer = (await bundles.slack(
+      httpApiEvent("POST", "/slack/events", slackHeaders("wrong", body), body),
+      lambdaContext("slack", 6000),
+    )) as { statusCode: number };
+    expect(answer.statusCode).toBe(401);
+  });
+});
