@@ -46,6 +46,8 @@ export async function buildBundles(outdir = join(ROOT, "dist")): Promise<Record<
   await mkdir(outdir, { recursive: true });
   const result = await build({ ...BUILD_OPTIONS, outdir, metafile: true });
   await writeFile(join(outdir, "meta.json"), JSON.stringify(result.metafile));
+  // The bundles are CommonJS wherever they are copied, whatever the package.json above says.
+  await writeFile(join(outdir, "package.json"), '{ "type": "commonjs" }\n');
   const sizes: Record<string, number> = {};
   for (const [file, output] of Object.entries(result.metafile.outputs)) {
     if (file.endsWith(".js")) sizes[file.split("/").at(-1) as string] = output.bytes;

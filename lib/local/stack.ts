@@ -105,6 +105,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     BM_POLL_INTERVAL_MS: "1000",
     BM_FOLLOWUP_MARGIN_MS: "1000",
     POWERTOOLS_LOG_LEVEL: preset.POWERTOOLS_LOG_LEVEL ?? "WARN",
+    // Node 20 here, 22 on Lambda: the SDK's warning about it says nothing new.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     ...options.env,
   };
   const closers: Array<() => Promise<unknown>> = [];

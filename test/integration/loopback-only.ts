@@ -9,6 +9,7 @@ process.env.AWS_REGION ??= "ap-northeast-1";
 process.env.AWS_ACCESS_KEY_ID = "test";
 process.env.AWS_SECRET_ACCESS_KEY = "test";
 process.env.AWS_EC2_METADATA_DISABLED = "true";
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 // The functions' warnings are expected here (injected faults); errors still show.
 process.env.POWERTOOLS_LOG_LEVEL ??= "ERROR";
 

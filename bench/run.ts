@@ -1,0 +1,165 @@
+/**
+ * `npm run bench`: how fast the front door answers Slack, written to bench/results/latest.json.
+ * Not a test: numbers to read, compare and report.
+ *
+ * - warm latency of dist/slack.js over 500 signed slash commands (p50, p99);
+ * - cold start of dist/slack.js in a fresh process, from loading the bundle to the answer to one
+ *   signed slash command (first Secrets Manager, DynamoDB and SQS calls included), median of 10;
+ * - the same for two references, built here with esbuild's default settings: (a) a plain Bolt
+ *   app that only acks, (b) the same cold-path work written the typical way;
+ * - the size of each bundle.
+ * Everything runs on loopback: dynalite and the SQS, Secrets Manager and Slack stand-ins.
+ */
+import { execFile } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { cpus } from "node:os";
+import { join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { build } from "esbuild";
+import { httpApiEvent, lambdaContext } from "../lib/local/lambda";
+import { slackHeaders, slashCommandBody } from "../lib/local/slack-request";
+import { startLocalStack } from "../lib/local/stack";
+import { buildBundles } from "../scripts/build";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const OUT = join(ROOT, "bench/.out");
+const WARM_RUNS = Number(process.env.BENCH_WARM_RUNS ?? 500);
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 10);
+const IMAGE = "3339fd5f-ec06-4ef8-9337-c1c70218a748";
+
+const stack = await startLocalStack({
+  secretsVia: "secrets-manager",
+  env: { POWERTOOLS_LOG_LEVEL: "ERROR" },
+});
+const sizes = await buildBundles(join(OUT, "dist"));
+await writeFile(join(OUT, "package.json"), '{ "type": "commonjs" }\n');
+for (const name of ["reference-ack", "reference-typical"]) {
+  // esbuild's default settings: bundle for node, nothing else.
+  await build({
+    entryPoints: [join(ROOT, `bench/${name}.ts`)],
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    outfile: join(OUT, `${name}.js`),
+    logLevel: "error",
+  });
+}
+
+const signedEvent = (text: string) => {
+  const body = slashCommandBody({
+    teamId: "T0BENCH",
+    channelId: "C0INCIDENT",
+    userId: "U0BENCH",
+    text,
+  });
+  return httpApiEvent("POST", "/slack/events", slackHeaders(stack.signingSecret, body), body);
+};
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+const round = (ms: number) => Math.round(ms * 100) / 100;
+
+// Warm: the bundle loaded once in this process, then 500 commands one after another.
+const slack = createRequire(import.meta.url)(join(OUT, "dist/slack.js")).handler as (
+  e: unknown,
+  c: unknown,
+) => Promise<{ statusCode: number }>;
+await slack(signedEvent(`detach web01 ${IMAGE}`), lambdaContext("slack", 6000));
+const warm: number[] = [];
+for (let i = 0; i < WARM_RUNS; i++) {
+  const event = signedEvent(`detach web01 ${IMAGE} warm ${i}`);
+  const started = performance.now();
+  const result = await slack(event, lambdaContext("slack", 6000));
+  warm.push(performance.now() - started);
+  if (result.statusCode !== 200) throw new Error(`warm run ${i} answered ${result.statusCode}`);
+}
+warm.sort((a, b) => a - b);
+
+// Cold: a fresh node process per run, for each bundle, interleaved so that all three see the
+// same machine conditions.
+const env = {
+  ...process.env,
+  SLACK_SIGNING_SECRET: stack.signingSecret,
+  SLACK_BOT_TOKEN: "xoxb-local-bot-token",
+  AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1",
+  NODE_NO_WARNINGS: "1",
+};
+function coldStart(bundle: string): Promise<{ loadMs: number; totalMs: number; status: number }> {
+  return new Promise((resolvePromise, reject) => {
+    const event = JSON.stringify(signedEvent(`detach web01 ${IMAGE} cold`));
+    execFile(
+      process.execPath,
+      [join(ROOT, "bench/cold-start.cjs"), bundle],
+      { env: { ...env, BENCH_EVENT: event } },
+      (error, stdout) => {
+        if (error) return reject(new Error(`${bundle}: ${stdout || error.message}`));
+        const result = JSON.parse(stdout.trim().split("\n").at(-1) as string);
+        if (result.status !== 200) return reject(new Error(`${bundle} answered ${result.status}`));
+        resolvePromise(result);
+      },
+    );
+  });
+}
+const bundles = {
+  bm: join(OUT, "dist/slack.js"),
+  referenceAck: join(OUT, "reference-ack.js"),
+  referenceTypical: join(OUT, "reference-typical.js"),
+};
+const cold: Record<keyof typeof bundles, Array<{ loadMs: number; totalMs: number }>> = {
+  bm: [],
+  referenceAck: [],
+  referenceTypical: [],
+};
+for (let i = 0; i < COLD_RUNS; i++) {
+  for (const [name, bundle] of Object.entries(bundles) as Array<[keyof typeof bundles, string]>)
+    cold[name].push(await coldStart(bundle));
+}
+const median = (values: number[]) =>
+  round(
+    percentile(
+      [...values].sort((a, b) => a - b),
+      50,
+    ),
+  );
+const coldSummary = Object.fromEntries(
+  Object.entries(cold).map(([name, runs]) => [
+    name,
+    {
+      medianMs: median(runs.map((r) => r.totalMs)),
+      medianLoadMs: median(runs.map((r) => r.loadMs)),
+      runsMs: runs.map((r) => round(r.totalMs)),
+    },
+  ]),
+) as Record<keyof typeof bundles, { medianMs: number; medianLoadMs: number; runsMs: number[] }>;
+const { statSync } = await import("node:fs");
+const referenceSizes = {
+  "reference-ack.js": statSync(bundles.referenceAck).size,
+  "reference-typical.js": statSync(bundles.referenceTypical).size,
+};
+
+const ratio = round(coldSummary.bm.medianMs / coldSummary.referenceTypical.medianMs);
+const result = {
+  at: new Date().toISOString(),
+  node: process.version,
+  cpus: cpus().length,
+  warm: {
+    runs: WARM_RUNS,
+    p50Ms: round(percentile(warm, 50)),
+    p99Ms: round(percentile(warm, 99)),
+    maxMs: round(warm.at(-1) as number),
+  },
+  coldStart: { runs: COLD_RUNS, ...coldSummary, ratioToTypical: ratio },
+  sizesBytes: { ...sizes, ...referenceSizes },
+  targets: {
+    coldStartAtMost0_6xTypical: ratio <= 0.6,
+    warmP99Under50Ms: percentile(warm, 99) < 50,
+    slackBundleUnder600KB: (sizes["slack.js"] ?? Number.POSITIVE_INFINITY) < 600 * 1024,
+  },
+};
+await mkdir(join(ROOT, "bench/results"), { recursive: true });
+await writeFile(join(ROOT, "bench/results/latest.json"), `${JSON.stringify(result, null, 2)}\n`);
+console.log(JSON.stringify(result, null, 2));
+await stack.close();
+process.exit(0);
