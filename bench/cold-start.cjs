@@ -20,7 +20,7 @@ handler(event, context).then(
     process.exit(0);
   },
   (error) => {
-    process.stdout.write(`${JSON.stringify({ error: String(error && error.name) })}\n`);
+    process.stdout.write(`${JSON.stringify({ error: String(error?.name) })}\n`);
     process.exit(1);
   },
 );

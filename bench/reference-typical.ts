@@ -63,5 +63,7 @@ async function init() {
   return (await receiver.start()) as unknown as Handler;
 }
 
-export const handler = async (event: unknown, context: unknown) =>
-  (await (ready ??= init()))(event, context);
+export const handler = async (event: unknown, context: unknown) => {
+  ready ??= init();
+  return (await ready)(event, context);
+};
