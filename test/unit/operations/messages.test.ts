@@ -1,26 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { newOperation, type Operation } from "../../../lib/operations/operation";
+import type { Operation } from "../../../lib/operations/operation";
 import { escapeMrkdwn, parentMessage, threadNotice } from "../../../lib/slack/messages";
+import { AT, sampleOperation } from "./sample-operation";
 
-const AT = new Date("2026-11-26T10:00:00.000Z");
-const op = (changes: Partial<Operation> = {}): Operation => ({
-  ...newOperation(
-    {
-      id: "op-0123456789",
-      teamId: "T1",
-      channelId: "C1",
-      requester: "U1",
-      tenant: "prod",
-      secretId: "bm/tenant/prod",
-      approvalsRequired: 0,
-      serverRef: "web01",
-      imageId: "3339fd5f-ec06-4ef8-9337-c1c70218a748",
-      reason: "<!channel> reboot & retry",
-    },
-    AT,
-  ),
-  ...changes,
-});
+const op = (changes: Partial<Operation> = {}) =>
+  sampleOperation(changes, "<!channel> reboot & retry");
 
 describe("parentMessage", () => {
   it("shows who, what, why and the server's state, escaping the user's reason", () => {

@@ -3,30 +3,13 @@ import {
   canMove,
   IllegalTransition,
   isOperationId,
-  newOperation,
-  type Operation,
   operationIdFor,
   type State,
   transition,
 } from "../../../lib/operations/operation";
+import { AT, sampleOperation } from "./sample-operation";
 
-const AT = new Date("2026-11-26T10:00:00.000Z");
-const fresh = (): Operation =>
-  newOperation(
-    {
-      id: "op-0123456789",
-      teamId: "T1",
-      channelId: "C1",
-      requester: "U1",
-      tenant: "prod",
-      secretId: "bm/tenant/prod",
-      approvalsRequired: 0,
-      serverRef: "web01",
-      imageId: "3339fd5f-ec06-4ef8-9337-c1c70218a748",
-      reason: "INC-1",
-    },
-    AT,
-  );
+const fresh = () => sampleOperation();
 const bm = { teamId: "T1", userId: "bm" };
 
 describe("the state machine", () => {
