@@ -88,11 +88,22 @@ export async function handleSlashCommand(
   );
   const created = await deps.store.create(op);
   const current = created.created ? op : created.existing;
+  // The audit event is written beside the enqueue, not after it: both are needed, neither waits
+  // for the other. A lost append is repaired by the worker, which re-appends the latest event.
+  const audited = created.created
+    ? deps.audit.append(op.lastEvent).catch((error: unknown) => {
+        deps.log.warn("audit append failed; the worker repairs it", {
+          operationId: id,
+          error: (error as Error).name,
+        });
+      })
+    : undefined;
   if (current.state === "requested") {
     // Sent again for a repeated delivery too: the worker moves an operation once, whatever it receives.
     try {
       await deps.queue.send({ kind: "prepare", operationId: id });
     } catch (error) {
+      await audited;
       deps.log.warn("could not enqueue", { operationId: id, error: (error as Error).name });
       const failed = transition(current, "failed", actor, deps.now(), {
         outcome: "bm could not queue the request; nothing was done.",
@@ -101,9 +112,10 @@ export async function handleSlashCommand(
       return `bm could not queue \`${id}\` just now, so nothing was done. Try again in a minute.`;
     }
   }
-  if (!created.created)
+  await audited;
+  if (!created.created) {
     return `This request is already recorded as \`${id}\` (${current.state.replace(/_/g, " ")}).`;
-  await deps.audit.append(op.lastEvent);
+  }
   deps.log.info("requested", { operationId: id });
   return `Recorded \`${id}\`: detach image \`${parsed.image}\` from \`${parsed.server}\`. bm will check the server and post progress in this channel.`;
 }

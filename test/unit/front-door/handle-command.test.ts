@@ -77,7 +77,7 @@ describe("handleSlashCommand", () => {
       /^bm could not queue `op-\w+` just now, so nothing was done/,
     );
     expect([...ops.values()].map((o) => o.state)).toEqual(["failed"]);
-    expect(events.map((e) => e.action)).toEqual(["failed"]);
+    expect(events.map((e) => e.action)).toEqual(["requested", "failed"]);
   });
 });
 
