@@ -2,6 +2,7 @@
  * Operations in DynamoDB: single-item conditional writes only (dynalite implements them
  * faithfully; it has no transactions).
  */
+import { randomBytes } from "node:crypto";
 import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   DynamoDBDocumentClient,
@@ -89,6 +90,45 @@ export class DynamoOperationStore implements OperationStore {
     } while (start);
     return found;
   }
+
+  async recentForTenant(
+    tenant: string,
+    limit: number,
+    keep: (op: Operation) => boolean = () => true,
+  ): Promise<Operation[]> {
+    const found: Operation[] = [];
+    let start: Record<string, unknown> | undefined;
+    // A few pages at most: history is a glance, not a report (that is the audit export).
+    for (let page = 0; page < 5 && found.length < limit; page++) {
+      const result = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: TENANT_INDEX,
+          KeyConditionExpression: "tenant = :tenant",
+          ExpressionAttributeValues: { ":tenant": tenant },
+          ScanIndexForward: false,
+          Limit: 50,
+          ExclusiveStartKey: start,
+        }),
+      );
+      found.push(...((result.Items ?? []) as Operation[]).filter(keep));
+      start = result.LastEvaluatedKey;
+      if (!start) break;
+    }
+    return found.slice(0, limit);
+  }
+}
+
+/** The tenant index (see serverless.yml). */
+export const TENANT_INDEX = "tenant";
+
+/**
+ * The audit table's sort key: events of an operation in order (`e000001`, …), refusals, which
+ * change no operation, after them by time (`r2026-…#x7f3`).
+ */
+export function auditKey(event: AuditEvent): string {
+  if (event.seq > 0) return `e${String(event.seq).padStart(6, "0")}`;
+  return `r${event.at}#${randomBytes(3).toString("hex")}`;
 }
 
 /** The audit table: conditional puts only, so an event is written once and never changed. */
@@ -103,7 +143,7 @@ export class DynamoAuditLog implements AuditLog {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: event,
+          Item: { ...event, event: auditKey(event) },
           ConditionExpression: "attribute_not_exists(operationId)",
         }),
       );

@@ -24,12 +24,20 @@ export class SqsWorkQueue implements WorkQueue {
 
 /** Reads a queue message body. @throws SyntaxError or TypeError for anything else. */
 export function parseWorkMessage(body: string): WorkMessage {
-  const parsed = JSON.parse(body) as Partial<WorkMessage>;
+  const parsed = JSON.parse(body) as Record<string, unknown>;
   if (
-    (parsed.kind !== "prepare" && parsed.kind !== "execute") ||
-    typeof parsed.operationId !== "string"
+    (parsed.kind === "prepare" || parsed.kind === "execute" || parsed.kind === "announce") &&
+    typeof parsed.operationId === "string"
   ) {
-    throw new TypeError("not a bm work message");
+    return { kind: parsed.kind, operationId: parsed.operationId };
   }
-  return { kind: parsed.kind, operationId: parsed.operationId };
+  const request = parsed.request as Record<string, unknown> | undefined;
+  const fields = ["teamId", "channelId", "userId", "target", "tenant", "secretId"] as const;
+  if (parsed.kind === "status" && request && fields.every((f) => typeof request[f] === "string")) {
+    return {
+      kind: "status",
+      request: Object.fromEntries(fields.map((f) => [f, request[f] as string])) as never,
+    };
+  }
+  throw new TypeError("not a bm work message");
 }

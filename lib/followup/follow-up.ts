@@ -6,10 +6,12 @@ import { describeError } from "../describe-error";
 import { isDetached, isIdle, type Server } from "../ecl/server";
 import type { Tenant } from "../ecl/tenants";
 import { type Operation, transition } from "../operations/operation";
+import type { WorkQueue } from "../operations/ports";
 import { announce, commit, type RecordDeps } from "../operations/record";
 import { formatElapsed } from "../util/elapsed";
 
 export interface FollowUpDeps extends RecordDeps {
+  queue: WorkQueue;
   openTenant(secretId: string): Promise<Tenant>;
   pollIntervalMs: number;
   detachTimeoutS: number;
@@ -24,6 +26,7 @@ export interface RoundReport {
   timedOut: number;
   announced: number;
   tenantsFailed: number;
+  expired: number;
 }
 
 /**
@@ -44,7 +47,9 @@ export async function followUp(
 
 /** One round over every operation in flight. Failures are logged and left for the next round. */
 export async function round(deps: FollowUpDeps): Promise<RoundReport> {
-  const report: RoundReport = { done: 0, timedOut: 0, announced: 0, tenantsFailed: 0 };
+  const report: RoundReport = { done: 0, timedOut: 0, announced: 0, tenantsFailed: 0, expired: 0 };
+  report.expired = await expireRequests(deps);
+  await resendApproved(deps);
   for (const op of await deps.store.listInFlight("notice")) {
     try {
       await announce(deps, op);
@@ -133,4 +138,68 @@ async function settle(deps: FollowUpDeps, op: Operation, server: Server | undefi
     });
   });
   return saved.state;
+}
+
+/**
+ * Expires the approval requests nobody answered in time (the card loses its buttons, the thread
+ * says so), and posts what is still owed for the others (an approval short of the number needed).
+ */
+async function expireRequests(deps: FollowUpDeps): Promise<number> {
+  let expired = 0;
+  const now = deps.now();
+  for (const op of await deps.store.listInFlight("awaiting_approval")) {
+    try {
+      if (op.requestExpiresAt && now.toISOString() >= op.requestExpiresAt) {
+        const next = transition(
+          op,
+          "expired",
+          { teamId: op.teamId, userId: "bm" },
+          now,
+          {},
+          { ttlMinutes: op.requestTtlMinutes },
+        );
+        // The conditional write decides a race with a last-second approval: one outcome.
+        const saved = await commit(deps, op, next);
+        if (!saved) continue;
+        expired++;
+        await announce(deps, saved);
+      } else {
+        await announce(deps, op);
+      }
+    } catch (error) {
+      deps.log.warn("could not expire or post; next round tries again", {
+        operationId: op.id,
+        error: describeError(error),
+      });
+    }
+  }
+  return expired;
+}
+
+/** How long an approved operation may wait for the worker before its message is sent again. */
+const APPROVED_GRACE_MS = 60_000;
+/** And how often it is sent again after that: the worker may just be retrying (ECL down). */
+const RESEND_EVERY_MS = 5 * 60_000;
+
+/** Hands approved operations whose queue message was lost back to the worker. */
+async function resendApproved(deps: FollowUpDeps): Promise<void> {
+  const now = deps.now().getTime();
+  for (const op of await deps.store.listInFlight("approved")) {
+    const last = Math.max(
+      Date.parse(op.updatedAt),
+      op.resentAt ? Date.parse(op.resentAt) + RESEND_EVERY_MS - APPROVED_GRACE_MS : 0,
+    );
+    if (now - last < APPROVED_GRACE_MS) continue;
+    try {
+      // The conditional write also keeps two overlapping follow-ups from both sending.
+      if (await deps.store.save(op, { ...op, resentAt: new Date(now).toISOString() })) {
+        await deps.queue.send({ kind: "execute", operationId: op.id });
+      }
+    } catch (error) {
+      deps.log.warn("could not enqueue; next round tries again", {
+        operationId: op.id,
+        error: describeError(error),
+      });
+    }
+  }
 }

@@ -17,7 +17,8 @@ import { createLog, slackLogger } from "../runtime/log";
 import { secretSourceFromEnv } from "../secrets/from-env";
 import { cachedGroupMembers, webClientChat } from "../slack/chat";
 import { parseSlackSecret } from "../slack/slack-secret";
-import { type FrontDoorDeps, handleSlashCommand } from "./handle-command";
+import type { FrontDoorDeps } from "./deps";
+import { registerListeners } from "./listeners";
 
 export type SlackHandler = (
   event: APIGatewayProxyEventV2,
@@ -66,32 +67,13 @@ export async function createSlackHandler(
     store: new DynamoOperationStore(db, config.table),
     audit: new DynamoAuditLog(db, config.auditTable),
     queue: new SqsWorkQueue(new SQSClient({}), config.queueUrl),
+    chat,
     groupMembers: cachedGroupMembers((group) => chat.groupMembers(group)),
     now: () => new Date(),
     log,
   };
 
-  // The Lambda receiver answers only when the listener returns, so the work is done first and
-  // the ack carries the answer. The listener never throws: every failure becomes words.
-  app.command("/bm", async ({ command, ack }) => {
-    let text: string;
-    try {
-      text = await handleSlashCommand(deps, {
-        teamId: command.team_id,
-        channelId: command.channel_id,
-        userId: command.user_id,
-        text: command.text ?? "",
-        triggerId: command.trigger_id,
-      });
-    } catch (error) {
-      log.error("slash command failed", {
-        error: error instanceof Error ? error.name : typeof error,
-      });
-      text =
-        "bm could not record your request just now (an internal error), so nothing was done. Try again in a minute.";
-    }
-    await ack({ response_type: "ephemeral", text });
-  });
+  registerListeners(app, deps);
   app.error(async (error) => {
     log.error("bolt error", { error: error.name, code: (error as { code?: string }).code });
   });

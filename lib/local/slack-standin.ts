@@ -34,6 +34,10 @@ export class SlackStandIn {
   apiUrl = "";
   readonly calls: SlackCall[] = [];
   readonly channels = new Map<string, StoredMessage[]>();
+  /** Messages only one user saw. */
+  readonly ephemerals: Array<{ channel: string; user: string; text: string }> = [];
+  /** Modals opened, with the trigger that opened them. */
+  readonly views: Array<{ triggerId: string; view: Record<string, unknown> }> = [];
   private readonly limits: Array<{ method: string; left: number; retryAfterS: number }> = [];
   private seq = 0;
   private readonly server = createServer(async (req, res) => {
@@ -157,6 +161,20 @@ export class SlackStandIn {
           permalink: `https://local.slack.test/archives/${channel}/p${ts.replace(".", "")}`,
         };
       }
+      case "chat.postEphemeral": {
+        if (!channel || !args.user) return { ok: false, error: "channel_not_found" };
+        this.ephemerals.push({ channel, user: String(args.user), text: String(args.text ?? "") });
+        return { ok: true, message_ts: this.nextTs() };
+      }
+      case "views.open": {
+        const view =
+          typeof args.view === "string"
+            ? (JSON.parse(args.view) as Record<string, unknown>)
+            : (args.view as Record<string, unknown>);
+        if (!args.trigger_id || !view) return { ok: false, error: "invalid_arguments" };
+        this.views.push({ triggerId: String(args.trigger_id), view });
+        return { ok: true, view: { id: `V${this.views.length}`, ...view } };
+      }
       case "usergroups.users.list": {
         const users = this.options.groups?.[String(args.usergroup)];
         return users ? { ok: true, users } : { ok: false, error: "no_such_subteam" };
@@ -194,7 +212,7 @@ function parseArgs(body: string, contentType: string): Record<string, unknown> {
   if (contentType.includes("application/json"))
     return body ? (JSON.parse(body) as Record<string, unknown>) : {};
   const args: Record<string, unknown> = Object.fromEntries(new URLSearchParams(body));
-  for (const key of ["blocks", "attachments"]) {
+  for (const key of ["blocks", "attachments", "view"]) {
     if (typeof args[key] === "string") {
       try {
         args[key] = JSON.parse(args[key] as string);

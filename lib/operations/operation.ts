@@ -21,10 +21,11 @@ export type State =
 
 /** Where each state may go. Anything else is a bug, refused by {@link transition}. */
 const NEXT: Record<State, readonly State[]> = {
-  requested: ["awaiting_approval", "approved", "noop", "failed"],
+  requested: ["awaiting_approval", "approved", "noop", "failed", "cancelled"],
   awaiting_approval: ["approved", "rejected", "expired", "cancelled", "noop", "failed"],
-  approved: ["waiting_for_idle", "executing", "noop", "failed"],
-  waiting_for_idle: ["executing", "noop", "failed"],
+  // Cancelling stays possible until the detach is on its way to ECL.
+  approved: ["waiting_for_idle", "executing", "noop", "failed", "cancelled"],
+  waiting_for_idle: ["executing", "noop", "failed", "cancelled"],
   executing: ["detaching", "failed"],
   detaching: ["done", "timed_out"],
   done: [],
@@ -67,6 +68,12 @@ export interface AuditEvent {
   facts: Facts;
 }
 
+/** One approver's approval. */
+export interface Approval {
+  userId: string;
+  at: string;
+}
+
 /** What ECL said when it refused, for the record and the thread. */
 export interface EclFailure {
   status?: number;
@@ -89,6 +96,18 @@ export interface Operation {
   tenant: string;
   secretId: string;
   approvalsRequired: number;
+  /** Who may approve, as the policy said when it was requested (for the card; clicks are checked against the policy in force). */
+  approvers: string[];
+  /** How long a request waits for its approvals. */
+  requestTtlMinutes: number;
+  /** When an unanswered approval request expires. */
+  requestExpiresAt?: string;
+  approvals?: Approval[];
+  rejectedBy?: string;
+  rejectReason?: string;
+  cancelledBy?: string;
+  /** When the follow-up last handed an approved operation back to the worker. */
+  resentAt?: string;
   /** The server as typed, and as resolved. */
   serverRef: string;
   serverId?: string;
@@ -111,7 +130,7 @@ export interface Operation {
   outcome?: string;
   ecl?: EclFailure;
   /** Set while the follow-up must look at it (a sparse index). */
-  inflight?: "detaching" | "notice";
+  inflight?: "awaiting_approval" | "approved" | "detaching" | "notice";
   /** The `seq` whose message has been posted, and a lease on posting the next. */
   noticedSeq?: number;
   noticeLeaseUntil?: number;
@@ -160,10 +179,34 @@ export function transition(
     next.expiresAt = Math.floor(at.getTime() / 1000) + RETENTION_S;
   }
   // In the follow-up's index while it must poll ECL, or while a message is still owed.
-  if (to === "detaching") next.inflight = "detaching";
+  // approved: a safety net, should the message that hands it to the worker be lost.
+  if (to === "detaching" || to === "awaiting_approval" || to === "approved") next.inflight = to;
   else if (isTerminal(to)) next.inflight = "notice";
   else delete next.inflight;
   return next;
+}
+
+/**
+ * The operation with one more audit event that does not change its state (an approval short of
+ * the number needed, say). Pure.
+ */
+export function record(
+  op: Operation,
+  action: string,
+  actor: Actor,
+  at: Date,
+  changes: Partial<Operation> = {},
+  facts: Facts = {},
+): Operation {
+  const iso = at.toISOString();
+  const seq = op.seq + 1;
+  return {
+    ...op,
+    ...changes,
+    seq,
+    updatedAt: iso,
+    lastEvent: { operationId: op.id, seq, at: iso, action, actor, facts },
+  };
 }
 
 /** A new operation, in `requested`, with its first audit event. */

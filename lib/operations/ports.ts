@@ -14,6 +14,12 @@ export interface OperationStore {
   save(prev: Operation, next: Operation): Promise<Operation | undefined>;
   /** Operations the follow-up must look at, found through a sparse index, not a scan. */
   listInFlight(kind: NonNullable<Operation["inflight"]>): Promise<Operation[]>;
+  /** A tenant's latest operations, newest first, that `keep` accepts. */
+  recentForTenant(
+    tenant: string,
+    limit: number,
+    keep?: (op: Operation) => boolean,
+  ): Promise<Operation[]>;
 }
 
 /** The append-only audit trail. No method updates or deletes. */
@@ -22,11 +28,21 @@ export interface AuditLog {
   append(event: AuditEvent): Promise<void>;
 }
 
-/** What the worker is asked to do. */
-export interface WorkMessage {
-  kind: "prepare" | "execute";
-  operationId: string;
+/** A `/bm status` to answer: the worker reads ECL, then tells the user. */
+export interface StatusRequest {
+  teamId: string;
+  channelId: string;
+  userId: string;
+  /** A server name or id, or an operation id. */
+  target: string;
+  tenant: string;
+  secretId: string;
 }
+
+/** What the worker is asked to do. */
+export type WorkMessage =
+  | { kind: "prepare" | "execute" | "announce"; operationId: string }
+  | { kind: "status"; request: StatusRequest };
 
 export interface WorkQueue {
   send(message: WorkMessage, delaySeconds?: number): Promise<void>;

@@ -24,7 +24,7 @@ const NOTICE_LEASE_MS = 60_000;
  * then stops: the other writer owns what follows).
  */
 export async function commit(
-  deps: RecordDeps,
+  deps: Pick<RecordDeps, "store" | "audit">,
   prev: Operation,
   next: Operation,
 ): Promise<Operation | undefined> {
@@ -37,7 +37,7 @@ export async function commit(
  * Re-appends the latest audit event. Appends are idempotent, so this repairs the one gap a crash
  * can leave: a transition saved whose event was not yet written.
  */
-export function ensureAudited(deps: RecordDeps, op: Operation): Promise<void> {
+export function ensureAudited(deps: Pick<RecordDeps, "audit">, op: Operation): Promise<void> {
   return deps.audit.append(op.lastEvent);
 }
 

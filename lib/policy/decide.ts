@@ -1,46 +1,58 @@
 /**
- * Policy decisions: pure functions of the policy, the channel and the user.
+ * Policy decisions: pure functions of the channel's policy and what the user is there.
  */
-import type { ChannelPolicy, Policy } from "./policy";
+import type { ChannelPolicy } from "./policy";
 
-export type RequestDecision =
-  | { allowed: true; channel: ChannelPolicy; secretId: string }
-  | { allowed: false; reason: "channel_not_bound" | "not_a_requester"; message: string };
+/** A refusal: why (for the audit trail) and the words for the user. */
+export interface Refusal {
+  reason: string;
+  message: string;
+}
 
-/**
- * May `userId`, a member of `groups`, request a detach in `channelId`? Deny by default.
- * `groups` holds the user group ids among the channel's requesters that the user belongs to.
- */
-export function decideRequest(
-  policy: Policy,
-  channelId: string,
-  userId: string,
-  groups: ReadonlySet<string>,
-): RequestDecision {
-  const channel = Object.hasOwn(policy.channels, channelId)
-    ? policy.channels[channelId]
-    : undefined;
-  const tenant =
-    channel && Object.hasOwn(policy.tenants, channel.tenant)
-      ? policy.tenants[channel.tenant]
-      : undefined;
-  if (!channel || !tenant) {
+export const NOT_BOUND: Refusal = {
+  reason: "channel_not_bound",
+  message:
+    "bm is not enabled in this channel: no tenant is bound to it in the policy. Ask an admin, or use a channel that is.",
+};
+
+/** Why this user may not request a detach here, or undefined when they may. Deny by default. */
+export function requestRefusal(
+  channel: ChannelPolicy | undefined,
+  roles: { requester: boolean },
+): Refusal | undefined {
+  if (!channel) return NOT_BOUND;
+  if (!roles.requester) {
     return {
-      allowed: false,
-      reason: "channel_not_bound",
-      message:
-        "bm is not enabled in this channel: no tenant is bound to it in the policy. Ask an admin, or use a channel that is.",
-    };
-  }
-  if (!isListed(channel.requesters, userId, groups)) {
-    return {
-      allowed: false,
       reason: "not_a_requester",
       message:
         "You may not request media detaches in this channel: you are not one of its requesters in the policy.",
     };
   }
-  return { allowed: true, channel, secretId: tenant.secret };
+  return undefined;
+}
+
+/** Why this user may not approve this request, or undefined when they may. */
+export function approvalRefusal(
+  channel: ChannelPolicy,
+  roles: { approver: boolean },
+  userId: string,
+  request: { requester: string; approvals?: Array<{ userId: string }> },
+): Refusal | undefined {
+  if (!roles.approver)
+    return {
+      reason: "not_an_approver",
+      message:
+        "You may not approve requests in this channel: you are not one of its approvers in the policy.",
+    };
+  if (userId === request.requester && !channel.allowSelfApproval) {
+    return {
+      reason: "self_approval",
+      message: "You may not approve your own request in this channel: a second person must.",
+    };
+  }
+  if (request.approvals?.some((a) => a.userId === userId))
+    return { reason: "already_approved", message: "You have already approved this request." };
+  return undefined;
 }
 
 /** The user groups of a list: the ids whose membership must be looked up in Slack. */

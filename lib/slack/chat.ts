@@ -16,6 +16,10 @@ export interface Chat {
   permalink(channel: string, ts: string): Promise<string | undefined>;
   /** The user ids of a user group. */
   groupMembers(groupId: string): Promise<string[]>;
+  /** A message only `user` sees, in `channel`. */
+  ephemeral(channel: string, user: string, message: SlackMessage): Promise<void>;
+  /** Opens a modal for the click that gave `triggerId` (valid for 3 s). */
+  openView(triggerId: string, view: object): Promise<void>;
 }
 
 /** A Chat over a WebClient; `token` is passed per call, so one client serves any token. */
@@ -49,6 +53,18 @@ export function webClientChat(client: WebClient, token: string): Chat {
     async groupMembers(groupId) {
       const result = await client.usergroups.users.list({ token, usergroup: groupId });
       return result.users ?? [];
+    },
+    async ephemeral(channel, user, message) {
+      await client.chat.postEphemeral({
+        token,
+        channel,
+        user,
+        text: message.text,
+        ...(message.blocks ? { blocks: message.blocks as never } : {}),
+      });
+    },
+    async openView(triggerId, view) {
+      await client.views.open({ token, trigger_id: triggerId, view: view as never });
     },
   };
 }

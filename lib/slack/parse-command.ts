@@ -2,19 +2,34 @@
  * The `/bm` command line, parsed: a pure function from the text Slack sends to what was asked.
  */
 import { InvalidInputError, parseImageId, parseServerRef } from "../ecl/validate";
+import { isOperationId } from "../operations/operation";
 
 export type Command =
   | { kind: "help" }
   | { kind: "detach"; server: string; image: string; reason: string }
+  | { kind: "status"; target: string }
+  | { kind: "history"; server: string | undefined }
+  | { kind: "cancel"; operationId: string }
   | { kind: "invalid"; message: string };
 
-/** Subcommands this version knows, for the usage text and the did-you-mean. */
-export const SUBCOMMANDS = ["detach", "help"] as const;
+/** Subcommands, for the usage text and the did-you-mean. */
+export const SUBCOMMANDS = ["detach", "status", "history", "cancel", "help"] as const;
+export type Subcommand = (typeof SUBCOMMANDS)[number];
 
-export const USAGE = [
-  "`/bm detach <server> <image-id> [reason…]`: detach a virtual media image from a bare-metal server. `<server>` is its name or id.",
-  "`/bm help`: this help.",
-].join("\n");
+/** Each subcommand with an example, for `/bm help` and the usage. */
+export const EXAMPLES: Record<Subcommand, string> = {
+  detach:
+    "`/bm detach <server> <image-id> [reason…]`: detach a virtual media image from a bare-metal server (its name or id). Example: `/bm detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 INC-1234 reboot loop`",
+  status:
+    "`/bm status <server|operation-id>`: a server's live state and attached media, and its operations in flight. Example: `/bm status web01`",
+  history:
+    "`/bm history [server]`: the last 10 operations of this channel's tenant. Example: `/bm history web01`",
+  cancel:
+    "`/bm cancel <operation-id>`: cancel your own request before it is sent to ECL. Example: `/bm cancel op-7kq2m9x4ab`",
+  help: "`/bm help`: what you may do in this channel.",
+};
+
+export const USAGE = SUBCOMMANDS.map((s) => EXAMPLES[s].split(" Example:")[0]).join("\n");
 
 /** The longest reason kept: enough for a ticket number and a sentence. */
 const MAX_REASON = 500;
@@ -27,7 +42,36 @@ export function parseCommand(text: string): Command {
   const words = text.trim().split(/\s+/).filter(Boolean);
   const [sub, ...args] = words;
   if (sub === undefined || sub.toLowerCase() === "help") return { kind: "help" };
-  if (sub.toLowerCase() === "detach") {
+  const verb = sub.toLowerCase();
+  if (verb === "status") {
+    const [target] = args;
+    if (target === undefined)
+      return {
+        kind: "invalid",
+        message: "`/bm status` needs a server name or id, or an operation id: `/bm status web01`",
+      };
+    if (isOperationId(target)) return { kind: "status", target };
+    const checked = checkServer(target);
+    return typeof checked === "string" ? { kind: "status", target } : checked;
+  }
+  if (verb === "history") {
+    const [server] = args;
+    if (server === undefined) return { kind: "history", server: undefined };
+    const checked = checkServer(server);
+    return typeof checked === "string" ? { kind: "history", server } : checked;
+  }
+  if (verb === "cancel") {
+    const [id] = args;
+    if (id === undefined || !isOperationId(id)) {
+      return {
+        kind: "invalid",
+        message:
+          "`/bm cancel` needs an operation id, such as `op-7kq2m9x4ab`: it is in the message bm posted.",
+      };
+    }
+    return { kind: "cancel", operationId: id };
+  }
+  if (verb === "detach") {
     const [server, image, ...reason] = args;
     if (server === undefined || image === undefined) {
       return {
@@ -55,6 +99,18 @@ export function parseCommand(text: string): Command {
   const guess = closest(sub.toLowerCase(), SUBCOMMANDS);
   const hint = guess ? ` Did you mean \`/bm ${guess}\`?` : "";
   return { kind: "invalid", message: `\`${sub.slice(0, 30)}\` is not a bm command.${hint}` };
+}
+
+/** The server reference, or the user's mistake as an `invalid` command. */
+function checkServer(ref: string): string | { kind: "invalid"; message: string } {
+  try {
+    parseServerRef(ref);
+    return ref;
+  } catch (error) {
+    if (error instanceof InvalidInputError)
+      return { kind: "invalid", message: `${capitalize(error.message)}.` };
+    throw error;
+  }
 }
 
 function capitalize(text: string): string {

@@ -5,6 +5,7 @@
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { parseWorkMessage } from "../aws/sqs-work-queue";
 import { describeError } from "../describe-error";
+import { answerStatus } from "./answer-status";
 import { processMessage, type WorkerDeps } from "./process-message";
 
 export async function processBatch(deps: WorkerDeps, event: SQSEvent): Promise<SQSBatchResponse> {
@@ -18,13 +19,16 @@ export async function processBatch(deps: WorkerDeps, event: SQSEvent): Promise<S
       deps.log.warn("not a bm message; dropped", { messageId: record.messageId });
       continue;
     }
+    const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
     try {
-      await processMessage(deps, message, Number(record.attributes?.ApproximateReceiveCount ?? 1));
+      if (message.kind === "status") await answerStatus(deps, message.request, receiveCount);
+      else await processMessage(deps, message, receiveCount);
     } catch (error) {
-      deps.log.warn("message left for redelivery", {
-        operationId: message.operationId,
-        error: describeError(error),
-      });
+      const about =
+        message.kind === "status"
+          ? { status: message.request.target }
+          : { operationId: message.operationId };
+      deps.log.warn("message left for redelivery", { ...about, error: describeError(error) });
       failures.push({ itemIdentifier: record.messageId });
     }
   }

@@ -40,7 +40,7 @@ export class RetryLater extends Error {
  */
 export async function processMessage(
   deps: WorkerDeps,
-  message: WorkMessage,
+  message: Extract<WorkMessage, { operationId: string }>,
   receiveCount: number,
 ): Promise<void> {
   const op = await deps.store.get(message.operationId);
@@ -113,7 +113,19 @@ class Step {
       await this.move(op, "noop", { ...seen, outcome }, { serverId: server.id });
       return;
     }
-    // This version of bm executes only where the policy needs no approval (see the front door).
+    if (op.approvalsRequired > 0) {
+      // The card goes up with its buttons; the clicks (at the front door) decide what follows.
+      const expires = new Date(
+        this.deps.now().getTime() + op.requestTtlMinutes * 60_000,
+      ).toISOString();
+      await this.move(
+        op,
+        "awaiting_approval",
+        { ...seen, requestExpiresAt: expires },
+        { serverId: server.id, approvals: op.approvalsRequired },
+      );
+      return;
+    }
     const approved = await this.move(op, "approved", seen, {
       serverId: server.id,
       approvals: "none needed",

@@ -154,12 +154,6 @@ describe("policy", () => {
       "refused:not_a_requester",
       "You may not request media detaches in this channel",
     ],
-    [
-      "a channel that needs approvals",
-      { channel: "C0CHANGES", user: "U0ALICE" },
-      "refused:approvals_unavailable",
-      "approvals are not available in this version of bm yet",
-    ],
   ])("%s: a clear refusal, an audit event, nothing else", async (_, where, action, said) => {
     const before = { ops: await operationCount(stack), sent: queued().length };
     const triggerId = `refuse.${Math.random()}`;
@@ -176,6 +170,19 @@ describe("policy", () => {
         facts: { channel: where.channel, server: "web01", image: SAMPLE.image },
       }),
     ]);
+  });
+
+  it("a channel that needs approvals records the request and says so", async () => {
+    const answer = await slash(stack, `detach web01 ${SAMPLE.image}`, {
+      channel: "C0CHANGES",
+      user: "U0ALICE",
+    });
+    expect(answer.text).toMatch(
+      /^Recorded `op-\w+`: .* It needs 1 approval\(s\); bm will post the request in this channel for approvers\.$/,
+    );
+    expect(
+      stack.slack?.callsOf("usergroups.users.list").map((c) => c.args.usergroup),
+    ).not.toContain("S0APPROVERS");
   });
 
   it("a member of the requesters' user group may request", async () => {

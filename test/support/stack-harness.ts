@@ -152,3 +152,60 @@ export function thread(stack: LocalStack, op: Operation): { parent: string; repl
 
 export const ECL_ACTIONS = (stack: LocalStack) =>
   stack.ecl?.requests.filter((r) => r.route === "action") ?? [];
+
+const BLOCK_ACTIONS = JSON.parse(
+  readFileSync(join(import.meta.dirname, "../fixtures/block-actions.json"), "utf8"),
+);
+const VIEW_SUBMISSION = JSON.parse(
+  readFileSync(join(import.meta.dirname, "../fixtures/view-submission.json"), "utf8"),
+);
+
+/** A click on one of the card's buttons, as Slack sends it: Slack's sample with bm's fields. */
+export async function click(
+  stack: LocalStack,
+  op: Operation,
+  actionId: string,
+  user: string,
+): Promise<Answer> {
+  const payload = structuredClone(BLOCK_ACTIONS);
+  payload.user = { ...payload.user, id: user, team_id: op.teamId };
+  payload.team = { ...payload.team, id: op.teamId };
+  payload.channel = { ...payload.channel, id: op.channelId };
+  payload.container = { ...payload.container, channel_id: op.channelId, message_ts: op.parentTs };
+  payload.message = { ...payload.message, ts: op.parentTs };
+  payload.trigger_id = `${Date.now()}.${++triggers}.click`;
+  payload.actions = [
+    { ...payload.actions[0], block_id: "bm_approval", action_id: actionId, value: op.id },
+  ];
+  return sendToFrontDoor(
+    stack,
+    new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+  );
+}
+
+/** The reject modal submitted, as Slack sends it. */
+export async function submitReject(
+  stack: LocalStack,
+  op: Operation,
+  user: string,
+  reason: string,
+): Promise<{ status: number; body: string }> {
+  const payload = structuredClone(VIEW_SUBMISSION);
+  payload.user = { ...payload.user, id: user, team_id: op.teamId };
+  payload.team = { ...payload.team, id: op.teamId };
+  payload.view = {
+    ...payload.view,
+    callback_id: "bm_reject_reason",
+    private_metadata: op.id,
+    state: { values: { reason: { reason: { type: "plain_text_input", value: reason } } } },
+  };
+  const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  const result = (await stack.handlers.slack(
+    httpApiEvent("POST", "/slack/events", slackHeaders(stack.signingSecret, body), body),
+    lambdaContext("bm-slack", 6000),
+  )) as {
+    statusCode?: number;
+    body?: string;
+  };
+  return { status: result.statusCode ?? 200, body: result.body ?? "" };
+}

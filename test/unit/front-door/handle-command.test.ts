@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type FrontDoorDeps, handleSlashCommand } from "../../../lib/front-door/handle-command";
+import type { FrontDoorDeps } from "../../../lib/front-door/deps";
+import { handleSlashCommand } from "../../../lib/front-door/handle-command";
 import type { AuditEvent, Operation } from "../../../lib/operations/operation";
 import type { WorkMessage } from "../../../lib/operations/ports";
 import { parsePolicy } from "../../../lib/policy/policy";
@@ -32,9 +33,11 @@ function fakes(overrides: Partial<FrontDoorDeps> = {}) {
         return written;
       },
       listInFlight: async () => [],
+      recentForTenant: async () => [],
     },
     audit: { append: async (e) => void events.push(e) },
     queue: { send: async (m) => void sent.push(m) },
+    chat: { ephemeral: async () => {}, openView: async () => {} },
     groupMembers: async () => ["U0OP"],
     now: () => new Date("2026-11-26T10:00:00Z"),
     log: { info: () => {}, warn: () => {} },

@@ -75,8 +75,9 @@ describe("the state machine", () => {
       actor: bm,
       facts: { approvals: "none needed" },
     });
-    expect(op.inflight).toBeUndefined();
+    expect(op.inflight).toBe("approved");
     expect(op.finishedAt).toBeUndefined();
+    expect(transition(op, "executing", bm, later).inflight).toBeUndefined();
   });
 
   it("puts detaching operations, and finished ones owing a message, in the follow-up's index", () => {

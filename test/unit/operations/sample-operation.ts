@@ -14,6 +14,8 @@ export function sampleOperation(changes: Partial<Operation> = {}, reason = "INC-
         tenant: "prod",
         secretId: "bm/tenant/prod",
         approvalsRequired: 0,
+        approvers: [],
+        requestTtlMinutes: 30,
         serverRef: "web01",
         imageId: "3339fd5f-ec06-4ef8-9337-c1c70218a748",
         reason,

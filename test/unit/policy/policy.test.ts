@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decideRequest, isListed } from "../../../lib/policy/decide";
+import { approvalRefusal, isListed, requestRefusal } from "../../../lib/policy/decide";
 import { PolicyError, parsePolicy } from "../../../lib/policy/policy";
 
 const valid = {
@@ -69,21 +69,39 @@ describe("parsePolicy", () => {
   });
 });
 
-describe("decideRequest", () => {
+describe("decisions", () => {
   const policy = parsePolicy(valid);
+  const change = policy.channels.C0123456789;
 
   it.each([
-    ["C0INCIDENT", "U0ALICE", [], true, undefined],
-    ["C0INCIDENT", "U0BOB", ["S0OPS"], true, undefined],
-    ["C0INCIDENT", "U0BOB", [], false, "not_a_requester"],
-    ["C0123456789", "U0ANYONE", [], true, undefined],
-    ["C0NOTLISTED", "U0ALICE", [], false, "channel_not_bound"],
-    ["constructor", "U0ALICE", [], false, "channel_not_bound"],
-  ])("%s, %s in %j → %s", (channel, user, groups, allowed, reason) => {
-    const decision = decideRequest(policy, channel, user, new Set(groups));
-    expect(decision.allowed).toBe(allowed);
-    if (!decision.allowed) expect(decision.reason).toBe(reason);
-    else expect(decision.secretId).toBe("bm/tenant/prod-jp1");
+    [undefined, true, "channel_not_bound"],
+    [change, false, "not_a_requester"],
+    [change, true, undefined],
+  ] as const)("requestRefusal(%#)", (channel, requester, reason) => {
+    expect(requestRefusal(channel, { requester })?.reason).toBe(reason);
+  });
+
+  it.each([
+    [{ approver: false }, "U2", { requester: "U1" }, false, "not_an_approver"],
+    [{ approver: true }, "U1", { requester: "U1" }, false, "self_approval"],
+    [{ approver: true }, "U1", { requester: "U1" }, true, undefined],
+    [
+      { approver: true },
+      "U2",
+      { requester: "U1", approvals: [{ userId: "U2" }] },
+      false,
+      "already_approved",
+    ],
+    [
+      { approver: true },
+      "U2",
+      { requester: "U1", approvals: [{ userId: "U3" }] },
+      false,
+      undefined,
+    ],
+  ])("approvalRefusal(%#)", (roles, user, request, allowSelf, reason) => {
+    const channel = { ...(change as NonNullable<typeof change>), allowSelfApproval: allowSelf };
+    expect(approvalRefusal(channel, roles, user, request)?.reason).toBe(reason);
   });
 
   it("isListed honours the wildcard, users and groups", () => {

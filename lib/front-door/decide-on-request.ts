@@ -1,0 +1,175 @@
+/**
+ * Approve, reject and cancel: what a click (or `/bm cancel`) does to an operation awaiting
+ * approval. Each outcome is one conditional write; of two racing clicks, or a click racing the
+ * expiry, exactly one wins, and the other is told what happened instead.
+ */
+import { canMove, type Operation, record, transition } from "../operations/operation";
+import { commit } from "../operations/record";
+import { approvalRefusal } from "../policy/decide";
+import { channelPolicy, type FrontDoorDeps, refuse, stateWords } from "./deps";
+import { GROUPS_UNKNOWN, rolesIn } from "./roles";
+
+export interface Decision {
+  teamId: string;
+  userId: string;
+  operationId: string;
+  action: "approve" | "reject" | "cancel";
+  /** With `reject`: the reason given in the modal. */
+  reason?: string;
+}
+
+/** What to tell the clicker, and whether to open the reject modal. */
+export interface Answer {
+  text?: string;
+  openReject?: boolean;
+  /** A field error for the reject modal. */
+  reasonError?: string;
+}
+
+/** Tries this many times when other clicks keep winning the race. */
+const ATTEMPTS = 3;
+
+/**
+ * Applies one decision. A `reject` without a reason only checks that the user may reject, and
+ * asks for the modal; with a reason it rejects.
+ */
+export async function decideOnRequest(deps: FrontDoorDeps, decision: Decision): Promise<Answer> {
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const op = await deps.store.get(decision.operationId);
+    const refusal = (reason: string, message: string) =>
+      refuse(
+        deps,
+        {
+          operationId: decision.operationId,
+          teamId: decision.teamId,
+          userId: decision.userId,
+          reason,
+          facts: { decision: decision.action, state: op?.state ?? "unknown" },
+        },
+        message,
+      ).then((text) => ({ text }));
+    if (!op)
+      return refusal("unknown_operation", `There is no request \`${decision.operationId}\`.`);
+
+    if (decision.action === "cancel") {
+      if (decision.userId !== op.requester)
+        return refusal(
+          "not_the_requester",
+          `Only <@${op.requester}>, who asked for \`${op.id}\`, may cancel it.`,
+        );
+      if (!canMove(op.state, "cancelled"))
+        return refusal(
+          "not_cancellable",
+          `\`${op.id}\` is ${stateWords(op)}: it can no longer be cancelled.`,
+        );
+      const done = await apply(
+        deps,
+        op,
+        transition(op, "cancelled", actorOf(decision), deps.now(), {
+          cancelledBy: decision.userId,
+        }),
+      );
+      if (done) return { text: `You cancelled \`${op.id}\`. Nothing was sent to ECL.` };
+      continue;
+    }
+
+    if (op.state !== "awaiting_approval")
+      return refusal(
+        "not_awaiting_approval",
+        `\`${op.id}\` is ${stateWords(op)}: there is nothing to ${decision.action} any more.`,
+      );
+    const now = deps.now();
+    if (op.requestExpiresAt && now.toISOString() >= op.requestExpiresAt) {
+      // The click found it expired before the follow-up did: it expires it, then says so.
+      await apply(
+        deps,
+        op,
+        transition(
+          op,
+          "expired",
+          { teamId: op.teamId, userId: "bm" },
+          now,
+          {},
+          { ttlMinutes: op.requestTtlMinutes },
+        ),
+      );
+      return refusal(
+        "expired",
+        `\`${op.id}\` has expired: nobody approved it within ${op.requestTtlMinutes} min.`,
+      );
+    }
+    const channel = channelPolicy(deps.policy, op.channelId);
+    if (!channel)
+      return refusal(
+        "channel_not_bound",
+        "This channel is no longer bound to a tenant in the policy: the request cannot be decided here.",
+      );
+    const roles = await rolesIn(deps, channel, decision.userId, ["approver"]);
+    if (roles === "unknown") return refusal("group_lookup_failed", GROUPS_UNKNOWN);
+
+    if (decision.action === "reject") {
+      if (!roles.approver)
+        return refusal(
+          "not_an_approver",
+          "You may not reject requests in this channel: you are not one of its approvers in the policy.",
+        );
+      const reason = decision.reason?.trim();
+      if (decision.reason === undefined) return { openReject: true };
+      if (!reason) return { reasonError: "A reason is required." };
+      const done = await apply(
+        deps,
+        op,
+        transition(
+          op,
+          "rejected",
+          actorOf(decision),
+          now,
+          { rejectedBy: decision.userId, rejectReason: reason.slice(0, 500) },
+          { reason: reason.slice(0, 300) },
+        ),
+      );
+      if (done) return { text: `You rejected \`${op.id}\`.` };
+      continue;
+    }
+
+    const refused = approvalRefusal(channel, roles, decision.userId, op);
+    if (refused) return refusal(refused.reason, refused.message);
+    const approvals = [...(op.approvals ?? []), { userId: decision.userId, at: now.toISOString() }];
+    const enough = approvals.length >= op.approvalsRequired;
+    const facts = { approvals: approvals.length, needed: op.approvalsRequired };
+    const next = enough
+      ? transition(op, "approved", actorOf(decision), now, { approvals }, facts)
+      : record(op, "approval", actorOf(decision), now, { approvals }, facts);
+    const done = await apply(deps, op, next);
+    if (!done) continue;
+    return {
+      text: enough
+        ? `You approved \`${op.id}\` (${approvals.length} of ${op.approvalsRequired}): bm goes on with the detach.`
+        : `You approved \`${op.id}\` (${approvals.length} of ${op.approvalsRequired}).`,
+    };
+  }
+  return {
+    text: "Others were deciding on this request at the same moment; look at the request and try again if still needed.",
+  };
+}
+
+const actorOf = (decision: Decision) => ({ teamId: decision.teamId, userId: decision.userId });
+
+/**
+ * Saves the decision and hands the rest (the card, the detach) to the worker. False when another
+ * writer changed the operation first.
+ */
+async function apply(deps: FrontDoorDeps, op: Operation, next: Operation): Promise<boolean> {
+  const saved = await commit(deps, op, next);
+  if (!saved) return false;
+  // If this send is lost, the follow-up finds the operation waiting and sends it again.
+  await deps.queue
+    .send({ kind: saved.state === "approved" ? "execute" : "announce", operationId: saved.id })
+    .catch((error: unknown) =>
+      deps.log.warn("could not enqueue; the follow-up will", {
+        operationId: saved.id,
+        error: (error as Error).name,
+      }),
+    );
+  return true;
+}

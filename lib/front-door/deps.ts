@@ -1,0 +1,59 @@
+/**
+ * What the front door's use cases need from outside.
+ */
+import type { AuditEvent, Operation } from "../operations/operation";
+import type { AuditLog, OperationStore, WorkQueue } from "../operations/ports";
+import type { ChannelPolicy, Policy } from "../policy/policy";
+import type { Chat } from "../slack/chat";
+
+export interface FrontDoorDeps {
+  policy: Policy;
+  store: OperationStore;
+  audit: AuditLog;
+  queue: WorkQueue;
+  chat: Pick<Chat, "ephemeral" | "openView">;
+  /** Members of a Slack user group (cached). */
+  groupMembers(groupId: string): Promise<string[]>;
+  now: () => Date;
+  log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
+}
+
+/** The channel's policy, if the channel is bound to a tenant. */
+export function channelPolicy(policy: Policy, channelId: string): ChannelPolicy | undefined {
+  const channel = Object.hasOwn(policy.channels, channelId)
+    ? policy.channels[channelId]
+    : undefined;
+  return channel && Object.hasOwn(policy.tenants, channel.tenant) ? channel : undefined;
+}
+
+/**
+ * Writes a refusal to the audit trail and returns the words for the user. A refusal changes no
+ * operation; it is kept under the operation it concerns (or would have created).
+ */
+export async function refuse(
+  deps: FrontDoorDeps,
+  refusal: {
+    operationId: string;
+    teamId: string;
+    userId: string;
+    reason: string;
+    facts: AuditEvent["facts"];
+  },
+  message: string,
+): Promise<string> {
+  await deps.audit.append({
+    operationId: refusal.operationId,
+    seq: 0,
+    at: deps.now().toISOString(),
+    action: `refused:${refusal.reason}`,
+    actor: { teamId: refusal.teamId, userId: refusal.userId },
+    facts: refusal.facts,
+  });
+  deps.log.info("refused", { operationId: refusal.operationId, reason: refusal.reason });
+  return message;
+}
+
+/** "awaiting approval", "done", … */
+export function stateWords(op: Operation): string {
+  return op.state.replace(/_/g, " ");
+}

@@ -1,0 +1,95 @@
+/**
+ * `/bm detach`: authorize, record the operation, queue it, and say so.
+ */
+import { newOperation, operationIdFor, transition } from "../operations/operation";
+import { requestRefusal } from "../policy/decide";
+import { channelPolicy, type FrontDoorDeps, refuse, stateWords } from "./deps";
+import { GROUPS_UNKNOWN, rolesIn } from "./roles";
+
+export interface DetachRequest {
+  teamId: string;
+  channelId: string;
+  userId: string;
+  triggerId: string;
+  server: string;
+  image: string;
+  reason: string;
+}
+
+export async function requestDetach(deps: FrontDoorDeps, request: DetachRequest): Promise<string> {
+  const id = operationIdFor(request.teamId, request.triggerId);
+  const actor = { teamId: request.teamId, userId: request.userId };
+  const refusal = (reason: string, message: string) =>
+    refuse(
+      deps,
+      {
+        operationId: id,
+        ...actor,
+        reason,
+        facts: { channel: request.channelId, server: request.server, image: request.image },
+      },
+      message,
+    );
+
+  const channel = channelPolicy(deps.policy, request.channelId);
+  const roles = channel
+    ? await rolesIn(deps, channel, request.userId, ["requester"])
+    : { requester: false, approver: false };
+  if (roles === "unknown") return refusal("group_lookup_failed", GROUPS_UNKNOWN);
+  const refused = requestRefusal(channel, roles);
+  if (refused || !channel)
+    return refusal(refused?.reason ?? "channel_not_bound", refused?.message ?? "");
+
+  const op = newOperation(
+    {
+      id,
+      teamId: request.teamId,
+      channelId: request.channelId,
+      requester: request.userId,
+      tenant: channel.tenant,
+      secretId: deps.policy.tenants[channel.tenant]?.secret as string,
+      approvalsRequired: channel.approvals,
+      approvers: channel.approvers,
+      requestTtlMinutes: channel.requestTtlMinutes,
+      serverRef: request.server,
+      imageId: request.image,
+      reason: request.reason,
+    },
+    deps.now(),
+  );
+  const created = await deps.store.create(op);
+  const current = created.created ? op : created.existing;
+  // The audit event is written beside the enqueue, not after it: both are needed, neither waits
+  // for the other. A lost append is repaired by the worker, which re-appends the latest event.
+  const audited = created.created
+    ? deps.audit.append(op.lastEvent).catch((error: unknown) => {
+        deps.log.warn("audit append failed; the worker repairs it", {
+          operationId: id,
+          error: (error as Error).name,
+        });
+      })
+    : undefined;
+  if (current.state === "requested") {
+    // Sent again for a repeated delivery too: the worker moves an operation once, whatever it receives.
+    try {
+      await deps.queue.send({ kind: "prepare", operationId: id });
+    } catch (error) {
+      await audited;
+      deps.log.warn("could not enqueue", { operationId: id, error: (error as Error).name });
+      const failed = transition(current, "failed", actor, deps.now(), {
+        outcome: "bm could not queue the request; nothing was done.",
+      });
+      if (await deps.store.save(current, failed)) await deps.audit.append(failed.lastEvent);
+      return `bm could not queue \`${id}\` just now, so nothing was done. Try again in a minute.`;
+    }
+  }
+  await audited;
+  if (!created.created)
+    return `This request is already recorded as \`${id}\` (${stateWords(current)}).`;
+  deps.log.info("requested", { operationId: id });
+  const next =
+    channel.approvals > 0
+      ? `It needs ${channel.approvals} approval(s); bm will post the request in this channel for approvers.`
+      : "bm will check the server and post progress in this channel.";
+  return `Recorded \`${id}\`: detach image \`${request.image}\` from \`${request.server}\`. ${next}`;
+}
