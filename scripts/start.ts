@@ -1,11 +1,12 @@
 /**
  * `npm start`: the whole bm stack on this machine, on embedded defaults.
  */
-import { startLocalStack } from "../lib/local/stack";
+import { LOCAL_DYNAMO_PORT, startLocalStack } from "../lib/local/stack";
 
 const stack = await startLocalStack({
   frontDoorPort: Number(process.env.BM_PORT ?? 3000),
   eclPort: Number(process.env.BM_ECL_PORT ?? 8774),
+  dynamoPort: LOCAL_DYNAMO_PORT,
   autoRun: true,
   log: (line) => console.log(line),
 });

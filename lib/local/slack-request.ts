@@ -50,3 +50,84 @@ export function slackHeaders(
     "user-agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
   };
 }
+
+/** A click on a button of a bm message, as a `block_actions` interaction payload. */
+export function blockActionsBody(fields: {
+  teamId: string;
+  channelId: string;
+  userId: string;
+  messageTs: string;
+  actionId: string;
+  value: string;
+}): string {
+  const payload = {
+    type: "block_actions",
+    user: {
+      id: fields.userId,
+      username: fields.userId.toLowerCase(),
+      name: fields.userId.toLowerCase(),
+      team_id: fields.teamId,
+    },
+    api_app_id: "A0LOCALBM",
+    token: "deprecated-verification-token",
+    container: {
+      type: "message",
+      message_ts: fields.messageTs,
+      channel_id: fields.channelId,
+      is_ephemeral: false,
+    },
+    trigger_id: `${Date.now()}.${randomBytes(4).readUInt32BE()}.${randomBytes(16).toString("hex")}`,
+    team: { id: fields.teamId, domain: "local" },
+    enterprise: null,
+    is_enterprise_install: false,
+    channel: { id: fields.channelId, name: "local" },
+    message: { type: "message", ts: fields.messageTs, text: "" },
+    state: { values: {} },
+    response_url: "https://hooks.slack.com/actions/T0LOCAL/1/local",
+    actions: [
+      {
+        type: "button",
+        block_id: "bm_approval",
+        action_id: fields.actionId,
+        value: fields.value,
+        text: { type: "plain_text", text: fields.actionId },
+        action_ts: `${Date.now() / 1000}`,
+      },
+    ],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+/** The reject modal submitted, as a `view_submission` interaction payload. */
+export function rejectSubmissionBody(fields: {
+  teamId: string;
+  userId: string;
+  operationId: string;
+  reason: string;
+}): string {
+  const payload = {
+    type: "view_submission",
+    team: { id: fields.teamId, domain: "local" },
+    user: {
+      id: fields.userId,
+      username: fields.userId.toLowerCase(),
+      name: fields.userId.toLowerCase(),
+      team_id: fields.teamId,
+    },
+    api_app_id: "A0LOCALBM",
+    token: "deprecated-verification-token",
+    trigger_id: `${Date.now()}.${randomBytes(4).readUInt32BE()}.${randomBytes(16).toString("hex")}`,
+    view: {
+      id: "V0LOCAL",
+      type: "modal",
+      callback_id: "bm_reject_reason",
+      private_metadata: fields.operationId,
+      state: { values: { reason: { reason: { type: "plain_text_input", value: fields.reason } } } },
+      hash: "0.local",
+    },
+    response_urls: [],
+    is_enterprise_install: false,
+    enterprise: null,
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}

@@ -35,7 +35,7 @@ export class SlackStandIn {
   readonly calls: SlackCall[] = [];
   readonly channels = new Map<string, StoredMessage[]>();
   /** Messages only one user saw. */
-  readonly ephemerals: Array<{ channel: string; user: string; text: string }> = [];
+  readonly ephemerals: Array<{ channel: string; user: string; text: string; at: number }> = [];
   /** Modals opened, with the trigger that opened them. */
   readonly views: Array<{ triggerId: string; view: Record<string, unknown> }> = [];
   private readonly limits: Array<{ method: string; left: number; retryAfterS: number }> = [];
@@ -163,7 +163,12 @@ export class SlackStandIn {
       }
       case "chat.postEphemeral": {
         if (!channel || !args.user) return { ok: false, error: "channel_not_found" };
-        this.ephemerals.push({ channel, user: String(args.user), text: String(args.text ?? "") });
+        this.ephemerals.push({
+          channel,
+          user: String(args.user),
+          text: String(args.text ?? ""),
+          at: Date.now(),
+        });
         return { ok: true, message_ts: this.nextTs() };
       }
       case "views.open": {

@@ -32,9 +32,16 @@ import { createTables } from "./tables";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
+/** Where `npm start` keeps its dynalite and tables, so that `npm run audit` finds them. */
+export const LOCAL_DYNAMO_PORT = 8000;
+export const LOCAL_DYNAMO_URL = `http://127.0.0.1:${LOCAL_DYNAMO_PORT}`;
+export const LOCAL_AUDIT_TABLE = "bm-local-audit";
+
 export interface LocalStackOptions {
   /** The front door's port: 3000 for `npm start`, 0 (a free one) in tests. */
   frontDoorPort?: number;
+  /** dynalite's port: 8000 for `npm start`, 0 in tests. */
+  dynamoPort?: number;
   /** The ECL simulator's port: 8774 for `npm start`, 0 in tests. */
   eclPort?: number;
   /** Where secrets come from: the sample secrets file (default), or a Secrets Manager stand-in. */
@@ -101,7 +108,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     BM_SLACK_SECRET_ID: preset.BM_SLACK_SECRET_ID ?? "bm/slack",
     BM_POLICY: options.policyFile ?? preset.BM_POLICY ?? join(ROOT, "infra/local/policy.yml"),
     BM_TABLE: preset.BM_TABLE ?? "bm-local-operations",
-    BM_AUDIT_TABLE: preset.BM_AUDIT_TABLE ?? "bm-local-audit",
+    BM_AUDIT_TABLE: preset.BM_AUDIT_TABLE ?? LOCAL_AUDIT_TABLE,
     BM_POLL_INTERVAL_MS: "1000",
     BM_FOLLOWUP_MARGIN_MS: "1000",
     POWERTOOLS_LOG_LEVEL: preset.POWERTOOLS_LOG_LEVEL ?? "WARN",
@@ -141,7 +148,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // DynamoDB: dynalite in this process, tables from serverless.yml.
   if (!preset.AWS_ENDPOINT_URL_DYNAMODB) {
     const db: Server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-    await new Promise<void>((done) => db.listen(0, "127.0.0.1", done));
+    await new Promise<void>((done) => db.listen(options.dynamoPort ?? 0, "127.0.0.1", done));
     closers.push(() => new Promise((done) => db.close(done)));
     env.AWS_ENDPOINT_URL_DYNAMODB = `http://127.0.0.1:${(db.address() as AddressInfo).port}`;
     if (!preset.AWS_ACCESS_KEY_ID)
@@ -236,6 +243,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const op = /^\/_local\/operations\/(op-[a-z0-9]+)$/.exec(pathname);
     if (op) return store.get(op[1] as string);
     if (pathname === "/_local/history") return slack?.history(searchParams.get("channel") ?? "");
+    if (pathname === "/_local/ephemerals")
+      return slack?.ephemerals.filter((e) => e.user === searchParams.get("user"));
     return undefined;
   };
 
