@@ -3,7 +3,13 @@
  * approval. Each outcome is one conditional write; of two racing clicks, or a click racing the
  * expiry, exactly one wins, and the other is told what happened instead.
  */
-import { canMove, type Operation, record, transition } from "../operations/operation";
+import {
+  canMove,
+  isOperationId,
+  type Operation,
+  record,
+  transition,
+} from "../operations/operation";
 import { commit } from "../operations/record";
 import { approvalRefusal } from "../policy/decide";
 import { channelPolicy, type FrontDoorDeps, refuse, stateWords } from "./deps";
@@ -34,6 +40,7 @@ const ATTEMPTS = 3;
  * asks for the modal; with a reason it rejects.
  */
 export async function decideOnRequest(deps: FrontDoorDeps, decision: Decision): Promise<Answer> {
+  if (!isOperationId(decision.operationId)) return { text: "That is not a bm request." };
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const op = await deps.store.get(decision.operationId);
     const refusal = (reason: string, message: string) =>
