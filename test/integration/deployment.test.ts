@@ -1,0 +1,225 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation's own ${…} references, as the template holds them
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildBundles } from "../../scripts/build";
+import { rights, type Template, violations } from "../support/template";
+
+/**
+ * `osls package`, offline, on serverless.yml: the CloudFormation template it generates is what
+ * a deployment would create, checked here before anyone deploys.
+ */
+let dir: string;
+let template: Template;
+let zips: string[];
+const R = () => template.Resources;
+const props = (id: string) => R()[id]?.Properties as Record<string, unknown>;
+
+beforeAll(async () => {
+  await buildBundles();
+  dir = await mkdtemp(join(tmpdir(), "bm-package-"));
+  await new Promise<void>((resolve, reject) =>
+    execFile(
+      "node_modules/.bin/osls",
+      [
+        "package",
+        "--stage",
+        "ci",
+        "--region",
+        "ap-northeast-1",
+        "--param=policyFile=infra/policy.example.yml",
+        "--package",
+        dir,
+      ],
+      {
+        env: {
+          ...process.env,
+          SLS_TELEMETRY_DISABLED: "1",
+          SLS_NOTIFICATIONS_MODE: "off",
+          AWS_ACCESS_KEY_ID: "",
+          AWS_PROFILE: "",
+        },
+      },
+      (error, stdout, stderr) => (error ? reject(new Error(`${stdout}\n${stderr}`)) : resolve()),
+    ),
+  );
+  template = JSON.parse(
+    await readFile(join(dir, "cloudformation-template-update-stack.json"), "utf8"),
+  );
+  const { readdir } = await import("node:fs/promises");
+  zips = (await readdir(dir)).filter((f) => f.endsWith(".zip")).sort();
+}, 120_000);
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe("the generated template", () => {
+  it("has the three functions, on nodejs22.x and arm64, each with its own role and its bundle", () => {
+    for (const [fn, role, memory, timeout] of [
+      ["Slack", "SlackRole", 1024, 5],
+      ["Worker", "WorkerRole", 512, 60],
+      ["Followup", "FollowupRole", 512, 60],
+    ] as const) {
+      expect(props(`${fn}LambdaFunction`)).toMatchObject({
+        Handler: `dist/${fn.toLowerCase()}.handler`,
+        Runtime: "nodejs22.x",
+        Architectures: ["arm64"],
+        MemorySize: memory,
+        Timeout: timeout,
+        Role: { "Fn::GetAtt": [role, "Arn"] },
+        Environment: {
+          Variables: expect.objectContaining({
+            BM_POLICY: "/var/task/infra/policy.example.yml",
+            BM_SLACK_SECRET_ID: "bm/slack",
+          }),
+        },
+      });
+    }
+    expect(zips).toEqual(["followup.zip", "slack.zip", "worker.zip"]);
+    expect(Object.values(R()).filter((r) => r.Type === "AWS::IAM::Role")).toHaveLength(3);
+  });
+
+  it("routes POST /slack/events to the front door, SQS to the worker, rate(1 minute) to the follow-up", () => {
+    expect(props("HttpApiRoutePostSlackEvents")?.RouteKey).toBe("POST /slack/events");
+    expect(JSON.stringify(props("HttpApiIntegrationSlack"))).toContain("SlackLambdaFunction");
+    expect(props("WorkerEventSourceMappingSQSWorkQueue")).toMatchObject({
+      EventSourceArn: { "Fn::GetAtt": ["WorkQueue", "Arn"] },
+      FunctionName: { "Fn::GetAtt": ["WorkerLambdaFunction", "Arn"] },
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+    });
+    const schedule = Object.values(R()).find((r) => r.Type === "AWS::Events::Rule")?.Properties;
+    expect(schedule).toMatchObject({
+      ScheduleExpression: "rate(1 minute)",
+      Targets: [{ Arn: { "Fn::GetAtt": ["FollowupLambdaFunction", "Arn"] } }],
+    });
+    expect(props("FollowupLambdaFunction")?.ReservedConcurrentExecutions).toBe(1);
+  });
+
+  it("has the queue with a dead-letter queue after 5 receives, and a visibility timeout above the worker's", () => {
+    expect(props("WorkQueue")).toMatchObject({
+      RedrivePolicy: {
+        deadLetterTargetArn: { "Fn::GetAtt": ["DeadLetterQueue", "Arn"] },
+        maxReceiveCount: 5,
+      },
+    });
+    expect(props("WorkQueue")?.VisibilityTimeout as number).toBeGreaterThan(
+      props("WorkerLambdaFunction")?.Timeout as number,
+    );
+    expect(props("DeadLetterAlarm")).toMatchObject({
+      Namespace: "AWS/SQS",
+      MetricName: "ApproximateNumberOfMessagesVisible",
+      Dimensions: [
+        { Name: "QueueName", Value: { "Fn::GetAtt": ["DeadLetterQueue", "QueueName"] } },
+      ],
+      Threshold: 0,
+      ComparisonOperator: "GreaterThanThreshold",
+    });
+  });
+
+  it("has both tables on demand, with point-in-time recovery and encryption; TTL only on operations; the audit table protected", () => {
+    for (const table of ["OperationsTable", "AuditTable"]) {
+      expect(props(table)).toMatchObject({
+        BillingMode: "PAY_PER_REQUEST",
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+      });
+    }
+    expect(props("OperationsTable")?.TimeToLiveSpecification).toEqual({
+      AttributeName: "expiresAt",
+      Enabled: true,
+    });
+    expect(props("AuditTable")?.TimeToLiveSpecification).toBeUndefined();
+    expect(props("AuditTable")?.DeletionProtectionEnabled).toBe(true);
+    expect(R().AuditTable?.DeletionPolicy).toBe("Retain");
+  });
+
+  it("keeps the functions' logs 90 days", () => {
+    const logs = Object.values(R()).filter((r) => r.Type === "AWS::Logs::LogGroup");
+    expect(logs.map((l) => l.Properties.RetentionInDays)).toEqual([90, 90, 90]);
+  });
+});
+
+describe("least privilege", () => {
+  const logs = (fn: string) => [
+    `logs:CreateLogStream on arn:aws:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/bm-ci-${fn}:*`,
+    `logs:PutLogEvents on arn:aws:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/bm-ci-${fn}:*`,
+  ];
+  const slackSecret =
+    "secretsmanager:GetSecretValue on arn:aws:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:bm/slack-??????";
+  const tenantSecrets =
+    "secretsmanager:GetSecretValue on arn:aws:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:bm/tenant/*";
+  const operations = ["GetItem", "PutItem", "Query"].flatMap((a) => [
+    `dynamodb:${a} on OperationsTable.Arn`,
+    `dynamodb:${a} on \${OperationsTable.Arn}/index/*`,
+  ]);
+  const audit = "dynamodb:PutItem on AuditTable.Arn";
+
+  it("gives the front door the Slack secret, the tables and the queue, and no tenant secret", () => {
+    expect(rights(template, "SlackRole")).toEqual(
+      [
+        ...logs("slack"),
+        slackSecret,
+        ...operations,
+        audit,
+        "sqs:SendMessage on WorkQueue.Arn",
+      ].sort(),
+    );
+  });
+
+  it("gives the worker the tenant secrets under the prefix, and the queue as its event source", () => {
+    const queue = ["SendMessage", "ReceiveMessage", "DeleteMessage", "GetQueueAttributes"].map(
+      (a) => `sqs:${a} on WorkQueue.Arn`,
+    );
+    expect(rights(template, "WorkerRole")).toEqual(
+      [...logs("worker"), slackSecret, tenantSecrets, ...operations, audit, ...queue].sort(),
+    );
+  });
+
+  it("gives the follow-up what it polls and posts with", () => {
+    expect(rights(template, "FollowupRole")).toEqual(
+      [
+        ...logs("followup"),
+        slackSecret,
+        tenantSecrets,
+        ...operations,
+        audit,
+        "sqs:SendMessage on WorkQueue.Arn",
+      ].sort(),
+    );
+  });
+
+  it("breaks no rule: no '*', nothing but PutItem and Query on the audit table, no tenant secret for the front door", () => {
+    expect(violations(template, "bm/tenant/")).toEqual([]);
+  });
+
+  it("would catch a role that gains a forbidden right", () => {
+    const mutated = structuredClone(template);
+    const statements = (id: string) => {
+      const policies = mutated.Resources[id]?.Properties?.Policies as
+        | Array<{ PolicyDocument: { Statement: unknown[] } }>
+        | undefined;
+      return policies?.[0]?.PolicyDocument.Statement;
+    };
+    statements("SlackRole")?.push({
+      Effect: "Allow",
+      Action: "secretsmanager:GetSecretValue",
+      Resource: {
+        "Fn::Sub":
+          "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:bm/tenant/*",
+      },
+    });
+    statements("WorkerRole")?.push({
+      Effect: "Allow",
+      Action: ["dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+      Resource: { "Fn::GetAtt": ["AuditTable", "Arn"] },
+    });
+    statements("FollowupRole")?.push({ Effect: "Allow", Action: "s3:*", Resource: "*" });
+    expect(violations(mutated, "bm/tenant/")).toEqual([
+      "SlackRole: the front door may read tenant secrets (arn:aws:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:bm/tenant/*)",
+      "WorkerRole: dynamodb:DeleteItem on the append-only audit table",
+      "WorkerRole: dynamodb:UpdateItem on the append-only audit table",
+      "FollowupRole: s3:* on every resource",
+      "FollowupRole: every action of s3:*",
+    ]);
+  });
+});
