@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SAMPLE } from "../../lib/ecl/simulator/sample";
-import { type LocalStack, startLocalStack } from "../../lib/local/stack";
+import type { LocalStack } from "../../lib/local/stack";
 import type { Operation } from "../../lib/operations/operation";
 import {
   auditOf,
@@ -12,6 +12,7 @@ import {
   slash,
   store,
   submitReject,
+  testStack,
   thread,
 } from "../support/stack-harness";
 
@@ -19,14 +20,7 @@ import {
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    secretsVia: "secrets-manager",
-    policyFile: new URL("../fixtures/policy.yml", import.meta.url).pathname,
-    taskMs: 150,
-    queueTimeScale: 0.05,
-    groups: { S0APPROVERS: ["U0APPROVER1", "U0APPROVER2"], S0OPERATORS: ["U0OPERATOR"] },
-    env: { BM_POLL_INTERVAL_MS: "100", BM_FOLLOWUP_MARGIN_MS: "100" },
-  });
+  stack = await testStack();
 });
 afterAll(() => stack.close());
 

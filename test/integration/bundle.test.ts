@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SAMPLE } from "../../lib/ecl/simulator/sample";
 import { httpApiEvent, lambdaContext, sqsRecord } from "../../lib/local/lambda";
 import { slackHeaders } from "../../lib/local/slack-request";
-import { type LocalStack, startLocalStack } from "../../lib/local/stack";
+import type { LocalStack } from "../../lib/local/stack";
 import { buildBundles } from "../../scripts/build";
-import { operation, slashBody } from "../support/stack-harness";
+import { operation, slashBody, testStack } from "../support/stack-harness";
 
 /**
  * The built bundles, loaded as Lambda loads them, do the whole job: this guards what the build
@@ -22,11 +22,7 @@ type Handler = (event: unknown, context: Context) => Promise<unknown>;
 let bundles: { slack: Handler; worker: Handler; followup: Handler };
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    secretsVia: "secrets-manager",
-    taskMs: 100,
-    env: { BM_POLL_INTERVAL_MS: "100", BM_FOLLOWUP_MARGIN_MS: "100" },
-  });
+  stack = await testStack({ taskMs: 100 });
   dir = await mkdtemp(join(tmpdir(), "bm-dist-"));
   sizes = await buildBundles(dir);
   const load = createRequire(import.meta.url);

@@ -1,21 +1,14 @@
 import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SAMPLE } from "../../lib/ecl/simulator/sample";
-import { type LocalStack, startLocalStack } from "../../lib/local/stack";
-import { click, drain, operation, settled, slash } from "../support/stack-harness";
+import type { LocalStack } from "../../lib/local/stack";
+import { click, drain, operation, settled, slash, testStack } from "../support/stack-harness";
 
 /** /bm status, /bm history and /bm help, through the real handlers. */
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    secretsVia: "secrets-manager",
-    policyFile: new URL("../fixtures/policy.yml", import.meta.url).pathname,
-    taskMs: 150,
-    queueTimeScale: 0.05,
-    groups: { S0APPROVERS: ["U0APPROVER1", "U0APPROVER2"], S0OPERATORS: ["U0OPERATOR"] },
-    env: { BM_POLL_INTERVAL_MS: "100", BM_FOLLOWUP_MARGIN_MS: "100" },
-  });
+  stack = await testStack();
 });
 afterAll(() => stack.close());
 

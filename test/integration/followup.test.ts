@@ -1,18 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SAMPLE } from "../../lib/ecl/simulator/sample";
-import { type LocalStack, startLocalStack } from "../../lib/local/stack";
-import { drain, operation, slash, thread } from "../support/stack-harness";
+import type { LocalStack } from "../../lib/local/stack";
+import { drain, operation, slash, testStack, thread } from "../support/stack-harness";
 
 /** The follow-up handler, invoked as EventBridge would, against operations left detaching. */
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    secretsVia: "secrets-manager",
-    taskMs: 200,
-    queueTimeScale: 0.05,
-    env: { BM_POLL_INTERVAL_MS: "100", BM_FOLLOWUP_MARGIN_MS: "100", BM_DETACH_TIMEOUT_S: "2" },
-  });
+  stack = await testStack({ taskMs: 200, env: { BM_DETACH_TIMEOUT_S: "2" } });
 });
 afterAll(() => stack.close());
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SAMPLE } from "../../lib/ecl/simulator/sample";
 import { slackHeaders } from "../../lib/local/slack-request";
-import { type LocalStack, startLocalStack } from "../../lib/local/stack";
+import type { LocalStack } from "../../lib/local/stack";
 import { operationIdFor } from "../../lib/operations/operation";
 import {
   auditOf,
@@ -10,16 +10,14 @@ import {
   sendToFrontDoor,
   slash,
   slashBody,
+  testStack,
 } from "../support/stack-harness";
 
 /** The front door alone: signatures, parsing, policy, recording, enqueueing. */
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    secretsVia: "secrets-manager",
-    groups: { S0OPERATORS: ["U0OPERATOR"] },
-  });
+  stack = await testStack({ groups: { S0OPERATORS: ["U0OPERATOR"] } });
 });
 afterAll(() => stack.close());
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SAMPLE } from "../../lib/ecl/simulator/sample";
-import { type LocalStack, startLocalStack } from "../../lib/local/stack";
+import type { LocalStack } from "../../lib/local/stack";
 import {
   auditOf,
   drain,
@@ -9,6 +9,7 @@ import {
   settled,
   slash,
   store,
+  testStack,
   thread,
 } from "../support/stack-harness";
 
@@ -19,17 +20,9 @@ import {
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    secretsVia: "secrets-manager",
+  stack = await testStack({
     taskMs: 300,
-    queueTimeScale: 0.05,
-    env: {
-      BM_POLL_INTERVAL_MS: "100",
-      BM_IDLE_WAIT_S: "2",
-      BM_DETACH_TIMEOUT_S: "30",
-      BM_FOLLOWUP_MARGIN_MS: "100",
-      BM_ECL_TIMEOUT_MS: "400",
-    },
+    env: { BM_IDLE_WAIT_S: "2", BM_DETACH_TIMEOUT_S: "30", BM_ECL_TIMEOUT_MS: "400" },
   });
 });
 afterAll(() => stack.close());

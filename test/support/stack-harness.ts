@@ -10,7 +10,7 @@ import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { DynamoOperationStore, documentClient } from "../../lib/aws/dynamo-operation-store";
 import { httpApiEvent, lambdaContext } from "../../lib/local/lambda";
 import { slackHeaders } from "../../lib/local/slack-request";
-import type { LocalStack } from "../../lib/local/stack";
+import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../lib/local/stack";
 import type { AuditEvent, Operation } from "../../lib/operations/operation";
 import { isTerminal } from "../../lib/operations/operation";
 
@@ -208,4 +208,20 @@ export async function submitReject(
     body?: string;
   };
   return { status: result.statusCode ?? 200, body: result.body ?? "" };
+}
+
+/**
+ * The local stack as the integration tests run it: secrets through the Secrets Manager stand-in,
+ * the tests' policy, fast queue delays and polling. `options` adds to or overrides these.
+ */
+export function testStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  return startLocalStack({
+    secretsVia: "secrets-manager",
+    policyFile: join(import.meta.dirname, "../fixtures/policy.yml"),
+    taskMs: 150,
+    queueTimeScale: 0.05,
+    groups: { S0APPROVERS: ["U0APPROVER1", "U0APPROVER2"], S0OPERATORS: ["U0OPERATOR"] },
+    ...options,
+    env: { BM_POLL_INTERVAL_MS: "100", BM_FOLLOWUP_MARGIN_MS: "100", ...options.env },
+  });
 }
