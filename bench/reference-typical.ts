@@ -55,7 +55,7 @@ async function init() {
     await db.send(
       new PutCommand({
         TableName: process.env.BM_AUDIT_TABLE,
-        Item: { operationId: id, seq: 1, at, action: "requested" },
+        Item: { operationId: id, event: "e000001", seq: 1, at, action: "requested" },
       }),
     );
     await ack({ response_type: "ephemeral", text: `Recorded ${id}` });
