@@ -223,3 +223,38 @@ describe("least privilege", () => {
     ]);
   });
 });
+
+describe("the Slack app manifest", () => {
+  /** The bot scope each Web API method bm calls needs (Slack's method reference); null: none. */
+  const SCOPES: Record<string, string | null> = {
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "chat.getPermalink": null,
+    "usergroups.users.list": "usergroups:read",
+    "views.open": null,
+  };
+
+  it("asks for exactly the bot scopes the code uses, with /bm and interactivity on one URL", async () => {
+    const { parse } = await import("yaml");
+    const manifest = parse(await readFile("infra/slack-app-manifest.yml", "utf8"));
+    const code = await readFile("lib/slack/chat.ts", "utf8");
+    const methods = [...code.matchAll(/client\.((?:[a-z]+\.)+[a-zA-Z]+)\(/g)].map(
+      (m) => m[1] as string,
+    );
+    expect(methods.length).toBeGreaterThan(0);
+    for (const method of methods) expect(Object.keys(SCOPES)).toContain(method);
+    const needed = new Set([
+      "commands",
+      ...methods.map((m) => SCOPES[m]).filter((s): s is string => !!s),
+    ]);
+    expect(new Set(manifest.oauth_config.scopes.bot)).toEqual(needed);
+    expect(manifest.features.slash_commands).toEqual([
+      expect.objectContaining({ command: "/bm", url: "REQUEST_URL" }),
+    ]);
+    expect(manifest.settings.interactivity).toEqual({
+      is_enabled: true,
+      request_url: "REQUEST_URL",
+    });
+  });
+});
