@@ -24,9 +24,11 @@ export interface Decision {
   reason?: string;
 }
 
-/** What to tell the clicker, and whether to open the reject modal. */
+/** What to tell the clicker, where, and whether to open the reject modal. */
 export interface Answer {
   text?: string;
+  /** The channel of the request, where an ephemeral answer goes. */
+  channelId?: string;
   openReject?: boolean;
   /** A field error for the reject modal. */
   reasonError?: string;
@@ -54,7 +56,7 @@ export async function decideOnRequest(deps: FrontDoorDeps, decision: Decision): 
           facts: { decision: decision.action, state: op?.state ?? "unknown" },
         },
         message,
-      ).then((text) => ({ text }));
+      ).then((text) => ({ text, ...(op ? { channelId: op.channelId } : {}) }));
     if (!op)
       return refusal("unknown_operation", `There is no request \`${decision.operationId}\`.`);
 
@@ -135,7 +137,7 @@ export async function decideOnRequest(deps: FrontDoorDeps, decision: Decision): 
           { reason: reason.slice(0, 300) },
         ),
       );
-      if (done) return { text: `You rejected \`${op.id}\`.` };
+      if (done) return { text: `You rejected \`${op.id}\`.`, channelId: op.channelId };
       continue;
     }
 

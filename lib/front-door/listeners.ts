@@ -72,11 +72,12 @@ export function registerListeners(app: App, deps: FrontDoorDeps): void {
       await ack({ response_action: "errors", errors: { [REJECT_VIEW.block]: answer.reasonError } });
       return;
     }
-    const op = answer.text ? await deps.store.get(operationId).catch(failed("get")) : undefined;
-    if (answer.text && op)
+    // A modal has no channel: the answer names the request's.
+    if (answer.text && answer.channelId) {
       await deps.chat
-        .ephemeral(op.channelId, body.user.id, { text: answer.text })
+        .ephemeral(answer.channelId, body.user.id, { text: answer.text })
         .catch(failed("chat.postEphemeral"));
+    }
     await ack();
   });
 }

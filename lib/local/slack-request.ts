@@ -28,9 +28,7 @@ export function slashCommandBody(fields: SlashFields): string {
     api_app_id: "A0LOCALBM",
     is_enterprise_install: "false",
     response_url: "https://hooks.slack.com/commands/T0LOCAL/1/local",
-    trigger_id:
-      fields.triggerId ??
-      `${Date.now()}.${randomBytes(4).readUInt32BE()}.${randomBytes(16).toString("hex")}`,
+    trigger_id: fields.triggerId ?? newTriggerId(),
   }).toString();
 }
 
@@ -51,6 +49,35 @@ export function slackHeaders(
   };
 }
 
+/** A trigger id of Slack's shape: each interaction has a new one. */
+function newTriggerId(): string {
+  return `${Date.now()}.${randomBytes(4).readUInt32BE()}.${randomBytes(16).toString("hex")}`;
+}
+
+/** The fields every interaction payload has: who, in which team, from which app. */
+function interaction(type: string, teamId: string, userId: string) {
+  return {
+    type,
+    team: { id: teamId, domain: "local" },
+    user: {
+      id: userId,
+      username: userId.toLowerCase(),
+      name: userId.toLowerCase(),
+      team_id: teamId,
+    },
+    api_app_id: "A0LOCALBM",
+    token: "deprecated-verification-token",
+    trigger_id: newTriggerId(),
+    is_enterprise_install: false,
+    enterprise: null,
+  };
+}
+
+/** Interactions arrive as a form with one field, `payload`, holding the JSON. */
+function asForm(payload: object): string {
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
 /** A click on a button of a bm message, as a `block_actions` interaction payload. */
 export function blockActionsBody(fields: {
   teamId: string;
@@ -60,26 +87,14 @@ export function blockActionsBody(fields: {
   actionId: string;
   value: string;
 }): string {
-  const payload = {
-    type: "block_actions",
-    user: {
-      id: fields.userId,
-      username: fields.userId.toLowerCase(),
-      name: fields.userId.toLowerCase(),
-      team_id: fields.teamId,
-    },
-    api_app_id: "A0LOCALBM",
-    token: "deprecated-verification-token",
+  return asForm({
+    ...interaction("block_actions", fields.teamId, fields.userId),
     container: {
       type: "message",
       message_ts: fields.messageTs,
       channel_id: fields.channelId,
       is_ephemeral: false,
     },
-    trigger_id: `${Date.now()}.${randomBytes(4).readUInt32BE()}.${randomBytes(16).toString("hex")}`,
-    team: { id: fields.teamId, domain: "local" },
-    enterprise: null,
-    is_enterprise_install: false,
     channel: { id: fields.channelId, name: "local" },
     message: { type: "message", ts: fields.messageTs, text: "" },
     state: { values: {} },
@@ -94,8 +109,7 @@ export function blockActionsBody(fields: {
         action_ts: `${Date.now() / 1000}`,
       },
     ],
-  };
-  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  });
 }
 
 /** The reject modal submitted, as a `view_submission` interaction payload. */
@@ -105,18 +119,8 @@ export function rejectSubmissionBody(fields: {
   operationId: string;
   reason: string;
 }): string {
-  const payload = {
-    type: "view_submission",
-    team: { id: fields.teamId, domain: "local" },
-    user: {
-      id: fields.userId,
-      username: fields.userId.toLowerCase(),
-      name: fields.userId.toLowerCase(),
-      team_id: fields.teamId,
-    },
-    api_app_id: "A0LOCALBM",
-    token: "deprecated-verification-token",
-    trigger_id: `${Date.now()}.${randomBytes(4).readUInt32BE()}.${randomBytes(16).toString("hex")}`,
+  return asForm({
+    ...interaction("view_submission", fields.teamId, fields.userId),
     view: {
       id: "V0LOCAL",
       type: "modal",
@@ -126,8 +130,5 @@ export function rejectSubmissionBody(fields: {
       hash: "0.local",
     },
     response_urls: [],
-    is_enterprise_install: false,
-    enterprise: null,
-  };
-  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  });
 }

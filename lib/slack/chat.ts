@@ -29,8 +29,7 @@ export function webClientChat(client: WebClient, token: string): Chat {
       const result = await client.chat.postMessage({
         token,
         channel,
-        text: message.text,
-        ...(message.blocks ? { blocks: message.blocks as never } : {}),
+        ...content(message),
         ...(threadTs ? { thread_ts: threadTs } : {}),
         unfurl_links: false,
       });
@@ -42,8 +41,7 @@ export function webClientChat(client: WebClient, token: string): Chat {
         token,
         channel,
         ts,
-        text: message.text,
-        ...(message.blocks ? { blocks: message.blocks as never } : {}),
+        ...content(message),
       });
     },
     async permalink(channel, ts) {
@@ -59,14 +57,20 @@ export function webClientChat(client: WebClient, token: string): Chat {
         token,
         channel,
         user,
-        text: message.text,
-        ...(message.blocks ? { blocks: message.blocks as never } : {}),
+        ...content(message),
       });
     },
     async openView(triggerId, view) {
       await client.views.open({ token, trigger_id: triggerId, view: view as never });
     },
   };
+}
+
+/** A message's text, and its blocks when it has some. */
+function content(message: SlackMessage): { text: string; blocks?: never } {
+  return message.blocks
+    ? { text: message.text, blocks: message.blocks as never }
+    : { text: message.text };
 }
 
 /**

@@ -202,6 +202,11 @@ describe("rejecting", () => {
 
     const submitted = await submitReject(stack, op, "U0APPROVER2", "not during the freeze");
     expect(submitted.status).toBe(200);
+    expect(stack.slack?.ephemerals.at(-1)).toMatchObject({
+      channel: "C0CHANGES",
+      user: "U0APPROVER2",
+      text: `You rejected \`${op.id}\`.`,
+    });
     const rejected = await finish(op.id);
     expect(rejected).toMatchObject({
       state: "rejected",
