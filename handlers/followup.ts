@@ -10,16 +10,6 @@ const backend = once(() => createBackend("followup"));
 
 export const handler = async (_event: ScheduledEvent, context: Context): Promise<void> => {
   const deps = await backend();
-  const reports = await followUp(
-    {
-      ...deps,
-      openTenant: (secretId) => deps.tenants.get(secretId),
-      pollIntervalMs: deps.config.pollIntervalMs,
-      detachTimeoutS: deps.config.detachTimeoutS,
-      marginMs: deps.config.followupMarginMs,
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    },
-    () => context.getRemainingTimeInMillis(),
-  );
+  const reports = await followUp(deps, () => context.getRemainingTimeInMillis());
   deps.log.info("follow-up finished", { rounds: reports.length });
 };

@@ -8,14 +8,5 @@ import { processBatch } from "../lib/worker/process-batch";
 
 const backend = once(() => createBackend("worker"));
 
-export const handler = async (event: SQSEvent, _context: Context): Promise<SQSBatchResponse> => {
-  const deps = await backend();
-  return processBatch(
-    {
-      ...deps,
-      openTenant: (secretId) => deps.tenants.get(secretId),
-      pollIntervalMs: deps.config.pollIntervalMs,
-    },
-    event,
-  );
-};
+export const handler = async (event: SQSEvent, _context: Context): Promise<SQSBatchResponse> =>
+  processBatch(await backend(), event);

@@ -6,6 +6,7 @@ import { EclApiError, EclNetworkError, EclProtocolError } from "./ecl/errors";
 import { InvalidInputError } from "./ecl/validate";
 import { SecretError } from "./secrets/secret-source";
 import { TenantSecretError } from "./secrets/tenant-secret";
+import { RetryLater } from "./worker/retry-later";
 
 /** Errors whose messages were written for users and hold no secret. */
 const USER_FACING = [
@@ -16,6 +17,7 @@ const USER_FACING = [
   EclProtocolError,
   SecretError,
   TenantSecretError,
+  RetryLater,
 ];
 
 /**
@@ -28,8 +30,6 @@ export function describeError(error: unknown): string {
     return `${error.message}: Keystone refused the API key and secret of this tenant`;
   }
   if (USER_FACING.some((kind) => error instanceof kind)) return (error as Error).message;
-  // The worker's "try again later" carries a description made by this function.
-  if (error instanceof Error && error.name === "RetryLater") return error.message;
   const slack = slackError(error);
   if (slack) return slack;
   const aws = (error as { $metadata?: unknown; name?: unknown } | undefined)?.$metadata

@@ -3,8 +3,6 @@
  */
 import { isIdle, type Server } from "../ecl/server";
 
-export { formatElapsed } from "../util/elapsed";
-
 /** task_state as sent, and whether bm reads it as idle. */
 export function formatTaskState(taskState: Server["taskState"]): string {
   const shown = taskState === undefined ? "(absent)" : taskState === null ? "null" : taskState;

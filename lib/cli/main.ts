@@ -8,7 +8,8 @@ import { EclNetworkError } from "../ecl/errors";
 import { hasImage, isIdle } from "../ecl/server";
 import { InvalidInputError, parseImageId, parseServerRef } from "../ecl/validate";
 import { waitForDetach } from "../ecl/wait-for-detach";
-import { formatElapsed, formatServer, formatTaskState } from "./format";
+import { formatElapsed } from "../util/elapsed";
+import { formatServer, formatTaskState } from "./format";
 
 export const USAGE = `usage:
   bm detach <server> <image> [--secret <secret-id>] [--wait] [--interval <s>] [--timeout <s>]

@@ -2,7 +2,7 @@
  * `/bm detach`: authorize, record the operation, queue it, and say so.
  */
 import { newOperation, operationIdFor, transition } from "../operations/operation";
-import { requestRefusal } from "../policy/decide";
+import { NOT_BOUND, requestRefusal } from "../policy/decide";
 import { channelPolicy, type FrontDoorDeps, refuse, stateWords } from "./deps";
 import { GROUPS_UNKNOWN, rolesIn } from "./roles";
 
@@ -32,13 +32,11 @@ export async function requestDetach(deps: FrontDoorDeps, request: DetachRequest)
     );
 
   const channel = channelPolicy(deps.policy, request.channelId);
-  const roles = channel
-    ? await rolesIn(deps, channel, request.userId, ["requester"])
-    : { requester: false, approver: false };
+  if (!channel) return refusal(NOT_BOUND.reason, NOT_BOUND.message);
+  const roles = await rolesIn(deps, channel, request.userId, ["requester"]);
   if (roles === "unknown") return refusal("group_lookup_failed", GROUPS_UNKNOWN);
-  const refused = requestRefusal(channel, roles);
-  if (refused || !channel)
-    return refusal(refused?.reason ?? "channel_not_bound", refused?.message ?? "");
+  const refused = requestRefusal(roles);
+  if (refused) return refusal(refused.reason, refused.message);
 
   const op = newOperation(
     {

@@ -15,20 +15,14 @@ export const NOT_BOUND: Refusal = {
     "bm is not enabled in this channel: no tenant is bound to it in the policy. Ask an admin, or use a channel that is.",
 };
 
-/** Why this user may not request a detach here, or undefined when they may. Deny by default. */
-export function requestRefusal(
-  channel: ChannelPolicy | undefined,
-  roles: { requester: boolean },
-): Refusal | undefined {
-  if (!channel) return NOT_BOUND;
-  if (!roles.requester) {
-    return {
-      reason: "not_a_requester",
-      message:
-        "You may not request media detaches in this channel: you are not one of its requesters in the policy.",
-    };
-  }
-  return undefined;
+/** Why a user with these roles in a bound channel may not request a detach there, if they may not. */
+export function requestRefusal(roles: { requester: boolean }): Refusal | undefined {
+  if (roles.requester) return undefined;
+  return {
+    reason: "not_a_requester",
+    message:
+      "You may not request media detaches in this channel: you are not one of its requesters in the policy.",
+  };
 }
 
 /** Why this user may not approve this request, or undefined when they may. */

@@ -13,16 +13,16 @@ import { SqsWorkQueue } from "../aws/sqs-work-queue";
 import { type Config, readConfig } from "../config";
 import { HttpPools } from "../ecl/http";
 import { TenantDirectory } from "../ecl/tenants";
-import type { RecordDeps } from "../operations/record";
+import type { FollowUpDeps } from "../followup/follow-up";
 import { secretSourceFromEnv } from "../secrets/from-env";
 import { webClientChat } from "../slack/chat";
 import { parseSlackSecret } from "../slack/slack-secret";
+import type { WorkerDeps } from "../worker/process-message";
 import { createLog, type Log, slackLogger } from "./log";
 
-export interface Backend extends RecordDeps {
+/** Everything the worker and the follow-up need, from one configuration. */
+export interface Backend extends WorkerDeps, FollowUpDeps {
   config: Config;
-  queue: SqsWorkQueue;
-  tenants: TenantDirectory;
   log: Log;
 }
 
@@ -50,6 +50,7 @@ export async function createBackend(
     headersMs: config.eclTimeoutMs,
     bodyMs: config.eclTimeoutMs,
   });
+  const tenants = new TenantDirectory({ secrets, send: pools.send });
   return {
     config,
     log,
@@ -57,8 +58,12 @@ export async function createBackend(
     audit: new DynamoAuditLog(db, config.auditTable),
     queue: new SqsWorkQueue(new SQSClient({}), config.queueUrl),
     chat: webClientChat(client, slack.botToken),
-    tenants: new TenantDirectory({ secrets, send: pools.send }),
+    openTenant: (secretId) => tenants.get(secretId),
     now: () => new Date(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     idleWaitS: config.idleWaitS,
+    pollIntervalMs: config.pollIntervalMs,
+    detachTimeoutS: config.detachTimeoutS,
+    marginMs: config.followupMarginMs,
   };
 }

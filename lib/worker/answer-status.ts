@@ -8,7 +8,8 @@ import { isOperationId, isTerminal, type Operation } from "../operations/operati
 import type { StatusRequest } from "../operations/ports";
 import { formatElapsed } from "../util/elapsed";
 import { isPassing } from "./classify-error";
-import { MAX_RECEIVES, RetryLater, type WorkerDeps } from "./process-message";
+import { MAX_RECEIVES, type WorkerDeps } from "./process-message";
+import { RetryLater } from "./retry-later";
 
 export async function answerStatus(
   deps: WorkerDeps,

@@ -18,6 +18,7 @@ import type { WorkMessage, WorkQueue } from "../operations/ports";
 import { announce, commit, ensureAudited, type RecordDeps } from "../operations/record";
 import { formatElapsed } from "../util/elapsed";
 import { eclFailure, isPassing } from "./classify-error";
+import { RetryLater } from "./retry-later";
 
 export interface WorkerDeps extends RecordDeps {
   queue: WorkQueue;
@@ -28,11 +29,6 @@ export interface WorkerDeps extends RecordDeps {
 
 /** Receives after which a passing failure is final: the queue's dead-letter limit. */
 export const MAX_RECEIVES = 5;
-
-/** The failure should be tried again by redelivering the message. */
-export class RetryLater extends Error {
-  override readonly name = "RetryLater";
-}
 
 /**
  * Handles one message. Returns normally when the message is finished with (done, or failed and

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { approvalRefusal, isListed, requestRefusal } from "../../../lib/policy/decide";
+import { approvalRefusal, isListed, NOT_BOUND, requestRefusal } from "../../../lib/policy/decide";
 import { PolicyError, parsePolicy } from "../../../lib/policy/policy";
 
 const valid = {
@@ -73,12 +73,17 @@ describe("decisions", () => {
   const policy = parsePolicy(valid);
   const change = policy.channels.C0123456789;
 
+  // An unbound channel is refused before any role is looked at: see "an unbound channel" in
+  // test/integration/front-door.test.ts.
   it.each([
-    [undefined, true, "channel_not_bound"],
-    [change, false, "not_a_requester"],
-    [change, true, undefined],
-  ] as const)("requestRefusal(%#)", (channel, requester, reason) => {
-    expect(requestRefusal(channel, { requester })?.reason).toBe(reason);
+    [false, "not_a_requester"],
+    [true, undefined],
+  ] as const)("requestRefusal(requester: %s) → %s", (requester, reason) => {
+    expect(requestRefusal({ requester })?.reason).toBe(reason);
+  });
+
+  it("refuses an unbound channel as channel_not_bound", () => {
+    expect(NOT_BOUND.reason).toBe("channel_not_bound");
   });
 
   it.each([
