@@ -1,9 +1,12 @@
 /**
- * A Slack Web API stand-in on loopback: the methods bm calls, answered as Slack answers them,
- * with the channel's messages and threads kept so that people and tests can read them.
+ * A Slack Web API stand-in on loopback, as strict as Slack: the methods bm calls, answered and
+ * refused as Slack answers and refuses them (Block Kit limits, channel membership, trigger ids
+ * that expire after 3 s, response_urls good for 30 minutes and 5 posts), with the channels'
+ * messages and threads kept so that people and tests can read them.
  */
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { checkMessage, checkView, type Refusal } from "../slack/block-kit-limits";
 
 export interface StoredMessage {
   ts: string;
@@ -19,6 +22,14 @@ export interface SlackCall {
   method: string;
   args: Record<string, unknown>;
   token: string | undefined;
+  /** Slack's error code when it refused the call. */
+  error?: string;
+}
+
+/** A channel as the stand-in knows it: whether the bot is a member, whether it is archived. */
+export interface StandInChannel {
+  member: boolean;
+  archived?: boolean;
 }
 
 export interface SlackStandInOptions {
@@ -26,7 +37,33 @@ export interface SlackStandInOptions {
   botToken: string;
   /** Members of user groups, by group id. */
   groups?: Record<string, string[]>;
+  /** The workspace's channels; any other channel id is `channel_not_found`. */
+  channels: Record<string, StandInChannel>;
 }
+
+/** What one user saw that nobody else did: an ephemeral message or a response_url answer. */
+export interface Ephemeral {
+  channel: string;
+  user: string;
+  text: string;
+  blocks?: unknown[];
+  at: number;
+  via: "chat.postEphemeral" | "response_url";
+}
+
+/** A fault for the next `times` calls of a method. */
+interface Fault {
+  method: string;
+  left: number;
+  status: number;
+  error: string;
+  retryAfterS?: number;
+}
+
+/** How long Slack honours a trigger id, and a response_url. */
+export const TRIGGER_TTL_MS = 3000;
+export const RESPONSE_URL_TTL_MS = 30 * 60_000;
+export const RESPONSE_URL_POSTS = 5;
 
 export class SlackStandIn {
   url = "";
@@ -35,17 +72,24 @@ export class SlackStandIn {
   readonly calls: SlackCall[] = [];
   readonly channels = new Map<string, StoredMessage[]>();
   /** Messages only one user saw. */
-  readonly ephemerals: Array<{ channel: string; user: string; text: string; at: number }> = [];
+  readonly ephemerals: Ephemeral[] = [];
   /** Modals opened, with the trigger that opened them. */
   readonly views: Array<{ triggerId: string; view: Record<string, unknown> }> = [];
-  private readonly limits: Array<{ method: string; left: number; retryAfterS: number }> = [];
+  private readonly faults: Fault[] = [];
+  private readonly hooks = new Map<
+    string,
+    { channel: string; user: string; createdAt: number; posts: number }
+  >();
   private seq = 0;
   private readonly server = createServer(async (req, res) => {
     const body = await read(req);
     const url = new URL(req.url ?? "/", this.url);
     if (req.method === "GET" && url.pathname === "/_standin/history") {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify(this.channels.get(url.searchParams.get("channel") ?? "") ?? []));
+      reply(res, 200, this.channels.get(url.searchParams.get("channel") ?? "") ?? []);
+      return;
+    }
+    if (url.pathname.startsWith("/hooks/")) {
+      this.respond(res, url.pathname.slice("/hooks/".length), body);
       return;
     }
     const method = url.pathname.replace(/^\/api\//, "");
@@ -56,23 +100,25 @@ export class SlackStandIn {
       : typeof args.token === "string"
         ? args.token
         : undefined;
-    this.calls.push({ method, args, token });
-    const limit = this.limits.find((l) => l.method === method && l.left > 0);
-    if (limit) {
-      limit.left--;
-      res.writeHead(429, {
+    const call: SlackCall = { method, args, token };
+    this.calls.push(call);
+    const fault = this.faults.find((f) => f.method === method && f.left > 0);
+    if (fault) {
+      fault.left--;
+      call.error = fault.error;
+      res.writeHead(fault.status, {
         "content-type": "application/json",
-        "retry-after": String(limit.retryAfterS),
+        ...(fault.retryAfterS !== undefined ? { "retry-after": String(fault.retryAfterS) } : {}),
       });
-      res.end(JSON.stringify({ ok: false, error: "ratelimited" }));
+      res.end(JSON.stringify({ ok: false, error: fault.error }));
       return;
     }
     const answer =
       token === this.options.botToken
         ? this.answer(method, args)
-        : { ok: false, error: "invalid_auth" };
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify(answer));
+        : { ok: false, error: token ? "invalid_auth" : "not_authed" };
+    if (answer.ok === false) call.error = String(answer.error);
+    reply(res, 200, answer);
   });
 
   constructor(private readonly options: SlackStandInOptions) {}
@@ -93,7 +139,32 @@ export class SlackStandIn {
 
   /** Answers the next `times` calls of `method` with 429 and a Retry-After. */
   rateLimit(method: string, times = 1, retryAfterS = 1): void {
-    this.limits.push({ method, left: times, retryAfterS });
+    this.faults.push({ method, left: times, status: 429, error: "ratelimited", retryAfterS });
+  }
+
+  /** Answers the next `times` calls of `method` with an HTTP 5xx, as Slack does in an outage. */
+  serverError(method: string, times = 1, status = 503): void {
+    this.faults.push({ method, left: times, status, error: "service_unavailable" });
+  }
+
+  /** Answers the next `times` calls of `method` with `ok: false` and this error code. */
+  refuse(method: string, error: string, times = 1): void {
+    this.faults.push({ method, left: times, status: 200, error });
+  }
+
+  /** Adds a channel, or changes the bot's membership of one. */
+  setChannel(id: string, channel: StandInChannel): void {
+    this.options.channels[id] = channel;
+  }
+
+  /**
+   * A response_url for one slash command or click by `user` in `channel`, as Slack puts in the
+   * payload: good for 30 minutes and 5 posts. `createdAt` dates it (for tests of expiry).
+   */
+  newResponseUrl(channel: string, user: string, createdAt = Date.now()): string {
+    const id = `T0LOCAL/${++this.seq}/${Math.random().toString(36).slice(2, 12)}`;
+    this.hooks.set(id, { channel, user, createdAt, posts: 0 });
+    return `${this.url}/hooks/${id}`;
   }
 
   /** The top-level messages of a channel, each with its thread. */
@@ -103,6 +174,60 @@ export class SlackStandIn {
 
   callsOf(method: string): SlackCall[] {
     return this.calls.filter((c) => c.method === method);
+  }
+
+  /** A response_url post: Slack's hooks answer `ok`, or an error code as the body. */
+  private respond(res: ServerResponse, id: string, body: string): void {
+    const hook = this.hooks.get(id);
+    const call: SlackCall = { method: "response_url", args: {}, token: undefined };
+    this.calls.push(call);
+    const refuse = (status: number, error: string) => {
+      call.error = error;
+      res.writeHead(status, { "content-type": "text/plain" });
+      res.end(error);
+    };
+    const stale = !hook
+      ? "invalid_url"
+      : Date.now() - hook.createdAt > RESPONSE_URL_TTL_MS
+        ? "expired_url"
+        : hook.posts >= RESPONSE_URL_POSTS
+          ? "used_url"
+          : undefined;
+    if (!hook || stale) {
+      refuse(404, stale ?? "invalid_url");
+      return;
+    }
+    let args: Record<string, unknown>;
+    try {
+      args = JSON.parse(body) as Record<string, unknown>;
+    } catch {
+      refuse(400, "invalid_payload");
+      return;
+    }
+    call.args = args;
+    const refusal = checkMessage(args);
+    if (refusal) {
+      refuse(400, refusal.error);
+      return;
+    }
+    hook.posts++;
+    const message = { text: String(args.text ?? ""), ...blocksOf(args) };
+    if (args.response_type === "in_channel") {
+      this.channels.set(hook.channel, [
+        ...this.history(hook.channel),
+        { ts: this.nextTs(), channel: hook.channel, replies: [], edits: 0, ...message },
+      ]);
+    } else {
+      this.ephemerals.push({
+        channel: hook.channel,
+        user: hook.user,
+        ...message,
+        at: Date.now(),
+        via: "response_url",
+      });
+    }
+    res.writeHead(200, { "content-type": "text/plain" });
+    res.end("ok");
   }
 
   private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
@@ -119,15 +244,16 @@ export class SlackStandIn {
           bot_id: "B0BM",
         };
       case "chat.postMessage": {
-        if (!channel) return { ok: false, error: "channel_not_found" };
+        const refused = this.postable(channel, true) ?? refusal(checkMessage(args));
+        if (refused) return refused;
         const message: StoredMessage = {
           ts: this.nextTs(),
           channel,
           text: String(args.text ?? ""),
+          ...blocksOf(args),
           replies: [],
           edits: 0,
         };
-        if (args.blocks) message.blocks = args.blocks as unknown[];
         const threadTs = args.thread_ts ? String(args.thread_ts) : undefined;
         if (threadTs) {
           const parent = this.find(channel, threadTs);
@@ -145,6 +271,8 @@ export class SlackStandIn {
         };
       }
       case "chat.update": {
+        const refused = this.postable(channel, true) ?? refusal(checkMessage(args));
+        if (refused) return refused;
         const message = this.find(channel, String(args.ts));
         if (!message) return { ok: false, error: "message_not_found" };
         message.text = String(args.text ?? message.text);
@@ -153,6 +281,8 @@ export class SlackStandIn {
         return { ok: true, channel, ts: message.ts, text: message.text };
       }
       case "chat.getPermalink": {
+        const refused = this.postable(channel, false);
+        if (refused) return refused;
         const ts = String(args.message_ts ?? "");
         if (!this.find(channel, ts)) return { ok: false, error: "message_not_found" };
         return {
@@ -162,12 +292,16 @@ export class SlackStandIn {
         };
       }
       case "chat.postEphemeral": {
-        if (!channel || !args.user) return { ok: false, error: "channel_not_found" };
+        if (!args.user) return { ok: false, error: "user_not_found" };
+        const refused = this.postable(channel, true) ?? refusal(checkMessage(args));
+        if (refused) return refused;
         this.ephemerals.push({
           channel,
           user: String(args.user),
           text: String(args.text ?? ""),
+          ...blocksOf(args),
           at: Date.now(),
+          via: "chat.postEphemeral",
         });
         return { ok: true, message_ts: this.nextTs() };
       }
@@ -177,6 +311,12 @@ export class SlackStandIn {
             ? (JSON.parse(args.view) as Record<string, unknown>)
             : (args.view as Record<string, unknown>);
         if (!args.trigger_id || !view) return { ok: false, error: "invalid_arguments" };
+        const issued = Number(String(args.trigger_id).split(".")[0]);
+        if (!Number.isFinite(issued) || issued <= 0)
+          return { ok: false, error: "invalid_trigger_id" };
+        if (Date.now() - issued > TRIGGER_TTL_MS) return { ok: false, error: "expired_trigger_id" };
+        const refused = refusal(checkView(view));
+        if (refused) return refused;
         this.views.push({ triggerId: String(args.trigger_id), view });
         return { ok: true, view: { id: `V${this.views.length}`, ...view } };
       }
@@ -187,6 +327,15 @@ export class SlackStandIn {
       default:
         return { ok: false, error: "unknown_method" };
     }
+  }
+
+  /** Whether the bot may write in `channel`, as Slack decides it; undefined when it may. */
+  private postable(channel: string, writing: boolean): Record<string, unknown> | undefined {
+    const known = channel ? this.options.channels[channel] : undefined;
+    if (!known) return { ok: false, error: "channel_not_found" };
+    if (writing && known.archived) return { ok: false, error: "is_archived" };
+    if (writing && !known.member) return { ok: false, error: "not_in_channel" };
+    return undefined;
   }
 
   private find(channel: string, ts: string): StoredMessage | undefined {
@@ -202,6 +351,27 @@ export class SlackStandIn {
     this.seq++;
     return `${Math.floor(Date.now() / 1000)}.${String(this.seq).padStart(6, "0")}`;
   }
+}
+
+/** Slack's answer to a refused message: the code, and for invalid_blocks the list of errors. */
+function refusal(refused: Refusal | undefined): Record<string, unknown> | undefined {
+  if (!refused) return undefined;
+  return {
+    ok: false,
+    error: refused.error,
+    ...(refused.errors
+      ? { errors: refused.errors, response_metadata: { messages: refused.errors } }
+      : {}),
+  };
+}
+
+function blocksOf(args: Record<string, unknown>): { blocks?: unknown[] } {
+  return Array.isArray(args.blocks) && args.blocks.length > 0 ? { blocks: args.blocks } : {};
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
 }
 
 function read(req: IncomingMessage): Promise<string> {
@@ -222,7 +392,7 @@ function parseArgs(body: string, contentType: string): Record<string, unknown> {
       try {
         args[key] = JSON.parse(args[key] as string);
       } catch {
-        // keep as sent
+        // keep as sent: the checks refuse it
       }
     }
   }

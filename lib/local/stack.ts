@@ -24,9 +24,10 @@ import dynalite from "dynalite";
 import { DynamoOperationStore, documentClient } from "../aws/dynamo-operation-store";
 import { SAMPLE, seedSample } from "../ecl/simulator/sample";
 import { type EclSimulator, startEclSimulator } from "../ecl/simulator/server";
+import { loadPolicy } from "../policy/policy";
 import { httpApiEvent, lambdaContext, sqsRecord } from "./lambda";
 import { type SecretsManagerStandIn, startSecretsManager } from "./secrets-manager-standin";
-import { SlackStandIn } from "./slack-standin";
+import { SlackStandIn, type StandInChannel } from "./slack-standin";
 import { SqsStandIn } from "./sqs-standin";
 import { createTables } from "./tables";
 
@@ -59,6 +60,11 @@ export interface LocalStackOptions {
   followupBudgetMs?: number;
   /** Members of Slack user groups in the stand-in. */
   groups?: Record<string, string[]>;
+  /**
+   * Channels of the policy that the bot was never invited to (`C0NOBOT`); the bot is a member of
+   * every other channel of the policy, and Slack knows no other channel.
+   */
+  botNotIn?: string[];
   log?: (line: string) => void;
 }
 
@@ -168,8 +174,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
   let slack: SlackStandIn | undefined;
   if (!preset.SLACK_API_URL) {
+    const policy = await loadPolicy(env.BM_POLICY as string);
+    const notIn = new Set(options.botNotIn ?? ["C0NOBOT"]);
+    const channels: Record<string, StandInChannel> = {};
+    for (const id of Object.keys(policy.channels)) channels[id] = { member: !notIn.has(id) };
     slack = await new SlackStandIn({
       botToken: slackSecret.bot_token,
+      channels,
       groups: options.groups ?? {
         S0APPROVERS: ["U0APPROVER1", "U0APPROVER2"],
         S0OPERATORS: ["U0OPERATOR"],
@@ -243,6 +254,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const op = /^\/_local\/operations\/(op-[a-z0-9]+)$/.exec(pathname);
     if (op) return store.get(op[1] as string);
     if (pathname === "/_local/history") return slack?.history(searchParams.get("channel") ?? "");
+    if (pathname === "/_local/response-url")
+      return slack?.newResponseUrl(
+        searchParams.get("channel") ?? "",
+        searchParams.get("user") ?? "",
+      );
     if (pathname === "/_local/ephemerals")
       return slack?.ephemerals.filter((e) => e.user === searchParams.get("user"));
     return undefined;
