@@ -52,6 +52,7 @@ const signedEvent = (text: string) => {
     channelId: "C0INCIDENT",
     userId: "U0BENCH",
     text,
+    responseUrl: stack.slack?.newResponseUrl("C0INCIDENT", "U0BENCH") ?? "",
   });
   return httpApiEvent("POST", "/slack/events", slackHeaders(stack.signingSecret, body), body);
 };

@@ -6,6 +6,7 @@ import { EclApiError, EclNetworkError, EclProtocolError } from "./ecl/errors";
 import { InvalidInputError } from "./ecl/validate";
 import { SecretError } from "./secrets/secret-source";
 import { TenantSecretError } from "./secrets/tenant-secret";
+import { SlackApiError } from "./slack/slack-error";
 import { RetryLater } from "./worker/retry-later";
 
 /** Errors whose messages were written for users and hold no secret. */
@@ -17,6 +18,7 @@ const USER_FACING = [
   EclProtocolError,
   SecretError,
   TenantSecretError,
+  SlackApiError,
   RetryLater,
 ];
 

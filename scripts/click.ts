@@ -4,7 +4,7 @@
  * then submits the modal with the reason), and prints the card and thread as they change.
  */
 import { parseArgs } from "node:util";
-import { localSigningSecret, watchAndReport } from "../lib/local/cli-support";
+import { localResponseUrl, localSigningSecret, watchAndReport } from "../lib/local/cli-support";
 import { blockActionsBody, rejectSubmissionBody, slackHeaders } from "../lib/local/slack-request";
 import type { Operation } from "../lib/operations/operation";
 import { ACTIONS } from "../lib/slack/messages";
@@ -57,6 +57,7 @@ const clicked = await send(
     messageTs: op.parentTs,
     actionId: ACTIONS[decision],
     value: operationId,
+    responseUrl: await localResponseUrl(values.url, op.channelId, values.user),
   }),
 );
 console.log(`← ${clicked.status}`);

@@ -4,7 +4,7 @@
  * parent message and thread as they change, until the operation ends.
  */
 import { parseArgs } from "node:util";
-import { localSigningSecret, watchAndReport } from "../lib/local/cli-support";
+import { localResponseUrl, localSigningSecret, watchAndReport } from "../lib/local/cli-support";
 import { slackHeaders, slashCommandBody } from "../lib/local/slack-request";
 
 const { values, positionals } = parseArgs({
@@ -21,23 +21,25 @@ const { values, positionals } = parseArgs({
   },
 });
 const text = positionals.join(" ");
+const notRunning = () => {
+  console.error(
+    `Nothing answers at ${values.url}: start the local stack first with \`npm start\`.`,
+  );
+  process.exit(1);
+};
 const body = slashCommandBody({
   teamId: values.team,
   channelId: values.channel,
   userId: values.user,
   text,
+  responseUrl: await localResponseUrl(values.url, values.channel, values.user).catch(notRunning),
 });
 console.log(`→ /bm ${text}   (as ${values.user} in ${values.channel})`);
 const response = await fetch(values.url, {
   method: "POST",
   headers: slackHeaders(await localSigningSecret(), body),
   body,
-}).catch(() => {
-  console.error(
-    `Nothing answers at ${values.url}: start the local stack first with \`npm start\`.`,
-  );
-  process.exit(1);
-});
+}).catch(notRunning);
 const answer = await response.text();
 const said = answer ? ((JSON.parse(answer) as { text?: string }).text ?? "") : "";
 console.log(`← ${response.status} (only you can see this) ${said}\n`);

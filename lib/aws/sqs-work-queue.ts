@@ -34,10 +34,9 @@ export function parseWorkMessage(body: string): WorkMessage {
   const request = parsed.request as Record<string, unknown> | undefined;
   const fields = ["teamId", "channelId", "userId", "target", "tenant", "secretId"] as const;
   if (parsed.kind === "status" && request && fields.every((f) => typeof request[f] === "string")) {
-    return {
-      kind: "status",
-      request: Object.fromEntries(fields.map((f) => [f, request[f] as string])) as never,
-    };
+    const answer = Object.fromEntries(fields.map((f) => [f, request[f] as string]));
+    if (typeof request.responseUrl === "string") answer.responseUrl = request.responseUrl;
+    return { kind: "status", request: answer as never };
   }
   throw new TypeError("not a bm work message");
 }

@@ -12,6 +12,8 @@ import {
 } from "../operations/operation";
 import { commit } from "../operations/record";
 import { approvalRefusal } from "../policy/decide";
+import { MAX_REJECT_REASON } from "../slack/messages";
+import { code, type Mrkdwn, md, user } from "../slack/mrkdwn";
 import { channelPolicy, type FrontDoorDeps, refuse, stateWords } from "./deps";
 import { GROUPS_UNKNOWN, rolesIn } from "./roles";
 
@@ -26,7 +28,7 @@ export interface Decision {
 
 /** What to tell the clicker, where, and whether to open the reject modal. */
 export interface Answer {
-  text?: string;
+  text?: Mrkdwn;
   /** The channel of the request, where an ephemeral answer goes. */
   channelId?: string;
   openReject?: boolean;
@@ -42,10 +44,10 @@ const ATTEMPTS = 3;
  * asks for the modal; with a reason it rejects.
  */
 export async function decideOnRequest(deps: FrontDoorDeps, decision: Decision): Promise<Answer> {
-  if (!isOperationId(decision.operationId)) return { text: "That is not a bm request." };
+  if (!isOperationId(decision.operationId)) return { text: md`That is not a bm request.` };
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const op = await deps.store.get(decision.operationId);
-    const refusal = (reason: string, message: string) =>
+    const refusal = (reason: string, message: Mrkdwn) =>
       refuse(
         deps,
         {
@@ -58,18 +60,18 @@ export async function decideOnRequest(deps: FrontDoorDeps, decision: Decision): 
         message,
       ).then((text) => ({ text, ...(op ? { channelId: op.channelId } : {}) }));
     if (!op)
-      return refusal("unknown_operation", `There is no request \`${decision.operationId}\`.`);
+      return refusal("unknown_operation", md`There is no request ${code(decision.operationId)}.`);
 
     if (decision.action === "cancel") {
       if (decision.userId !== op.requester)
         return refusal(
           "not_the_requester",
-          `Only <@${op.requester}>, who asked for \`${op.id}\`, may cancel it.`,
+          md`Only ${user(op.requester)}, who asked for ${code(op.id)}, may cancel it.`,
         );
       if (!canMove(op.state, "cancelled"))
         return refusal(
           "not_cancellable",
-          `\`${op.id}\` is ${stateWords(op)}: it can no longer be cancelled.`,
+          md`${code(op.id)} is ${stateWords(op)}: it can no longer be cancelled.`,
         );
       const done = await apply(
         deps,
@@ -78,14 +80,14 @@ export async function decideOnRequest(deps: FrontDoorDeps, decision: Decision): 
           cancelledBy: decision.userId,
         }),
       );
-      if (done) return { text: `You cancelled \`${op.id}\`. Nothing was sent to ECL.` };
+      if (done) return { text: md`You cancelled ${code(op.id)}. Nothing was sent to ECL.` };
       continue;
     }
 
     if (op.state !== "awaiting_approval")
       return refusal(
         "not_awaiting_approval",
-        `\`${op.id}\` is ${stateWords(op)}: there is nothing to ${decision.action} any more.`,
+        md`${code(op.id)} is ${stateWords(op)}: there is nothing to ${decision.action} any more.`,
       );
     const now = deps.now();
     if (op.requestExpiresAt && now.toISOString() >= op.requestExpiresAt) {
@@ -104,14 +106,14 @@ export async function decideOnRequest(deps: FrontDoorDeps, decision: Decision): 
       );
       return refusal(
         "expired",
-        `\`${op.id}\` has expired: nobody approved it within ${op.requestTtlMinutes} min.`,
+        md`${code(op.id)} has expired: nobody approved it within ${op.requestTtlMinutes} min.`,
       );
     }
     const channel = channelPolicy(deps.policy, op.channelId);
     if (!channel)
       return refusal(
         "channel_not_bound",
-        "This channel is no longer bound to a tenant in the policy: the request cannot be decided here.",
+        md`This channel is no longer bound to a tenant in the policy: the request cannot be decided here.`,
       );
     const roles = await rolesIn(deps, channel, decision.userId, ["approver"]);
     if (roles === "unknown") return refusal("group_lookup_failed", GROUPS_UNKNOWN);
@@ -120,7 +122,7 @@ export async function decideOnRequest(deps: FrontDoorDeps, decision: Decision): 
       if (!roles.approver)
         return refusal(
           "not_an_approver",
-          "You may not reject requests in this channel: you are not one of its approvers in the policy.",
+          md`You may not reject requests in this channel: you are not one of its approvers in the policy.`,
         );
       const reason = decision.reason?.trim();
       if (decision.reason === undefined) return { openReject: true };
@@ -133,11 +135,11 @@ export async function decideOnRequest(deps: FrontDoorDeps, decision: Decision): 
           "rejected",
           actorOf(decision),
           now,
-          { rejectedBy: decision.userId, rejectReason: reason.slice(0, 500) },
+          { rejectedBy: decision.userId, rejectReason: reason.slice(0, MAX_REJECT_REASON) },
           { reason: reason.slice(0, 300) },
         ),
       );
-      if (done) return { text: `You rejected \`${op.id}\`.`, channelId: op.channelId };
+      if (done) return { text: md`You rejected ${code(op.id)}.`, channelId: op.channelId };
       continue;
     }
 
@@ -153,12 +155,12 @@ export async function decideOnRequest(deps: FrontDoorDeps, decision: Decision): 
     if (!done) continue;
     return {
       text: enough
-        ? `You approved \`${op.id}\` (${approvals.length} of ${op.approvalsRequired}): bm goes on with the detach.`
-        : `You approved \`${op.id}\` (${approvals.length} of ${op.approvalsRequired}).`,
+        ? md`You approved ${code(op.id)} (${approvals.length} of ${op.approvalsRequired}): bm goes on with the detach.`
+        : md`You approved ${code(op.id)} (${approvals.length} of ${op.approvalsRequired}).`,
     };
   }
   return {
-    text: "Others were deciding on this request at the same moment; look at the request and try again if still needed.",
+    text: md`Others were deciding on this request at the same moment; look at the request and try again if still needed.`,
   };
 }
 

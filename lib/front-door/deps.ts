@@ -5,6 +5,7 @@ import type { AuditEvent, Operation } from "../operations/operation";
 import type { AuditLog, OperationStore, WorkQueue } from "../operations/ports";
 import type { ChannelPolicy, Policy } from "../policy/policy";
 import type { Chat } from "../slack/chat";
+import type { Mrkdwn } from "../slack/mrkdwn";
 
 export interface FrontDoorDeps {
   policy: Policy;
@@ -39,8 +40,8 @@ export async function refuse(
     reason: string;
     facts: AuditEvent["facts"];
   },
-  message: string,
-): Promise<string> {
+  message: Mrkdwn,
+): Promise<Mrkdwn> {
   await deps.audit.append({
     operationId: refusal.operationId,
     seq: 0,

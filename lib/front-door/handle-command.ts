@@ -4,7 +4,9 @@
  */
 import { NOT_BOUND } from "../policy/decide";
 import type { ChannelPolicy } from "../policy/policy";
-import { EXAMPLES, parseCommand, type Subcommand, USAGE } from "../slack/parse-command";
+import { LIMITS } from "../slack/block-kit-limits";
+import { code, fitMrkdwn, join, type Mrkdwn, md } from "../slack/mrkdwn";
+import { example, parseCommand, type Subcommand, USAGE } from "../slack/parse-command";
 import { decideOnRequest } from "./decide-on-request";
 import { channelPolicy, type FrontDoorDeps, refuse } from "./deps";
 import { concerns, historyLine } from "./history";
@@ -16,17 +18,27 @@ export interface SlashCommand {
   teamId: string;
   channelId: string;
   userId: string;
+  /** What the person typed: decoded from Slack's `&amp;`, `&lt;`, `&gt;` on the way in. */
   text: string;
   triggerId: string;
+  /** Where delayed answers go (valid 30 minutes, 5 posts), when Slack gave a usable one. */
+  responseUrl?: string;
 }
 
-/** Handles `/bm …` and returns the ephemeral answer. Never throws for a user's mistake. */
+/**
+ * Handles `/bm …` and returns the ephemeral answer, as mrkdwn fitted to Slack's limits. Never
+ * throws for a user's mistake.
+ */
 export async function handleSlashCommand(
   deps: FrontDoorDeps,
   command: SlashCommand,
 ): Promise<string> {
+  return fitMrkdwn(await answer(deps, command), LIMITS.sectionText);
+}
+
+async function answer(deps: FrontDoorDeps, command: SlashCommand): Promise<Mrkdwn> {
   const parsed = parseCommand(command.text);
-  if (parsed.kind === "invalid") return `${parsed.message}\n${USAGE}`;
+  if (parsed.kind === "invalid") return md`${parsed.message}\n${USAGE}`;
   if (parsed.kind === "detach") return requestDetach(deps, { ...command, ...parsed });
   if (parsed.kind === "cancel") {
     const answer = await decideOnRequest(deps, {
@@ -35,7 +47,7 @@ export async function handleSlashCommand(
       operationId: parsed.operationId,
       action: "cancel",
     });
-    return answer.text ?? "";
+    return answer.text ?? md``;
   }
 
   const channel = channelPolicy(deps.policy, command.channelId);
@@ -45,7 +57,7 @@ export async function handleSlashCommand(
       channel ? await rolesIn(deps, channel, command.userId, ["requester", "approver"]) : "unknown",
     );
   }
-  const refusal = (reason: string, message: string) =>
+  const refusal = (reason: string, message: Mrkdwn) =>
     refuse(
       deps,
       {
@@ -65,7 +77,7 @@ export async function handleSlashCommand(
   if (!member)
     return refusal(
       "not_a_member",
-      "Only this channel's requesters and approvers may look at its servers and history.",
+      md`Only this channel's requesters and approvers may look at its servers and history.`,
     );
   const tenant = deps.policy.tenants[channel.tenant];
   if (parsed.kind === "status") {
@@ -78,21 +90,25 @@ export async function handleSlashCommand(
         target: parsed.target,
         tenant: channel.tenant,
         secretId: tenant?.secret as string,
+        ...(command.responseUrl ? { responseUrl: command.responseUrl } : {}),
       },
     });
-    return `Looking up \`${parsed.target}\` in ECL; the answer will appear here in a moment, for you only.`;
+    return md`Looking up ${code(parsed.target)} in ECL; the answer will appear here in a moment, for you only.`;
   }
   const ops = await deps.store.recentForTenant(
     channel.tenant,
     10,
     (op) => parsed.server === undefined || concerns(op, parsed.server),
   );
-  const about = parsed.server ? ` for \`${parsed.server}\`` : "";
-  if (ops.length === 0) return `No operations${about} in tenant \`${channel.tenant}\` yet.`;
-  return [
-    `The last ${ops.length} operation(s)${about} in tenant \`${channel.tenant}\`:`,
-    ...ops.map(historyLine),
-  ].join("\n");
+  const about = parsed.server ? md` for ${code(parsed.server)}` : "";
+  if (ops.length === 0) return md`No operations${about} in tenant ${code(channel.tenant)} yet.`;
+  return join(
+    [
+      md`The last ${ops.length} operation(s)${about} in tenant ${code(channel.tenant)}:`,
+      ...ops.map(historyLine),
+    ],
+    "\n",
+  );
 }
 
 async function isMember(
@@ -108,10 +124,10 @@ async function isMember(
 }
 
 /** Only what the caller may do in this channel, each with an example. */
-function help(bound: boolean, roles: Roles | "unknown"): string {
-  const head = "*bm* detaches virtual media from ECL bare-metal servers.";
-  if (!bound) return `${head}\n${NOT_BOUND.message}`;
-  if (roles === "unknown") return `${head}\n${GROUPS_UNKNOWN}`;
+function help(bound: boolean, roles: Roles | "unknown"): Mrkdwn {
+  const head = md`*bm* detaches virtual media from ECL bare-metal servers.`;
+  if (!bound) return md`${head}\n${NOT_BOUND.message}`;
+  if (roles === "unknown") return md`${head}\n${GROUPS_UNKNOWN}`;
   const allowed: Subcommand[] = [];
   if (roles.requester) allowed.push("detach", "cancel");
   if (roles.requester || roles.approver) allowed.push("status", "history");
@@ -121,5 +137,5 @@ function help(bound: boolean, roles: Roles | "unknown"): string {
     : "";
   const nothing =
     allowed.length === 1 ? "\nYou are neither a requester nor an approver in this channel." : "";
-  return `${head}\n${allowed.map((s) => EXAMPLES[s]).join("\n")}${approving}${nothing}`;
+  return md`${head}\n${join(allowed.map(example), "\n")}${approving}${nothing}`;
 }

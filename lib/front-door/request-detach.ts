@@ -3,6 +3,7 @@
  */
 import { newOperation, operationIdFor, transition } from "../operations/operation";
 import { NOT_BOUND, requestRefusal } from "../policy/decide";
+import { code, type Mrkdwn, md } from "../slack/mrkdwn";
 import { channelPolicy, type FrontDoorDeps, refuse, stateWords } from "./deps";
 import { GROUPS_UNKNOWN, rolesIn } from "./roles";
 
@@ -14,12 +15,14 @@ export interface DetachRequest {
   server: string;
   image: string;
   reason: string;
+  /** The slash command's response_url: how bm reaches the requester if it cannot post here. */
+  responseUrl?: string;
 }
 
-export async function requestDetach(deps: FrontDoorDeps, request: DetachRequest): Promise<string> {
+export async function requestDetach(deps: FrontDoorDeps, request: DetachRequest): Promise<Mrkdwn> {
   const id = operationIdFor(request.teamId, request.triggerId);
   const actor = { teamId: request.teamId, userId: request.userId };
-  const refusal = (reason: string, message: string) =>
+  const refusal = (reason: string, message: Mrkdwn) =>
     refuse(
       deps,
       {
@@ -52,6 +55,7 @@ export async function requestDetach(deps: FrontDoorDeps, request: DetachRequest)
       serverRef: request.server,
       imageId: request.image,
       reason: request.reason,
+      ...(request.responseUrl ? { responseUrl: request.responseUrl } : {}),
     },
     deps.now(),
   );
@@ -78,16 +82,16 @@ export async function requestDetach(deps: FrontDoorDeps, request: DetachRequest)
         outcome: "bm could not queue the request; nothing was done.",
       });
       if (await deps.store.save(current, failed)) await deps.audit.append(failed.lastEvent);
-      return `bm could not queue \`${id}\` just now, so nothing was done. Try again in a minute.`;
+      return md`bm could not queue ${code(id)} just now, so nothing was done. Try again in a minute.`;
     }
   }
   await audited;
   if (!created.created)
-    return `This request is already recorded as \`${id}\` (${stateWords(current)}).`;
+    return md`This request is already recorded as ${code(id)} (${stateWords(current)}).`;
   deps.log.info("requested", { operationId: id });
   const next =
     channel.approvals > 0
-      ? `It needs ${channel.approvals} approval(s); bm will post the request in this channel for approvers.`
-      : "bm will check the server and post progress in this channel.";
-  return `Recorded \`${id}\`: detach image \`${request.image}\` from \`${request.server}\`. ${next}`;
+      ? md`It needs ${channel.approvals} approval(s); bm will post the request in this channel for approvers.`
+      : md`bm will check the server and post progress in this channel.`;
+  return md`Recorded ${code(id)}: detach image ${code(request.image)} from ${code(request.server)}. ${next}`;
 }

@@ -5,6 +5,7 @@
  */
 import { groupsIn, isListed } from "../policy/decide";
 import type { ChannelPolicy } from "../policy/policy";
+import { md } from "../slack/mrkdwn";
 import type { FrontDoorDeps } from "./deps";
 
 export interface Roles {
@@ -49,5 +50,4 @@ async function memberOfAny(
   return false;
 }
 
-export const GROUPS_UNKNOWN =
-  "bm could not check your user groups with Slack just now, so it cannot tell what you may do here. Try again in a minute.";
+export const GROUPS_UNKNOWN = md`bm could not check your user groups with Slack just now, so it cannot tell what you may do here. Try again in a minute.`;

@@ -14,6 +14,17 @@ export async function localSigningSecret(): Promise<string> {
   return secrets["bm/slack"].signing_secret;
 }
 
+/** A response_url of the local Slack stand-in, as Slack puts one in each slash command and click. */
+export async function localResponseUrl(
+  frontDoorUrl: string,
+  channel: string,
+  user: string,
+): Promise<string> {
+  const base = new URL(frontDoorUrl).origin;
+  const query = new URLSearchParams({ channel, user });
+  return (await (await fetch(`${base}/_local/response-url?${query}`)).json()) as string;
+}
+
 const started = Date.now();
 
 /**

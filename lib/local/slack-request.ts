@@ -8,9 +8,17 @@ export interface SlashFields {
   teamId: string;
   channelId: string;
   userId: string;
+  /** As the person typed it; encoded here as Slack encodes it. */
   text: string;
+  /** Where bm's delayed answers go: one the Slack stand-in made (`/_local/response-url`). */
+  responseUrl: string;
   command?: string;
   triggerId?: string;
+}
+
+/** Slack sends a slash command's text with `&`, `<` and `>` as `&amp;`, `&lt;` and `&gt;`. */
+export function slackEncode(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 /** A slash command's body, with every field Slack sends. */
@@ -24,10 +32,10 @@ export function slashCommandBody(fields: SlashFields): string {
     user_id: fields.userId,
     user_name: fields.userId.toLowerCase(),
     command: fields.command ?? "/bm",
-    text: fields.text,
+    text: slackEncode(fields.text),
     api_app_id: "A0LOCALBM",
     is_enterprise_install: "false",
-    response_url: "https://hooks.slack.com/commands/T0LOCAL/1/local",
+    response_url: fields.responseUrl,
     trigger_id: fields.triggerId ?? newTriggerId(),
   }).toString();
 }
@@ -86,6 +94,7 @@ export function blockActionsBody(fields: {
   messageTs: string;
   actionId: string;
   value: string;
+  responseUrl: string;
 }): string {
   return asForm({
     ...interaction("block_actions", fields.teamId, fields.userId),
@@ -98,7 +107,7 @@ export function blockActionsBody(fields: {
     channel: { id: fields.channelId, name: "local" },
     message: { type: "message", ts: fields.messageTs, text: "" },
     state: { values: {} },
-    response_url: "https://hooks.slack.com/actions/T0LOCAL/1/local",
+    response_url: fields.responseUrl,
     actions: [
       {
         type: "button",

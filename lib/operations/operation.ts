@@ -119,6 +119,15 @@ export interface Operation {
   /** Last known server state, for the parent message. */
   taskState?: string;
   powerState?: string;
+  /**
+   * The slash command's response_url: how bm reaches the requester when it cannot post in the
+   * channel. Slack honours it for 30 minutes from the request, and 5 posts.
+   */
+  responseUrl?: string;
+  /** Slack refused bm's messages for this operation for good: nothing more is posted there. */
+  slackRefused?: { code: string; method: string; at: string };
+  /** The requester has been told how the operation ended (through the response_url). */
+  toldOutcome?: boolean;
   /** The parent message in the channel, and its permalink. */
   parentTs?: string;
   permalink?: string;
@@ -134,6 +143,8 @@ export interface Operation {
   /** The `seq` whose message has been posted, and a lease on posting the next. */
   noticedSeq?: number;
   noticeLeaseUntil?: number;
+  /** Slack asked bm to wait (Retry-After): nobody posts for this operation before then. */
+  noticeRetryAt?: number;
   lastEvent: AuditEvent;
   /** Epoch seconds when a finished operation may be deleted (DynamoDB TTL). */
   expiresAt?: number;

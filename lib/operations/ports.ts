@@ -37,6 +37,8 @@ export interface StatusRequest {
   target: string;
   tenant: string;
   secretId: string;
+  /** The slash command's response_url: the answer goes there, so it works where bm is not invited. */
+  responseUrl?: string;
 }
 
 /** What the worker is asked to do. */

@@ -2,9 +2,10 @@
  * Making an operation's changes stick: a transition is saved (a conditional write), its audit
  * event appended, and the message it owes posted in Slack exactly once.
  */
-import type { Chat, SlackMessage } from "../slack/chat";
-import { parentMessage, threadNotice } from "../slack/messages";
-import type { Operation } from "./operation";
+import type { Chat } from "../slack/chat";
+import { parentMessage, requesterNotice, threadNotice } from "../slack/messages";
+import { SlackApiError, slackApiError } from "../slack/slack-error";
+import { isTerminal, type Operation, record, transition } from "./operation";
 import type { AuditLog, OperationStore } from "./ports";
 
 export interface RecordDeps {
@@ -13,10 +14,13 @@ export interface RecordDeps {
   chat: Chat;
   now: () => Date;
   idleWaitS: number;
+  log?: { warn(message: string, extra?: object): void };
 }
 
 /** How long a poster may take before another may try: far above a few Slack calls. */
 const NOTICE_LEASE_MS = 60_000;
+/** How long Slack honours a slash command's response_url. */
+const RESPONSE_URL_TTL_MS = 30 * 60_000;
 
 /**
  * Saves a transition made by {@link transition} and appends its audit event.
@@ -44,23 +48,30 @@ export function ensureAudited(deps: Pick<RecordDeps, "audit">, op: Operation): P
 /**
  * Posts what the operation owes Slack for its latest transition: the parent message (posted the
  * first time, updated after) and the thread reply of its state. A lease stops two pollers from
- * posting twice; a failure releases it, so the next attempt posts instead: nothing is lost.
+ * posting twice; a passing failure releases it, so the next attempt posts instead (after Slack's
+ * Retry-After, on a rate limit: sooner, it is told to wait): nothing is lost. A permanent refusal (the bot is not in the
+ * channel, the token is revoked) is never retried: it is audited, the requester is told through
+ * the slash command's response_url, and an approval request that never reached the channel ends.
  * Returns the operation as saved.
- * @throws the Slack error, after releasing the lease.
+ * @throws SlackApiError for a passing failure, after releasing the lease, and while Slack's
+ *   Retry-After runs (with the seconds left).
  */
 export async function announce(deps: RecordDeps, op: Operation): Promise<Operation> {
   if ((op.noticedSeq ?? 0) >= op.seq) return op;
   const now = deps.now();
+  const wait = (op.noticeRetryAt ?? 0) - now.getTime();
+  if (wait > 0) throw new SlackApiError("chat", "ratelimited", "passing", Math.ceil(wait / 1000));
   if ((op.noticeLeaseUntil ?? 0) > now.getTime()) return op;
   const leased = await deps.store.save(op, {
     ...op,
     noticeLeaseUntil: now.getTime() + NOTICE_LEASE_MS,
   });
   if (!leased) return (await deps.store.get(op.id)) ?? op;
+  if (leased.slackRefused) return tellRequesterInstead(deps, leased);
 
   let { parentTs, permalink } = leased;
   try {
-    const parent: SlackMessage = parentMessage(leased);
+    const parent = parentMessage(leased);
     if (!parentTs) {
       parentTs = await deps.chat.post(leased.channelId, parent);
       permalink = await deps.chat.permalink(leased.channelId, parentTs).catch(() => undefined);
@@ -68,21 +79,102 @@ export async function announce(deps: RecordDeps, op: Operation): Promise<Operati
       await deps.chat.update(leased.channelId, parentTs, parent);
     }
     const notice = threadNotice(leased, now, deps.idleWaitS);
-    if (notice) await deps.chat.post(leased.channelId, { text: notice }, parentTs);
-  } catch (error) {
-    const released = without(
-      { ...leased, ...defined({ parentTs, permalink }) },
-      "noticeLeaseUntil",
-    );
+    if (notice) await deps.chat.post(leased.channelId, notice, parentTs);
+  } catch (caught) {
+    const error = slackApiError("chat", caught);
+    const posted = { ...leased, ...defined({ parentTs, permalink }) };
+    if (error.kind === "permanent") return refused(deps, leased, posted, error);
+    // Passing: free the lease; after a rate limit, nobody tries before Slack's Retry-After.
+    const released = without(posted, "noticeLeaseUntil");
+    if (error.retryAfterS) released.noticeRetryAt = now.getTime() + error.retryAfterS * 1000;
     await deps.store.save(leased, released).catch(() => undefined);
     throw error;
   }
   const done = without(
     { ...leased, ...defined({ parentTs, permalink }), noticedSeq: leased.seq },
     "noticeLeaseUntil",
+    "noticeRetryAt",
   );
   if (done.inflight === "notice") delete done.inflight;
   return (await deps.store.save(leased, done)) ?? leased;
+}
+
+/**
+ * Slack refused bm's message for good. The refusal is an audit event; nothing more is posted in
+ * the channel for this operation; an approval request whose card never reached the channel ends
+ * (nobody could approve it); and the requester is told, with the fix, through the response_url.
+ */
+async function refused(
+  deps: RecordDeps,
+  leased: Operation,
+  posted: Operation,
+  error: SlackApiError,
+): Promise<Operation> {
+  const now = deps.now();
+  const bm = { teamId: leased.teamId, userId: "bm" };
+  const slackRefused = { code: error.code, method: error.method, at: now.toISOString() };
+  deps.log?.warn("Slack refused bm's message; not retried", {
+    operationId: leased.id,
+    slackError: error.code,
+    method: error.method,
+  });
+  let next = record(
+    posted,
+    "slack_refused",
+    bm,
+    now,
+    { slackRefused },
+    {
+      error: error.code,
+      method: error.method,
+    },
+  );
+  let saved = await commit(deps, leased, without(next, "noticeLeaseUntil"));
+  if (!saved) return (await deps.store.get(leased.id)) ?? leased;
+  if (saved.state === "awaiting_approval" && !saved.parentTs) {
+    next = transition(saved, "failed", bm, now, {
+      outcome: `bm could not post the approval request in this channel (Slack answered ${error.code}), so nobody could approve it; nothing was sent to ECL.`,
+    });
+    saved = (await commit(deps, saved, next)) ?? saved;
+  }
+  return tellRequesterInstead(deps, saved, error.code);
+}
+
+/**
+ * The channel refuses bm: the requester hears through the response_url instead, once when it
+ * happens (`code` given) and once more with the outcome. Nothing else is owed to the channel.
+ */
+async function tellRequesterInstead(
+  deps: RecordDeps,
+  op: Operation,
+  code?: string,
+): Promise<Operation> {
+  const ending = isTerminal(op.state) && !op.toldOutcome;
+  let told = false;
+  if (code !== undefined || ending) {
+    const message = requesterNotice(op, deps.now(), deps.idleWaitS, code);
+    const fresh = Date.parse(op.createdAt) + RESPONSE_URL_TTL_MS > deps.now().getTime();
+    if (op.responseUrl && fresh) {
+      told = await deps.chat.respond(op.responseUrl, message).then(
+        () => true,
+        (error: unknown) => {
+          deps.log?.warn("could not tell the requester", {
+            operationId: op.id,
+            slackError: slackApiError("response_url", error).code,
+          });
+          return false;
+        },
+      );
+    } else {
+      deps.log?.warn("could not tell the requester: no response_url any more", {
+        operationId: op.id,
+      });
+    }
+  }
+  const done = without({ ...op, noticedSeq: op.seq }, "noticeLeaseUntil");
+  if (ending && told) done.toldOutcome = true;
+  if (done.inflight === "notice") delete done.inflight;
+  return (await deps.store.save(op, done)) ?? op;
 }
 
 /** A copy without the given optional fields. */

@@ -1,18 +1,18 @@
 /**
  * Policy decisions: pure functions of the channel's policy and what the user is there.
  */
+import { type Mrkdwn, md } from "../slack/mrkdwn";
 import type { ChannelPolicy } from "./policy";
 
 /** A refusal: why (for the audit trail) and the words for the user. */
 export interface Refusal {
   reason: string;
-  message: string;
+  message: Mrkdwn;
 }
 
 export const NOT_BOUND: Refusal = {
   reason: "channel_not_bound",
-  message:
-    "bm is not enabled in this channel: no tenant is bound to it in the policy. Ask an admin, or use a channel that is.",
+  message: md`bm is not enabled in this channel: no tenant is bound to it in the policy. Ask an admin, or use a channel that is.`,
 };
 
 /** Why a user with these roles in a bound channel may not request a detach there, if they may not. */
@@ -20,8 +20,7 @@ export function requestRefusal(roles: { requester: boolean }): Refusal | undefin
   if (roles.requester) return undefined;
   return {
     reason: "not_a_requester",
-    message:
-      "You may not request media detaches in this channel: you are not one of its requesters in the policy.",
+    message: md`You may not request media detaches in this channel: you are not one of its requesters in the policy.`,
   };
 }
 
@@ -35,17 +34,16 @@ export function approvalRefusal(
   if (!roles.approver)
     return {
       reason: "not_an_approver",
-      message:
-        "You may not approve requests in this channel: you are not one of its approvers in the policy.",
+      message: md`You may not approve requests in this channel: you are not one of its approvers in the policy.`,
     };
   if (userId === request.requester && !channel.allowSelfApproval) {
     return {
       reason: "self_approval",
-      message: "You may not approve your own request in this channel: a second person must.",
+      message: md`You may not approve your own request in this channel: a second person must.`,
     };
   }
   if (request.approvals?.some((a) => a.userId === userId))
-    return { reason: "already_approved", message: "You have already approved this request." };
+    return { reason: "already_approved", message: md`You have already approved this request.` };
   return undefined;
 }
 

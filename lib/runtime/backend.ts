@@ -39,10 +39,12 @@ export async function createBackend(
   const client = new WebClient(undefined, {
     slackApiUrl: config.slackApiUrl,
     logger: slackLogger(log) as never,
-    // A 429 fails the call at once: the queue's redelivery (worker) or the next round
-    // (follow-up) does the waiting, and no message is lost.
+    // A 429 fails the call at once: a later `announce` message, delayed by Slack's Retry-After
+    // (worker), or a later round (follow-up) does the waiting, and no message is lost.
     rejectRateLimitedCalls: true,
-    retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 1000 },
+    // Never retried by the client: a chat.postMessage that timed out may have been posted, and a
+    // second card would keep live buttons. bm decides what to try again, and when.
+    retryConfig: { retries: 0 },
     timeout: 5000,
   });
   const pools = new HttpPools({

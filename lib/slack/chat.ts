@@ -1,12 +1,15 @@
 /**
  * The Slack calls bm makes, behind a small port, and its adapter over Slack's WebClient (the
- * client Bolt itself uses).
+ * client Bolt itself uses). Every failure leaves the adapter as a {@link SlackApiError}: passing
+ * or permanent, with Slack's error code.
  */
+import type { KnownBlock, View } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
+import { SlackApiError, slackApiError } from "./slack-error";
 
 export interface SlackMessage {
   text: string;
-  blocks?: unknown[];
+  blocks?: KnownBlock[];
 }
 
 export interface Chat {
@@ -16,61 +19,103 @@ export interface Chat {
   permalink(channel: string, ts: string): Promise<string | undefined>;
   /** The user ids of a user group. */
   groupMembers(groupId: string): Promise<string[]>;
-  /** A message only `user` sees, in `channel`. */
+  /** A message only `user` sees, in `channel` (the bot must be a member). */
   ephemeral(channel: string, user: string, message: SlackMessage): Promise<void>;
+  /**
+   * A message only the person who ran a slash command (or clicked) sees, through the
+   * `response_url` Slack gave with it: works in channels the bot is not in, for 30 minutes and
+   * 5 posts.
+   */
+  respond(responseUrl: string, message: SlackMessage): Promise<void>;
   /** Opens a modal for the click that gave `triggerId` (valid for 3 s). */
-  openView(triggerId: string, view: object): Promise<void>;
+  openView(triggerId: string, view: View): Promise<void>;
+}
+
+/**
+ * True for a response_url bm may post to: Slack's own hooks, or a loopback address (the local
+ * stack's stand-in). Anything else in a payload is ignored rather than fetched.
+ */
+export function isResponseUrl(url: unknown): url is string {
+  if (typeof url !== "string") return false;
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol === "https:" && parsed.hostname === "hooks.slack.com") return true;
+    return (
+      parsed.protocol === "http:" &&
+      (parsed.hostname === "127.0.0.1" || parsed.hostname === "localhost")
+    );
+  } catch {
+    return false;
+  }
 }
 
 /** A Chat over a WebClient; `token` is passed per call, so one client serves any token. */
-export function webClientChat(client: WebClient, token: string): Chat {
+export function webClientChat(client: WebClient, token: string, respondTimeoutMs = 5000): Chat {
+  const call = async <T>(method: string, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      throw slackApiError(method, error);
+    }
+  };
   return {
-    async post(channel, message, threadTs) {
-      const result = await client.chat.postMessage({
-        token,
-        channel,
-        ...content(message),
-        ...(threadTs ? { thread_ts: threadTs } : {}),
-        unfurl_links: false,
-      });
-      if (!result.ts) throw new Error("chat.postMessage answered without a ts");
-      return result.ts;
-    },
-    async update(channel, ts, message) {
-      await client.chat.update({
-        token,
-        channel,
-        ts,
-        ...content(message),
-      });
-    },
-    async permalink(channel, ts) {
-      const result = await client.chat.getPermalink({ token, channel, message_ts: ts });
-      return result.permalink;
-    },
-    async groupMembers(groupId) {
-      const result = await client.usergroups.users.list({ token, usergroup: groupId });
-      return result.users ?? [];
-    },
-    async ephemeral(channel, user, message) {
-      await client.chat.postEphemeral({
-        token,
-        channel,
-        user,
-        ...content(message),
-      });
-    },
-    async openView(triggerId, view) {
-      await client.views.open({ token, trigger_id: triggerId, view: view as never });
-    },
+    post: (channel, message, threadTs) =>
+      call("chat.postMessage", async () => {
+        const result = await client.chat.postMessage({
+          token,
+          channel,
+          ...content(message),
+          ...(threadTs ? { thread_ts: threadTs } : {}),
+          unfurl_links: false,
+        });
+        if (!result.ts) throw new SlackApiError("chat.postMessage", "no_ts", "passing");
+        return result.ts;
+      }),
+    update: (channel, ts, message) =>
+      call("chat.update", async () => {
+        await client.chat.update({ token, channel, ts, ...content(message) });
+      }),
+    permalink: (channel, ts) =>
+      call("chat.getPermalink", async () => {
+        const result = await client.chat.getPermalink({ token, channel, message_ts: ts });
+        return result.permalink;
+      }),
+    groupMembers: (groupId) =>
+      call("usergroups.users.list", async () => {
+        const result = await client.usergroups.users.list({ token, usergroup: groupId });
+        return result.users ?? [];
+      }),
+    ephemeral: (channel, user, message) =>
+      call("chat.postEphemeral", async () => {
+        await client.chat.postEphemeral({ token, channel, user, ...content(message) });
+      }),
+    respond: (responseUrl, message) =>
+      call("response_url", async () => {
+        if (!isResponseUrl(responseUrl))
+          throw new SlackApiError("response_url", "invalid_url", "permanent");
+        const response = await fetch(responseUrl, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ response_type: "ephemeral", replace_original: false, ...message }),
+          signal: AbortSignal.timeout(respondTimeoutMs),
+        });
+        if (response.ok) return;
+        // Slack's hooks answer an error code as the body (`expired_url`, `invalid_blocks`).
+        const said = (await response.text().catch(() => "")).trim();
+        const code = /^[a-z_]{1,40}$/.test(said) ? said : `http_${response.status}`;
+        const passing = response.status >= 500 || response.status === 429;
+        throw new SlackApiError("response_url", code, passing ? "passing" : "permanent");
+      }),
+    openView: (triggerId, view) =>
+      call("views.open", async () => {
+        await client.views.open({ token, trigger_id: triggerId, view });
+      }),
   };
 }
 
 /** A message's text, and its blocks when it has some. */
-function content(message: SlackMessage): { text: string; blocks?: never } {
-  return message.blocks
-    ? { text: message.text, blocks: message.blocks as never }
-    : { text: message.text };
+function content(message: SlackMessage): { text: string; blocks?: KnownBlock[] } {
+  return message.blocks ? { text: message.text, blocks: message.blocks } : { text: message.text };
 }
 
 /**

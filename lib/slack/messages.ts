@@ -1,9 +1,15 @@
 /**
- * What bm says in Slack: pure builders from an operation to message text and Block Kit.
+ * What bm says in Slack about an operation: pure builders from an operation to message text and
+ * Block Kit. Every value goes through {@link md}: escaped once, fitted after escaping.
  */
-
-import type { Operation, State } from "../operations/operation";
+import type { ModalView } from "@slack/types";
+import { isTerminal, type Operation, type State } from "../operations/operation";
 import { formatElapsed } from "../util/elapsed";
+import { LIMITS } from "./block-kit-limits";
+import { button, context, fields, message, section } from "./blocks";
+import type { SlackMessage } from "./chat";
+import { channel, code, join, listOf, type Mrkdwn, md, principal, user } from "./mrkdwn";
+import { slackFix } from "./slack-error";
 
 const LABEL: Record<State, string> = {
   requested: ":inbox_tray: Requested",
@@ -21,16 +27,13 @@ const LABEL: Record<State, string> = {
   cancelled: ":heavy_multiplication_x: Cancelled",
 };
 
-/** `web01` (`c880…`), or the name as typed while it is not resolved. */
-function serverLabel(op: Operation): string {
-  if (!op.serverId) return `\`${op.serverRef}\``;
-  return `\`${op.serverName || op.serverRef}\` (\`${op.serverId}\`)`;
-}
+/** How many names a list on a card shows before "… and N more". */
+const SHOWN = 10;
 
-/** A policy principal as Slack shows it: a user, a user group, or anyone. */
-export function principal(id: string): string {
-  if (id === "*") return "anyone";
-  return id.startsWith("S") ? `<!subteam^${id}>` : `<@${id}>`;
+/** `web01` (`c880…`), or the name as typed while it is not resolved. */
+function serverLabel(op: Operation): Mrkdwn {
+  if (!op.serverId) return code(op.serverRef);
+  return md`${code(op.serverName || op.serverRef)} (${code(op.serverId)})`;
 }
 
 /** `2026-11-26 10:03 UTC` */
@@ -42,18 +45,20 @@ function when(iso: string): string {
 export const ACTIONS = { approve: "bm_approve", reject: "bm_reject", cancel: "bm_cancel" } as const;
 
 /** What the card says about approval: needed from whom and until when, who approved, who said no. */
-function approvalLines(op: Operation): string[] {
-  if (op.approvalsRequired === 0) return ["none needed in this channel"];
-  const lines = [
-    `${op.approvalsRequired} needed from ${op.approvers.map(principal).join(", ") || "the approvers"}`,
-  ];
-  for (const a of op.approvals ?? [])
-    lines.push(`:white_check_mark: <@${a.userId}> approved, ${when(a.at)}`);
+function approvalLines(op: Operation): Mrkdwn[] {
+  if (op.approvalsRequired === 0) return [md`none needed in this channel`];
+  const from =
+    op.approvers.length > 0 ? listOf(op.approvers.map(principal), SHOWN) : md`the approvers`;
+  const lines = [md`${op.approvalsRequired} needed from ${from}`];
+  const approvals = op.approvals ?? [];
+  for (const a of approvals.slice(0, SHOWN))
+    lines.push(md`:white_check_mark: ${user(a.userId)} approved, ${when(a.at)}`);
+  if (approvals.length > SHOWN) lines.push(md`… and ${approvals.length - SHOWN} more approvals`);
   if (op.state === "awaiting_approval" && op.requestExpiresAt)
-    lines.push(`expires ${when(op.requestExpiresAt)}`);
+    lines.push(md`expires ${when(op.requestExpiresAt)}`);
   if (op.rejectedBy)
-    lines.push(`:no_entry: <@${op.rejectedBy}> rejected: ${escapeMrkdwn(op.rejectReason ?? "")}`);
-  if (op.cancelledBy) lines.push(`cancelled by <@${op.cancelledBy}>`);
+    lines.push(md`:no_entry: ${user(op.rejectedBy)} rejected: ${op.rejectReason ?? ""}`);
+  if (op.cancelledBy) lines.push(md`cancelled by ${user(op.cancelledBy)}`);
   return lines;
 }
 
@@ -61,101 +66,117 @@ function approvalLines(op: Operation): string[] {
  * The parent message of an operation: who, what, why, the server's state, and where it stands.
  * While it awaits approval it is the approval card, with Approve, Reject and Cancel buttons.
  */
-export function parentMessage(op: Operation): { text: string; blocks: unknown[] } {
+export function parentMessage(op: Operation): SlackMessage {
   const state =
     op.taskState === undefined
-      ? "unknown"
-      : `task_state ${op.taskState}${op.powerState ? `, power ${op.powerState}` : ""}`;
-  const fields = [
-    `*Requested by*\n<@${op.requester}>`,
-    `*Server*\n${serverLabel(op)}`,
-    `*Image*\n\`${op.imageId}\``,
-    `*Server state*\n${state}`,
-    `*Reason*\n${op.reason ? escapeMrkdwn(op.reason) : "_none given_"}`,
-    `*Approval*\n${approvalLines(op).join("\n")}`,
-  ];
-  const text = `Media detach ${op.id}: ${LABEL[op.state].replace(/^:[a-z_0-9]+: /, "")}: image ${op.imageId} from ${op.serverName || op.serverRef}`;
-  const button = (label: string, actionId: string, style?: "primary" | "danger") => ({
-    type: "button",
-    text: { type: "plain_text", text: label },
-    action_id: actionId,
-    value: op.id,
-    ...(style ? { style } : {}),
-  });
-  return {
-    text,
-    blocks: [
-      {
-        type: "section",
-        text: { type: "mrkdwn", text: `*Media detach* \`${op.id}\` · ${LABEL[op.state]}` },
-      },
-      { type: "section", fields: fields.map((f) => ({ type: "mrkdwn", text: f })) },
-      ...(op.outcome
-        ? [{ type: "section", text: { type: "mrkdwn", text: escapeMrkdwn(op.outcome) } }]
-        : []),
-      ...(op.state === "awaiting_approval"
-        ? [
-            {
-              type: "actions",
-              block_id: "bm_approval",
-              elements: [
-                button("Approve", ACTIONS.approve, "primary"),
-                button("Reject", ACTIONS.reject, "danger"),
-                button("Cancel", ACTIONS.cancel),
-              ],
-            },
-          ]
-        : []),
-      {
-        type: "context",
-        elements: [
-          { type: "mrkdwn", text: `Tenant \`${op.tenant}\` · requested ${when(op.createdAt)}` },
-        ],
-      },
-    ],
-  };
+      ? md`unknown`
+      : op.powerState
+        ? md`task_state ${op.taskState}, power ${op.powerState}`
+        : md`task_state ${op.taskState}`;
+  const text = md`Media detach ${op.id}: ${LABEL[op.state].replace(/^:[a-z_0-9]+: /, "")}: image ${op.imageId} from ${op.serverName || op.serverRef}`;
+  return message(text, [
+    section(md`*Media detach* ${code(op.id)} · ${LABEL[op.state]}`),
+    fields([
+      md`*Requested by*\n${user(op.requester)}`,
+      md`*Server*\n${serverLabel(op)}`,
+      md`*Image*\n${code(op.imageId)}`,
+      md`*Server state*\n${state}`,
+      md`*Reason*\n${op.reason ? op.reason : md`_none given_`}`,
+      md`*Approval*\n${join(approvalLines(op), "\n")}`,
+    ]),
+    ...(op.outcome ? [section(md`${op.outcome}`)] : []),
+    ...(op.state === "awaiting_approval"
+      ? [
+          {
+            type: "actions" as const,
+            block_id: "bm_approval",
+            elements: [
+              button("Approve", ACTIONS.approve, op.id, "primary"),
+              button("Reject", ACTIONS.reject, op.id, "danger"),
+              button("Cancel", ACTIONS.cancel, op.id),
+            ],
+          },
+        ]
+      : []),
+    context([md`Tenant ${code(op.tenant)} · requested ${when(op.createdAt)}`]),
+  ]);
 }
 
 /** The thread reply for the state an operation has just entered, if that state has one. */
-export function threadNotice(op: Operation, now: Date, idleWaitS: number): string | undefined {
-  const server = op.serverName || op.serverRef;
+export function threadNotice(
+  op: Operation,
+  now: Date,
+  idleWaitS: number,
+): SlackMessage | undefined {
+  const said = noticeText(op, now, idleWaitS);
+  return said ? message(said) : undefined;
+}
+
+function noticeText(op: Operation, now: Date, idleWaitS: number): Mrkdwn | undefined {
+  const server = code(op.serverName || op.serverRef);
+  const requester = user(op.requester);
   if (op.lastEvent.action === "approval") {
     const last = op.approvals?.at(-1);
-    return `:white_check_mark: <@${last?.userId}> approved (${op.approvals?.length ?? 0} of ${op.approvalsRequired}).`;
+    return md`:white_check_mark: ${last ? user(last.userId) : md`someone`} approved (${op.approvals?.length ?? 0} of ${op.approvalsRequired}).`;
   }
   switch (op.state) {
     case "approved":
       return op.approvalsRequired > 0
-        ? `:white_check_mark: Approved by ${(op.approvals ?? []).map((a) => `<@${a.userId}>`).join(", ")}. bm goes on with the detach.`
+        ? md`:white_check_mark: Approved by ${listOf(
+            (op.approvals ?? []).map((a) => user(a.userId)),
+            SHOWN,
+          )}. bm goes on with the detach.`
         : undefined;
     case "rejected":
-      return `:no_entry: <@${op.requester}> <@${op.rejectedBy}> rejected the request: ${escapeMrkdwn(op.rejectReason ?? "")}. Nothing was sent to ECL.`;
+      return md`:no_entry: ${requester} ${op.rejectedBy ? user(op.rejectedBy) : md`an approver`} rejected the request: ${op.rejectReason ?? ""}. Nothing was sent to ECL.`;
     case "cancelled":
-      return `:heavy_multiplication_x: <@${op.cancelledBy}> cancelled the request. Nothing was sent to ECL.`;
+      return md`:heavy_multiplication_x: ${op.cancelledBy ? user(op.cancelledBy) : requester} cancelled the request. Nothing was sent to ECL.`;
     case "expired":
-      return `:clock3: <@${op.requester}> nobody approved within ${op.requestTtlMinutes} min, so the request has expired. Nothing was sent to ECL.`;
+      return md`:clock3: ${requester} nobody approved within ${op.requestTtlMinutes} min, so the request has expired. Nothing was sent to ECL.`;
     case "waiting_for_idle":
-      return `:hourglass_flowing_sand: \`${server}\` is busy (task_state ${op.taskState}). ECL accepts a detach only when task_state is None, so bm will try again until it is idle, for up to ${formatElapsed(idleWaitS * 1000)}.`;
+      return md`:hourglass_flowing_sand: ${server} is busy (task_state ${op.taskState ?? "unknown"}). ECL accepts a detach only when task_state is None, so bm will try again until it is idle, for up to ${formatElapsed(idleWaitS * 1000)}.`;
     case "detaching":
-      return `:arrows_counterclockwise: ECL accepted the detach${op.detachRequestId ? ` (request id \`${op.detachRequestId}\`)` : ""}. bm will say here when \`${server}\` has settled.`;
+      return md`:arrows_counterclockwise: ECL accepted the detach${op.detachRequestId ? md` (request id ${code(op.detachRequestId)})` : ""}. bm will say here when ${server} has settled.`;
     case "done": {
       const since = op.detachStartedAt ?? op.createdAt;
-      return `:white_check_mark: <@${op.requester}> done: image \`${op.imageId}\` is detached from \`${server}\` and the server is idle, ${formatElapsed(now.getTime() - Date.parse(since))} after ECL accepted it.`;
+      return md`:white_check_mark: ${requester} done: image ${code(op.imageId)} is detached from ${server} and the server is idle, ${formatElapsed(now.getTime() - Date.parse(since))} after ECL accepted it.`;
     }
     case "noop":
-      return `:information_source: Nothing to do: ${escapeMrkdwn(op.outcome ?? "the image is not attached")}`;
+      return md`:information_source: Nothing to do: ${op.outcome ?? "the image is not attached"}`;
     case "failed":
-      return `:x: <@${op.requester}> the detach failed: ${escapeMrkdwn(op.outcome ?? "unknown error")}`;
+      return md`:x: ${requester} the detach failed: ${op.outcome ?? "unknown error"}`;
     case "timed_out":
-      return `:warning: <@${op.requester}> \`${server}\` has not settled: ${escapeMrkdwn(op.outcome ?? "")} bm has stopped watching; check the server in the ECL console.`;
+      return md`:warning: ${requester} ${server} has not settled: ${op.outcome ?? ""} bm has stopped watching; check the server in the ECL console.`;
     default:
       return undefined;
   }
 }
 
-/** Slack's three control characters in mrkdwn, escaped so user text cannot mention or link. */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+/**
+ * What the requester is told through the slash command's response_url when the channel refuses
+ * bm: what Slack said and how to fix it (with `slackError`, the first time), and where the
+ * operation stands or how it ended.
+ */
+export function requesterNotice(
+  op: Operation,
+  now: Date,
+  idleWaitS: number,
+  slackError?: string,
+): SlackMessage {
+  const lines: Mrkdwn[] = [];
+  if (slackError !== undefined)
+    lines.push(
+      md`:warning: bm could not post about ${code(op.id)} in ${channel(op.channelId)}: Slack answered ${code(slackError)}. ${slackFix(slackError)}`,
+    );
+  if (isTerminal(op.state))
+    lines.push(
+      noticeText(op, now, idleWaitS) ?? md`${code(op.id)} is ${op.state.replace(/_/g, " ")}.`,
+    );
+  else
+    lines.push(
+      md`bm goes on with ${code(op.id)} (detach image ${code(op.imageId)} from ${code(op.serverName || op.serverRef)}) and will tell you here how it ends.`,
+    );
+  return message(join(lines, "\n"));
 }
 
 /** The modal that asks a rejecting approver why. */
@@ -165,22 +186,21 @@ export const REJECT_VIEW = {
   action: "reason",
 } as const;
 
-export function rejectModal(operationId: string): object {
+/** The longest rejection reason the modal takes. */
+export const MAX_REJECT_REASON = 500;
+
+export function rejectModal(operationId: string): ModalView {
   return {
     type: "modal",
     callback_id: REJECT_VIEW.callbackId,
-    private_metadata: operationId,
+    private_metadata: operationId.slice(0, LIMITS.privateMetadata),
     title: { type: "plain_text", text: "Reject the request" },
     submit: { type: "plain_text", text: "Reject" },
     close: { type: "plain_text", text: "Back" },
     blocks: [
-      {
-        type: "section",
-        text: {
-          type: "mrkdwn",
-          text: `Rejecting \`${operationId}\`. The requester and the channel will see your reason.`,
-        },
-      },
+      section(
+        md`Rejecting ${code(operationId)}. The requester and the channel will see your reason.`,
+      ),
       {
         type: "input",
         block_id: REJECT_VIEW.block,
@@ -190,7 +210,7 @@ export function rejectModal(operationId: string): object {
           action_id: REJECT_VIEW.action,
           multiline: true,
           min_length: 1,
-          max_length: 500,
+          max_length: MAX_REJECT_REASON,
         },
       },
     ],

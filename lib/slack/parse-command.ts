@@ -3,6 +3,7 @@
  */
 import { InvalidInputError, parseImageId, parseServerRef } from "../ecl/validate";
 import { isOperationId } from "../operations/operation";
+import { code, join, type Mrkdwn, md } from "./mrkdwn";
 
 export type Command =
   | { kind: "help" }
@@ -10,26 +11,53 @@ export type Command =
   | { kind: "status"; target: string }
   | { kind: "history"; server: string | undefined }
   | { kind: "cancel"; operationId: string }
-  | { kind: "invalid"; message: string };
+  | { kind: "invalid"; message: Mrkdwn };
 
 /** Subcommands, for the usage text and the did-you-mean. */
 export const SUBCOMMANDS = ["detach", "status", "history", "cancel", "help"] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
-/** Each subcommand with an example, for `/bm help` and the usage. */
-export const EXAMPLES: Record<Subcommand, string> = {
-  detach:
-    "`/bm detach <server> <image-id> [reason…]`: detach a virtual media image from a bare-metal server (its name or id). Example: `/bm detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 INC-1234 reboot loop`",
-  status:
-    "`/bm status <server|operation-id>`: a server's live state and attached media, and its operations in flight. Example: `/bm status web01`",
-  history:
-    "`/bm history [server]`: the last 10 operations of this channel's tenant. Example: `/bm history web01`",
-  cancel:
-    "`/bm cancel <operation-id>`: cancel your own request before it is sent to ECL. Example: `/bm cancel op-7kq2m9x4ab`",
-  help: "`/bm help`: what you may do in this channel.",
+/**
+ * Each subcommand: its form and an example, for `/bm help` and the usage. Placeholders are in
+ * capitals, not `<…>`, which Slack would read as a link or a mention even inside code.
+ */
+const FORMS: Record<Subcommand, { form: string; what: string; example?: string }> = {
+  detach: {
+    form: "/bm detach SERVER IMAGE-ID [REASON…]",
+    what: "detach a virtual media image from a bare-metal server (its name or id)",
+    example: "/bm detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 INC-1234 reboot loop",
+  },
+  status: {
+    form: "/bm status SERVER|OPERATION-ID",
+    what: "a server's live state and attached media, and its operations in flight",
+    example: "/bm status web01",
+  },
+  history: {
+    form: "/bm history [SERVER]",
+    what: "the last 10 operations of this channel's tenant",
+    example: "/bm history web01",
+  },
+  cancel: {
+    form: "/bm cancel OPERATION-ID",
+    what: "cancel your own request before it is sent to ECL",
+    example: "/bm cancel op-7kq2m9x4ab",
+  },
+  help: { form: "/bm help", what: "what you may do in this channel" },
 };
 
-export const USAGE = SUBCOMMANDS.map((s) => EXAMPLES[s].split(" Example:")[0]).join("\n");
+/** A subcommand's line of `/bm help`: its form, what it does, and an example. */
+export function example(sub: Subcommand): Mrkdwn {
+  const { form, what, example } = FORMS[sub];
+  return example
+    ? md`${code(form)}: ${what}. Example: ${code(example)}`
+    : md`${code(form)}: ${what}.`;
+}
+
+/** Every subcommand's form, one a line. */
+export const USAGE: Mrkdwn = join(
+  SUBCOMMANDS.map((s) => md`${code(FORMS[s].form)}: ${FORMS[s].what}`),
+  "\n",
+);
 
 /** The longest reason kept: enough for a ticket number and a sentence. */
 const MAX_REASON = 500;
@@ -48,7 +76,7 @@ export function parseCommand(text: string): Command {
     if (target === undefined)
       return {
         kind: "invalid",
-        message: "`/bm status` needs a server name or id, or an operation id: `/bm status web01`",
+        message: md`${code("/bm status")} needs a server name or id, or an operation id: ${code("/bm status web01")}`,
       };
     if (isOperationId(target)) return { kind: "status", target };
     const checked = checkServer(target);
@@ -65,8 +93,7 @@ export function parseCommand(text: string): Command {
     if (id === undefined || !isOperationId(id)) {
       return {
         kind: "invalid",
-        message:
-          "`/bm cancel` needs an operation id, such as `op-7kq2m9x4ab`: it is in the message bm posted.",
+        message: md`${code("/bm cancel")} needs an operation id, such as ${code("op-7kq2m9x4ab")}: it is in the message bm posted.`,
       };
     }
     return { kind: "cancel", operationId: id };
@@ -76,8 +103,7 @@ export function parseCommand(text: string): Command {
     if (server === undefined || image === undefined) {
       return {
         kind: "invalid",
-        message:
-          "`/bm detach` needs a server and an image id: `/bm detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 [reason]`",
+        message: md`${code("/bm detach")} needs a server and an image id: ${code("/bm detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 [reason]")}`,
       };
     }
     try {
@@ -92,23 +118,23 @@ export function parseCommand(text: string): Command {
       };
     } catch (error) {
       if (error instanceof InvalidInputError)
-        return { kind: "invalid", message: `${capitalize(error.message)}.` };
+        return { kind: "invalid", message: md`${capitalize(error.message)}.` };
       throw error;
     }
   }
   const guess = closest(sub.toLowerCase(), SUBCOMMANDS);
-  const hint = guess ? ` Did you mean \`/bm ${guess}\`?` : "";
-  return { kind: "invalid", message: `\`${sub.slice(0, 30)}\` is not a bm command.${hint}` };
+  const hint = guess ? md` Did you mean ${code(`/bm ${guess}`)}?` : "";
+  return { kind: "invalid", message: md`${code(sub.slice(0, 30))} is not a bm command.${hint}` };
 }
 
 /** The server reference, or the user's mistake as an `invalid` command. */
-function checkServer(ref: string): string | { kind: "invalid"; message: string } {
+function checkServer(ref: string): string | { kind: "invalid"; message: Mrkdwn } {
   try {
     parseServerRef(ref);
     return ref;
   } catch (error) {
     if (error instanceof InvalidInputError)
-      return { kind: "invalid", message: `${capitalize(error.message)}.` };
+      return { kind: "invalid", message: md`${capitalize(error.message)}.` };
     throw error;
   }
 }

@@ -1,42 +1,64 @@
 /**
  * `/bm status <server|operation-id>`, answered by the worker (it reads ECL): the server's live
- * state and attached media, and the operations in flight for it, told to the user only.
+ * state and attached media, and the operations in flight for it, told to the user only, through
+ * the slash command's response_url (so it arrives in channels bm was not invited to).
  */
 import { describeError } from "../describe-error";
 import { isIdle, type Server } from "../ecl/server";
 import { isOperationId, isTerminal, type Operation } from "../operations/operation";
 import type { StatusRequest } from "../operations/ports";
+import { message } from "../slack/blocks";
+import { code, join, listOf, type Mrkdwn, md, user } from "../slack/mrkdwn";
+import { SlackApiError } from "../slack/slack-error";
 import { formatElapsed } from "../util/elapsed";
 import { isPassing } from "./classify-error";
 import { MAX_RECEIVES, type WorkerDeps } from "./process-message";
 import { RetryLater } from "./retry-later";
+
+/** How many attached images and operations in flight the answer lists before "… and N more". */
+const SHOWN = 10;
 
 export async function answerStatus(
   deps: WorkerDeps,
   request: StatusRequest,
   receiveCount: number,
 ): Promise<void> {
-  let text: string;
+  let text: Mrkdwn;
   try {
     text = await statusText(deps, request);
   } catch (error) {
     if (isPassing(error) && receiveCount < MAX_RECEIVES)
       throw new RetryLater(describeError(error), { cause: error });
-    text = `bm could not look up \`${request.target}\`: ${describeError(error)}`;
+    text = md`bm could not look up ${code(request.target)}: ${describeError(error)}`;
   }
-  await deps.chat.ephemeral(request.channelId, request.userId, { text });
+  const answer = message(text);
+  try {
+    if (request.responseUrl) await deps.chat.respond(request.responseUrl, answer);
+    else await deps.chat.ephemeral(request.channelId, request.userId, answer);
+  } catch (error) {
+    // A permanent refusal (the response_url expired, say) will not change: drop the answer.
+    if (error instanceof SlackApiError && error.kind === "permanent") {
+      deps.log.warn("Slack refused the status answer; not retried", {
+        status: request.target,
+        slackError: error.code,
+        method: error.method,
+      });
+      return;
+    }
+    throw error;
+  }
 }
 
-async function statusText(deps: WorkerDeps, request: StatusRequest): Promise<string> {
+async function statusText(deps: WorkerDeps, request: StatusRequest): Promise<Mrkdwn> {
   const tenant = await deps.openTenant(request.secretId);
   let op: Operation | undefined;
   let server: Server;
   if (isOperationId(request.target)) {
     op = await deps.store.get(request.target);
     if (!op || op.tenant !== request.tenant)
-      return `There is no request \`${request.target}\` in this channel's tenant.`;
+      return md`There is no request ${code(request.target)} in this channel's tenant.`;
     if (!op.serverId)
-      return `${operationLine(op, deps.now())}\nIts server \`${op.serverRef}\` was never resolved.`;
+      return md`${operationLine(op, deps.now())}\nIts server ${code(op.serverRef)} was never resolved.`;
     server = await tenant.ecl.showServer(op.serverId);
   } else {
     server = await tenant.ecl.resolveServer(request.target);
@@ -47,18 +69,22 @@ async function statusText(deps: WorkerDeps, request: StatusRequest): Promise<str
     (o) => o.serverId === server.id && !isTerminal(o.state),
   );
   const lines = [
-    `*${server.name}* \`${server.id}\`: ${server.status ?? "?"}, power ${server.powerState ?? "?"}, task_state ${server.taskState ?? "None"} (${isIdle(server.taskState) ? "idle" : "busy"})`,
-    `Media: ${server.mediaIds.length > 0 ? server.mediaIds.map((id) => `\`${id}\``).join(", ") : "none attached"}`,
+    md`*${server.name}* ${code(server.id)}: ${server.status ?? "?"}, power ${server.powerState ?? "?"}, task_state ${server.taskState ?? "None"} (${isIdle(server.taskState) ? "idle" : "busy"})`,
+    md`Media: ${server.mediaIds.length > 0 ? listOf(server.mediaIds.map(code), SHOWN) : "none attached"}`,
   ];
   if (op) lines.unshift(operationLine(op, deps.now()));
   lines.push(
     inFlight.length > 0
-      ? `In flight: ${inFlight.map((o) => operationLine(o, deps.now())).join("; ")}`
-      : "No operation in flight for it.",
+      ? md`In flight: ${listOf(
+          inFlight.map((o) => operationLine(o, deps.now())),
+          SHOWN,
+          "; ",
+        )}`
+      : md`No operation in flight for it.`,
   );
-  return lines.join("\n");
+  return join(lines, "\n");
 }
 
-function operationLine(op: Operation, now: Date): string {
-  return `\`${op.id}\` ${op.state.replace(/_/g, " ")}, image \`${op.imageId}\`, requested by <@${op.requester}> ${formatElapsed(now.getTime() - Date.parse(op.createdAt))} ago`;
+function operationLine(op: Operation, now: Date): Mrkdwn {
+  return md`${code(op.id)} ${op.state.replace(/_/g, " ")}, image ${code(op.imageId)}, requested by ${user(op.requester)} ${formatElapsed(now.getTime() - Date.parse(op.createdAt))} ago`;
 }

@@ -7,12 +7,14 @@ import { InvalidInputError } from "../ecl/validate";
 import type { EclFailure } from "../operations/operation";
 import { SecretError } from "../secrets/secret-source";
 import { TenantSecretError } from "../secrets/tenant-secret";
+import { SlackApiError } from "../slack/slack-error";
 
 /** True for failures that waiting can cure: ECL or AWS unreachable, ECL 5xx or 429. */
 export function isPassing(error: unknown): boolean {
   if (error instanceof EclNetworkError) return true;
   if (error instanceof EclApiError) return error.status >= 500 || error.status === 429;
   if (error instanceof SecretError) return error.kind === "unavailable";
+  if (error instanceof SlackApiError) return error.kind === "passing";
   if (
     error instanceof ServerLookupError ||
     error instanceof InvalidInputError ||

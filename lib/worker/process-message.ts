@@ -16,6 +16,7 @@ import {
 } from "../operations/operation";
 import type { WorkMessage, WorkQueue } from "../operations/ports";
 import { announce, commit, ensureAudited, type RecordDeps } from "../operations/record";
+import { SlackApiError } from "../slack/slack-error";
 import { formatElapsed } from "../util/elapsed";
 import { eclFailure, isPassing } from "./classify-error";
 import { RetryLater } from "./retry-later";
@@ -84,12 +85,34 @@ class Step {
         return this.prepare(op);
       case "approved":
       case "waiting_for_idle":
-        return this.execute(await announce(this.deps, op));
+        return this.execute(await this.tell(op));
       case "executing":
         return this.decideAfterSilence(op);
       default:
         // Nothing left to do here but what may still be owed to Slack.
-        await announce(this.deps, op);
+        await this.tell(op);
+    }
+  }
+
+  /**
+   * Posts what the operation owes Slack. Slack never holds back the detach: when it fails for a
+   * while (a rate limit, an outage), the post is handed to a later `announce` message, after
+   * Slack's Retry-After, and the operation goes on. (A permanent refusal is settled by announce.)
+   */
+  private async tell(op: Operation): Promise<Operation> {
+    try {
+      return await announce(this.deps, op);
+    } catch (error) {
+      if (!(error instanceof SlackApiError)) throw error;
+      const delayS = error.retryAfterS ?? this.delayS();
+      this.deps.log.warn("Slack failed for now; posting later", {
+        operationId: op.id,
+        slackError: error.code,
+        method: error.method,
+        delayS,
+      });
+      await this.deps.queue.send({ kind: "announce", operationId: op.id }, delayS);
+      return (await this.deps.store.get(op.id)) ?? op;
     }
   }
 
@@ -217,7 +240,7 @@ class Step {
   /** Moves to `failed` with a sentence for users and ECL's facts, and says so in Slack. */
   async fail(op: Operation, outcome: string, error?: unknown): Promise<void> {
     if (!canMove(op.state, "failed")) {
-      await announce(this.deps, op);
+      await this.tell(op);
       return;
     }
     const ecl = eclFailure(error);
@@ -245,7 +268,7 @@ class Step {
       return undefined;
     }
     this.deps.log.info("transition", { operationId: op.id, from: op.state, to });
-    return tell ? announce(this.deps, saved) : saved;
+    return tell ? this.tell(saved) : saved;
   }
 
   private delayS(): number {

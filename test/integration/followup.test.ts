@@ -88,6 +88,10 @@ describe("the follow-up", () => {
     expect(owed.state).toBe("done");
     expect(owed.inflight).toBe("notice");
     expect(thread(stack, owed).replies.filter((r) => r.includes("done:"))).toHaveLength(0);
+    // Slack said to wait a second: a round before then does not try.
+    await oneRound();
+    expect((await operation(stack, op.id)).inflight).toBe("notice");
+    await wait(1000);
     await oneRound();
     const told = await operation(stack, op.id);
     expect(told.inflight).toBeUndefined();

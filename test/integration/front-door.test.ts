@@ -57,7 +57,8 @@ describe("signatures", () => {
 describe("commands", () => {
   it("answers help", async () => {
     const answer = await slash(stack, "help");
-    expect(answer.text).toContain("`/bm detach <server> <image-id> [reason…]`");
+    expect(answer.text).toContain("`/bm detach SERVER IMAGE-ID [REASON…]`");
+    expect(answer.text).not.toMatch(/[<>]/);
   });
 
   it.each([

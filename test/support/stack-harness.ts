@@ -9,7 +9,7 @@ import { QueryCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { DynamoOperationStore, documentClient } from "../../lib/aws/dynamo-operation-store";
 import { httpApiEvent, lambdaContext } from "../../lib/local/lambda";
-import { slackHeaders } from "../../lib/local/slack-request";
+import { slackEncode, slackHeaders } from "../../lib/local/slack-request";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../lib/local/stack";
 import type { AuditEvent, Operation } from "../../lib/operations/operation";
 import { isTerminal } from "../../lib/operations/operation";
@@ -21,17 +21,22 @@ const FIXTURE = readFileSync(
 
 let triggers = 0;
 
-/** Slack's own sample slash command body, with bm's fields put in. */
+/**
+ * Slack's own sample slash command body, with bm's fields put in: the text encoded as Slack
+ * encodes it, and a response_url of the Slack stand-in.
+ */
 export function slashBody(fields: {
   text: string;
   user?: string;
   channel?: string;
   team?: string;
   triggerId?: string;
+  responseUrl?: string;
 }): string {
   const body = new URLSearchParams(FIXTURE);
   body.set("command", "/bm");
-  body.set("text", fields.text);
+  body.set("text", slackEncode(fields.text));
+  body.set("response_url", fields.responseUrl ?? "http://127.0.0.1:9/hooks/none");
   body.set("user_id", fields.user ?? "U0REQUESTER");
   body.set("channel_id", fields.channel ?? "C0INCIDENT");
   body.set("team_id", fields.team ?? "T0001");
@@ -72,9 +77,16 @@ export async function sendToFrontDoor(
 export function slash(
   stack: LocalStack,
   text: string,
-  fields: { user?: string; channel?: string; triggerId?: string } = {},
+  fields: { user?: string; channel?: string; triggerId?: string; responseUrl?: string } = {},
 ): Promise<Answer> {
-  return sendToFrontDoor(stack, slashBody({ text, ...fields }));
+  const responseUrl = stack.slack?.newResponseUrl(
+    fields.channel ?? "C0INCIDENT",
+    fields.user ?? "U0REQUESTER",
+  );
+  return sendToFrontDoor(
+    stack,
+    slashBody({ text, ...(responseUrl ? { responseUrl } : {}), ...fields }),
+  );
 }
 
 /** Delivers queue messages until the queue is empty or `until` holds, waiting out delays. */
@@ -166,6 +178,7 @@ export async function click(
   op: Operation,
   actionId: string,
   user: string,
+  options: { triggerAgeMs?: number } = {},
 ): Promise<Answer> {
   const payload = structuredClone(BLOCK_ACTIONS);
   payload.user = { ...payload.user, id: user, team_id: op.teamId };
@@ -173,7 +186,8 @@ export async function click(
   payload.channel = { ...payload.channel, id: op.channelId };
   payload.container = { ...payload.container, channel_id: op.channelId, message_ts: op.parentTs };
   payload.message = { ...payload.message, ts: op.parentTs };
-  payload.trigger_id = `${Date.now()}.${++triggers}.click`;
+  payload.trigger_id = `${Date.now() - (options.triggerAgeMs ?? 0)}.${++triggers}.click`;
+  payload.response_url = stack.slack?.newResponseUrl(op.channelId, user);
   payload.actions = [
     { ...payload.actions[0], block_id: "bm_approval", action_id: actionId, value: op.id },
   ];
@@ -221,6 +235,7 @@ export function testStack(options: LocalStackOptions = {}): Promise<LocalStack> 
     taskMs: 150,
     queueTimeScale: 0.05,
     groups: { S0APPROVERS: ["U0APPROVER1", "U0APPROVER2"], S0OPERATORS: ["U0OPERATOR"] },
+    botNotIn: ["C0NOBOT", "C0NOBOTCHANGES"],
     ...options,
     env: { BM_POLL_INTERVAL_MS: "100", BM_FOLLOWUP_MARGIN_MS: "100", ...options.env },
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Operation } from "../../../lib/operations/operation";
-import { escapeMrkdwn, parentMessage, threadNotice } from "../../../lib/slack/messages";
+import { parentMessage, threadNotice } from "../../../lib/slack/messages";
+import { escapeMrkdwn } from "../../../lib/slack/mrkdwn";
 import { AT, sampleOperation } from "./sample-operation";
 
 const op = (changes: Partial<Operation> = {}) =>
@@ -52,7 +53,7 @@ describe("threadNotice", () => {
       ":x: <@U1> the detach failed: ECL answered 409 &lt;x&gt;",
     ],
   ] as Array<[Partial<Operation>, string | undefined]>)("%j", (changes, said) => {
-    expect(threadNotice(op(changes), now, 600)).toBe(said);
+    expect(threadNotice(op(changes), now, 600)?.text).toBe(said);
   });
 
   it("escapes Slack's control characters", () => {

@@ -41,11 +41,11 @@ describe("parseCommand", () => {
       "`/bm detach` needs a server and an image id: `/bm detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 [reason]`",
     ],
     ["detach web01 ubuntu.iso", 'The image must be an image id (a UUID), not "ubuntu.iso".'],
-    [`detach <@U123> ${IMAGE}`, '"<@U123>" is not a server name bm accepts'],
+    [`detach <@U123> ${IMAGE}`, '"&lt;@U123&gt;" is not a server name bm accepts'],
   ])("%j is invalid: %s", (text, message) => {
     const parsed = parseCommand(text);
     expect(parsed.kind).toBe("invalid");
-    expect(parsed.kind === "invalid" && parsed.message).toContain(message);
+    expect(parsed.kind === "invalid" && parsed.message.text).toContain(message);
   });
 
   it("keeps at most 500 characters of reason", () => {

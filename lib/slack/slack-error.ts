@@ -1,0 +1,105 @@
+/**
+ * Slack's refusals, sorted once: a passing failure (rate limit, 5xx, timeout, no connection) may
+ * succeed later; a permanent one (Slack said no: the bot is not in the channel, the token is
+ * revoked, the message is refused) never will, so it is never retried, and the people who can fix
+ * it are told how.
+ */
+
+/** Slack errors that pass by themselves; every other `ok: false` answer is final. */
+const PASSING_CODES = new Set([
+  "ratelimited",
+  "internal_error",
+  "fatal_error",
+  "service_unavailable",
+  "request_timeout",
+]);
+
+/** The token no longer works, or lacks a right: only reinstalling the app cures it. */
+const INSTALL_CODES = new Set([
+  "invalid_auth",
+  "not_authed",
+  "account_inactive",
+  "token_revoked",
+  "token_expired",
+  "missing_scope",
+  "no_permission",
+]);
+
+/** A Slack call that failed, with what Slack said. The message holds no token and no text sent. */
+export class SlackApiError extends Error {
+  override readonly name = "SlackApiError";
+
+  constructor(
+    /** `chat.postMessage`, …, or `response_url`. */
+    readonly method: string,
+    /** Slack's error code (`not_in_channel`), `http_503`, or `no_response`. */
+    readonly code: string,
+    readonly kind: "passing" | "permanent",
+    /** With a rate limit: how long Slack asked bm to wait. */
+    readonly retryAfterS?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`Slack answered ${code} to ${method}`, options);
+  }
+}
+
+/** Sorts an error thrown by Slack's WebClient (or anything else) into a {@link SlackApiError}. */
+export function slackApiError(method: string, error: unknown): SlackApiError {
+  if (error instanceof SlackApiError) return error;
+  const e = error as {
+    code?: unknown;
+    data?: { error?: unknown };
+    retryAfter?: unknown;
+    statusCode?: unknown;
+  };
+  switch (e?.code) {
+    case "slack_webapi_rate_limited_error":
+      return new SlackApiError(method, "ratelimited", "passing", Number(e.retryAfter) || 1, {
+        cause: error,
+      });
+    case "slack_webapi_platform_error": {
+      const code = String(e.data?.error ?? "unknown_error");
+      return new SlackApiError(
+        method,
+        code,
+        PASSING_CODES.has(code) ? "passing" : "permanent",
+        undefined,
+        {
+          cause: error,
+        },
+      );
+    }
+    case "slack_webapi_http_error": {
+      const status = Number(e.statusCode);
+      const passing = status >= 500 || status === 408 || status === 429;
+      return new SlackApiError(
+        method,
+        `http_${status}`,
+        passing ? "passing" : "permanent",
+        undefined,
+        {
+          cause: error,
+        },
+      );
+    }
+    default:
+      // A request error (timeout, refused connection) or anything unknown: it may pass.
+      return new SlackApiError(method, "no_response", "passing", undefined, { cause: error });
+  }
+}
+
+/** What a person can do about a permanent Slack error, in words; `channel` as bm names it. */
+export function slackFix(code: string): string {
+  if (code === "not_in_channel")
+    return "bm is not a member of this channel: invite it with `/invite @bm`, then ask again.";
+  if (code === "channel_not_found")
+    return "Slack does not let bm see this channel: if it is private, invite bm with `/invite @bm`, then ask again.";
+  if (code === "is_archived") return "this channel is archived: use a channel that is not.";
+  if (INSTALL_CODES.has(code))
+    return "bm's Slack token no longer works here: ask a Slack admin to reinstall bm.";
+  if (code === "expired_trigger_id" || code === "invalid_trigger_id")
+    return "Slack gave bm too little time to open the form: click again.";
+  if (code === "expired_url" || code === "used_url")
+    return "Slack no longer lets bm answer that command: run it again.";
+  return "Slack refused bm's message, which is a fault in bm: tell the team that runs bm.";
+}
