@@ -34,9 +34,15 @@ export class ServerLookupError extends Error {
     super(
       kind === "not_found"
         ? `no server named "${ref}" in this tenant`
-        : `${candidates.length} servers are named "${ref}" (${candidates.map((c) => c.id).join(", ")}); use the id`,
+        : `${candidates.length} servers are named "${ref}" (${shortList(candidates.map((c) => c.id))}); use the id`,
     );
   }
+}
+
+/** The first few of a long list, then how many more: a message stays readable. */
+function shortList(items: string[], shown = 5): string {
+  if (items.length <= shown) return items.join(", ");
+  return `${items.slice(0, shown).join(", ")}, … and ${items.length - shown} more`;
 }
 
 export interface EclClientOptions {

@@ -15,7 +15,7 @@ export function message(text: Mrkdwn, blocks?: KnownBlock[]): SlackMessage {
   return {
     text: fitMrkdwn(text, blocks ? NOTIFICATION : LIMITS.sectionText),
     ...(blocks ? { blocks: blocks.slice(0, LIMITS.messageBlocks) } : {}),
-  };
+  } as SlackMessage;
 }
 
 export function section(text: Mrkdwn): SectionBlock {

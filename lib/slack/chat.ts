@@ -7,10 +7,15 @@ import type { KnownBlock, View } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import { SlackApiError, slackApiError } from "./slack-error";
 
-export interface SlackMessage {
-  text: string;
-  blocks?: KnownBlock[];
-}
+declare const built: unique symbol;
+
+/**
+ * A message for Slack. Only {@link message} in `blocks.ts` makes one, from escaped mrkdwn fitted
+ * to Slack's limits: the type keeps any other text from reaching Slack.
+ */
+export type SlackMessage = { readonly text: string; readonly blocks?: KnownBlock[] } & {
+  readonly [built]: true;
+};
 
 export interface Chat {
   /** Posts a message, in a thread when `threadTs` is given. Returns its ts. */

@@ -60,3 +60,28 @@ describe("threadNotice", () => {
     expect(escapeMrkdwn("<@U1> & <http://x|y>")).toBe("&lt;@U1&gt; &amp; &lt;http://x|y&gt;");
   });
 });
+
+describe("long lists and long text", () => {
+  it("names ten approvers, then says how many more", () => {
+    const approvers = Array.from({ length: 150 }, (_, i) => `U${String(i).padStart(4, "0")}`);
+    const card = parentMessage(op({ state: "awaiting_approval", approvalsRequired: 1, approvers }));
+    const approval = JSON.stringify(card.blocks).match(/\*Approval\*\\n([^"]*)/)?.[1] ?? "";
+    expect(approval).toMatch(/^1 needed from <@U0000>, <@U0001>, .*<@U0009>, … and 140 more/);
+  });
+
+  it("fits a 500-character rejection reason of & to the field, after escaping", () => {
+    const card = parentMessage(
+      op({
+        state: "rejected",
+        approvalsRequired: 1,
+        rejectedBy: "U2",
+        rejectReason: "&".repeat(500),
+      }),
+    );
+    const fields =
+      (card.blocks?.[1] as { fields: Array<{ text: string }> } | undefined)?.fields ?? [];
+    const approval = fields[5]?.text ?? "";
+    expect(approval.length).toBeLessThanOrEqual(2000);
+    expect(approval).toMatch(/rejected: (&amp;)+…$/);
+  });
+});
