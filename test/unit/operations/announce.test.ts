@@ -1,0 +1,132 @@
+import { describe, expect, it } from "vitest";
+import type { AuditEvent, Operation } from "../../../lib/operations/operation";
+import { announce, type RecordDeps } from "../../../lib/operations/record";
+import type { Chat, SlackMessage } from "../../../lib/slack/chat";
+import { SlackApiError } from "../../../lib/slack/slack-error";
+import { AT, sampleOperation } from "./sample-operation";
+
+/** announce() with its ports in memory; `fail` decides what chat.postMessage does. */
+function fakes(fail?: SlackApiError) {
+  const ops = new Map<string, Operation>();
+  const events: AuditEvent[] = [];
+  const posted: SlackMessage[] = [];
+  const responded: Array<{ url: string; text: string }> = [];
+  const warned: Array<{ message: string; extra?: object }> = [];
+  const clock = { now: AT.getTime() + 1000 };
+  const chat: Chat = {
+    post: async (_channel, message) => {
+      if (fail) throw fail;
+      posted.push(message);
+      return "1.000001";
+    },
+    update: async () => {},
+    permalink: async () => "https://x.slack.com/archives/C1/p1",
+    groupMembers: async () => [],
+    ephemeral: async () => {},
+    respond: async (url, message) => void responded.push({ url, text: message.text }),
+    openView: async () => {},
+  };
+  const deps: RecordDeps = {
+    store: {
+      create: async () => ({ created: true }),
+      get: async (id) => ops.get(id),
+      save: async (prev, next) => {
+        if (ops.get(prev.id)?.rev !== prev.rev) return undefined;
+        const written = { ...next, rev: prev.rev + 1 };
+        ops.set(prev.id, written);
+        return written;
+      },
+      listInFlight: async () => [],
+      recentForTenant: async () => [],
+    },
+    audit: { append: async (e) => void events.push(e) },
+    chat,
+    now: () => new Date(clock.now),
+    idleWaitS: 600,
+    log: { warn: (message, extra) => void warned.push({ message, ...(extra ? { extra } : {}) }) },
+  };
+  const put = (changes: Partial<Operation>) => {
+    const op = sampleOperation({
+      responseUrl: "https://hooks.slack.com/commands/T1/1/x",
+      ...changes,
+    });
+    ops.set(op.id, op);
+    return op;
+  };
+  return { deps, ops, events, posted, responded, warned, clock, put };
+}
+
+describe("announce", () => {
+  it("a permanent refusal: audited, logged with Slack's code, never retried, the requester told", async () => {
+    const f = fakes(new SlackApiError("chat.postMessage", "not_in_channel", "permanent"));
+    const op = f.put({ state: "approved", seq: 2 });
+    const saved = await announce(f.deps, op);
+    expect(saved.slackRefused).toEqual({
+      code: "not_in_channel",
+      method: "chat.postMessage",
+      at: new Date(f.clock.now).toISOString(),
+    });
+    expect(saved.noticedSeq).toBe(saved.seq);
+    expect(f.events.map((e) => [e.seq, e.action, e.facts])).toEqual([
+      [3, "slack_refused", { error: "not_in_channel", method: "chat.postMessage" }],
+    ]);
+    expect(f.warned).toEqual([
+      {
+        message: "Slack refused bm's message; not retried",
+        extra: { operationId: op.id, slackError: "not_in_channel", method: "chat.postMessage" },
+      },
+    ]);
+    expect(f.responded).toHaveLength(1);
+    expect(f.responded[0]?.text).toContain("Slack answered `not_in_channel`");
+    // The next transition posts nothing in the channel; its end is told through the response_url.
+    const done = { ...saved, state: "done" as const, seq: saved.seq + 1 };
+    f.ops.set(done.id, done);
+    const told = await announce(f.deps, done);
+    expect(told.toldOutcome).toBe(true);
+    expect(f.responded).toHaveLength(2);
+    expect(f.responded[1]?.text).toMatch(/^:white_check_mark: <@U1> done/);
+    expect(await announce(f.deps, told)).toBe(told);
+    expect(f.responded).toHaveLength(2);
+  });
+
+  it("an approval request whose card never reached the channel ends, failed", async () => {
+    const f = fakes(new SlackApiError("chat.postMessage", "channel_not_found", "permanent"));
+    const op = f.put({ state: "awaiting_approval", seq: 2, approvalsRequired: 1 });
+    const saved = await announce(f.deps, op);
+    expect(saved.state).toBe("failed");
+    expect(saved.toldOutcome).toBe(true);
+    expect(f.events.map((e) => e.action)).toEqual(["slack_refused", "failed"]);
+    expect(f.responded[0]?.text).toContain("so nobody could approve it");
+  });
+
+  it("past the response_url's 30 minutes, nothing is posted to it, and that is logged", async () => {
+    const f = fakes(new SlackApiError("chat.postMessage", "not_in_channel", "permanent"));
+    const op = f.put({ state: "approved", seq: 2 });
+    f.clock.now = AT.getTime() + 31 * 60_000;
+    await announce(f.deps, op);
+    expect(f.responded).toEqual([]);
+    expect(f.warned.map((w) => w.message)).toContain(
+      "could not tell the requester: no response_url any more",
+    );
+  });
+
+  it("a rate limit: nobody posts before Slack's Retry-After, then the post goes through", async () => {
+    const f = fakes(new SlackApiError("chat.postMessage", "ratelimited", "passing", 30));
+    const op = f.put({ state: "approved", seq: 2 });
+    await expect(announce(f.deps, op)).rejects.toMatchObject({
+      code: "ratelimited",
+      retryAfterS: 30,
+    });
+    const held = f.ops.get(op.id) as Operation;
+    expect(held.noticeRetryAt).toBe(f.clock.now + 30_000);
+    expect(held.noticeLeaseUntil).toBeUndefined();
+    f.clock.now += 10_000;
+    await expect(announce(f.deps, held)).rejects.toMatchObject({ retryAfterS: 20 });
+    f.clock.now += 20_000;
+    const fine = fakes();
+    const posted = await announce({ ...f.deps, chat: fine.deps.chat }, held);
+    expect(posted.noticedSeq).toBe(posted.seq);
+    expect(posted.noticeRetryAt).toBeUndefined();
+    expect(posted.parentTs).toBe("1.000001");
+  });
+});
