@@ -15,7 +15,8 @@ console.log(`
 bm is running locally.
   front door   ${stack.frontDoorUrl}
   ECL          ${stack.ecl?.url ?? "(the tenant's own endpoint)"}  (sample servers web01, web010, web02, db01, app ×2)
-  Slack        ${stack.env.SLACK_API_URL}  (a stand-in; channels C0INCIDENT, C0OPS, C0CHANGES)
+  Slack        ${stack.env.SLACK_API_URL}  (a stand-in as strict as Slack; channels C0INCIDENT, C0OPS, C0CHANGES,
+               and C0NOBOT, which bm was never invited to)
   DynamoDB     ${stack.env.AWS_ENDPOINT_URL_DYNAMODB ?? "(AWS)"}  (dynalite)
   SQS          ${stack.env.BM_QUEUE_URL}
 

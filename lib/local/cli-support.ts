@@ -37,16 +37,21 @@ export async function watchAndReport(
   user: string,
 ): Promise<never> {
   const base = new URL(frontDoorUrl).origin;
-  // The worker answers /bm status a moment later; clicks are answered at once.
-  await new Promise((r) => setTimeout(r, 1500));
-  const list = (await (await fetch(`${base}/_local/ephemerals?user=${user}`)).json()) as Array<{
-    text: string;
-    at: number;
-  }> | null;
-  for (const e of (list ?? []).filter((e) => e.at >= started))
-    console.log(`(only ${user} sees this) ${e.text}\n`);
-  if (!operationId) process.exit(0);
-  const op = await watchThread(base, operationId, (line) => console.log(line));
+  if (!operationId) {
+    // The worker answers /bm status a moment later; clicks are answered at once.
+    await new Promise((r) => setTimeout(r, 1500));
+    const list = (await (await fetch(`${base}/_local/ephemerals?user=${user}`)).json()) as Array<{
+      text: string;
+      at: number;
+    }> | null;
+    for (const e of (list ?? []).filter((e) => e.at >= started))
+      console.log(`(only ${user} sees this) ${e.text}\n`);
+    process.exit(0);
+  }
+  const op = await watchThread(base, operationId, (line) => console.log(line), undefined, {
+    user,
+    since: started,
+  });
   console.log(
     op ? `${operationId} is ${op.state.replace(/_/g, " ")}` : `${operationId} was not found`,
   );

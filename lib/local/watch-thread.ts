@@ -40,13 +40,25 @@ export async function watchThread(
   operationId: string,
   out: (line: string) => void,
   timeoutMs = 20 * 60_000,
+  privately?: { user: string; since: number },
 ): Promise<Operation | undefined> {
   const get = async <T>(path: string): Promise<T> =>
     (await (await fetch(`${base}${path}`)).json()) as T;
   const shown = new Map<string, string>();
   const started = Date.now();
   let quiet = 0;
+  let seen = 0;
   for (;;) {
+    // What bm told this user alone (through the response_url, say) since the command.
+    if (privately) {
+      const list =
+        (await get<Array<{ text: string; at: number }> | null>(
+          `/_local/ephemerals?user=${privately.user}`,
+        )) ?? [];
+      const fresh = list.filter((e) => e.at >= privately.since);
+      for (const e of fresh.slice(seen)) out(`(only ${privately.user} sees this) ${e.text}\n`);
+      seen = fresh.length;
+    }
     const op = await get<Operation | null>(`/_local/operations/${operationId}`);
     const parent = op?.parentTs
       ? (await get<StoredMessage[]>(`/_local/history?channel=${op.channelId}`)).find(
