@@ -99,6 +99,8 @@ export function slackFix(code: string): string {
     return "bm's Slack token no longer works here: ask a Slack admin to reinstall bm.";
   if (code === "expired_trigger_id" || code === "invalid_trigger_id")
     return "Slack gave bm too little time to open the form: click again.";
+  if (code === "message_not_found" || code === "thread_not_found" || code === "cant_update_message")
+    return "bm's message in this channel was deleted, so bm cannot update it or reply to it.";
   if (code === "expired_url" || code === "used_url")
     return "Slack no longer lets bm answer that command: run it again.";
   return "Slack refused bm's message, which is a fault in bm: tell the team that runs bm.";

@@ -40,6 +40,19 @@ async function runToEnd(id: string | undefined): Promise<void> {
   });
 }
 
+/** A request awaiting approval in C0CHANGES, its card posted. */
+async function pending() {
+  const answer = await slash(stack, `detach ${web.name} ${SAMPLE.image}`, {
+    channel: "C0CHANGES",
+    user: "U0ALICE",
+  });
+  await drain(
+    stack,
+    async () => (await operation(stack, answer.operationId)).parentTs !== undefined,
+  );
+  return operation(stack, answer.operationId);
+}
+
 /** Every call Slack refused since `from`, as `method: error`. */
 const refusals = (from = 0) =>
   (stack.slack?.calls.slice(from) ?? [])
@@ -93,22 +106,14 @@ describe("text from outside, escaped once", () => {
   });
 
   it("a 500-character rejection of & fits the card after escaping, and the history", async () => {
-    const answer = await slash(stack, `detach ${web.name} ${SAMPLE.image}`, {
-      channel: "C0CHANGES",
-      user: "U0ALICE",
-    });
-    await drain(
-      stack,
-      async () => (await operation(stack, answer.operationId)).parentTs !== undefined,
-    );
+    const request = await pending();
     const from = stack.slack?.calls.length ?? 0;
-    const pending = await operation(stack, answer.operationId);
-    await click(stack, pending, "bm_reject", "U0APPROVER1");
-    const submitted = await submitReject(stack, pending, "U0APPROVER1", "&".repeat(500));
+    await click(stack, request, "bm_reject", "U0APPROVER1");
+    const submitted = await submitReject(stack, request, "U0APPROVER1", "&".repeat(500));
     expect(submitted.status).toBe(200);
-    await runToEnd(answer.operationId);
+    await runToEnd(request.id);
 
-    const op = await operation(stack, answer.operationId);
+    const op = await operation(stack, request.id);
     expect(op.state).toBe("rejected");
     expect(thread(stack, op).parent).toMatch(/rejected: (&amp;)+…/);
     expect(thread(stack, op).replies.at(-1)).toMatch(
@@ -215,18 +220,6 @@ describe("Slack errors that end cleanly", () => {
 });
 
 describe("the reject modal", () => {
-  const pending = async () => {
-    const answer = await slash(stack, `detach ${web.name} ${SAMPLE.image}`, {
-      channel: "C0CHANGES",
-      user: "U0ALICE",
-    });
-    await drain(
-      stack,
-      async () => (await operation(stack, answer.operationId)).parentTs !== undefined,
-    );
-    return operation(stack, answer.operationId);
-  };
-
   it("opens before anything else is looked up, while the trigger is fresh", async () => {
     const op = await pending();
     const from = stack.slack?.calls.length ?? 0;

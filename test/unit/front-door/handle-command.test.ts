@@ -5,6 +5,7 @@ import type { AuditEvent, Operation } from "../../../lib/operations/operation";
 import type { WorkMessage } from "../../../lib/operations/ports";
 import { parsePolicy } from "../../../lib/policy/policy";
 import { cachedGroupMembers } from "../../../lib/slack/chat";
+import { memoryStore } from "../memory-store";
 
 const IMAGE = "3339fd5f-ec06-4ef8-9337-c1c70218a748";
 
@@ -18,23 +19,7 @@ function fakes(overrides: Partial<FrontDoorDeps> = {}) {
       tenants: { t: { secret: "bm/tenant/t" } },
       channels: { C0OPS: { tenant: "t", requesters: ["S0OPS"], approvals: 0 } },
     }),
-    store: {
-      create: async (op) => {
-        const existing = ops.get(op.id);
-        if (existing) return { created: false, existing };
-        ops.set(op.id, op);
-        return { created: true };
-      },
-      get: async (id) => ops.get(id),
-      save: async (prev, next) => {
-        if (ops.get(prev.id)?.rev !== prev.rev) return undefined;
-        const written = { ...next, rev: prev.rev + 1 };
-        ops.set(prev.id, written);
-        return written;
-      },
-      listInFlight: async () => [],
-      recentForTenant: async () => [],
-    },
+    store: memoryStore(ops),
     audit: { append: async (e) => void events.push(e) },
     queue: { send: async (m) => void sent.push(m) },
     chat: { ephemeral: async () => {}, openView: async () => {} },

@@ -3,6 +3,7 @@ import type { AuditEvent, Operation } from "../../../lib/operations/operation";
 import { announce, type RecordDeps } from "../../../lib/operations/record";
 import type { Chat, SlackMessage } from "../../../lib/slack/chat";
 import { SlackApiError } from "../../../lib/slack/slack-error";
+import { memoryStore } from "../memory-store";
 import { AT, sampleOperation } from "./sample-operation";
 
 /** announce() with its ports in memory; `fail` decides what chat.postMessage does. */
@@ -27,18 +28,7 @@ function fakes(fail?: SlackApiError) {
     openView: async () => {},
   };
   const deps: RecordDeps = {
-    store: {
-      create: async () => ({ created: true }),
-      get: async (id) => ops.get(id),
-      save: async (prev, next) => {
-        if (ops.get(prev.id)?.rev !== prev.rev) return undefined;
-        const written = { ...next, rev: prev.rev + 1 };
-        ops.set(prev.id, written);
-        return written;
-      },
-      listInFlight: async () => [],
-      recentForTenant: async () => [],
-    },
+    store: memoryStore(ops),
     audit: { append: async (e) => void events.push(e) },
     chat,
     now: () => new Date(clock.now),

@@ -56,6 +56,8 @@ describe("slackFix", () => {
     ["missing_scope", "ask a Slack admin to reinstall bm"],
     ["not_authed", "ask a Slack admin to reinstall bm"],
     ["expired_trigger_id", "click again"],
+    ["message_not_found", "was deleted"],
+    ["thread_not_found", "was deleted"],
     ["invalid_blocks", "a fault in bm"],
     ["msg_too_long", "a fault in bm"],
   ])("%s: %s", (code, words) => {
