@@ -13,6 +13,15 @@ export default defineConfig({
       },
       {
         test: {
+          // The fault-injection suite: the real handlers, one fault at a time (docs/reliability.md).
+          name: "faults",
+          include: ["test/faults/**/*.test.ts"],
+          setupFiles: ["test/integration/loopback-only.ts"],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
           setupFiles: ["test/integration/loopback-only.ts"],

@@ -22,6 +22,10 @@ export interface Config {
   followupMarginMs: number;
   /** Header and body timeout of ECL calls (connect: at most 3 s). */
   eclTimeoutMs: number;
+  /** How long one try of a DynamoDB or SQS call may take in the worker and the follow-up. */
+  awsTimeoutMs: number;
+  /** How long an operation may wait for its hand-over to the worker before the follow-up resends it. */
+  handoverGraceS: number;
 }
 
 /** A variable is missing or wrong. */
@@ -72,6 +76,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idleWaitS: positive("BM_IDLE_WAIT_S", 600),
     followupMarginMs: positive("BM_FOLLOWUP_MARGIN_MS", 10_000),
     eclTimeoutMs: positive("BM_ECL_TIMEOUT_MS", 5000),
+    awsTimeoutMs: positive("BM_AWS_TIMEOUT_MS", 3000),
+    handoverGraceS: positive("BM_HANDOVER_GRACE_S", 60),
   };
   if (problems.length > 0) throw new ConfigError(`bm cannot start: ${problems.join("; ")}`);
   return config;

@@ -9,6 +9,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import type { AuditEvent, Operation } from "../operations/operation";
 import type { AuditLog, OperationStore } from "../operations/ports";
@@ -69,6 +70,28 @@ export class DynamoOperationStore implements OperationStore {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
+    }
+  }
+
+  async clearAudited(op: Operation, seqs: number[], settled: boolean): Promise<void> {
+    const rest = (op.unaudited ?? []).filter((e) => !seqs.includes(e.seq));
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { id: op.id },
+          UpdateExpression: `SET #unaudited = :rest${settled ? " REMOVE #inflight" : ""}`,
+          ConditionExpression: "#rev = :rev",
+          ExpressionAttributeNames: {
+            "#unaudited": "unaudited",
+            "#rev": "rev",
+            ...(settled ? { "#inflight": "inflight" } : {}),
+          },
+          ExpressionAttributeValues: { ":rest": rest, ":rev": op.rev },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
 

@@ -7,7 +7,7 @@ import { isDetached, isIdle, type Server } from "../ecl/server";
 import type { Tenant } from "../ecl/tenants";
 import { type Operation, transition } from "../operations/operation";
 import type { WorkQueue } from "../operations/ports";
-import { announce, commit, type RecordDeps } from "../operations/record";
+import { announce, commit, flushAudit, type RecordDeps } from "../operations/record";
 import { formatElapsed } from "../util/elapsed";
 
 export interface FollowUpDeps extends RecordDeps {
@@ -52,7 +52,7 @@ export async function round(deps: FollowUpDeps): Promise<RoundReport> {
   await resendApproved(deps);
   for (const op of await deps.store.listInFlight("notice")) {
     try {
-      await announce(deps, op);
+      await announce(deps, await flushAudit(deps, op));
       report.announced++;
     } catch (error) {
       deps.log.warn("could not post; next round tries again", {
@@ -80,7 +80,8 @@ export async function round(deps: FollowUpDeps): Promise<RoundReport> {
         });
         return;
       }
-      for (const op of ops) {
+      for (const listed of ops) {
+        const op = await flushAudit(deps, listed);
         try {
           const outcome = await settle(deps, op, servers.get(op.serverId ?? ""));
           if (outcome === "done") report.done++;
@@ -147,7 +148,8 @@ async function settle(deps: FollowUpDeps, op: Operation, server: Server | undefi
 async function expireRequests(deps: FollowUpDeps): Promise<number> {
   let expired = 0;
   const now = deps.now();
-  for (const op of await deps.store.listInFlight("awaiting_approval")) {
+  for (const listed of await deps.store.listInFlight("awaiting_approval")) {
+    const op = await flushAudit(deps, listed);
     try {
       if (op.requestExpiresAt && now.toISOString() >= op.requestExpiresAt) {
         const next = transition(

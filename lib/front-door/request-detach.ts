@@ -2,6 +2,7 @@
  * `/bm detach`: authorize, record the operation, queue it, and say so.
  */
 import { newOperation, operationIdFor, transition } from "../operations/operation";
+import { commit } from "../operations/record";
 import { NOT_BOUND, requestRefusal } from "../policy/decide";
 import { code, type Mrkdwn, md } from "../slack/mrkdwn";
 import { channelPolicy, type FrontDoorDeps, refuse, stateWords } from "./deps";
@@ -81,7 +82,7 @@ export async function requestDetach(deps: FrontDoorDeps, request: DetachRequest)
       const failed = transition(current, "failed", actor, deps.now(), {
         outcome: "bm could not queue the request; nothing was done.",
       });
-      if (await deps.store.save(current, failed)) await deps.audit.append(failed.lastEvent);
+      await commit(deps, current, failed);
       return md`bm could not queue ${code(id)} just now, so nothing was done. Try again in a minute.`;
     }
   }

@@ -2,9 +2,11 @@
  * The front door's Bolt app on the Lambda receiver, built once per container.
  */
 
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { App, AwsLambdaReceiver, verifySlackRequest } from "@slack/bolt";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
+import { FRONT_DOOR_AWS } from "../aws/clients";
 import {
   DynamoAuditLog,
   DynamoOperationStore,
@@ -60,13 +62,13 @@ export async function createSlackHandler(
       retryConfig: { retries: 0 },
     },
   });
-  const db = documentClient();
+  const db = documentClient(new DynamoDBClient(FRONT_DOOR_AWS));
   const chat = webClientChat(app.client, slack.botToken);
   const deps: FrontDoorDeps = {
     policy,
     store: new DynamoOperationStore(db, config.table),
     audit: new DynamoAuditLog(db, config.auditTable),
-    queue: new SqsWorkQueue(new SQSClient({}), config.queueUrl),
+    queue: new SqsWorkQueue(new SQSClient(FRONT_DOOR_AWS), config.queueUrl),
     chat,
     groupMembers: cachedGroupMembers((group) => chat.groupMembers(group)),
     now: () => new Date(),

@@ -25,6 +25,7 @@ import { DynamoOperationStore, documentClient } from "../aws/dynamo-operation-st
 import { SAMPLE, seedSample } from "../ecl/simulator/sample";
 import { type EclSimulator, startEclSimulator } from "../ecl/simulator/server";
 import { loadPolicy } from "../policy/policy";
+import { AwsFaultProxy } from "./aws-fault-proxy";
 import { httpApiEvent, lambdaContext, sqsRecord } from "./lambda";
 import { type SecretsManagerStandIn, startSecretsManager } from "./secrets-manager-standin";
 import { SlackStandIn, type StandInChannel } from "./slack-standin";
@@ -65,6 +66,8 @@ export interface LocalStackOptions {
    * every other channel of the policy, and Slack knows no other channel.
    */
   botNotIn?: string[];
+  /** Puts a fault proxy in front of dynalite and the SQS stand-in (the fault-injection suite). */
+  faults?: boolean;
   log?: (line: string) => void;
 }
 
@@ -83,6 +86,8 @@ export interface LocalStack {
   slack: SlackStandIn | undefined;
   queue: SqsStandIn | undefined;
   secretsManager: SecretsManagerStandIn | undefined;
+  /** With `faults`: the proxies in front of DynamoDB and SQS, to fail, hang or lose answers. */
+  faults: { dynamo: AwsFaultProxy | undefined; sqs: AwsFaultProxy | undefined };
   dynamo: DynamoDBClient;
   handlers: { slack: SlackFn; worker: WorkerFn; followup: FollowupFn };
   /** Delivers the visible queue messages to the worker once; returns how many. */
@@ -123,6 +128,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ...options.env,
   };
   const closers: Array<() => Promise<unknown>> = [];
+  const faults: LocalStack["faults"] = { dynamo: undefined, sqs: undefined };
 
   // ECL
   let ecl: EclSimulator | undefined;
@@ -157,6 +163,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await new Promise<void>((done) => db.listen(options.dynamoPort ?? 0, "127.0.0.1", done));
     closers.push(() => new Promise((done) => db.close(done)));
     env.AWS_ENDPOINT_URL_DYNAMODB = `http://127.0.0.1:${(db.address() as AddressInfo).port}`;
+    if (options.faults) {
+      faults.dynamo = await new AwsFaultProxy(env.AWS_ENDPOINT_URL_DYNAMODB).start();
+      closers.unshift(() => (faults.dynamo as AwsFaultProxy).close());
+      env.AWS_ENDPOINT_URL_DYNAMODB = faults.dynamo.url;
+    }
     if (!preset.AWS_ACCESS_KEY_ID)
       Object.assign(env, { AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" });
   }
@@ -171,6 +182,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     closers.push(() => (queue as SqsStandIn).close());
     env.BM_QUEUE_URL = queue.queueUrl;
     env.AWS_ENDPOINT_URL_SQS = queue.url;
+    if (options.faults) {
+      faults.sqs = await new AwsFaultProxy(queue.url).start();
+      closers.unshift(() => (faults.sqs as AwsFaultProxy).close());
+      env.AWS_ENDPOINT_URL_SQS = faults.sqs.url;
+    }
   }
   let slack: SlackStandIn | undefined;
   if (!preset.SLACK_API_URL) {
@@ -349,6 +365,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     slack,
     queue,
     secretsManager,
+    faults,
     dynamo,
     handlers,
     deliver,

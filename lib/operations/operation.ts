@@ -146,6 +146,12 @@ export interface Operation {
   /** Slack asked bm to wait (Retry-After): nobody posts for this operation before then. */
   noticeRetryAt?: number;
   lastEvent: AuditEvent;
+  /**
+   * The outbox of the audit trail: events saved with the operation and not yet known to be in the
+   * audit table. Saved in the same write as the change they record, so none is ever lost; any
+   * later touch appends them (appending is idempotent) and clears them.
+   */
+  unaudited?: AuditEvent[];
   /** Epoch seconds when a finished operation may be deleted (DynamoDB TTL). */
   expiresAt?: number;
 }
@@ -184,7 +190,15 @@ export function transition(
     actor,
     facts,
   };
-  const next: Operation = { ...op, ...changes, state: to, seq, updatedAt: iso, lastEvent: event };
+  const next: Operation = {
+    ...op,
+    ...changes,
+    state: to,
+    seq,
+    updatedAt: iso,
+    lastEvent: event,
+    unaudited: [...(op.unaudited ?? []), event],
+  };
   if (isTerminal(to)) {
     next.finishedAt = iso;
     next.expiresAt = Math.floor(at.getTime() / 1000) + RETENTION_S;
@@ -211,12 +225,14 @@ export function record(
 ): Operation {
   const iso = at.toISOString();
   const seq = op.seq + 1;
+  const event: AuditEvent = { operationId: op.id, seq, at: iso, action, actor, facts };
   return {
     ...op,
     ...changes,
     seq,
     updatedAt: iso,
-    lastEvent: { operationId: op.id, seq, at: iso, action, actor, facts },
+    lastEvent: event,
+    unaudited: [...(op.unaudited ?? []), event],
   };
 }
 
@@ -227,6 +243,21 @@ export function newOperation(
 ): Operation {
   const iso = at.toISOString();
   const actor = { teamId: fields.teamId, userId: fields.requester };
+  const event: AuditEvent = {
+    operationId: fields.id,
+    seq: 1,
+    at: iso,
+    action: "requested",
+    to: "requested",
+    actor,
+    facts: {
+      server: fields.serverRef,
+      image: fields.imageId,
+      channel: fields.channelId,
+      tenant: fields.tenant,
+      ...(fields.reason ? { reason: fields.reason } : {}),
+    },
+  };
   return {
     ...fields,
     state: "requested",
@@ -234,21 +265,8 @@ export function newOperation(
     rev: 0,
     createdAt: iso,
     updatedAt: iso,
-    lastEvent: {
-      operationId: fields.id,
-      seq: 1,
-      at: iso,
-      action: "requested",
-      to: "requested",
-      actor,
-      facts: {
-        server: fields.serverRef,
-        image: fields.imageId,
-        channel: fields.channelId,
-        tenant: fields.tenant,
-        ...(fields.reason ? { reason: fields.reason } : {}),
-      },
-    },
+    lastEvent: event,
+    unaudited: [event],
   };
 }
 

@@ -12,6 +12,13 @@ export interface OperationStore {
    * Returns the written operation, or undefined when someone else wrote first.
    */
   save(prev: Operation, next: Operation): Promise<Operation | undefined>;
+  /**
+   * Takes the events of `seqs` out of the operation's audit outbox, now that they are appended,
+   * if the operation is still at the revision `op` read (else a later flush does it); with
+   * `settled`, also takes it out of the follow-up's index. Does not bump the revision: a writer
+   * holding an older copy may put the events back, and appending them again changes nothing.
+   */
+  clearAudited(op: Operation, seqs: number[], settled: boolean): Promise<void>;
   /** Operations the follow-up must look at, found through a sparse index, not a scan. */
   listInFlight(kind: NonNullable<Operation["inflight"]>): Promise<Operation[]>;
   /** A tenant's latest operations, newest first, that `keep` accepts. */

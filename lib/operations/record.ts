@@ -23,26 +23,57 @@ const NOTICE_LEASE_MS = 60_000;
 const RESPONSE_URL_TTL_MS = 30 * 60_000;
 
 /**
- * Saves a transition made by {@link transition} and appends its audit event.
- * Returns the saved operation, or undefined when another writer moved it first (the caller
- * then stops: the other writer owns what follows).
+ * Saves a transition made by {@link transition}, its audit event in the operation's outbox in the
+ * same write, then appends the event to the audit table. Returns the saved operation, or undefined
+ * when another writer moved it first (the caller then stops: the other writer owns what follows).
+ * Once the save has happened it does not throw: an append that fails waits in the outbox.
  */
 export async function commit(
-  deps: Pick<RecordDeps, "store" | "audit">,
+  deps: Pick<RecordDeps, "store" | "audit" | "log">,
   prev: Operation,
   next: Operation,
 ): Promise<Operation | undefined> {
   const saved = await deps.store.save(prev, next);
-  if (saved && saved.seq !== prev.seq) await deps.audit.append(saved.lastEvent);
-  return saved;
+  return saved ? flushAudit(deps, saved) : undefined;
 }
 
 /**
- * Re-appends the latest audit event. Appends are idempotent, so this repairs the one gap a crash
- * can leave: a transition saved whose event was not yet written.
+ * Appends the events waiting in the operation's outbox, in order (appending is idempotent), and
+ * takes those appended out of it. Never throws: what could not be appended waits for the next
+ * touch. Returns the operation as it now stands.
  */
-export function ensureAudited(deps: Pick<RecordDeps, "audit">, op: Operation): Promise<void> {
-  return deps.audit.append(op.lastEvent);
+export async function flushAudit(
+  deps: Pick<RecordDeps, "store" | "audit" | "log">,
+  op: Operation,
+): Promise<Operation> {
+  const waiting = op.unaudited ?? [];
+  if (waiting.length === 0) return op;
+  const appended: number[] = [];
+  for (const event of waiting) {
+    try {
+      await deps.audit.append(event);
+      appended.push(event.seq);
+    } catch (error) {
+      deps.log?.warn("audit append failed; the event waits in the outbox", {
+        operationId: op.id,
+        seq: event.seq,
+        error: (error as Error).name,
+      });
+      break;
+    }
+  }
+  if (appended.length === 0) return op;
+  const rest = waiting.filter((e) => !appended.includes(e.seq));
+  const settled = rest.length === 0 && op.inflight === "notice" && (op.noticedSeq ?? 0) >= op.seq;
+  await deps.store.clearAudited(op, appended, settled).catch((error: unknown) => {
+    deps.log?.warn("could not clear the audit outbox; it is appended again later", {
+      operationId: op.id,
+      error: (error as Error).name,
+    });
+  });
+  const flushed: Operation = { ...op, unaudited: rest };
+  if (settled) delete flushed.inflight;
+  return flushed;
 }
 
 /**
@@ -95,7 +126,8 @@ export async function announce(deps: RecordDeps, op: Operation): Promise<Operati
     "noticeLeaseUntil",
     "noticeRetryAt",
   );
-  if (done.inflight === "notice") delete done.inflight;
+  // Out of the follow-up's index once nothing is owed: no message, no audit event.
+  if (done.inflight === "notice" && !done.unaudited?.length) delete done.inflight;
   return (await deps.store.save(leased, done)) ?? leased;
 }
 
@@ -173,7 +205,7 @@ async function tellRequesterInstead(
   }
   const done = without({ ...op, noticedSeq: op.seq }, "noticeLeaseUntil");
   if (ending && told) done.toldOutcome = true;
-  if (done.inflight === "notice") delete done.inflight;
+  if (done.inflight === "notice" && !done.unaudited?.length) delete done.inflight;
   return (await deps.store.save(op, done)) ?? op;
 }
 

@@ -2,8 +2,10 @@
  * The dependencies of the worker and the follow-up, built once per container from the
  * environment: the real adapters, configured by the SDKs' own variables.
  */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { WebClient } from "@slack/web-api";
+import { awsClientOptions } from "../aws/clients";
 import {
   DynamoAuditLog,
   DynamoOperationStore,
@@ -35,7 +37,9 @@ export async function createBackend(
   const log = createLog(functionName);
   const secrets = secretSourceFromEnv(env);
   const slack = parseSlackSecret(config.slackSecretId, await secrets.read(config.slackSecretId));
-  const db = documentClient();
+  // The SDK's usual three tries, each with a deadline.
+  const aws = awsClientOptions(config.awsTimeoutMs, 3);
+  const db = documentClient(new DynamoDBClient(aws));
   const client = new WebClient(undefined, {
     slackApiUrl: config.slackApiUrl,
     logger: slackLogger(log) as never,
@@ -58,7 +62,7 @@ export async function createBackend(
     log,
     store: new DynamoOperationStore(db, config.table),
     audit: new DynamoAuditLog(db, config.auditTable),
-    queue: new SqsWorkQueue(new SQSClient({}), config.queueUrl),
+    queue: new SqsWorkQueue(new SQSClient(aws), config.queueUrl),
     chat: webClientChat(client, slack.botToken),
     openTenant: (secretId) => tenants.get(secretId),
     now: () => new Date(),

@@ -3,7 +3,7 @@
  * execute it (wait for idle, send the detach once).
  */
 import { describeError } from "../describe-error";
-import { EclNetworkError } from "../ecl/errors";
+import { EclApiError } from "../ecl/errors";
 import { hasImage, isIdle, type Server } from "../ecl/server";
 import type { Tenant } from "../ecl/tenants";
 import {
@@ -15,7 +15,7 @@ import {
   transition,
 } from "../operations/operation";
 import type { WorkMessage, WorkQueue } from "../operations/ports";
-import { announce, commit, ensureAudited, type RecordDeps } from "../operations/record";
+import { announce, commit, flushAudit, type RecordDeps } from "../operations/record";
 import { SlackApiError } from "../slack/slack-error";
 import { formatElapsed } from "../util/elapsed";
 import { eclFailure, isPassing } from "./classify-error";
@@ -40,12 +40,12 @@ export async function processMessage(
   message: Extract<WorkMessage, { operationId: string }>,
   receiveCount: number,
 ): Promise<void> {
-  const op = await deps.store.get(message.operationId);
-  if (!op) {
+  const found = await deps.store.get(message.operationId);
+  if (!found) {
     deps.log.warn("no such operation; message dropped", { operationId: message.operationId });
     return;
   }
-  await ensureAudited(deps, op);
+  const op = await flushAudit(deps, found);
   const step = new Step(deps, receiveCount);
   try {
     await step.run(op);
@@ -168,30 +168,33 @@ class Step {
     // Nothing (not even a Slack call, which could fail) stands between this write and the POST.
     const executing = await this.move(op, "executing", seen, {}, false);
     if (!executing) return;
+    let accepted: Awaited<ReturnType<typeof tenant.ecl.detachMedia>>;
     try {
-      const accepted = await tenant.ecl.detachMedia(server.id, op.imageId);
-      await this.move(
-        executing,
-        "detaching",
-        {
-          detachStartedAt: this.deps.now().toISOString(),
-          ...(accepted.requestId ? { detachRequestId: accepted.requestId } : {}),
-        },
-        {
-          eclStatus: accepted.status,
-          ...(accepted.requestId ? { requestId: accepted.requestId } : {}),
-        },
-      );
+      accepted = await tenant.ecl.detachMedia(server.id, op.imageId);
     } catch (error) {
-      if (error instanceof EclNetworkError) {
-        // No answer: ECL may or may not have acted. The redelivery reads the server to decide.
-        this.deps.log.warn("detach POST unanswered; deciding on redelivery", {
-          operationId: op.id,
-        });
-        throw new RetryLater("the detach request got no answer");
-      }
-      await this.fail(executing, describeError(error), error);
+      // Only ECL's own refusal is an answer. Anything else (no answer, a broken answer, a fault
+      // here) leaves the outcome unknown: the redelivery reads the server to decide.
+      if (error instanceof EclApiError) return this.fail(executing, describeError(error), error);
+      this.deps.log.warn("detach POST without a readable answer; deciding on redelivery", {
+        operationId: op.id,
+        error: describeError(error),
+      });
+      throw new RetryLater("the detach request got no readable answer", { cause: error });
     }
+    // ECL accepted it. Should recording that fail, the redelivery finds `executing`, reads the
+    // server and goes on to `detaching`; it never reports failed, and never sends it again.
+    await this.move(
+      executing,
+      "detaching",
+      {
+        detachStartedAt: this.deps.now().toISOString(),
+        ...(accepted.requestId ? { detachRequestId: accepted.requestId } : {}),
+      },
+      {
+        eclStatus: accepted.status,
+        ...(accepted.requestId ? { requestId: accepted.requestId } : {}),
+      },
+    );
   }
 
   private async waitForIdle(op: Operation, seen: Partial<Operation>): Promise<void> {

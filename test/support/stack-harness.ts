@@ -115,10 +115,10 @@ export async function operation(stack: LocalStack, id: string | undefined): Prom
   return op;
 }
 
-/** True once the operation has ended and its last message is posted. */
+/** True once the operation has ended, its last message is posted and its trail is written. */
 export async function settled(stack: LocalStack, id: string | undefined): Promise<boolean> {
   const op = id ? await store(stack).get(id) : undefined;
-  return !!op && isTerminal(op.state) && (op.noticedSeq ?? 0) >= op.seq;
+  return !!op && isTerminal(op.state) && (op.noticedSeq ?? 0) >= op.seq && !op.unaudited?.length;
 }
 
 export async function auditOf(stack: LocalStack, id: string): Promise<AuditEvent[]> {
@@ -237,6 +237,11 @@ export function testStack(options: LocalStackOptions = {}): Promise<LocalStack> 
     groups: { S0APPROVERS: ["U0APPROVER1", "U0APPROVER2"], S0OPERATORS: ["U0OPERATOR"] },
     botNotIn: ["C0NOBOT", "C0NOBOTCHANGES"],
     ...options,
-    env: { BM_POLL_INTERVAL_MS: "100", BM_FOLLOWUP_MARGIN_MS: "100", ...options.env },
+    env: {
+      BM_POLL_INTERVAL_MS: "100",
+      BM_FOLLOWUP_MARGIN_MS: "100",
+      BM_AWS_TIMEOUT_MS: "300",
+      ...options.env,
+    },
   });
 }

@@ -24,6 +24,8 @@ describe("readConfig", () => {
       idleWaitS: 600,
       followupMarginMs: 10_000,
       eclTimeoutMs: 5000,
+      awsTimeoutMs: 3000,
+      handoverGraceS: 60,
     });
   });
 

@@ -20,6 +20,14 @@ export function memoryStore(ops = new Map<string, Operation>()): OperationStore 
       ops.set(prev.id, written);
       return written;
     },
+    clearAudited: async (op, seqs, settled) => {
+      const stored = ops.get(op.id);
+      if (stored?.rev !== op.rev) return;
+      const rest = (stored.unaudited ?? []).filter((e) => !seqs.includes(e.seq));
+      const next: Operation = { ...stored, unaudited: rest };
+      if (settled) delete next.inflight;
+      ops.set(op.id, next);
+    },
     listInFlight: async () => [],
     recentForTenant: async () => [],
   };

@@ -20,7 +20,13 @@ function fakes(overrides: Partial<FrontDoorDeps> = {}) {
       channels: { C0OPS: { tenant: "t", requesters: ["S0OPS"], approvals: 0 } },
     }),
     store: memoryStore(ops),
-    audit: { append: async (e) => void events.push(e) },
+    // Appending an event again changes nothing, as in the audit table.
+    audit: {
+      append: async (e) => {
+        if (e.seq === 0 || !events.some((x) => x.operationId === e.operationId && x.seq === e.seq))
+          events.push(e);
+      },
+    },
     queue: { send: async (m) => void sent.push(m) },
     chat: { ephemeral: async () => {}, openView: async () => {} },
     groupMembers: async () => ["U0OP"],

@@ -57,9 +57,12 @@ describe("announce", () => {
       at: new Date(f.clock.now).toISOString(),
     });
     expect(saved.noticedSeq).toBe(saved.seq);
+    // The request's own event waited in the outbox; it is appended with the refusal.
     expect(f.events.map((e) => [e.seq, e.action, e.facts])).toEqual([
+      [1, "requested", expect.anything()],
       [3, "slack_refused", { error: "not_in_channel", method: "chat.postMessage" }],
     ]);
+    expect(saved.unaudited).toEqual([]);
     expect(f.warned).toEqual([
       {
         message: "Slack refused bm's message; not retried",
@@ -85,7 +88,7 @@ describe("announce", () => {
     const saved = await announce(f.deps, op);
     expect(saved.state).toBe("failed");
     expect(saved.toldOutcome).toBe(true);
-    expect(f.events.map((e) => e.action)).toEqual(["slack_refused", "failed"]);
+    expect(f.events.map((e) => e.action)).toEqual(["requested", "slack_refused", "failed"]);
     expect(f.responded[0]?.text).toContain("so nobody could approve it");
   });
 

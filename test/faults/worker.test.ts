@@ -1,0 +1,112 @@
+/**
+ * Faults around the worker's detach: DynamoDB and Slack failing, hanging, or losing their answer
+ * at the moments that matter, through the real handlers. Each test names the defect it guards.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { SAMPLE } from "../../lib/ecl/simulator/sample";
+import type { LocalStack } from "../../lib/local/stack";
+import {
+  click,
+  drain,
+  ECL_ACTIONS,
+  operation,
+  slash,
+  testStack,
+  thread,
+} from "../support/stack-harness";
+import { assertInvariants, settle } from "./invariants";
+
+let stack: LocalStack;
+beforeAll(async () => {
+  stack = await testStack({
+    faults: true,
+    taskMs: 100,
+    env: { BM_IDLE_WAIT_S: "5", BM_DETACH_TIMEOUT_S: "30" },
+  });
+});
+afterAll(() => stack.close());
+afterEach(() => {
+  stack.faults.dynamo?.clear();
+  stack.faults.sqs?.clear();
+});
+
+let web: { id: string; name: string };
+beforeEach(() => {
+  const name = `fw-${Math.random().toString(36).slice(2, 8)}`;
+  const server = stack.ecl?.model.addServer(SAMPLE.tenantId, { name, media: [SAMPLE.image] });
+  web = { id: server?.id ?? "", name };
+});
+
+/** A DynamoDB write that moves an operation into `state`. */
+const writing =
+  (state: string) =>
+  (input: Record<string, unknown>): boolean =>
+    (input.Item as { state?: { S?: string } } | undefined)?.state?.S === state;
+
+describe("after ECL accepted the detach (defect 1)", () => {
+  it.each([
+    ["fails", "error"],
+    ["hangs", "hang"],
+    ["loses its answer", "lost-answer"],
+  ] as const)(
+    "the write of `detaching` %s: the detach is done, never reported failed",
+    async (_, kind) => {
+      stack.faults.dynamo?.inject({
+        target: "PutItem",
+        kind,
+        when: writing("detaching"),
+        times: kind === "lost-answer" ? 1 : 6,
+      });
+      const answer = await slash(stack, `detach ${web.name} ${SAMPLE.image}`);
+      await settle(stack, answer.operationId ?? "");
+      const op = await operation(stack, answer.operationId);
+      expect(thread(stack, op).replies.join("\n")).not.toContain("failed");
+      expect(ECL_ACTIONS(stack).filter((r) => r.path.includes(web.id))).toHaveLength(1);
+      await assertInvariants(stack, op.id, "done");
+    },
+  );
+});
+
+describe("an audit append that fails (defect 2)", () => {
+  const auditWrite =
+    (action: string) =>
+    (input: Record<string, unknown>): boolean =>
+      input.TableName === stack.env.BM_AUDIT_TABLE &&
+      (input.Item as { action?: { S?: string } } | undefined)?.action?.S === action;
+
+  it("at the front door: the approval stands, the approver is told so, the event arrives later", async () => {
+    const answer = await slash(stack, `detach ${web.name} ${SAMPLE.image}`, {
+      channel: "C0CHANGES",
+      user: "U0ALICE",
+    });
+    await drain(
+      stack,
+      async () => (await operation(stack, answer.operationId)).parentTs !== undefined,
+    );
+    const failing = stack.faults.dynamo?.inject({
+      target: "PutItem",
+      kind: "error",
+      when: auditWrite("approved"),
+      times: 2,
+    });
+    await click(stack, await operation(stack, answer.operationId), "bm_approve", "U0APPROVER1");
+    expect(failing?.hits).toBe(2);
+    expect(stack.slack?.ephemerals.filter((e) => e.user === "U0APPROVER1").at(-1)?.text).toBe(
+      `You approved \`${answer.operationId}\` (1 of 1): bm goes on with the detach.`,
+    );
+    await settle(stack, answer.operationId ?? "");
+    await assertInvariants(stack, answer.operationId ?? "", "done");
+  });
+
+  it("in the follow-up: `done` is in the trail all the same", async () => {
+    stack.faults.dynamo?.inject({
+      target: "PutItem",
+      kind: "error",
+      when: auditWrite("done"),
+      times: 3,
+    });
+    const answer = await slash(stack, `detach ${web.name} ${SAMPLE.image}`);
+    await settle(stack, answer.operationId ?? "");
+    await assertInvariants(stack, answer.operationId ?? "", "done");
+  });
+});
