@@ -16,6 +16,8 @@ export interface FollowUpDeps extends RecordDeps {
   pollIntervalMs: number;
   detachTimeoutS: number;
   marginMs: number;
+  /** How long an operation may wait for the worker before it is handed over again. */
+  handoverGraceS: number;
   sleep: (ms: number) => Promise<void>;
   log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
 }
@@ -49,7 +51,7 @@ export async function followUp(
 export async function round(deps: FollowUpDeps): Promise<RoundReport> {
   const report: RoundReport = { done: 0, timedOut: 0, announced: 0, tenantsFailed: 0, expired: 0 };
   report.expired = await expireRequests(deps);
-  await resendApproved(deps);
+  await handOver(deps);
   for (const op of await deps.store.listInFlight("notice")) {
     try {
       await announce(deps, await flushAudit(deps, op));
@@ -178,30 +180,58 @@ async function expireRequests(deps: FollowUpDeps): Promise<number> {
   return expired;
 }
 
-/** How long an approved operation may wait for the worker before its message is sent again. */
-const APPROVED_GRACE_MS = 60_000;
-/** And how often it is sent again after that: the worker may just be retrying (ECL down). */
+/** How often a hand-over is sent again: the worker may just be retrying (ECL down). */
 const RESEND_EVERY_MS = 5 * 60_000;
+/** A request the worker never took within this is ended, and its requester told. */
+const REQUESTED_LIMIT_MS = 15 * 60_000;
 
-/** Hands approved operations whose queue message was lost back to the worker. */
-async function resendApproved(deps: FollowUpDeps): Promise<void> {
+/** What the worker is sent to take each waiting kind of operation over. */
+const HANDOVER = {
+  requested: "prepare",
+  approved: "execute",
+  waiting_for_idle: "execute",
+} as const;
+
+/**
+ * Hands operations whose queue message was lost (the front door died before sending it, a send
+ * failed, a message went to the dead letters) back to the worker, once they have waited
+ * `handoverGraceS` (a busy server: once its wait should have ended). A request nobody took for
+ * 15 minutes ends, told.
+ */
+async function handOver(deps: FollowUpDeps): Promise<void> {
   const now = deps.now().getTime();
-  for (const op of await deps.store.listInFlight("approved")) {
-    const last = Math.max(
-      Date.parse(op.updatedAt),
-      op.resentAt ? Date.parse(op.resentAt) + RESEND_EVERY_MS - APPROVED_GRACE_MS : 0,
-    );
-    if (now - last < APPROVED_GRACE_MS) continue;
-    try {
-      // The conditional write also keeps two overlapping follow-ups from both sending.
-      if (await deps.store.save(op, { ...op, resentAt: new Date(now).toISOString() })) {
-        await deps.queue.send({ kind: "execute", operationId: op.id });
+  const grace = deps.handoverGraceS * 1000;
+  for (const kind of Object.keys(HANDOVER) as Array<keyof typeof HANDOVER>) {
+    for (const listed of await deps.store.listInFlight(kind)) {
+      const op = await flushAudit(deps, listed);
+      // A busy server's worker re-checks it every poll without writing: wait its whole wait out.
+      const patience = kind === "waiting_for_idle" ? deps.idleWaitS * 1000 + grace : grace;
+      const last = Math.max(
+        Date.parse(op.updatedAt),
+        op.resentAt ? Date.parse(op.resentAt) + RESEND_EVERY_MS - patience : 0,
+      );
+      if (now - last < patience) continue;
+      try {
+        if (kind === "requested" && now - Date.parse(op.createdAt) > REQUESTED_LIMIT_MS) {
+          const failed = transition(op, "failed", { teamId: op.teamId, userId: "bm" }, deps.now(), {
+            outcome:
+              "bm could not hand the request to its worker for 15 minutes; nothing was sent to ECL. Try again.",
+          });
+          const saved = await commit(deps, op, failed);
+          if (saved) await announce(deps, saved);
+          continue;
+        }
+        // The conditional write also keeps two overlapping follow-ups from both sending.
+        if (await deps.store.save(op, { ...op, resentAt: new Date(now).toISOString() })) {
+          deps.log.warn("handing over again", { operationId: op.id, state: op.state });
+          await deps.queue.send({ kind: HANDOVER[kind], operationId: op.id });
+        }
+      } catch (error) {
+        deps.log.warn("could not hand over; next round tries again", {
+          operationId: op.id,
+          error: describeError(error),
+        });
       }
-    } catch (error) {
-      deps.log.warn("could not enqueue; next round tries again", {
-        operationId: op.id,
-        error: describeError(error),
-      });
     }
   }
 }

@@ -16,6 +16,23 @@ import { handleSlashCommand } from "./handle-command";
 
 const FAILED = md`bm could not record that just now (an internal error), so nothing was done. Try again in a minute.`;
 
+/**
+ * How long a listener's own work may take. Slack gives up after 3 s, and on Lambda the answer
+ * leaves only when the listener returns; a reply to the clicker (at most a second) comes after.
+ */
+const WORK_MS = 1800;
+const SLOW_COMMAND = md`bm is slow to answer just now (its database or queue). If you asked for a detach, it may have been recorded and then goes on by itself: \`/bm history\` shows it in a minute.`;
+const SLOW_CLICK = md`bm is slow to answer just now: look at the request's card in a moment, and click again if your click is not shown there.`;
+
+/** The work's result, or undefined if it is not done by `deadline` (it goes on regardless). */
+function by<T>(deadline: number, work: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()));
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 export function registerListeners(app: App, deps: FrontDoorDeps): void {
   const failed = (what: string) => (error: unknown) => {
     deps.log.warn(`${what} failed`, {
@@ -24,6 +41,15 @@ export function registerListeners(app: App, deps: FrontDoorDeps): void {
     });
     return undefined;
   };
+  /** A decision's answer by the deadline: FAILED if it failed, SLOW_CLICK if it is still going. */
+  const decided = async (deadline: number, work: Promise<Answer>): Promise<Answer> =>
+    (await by(
+      deadline,
+      work.catch((error: unknown) => {
+        failed("click")(error);
+        return { text: FAILED };
+      }),
+    )) ?? { text: SLOW_CLICK };
   /** Tells the clicker, in the channel of the click; a refused post is only logged. */
   const tell = async (channelId: string, userId: string, answer: Answer) => {
     if (answer.text && channelId)
@@ -33,15 +59,21 @@ export function registerListeners(app: App, deps: FrontDoorDeps): void {
   };
 
   app.command("/bm", async ({ command, ack }) => {
-    const text = await handleSlashCommand(deps, {
+    const deadline = Date.now() + WORK_MS;
+    const work = handleSlashCommand(deps, {
       teamId: command.team_id,
       channelId: command.channel_id,
       userId: command.user_id,
       text: decodeSlackText(command.text ?? ""),
       triggerId: command.trigger_id,
       ...(isResponseUrl(command.response_url) ? { responseUrl: command.response_url } : {}),
-    }).catch(failed("slash command"));
-    await ack({ response_type: "ephemeral", text: text ?? FAILED.text });
+    }).then(
+      (text) => ({ text }),
+      (error: unknown) => ({ text: failed("slash command")(error) ?? FAILED.text }),
+    );
+    const answer = await by(deadline, work);
+    if (!answer) deps.log.warn("slash command still at work when Slack needed its answer", {});
+    await ack({ response_type: "ephemeral", text: answer?.text ?? SLOW_COMMAND.text });
   });
 
   for (const [decision, actionId] of [
@@ -49,14 +81,18 @@ export function registerListeners(app: App, deps: FrontDoorDeps): void {
     ["cancel", ACTIONS.cancel],
   ] as const) {
     app.action(actionId, async ({ body, action, ack }) => {
+      const deadline = Date.now() + WORK_MS;
       const operationId = "value" in action && typeof action.value === "string" ? action.value : "";
       const channelId = "channel" in body && body.channel ? body.channel.id : "";
-      const answer: Answer = (await decideOnRequest(deps, {
-        teamId: body.team?.id ?? "",
-        userId: body.user.id,
-        operationId,
-        action: decision,
-      }).catch(failed("click"))) ?? { text: FAILED };
+      const answer = await decided(
+        deadline,
+        decideOnRequest(deps, {
+          teamId: body.team?.id ?? "",
+          userId: body.user.id,
+          operationId,
+          action: decision,
+        }),
+      );
       await tell(channelId, body.user.id, answer);
       await ack();
     });
@@ -66,6 +102,7 @@ export function registerListeners(app: App, deps: FrontDoorDeps): void {
   // a cold start or a group lookup can take much of that); the rights are checked right after,
   // and again when the modal is submitted.
   app.action(ACTIONS.reject, async ({ body, action, ack }) => {
+    const deadline = Date.now() + WORK_MS;
     const operationId = "value" in action && typeof action.value === "string" ? action.value : "";
     const channelId = "channel" in body && body.channel ? body.channel.id : "";
     const opened =
@@ -78,12 +115,15 @@ export function registerListeners(app: App, deps: FrontDoorDeps): void {
             },
           )
         : "no_trigger";
-    const answer: Answer = (await decideOnRequest(deps, {
-      teamId: body.team?.id ?? "",
-      userId: body.user.id,
-      operationId,
-      action: "reject",
-    }).catch(failed("click"))) ?? { text: FAILED };
+    const answer = await decided(
+      deadline,
+      decideOnRequest(deps, {
+        teamId: body.team?.id ?? "",
+        userId: body.user.id,
+        operationId,
+        action: "reject",
+      }),
+    );
     if (answer.openReject && opened !== undefined)
       answer.text = md`bm could not open the form for your reason (Slack answered ${code(opened)}): click Reject again.`;
     await tell(channelId, body.user.id, answer);
@@ -91,16 +131,20 @@ export function registerListeners(app: App, deps: FrontDoorDeps): void {
   });
 
   app.view(REJECT_VIEW.callbackId, async ({ view, body, ack }) => {
+    const deadline = Date.now() + WORK_MS;
     const operationId = view.private_metadata;
     // A modal's input arrives as typed: it is not encoded as a slash command's text is.
     const reason = view.state.values[REJECT_VIEW.block]?.[REJECT_VIEW.action]?.value ?? "";
-    const answer: Answer = (await decideOnRequest(deps, {
-      teamId: body.team?.id ?? "",
-      userId: body.user.id,
-      operationId,
-      action: "reject",
-      reason,
-    }).catch(failed("reject"))) ?? { text: FAILED };
+    const answer = await decided(
+      deadline,
+      decideOnRequest(deps, {
+        teamId: body.team?.id ?? "",
+        userId: body.user.id,
+        operationId,
+        action: "reject",
+        reason,
+      }),
+    );
     if (answer.reasonError) {
       await ack({ response_action: "errors", errors: { [REJECT_VIEW.block]: answer.reasonError } });
       return;

@@ -1,8 +1,7 @@
 /**
  * `/bm detach`: authorize, record the operation, queue it, and say so.
  */
-import { newOperation, operationIdFor, transition } from "../operations/operation";
-import { commit } from "../operations/record";
+import { newOperation, operationIdFor } from "../operations/operation";
 import { NOT_BOUND, requestRefusal } from "../policy/decide";
 import { code, type Mrkdwn, md } from "../slack/mrkdwn";
 import { channelPolicy, type FrontDoorDeps, refuse, stateWords } from "./deps";
@@ -60,30 +59,42 @@ export async function requestDetach(deps: FrontDoorDeps, request: DetachRequest)
     },
     deps.now(),
   );
-  const created = await deps.store.create(op);
+  let created: Awaited<ReturnType<typeof deps.store.create>>;
+  try {
+    created = await deps.store.create(op);
+  } catch (error) {
+    // The write may have happened all the same (a lost answer): a recorded request is watched and
+    // goes on, so say what bm does not know rather than "nothing was done".
+    deps.log.warn("could not confirm the request was recorded", {
+      operationId: id,
+      error: (error as Error).name,
+    });
+    return md`bm could not confirm that it recorded ${code(id)} (its database did not answer in time). If it did, the request goes on by itself: ${code(`/bm status ${id}`)} in a minute tells you; if not, ask again.`;
+  }
   const current = created.created ? op : created.existing;
   // The audit event is written beside the enqueue, not after it: both are needed, neither waits
-  // for the other. A lost append is repaired by the worker, which re-appends the latest event.
+  // for the other. It also waits in the operation's outbox: a lost append is made by the worker.
   const audited = created.created
     ? deps.audit.append(op.lastEvent).catch((error: unknown) => {
-        deps.log.warn("audit append failed; the worker repairs it", {
+        deps.log.warn("audit append failed; the worker makes it", {
           operationId: id,
           error: (error as Error).name,
         });
       })
     : undefined;
+  let handedOver = true;
   if (current.state === "requested") {
     // Sent again for a repeated delivery too: the worker moves an operation once, whatever it receives.
     try {
       await deps.queue.send({ kind: "prepare", operationId: id });
     } catch (error) {
-      await audited;
-      deps.log.warn("could not enqueue", { operationId: id, error: (error as Error).name });
-      const failed = transition(current, "failed", actor, deps.now(), {
-        outcome: "bm could not queue the request; nothing was done.",
+      // The send may have reached SQS all the same (a timeout): the request is not failed on a
+      // guess. It is recorded, watched, and handed over by the follow-up if the worker never takes it.
+      handedOver = false;
+      deps.log.warn("could not enqueue; the follow-up hands it over", {
+        operationId: id,
+        error: (error as Error).name,
       });
-      await commit(deps, current, failed);
-      return md`bm could not queue ${code(id)} just now, so nothing was done. Try again in a minute.`;
     }
   }
   await audited;
@@ -94,5 +105,8 @@ export async function requestDetach(deps: FrontDoorDeps, request: DetachRequest)
     channel.approvals > 0
       ? md`It needs ${channel.approvals} approval(s); bm will post the request in this channel for approvers.`
       : md`bm will check the server and post progress in this channel.`;
-  return md`Recorded ${code(id)}: detach image ${code(request.image)} from ${code(request.server)}. ${next}`;
+  const later = handedOver
+    ? ""
+    : md` (bm could not hand it to its worker at once; it will within a minute or two.)`;
+  return md`Recorded ${code(id)}: detach image ${code(request.image)} from ${code(request.server)}. ${next}${later}`;
 }

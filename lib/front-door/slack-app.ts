@@ -58,7 +58,7 @@ export async function createSlackHandler(
     clientOptions: {
       slackApiUrl: config.slackApiUrl,
       rejectRateLimitedCalls: true,
-      timeout: 1500,
+      timeout: 1000,
       retryConfig: { retries: 0 },
     },
   });

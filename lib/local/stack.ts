@@ -186,6 +186,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       faults.sqs = await new AwsFaultProxy(queue.url).start();
       closers.unshift(() => (faults.sqs as AwsFaultProxy).close());
       env.AWS_ENDPOINT_URL_SQS = faults.sqs.url;
+      // The SQS client sends to the queue URL's host, whatever its endpoint says.
+      env.BM_QUEUE_URL = queue.queueUrl.replace(queue.url, faults.sqs.url);
     }
   }
   let slack: SlackStandIn | undefined;

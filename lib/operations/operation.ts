@@ -139,7 +139,13 @@ export interface Operation {
   outcome?: string;
   ecl?: EclFailure;
   /** Set while the follow-up must look at it (a sparse index). */
-  inflight?: "awaiting_approval" | "approved" | "detaching" | "notice";
+  inflight?:
+    | "requested"
+    | "awaiting_approval"
+    | "approved"
+    | "waiting_for_idle"
+    | "detaching"
+    | "notice";
   /** The `seq` whose message has been posted, and a lease on posting the next. */
   noticedSeq?: number;
   noticeLeaseUntil?: number;
@@ -204,8 +210,15 @@ export function transition(
     next.expiresAt = Math.floor(at.getTime() / 1000) + RETENTION_S;
   }
   // In the follow-up's index while it must poll ECL, or while a message is still owed.
-  // approved: a safety net, should the message that hands it to the worker be lost.
-  if (to === "detaching" || to === "awaiting_approval" || to === "approved") next.inflight = to;
+  // approved, waiting_for_idle (and requested, from the start): a safety net, should the
+  // message that hands it to the worker be lost.
+  if (
+    to === "detaching" ||
+    to === "awaiting_approval" ||
+    to === "approved" ||
+    to === "waiting_for_idle"
+  )
+    next.inflight = to;
   else if (isTerminal(to)) next.inflight = "notice";
   else delete next.inflight;
   return next;
@@ -267,6 +280,8 @@ export function newOperation(
     updatedAt: iso,
     lastEvent: event,
     unaudited: [event],
+    // Watched until the worker takes it: the front door may die before handing it over.
+    inflight: "requested",
   };
 }
 

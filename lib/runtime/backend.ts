@@ -71,5 +71,6 @@ export async function createBackend(
     pollIntervalMs: config.pollIntervalMs,
     detachTimeoutS: config.detachTimeoutS,
     marginMs: config.followupMarginMs,
+    handoverGraceS: config.handoverGraceS,
   };
 }

@@ -47,6 +47,11 @@ export function slashBody(fields: {
   return body.toString();
 }
 
+/** The operation id an answer names. */
+export function operationIdOf(text: string): string {
+  return /`(op-[a-z0-9]{10})`/.exec(text)?.[1] ?? "";
+}
+
 export interface Answer {
   status: number;
   text: string;
@@ -70,7 +75,7 @@ export async function sendToFrontDoor(
   return {
     status: result.statusCode ?? 200,
     text,
-    operationId: /`(op-[a-z0-9]{10})`/.exec(text)?.[1],
+    operationId: operationIdOf(text) || undefined,
   };
 }
 

@@ -1,0 +1,86 @@
+/**
+ * Faults on the front door's path (defect 3): SQS or DynamoDB failing, hanging or losing their
+ * answer between Slack's command and its answer. Slack gets an answer in time that says what
+ * bm knows, and no operation is stranded: the follow-up hands over what the front door could not.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { SAMPLE } from "../../lib/ecl/simulator/sample";
+import type { LocalStack } from "../../lib/local/stack";
+import { operation, operationIdOf, slash, testStack } from "../support/stack-harness";
+import { assertInvariants, settle } from "./invariants";
+
+let stack: LocalStack;
+beforeAll(async () => {
+  stack = await testStack({ faults: true, taskMs: 100, env: { BM_HANDOVER_GRACE_S: "1" } });
+});
+afterAll(() => stack.close());
+afterEach(() => {
+  stack.faults.dynamo?.clear();
+  stack.faults.sqs?.clear();
+});
+
+let web: { id: string; name: string };
+beforeEach(() => {
+  const name = `ff-${Math.random().toString(36).slice(2, 8)}`;
+  const server = stack.ecl?.model.addServer(SAMPLE.tenantId, { name, media: [SAMPLE.image] });
+  web = { id: server?.id ?? "", name };
+});
+
+const sendPrepare = (input: Record<string, unknown>) =>
+  String(input.MessageBody ?? "").includes('"prepare"');
+const createOperation = (input: Record<string, unknown>) =>
+  input.TableName === stack.env.BM_TABLE &&
+  String(input.ConditionExpression ?? "").includes("attribute_not_exists");
+
+describe("the hand-over to the worker", () => {
+  it.each([
+    ["fails", "error"],
+    ["hangs", "hang"],
+  ] as const)(
+    "when SendMessage %s, the request is recorded, said so, and handed over later",
+    async (_, kind) => {
+      stack.faults.sqs?.inject({ target: "SendMessage", kind, when: sendPrepare, times: 2 });
+      const answer = await slash(stack, `detach ${web.name} ${SAMPLE.image}`);
+      expect(answer.text).toMatch(
+        /^Recorded `op-\w+`: .*\(bm could not hand it to its worker at once; it will within a minute or two\.\)$/,
+      );
+      expect((await operation(stack, answer.operationId)).state).toBe("requested");
+      await new Promise((r) => setTimeout(r, 1100));
+      await settle(stack, answer.operationId ?? "");
+      await assertInvariants(stack, answer.operationId ?? "", "done");
+    },
+  );
+
+  it("when SendMessage loses its answer, the request is not failed on a guess: it goes on once", async () => {
+    stack.faults.sqs?.inject({
+      target: "SendMessage",
+      kind: "lost-answer",
+      when: sendPrepare,
+      times: 2,
+    });
+    const answer = await slash(stack, `detach ${web.name} ${SAMPLE.image}`);
+    expect(answer.text).toContain("it will within a minute or two");
+    await new Promise((r) => setTimeout(r, 1100));
+    await settle(stack, answer.operationId ?? "");
+    await assertInvariants(stack, answer.operationId ?? "", "done");
+  });
+});
+
+describe("the write of the operation", () => {
+  it("when its answer is lost, says bm cannot confirm it, and a recorded request goes on", async () => {
+    stack.faults.dynamo?.inject({
+      target: "PutItem",
+      kind: "lost-answer",
+      when: createOperation,
+      times: 2,
+    });
+    const answer = await slash(stack, `detach ${web.name} ${SAMPLE.image}`);
+    const id = operationIdOf(answer.text);
+    expect(answer.text).toBe(
+      `bm could not confirm that it recorded \`${id}\` (its database did not answer in time). If it did, the request goes on by itself: \`/bm status ${id}\` in a minute tells you; if not, ask again.`,
+    );
+    await new Promise((r) => setTimeout(r, 1100));
+    await settle(stack, id);
+    await assertInvariants(stack, id, "done");
+  });
+});
