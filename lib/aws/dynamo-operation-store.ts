@@ -73,6 +73,25 @@ export class DynamoOperationStore implements OperationStore {
     }
   }
 
+  async setParent(id: string, parentTs: string, permalink: string | undefined): Promise<Operation> {
+    const { Attributes } = await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { id },
+        UpdateExpression: `SET parentTs = if_not_exists(parentTs, :ts)${permalink ? ", permalink = if_not_exists(permalink, :link)" : ""}, #rev = #rev + :one`,
+        ConditionExpression: "attribute_exists(id)",
+        ExpressionAttributeNames: { "#rev": "rev" },
+        ExpressionAttributeValues: {
+          ":ts": parentTs,
+          ":one": 1,
+          ...(permalink ? { ":link": permalink } : {}),
+        },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    return Attributes as Operation;
+  }
+
   async clearAudited(op: Operation, seqs: number[], settled: boolean): Promise<void> {
     const rest = (op.unaudited ?? []).filter((e) => !seqs.includes(e.seq));
     try {

@@ -19,6 +19,12 @@ export interface OperationStore {
    * holding an older copy may put the events back, and appending them again changes nothing.
    */
   clearAudited(op: Operation, seqs: number[], settled: boolean): Promise<void>;
+  /**
+   * Records the parent message's ts and permalink, whatever else changed meanwhile (no revision
+   * condition, and never over a ts already there), and bumps the revision so that no writer
+   * holding an older copy can write it away. Returns the operation as stored.
+   */
+  setParent(id: string, parentTs: string, permalink: string | undefined): Promise<Operation>;
   /** Operations the follow-up must look at, found through a sparse index, not a scan. */
   listInFlight(kind: NonNullable<Operation["inflight"]>): Promise<Operation[]>;
   /** A tenant's latest operations, newest first, that `keep` accepts. */

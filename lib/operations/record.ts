@@ -100,12 +100,21 @@ export async function announce(deps: RecordDeps, op: Operation): Promise<Operati
   if (!leased) return (await deps.store.get(op.id)) ?? op;
   if (leased.slackRefused) return tellRequesterInstead(deps, leased);
 
-  let { parentTs, permalink } = leased;
+  let current = leased;
+  let { parentTs } = leased;
   try {
     const parent = parentMessage(leased);
     if (!parentTs) {
       parentTs = await deps.chat.post(leased.channelId, parent);
-      permalink = await deps.chat.permalink(leased.channelId, parentTs).catch(() => undefined);
+      const permalink = await deps.chat
+        .permalink(leased.channelId, parentTs)
+        .catch(() => undefined);
+      // Kept at once, whatever a click or a poller wrote meanwhile: a card whose ts were lost
+      // would be posted again, and the first would keep live buttons.
+      current = {
+        ...(await deps.store.setParent(leased.id, parentTs, permalink)),
+        ...noticeOf(leased),
+      };
     } else {
       await deps.chat.update(leased.channelId, parentTs, parent);
     }
@@ -113,22 +122,36 @@ export async function announce(deps: RecordDeps, op: Operation): Promise<Operati
     if (notice) await deps.chat.post(leased.channelId, notice, parentTs);
   } catch (caught) {
     const error = slackApiError("chat", caught);
-    const posted = { ...leased, ...defined({ parentTs, permalink }) };
-    if (error.kind === "permanent") return refused(deps, leased, posted, error);
+    if (error.kind === "permanent") return refused(deps, current, current, error);
     // Passing: free the lease; after a rate limit, nobody tries before Slack's Retry-After.
-    const released = without(posted, "noticeLeaseUntil");
+    const released = without(current, "noticeLeaseUntil");
     if (error.retryAfterS) released.noticeRetryAt = now.getTime() + error.retryAfterS * 1000;
-    await deps.store.save(leased, released).catch(() => undefined);
+    await deps.store.save(current, released).catch(() => undefined);
     throw error;
   }
   const done = without(
-    { ...leased, ...defined({ parentTs, permalink }), noticedSeq: leased.seq },
+    { ...current, noticedSeq: Math.max(current.noticedSeq ?? 0, leased.seq) },
     "noticeLeaseUntil",
     "noticeRetryAt",
   );
   // Out of the follow-up's index once nothing is owed: no message, no audit event.
   if (done.inflight === "notice" && !done.unaudited?.length) delete done.inflight;
-  return (await deps.store.save(leased, done)) ?? leased;
+  const saved = await deps.store.save(current, done);
+  if (saved) return saved;
+  // Another writer got there first: merge the bookkeeping into what it wrote, so that its own
+  // message is not held back by a lease nobody holds any more.
+  const latest = await deps.store.get(leased.id);
+  if (!latest || latest.noticeLeaseUntil !== leased.noticeLeaseUntil) return latest ?? current;
+  const merged = without(
+    { ...latest, noticedSeq: Math.max(latest.noticedSeq ?? 0, leased.seq) },
+    "noticeLeaseUntil",
+  );
+  return (await deps.store.save(latest, merged)) ?? latest;
+}
+
+/** The lease this poster holds, carried over a re-read. */
+function noticeOf(op: Operation): Partial<Operation> {
+  return op.noticeLeaseUntil === undefined ? {} : { noticeLeaseUntil: op.noticeLeaseUntil };
 }
 
 /**
@@ -214,10 +237,4 @@ export function without<T extends object, K extends keyof T>(value: T, ...keys: 
   const copy = { ...value };
   for (const key of keys) delete copy[key];
   return copy;
-}
-
-function defined<T extends Record<string, unknown>>(fields: T): Partial<T> {
-  return Object.fromEntries(
-    Object.entries(fields).filter(([, v]) => v !== undefined),
-  ) as Partial<T>;
 }

@@ -110,3 +110,36 @@ describe("an audit append that fails (defect 2)", () => {
     await assertInvariants(stack, answer.operationId ?? "", "done");
   });
 });
+
+describe("a card's ts, kept whatever else is written (defect 4)", () => {
+  it("a concurrent writer while the card is posted: still one card, and it is the one updated", async () => {
+    // Someone else (a click, /bm cancel, the follow-up) writes the operation between the post and
+    // the save that records the card: that save loses the race.
+    const raced = stack.faults.dynamo?.inject({
+      target: "PutItem",
+      kind: "error",
+      errorType: "ConditionalCheckFailedException",
+      when: (input) =>
+        input.TableName === stack.env.BM_TABLE &&
+        (input.Item as { noticedSeq?: unknown; state?: { S?: string } } | undefined)?.state?.S ===
+          "awaiting_approval" &&
+        (input.Item as { noticedSeq?: unknown }).noticedSeq !== undefined,
+    });
+    const answer = await slash(stack, `detach ${web.name} ${SAMPLE.image}`, {
+      channel: "C0CHANGES",
+      user: "U0ALICE",
+    });
+    await drain(
+      stack,
+      async () => (await operation(stack, answer.operationId)).parentTs !== undefined,
+    );
+    expect(raced?.hits).toBe(1);
+    await stack.followup(150);
+    const op = await operation(stack, answer.operationId);
+    await click(stack, op, "bm_approve", "U0APPROVER1");
+    await settle(stack, op.id);
+    await assertInvariants(stack, op.id, "done");
+    const card = stack.slack?.history("C0CHANGES").find((m) => m.text.includes(op.id));
+    expect(card?.edits).toBeGreaterThan(0);
+  });
+});

@@ -20,6 +20,17 @@ export function memoryStore(ops = new Map<string, Operation>()): OperationStore 
       ops.set(prev.id, written);
       return written;
     },
+    setParent: async (id, parentTs, permalink) => {
+      const stored = ops.get(id) as Operation;
+      const next: Operation = {
+        ...stored,
+        parentTs: stored.parentTs ?? parentTs,
+        rev: stored.rev + 1,
+        ...(permalink && !stored.permalink ? { permalink } : {}),
+      };
+      ops.set(id, next);
+      return next;
+    },
     clearAudited: async (op, seqs, settled) => {
       const stored = ops.get(op.id);
       if (stored?.rev !== op.rev) return;
