@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -69,6 +70,62 @@ export class DynamoOperationStore implements OperationStore {
       return written;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  // Locks live in the operations table under ids of their own (`lock#…`); they carry neither
+  // `tenant` nor `inflight`, so no index sees them.
+  async lock(key: string, opId: string): Promise<{ held: true } | { held: false; holder: string }> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { id: key, holder: opId, at: new Date().toISOString() },
+          ConditionExpression: "attribute_not_exists(id) OR holder = :op",
+          ExpressionAttributeValues: { ":op": opId },
+        }),
+      );
+      return { held: true } as const;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const { Item } = await this.db.send(
+        new GetCommand({ TableName: this.table, Key: { id: key }, ConsistentRead: true }),
+      );
+      // Released in between: try once more.
+      if (!Item) return this.lock(key, opId);
+      return { held: false, holder: String(Item.holder) } as const;
+    }
+  }
+
+  async unlock(key: string, opId: string): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { id: key },
+          ConditionExpression: "holder = :op",
+          ExpressionAttributeValues: { ":op": opId },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async takeLock(key: string, from: string, opId: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { id: key, holder: opId, at: new Date().toISOString() },
+          ConditionExpression: "holder = :from",
+          ExpressionAttributeValues: { ":from": from },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
   }

@@ -128,6 +128,8 @@ export interface Operation {
   slackRefused?: { code: string; method: string; at: string };
   /** The requester has been told how the operation ended (through the response_url). */
   toldOutcome?: boolean;
+  /** The lock this operation holds on its server and image, from preparing it to its end. */
+  lockKey?: string;
   /** The parent message in the channel, and its permalink. */
   parentTs?: string;
   permalink?: string;
@@ -295,6 +297,11 @@ export function operationIdFor(teamId: string, triggerId: string): string {
   let id = "";
   for (let i = 0; i < 10; i++) id += alphabet[(digest[i] as number) % 32];
   return `op-${id}`;
+}
+
+/** The lock on one image of one server of a tenant (image ids in ECL's lower case). */
+export function lockKeyFor(tenant: string, serverId: string, imageId: string): string {
+  return `lock#${tenant}#${serverId}#${imageId.toLowerCase()}`;
 }
 
 /** True when `text` has the form of an operation id. */

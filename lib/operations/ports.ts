@@ -25,6 +25,18 @@ export interface OperationStore {
    * holding an older copy can write it away. Returns the operation as stored.
    */
   setParent(id: string, parentTs: string, permalink: string | undefined): Promise<Operation>;
+  /**
+   * Takes the lock on one image of one server for `op`: at most one operation on them is in
+   * flight. Taken again by the same operation, it succeeds; held by another, it names it.
+   */
+  lock(key: string, opId: string): Promise<{ held: true } | { held: false; holder: string }>;
+  /**
+   * Lets go of a lock, if `opId` (or, to take over a lock its holder never released, `holder`)
+   * still holds it; a lock someone else holds is left alone.
+   */
+  unlock(key: string, opId: string): Promise<void>;
+  /** Hands a lock whose holder has ended to `opId`; false when it is not `from`'s any more. */
+  takeLock(key: string, from: string, opId: string): Promise<boolean>;
   /** Operations the follow-up must look at, found through a sparse index, not a scan. */
   listInFlight(kind: NonNullable<Operation["inflight"]>): Promise<Operation[]>;
   /** A tenant's latest operations, newest first, that `keep` accepts. */

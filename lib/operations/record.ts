@@ -34,7 +34,18 @@ export async function commit(
   next: Operation,
 ): Promise<Operation | undefined> {
   const saved = await deps.store.save(prev, next);
-  return saved ? flushAudit(deps, saved) : undefined;
+  if (!saved) return undefined;
+  if (saved.lockKey && isTerminal(saved.state)) {
+    // Its end frees the server and image for the next request. A lock left behind (this call
+    // failed) is taken over by the next request, which finds its holder ended.
+    await deps.store.unlock(saved.lockKey, saved.id).catch((error: unknown) => {
+      deps.log?.warn("could not release the lock; the next request takes it over", {
+        operationId: saved.id,
+        error: (error as Error).name,
+      });
+    });
+  }
+  return flushAudit(deps, saved);
 }
 
 /**

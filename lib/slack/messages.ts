@@ -142,7 +142,7 @@ function noticeText(op: Operation, now: Date, idleWaitS: number): Mrkdwn | undef
       return md`:white_check_mark: ${requester} done: image ${code(op.imageId)} is detached from ${server} and the server is idle, ${formatElapsed(now.getTime() - Date.parse(since))} after ECL accepted it.`;
     }
     case "noop":
-      return md`:information_source: Nothing to do: ${op.outcome ?? "the image is not attached"}`;
+      return md`:information_source: ${requester} nothing to do: ${op.outcome ?? "the image is not attached"}`;
     case "failed":
       return md`:x: ${requester} the detach failed: ${op.outcome ?? "unknown error"}`;
     case "timed_out":

@@ -10,6 +10,8 @@ import {
   type Actor,
   canMove,
   type Facts,
+  isTerminal,
+  lockKeyFor,
   type Operation,
   type State,
   transition,
@@ -132,6 +134,21 @@ class Step {
       await this.move(op, "noop", { ...seen, outcome }, { serverId: server.id });
       return;
     }
+    // One operation at a time on one image of one server, from here to its end.
+    const lockKey = lockKeyFor(op.tenant, server.id, op.imageId);
+    const other = await this.lockFor(op, lockKey);
+    if (other) {
+      const where = other.permalink ? ` (its thread: ${other.permalink})` : "";
+      const outcome = `another request, ${other.id}, is already detaching this image from \`${server.name}\`${where}; nothing was sent to ECL.`;
+      await this.move(
+        op,
+        "noop",
+        { ...seen, outcome },
+        { serverId: server.id, inFlight: other.id },
+      );
+      return;
+    }
+    Object.assign(seen, { lockKey });
     if (op.approvalsRequired > 0) {
       // The card goes up with its buttons; the clicks (at the front door) decide what follows.
       const expires = new Date(
@@ -150,6 +167,21 @@ class Step {
       approvals: "none needed",
     });
     if (approved) await this.execute(approved);
+  }
+
+  /**
+   * Takes the lock on the server and image for `op`. Returns the operation that holds it instead,
+   * if one does and has not ended; a lock whose holder ended (it could not let go) is taken over.
+   */
+  private async lockFor(op: Operation, key: string): Promise<Operation | undefined> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const lock = await this.deps.store.lock(key, op.id);
+      if (lock.held) return undefined;
+      const holder = await this.deps.store.get(lock.holder);
+      if (holder && !isTerminal(holder.state)) return holder;
+      if (await this.deps.store.takeLock(key, lock.holder, op.id)) return undefined;
+    }
+    throw new RetryLater("the lock on the server and image kept changing hands");
   }
 
   /** Sends the detach when the server is idle; waits for idle otherwise, up to the limit. */

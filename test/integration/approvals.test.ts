@@ -315,7 +315,7 @@ describe("an approval binds to the image on the card", () => {
     const end = await finish(op.id);
     expect(end.state).toBe("noop");
     expect(thread(stack, end).replies.at(-1)).toBe(
-      `:information_source: Nothing to do: image \`${SAMPLE.image}\` is no longer attached to \`${end.serverName}\` (detached by someone else?); nothing was sent to ECL.`,
+      `:information_source: <@${end.requester}> nothing to do: image \`${SAMPLE.image}\` is no longer attached to \`${end.serverName}\` (detached by someone else?); nothing was sent to ECL.`,
     );
     expect(ECL_ACTIONS(stack).filter((r) => r.path.includes(serverId))).toEqual([]);
   });

@@ -98,7 +98,7 @@ describe("/bm detach, end to end", () => {
     const op = await operation(stack, answer.operationId);
     expect(op.state).toBe("noop");
     expect(thread(stack, op).replies).toEqual([
-      `:information_source: Nothing to do: image \`${SAMPLE.otherImage}\` is not attached to \`${web.name}\`; nothing was sent to ECL.`,
+      `:information_source: <@U0REQUESTER> nothing to do: image \`${SAMPLE.otherImage}\` is not attached to \`${web.name}\`; nothing was sent to ECL.`,
     ]);
     expect(ECL_ACTIONS(stack).filter((r) => r.path.includes(web.id))).toEqual([]);
   });

@@ -6,7 +6,22 @@ import type { Operation } from "../../lib/operations/operation";
 import type { OperationStore } from "../../lib/operations/ports";
 
 export function memoryStore(ops = new Map<string, Operation>()): OperationStore {
+  const locks = new Map<string, string>();
   return {
+    lock: async (key, opId) => {
+      const holder = locks.get(key);
+      if (holder && holder !== opId) return { held: false, holder };
+      locks.set(key, opId);
+      return { held: true };
+    },
+    unlock: async (key, opId) => {
+      if (locks.get(key) === opId) locks.delete(key);
+    },
+    takeLock: async (key, from, opId) => {
+      if (locks.get(key) !== from) return false;
+      locks.set(key, opId);
+      return true;
+    },
     create: async (op) => {
       const existing = ops.get(op.id);
       if (existing) return { created: false, existing };
