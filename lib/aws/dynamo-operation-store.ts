@@ -55,7 +55,8 @@ export class DynamoOperationStore implements OperationStore {
   }
 
   async save(prev: Operation, next: Operation): Promise<Operation | undefined> {
-    const written = { ...next, rev: prev.rev + 1 };
+    // `writeId` tells this write from any other, should its answer be lost.
+    const written = { ...next, rev: prev.rev + 1, writeId: randomBytes(8).toString("hex") };
     try {
       await this.db.send(
         new PutCommand({
@@ -69,8 +70,11 @@ export class DynamoOperationStore implements OperationStore {
       );
       return written;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Our own write may have landed, its answer lost and the SDK's retry then refused: the
+      // item as stored says which.
+      const stored = await this.get(next.id);
+      return stored?.writeId === written.writeId ? stored : undefined;
     }
   }
 

@@ -47,12 +47,31 @@ export async function followUp(
   }
 }
 
+/**
+ * The operations of one kind in flight; none, logged, when DynamoDB cannot say: the other kinds
+ * are still looked after, and the next round asks again.
+ */
+async function inFlight(
+  deps: FollowUpDeps,
+  kind: NonNullable<Operation["inflight"]>,
+): Promise<Operation[]> {
+  try {
+    return await deps.store.listInFlight(kind);
+  } catch (error) {
+    deps.log.warn("could not list what is in flight; next round asks again", {
+      kind,
+      error: describeError(error),
+    });
+    return [];
+  }
+}
+
 /** One round over every operation in flight. Failures are logged and left for the next round. */
 export async function round(deps: FollowUpDeps): Promise<RoundReport> {
   const report: RoundReport = { done: 0, timedOut: 0, announced: 0, tenantsFailed: 0, expired: 0 };
   report.expired = await expireRequests(deps);
   await handOver(deps);
-  for (const op of await deps.store.listInFlight("notice")) {
+  for (const op of await inFlight(deps, "notice")) {
     try {
       await announce(deps, await flushAudit(deps, op));
       report.announced++;
@@ -64,7 +83,7 @@ export async function round(deps: FollowUpDeps): Promise<RoundReport> {
     }
   }
   const bySecret = new Map<string, Operation[]>();
-  for (const op of await deps.store.listInFlight("detaching")) {
+  for (const op of await inFlight(deps, "detaching")) {
     bySecret.set(op.secretId, [...(bySecret.get(op.secretId) ?? []), op]);
   }
   await Promise.all(
@@ -150,7 +169,7 @@ async function settle(deps: FollowUpDeps, op: Operation, server: Server | undefi
 async function expireRequests(deps: FollowUpDeps): Promise<number> {
   let expired = 0;
   const now = deps.now();
-  for (const listed of await deps.store.listInFlight("awaiting_approval")) {
+  for (const listed of await inFlight(deps, "awaiting_approval")) {
     const op = await flushAudit(deps, listed);
     try {
       if (op.requestExpiresAt && now.toISOString() >= op.requestExpiresAt) {
@@ -202,7 +221,7 @@ async function handOver(deps: FollowUpDeps): Promise<void> {
   const now = deps.now().getTime();
   const grace = deps.handoverGraceS * 1000;
   for (const kind of Object.keys(HANDOVER) as Array<keyof typeof HANDOVER>) {
-    for (const listed of await deps.store.listInFlight(kind)) {
+    for (const listed of await inFlight(deps, kind)) {
       const op = await flushAudit(deps, listed);
       // A busy server's worker re-checks it every poll without writing: wait its whole wait out.
       const patience = kind === "waiting_for_idle" ? deps.idleWaitS * 1000 + grace : grace;

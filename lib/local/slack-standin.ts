@@ -73,6 +73,8 @@ export class SlackStandIn {
   readonly channels = new Map<string, StoredMessage[]>();
   /** Messages only one user saw. */
   readonly ephemerals: Ephemeral[] = [];
+  /** Messages deleted, by channel and ts. */
+  readonly deleted: Array<{ channel: string; ts: string }> = [];
   /** Modals opened, with the trigger that opened them. */
   readonly views: Array<{ triggerId: string; view: Record<string, unknown> }> = [];
   private readonly faults: Fault[] = [];
@@ -279,6 +281,21 @@ export class SlackStandIn {
         if (args.blocks) message.blocks = args.blocks as unknown[];
         message.edits++;
         return { ok: true, channel, ts: message.ts, text: message.text };
+      }
+      case "chat.delete": {
+        const refused = this.postable(channel, true);
+        if (refused) return refused;
+        const ts = String(args.ts ?? "");
+        const top = this.history(channel);
+        const at = top.findIndex((m) => m.ts === ts);
+        if (at >= 0) top.splice(at, 1);
+        else {
+          const parent = top.find((m) => m.replies.some((r) => r.ts === ts));
+          if (!parent) return { ok: false, error: "message_not_found" };
+          parent.replies = parent.replies.filter((r) => r.ts !== ts);
+        }
+        this.deleted.push({ channel, ts });
+        return { ok: true, channel, ts };
       }
       case "chat.getPermalink": {
         const refused = this.postable(channel, false);

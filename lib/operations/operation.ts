@@ -89,6 +89,8 @@ export interface Operation {
   seq: number;
   /** Bumped by every write: the optimistic lock of the store. */
   rev: number;
+  /** Set by the store on each write, to know its own write again when the answer was lost. */
+  writeId?: string;
   teamId: string;
   channelId: string;
   requester: string;

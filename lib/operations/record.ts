@@ -123,7 +123,7 @@ export async function announce(deps: RecordDeps, op: Operation): Promise<Operati
       // Kept at once, whatever a click or a poller wrote meanwhile: a card whose ts were lost
       // would be posted again, and the first would keep live buttons.
       current = {
-        ...(await deps.store.setParent(leased.id, parentTs, permalink)),
+        ...(await keepParent(deps, leased, parentTs, permalink)),
         ...noticeOf(leased),
       };
     } else {
@@ -132,6 +132,10 @@ export async function announce(deps: RecordDeps, op: Operation): Promise<Operati
     const notice = threadNotice(leased, now, deps.idleWaitS);
     if (notice) await deps.chat.post(leased.channelId, notice, parentTs);
   } catch (caught) {
+    if (caught instanceof ParentNotKept) {
+      await deps.store.save(leased, without(leased, "noticeLeaseUntil")).catch(() => undefined);
+      throw caught.cause;
+    }
     const error = slackApiError("chat", caught);
     if (error.kind === "permanent") return refused(deps, current, current, error);
     // Passing: free the lease; after a rate limit, nobody tries before Slack's Retry-After.
@@ -158,6 +162,39 @@ export async function announce(deps: RecordDeps, op: Operation): Promise<Operati
     "noticeLeaseUntil",
   );
   return (await deps.store.save(latest, merged)) ?? latest;
+}
+
+/** The card was posted but its ts could not be kept (and the card was withdrawn). */
+class ParentNotKept extends Error {
+  override readonly name = "ParentNotKept";
+}
+
+/**
+ * Keeps the ts of a card just posted. If DynamoDB cannot take it, the card is deleted again, so
+ * that the next attempt's card is the only one (a card whose ts is lost would keep live buttons).
+ * @throws ParentNotKept, with DynamoDB's error as its cause.
+ */
+async function keepParent(
+  deps: RecordDeps,
+  op: Operation,
+  parentTs: string,
+  permalink: string | undefined,
+): Promise<Operation> {
+  try {
+    return await deps.store.setParent(op.id, parentTs, permalink);
+  } catch (error) {
+    deps.log?.warn("could not keep the card's ts; withdrawing the card", {
+      operationId: op.id,
+      error: (error as Error).name,
+    });
+    await deps.chat.remove(op.channelId, parentTs).catch((removal: unknown) => {
+      deps.log?.warn("could not withdraw the card", {
+        operationId: op.id,
+        slackError: slackApiError("chat.delete", removal).code,
+      });
+    });
+    throw new ParentNotKept("the card's ts could not be kept", { cause: error });
+  }
 }
 
 /** The lease this poster holds, carried over a re-read. */

@@ -21,6 +21,8 @@ export interface Chat {
   /** Posts a message, in a thread when `threadTs` is given. Returns its ts. */
   post(channel: string, message: SlackMessage, threadTs?: string): Promise<string>;
   update(channel: string, ts: string, message: SlackMessage): Promise<void>;
+  /** Deletes one of bm's own messages. */
+  remove(channel: string, ts: string): Promise<void>;
   permalink(channel: string, ts: string): Promise<string | undefined>;
   /** The user ids of a user group. */
   groupMembers(groupId: string): Promise<string[]>;
@@ -79,6 +81,10 @@ export function webClientChat(client: WebClient, token: string, respondTimeoutMs
     update: (channel, ts, message) =>
       call("chat.update", async () => {
         await client.chat.update({ token, channel, ts, ...content(message) });
+      }),
+    remove: (channel, ts) =>
+      call("chat.delete", async () => {
+        await client.chat.delete({ token, channel, ts });
       }),
     permalink: (channel, ts) =>
       call("chat.getPermalink", async () => {

@@ -229,6 +229,7 @@ describe("the Slack app manifest", () => {
   const SCOPES: Record<string, string | null> = {
     "chat.postMessage": "chat:write",
     "chat.update": "chat:write",
+    "chat.delete": "chat:write",
     "chat.postEphemeral": "chat:write",
     "chat.getPermalink": null,
     "usergroups.users.list": "usergroups:read",

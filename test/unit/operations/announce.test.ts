@@ -21,6 +21,7 @@ function fakes(fail?: SlackApiError) {
       return "1.000001";
     },
     update: async () => {},
+    remove: async () => {},
     permalink: async () => "https://x.slack.com/archives/C1/p1",
     groupMembers: async () => [],
     ephemeral: async () => {},

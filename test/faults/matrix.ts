@@ -1,0 +1,119 @@
+/**
+ * The systematic fault matrix of docs/reliability.md: every outside call of a detach (front door,
+ * worker, follow-up) meets each way of failing once, and the operation must still reach the end
+ * that is true, with I1–I6 holding. Each file runs a share of it on a stack of its own.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { SAMPLE } from "../../lib/ecl/simulator/sample";
+import type { FaultKind } from "../../lib/local/aws-fault-proxy";
+import type { LocalStack } from "../../lib/local/stack";
+import {
+  click,
+  ECL_ACTIONS,
+  operation,
+  operationIdOf,
+  slash,
+  testStack,
+} from "../support/stack-harness";
+import { assertInvariants, settle } from "./invariants";
+
+/** One outside call, and how to make it fail in one way. */
+export interface Site {
+  name: string;
+  kinds: readonly FaultKind[];
+  /** Arms the fault; returns how to count the calls it struck (each entry must strike). */
+  arm(stack: LocalStack, kind: FaultKind, server: string): () => number;
+  /** The true end of a detach in an incident channel when this call fails so (done unless told). */
+  expect?: Partial<Record<FaultKind, string>>;
+  /** Run the request in the approval channel, with an approver's click. */
+  approval?: boolean;
+}
+
+type Input = Record<string, unknown>;
+const item = (input: Input) => (input.Item ?? {}) as Record<string, { S?: string; N?: string }>;
+/** Writes of an operation in `state`: the first is the transition itself. */
+export const transitionTo = (table: () => string, state: string) => (input: Input) =>
+  input.TableName === table() && item(input).state?.S === state;
+export const auditOf = (table: () => string, action: string) => (input: Input) =>
+  input.TableName === table() && item(input).action?.S === action;
+
+/** Runs each site × kind as its own test, on a stack of this file's. */
+export function runMatrix(title: string, sites: Site[]): void {
+  let stack: LocalStack;
+  beforeAll(async () => {
+    stack = await testStack({
+      faults: true,
+      taskMs: 100,
+      queueTimeScale: 0.02,
+      env: { BM_HANDOVER_GRACE_S: "1", BM_IDLE_WAIT_S: "5", BM_ECL_TIMEOUT_MS: "400" },
+    });
+  });
+  afterAll(() => stack.close());
+
+  let server: { id: string; name: string };
+  beforeEach(() => {
+    stack.faults.dynamo?.clear();
+    stack.faults.sqs?.clear();
+    const name = `mx-${Math.random().toString(36).slice(2, 8)}`;
+    const added = stack.ecl?.model.addServer(SAMPLE.tenantId, { name, media: [SAMPLE.image] });
+    server = { id: added?.id ?? "", name };
+  });
+
+  describe(title, () => {
+    for (const site of sites) {
+      for (const kind of site.kinds) {
+        it(`${site.name}: ${kind}`, async () => {
+          const from = ECL_ACTIONS(stack).length;
+          const channel = site.approval ? "C0CHANGES" : "C0INCIDENT";
+          let struck = site.approval ? () => 0 : site.arm(stack, kind, server.id);
+          const answer = await slash(stack, `detach ${server.name} ${SAMPLE.image}`, {
+            channel,
+            user: "U0ALICE",
+          });
+          // A front door that could not confirm the request: the id is in its words all the same.
+          const id = answer.operationId ?? operationIdOf(answer.text);
+          if (site.approval) {
+            await settleCard(stack, id);
+            struck = site.arm(stack, kind, server.id);
+            const clicked = await click(
+              stack,
+              await operation(stack, id),
+              "bm_approve",
+              "U0APPROVER1",
+            );
+            // As a person would: a click that could not be recorded is clicked again.
+            const said =
+              stack.slack?.ephemerals.filter((e) => e.user === "U0APPROVER1").at(-1)?.text ?? "";
+            if (clicked.status === 200 && !said.startsWith("You approved")) {
+              stack.faults.dynamo?.clear();
+              stack.faults.sqs?.clear();
+              await click(stack, await operation(stack, id), "bm_approve", "U0APPROVER1");
+            }
+          }
+          await settle(stack, id, 20_000);
+          expect(struck()).toBeGreaterThan(0);
+          await assertInvariants(stack, id, site.expect?.[kind] ?? "done", from);
+        });
+      }
+    }
+  });
+}
+
+/** The calls an injected AWS fault struck. */
+export const hitsOf = (fault: { readonly hits: number } | undefined) => () => fault?.hits ?? 0;
+
+/** The calls to `method` Slack refused since now. */
+export function slackRefusals(stack: LocalStack, method: string): () => number {
+  const from = stack.slack?.calls.length ?? 0;
+  return () =>
+    stack.slack?.calls.slice(from).filter((c) => c.method === method && c.error).length ?? 0;
+}
+
+async function settleCard(stack: LocalStack, id: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    await stack.deliver();
+    if ((await operation(stack, id)).parentTs) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no card for ${id}`);
+}
