@@ -7,14 +7,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SAMPLE } from "../../lib/ecl/simulator/sample";
 import type { FaultKind } from "../../lib/local/aws-fault-proxy";
 import type { LocalStack } from "../../lib/local/stack";
-import {
-  click,
-  ECL_ACTIONS,
-  operation,
-  operationIdOf,
-  slash,
-  testStack,
-} from "../support/stack-harness";
+import { operationIdFor } from "../../lib/operations/operation";
+import { click, ECL_ACTIONS, operation, slash, testStack } from "../support/stack-harness";
 import { assertInvariants, settle } from "./invariants";
 
 /** One outside call, and how to make it fail in one way. */
@@ -37,9 +31,10 @@ export const transitionTo = (table: () => string, state: string) => (input: Inpu
 export const auditOf = (table: () => string, action: string) => (input: Input) =>
   input.TableName === table() && item(input).action?.S === action;
 
-/** Runs each site × kind as its own test, on a stack of this file's. */
-export function runMatrix(title: string, sites: Site[]): void {
+/** A stack with fault proxies for this file, and a fresh server with the image for each test. */
+export function useFaultStack(): { stack(): LocalStack; server(): { id: string; name: string } } {
   let stack: LocalStack;
+  let server: { id: string; name: string };
   beforeAll(async () => {
     stack = await testStack({
       faults: true,
@@ -49,8 +44,6 @@ export function runMatrix(title: string, sites: Site[]): void {
     });
   });
   afterAll(() => stack.close());
-
-  let server: { id: string; name: string };
   beforeEach(() => {
     stack.faults.dynamo?.clear();
     stack.faults.sqs?.clear();
@@ -58,42 +51,65 @@ export function runMatrix(title: string, sites: Site[]): void {
     const added = stack.ecl?.model.addServer(SAMPLE.tenantId, { name, media: [SAMPLE.image] });
     server = { id: added?.id ?? "", name };
   });
+  return { stack: () => stack, server: () => server };
+}
 
+/**
+ * One detach with these faults armed (in the approval channel, armed before the approver's click,
+ * when `approval`), run to its end; a single fault must strike; I1–I6 hold with an end of `ends`.
+ */
+export async function detachUnder(
+  stack: LocalStack,
+  server: { id: string; name: string },
+  faults: Array<{ site: Site; kind: FaultKind }>,
+  ends: string[],
+  approval = false,
+): Promise<void> {
+  const from = ECL_ACTIONS(stack).length;
+  const arm = () => faults.map(({ site, kind }) => site.arm(stack, kind, server.id));
+  let struck = approval ? [] : arm();
+  const triggerId = `${Date.now()}.${Math.random().toString(36).slice(2)}.matrix`;
+  const answer = await slash(stack, `detach ${server.name} ${SAMPLE.image}`, {
+    channel: approval ? "C0CHANGES" : "C0INCIDENT",
+    user: "U0ALICE",
+    triggerId,
+  });
+  // A front door too slow to say which: the id follows from the trigger, as bm derives it.
+  const id = answer.operationId ?? operationIdFor("T0001", triggerId);
+  if (approval) {
+    await settleCard(stack, id);
+    struck = arm();
+    const clicked = await click(stack, await operation(stack, id), "bm_approve", "U0APPROVER1");
+    // As a person would: a click that could not be recorded is clicked again.
+    const said = stack.slack?.ephemerals.filter((e) => e.user === "U0APPROVER1").at(-1)?.text ?? "";
+    if (clicked.status === 200 && !said.startsWith("You approved")) {
+      stack.faults.dynamo?.clear();
+      stack.faults.sqs?.clear();
+      await click(stack, await operation(stack, id), "bm_approve", "U0APPROVER1");
+    }
+  }
+  await settle(stack, id, 20_000);
+  // Alone, a fault must strike; among several, an earlier one may end the run before it.
+  if (struck.length === 1) expect(struck[0]?.()).toBeGreaterThan(0);
+  const op = await operation(stack, id);
+  expect(ends).toContain(op.state);
+  await assertInvariants(stack, id, op.state, from);
+}
+
+/** Runs each site × kind as its own test, on a stack of this file's. */
+export function runMatrix(title: string, sites: Site[]): void {
+  const { stack, server } = useFaultStack();
   describe(title, () => {
     for (const site of sites) {
       for (const kind of site.kinds) {
-        it(`${site.name}: ${kind}`, async () => {
-          const from = ECL_ACTIONS(stack).length;
-          const channel = site.approval ? "C0CHANGES" : "C0INCIDENT";
-          let struck = site.approval ? () => 0 : site.arm(stack, kind, server.id);
-          const answer = await slash(stack, `detach ${server.name} ${SAMPLE.image}`, {
-            channel,
-            user: "U0ALICE",
-          });
-          // A front door that could not confirm the request: the id is in its words all the same.
-          const id = answer.operationId ?? operationIdOf(answer.text);
-          if (site.approval) {
-            await settleCard(stack, id);
-            struck = site.arm(stack, kind, server.id);
-            const clicked = await click(
-              stack,
-              await operation(stack, id),
-              "bm_approve",
-              "U0APPROVER1",
-            );
-            // As a person would: a click that could not be recorded is clicked again.
-            const said =
-              stack.slack?.ephemerals.filter((e) => e.user === "U0APPROVER1").at(-1)?.text ?? "";
-            if (clicked.status === 200 && !said.startsWith("You approved")) {
-              stack.faults.dynamo?.clear();
-              stack.faults.sqs?.clear();
-              await click(stack, await operation(stack, id), "bm_approve", "U0APPROVER1");
-            }
-          }
-          await settle(stack, id, 20_000);
-          expect(struck()).toBeGreaterThan(0);
-          await assertInvariants(stack, id, site.expect?.[kind] ?? "done", from);
-        });
+        it(`${site.name}: ${kind}`, () =>
+          detachUnder(
+            stack(),
+            server(),
+            [{ site, kind }],
+            [site.expect?.[kind] ?? "done"],
+            site.approval,
+          ));
       }
     }
   });
