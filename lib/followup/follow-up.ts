@@ -209,6 +209,8 @@ const HANDOVER = {
   requested: "prepare",
   approved: "execute",
   waiting_for_idle: "execute",
+  // Given it again, the worker reads the server to decide; it never sends a second POST.
+  executing: "execute",
 } as const;
 
 /**

@@ -148,6 +148,7 @@ export interface Operation {
     | "awaiting_approval"
     | "approved"
     | "waiting_for_idle"
+    | "executing"
     | "detaching"
     | "notice";
   /** The `seq` whose message has been posted, and a lease on posting the next. */
@@ -214,13 +215,14 @@ export function transition(
     next.expiresAt = Math.floor(at.getTime() / 1000) + RETENTION_S;
   }
   // In the follow-up's index while it must poll ECL, or while a message is still owed.
-  // approved, waiting_for_idle (and requested, from the start): a safety net, should the
-  // message that hands it to the worker be lost.
+  // approved, waiting_for_idle, executing (and requested, from the start): a safety net, should
+  // the message that hands it to the worker be lost.
   if (
     to === "detaching" ||
     to === "awaiting_approval" ||
     to === "approved" ||
-    to === "waiting_for_idle"
+    to === "waiting_for_idle" ||
+    to === "executing"
   )
     next.inflight = to;
   else if (isTerminal(to)) next.inflight = "notice";

@@ -30,6 +30,9 @@ export interface WorkerDeps extends RecordDeps {
   log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
 }
 
+/** How many polls ECL gets to show a detach whose POST got no answer, before bm concludes. */
+const SILENCE_GRACE_POLLS = 6;
+
 /** Receives after which a passing failure is final: the queue's dead-letter limit. */
 export const MAX_RECEIVES = 5;
 
@@ -59,15 +62,18 @@ export async function processMessage(
       receiveCount,
     });
     if (receiveCount < MAX_RECEIVES) throw new RetryLater(describeError(error), { cause: error });
-    // The last try: fail the operation plainly rather than let the message die silently.
+    // The last try: fail the operation plainly rather than let the message die silently; but
+    // not a detach that may have reached ECL, which the follow-up hands over to be decided.
     const latest = (await deps.store.get(op.id)) ?? op;
-    const unknown =
-      latest.state === "executing"
-        ? " The detach request may have reached ECL: check the server in the ECL console before trying again."
-        : "";
+    if (latest.state === "executing") {
+      deps.log.warn("outcome of the detach unknown; the follow-up hands it over", {
+        operationId: op.id,
+      });
+      return;
+    }
     await step.fail(
       latest,
-      `bm gave up after ${receiveCount} tries: ${describeError(error)}.${unknown}`,
+      `bm gave up after ${receiveCount} tries: ${describeError(error)}.`,
       error,
     );
   }
@@ -258,6 +264,12 @@ class Step {
     const tenant = await this.deps.openTenant(op.secretId);
     const server = await tenant.ecl.showServer(op.serverId as string);
     if (hasImage(server, op.imageId) && isIdle(server.taskState)) {
+      // ECL may show an accepted detach a moment late: look again for a while before concluding.
+      const silentMs = this.deps.now().getTime() - Date.parse(op.updatedAt);
+      if (silentMs < SILENCE_GRACE_POLLS * this.deps.pollIntervalMs) {
+        await this.deps.queue.send({ kind: "execute", operationId: op.id }, this.delayS());
+        return;
+      }
       await this.fail(
         op,
         "ECL did not answer the detach request, and the server shows no sign of it. bm never sends a detach twice: check the server and run `/bm detach` again if it is still needed.",
