@@ -3,6 +3,7 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import { createSlackHandler } from "../lib/front-door/slack-app";
+import { createLog } from "../lib/runtime/log";
 import { once } from "../lib/runtime/once";
 
 const ready = once(() => createSlackHandler());
@@ -10,4 +11,16 @@ const ready = once(() => createSlackHandler());
 export const handler = async (
   event: APIGatewayProxyEventV2,
   context: Context,
-): Promise<APIGatewayProxyResultV2> => (await ready())(event, context);
+): Promise<APIGatewayProxyResultV2> => {
+  let slack: Awaited<ReturnType<typeof ready>>;
+  try {
+    slack = await ready();
+  } catch (error) {
+    // The cold start could not read its configuration (Secrets Manager down, say). Without the
+    // signing secret no request can be verified, so none is answered: Slack says the command
+    // failed, and the next request tries the cold start again.
+    createLog("slack").error("cold start failed", { error: (error as Error).name });
+    return { statusCode: 503, body: "" };
+  }
+  return slack(event, context);
+};

@@ -37,7 +37,7 @@ export async function createSlackHandler(
 ): Promise<SlackHandler> {
   const config = readConfig(env);
   const log = createLog("slack");
-  const secrets = secretSourceFromEnv(env);
+  const secrets = secretSourceFromEnv(env, FRONT_DOOR_AWS);
   const [slack, policy] = await Promise.all([
     secrets
       .read(config.slackSecretId)

@@ -66,7 +66,10 @@ export interface LocalStackOptions {
    * every other channel of the policy, and Slack knows no other channel.
    */
   botNotIn?: string[];
-  /** Puts a fault proxy in front of dynalite and the SQS stand-in (the fault-injection suite). */
+  /**
+   * Puts a fault proxy in front of dynalite, the SQS stand-in and the Secrets Manager stand-in
+   * (the fault-injection suite).
+   */
   faults?: boolean;
   log?: (line: string) => void;
 }
@@ -86,8 +89,12 @@ export interface LocalStack {
   slack: SlackStandIn | undefined;
   queue: SqsStandIn | undefined;
   secretsManager: SecretsManagerStandIn | undefined;
-  /** With `faults`: the proxies in front of DynamoDB and SQS, to fail, hang or lose answers. */
-  faults: { dynamo: AwsFaultProxy | undefined; sqs: AwsFaultProxy | undefined };
+  /** With `faults`: the proxies in front of DynamoDB, SQS and Secrets Manager. */
+  faults: {
+    dynamo: AwsFaultProxy | undefined;
+    sqs: AwsFaultProxy | undefined;
+    secrets: AwsFaultProxy | undefined;
+  };
   dynamo: DynamoDBClient;
   handlers: { slack: SlackFn; worker: WorkerFn; followup: FollowupFn };
   /** Delivers the visible queue messages to the worker once; returns how many. */
@@ -128,7 +135,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ...options.env,
   };
   const closers: Array<() => Promise<unknown>> = [];
-  const faults: LocalStack["faults"] = { dynamo: undefined, sqs: undefined };
+  const faults: LocalStack["faults"] = { dynamo: undefined, sqs: undefined, secrets: undefined };
 
   // ECL
   let ecl: EclSimulator | undefined;
@@ -152,6 +159,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     secretsManager = await startSecretsManager(secrets);
     closers.push(() => (secretsManager as SecretsManagerStandIn).close());
     env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secretsManager.url;
+    if (options.faults) {
+      faults.secrets = await new AwsFaultProxy(secretsManager.url).start();
+      closers.unshift(() => (faults.secrets as AwsFaultProxy).close());
+      env.AWS_ENDPOINT_URL_SECRETS_MANAGER = faults.secrets.url;
+    }
   } else if (!preset.BM_SECRETS_FILE || options.secretsVia === "file") {
     env.BM_SECRETS_FILE = join(dir, "secrets.json");
     await writeFile(env.BM_SECRETS_FILE, JSON.stringify(secrets, null, 2));

@@ -35,10 +35,10 @@ export async function createBackend(
 ): Promise<Backend> {
   const config = readConfig(env);
   const log = createLog(functionName);
-  const secrets = secretSourceFromEnv(env);
-  const slack = parseSlackSecret(config.slackSecretId, await secrets.read(config.slackSecretId));
   // The SDK's usual three tries, each with a deadline.
   const aws = awsClientOptions(config.awsTimeoutMs, 3);
+  const secrets = secretSourceFromEnv(env, aws);
+  const slack = parseSlackSecret(config.slackSecretId, await secrets.read(config.slackSecretId));
   const db = documentClient(new DynamoDBClient(aws));
   const client = new WebClient(undefined, {
     slackApiUrl: config.slackApiUrl,

@@ -16,6 +16,8 @@ export interface AwsSecretSourceOptions {
   /** How long a value is kept: five minutes unless told. */
   ttlMs?: number;
   now?: () => number;
+  /** Options of the default client: its deadlines and tries (see lib/aws/clients.ts). */
+  clientConfig?: ConstructorParameters<typeof SecretsManagerClient>[0];
 }
 
 export const DEFAULT_SECRET_TTL_MS = 5 * 60_000;
@@ -30,9 +32,11 @@ export class AwsSecretSource implements SecretSource {
   private client: GetSecretValue | undefined;
   private readonly ttlMs: number;
   private readonly now: () => number;
+  private readonly clientConfig: AwsSecretSourceOptions["clientConfig"];
 
   constructor(options: AwsSecretSourceOptions = {}) {
     this.client = options.client;
+    this.clientConfig = options.clientConfig;
     this.ttlMs = options.ttlMs ?? DEFAULT_SECRET_TTL_MS;
     this.now = options.now ?? Date.now;
   }
@@ -52,7 +56,7 @@ export class AwsSecretSource implements SecretSource {
   }
 
   private async fetch(id: string): Promise<Record<string, unknown>> {
-    this.client ??= new SecretsManagerClient({});
+    this.client ??= new SecretsManagerClient(this.clientConfig ?? {});
     let secretString: string | undefined;
     try {
       secretString = (await this.client.send(new GetSecretValueCommand({ SecretId: id })))
