@@ -8,9 +8,11 @@ const audit = (stack: LocalStack) => () => stack.env.BM_AUDIT_TABLE as string;
 /** Enough matching calls to outlast the SDK's own tries (the worker's three, the front door's two). */
 const TIMES = { error: 3, hang: 3, "lost-answer": 1 } as const;
 
-const put = (
+/** A DynamoDB call of `target` (those `when` accepts), failing each of the three ways. */
+const call = (
   name: string,
-  when: (stack: LocalStack) => (input: Record<string, unknown>) => boolean,
+  target: string,
+  when?: (stack: LocalStack) => (input: Record<string, unknown>) => boolean,
   extra: Partial<Site> = {},
 ): Site => ({
   name,
@@ -18,14 +20,20 @@ const put = (
   arm: (stack, kind) =>
     hitsOf(
       stack.faults.dynamo?.inject({
-        target: "PutItem",
+        target,
         kind,
-        when: when(stack),
+        ...(when ? { when: when(stack) } : {}),
         times: TIMES[kind],
       }),
     ),
   ...extra,
 });
+
+const put = (
+  name: string,
+  when: (stack: LocalStack) => (input: Record<string, unknown>) => boolean,
+  extra: Partial<Site> = {},
+): Site => call(name, "PutItem", when, extra);
 
 export const DYNAMO_SITES: Site[] = [
   put(
@@ -54,55 +62,17 @@ export const DYNAMO_SITES: Site[] = [
   put("front door: append `approved` (a click)", (s) => auditOf(audit(s), "approved"), {
     approval: true,
   }),
-  {
-    name: "worker: keep the card's ts",
-    kinds: ALL,
-    arm: (stack, kind) =>
-      hitsOf(
-        stack.faults.dynamo?.inject({
-          target: "UpdateItem",
-          kind,
-          when: (i) => String(i.UpdateExpression).includes("parentTs"),
-          times: TIMES[kind],
-        }),
-      ),
-  },
-  {
-    name: "worker: clear the audit outbox",
-    kinds: ALL,
-    arm: (stack, kind) =>
-      hitsOf(
-        stack.faults.dynamo?.inject({
-          target: "UpdateItem",
-          kind,
-          when: (i) => String(i.UpdateExpression).includes("unaudited"),
-          times: TIMES[kind],
-        }),
-      ),
-  },
-  {
-    name: "worker: read the operation",
-    kinds: ALL,
-    arm: (stack, kind) =>
-      hitsOf(
-        stack.faults.dynamo?.inject({
-          target: "GetItem",
-          kind,
-          when: (i) => i.TableName === stack.env.BM_TABLE,
-          times: TIMES[kind],
-        }),
-      ),
-  },
-  {
-    name: "follow-up: query what is in flight",
-    kinds: ALL,
-    arm: (stack, kind) =>
-      hitsOf(stack.faults.dynamo?.inject({ target: "Query", kind, times: TIMES[kind] })),
-  },
-  {
-    name: "follow-up: let go of the lock",
-    kinds: ALL,
-    arm: (stack, kind) =>
-      hitsOf(stack.faults.dynamo?.inject({ target: "DeleteItem", kind, times: TIMES[kind] })),
-  },
+  call(
+    "worker: keep the card's ts",
+    "UpdateItem",
+    () => (i) => String(i.UpdateExpression).includes("parentTs"),
+  ),
+  call(
+    "worker: clear the audit outbox",
+    "UpdateItem",
+    () => (i) => String(i.UpdateExpression).includes("unaudited"),
+  ),
+  call("worker: read the operation", "GetItem", (s) => (i) => i.TableName === ops(s)()),
+  call("follow-up: query what is in flight", "Query"),
+  call("follow-up: let go of the lock", "DeleteItem"),
 ];
