@@ -24,6 +24,8 @@ export interface Config {
   eclTimeoutMs: number;
   /** How long one try of a DynamoDB or SQS call may take in the worker and the follow-up. */
   awsTimeoutMs: number;
+  /** How long a Slack call may take in the worker and the follow-up (never retried by the client). */
+  slackTimeoutMs: number;
   /** How long an operation may wait for its hand-over to the worker before the follow-up resends it. */
   handoverGraceS: number;
 }
@@ -77,6 +79,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     followupMarginMs: positive("BM_FOLLOWUP_MARGIN_MS", 10_000),
     eclTimeoutMs: positive("BM_ECL_TIMEOUT_MS", 5000),
     awsTimeoutMs: positive("BM_AWS_TIMEOUT_MS", 3000),
+    slackTimeoutMs: positive("BM_SLACK_TIMEOUT_MS", 5000),
     handoverGraceS: positive("BM_HANDOVER_GRACE_S", 60),
   };
   if (problems.length > 0) throw new ConfigError(`bm cannot start: ${problems.join("; ")}`);

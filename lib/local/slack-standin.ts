@@ -82,6 +82,7 @@ export class SlackStandIn {
     string,
     { channel: string; user: string; createdAt: number; posts: number }
   >();
+  private readonly hanging = new Set<ServerResponse>();
   private seq = 0;
   private readonly server = createServer(async (req, res) => {
     const body = await read(req);
@@ -108,6 +109,11 @@ export class SlackStandIn {
     if (fault) {
       fault.left--;
       call.error = fault.error;
+      if (fault.status === 0) {
+        // A hang: no answer until the caller gives up (or the stand-in closes).
+        this.hanging.add(res);
+        return;
+      }
       res.writeHead(fault.status, {
         "content-type": "application/json",
         ...(fault.retryAfterS !== undefined ? { "retry-after": String(fault.retryAfterS) } : {}),
@@ -133,6 +139,7 @@ export class SlackStandIn {
   }
 
   close(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -147,6 +154,11 @@ export class SlackStandIn {
   /** Answers the next `times` calls of `method` with an HTTP 5xx, as Slack does in an outage. */
   serverError(method: string, times = 1, status = 503): void {
     this.faults.push({ method, left: times, status, error: "service_unavailable" });
+  }
+
+  /** Never answers the next `times` calls of `method` (nothing is posted). */
+  hang(method: string, times = 1): void {
+    this.faults.push({ method, left: times, status: 0, error: "no_response" });
   }
 
   /** Answers the next `times` calls of `method` with `ok: false` and this error code. */

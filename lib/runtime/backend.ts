@@ -49,7 +49,7 @@ export async function createBackend(
     // Never retried by the client: a chat.postMessage that timed out may have been posted, and a
     // second card would keep live buttons. bm decides what to try again, and when.
     retryConfig: { retries: 0 },
-    timeout: 5000,
+    timeout: config.slackTimeoutMs,
   });
   const pools = new HttpPools({
     connectMs: Math.min(3000, config.eclTimeoutMs),

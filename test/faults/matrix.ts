@@ -40,7 +40,12 @@ export function useFaultStack(): { stack(): LocalStack; server(): { id: string; 
       faults: true,
       taskMs: 100,
       queueTimeScale: 0.02,
-      env: { BM_HANDOVER_GRACE_S: "1", BM_IDLE_WAIT_S: "5", BM_ECL_TIMEOUT_MS: "400" },
+      env: {
+        BM_HANDOVER_GRACE_S: "1",
+        BM_IDLE_WAIT_S: "5",
+        BM_ECL_TIMEOUT_MS: "400",
+        BM_SLACK_TIMEOUT_MS: "400",
+      },
     });
   });
   afterAll(() => stack.close());

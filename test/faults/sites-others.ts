@@ -80,6 +80,24 @@ export const OTHER_SITES: Site[] = [
     },
   },
   {
+    name: "worker: post the card, no answer",
+    kinds: ["hang"],
+    arm: (stack) => {
+      const struck = slackRefusals(stack, "chat.postMessage");
+      stack.slack?.hang("chat.postMessage", 1);
+      return struck;
+    },
+  },
+  {
+    name: "follow-up: update the card, no answer",
+    kinds: ["hang"],
+    arm: (stack) => {
+      const struck = slackRefusals(stack, "chat.update");
+      stack.slack?.hang("chat.update", 1);
+      return struck;
+    },
+  },
+  {
     name: "worker: post the card, rate-limited",
     kinds: ["error"],
     arm: (stack) => {

@@ -25,6 +25,7 @@ describe("readConfig", () => {
       followupMarginMs: 10_000,
       eclTimeoutMs: 5000,
       awsTimeoutMs: 3000,
+      slackTimeoutMs: 5000,
       handoverGraceS: 60,
     });
   });
