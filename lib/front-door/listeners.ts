@@ -10,7 +10,7 @@ import { isResponseUrl } from "../slack/chat";
 import { ACTIONS, REJECT_VIEW, rejectModal } from "../slack/messages";
 import { code, decodeSlackText, md } from "../slack/mrkdwn";
 import { SlackApiError } from "../slack/slack-error";
-import { type Answer, decideOnRequest } from "./decide-on-request";
+import { type Answer, type Decision, decideOnRequest } from "./decide-on-request";
 import type { FrontDoorDeps } from "./deps";
 import { handleSlashCommand } from "./handle-command";
 
@@ -23,6 +23,15 @@ const FAILED = md`bm could not record that just now (an internal error), so noth
 const WORK_MS = 1800;
 const SLOW_COMMAND = md`bm is slow to answer just now (its database or queue). If you asked for a detach, it may have been recorded and then goes on by itself: \`/bm history\` shows it in a minute.`;
 const SLOW_CLICK = md`bm is slow to answer just now: look at the request's card in a moment, and click again if your click is not shown there.`;
+
+/** Who decides what on which request, from an interaction's payload. */
+function decisionOf(
+  body: { team?: { id: string } | null; user: { id: string } },
+  operationId: string,
+  action: Decision["action"],
+): Decision {
+  return { teamId: body.team?.id ?? "", userId: body.user.id, operationId, action };
+}
 
 /** The work's result, or undefined if it is not done by `deadline` (it goes on regardless). */
 function by<T>(deadline: number, work: Promise<T>): Promise<T | undefined> {
@@ -86,12 +95,7 @@ export function registerListeners(app: App, deps: FrontDoorDeps): void {
       const channelId = "channel" in body && body.channel ? body.channel.id : "";
       const answer = await decided(
         deadline,
-        decideOnRequest(deps, {
-          teamId: body.team?.id ?? "",
-          userId: body.user.id,
-          operationId,
-          action: decision,
-        }),
+        decideOnRequest(deps, decisionOf(body, operationId, decision)),
       );
       await tell(channelId, body.user.id, answer);
       await ack();
@@ -117,12 +121,7 @@ export function registerListeners(app: App, deps: FrontDoorDeps): void {
         : "no_trigger";
     const answer = await decided(
       deadline,
-      decideOnRequest(deps, {
-        teamId: body.team?.id ?? "",
-        userId: body.user.id,
-        operationId,
-        action: "reject",
-      }),
+      decideOnRequest(deps, decisionOf(body, operationId, "reject")),
     );
     if (answer.openReject && opened !== undefined)
       answer.text = md`bm could not open the form for your reason (Slack answered ${code(opened)}): click Reject again.`;
@@ -137,13 +136,7 @@ export function registerListeners(app: App, deps: FrontDoorDeps): void {
     const reason = view.state.values[REJECT_VIEW.block]?.[REJECT_VIEW.action]?.value ?? "";
     const answer = await decided(
       deadline,
-      decideOnRequest(deps, {
-        teamId: body.team?.id ?? "",
-        userId: body.user.id,
-        operationId,
-        action: "reject",
-        reason,
-      }),
+      decideOnRequest(deps, { ...decisionOf(body, operationId, "reject"), reason }),
     );
     if (answer.reasonError) {
       await ack({ response_action: "errors", errors: { [REJECT_VIEW.block]: answer.reasonError } });
