@@ -90,10 +90,11 @@ export async function flushAudit(
 /**
  * Posts what the operation owes Slack for its latest transition: the parent message (posted the
  * first time, updated after) and the thread reply of its state. A lease stops two pollers from
- * posting twice; a passing failure releases it, so the next attempt posts instead (after Slack's
- * Retry-After, on a rate limit: sooner, it is told to wait): nothing is lost. A permanent refusal (the bot is not in the
- * channel, the token is revoked) is never retried: it is audited, the requester is told through
- * the slash command's response_url, and an approval request that never reached the channel ends.
+ * posting twice; a passing failure releases it, so the next attempt posts instead (after a rate
+ * limit, not before Slack's Retry-After): nothing is lost. A permanent refusal (the bot is not in
+ * the channel, the token is revoked) is never retried: it is audited, the requester is told
+ * through the slash command's response_url, and an approval request that never reached the
+ * channel ends.
  * Returns the operation as saved.
  * @throws SlackApiError for a passing failure, after releasing the lease, and while Slack's
  *   Retry-After runs (with the seconds left).

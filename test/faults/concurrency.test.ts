@@ -2,31 +2,19 @@
  * Two requests on one image of one server (defect 6), and Slack down while a detach is due
  * (defect 5): the detach is sent once, and never waits for Slack.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { SAMPLE } from "../../lib/ecl/simulator/sample";
 import type { LocalStack } from "../../lib/local/stack";
-import {
-  drain,
-  ECL_ACTIONS,
-  operation,
-  slash,
-  store,
-  testStack,
-  thread,
-} from "../support/stack-harness";
+import { drain, ECL_ACTIONS, operation, slash, store, thread } from "../support/stack-harness";
 import { assertInvariants, settle } from "./invariants";
+import { useFaultStack } from "./matrix";
 
+const fixture = useFaultStack({ taskMs: 300 });
 let stack: LocalStack;
-beforeAll(async () => {
-  stack = await testStack({ faults: true, taskMs: 300 });
-});
-afterAll(() => stack.close());
-
 let web: { id: string; name: string };
 beforeEach(() => {
-  const name = `fc-${Math.random().toString(36).slice(2, 8)}`;
-  const server = stack.ecl?.model.addServer(SAMPLE.tenantId, { name, media: [SAMPLE.image] });
-  web = { id: server?.id ?? "", name };
+  stack = fixture.stack();
+  web = fixture.server();
 });
 
 const posts = () => ECL_ACTIONS(stack).filter((r) => r.path.includes(web.id));

@@ -3,28 +3,20 @@
  * answer between Slack's command and its answer. Slack gets an answer in time that says what
  * bm knows, and no operation is stranded: the follow-up hands over what the front door could not.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { SAMPLE } from "../../lib/ecl/simulator/sample";
 import type { LocalStack } from "../../lib/local/stack";
 import { operationIdFor } from "../../lib/operations/operation";
-import { operation, operationIdOf, slash, testStack } from "../support/stack-harness";
+import { operation, operationIdOf, slash } from "../support/stack-harness";
 import { assertInvariants, settle } from "./invariants";
+import { useFaultStack } from "./matrix";
 
+const fixture = useFaultStack();
 let stack: LocalStack;
-beforeAll(async () => {
-  stack = await testStack({ faults: true, taskMs: 100, env: { BM_HANDOVER_GRACE_S: "1" } });
-});
-afterAll(() => stack.close());
-afterEach(() => {
-  stack.faults.dynamo?.clear();
-  stack.faults.sqs?.clear();
-});
-
 let web: { id: string; name: string };
 beforeEach(() => {
-  const name = `ff-${Math.random().toString(36).slice(2, 8)}`;
-  const server = stack.ecl?.model.addServer(SAMPLE.tenantId, { name, media: [SAMPLE.image] });
-  web = { id: server?.id ?? "", name };
+  stack = fixture.stack();
+  web = fixture.server();
 });
 
 const sendPrepare = (input: Record<string, unknown>) =>

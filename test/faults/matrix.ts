@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SAMPLE } from "../../lib/ecl/simulator/sample";
 import type { FaultKind } from "../../lib/local/aws-fault-proxy";
-import type { LocalStack } from "../../lib/local/stack";
+import type { LocalStack, LocalStackOptions } from "../../lib/local/stack";
 import { operationIdFor } from "../../lib/operations/operation";
 import { click, ECL_ACTIONS, operation, slash, testStack } from "../support/stack-harness";
 import { assertInvariants, settle } from "./invariants";
@@ -31,8 +31,14 @@ export const transitionTo = (table: () => string, state: string) => (input: Inpu
 export const auditOf = (table: () => string, action: string) => (input: Input) =>
   input.TableName === table() && item(input).action?.S === action;
 
-/** A stack with fault proxies for this file, and a fresh server with the image for each test. */
-export function useFaultStack(): { stack(): LocalStack; server(): { id: string; name: string } } {
+/**
+ * A stack with fault proxies for this file (fast limits, which `options` may change), its faults
+ * disarmed before each test, and a fresh server with the image for each test.
+ */
+export function useFaultStack(options: LocalStackOptions = {}): {
+  stack(): LocalStack;
+  server(): { id: string; name: string };
+} {
   let stack: LocalStack;
   let server: { id: string; name: string };
   beforeAll(async () => {
@@ -40,11 +46,13 @@ export function useFaultStack(): { stack(): LocalStack; server(): { id: string; 
       faults: true,
       taskMs: 100,
       queueTimeScale: 0.02,
+      ...options,
       env: {
         BM_HANDOVER_GRACE_S: "1",
         BM_IDLE_WAIT_S: "5",
         BM_ECL_TIMEOUT_MS: "400",
         BM_SLACK_TIMEOUT_MS: "400",
+        ...options.env,
       },
     });
   });

@@ -2,39 +2,19 @@
  * Faults around the worker's detach: DynamoDB and Slack failing, hanging, or losing their answer
  * at the moments that matter, through the real handlers. Each test names the defect it guards.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { SAMPLE } from "../../lib/ecl/simulator/sample";
 import type { LocalStack } from "../../lib/local/stack";
-import {
-  click,
-  drain,
-  ECL_ACTIONS,
-  operation,
-  slash,
-  testStack,
-  thread,
-} from "../support/stack-harness";
+import { click, drain, ECL_ACTIONS, operation, slash, thread } from "../support/stack-harness";
 import { assertInvariants, settle } from "./invariants";
+import { useFaultStack } from "./matrix";
 
+const fixture = useFaultStack({ queueTimeScale: 0.05, env: { BM_DETACH_TIMEOUT_S: "30" } });
 let stack: LocalStack;
-beforeAll(async () => {
-  stack = await testStack({
-    faults: true,
-    taskMs: 100,
-    env: { BM_IDLE_WAIT_S: "5", BM_DETACH_TIMEOUT_S: "30" },
-  });
-});
-afterAll(() => stack.close());
-afterEach(() => {
-  stack.faults.dynamo?.clear();
-  stack.faults.sqs?.clear();
-});
-
 let web: { id: string; name: string };
 beforeEach(() => {
-  const name = `fw-${Math.random().toString(36).slice(2, 8)}`;
-  const server = stack.ecl?.model.addServer(SAMPLE.tenantId, { name, media: [SAMPLE.image] });
-  web = { id: server?.id ?? "", name };
+  stack = fixture.stack();
+  web = fixture.server();
 });
 
 /** A DynamoDB write that moves an operation into `state`. */
