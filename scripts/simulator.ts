@@ -1,24 +1,52 @@
 /**
  * `npm run simulator`: the ECL simulator with the sample tenant, left running, and a secrets file
- * for it, so that `bm` can be tried by hand.
+ * for it, so that `bm` can be tried by hand. Flags (or `BM_SIMULATOR_*`) make it unkind.
  */
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { sampleSecrets, seedSample } from "../lib/ecl/simulator/sample";
 import { startEclSimulator } from "../lib/ecl/simulator/server";
+import {
+  describeUnkindness,
+  UNKIND_MODES,
+  unkindFlagOptions,
+  unkindnessFromEnv,
+  unkindnessFromFlags,
+} from "../lib/ecl/simulator/unkind";
+
+let unkind: ReturnType<typeof unkindnessFromEnv>;
+try {
+  const { values } = parseArgs({
+    options: { ...unkindFlagOptions(), help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) {
+    console.log(`usage: npm run simulator -- [--unkind] ${UNKIND_MODES.map((m) => `[--${m.flag}${m.takes === "number" ? " N" : ""}]`).join(" ")}
+  --unkind          every mode below at once
+${UNKIND_MODES.map((m) => `  --${`${m.flag}${m.takes === "number" ? " N" : ""}`.padEnd(16)} ${m.help} (${m.env})`).join("\n")}`);
+    process.exit(0);
+  }
+  unkind = unkindnessFromFlags(values, unkindnessFromEnv(process.env));
+} catch (error) {
+  console.error(`simulator: ${(error as Error).message}`);
+  process.exit(2);
+}
 
 const port = Number(process.env.BM_SIMULATOR_PORT ?? 8774);
 const sim = await startEclSimulator({
   port,
   taskMs: Number(process.env.BM_SIMULATOR_TASK_MS ?? 10_000),
+  unkind,
   log: (line) => console.log(`ecl simulator: ${line}`),
 });
 seedSample(sim.model);
 const secretsFile = join(tmpdir(), "bm-simulator-secrets.json");
 await writeFile(secretsFile, JSON.stringify(sampleSecrets(sim.url), null, 2));
 
-console.log(`ECL simulator on ${sim.url}. In another terminal:
+const modes = describeUnkindness(unkind);
+console.log(`ECL simulator on ${sim.url}.${modes.length > 0 ? `\nUnkind:\n  ${modes.join("\n  ")}` : ""}
+In another terminal:
 
   export BM_SECRETS_FILE=${secretsFile} BM_TENANT_SECRET=bm/tenant/sample
   npx bm status web01

@@ -113,7 +113,7 @@ describe("each status code of the seed", () => {
 
   it.each([
     [400, "invalid parameter", "badRequest"],
-    [405, "bad URL or method", "methodNotAllowed"],
+    [405, "bad URL or method", "badMethod"],
     [415, "bad media type", "badMediaType"],
     [500, "compute fault", "computeFault"],
   ])("%i as the simulator answers it, sent once", async (status, meaning, code) => {

@@ -77,7 +77,7 @@ describe("ECL simulator", () => {
     ["DELETE", `/v2/${SAMPLE.tenantId}/servers/${SAMPLE.web01}`],
   ] as const)("answers 405 to %s %s", async (method, path) => {
     const res = await call(method, path);
-    expect(res).toMatchObject({ status: 405, body: { methodNotAllowed: { code: 405 } } });
+    expect(res).toMatchObject({ status: 405, body: { badMethod: { code: 405 } } });
   });
 
   it.each([{ "content-type": "text/plain" }, {}])(
@@ -107,6 +107,34 @@ describe("ECL simulator", () => {
     expect(again).toMatchObject({ status: 409, body: { conflictingRequest: { code: 409 } } });
     expect(after.body.server["OS-EXT-STS:task_state"]).toBe("None");
     expect(after.body.server.media_attachments).toEqual([]);
+  });
+
+  it("accepts attaching an image already attached (nothing public shows a 409 for it), changing nothing", async () => {
+    const attach = JSON.stringify({ "media-attach": { imageRef: SAMPLE.image } });
+    expect((await call("POST", action, json, attach)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 120));
+    const after = await call("GET", `/v2/${SAMPLE.tenantId}/servers/${SAMPLE.web01}`);
+    expect(after.body.server.media_attachments).toHaveLength(1);
+  });
+
+  it("sends server objects shaped as eclcloud's fixtures show them", async () => {
+    const { body } = await call("GET", `/v2/${SAMPLE.tenantId}/servers/${SAMPLE.web01}`);
+    const bookmark = (kind: string, id: string) => [
+      { href: `${sim.url}/${SAMPLE.tenantId}/${kind}/${id}`, rel: "bookmark" },
+    ];
+    expect(body.server).toMatchObject({
+      id: SAMPLE.web01,
+      tenant_id: SAMPLE.tenantId,
+      user_id: expect.stringMatching(/^[0-9a-f]{32}$/),
+      status: "ACTIVE",
+      progress: 100,
+      "OS-EXT-STS:power_state": "RUNNING",
+      "OS-EXT-STS:task_state": "None",
+      "OS-EXT-STS:vm_state": "ACTIVE",
+      flavor: { id: expect.any(String), links: bookmark("flavors", body.server.flavor.id) },
+      image: { id: expect.any(String), links: bookmark("images", body.server.image.id) },
+      media_attachments: [{ image: { id: SAMPLE.image, links: bookmark("images", SAMPLE.image) } }],
+    });
   });
 
   it("attaches an image the same way", async () => {
@@ -171,12 +199,141 @@ describe("ECL simulator", () => {
     expect(issued.status).toBe(201);
     expect(issued.body.token.project.id).toBe(SAMPLE.tenantId);
     expect(Date.parse(issued.body.token.expires_at)).toBeGreaterThan(Date.now() + 59 * 60_000);
-    expect(issued.body.token.catalog[0]).toMatchObject({ type: "baremetal-server" });
+    expect(issued.body.token.catalog[0]).toMatchObject({
+      type: "baremetal-server",
+      endpoints: ["public", "internal", "admin"].map((kind) => ({
+        interface: kind,
+        region: "jp1",
+        region_id: "jp1",
+        url: `${sim.url}/v2/${SAMPLE.tenantId}`,
+        id: expect.any(String),
+      })),
+    });
     const token = String(issued.headers["x-subject-token"]);
     expect(
       (await call("GET", `/v2/${SAMPLE.tenantId}/servers`, { "x-auth-token": token })).status,
     ).toBe(200);
     expect(refused.status).toBe(401);
+  });
+
+  it.each([
+    ["no auth", {}, 400, "Expecting to find auth in request body."],
+    [
+      "methods without password",
+      { auth: { identity: { methods: ["token"] }, scope: { project: { id: SAMPLE.tenantId } } } },
+      400,
+      "Expecting to find methods with password in identity.",
+    ],
+    [
+      "a named user without a domain",
+      {
+        auth: {
+          identity: {
+            methods: ["password"],
+            password: { user: { name: SAMPLE.apiKey, password: SAMPLE.apiSecret } },
+          },
+          scope: { project: { id: SAMPLE.tenantId } },
+        },
+      },
+      400,
+      "Expecting to find domain in user.",
+    ],
+    [
+      "no project scope",
+      {
+        auth: {
+          identity: {
+            methods: ["password"],
+            password: {
+              user: { domain: { id: "default" }, name: SAMPLE.apiKey, password: SAMPLE.apiSecret },
+            },
+          },
+        },
+      },
+      400,
+      "Expecting to find project in scope.",
+    ],
+    [
+      "another domain",
+      {
+        auth: {
+          identity: {
+            methods: ["password"],
+            password: {
+              user: { domain: { name: "Other" }, name: SAMPLE.apiKey, password: SAMPLE.apiSecret },
+            },
+          },
+          scope: { project: { id: SAMPLE.tenantId } },
+        },
+      },
+      401,
+      "The request you have made requires authentication.",
+    ],
+  ])("Keystone refuses %s as Keystone does", async (_, body, status, message) => {
+    const res = await call(
+      "POST",
+      "/v3/auth/tokens",
+      { "content-type": "application/json" },
+      JSON.stringify(body),
+    );
+    expect(res).toMatchObject({ status, body: { error: { code: status, message } } });
+    expect(res.headers["x-subject-token"]).toBeUndefined();
+  });
+
+  describe("unkind modes", () => {
+    const show = `/v2/${SAMPLE.tenantId}/servers/${SAMPLE.web01}`;
+    const detach = JSON.stringify({ "media-detach": { imageRef: SAMPLE.image } });
+    const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+    it("caps list pages silently: no servers_links", async () => {
+      sim.model.unkind = { cappedPageSize: 2 };
+      const page = await call("GET", `/v2/${SAMPLE.tenantId}/servers/detail`);
+      expect(page.body.servers).toHaveLength(2);
+      expect(page.body.servers_links).toBeUndefined();
+    });
+
+    it("leaves media_attachments out of Show and List", async () => {
+      sim.model.unkind = { noMedia: true };
+      expect((await call("GET", show)).body.server).not.toHaveProperty("media_attachments");
+      const list = await call("GET", `/v2/${SAMPLE.tenantId}/servers/detail`);
+      expect(list.body.servers[0]).not.toHaveProperty("media_attachments");
+    });
+
+    it("starts a task just before the first action on each server: 409, then idle again", async () => {
+      sim.model.unkind = { race409Ms: 100 };
+      const first = await call("POST", action, json, detach);
+      expect(first).toMatchObject({ status: 409, body: { conflictingRequest: { code: 409 } } });
+      expect((await call("GET", show)).body.server["OS-EXT-STS:task_state"]).toBe("REBOOTING");
+      await wait(120);
+      expect((await call("POST", action, json, detach)).status).toBe(200);
+    });
+
+    it("shows an accepted media change only after a delay, refusing other actions meanwhile", async () => {
+      sim.model.unkind = { mediaDelayMs: 150 };
+      expect((await call("POST", action, json, detach)).status).toBe(200);
+      const early = (await call("GET", show)).body.server;
+      expect(early["OS-EXT-STS:task_state"]).toBe("None");
+      expect(early.media_attachments).toHaveLength(1);
+      expect((await call("POST", action, json, detach)).status).toBe(409);
+      await wait(170);
+      expect((await call("GET", show)).body.server["OS-EXT-STS:task_state"]).toBe(
+        "MEDIA_DETACHING",
+      );
+      await wait(120);
+      expect((await call("GET", show)).body.server.media_attachments).toEqual([]);
+    });
+
+    it("answers actions late, having acted already", async () => {
+      sim.model.unkind = { slowActionMs: 200 };
+      const started = Date.now();
+      const pending = call("POST", action, json, detach);
+      await wait(50);
+      expect((await call("GET", show)).body.server["OS-EXT-STS:task_state"]).toBe(
+        "MEDIA_DETACHING",
+      );
+      expect((await pending).status).toBe(200);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(195);
+    });
   });
 
   it("injects faults for the next N matching calls, and records every request", async () => {

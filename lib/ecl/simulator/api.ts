@@ -60,60 +60,53 @@ export function simulatedApi(model: EclModel, base: () => string, pageSize: numb
     if (!found || found.tenantId !== r.tenantId) {
       return { status: 404, body: errorBody(404, `Instance ${r.serverId} could not be found.`) };
     }
-    if (r.route === "show") return json(200, { server: serverJson(found, base()) });
+    if (r.route === "show") return json(200, { server: serverJson(found, base(), model.unkind) });
     return action(found.id, r.body);
   }
 
   function token(body: string): Reply {
-    const auth = parseJson(body) as
-      | {
-          auth?: {
-            identity?: { password?: { user?: { name?: unknown; password?: unknown } } };
-            scope?: { project?: { id?: unknown } };
-          };
-        }
-      | undefined;
-    const user = auth?.auth?.identity?.password?.user;
-    const project = auth?.auth?.scope?.project?.id;
-    if (
-      typeof user?.name !== "string" ||
-      typeof user.password !== "string" ||
-      typeof project !== "string"
-    ) {
-      return {
-        status: 400,
-        body: JSON.stringify({
-          error: {
-            code: 400,
-            title: "Bad Request",
-            message: "Expecting to find auth in request body.",
-          },
-        }),
-      };
+    const checked = checkAuthRequest(parseJson(body));
+    if ("problem" in checked) return keystoneError(400, checked.problem);
+    const issued = model.issueToken(checked.name, checked.password, checked.projectId);
+    if (!issued || !checked.domainOk) {
+      return keystoneError(401, "The request you have made requires authentication.");
     }
-    const issued = model.issueToken(user.name, user.password, project);
-    if (!issued) return { status: 401, body: errorBody(401) };
+    const project = checked.projectId;
+    const endpoints = (url: string) =>
+      ["public", "internal", "admin"].map((kind, i) => ({
+        id: `${project.slice(0, 28)}${kind.slice(0, 3)}${i}`,
+        interface: kind,
+        region: REGION,
+        region_id: REGION,
+        url,
+      }));
     return {
       status: 201,
       headers: { "x-subject-token": issued.token },
       body: JSON.stringify({
         token: {
           methods: ["password"],
+          audit_ids: [issued.token.slice(0, 22)],
           expires_at: new Date(issued.expiresAt).toISOString().replace("Z", "111Z"),
           issued_at: new Date(model.now()).toISOString().replace("Z", "111Z"),
-          project: { id: project, domain: { id: "default", name: "Default" } },
+          user: {
+            name: checked.name,
+            id: "55e2f8a2f1fb4e5cb3dd5e6c7fa2a37c",
+            domain: { id: "default", name: "Default" },
+          },
+          project: { id: project, name: project, domain: { id: "default", name: "Default" } },
           catalog: [
             {
               type: "baremetal-server",
               name: "baremetal-server",
-              endpoints: [
-                { interface: "public", region: "RegionOne", url: `${base()}/v2/${project}` },
-              ],
+              id: "1234567890abcdef1234567890abcde3",
+              endpoints: endpoints(`${base()}/v2/${project}`),
             },
             {
               type: "identity",
               name: "keystone",
-              endpoints: [{ interface: "public", region: "RegionOne", url: `${base()}/v3` }],
+              id: "1234567890abcdef1234567890abcdeb",
+              endpoints: endpoints(`${base()}/v3`),
             },
           ],
         },
@@ -138,12 +131,16 @@ export function simulatedApi(model: EclModel, base: () => string, pageSize: numb
     const limit = limitText === null ? pageSize : Number(limitText);
     if (!Number.isInteger(limit) || limit < 0)
       return { status: 400, body: errorBody(400, "limit must be a positive integer") };
-    const page = servers.slice(0, Math.min(limit, pageSize));
+    const capped = model.unkind.cappedPageSize;
+    const page = servers.slice(0, Math.min(limit, pageSize, capped ?? Number.POSITIVE_INFINITY));
     const body: Record<string, unknown> = {
-      servers: page.map((s) => (detail ? serverJson(s, base()) : serverRef(s, base()))),
+      servers: page.map((s) =>
+        detail ? serverJson(s, base(), model.unkind) : serverRef(s, base()),
+      ),
     };
     const last = page.at(-1);
-    if (last && servers.length > page.length) {
+    // A capped page says nothing of the servers it left out.
+    if (last && servers.length > page.length && capped === undefined) {
       const next = new URLSearchParams();
       if (name !== null) next.set("name", name);
       next.set("limit", String(page.length));
@@ -175,12 +172,13 @@ export function simulatedApi(model: EclModel, base: () => string, pageSize: numb
     }
     const server = model.server(serverId);
     if (!server) return { status: 404, body: errorBody(404) };
-    if (
-      server.task ||
+    const busy =
+      model.raceBeforeAction(server) ||
+      server.task !== undefined ||
       (server.taskState !== null &&
         server.taskState !== undefined &&
-        server.taskState.toLowerCase() !== "none")
-    ) {
+        server.taskState.toLowerCase() !== "none");
+    if (busy) {
       return {
         status: 409,
         body: errorBody(
@@ -190,24 +188,23 @@ export function simulatedApi(model: EclModel, base: () => string, pageSize: numb
       };
     }
     const image = imageRef.toLowerCase();
-    const attached = server.media.includes(image);
+    const same = (id: string) => id.toLowerCase() === image;
+    const attached = server.media.some(same);
     if (name === "media-detach") {
+      // Not in the seed's words, but its 404 is "not found": the image is not found on the server.
       if (!attached)
         return {
           status: 404,
           body: errorBody(404, `Image ${image} is not attached to instance ${serverId}.`),
         };
       model.startTask(server, "MEDIA_DETACHING", (s) => {
-        s.media = s.media.filter((id) => id !== image);
+        s.media = s.media.filter((id) => !same(id));
       });
     } else {
-      if (attached)
-        return {
-          status: 409,
-          body: errorBody(409, `Image ${image} is already attached to instance ${serverId}.`),
-        };
+      // What ECL answers to attaching an image already attached is undocumented: accepted, and
+      // nothing changes.
       model.startTask(server, "MEDIA_ATTACHING", (s) => {
-        s.media.push(image);
+        if (!s.media.some(same)) s.media.push(image);
       });
     }
     return { status: 200 };
@@ -232,6 +229,54 @@ export function routeOf(parts: string[]): {
   if (action === undefined) return { route: "show", tenantId, serverId: id, detail: false };
   if (action === "action") return { route: "action", tenantId, serverId: id, detail: false };
   return { route: "unknown", detail: false };
+}
+
+/** The region the simulator's catalog names. */
+const REGION = "jp1";
+
+type AuthRequest =
+  | { name: string; password: string; projectId: string; domainOk: boolean }
+  | { problem: string };
+
+/**
+ * Checks a Keystone v3 password-auth body as Keystone does: `methods` holds "password", a user
+ * named by name has a domain (id or name), the scope names a project by id (or by name with a
+ * domain). Only the "default" domain exists here.
+ */
+function checkAuthRequest(parsed: unknown): AuthRequest {
+  const auth = (parsed as { auth?: Record<string, unknown> } | undefined)?.auth;
+  if (!isObject(auth)) return { problem: "Expecting to find auth in request body." };
+  const identity = auth.identity;
+  if (!isObject(identity)) return { problem: "Expecting to find identity in auth." };
+  const methods = identity.methods;
+  if (!Array.isArray(methods) || !methods.includes("password"))
+    return { problem: "Expecting to find methods with password in identity." };
+  const user = (identity.password as { user?: unknown } | undefined)?.user;
+  if (!isObject(user)) return { problem: "Expecting to find user in password." };
+  if (typeof user.password !== "string") return { problem: "Expecting to find password in user." };
+  if (typeof user.name !== "string") return { problem: "Expecting to find name in user." };
+  const domain = user.domain;
+  if (!isObject(domain) || (typeof domain.id !== "string" && typeof domain.name !== "string"))
+    return { problem: "Expecting to find domain in user." };
+  const project = (auth.scope as { project?: unknown } | undefined)?.project;
+  if (!isObject(project)) return { problem: "Expecting to find project in scope." };
+  if (typeof project.id !== "string")
+    return { problem: "Expecting to find id in project (bm's tenants are scoped by id)." };
+  return {
+    name: user.name,
+    password: user.password,
+    projectId: project.id,
+    domainOk: domain.id === "default" || domain.name === "Default",
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function keystoneError(status: 400 | 401, message: string): Reply {
+  const title = status === 400 ? "Bad Request" : "Unauthorized";
+  return { status, body: JSON.stringify({ error: { code: status, title, message } }) };
 }
 
 function json(status: number, body: unknown): Reply {

@@ -18,8 +18,43 @@ export interface SimServer {
   media: string[];
   created: number;
   updated: number;
-  /** A running task: when it ends, and what it changes then. */
-  task?: { until: number; finish: (server: SimServer) => void } | undefined;
+  /** The id of the user who created it, as ECL reports it. */
+  userId: string;
+  flavorId: string;
+  /** The image the server was built from (not a virtual medium). */
+  bootImageId: string;
+  /**
+   * A running task: when it shows (an accepted change may show late), the task_state it shows,
+   * when it ends, and what it changes then.
+   */
+  task?:
+    | { startsAt: number; state: string; until: number; finish: (server: SimServer) => void }
+    | undefined;
+  /** The server has met its {@link Unkindness.race409Ms} collision already. */
+  raced?: boolean;
+}
+
+/**
+ * Ways to make the simulator less kind than ECL usually is, each within what ECL's documents
+ * allow. All off by default.
+ */
+export interface Unkindness {
+  /**
+   * Pages of `servers` and `servers/detail` hold at most this many servers and never say that
+   * more exist (no `servers_links`): whether ECL caps a page silently is undocumented.
+   */
+  cappedPageSize?: number;
+  /** Server objects leave `media_attachments` out: bm cannot tell what is attached. */
+  noMedia?: boolean;
+  /**
+   * The first media action sent to each server meets another task (REBOOTING for this long)
+   * that started just before it: ECL answers 409, as the seed defines.
+   */
+  race409Ms?: number;
+  /** An accepted media change shows only this long after ECL answered the POST. */
+  mediaDelayMs?: number;
+  /** ECL takes this long to answer a server action (it has acted when the time starts). */
+  slowActionMs?: number;
 }
 
 /** A failure to inject into the next `times` requests that match. */
@@ -49,6 +84,7 @@ export interface ModelOptions {
   taskMs?: number;
   /** How long a Keystone token lives; one hour unless told. */
   tokenTtlMs?: number;
+  unkind?: Unkindness;
 }
 
 export interface NewServer {
@@ -64,6 +100,8 @@ export class EclModel {
   readonly now: () => number;
   readonly taskMs: number;
   readonly tokenTtlMs: number;
+  /** Changeable while running, so one simulator can be kind in one test and unkind in the next. */
+  unkind: Unkindness;
   private readonly servers = new Map<string, SimServer>();
   private readonly tokens = new Map<string, { tenantId: string; expiresAt: number }>();
   private readonly credentials = new Map<string, { secret: string; tenantId: string }>();
@@ -74,6 +112,7 @@ export class EclModel {
     this.now = options.now ?? Date.now;
     this.taskMs = options.taskMs ?? 3000;
     this.tokenTtlMs = options.tokenTtlMs ?? 3_600_000;
+    this.unkind = { ...options.unkind };
   }
 
   /** Adds a tenant, with a fixed token and/or Keystone credentials that work for it. */
@@ -97,6 +136,9 @@ export class EclModel {
       vmState: "ACTIVE",
       taskState: spec.taskState === undefined ? "None" : spec.taskState,
       media: [...(spec.media ?? [])],
+      userId: "55e2f8a2f1fb4e5cb3dd5e6c7fa2a37c",
+      flavorId: "05184ba3-00ba-4fbc-b7a2-03b62b884931",
+      bootImageId: "70a599e0-31e7-49b7-b260-868f441e862b",
       created: at,
       updated: at,
     };
@@ -104,14 +146,23 @@ export class EclModel {
     return server;
   }
 
-  /** A server as it is now (a running task that has ended is settled first). */
+  /**
+   * A server as it is now: a task that has begun to show shows, and one that has ended is
+   * settled first.
+   */
   server(id: string): SimServer | undefined {
     const server = this.servers.get(id);
-    if (server?.task && this.now() >= server.task.until) {
-      server.task.finish(server);
+    const task = server?.task;
+    if (!server || !task) return server;
+    const now = this.now();
+    if (now >= task.until) {
+      task.finish(server);
       server.task = undefined;
       server.taskState = "None";
-      server.updated = this.now();
+      server.updated = now;
+    } else if (now >= task.startsAt && server.taskState !== task.state) {
+      server.taskState = task.state;
+      server.updated = now;
     }
     return server;
   }
@@ -126,11 +177,22 @@ export class EclModel {
     return this.tenants.has(tenantId);
   }
 
+  /** Deletes a server, as a user deleting it in ECL's console would. */
+  removeServer(id: string): void {
+    this.servers.delete(id);
+  }
+
   /** Makes a server busy with `taskState` for `ms` (forever when omitted), as another task would. */
   setBusy(id: string, taskState: string, ms?: number): void {
     const server = this.mustGet(id);
+    const now = this.now();
     server.taskState = taskState;
-    server.task = { until: this.now() + (ms ?? Number.POSITIVE_INFINITY), finish: () => {} };
+    server.task = {
+      startsAt: now,
+      state: taskState,
+      until: now + (ms ?? Number.POSITIVE_INFINITY),
+      finish: () => {},
+    };
   }
 
   /** Sets task_state as it is, with no running task: "None", null, undefined (absent), or any. */
@@ -140,11 +202,31 @@ export class EclModel {
     server.taskState = taskState;
   }
 
-  /** Starts a media task: the server is busy for `taskMs`, then `finish` applies. */
+  /**
+   * Starts a media task: the server is busy for `taskMs`, then `finish` applies. With
+   * {@link Unkindness.mediaDelayMs}, the server shows nothing of it for that long first (it still
+   * refuses other actions with 409: ECL has the task).
+   */
   startTask(server: SimServer, taskState: string, finish: (server: SimServer) => void): void {
-    server.taskState = taskState;
-    server.updated = this.now();
-    server.task = { until: this.now() + this.taskMs, finish };
+    const now = this.now();
+    const startsAt = now + (this.unkind.mediaDelayMs ?? 0);
+    server.task = { startsAt, state: taskState, until: startsAt + this.taskMs, finish };
+    if (startsAt <= now) {
+      server.taskState = taskState;
+      server.updated = now;
+    }
+  }
+
+  /**
+   * With {@link Unkindness.race409Ms}: the first media action sent to this server meets a task
+   * that started just before it. True when it did (the action is then refused with 409).
+   */
+  raceBeforeAction(server: SimServer): boolean {
+    const ms = this.unkind.race409Ms;
+    if (!ms || server.raced) return false;
+    server.raced = true;
+    this.setBusy(server.id, "REBOOTING", ms);
+    return true;
   }
 
   /** Issues a Keystone token, or undefined when the credentials are wrong for the project. */

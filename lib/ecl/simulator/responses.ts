@@ -10,7 +10,7 @@ const FAULT_NAMES: Record<number, string> = {
   401: "error",
   403: "forbidden",
   404: "itemNotFound",
-  405: "methodNotAllowed",
+  405: "badMethod",
   409: "conflictingRequest",
   415: "badMediaType",
   500: "computeFault",
@@ -34,13 +34,20 @@ export function errorBody(status: number, message?: string): string {
   return JSON.stringify({ [name]: fault });
 }
 
-/** A server as Show Server and List Servers (detail) return it. */
-export function serverJson(server: SimServer, base: string) {
+/**
+ * A server as Show Server and List Servers (detail) return it, shaped after eclcloud's fixtures:
+ * bookmarks without the version and with the tenant, the string "None" for an idle task_state.
+ */
+export function serverJson(server: SimServer, base: string, options: { noMedia?: boolean } = {}) {
   const self = `${base}/v2/${server.tenantId}/servers/${server.id}`;
+  const bookmark = (kind: string, id: string) => [
+    { href: `${base}/${server.tenantId}/${kind}/${id}`, rel: "bookmark" },
+  ];
   const json: Record<string, unknown> = {
     id: server.id,
     name: server.name,
     tenant_id: server.tenantId,
+    user_id: server.userId,
     status: server.status,
     progress: 100,
     "OS-EXT-STS:power_state": server.powerState,
@@ -48,15 +55,19 @@ export function serverJson(server: SimServer, base: string) {
     "OS-EXT-AZ:availability_zone": "zone1-groupa",
     created: iso(server.created),
     updated: iso(server.updated),
+    flavor: { id: server.flavorId, links: bookmark("flavors", server.flavorId) },
+    image: { id: server.bootImageId, links: bookmark("images", server.bootImageId) },
     links: [
       { href: self, rel: "self" },
-      { href: self.replace("/v2/", "/"), rel: "bookmark" },
+      { href: `${base}/${server.tenantId}/servers/${server.id}`, rel: "bookmark" },
     ],
     metadata: {},
-    media_attachments: server.media.map((id) => ({
-      image: { id, links: [{ href: `${base}/images/${id}`, rel: "bookmark" }] },
-    })),
   };
+  if (!options.noMedia) {
+    json.media_attachments = server.media.map((id) => ({
+      image: { id, links: bookmark("images", id) },
+    }));
+  }
   // undefined mimics an API that leaves the field out.
   if (server.taskState !== undefined) json["OS-EXT-STS:task_state"] = server.taskState;
   return json;

@@ -112,6 +112,9 @@ export async function startEclSimulator(options: SimulatorOptions = {}): Promise
       reply = { status: 500, body: errorBody(500) };
     }
     if (fault?.hangAfterApply) return;
+    // A slow ECL has acted already; only its answer is late.
+    const slow = route === "action" ? model.unkind.slowActionMs : undefined;
+    if (slow) await new Promise((r) => setTimeout(r, slow));
     send(reply);
   });
   server.on("connection", (socket) => {
