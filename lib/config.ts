@@ -20,8 +20,15 @@ export interface Config {
   detachTimeoutS: number;
   idleWaitS: number;
   followupMarginMs: number;
-  /** Header and body timeout of ECL calls (connect: at most 3 s). */
+  /** Header and body timeout of ECL reads (connect: at most 3 s). */
   eclTimeoutMs: number;
+  /** Header and body timeout of ECL server actions (the detach POST). */
+  eclActionTimeoutMs: number;
+  /**
+   * How long ECL gets to show a request it may have accepted (a lost answer, a change that shows
+   * late) before bm concludes anything from what it reads.
+   */
+  eclGraceMs: number;
   /** How long one try of a DynamoDB or SQS call may take in the worker and the follow-up. */
   awsTimeoutMs: number;
   /** How long a Slack call may take in the worker and the follow-up (never retried by the client). */
@@ -78,6 +85,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idleWaitS: positive("BM_IDLE_WAIT_S", 600),
     followupMarginMs: positive("BM_FOLLOWUP_MARGIN_MS", 10_000),
     eclTimeoutMs: positive("BM_ECL_TIMEOUT_MS", 5000),
+    eclActionTimeoutMs: positive("BM_ECL_ACTION_TIMEOUT_MS", 30_000),
+    eclGraceMs: positive("BM_ECL_GRACE_MS", 30_000),
     awsTimeoutMs: positive("BM_AWS_TIMEOUT_MS", 3000),
     slackTimeoutMs: positive("BM_SLACK_TIMEOUT_MS", 5000),
     handoverGraceS: positive("BM_HANDOVER_GRACE_S", 60),

@@ -1,6 +1,7 @@
 /**
  * `npm start`: the whole bm stack on this machine, on embedded defaults.
  */
+import { describeUnkindness } from "../lib/ecl/simulator/unkind";
 import { LOCAL_DYNAMO_PORT, startLocalStack } from "../lib/local/stack";
 
 const stack = await startLocalStack({
@@ -20,10 +21,17 @@ bm is running locally.
   DynamoDB     ${stack.env.AWS_ENDPOINT_URL_DYNAMODB ?? "(AWS)"}  (dynalite)
   SQS          ${stack.env.BM_QUEUE_URL}
 
-In another terminal, the main job:
+${unkindBanner(stack.ecl?.model.unkind ?? {})}In another terminal, the main job:
   npm run slash -- "detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 reboot loop after ISO install"
 
 Ctrl-C stops it.`);
+
+function unkindBanner(unkind: Parameters<typeof describeUnkindness>[0]): string {
+  const lines = describeUnkindness(unkind);
+  return lines.length === 0
+    ? ""
+    : `The ECL simulator is unkind (BM_SIMULATOR_*):\n  ${lines.join("\n  ")}\n\n`;
+}
 
 process.on("SIGINT", () => {
   console.log("stopping…");

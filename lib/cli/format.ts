@@ -17,6 +17,12 @@ export function formatServer(server: Server): string[] {
     `  power       ${server.powerState ?? "?"}`,
     `  task_state  ${formatTaskState(server.taskState)}`,
     `  vm_state    ${server.vmState ?? "?"}`,
-    `  media       ${server.mediaIds.length > 0 ? server.mediaIds.join(", ") : "(none attached)"}`,
+    `  media       ${
+      server.mediaIds === undefined
+        ? "(not listed: ECL left media_attachments out)"
+        : server.mediaIds.length > 0
+          ? server.mediaIds.join(", ")
+          : "(none attached)"
+    }`,
   ];
 }

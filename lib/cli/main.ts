@@ -4,8 +4,8 @@
 import { parseArgs } from "node:util";
 import { describeError } from "../describe-error";
 import type { EclApi } from "../ecl/client";
-import { EclNetworkError } from "../ecl/errors";
-import { hasImage, isIdle } from "../ecl/server";
+import { EclApiError } from "../ecl/errors";
+import { attachment, isIdle, MEDIA_NOT_LISTED, type Server } from "../ecl/server";
 import { InvalidInputError, parseImageId, parseServerRef } from "../ecl/validate";
 import { waitForDetach } from "../ecl/wait-for-detach";
 import { formatElapsed } from "../util/elapsed";
@@ -13,6 +13,7 @@ import { formatServer, formatTaskState } from "./format";
 
 export const USAGE = `usage:
   bm detach <server> <image> [--secret <secret-id>] [--wait] [--interval <s>] [--timeout <s>]
+            [--idle-wait <s>] [--grace <s>]
   bm status <server> [--secret <secret-id>]
 
   <server>    a server name (exact) or id
@@ -20,6 +21,10 @@ export const USAGE = `usage:
   --secret    the tenant secret's id; BM_TENANT_SECRET by default
   --wait      poll until the detach has finished (every --interval s, 3 by default,
               up to --timeout s, 900 by default)
+  --idle-wait how long to wait for a busy server to be idle before sending (or sending
+              again after ECL's 409), 600 s by default
+  --grace     how long ECL gets to show a detach whose answer was lost (or, when ECL does
+              not list the server's media, a detach it accepted), 30 s by default
 
 Secrets come from the JSON file named by BM_SECRETS_FILE, or else from AWS Secrets Manager.`;
 
@@ -67,11 +72,15 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   const [serverArg = "", imageArg = ""] = args;
   let intervalMs: number;
   let timeoutMs: number;
+  let idleWaitMs: number;
+  let graceMs: number;
   try {
     parseServerRef(serverArg);
     if (command === "detach") parseImageId(imageArg);
     intervalMs = seconds(values.interval, 3, "--interval") * 1000;
     timeoutMs = seconds(values.timeout, 900, "--timeout") * 1000;
+    idleWaitMs = seconds(values["idle-wait"], 600, "--idle-wait") * 1000;
+    graceMs = seconds(values.grace, 30, "--grace") * 1000;
   } catch (error) {
     deps.err(`bm: ${describeError(error)}`);
     return 2;
@@ -86,21 +95,36 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     }
     const image = parseImageId(imageArg);
     deps.out(`${server.name} (${server.id}): task_state ${formatTaskState(server.taskState)}`);
-    if (!hasImage(server, image)) {
+    const held = attachment(server, image);
+    if (held === "absent") {
       deps.out(`image ${image} is not attached to ${server.name}: nothing to detach`);
       return 0;
     }
-    if (!isIdle(server.taskState)) {
+    if (held === "unknown")
+      deps.out(`${MEDIA_NOT_LISTED}; bm sends the detach and lets ECL answer`);
+    stage = "sending the detach";
+    const clock = { now: deps.now ?? Date.now, sleep: deps.sleep ?? realSleep };
+    const sent = await sendWhenIdle(ecl, server, image, {
+      ...clock,
+      intervalMs,
+      idleWaitMs,
+      graceMs,
+      out: deps.out,
+    });
+    if (sent.outcome === "busy") {
       deps.err(
-        `bm: ${server.name} is busy (task_state ${server.taskState}); ECL accepts a detach only when task_state is None. Try again when it is idle.`,
+        `bm: ${server.name} stayed busy (task_state ${sent.taskState}) for ${formatElapsed(idleWaitMs)}; ${sent.refusals > 0 ? `ECL refused the detach ${sent.refusals} time(s) with 409 (task_state not None) and accepted nothing` : "nothing was sent to ECL"}. Try again later.`,
       );
       return 1;
     }
-    stage = "sending the detach";
-    const accepted = await ecl.detachMedia(server.id, image);
-    deps.out(
-      `ECL accepted the detach of ${image} (${accepted.status}, request id ${accepted.requestId ?? "none"})`,
-    );
+    if (sent.outcome === "unknown") {
+      deps.err(`bm: sending the detach: ${describeError(sent.error)}`);
+      deps.err(
+        `bm: whether ECL accepted the detach is unknown: after ${formatElapsed(graceMs)} the server shows no sign of it${held === "unknown" ? ` (and ${MEDIA_NOT_LISTED})` : ""}. bm never sends a detach twice; check with: bm status ${server.id}`,
+      );
+      return 1;
+    }
+    if (sent.outcome === "absent") return 0;
     if (!values.wait) {
       deps.out(`follow it with: bm status ${server.id}`);
       return 0;
@@ -109,6 +133,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     const result = await waitForDetach(ecl, server.id, image, {
       intervalMs,
       timeoutMs,
+      graceMs,
       ...(deps.now ? { now: deps.now } : {}),
       ...(deps.sleep ? { sleep: deps.sleep } : {}),
       onPoll: (poll) => {
@@ -117,7 +142,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
           deps.out(`${at} could not read the server (${describeError(poll.error)}); trying again`);
         else
           deps.out(
-            `${at} task_state ${formatTaskState(poll.server.taskState)}, image ${hasImage(poll.server, image) ? "still attached" : "gone"}`,
+            `${at} task_state ${formatTaskState(poll.server.taskState)}, image ${IMAGE_SEEN[attachment(poll.server, image)]}`,
           );
       },
     });
@@ -127,18 +152,129 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       );
       return 0;
     }
+    if (result.outcome === "idle_unlisted") {
+      deps.out(
+        `done in ${formatElapsed(result.elapsedMs)}: ${server.name} is idle again. ECL did not list media for this server, so bm judged completion by task_state alone and cannot confirm that ${image} is gone.`,
+      );
+      return 0;
+    }
     deps.err(
       `bm: gave up waiting after ${formatElapsed(result.elapsedMs)}; the detach may still finish: bm status ${server.id}`,
     );
     return 1;
   } catch (error) {
     deps.err(`bm: ${stage}: ${describeError(error)}`);
-    if (stage === "sending the detach" && error instanceof EclNetworkError) {
-      deps.err(
-        `bm: whether ECL accepted the detach is unknown; check with: bm status ${serverArg}`,
+    return 1;
+  }
+}
+
+const IMAGE_SEEN = { attached: "still attached", absent: "gone", unknown: "not listed" } as const;
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+type Sent =
+  | { outcome: "accepted" }
+  | { outcome: "absent" }
+  | { outcome: "busy"; taskState: string; refusals: number }
+  | { outcome: "unknown"; error: unknown };
+
+/**
+ * Sends the detach once the server is idle: waits while it is busy, and again after a 409 (ECL
+ * took nothing), up to `idleWaitMs` in all. A POST without a readable answer is sent no second
+ * time: the server is read for up to `graceMs` for a sign that ECL took it.
+ * @throws ECL's refusals other than 409, and failures to read the server.
+ */
+async function sendWhenIdle(
+  ecl: EclApi,
+  first: Server,
+  image: string,
+  o: {
+    now: () => number;
+    sleep: (ms: number) => Promise<void>;
+    intervalMs: number;
+    idleWaitMs: number;
+    graceMs: number;
+    out: (line: string) => void;
+  },
+): Promise<Sent> {
+  const started = o.now();
+  let server = first;
+  let refusals = 0;
+  let told: string | undefined;
+  for (;;) {
+    if (isIdle(server.taskState)) {
+      try {
+        const accepted = await ecl.detachMedia(server.id, image);
+        o.out(
+          `ECL accepted the detach of ${image} (${accepted.status}, request id ${accepted.requestId ?? "none"})`,
+        );
+        return { outcome: "accepted" };
+      } catch (error) {
+        if (error instanceof EclApiError && error.status === 409) {
+          refusals++;
+          o.out(
+            `ECL answered 409 (task_state not None): a task started on ${server.name} just before the detach reached it, and ECL took nothing; waiting for idle to send it again`,
+          );
+        } else if (error instanceof EclApiError) {
+          throw error;
+        } else {
+          return readAfterSilence(ecl, server, image, error, o);
+        }
+      }
+    } else if (told !== server.taskState) {
+      // Once per task_state seen, not once per poll.
+      told = String(server.taskState);
+      o.out(
+        `${server.name} is busy (task_state ${server.taskState}); ECL accepts a detach only when task_state is None: waiting for idle (up to ${formatElapsed(o.idleWaitMs)})`,
       );
     }
-    return 1;
+    if (o.now() - started + o.intervalMs > o.idleWaitMs) {
+      return { outcome: "busy", taskState: String(server.taskState ?? "None"), refusals };
+    }
+    await o.sleep(o.intervalMs);
+    server = await ecl.showServer(server.id);
+    if (attachment(server, image) === "absent") {
+      o.out(
+        `image ${image} is no longer attached to ${server.name} (detached by someone else?): nothing to detach`,
+      );
+      return { outcome: "absent" };
+    }
+  }
+}
+
+/** The POST got no readable answer: the server is read until it shows the detach, or the grace ends. */
+async function readAfterSilence(
+  ecl: EclApi,
+  server: Server,
+  image: string,
+  error: unknown,
+  o: {
+    now: () => number;
+    sleep: (ms: number) => Promise<void>;
+    intervalMs: number;
+    graceMs: number;
+    out: (line: string) => void;
+  },
+): Promise<Sent> {
+  o.out(
+    `ECL did not answer the detach (${describeError(error)}); reading ${server.name} for a sign that ECL took it`,
+  );
+  const started = o.now();
+  for (;;) {
+    await o.sleep(o.intervalMs);
+    let seen: Server | undefined;
+    try {
+      seen = await ecl.showServer(server.id);
+    } catch (readError) {
+      o.out(`could not read the server (${describeError(readError)}); trying again`);
+    }
+    if (seen && (!isIdle(seen.taskState) || attachment(seen, image) === "absent")) {
+      o.out(
+        `the server shows the detach under way (task_state ${formatTaskState(seen.taskState)}, image ${IMAGE_SEEN[attachment(seen, image)]}): ECL took it`,
+      );
+      return { outcome: "accepted" };
+    }
+    if (o.now() - started + o.intervalMs > o.graceMs) return { outcome: "unknown", error };
   }
 }
 
@@ -151,6 +287,8 @@ function parse(argv: string[]) {
       wait: { type: "boolean" },
       interval: { type: "string" },
       timeout: { type: "string" },
+      "idle-wait": { type: "string" },
+      grace: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });

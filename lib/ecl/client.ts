@@ -46,30 +46,52 @@ function shortList(items: string[], shown = 5): string {
 }
 
 export interface EclClientOptions {
-  /** Base URL of the bare-metal server API, without `/v2/…`. */
-  apiEndpoint: string;
+  /**
+   * Base URL of the bare-metal server API, without `/v2/…`; when absent, the endpoint that
+   * Keystone's catalog names (see {@link TokenProvider.endpoint}).
+   */
+  apiEndpoint?: string | undefined;
   tenantId: string;
   send: Send;
   tokens: TokenProvider;
   /** Retries of GETs; the detach POST is never retried. */
   retry?: RetryPolicy;
+  /**
+   * How long a server action may take to answer: ECL may be slow to accept, and an action that
+   * times out leaves its outcome unknown, so it gets far longer than a read.
+   */
+  actionTimeoutMs?: number;
   retryDeps?: RetryDeps;
 }
 
 export const DEFAULT_GET_RETRY: RetryPolicy = { retries: 2, baseDelayMs: 200 };
+export const DEFAULT_ACTION_TIMEOUT_MS = 30_000;
 /** A guard against a `servers_links` chain that never ends. */
 const MAX_PAGES = 100;
 
 /** The ECL API of one tenant. */
 export class EclClient implements EclApi {
-  private readonly base: string;
   private readonly retry: RetryPolicy;
   private readonly retryDeps: RetryDeps;
 
   constructor(private readonly options: EclClientOptions) {
-    this.base = `${options.apiEndpoint.replace(/\/+$/, "")}/v2/${encodeURIComponent(options.tenantId)}`;
     this.retry = options.retry ?? DEFAULT_GET_RETRY;
     this.retryDeps = options.retryDeps ?? realRetryDeps;
+  }
+
+  /**
+   * `<endpoint>/v2/<tenant_id>`: the endpoint is the secret's, or else the one Keystone's catalog
+   * names, which can only be known once a token has been issued.
+   * @throws EclProtocolError when there is neither.
+   */
+  private async base(): Promise<string> {
+    const endpoint = this.options.apiEndpoint ?? (await this.options.tokens.endpoint?.());
+    if (!endpoint) {
+      throw new EclProtocolError(
+        "the tenant secret has no api_endpoint and Keystone's catalog names no public baremetal-server endpoint; set api_endpoint",
+      );
+    }
+    return `${endpoint.replace(/\/+$/, "")}/v2/${encodeURIComponent(this.options.tenantId)}`;
   }
 
   /** Show Server. @throws EclApiError (404 for an unknown id), EclNetworkError. */
@@ -165,7 +187,9 @@ export class EclClient implements EclApi {
     query?: URLSearchParams,
     body?: string,
   ): Promise<HttpResponse> {
-    const url = new URL(`${this.base}${path}${query?.size ? `?${query}` : ""}`);
+    const url = new URL(`${await this.base()}${path}${query?.size ? `?${query}` : ""}`);
+    const timeoutMs =
+      method === "POST" ? (this.options.actionTimeoutMs ?? DEFAULT_ACTION_TIMEOUT_MS) : undefined;
     const exchange = (token: string) => {
       const once = () =>
         this.options.send({
@@ -177,6 +201,7 @@ export class EclClient implements EclApi {
             "x-auth-token": token,
           },
           ...(body === undefined ? {} : { body }),
+          ...(timeoutMs === undefined ? {} : { timeoutMs }),
         });
       if (method === "POST") return once();
       return withRetries(once, this.retry, isRetryable, this.retryDeps);

@@ -20,6 +20,8 @@ export interface HttpRequest {
   url: URL;
   headers: Record<string, string>;
   body?: string;
+  /** This request's own wait for the answer's headers and body, in place of the pool's. */
+  timeoutMs?: number;
 }
 
 export interface HttpResponse {
@@ -72,8 +74,8 @@ export class HttpPools {
         path: `${request.url.pathname}${request.url.search}`,
         headers: request.headers,
         body: request.body ?? null,
-        headersTimeout: this.timeouts.headersMs,
-        bodyTimeout: this.timeouts.bodyMs,
+        headersTimeout: request.timeoutMs ?? this.timeouts.headersMs,
+        bodyTimeout: request.timeoutMs ?? this.timeouts.bodyMs,
       });
       // The body is always read to the end, so the connection goes back to the pool.
       const body = await response.body.text();

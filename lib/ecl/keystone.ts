@@ -1,6 +1,7 @@
 /**
  * The Keystone v3 token call, as ECL documents it.
  */
+import { endpointBase } from "./endpoint";
 import { EclApiError, EclProtocolError, parseErrorBody } from "./errors";
 import type { Send } from "./http";
 import type { IssuedToken } from "./tokens";
@@ -12,6 +13,8 @@ export interface KeystoneCredentials {
   apiKey: string;
   apiSecret: string;
   tenantId: string;
+  /** Picks the catalog's bare-metal endpoint when it names several regions. */
+  region?: string | undefined;
 }
 
 /**
@@ -65,15 +68,49 @@ export async function issueKeystoneToken(
   }
   const token = response.headers["x-subject-token"];
   if (!token) throw new EclProtocolError("Keystone answered without an X-Subject-Token header");
-  return { token, expiresAt: readExpiry(response.body) ?? now() + FALLBACK_LIFETIME_MS };
+  const body = readBody(response.body);
+  return {
+    token,
+    expiresAt: readExpiry(body) ?? now() + FALLBACK_LIFETIME_MS,
+    endpoint: catalogEndpoint(body?.catalog, credentials.region),
+  };
 }
 
-function readExpiry(body: string): number | undefined {
+function readBody(text: string): { expires_at?: unknown; catalog?: unknown } | undefined {
   try {
-    const expires = (JSON.parse(body) as { token?: { expires_at?: unknown } }).token?.expires_at;
-    const at = typeof expires === "string" ? Date.parse(expires) : Number.NaN;
-    return Number.isNaN(at) ? undefined : at;
+    const token = (JSON.parse(text) as { token?: unknown }).token;
+    return typeof token === "object" && token !== null ? token : undefined;
   } catch {
     return undefined;
   }
+}
+
+function readExpiry(body: { expires_at?: unknown } | undefined): number | undefined {
+  const expires = body?.expires_at;
+  const at = typeof expires === "string" ? Date.parse(expires) : Number.NaN;
+  return Number.isNaN(at) ? undefined : at;
+}
+
+/**
+ * The public `baremetal-server` endpoint of a Keystone catalog, as a base URL (without
+ * `/v2/<tenant_id>`): of the given region when there is one, else the only one. Undefined when
+ * the catalog names none, names several that the region does not tell apart, or names one bm
+ * would not send a token to (not https).
+ */
+export function catalogEndpoint(catalog: unknown, region?: string): string | undefined {
+  if (!Array.isArray(catalog)) return undefined;
+  const urls = new Set<string>();
+  for (const service of catalog) {
+    if ((service as { type?: unknown })?.type !== "baremetal-server") continue;
+    const endpoints = (service as { endpoints?: unknown }).endpoints;
+    if (!Array.isArray(endpoints)) continue;
+    for (const e of endpoints as Array<Record<string, unknown>>) {
+      if (e?.interface !== "public" || typeof e.url !== "string") continue;
+      if (region !== undefined && e.region !== region && e.region_id !== region) continue;
+      urls.add(e.url);
+    }
+  }
+  if (urls.size !== 1) return undefined;
+  const checked = endpointBase([...urls][0] as string);
+  return "base" in checked ? checked.base : undefined;
 }

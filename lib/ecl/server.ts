@@ -11,9 +11,15 @@ export interface Server {
   /** The raw task_state, which ECL sends as the string "None" when idle; see {@link isIdle}. */
   taskState: string | null | undefined;
   vmState: string | undefined;
-  /** Ids of the images attached as virtual media. */
-  mediaIds: string[];
+  /**
+   * Ids of the images attached as virtual media; undefined when ECL left `media_attachments`
+   * out, which tells nothing about what is attached.
+   */
+  mediaIds: string[] | undefined;
 }
+
+/** What a server object says about one image: attached, not attached, or nothing at all. */
+export type Attachment = "attached" | "absent" | "unknown";
 
 /**
  * True when a task_state means no task is running. ECL sends the *string* "None" (a Python
@@ -23,19 +29,25 @@ export function isIdle(taskState: string | null | undefined): boolean {
   return taskState === undefined || taskState === null || taskState.toLowerCase() === "none";
 }
 
-/** True when the image is attached to the server. */
-export function hasImage(server: Server, imageId: string): boolean {
+/** Whether the image is attached to the server, compared without regard to case. */
+export function attachment(server: Server, imageId: string): Attachment {
+  if (server.mediaIds === undefined) return "unknown";
   const wanted = imageId.toLowerCase();
-  return server.mediaIds.some((id) => id.toLowerCase() === wanted);
+  return server.mediaIds.some((id) => id.toLowerCase() === wanted) ? "attached" : "absent";
 }
 
 /**
- * True when a detach of this image has finished: the server is idle and the image is gone.
- * Whether task_state changes at all during a detach is undocumented, so both are watched.
+ * True when a detach of this image has surely finished: the server is idle and lists its media
+ * without the image. Whether task_state changes at all during a detach is undocumented, so both
+ * are watched; a server that does not list its media is never read as detached.
  */
 export function isDetached(server: Server, imageId: string): boolean {
-  return isIdle(server.taskState) && !hasImage(server, imageId);
+  return isIdle(server.taskState) && attachment(server, imageId) === "absent";
 }
+
+/** What bm says when ECL leaves `media_attachments` out. */
+export const MEDIA_NOT_LISTED =
+  "ECL did not list media for this server; bm cannot tell whether the image is attached";
 
 /**
  * Reads one server object of Show Server or List Servers (detail).
@@ -46,7 +58,8 @@ export function toServer(raw: unknown): Server {
   const id = obj.id;
   if (typeof id !== "string") throw new TypeError("ECL sent a server without an id");
   const taskState = obj["OS-EXT-STS:task_state"];
-  const media = Array.isArray(obj.media_attachments) ? obj.media_attachments : [];
+  // Absent (or not a list) is unknown, never "nothing attached".
+  const media = Array.isArray(obj.media_attachments) ? obj.media_attachments : undefined;
   return {
     id,
     name: typeof obj.name === "string" ? obj.name : "",
@@ -54,7 +67,7 @@ export function toServer(raw: unknown): Server {
     powerState: text(obj["OS-EXT-STS:power_state"]),
     taskState: taskState === null ? null : text(taskState),
     vmState: text(obj["OS-EXT-STS:vm_state"]),
-    mediaIds: media.flatMap((m) => {
+    mediaIds: media?.flatMap((m) => {
       const id = record(record(m).image).id;
       return typeof id === "string" ? [id] : [];
     }),

@@ -15,7 +15,8 @@ import { KeystoneTokens, StaticTokens, type TokenProvider } from "./tokens";
 export interface Tenant {
   secretId: string;
   tenantId: string;
-  apiEndpoint: string;
+  /** The secret's endpoint; undefined when Keystone's catalog names it. */
+  apiEndpoint: string | undefined;
   ecl: EclClient;
 }
 
@@ -25,6 +26,8 @@ export interface TenantDirectoryOptions {
   now?: () => number;
   retry?: RetryPolicy;
   retryDeps?: RetryDeps;
+  /** How long a server action may take to answer (BM_ECL_ACTION_TIMEOUT_MS). */
+  actionTimeoutMs?: number;
 }
 
 /**
@@ -54,6 +57,7 @@ export class TenantDirectory {
         tokens: this.tokensFor(secretId, config),
         ...(this.options.retry ? { retry: this.options.retry } : {}),
         ...(this.options.retryDeps ? { retryDeps: this.options.retryDeps } : {}),
+        ...(this.options.actionTimeoutMs ? { actionTimeoutMs: this.options.actionTimeoutMs } : {}),
       }),
     };
     this.open.set(secretId, { fingerprint, tenant });
@@ -76,6 +80,7 @@ export class TenantDirectory {
       apiKey: auth.apiKey,
       apiSecret: auth.apiSecret,
       tenantId: config.tenantId,
+      region: auth.region,
     };
     // Asking for a token changes nothing at ECL, so it is retried like a GET.
     const issue = () =>

@@ -11,12 +11,19 @@ export interface TokenProvider {
    * undefined when there is none (the 401 is then final).
    */
   renew(rejected: string): Promise<string | undefined>;
+  /**
+   * The bare-metal endpoint (without `/v2/…`) that came with the token, when it came with one:
+   * Keystone's catalog names it.
+   */
+  endpoint?(): Promise<string | undefined>;
 }
 
 /** A token issued by Keystone, and when it stops working. */
 export interface IssuedToken {
   token: string;
   expiresAt: number;
+  /** The public bare-metal endpoint of the token's catalog, without `/v2/…`. */
+  endpoint?: string | undefined;
 }
 
 /** Tokens are replaced this long before they expire, so none expires in the middle of a call. */
@@ -66,6 +73,11 @@ export class KeystoneTokens implements TokenProvider {
       return fresh;
     });
     return issued.token;
+  }
+
+  async endpoint(): Promise<string | undefined> {
+    await this.token();
+    return this.current?.endpoint;
   }
 
   async renew(rejected: string): Promise<string | undefined> {

@@ -3,12 +3,14 @@
  * passes), and posts any message still owed. One `servers/detail` list per tenant per round.
  */
 import { describeError } from "../describe-error";
-import { isDetached, isIdle, type Server } from "../ecl/server";
+import { EclApiError } from "../ecl/errors";
+import { attachment, isDetached, isIdle, type Server } from "../ecl/server";
 import type { Tenant } from "../ecl/tenants";
-import { type Operation, transition } from "../operations/operation";
+import { type EclFailure, type Operation, transition } from "../operations/operation";
 import type { WorkQueue } from "../operations/ports";
 import { announce, commit, flushAudit, type RecordDeps } from "../operations/record";
 import { formatElapsed } from "../util/elapsed";
+import { eclFailure } from "../worker/classify-error";
 
 export interface FollowUpDeps extends RecordDeps {
   queue: WorkQueue;
@@ -18,6 +20,11 @@ export interface FollowUpDeps extends RecordDeps {
   marginMs: number;
   /** How long an operation may wait for the worker before it is handed over again. */
   handoverGraceS: number;
+  /**
+   * How long after ECL accepted a detach an idle server whose media ECL does not list counts as
+   * finished (ECL may show a task a moment late).
+   */
+  eclGraceMs: number;
   sleep: (ms: number) => Promise<void>;
   log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
 }
@@ -89,8 +96,9 @@ export async function round(deps: FollowUpDeps): Promise<RoundReport> {
   await Promise.all(
     [...bySecret].map(async ([secretId, ops]) => {
       let servers: Map<string, Server>;
+      let tenant: Tenant;
       try {
-        const tenant = await deps.openTenant(secretId);
+        tenant = await deps.openTenant(secretId);
         servers = new Map((await tenant.ecl.listServers()).map((s) => [s.id, s]));
       } catch (error) {
         report.tenantsFailed++;
@@ -104,7 +112,7 @@ export async function round(deps: FollowUpDeps): Promise<RoundReport> {
       for (const listed of ops) {
         const op = await flushAudit(deps, listed);
         try {
-          const outcome = await settle(deps, op, servers.get(op.serverId ?? ""));
+          const outcome = await settle(deps, op, await look(deps, tenant, servers, op));
           if (outcome === "done") report.done++;
           if (outcome === "timed_out") report.timedOut++;
         } catch (error) {
@@ -119,35 +127,97 @@ export async function round(deps: FollowUpDeps): Promise<RoundReport> {
   return report;
 }
 
-/** Moves one detaching operation to done or timed_out when it is time. */
-async function settle(deps: FollowUpDeps, op: Operation, server: Server | undefined) {
+/** What one round knows of an operation's server. */
+type Look =
+  | { server: Server }
+  /** ECL answers 404 for it: it no longer exists. */
+  | { gone: EclApiError }
+  /** Neither the list nor a direct read said anything this round. */
+  | { unread: unknown };
+
+/**
+ * The operation's server: from the list, or, when the list left it out (a page capped without
+ * `servers_links`, a list that lags), read directly. Absence from a list proves nothing.
+ */
+async function look(
+  deps: FollowUpDeps,
+  tenant: Tenant,
+  servers: Map<string, Server>,
+  op: Operation,
+): Promise<Look> {
+  const listed = servers.get(op.serverId ?? "");
+  if (listed) return { server: listed };
+  try {
+    return { server: await tenant.ecl.showServer(op.serverId as string) };
+  } catch (error) {
+    if (error instanceof EclApiError && error.status === 404) return { gone: error };
+    deps.log.warn("the server is not in the list and could not be read; next round tries again", {
+      operationId: op.id,
+      error: describeError(error),
+    });
+    return { unread: error };
+  }
+}
+
+/** Moves one detaching operation to done, failed (server gone) or timed_out when it is time. */
+async function settle(deps: FollowUpDeps, op: Operation, seenNow: Look) {
   const now = deps.now();
   const actor = { teamId: op.teamId, userId: "bm" };
   const elapsedMs = now.getTime() - Date.parse(op.detachStartedAt ?? op.updatedAt);
+  const elapsedS = Math.round(elapsedMs / 1000);
+  const permalink = op.permalink ? { permalink: op.permalink } : {};
+  const server = "server" in seenNow ? seenNow.server : undefined;
   const seen: Partial<Operation> = server
     ? {
         taskState: isIdle(server.taskState) ? "None" : String(server.taskState),
         ...(server.powerState ? { powerState: server.powerState } : {}),
+        mediaUnknown: server.mediaIds === undefined,
       }
     : {};
   let next: Operation | undefined;
-  if (server && isDetached(server, op.imageId)) {
-    next = transition(op, "done", actor, now, seen, {
-      elapsedS: Math.round(elapsedMs / 1000),
-      ...(op.permalink ? { permalink: op.permalink } : {}),
-    });
-  } else if (elapsedMs >= deps.detachTimeoutS * 1000) {
-    const state = server
-      ? `after ${formatElapsed(elapsedMs)} it still shows task_state ${server.taskState ?? "None"}${server.mediaIds.includes(op.imageId) ? " with the image attached" : ""}.`
-      : `after ${formatElapsed(elapsedMs)} ECL no longer lists the server.`;
+  if ("gone" in seenNow) {
+    const e = seenNow.gone;
     next = transition(
       op,
-      "timed_out",
+      "failed",
       actor,
       now,
-      { ...seen, outcome: state },
-      { elapsedS: Math.round(elapsedMs / 1000) },
+      {
+        outcome: `\`${op.serverName ?? op.serverRef}\` is gone: ECL answers 404 (not found) for it, ${formatElapsed(elapsedMs)} after it accepted the detach. bm cannot confirm the detach.`,
+        ecl: eclFailure(e) as EclFailure,
+      },
+      { eclStatus: 404, elapsedS, ...(e.requestId ? { requestId: e.requestId } : {}) },
     );
+  } else if (server && isDetached(server, op.imageId)) {
+    next = transition(op, "done", actor, now, seen, { elapsedS, ...permalink });
+  } else if (
+    server &&
+    attachment(server, op.imageId) === "unknown" &&
+    isIdle(server.taskState) &&
+    elapsedMs >= deps.eclGraceMs
+  ) {
+    // Without a media list, task_state is all there is: idle again, past ECL's grace, is done.
+    next = transition(op, "done", actor, now, seen, {
+      elapsedS,
+      judgedBy: "task_state alone: ECL did not list media",
+      ...permalink,
+    });
+  } else if (elapsedMs >= deps.detachTimeoutS * 1000) {
+    const after = `after ${formatElapsed(elapsedMs)}`;
+    let state: string;
+    if (server) {
+      const held = attachment(server, op.imageId);
+      const image =
+        held === "attached"
+          ? " with the image attached"
+          : held === "unknown"
+            ? " (ECL does not list its media)"
+            : "";
+      state = `${after} it still shows task_state ${server.taskState ?? "None"}${image}.`;
+    } else {
+      state = `${after} bm could not read the server (${describeError((seenNow as { unread: unknown }).unread)}).`;
+    }
+    next = transition(op, "timed_out", actor, now, { ...seen, outcome: state }, { elapsedS });
   }
   if (!next) return undefined;
   // The conditional write is the claim: of two overlapping follow-ups, one wins and posts.

@@ -22,8 +22,10 @@ import type {
 } from "aws-lambda";
 import dynalite from "dynalite";
 import { DynamoOperationStore, documentClient } from "../aws/dynamo-operation-store";
+import type { Unkindness } from "../ecl/simulator/model";
 import { SAMPLE, seedSample } from "../ecl/simulator/sample";
 import { type EclSimulator, startEclSimulator } from "../ecl/simulator/server";
+import { unkindnessFromEnv } from "../ecl/simulator/unkind";
 import { loadPolicy } from "../policy/policy";
 import { AwsFaultProxy } from "./aws-fault-proxy";
 import { httpApiEvent, lambdaContext, sqsRecord } from "./lambda";
@@ -53,6 +55,8 @@ export interface LocalStackOptions {
   env?: Record<string, string>;
   /** How long a simulated detach keeps a server busy. */
   taskMs?: number;
+  /** The simulator's unkind modes; `BM_SIMULATOR_*` in the environment when not given. */
+  unkind?: Unkindness;
   /** Scales queue delays and visibility timeouts (below 1 for fast tests). */
   queueTimeScale?: number;
   /** Deliver queue messages and run the follow-up by themselves (npm start), or only when asked (tests). */
@@ -111,9 +115,10 @@ async function sampleSecrets(
   const secrets = JSON.parse(
     await readFile(join(ROOT, "infra/local/secrets.json"), "utf8"),
   ) as Record<string, Record<string, unknown>>;
+  // The Keystone secret names only Keystone: its catalog names the bare-metal endpoint.
   for (const value of Object.values(secrets)) {
-    if (eclUrl && "api_endpoint" in value)
-      Object.assign(value, { api_endpoint: eclUrl, identity_endpoint: eclUrl });
+    if (eclUrl && "api_endpoint" in value) value.api_endpoint = eclUrl;
+    if (eclUrl && "identity_endpoint" in value) value.identity_endpoint = eclUrl;
   }
   return secrets;
 }
@@ -128,6 +133,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     BM_TABLE: preset.BM_TABLE ?? "bm-local-operations",
     BM_AUDIT_TABLE: preset.BM_AUDIT_TABLE ?? LOCAL_AUDIT_TABLE,
     BM_POLL_INTERVAL_MS: "1000",
+    // Six polls, as on Lambda (5 s polls, 30 s): how long ECL gets to show an unanswered detach.
+    BM_ECL_GRACE_MS: "6000",
     BM_FOLLOWUP_MARGIN_MS: "1000",
     POWERTOOLS_LOG_LEVEL: preset.POWERTOOLS_LOG_LEVEL ?? "WARN",
     // Node 20 here, 22 on Lambda: the SDK's warning about it says nothing new.
@@ -143,6 +150,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ecl = await startEclSimulator({
       port: options.eclPort ?? 0,
       taskMs: options.taskMs ?? 8000,
+      unkind: options.unkind ?? unkindnessFromEnv(process.env),
       log: (l) => log(`ecl: ${l}`),
     });
     seedSample(ecl.model);

@@ -26,8 +26,11 @@ const NEXT: Record<State, readonly State[]> = {
   // Cancelling stays possible until the detach is on its way to ECL.
   approved: ["waiting_for_idle", "executing", "noop", "failed", "cancelled"],
   waiting_for_idle: ["executing", "noop", "failed", "cancelled"],
-  executing: ["detaching", "failed"],
-  detaching: ["done", "timed_out"],
+  // Back to waiting when ECL refused the POST with 409 (busy): it took nothing, so bm sends it
+  // again once the server is idle. timed_out: no answer, and nothing readable tells the outcome.
+  executing: ["detaching", "failed", "waiting_for_idle", "timed_out"],
+  // failed: the server is gone (404) while bm watched it.
+  detaching: ["done", "timed_out", "failed"],
   done: [],
   noop: [],
   failed: [],
@@ -121,6 +124,13 @@ export interface Operation {
   /** Last known server state, for the parent message. */
   taskState?: string;
   powerState?: string;
+  /**
+   * The last read of the server had no `media_attachments`: bm cannot tell whether the image is
+   * attached, so it lets ECL answer the detach and judges completion by task_state alone.
+   */
+  mediaUnknown?: boolean;
+  /** How many times ECL refused the detach POST with 409 (busy) and took nothing. */
+  busyRefusals?: number;
   /**
    * The slash command's response_url: how bm reaches the requester when it cannot post in the
    * channel. Slack honours it for 30 minutes from the request, and 5 posts.

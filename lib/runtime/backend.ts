@@ -56,7 +56,11 @@ export async function createBackend(
     headersMs: config.eclTimeoutMs,
     bodyMs: config.eclTimeoutMs,
   });
-  const tenants = new TenantDirectory({ secrets, send: pools.send });
+  const tenants = new TenantDirectory({
+    secrets,
+    send: pools.send,
+    actionTimeoutMs: config.eclActionTimeoutMs,
+  });
   return {
     config,
     log,
@@ -72,5 +76,6 @@ export async function createBackend(
     detachTimeoutS: config.detachTimeoutS,
     marginMs: config.followupMarginMs,
     handoverGraceS: config.handoverGraceS,
+    eclGraceMs: config.eclGraceMs,
   };
 }

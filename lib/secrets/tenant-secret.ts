@@ -2,16 +2,27 @@
  * The tenant secret: which ECL tenant, where its API is, and how to get a token.
  */
 import * as v from "valibot";
+import { endpointBase } from "../ecl/endpoint";
 import { isJsonObject } from "./secret-source";
 
 /** A tenant secret, checked and with its endpoints worked out. */
 export interface TenantConfig {
   tenantId: string;
-  /** Base URL of the bare-metal server API, without `/v2/…` or a trailing slash. */
-  apiEndpoint: string;
+  /**
+   * Base URL of the bare-metal server API, without `/v2/…` or a trailing slash; undefined with
+   * Keystone credentials and no `api_endpoint`: the token's catalog names it.
+   */
+  apiEndpoint: string | undefined;
   auth:
     | { kind: "token"; token: string }
-    | { kind: "keystone"; identityEndpoint: string; apiKey: string; apiSecret: string };
+    | {
+        kind: "keystone";
+        identityEndpoint: string;
+        apiKey: string;
+        apiSecret: string;
+        /** Picks the catalog's endpoint when it names several regions. */
+        region?: string;
+      };
 }
 
 /** A tenant secret is missing a field or has a wrong one. Names fields, never values. */
@@ -36,7 +47,7 @@ const Schema = v.object(
       text("tenant_id"),
       v.regex(
         /^([0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i,
-        "tenant_id must be a tenant (project) id: 32 hexadecimal digits",
+        "tenant_id must be a tenant (project) id: 32 hexadecimal digits (dashes allowed)",
       ),
     ),
     api_endpoint: v.optional(url("api_endpoint")),
@@ -52,9 +63,10 @@ const Schema = v.object(
 );
 
 /**
- * Checks a tenant secret's value and derives what is missing: `api_endpoint` from `region`
- * (`https://baremetal-server-<region>-ecl.api.ntt.com`), `identity_endpoint` likewise
- * (`https://keystone-<region>-ecl.api.ntt.com`).
+ * Checks a tenant secret's value and derives what is missing: `identity_endpoint` from `region`
+ * (`https://keystone-<region>-ecl.api.ntt.com`); `api_endpoint` from Keystone's catalog with
+ * Keystone credentials, or else from `region` (`https://baremetal-server-<region>-ecl.api.ntt.com`).
+ * A dashed tenant_id is taken without its dashes.
  * @throws TenantSecretError naming every missing or wrong field.
  */
 export function parseTenantSecret(secretId: string, value: unknown): TenantConfig {
@@ -74,13 +86,6 @@ export function parseTenantSecret(secretId: string, value: unknown): TenantConfi
   }
   const s = result.output;
   const problems: string[] = [];
-  const apiEndpoint = endpoint(
-    s.api_endpoint,
-    s.region,
-    "baremetal-server",
-    "api_endpoint",
-    problems,
-  );
   let auth: TenantConfig["auth"] | undefined;
   const hasKeys = s.api_key !== undefined || s.api_secret !== undefined;
   if (s.token !== undefined && hasKeys) {
@@ -107,11 +112,20 @@ export function parseTenantSecret(secretId: string, value: unknown): TenantConfi
         identityEndpoint: identity,
         apiKey: s.api_key,
         apiSecret: s.api_secret,
+        ...(s.region ? { region: s.region } : {}),
       };
     }
   }
-  if (problems.length > 0 || !apiEndpoint || !auth) throw new TenantSecretError(secretId, problems);
-  return { tenantId: s.tenant_id.toLowerCase(), apiEndpoint, auth };
+  // With Keystone, the catalog names the bare-metal endpoint: api_endpoint is only needed to
+  // override it. A fixed token has no catalog, so it needs api_endpoint or a region.
+  const apiEndpoint =
+    s.api_endpoint === undefined && auth?.kind === "keystone"
+      ? undefined
+      : endpoint(s.api_endpoint, s.region, "baremetal-server", "api_endpoint", problems);
+  if (problems.length > 0 || !auth) throw new TenantSecretError(secretId, problems);
+  // A dashed UUID is the same project id written another way: ECL's URLs use the 32 digits.
+  const tenantId = s.tenant_id.replace(/-/g, "").toLowerCase();
+  return { tenantId, apiEndpoint, auth };
 }
 
 /**
@@ -130,17 +144,10 @@ function endpoint(
     problems.push(`${field} or region is missing`);
     return undefined;
   }
-  const parsed = new URL(given);
-  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(parsed.hostname);
-  if (parsed.protocol !== "https:" && !(parsed.protocol === "http:" && loopback)) {
-    problems.push(`${field} must be an https URL`);
+  const checked = endpointBase(given);
+  if ("problem" in checked) {
+    problems.push(`${field} ${checked.problem}`);
     return undefined;
   }
-  if (parsed.search || parsed.hash) {
-    problems.push(`${field} must not have a query or fragment`);
-    return undefined;
-  }
-  // Tolerate a pasted `/v2/<tenant_id>` or `/v3`: the client adds its own.
-  const path = parsed.pathname.replace(/\/(v2(\/[^/]*)?|v3)\/?$/, "").replace(/\/+$/, "");
-  return `${parsed.origin}${path}`;
+  return checked.base;
 }

@@ -3,6 +3,7 @@
  * Block Kit. Every value goes through {@link md}: escaped once, fitted after escaping.
  */
 import type { ModalView } from "@slack/types";
+import { MEDIA_NOT_LISTED } from "../ecl/server";
 import { isTerminal, type Operation, type State } from "../operations/operation";
 import { formatElapsed } from "../util/elapsed";
 import { LIMITS } from "./block-kit-limits";
@@ -67,12 +68,13 @@ function approvalLines(op: Operation): Mrkdwn[] {
  * While it awaits approval it is the approval card, with Approve, Reject and Cancel buttons.
  */
 export function parentMessage(op: Operation): SlackMessage {
+  const media = op.mediaUnknown ? md`, media not listed by ECL` : "";
   const state =
     op.taskState === undefined
       ? md`unknown`
       : op.powerState
-        ? md`task_state ${op.taskState}, power ${op.powerState}`
-        : md`task_state ${op.taskState}`;
+        ? md`task_state ${op.taskState}, power ${op.powerState}${media}`
+        : md`task_state ${op.taskState}${media}`;
   const text = md`Media detach ${op.id}: ${LABEL[op.state].replace(/^:[a-z_0-9]+: /, "")}: image ${op.imageId} from ${op.serverName || op.serverRef}`;
   return message(text, [
     section(md`*Media detach* ${code(op.id)} · ${LABEL[op.state]}`),
@@ -134,18 +136,28 @@ function noticeText(op: Operation, now: Date, idleWaitS: number): Mrkdwn | undef
     case "expired":
       return md`:clock3: ${requester} nobody approved within ${op.requestTtlMinutes} min, so the request has expired. Nothing was sent to ECL.`;
     case "waiting_for_idle":
+      if (op.lastEvent.from === "executing")
+        // Said once: a server that keeps refusing does not fill the thread.
+        return (op.busyRefusals ?? 1) > 1
+          ? undefined
+          : md`:hourglass_flowing_sand: ECL answered 409 (task_state not None): a task started on ${server} just before the detach reached it, and ECL took nothing. bm waits for the server to be idle and sends the detach again, for up to ${formatElapsed(idleWaitS * 1000)} in all.`;
       return md`:hourglass_flowing_sand: ${server} is busy (task_state ${op.taskState ?? "unknown"}). ECL accepts a detach only when task_state is None, so bm will try again until it is idle, for up to ${formatElapsed(idleWaitS * 1000)}.`;
     case "detaching":
-      return md`:arrows_counterclockwise: ECL accepted the detach${op.detachRequestId ? md` (request id ${code(op.detachRequestId)})` : ""}. bm will say here when ${server} has settled.`;
+      return md`:arrows_counterclockwise: ECL accepted the detach${op.detachRequestId ? md` (request id ${code(op.detachRequestId)})` : ""}. bm will say here when ${server} has settled.${op.mediaUnknown ? md` ${MEDIA_NOT_LISTED}, so it judges completion by task_state alone.` : ""}`;
     case "done": {
       const since = op.detachStartedAt ?? op.createdAt;
-      return md`:white_check_mark: ${requester} done: image ${code(op.imageId)} is detached from ${server} and the server is idle, ${formatElapsed(now.getTime() - Date.parse(since))} after ECL accepted it.`;
+      const after = formatElapsed(now.getTime() - Date.parse(since));
+      if (op.mediaUnknown)
+        return md`:white_check_mark: ${requester} done: ${server} is idle again, ${after} after ECL accepted the detach of image ${code(op.imageId)}. ECL did not list media for this server, so bm judged completion by task_state alone and cannot confirm that the image is gone.`;
+      return md`:white_check_mark: ${requester} done: image ${code(op.imageId)} is detached from ${server} and the server is idle, ${after} after ECL accepted it.`;
     }
     case "noop":
       return md`:information_source: ${requester} nothing to do: ${op.outcome ?? "the image is not attached"}`;
     case "failed":
       return md`:x: ${requester} the detach failed: ${op.outcome ?? "unknown error"}`;
     case "timed_out":
+      if (op.lastEvent.from === "executing")
+        return md`:warning: ${requester} the outcome of the detach is unknown: ${op.outcome ?? ""}`;
       return md`:warning: ${requester} ${server} has not settled: ${op.outcome ?? ""} bm has stopped watching; check the server in the ECL console.`;
     default:
       return undefined;

@@ -4,7 +4,7 @@
  * the slash command's response_url (so it arrives in channels bm was not invited to).
  */
 import { describeError } from "../describe-error";
-import { isIdle, type Server } from "../ecl/server";
+import { isIdle, MEDIA_NOT_LISTED, type Server } from "../ecl/server";
 import { isOperationId, isTerminal, type Operation } from "../operations/operation";
 import type { StatusRequest } from "../operations/ports";
 import { message } from "../slack/blocks";
@@ -70,7 +70,9 @@ async function statusText(deps: WorkerDeps, request: StatusRequest): Promise<Mrk
   );
   const lines = [
     md`*${server.name}* ${code(server.id)}: ${server.status ?? "?"}, power ${server.powerState ?? "?"}, task_state ${server.taskState ?? "None"} (${isIdle(server.taskState) ? "idle" : "busy"})`,
-    md`Media: ${server.mediaIds.length > 0 ? listOf(server.mediaIds.map(code), SHOWN) : "none attached"}`,
+    server.mediaIds === undefined
+      ? md`Media: not listed. ${MEDIA_NOT_LISTED}.`
+      : md`Media: ${server.mediaIds.length > 0 ? listOf(server.mediaIds.map(code), SHOWN) : "none attached"}`,
   ];
   if (op) lines.unshift(operationLine(op, deps.now()));
   lines.push(

@@ -4,7 +4,7 @@
  */
 import { describeError } from "../describe-error";
 import { EclApiError } from "../ecl/errors";
-import { hasImage, isIdle, type Server } from "../ecl/server";
+import { attachment, isIdle, type Server } from "../ecl/server";
 import type { Tenant } from "../ecl/tenants";
 import {
   type Actor,
@@ -27,11 +27,10 @@ export interface WorkerDeps extends RecordDeps {
   queue: WorkQueue;
   openTenant(secretId: string): Promise<Tenant>;
   pollIntervalMs: number;
+  /** How long ECL gets to show a detach whose POST got no answer, before bm concludes. */
+  eclGraceMs: number;
   log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
 }
-
-/** How many polls ECL gets to show a detach whose POST got no answer, before bm concludes. */
-const SILENCE_GRACE_POLLS = 6;
 
 /** Receives after which a passing failure is final: the queue's dead-letter limit. */
 export const MAX_RECEIVES = 5;
@@ -135,7 +134,8 @@ class Step {
       return this.fail(op, describeError(error), error);
     }
     const seen = { serverId: server.id, serverName: server.name, ...serverState(server) };
-    if (!hasImage(server, op.imageId)) {
+    // Not listed is not "not attached": then the detach is sent, and ECL answers.
+    if (attachment(server, op.imageId) === "absent") {
       const outcome = `image \`${op.imageId}\` is not attached to \`${server.name}\`; nothing was sent to ECL.`;
       await this.move(op, "noop", { ...seen, outcome }, { serverId: server.id });
       return;
@@ -195,7 +195,7 @@ class Step {
     const tenant = await this.deps.openTenant(op.secretId);
     const server = await tenant.ecl.showServer(op.serverId as string);
     const seen = serverState(server);
-    if (!hasImage(server, op.imageId)) {
+    if (attachment(server, op.imageId) === "absent") {
       const outcome = `image \`${op.imageId}\` is no longer attached to \`${server.name}\` (detached by someone else?); nothing was sent to ECL.`;
       await this.move(op, "noop", { ...seen, outcome });
       return;
@@ -211,13 +211,18 @@ class Step {
       accepted = await tenant.ecl.detachMedia(server.id, op.imageId);
     } catch (error) {
       // Only ECL's own refusal is an answer. Anything else (no answer, a broken answer, a fault
-      // here) leaves the outcome unknown: the redelivery reads the server to decide.
+      // here) leaves the outcome unknown: the server is read again, a poll from now and for as
+      // long as ECL's grace, to decide. (Should this send fail, the queue's redelivery, or at the
+      // last the follow-up's hand-over, brings the same reading later.)
+      if (error instanceof EclApiError && error.status === 409)
+        return this.busyAgain(executing, error);
       if (error instanceof EclApiError) return this.fail(executing, describeError(error), error);
-      this.deps.log.warn("detach POST without a readable answer; deciding on redelivery", {
+      this.deps.log.warn("detach POST without a readable answer; reading the server to decide", {
         operationId: op.id,
         error: describeError(error),
       });
-      throw new RetryLater("the detach request got no readable answer", { cause: error });
+      await this.deps.queue.send({ kind: "execute", operationId: op.id }, this.delayS());
+      return;
     }
     // ECL accepted it. Should recording that fail, the redelivery finds `executing`, reads the
     // server and goes on to `detaching`; it never reports failed, and never sends it again.
@@ -250,24 +255,69 @@ class Step {
     }
     const waited = now.getTime() - Date.parse(op.waitingSince ?? op.updatedAt);
     if (waited >= this.deps.idleWaitS * 1000) {
+      const refused = op.busyRefusals
+        ? `ECL refused the detach ${times(op.busyRefusals)} with 409 (task_state not None) and accepted nothing`
+        : "nothing was sent to ECL";
       await this.fail(
         op,
-        `\`${op.serverName}\` stayed busy (task_state ${seen.taskState}) for ${formatElapsed(waited)}; nothing was sent to ECL. Try again later.`,
+        `\`${op.serverName}\` stayed busy (task_state ${seen.taskState}) for ${formatElapsed(waited)}; ${refused}. Try again later.`,
       );
       return;
     }
     await this.deps.queue.send({ kind: "execute", operationId: op.id }, this.delayS());
   }
 
+  /**
+   * ECL refused the POST with 409: a task started on the server between bm's read and its POST.
+   * ECL took nothing, so bm waits for idle again (within the same limit) and sends it again.
+   */
+  private async busyAgain(op: Operation, error: EclApiError): Promise<void> {
+    const now = this.deps.now();
+    const since = op.waitingSince ?? now.toISOString();
+    const refusals = (op.busyRefusals ?? 0) + 1;
+    const facts = { eclStatus: 409, ...(error.requestId ? { requestId: error.requestId } : {}) };
+    const waited = now.getTime() - Date.parse(since);
+    if (waited >= this.deps.idleWaitS * 1000) {
+      // The server reads idle, yet ECL keeps refusing: the wait has a limit all the same.
+      await this.fail(
+        op,
+        `ECL refused the detach ${times(refusals)} with 409 (task_state not None) over ${formatElapsed(waited)} and accepted nothing. Try again later.`,
+        error,
+      );
+      return;
+    }
+    const waiting = await this.move(
+      op,
+      "waiting_for_idle",
+      { waitingSince: since, taskState: "not None (ECL answered 409)", busyRefusals: refusals },
+      facts,
+    );
+    if (waiting) await this.deps.queue.send({ kind: "execute", operationId: op.id }, this.delayS());
+  }
+
   /** A redelivery found the operation `executing`: the POST's fate is read off the server. */
   private async decideAfterSilence(op: Operation): Promise<void> {
     const tenant = await this.deps.openTenant(op.secretId);
     const server = await tenant.ecl.showServer(op.serverId as string);
-    if (hasImage(server, op.imageId) && isIdle(server.taskState)) {
+    const held = attachment(server, op.imageId);
+    if (held !== "absent" && isIdle(server.taskState)) {
       // ECL may show an accepted detach a moment late: look again for a while before concluding.
       const silentMs = this.deps.now().getTime() - Date.parse(op.updatedAt);
-      if (silentMs < SILENCE_GRACE_POLLS * this.deps.pollIntervalMs) {
+      if (silentMs < this.deps.eclGraceMs) {
         await this.deps.queue.send({ kind: "execute", operationId: op.id }, this.delayS());
+        return;
+      }
+      if (held === "unknown") {
+        // Idle, and no list of media to look at: nothing read tells whether ECL acted.
+        await this.move(
+          op,
+          "timed_out",
+          {
+            ...serverState(server),
+            outcome: `ECL did not answer the detach request, and it does not list media for this server, so bm cannot tell whether the image was detached. bm never sends a detach twice: check \`${op.serverName ?? op.serverRef}\` in the ECL console.`,
+          },
+          { decidedBy: "no answer and no media list" },
+        );
         return;
       }
       await this.fail(
@@ -323,11 +373,16 @@ class Step {
   }
 }
 
+function times(n: number): string {
+  return n === 1 ? "once" : n === 2 ? "twice" : `${n} times`;
+}
+
 function serverState(server: Server): Partial<Operation> {
   const seen: Partial<Operation> = {
     taskState:
       server.taskState === undefined || server.taskState === null ? "None" : server.taskState,
   };
   if (server.powerState) seen.powerState = server.powerState;
+  seen.mediaUnknown = server.mediaIds === undefined;
   return seen;
 }

@@ -51,6 +51,7 @@ export function useFaultStack(options: LocalStackOptions = {}): {
         BM_HANDOVER_GRACE_S: "1",
         BM_IDLE_WAIT_S: "5",
         BM_ECL_TIMEOUT_MS: "400",
+        BM_ECL_ACTION_TIMEOUT_MS: "800",
         BM_SLACK_TIMEOUT_MS: "400",
         ...options.env,
       },

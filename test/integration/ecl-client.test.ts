@@ -48,6 +48,7 @@ describe("the detach request", () => {
     const result = await waitForDetach(client, SAMPLE.web01, SAMPLE.image, {
       intervalMs: 50,
       timeoutMs: 5000,
+      graceMs: 1000,
     });
 
     expect(isIdle(during.taskState)).toBe(false);
@@ -254,6 +255,18 @@ describe("faults", () => {
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "EclNetworkError", kind: "timeout" });
     expect(actions()).toHaveLength(1);
+  });
+
+  it("gives a server action its own, longer timeout than a read: a slow ECL still answers", async () => {
+    // Slower than a read may take (300 ms here), well inside an action's time (600 ms here).
+    ecl.sim.model.unkind = { slowActionMs: 450 };
+    try {
+      const accepted = await ecl.client().detachMedia(SAMPLE.web01, SAMPLE.image);
+      expect(accepted.status).toBe(200);
+      expect(actions()).toHaveLength(1);
+    } finally {
+      ecl.sim.model.unkind = {};
+    }
   });
 
   it("reports an endpoint where nothing listens as unreachable", async () => {

@@ -22,7 +22,12 @@ let stack: LocalStack;
 beforeAll(async () => {
   stack = await testStack({
     taskMs: 300,
-    env: { BM_IDLE_WAIT_S: "2", BM_DETACH_TIMEOUT_S: "30", BM_ECL_TIMEOUT_MS: "400" },
+    env: {
+      BM_IDLE_WAIT_S: "2",
+      BM_DETACH_TIMEOUT_S: "30",
+      BM_ECL_TIMEOUT_MS: "400",
+      BM_ECL_ACTION_TIMEOUT_MS: "800",
+    },
   });
 });
 afterAll(() => stack.close());
@@ -162,7 +167,6 @@ describe("ECL refusing the detach", () => {
     [403, "tenant not available"],
     [404, "not found"],
     [405, "bad URL or method"],
-    [409, "task_state not None"],
     [415, "bad media type"],
     [500, "compute fault"],
   ])(
@@ -190,6 +194,32 @@ describe("ECL refusing the detach", () => {
       });
     },
   );
+
+  it("409 again and again from a server that reads idle: sent again each time, then failed at the idle wait's end, saying so", async () => {
+    stack.ecl?.model.inject({ route: "action", server: web.id, status: 409, times: 1000 });
+    const answer = await slash(stack, `detach ${web.name} ${SAMPLE.image}`);
+    await runToEnd(answer.operationId);
+
+    const op = await operation(stack, answer.operationId);
+    stack.ecl?.model.clearFaults();
+    expect(op.state).toBe("failed");
+    const posts = ECL_ACTIONS(stack).filter((r) => r.path.includes(web.id));
+    expect(posts.length).toBeGreaterThanOrEqual(2);
+    expect(posts.every((r) => r.status === 409)).toBe(true);
+    expect(op.ecl).toMatchObject({ status: 409, meaning: "task_state not None" });
+    const seen = thread(stack, op);
+    expect(seen.replies[0]).toMatch(
+      /^:hourglass_flowing_sand: ECL answered 409 \(task_state not None\)/,
+    );
+    expect(seen.replies.at(-1)).toMatch(
+      new RegExp(
+        `the detach failed: ECL refused the detach ${posts.length === 2 ? "twice" : `${posts.length} times`} with 409 \\(task_state not None\\) over \\d+\\.\\ds and accepted nothing\\. Try again later\\.$`,
+      ),
+    );
+    expect(seen.replies.filter((r) => r.includes("ECL answered 409"))).toHaveLength(1);
+    const trail = await auditOf(stack, op.id);
+    expect(trail.filter((e) => e.action === "waiting_for_idle")).toHaveLength(posts.length - 1);
+  });
 
   it("401 twice: the token is renewed once, then the 401 is final", async () => {
     stack.ecl?.model.inject({ route: "action", server: web.id, status: 401, times: 2 });

@@ -77,6 +77,63 @@ describe("tenant secrets from Secrets Manager", () => {
   });
 });
 
+describe("the bare-metal endpoint from Keystone's catalog", () => {
+  it("serves a secret with no api_endpoint: the token's catalog names it", async () => {
+    sm.secrets.set(
+      "bm/tenant/lean",
+      JSON.stringify({
+        tenant_id: SAMPLE.tenantId,
+        identity_endpoint: ecl.sim.url,
+        api_key: SAMPLE.apiKey,
+        api_secret: SAMPLE.apiSecret,
+      }),
+    );
+    const tenant = await directory().get("bm/tenant/lean");
+    expect(tenant.apiEndpoint).toBeUndefined();
+
+    const server = await tenant.ecl.showServer(SAMPLE.web01);
+
+    expect(server.name).toBe("web01");
+    expect(ecl.sim.requests.map((r) => r.route)).toEqual(["token", "show"]);
+  });
+
+  it("lets api_endpoint win over the catalog when the secret gives one", async () => {
+    sm.secrets.set(
+      "bm/tenant/pinned",
+      JSON.stringify({
+        tenant_id: SAMPLE.tenantId,
+        identity_endpoint: ecl.sim.url,
+        // Nothing listens there: only the secret's endpoint is used, so the read fails.
+        api_endpoint: "http://127.0.0.1:9",
+        api_key: SAMPLE.apiKey,
+        api_secret: SAMPLE.apiSecret,
+      }),
+    );
+    const tenant = await directory().get("bm/tenant/pinned");
+    const error = await tenant.ecl.showServer(SAMPLE.web01).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "EclNetworkError", origin: "http://127.0.0.1:9" });
+    expect(ecl.sim.requests.filter((r) => r.route === "show")).toHaveLength(0);
+  });
+
+  it("takes a dashed tenant_id as the 32 digits ECL's URLs use", async () => {
+    const dashed = SAMPLE.tenantId.replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, "$1-$2-$3-$4-$5");
+    sm.secrets.set(
+      "bm/tenant/dashed",
+      JSON.stringify({
+        tenant_id: dashed.toUpperCase(),
+        identity_endpoint: ecl.sim.url,
+        api_key: SAMPLE.apiKey,
+        api_secret: SAMPLE.apiSecret,
+      }),
+    );
+    const tenant = await directory().get("bm/tenant/dashed");
+    expect((await tenant.ecl.showServer(SAMPLE.web01)).name).toBe("web01");
+    const [token, show] = ecl.sim.requests;
+    expect(JSON.parse(token?.body ?? "").auth.scope.project.id).toBe(SAMPLE.tenantId);
+    expect(show?.path).toBe(`/v2/${SAMPLE.tenantId}/servers/${SAMPLE.web01}`);
+  });
+});
+
 describe("Keystone tokens", () => {
   it("fifty concurrent calls cause one token request", async () => {
     ecl.sim.setLatency(30);

@@ -22,6 +22,8 @@ export interface EclFixture {
 /** Short timeouts and backoff, so that fault tests take milliseconds, not seconds. */
 export const FAST_TIMEOUTS: Partial<Timeouts> = { connectMs: 500, headersMs: 300, bodyMs: 300 };
 export const FAST_RETRY = { retries: 2, baseDelayMs: 10 };
+/** Actions get twice a read's time here, as they get far longer than reads in production. */
+export const FAST_ACTION_TIMEOUT_MS = 600;
 
 export async function eclFixture(options: SimulatorOptions = {}): Promise<EclFixture> {
   const sim = await startEclSimulator({ taskMs: 200, ...options });
@@ -37,6 +39,7 @@ export async function eclFixture(options: SimulatorOptions = {}): Promise<EclFix
         send: pools.send,
         tokens: o.tokens ?? new StaticTokens(SAMPLE.token),
         retry: FAST_RETRY,
+        actionTimeoutMs: FAST_ACTION_TIMEOUT_MS,
       }),
     close: async () => {
       await pools.close();

@@ -241,6 +241,8 @@ export function testStack(options: LocalStackOptions = {}): Promise<LocalStack> 
     queueTimeScale: 0.05,
     groups: { S0APPROVERS: ["U0APPROVER1", "U0APPROVER2"], S0OPERATORS: ["U0OPERATOR"] },
     botNotIn: ["C0NOBOT", "C0NOBOTCHANGES"],
+    // A kind ECL, whatever BM_SIMULATOR_* says; a test makes it unkind through the model.
+    unkind: {},
     ...options,
     env: {
       BM_POLL_INTERVAL_MS: "100",

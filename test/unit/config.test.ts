@@ -24,6 +24,8 @@ describe("readConfig", () => {
       idleWaitS: 600,
       followupMarginMs: 10_000,
       eclTimeoutMs: 5000,
+      eclActionTimeoutMs: 30_000,
+      eclGraceMs: 30_000,
       awsTimeoutMs: 3000,
       slackTimeoutMs: 5000,
       handoverGraceS: 60,

@@ -40,12 +40,14 @@ export function seedSample(model: EclModel): void {
   model.addServer(SAMPLE.tenantId, { id: "66666666-7777-4888-9999-aaaaaaaaaaaa", name: "app" });
 }
 
-/** A secrets file's content for the sample tenant: one secret by token, one by Keystone. */
+/**
+ * A secrets file's content for the sample tenant: one secret by Keystone (whose catalog names the
+ * bare-metal endpoint), one by a fixed token (which needs api_endpoint).
+ */
 export function sampleSecrets(simulatorUrl: string) {
   return {
     "bm/tenant/sample": {
       tenant_id: SAMPLE.tenantId,
-      api_endpoint: simulatorUrl,
       identity_endpoint: simulatorUrl,
       api_key: SAMPLE.apiKey,
       api_secret: SAMPLE.apiSecret,

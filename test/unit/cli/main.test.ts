@@ -161,10 +161,10 @@ describe("bm command line", () => {
   it("fails with one line naming the status, its meaning and the request id", async () => {
     const refused = new EclApiError({
       service: "baremetal",
-      status: 409,
+      status: 400,
       method: "POST",
       path: "/x",
-      apiMessage: "busy",
+      apiMessage: "Invalid imageRef provided.",
       requestId: "req-7",
     });
     const { ecl } = fakeEcl([], async () => {
@@ -173,19 +173,114 @@ describe("bm command line", () => {
     const result = await run(["detach", "web01", IMAGE], ecl);
     expect(result.code).toBe(1);
     expect(result.err).toEqual([
-      "bm: sending the detach: ECL answered 409 (task_state not None): busy (request id req-7)",
+      "bm: sending the detach: ECL answered 400 (invalid parameter): Invalid imageRef provided. (request id req-7)",
     ]);
   });
 
-  it("says the outcome is unknown when the POST got no answer", async () => {
-    const { ecl } = fakeEcl([], async () => {
-      throw new EclNetworkError("connection", "POST", "https://ecl.test");
-    });
-    const result = await run(["detach", "web01", IMAGE], ecl);
+  const busy409 = () =>
+    new EclApiError({ service: "baremetal", status: 409, method: "POST", path: "/x" });
+
+  it("after a 409 (a task started first; ECL took nothing), waits for idle and sends again", async () => {
+    let posts = 0;
+    const { ecl, calls } = fakeEcl(
+      [{ taskState: "REBOOTING" }, { taskState: "None" }, { taskState: "None", mediaIds: [] }],
+      async () => {
+        if (++posts === 1) throw busy409();
+        return { status: 200, requestId: "req-2" };
+      },
+    );
+    const result = await run(["detach", "web01", IMAGE, "--wait", "--interval", "1"], ecl);
+    expect(result.err).toEqual([]);
+    expect(result.code).toBe(0);
+    expect(calls.filter((c) => c.startsWith("detach"))).toHaveLength(2);
+    expect(result.out).toEqual([
+      `web01 (${web01.id}): task_state None (idle)`,
+      "ECL answered 409 (task_state not None): a task started on web01 just before the detach reached it, and ECL took nothing; waiting for idle to send it again",
+      "web01 is busy (task_state REBOOTING); ECL accepts a detach only when task_state is None: waiting for idle (up to 10m 00s)",
+      `ECL accepted the detach of ${IMAGE} (200, request id req-2)`,
+      "[   0.0s] task_state None (idle), image gone",
+      `done in 0.0s: ${IMAGE} is detached from web01`,
+    ]);
+  });
+
+  it("gives up on a server that stays busy after --idle-wait, saying ECL took nothing", async () => {
+    const { ecl } = fakeEcl(
+      Array.from({ length: 20 }, () => ({ taskState: "REBOOTING" })),
+      async () => {
+        throw busy409();
+      },
+    );
+    const result = await run(
+      ["detach", "web01", IMAGE, "--interval", "2", "--idle-wait", "5"],
+      ecl,
+    );
     expect(result.code).toBe(1);
     expect(result.err).toEqual([
+      "bm: web01 stayed busy (task_state REBOOTING) for 5.0s; ECL refused the detach 1 time(s) with 409 (task_state not None) and accepted nothing. Try again later.",
+    ]);
+  });
+
+  it("sends to a server whose media ECL does not list, saying bm cannot tell, and judges by task_state", async () => {
+    const unlisted = { mediaIds: undefined };
+    const { ecl, calls } = fakeEcl([
+      { ...unlisted, taskState: "None" },
+      { ...unlisted, taskState: "MEDIA_DETACHING" },
+      { ...unlisted, taskState: "None" },
+    ]);
+    const resolveUnlisted: EclApi = {
+      ...ecl,
+      resolveServer: async (ref) => ({ ...(await ecl.resolveServer(ref)), mediaIds: undefined }),
+    };
+    const result = await run(
+      ["detach", "web01", IMAGE, "--wait", "--interval", "1"],
+      resolveUnlisted,
+    );
+    expect(result.code).toBe(0);
+    expect(calls).toContain(`detach ${web01.id} ${IMAGE}`);
+    expect(result.out).toEqual([
+      `web01 (${web01.id}): task_state None (idle)`,
+      "ECL did not list media for this server; bm cannot tell whether the image is attached; bm sends the detach and lets ECL answer",
+      `ECL accepted the detach of ${IMAGE} (200, request id req-1)`,
+      "[   0.0s] task_state None (idle), image not listed",
+      "[   1.0s] task_state MEDIA_DETACHING (busy), image not listed",
+      "[   2.0s] task_state None (idle), image not listed",
+      "done in 2.0s: web01 is idle again. ECL did not list media for this server, so bm judged completion by task_state alone and cannot confirm that 3339fd5f-ec06-4ef8-9337-c1c70218a748 is gone.",
+    ]);
+  });
+
+  it("when the POST got no answer, reads the server for a sign and goes on when it shows one", async () => {
+    const { ecl, calls } = fakeEcl(
+      [
+        { taskState: "None" },
+        { taskState: "MEDIA_DETACHING" },
+        { taskState: "None", mediaIds: [] },
+      ],
+      async () => {
+        throw new EclNetworkError("timeout", "POST", "https://ecl.test");
+      },
+    );
+    const result = await run(["detach", "web01", IMAGE, "--wait", "--interval", "1"], ecl);
+    expect(result.code).toBe(0);
+    expect(calls.filter((c) => c.startsWith("detach"))).toHaveLength(1);
+    expect(result.out).toContain(
+      "the server shows the detach under way (task_state MEDIA_DETACHING (busy), image still attached): ECL took it",
+    );
+    expect(result.out.at(-1)).toBe(`done in 0.0s: ${IMAGE} is detached from web01`);
+  });
+
+  it("says the outcome is unknown when the POST got no answer and the server shows no sign within --grace", async () => {
+    const { ecl, calls } = fakeEcl(
+      Array.from({ length: 20 }, () => ({ taskState: "None" })),
+      async () => {
+        throw new EclNetworkError("connection", "POST", "https://ecl.test");
+      },
+    );
+    const result = await run(["detach", "web01", IMAGE, "--interval", "2", "--grace", "6"], ecl);
+    expect(result.code).toBe(1);
+    expect(calls.filter((c) => c.startsWith("detach"))).toHaveLength(1);
+    expect(result.err).toEqual([
       "bm: sending the detach: ECL at https://ecl.test could not be reached",
-      "bm: whether ECL accepted the detach is unknown; check with: bm status web01",
+      `bm: whether ECL accepted the detach is unknown: after 6.0s the server shows no sign of it. bm never sends a detach twice; check with: bm status ${web01.id}`,
     ]);
   });
 });

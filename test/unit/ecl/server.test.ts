@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hasImage, isDetached, isIdle, toServer } from "../../../lib/ecl/server";
+import { attachment, isDetached, isIdle, toServer } from "../../../lib/ecl/server";
 
 const IMAGE = "3339fd5f-ec06-4ef8-9337-c1c70218a748";
 
@@ -45,7 +45,12 @@ describe("toServer", () => {
   it("keeps a null task_state apart from a missing one", () => {
     expect(toServer({ id: "x", "OS-EXT-STS:task_state": null }).taskState).toBeNull();
     expect(toServer({ id: "x" }).taskState).toBeUndefined();
-    expect(toServer({ id: "x" }).mediaIds).toEqual([]);
+  });
+
+  it("reads an absent (or unreadable) media_attachments as unknown, never as nothing attached", () => {
+    expect(toServer({ id: "x" }).mediaIds).toBeUndefined();
+    expect(toServer({ id: "x", media_attachments: null }).mediaIds).toBeUndefined();
+    expect(toServer({ id: "x", media_attachments: [] }).mediaIds).toEqual([]);
   });
 
   it("refuses a server without an id", () => {
@@ -54,7 +59,7 @@ describe("toServer", () => {
   });
 });
 
-describe("hasImage and isDetached", () => {
+describe("attachment and isDetached", () => {
   const base = toServer({
     id: "s",
     name: "web01",
@@ -62,7 +67,15 @@ describe("hasImage and isDetached", () => {
   });
 
   it("compares image ids without regard to case", () => {
-    expect(hasImage(base, IMAGE)).toBe(true);
+    expect(attachment(base, IMAGE)).toBe("attached");
+    expect(attachment(base, IMAGE.toUpperCase())).toBe("attached");
+    expect(attachment({ ...base, mediaIds: [] }, IMAGE)).toBe("absent");
+  });
+
+  it("says unknown when ECL did not list media, and never reads that as detached", () => {
+    const unlisted = { ...base, mediaIds: undefined, taskState: "None" };
+    expect(attachment(unlisted, IMAGE)).toBe("unknown");
+    expect(isDetached(unlisted, IMAGE)).toBe(false);
   });
 
   it.each([

@@ -23,8 +23,12 @@ describe("the state machine", () => {
     ["executing", "detaching", true],
     ["executing", "executing", false],
     ["executing", "approved", false],
+    ["executing", "waiting_for_idle", true],
+    ["executing", "timed_out", true],
+    ["executing", "noop", false],
     ["detaching", "done", true],
-    ["detaching", "failed", false],
+    ["detaching", "failed", true],
+    ["detaching", "waiting_for_idle", false],
     ["done", "failed", false],
     ["failed", "done", false],
   ] as Array<[State, State, boolean]>)("%s → %s: %s", (from, to, allowed) => {

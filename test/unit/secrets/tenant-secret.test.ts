@@ -4,19 +4,58 @@ import { parseTenantSecret, TenantSecretError } from "../../../lib/secrets/tenan
 const TENANT = "b322a85578de48beba0f92acce57869b";
 
 describe("parseTenantSecret", () => {
-  it("derives both endpoints from the region", () => {
+  it("with Keystone credentials, derives Keystone's URL from the region and leaves the bare-metal endpoint to the catalog", () => {
     expect(
       parseTenantSecret("s", { tenant_id: TENANT, region: "jp1", api_key: "k", api_secret: "v" }),
     ).toEqual({
       tenantId: TENANT,
-      apiEndpoint: "https://baremetal-server-jp1-ecl.api.ntt.com",
+      apiEndpoint: undefined,
       auth: {
         kind: "keystone",
         identityEndpoint: "https://keystone-jp1-ecl.api.ntt.com",
         apiKey: "k",
         apiSecret: "v",
+        region: "jp1",
       },
     });
+  });
+
+  it("needs nothing but tenant_id, the keys and identity_endpoint with Keystone", () => {
+    const config = parseTenantSecret("s", {
+      tenant_id: TENANT,
+      identity_endpoint: "https://keystone-jp1-ecl.api.ntt.com/v3",
+      api_key: "k",
+      api_secret: "v",
+    });
+    expect(config.apiEndpoint).toBeUndefined();
+    expect(config.auth).toMatchObject({ identityEndpoint: "https://keystone-jp1-ecl.api.ntt.com" });
+  });
+
+  it("lets a given api_endpoint win over the catalog", () => {
+    const config = parseTenantSecret("s", {
+      tenant_id: TENANT,
+      region: "jp1",
+      api_endpoint: "https://proxy.test/ecl",
+      api_key: "k",
+      api_secret: "v",
+    });
+    expect(config.apiEndpoint).toBe("https://proxy.test/ecl");
+  });
+
+  it("derives the bare-metal endpoint from the region for a fixed token (no catalog)", () => {
+    expect(
+      parseTenantSecret("s", { tenant_id: TENANT, region: "jp1", token: "t" }).apiEndpoint,
+    ).toBe("https://baremetal-server-jp1-ecl.api.ntt.com");
+  });
+
+  it.each([
+    "B322A855-78DE-48BE-BA0F-92ACCE57869B",
+    "b322a855-78de-48be-ba0f-92acce57869b",
+    "B322A85578DE48BEBA0F92ACCE57869B",
+  ])("takes tenant_id %s as the 32 lowercase digits ECL's URLs use", (given) => {
+    expect(parseTenantSecret("s", { tenant_id: given, region: "jp1", token: "t" }).tenantId).toBe(
+      TENANT,
+    );
   });
 
   it.each([
@@ -64,7 +103,11 @@ describe("parseTenantSecret", () => {
     ],
     [
       { tenant_id: "SECRETVALUE", region: "jp1", token: "t" },
-      ["tenant_id must be a tenant (project) id: 32 hexadecimal digits"],
+      ["tenant_id must be a tenant (project) id: 32 hexadecimal digits (dashes allowed)"],
+    ],
+    [
+      { tenant_id: `${TENANT}0`, region: "jp1", token: "t" },
+      ["tenant_id must be a tenant (project) id: 32 hexadecimal digits (dashes allowed)"],
     ],
     [
       { tenant_id: TENANT, region: "Japan SECRETVALUE", token: "t" },
