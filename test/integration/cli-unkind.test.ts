@@ -1,10 +1,7 @@
-import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Unkindness } from "../../lib/ecl/simulator/model";
-import { SAMPLE, sampleSecrets } from "../../lib/ecl/simulator/sample";
+import { SAMPLE } from "../../lib/ecl/simulator/sample";
+import { bmCommand } from "../support/cli";
 import { type EclFixture, eclFixture } from "../support/ecl-fixture";
 
 /**
@@ -13,37 +10,22 @@ import { type EclFixture, eclFixture } from "../support/ecl-fixture";
  * without api_endpoint: the catalog names the endpoint.
  */
 let ecl: EclFixture;
-let dir: string;
+let cli: Awaited<ReturnType<typeof bmCommand>>;
 
 beforeAll(async () => {
   ecl = await eclFixture({ taskMs: 300 });
-  dir = await mkdtemp(join(tmpdir(), "bm-cli-unkind-"));
-  await writeFile(join(dir, "secrets.json"), JSON.stringify(sampleSecrets(ecl.sim.url)));
+  cli = await bmCommand(ecl.sim.url);
 });
 afterAll(async () => {
   await ecl.close();
-  await rm(dir, { recursive: true, force: true });
+  await cli.close();
 });
+
+const bm = (...args: string[]) => cli.run(...args);
+
 afterEach(() => {
   ecl.sim.model.unkind = {};
 });
-
-function bm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["bin/bm.js", ...args],
-      {
-        env: {
-          PATH: process.env.PATH,
-          BM_SECRETS_FILE: join(dir, "secrets.json"),
-          BM_TENANT_SECRET: "bm/tenant/sample",
-        },
-      },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
-    );
-  });
-}
 
 const fresh = (media: string[] = [SAMPLE.image]) =>
   ecl.sim.model.addServer(SAMPLE.tenantId, {

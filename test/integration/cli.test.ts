@@ -1,41 +1,22 @@
-import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SAMPLE, sampleSecrets } from "../../lib/ecl/simulator/sample";
+import { SAMPLE } from "../../lib/ecl/simulator/sample";
+import { bmCommand } from "../support/cli";
 import { type EclFixture, eclFixture } from "../support/ecl-fixture";
 
 /** The `bm` command as a user runs it: a child process, a secrets file, the simulator. */
 let ecl: EclFixture;
-let dir: string;
+let cli: Awaited<ReturnType<typeof bmCommand>>;
 
 beforeAll(async () => {
   ecl = await eclFixture({ taskMs: 1500 });
-  dir = await mkdtemp(join(tmpdir(), "bm-cli-"));
-  await writeFile(join(dir, "secrets.json"), JSON.stringify(sampleSecrets(ecl.sim.url)));
+  cli = await bmCommand(ecl.sim.url);
 });
 afterAll(async () => {
   await ecl.close();
-  await rm(dir, { recursive: true, force: true });
+  await cli.close();
 });
 
-function bm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["bin/bm.js", ...args],
-      {
-        env: {
-          PATH: process.env.PATH,
-          BM_SECRETS_FILE: join(dir, "secrets.json"),
-          BM_TENANT_SECRET: "bm/tenant/sample",
-        },
-      },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
-    );
-  });
-}
+const bm = (...args: string[]) => cli.run(...args);
 
 describe("bm", () => {
   it("detaches with --wait against the simulator, printing progress", async () => {

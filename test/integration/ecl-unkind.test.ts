@@ -50,17 +50,27 @@ function newServer(media: string[] = [SAMPLE.image]) {
   return model().addServer(SAMPLE.tenantId, { name, media });
 }
 
-/** `/bm detach`, run to its end: queue deliveries and follow-up rounds. */
-async function detach(text: string) {
-  const answer = await slash(stack, `detach ${text}`);
-  await drain(
+/** Runs an operation to its end: queue deliveries and follow-up rounds. */
+function runToEnd(id: string | undefined) {
+  return drain(
     stack,
     async () => {
       await stack.followup(250);
-      return settled(stack, answer.operationId);
+      return settled(stack, id);
     },
     20_000,
   );
+}
+
+/** Waits until the operation is in `state`. */
+function reach(id: string | undefined, state: string) {
+  return drain(stack, async () => (await operation(stack, id)).state === state);
+}
+
+/** `/bm detach`, run to its end. */
+async function detach(text: string) {
+  const answer = await slash(stack, `detach ${text}`);
+  await runToEnd(answer.operationId);
   const op = await operation(stack, answer.operationId);
   return { op, seen: thread(stack, op), trail: await auditOf(stack, op.id) };
 }
@@ -228,19 +238,9 @@ describe("5. image ids compared without regard to case", () => {
 
     const stuck = newServer([upper]);
     const answer = await slash(stack, `detach ${stuck.name} ${SAMPLE.image}`);
-    await drain(
-      stack,
-      async () => (await operation(stack, answer.operationId)).state === "detaching",
-    );
+    await reach(answer.operationId, "detaching");
     model().setBusy(stuck.id, "MEDIA_DETACHING"); // a task that never ends
-    await drain(
-      stack,
-      async () => {
-        await stack.followup(250);
-        return settled(stack, answer.operationId);
-      },
-      20_000,
-    );
+    await runToEnd(answer.operationId);
     const op = await operation(stack, answer.operationId);
     expect(op.state).toBe("timed_out");
     expect(op.outcome).toMatch(/still shows task_state MEDIA_DETACHING with the image attached\.$/);
