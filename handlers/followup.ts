@@ -10,6 +10,10 @@ const backend = once(() => createBackend("followup"));
 
 export const handler = async (_event: ScheduledEvent, context: Context): Promise<void> => {
   const deps = await backend();
-  const reports = await followUp(deps, () => context.getRemainingTimeInMillis());
-  deps.log.info("follow-up finished", { rounds: reports.length });
+  try {
+    const reports = await followUp(deps, () => context.getRemainingTimeInMillis());
+    deps.log.info("follow-up finished", { rounds: reports.length });
+  } finally {
+    deps.metrics.flush();
+  }
 };

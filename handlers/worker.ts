@@ -8,5 +8,11 @@ import { processBatch } from "../lib/worker/process-batch";
 
 const backend = once(() => createBackend("worker"));
 
-export const handler = async (event: SQSEvent, _context: Context): Promise<SQSBatchResponse> =>
-  processBatch(await backend(), event);
+export const handler = async (event: SQSEvent, _context: Context): Promise<SQSBatchResponse> => {
+  const deps = await backend();
+  try {
+    return await processBatch(deps, event);
+  } finally {
+    deps.metrics.flush();
+  }
+};

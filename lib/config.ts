@@ -35,6 +35,8 @@ export interface Config {
   slackTimeoutMs: number;
   /** How long an operation may wait for its hand-over to the worker before the follow-up resends it. */
   handoverGraceS: number;
+  /** The follow-up function the worker starts after each accepted detach; none when unset. */
+  followupFunction: string | undefined;
 }
 
 /** A variable is missing or wrong. */
@@ -90,6 +92,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     awsTimeoutMs: positive("BM_AWS_TIMEOUT_MS", 3000),
     slackTimeoutMs: positive("BM_SLACK_TIMEOUT_MS", 5000),
     handoverGraceS: positive("BM_HANDOVER_GRACE_S", 60),
+    followupFunction: env.BM_FOLLOWUP_FUNCTION?.trim() || undefined,
   };
   if (problems.length > 0) throw new ConfigError(`bm cannot start: ${problems.join("; ")}`);
   return config;

@@ -10,6 +10,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import type { AuditEvent, Operation } from "../operations/operation";
@@ -175,16 +176,14 @@ export class DynamoOperationStore implements OperationStore {
     }
   }
 
-  async listInFlight(kind: NonNullable<Operation["inflight"]>): Promise<Operation[]> {
+  async listInFlight(): Promise<Operation[]> {
     const found: Operation[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.db.send(
-        new QueryCommand({
+        new ScanCommand({
           TableName: this.table,
           IndexName: INFLIGHT_INDEX,
-          KeyConditionExpression: "inflight = :kind",
-          ExpressionAttributeValues: { ":kind": kind },
           ExclusiveStartKey: start,
         }),
       );

@@ -31,6 +31,13 @@ export function parseWorkMessage(body: string): WorkMessage {
   ) {
     return { kind: parsed.kind, operationId: parsed.operationId };
   }
+  if (
+    parsed.kind === "recheck" &&
+    typeof parsed.operationId === "string" &&
+    typeof parsed.userId === "string"
+  ) {
+    return { kind: "recheck", operationId: parsed.operationId, userId: parsed.userId };
+  }
   const request = parsed.request as Record<string, unknown> | undefined;
   const fields = ["teamId", "channelId", "userId", "target", "tenant", "secretId"] as const;
   if (parsed.kind === "status" && request && fields.every((f) => typeof request[f] === "string")) {

@@ -62,6 +62,8 @@ export interface EclClientOptions {
    */
   actionTimeoutMs?: number;
   retryDeps?: RetryDeps;
+  /** Told of every error answer (its status) and every call without one (timeout, connection). */
+  onError?: (status: string) => void;
 }
 
 export const DEFAULT_GET_RETRY: RetryPolicy = { retries: 2, baseDelayMs: 200 };
@@ -207,12 +209,19 @@ export class EclClient implements EclApi {
       return withRetries(once, this.retry, isRetryable, this.retryDeps);
     };
     const token = await this.options.tokens.token();
-    let response = await exchange(token);
-    if (response.status === 401) {
-      const renewed = await this.options.tokens.renew(token);
-      if (renewed !== undefined) response = await exchange(renewed);
+    let response: HttpResponse;
+    try {
+      response = await exchange(token);
+      if (response.status === 401) {
+        const renewed = await this.options.tokens.renew(token);
+        if (renewed !== undefined) response = await exchange(renewed);
+      }
+    } catch (error) {
+      if (error instanceof EclNetworkError) this.options.onError?.(error.kind);
+      throw error;
     }
     if (response.status >= 300) {
+      this.options.onError?.(String(response.status));
       const fault = parseErrorBody(response.body);
       throw new EclApiError({
         service: "baremetal",

@@ -28,6 +28,8 @@ export interface TenantDirectoryOptions {
   retryDeps?: RetryDeps;
   /** How long a server action may take to answer (BM_ECL_ACTION_TIMEOUT_MS). */
   actionTimeoutMs?: number;
+  /** Told of every ECL error status, or failure to answer (a metric). */
+  onEclError?: (status: string) => void;
 }
 
 /**
@@ -58,6 +60,7 @@ export class TenantDirectory {
         ...(this.options.retry ? { retry: this.options.retry } : {}),
         ...(this.options.retryDeps ? { retryDeps: this.options.retryDeps } : {}),
         ...(this.options.actionTimeoutMs ? { actionTimeoutMs: this.options.actionTimeoutMs } : {}),
+        ...(this.options.onEclError ? { onError: this.options.onEclError } : {}),
       }),
     };
     this.open.set(secretId, { fingerprint, tenant });

@@ -36,11 +36,18 @@ export interface RoundReport {
   announced: number;
   tenantsFailed: number;
   expired: number;
+  /**
+   * Operations that want the next round soon: detaches ECL has not finished, messages still owed.
+   * Zero means the invocation may end: the schedule (or the worker's start after a POST) brings
+   * the next one.
+   */
+  watching: number;
 }
 
 /**
- * Runs rounds every `pollIntervalMs` while the invocation has more than `marginMs` left after the
- * next wait, so completion is reported within seconds, not at the next schedule.
+ * Runs a round, and more rounds every `pollIntervalMs` while something is being watched and the
+ * invocation has more than `marginMs` left after the next wait: completion is reported within
+ * seconds, and an idle bm costs one short invocation a minute (one scan of the sparse index).
  */
 export async function followUp(
   deps: FollowUpDeps,
@@ -48,37 +55,56 @@ export async function followUp(
 ): Promise<RoundReport[]> {
   const reports: RoundReport[] = [];
   for (;;) {
-    reports.push(await round(deps));
+    const report = await round(deps);
+    reports.push(report);
+    if (report.watching === 0) return reports;
     if (remainingMs() - deps.pollIntervalMs < deps.marginMs) return reports;
     await deps.sleep(deps.pollIntervalMs);
   }
 }
 
 /**
- * The operations of one kind in flight; none, logged, when DynamoDB cannot say: the other kinds
- * are still looked after, and the next round asks again.
+ * Every operation in flight, by kind (one scan of the sparse index); undefined, logged, when
+ * DynamoDB cannot say: the next round asks again.
  */
 async function inFlight(
   deps: FollowUpDeps,
-  kind: NonNullable<Operation["inflight"]>,
-): Promise<Operation[]> {
+): Promise<Map<NonNullable<Operation["inflight"]>, Operation[]> | undefined> {
   try {
-    return await deps.store.listInFlight(kind);
+    const byKind = new Map<NonNullable<Operation["inflight"]>, Operation[]>();
+    for (const op of await deps.store.listInFlight()) {
+      if (op.inflight) byKind.set(op.inflight, [...(byKind.get(op.inflight) ?? []), op]);
+    }
+    return byKind;
   } catch (error) {
     deps.log.warn("could not list what is in flight; next round asks again", {
-      kind,
       error: describeError(error),
     });
-    return [];
+    return undefined;
   }
 }
 
 /** One round over every operation in flight. Failures are logged and left for the next round. */
 export async function round(deps: FollowUpDeps): Promise<RoundReport> {
-  const report: RoundReport = { done: 0, timedOut: 0, announced: 0, tenantsFailed: 0, expired: 0 };
-  report.expired = await expireRequests(deps);
-  await handOver(deps);
-  for (const op of await inFlight(deps, "notice")) {
+  const report: RoundReport = {
+    done: 0,
+    timedOut: 0,
+    announced: 0,
+    tenantsFailed: 0,
+    expired: 0,
+    watching: 0,
+  };
+  const all = await inFlight(deps);
+  if (!all) {
+    // DynamoDB could not say: something may be waiting, so look again next round.
+    report.watching = 1;
+    return report;
+  }
+  const of = (kind: NonNullable<Operation["inflight"]>) => all.get(kind) ?? [];
+  report.expired = await expireRequests(deps, of("awaiting_approval"));
+  await handOver(deps, of);
+  const notices = of("notice");
+  for (const op of notices) {
     try {
       await announce(deps, await flushAudit(deps, op));
       report.announced++;
@@ -89,8 +115,10 @@ export async function round(deps: FollowUpDeps): Promise<RoundReport> {
       });
     }
   }
+  const detaching = of("detaching");
+  let finished = 0;
   const bySecret = new Map<string, Operation[]>();
-  for (const op of await inFlight(deps, "detaching")) {
+  for (const op of detaching) {
     bySecret.set(op.secretId, [...(bySecret.get(op.secretId) ?? []), op]);
   }
   await Promise.all(
@@ -113,6 +141,7 @@ export async function round(deps: FollowUpDeps): Promise<RoundReport> {
         const op = await flushAudit(deps, listed);
         try {
           const outcome = await settle(deps, op, await look(deps, tenant, servers, op));
+          if (outcome) finished++;
           if (outcome === "done") report.done++;
           if (outcome === "timed_out") report.timedOut++;
         } catch (error) {
@@ -124,6 +153,7 @@ export async function round(deps: FollowUpDeps): Promise<RoundReport> {
       }
     }),
   );
+  report.watching = detaching.length - finished + (notices.length - report.announced);
   return report;
 }
 
@@ -236,10 +266,10 @@ async function settle(deps: FollowUpDeps, op: Operation, seenNow: Look) {
  * Expires the approval requests nobody answered in time (the card loses its buttons, the thread
  * says so), and posts what is still owed for the others (an approval short of the number needed).
  */
-async function expireRequests(deps: FollowUpDeps): Promise<number> {
+async function expireRequests(deps: FollowUpDeps, waiting: Operation[]): Promise<number> {
   let expired = 0;
   const now = deps.now();
-  for (const listed of await inFlight(deps, "awaiting_approval")) {
+  for (const listed of waiting) {
     const op = await flushAudit(deps, listed);
     try {
       if (op.requestExpiresAt && now.toISOString() >= op.requestExpiresAt) {
@@ -289,11 +319,14 @@ const HANDOVER = {
  * `handoverGraceS` (a busy server: once its wait should have ended). A request nobody took for
  * 15 minutes ends, told.
  */
-async function handOver(deps: FollowUpDeps): Promise<void> {
+async function handOver(
+  deps: FollowUpDeps,
+  of: (kind: keyof typeof HANDOVER) => Operation[],
+): Promise<void> {
   const now = deps.now().getTime();
   const grace = deps.handoverGraceS * 1000;
   for (const kind of Object.keys(HANDOVER) as Array<keyof typeof HANDOVER>) {
-    for (const listed of await inFlight(deps, kind)) {
+    for (const listed of of(kind)) {
       const op = await flushAudit(deps, listed);
       // A busy server's worker re-checks it every poll without writing: wait its whole wait out.
       const patience = kind === "waiting_for_idle" ? deps.idleWaitS * 1000 + grace : grace;

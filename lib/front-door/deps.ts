@@ -4,6 +4,7 @@
 import type { AuditEvent, Operation } from "../operations/operation";
 import type { AuditLog, OperationStore, WorkQueue } from "../operations/ports";
 import type { ChannelPolicy, Policy } from "../policy/policy";
+import type { Metrics } from "../runtime/metrics";
 import type { Chat } from "../slack/chat";
 import type { Mrkdwn } from "../slack/mrkdwn";
 
@@ -17,6 +18,7 @@ export interface FrontDoorDeps {
   groupMembers(groupId: string): Promise<string[]>;
   now: () => Date;
   log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
+  metrics?: Metrics;
 }
 
 /** The channel's policy, if the channel is bound to a tenant. */

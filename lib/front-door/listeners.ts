@@ -13,6 +13,7 @@ import { SlackApiError } from "../slack/slack-error";
 import { type Answer, type Decision, decideOnRequest } from "./decide-on-request";
 import type { FrontDoorDeps } from "./deps";
 import { handleSlashCommand } from "./handle-command";
+import { requestRecheck } from "./request-recheck";
 
 const FAILED = md`bm could not record that just now (an internal error), so nothing was done. Try again in a minute.`;
 
@@ -101,6 +102,23 @@ export function registerListeners(app: App, deps: FrontDoorDeps): void {
       await ack();
     });
   }
+
+  // Re-check: the worker reads ECL; the clicker is told it is on its way, then the result.
+  app.action(ACTIONS.recheck, async ({ body, action, ack }) => {
+    const deadline = Date.now() + WORK_MS;
+    const operationId = "value" in action && typeof action.value === "string" ? action.value : "";
+    const channelId = "channel" in body && body.channel ? body.channel.id : "";
+    const answer = await decided(
+      deadline,
+      requestRecheck(deps, {
+        teamId: body.team?.id ?? "",
+        userId: body.user.id,
+        operationId,
+      }).then((text) => ({ text })),
+    );
+    await tell(channelId, body.user.id, answer);
+    await ack();
+  });
 
   // Reject: the modal first, while the click's trigger id is fresh (Slack honours it for 3 s, and
   // a cold start or a group lookup can take much of that); the rights are checked right after,

@@ -72,10 +72,13 @@ export async function requestDetach(deps: FrontDoorDeps, request: DetachRequest)
     return md`bm could not confirm that it recorded ${code(id)} (its database did not answer in time). If it did, the request goes on by itself: ${code(`/bm status ${id}`)} in a minute tells you; if not, ask again.`;
   }
   const current = created.created ? op : created.existing;
+  if (created.created)
+    deps.metrics?.put("OperationRequested", 1, op.approvalsRequired > 0 ? "required" : "none");
   // The audit event is written beside the enqueue, not after it: both are needed, neither waits
   // for the other. It also waits in the operation's outbox: a lost append is made by the worker.
   const audited = created.created
     ? deps.audit.append(op.lastEvent).catch((error: unknown) => {
+        deps.metrics?.put("AuditWriteError", 1);
         deps.log.warn("audit append failed; the worker makes it", {
           operationId: id,
           error: (error as Error).name,

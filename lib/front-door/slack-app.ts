@@ -16,6 +16,7 @@ import { SqsWorkQueue } from "../aws/sqs-work-queue";
 import { readConfig } from "../config";
 import { loadPolicy } from "../policy/policy";
 import { createLog, slackLogger } from "../runtime/log";
+import { powertoolsMetrics } from "../runtime/metrics";
 import { secretSourceFromEnv } from "../secrets/from-env";
 import { cachedGroupMembers, webClientChat } from "../slack/chat";
 import { parseSlackSecret } from "../slack/slack-secret";
@@ -63,7 +64,10 @@ export async function createSlackHandler(
     },
   });
   const db = documentClient(new DynamoDBClient(FRONT_DOOR_AWS));
-  const chat = webClientChat(app.client, slack.botToken);
+  const metrics = powertoolsMetrics();
+  const chat = webClientChat(app.client, slack.botToken, 5000, (code) =>
+    metrics.put("SlackError", 1, code),
+  );
   const deps: FrontDoorDeps = {
     policy,
     store: new DynamoOperationStore(db, config.table),
@@ -73,6 +77,7 @@ export async function createSlackHandler(
     groupMembers: cachedGroupMembers((group) => chat.groupMembers(group)),
     now: () => new Date(),
     log,
+    metrics,
   };
 
   registerListeners(app, deps);
@@ -82,12 +87,16 @@ export async function createSlackHandler(
 
   const bolt = receiver.toHandler() as unknown as SlackHandler;
   return async (event, context) => {
+    const started = performance.now();
     try {
       return await bolt(event, context);
     } catch {
       // Bolt parses the body before it checks the signature: a mangled body throws. Unsigned
       // requests get 401, signed but unreadable ones 400; never a 500.
       return { statusCode: isSigned(event, slack.signingSecret) ? 400 : 401, body: "" };
+    } finally {
+      metrics.put("FrontDoorAnswerMs", Math.round(performance.now() - started));
+      metrics.flush();
     }
   };
 }

@@ -29,6 +29,7 @@ import { unkindnessFromEnv } from "../ecl/simulator/unkind";
 import { loadPolicy } from "../policy/policy";
 import { AwsFaultProxy } from "./aws-fault-proxy";
 import { httpApiEvent, lambdaContext, sqsRecord } from "./lambda";
+import { LambdaStandIn } from "./lambda-standin";
 import { type SecretsManagerStandIn, startSecretsManager } from "./secrets-manager-standin";
 import { SlackStandIn, type StandInChannel } from "./slack-standin";
 import { SqsStandIn } from "./sqs-standin";
@@ -93,6 +94,8 @@ export interface LocalStack {
   slack: SlackStandIn | undefined;
   queue: SqsStandIn | undefined;
   secretsManager: SecretsManagerStandIn | undefined;
+  /** Lambda's Invoke: the worker starting the follow-up after a detach ECL accepted. */
+  lambda: LambdaStandIn;
   /** With `faults`: the proxies in front of DynamoDB, SQS and Secrets Manager. */
   faults: {
     dynamo: AwsFaultProxy | undefined;
@@ -228,6 +231,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     env.SLACK_API_URL = slack.apiUrl;
   }
 
+  // Lambda's Invoke, for the worker's start of the follow-up. With autoRun the follow-up runs on
+  // each start (one at a time, as with reserved concurrency 1); in tests the starts are recorded.
+  const FOLLOWUP_FUNCTION = "bm-local-followup";
+  let followupGate: (() => Promise<void>) | undefined;
+  const lambda = await new LambdaStandIn({
+    functions: { [FOLLOWUP_FUNCTION]: () => followupGate?.() ?? Promise.resolve() },
+    run: options.autoRun ?? false,
+  }).start();
+  closers.push(() => lambda.close());
+  env.AWS_ENDPOINT_URL_LAMBDA = lambda.url;
+  env.BM_FOLLOWUP_FUNCTION = preset.BM_FOLLOWUP_FUNCTION ?? FOLLOWUP_FUNCTION;
+
   // The functions' environment, then the functions: they read it at their cold start.
   Object.assign(process.env, env);
   const dynamo = new DynamoDBClient({});
@@ -353,6 +368,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       { "detail-type": "Scheduled Event", source: "aws.events" } as ScheduledEvent,
       lambdaContext("bm-followup", budgetMs),
     );
+  // Reserved concurrency 1: the schedule and the worker's starts share one follow-up at a time.
+  let followupRunning: Promise<void> = Promise.resolve();
+  const followupOnce = (budgetMs: number) => {
+    const run = followupRunning.then(() => followup(budgetMs));
+    followupRunning = run.catch(() => undefined);
+    return run;
+  };
+  followupGate = () => followupOnce(options.followupBudgetMs ?? 10_000);
 
   let running = options.autoRun ?? false;
   if (running) {
@@ -365,7 +388,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const budget = options.followupBudgetMs ?? 10_000;
       while (running) {
         const started = Date.now();
-        await followup(budget).catch((error: unknown) =>
+        await followupOnce(budget).catch((error: unknown) =>
           log(`follow-up: failed (${(error as Error).name})`),
         );
         // rate(1 minute): the next invocation starts a budget after the last one started.
@@ -387,6 +410,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     slack,
     queue,
     secretsManager,
+    lambda,
     faults,
     dynamo,
     handlers,

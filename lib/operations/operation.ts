@@ -34,7 +34,8 @@ const NEXT: Record<State, readonly State[]> = {
   done: [],
   noop: [],
   failed: [],
-  timed_out: [],
+  // A re-check that finds the detach finished after all (someone clicked Re-check).
+  timed_out: ["done"],
   rejected: [],
   expired: [],
   cancelled: [],
@@ -45,8 +46,19 @@ export function canMove(from: State, to: State): boolean {
   return NEXT[from].includes(to);
 }
 
+/** The states an operation ends in. timed_out is one, though a re-check may still correct it to done. */
+const TERMINAL: ReadonlySet<State> = new Set([
+  "done",
+  "noop",
+  "failed",
+  "timed_out",
+  "rejected",
+  "expired",
+  "cancelled",
+]);
+
 export function isTerminal(state: State): boolean {
-  return NEXT[state].length === 0;
+  return TERMINAL.has(state);
 }
 
 /** Who did something: a Slack user, or bm itself (`userId` "bm"). */

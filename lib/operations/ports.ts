@@ -37,8 +37,11 @@ export interface OperationStore {
   unlock(key: string, opId: string): Promise<void>;
   /** Hands a lock whose holder has ended to `opId`; false when it is not `from`'s any more. */
   takeLock(key: string, from: string, opId: string): Promise<boolean>;
-  /** Operations the follow-up must look at, found through a sparse index, not a scan. */
-  listInFlight(kind: NonNullable<Operation["inflight"]>): Promise<Operation[]>;
+  /**
+   * Every operation the follow-up must look at: a scan of the sparse index, which holds only
+   * those (one call when bm is idle), never of the table.
+   */
+  listInFlight(): Promise<Operation[]>;
   /** A tenant's latest operations, newest first, that `keep` accepts. */
   recentForTenant(
     tenant: string,
@@ -69,7 +72,9 @@ export interface StatusRequest {
 /** What the worker is asked to do. */
 export type WorkMessage =
   | { kind: "prepare" | "execute" | "announce"; operationId: string }
-  | { kind: "status"; request: StatusRequest };
+  | { kind: "status"; request: StatusRequest }
+  /** Someone clicked Re-check on a timed-out detach: read the server again, answer them. */
+  | { kind: "recheck"; operationId: string; userId: string };
 
 export interface WorkQueue {
   send(message: WorkMessage, delaySeconds?: number): Promise<void>;

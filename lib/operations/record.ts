@@ -2,6 +2,8 @@
  * Making an operation's changes stick: a transition is saved (a conditional write), its audit
  * event appended, and the message it owes posted in Slack exactly once.
  */
+
+import type { Metrics } from "../runtime/metrics";
 import type { Chat } from "../slack/chat";
 import { parentMessage, requesterNotice, threadNotice } from "../slack/messages";
 import { SlackApiError, slackApiError } from "../slack/slack-error";
@@ -15,6 +17,7 @@ export interface RecordDeps {
   now: () => Date;
   idleWaitS: number;
   log?: { warn(message: string, extra?: object): void };
+  metrics?: Metrics;
 }
 
 /** How long a poster may take before another may try: far above a few Slack calls. */
@@ -29,12 +32,13 @@ const RESPONSE_URL_TTL_MS = 30 * 60_000;
  * Once the save has happened it does not throw: an append that fails waits in the outbox.
  */
 export async function commit(
-  deps: Pick<RecordDeps, "store" | "audit" | "log">,
+  deps: Pick<RecordDeps, "store" | "audit" | "log" | "metrics">,
   prev: Operation,
   next: Operation,
 ): Promise<Operation | undefined> {
   const saved = await deps.store.save(prev, next);
   if (!saved) return undefined;
+  measure(deps, saved);
   if (saved.lockKey && isTerminal(saved.state)) {
     // Its end frees the server and image for the next request. A lock left behind (this call
     // failed) is taken over by the next request, which finds its holder ended.
@@ -48,13 +52,27 @@ export async function commit(
   return flushAudit(deps, saved);
 }
 
+/** The metrics of a transition that has just been saved: counted once, by the writer that won. */
+function measure(deps: Pick<RecordDeps, "metrics">, op: Operation): void {
+  const metrics = deps.metrics;
+  if (!metrics) return;
+  const at = Date.parse(op.updatedAt);
+  if (isTerminal(op.state)) {
+    metrics.put("OperationFinished", 1, op.state);
+    if (op.state === "done" && op.detachStartedAt)
+      metrics.put("DetachSeconds", (at - Date.parse(op.detachStartedAt)) / 1000);
+  }
+  if (op.state === "approved" && op.approvalsRequired > 0)
+    metrics.put("ApprovalWaitSeconds", (at - Date.parse(op.createdAt)) / 1000);
+}
+
 /**
  * Appends the events waiting in the operation's outbox, in order (appending is idempotent), and
  * takes those appended out of it. Never throws: what could not be appended waits for the next
  * touch. Returns the operation as it now stands.
  */
 export async function flushAudit(
-  deps: Pick<RecordDeps, "store" | "audit" | "log">,
+  deps: Pick<RecordDeps, "store" | "audit" | "log" | "metrics">,
   op: Operation,
 ): Promise<Operation> {
   const waiting = op.unaudited ?? [];
@@ -65,6 +83,7 @@ export async function flushAudit(
       await deps.audit.append(event);
       appended.push(event.seq);
     } catch (error) {
+      deps.metrics?.put("AuditWriteError", 1);
       deps.log?.warn("audit append failed; the event waits in the outbox", {
         operationId: op.id,
         seq: event.seq,

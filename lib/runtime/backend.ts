@@ -3,6 +3,7 @@
  * environment: the real adapters, configured by the SDKs' own variables.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { LambdaClient } from "@aws-sdk/client-lambda";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { WebClient } from "@slack/web-api";
 import { awsClientOptions } from "../aws/clients";
@@ -11,6 +12,7 @@ import {
   DynamoOperationStore,
   documentClient,
 } from "../aws/dynamo-operation-store";
+import { lambdaFollowUpStarter } from "../aws/lambda-followup";
 import { SqsWorkQueue } from "../aws/sqs-work-queue";
 import { type Config, readConfig } from "../config";
 import { HttpPools } from "../ecl/http";
@@ -21,11 +23,13 @@ import { webClientChat } from "../slack/chat";
 import { parseSlackSecret } from "../slack/slack-secret";
 import type { WorkerDeps } from "../worker/process-message";
 import { createLog, type Log, slackLogger } from "./log";
+import { type Metrics, powertoolsMetrics } from "./metrics";
 
 /** Everything the worker and the follow-up need, from one configuration. */
 export interface Backend extends WorkerDeps, FollowUpDeps {
   config: Config;
   log: Log;
+  metrics: Metrics;
 }
 
 /** @throws ConfigError, SecretError, SlackSecretError: a cold start that cannot work stops loudly. */
@@ -35,6 +39,7 @@ export async function createBackend(
 ): Promise<Backend> {
   const config = readConfig(env);
   const log = createLog(functionName);
+  const metrics = powertoolsMetrics();
   // The SDK's usual three tries, each with a deadline.
   const aws = awsClientOptions(config.awsTimeoutMs, 3);
   const secrets = secretSourceFromEnv(env, aws);
@@ -51,6 +56,7 @@ export async function createBackend(
     retryConfig: { retries: 0 },
     timeout: config.slackTimeoutMs,
   });
+  const onSlackError = (code: string) => metrics.put("SlackError", 1, code);
   const pools = new HttpPools({
     connectMs: Math.min(3000, config.eclTimeoutMs),
     headersMs: config.eclTimeoutMs,
@@ -60,14 +66,16 @@ export async function createBackend(
     secrets,
     send: pools.send,
     actionTimeoutMs: config.eclActionTimeoutMs,
+    onEclError: (status) => metrics.put("EclError", 1, status),
   });
   return {
     config,
     log,
+    metrics,
     store: new DynamoOperationStore(db, config.table),
     audit: new DynamoAuditLog(db, config.auditTable),
     queue: new SqsWorkQueue(new SQSClient(aws), config.queueUrl),
-    chat: webClientChat(client, slack.botToken),
+    chat: webClientChat(client, slack.botToken, config.slackTimeoutMs, onSlackError),
     openTenant: (secretId) => tenants.get(secretId),
     now: () => new Date(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -77,5 +85,13 @@ export async function createBackend(
     marginMs: config.followupMarginMs,
     handoverGraceS: config.handoverGraceS,
     eclGraceMs: config.eclGraceMs,
+    ...(config.followupFunction && functionName === "worker"
+      ? {
+          startFollowUp: lambdaFollowUpStarter(
+            new LambdaClient(awsClientOptions(config.awsTimeoutMs, 1)),
+            config.followupFunction,
+          ),
+        }
+      : {}),
   };
 }

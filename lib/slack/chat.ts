@@ -57,12 +57,20 @@ export function isResponseUrl(url: unknown): url is string {
 }
 
 /** A Chat over a WebClient; `token` is passed per call, so one client serves any token. */
-export function webClientChat(client: WebClient, token: string, respondTimeoutMs = 5000): Chat {
+export function webClientChat(
+  client: WebClient,
+  token: string,
+  respondTimeoutMs = 5000,
+  /** Told of every failed call, with Slack's error code (a metric). */
+  onError: (code: string) => void = () => {},
+): Chat {
   const call = async <T>(method: string, run: () => Promise<T>): Promise<T> => {
     try {
       return await run();
     } catch (error) {
-      throw slackApiError(method, error);
+      const failure = slackApiError(method, error);
+      onError(failure.code);
+      throw failure;
     }
   };
   return {

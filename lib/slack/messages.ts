@@ -43,7 +43,21 @@ function when(iso: string): string {
 }
 
 /** The action ids of the card's buttons; each button's value is the operation id. */
-export const ACTIONS = { approve: "bm_approve", reject: "bm_reject", cancel: "bm_cancel" } as const;
+export const ACTIONS = {
+  approve: "bm_approve",
+  reject: "bm_reject",
+  cancel: "bm_cancel",
+  recheck: "bm_recheck",
+} as const;
+
+/** The Re-check button of a timed-out detach: anyone who may request in the channel may click. */
+function recheckActions(op: Operation) {
+  return {
+    type: "actions" as const,
+    block_id: "bm_recheck",
+    elements: [button("Re-check", ACTIONS.recheck, op.id)],
+  };
+}
 
 /** What the card says about approval: needed from whom and until when, who approved, who said no. */
 function approvalLines(op: Operation): Mrkdwn[] {
@@ -100,6 +114,7 @@ export function parentMessage(op: Operation): SlackMessage {
           },
         ]
       : []),
+    ...(op.state === "timed_out" ? [recheckActions(op)] : []),
     context([md`Tenant ${code(op.tenant)} · requested ${when(op.createdAt)}`]),
   ]);
 }
@@ -111,12 +126,18 @@ export function threadNotice(
   idleWaitS: number,
 ): SlackMessage | undefined {
   const said = noticeText(op, now, idleWaitS);
-  return said ? message(said) : undefined;
+  if (!said) return undefined;
+  // A timed-out detach is often a slow one: the notice carries Re-check too.
+  return op.state === "timed_out"
+    ? message(said, [section(said), recheckActions(op)])
+    : message(said);
 }
 
 function noticeText(op: Operation, now: Date, idleWaitS: number): Mrkdwn | undefined {
   const server = code(op.serverName || op.serverRef);
   const requester = user(op.requester);
+  // A re-check that found nothing new answers the clicker alone; the thread stays as it was.
+  if (op.lastEvent.action === "recheck") return undefined;
   if (op.lastEvent.action === "approval") {
     const last = op.approvals?.at(-1);
     return md`:white_check_mark: ${last ? user(last.userId) : md`someone`} approved (${op.approvals?.length ?? 0} of ${op.approvalsRequired}).`;
@@ -147,6 +168,9 @@ function noticeText(op: Operation, now: Date, idleWaitS: number): Mrkdwn | undef
     case "done": {
       const since = op.detachStartedAt ?? op.createdAt;
       const after = formatElapsed(now.getTime() - Date.parse(since));
+      const by = op.lastEvent.from === "timed_out" ? user(op.lastEvent.actor.userId) : undefined;
+      if (by)
+        return md`:white_check_mark: ${requester} done after all: ${by}'s re-check found image ${code(op.imageId)} detached from ${server} and the server idle${op.mediaUnknown ? md` (by task_state alone: ECL did not list media for this server)` : ""}, ${after} after ECL accepted it.`;
       if (op.mediaUnknown)
         return md`:white_check_mark: ${requester} done: ${server} is idle again, ${after} after ECL accepted the detach of image ${code(op.imageId)}. ECL did not list media for this server, so bm judged completion by task_state alone and cannot confirm that the image is gone.`;
       return md`:white_check_mark: ${requester} done: image ${code(op.imageId)} is detached from ${server} and the server is idle, ${after} after ECL accepted it.`;

@@ -13,6 +13,7 @@ import { SlackApiError } from "../slack/slack-error";
 import { formatElapsed } from "../util/elapsed";
 import { isPassing } from "./classify-error";
 import { MAX_RECEIVES, type WorkerDeps } from "./process-message";
+import { recheck } from "./recheck";
 import { RetryLater } from "./retry-later";
 
 /** How many attached images and operations in flight the answer lists before "… and N more". */
@@ -53,13 +54,20 @@ async function statusText(deps: WorkerDeps, request: StatusRequest): Promise<Mrk
   const tenant = await deps.openTenant(request.secretId);
   let op: Operation | undefined;
   let server: Server;
+  let rechecked: Mrkdwn | undefined;
   if (isOperationId(request.target)) {
     op = await deps.store.get(request.target);
     if (!op || op.tenant !== request.tenant)
       return md`There is no request ${code(request.target)} in this channel's tenant.`;
     if (!op.serverId)
       return md`${operationLine(op, deps.now())}\nIts server ${code(op.serverRef)} was never resolved.`;
-    server = await tenant.ecl.showServer(op.serverId);
+    if (op.state === "timed_out") {
+      // Asking about a timed-out detach re-checks it, as its Re-check button does.
+      const result = await recheck(deps, op, { teamId: request.teamId, userId: request.userId });
+      op = result.op;
+      rechecked = result.text;
+    }
+    server = await tenant.ecl.showServer(op.serverId as string);
   } else {
     server = await tenant.ecl.resolveServer(request.target);
   }
@@ -75,6 +83,7 @@ async function statusText(deps: WorkerDeps, request: StatusRequest): Promise<Mrk
       : md`Media: ${server.mediaIds.length > 0 ? listOf(server.mediaIds.map(code), SHOWN) : "none attached"}`,
   ];
   if (op) lines.unshift(operationLine(op, deps.now()));
+  if (rechecked) lines.unshift(rechecked);
   lines.push(
     inFlight.length > 0
       ? md`In flight: ${listOf(

@@ -7,6 +7,7 @@ import { parseWorkMessage } from "../aws/sqs-work-queue";
 import { describeError } from "../describe-error";
 import { answerStatus } from "./answer-status";
 import { processMessage, type WorkerDeps } from "./process-message";
+import { answerRecheck } from "./recheck";
 
 export async function processBatch(deps: WorkerDeps, event: SQSEvent): Promise<SQSBatchResponse> {
   const failures: SQSBatchResponse["batchItemFailures"] = [];
@@ -22,6 +23,7 @@ export async function processBatch(deps: WorkerDeps, event: SQSEvent): Promise<S
     const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
     try {
       if (message.kind === "status") await answerStatus(deps, message.request, receiveCount);
+      else if (message.kind === "recheck") await answerRecheck(deps, message);
       else await processMessage(deps, message, receiveCount);
     } catch (error) {
       const about =

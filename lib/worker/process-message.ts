@@ -29,6 +29,11 @@ export interface WorkerDeps extends RecordDeps {
   pollIntervalMs: number;
   /** How long ECL gets to show a detach whose POST got no answer, before bm concludes. */
   eclGraceMs: number;
+  /**
+   * Starts the follow-up now, so a detach ECL accepted is watched from the next poll rather than
+   * from the next schedule. Best effort: the schedule starts it within a minute anyway.
+   */
+  startFollowUp?: () => Promise<void>;
   log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
 }
 
@@ -226,7 +231,7 @@ class Step {
     }
     // ECL accepted it. Should recording that fail, the redelivery finds `executing`, reads the
     // server and goes on to `detaching`; it never reports failed, and never sends it again.
-    await this.move(
+    const detaching = await this.move(
       executing,
       "detaching",
       {
@@ -238,6 +243,7 @@ class Step {
         ...(accepted.requestId ? { requestId: accepted.requestId } : {}),
       },
     );
+    if (detaching) await this.startFollowUp(executing);
   }
 
   private async waitForIdle(op: Operation, seen: Partial<Operation>): Promise<void> {
@@ -326,12 +332,26 @@ class Step {
       );
       return;
     }
-    await this.move(
+    const detaching = await this.move(
       op,
       "detaching",
       { ...serverState(server), detachStartedAt: this.deps.now().toISOString() },
       { decidedBy: "server state after an unanswered request" },
     );
+    if (detaching) await this.startFollowUp(op);
+  }
+
+  /** Starts the follow-up at once; a failure only means it starts on its schedule. */
+  private async startFollowUp(op: Operation): Promise<void> {
+    if (!this.deps.startFollowUp) return;
+    try {
+      await this.deps.startFollowUp();
+    } catch (error) {
+      this.deps.log.warn("could not start the follow-up; its schedule starts it", {
+        operationId: op.id,
+        error: describeError(error),
+      });
+    }
   }
 
   /** Moves to `failed` with a sentence for users and ECL's facts, and says so in Slack. */

@@ -73,6 +73,6 @@ export const DYNAMO_SITES: Site[] = [
     () => (i) => String(i.UpdateExpression).includes("unaudited"),
   ),
   call("worker: read the operation", "GetItem", (s) => (i) => i.TableName === ops(s)()),
-  call("follow-up: query what is in flight", "Query"),
+  call("follow-up: scan what is in flight", "Scan"),
   call("follow-up: let go of the lock", "DeleteItem"),
 ];

@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { METRIC_NAMESPACE, METRICS } from "../../lib/runtime/metric-names";
 import { buildBundles } from "../../scripts/build";
 import { rights, type Template, violations } from "../support/template";
 
@@ -139,6 +140,83 @@ describe("the generated template", () => {
   });
 });
 
+describe("the dashboard and the alarms", () => {
+  /** The bm metric names a text of the template names: `"bm","Name"` or `MetricName=\"Name\"`. */
+  const bmMetricsIn = (text: string) =>
+    new Set(
+      [
+        ...text.matchAll(/"bm","([A-Za-z]+)"/g),
+        ...text.matchAll(/MetricName=\\?"([A-Za-z]+)\\?"/g),
+      ].map((m) => m[1] as string),
+    );
+  const dashboardBody = () => {
+    const body = props("Dashboard").DashboardBody as { "Fn::Sub": string };
+    return body["Fn::Sub"];
+  };
+  const alarms = () =>
+    Object.entries(R()).filter(([, r]) => r.Type === "AWS::CloudWatch::Alarm") as Array<
+      [string, { Properties: Record<string, unknown> }]
+    >;
+
+  it("has one dashboard whose JSON is valid once CloudFormation fills in its references", () => {
+    const filled = dashboardBody().replace(/\$\{[^}]+\}/g, "x");
+    const widgets = (JSON.parse(filled) as { widgets: unknown[] }).widgets;
+    expect(widgets.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it("names only metrics the code emits, and shows every one of them", async () => {
+    const named = bmMetricsIn(dashboardBody());
+    for (const [, alarm] of alarms())
+      if (alarm.Properties.Namespace === METRIC_NAMESPACE)
+        named.add(String(alarm.Properties.MetricName));
+    const contract = Object.keys(METRICS);
+    expect([...named].filter((n) => !contract.includes(n))).toEqual([]);
+    expect(contract.filter((n) => !named.has(n))).toEqual([]);
+    // Every name of the contract is put somewhere in lib/.
+    const { execFileSync } = await import("node:child_process");
+    const code = execFileSync("grep", ["-rhoE", 'put\\("[A-Za-z]+"', "lib"], { encoding: "utf8" });
+    const emitted = new Set([...code.matchAll(/put\("([A-Za-z]+)"/g)].map((m) => m[1]));
+    expect(contract.filter((n) => !emitted.has(n))).toEqual([]);
+  });
+
+  it("alarms on dead letters, worker and follow-up errors, a silent schedule, a slow front door and audit write errors, each to the optional topic", () => {
+    const summary = alarms()
+      .map(([id, a]) => {
+        const p = a.Properties;
+        const dims = (p.Dimensions as Array<{ Value: unknown }>).map((d) =>
+          typeof d.Value === "string" ? d.Value : "ref",
+        );
+        return `${id}: ${p.Namespace}/${p.MetricName} [${dims}] ${p.ExtendedStatistic ?? p.Statistic} ${p.ComparisonOperator} ${p.Threshold} missing=${p.TreatMissingData}`;
+      })
+      .sort();
+    expect(summary).toEqual([
+      "AuditWriteErrorAlarm: bm/AuditWriteError [bm] Sum GreaterThanThreshold 0 missing=notBreaching",
+      "DeadLetterAlarm: AWS/SQS/ApproximateNumberOfMessagesVisible [ref] Maximum GreaterThanThreshold 0 missing=notBreaching",
+      "FollowupErrorsAlarm: AWS/Lambda/Errors [bm-ci-followup] Sum GreaterThanThreshold 0 missing=notBreaching",
+      "FollowupNotInvokedAlarm: AWS/Lambda/Invocations [bm-ci-followup] Sum LessThanThreshold 1 missing=breaching",
+      "FrontDoorSlowAlarm: bm/FrontDoorAnswerMs [bm] p99 GreaterThanThreshold 2000 missing=notBreaching",
+      "WorkerErrorsAlarm: AWS/Lambda/Errors [bm-ci-worker] Sum GreaterThanThreshold 0 missing=notBreaching",
+    ]);
+    for (const [, alarm] of alarms())
+      expect(alarm.Properties.AlarmActions).toHaveProperty("Fn::If");
+  });
+
+  it("lets the worker alone start the follow-up, which drops a start it cannot take within a minute", () => {
+    expect(R().WorkerLambdaFunction?.Properties).toMatchObject({
+      Environment: { Variables: { BM_FOLLOWUP_FUNCTION: "bm-ci-followup" } },
+    });
+    const invokeConfig = Object.values(R()).find(
+      (r) => r.Type === "AWS::Lambda::EventInvokeConfig",
+    );
+    expect(invokeConfig?.Properties).toMatchObject({
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 60,
+    });
+    for (const role of ["SlackRole", "FollowupRole"])
+      expect(rights(template, role).filter((r) => r.startsWith("lambda:"))).toEqual([]);
+  });
+});
+
 describe("least privilege", () => {
   const logs = (fn: string) => [
     `logs:CreateLogStream on arn:aws:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/bm-ci-${fn}:*`,
@@ -148,7 +226,7 @@ describe("least privilege", () => {
     "secretsmanager:GetSecretValue on arn:aws:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:bm/slack-??????";
   const tenantSecrets =
     "secretsmanager:GetSecretValue on arn:aws:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:bm/tenant/*";
-  const operations = ["GetItem", "PutItem", "Query"].flatMap((a) => [
+  const operations = ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"].flatMap((a) => [
     `dynamodb:${a} on OperationsTable.Arn`,
     `dynamodb:${a} on \${OperationsTable.Arn}/index/*`,
   ]);
@@ -171,7 +249,15 @@ describe("least privilege", () => {
       (a) => `sqs:${a} on WorkQueue.Arn`,
     );
     expect(rights(template, "WorkerRole")).toEqual(
-      [...logs("worker"), slackSecret, tenantSecrets, ...operations, audit, ...queue].sort(),
+      [
+        ...logs("worker"),
+        slackSecret,
+        tenantSecrets,
+        ...operations,
+        audit,
+        ...queue,
+        "lambda:InvokeFunction on arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:bm-ci-followup",
+      ].sort(),
     );
   });
 
@@ -182,10 +268,28 @@ describe("least privilege", () => {
         slackSecret,
         tenantSecrets,
         ...operations,
+        "dynamodb:Scan on ${OperationsTable.Arn}/index/inflight",
         audit,
         "sqs:SendMessage on WorkQueue.Arn",
       ].sort(),
     );
+  });
+
+  it("allows each function every DynamoDB call the operation store makes on the operations table", async () => {
+    const source = await readFile("lib/aws/dynamo-operation-store.ts", "utf8");
+    const ACTION: Record<string, string> = {
+      Get: "GetItem",
+      Put: "PutItem",
+      Update: "UpdateItem",
+      Delete: "DeleteItem",
+      Query: "Query",
+    };
+    const used = [...source.matchAll(/new (Get|Put|Update|Delete|Query)Command\(/g)].map(
+      (m) => `dynamodb:${ACTION[m[1] as string]} on OperationsTable.Arn`,
+    );
+    expect(new Set(used).size).toBeGreaterThanOrEqual(4);
+    for (const role of ["SlackRole", "WorkerRole", "FollowupRole"])
+      for (const right of used) expect(rights(template, role)).toContain(right);
   });
 
   it("breaks no rule: no '*', nothing but PutItem and Query on the audit table, no tenant secret for the front door", () => {

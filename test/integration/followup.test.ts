@@ -108,4 +108,25 @@ describe("the follow-up", () => {
       /^:warning: <@U0REQUESTER> `fu-\w+` has not settled: after \d+\.\ds it still shows task_state MEDIA_DETACHING with the image attached\. bm has stopped watching/,
     );
   });
+
+  it("is started by the worker as soon as ECL accepts a detach (a Lambda Event invoke)", async () => {
+    const before = stack.lambda.events.length;
+    await detaching();
+    const started = stack.lambda.events.slice(before);
+    expect(started).toHaveLength(1);
+    expect(started[0]).toMatchObject({
+      functionName: "bm-local-followup",
+      payload: JSON.stringify({ source: "bm.worker" }),
+    });
+  });
+
+  it("returns at once when nothing is in flight: one round, no ECL call, no sleeping", async () => {
+    // Whatever earlier tests left in flight ends first.
+    await stack.followup(3000);
+    const ecl = stack.ecl?.requests.length ?? 0;
+    const started = Date.now();
+    await stack.followup(60_000);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(stack.ecl?.requests.length).toBe(ecl);
+  });
 });

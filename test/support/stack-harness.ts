@@ -248,6 +248,8 @@ export function testStack(options: LocalStackOptions = {}): Promise<LocalStack> 
       BM_POLL_INTERVAL_MS: "100",
       BM_FOLLOWUP_MARGIN_MS: "100",
       BM_AWS_TIMEOUT_MS: "300",
+      // Metrics are lines on stdout: the tests that read them turn them on (test/integration/metrics.test.ts).
+      POWERTOOLS_METRICS_DISABLED: "true",
       ...options.env,
     },
   });

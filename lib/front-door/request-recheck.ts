@@ -1,0 +1,44 @@
+/**
+ * A click on Re-check: who may (anyone who may request in the operation's channel), and the
+ * hand-over to the worker, which reads ECL off the 3-second path and answers the clicker.
+ */
+import { isOperationId } from "../operations/operation";
+import { NOT_BOUND, requestRefusal } from "../policy/decide";
+import { code, type Mrkdwn, md } from "../slack/mrkdwn";
+import { channelPolicy, type FrontDoorDeps, refuse, stateWords } from "./deps";
+import { GROUPS_UNKNOWN, rolesIn } from "./roles";
+
+export async function requestRecheck(
+  deps: FrontDoorDeps,
+  click: { teamId: string; userId: string; operationId: string },
+): Promise<Mrkdwn> {
+  if (!isOperationId(click.operationId)) return md`That is not a bm request.`;
+  const op = await deps.store.get(click.operationId);
+  if (!op) return md`There is no request ${code(click.operationId)} any more.`;
+  const channel = channelPolicy(deps.policy, op.channelId);
+  const refusal = (reason: string, message: Mrkdwn) =>
+    refuse(
+      deps,
+      {
+        operationId: op.id,
+        teamId: click.teamId,
+        userId: click.userId,
+        reason,
+        facts: { decision: "recheck", state: op.state },
+      },
+      message,
+    );
+  if (!channel) return refusal(NOT_BOUND.reason, NOT_BOUND.message);
+  const roles = await rolesIn(deps, channel, click.userId, ["requester"]);
+  if (roles === "unknown") return GROUPS_UNKNOWN;
+  const refused = requestRefusal(roles);
+  if (refused)
+    return refusal(
+      refused.reason,
+      md`You may not re-check here: only the channel's requesters may. ${code(op.id)} is unchanged.`,
+    );
+  if (op.state !== "timed_out")
+    return md`${code(op.id)} is ${stateWords(op)}: there is nothing to re-check.`;
+  await deps.queue.send({ kind: "recheck", operationId: op.id, userId: click.userId });
+  return md`bm is reading ${code(op.serverName || op.serverRef)} again for ${code(op.id)}; it will answer you here in a few seconds.`;
+}

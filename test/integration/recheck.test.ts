@@ -1,0 +1,149 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SAMPLE } from "../../lib/ecl/simulator/sample";
+import type { LocalStack } from "../../lib/local/stack";
+import {
+  auditOf,
+  click,
+  drain,
+  operation,
+  settled,
+  slash,
+  testStack,
+  thread,
+} from "../support/stack-harness";
+
+/**
+ * Re-check: a timed-out detach is often a slow one. Its card and notice carry a Re-check button;
+ * the worker reads the server and moves it to done, or tells the clicker what it still shows.
+ */
+let stack: LocalStack;
+
+beforeAll(async () => {
+  stack = await testStack({ taskMs: 150, env: { BM_DETACH_TIMEOUT_S: "1" } });
+});
+afterAll(() => stack.close());
+
+const model = () => {
+  const m = stack.ecl?.model;
+  if (!m) throw new Error("no simulator");
+  return m;
+};
+
+/** A detach in `channel` that times out: its task never ends. */
+async function timedOut(channel = "C0INCIDENT", user = "U0REQUESTER") {
+  const server = model().addServer(SAMPLE.tenantId, {
+    name: `rc-${Math.random().toString(36).slice(2, 8)}`,
+    media: [SAMPLE.image],
+  });
+  const answer = await slash(stack, `detach ${server.name} ${SAMPLE.image}`, { channel, user });
+  await drain(
+    stack,
+    async () => (await operation(stack, answer.operationId)).state === "detaching",
+  );
+  model().setBusy(server.id, "MEDIA_DETACHING"); // a task that does not end by itself
+  await drain(stack, async () => {
+    await stack.followup(200);
+    return settled(stack, answer.operationId);
+  });
+  const op = await operation(stack, answer.operationId);
+  expect(op.state).toBe("timed_out");
+  return { op, server };
+}
+
+/** ECL finishes the detach late. */
+function finishLate(serverId: string) {
+  model().setTaskState(serverId, "None");
+  const s = model().server(serverId);
+  if (s) s.media = [];
+}
+
+const ephemeralsOf = (user: string) =>
+  stack.slack?.ephemerals.filter((e) => e.user === user).map((e) => e.text) ?? [];
+
+const recheckButton = (blocks: unknown) =>
+  JSON.stringify(blocks ?? []).includes('"action_id":"bm_recheck"');
+
+describe("Re-check", () => {
+  it("is on the card and the notice of a timed-out detach, and nowhere else", async () => {
+    const { op } = await timedOut();
+    const parent = stack.slack?.history(op.channelId).find((m) => m.ts === op.parentTs);
+    expect(recheckButton(parent?.blocks)).toBe(true);
+    expect(recheckButton(parent?.replies.at(-1)?.blocks)).toBe(true);
+    expect(parent?.replies.slice(0, -1).some((r) => recheckButton(r.blocks))).toBe(false);
+  });
+
+  it("moves a detach ECL finished late to done, with the clicker as its actor, and tells the thread", async () => {
+    const { op, server } = await timedOut();
+    finishLate(server.id);
+
+    const answer = await click(stack, op, "bm_recheck", "U0BOB");
+    expect(answer.status).toBe(200);
+    expect(ephemeralsOf("U0BOB").at(-1)).toContain(`bm is reading \`${server.name}\` again`);
+    await drain(stack, async () => (await operation(stack, op.id)).state === "done");
+    await drain(stack, () => settled(stack, op.id));
+
+    const done = await operation(stack, op.id);
+    const seen = thread(stack, done);
+    expect(seen.parent).toContain(":white_check_mark: Done");
+    expect(
+      recheckButton(stack.slack?.history(op.channelId).find((m) => m.ts === op.parentTs)?.blocks),
+    ).toBe(false);
+    expect(seen.replies.at(-1)).toMatch(
+      new RegExp(
+        `^:white_check_mark: <@U0REQUESTER> done after all: <@U0BOB>'s re-check found image \`${SAMPLE.image}\` detached from \`${server.name}\` and the server idle, \\d+\\.\\ds after ECL accepted it\\.$`,
+      ),
+    );
+    expect(ephemeralsOf("U0BOB").at(-1)).toBe(
+      `Re-checked: \`${server.name}\` is idle and image \`${SAMPLE.image}\` is detached. \`${op.id}\` is done.`,
+    );
+    expect((await auditOf(stack, op.id)).at(-1)).toMatchObject({
+      action: "done",
+      from: "timed_out",
+      actor: { userId: "U0BOB" },
+      facts: { recheckedBy: "U0BOB", image: "absent" },
+    });
+  });
+
+  it("tells the clicker alone what the server still shows, audited, the thread untouched", async () => {
+    const { op, server } = await timedOut();
+    const before = thread(stack, op).replies.length;
+
+    await click(stack, op, "bm_recheck", "U0CAROL");
+    await drain(stack, async () =>
+      ephemeralsOf("U0CAROL").some((t) => t.startsWith("Re-checked:")),
+    );
+
+    expect(ephemeralsOf("U0CAROL").at(-1)).toBe(
+      `Re-checked: \`${server.name}\` still shows task_state MEDIA_DETACHING with the image attached. \`${op.id}\` stays timed out; re-check again later, or look in the ECL console.`,
+    );
+    const after = await operation(stack, op.id);
+    expect(after.state).toBe("timed_out");
+    expect(thread(stack, after).replies).toHaveLength(before);
+    expect((await auditOf(stack, op.id)).at(-1)).toMatchObject({
+      action: "recheck",
+      actor: { userId: "U0CAROL" },
+      facts: { recheckedBy: "U0CAROL", taskState: "MEDIA_DETACHING", image: "attached" },
+    });
+  });
+
+  it("is refused to someone who may not request in the channel, audited", async () => {
+    const { op } = await timedOut("C0OPS", "U0OPERATOR");
+    await click(stack, op, "bm_recheck", "U0STRANGER");
+    expect(ephemeralsOf("U0STRANGER").at(-1)).toBe(
+      `You may not re-check here: only the channel's requesters may. \`${op.id}\` is unchanged.`,
+    );
+    expect((await auditOf(stack, op.id)).some((e) => e.action === "refused:not_a_requester")).toBe(
+      true,
+    );
+  });
+
+  it("/bm status <operation-id> of a timed-out detach re-checks it", async () => {
+    const { op, server } = await timedOut();
+    finishLate(server.id);
+    await slash(stack, `status ${op.id}`, { user: "U0DAVE" });
+    await drain(stack, async () => (await operation(stack, op.id)).state === "done");
+    expect((await auditOf(stack, op.id)).find((e) => e.action === "done")?.actor.userId).toBe(
+      "U0DAVE",
+    );
+  });
+});
