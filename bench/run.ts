@@ -7,7 +7,10 @@
  *   signed slash command (first Secrets Manager, DynamoDB and SQS calls included), median of 10;
  * - the same for two references, built here with esbuild's default settings: (a) a plain Bolt
  *   app that only acks, (b) the same cold-path work written the typical way;
- * - the size of each bundle.
+ * - the size of each bundle;
+ * - the follow-up (bench/followup.ts, in its own process): an idle invocation's time and DynamoDB
+ *   calls, and the completion delay (ECL clears → the thread says done) over 20 detaches with the
+ *   production poll interval.
  * Everything runs on loopback: dynalite and the SQS, Secrets Manager and Slack stand-ins.
  */
 import { execFile } from "node:child_process";
@@ -140,6 +143,22 @@ const referenceSizes = {
   "reference-typical.js": statSync(bundles.referenceTypical).size,
 };
 
+const followup = await new Promise<{
+  idleInvocation: { p50Ms: number; maxMs: number; dynamoCallsMax: number };
+  completionDelay: { p95Ms: number };
+}>((resolvePromise, reject) =>
+  execFile(
+    join(ROOT, "node_modules/.bin/tsx"),
+    [join(ROOT, "bench/followup.ts")],
+    // Its own local stack: none of this one's endpoints (which this process has put in its env).
+    { env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_NO_WARNINGS: "1" } },
+    (error, stdout) =>
+      error
+        ? reject(new Error(`bench/followup.ts: ${stdout || error.message}`))
+        : resolvePromise(JSON.parse(stdout.trim().split("\n").at(-1) as string)),
+  ),
+);
+
 const ratio = round(coldSummary.bm.medianMs / coldSummary.referenceTypical.medianMs);
 const result = {
   at: new Date().toISOString(),
@@ -153,10 +172,14 @@ const result = {
   },
   coldStart: { runs: COLD_RUNS, ...coldSummary, ratioToTypical: ratio },
   sizesBytes: { ...sizes, ...referenceSizes },
+  followup,
   targets: {
     coldStartAtMost0_6xTypical: ratio <= 0.6,
     warmP99Under50Ms: percentile(warm, 99) < 50,
     slackBundleUnder600KB: (sizes["slack.js"] ?? Number.POSITIVE_INFINITY) < 600 * 1024,
+    idleFollowupUnder200MsWithAtMost4DynamoCalls:
+      followup.idleInvocation.maxMs < 200 && followup.idleInvocation.dynamoCallsMax <= 4,
+    completionDelayP95AtMost10s: followup.completionDelay.p95Ms <= 10_000,
   },
 };
 await mkdir(join(ROOT, "bench/results"), { recursive: true });
