@@ -25,11 +25,23 @@ export class LambdaStandIn {
   /** Every accepted asynchronous invoke, by function name. */
   readonly events: Array<{ functionName: string; payload: string; at: number }> = [];
   private readonly running = new Map<string, Promise<void>>();
+  /** Faults for the next invokes: Lambda's throttle or an error, or no answer at all. */
+  private faults: Array<{ status: number; type: string } | "hang"> = [];
   private readonly pending = new Set<string>();
   private readonly server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
+      const fault = this.faults.shift();
+      if (fault === "hang") return; // never answered, until the connection is closed
+      if (fault) {
+        res.writeHead(fault.status, {
+          "content-type": "application/json",
+          "x-amzn-errortype": fault.type,
+        });
+        res.end(JSON.stringify({ Type: "Service", message: fault.type }));
+        return;
+      }
       const [status, type, message] = this.invoke(
         req.method ?? "",
         req.url ?? "",
@@ -47,6 +59,11 @@ export class LambdaStandIn {
   });
 
   constructor(private readonly options: LambdaStandInOptions) {}
+
+  /** The next invoke fails as Lambda would (429 TooManyRequestsException, say), or hangs. */
+  fail(fault: { status: number; type: string } | "hang"): void {
+    this.faults.push(fault);
+  }
 
   async start(): Promise<this> {
     await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));

@@ -129,4 +129,19 @@ describe("the follow-up", () => {
     expect(Date.now() - started).toBeLessThan(1000);
     expect(stack.ecl?.requests.length).toBe(ecl);
   });
+
+  it.each([
+    ["throttled", { status: 429, type: "TooManyRequestsException" }],
+    ["failing", { status: 500, type: "ServiceException" }],
+    ["hanging", "hang"],
+  ] as const)(
+    "a %s start of the follow-up leaves the detach to the schedule, done all the same",
+    async (_, fault) => {
+      stack.lambda.fail(fault);
+      const op = await detaching();
+      await wait(250);
+      await oneRound();
+      expect((await operation(stack, op.id)).state).toBe("done");
+    },
+  );
 });
