@@ -22,6 +22,15 @@ export default defineConfig({
       },
       {
         test: {
+          // The playground in Debian's Chromium (skipped, saying so, when none is installed).
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          setupFiles: ["test/integration/loopback-only.ts"],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
           setupFiles: ["test/integration/loopback-only.ts"],

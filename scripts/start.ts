@@ -13,7 +13,8 @@ const stack = await startLocalStack({
 });
 
 console.log(`
-bm is running locally.
+bm is running locally. Try it in a browser: ${new URL(stack.frontDoorUrl).origin}/
+
   front door   ${stack.frontDoorUrl}
   ECL          ${stack.ecl?.url ?? "(the tenant's own endpoint)"}  (sample servers web01, web010, web02, db01, app ×2)
   Slack        ${stack.env.SLACK_API_URL}  (a stand-in as strict as Slack; channels C0INCIDENT, C0OPS, C0CHANGES,

@@ -76,7 +76,13 @@ export class SlackStandIn {
   /** Messages deleted, by channel and ts. */
   readonly deleted: Array<{ channel: string; ts: string }> = [];
   /** Modals opened, with the trigger that opened them. */
-  readonly views: Array<{ triggerId: string; view: Record<string, unknown> }> = [];
+  /** Modals opened (views.open); the playground marks them closed, or with Slack's field errors. */
+  readonly views: Array<{
+    triggerId: string;
+    view: Record<string, unknown>;
+    closed?: boolean;
+    errors?: Record<string, string> | undefined;
+  }> = [];
   private readonly faults: Fault[] = [];
   private readonly hooks = new Map<
     string,
@@ -164,6 +170,19 @@ export class SlackStandIn {
   /** Answers the next `times` calls of `method` with `ok: false` and this error code. */
   refuse(method: string, error: string, times = 1): void {
     this.faults.push({ method, left: times, status: 200, error });
+  }
+
+  /** True when the bot is a member of the channel. */
+  isMember(id: string): boolean {
+    return this.options.channels[id]?.member === true;
+  }
+
+  /**
+   * A message Slack shows one user only, not posted by bm: the answer to a slash command, which
+   * Slack shows as ephemeral (the playground puts it in the channel as Slack would).
+   */
+  addEphemeral(channel: string, user: string, text: string): void {
+    this.ephemerals.push({ channel, user, text, at: Date.now(), via: "response_url" });
   }
 
   /** Adds a channel, or changes the bot's membership of one. */

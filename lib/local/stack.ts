@@ -30,6 +30,7 @@ import { loadPolicy } from "../policy/policy";
 import { AwsFaultProxy } from "./aws-fault-proxy";
 import { httpApiEvent, lambdaContext, sqsRecord } from "./lambda";
 import { LambdaStandIn } from "./lambda-standin";
+import { playground } from "./playground";
 import { type SecretsManagerStandIn, startSecretsManager } from "./secrets-manager-standin";
 import { SlackStandIn, type StandInChannel } from "./slack-standin";
 import { SqsStandIn } from "./sqs-standin";
@@ -214,18 +215,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
   }
   let slack: SlackStandIn | undefined;
+  const policy = await loadPolicy(env.BM_POLICY as string);
+  const groups = options.groups ?? {
+    S0APPROVERS: ["U0APPROVER1", "U0APPROVER2"],
+    S0OPERATORS: ["U0OPERATOR"],
+  };
   if (!preset.SLACK_API_URL) {
-    const policy = await loadPolicy(env.BM_POLICY as string);
     const notIn = new Set(options.botNotIn ?? ["C0NOBOT"]);
     const channels: Record<string, StandInChannel> = {};
     for (const id of Object.keys(policy.channels)) channels[id] = { member: !notIn.has(id) };
     slack = await new SlackStandIn({
       botToken: slackSecret.bot_token,
       channels,
-      groups: options.groups ?? {
-        S0APPROVERS: ["U0APPROVER1", "U0APPROVER2"],
-        S0OPERATORS: ["U0OPERATOR"],
-      },
+      groups,
     }).start();
     closers.push(() => (slack as SlackStandIn).close());
     env.SLACK_API_URL = slack.apiUrl;
@@ -258,8 +260,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     followup: (await import("../../handlers/followup")).handler as FollowupFn,
   };
 
-  // The front door, as API Gateway would call it.
-  const frontDoor = createServer((req, res) => {
+  // The front door, as API Gateway would call it; and the playground page beside it.
+  const callFrontDoor = async (body: string, headers: Record<string, string>) => {
+    const result = (await handlers.slack(
+      httpApiEvent("POST", "/slack/events", headers, body),
+      lambdaContext("bm-slack", 6000),
+    )) as { statusCode?: number; body?: string };
+    return { status: result.statusCode ?? 200, body: result.body ?? "" };
+  };
+  const page = slack
+    ? playground({
+        slack,
+        policy,
+        groups,
+        signingSecret: slackSecret.signing_secret,
+        frontDoor: callFrontDoor,
+      })
+    : undefined;
+  const frontDoor = createServer(async (req, res) => {
+    if (page && (await page(req, res))) return;
     if (req.method === "GET" && req.url?.startsWith("/_local/")) {
       void localView(req.url).then((view) => {
         res.writeHead(view === undefined ? 404 : 200, { "content-type": "application/json" });

@@ -41,6 +41,15 @@ describe("the Lambda bundles", () => {
   it("are CommonJS files exporting a 2-argument handler, slack.js under 600 KB", () => {
     expect(Object.keys(sizes).sort()).toEqual(["followup.js", "slack.js", "worker.js"]);
     expect(sizes["slack.js"]).toBeLessThan(600 * 1024);
+  });
+
+  it("leave out the local stack and its playground page", async () => {
+    const { readFile } = await import("node:fs/promises");
+    for (const name of ["slack.js", "worker.js", "followup.js"]) {
+      const code = await readFile(join(dir, name), "utf8");
+      expect(code).not.toContain("_playground/");
+      expect(code).not.toContain("LambdaStandIn");
+    }
     expect(bundles.slack.length).toBe(2);
     expect(bundles.worker.length).toBe(2);
     expect(bundles.followup.length).toBe(2);

@@ -1,0 +1,207 @@
+/**
+ * The playground: a Slack-like page on the local stack's front door port (`/`), to try bm end to
+ * end without a Slack workspace. Everything the page does goes through the real front door,
+ * signed as Slack signs: slash commands, button clicks, the reject modal's submission. What it
+ * shows is the Slack stand-in's state (channels, threads, ephemerals, open modals), pushed to
+ * the page as server-sent events when it changes. Only for `npm start`: no Lambda imports it.
+ */
+import { readFile } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { join } from "node:path";
+import type { Policy } from "../policy/policy";
+import { ACTIONS } from "../slack/messages";
+import {
+  blockActionsBody,
+  rejectSubmissionBody,
+  slackHeaders,
+  slashCommandBody,
+} from "./slack-request";
+import type { SlackStandIn } from "./slack-standin";
+
+/** The people of the local workspace, and the groups each is in. */
+export const PLAYGROUND_USERS = [
+  { id: "U0LOCALUSER", name: "riley (requester)" },
+  { id: "U0OPERATOR", name: "olu (operator)" },
+  { id: "U0APPROVER1", name: "ana (approver)" },
+  { id: "U0APPROVER2", name: "ben (approver)" },
+  { id: "U0NOBODY", name: "nia (no rights)" },
+] as const;
+
+export interface PlaygroundDeps {
+  slack: SlackStandIn;
+  policy: Policy;
+  groups: Record<string, string[]>;
+  signingSecret: string;
+  /** Sends a signed request to the front door, as API Gateway would; returns its answer. */
+  frontDoor(
+    body: string,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; body: string }>;
+}
+
+const ASSETS: Record<string, string> = {
+  "/": "index.html",
+  "/playground.js": "app.js",
+  "/playground.css": "app.css",
+};
+const TYPES: Record<string, string> = {
+  html: "text/html; charset=utf-8",
+  js: "text/javascript; charset=utf-8",
+  css: "text/css; charset=utf-8",
+};
+
+/** Handles a playground request; false when the path is not the playground's. */
+export function playground(deps: PlaygroundDeps) {
+  const dir = join(import.meta.dirname, "playground");
+  const json = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(JSON.stringify(body));
+  };
+  /** Trigger ids of the clicks made here, to find the modal each one opened. */
+  const triggers = new Map<string, string>();
+
+  const state = (user: string) => ({
+    users: PLAYGROUND_USERS.map((u) => ({
+      ...u,
+      groups: Object.entries(deps.groups)
+        .filter(([, members]) => members.includes(u.id))
+        .map(([group]) => group),
+    })),
+    channels: Object.entries(deps.policy.channels).map(([id, c]) => ({
+      id,
+      tenant: c.tenant,
+      approvals: c.approvals,
+      requesters: c.requesters,
+      approvers: c.approvers,
+      member: deps.slack.isMember(id),
+      messages: deps.slack.history(id),
+      ephemerals: deps.slack.ephemerals.filter((e) => e.channel === id && e.user === user),
+    })),
+    modal: openModal(user),
+  });
+
+  const openModal = (user: string) => {
+    const view = [...deps.slack.views]
+      .reverse()
+      .find((v) => triggers.get(v.triggerId) === user && !v.closed);
+    return view ? { id: view.triggerId, view: view.view, errors: view.errors } : undefined;
+  };
+
+  const body = (req: IncomingMessage) =>
+    new Promise<Record<string, string>>((resolve) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, string>);
+        } catch {
+          resolve({});
+        }
+      });
+    });
+
+  const send = (form: string) => deps.frontDoor(form, slackHeaders(deps.signingSecret, form));
+
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const asset = ASSETS[url.pathname];
+    if (req.method === "GET" && asset) {
+      const text = await readFile(join(dir, asset), "utf8");
+      res.writeHead(200, { "content-type": TYPES[asset.split(".").at(-1) as string] as string });
+      res.end(text);
+      return true;
+    }
+    if (req.method === "GET" && url.pathname === "/_playground/state") {
+      json(res, 200, state(url.searchParams.get("user") ?? PLAYGROUND_USERS[0].id));
+      return true;
+    }
+    if (req.method === "GET" && url.pathname === "/_playground/events") {
+      // A change of the stand-in (any call, refused ones too) is one event; the page reloads its state.
+      res.writeHead(200, {
+        "content-type": "text/event-stream",
+        "cache-control": "no-cache",
+        connection: "keep-alive",
+      });
+      let seen = -1;
+      const tick = setInterval(() => {
+        const now = deps.slack.calls.length + deps.slack.ephemerals.length;
+        if (now !== seen) {
+          seen = now;
+          res.write(`data: ${now}\n\n`);
+        }
+      }, 150);
+      req.on("close", () => clearInterval(tick));
+      return true;
+    }
+    if (req.method !== "POST" || !url.pathname.startsWith("/_playground/")) return false;
+    const input = await body(req);
+    const user = input.user ?? PLAYGROUND_USERS[0].id;
+    const channel = input.channel ?? "C0INCIDENT";
+    if (url.pathname === "/_playground/slash") {
+      const answer = await send(
+        slashCommandBody({
+          teamId: "T0LOCAL",
+          channelId: channel,
+          userId: user,
+          text: (input.text ?? "").replace(/^\/bm\s*/, ""),
+          responseUrl: deps.slack.newResponseUrl(channel, user),
+        }),
+      );
+      // The command's own answer is ephemeral: Slack shows it to the user alone.
+      const text =
+        answer.status === 200
+          ? ((JSON.parse(answer.body || "{}") as { text?: string }).text ?? "")
+          : "";
+      deps.slack.addEphemeral(channel, user, text || `/bm failed (HTTP ${answer.status})`);
+      json(res, 200, { status: answer.status });
+      return true;
+    }
+    if (url.pathname === "/_playground/click") {
+      const action = (ACTIONS as Record<string, string>)[input.action ?? ""] ?? input.action ?? "";
+      const form = blockActionsBody({
+        teamId: "T0LOCAL",
+        channelId: channel,
+        userId: user,
+        messageTs: input.ts ?? "",
+        actionId: action,
+        value: input.value ?? "",
+        responseUrl: deps.slack.newResponseUrl(channel, user),
+      });
+      const trigger = new URLSearchParams(form).get("payload");
+      const triggerId = trigger ? (JSON.parse(trigger) as { trigger_id: string }).trigger_id : "";
+      triggers.set(triggerId, user);
+      const answer = await send(form);
+      json(res, 200, { status: answer.status });
+      return true;
+    }
+    if (url.pathname === "/_playground/submit") {
+      const view = deps.slack.views.find((v) => v.triggerId === input.modal);
+      if (!view) {
+        json(res, 404, { error: "no such modal" });
+        return true;
+      }
+      const answer = await send(
+        rejectSubmissionBody({
+          teamId: "T0LOCAL",
+          userId: user,
+          operationId: String(view.view.private_metadata ?? ""),
+          reason: input.reason ?? "",
+        }),
+      );
+      const result = answer.body
+        ? (JSON.parse(answer.body) as { response_action?: string; errors?: Record<string, string> })
+        : {};
+      if (result.response_action === "errors") view.errors = result.errors;
+      else view.closed = true;
+      json(res, 200, { status: answer.status, errors: result.errors });
+      return true;
+    }
+    if (url.pathname === "/_playground/close") {
+      const view = deps.slack.views.find((v) => v.triggerId === input.modal);
+      if (view) view.closed = true;
+      json(res, 200, {});
+      return true;
+    }
+    return false;
+  };
+}

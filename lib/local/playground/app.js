@@ -1,0 +1,262 @@
+// The playground's page: renders the Slack stand-in's state as Slack would, and sends what the
+// user does through the local front door (signed by the server). No framework, no CDN.
+
+const EMOJI = {
+  white_check_mark: "✅",
+  x: "❌",
+  warning: "⚠️",
+  hourglass_flowing_sand: "⏳",
+  arrows_counterclockwise: "🔄",
+  information_source: "ℹ️",
+  no_entry: "⛔",
+  clock3: "🕒",
+  heavy_multiplication_x: "✖️",
+  inbox_tray: "📥",
+  raised_hand: "✋",
+  arrow_forward: "▶️",
+};
+const USAGE = [
+  "/bm detach SERVER IMAGE-ID [REASON…]",
+  "/bm status SERVER|OPERATION-ID",
+  "/bm history [SERVER]",
+  "/bm cancel OPERATION-ID",
+  "/bm help",
+];
+
+let state = { users: [], channels: [] };
+let user = localStorage.getItem("bm.user") || "U0LOCALUSER";
+let channelId = localStorage.getItem("bm.channel") || "C0INCIDENT";
+let threadTs = null;
+
+const $ = (id) => document.getElementById(id);
+const esc = (s) =>
+  String(s)
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;");
+const channelName = (id) =>
+  id
+    .replace(/^C0/, "")
+    .toLowerCase()
+    .replace(/changes$/, "changes");
+const userName = (id) => (state.users.find((u) => u.id === id)?.name ?? id).replace(/ \(.*\)$/, "");
+
+/** Slack's mrkdwn (as bm writes it: already escaped) to HTML. */
+function mrkdwn(text) {
+  const parts = String(text ?? "").split(/(<[^>]+>)/g);
+  return parts
+    .map((part) => {
+      const token = /^<(.+)>$/.exec(part);
+      if (token) {
+        const [target, label] = token[1].split("|");
+        if (target.startsWith("@"))
+          return `<span class="mention">@${esc(userName(target.slice(1)))}</span>`;
+        if (target.startsWith("#"))
+          return `<span class="mention">#${esc(channelName(target.slice(1).split("|")[0]))}</span>`;
+        if (target.startsWith("!subteam^"))
+          return `<span class="mention">@${esc(label ?? target.slice(9))}</span>`;
+        if (/^https?:\/\//.test(target))
+          return `<a href="${esc(target)}" target="_blank" rel="noopener">${esc(fromSlack(label ?? target))}</a>`;
+        return esc(fromSlack(part));
+      }
+      return inline(fromSlack(part));
+    })
+    .join("");
+}
+function fromSlack(s) {
+  return s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+}
+function inline(text) {
+  return text
+    .split(/(`[^`\n]+`)/g)
+    .map((piece) => {
+      if (/^`[^`\n]+`$/.test(piece)) return `<code>${esc(piece.slice(1, -1))}</code>`;
+      return esc(piece)
+        .replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,:;!?])/g, "$1<b>$2</b>")
+        .replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s).,:;!?])/g, "$1<i>$2</i>")
+        .replace(/(^|[\s(])~([^~\n]+)~(?=$|[\s).,:;!?])/g, "$1<s>$2</s>")
+        .replace(/:([a-z0-9_+-]+):/g, (m, name) => EMOJI[name] ?? m)
+        .replace(/\n/g, "<br>");
+    })
+    .join("");
+}
+const textOf = (t) => (t?.type === "plain_text" ? esc(t.text) : mrkdwn(t?.text ?? ""));
+
+/** Block Kit, the block types bm uses. */
+function blocks(list, message) {
+  return (list ?? [])
+    .map((b) => {
+      if (b.type === "section") {
+        const fields = b.fields
+          ? `<div class="fields">${b.fields.map((f) => `<div>${textOf(f)}</div>`).join("")}</div>`
+          : "";
+        return `<div class="block">${b.text ? `<div>${textOf(b.text)}</div>` : ""}${fields}</div>`;
+      }
+      if (b.type === "context")
+        return `<div class="block context">${b.elements.map((e) => textOf(e)).join(" ")}</div>`;
+      if (b.type === "divider") return "<hr>";
+      if (b.type === "header") return `<div class="block"><b>${textOf(b.text)}</b></div>`;
+      if (b.type === "actions")
+        return `<div class="block actions">${b.elements
+          .map(
+            (e) =>
+              `<button type="button" class="${esc(e.style ?? "")}" data-action="${esc(e.action_id)}" data-value="${esc(e.value ?? "")}" data-ts="${esc(message?.ts ?? "")}">${esc(e.text?.text ?? "")}</button>`,
+          )
+          .join("")}</div>`;
+      return `<div class="block refused">(a ${esc(b.type)} block)</div>`;
+    })
+    .join("");
+}
+
+function messageHtml(m, options = {}) {
+  const body = m.blocks?.length ? blocks(m.blocks, m) : `<div>${mrkdwn(m.text)}</div>`;
+  const edited = m.edits > 0 ? '<span class="edited">(edited)</span>' : "";
+  const replies =
+    !options.inThread && m.replies?.length
+      ? `<button type="button" class="thread-open" data-thread="${esc(m.ts)}">${m.replies.length} ${m.replies.length === 1 ? "reply" : "replies"}</button>`
+      : "";
+  return `<li class="message"><div class="who">bm<span class="badge">APP</span>${edited}</div>${body}${replies}</li>`;
+}
+
+function ephemeralHtml(e) {
+  const body = e.blocks?.length ? blocks(e.blocks, null) : `<div>${mrkdwn(e.text)}</div>`;
+  return `<li class="message ephemeral"><div class="only">Only visible to you</div>${body}</li>`;
+}
+
+function render() {
+  const channel = state.channels.find((c) => c.id === channelId) ?? state.channels[0];
+  if (!channel) return;
+  channelId = channel.id;
+  $("acting-as").innerHTML = state.users
+    .map(
+      (u) =>
+        `<option value="${esc(u.id)}"${u.id === user ? " selected" : ""}>${esc(u.name)}</option>`,
+    )
+    .join("");
+  const me = state.users.find((u) => u.id === user);
+  $("groups").textContent = me?.groups.length
+    ? `groups: ${me.groups.join(", ")}`
+    : "in no user group";
+  $("channels").innerHTML = state.channels
+    .map(
+      (c) =>
+        `<li><button type="button" data-channel="${esc(c.id)}" aria-current="${c.id === channelId}">#${esc(channelName(c.id))}<span class="meta">${c.approvals ? `${c.approvals} approval${c.approvals > 1 ? "s" : ""}` : "no approval"}${c.member ? "" : " · bm not invited"}</span></button></li>`,
+    )
+    .join("");
+  $("channel-header").innerHTML =
+    `<h1>#${esc(channelName(channel.id))}</h1><p>${esc(channel.id)} · tenant ${esc(channel.tenant)} · requesters: ${esc((channel.requesters ?? []).join(", "))} · ${channel.approvals ? `${channel.approvals} approval(s) from ${esc((channel.approvers ?? []).join(", "))}` : "no approval needed"}${channel.member ? "" : " · bm was never invited here"}</p>`;
+  const items = [
+    ...channel.messages.map((m) => ({ at: Number(m.ts) * 1000, html: messageHtml(m) })),
+    ...channel.ephemerals.map((e) => ({ at: e.at, html: ephemeralHtml(e) })),
+  ].sort((a, b) => a.at - b.at);
+  const list = $("messages");
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  list.innerHTML = items.map((i) => i.html).join("");
+  if (atBottom) list.scrollTop = list.scrollHeight;
+  const parent = threadTs && channel.messages.find((m) => m.ts === threadTs);
+  const pane = $("thread");
+  if (parent) {
+    pane.hidden = false;
+    pane.innerHTML = `<h2>Thread <button type="button" data-close-thread>Close</button></h2><ol class="messages">${messageHtml(parent, { inThread: true })}${parent.replies.map((r) => messageHtml(r, { inThread: true })).join("")}</ol>`;
+  } else pane.hidden = true;
+  renderModal(state.modal);
+}
+
+function renderModal(modal) {
+  const root = $("modal-root");
+  if (!modal) {
+    root.innerHTML = "";
+    return;
+  }
+  if (root.dataset.modal === modal.id && !modal.errors) return;
+  root.dataset.modal = modal.id;
+  const v = modal.view;
+  const inputs = (v.blocks ?? [])
+    .map((b) => {
+      if (b.type !== "input") return blocks([b]);
+      const error = modal.errors?.[b.block_id];
+      return `<label for="modal-${esc(b.block_id)}">${esc(b.label?.text ?? "")}</label><textarea id="modal-${esc(b.block_id)}" data-block="${esc(b.block_id)}" rows="3" maxlength="${esc(b.element?.max_length ?? 3000)}">${esc(root.querySelector("textarea")?.value ?? "")}</textarea>${error ? `<div class="error" role="alert">${esc(error)}</div>` : ""}`;
+    })
+    .join("");
+  root.innerHTML = `<dialog open aria-labelledby="modal-title"><header id="modal-title">${esc(v.title?.text ?? "")}</header><div class="body">${inputs}</div><footer><button type="button" data-modal-close>${esc(v.close?.text ?? "Cancel")}</button><button type="button" class="submit" data-modal-submit="${esc(modal.id)}">${esc(v.submit?.text ?? "Submit")}</button></footer></dialog>`;
+}
+
+async function load() {
+  const response = await fetch(`/_playground/state?user=${encodeURIComponent(user)}`);
+  state = await response.json();
+  render();
+}
+const post = (path, body) =>
+  fetch(path, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ user, channel: channelId, ...body }),
+  }).then(load);
+
+document.addEventListener("click", (event) => {
+  const target = event.target.closest("button");
+  if (!target) return;
+  if (target.dataset.channel) {
+    channelId = target.dataset.channel;
+    threadTs = null;
+    localStorage.setItem("bm.channel", channelId);
+    render();
+  } else if (target.dataset.thread) {
+    threadTs = target.dataset.thread;
+    render();
+  } else if (target.hasAttribute("data-close-thread")) {
+    threadTs = null;
+    render();
+  } else if (target.dataset.action) {
+    post("/_playground/click", {
+      action: target.dataset.action,
+      value: target.dataset.value,
+      ts: target.dataset.ts,
+    });
+  } else if (target.dataset.modalSubmit) {
+    const reason = $("modal-root").querySelector("textarea")?.value ?? "";
+    post("/_playground/submit", { modal: target.dataset.modalSubmit, reason });
+  } else if (target.hasAttribute("data-modal-close")) {
+    const id = $("modal-root").dataset.modal;
+    $("modal-root").innerHTML = "";
+    post("/_playground/close", { modal: id });
+  }
+});
+$("acting-as").addEventListener("change", (event) => {
+  user = event.target.value;
+  localStorage.setItem("bm.user", user);
+  load();
+});
+const input = $("message");
+input.addEventListener("input", () => {
+  const typed = input.value.trim();
+  const matches = typed.startsWith("/")
+    ? USAGE.filter(
+        (u) =>
+          u.startsWith(typed.split(" ").slice(0, 2).join(" ")) || typed === "/" || typed === "/bm",
+      )
+    : [];
+  $("hint").textContent = matches.join("   ·   ");
+});
+input.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey) {
+    event.preventDefault();
+    $("composer").requestSubmit();
+  }
+});
+$("composer").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = input.value.trim();
+  if (!text) return;
+  input.value = "";
+  $("hint").textContent = "";
+  if (!text.startsWith("/bm")) {
+    $("hint").textContent = "Only /bm commands here: try /bm help";
+    return;
+  }
+  post("/_playground/slash", { text });
+});
+
+new EventSource("/_playground/events").onmessage = () => load();
+load();

@@ -1,0 +1,129 @@
+import { existsSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { SAMPLE } from "../../lib/ecl/simulator/sample";
+import type { LocalStack } from "../../lib/local/stack";
+import { testStack } from "../support/stack-harness";
+
+/**
+ * The playground in a real browser (Debian's Chromium, headless, driven by playwright-core):
+ * what a person sees and does on http://127.0.0.1:3000/ under `npm start`, found by role and
+ * name as a screen reader would. Skipped, saying so, when no Chromium is installed.
+ */
+const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
+if (!CHROMIUM)
+  console.warn(
+    "browser tests skipped: no Chromium (apt-get install chromium); .ci/run installs it",
+  );
+
+let stack: LocalStack;
+let browser: Browser;
+let page: Page;
+let base: string;
+
+describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
+  beforeAll(async () => {
+    stack = await testStack({ taskMs: 400, autoRun: true, followupBudgetMs: 2000 });
+    base = new URL(stack.frontDoorUrl).origin;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM as string,
+      args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update"],
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+  afterEach(async (context) => {
+    if (context.task.result?.state === "fail" && page) {
+      const dir = join("test-results", context.task.name.replace(/[^a-z0-9]+/gi, "-"));
+      await mkdir(dir, { recursive: true });
+      await page.screenshot({ path: join(dir, "page.png"), fullPage: true });
+      await writeFile(join(dir, "page.html"), await page.content());
+    }
+    await page?.close();
+  });
+
+  async function open(user: string, channel: RegExp) {
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(base);
+    await page.getByLabel("Acting as").selectOption(user);
+    await page.getByRole("button", { name: channel }).click();
+  }
+  const send = async (text: string) => {
+    await page.getByRole("textbox", { name: "Message" }).fill(text);
+    await page.getByRole("textbox", { name: "Message" }).press("Enter");
+  };
+
+  it("a detach typed in the incident channel ends with the card done and the requester mentioned in the thread", async () => {
+    await open("U0LOCALUSER", /^#incident/);
+    await send(`/bm detach web01 ${SAMPLE.image} reboot loop`);
+
+    await expect.poll(() => page.getByText("Only visible to you").count()).toBeGreaterThan(0);
+    await page
+      .getByText(/✅ Done/)
+      .first()
+      .waitFor({ timeout: 15_000 });
+    await page.getByRole("button", { name: /2 replies/ }).click();
+    const thread = page.getByRole("complementary", { name: "Thread" });
+    await thread.getByText(/@riley done: image/).waitFor();
+    expect(await thread.textContent()).toContain("ECL accepted the detach");
+  }, 30_000);
+
+  it("in the changes channel: a request by an approver, a refused self-approval, another's approval, then done", async () => {
+    await open("U0APPROVER1", /^#changes/);
+    await send(`/bm detach web010 ${SAMPLE.image} CHG-42`);
+    const approve = page.getByRole("button", { name: "Approve" }).last();
+    await approve.waitFor({ timeout: 15_000 });
+    await approve.click();
+    await page.getByText(/You may not approve your own request in this channel/).waitFor();
+
+    await page.getByLabel("Acting as").selectOption("U0APPROVER2");
+    await page.getByRole("button", { name: "Approve" }).last().click();
+    await page
+      .getByText(/✅ Done/)
+      .last()
+      .waitFor({ timeout: 15_000 });
+    await page
+      .getByRole("button", { name: /replies/ })
+      .last()
+      .click();
+    await page
+      .getByRole("complementary", { name: "Thread" })
+      .getByText(/@ben approved/)
+      .waitFor();
+    // The README's picture of the playground: an approval card and its thread.
+    await mkdir("test-results", { recursive: true });
+    await page.screenshot({ path: "test-results/playground.png" });
+  }, 30_000);
+
+  it("a rejection through the modal: Slack's error for an empty reason, then the reason in the thread", async () => {
+    stack.ecl?.model.addServer(SAMPLE.tenantId, { name: "rej01", media: [SAMPLE.image] });
+    await open("U0LOCALUSER", /^#changes/);
+    await send(`/bm detach rej01 ${SAMPLE.image} CHG-43`);
+    await page.getByLabel("Acting as").selectOption("U0APPROVER2");
+    const reject = page.getByRole("button", { name: "Reject" }).last();
+    await reject.waitFor({ timeout: 15_000 });
+    await reject.click();
+    const dialog = page.getByRole("dialog", { name: "Reject the request" });
+    await dialog.waitFor();
+    await dialog.getByRole("button", { name: "Reject" }).click();
+    await dialog.getByRole("alert").waitFor();
+    await dialog.getByLabel("Reason").fill("change freeze until Monday");
+    await dialog.getByRole("button", { name: "Reject" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await page
+      .getByText(/⛔ Rejected/)
+      .last()
+      .waitFor({ timeout: 15_000 });
+    expect(await page.getByText(/change freeze until Monday/).count()).toBeGreaterThan(0);
+  }, 30_000);
+
+  it("in the channel bm was never invited to, the user is told so, privately", async () => {
+    await open("U0LOCALUSER", /^#nobot(?!changes)/);
+    await send(`/bm detach web02 ${SAMPLE.image}`);
+    await page.getByText(/invite it with/).waitFor({ timeout: 15_000 });
+  }, 30_000);
+});
