@@ -8,6 +8,9 @@
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
+import { SAMPLE } from "../ecl/simulator/sample";
+import type { EclSimulator } from "../ecl/simulator/server";
+import type { Operation } from "../operations/operation";
 import type { Policy } from "../policy/policy";
 import { ACTIONS } from "../slack/messages";
 import {
@@ -32,6 +35,10 @@ export interface PlaygroundDeps {
   policy: Policy;
   groups: Record<string, string[]>;
   signingSecret: string;
+  /** The ECL simulator, for the "behind the scenes" panel; absent with a real ECL. */
+  ecl: EclSimulator | undefined;
+  /** An operation and its audit trail, for the panel. */
+  operation(id: string): Promise<{ op: Operation; audit: unknown[] } | undefined>;
   /** Sends a signed request to the front door, as API Gateway would; returns its answer. */
   frontDoor(
     body: string,
@@ -78,6 +85,19 @@ export function playground(deps: PlaygroundDeps) {
       ephemerals: deps.slack.ephemerals.filter((e) => e.channel === id && e.user === user),
     })),
     modal: openModal(user),
+    ecl: deps.ecl && {
+      servers: deps.ecl.model.serversOf(SAMPLE.tenantId).map((s) => ({
+        id: s.id,
+        name: s.name,
+        taskState: s.taskState,
+        powerState: s.powerState,
+        media: s.media,
+      })),
+      faults: {
+        race409: Boolean(deps.ecl.model.unkind.race409Ms),
+        slowEcl: Boolean(deps.ecl.model.unkind.slowActionMs),
+      },
+    },
   });
 
   const openModal = (user: string) => {
@@ -124,13 +144,18 @@ export function playground(deps: PlaygroundDeps) {
       });
       let seen = -1;
       const tick = setInterval(() => {
-        const now = deps.slack.calls.length + deps.slack.ephemerals.length;
+        const now =
+          deps.slack.calls.length + deps.slack.ephemerals.length + (deps.ecl?.requests.length ?? 0);
         if (now !== seen) {
           seen = now;
           res.write(`data: ${now}\n\n`);
         }
       }, 150);
       req.on("close", () => clearInterval(tick));
+      return true;
+    }
+    if (req.method === "GET" && url.pathname === "/_playground/operation") {
+      json(res, 200, (await deps.operation(url.searchParams.get("id") ?? "")) ?? null);
       return true;
     }
     if (req.method !== "POST" || !url.pathname.startsWith("/_playground/")) return false;
@@ -194,6 +219,29 @@ export function playground(deps: PlaygroundDeps) {
       if (result.response_action === "errors") view.errors = result.errors;
       else view.closed = true;
       json(res, 200, { status: answer.status, errors: result.errors });
+      return true;
+    }
+    if (url.pathname === "/_playground/fault" && deps.ecl) {
+      // The trainer's switches: what bm does when ECL or Slack misbehave.
+      const model = deps.ecl.model;
+      const on = input.on === "true";
+      if (input.fault === "race409")
+        model.unkind = { ...model.unkind, race409Ms: on ? 3000 : undefined } as typeof model.unkind;
+      if (input.fault === "slowEcl")
+        model.unkind = {
+          ...model.unkind,
+          slowActionMs: on ? 8000 : undefined,
+        } as typeof model.unkind;
+      if (input.fault === "busy" && input.server) model.setBusy(input.server, "REBOOTING", 20_000);
+      if (input.fault === "slackRateLimit") deps.slack.rateLimit("chat.postMessage", 2, 5);
+      json(res, 200, {});
+      return true;
+    }
+    if (url.pathname === "/_playground/attach" && deps.ecl && input.server) {
+      // Attach the sample image again, so a detach can be replayed.
+      const server = deps.ecl.model.server(input.server);
+      if (server && !server.media.includes(SAMPLE.image)) server.media.push(SAMPLE.image);
+      json(res, 200, {});
       return true;
     }
     if (url.pathname === "/_playground/close") {

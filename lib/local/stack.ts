@@ -10,8 +10,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyResultV2,
@@ -275,6 +276,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         groups,
         signingSecret: slackSecret.signing_secret,
         frontDoor: callFrontDoor,
+        ecl,
+        operation: async (id) => {
+          const op = await store.get(id);
+          if (!op) return undefined;
+          const { Items = [] } = await dynamo.send(
+            new QueryCommand({
+              TableName: env.BM_AUDIT_TABLE,
+              KeyConditionExpression: "operationId = :id",
+              ExpressionAttributeValues: { ":id": { S: id } },
+            }),
+          );
+          return { op, audit: Items.map((item) => unmarshall(item)) };
+        },
       })
     : undefined;
   const frontDoor = createServer(async (req, res) => {

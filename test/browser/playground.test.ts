@@ -126,4 +126,33 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
     await send(`/bm detach web02 ${SAMPLE.image}`);
     await page.getByText(/invite it with/).waitFor({ timeout: 15_000 });
   }, 30_000);
+
+  it("behind the scenes: a trainer switches on the 409 race, watches bm wait it out, and replays the detach", async () => {
+    stack.ecl?.model.addServer(SAMPLE.tenantId, { name: "train01", media: [SAMPLE.image] });
+    await open("U0LOCALUSER", /^#incident/);
+    await page.getByText("Behind the scenes").click();
+    await page.getByLabel("409 race on the next action").check();
+    await expect.poll(() => Boolean(stack.ecl?.model.unkind.race409Ms)).toBe(true);
+    await send(`/bm detach train01 ${SAMPLE.image} training`);
+    const card = page
+      .getByRole("listitem")
+      .filter({ hasText: "train01" })
+      .filter({ hasText: "✅ Done" });
+    await card.waitFor({ timeout: 15_000 });
+    await card.getByRole("button", { name: /replies/ }).click();
+    await page
+      .getByRole("complementary", { name: "Thread" })
+      .getByText(/ECL answered 409/)
+      .waitFor();
+    const scenes = page.getByRole("group").filter({ hasText: "Behind the scenes" });
+    await scenes
+      .getByText(/waiting_for_idle by bm/)
+      .first()
+      .waitFor();
+    const row = scenes.getByRole("row").filter({ hasText: "train01" });
+    await row.getByText("no media").waitFor();
+    await row.getByRole("button", { name: "Attach image again" }).click();
+    await row.getByText("3339fd5f").waitFor();
+    await page.getByLabel("409 race on the next action").uncheck();
+  }, 30_000);
 });

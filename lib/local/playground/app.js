@@ -161,6 +161,39 @@ function render() {
     pane.innerHTML = `<h2>Thread <button type="button" data-close-thread>Close</button></h2><ol class="messages">${messageHtml(parent, { inThread: true })}${parent.replies.map((r) => messageHtml(r, { inThread: true })).join("")}</ol>`;
   } else pane.hidden = true;
   renderModal(state.modal);
+  renderScenes(channel);
+}
+
+/** The ECL simulator's servers, the channel's latest operation and its audit trail, the faults. */
+async function renderScenes(channel) {
+  const body = $("scenes-body");
+  if (!state.ecl || !$("scenes").open) return;
+  const servers = state.ecl.servers
+    .map(
+      (s) =>
+        `<tr><td>${esc(s.name)}</td><td>${esc(s.taskState ?? "(absent)")}<br>${esc(s.powerState)}</td><td>${s.media.length ? s.media.map((m) => esc(m.slice(0, 8))).join(", ") : "no media"}<br><button type="button" data-attach="${esc(s.id)}">Attach image again</button> <button type="button" data-busy="${esc(s.id)}">Make busy 20 s</button></td></tr>`,
+    )
+    .join("");
+  const switches = [
+    ["race409", "409 race on the next action"],
+    ["slowEcl", "Slow ECL (actions 8 s)"],
+  ]
+    .map(
+      ([key, label]) =>
+        `<label><input type="checkbox" data-fault="${key}"${state.ecl.faults[key] ? " checked" : ""}> ${esc(label)}</label>`,
+    )
+    .join("");
+  const latest = [...channel.messages].reverse().find((m) => /op-[a-z0-9]{10}/.test(m.text));
+  let trail = "";
+  const id = latest && /op-[a-z0-9]{10}/.exec(latest.text)[0];
+  if (id) {
+    const found = await (await fetch(`/_playground/operation?id=${id}`)).json();
+    if (found)
+      trail = `<h3>${esc(id)}: ${esc(found.op.state)}</h3><ol>${found.audit
+        .map((e) => `<li>${esc(e.action)} by ${esc(userName(e.actor?.userId ?? "?"))}</li>`)
+        .join("")}</ol>`;
+  }
+  body.innerHTML = `<h3>ECL servers</h3><table>${servers}</table><h3>Faults</h3>${switches}<button type="button" data-fault-once="slackRateLimit">Slack rate-limits the next 2 posts</button>${trail}`;
 }
 
 function renderModal(modal) {
@@ -208,6 +241,12 @@ document.addEventListener("click", (event) => {
   } else if (target.hasAttribute("data-close-thread")) {
     threadTs = null;
     render();
+  } else if (target.dataset.attach) {
+    post("/_playground/attach", { server: target.dataset.attach });
+  } else if (target.dataset.busy) {
+    post("/_playground/fault", { fault: "busy", server: target.dataset.busy, on: "true" });
+  } else if (target.dataset.faultOnce) {
+    post("/_playground/fault", { fault: target.dataset.faultOnce, on: "true" });
   } else if (target.dataset.action) {
     post("/_playground/click", {
       action: target.dataset.action,
@@ -223,6 +262,14 @@ document.addEventListener("click", (event) => {
     post("/_playground/close", { modal: id });
   }
 });
+document.addEventListener("change", (event) => {
+  if (event.target.dataset?.fault)
+    post("/_playground/fault", {
+      fault: event.target.dataset.fault,
+      on: String(event.target.checked),
+    });
+});
+$("scenes").addEventListener("toggle", () => load());
 $("acting-as").addEventListener("change", (event) => {
   user = event.target.value;
   localStorage.setItem("bm.user", user);
