@@ -83,6 +83,10 @@ export function playground(deps: PlaygroundDeps) {
       member: deps.slack.isMember(id),
       messages: deps.slack.history(id),
       ephemerals: deps.slack.ephemerals.filter((e) => e.channel === id && e.user === user),
+      // What Slack refused of bm in this channel, as Slack answered it.
+      refusals: deps.slack.calls
+        .filter((c) => c.error && c.args.channel === id && c.method.startsWith("chat."))
+        .map((c) => ({ method: c.method, error: c.error, at: c.at ?? 0 })),
     })),
     modal: openModal(user),
     ecl: deps.ecl && {

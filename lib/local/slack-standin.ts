@@ -24,6 +24,8 @@ export interface SlackCall {
   token: string | undefined;
   /** Slack's error code when it refused the call. */
   error?: string;
+  /** When it was made (epoch ms). */
+  at?: number;
 }
 
 /** A channel as the stand-in knows it: whether the bot is a member, whether it is archived. */
@@ -109,7 +111,7 @@ export class SlackStandIn {
       : typeof args.token === "string"
         ? args.token
         : undefined;
-    const call: SlackCall = { method, args, token };
+    const call: SlackCall = { method, args, token, at: Date.now() };
     this.calls.push(call);
     const fault = this.faults.find((f) => f.method === method && f.left > 0);
     if (fault) {

@@ -125,6 +125,7 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
     await open("U0LOCALUSER", /^#nobot(?!changes)/);
     await send(`/bm detach web02 ${SAMPLE.image}`);
     await page.getByText(/invite it with/).waitFor({ timeout: 15_000 });
+    await page.getByRole("note").getByText("not_in_channel").first().waitFor();
   }, 30_000);
 
   it("behind the scenes: a trainer switches on the 409 race, watches bm wait it out, and replays the detach", async () => {

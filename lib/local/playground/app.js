@@ -149,6 +149,10 @@ function render() {
   const items = [
     ...channel.messages.map((m) => ({ at: Number(m.ts) * 1000, html: messageHtml(m) })),
     ...channel.ephemerals.map((e) => ({ at: e.at, html: ephemeralHtml(e) })),
+    ...channel.refusals.map((r) => ({
+      at: r.at,
+      html: `<li class="message refused" role="note">Slack refused bm's <code>${esc(r.method)}</code> here: <code>${esc(r.error)}</code></li>`,
+    })),
   ].sort((a, b) => a.at - b.at);
   const list = $("messages");
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
