@@ -172,6 +172,16 @@ const IMAGE_SEEN = { attached: "still attached", absent: "gone", unknown: "not l
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** The clock, the waits and the output of sending a detach. */
+interface SendOptions {
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  intervalMs: number;
+  idleWaitMs: number;
+  graceMs: number;
+  out: (line: string) => void;
+}
+
 type Sent =
   | { outcome: "accepted" }
   | { outcome: "absent" }
@@ -188,14 +198,7 @@ async function sendWhenIdle(
   ecl: EclApi,
   first: Server,
   image: string,
-  o: {
-    now: () => number;
-    sleep: (ms: number) => Promise<void>;
-    intervalMs: number;
-    idleWaitMs: number;
-    graceMs: number;
-    out: (line: string) => void;
-  },
+  o: SendOptions,
 ): Promise<Sent> {
   const started = o.now();
   let server = first;
@@ -248,13 +251,7 @@ async function readAfterSilence(
   server: Server,
   image: string,
   error: unknown,
-  o: {
-    now: () => number;
-    sleep: (ms: number) => Promise<void>;
-    intervalMs: number;
-    graceMs: number;
-    out: (line: string) => void;
-  },
+  o: SendOptions,
 ): Promise<Sent> {
   o.out(
     `ECL did not answer the detach (${describeError(error)}); reading ${server.name} for a sign that ECL took it`,

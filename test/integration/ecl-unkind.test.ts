@@ -198,6 +198,18 @@ describe("4. a server missing from the list is read directly", () => {
     expect(showsOf(server.id).length).toBeGreaterThanOrEqual(2);
   });
 
+  it("a server the list leaves out and that cannot be read for a while: bm reads again next round, then finishes", async () => {
+    model().unkind = { cappedPageSize: 1 };
+    const server = newServer();
+    const answer = await slash(stack, `detach ${server.name} ${SAMPLE.image}`);
+    await reach(answer.operationId, "detaching");
+    // Two rounds' worth of failed reads (each read is tried three times).
+    model().inject({ route: "show", server: server.id, status: 503, times: 6 });
+    await runToEnd(answer.operationId);
+    expect((await operation(stack, answer.operationId)).state).toBe("done");
+    expect(showsOf(server.id).filter((r) => r.status === 503)).toHaveLength(6);
+  });
+
   it("a server deleted while bm watches: 404, said as gone", async () => {
     const server = newServer();
     model().setBusy(server.id, "MEDIA_DETACHING");
