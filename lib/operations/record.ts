@@ -38,7 +38,7 @@ export async function commit(
 ): Promise<Operation | undefined> {
   const saved = await deps.store.save(prev, next);
   if (!saved) return undefined;
-  measure(deps, saved);
+  if (saved.state !== prev.state) measure(deps, saved);
   if (saved.lockKey && isTerminal(saved.state)) {
     // Its end frees the server and image for the next request. A lock left behind (this call
     // failed) is taken over by the next request, which finds its holder ended.
@@ -52,7 +52,10 @@ export async function commit(
   return flushAudit(deps, saved);
 }
 
-/** The metrics of a transition that has just been saved: counted once, by the writer that won. */
+/**
+ * The metrics of a transition that has just been saved: counted once, by the writer that won (an
+ * event that changes no state, a re-check say, counts nothing).
+ */
 function measure(deps: Pick<RecordDeps, "metrics">, op: Operation): void {
   const metrics = deps.metrics;
   if (!metrics) return;
