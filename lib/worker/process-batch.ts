@@ -23,7 +23,7 @@ export async function processBatch(deps: WorkerDeps, event: SQSEvent): Promise<S
     const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
     try {
       if (message.kind === "status") await answerStatus(deps, message.request, receiveCount);
-      else if (message.kind === "recheck") await answerRecheck(deps, message);
+      else if (message.kind === "recheck") await answerRecheck(deps, message, receiveCount);
       else await processMessage(deps, message, receiveCount);
     } catch (error) {
       const about =

@@ -3,6 +3,8 @@
  * shows the detach finished, the operation moves to done (the re-checker its actor, audited);
  * otherwise the re-check is audited and the server's state is what the asker is told.
  */
+
+import { describeError } from "../describe-error";
 import { EclApiError } from "../ecl/errors";
 import { attachment, isDetached, isIdle, type Server } from "../ecl/server";
 import { type Actor, type Operation, record, transition } from "../operations/operation";
@@ -10,7 +12,9 @@ import { announce, commit, flushAudit } from "../operations/record";
 import { message } from "../slack/blocks";
 import { code, type Mrkdwn, md } from "../slack/mrkdwn";
 import { SlackApiError } from "../slack/slack-error";
-import type { WorkerDeps } from "./process-message";
+import { isPassing } from "./classify-error";
+import { MAX_RECEIVES, type WorkerDeps } from "./process-message";
+import { RetryLater } from "./retry-later";
 
 export interface Rechecked {
   op: Operation;
@@ -87,13 +91,22 @@ export async function recheck(
 export async function answerRecheck(
   deps: WorkerDeps,
   message_: { operationId: string; userId: string },
+  receiveCount = 1,
 ): Promise<void> {
   const op = await deps.store.get(message_.operationId);
   if (!op) {
     deps.log.warn("no such operation; re-check dropped", { operationId: message_.operationId });
     return;
   }
-  const { text } = await recheck(deps, op, { teamId: op.teamId, userId: message_.userId });
+  let text: Mrkdwn;
+  try {
+    text = (await recheck(deps, op, { teamId: op.teamId, userId: message_.userId })).text;
+  } catch (error) {
+    // ECL or DynamoDB failing for a while: tried again, and at the last try the clicker is told.
+    if (isPassing(error) && receiveCount < MAX_RECEIVES)
+      throw new RetryLater(describeError(error), { cause: error });
+    text = md`bm could not re-check ${code(op.id)}: ${describeError(error)}. Nothing changed; click Re-check again later.`;
+  }
   try {
     await deps.chat.ephemeral(op.channelId, message_.userId, message(text));
   } catch (error) {

@@ -146,4 +146,23 @@ describe("Re-check", () => {
       "U0DAVE",
     );
   });
+
+  it("when ECL cannot be read, tries again, and at the last try tells the clicker nothing changed", async () => {
+    const { op, server } = await timedOut();
+    model().inject({ route: "show", server: server.id, status: 503, times: 1000 });
+    await click(stack, op, "bm_recheck", "U0ERIN");
+    await drain(
+      stack,
+      async () => ephemeralsOf("U0ERIN").some((t) => t.startsWith("bm could not re-check")),
+      15_000,
+    );
+    model().clearFaults();
+    expect(ephemeralsOf("U0ERIN").at(-1)).toMatch(
+      new RegExp(
+        `^bm could not re-check \`${op.id}\`: ECL answered 503 .*Nothing changed; click Re-check again later.$`,
+      ),
+    );
+    expect((await operation(stack, op.id)).state).toBe("timed_out");
+    expect(stack.queue?.deadLetters ?? []).toHaveLength(0);
+  }, 20_000);
 });
