@@ -154,6 +154,13 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
     await row.getByText("no media").waitFor();
     await row.getByRole("button", { name: "Attach image again" }).click();
     await row.getByText("3339fd5f").waitFor();
+    // A click on another card shows that operation behind the scenes instead.
+    const shown = () =>
+      scenes.getByRole("heading", { level: 3 }).filter({ hasText: /^op-/ }).textContent();
+    const before = await shown();
+    await page.getByRole("listitem").filter({ hasText: SAMPLE.web01 }).first().click();
+    await expect.poll(shown).not.toBe(before);
+    expect(await shown()).toMatch(/^op-[a-z0-9]{10}: done$/);
     await page.getByLabel("409 race on the next action").uncheck();
   }, 30_000);
 });

@@ -27,6 +27,8 @@ let state = { users: [], channels: [] };
 let user = localStorage.getItem("bm.user") || "U0LOCALUSER";
 let channelId = localStorage.getItem("bm.channel") || "C0INCIDENT";
 let threadTs = null;
+/** The operation "behind the scenes" shows: the last one clicked on, else the channel's latest. */
+let selectedOp = null;
 
 const $ = (id) => document.getElementById(id);
 const esc = (s) =>
@@ -131,7 +133,7 @@ function render() {
   $("acting-as").innerHTML = state.users
     .map(
       (u) =>
-        `<option value="${esc(u.id)}"${u.id === user ? " selected" : ""}>${esc(u.name)}</option>`,
+        `<option value="${esc(u.id)}"${u.id === user ? " selected" : ""}>${esc(u.name)}${u.groups.length ? ` · ${esc(u.groups.join(", "))}` : ""}</option>`,
     )
     .join("");
   const me = state.users.find((u) => u.id === user);
@@ -189,7 +191,7 @@ async function renderScenes(channel) {
     .join("");
   const latest = [...channel.messages].reverse().find((m) => /op-[a-z0-9]{10}/.test(m.text));
   let trail = "";
-  const id = latest && /op-[a-z0-9]{10}/.exec(latest.text)[0];
+  const id = selectedOp ?? (latest && /op-[a-z0-9]{10}/.exec(latest.text)[0]);
   if (id) {
     const found = await (await fetch(`/_playground/operation?id=${id}`)).json();
     if (found)
@@ -232,11 +234,18 @@ const post = (path, body) =>
   }).then(load);
 
 document.addEventListener("click", (event) => {
+  // A click on a message picks its operation for "behind the scenes".
+  const picked = /op-[a-z0-9]{10}/.exec(event.target.closest(".message")?.textContent ?? "");
+  if (picked && picked[0] !== selectedOp) {
+    selectedOp = picked[0];
+    if ($("scenes").open) render();
+  }
   const target = event.target.closest("button");
   if (!target) return;
   if (target.dataset.channel) {
     channelId = target.dataset.channel;
     threadTs = null;
+    selectedOp = null;
     localStorage.setItem("bm.channel", channelId);
     render();
   } else if (target.dataset.thread) {
