@@ -34,6 +34,20 @@ function decisionOf(
   return { teamId: body.team?.id ?? "", userId: body.user.id, operationId, action };
 }
 
+/** Who clicked which operation's button, in which channel, from a block_actions payload. */
+function clickOf(
+  body: { team?: { id: string } | null; user: { id: string }; channel?: { id: string } | null },
+  action: object,
+) {
+  const value = (action as { value?: unknown }).value;
+  return {
+    who: { teamId: body.team?.id ?? "", userId: body.user.id },
+    userId: body.user.id,
+    operationId: typeof value === "string" ? value : "",
+    channelId: body.channel?.id ?? "",
+  };
+}
+
 /** The work's result, or undefined if it is not done by `deadline` (it goes on regardless). */
 function by<T>(deadline: number, work: Promise<T>): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
@@ -86,47 +100,43 @@ export function registerListeners(app: App, deps: FrontDoorDeps): void {
     await ack({ response_type: "ephemeral", text: answer?.text ?? SLOW_COMMAND.text });
   });
 
+  /**
+   * A button of the card: its work done by the deadline, the clicker told in the channel, then
+   * the ack (on Lambda the answer leaves only when the listener returns).
+   */
+  const onButton = (
+    actionId: string,
+    work: (click: ReturnType<typeof clickOf>) => Promise<Answer>,
+  ) =>
+    app.action(actionId, async ({ body, action, ack }) => {
+      const deadline = Date.now() + WORK_MS;
+      const click = clickOf(body, action);
+      await tell(click.channelId, click.userId, await decided(deadline, work(click)));
+      await ack();
+    });
+
   for (const [decision, actionId] of [
     ["approve", ACTIONS.approve],
     ["cancel", ACTIONS.cancel],
   ] as const) {
-    app.action(actionId, async ({ body, action, ack }) => {
-      const deadline = Date.now() + WORK_MS;
-      const operationId = "value" in action && typeof action.value === "string" ? action.value : "";
-      const channelId = "channel" in body && body.channel ? body.channel.id : "";
-      const answer = await decided(
-        deadline,
-        decideOnRequest(deps, decisionOf(body, operationId, decision)),
-      );
-      await tell(channelId, body.user.id, answer);
-      await ack();
-    });
+    onButton(actionId, (click) =>
+      decideOnRequest(deps, { ...click.who, operationId: click.operationId, action: decision }),
+    );
   }
 
   // Re-check: the worker reads ECL; the clicker is told it is on its way, then the result.
-  app.action(ACTIONS.recheck, async ({ body, action, ack }) => {
-    const deadline = Date.now() + WORK_MS;
-    const operationId = "value" in action && typeof action.value === "string" ? action.value : "";
-    const channelId = "channel" in body && body.channel ? body.channel.id : "";
-    const answer = await decided(
-      deadline,
-      requestRecheck(deps, {
-        teamId: body.team?.id ?? "",
-        userId: body.user.id,
-        operationId,
-      }).then((text) => ({ text })),
-    );
-    await tell(channelId, body.user.id, answer);
-    await ack();
-  });
+  onButton(ACTIONS.recheck, (click) =>
+    requestRecheck(deps, { ...click.who, operationId: click.operationId }).then((text) => ({
+      text,
+    })),
+  );
 
   // Reject: the modal first, while the click's trigger id is fresh (Slack honours it for 3 s, and
   // a cold start or a group lookup can take much of that); the rights are checked right after,
   // and again when the modal is submitted.
   app.action(ACTIONS.reject, async ({ body, action, ack }) => {
     const deadline = Date.now() + WORK_MS;
-    const operationId = "value" in action && typeof action.value === "string" ? action.value : "";
-    const channelId = "channel" in body && body.channel ? body.channel.id : "";
+    const { operationId, channelId } = clickOf(body, action);
     const opened =
       "trigger_id" in body
         ? await deps.chat.openView(body.trigger_id, rejectModal(operationId)).then(

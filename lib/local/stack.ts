@@ -292,7 +292,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       })
     : undefined;
   const frontDoor = createServer(async (req, res) => {
-    if (page && (await page(req, res))) return;
+    // A broken playground request gets a 500 and a log line; it never stops the local stack.
+    const handled = await page?.(req, res).catch((error: unknown) => {
+      log(`playground: ${req.method} ${req.url} failed (${(error as Error).name})`);
+      if (!res.headersSent) res.writeHead(500).end();
+      return true;
+    });
+    if (handled) return;
     if (req.method === "GET" && req.url?.startsWith("/_local/")) {
       void localView(req.url).then((view) => {
         res.writeHead(view === undefined ? 404 : 200, { "content-type": "application/json" });
