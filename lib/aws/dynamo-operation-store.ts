@@ -13,8 +13,9 @@ import {
   ScanCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
+import type { Choice } from "../choices/choice";
 import type { AuditEvent, Operation } from "../operations/operation";
-import type { AuditLog, OperationStore } from "../operations/ports";
+import type { AuditLog, ChoiceStore, OperationStore } from "../operations/ports";
 
 /** The sparse index of operations in flight (see serverless.yml). */
 export const INFLIGHT_INDEX = "inflight";
@@ -219,6 +220,68 @@ export class DynamoOperationStore implements OperationStore {
     }
     return found.slice(0, limit);
   }
+}
+
+/**
+ * Pending choices, in the operations table under ids of their own (`choice#…`), the choice itself
+ * in one attribute: they carry neither `tenant` nor `inflight`, so no index sees them. DynamoDB's
+ * TTL removes them a while after `expiresAt`; until then the code checks the time itself.
+ */
+export class DynamoChoiceStore implements ChoiceStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async createChoice(choice: Choice) {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: itemOf(choice),
+          ConditionExpression: "attribute_not_exists(id)",
+        }),
+      );
+      return { created: true } as const;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = await this.getChoice(choice.id);
+      if (!existing) throw error;
+      return { created: false, existing } as const;
+    }
+  }
+
+  async getChoice(id: string): Promise<Choice | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { id: `choice#${id}` }, ConsistentRead: true }),
+    );
+    return (Item?.choice as Choice | undefined) ?? undefined;
+  }
+
+  async saveChoice(prev: Choice, next: Choice): Promise<Choice | undefined> {
+    const written: Choice = { ...next, rev: prev.rev + 1, writeId: randomBytes(8).toString("hex") };
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: itemOf(written),
+          ConditionExpression: "#rev = :rev",
+          ExpressionAttributeNames: { "#rev": "rev" },
+          ExpressionAttributeValues: { ":rev": prev.rev },
+        }),
+      );
+      return written;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Our own write may have landed, its answer lost: the stored choice says which.
+      const stored = await this.getChoice(next.id);
+      return stored?.writeId === written.writeId ? stored : undefined;
+    }
+  }
+}
+
+function itemOf(choice: Choice) {
+  return { id: `choice#${choice.id}`, rev: choice.rev, expiresAt: choice.expiresAt, choice };
 }
 
 /** The tenant index (see serverless.yml). */

@@ -38,6 +38,8 @@ export function parseWorkMessage(body: string): WorkMessage {
   ) {
     return { kind: "recheck", operationId: parsed.operationId, userId: parsed.userId };
   }
+  if (parsed.kind === "lookup" && typeof parsed.choiceId === "string")
+    return { kind: "lookup", choiceId: parsed.choiceId };
   const request = parsed.request as Record<string, unknown> | undefined;
   const fields = ["teamId", "channelId", "userId", "target", "tenant", "secretId"] as const;
   if (parsed.kind === "status" && request && fields.every((f) => typeof request[f] === "string")) {

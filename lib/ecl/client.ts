@@ -15,6 +15,8 @@ export interface EclApi {
   resolveServer(nameOrId: string): Promise<Server>;
   detachMedia(serverId: string, imageId: string): Promise<ActionResult>;
   attachMedia(serverId: string, imageId: string): Promise<ActionResult>;
+  /** The image service's name for an image; undefined when it cannot say. Never throws. */
+  imageName(imageId: string): Promise<string | undefined>;
 }
 
 /** ECL accepted a server action. */
@@ -68,6 +70,8 @@ export interface EclClientOptions {
 
 export const DEFAULT_GET_RETRY: RetryPolicy = { retries: 2, baseDelayMs: 200 };
 export const DEFAULT_ACTION_TIMEOUT_MS = 30_000;
+/** An image's name is a courtesy beside its id: asked for briefly, once. */
+const IMAGE_NAME_TIMEOUT_MS = 2000;
 /** A guard against a `servers_links` chain that never ends. */
 const MAX_PAGES = 100;
 
@@ -174,6 +178,30 @@ export class EclClient implements EclApi {
   /** Media Attach, the inverse of {@link detachMedia}; used by the simulator's users and tests. */
   async attachMedia(serverId: string, imageId: string): Promise<ActionResult> {
     return this.action(serverId, { "media-attach": { imageRef: parseImageId(imageId) } });
+  }
+
+  /**
+   * The name the image service (Glance v2, catalog type `image`) gives an image, shown beside its
+   * id. A courtesy: undefined without an image service in the token's catalog (a fixed token has
+   * no catalog) or when the call fails in any way; never retried, never counted as an ECL error.
+   */
+  async imageName(imageId: string): Promise<string | undefined> {
+    if (!isUuid(imageId)) return undefined;
+    try {
+      const endpoint = await this.options.tokens.imageEndpoint?.();
+      if (!endpoint) return undefined;
+      const response = await this.options.send({
+        method: "GET",
+        url: new URL(`${endpoint.replace(/\/+$/, "")}/v2/images/${imageId.toLowerCase()}`),
+        headers: { accept: "application/json", "x-auth-token": await this.options.tokens.token() },
+        timeoutMs: IMAGE_NAME_TIMEOUT_MS,
+      });
+      if (response.status !== 200) return undefined;
+      const name = (JSON.parse(response.body) as { name?: unknown } | null)?.name;
+      return typeof name === "string" && name.trim() !== "" ? name : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private async action(serverId: string, body: object): Promise<ActionResult> {

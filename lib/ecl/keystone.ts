@@ -73,6 +73,7 @@ export async function issueKeystoneToken(
     token,
     expiresAt: readExpiry(body) ?? now() + FALLBACK_LIFETIME_MS,
     endpoint: catalogEndpoint(body?.catalog, credentials.region),
+    imageEndpoint: catalogEndpoint(body?.catalog, credentials.region, "image"),
   };
 }
 
@@ -92,16 +93,20 @@ function readExpiry(body: { expires_at?: unknown } | undefined): number | undefi
 }
 
 /**
- * The public `baremetal-server` endpoint of a Keystone catalog, as a base URL (without
- * `/v2/<tenant_id>`): of the given region when there is one, else the only one. Undefined when
- * the catalog names none, names several that the region does not tell apart, or names one bm
+ * The public endpoint of a service of a Keystone catalog (`baremetal-server` unless told), as a
+ * base URL (without `/v2/…`): of the given region when there is one, else the only one. Undefined
+ * when the catalog names none, names several that the region does not tell apart, or names one bm
  * would not send a token to (not https).
  */
-export function catalogEndpoint(catalog: unknown, region?: string): string | undefined {
+export function catalogEndpoint(
+  catalog: unknown,
+  region?: string,
+  type = "baremetal-server",
+): string | undefined {
   if (!Array.isArray(catalog)) return undefined;
   const urls = new Set<string>();
   for (const service of catalog) {
-    if ((service as { type?: unknown })?.type !== "baremetal-server") continue;
+    if ((service as { type?: unknown })?.type !== type) continue;
     const endpoints = (service as { endpoints?: unknown }).endpoints;
     if (!Array.isArray(endpoints)) continue;
     for (const e of endpoints as Array<Record<string, unknown>>) {

@@ -16,6 +16,8 @@ export interface TokenProvider {
    * Keystone's catalog names it.
    */
   endpoint?(): Promise<string | undefined>;
+  /** The image service's endpoint (catalog type `image`), when the token's catalog names one. */
+  imageEndpoint?(): Promise<string | undefined>;
 }
 
 /** A token issued by Keystone, and when it stops working. */
@@ -24,6 +26,8 @@ export interface IssuedToken {
   expiresAt: number;
   /** The public bare-metal endpoint of the token's catalog, without `/v2/…`. */
   endpoint?: string | undefined;
+  /** The public image service endpoint of the token's catalog, without `/v2`. */
+  imageEndpoint?: string | undefined;
 }
 
 /** Tokens are replaced this long before they expire, so none expires in the middle of a call. */
@@ -78,6 +82,11 @@ export class KeystoneTokens implements TokenProvider {
   async endpoint(): Promise<string | undefined> {
     await this.token();
     return this.current?.endpoint;
+  }
+
+  async imageEndpoint(): Promise<string | undefined> {
+    await this.token();
+    return this.current?.imageEndpoint;
   }
 
   async renew(rejected: string): Promise<string | undefined> {

@@ -2,7 +2,7 @@
  * What the front door's use cases need from outside.
  */
 import type { AuditEvent, Operation } from "../operations/operation";
-import type { AuditLog, OperationStore, WorkQueue } from "../operations/ports";
+import type { AuditLog, ChoiceStore, OperationStore, WorkQueue } from "../operations/ports";
 import type { ChannelPolicy, Policy } from "../policy/policy";
 import type { Metrics } from "../runtime/metrics";
 import type { Chat } from "../slack/chat";
@@ -11,9 +11,11 @@ import type { Mrkdwn } from "../slack/mrkdwn";
 export interface FrontDoorDeps {
   policy: Policy;
   store: OperationStore;
+  /** Pending choices of server and image (kept in the same table). */
+  choices: ChoiceStore;
   audit: AuditLog;
   queue: WorkQueue;
-  chat: Pick<Chat, "ephemeral" | "openView">;
+  chat: Pick<Chat, "ephemeral" | "openView" | "respond">;
   /** Members of a Slack user group (cached). */
   groupMembers(groupId: string): Promise<string[]>;
   now: () => Date;

@@ -7,9 +7,11 @@
 import type { App } from "@slack/bolt";
 import { message } from "../slack/blocks";
 import { isResponseUrl } from "../slack/chat";
+import { CHOOSE_ACTION } from "../slack/choice-messages";
 import { ACTIONS, REJECT_VIEW, rejectModal } from "../slack/messages";
 import { code, decodeSlackText, md } from "../slack/mrkdwn";
 import { SlackApiError } from "../slack/slack-error";
+import { choose } from "./choose";
 import { type Answer, type Decision, decideOnRequest } from "./decide-on-request";
 import type { FrontDoorDeps } from "./deps";
 import { handleSlashCommand } from "./handle-command";
@@ -130,6 +132,33 @@ export function registerListeners(app: App, deps: FrontDoorDeps): void {
       text,
     })),
   );
+
+  // A pick on a private choice: the answer replaces the message clicked, through the click's
+  // response_url (it works where bm is not in the channel), so no live buttons are left behind.
+  app.action(CHOOSE_ACTION, async ({ body, action, ack }) => {
+    const deadline = Date.now() + WORK_MS;
+    const click = clickOf(body, action);
+    const responseUrl = (body as { response_url?: unknown }).response_url;
+    const url = isResponseUrl(responseUrl) ? responseUrl : undefined;
+    const answer = (await by(
+      deadline,
+      choose(deps, {
+        teamId: click.who.teamId,
+        userId: click.userId,
+        value: click.operationId,
+        ...(url ? { responseUrl: url } : {}),
+      }).catch((error: unknown) => {
+        failed("choice")(error);
+        return { text: FAILED, replace: false };
+      }),
+    )) ?? { text: SLOW_CLICK, replace: false };
+    if (url)
+      await deps.chat
+        .respond(url, message(answer.text), { replace: answer.replace })
+        .catch(failed("response_url"));
+    else await tell(click.channelId, click.userId, answer);
+    await ack();
+  });
 
   // Reject: the modal first, while the click's trigger id is fresh (Slack honours it for 3 s, and
   // a cold start or a group lookup can take much of that); the rights are checked right after,

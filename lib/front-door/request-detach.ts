@@ -1,10 +1,15 @@
 /**
- * `/bm detach`: authorize, record the operation, queue it, and say so.
+ * `/bm detach`: authorize, then record the operation when its server (by id) and image are
+ * known, or have the worker look them up in ECL and answer privately: the request, or a choice.
  */
-import { newOperation, operationIdFor } from "../operations/operation";
+import { choiceIdFor, newChoice } from "../choices/choice";
+import { isUuid } from "../ecl/validate";
+import { operationIdFor } from "../operations/operation";
+import { recordedWords, recordRequest, summaryOf } from "../operations/record-request";
 import { NOT_BOUND, requestRefusal } from "../policy/decide";
+import type { ChannelPolicy } from "../policy/policy";
 import { code, type Mrkdwn, md } from "../slack/mrkdwn";
-import { channelPolicy, type FrontDoorDeps, refuse, stateWords } from "./deps";
+import { channelPolicy, type FrontDoorDeps, refuse } from "./deps";
 import { GROUPS_UNKNOWN, rolesIn } from "./roles";
 
 export interface DetachRequest {
@@ -13,7 +18,8 @@ export interface DetachRequest {
   userId: string;
   triggerId: string;
   server: string;
-  image: string;
+  /** Absent: the requester picks one of the images attached. */
+  image?: string | undefined;
   reason: string;
   /** The slash command's response_url: how bm reaches the requester if it cannot post here. */
   responseUrl?: string;
@@ -29,7 +35,11 @@ export async function requestDetach(deps: FrontDoorDeps, request: DetachRequest)
         operationId: id,
         ...actor,
         reason,
-        facts: { channel: request.channelId, server: request.server, image: request.image },
+        facts: {
+          channel: request.channelId,
+          server: request.server,
+          ...(request.image ? { image: request.image } : {}),
+        },
       },
       message,
     );
@@ -41,75 +51,74 @@ export async function requestDetach(deps: FrontDoorDeps, request: DetachRequest)
   const refused = requestRefusal(roles);
   if (refused) return refusal(refused.reason, refused.message);
 
-  const op = newOperation(
+  const policy = policyOf(deps, channel);
+  if (!request.image || !isUuid(request.server)) return lookUp(deps, request, policy);
+  const fields = {
+    teamId: request.teamId,
+    seed: request.triggerId,
+    channelId: request.channelId,
+    requester: request.userId,
+    ...policy,
+    serverRef: request.server,
+    imageId: request.image,
+    reason: request.reason,
+    ...(request.responseUrl ? { responseUrl: request.responseUrl } : {}),
+  };
+  const recorded = await recordRequest(deps, fields);
+  return recordedWords(summaryOf(recorded, fields), code(request.server));
+}
+
+/** What the channel's policy says of a request made in it, kept with the request. */
+function policyOf(deps: FrontDoorDeps, channel: ChannelPolicy) {
+  return {
+    tenant: channel.tenant,
+    secretId: deps.policy.tenants[channel.tenant]?.secret as string,
+    approvalsRequired: channel.approvals,
+    approvers: channel.approvers,
+    requestTtlMinutes: channel.requestTtlMinutes,
+  };
+}
+
+/**
+ * A server named by name, or no image: nothing is recorded but a pending choice, and the worker
+ * reads ECL (not on the 3-second path), then records the request or offers a choice, privately.
+ */
+async function lookUp(
+  deps: FrontDoorDeps,
+  request: DetachRequest,
+  policy: ReturnType<typeof policyOf>,
+): Promise<Mrkdwn> {
+  const choice = newChoice(
     {
-      id,
+      id: choiceIdFor(request.teamId, request.triggerId),
       teamId: request.teamId,
       channelId: request.channelId,
       requester: request.userId,
-      tenant: channel.tenant,
-      secretId: deps.policy.tenants[channel.tenant]?.secret as string,
-      approvalsRequired: channel.approvals,
-      approvers: channel.approvers,
-      requestTtlMinutes: channel.requestTtlMinutes,
-      serverRef: request.server,
-      imageId: request.image,
+      ...policy,
       reason: request.reason,
+      asked: { server: request.server, ...(request.image ? { image: request.image } : {}) },
       ...(request.responseUrl ? { responseUrl: request.responseUrl } : {}),
     },
     deps.now(),
   );
-  let created: Awaited<ReturnType<typeof deps.store.create>>;
+  const where = md`in tenant ${code(policy.tenant)}`;
+  const looking = request.image
+    ? md`Looking up ${code(request.server)} ${where}: bm records the request once it knows which server is meant, and tells you here in a moment, for you only.`
+    : md`Looking up the images attached to ${code(request.server)} ${where}: they will appear here in a moment, for you only, each with a button to detach it.`;
   try {
-    created = await deps.store.create(op);
+    const created = await deps.choices.createChoice(choice);
+    // A repeated delivery of the command: its lookup is on its way already, unless the first
+    // delivery could not hand it over (it is still looking: handing it over again changes nothing).
+    if (!created.created && created.existing.state !== "looking") return looking;
+    await deps.queue.send({ kind: "lookup", choiceId: choice.id });
   } catch (error) {
-    // The write may have happened all the same (a lost answer): a recorded request is watched and
-    // goes on, so say what bm does not know rather than "nothing was done".
-    deps.log.warn("could not confirm the request was recorded", {
-      operationId: id,
+    // Nothing is recorded but the lookup; if it did get through, its answer still comes.
+    deps.log.warn("could not hand the lookup to the worker", {
+      choiceId: choice.id,
       error: (error as Error).name,
     });
-    return md`bm could not confirm that it recorded ${code(id)} (its database did not answer in time). If it did, the request goes on by itself: ${code(`/bm status ${id}`)} in a minute tells you; if not, ask again.`;
+    return md`bm could not hand the lookup of ${code(request.server)} to its worker just now (its database or queue did not answer), and has recorded no request. If nothing appears here within a minute, run the command again.`;
   }
-  const current = created.created ? op : created.existing;
-  if (created.created)
-    deps.metrics?.put("OperationRequested", 1, op.approvalsRequired > 0 ? "required" : "none");
-  // The audit event is written beside the enqueue, not after it: both are needed, neither waits
-  // for the other. It also waits in the operation's outbox: a lost append is made by the worker.
-  const audited = created.created
-    ? deps.audit.append(op.lastEvent).catch((error: unknown) => {
-        deps.metrics?.put("AuditWriteError", 1);
-        deps.log.warn("audit append failed; the worker makes it", {
-          operationId: id,
-          error: (error as Error).name,
-        });
-      })
-    : undefined;
-  let handedOver = true;
-  if (current.state === "requested") {
-    // Sent again for a repeated delivery too: the worker moves an operation once, whatever it receives.
-    try {
-      await deps.queue.send({ kind: "prepare", operationId: id });
-    } catch (error) {
-      // The send may have reached SQS all the same (a timeout): the request is not failed on a
-      // guess. It is recorded, watched, and handed over by the follow-up if the worker never takes it.
-      handedOver = false;
-      deps.log.warn("could not enqueue; the follow-up hands it over", {
-        operationId: id,
-        error: (error as Error).name,
-      });
-    }
-  }
-  await audited;
-  if (!created.created)
-    return md`This request is already recorded as ${code(id)} (${stateWords(current)}).`;
-  deps.log.info("requested", { operationId: id });
-  const next =
-    channel.approvals > 0
-      ? md`It needs ${channel.approvals} approval(s); bm will post the request in this channel for approvers.`
-      : md`bm will check the server and post progress in this channel.`;
-  const later = handedOver
-    ? ""
-    : md` (bm could not hand it to its worker at once; it will within a minute or two.)`;
-  return md`Recorded ${code(id)}: detach image ${code(request.image)} from ${code(request.server)}. ${next}${later}`;
+  deps.log.info("looking up", { choiceId: choice.id });
+  return looking;
 }

@@ -9,6 +9,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "a
 import { FRONT_DOOR_AWS } from "../aws/clients";
 import {
   DynamoAuditLog,
+  DynamoChoiceStore,
   DynamoOperationStore,
   documentClient,
 } from "../aws/dynamo-operation-store";
@@ -71,6 +72,7 @@ export async function createSlackHandler(
   const deps: FrontDoorDeps = {
     policy,
     store: new DynamoOperationStore(db, config.table),
+    choices: new DynamoChoiceStore(db, config.table),
     audit: new DynamoAuditLog(db, config.auditTable),
     queue: new SqsWorkQueue(new SQSClient(FRONT_DOOR_AWS), config.queueUrl),
     chat,

@@ -95,23 +95,28 @@ export function blockActionsBody(fields: {
   actionId: string;
   value: string;
   responseUrl: string;
+  /** The button's block (`bm_approval` unless told). */
+  blockId?: string;
+  /** A click on an ephemeral message: Slack then sends no `message`, and says so in `container`. */
+  ephemeral?: boolean;
 }): string {
+  const ephemeral = fields.ephemeral === true;
   return asForm({
     ...interaction("block_actions", fields.teamId, fields.userId),
     container: {
       type: "message",
       message_ts: fields.messageTs,
       channel_id: fields.channelId,
-      is_ephemeral: false,
+      is_ephemeral: ephemeral,
     },
     channel: { id: fields.channelId, name: "local" },
-    message: { type: "message", ts: fields.messageTs, text: "" },
+    ...(ephemeral ? {} : { message: { type: "message", ts: fields.messageTs, text: "" } }),
     state: { values: {} },
     response_url: fields.responseUrl,
     actions: [
       {
         type: "button",
-        block_id: "bm_approval",
+        block_id: fields.blockId ?? "bm_approval",
         action_id: fields.actionId,
         value: fields.value,
         text: { type: "plain_text", text: fields.actionId },

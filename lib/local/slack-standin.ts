@@ -45,13 +45,22 @@ export interface SlackStandInOptions {
 
 /** What one user saw that nobody else did: an ephemeral message or a response_url answer. */
 export interface Ephemeral {
+  /** Its message ts, as a click on one of its buttons names it (`container.message_ts`). */
+  ts: string;
   channel: string;
   user: string;
   text: string;
   blocks?: unknown[];
   at: number;
   via: "chat.postEphemeral" | "response_url";
+  /** How many times a response_url replaced it. */
+  edits: number;
+  /** Deleted through a response_url (`delete_original`): Slack no longer shows it. */
+  deleted?: boolean;
 }
+
+/** The message a click was on: a response_url from that click can replace or delete it. */
+export type ClickedMessage = { ephemeralTs: string } | { channelTs: string };
 
 /** A fault for the next `times` calls of a method. */
 interface Fault {
@@ -88,7 +97,7 @@ export class SlackStandIn {
   private readonly faults: Fault[] = [];
   private readonly hooks = new Map<
     string,
-    { channel: string; user: string; createdAt: number; posts: number }
+    { channel: string; user: string; createdAt: number; posts: number; clicked?: ClickedMessage }
   >();
   private readonly hanging = new Set<ServerResponse>();
   private seq = 0;
@@ -184,7 +193,15 @@ export class SlackStandIn {
    * Slack shows as ephemeral (the playground puts it in the channel as Slack would).
    */
   addEphemeral(channel: string, user: string, text: string): void {
-    this.ephemerals.push({ channel, user, text, at: Date.now(), via: "response_url" });
+    this.ephemerals.push({
+      ts: this.nextTs(),
+      channel,
+      user,
+      text,
+      at: Date.now(),
+      via: "response_url",
+      edits: 0,
+    });
   }
 
   /** Adds a channel, or changes the bot's membership of one. */
@@ -194,12 +211,23 @@ export class SlackStandIn {
 
   /**
    * A response_url for one slash command or click by `user` in `channel`, as Slack puts in the
-   * payload: good for 30 minutes and 5 posts. `createdAt` dates it (for tests of expiry).
+   * payload: good for 30 minutes and 5 posts. `createdAt` dates it (for tests of expiry); a
+   * click's names the message clicked, which `replace_original` and `delete_original` act on.
    */
-  newResponseUrl(channel: string, user: string, createdAt = Date.now()): string {
+  newResponseUrl(
+    channel: string,
+    user: string,
+    createdAt = Date.now(),
+    clicked?: ClickedMessage,
+  ): string {
     const id = `T0LOCAL/${++this.seq}/${Math.random().toString(36).slice(2, 12)}`;
-    this.hooks.set(id, { channel, user, createdAt, posts: 0 });
+    this.hooks.set(id, { channel, user, createdAt, posts: 0, ...(clicked ? { clicked } : {}) });
     return `${this.url}/hooks/${id}`;
+  }
+
+  /** What `user` sees in `channel` that nobody else does, oldest first, deleted ones left out. */
+  ephemeralsOf(channel: string, user: string): Ephemeral[] {
+    return this.ephemerals.filter((e) => e.channel === channel && e.user === user && !e.deleted);
   }
 
   /** The top-level messages of a channel, each with its thread. */
@@ -240,6 +268,24 @@ export class SlackStandIn {
       return;
     }
     call.args = args;
+    // A click's response_url acts on the message clicked: deleted, or replaced in place.
+    const clicked = hook.clicked;
+    if (args.delete_original === true && clicked) {
+      hook.posts++;
+      if ("ephemeralTs" in clicked) {
+        const shown = this.ephemerals.find((e) => e.ts === clicked.ephemeralTs);
+        if (shown) shown.deleted = true;
+      } else {
+        this.channels.set(
+          hook.channel,
+          this.history(hook.channel).filter((m) => m.ts !== clicked.channelTs),
+        );
+        this.deleted.push({ channel: hook.channel, ts: clicked.channelTs });
+      }
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end("ok");
+      return;
+    }
     const refusal = checkMessage(args);
     if (refusal) {
       refuse(400, refusal.error);
@@ -247,6 +293,21 @@ export class SlackStandIn {
     }
     hook.posts++;
     const message = { text: String(args.text ?? ""), ...blocksOf(args) };
+    if (args.replace_original === true && clicked) {
+      const shown =
+        "ephemeralTs" in clicked
+          ? this.ephemerals.find((e) => e.ts === clicked.ephemeralTs && !e.deleted)
+          : this.find(hook.channel, clicked.channelTs);
+      if (shown) {
+        shown.text = message.text;
+        if (message.blocks) shown.blocks = message.blocks;
+        else delete shown.blocks;
+        shown.edits++;
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.end("ok");
+        return;
+      }
+    }
     if (args.response_type === "in_channel") {
       this.channels.set(hook.channel, [
         ...this.history(hook.channel),
@@ -254,11 +315,13 @@ export class SlackStandIn {
       ]);
     } else {
       this.ephemerals.push({
+        ts: this.nextTs(),
         channel: hook.channel,
         user: hook.user,
         ...message,
         at: Date.now(),
         via: "response_url",
+        edits: 0,
       });
     }
     res.writeHead(200, { "content-type": "text/plain" });
@@ -345,15 +408,18 @@ export class SlackStandIn {
         if (!args.user) return { ok: false, error: "user_not_found" };
         const refused = this.postable(channel, true) ?? refusal(checkMessage(args));
         if (refused) return refused;
+        const ts = this.nextTs();
         this.ephemerals.push({
+          ts,
           channel,
           user: String(args.user),
           text: String(args.text ?? ""),
           ...blocksOf(args),
           at: Date.now(),
           via: "chat.postEphemeral",
+          edits: 0,
         });
-        return { ok: true, message_ts: this.nextTs() };
+        return { ok: true, message_ts: ts };
       }
       case "views.open": {
         const view =

@@ -1,6 +1,7 @@
 /**
  * The ports of the operation record: the store, the audit log, and the work queue.
  */
+import type { Choice } from "../choices/choice";
 import type { AuditEvent, Operation } from "./operation";
 
 export interface OperationStore {
@@ -50,6 +51,18 @@ export interface OperationStore {
   ): Promise<Operation[]>;
 }
 
+/** Pending choices: kept until picked, and for as long as their buttons work. */
+export interface ChoiceStore {
+  /** Writes a new choice unless one with its id exists; then returns that one. */
+  createChoice(choice: Choice): Promise<{ created: true } | { created: false; existing: Choice }>;
+  getChoice(id: string): Promise<Choice | undefined>;
+  /**
+   * Writes `next` over `prev` if the stored choice is still at `prev`'s revision. Returns the
+   * written choice, or undefined when someone else wrote first.
+   */
+  saveChoice(prev: Choice, next: Choice): Promise<Choice | undefined>;
+}
+
 /** The append-only audit trail. No method updates or deletes. */
 export interface AuditLog {
   /** Appends an event; appending the same (operationId, seq) again changes nothing. */
@@ -74,7 +87,9 @@ export type WorkMessage =
   | { kind: "prepare" | "execute" | "announce"; operationId: string }
   | { kind: "status"; request: StatusRequest }
   /** Someone clicked Re-check on a timed-out detach: read the server again, answer them. */
-  | { kind: "recheck"; operationId: string; userId: string };
+  | { kind: "recheck"; operationId: string; userId: string }
+  /** A detach that names its server by name, or no image: read ECL, then start it or offer a choice. */
+  | { kind: "lookup"; choiceId: string };
 
 export interface WorkQueue {
   send(message: WorkMessage, delaySeconds?: number): Promise<void>;

@@ -9,6 +9,7 @@ import { WebClient } from "@slack/web-api";
 import { awsClientOptions } from "../aws/clients";
 import {
   DynamoAuditLog,
+  DynamoChoiceStore,
   DynamoOperationStore,
   documentClient,
 } from "../aws/dynamo-operation-store";
@@ -73,6 +74,7 @@ export async function createBackend(
     log,
     metrics,
     store: new DynamoOperationStore(db, config.table),
+    choices: new DynamoChoiceStore(db, config.table),
     audit: new DynamoAuditLog(db, config.auditTable),
     queue: new SqsWorkQueue(new SQSClient(aws), config.queueUrl),
     chat: webClientChat(client, slack.botToken, config.slackTimeoutMs, onSlackError),

@@ -73,8 +73,14 @@ export function checkView(view: unknown): Refusal | undefined {
 function checkBlocks(blocks: unknown[], max: number, at: string): string[] {
   const errors: string[] = [];
   if (blocks.length > max) errors.push(`no more than ${max} items allowed [json-pointer:${at}]`);
+  // A block_id names one block of the message: Slack refuses a message that repeats one.
+  const ids = new Set<unknown>();
   blocks.forEach((block, i) => {
     checkBlock(errors, block, `${at}/${i}`);
+    const id = isObject(block) ? block.block_id : undefined;
+    if (id === undefined) return;
+    if (ids.has(id)) errors.push(`block_id must be unique [json-pointer:${at}/${i}/block_id]`);
+    ids.add(id);
   });
   return errors;
 }
@@ -109,8 +115,17 @@ function checkBlock(errors: string[], block: unknown, at: string): void {
     }
     case "actions": {
       const elements = list(errors, block.elements, 1, LIMITS.actionsElements, `${at}/elements`);
+      // An action_id names one element of its block: a click must say which it was.
+      const ids = new Set<unknown>();
       elements.forEach((e, i) => {
         element(errors, e, `${at}/elements/${i}`);
+        const id = isObject(e) ? e.action_id : undefined;
+        if (id === undefined) return;
+        if (ids.has(id))
+          errors.push(
+            `action_id must be unique in its block [json-pointer:${at}/elements/${i}/action_id]`,
+          );
+        ids.add(id);
       });
       return;
     }

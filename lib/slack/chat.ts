@@ -31,9 +31,13 @@ export interface Chat {
   /**
    * A message only the person who ran a slash command (or clicked) sees, through the
    * `response_url` Slack gave with it: works in channels the bot is not in, for 30 minutes and
-   * 5 posts.
+   * 5 posts. With `replace`, the message replaces the one clicked (a click's response_url).
    */
-  respond(responseUrl: string, message: SlackMessage): Promise<void>;
+  respond(
+    responseUrl: string,
+    message: SlackMessage,
+    options?: { replace?: boolean },
+  ): Promise<void>;
   /** Opens a modal for the click that gave `triggerId` (valid for 3 s). */
   openView(triggerId: string, view: View): Promise<void>;
 }
@@ -108,14 +112,18 @@ export function webClientChat(
       call("chat.postEphemeral", async () => {
         await client.chat.postEphemeral({ token, channel, user, ...content(message) });
       }),
-    respond: (responseUrl, message) =>
+    respond: (responseUrl, message, options) =>
       call("response_url", async () => {
         if (!isResponseUrl(responseUrl))
           throw new SlackApiError("response_url", "invalid_url", "permanent");
         const response = await fetch(responseUrl, {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: JSON.stringify({ response_type: "ephemeral", replace_original: false, ...message }),
+          body: JSON.stringify({
+            response_type: "ephemeral",
+            replace_original: options?.replace === true,
+            ...message,
+          }),
           signal: AbortSignal.timeout(respondTimeoutMs),
         });
         if (response.ok) return;

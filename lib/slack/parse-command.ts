@@ -7,7 +7,8 @@ import { code, join, type Mrkdwn, md } from "./mrkdwn";
 
 export type Command =
   | { kind: "help" }
-  | { kind: "detach"; server: string; image: string; reason: string }
+  /** Without an image, the requester picks one of those attached. */
+  | { kind: "detach"; server: string; image?: string; reason: string }
   | { kind: "status"; target: string }
   | { kind: "history"; server: string | undefined }
   | { kind: "cancel"; operationId: string }
@@ -23,8 +24,8 @@ export type Subcommand = (typeof SUBCOMMANDS)[number];
  */
 const FORMS: Record<Subcommand, { form: string; what: string; example?: string }> = {
   detach: {
-    form: "/bm detach SERVER IMAGE-ID [REASON…]",
-    what: "detach a virtual media image from a bare-metal server (its name or id)",
+    form: "/bm detach SERVER [IMAGE-ID [REASON…]]",
+    what: "detach a virtual media image from a bare-metal server (its name or id); without the image, pick one of those attached",
     example: "/bm detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 INC-1234 reboot loop",
   },
   status: {
@@ -100,14 +101,15 @@ export function parseCommand(text: string): Command {
   }
   if (verb === "detach") {
     const [server, image, ...reason] = args;
-    if (server === undefined || image === undefined) {
+    if (server === undefined) {
       return {
         kind: "invalid",
-        message: md`${code("/bm detach")} needs a server and an image id: ${code("/bm detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 [reason]")}`,
+        message: md`${code("/bm detach")} needs a server, and the image id if you know it: ${code("/bm detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 [reason]")}, or ${code("/bm detach web01")} to pick from the images attached.`,
       };
     }
     try {
       parseServerRef(server);
+      if (image === undefined) return { kind: "detach", server, reason: "" };
       const imageId = parseImageId(image);
       const said = reason.join(" ");
       return {

@@ -6,6 +6,7 @@ import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { parseWorkMessage } from "../aws/sqs-work-queue";
 import { describeError } from "../describe-error";
 import { answerStatus } from "./answer-status";
+import { answerLookup } from "./lookup";
 import { processMessage, type WorkerDeps } from "./process-message";
 import { answerRecheck } from "./recheck";
 
@@ -23,13 +24,16 @@ export async function processBatch(deps: WorkerDeps, event: SQSEvent): Promise<S
     const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
     try {
       if (message.kind === "status") await answerStatus(deps, message.request, receiveCount);
+      else if (message.kind === "lookup") await answerLookup(deps, message, receiveCount);
       else if (message.kind === "recheck") await answerRecheck(deps, message, receiveCount);
       else await processMessage(deps, message, receiveCount);
     } catch (error) {
       const about =
         message.kind === "status"
           ? { status: message.request.target }
-          : { operationId: message.operationId };
+          : message.kind === "lookup"
+            ? { choiceId: message.choiceId }
+            : { operationId: message.operationId };
       deps.log.warn("message left for redelivery", { ...about, error: describeError(error) });
       failures.push({ itemIdentifier: record.messageId });
     }

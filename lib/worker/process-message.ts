@@ -16,7 +16,7 @@ import {
   type State,
   transition,
 } from "../operations/operation";
-import type { WorkMessage, WorkQueue } from "../operations/ports";
+import type { ChoiceStore, WorkMessage, WorkQueue } from "../operations/ports";
 import { announce, commit, flushAudit, type RecordDeps } from "../operations/record";
 import { SlackApiError } from "../slack/slack-error";
 import { formatElapsed } from "../util/elapsed";
@@ -25,6 +25,8 @@ import { RetryLater } from "./retry-later";
 
 export interface WorkerDeps extends RecordDeps {
   queue: WorkQueue;
+  /** Pending choices of server and image, which `lookup` answers. */
+  choices: ChoiceStore;
   openTenant(secretId: string): Promise<Tenant>;
   pollIntervalMs: number;
   /** How long ECL gets to show a detach whose POST got no answer, before bm concludes. */
@@ -46,7 +48,7 @@ export const MAX_RECEIVES = 5;
  */
 export async function processMessage(
   deps: WorkerDeps,
-  message: Extract<WorkMessage, { operationId: string }>,
+  message: Extract<WorkMessage, { kind: "prepare" | "execute" | "announce" }>,
   receiveCount: number,
 ): Promise<void> {
   const found = await deps.store.get(message.operationId);

@@ -56,7 +56,7 @@ describe("the Lambda bundles", () => {
   });
 
   it("take a signed slash command, detach, and report done", async () => {
-    const body = slashBody({ text: `detach web01 ${SAMPLE.image}` });
+    const body = slashBody({ text: `detach ${SAMPLE.web01} ${SAMPLE.image}` });
     const answer = (await bundles.slack(
       httpApiEvent("POST", "/slack/events", slackHeaders(stack.signingSecret, body), body),
       lambdaContext("slack", 6000),

@@ -5,8 +5,10 @@ import type { LocalStack } from "../../lib/local/stack";
 import { operationIdFor } from "../../lib/operations/operation";
 import {
   auditOf,
+  drain,
   operation,
   operationCount,
+  operationIdOf,
   sendToFrontDoor,
   slash,
   slashBody,
@@ -24,7 +26,7 @@ afterAll(() => stack.close());
 const queued = () => stack.queue?.sent.map((m) => JSON.parse(m.body)) ?? [];
 
 describe("signatures", () => {
-  const body = slashBody({ text: `detach web01 ${SAMPLE.image}` });
+  const body = slashBody({ text: `detach ${SAMPLE.web01} ${SAMPLE.image}` });
 
   const withoutHeader = (name: string) => (secret: string) => {
     const headers: Record<string, string> = slackHeaders(secret, body);
@@ -57,7 +59,7 @@ describe("signatures", () => {
 describe("commands", () => {
   it("answers help", async () => {
     const answer = await slash(stack, "help");
-    expect(answer.text).toContain("`/bm detach SERVER IMAGE-ID [REASON…]`");
+    expect(answer.text).toContain("`/bm detach SERVER [IMAGE-ID [REASON…]]`");
     expect(answer.text).not.toMatch(/[<>]/);
   });
 
@@ -65,7 +67,7 @@ describe("commands", () => {
     ["detatch web01 x", "`detatch` is not a bm command. Did you mean `/bm detach`?"],
     ["hlep", "`hlep` is not a bm command. Did you mean `/bm help`?"],
     ["reboot web01", "`reboot` is not a bm command."],
-    ["detach web01", "`/bm detach` needs a server and an image id"],
+    ["detach", "`/bm detach` needs a server, and the image id if you know it"],
     ["detach web01 ubuntu.iso", 'The image must be an image id (a UUID), not "ubuntu.iso".'],
     [`detach web/01 ${SAMPLE.image}`, "is not a server name bm accepts"],
   ])("%j gets a plain answer and the usage, recording nothing", async (text, said) => {
@@ -80,7 +82,7 @@ describe("commands", () => {
 
 describe("recording a request", () => {
   it("writes the operation, enqueues prepare, and names the operation in the ack", async () => {
-    const answer = await slash(stack, `detach web01 ${SAMPLE.image} disk swap`, {
+    const answer = await slash(stack, `detach ${SAMPLE.web01} ${SAMPLE.image} disk swap`, {
       user: "U0ALICE",
       triggerId: "111.222.abc",
     });
@@ -93,7 +95,7 @@ describe("recording a request", () => {
       channelId: "C0INCIDENT",
       tenant: "sample",
       secretId: "bm/tenant/sample",
-      serverRef: "web01",
+      serverRef: SAMPLE.web01,
       imageId: SAMPLE.image,
       reason: "disk swap",
     });
@@ -101,8 +103,45 @@ describe("recording a request", () => {
     expect((await auditOf(stack, id)).map((e) => e.action)).toEqual(["requested"]);
   });
 
+  it("a server named by name: the worker looks it up, then records the request, and the requester hears it privately", async () => {
+    const before = await operationCount(stack);
+    const answer = await slash(stack, `detach web01 ${SAMPLE.image} disk swap`, {
+      user: "U0ALICE",
+      follow: false,
+    });
+    expect(answer.text).toBe(
+      "Looking up `web01` in tenant `sample`: bm records the request once it knows which server is meant, and tells you here in a moment, for you only.",
+    );
+    expect(answer.operationId).toBeUndefined();
+    expect(await operationCount(stack)).toBe(before + 1); // the pending choice, no operation
+    expect(queued().at(-1)).toEqual({ kind: "lookup", choiceId: expect.stringMatching(/^ch-/) });
+
+    await drain(
+      stack,
+      async () => (stack.slack?.ephemeralsOf("C0INCIDENT", "U0ALICE").length ?? 0) > 0,
+    );
+    const [said] = stack.slack?.ephemeralsOf("C0INCIDENT", "U0ALICE") ?? [];
+    expect(said?.text).toMatch(
+      new RegExp(
+        `^Recorded \`(op-[a-z0-9]{10})\`: detach image \`${SAMPLE.image}\` from \`web01\` \\(\`${SAMPLE.web01}\`\\)\\. bm will check the server and post progress in this channel\\.$`,
+      ),
+    );
+    const op = await operation(stack, operationIdOf(said?.text ?? ""));
+    expect(op).toMatchObject({
+      state: "requested",
+      requester: "U0ALICE",
+      serverRef: SAMPLE.web01,
+      serverName: "web01",
+      reason: "disk swap",
+    });
+    expect(queued().at(-1)).toEqual({ kind: "prepare", operationId: op.id });
+  });
+
   it("a repeated delivery creates no second operation", async () => {
-    const body = slashBody({ text: `detach web01 ${SAMPLE.image}`, triggerId: "333.444.def" });
+    const body = slashBody({
+      text: `detach ${SAMPLE.web01} ${SAMPLE.image}`,
+      triggerId: "333.444.def",
+    });
     const first = await sendToFrontDoor(stack, body);
     const before = await operationCount(stack);
     const again = await sendToFrontDoor(stack, body);
@@ -132,10 +171,15 @@ describe("recording a request", () => {
   });
 
   it("never calls auth.test, nor any Slack method for a plain request", async () => {
-    await slash(stack, `detach web01 ${SAMPLE.image}`);
+    const before = stack.slack?.calls.length ?? 0;
+    await slash(stack, `detach ${SAMPLE.web01} ${SAMPLE.image}`);
     expect(
-      stack.slack?.calls.map((c) => c.method).filter((m) => m !== "usergroups.users.list"),
+      stack.slack?.calls
+        .slice(before)
+        .map((c) => c.method)
+        .filter((m) => m !== "usergroups.users.list"),
     ).toEqual([]);
+    expect(stack.slack?.callsOf("auth.test")).toEqual([]);
   });
 });
 
@@ -156,7 +200,11 @@ describe("policy", () => {
   ])("%s: a clear refusal, an audit event, nothing else", async (_, where, action, said) => {
     const before = { ops: await operationCount(stack), sent: queued().length };
     const triggerId = `refuse.${Math.random()}`;
-    const answer = await slash(stack, `detach web01 ${SAMPLE.image}`, { ...where, triggerId });
+    // Refused before anything is looked up or recorded, by name as by id.
+    const answer = await slash(stack, `detach web01 ${SAMPLE.image}`, {
+      ...where,
+      triggerId,
+    });
     expect(answer.text).toContain(said);
     expect(await operationCount(stack)).toBe(before.ops);
     expect(queued()).toHaveLength(before.sent);
@@ -172,7 +220,7 @@ describe("policy", () => {
   });
 
   it("a channel that needs approvals records the request and says so", async () => {
-    const answer = await slash(stack, `detach web01 ${SAMPLE.image}`, {
+    const answer = await slash(stack, `detach ${SAMPLE.web01} ${SAMPLE.image}`, {
       channel: "C0CHANGES",
       user: "U0ALICE",
     });
@@ -185,7 +233,7 @@ describe("policy", () => {
   });
 
   it("a member of the requesters' user group may request", async () => {
-    const answer = await slash(stack, `detach web01 ${SAMPLE.image}`, {
+    const answer = await slash(stack, `detach ${SAMPLE.web01} ${SAMPLE.image}`, {
       channel: "C0OPS",
       user: "U0OPERATOR",
     });
@@ -197,7 +245,7 @@ describe("policy", () => {
 
   it("keeps group members for a few minutes instead of asking Slack for every command", async () => {
     const before = stack.slack?.callsOf("usergroups.users.list").length;
-    const answer = await slash(stack, `detach web01 ${SAMPLE.image}`, {
+    const answer = await slash(stack, `detach ${SAMPLE.web01} ${SAMPLE.image}`, {
       channel: "C0OPS",
       user: "U0OPERATOR",
     });

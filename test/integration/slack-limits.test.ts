@@ -1,6 +1,6 @@
 /**
  * Lists longer than Slack allows, through the real handlers against the strict Slack stand-in: a
- * channel whose policy names 150 approvers, a name shared by 75 servers.
+ * channel whose policy names 150 approvers, a name shared by 75 servers, a server with 20 images.
  */
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SAMPLE } from "../../lib/ecl/simulator/sample";
 import type { LocalStack } from "../../lib/local/stack";
-import { drain, operation, settled, slash, testStack, thread } from "../support/stack-harness";
+import { drain, operation, slash, testStack, thread } from "../support/stack-harness";
 
 describe("lists longer than Slack allows", () => {
   let big: LocalStack;
@@ -48,16 +48,35 @@ describe("lists longer than Slack allows", () => {
     expect(big.slack?.calls.filter((c) => c.error)).toEqual([]);
   });
 
-  it("a name shared by 75 servers fails plainly, with a card Slack takes", async () => {
+  it("a name shared by 75 servers: a private choice Slack takes, 40 shown and the rest counted", async () => {
+    const images = [SAMPLE.image, SAMPLE.otherImage, "0f0e0d0c-0b0a-4909-8807-060504030201"];
     for (let i = 0; i < 75; i++)
-      big.ecl?.model.addServer(SAMPLE.tenantId, { name: "dup", media: [SAMPLE.image] });
-    const answer = await slash(big, `detach dup ${SAMPLE.image}`);
-    await drain(big, async () => settled(big, answer.operationId));
-    const op = await operation(big, answer.operationId);
-    expect(op.state).toBe("failed");
-    expect(thread(big, op).replies.at(-1)).toMatch(
-      /the detach failed: 75 servers are named "dup" \([0-9a-f-]+(, [0-9a-f-]+){4}, … and 70 more\); use the id$/,
+      big.ecl?.model.addServer(SAMPLE.tenantId, { name: "dup", media: images });
+    const before = big.slack?.history("C0INCIDENT").length;
+    const answer = await slash(big, "detach dup");
+    expect(answer.operationId).toBeUndefined();
+    const [choice] = big.slack?.ephemeralsOf("C0INCIDENT", "U0REQUESTER").slice(-1) ?? [];
+    const blocks = (choice?.blocks ?? []) as Array<{ accessory?: { value: string } }>;
+    expect(blocks).toHaveLength(42);
+    expect(blocks.filter((b) => b.accessory)).toHaveLength(40);
+    expect(JSON.stringify(blocks.at(-1))).toContain("35 more are not shown");
+    expect(big.slack?.calls.filter((c) => c.error)).toEqual([]);
+    expect(big.slack?.history("C0INCIDENT").length).toBe(before);
+  });
+
+  it("a server with 20 images attached: a private choice of all 20 that Slack takes", async () => {
+    const media = Array.from(
+      { length: 20 },
+      (_, i) => `3339fd5f-ec06-4ef8-9337-${String(i).padStart(12, "0")}`,
     );
+    big.ecl?.model.addServer(SAMPLE.tenantId, { name: "twenty", media });
+    const answer = await slash(big, "detach twenty");
+    expect(answer.operationId).toBeUndefined();
+    const [choice] = big.slack?.ephemeralsOf("C0INCIDENT", "U0REQUESTER").slice(-1) ?? [];
+    const buttons = ((choice?.blocks ?? []) as Array<{ accessory?: { text: { text: string } } }>)
+      .filter((b) => b.accessory)
+      .map((b) => b.accessory?.text.text);
+    expect(buttons).toEqual(Array(20).fill("Detach this image"));
     expect(big.slack?.calls.filter((c) => c.error)).toEqual([]);
   });
 });

@@ -132,7 +132,7 @@ describe("a bot nobody invited", () => {
       channel: "C0NOBOT",
       user: "U0CAROL",
     });
-    expect(answer.text).toContain("Recorded");
+    expect(answer.followUp).toContain("Recorded");
     await runToEnd(answer.operationId);
 
     const op = await operation(stack, answer.operationId);

@@ -9,7 +9,8 @@ import { QueryCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { DynamoOperationStore, documentClient } from "../../lib/aws/dynamo-operation-store";
 import { httpApiEvent, lambdaContext } from "../../lib/local/lambda";
-import { slackEncode, slackHeaders } from "../../lib/local/slack-request";
+import { blockActionsBody, slackEncode, slackHeaders } from "../../lib/local/slack-request";
+import type { Ephemeral } from "../../lib/local/slack-standin";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../lib/local/stack";
 import type { AuditEvent, Operation } from "../../lib/operations/operation";
 import { isTerminal } from "../../lib/operations/operation";
@@ -56,6 +57,8 @@ export interface Answer {
   status: number;
   text: string;
   operationId: string | undefined;
+  /** For a detach bm looked up first: what the worker then told the requester privately. */
+  followUp?: string;
 }
 
 /** Sends a signed request through the front door handler, as API Gateway would. */
@@ -79,19 +82,37 @@ export async function sendToFrontDoor(
   };
 }
 
-export function slash(
+/**
+ * A slash command through the front door. A detach that names its server by name (or has no
+ * image) is looked up by the worker first, which answers through the response_url: unless told
+ * `follow: false`, that lookup is delivered too, and the answer carries what it said (and the
+ * operation it recorded, if it did). Nothing else is delivered beyond it.
+ */
+export async function slash(
   stack: LocalStack,
   text: string,
-  fields: { user?: string; channel?: string; triggerId?: string; responseUrl?: string } = {},
+  fields: {
+    user?: string;
+    channel?: string;
+    triggerId?: string;
+    responseUrl?: string;
+    follow?: boolean;
+  } = {},
 ): Promise<Answer> {
-  const responseUrl = stack.slack?.newResponseUrl(
-    fields.channel ?? "C0INCIDENT",
-    fields.user ?? "U0REQUESTER",
-  );
-  return sendToFrontDoor(
+  const { follow = true, ...rest } = fields;
+  const channel = rest.channel ?? "C0INCIDENT";
+  const user = rest.user ?? "U0REQUESTER";
+  const responseUrl = stack.slack?.newResponseUrl(channel, user);
+  const seen = stack.slack?.ephemeralsOf(channel, user).length ?? 0;
+  const answer = await sendToFrontDoor(
     stack,
-    slashBody({ text, ...(responseUrl ? { responseUrl } : {}), ...fields }),
+    slashBody({ text, ...(responseUrl ? { responseUrl } : {}), ...rest }),
   );
+  if (!follow || answer.operationId || !answer.text.startsWith("Looking up ")) return answer;
+  const said = () => stack.slack?.ephemeralsOf(channel, user)[seen]?.text;
+  await drain(stack, async () => said() !== undefined);
+  const followUp = said() ?? "";
+  return { ...answer, followUp, operationId: operationIdOf(followUp) || undefined };
 }
 
 /** Delivers queue messages until the queue is empty or `until` holds, waiting out delays. */
@@ -142,6 +163,16 @@ export async function operationCount(stack: LocalStack): Promise<number> {
     new ScanCommand({ TableName: stack.env.BM_TABLE, Select: "COUNT" }),
   );
   return Count;
+}
+
+/** The ids of every operation recorded (not the pending choices or locks beside them), sorted. */
+export async function operationIds(stack: LocalStack): Promise<string[]> {
+  const { Items = [] } = await stack.dynamo.send(
+    new ScanCommand({ TableName: stack.env.BM_TABLE, ProjectionExpression: "id" }),
+  );
+  return Items.map((i) => String(i.id?.S))
+    .filter((id) => id.startsWith("op-"))
+    .sort();
 }
 
 /** The parent message of an operation and its thread, as text a person reads. */
@@ -199,6 +230,74 @@ export async function click(
   return sendToFrontDoor(
     stack,
     new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+  );
+}
+
+/** A button of a message, as a person sees it. */
+export interface ShownButton {
+  label: string;
+  value: string;
+  actionId: string;
+  blockId: string;
+}
+
+/** The buttons of a message bm sent, in order. */
+export function buttonsOf(message: { blocks?: unknown[] } | undefined): ShownButton[] {
+  const found: ShownButton[] = [];
+  for (const block of (message?.blocks ?? []) as Array<Record<string, unknown>>) {
+    const elements = [
+      ...(block.accessory ? [block.accessory] : []),
+      ...((block.elements as unknown[]) ?? []),
+    ] as Array<Record<string, unknown>>;
+    for (const e of elements)
+      if (e.type === "button")
+        found.push({
+          label: String((e.text as { text?: string } | undefined)?.text ?? ""),
+          value: String(e.value ?? ""),
+          actionId: String(e.action_id ?? ""),
+          blockId: String(block.block_id ?? ""),
+        });
+  }
+  return found;
+}
+
+/** What `user` sees privately in `channel` (C0INCIDENT unless told), oldest first. */
+export function privateMessages(stack: LocalStack, user: string, channel = "C0INCIDENT") {
+  return stack.slack?.ephemeralsOf(channel, user) ?? [];
+}
+
+/**
+ * A click on a button of a private message bm sent (`label`, or the button at that place), by
+ * `user` (the one who sees it unless told), as Slack sends it: no `message` in the payload, and a
+ * response_url that replaces or deletes the message clicked.
+ */
+export async function clickPrivate(
+  stack: LocalStack,
+  shown: Ephemeral | undefined,
+  which: string | number,
+  user = shown?.user ?? "",
+): Promise<Answer> {
+  if (!shown) throw new Error("no message to click on");
+  const buttons = buttonsOf(shown);
+  const button =
+    typeof which === "number" ? buttons[which] : buttons.find((b) => b.label === which);
+  if (!button)
+    throw new Error(`no button ${which} in ${JSON.stringify(buttons.map((b) => b.label))}`);
+  const responseUrl =
+    stack.slack?.newResponseUrl(shown.channel, user, Date.now(), { ephemeralTs: shown.ts }) ?? "";
+  return sendToFrontDoor(
+    stack,
+    blockActionsBody({
+      teamId: "T0001",
+      channelId: shown.channel,
+      userId: user,
+      messageTs: shown.ts,
+      actionId: button.actionId,
+      blockId: button.blockId,
+      value: button.value,
+      responseUrl,
+      ephemeral: true,
+    }),
   );
 }
 

@@ -2,8 +2,9 @@
  * The operation store in memory, for unit tests: the same contract as the DynamoDB adapter (a
  * create that finds an existing id, a save conditional on the revision read).
  */
+import type { Choice } from "../../lib/choices/choice";
 import type { Operation } from "../../lib/operations/operation";
-import type { OperationStore } from "../../lib/operations/ports";
+import type { ChoiceStore, OperationStore } from "../../lib/operations/ports";
 
 export function memoryStore(ops = new Map<string, Operation>()): OperationStore {
   const locks = new Map<string, string>();
@@ -56,5 +57,24 @@ export function memoryStore(ops = new Map<string, Operation>()): OperationStore 
     },
     listInFlight: async () => [],
     recentForTenant: async () => [],
+  };
+}
+
+/** Pending choices in memory: a create that finds an existing id, a save conditional on the revision. */
+export function memoryChoices(choices = new Map<string, Choice>()): ChoiceStore {
+  return {
+    createChoice: async (choice) => {
+      const existing = choices.get(choice.id);
+      if (existing) return { created: false, existing };
+      choices.set(choice.id, choice);
+      return { created: true };
+    },
+    getChoice: async (id) => choices.get(id),
+    saveChoice: async (prev, next) => {
+      if (choices.get(prev.id)?.rev !== prev.rev) return undefined;
+      const written = { ...next, rev: prev.rev + 1 };
+      choices.set(prev.id, written);
+      return written;
+    },
   };
 }

@@ -19,6 +19,8 @@ export interface SimRequest {
   route: Route;
   tenantId: string | undefined;
   serverId: string | undefined;
+  /** The image of an image-service route. */
+  imageId?: string | undefined;
   detail: boolean;
   method: string;
   headers: IncomingHttpHeaders;
@@ -35,6 +37,8 @@ export function simulatedApi(model: EclModel, base: () => string, pageSize: numb
     if (!tokenTenant) return { status: 401, body: errorBody(401) };
     if (r.route === "unknown")
       return { status: 404, body: errorBody(404, "The resource could not be found.") };
+    if (r.route === "image")
+      return r.method === "GET" ? image(r.imageId ?? "") : notAllowed(r.method);
     if (r.tenantId !== tokenTenant || !model.hasTenant(r.tenantId)) {
       return {
         status: 403,
@@ -103,6 +107,12 @@ export function simulatedApi(model: EclModel, base: () => string, pageSize: numb
               endpoints: endpoints(`${base()}/v2/${project}`),
             },
             {
+              type: "image",
+              name: "glance",
+              id: "1234567890abcdef1234567890abcde9",
+              endpoints: endpoints(`${base()}/image`),
+            },
+            {
               type: "identity",
               name: "keystone",
               id: "1234567890abcdef1234567890abcdeb",
@@ -112,6 +122,35 @@ export function simulatedApi(model: EclModel, base: () => string, pageSize: numb
         },
       }),
     };
+  }
+
+  /**
+   * Glance v2's `GET /v2/images/{id}`: the image object itself (not wrapped), or Glance's 404,
+   * which is plain text. Shaped after eclcloud's imagestorage fixtures.
+   */
+  function image(id: string): Reply {
+    const found = model.image(id);
+    if (!found)
+      return {
+        status: 404,
+        headers: { "content-type": "text/plain; charset=UTF-8" },
+        body: `404 Not Found\n\nNo image found with ID ${id}\n\n   `,
+      };
+    return json(200, {
+      id: found.id,
+      name: found.name,
+      status: "active",
+      visibility: "private",
+      container_format: "bare",
+      disk_format: "iso",
+      min_disk: 0,
+      min_ram: 0,
+      protected: false,
+      tags: [],
+      self: `/v2/images/${found.id}`,
+      file: `/v2/images/${found.id}/file`,
+      schema: "/v2/schemas/image",
+    });
   }
 
   function list(tenantId: string, url: URL, detail: boolean): Reply {
@@ -217,9 +256,16 @@ export function routeOf(parts: string[]): {
   route: Route;
   tenantId?: string;
   serverId?: string;
+  imageId?: string;
   detail: boolean;
 } {
   if (parts.join("/") === "v3/auth/tokens") return { route: "token", detail: false };
+  if (parts[0] === "image") {
+    const [, v2, images, imageId, ...rest] = parts;
+    if (v2 === "v2" && images === "images" && imageId !== undefined && rest.length === 0)
+      return { route: "image", imageId, detail: false };
+    return { route: "unknown", detail: false };
+  }
   const [v2, tenantId, servers, id, action] = parts;
   if (v2 !== "v2" || tenantId === undefined || servers !== "servers" || parts.length > 5) {
     return { route: "unknown", detail: false };

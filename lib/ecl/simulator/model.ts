@@ -76,7 +76,7 @@ export interface Fault {
   hangAfterApply?: boolean;
 }
 
-export type Route = "token" | "list" | "show" | "action" | "unknown";
+export type Route = "token" | "list" | "show" | "action" | "image" | "unknown";
 
 export interface ModelOptions {
   now?: () => number;
@@ -106,6 +106,8 @@ export class EclModel {
   private readonly tokens = new Map<string, { tenantId: string; expiresAt: number }>();
   private readonly credentials = new Map<string, { secret: string; tenantId: string }>();
   private readonly tenants = new Set<string>();
+  /** The image service's images, by id (lower case): what `GET /v2/images/{id}` shows. */
+  private readonly images = new Map<string, { name: string }>();
   private faults: Array<Fault & { left: number }> = [];
 
   constructor(options: ModelOptions = {}) {
@@ -171,6 +173,17 @@ export class EclModel {
     return [...this.servers.values()]
       .filter((s) => s.tenantId === tenantId)
       .map((s) => this.server(s.id) as SimServer);
+  }
+
+  /** Adds an image to the image service (Glance): its name is what bm shows beside its id. */
+  addImage(id: string, name: string): void {
+    this.images.set(id.toLowerCase(), { name });
+  }
+
+  /** An image of the image service, if it has one with this id. */
+  image(id: string): { id: string; name: string } | undefined {
+    const found = this.images.get(id.toLowerCase());
+    return found ? { id: id.toLowerCase(), ...found } : undefined;
   }
 
   hasTenant(tenantId: string): boolean {

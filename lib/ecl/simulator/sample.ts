@@ -17,6 +17,8 @@ export const SAMPLE = {
 
 /** Adds the sample tenant and its servers. */
 export function seedSample(model: EclModel): void {
+  model.addImage(SAMPLE.image, "rescue-ubuntu-22.04.iso");
+  model.addImage(SAMPLE.otherImage, "firmware-update-2.4.iso");
   model.addTenant(SAMPLE.tenantId, {
     token: SAMPLE.token,
     apiKey: SAMPLE.apiKey,
@@ -35,9 +37,17 @@ export function seedSample(model: EclModel): void {
     media: [SAMPLE.otherImage],
     powerState: "SHUTDOWN",
   });
-  // Two servers with one name: a name that must be refused as ambiguous.
-  model.addServer(SAMPLE.tenantId, { id: "11111111-2222-4333-8444-555555555555", name: "app" });
-  model.addServer(SAMPLE.tenantId, { id: "66666666-7777-4888-9999-aaaaaaaaaaaa", name: "app" });
+  // Two servers with one name: bm asks which one is meant.
+  model.addServer(SAMPLE.tenantId, {
+    id: "11111111-2222-4333-8444-555555555555",
+    name: "app",
+    media: [SAMPLE.image],
+  });
+  model.addServer(SAMPLE.tenantId, {
+    id: "66666666-7777-4888-9999-aaaaaaaaaaaa",
+    name: "app",
+    media: [SAMPLE.otherImage],
+  });
 }
 
 /**

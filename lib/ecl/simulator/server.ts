@@ -61,7 +61,7 @@ export async function startEclSimulator(options: SimulatorOptions = {}): Promise
     const body = await readBody(req);
     const url = new URL(req.url ?? "/", base);
     const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
-    const { route, tenantId, serverId, detail } = routeOf(parts);
+    const { route, tenantId, serverId, imageId, detail } = routeOf(parts);
     const connection = (req.socket as { simId?: number }).simId ?? 0;
     const method = req.method ?? "GET";
     const record: RecordedRequest = {
@@ -81,7 +81,7 @@ export async function startEclSimulator(options: SimulatorOptions = {}): Promise
       // Every answer carries a request id, as Nova's and Keystone's do.
       const idHeader = route === "token" ? "x-openstack-request-id" : "x-compute-request-id";
       const headers: Record<string, string> = { [idHeader]: record.requestId, ...reply.headers };
-      if (reply.body !== undefined) headers["content-type"] = "application/json";
+      if (reply.body !== undefined) headers["content-type"] ??= "application/json";
       res.writeHead(reply.status, headers);
       res.end(reply.body);
     };
@@ -102,6 +102,7 @@ export async function startEclSimulator(options: SimulatorOptions = {}): Promise
         route,
         tenantId,
         serverId,
+        imageId,
         detail,
         method,
         headers: req.headers,

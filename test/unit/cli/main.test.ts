@@ -38,6 +38,7 @@ function fakeEcl(
       return (await detach()) as never;
     },
     attachMedia: async () => ({ status: 200, requestId: undefined }),
+    imageName: async (id) => (id === IMAGE ? "rescue.iso" : undefined),
   };
   return { ecl, calls };
 }

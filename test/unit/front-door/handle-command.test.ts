@@ -5,7 +5,7 @@ import type { AuditEvent, Operation } from "../../../lib/operations/operation";
 import type { WorkMessage } from "../../../lib/operations/ports";
 import { parsePolicy } from "../../../lib/policy/policy";
 import { cachedGroupMembers } from "../../../lib/slack/chat";
-import { memoryStore } from "../memory-store";
+import { memoryChoices, memoryStore } from "../memory-store";
 
 const IMAGE = "3339fd5f-ec06-4ef8-9337-c1c70218a748";
 
@@ -28,7 +28,8 @@ function fakes(overrides: Partial<FrontDoorDeps> = {}) {
       },
     },
     queue: { send: async (m) => void sent.push(m) },
-    chat: { ephemeral: async () => {}, openView: async () => {} },
+    choices: memoryChoices(),
+    chat: { ephemeral: async () => {}, openView: async () => {}, respond: async () => {} },
     groupMembers: async () => ["U0OP"],
     now: () => new Date("2026-11-26T10:00:00Z"),
     log: { info: () => {}, warn: () => {} },
@@ -37,11 +38,13 @@ function fakes(overrides: Partial<FrontDoorDeps> = {}) {
   return { deps, ops, events, sent };
 }
 
-const command = (userId: string) => ({
+const SERVER = "c880a4b5-0230-4925-a8f5-16fb48249275";
+
+const command = (userId: string, text = `detach ${SERVER} ${IMAGE}`) => ({
   teamId: "T1",
   channelId: "C0OPS",
   userId,
-  text: `detach web01 ${IMAGE}`,
+  text,
   triggerId: "1.2.3",
 });
 
@@ -50,6 +53,31 @@ describe("handleSlashCommand", () => {
     const { deps, sent } = fakes();
     expect(await handleSlashCommand(deps, command("U0OP"))).toMatch(/^Recorded `op-/);
     expect(sent).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      `detach web01 ${IMAGE}`,
+      "Looking up `web01` in tenant `t`: bm records the request once it knows which server is meant",
+    ],
+    [`detach ${SERVER}`, `Looking up the images attached to \`${SERVER}\` in tenant \`t\``],
+    ["detach web01", "Looking up the images attached to `web01` in tenant `t`"],
+  ])("%s: records nothing but a lookup for the worker", async (text, said) => {
+    const { deps, sent, ops, events } = fakes();
+    expect(await handleSlashCommand(deps, command("U0OP", text))).toContain(said);
+    expect(sent).toEqual([
+      { kind: "lookup", choiceId: expect.stringMatching(/^ch-[0-9a-z]{10}$/) },
+    ]);
+    expect(ops.size).toBe(0);
+    expect(events).toEqual([]);
+  });
+
+  it("a repeated delivery of a lookup hands it over once", async () => {
+    const { deps, sent } = fakes();
+    await handleSlashCommand(deps, command("U0OP", "detach web01"));
+    // Still looking (its first send may have been lost): handed over again; not once it is answered.
+    await handleSlashCommand(deps, command("U0OP", "detach web01"));
+    expect(sent).toHaveLength(2);
   });
 
   it("refuses, audited, when Slack cannot say who is in the group", async () => {

@@ -53,6 +53,23 @@ describe("checkMessage refuses what Slack refuses", () => {
       "must provide either text or fields [json-pointer:/blocks/0]",
     ],
     [
+      "a block_id twice",
+      {
+        blocks: [
+          { ...section, block_id: "b1" },
+          { type: "divider", block_id: "b1" },
+        ],
+      },
+      "invalid_blocks",
+      "block_id must be unique [json-pointer:/blocks/1/block_id]",
+    ],
+    [
+      "an action_id twice in one block",
+      { blocks: [{ type: "actions", elements: [button(), button()] }] },
+      "invalid_blocks",
+      "action_id must be unique in its block [json-pointer:/blocks/0/elements/1/action_id]",
+    ],
+    [
       "11 context elements",
       { blocks: [{ type: "context", elements: Array(11).fill(text(1)) }] },
       "invalid_blocks",
@@ -129,8 +146,8 @@ describe("checkMessage refuses what Slack refuses", () => {
           {
             type: "actions",
             block_id: "b".repeat(255),
-            elements: Array(25).fill(
-              button({ text: text(75, "plain_text"), value: "v".repeat(2000) }),
+            elements: Array.from({ length: 25 }, (_, i) =>
+              button({ text: text(75, "plain_text"), value: "v".repeat(2000), action_id: `a${i}` }),
             ),
           },
           ...Array(46).fill({ type: "divider" }),

@@ -34,11 +34,7 @@ describe("parseCommand", () => {
     ["reboot web01", "`reboot` is not a bm command."],
     [
       "detach",
-      "`/bm detach` needs a server and an image id: `/bm detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 [reason]`",
-    ],
-    [
-      "detach web01",
-      "`/bm detach` needs a server and an image id: `/bm detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 [reason]`",
+      "`/bm detach` needs a server, and the image id if you know it: `/bm detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 [reason]`, or `/bm detach web01` to pick from the images attached.",
     ],
     ["detach web01 ubuntu.iso", 'The image must be an image id (a UUID), not "ubuntu.iso".'],
     [`detach <@U123> ${IMAGE}`, '"&lt;@U123&gt;" is not a server name bm accepts'],

@@ -1,0 +1,168 @@
+/**
+ * What bm says privately while a detach's server or image is being chosen: the choices, each a
+ * button that carries only the choice's id and the option's place, and the answers to a click.
+ * Pure builders; every value from ECL or a person goes through {@link md}, escaped once, fitted
+ * to Slack's limits after escaping.
+ */
+import type { KnownBlock } from "@slack/types";
+import type { Choice, Option, SeenServer } from "../choices/choice";
+import { buttonValue } from "../choices/choice";
+import { isIdle } from "../ecl/server";
+import { recordedWords } from "../operations/record-request";
+import { button, context, message, section } from "./blocks";
+import type { SlackMessage } from "./chat";
+import { code, join, listOf, type Mrkdwn, md } from "./mrkdwn";
+
+/** The action id of every choice button; its value names the choice and the option. */
+export const CHOOSE_ACTION = "bm_choose";
+/** The most options one message shows: with its first and last block, within Slack's 50. */
+export const MAX_SHOWN = 40;
+/** How many attached images a server's line names before "… and N more". */
+const IMAGES_PER_LINE = 5;
+
+/** `ACTIVE, power ON, task_state None (idle)` */
+export function serverState(server: SeenServer): Mrkdwn {
+  const idle = isIdle(server.taskState);
+  return md`${server.status ?? "status unknown"}, power ${server.powerState ?? "unknown"}, task_state ${server.taskState ?? "None"} (${idle ? "idle" : "busy"})`;
+}
+
+/** An image as people know it: its name from the image service, then its id. */
+export function imageLabel(id: string, names: Record<string, string> | undefined): Mrkdwn {
+  const name = names?.[id.toLowerCase()];
+  return name ? md`${code(name)} ${code(id)}` : code(id);
+}
+
+/** `attached: …`, `nothing attached`, or that ECL does not list them. */
+function mediaLine(server: SeenServer, names: Record<string, string> | undefined): Mrkdwn {
+  if (server.media === undefined) return md`media not listed by ECL`;
+  if (server.media.length === 0) return md`nothing attached`;
+  return md`attached: ${listOf(
+    server.media.map((id) => imageLabel(id, names)),
+    IMAGES_PER_LINE,
+  )}`;
+}
+
+/** `web01` (`c880…`) */
+export function serverName(server: { name: string; id: string }): Mrkdwn {
+  return md`${code(server.name)} (${code(server.id)})`;
+}
+
+/** When the choice's buttons stop working, as people read it. */
+function until(choice: Choice): Mrkdwn {
+  const at = new Date(choice.expiresAt * 1000).toISOString();
+  return md`Only you see this. Its buttons work until ${at.slice(11, 16)} UTC (30 minutes, as long as Slack lets bm answer here); nothing is recorded until you click one.`;
+}
+
+/** What a click on this option does, said on its line. */
+function effect(choice: Choice, option: Option): Mrkdwn {
+  if (!option.image) return md``;
+  if (choice.asked.image) return md`\nChoosing it records the detach of ${code(option.image)}.`;
+  return md`\nChoosing it records the detach of ${imageLabel(option.image, choice.imageNames)}, the only image attached.`;
+}
+
+/** One option's line and button; no button when there is nothing a click could go on with. */
+function row(choice: Choice, option: Option, index: number): KnownBlock {
+  const value = buttonValue(choice.id, index);
+  const id = `bm_choose_${index}`;
+  const withButton = (text: Mrkdwn, label: string): KnownBlock => ({
+    ...section(text),
+    block_id: id,
+    accessory: button(label, CHOOSE_ACTION, value),
+  });
+  if (choice.offer === "images") {
+    const image = option.image as string;
+    return withButton(md`${imageLabel(image, choice.imageNames)}`, "Detach this image");
+  }
+  const seen = option.seen;
+  if (!seen) {
+    // A close name that several servers share: a click asks which of them.
+    return withButton(
+      md`${code(option.name)}: ${option.servers ?? 0} servers have this name; choosing it lists them.`,
+      choice.offer === "names" ? option.name : "Choose",
+    );
+  }
+  const head =
+    choice.offer === "names" ? md`*${code(seen.name)}* ${code(seen.id)}` : md`${code(seen.id)}`;
+  const text = md`${head}\n${serverState(seen)} · ${mediaLine(seen, choice.imageNames)}${effect(choice, option)}`;
+  // Without an image given, a server with nothing (known) attached has nothing to choose.
+  if (!choice.asked.image && !option.image && (seen.media?.length ?? 0) === 0)
+    return { ...section(text), block_id: id };
+  return withButton(text, choice.offer === "names" ? seen.name : "Choose");
+}
+
+/** The first words of a choice: what was asked, and what the buttons do. */
+function intro(choice: Choice): Mrkdwn {
+  const asked = code(choice.asked.server);
+  const options = choice.options ?? [];
+  const tenant = code(choice.tenant);
+  if (choice.offer === "images") {
+    const server = options[0]?.seen;
+    const busy =
+      server && !isIdle(server.taskState)
+        ? md` It is busy now: bm waits for it to be idle before sending the detach.`
+        : "";
+    return md`*${server ? serverName(server) : asked}* · ${server ? serverState(server) : ""}\n${options.length} image(s) attached: pick the one to detach. The request then goes on as if you had typed it, approvals and all.${busy}`;
+  }
+  const image = choice.asked.image
+    ? md` bm then records the detach of image ${code(choice.asked.image)} from it.`
+    : "";
+  if (choice.offer === "servers")
+    return md`${options.length} servers in tenant ${tenant} are named ${asked}: choose the one you mean. Nothing was posted in the channel.${image}`;
+  return md`No server in tenant ${tenant} is named ${asked}. Did you mean one of these?${image}`;
+}
+
+/** The private message offering a choice. */
+export function choiceMessage(choice: Choice): SlackMessage {
+  const options = choice.options ?? [];
+  const shown = options.slice(0, MAX_SHOWN);
+  const rest = options.length - shown.length;
+  const more = rest > 0 ? md` ${rest} more are not shown: name the server by its id.` : "";
+  const blocks: KnownBlock[] = [
+    section(intro(choice)),
+    ...shown.map((option, i) => row(choice, option, i)),
+    context([md`${until(choice)}${more}`]),
+  ];
+  return message(intro(choice), blocks);
+}
+
+/** The private answer of a lookup that offers nothing, or that recorded the request. */
+export function endedText(choice: Choice, recorded?: Mrkdwn): Mrkdwn {
+  const ended = choice.ended;
+  const asked = code(choice.asked.server);
+  const tenant = code(choice.tenant);
+  switch (ended?.kind) {
+    case "recorded":
+      return recorded ?? recordedWords(ended.result, serverName(ended.server));
+    case "no_server":
+      return md`No server in tenant ${tenant} is named ${asked}, and no name is close to it. ${code("/bm status NAME")} shows a server by its name or id; the ECL console lists them all.`;
+    case "no_id":
+      return md`No server in tenant ${tenant} has the id ${asked}.`;
+    case "nothing_attached":
+      return md`${serverName(ended.server)} has no image attached (${serverState(ended.server)}): there is nothing to detach.`;
+    case "media_unknown":
+      return md`ECL did not list the media of ${serverName(ended.server)}, so bm cannot offer its images. If you know the image id: ${code(`/bm detach ${ended.server.id} IMAGE-ID`)}.`;
+    case "failed":
+      return md`bm could not look up ${asked} in tenant ${tenant}: ${ended.reason}`;
+    default:
+      return md`bm is still looking up ${asked}.`;
+  }
+}
+
+/** The message a lookup answers with: a choice, or the words of how it ended. */
+export function lookupMessage(choice: Choice, recorded?: Mrkdwn): SlackMessage {
+  if (choice.state === "ended") return message(endedText(choice, recorded));
+  return choiceMessage(choice);
+}
+
+/** What a pick was, in the words of the message it replaces. */
+export function pickedWords(choice: Choice, option: Option): Mrkdwn {
+  if (choice.offer === "images")
+    return md`You picked image ${imageLabel(option.image as string, choice.imageNames)} of ${choice.options?.[0]?.seen ? serverName(choice.options[0].seen) : code(choice.asked.server)}.`;
+  if (option.seen) return md`You picked ${serverName(option.seen)}.`;
+  return md`You picked the name ${code(option.name)}.`;
+}
+
+/** Words joined into one answer. */
+export function sentences(...parts: Mrkdwn[]): Mrkdwn {
+  return join(parts, " ");
+}
