@@ -2,17 +2,27 @@
  * `npm run click -- <operation-id> approve|reject|cancel --user U… [--reason TEXT]`: clicks a
  * button of an operation's card in the local stack, signed exactly as Slack signs it (for reject,
  * then submits the modal with the reason), and prints the card and thread as they change.
+ * `npm run click -- ch-…:N [--user U…]`: clicks a button of a private choice (the command
+ * `npm run slash` prints beside it), then prints what follows.
  */
 import { parseArgs } from "node:util";
-import { localResponseUrl, localSigningSecret, watchAndReport } from "../lib/local/cli-support";
+import {
+  localResponseUrl,
+  localSigningSecret,
+  nextPrivate,
+  printPrivate,
+  privateMessages,
+  watchAndReport,
+} from "../lib/local/cli-support";
 import { blockActionsBody, rejectSubmissionBody, slackHeaders } from "../lib/local/slack-request";
 import type { Operation } from "../lib/operations/operation";
+import { CHOOSE_ACTION } from "../lib/slack/choice-messages";
 import { ACTIONS } from "../lib/slack/messages";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    user: { type: "string", default: "U0APPROVER1" },
+    user: { type: "string" },
     reason: { type: "string" },
     url: {
       type: "string",
@@ -21,9 +31,20 @@ const { values, positionals } = parseArgs({
   },
 });
 const [operationId, decision] = positionals;
+const secret = await localSigningSecret();
+const send = async (body: string) => {
+  const response = await fetch(values.url, {
+    method: "POST",
+    headers: slackHeaders(secret, body),
+    body,
+  });
+  return { status: response.status, text: await response.text() };
+};
+if (operationId && /^ch-[0-9a-z]{10}:\d{1,3}$/.test(operationId)) await clickChoice(operationId);
+const user = values.user ?? "U0APPROVER1";
 if (!operationId || (decision !== "approve" && decision !== "reject" && decision !== "cancel")) {
   console.error(
-    "usage: npm run click -- <operation-id> approve|reject|cancel --user U… [--reason TEXT]",
+    "usage: npm run click -- <operation-id> approve|reject|cancel --user U… [--reason TEXT]\n       npm run click -- <choice-button> [--user U…]   (as npm run slash prints it: ch-…:N)",
   );
   process.exit(2);
 }
@@ -39,33 +60,24 @@ if (!op?.parentTs) {
   process.exit(1);
 }
 
-const secret = await localSigningSecret();
-const send = async (body: string) => {
-  const response = await fetch(values.url, {
-    method: "POST",
-    headers: slackHeaders(secret, body),
-    body,
-  });
-  return { status: response.status, text: await response.text() };
-};
-console.log(`→ ${values.user} clicks [${decision}] on ${operationId}`);
+console.log(`→ ${user} clicks [${decision}] on ${operationId}`);
 const clicked = await send(
   blockActionsBody({
     teamId: op.teamId,
     channelId: op.channelId,
-    userId: values.user,
+    userId: user,
     messageTs: op.parentTs,
     actionId: ACTIONS[decision],
     value: operationId,
-    responseUrl: await localResponseUrl(values.url, op.channelId, values.user),
+    responseUrl: await localResponseUrl(values.url, op.channelId, user),
   }),
 );
 console.log(`← ${clicked.status}`);
 if (decision === "reject") {
   const reason = values.reason ?? "";
-  console.log(`→ ${values.user} submits the reject modal with reason ${JSON.stringify(reason)}`);
+  console.log(`→ ${user} submits the reject modal with reason ${JSON.stringify(reason)}`);
   const submitted = await send(
-    rejectSubmissionBody({ teamId: op.teamId, userId: values.user, operationId, reason }),
+    rejectSubmissionBody({ teamId: op.teamId, userId: user, operationId, reason }),
   );
   const errors = submitted.text
     ? (JSON.parse(submitted.text) as { errors?: Record<string, string> }).errors
@@ -74,4 +86,61 @@ if (decision === "reject") {
     `← ${submitted.status}${errors ? ` the modal stays open: ${Object.values(errors).join("; ")}` : " the modal closes"}`,
   );
 }
-await watchAndReport(values.url, operationId, values.user);
+await watchAndReport(values.url, operationId, user);
+
+/** A click on a private choice's button: by its requester (the local slash user unless told). */
+async function clickChoice(value: string): Promise<never> {
+  const clicker = values.user ?? "U0LOCALUSER";
+  const mine = (
+    await privateMessages(values.url, clicker).catch(() => {
+      console.error(
+        `Nothing answers at ${values.url}: start the local stack first with \`npm start\`.`,
+      );
+      process.exit(1);
+    })
+  )
+    .filter((m) => JSON.stringify(m.blocks ?? []).includes(`"${value}"`))
+    .at(-1);
+  if (!mine) {
+    console.error(
+      `${clicker} sees no message with the button ${value}: a choice is shown to the one who asked (give --user), and is replaced once made.`,
+    );
+    process.exit(1);
+  }
+  const blockId = (mine.blocks ?? []).find((b) => JSON.stringify(b).includes(`"${value}"`))
+    ?.block_id as string | undefined;
+  const since = Date.now();
+  console.log(`→ ${clicker} clicks ${value}`);
+  const clicked = await send(
+    blockActionsBody({
+      teamId: "T0LOCAL",
+      channelId: mine.channel,
+      userId: clicker,
+      messageTs: mine.ts,
+      actionId: CHOOSE_ACTION,
+      ...(blockId ? { blockId } : {}),
+      value,
+      responseUrl: await localResponseUrl(values.url, mine.channel, clicker, mine.ts),
+      ephemeral: true,
+    }),
+  );
+  console.log(`← ${clicked.status}\n`);
+  // The answer replaces the message clicked (or, refused, comes as a new one).
+  const answer = await nextPrivate(
+    values.url,
+    clicker,
+    (m) => (m.ts === mine.ts && m.edits > mine.edits) || m.at >= since,
+  );
+  if (!answer) {
+    console.error("bm did not answer the click.");
+    process.exit(1);
+  }
+  let op = printPrivate(answer, clicker);
+  if (!op && /bm is looking up/.test(answer.text)) {
+    // The worker looks up what follows and answers in a new message.
+    const next = await nextPrivate(values.url, clicker, (m) => m.at >= since && m.ts !== mine.ts);
+    if (next) op = printPrivate(next, clicker);
+  }
+  if (!op) process.exit(0);
+  return watchAndReport(values.url, op, clicker);
+}

@@ -1,10 +1,18 @@
 /**
  * `npm run slash -- "detach web01 <image-id> [reason]" [--user U…] [--channel C…]`: sends a slash
  * command to the local front door, signed exactly as Slack signs it, then prints the channel's
- * parent message and thread as they change, until the operation ends.
+ * parent message and thread as they change, until the operation ends. A choice bm offers
+ * privately (`detach web01` without the image, a shared name, a typo) is printed with the
+ * `npm run click` command of each button.
  */
 import { parseArgs } from "node:util";
-import { localResponseUrl, localSigningSecret, watchAndReport } from "../lib/local/cli-support";
+import {
+  localResponseUrl,
+  localSigningSecret,
+  nextPrivate,
+  printPrivate,
+  watchAndReport,
+} from "../lib/local/cli-support";
 import { slackHeaders, slashCommandBody } from "../lib/local/slack-request";
 
 const { values, positionals } = parseArgs({
@@ -35,6 +43,7 @@ const body = slashCommandBody({
   responseUrl: await localResponseUrl(values.url, values.channel, values.user).catch(notRunning),
 });
 console.log(`→ /bm ${text}   (as ${values.user} in ${values.channel})`);
+const sentAt = Date.now();
 const response = await fetch(values.url, {
   method: "POST",
   headers: slackHeaders(await localSigningSecret(), body),
@@ -44,7 +53,17 @@ const answer = await response.text();
 const said = answer ? ((JSON.parse(answer) as { text?: string }).text ?? "") : "";
 console.log(`← ${response.status} (only you can see this) ${said}\n`);
 
-const id = /`(op-[a-z0-9]{10})`/.exec(said)?.[1];
+let id = /`(op-[a-z0-9]{10})`/.exec(said)?.[1];
+if (!id && said.startsWith("Looking up ")) {
+  // The worker reads ECL, then answers privately: the request recorded, or a choice to click.
+  const looked = await nextPrivate(values.url, values.user, (m) => m.at >= sentAt);
+  if (!looked) {
+    console.error("bm's worker did not answer within 10 s.");
+    process.exit(1);
+  }
+  id = printPrivate(looked, values.user);
+  if (!id) process.exit(0);
+}
 if (!id || values["no-watch"] || /status|history|help|cancel/.test(text.split(" ")[0] ?? "")) {
   if (text.startsWith("status")) await watchAndReport(values.url, undefined, values.user);
   process.exit(response.ok ? 0 : 1);

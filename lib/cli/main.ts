@@ -12,12 +12,12 @@ import { formatElapsed } from "../util/elapsed";
 import { formatServer, formatTaskState } from "./format";
 
 export const USAGE = `usage:
-  bm detach <server> <image> [--secret <secret-id>] [--wait] [--interval <s>] [--timeout <s>]
+  bm detach <server> [<image>] [--secret <secret-id>] [--wait] [--interval <s>] [--timeout <s>]
             [--idle-wait <s>] [--grace <s>]
   bm status <server> [--secret <secret-id>]
 
   <server>    a server name (exact) or id
-  <image>     the id (UUID) of the attached image
+  <image>     the id (UUID) of the attached image; without it, bm lists the images attached
   --secret    the tenant secret's id; BM_TENANT_SECRET by default
   --wait      poll until the detach has finished (every --interval s, 3 by default,
               up to --timeout s, 900 by default)
@@ -39,6 +39,28 @@ export interface CliDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/**
+ * `bm detach <server>` without the image: the images attached, by id and (where the image service
+ * says) name, then exit 2, for the command needs the one to detach.
+ */
+async function listImages(ecl: EclApi, server: Server, deps: CliDeps): Promise<number> {
+  if (server.mediaIds === undefined) {
+    deps.err(`bm: ${MEDIA_NOT_LISTED}; add the image id: bm detach ${server.id} <image>`);
+    return 2;
+  }
+  if (server.mediaIds.length === 0) {
+    deps.out(`no image is attached to ${server.name}: nothing to detach`);
+    return 0;
+  }
+  const names = await Promise.all(server.mediaIds.map((id) => ecl.imageName(id)));
+  deps.out(`images attached to ${server.name}:`);
+  server.mediaIds.forEach((id, i) => {
+    deps.out(`  ${id}${names[i] ? `  ${names[i]}` : ""}`);
+  });
+  deps.err(`bm: add the image id: bm detach ${server.name} <image>`);
+  return 2;
+}
+
 /** Exit codes: 0 done (or nothing to do), 1 failed, 2 the command line was wrong. */
 export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   let parsed: ReturnType<typeof parse>;
@@ -54,8 +76,8 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     deps.out(USAGE);
     return 0;
   }
-  const wanted = command === "detach" ? 2 : 1;
-  if ((command !== "detach" && command !== "status") || args.length !== wanted) {
+  const arity = command === "detach" ? [1, 2] : [1];
+  if ((command !== "detach" && command !== "status") || !arity.includes(args.length)) {
     deps.err(
       command && command !== "detach" && command !== "status"
         ? `bm: unknown command "${command}"`
@@ -76,7 +98,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   let graceMs: number;
   try {
     parseServerRef(serverArg);
-    if (command === "detach") parseImageId(imageArg);
+    if (command === "detach" && imageArg) parseImageId(imageArg);
     intervalMs = seconds(values.interval, 3, "--interval") * 1000;
     timeoutMs = seconds(values.timeout, 900, "--timeout") * 1000;
     idleWaitMs = seconds(values["idle-wait"], 600, "--idle-wait") * 1000;
@@ -93,8 +115,9 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       for (const line of formatServer(server)) deps.out(line);
       return 0;
     }
-    const image = parseImageId(imageArg);
     deps.out(`${server.name} (${server.id}): task_state ${formatTaskState(server.taskState)}`);
+    if (!imageArg) return listImages(ecl, server, deps);
+    const image = parseImageId(imageArg);
     const held = attachment(server, image);
     if (held === "absent") {
       deps.out(`image ${image} is not attached to ${server.name}: nothing to detach`);

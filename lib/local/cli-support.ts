@@ -19,13 +19,82 @@ export async function localResponseUrl(
   frontDoorUrl: string,
   channel: string,
   user: string,
+  /** For a click on a private message: its ts, so that the answer can replace it. */
+  ephemeralTs?: string,
 ): Promise<string> {
   const base = new URL(frontDoorUrl).origin;
-  const query = new URLSearchParams({ channel, user });
+  const query = new URLSearchParams({
+    channel,
+    user,
+    ...(ephemeralTs ? { ephemeral: ephemeralTs } : {}),
+  });
   return (await (await fetch(`${base}/_local/response-url?${query}`)).json()) as string;
 }
 
 const started = Date.now();
+
+/** A message only one user saw, as the local stack serves it. */
+export interface PrivateMessage {
+  ts: string;
+  channel: string;
+  text: string;
+  blocks?: Array<Record<string, unknown>>;
+  at: number;
+  edits: number;
+}
+
+/** What `user` sees privately, oldest first. */
+export async function privateMessages(
+  frontDoorUrl: string,
+  user: string,
+): Promise<PrivateMessage[]> {
+  const base = new URL(frontDoorUrl).origin;
+  const query = new URLSearchParams({ user });
+  return ((await (await fetch(`${base}/_local/ephemerals?${query}`)).json()) ??
+    []) as PrivateMessage[];
+}
+
+/** Waits (up to `timeoutMs`) for a private message to `user` that `wanted` accepts. */
+export async function nextPrivate(
+  frontDoorUrl: string,
+  user: string,
+  wanted: (m: PrivateMessage) => boolean,
+  timeoutMs = 10_000,
+): Promise<PrivateMessage | undefined> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const found = (await privateMessages(frontDoorUrl, user)).find(wanted);
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return undefined;
+}
+
+/**
+ * Prints a private message as a person reads it, each of its buttons with the command that
+ * clicks it; returns the operation it names, if any.
+ */
+export function printPrivate(message: PrivateMessage, user: string): string | undefined {
+  console.log(`(only ${user} sees this)`);
+  const blocks = message.blocks ?? [];
+  if (blocks.length === 0) console.log(message.text);
+  let n = 0;
+  for (const block of blocks) {
+    const text =
+      (block.text as { text?: string } | undefined)?.text ??
+      ((block.elements as Array<{ text?: string }> | undefined) ?? []).map((e) => e.text).join(" ");
+    const button = block.accessory as { text?: { text?: string }; value?: string } | undefined;
+    if (!button) {
+      console.log(text);
+      continue;
+    }
+    n++;
+    console.log(`  [${n}] ${text.replace(/\n/g, "\n      ")}`);
+    console.log(`      [${button.text?.text}] → npm run click -- ${button.value} --user ${user}`);
+  }
+  console.log("");
+  return /`(op-[a-z0-9]{10})`/.exec(message.text)?.[1];
+}
 
 /**
  * Prints the messages only `user` saw since this command started, then (for an operation) the

@@ -82,7 +82,7 @@ export function playground(deps: PlaygroundDeps) {
       approvers: c.approvers,
       member: deps.slack.isMember(id),
       messages: deps.slack.history(id),
-      ephemerals: deps.slack.ephemerals.filter((e) => e.channel === id && e.user === user),
+      ephemerals: deps.slack.ephemeralsOf(id, user),
       // What Slack refused of bm in this channel, as Slack answered it.
       refusals: deps.slack.calls
         .filter((c) => c.error && c.args.channel === id && c.method.startsWith("chat."))
@@ -187,6 +187,8 @@ export function playground(deps: PlaygroundDeps) {
     }
     if (url.pathname === "/_playground/click") {
       const action = (ACTIONS as Record<string, string>)[input.action ?? ""] ?? input.action ?? "";
+      // A click on a private message: Slack's response_url for it can replace that message.
+      const ephemeral = input.ephemeral === "true";
       const form = blockActionsBody({
         teamId: "T0LOCAL",
         channelId: channel,
@@ -194,7 +196,14 @@ export function playground(deps: PlaygroundDeps) {
         messageTs: input.ts ?? "",
         actionId: action,
         value: input.value ?? "",
-        responseUrl: deps.slack.newResponseUrl(channel, user),
+        ...(input.block ? { blockId: input.block } : {}),
+        ephemeral,
+        responseUrl: deps.slack.newResponseUrl(
+          channel,
+          user,
+          Date.now(),
+          ephemeral && input.ts ? { ephemeralTs: input.ts } : undefined,
+        ),
       });
       const trigger = new URLSearchParams(form).get("payload");
       const triggerId = trigger ? (JSON.parse(trigger) as { trigger_id: string }).trigger_id : "";

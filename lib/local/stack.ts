@@ -346,13 +346,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const op = /^\/_local\/operations\/(op-[a-z0-9]+)$/.exec(pathname);
     if (op) return store.get(op[1] as string);
     if (pathname === "/_local/history") return slack?.history(searchParams.get("channel") ?? "");
-    if (pathname === "/_local/response-url")
+    if (pathname === "/_local/response-url") {
+      // A click's names the private message clicked, which its answer may replace.
+      const clicked = searchParams.get("ephemeral");
       return slack?.newResponseUrl(
         searchParams.get("channel") ?? "",
         searchParams.get("user") ?? "",
+        Date.now(),
+        clicked ? { ephemeralTs: clicked } : undefined,
       );
+    }
     if (pathname === "/_local/ephemerals")
-      return slack?.ephemerals.filter((e) => e.user === searchParams.get("user"));
+      return slack?.ephemerals.filter((e) => e.user === searchParams.get("user") && !e.deleted);
     return undefined;
   };
 

@@ -72,6 +72,25 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
     expect(await thread.textContent()).toContain("ECL accepted the detach");
   }, 30_000);
 
+  it("a name two servers share: the choice is private, one click on Choose replaces it and the detach is done", async () => {
+    const name = `pg-${Math.random().toString(36).slice(2, 7)}`;
+    stack.ecl?.model.addServer(SAMPLE.tenantId, { name, media: [SAMPLE.image] });
+    stack.ecl?.model.addServer(SAMPLE.tenantId, { name, media: [SAMPLE.otherImage] });
+    await open("U0LOCALUSER", /^#incident/);
+    await send(`/bm detach ${name}`);
+    await page.getByText(`2 servers in tenant sample are named ${name}`).first().waitFor();
+    const choose = page.getByRole("button", { name: "Choose", exact: true });
+    await expect.poll(() => choose.count()).toBe(2);
+    await choose.last().click();
+    await page.getByText(/You picked/).waitFor();
+    // Replaced: no live buttons left behind.
+    await expect.poll(() => choose.count()).toBe(0);
+    await page
+      .getByText(/✅ Done/)
+      .last()
+      .waitFor({ timeout: 15_000 });
+  }, 30_000);
+
   it("in the changes channel: a request by an approver, a refused self-approval, another's approval, then done", async () => {
     await open("U0APPROVER1", /^#changes/);
     await send(`/bm detach web010 ${SAMPLE.image} CHG-42`);

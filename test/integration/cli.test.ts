@@ -37,6 +37,17 @@ describe("bm", () => {
     expect(ecl.sim.model.server(SAMPLE.web01)?.media).toEqual([]);
   });
 
+  it("without the image, lists those attached by id and name, and asks for one", async () => {
+    const result = await bm("detach", "db01");
+    expect(result.code).toBe(2);
+    expect(result.stdout.trim().split("\n")).toEqual([
+      "db01 (7f3c2a10-4b5d-4e6f-8a9b-0c1d2e3f4a5b): task_state None (idle)",
+      "images attached to db01:",
+      `  ${SAMPLE.otherImage}  firmware-update-2.4.iso`,
+    ]);
+    expect(result.stderr).toBe("bm: add the image id: bm detach db01 <image>\n");
+  });
+
   it("shows a server by id with a fixed-token secret", async () => {
     const result = await bm("status", SAMPLE.web01, "--secret", "bm/tenant/sample-token");
     expect(result.code).toBe(0);

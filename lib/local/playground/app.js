@@ -85,6 +85,11 @@ function inline(text) {
 }
 const textOf = (t) => (t?.type === "plain_text" ? esc(t.text) : mrkdwn(t?.text ?? ""));
 
+/** A Block Kit button: a real button, with what a click on it must tell Slack. */
+function buttonHtml(e, block, message) {
+  return `<button type="button" class="${esc(e.style ?? "")}" data-action="${esc(e.action_id)}" data-value="${esc(e.value ?? "")}" data-block="${esc(block.block_id ?? "")}" data-ts="${esc(message?.ts ?? "")}"${message?.ephemeral ? ' data-ephemeral="1"' : ""}>${esc(e.text?.text ?? "")}</button>`;
+}
+
 /** Block Kit, the block types bm uses. */
 function blocks(list, message) {
   return (list ?? [])
@@ -93,19 +98,18 @@ function blocks(list, message) {
         const fields = b.fields
           ? `<div class="fields">${b.fields.map((f) => `<div>${textOf(f)}</div>`).join("")}</div>`
           : "";
-        return `<div class="block">${b.text ? `<div>${textOf(b.text)}</div>` : ""}${fields}</div>`;
+        const accessory =
+          b.accessory?.type === "button"
+            ? `<div class="accessory">${buttonHtml(b.accessory, b, message)}</div>`
+            : "";
+        return `<div class="block${accessory ? " with-accessory" : ""}"><div>${b.text ? `<div>${textOf(b.text)}</div>` : ""}${fields}</div>${accessory}</div>`;
       }
       if (b.type === "context")
         return `<div class="block context">${b.elements.map((e) => textOf(e)).join(" ")}</div>`;
       if (b.type === "divider") return "<hr>";
       if (b.type === "header") return `<div class="block"><b>${textOf(b.text)}</b></div>`;
       if (b.type === "actions")
-        return `<div class="block actions">${b.elements
-          .map(
-            (e) =>
-              `<button type="button" class="${esc(e.style ?? "")}" data-action="${esc(e.action_id)}" data-value="${esc(e.value ?? "")}" data-ts="${esc(message?.ts ?? "")}">${esc(e.text?.text ?? "")}</button>`,
-          )
-          .join("")}</div>`;
+        return `<div class="block actions">${b.elements.map((e) => buttonHtml(e, b, message)).join("")}</div>`;
       return `<div class="block refused">(a ${esc(b.type)} block)</div>`;
     })
     .join("");
@@ -122,8 +126,11 @@ function messageHtml(m, options = {}) {
 }
 
 function ephemeralHtml(e) {
-  const body = e.blocks?.length ? blocks(e.blocks, null) : `<div>${mrkdwn(e.text)}</div>`;
-  return `<li class="message ephemeral"><div class="only">Only visible to you</div>${body}</li>`;
+  const body = e.blocks?.length
+    ? blocks(e.blocks, { ts: e.ts, ephemeral: true })
+    : `<div>${mrkdwn(e.text)}</div>`;
+  const edited = e.edits > 0 ? '<span class="edited">(edited)</span>' : "";
+  return `<li class="message ephemeral"><div class="only">Only visible to you${edited}</div>${body}</li>`;
 }
 
 function render() {
@@ -265,6 +272,8 @@ document.addEventListener("click", (event) => {
       action: target.dataset.action,
       value: target.dataset.value,
       ts: target.dataset.ts,
+      block: target.dataset.block,
+      ...(target.dataset.ephemeral ? { ephemeral: "true" } : {}),
     });
   } else if (target.dataset.modalSubmit) {
     const reason = $("modal-root").querySelector("textarea")?.value ?? "";

@@ -71,7 +71,7 @@ async function run(
 describe("bm command line", () => {
   it.each([
     [[], /wrong number of arguments/],
-    [["detach", "web01"], /wrong number of arguments/],
+    [["detach", "web01", IMAGE, "reason"], /wrong number of arguments/],
     [["detatch", "web01", IMAGE], /unknown command "detatch"/],
     [["detach", "web01", "x.iso"], /image id \(a UUID\)/],
     [["status", "web 01"], /use the server's id/],
@@ -92,6 +92,44 @@ describe("bm command line", () => {
     ]);
     expect((await run(["status", "web01", "--secret", "bm/tenant/x"], ecl)).opened).toEqual([
       "bm/tenant/x",
+    ]);
+  });
+
+  it("without the image: lists those attached, with the image service's names, and exits 2", async () => {
+    const other = "6a2f1b8e-5a0d-4f3c-9d7e-2b8c4e1f0a93";
+    const { ecl, calls } = fakeEcl([]);
+    const two: EclApi = {
+      ...ecl,
+      resolveServer: async () => ({ ...web01, mediaIds: [IMAGE, other] }),
+    };
+    const result = await run(["detach", "web01"], two);
+    expect(result.code).toBe(2);
+    expect(result.out).toEqual([
+      "web01 (c880a4b5-0230-4925-a8f5-16fb48249275): task_state None (idle)",
+      "images attached to web01:",
+      `  ${IMAGE}  rescue.iso`,
+      `  ${other}`,
+    ]);
+    expect(result.err).toEqual(["bm: add the image id: bm detach web01 <image>"]);
+    expect(calls.filter((c) => c.startsWith("detach"))).toEqual([]);
+  });
+
+  it("without the image, on a server with none attached or whose media ECL does not list", async () => {
+    const { ecl } = fakeEcl([]);
+    const none: EclApi = { ...ecl, resolveServer: async () => ({ ...web01, mediaIds: [] }) };
+    const empty = await run(["detach", "web01"], none);
+    expect([empty.code, empty.out.at(-1)]).toEqual([
+      0,
+      "no image is attached to web01: nothing to detach",
+    ]);
+    const unlisted: EclApi = {
+      ...ecl,
+      resolveServer: async () => ({ ...web01, mediaIds: undefined }),
+    };
+    const unknown = await run(["detach", "web01"], unlisted);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toEqual([
+      "bm: ECL did not list media for this server; bm cannot tell whether the image is attached; add the image id: bm detach c880a4b5-0230-4925-a8f5-16fb48249275 <image>",
     ]);
   });
 
