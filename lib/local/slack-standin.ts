@@ -242,13 +242,25 @@ export class SlackStandIn {
   /** A response_url post: Slack's hooks answer `ok`, or an error code as the body. */
   private respond(res: ServerResponse, id: string, body: string): void {
     const hook = this.hooks.get(id);
-    const call: SlackCall = { method: "response_url", args: {}, token: undefined };
+    const call: SlackCall = { method: "response_url", args: {}, token: undefined, at: Date.now() };
     this.calls.push(call);
     const refuse = (status: number, error: string) => {
       call.error = error;
       res.writeHead(status, { "content-type": "text/plain" });
       res.end(error);
     };
+    // Faults armed for "response_url": Slack's hooks answer an error code as plain text.
+    const fault = this.faults.find((f) => f.method === "response_url" && f.left > 0);
+    if (fault) {
+      fault.left--;
+      call.error = fault.error;
+      if (fault.status === 0) {
+        this.hanging.add(res);
+        return;
+      }
+      refuse(fault.status === 200 ? 404 : fault.status, fault.error);
+      return;
+    }
     const stale = !hook
       ? "invalid_url"
       : Date.now() - hook.createdAt > RESPONSE_URL_TTL_MS

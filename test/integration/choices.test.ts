@@ -27,7 +27,7 @@ import {
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await testStack({ taskMs: 100 });
+  stack = await testStack({ taskMs: 100, faults: true });
 });
 afterAll(() => stack.close());
 
@@ -385,5 +385,72 @@ describe("who may click, and when", () => {
     const id = operationIdOf(said?.text ?? "");
     await drain(stack, async () => (await operation(stack, id)).parentTs !== undefined);
     expect((await operation(stack, id)).state).toBe("awaiting_approval");
+  });
+});
+
+describe("when what a choice needs fails", () => {
+  it("ECL failing for every try of the lookup: tried again, and at the last try the requester is told", async () => {
+    const name = `${prefix}-down`;
+    addServer(name, [SAMPLE.image]);
+    stack.ecl?.model.inject({ route: "list", status: 503, times: 100 });
+    try {
+      const answer = await slash(stack, `detach ${name}`);
+      expect(answer.followUp).toMatch(
+        new RegExp(`^bm could not look up \`${name}\` in tenant \`sample\`: ECL answered 503`),
+      );
+      expect(answer.operationId).toBeUndefined();
+      // One list per try (each tried three times by the client), five tries.
+      expect(
+        stack.ecl?.requests.filter((r) => r.route === "list" && r.status === 503),
+      ).toHaveLength(15);
+    } finally {
+      stack.ecl?.model.clearFaults();
+    }
+  }, 20_000);
+
+  it("Slack failing the answer for a while: the lookup's answer is posted later, once", async () => {
+    const server = addServer(`${prefix}-sf`, [SAMPLE.image]);
+    stack.slack?.serverError("response_url", 2);
+    await slash(stack, `detach ${server.name}`);
+    const offers = privateMessages(stack, "U0REQUESTER").filter((m) => read(m).includes(server.id));
+    expect(offers).toHaveLength(1);
+    expect(buttonsOf(offers[0])).toHaveLength(1);
+  });
+
+  it("Slack refusing the answer for good (the response_url expired): not retried, nothing recorded", async () => {
+    const server = addServer(`${prefix}-sx`, [SAMPLE.image]);
+    stack.slack?.refuse("response_url", "expired_url");
+    const from = stack.slack?.calls.length ?? 0;
+    const before = (await operationIds(stack)).length;
+    await slash(stack, `detach ${server.name}`, { follow: false });
+    await drain(stack);
+    expect(
+      stack.slack?.calls
+        .slice(from)
+        .filter((c) => c.method === "response_url")
+        .map((c) => c.error),
+    ).toEqual(["expired_url"]);
+    expect((await operationIds(stack)).length).toBe(before);
+  });
+
+  it("DynamoDB failing under a click: the clicker is told to try again, and the buttons stay", async () => {
+    const server = addServer(`${prefix}-df`, [SAMPLE.image]);
+    await slash(stack, `detach ${server.name}`);
+    const offered = last();
+    // Both tries of the front door's read of the choice (its SDK tries twice).
+    stack.faults.dynamo?.inject({ target: "GetItem", kind: "error", times: 2 });
+    await clickPrivate(stack, offered, 0);
+    expect(privateMessages(stack, "U0REQUESTER").at(-1)?.text).toBe(
+      "bm could not record that just now (an internal error), so nothing was done. Try again in a minute.",
+    );
+    expect(
+      buttonsOf(privateMessages(stack, "U0REQUESTER").find((m) => m.ts === offered?.ts)),
+    ).toHaveLength(1);
+    await clickPrivate(stack, offered, 0);
+    const id = operationIdOf(
+      privateMessages(stack, "U0REQUESTER").find((m) => m.ts === offered?.ts)?.text ?? "",
+    );
+    await runToEnd(id);
+    expect((await operation(stack, id)).state).toBe("done");
   });
 });

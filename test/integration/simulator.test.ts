@@ -172,6 +172,23 @@ describe("ECL simulator", () => {
     });
   });
 
+  it("serves image names as Glance v2 does: the image object, a plain-text 404, a token required", async () => {
+    const path = `/image/v2/images/${SAMPLE.image}`;
+    expect((await call("GET", path, {})).status).toBe(401);
+    expect(await call("GET", path)).toMatchObject({
+      status: 200,
+      body: { id: SAMPLE.image, name: "rescue-ubuntu-22.04.iso", status: "active" },
+    });
+    const missing = await request(`${sim.url}/image/v2/images/${SAMPLE.web01}`, {
+      headers: { "x-auth-token": SAMPLE.token },
+    });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.headers["content-type"]).toMatch(/^text\/plain/);
+    expect(await missing.body.text()).toContain(`No image found with ID ${SAMPLE.web01}`);
+    expect((await call("POST", path)).status).toBe(405);
+    expect((await call("GET", "/image/v2/images")).status).toBe(404);
+  });
+
   it("issues Keystone tokens that work, and refuses wrong credentials", async () => {
     const body = (user: string, password: string) =>
       JSON.stringify({
@@ -209,6 +226,14 @@ describe("ECL simulator", () => {
         id: expect.any(String),
       })),
     });
+    expect(issued.body.token.catalog).toContainEqual(
+      expect.objectContaining({
+        type: "image",
+        endpoints: expect.arrayContaining([
+          expect.objectContaining({ interface: "public", url: `${sim.url}/image` }),
+        ]),
+      }),
+    );
     const token = String(issued.headers["x-subject-token"]);
     expect(
       (await call("GET", `/v2/${SAMPLE.tenantId}/servers`, { "x-auth-token": token })).status,

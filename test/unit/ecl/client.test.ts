@@ -238,3 +238,40 @@ describe("EclClient.resolveServer", () => {
     await expect(client.resolveServer(SERVER)).rejects.toMatchObject({ kind: "not_found" });
   });
 });
+
+describe("imageName", () => {
+  const IMAGE = "3339fd5f-ec06-4ef8-9337-c1c70218a748";
+  const withImages = (endpoint: string | undefined) =>
+    Object.assign(new StaticTokens("tok"), { imageEndpoint: async () => endpoint });
+
+  it("asks the catalog's image service, once, with the token", async () => {
+    const { client, sent } = clientWith(
+      [ok({ id: IMAGE, name: "rescue.iso", status: "active" })],
+      withImages("https://glance.test/"),
+    );
+    expect(await client.imageName(IMAGE.toUpperCase())).toBe("rescue.iso");
+    expect(sent.map((r) => [r.method, r.url.href, r.headers["x-auth-token"], r.timeoutMs])).toEqual(
+      [["GET", `https://glance.test/v2/images/${IMAGE}`, "tok", 2000]],
+    );
+  });
+
+  it.each([
+    ["a 404 (plain text, as Glance answers)", [status(404, "404 Not Found")]],
+    ["a 503, not retried", [status(503)]],
+    ["no name", [ok({ id: IMAGE })]],
+    ["a body that is not JSON", [status(200, "<html>")]],
+    ["no answer", [new EclNetworkError("timeout", "GET", "/v2/images")]],
+  ])("is quiet about %s: no name", async (_, answers) => {
+    const { client, sent } = clientWith(answers, withImages("https://glance.test"));
+    expect(await client.imageName(IMAGE)).toBeUndefined();
+    expect(sent).toHaveLength(1);
+  });
+
+  it("asks nothing without an image service in the catalog (a fixed token has no catalog), or for a bad id", async () => {
+    const { client, sent } = clientWith([]);
+    expect(await client.imageName(IMAGE)).toBeUndefined();
+    const named = clientWith([], withImages("https://glance.test"));
+    expect(await named.client.imageName("../etc/passwd")).toBeUndefined();
+    expect([...sent, ...named.sent]).toEqual([]);
+  });
+});

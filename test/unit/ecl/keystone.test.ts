@@ -43,6 +43,18 @@ describe("catalogEndpoint", () => {
     expect(catalogEndpoint(catalog)).toBe(BAREMETAL);
   });
 
+  it("names the image service's public endpoint when asked for type image", () => {
+    const catalog = [
+      standard(),
+      service("image", {
+        public: "https://glance-jp1-ecl.api.ntt.com/",
+        internal: "https://glance-internal.test/",
+      }),
+    ];
+    expect(catalogEndpoint(catalog, "jp1", "image")).toBe("https://glance-jp1-ecl.api.ntt.com");
+    expect(catalogEndpoint([standard()], "jp1", "image")).toBeUndefined();
+  });
+
   it("picks the secret's region when the catalog names several, and none when it cannot tell", () => {
     const uk = "https://baremetal-server-uk1-ecl.api.ntt.com";
     const catalog = [standard("jp1"), standard("uk1", uk)];
