@@ -13,6 +13,7 @@ import type { EclSimulator } from "../ecl/simulator/server";
 import type { Operation } from "../operations/operation";
 import type { Policy } from "../policy/policy";
 import { ACTIONS } from "../slack/messages";
+import { FORMS_TEXT } from "../slack/parse-command";
 import {
   blockActionsBody,
   rejectSubmissionBody,
@@ -68,6 +69,7 @@ export function playground(deps: PlaygroundDeps) {
   const triggers = new Map<string, string>();
 
   const state = (user: string) => ({
+    usage: FORMS_TEXT,
     users: PLAYGROUND_USERS.map((u) => ({
       ...u,
       groups: Object.entries(deps.groups)

@@ -54,6 +54,9 @@ export function example(sub: Subcommand): Mrkdwn {
     : md`${code(form)}: ${what}.`;
 }
 
+/** Every subcommand's form, as plain text (the playground's composer hints with them). */
+export const FORMS_TEXT: readonly string[] = SUBCOMMANDS.map((s) => FORMS[s].form);
+
 /** Every subcommand's form, one a line. */
 export const USAGE: Mrkdwn = join(
   SUBCOMMANDS.map((s) => md`${code(FORMS[s].form)}: ${FORMS[s].what}`),

@@ -77,6 +77,9 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
     stack.ecl?.model.addServer(SAMPLE.tenantId, { name, media: [SAMPLE.image] });
     stack.ecl?.model.addServer(SAMPLE.tenantId, { name, media: [SAMPLE.otherImage] });
     await open("U0LOCALUSER", /^#incident/);
+    // The composer's hint says the image may be left out.
+    await page.getByRole("textbox", { name: "Message" }).pressSequentially("/bm detach");
+    await page.getByText("/bm detach SERVER [IMAGE-ID [REASON…]]").waitFor();
     await send(`/bm detach ${name}`);
     await page.getByText(`2 servers in tenant sample are named ${name}`).first().waitFor();
     const choose = page.getByRole("button", { name: "Choose", exact: true });

@@ -15,15 +15,7 @@ const EMOJI = {
   raised_hand: "✋",
   arrow_forward: "▶️",
 };
-const USAGE = [
-  "/bm detach SERVER IMAGE-ID [REASON…]",
-  "/bm status SERVER|OPERATION-ID",
-  "/bm history [SERVER]",
-  "/bm cancel OPERATION-ID",
-  "/bm help",
-];
-
-let state = { users: [], channels: [] };
+let state = { usage: [], users: [], channels: [] };
 let user = localStorage.getItem("bm.user") || "U0LOCALUSER";
 let channelId = localStorage.getItem("bm.channel") || "C0INCIDENT";
 let threadTs = null;
@@ -301,7 +293,7 @@ const input = $("message");
 input.addEventListener("input", () => {
   const typed = input.value.trim();
   const matches = typed.startsWith("/")
-    ? USAGE.filter(
+    ? state.usage.filter(
         (u) =>
           u.startsWith(typed.split(" ").slice(0, 2).join(" ")) || typed === "/" || typed === "/bm",
       )
