@@ -4,7 +4,9 @@
  *
  * 500 signed slash commands at 50 a second (10 s) against 500 servers of one tenant, through the
  * real front door, while the worker and the follow-up run as they do under `npm start`; then the
- * time until every operation has ended and said so. Everything in one process on loopback, so
+ * time until every operation has ended and said so. The servers are named by name, as people type
+ * them: each is looked up by the worker, which records the request and says so through the
+ * command's response_url. Everything in one process on loopback, so
  * the front door shares its CPU with the worker, the follow-up, dynalite and the stand-ins: a
  * pessimistic picture of its latency.
  */
@@ -66,16 +68,29 @@ const answers = await Promise.all(
 );
 const sentMs = performance.now() - started;
 
-// Drain: until every operation has ended and its last message is posted.
+// Drain: until every request is recorded (the worker's private answer names it), every
+// operation has ended and its last message is posted.
 const store = new DynamoOperationStore(documentClient(stack.dynamo), stack.env.BM_TABLE as string);
-const ids = answers.map((a) => a.id).filter((id): id is string => !!id);
+const recorded = () =>
+  answers.map(
+    (a, i) =>
+      a.id ??
+      stack.slack
+        ?.ephemeralsOf("C0INCIDENT", `U0LOAD${i}`)
+        .map((e) => /`(op-[a-z0-9]{10})`/.exec(e.text)?.[1])
+        .find(Boolean),
+  );
+let ids: string[] = [];
 let ended = 0;
 for (;;) {
+  const known = recorded();
+  ids = known.filter((id): id is string => !!id);
   const ops = await Promise.all(ids.map((id) => store.get(id)));
   ended = ops.filter(
     (op) => op && isTerminal(op.state) && (op.noticedSeq ?? 0) >= op.seq && !op.unaudited?.length,
   ).length;
-  if (ended === ids.length || performance.now() - started > DRAIN_LIMIT_MS) break;
+  const all = ids.length === known.length;
+  if ((all && ended === ids.length) || performance.now() - started > DRAIN_LIMIT_MS) break;
   await new Promise((r) => setTimeout(r, 2000));
 }
 const drainedMs = performance.now() - started;

@@ -7,7 +7,12 @@
 import { createHash } from "node:crypto";
 import type { Server } from "../ecl/server";
 import type { AuditEvent, Operation } from "../operations/operation";
-import type { RecordedSummary } from "../operations/record-request";
+import type {
+  Asker,
+  RecordedSummary,
+  RequestFields,
+  RequestPolicy,
+} from "../operations/record-request";
 import { editDistance } from "../slack/parse-command";
 
 /** How long a choice is kept and its buttons work: as long as the response_url that shows it. */
@@ -45,7 +50,7 @@ export interface Option {
 }
 
 /** A pick made on the way to an operation: written as one of its audit events. */
-export interface Pick {
+export interface ChoiceMade {
   choiceId: string;
   at: string;
   userId: string;
@@ -74,7 +79,7 @@ export type Ended =
   /** ECL, the secret or bm failed for good: the reason, in words for people. */
   | { kind: "failed"; reason: string };
 
-export interface Choice {
+export interface Choice extends Asker {
   /** `ch-` and 10 base-32 characters. */
   id: string;
   /** Bumped by every write: the optimistic lock of the store. */
@@ -86,16 +91,6 @@ export interface Choice {
    * ended: nothing to pick (see {@link Choice.ended}).
    */
   state: "looking" | "open" | "taken" | "ended";
-  teamId: string;
-  channelId: string;
-  requester: string;
-  /** The channel's policy when it was asked (a click checks the policy in force again). */
-  tenant: string;
-  secretId: string;
-  approvalsRequired: number;
-  approvers: string[];
-  requestTtlMinutes: number;
-  reason: string;
   /** What is being looked up: a server name or id, and the image when one was given. */
   asked: { server: string; image?: string };
   /** Where the answer goes: the slash command's response_url, or the click's that led here. */
@@ -113,7 +108,7 @@ export interface Choice {
   /** The answer reached the requester. */
   shown?: boolean;
   /** The picks that led to this choice, oldest first. */
-  picks: Pick[];
+  picks: ChoiceMade[];
   /** The pick made on this choice. */
   taken?: { index: number; userId: string; at: string; operationId?: string; next?: string };
 }
@@ -163,7 +158,7 @@ export function isExpired(choice: Choice, now: Date): boolean {
 /** A new choice, looking up what was asked; it expires with the response_url that answers it. */
 export function newChoice(
   fields: Omit<Choice, "rev" | "state" | "createdAt" | "expiresAt" | "picks"> & {
-    picks?: Pick[];
+    picks?: ChoiceMade[];
   },
   at: Date,
 ): Choice {
@@ -240,8 +235,37 @@ export function nameOptions(typed: string, servers: Server[], image: string | un
   });
 }
 
+/**
+ * The request a choice leads to, for one server and image: its asker's fields (the policy given,
+ * the one in force when a click makes it), its id from the choice (one per pick).
+ */
+export function requestFrom(
+  choice: Choice,
+  made: Pick<RequestFields, "serverRef" | "serverName" | "imageId" | "seed" | "picks"> & {
+    /** The policy in force, for a pick (a lookup keeps the one given when it was asked). */
+    policy?: RequestPolicy;
+    responseUrl?: string | undefined;
+  },
+): RequestFields {
+  const { policy, responseUrl, ...rest } = made;
+  return {
+    teamId: choice.teamId,
+    channelId: choice.channelId,
+    requester: choice.requester,
+    reason: choice.reason,
+    tenant: choice.tenant,
+    secretId: choice.secretId,
+    approvalsRequired: choice.approvalsRequired,
+    approvers: choice.approvers,
+    requestTtlMinutes: choice.requestTtlMinutes,
+    ...policy,
+    ...rest,
+    ...(responseUrl ? { responseUrl } : {}),
+  };
+}
+
 /** A pick, as recorded on the way to an operation. */
-export function pickOf(choice: Choice, index: number, userId: string, at: Date): Pick {
+export function pickOf(choice: Choice, index: number, userId: string, at: Date): ChoiceMade {
   const option = choice.options?.[index];
   return {
     choiceId: choice.id,
@@ -259,7 +283,7 @@ export function pickOf(choice: Choice, index: number, userId: string, at: Date):
  * A new operation with the picks that led to it as its next audit events, in the outbox with its
  * `requested` event (each at the time it was picked).
  */
-export function withPicks(op: Operation, picks: Pick[]): Operation {
+export function withPicks(op: Operation, picks: ChoiceMade[]): Operation {
   if (picks.length === 0) return op;
   const events: AuditEvent[] = picks.map((pick, i) => ({
     operationId: op.id,

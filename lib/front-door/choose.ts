@@ -11,6 +11,7 @@ import {
   nextChoiceId,
   parseButtonValue,
   pickOf,
+  requestFrom,
   requestSeed,
 } from "../choices/choice";
 import { isUuid } from "../ecl/validate";
@@ -18,7 +19,7 @@ import { recordedWords, recordRequest, summaryOf } from "../operations/record-re
 import { NOT_BOUND, requestRefusal } from "../policy/decide";
 import { pickedWords, sentences, serverName } from "../slack/choice-messages";
 import { code, type Mrkdwn, md, user } from "../slack/mrkdwn";
-import { channelPolicy, type FrontDoorDeps, refuse } from "./deps";
+import { channelPolicy, type FrontDoorDeps, refuse, requestPolicy } from "./deps";
 import { GROUPS_UNKNOWN, rolesIn } from "./roles";
 
 export interface ChoiceClick {
@@ -94,31 +95,21 @@ export async function choose(deps: FrontDoorDeps, click: ChoiceClick): Promise<C
   }
   const pickedAt = new Date(taken.taken?.at ?? deps.now().toISOString());
   const picks = [...choice.picks, pickOf(choice, named.index, click.userId, pickedAt)];
-  const policy = {
-    tenant: channel.tenant,
-    secretId: deps.policy.tenants[channel.tenant]?.secret as string,
-    approvalsRequired: channel.approvals,
-    approvers: channel.approvers,
-    requestTtlMinutes: channel.requestTtlMinutes,
-  };
+  const policy = requestPolicy(deps.policy, channel);
   const responseUrl = click.responseUrl ?? choice.responseUrl;
   const picked = pickedWords(choice, option);
   const image = option.image ?? choice.asked.image;
 
   if (image && isUuid(option.server)) {
-    const fields = {
-      teamId: choice.teamId,
+    const fields = requestFrom(choice, {
       seed: requestSeed(choice, named.index),
-      channelId: choice.channelId,
-      requester: choice.requester,
-      ...policy,
+      policy,
       serverRef: option.server,
       serverName: option.name,
       imageId: image,
-      reason: choice.reason,
-      ...(responseUrl ? { responseUrl } : {}),
+      responseUrl,
       picks,
-    };
+    });
     const recorded = await recordRequest(deps, fields);
     const words = recordedWords(
       summaryOf(recorded, fields),

@@ -3,6 +3,7 @@
  */
 import type { AuditEvent, Operation } from "../operations/operation";
 import type { AuditLog, ChoiceStore, OperationStore, WorkQueue } from "../operations/ports";
+import type { RequestPolicy } from "../operations/record-request";
 import type { ChannelPolicy, Policy } from "../policy/policy";
 import type { Metrics } from "../runtime/metrics";
 import type { Chat } from "../slack/chat";
@@ -29,6 +30,17 @@ export function channelPolicy(policy: Policy, channelId: string): ChannelPolicy 
     ? policy.channels[channelId]
     : undefined;
   return channel && Object.hasOwn(policy.tenants, channel.tenant) ? channel : undefined;
+}
+
+/** What the channel's policy says of a request made in it, kept with the request. */
+export function requestPolicy(policy: Policy, channel: ChannelPolicy): RequestPolicy {
+  return {
+    tenant: channel.tenant,
+    secretId: policy.tenants[channel.tenant]?.secret as string,
+    approvalsRequired: channel.approvals,
+    approvers: channel.approvers,
+    requestTtlMinutes: channel.requestTtlMinutes,
+  };
 }
 
 /**

@@ -5,11 +5,15 @@
 import { choiceIdFor, newChoice } from "../choices/choice";
 import { isUuid } from "../ecl/validate";
 import { operationIdFor } from "../operations/operation";
-import { recordedWords, recordRequest, summaryOf } from "../operations/record-request";
+import {
+  type RequestPolicy,
+  recordedWords,
+  recordRequest,
+  summaryOf,
+} from "../operations/record-request";
 import { NOT_BOUND, requestRefusal } from "../policy/decide";
-import type { ChannelPolicy } from "../policy/policy";
 import { code, type Mrkdwn, md } from "../slack/mrkdwn";
-import { channelPolicy, type FrontDoorDeps, refuse } from "./deps";
+import { channelPolicy, type FrontDoorDeps, refuse, requestPolicy } from "./deps";
 import { GROUPS_UNKNOWN, rolesIn } from "./roles";
 
 export interface DetachRequest {
@@ -51,7 +55,7 @@ export async function requestDetach(deps: FrontDoorDeps, request: DetachRequest)
   const refused = requestRefusal(roles);
   if (refused) return refusal(refused.reason, refused.message);
 
-  const policy = policyOf(deps, channel);
+  const policy = requestPolicy(deps.policy, channel);
   if (!request.image || !isUuid(request.server)) return lookUp(deps, request, policy);
   const fields = {
     teamId: request.teamId,
@@ -68,17 +72,6 @@ export async function requestDetach(deps: FrontDoorDeps, request: DetachRequest)
   return recordedWords(summaryOf(recorded, fields), code(request.server));
 }
 
-/** What the channel's policy says of a request made in it, kept with the request. */
-function policyOf(deps: FrontDoorDeps, channel: ChannelPolicy) {
-  return {
-    tenant: channel.tenant,
-    secretId: deps.policy.tenants[channel.tenant]?.secret as string,
-    approvalsRequired: channel.approvals,
-    approvers: channel.approvers,
-    requestTtlMinutes: channel.requestTtlMinutes,
-  };
-}
-
 /**
  * A server named by name, or no image: nothing is recorded but a pending choice, and the worker
  * reads ECL (not on the 3-second path), then records the request or offers a choice, privately.
@@ -86,7 +79,7 @@ function policyOf(deps: FrontDoorDeps, channel: ChannelPolicy) {
 async function lookUp(
   deps: FrontDoorDeps,
   request: DetachRequest,
-  policy: ReturnType<typeof policyOf>,
+  policy: RequestPolicy,
 ): Promise<Mrkdwn> {
   const choice = newChoice(
     {

@@ -3,7 +3,7 @@
  * whatever repeats), its first audit events appended, `prepare` queued. Used by the front door
  * for a typed command or a pick, and by the worker for a name it looked up.
  */
-import type { Pick } from "../choices/choice";
+import type { ChoiceMade } from "../choices/choice";
 import { withPicks } from "../choices/choice";
 import type { Metrics } from "../runtime/metrics";
 import { code, type Mrkdwn, md } from "../slack/mrkdwn";
@@ -19,28 +19,27 @@ export interface RecordRequestDeps {
   metrics?: Metrics;
 }
 
-/** What is recorded: who asked for what, under which policy. */
-export interface RequestFields {
-  teamId: string;
-  /** What makes its id: the slash command's trigger id, or the pick's. */
-  seed: string;
-  channelId: string;
-  requester: string;
-  tenant: string;
-  secretId: string;
-  approvalsRequired: number;
-  approvers: string[];
-  requestTtlMinutes: number;
-  /** The server as typed (a name or an id), or the id a pick resolved it to. */
-  serverRef: string;
-  /** Its name, when a lookup already read it. */
-  serverName?: string;
-  imageId: string;
-  reason: string;
-  responseUrl?: string;
-  /** The picks that led here, as audit events after `requested`. */
-  picks?: Pick[];
-}
+/** What the channel's policy said of a request when it was made: kept with it. */
+export type RequestPolicy = Pick<
+  Operation,
+  "tenant" | "secretId" | "approvalsRequired" | "approvers" | "requestTtlMinutes"
+>;
+
+/** Who asked, where, under which policy, and why. */
+export type Asker = Pick<Operation, "teamId" | "channelId" | "requester" | "reason"> &
+  RequestPolicy;
+
+/**
+ * What is recorded: who asked for what. `serverRef` is the server as typed (a name or an id), or
+ * the id a pick or a lookup resolved it to, with its `serverName`.
+ */
+export type RequestFields = Asker &
+  Pick<Operation, "serverRef" | "imageId" | "responseUrl" | "serverName"> & {
+    /** What makes its id: the slash command's trigger id, or the choice's. */
+    seed: string;
+    /** The picks that led here, as audit events after `requested`. */
+    picks?: ChoiceMade[];
+  };
 
 export type Recorded =
   | { kind: "recorded"; op: Operation; handedOver: boolean }

@@ -9,6 +9,7 @@ import {
   isExpired,
   nameOptions,
   type Option,
+  requestFrom,
   requestSeed,
   seen,
   serverOption,
@@ -101,23 +102,14 @@ async function found(
 ): Promise<Choice> {
   const image = choice.asked.image;
   if (image) {
-    const fields = {
-      teamId: choice.teamId,
+    const fields = requestFrom(choice, {
       seed: requestSeed(choice),
-      channelId: choice.channelId,
-      requester: choice.requester,
-      tenant: choice.tenant,
-      secretId: choice.secretId,
-      approvalsRequired: choice.approvalsRequired,
-      approvers: choice.approvers,
-      requestTtlMinutes: choice.requestTtlMinutes,
       serverRef: server.id,
       serverName: server.name,
       imageId: image,
-      reason: choice.reason,
-      ...(choice.responseUrl ? { responseUrl: choice.responseUrl } : {}),
+      responseUrl: choice.responseUrl,
       picks: choice.picks,
-    };
+    });
     const recorded = await recordRequest(deps, fields);
     // The write's answer was lost: the next delivery finds out (the id is the same).
     if (recorded.kind === "unknown" && receiveCount < MAX_RECEIVES)

@@ -7,6 +7,7 @@
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SAMPLE } from "../../lib/ecl/simulator/sample";
+import type { Ephemeral } from "../../lib/local/slack-standin";
 import type { LocalStack } from "../../lib/local/stack";
 import {
   auditOf,
@@ -64,6 +65,12 @@ function read(shown = last()): string {
     .join("\n");
 }
 
+/** The private message `shown` as it stands now (replaced by a click, say). */
+const now = (shown: Ephemeral | undefined) =>
+  privateMessages(stack, shown?.user ?? "", shown?.channel).find((m) => m.ts === shown?.ts);
+/** The operation the message that replaced `shown` names. */
+const recordedIn = (shown: Ephemeral | undefined) => operationIdOf(now(shown)?.text ?? "");
+
 async function runToEnd(id: string | undefined): Promise<void> {
   await drain(stack, async () => {
     await stack.followup(150);
@@ -107,7 +114,7 @@ describe("/bm detach SERVER, without the image", () => {
     const clicked = await clickPrivate(stack, offered, "Detach this image");
     expect(clicked.status).toBe(200);
     // The message clicked is replaced: no live buttons are left behind.
-    const replaced = privateMessages(stack, "U0REQUESTER").find((m) => m.ts === offered?.ts);
+    const replaced = now(offered);
     expect(replaced?.edits).toBe(1);
     expect(buttonsOf(replaced)).toEqual([]);
     const id = operationIdOf(replaced?.text ?? "");
@@ -143,9 +150,7 @@ describe("/bm detach SERVER, without the image", () => {
     expect(text).toContain(`\n\`${IMAGES[2]}\``);
 
     const clicked = await clickPrivate(stack, offered, 1);
-    const id = operationIdOf(
-      privateMessages(stack, "U0REQUESTER").find((m) => m.ts === offered?.ts)?.text ?? "",
-    );
+    const id = recordedIn(offered);
     expect(clicked.status).toBe(200);
     await runToEnd(id);
     expect((await operation(stack, id)).state).toBe("done");
@@ -205,7 +210,7 @@ describe("a name several servers share", () => {
 
     // b has two images: choosing it asks which, in a new message; the candidates are replaced.
     await clickPrivate(stack, offered, 1);
-    const replaced = privateMessages(stack, "U0REQUESTER").find((m) => m.ts === offered?.ts);
+    const replaced = now(offered);
     expect(replaced?.text).toBe(
       `You picked \`${name}\` (\`${b.id}\`). bm is looking up its images: they appear below in a moment.`,
     );
@@ -216,9 +221,7 @@ describe("a name several servers share", () => {
       "Detach this image",
     ]);
     await clickPrivate(stack, images, 0);
-    const id = operationIdOf(
-      privateMessages(stack, "U0REQUESTER").find((m) => m.ts === images?.ts)?.text ?? "",
-    );
+    const id = recordedIn(images);
     await runToEnd(id);
     expect((await operation(stack, id)).state).toBe("done");
     expect(stack.ecl?.model.server(b.id)?.media).toEqual([IMAGES[2]]);
@@ -241,9 +244,7 @@ describe("a name several servers share", () => {
       `bm then records the detach of image \`${SAMPLE.image}\` from it.`,
     );
     await clickPrivate(stack, offered, 1);
-    const id = operationIdOf(
-      privateMessages(stack, "U0REQUESTER").find((m) => m.ts === offered?.ts)?.text ?? "",
-    );
+    const id = recordedIn(offered);
     await runToEnd(id);
     const op = await operation(stack, id);
     expect(op).toMatchObject({ state: "done", serverId: b.id, reason: "CHG-7" });
@@ -263,9 +264,7 @@ describe("a name no server has", () => {
     );
     expect(buttonsOf(offered).map((b) => b.label)).toEqual([`${prefix}web01`, `${prefix}web010`]);
     await clickPrivate(stack, offered, `${prefix}web01`);
-    const id = operationIdOf(
-      privateMessages(stack, "U0REQUESTER").find((m) => m.ts === offered?.ts)?.text ?? "",
-    );
+    const id = recordedIn(offered);
     await runToEnd(id);
     expect((await operation(stack, id)).state).toBe("done");
     expect(stack.ecl?.model.server(server.id)?.media).toEqual([]);
@@ -301,14 +300,10 @@ describe("who may click, and when", () => {
     expect((await auditOf(stack, choiceId)).map((e) => [e.action, e.actor.userId])).toEqual([
       ["refused:not_the_requester", "U0MALLORY"],
     ]);
-    expect(
-      buttonsOf(privateMessages(stack, "U0REQUESTER").find((m) => m.ts === offered?.ts)),
-    ).toHaveLength(1);
+    expect(buttonsOf(now(offered))).toHaveLength(1);
 
     await clickPrivate(stack, offered, 0);
-    const id = operationIdOf(
-      privateMessages(stack, "U0REQUESTER").find((m) => m.ts === offered?.ts)?.text ?? "",
-    );
+    const id = recordedIn(offered);
     await runToEnd(id);
     expect((await operation(stack, id)).state).toBe("done");
   });
@@ -330,7 +325,7 @@ describe("who may click, and when", () => {
     );
     const before = (await operationIds(stack)).length;
     await clickPrivate(stack, offered, 0);
-    const replaced = privateMessages(stack, "U0REQUESTER").find((m) => m.ts === offered?.ts);
+    const replaced = now(offered);
     expect(replaced?.text).toBe(
       "These choices have expired: bm keeps them 30 minutes, as long as Slack lets it answer here. Nothing was recorded; run `/bm detach` again.",
     );
@@ -353,9 +348,7 @@ describe("who may click, and when", () => {
     expect([first.status, second.status]).toEqual([200, 200]);
     await clickPrivate(stack, stale, 0);
     expect((await operationIds(stack)).length).toBe(before + 1);
-    const id = operationIdOf(
-      privateMessages(stack, "U0REQUESTER").find((m) => m.ts === offered?.ts)?.text ?? "",
-    );
+    const id = recordedIn(offered);
     await runToEnd(id);
     expect((await operation(stack, id)).state).toBe("done");
     expect(ECL_ACTIONS(stack).filter((r) => r.path.includes(server.id))).toHaveLength(1);
@@ -443,13 +436,9 @@ describe("when what a choice needs fails", () => {
     expect(privateMessages(stack, "U0REQUESTER").at(-1)?.text).toBe(
       "bm could not record that just now (an internal error), so nothing was done. Try again in a minute.",
     );
-    expect(
-      buttonsOf(privateMessages(stack, "U0REQUESTER").find((m) => m.ts === offered?.ts)),
-    ).toHaveLength(1);
+    expect(buttonsOf(now(offered))).toHaveLength(1);
     await clickPrivate(stack, offered, 0);
-    const id = operationIdOf(
-      privateMessages(stack, "U0REQUESTER").find((m) => m.ts === offered?.ts)?.text ?? "",
-    );
+    const id = recordedIn(offered);
     await runToEnd(id);
     expect((await operation(stack, id)).state).toBe("done");
   });
