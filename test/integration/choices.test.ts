@@ -354,6 +354,22 @@ describe("who may click, and when", () => {
     expect(ECL_ACTIONS(stack).filter((r) => r.path.includes(server.id))).toHaveLength(1);
   });
 
+  it("another button of a choice already made: refused, privately, and nothing more recorded", async () => {
+    const server = addServer(`${prefix}-o`, [SAMPLE.image, SAMPLE.otherImage]);
+    await slash(stack, `detach ${server.name}`);
+    const offered = last();
+    const stale = structuredClone(offered);
+    await clickPrivate(stack, offered, 0);
+    const before = (await operationIds(stack)).length;
+    await clickPrivate(stack, stale, 1);
+    expect(privateMessages(stack, "U0REQUESTER").at(-1)?.text).toBe(
+      `You already picked \`${server.name}\` here; a choice is made once. \`/bm history\` shows what it started.`,
+    );
+    expect((await operationIds(stack)).length).toBe(before);
+    await runToEnd(recordedIn(offered));
+    expect(stack.ecl?.model.server(server.id)?.media).toEqual([SAMPLE.otherImage]);
+  });
+
   it("where bm is not in the channel, the choice and the click still work, through response_urls", async () => {
     const server = addServer(`${prefix}-n`, [SAMPLE.image]);
     await slash(stack, `detach ${server.name}`, { channel: "C0NOBOT", user: "U0CAROL" });
