@@ -163,7 +163,8 @@ function allowed(op: Operation): Set<string> {
   return tokens;
 }
 
-const RUNS = { numRuns: 300 };
+// Fewer runs under mutation testing (BM_PROPERTY_RUNS): every mutant it covers runs them again.
+const RUNS = { numRuns: Number(process.env.BM_PROPERTY_RUNS ?? 300) };
 
 describe("every message bm builds from outside text", () => {
   it("the parent message and approval card", () => {

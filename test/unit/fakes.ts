@@ -1,0 +1,100 @@
+/**
+ * The front door's ports in memory, for unit tests of its use cases: the store, pending choices,
+ * the audit log (appending twice changes nothing, as in the table), the queue, Slack's group
+ * lookups and a fixed clock. Built inside a test or a `beforeEach`, never at a describe's top
+ * level (a file that throws while loading hides its tests from mutation testing).
+ */
+import type { FrontDoorDeps } from "../../lib/front-door/deps";
+import type { AuditEvent } from "../../lib/operations/operation";
+import { newOperation, type Operation, transition } from "../../lib/operations/operation";
+import type { WorkMessage } from "../../lib/operations/ports";
+import { parsePolicy } from "../../lib/policy/policy";
+import { memoryChoices, memoryStore } from "./memory-store";
+
+export const NOW = new Date("2026-11-27T10:00:00Z");
+export const IMAGE = "3339fd5f-ec06-4ef8-9337-c1c70218a748";
+export const SERVER = "c880a4b5-0230-4925-a8f5-16fb48249275";
+
+/** The policy the use-case tests run under. */
+export const POLICY = {
+  tenants: { t: { secret: "bm/tenant/t" } },
+  channels: {
+    // Anyone may ask; no approval.
+    C0INC: { tenant: "t", requesters: ["*"], approvals: 0 },
+    // The operators' group asks; two approvals from two people or the approvers' group.
+    C0CHG: {
+      tenant: "t",
+      requesters: ["S0OPS", "U0REQ"],
+      approvers: ["U0A1", "S0APP"],
+      approvals: 2,
+      request_ttl_minutes: 30,
+    },
+    // One approval, and the requester may give it.
+    C0SELF: {
+      tenant: "t",
+      requesters: ["U0REQ"],
+      approvers: ["U0REQ", "U0A1"],
+      approvals: 1,
+      allow_self_approval: true,
+    },
+  },
+};
+
+export const GROUPS: Record<string, string[]> = { S0OPS: ["U0OP"], S0APP: ["U0A2", "U0A3"] };
+
+export function frontDoorFakes(overrides: Partial<FrontDoorDeps> = {}) {
+  const ops = new Map<string, Operation>();
+  const events: AuditEvent[] = [];
+  const sent: WorkMessage[] = [];
+  const deps: FrontDoorDeps = {
+    policy: parsePolicy(POLICY),
+    store: memoryStore(ops),
+    choices: memoryChoices(),
+    audit: {
+      append: async (e) => {
+        if (e.seq === 0 || !events.some((x) => x.operationId === e.operationId && x.seq === e.seq))
+          events.push(e);
+      },
+    },
+    queue: { send: async (m) => void sent.push(m) },
+    chat: { ephemeral: async () => {}, openView: async () => {}, respond: async () => {} },
+    groupMembers: async (group) => GROUPS[group] ?? [],
+    now: () => NOW,
+    log: { info: () => {}, warn: () => {} },
+    ...overrides,
+  };
+  return { deps, ops, events, sent };
+}
+
+/** An operation of `channel` by `requester`, moved through `states` (by bm), saved in `ops`. */
+export function operationIn(
+  ops: Map<string, Operation>,
+  channel: "C0INC" | "C0CHG" | "C0SELF",
+  states: Operation["state"][] = [],
+  changes: Partial<Operation> = {},
+  requester = "U0REQ",
+): Operation {
+  const approvals = POLICY.channels[channel].approvals;
+  let op = newOperation(
+    {
+      id: `op-${String(ops.size).padStart(10, "0")}`,
+      teamId: "T1",
+      channelId: channel,
+      requester,
+      tenant: "t",
+      secretId: "bm/tenant/t",
+      approvalsRequired: approvals,
+      approvers: [],
+      requestTtlMinutes: 30,
+      serverRef: SERVER,
+      imageId: IMAGE,
+      reason: "",
+    },
+    new Date(NOW.getTime() - 60_000),
+  );
+  for (const state of states)
+    op = transition(op, state, { teamId: "T1", userId: "bm" }, new Date(NOW.getTime() - 30_000));
+  op = { ...op, ...changes, unaudited: [] };
+  ops.set(op.id, op);
+  return op;
+}

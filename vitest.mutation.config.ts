@@ -1,0 +1,16 @@
+import { defineConfig } from "vitest/config";
+
+/**
+ * The unit tests alone, for mutation testing (`npm run mutation`): no socket, no stack, so each
+ * mutant is judged in milliseconds. The same files as the `unit` project of vitest.config.ts.
+ */
+export default defineConfig({
+  test: {
+    include: ["test/unit/**/*.test.ts"],
+    setupFiles: ["test/unit/no-network.ts"],
+    // Instrumented code is slower; the property tests run fewer cases (every mutant they cover
+    // runs them again).
+    testTimeout: 30_000,
+    env: { BM_PROPERTY_RUNS: "40" },
+  },
+});
