@@ -9,6 +9,11 @@ describe("isUuid", () => {
     ["3339fd5f-ec06-4ef8-9337-c1c70218a74", false],
     ["3339fd5f-ec06-4ef8-9337-c1c70218a748 ", false],
     ["../../servers", false],
+    // A prefix or a suffix on an id would reach an ECL URL: the pattern is anchored at both ends.
+    ["../3339fd5f-ec06-4ef8-9337-c1c70218a748", false],
+    ["x3339fd5f-ec06-4ef8-9337-c1c70218a748", false],
+    ["3339fd5f-ec06-4ef8-9337-c1c70218a748/..", false],
+    ["3339fd5f-ec06-4ef8-9337-c1c70218a748x", false],
     ["", false],
   ])("%s → %s", (value, expected) => {
     expect(isUuid(value)).toBe(expected);
@@ -22,13 +27,16 @@ describe("parseImageId", () => {
     );
   });
 
-  it.each(["ubuntu.iso", "", "3339fd5f-ec06-4ef8-9337-c1c70218a748/../x", "%2e%2e"])(
-    "refuses %j",
-    (value) => {
-      expect(() => parseImageId(value)).toThrow(InvalidInputError);
-      expect(() => parseImageId(value)).toThrow(/image id \(a UUID\)/);
-    },
-  );
+  it.each([
+    "ubuntu.iso",
+    "",
+    "3339fd5f-ec06-4ef8-9337-c1c70218a748/../x",
+    "../3339fd5f-ec06-4ef8-9337-c1c70218a748",
+    "%2e%2e",
+  ])("refuses %j", (value) => {
+    expect(() => parseImageId(value)).toThrow(InvalidInputError);
+    expect(() => parseImageId(value)).toThrow(/image id \(a UUID\)/);
+  });
 });
 
 describe("parseServerRef", () => {
@@ -46,6 +54,8 @@ describe("parseServerRef", () => {
     ["a".repeat(256), /1 to 255/],
     ["web 01", /use the server's id/],
     ["web01/../../tokens", /1 to 255/],
+    ["../../tokens/web01", /1 to 255/],
+    ["x/web01", /1 to 255/],
     ["web01?name=x", /1 to 255/],
     ["wéb01", /1 to 255/],
   ])("%j is refused", (value, message) => {

@@ -3,6 +3,7 @@ import {
   canMove,
   IllegalTransition,
   isOperationId,
+  isTerminal,
   operationIdFor,
   type State,
   transition,
@@ -33,6 +34,60 @@ describe("the state machine", () => {
     ["failed", "done", false],
   ] as Array<[State, State, boolean]>)("%s → %s: %s", (from, to, allowed) => {
     expect(canMove(from, to)).toBe(allowed);
+  });
+
+  it("allows exactly the moves of its table, and none out of a final state but a re-check's", () => {
+    const states: State[] = [
+      "requested",
+      "awaiting_approval",
+      "approved",
+      "waiting_for_idle",
+      "executing",
+      "detaching",
+      "done",
+      "noop",
+      "failed",
+      "timed_out",
+      "rejected",
+      "expired",
+      "cancelled",
+    ];
+    // The whole table, written out: a move added or taken away anywhere fails here.
+    const allowed: Record<State, State[]> = {
+      requested: ["awaiting_approval", "approved", "noop", "failed", "cancelled"],
+      awaiting_approval: ["approved", "rejected", "expired", "cancelled", "noop", "failed"],
+      approved: ["waiting_for_idle", "executing", "noop", "failed", "cancelled"],
+      waiting_for_idle: ["executing", "noop", "failed", "cancelled"],
+      executing: ["detaching", "failed", "waiting_for_idle", "timed_out"],
+      detaching: ["done", "timed_out", "failed"],
+      done: [],
+      noop: [],
+      failed: [],
+      timed_out: ["done"],
+      rejected: [],
+      expired: [],
+      cancelled: [],
+    };
+    for (const from of states)
+      expect(states.filter((to) => canMove(from, to)).sort(), from).toEqual(
+        [...allowed[from]].sort(),
+      );
+    expect(states.filter(isTerminal)).toEqual([
+      "done",
+      "noop",
+      "failed",
+      "timed_out",
+      "rejected",
+      "expired",
+      "cancelled",
+    ]);
+  });
+
+  it("a finished operation may be deleted 400 days after it ended, in epoch seconds", () => {
+    const approved = transition(fresh(), "approved", bm, AT);
+    const failed = transition(approved, "failed", bm, new Date(AT.getTime() + 1500));
+    expect(failed.expiresAt).toBe(Math.floor(AT.getTime() / 1000) + 1 + 400 * 24 * 3600);
+    expect(approved.expiresAt).toBeUndefined();
   });
 
   it("a new operation is requested, with its first audit event", () => {

@@ -63,6 +63,35 @@ describe("parsePolicy", () => {
       "channels.C0X1.requesters: missing",
     ],
     ["just text", "the policy must be a map with tenants and channels"],
+    // The id patterns are anchored at both ends: a prefix or a suffix is not an id.
+    [
+      { ...valid, channels: { xC0X1: valid.channels.C0INCIDENT } },
+      "channel keys must be Slack channel ids",
+    ],
+    [
+      { ...valid, channels: { "C0X1 ": valid.channels.C0INCIDENT } },
+      "channel keys must be Slack channel ids",
+    ],
+    [
+      { ...valid, channels: { C0X1: { ...valid.channels.C0INCIDENT, requesters: ["xU0ALICE"] } } },
+      "requesters entries must be user ids",
+    ],
+    [
+      { ...valid, channels: { C0X1: { ...valid.channels.C0INCIDENT, requesters: ["U0ALICE!"] } } },
+      "requesters entries must be user ids",
+    ],
+    [
+      { ...valid, channels: { C0X1: { ...valid.channels.C0INCIDENT, requesters: ["**"] } } },
+      "requesters entries must be user ids",
+    ],
+    [
+      { ...valid, tenants: { "prod/jp1": valid.tenants["prod-jp1"] } },
+      "tenant keys must be short names",
+    ],
+    [
+      { ...valid, tenants: { "prod-jp1 x": valid.tenants["prod-jp1"] } },
+      "tenant keys must be short names",
+    ],
   ])("refuses %j: %s", (document, message) => {
     expect(() => parsePolicy(document, "policy.yml")).toThrow(PolicyError);
     expect(() => parsePolicy(document, "policy.yml")).toThrow(message);
@@ -70,8 +99,8 @@ describe("parsePolicy", () => {
 });
 
 describe("decisions", () => {
-  const policy = parsePolicy(valid);
-  const change = policy.channels.C0123456789;
+  // Parsed in the tests, not while the file loads (a throw there would hide every test).
+  const change = () => parsePolicy(valid).channels.C0123456789;
 
   // An unbound channel is refused before any role is looked at: see "an unbound channel" in
   // test/integration/front-door.test.ts.
@@ -105,7 +134,10 @@ describe("decisions", () => {
       undefined,
     ],
   ])("approvalRefusal(%#)", (roles, user, request, allowSelf, reason) => {
-    const channel = { ...(change as NonNullable<typeof change>), allowSelfApproval: allowSelf };
+    const channel = {
+      ...(change() as NonNullable<ReturnType<typeof change>>),
+      allowSelfApproval: allowSelf,
+    };
     expect(approvalRefusal(channel, roles, user, request)?.reason).toBe(reason);
   });
 
@@ -114,5 +146,10 @@ describe("decisions", () => {
     expect(isListed(["U1"], "U1", new Set())).toBe(true);
     expect(isListed(["S1"], "U1", new Set(["S1"]))).toBe(true);
     expect(isListed(["S1", "U2"], "U1", new Set(["S2"]))).toBe(false);
+    // Any one entry is enough, wherever it is in the list.
+    expect(isListed(["U2", "U1"], "U1", new Set())).toBe(true);
+    expect(isListed(["U2", "S1"], "U1", new Set(["S1"]))).toBe(true);
+    expect(isListed(["U2", "*"], "U1", new Set())).toBe(true);
+    expect(isListed([], "U1", new Set(["S1"]))).toBe(false);
   });
 });

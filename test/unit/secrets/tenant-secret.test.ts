@@ -92,6 +92,18 @@ describe("parseTenantSecret", () => {
   });
 
   it.each([
+    `x${TENANT}`,
+    `${TENANT}x`,
+    `../${TENANT}`,
+    "xb322a855-78de-48be-ba0f-92acce57869b",
+    "b322a855-78de-48be-ba0f-92acce57869b/..",
+  ])("refuses tenant_id %s: a prefix or suffix would reach ECL's URLs", (given) => {
+    expect(() => parseTenantSecret("s", { tenant_id: given, region: "jp1", token: "t" })).toThrow(
+      /tenant_id/,
+    );
+  });
+
+  it.each([
     [{}, ["tenant_id is missing"]],
     [{ tenant_id: TENANT, token: "t" }, ["api_endpoint or region is missing"]],
     [{ tenant_id: TENANT, region: "jp1" }, ["token, or api_key and api_secret, is missing"]],
