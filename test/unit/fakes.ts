@@ -4,11 +4,16 @@
  * lookups and a fixed clock. Built inside a test or a `beforeEach`, never at a describe's top
  * level (a file that throws while loading hides its tests from mutation testing).
  */
+import type { ActionResult, EclApi } from "../../lib/ecl/client";
+import type { Server } from "../../lib/ecl/server";
+import type { Tenant } from "../../lib/ecl/tenants";
 import type { FrontDoorDeps } from "../../lib/front-door/deps";
 import type { AuditEvent } from "../../lib/operations/operation";
 import { newOperation, type Operation, transition } from "../../lib/operations/operation";
 import type { WorkMessage } from "../../lib/operations/ports";
 import { parsePolicy } from "../../lib/policy/policy";
+import type { Chat } from "../../lib/slack/chat";
+import type { WorkerDeps } from "../../lib/worker/process-message";
 import { memoryChoices, memoryStore } from "./memory-store";
 
 export const NOW = new Date("2026-11-27T10:00:00Z");
@@ -97,4 +102,103 @@ export function operationIn(
   op = { ...op, ...changes, unaudited: [] };
   ops.set(op.id, op);
   return op;
+}
+
+/** A server as ECL shows it, idle with the image attached unless told. */
+export function eclServer(changes: Partial<Server> = {}): Server {
+  return {
+    id: SERVER,
+    name: "web01",
+    status: "ACTIVE",
+    powerState: "RUNNING",
+    taskState: "None",
+    vmState: "ACTIVE",
+    mediaIds: [IMAGE],
+    ...changes,
+  };
+}
+
+/**
+ * The worker's ports in memory: ECL answers from the scripts given (each read takes the next
+ * server, the last one repeating; each POST the next answer), Slack records what is posted.
+ */
+export function workerFakes(
+  ecl: {
+    reads?: Array<Server | Error>;
+    posts?: Array<ActionResult | Error>;
+  } = {},
+  overrides: Partial<WorkerDeps> = {},
+) {
+  const ops = new Map<string, Operation>();
+  const events: AuditEvent[] = [];
+  const sent: Array<{ message: WorkMessage; delayS: number | undefined }> = [];
+  const slack: Array<{ method: string; channel?: string; text: string; threadTs?: string }> = [];
+  const calls: string[] = [];
+  const reads = [...(ecl.reads ?? [eclServer()])];
+  const posts = [...(ecl.posts ?? [{ status: 200, requestId: "req-1" }])];
+  const read = async (what: string) => {
+    calls.push(what);
+    const next = reads.length > 1 ? reads.shift() : reads[0];
+    if (next instanceof Error) throw next;
+    return next as Server;
+  };
+  const api: EclApi = {
+    showServer: (id) => read(`show ${id}`),
+    resolveServer: (ref) => read(`resolve ${ref}`),
+    listServers: async () => [],
+    detachMedia: async (id, image) => {
+      calls.push(`detach ${id} ${image}`);
+      const next = posts.shift() ?? { status: 200, requestId: "req-x" };
+      if (next instanceof Error) throw next;
+      return next;
+    },
+    attachMedia: async () => ({ status: 200, requestId: undefined }),
+    imageName: async () => undefined,
+  };
+  let ts = 0;
+  const chat: Chat = {
+    post: async (channel, message, threadTs) => {
+      slack.push({
+        method: "post",
+        channel,
+        text: message.text,
+        ...(threadTs ? { threadTs } : {}),
+      });
+      ts++;
+      return `1700000000.00000${ts}`;
+    },
+    update: async (channel, _ts, message) =>
+      void slack.push({ method: "update", channel, text: message.text }),
+    remove: async () => {},
+    permalink: async (channel, at) =>
+      `https://slack.test/archives/${channel}/p${at.replace(".", "")}`,
+    groupMembers: async () => [],
+    ephemeral: async (channel, _user, message) =>
+      void slack.push({ method: "ephemeral", channel, text: message.text }),
+    respond: async (_url, message) => void slack.push({ method: "respond", text: message.text }),
+    openView: async () => {},
+  };
+  const clock = { now: NOW.getTime() };
+  const followUps: number[] = [];
+  const deps: WorkerDeps = {
+    store: memoryStore(ops),
+    choices: memoryChoices(),
+    audit: {
+      append: async (e) => {
+        if (!events.some((x) => x.operationId === e.operationId && x.seq === e.seq)) events.push(e);
+      },
+    },
+    chat,
+    queue: { send: async (message, delayS) => void sent.push({ message, delayS }) },
+    openTenant: async (secretId) =>
+      ({ secretId, tenantId: "t", apiEndpoint: undefined, ecl: api }) as unknown as Tenant,
+    now: () => new Date(clock.now),
+    idleWaitS: 60,
+    pollIntervalMs: 5000,
+    eclGraceMs: 30_000,
+    startFollowUp: async () => void followUps.push(clock.now),
+    log: { info: () => {}, warn: () => {} },
+    ...overrides,
+  };
+  return { deps, ops, events, sent, slack, calls, clock, followUps };
 }
