@@ -7,6 +7,7 @@
 import type { ActionResult, EclApi } from "../../lib/ecl/client";
 import type { Server } from "../../lib/ecl/server";
 import type { Tenant } from "../../lib/ecl/tenants";
+import type { FollowUpDeps } from "../../lib/followup/follow-up";
 import type { FrontDoorDeps } from "../../lib/front-door/deps";
 import type { AuditEvent } from "../../lib/operations/operation";
 import { newOperation, type Operation, transition } from "../../lib/operations/operation";
@@ -145,7 +146,7 @@ export function workerFakes(
   const api: EclApi = {
     showServer: (id) => read(`show ${id}`),
     resolveServer: (ref) => read(`resolve ${ref}`),
-    listServers: async () => [],
+    listServers: async () => [await read("list")],
     detachMedia: async (id, image) => {
       calls.push(`detach ${id} ${image}`);
       const next = posts.shift() ?? { status: 200, requestId: "req-x" };
@@ -180,7 +181,7 @@ export function workerFakes(
   };
   const clock = { now: NOW.getTime() };
   const followUps: number[] = [];
-  const deps: WorkerDeps = {
+  const deps: WorkerDeps & FollowUpDeps = {
     store: memoryStore(ops),
     choices: memoryChoices(),
     audit: {
@@ -197,6 +198,12 @@ export function workerFakes(
     pollIntervalMs: 5000,
     eclGraceMs: 30_000,
     startFollowUp: async () => void followUps.push(clock.now),
+    detachTimeoutS: 900,
+    marginMs: 1000,
+    handoverGraceS: 60,
+    sleep: async (ms) => {
+      clock.now += ms;
+    },
     log: { info: () => {}, warn: () => {} },
     ...overrides,
   };

@@ -55,7 +55,7 @@ export function memoryStore(ops = new Map<string, Operation>()): OperationStore 
       if (settled) delete next.inflight;
       ops.set(op.id, next);
     },
-    listInFlight: async () => [],
+    listInFlight: async () => [...ops.values()].filter((op) => op.inflight !== undefined),
     recentForTenant: async () => [],
   };
 }

@@ -1,0 +1,228 @@
+import { describe, expect, it } from "vitest";
+import { EclApiError } from "../../../lib/ecl/errors";
+import { followUp, round } from "../../../lib/followup/follow-up";
+import type { Operation } from "../../../lib/operations/operation";
+import { eclServer, NOW, operationIn, SERVER, workerFakes } from "../fakes";
+
+type Fakes = ReturnType<typeof workerFakes>;
+const notFound = () =>
+  new EclApiError({
+    service: "baremetal",
+    status: 404,
+    method: "GET",
+    path: `/v2/t/servers/${SERVER}`,
+    code: "itemNotFound",
+    apiMessage: "Instance could not be found",
+    requestId: "req-404",
+  });
+
+/** A detach ECL accepted `agoMs` ago, its card posted. */
+function detaching(f: Fakes, agoMs = 10_000, changes: Partial<Operation> = {}) {
+  return operationIn(f.ops, "C0INC", ["approved", "executing", "detaching"], {
+    serverId: SERVER,
+    serverName: "web01",
+    parentTs: "1700000000.000001",
+    detachStartedAt: new Date(NOW.getTime() - agoMs).toISOString(),
+    noticedSeq: 4,
+    ...changes,
+  });
+}
+const stateOf = (f: Fakes, op: Operation) => f.ops.get(op.id)?.state;
+const replies = (f: Fakes) => f.slack.filter((m) => m.threadTs).map((m) => m.text);
+
+describe("a round over what is in flight", () => {
+  it("nothing in flight: one look at the index, nothing read, and the invocation ends at once", async () => {
+    const f = workerFakes();
+    let slept = 0;
+    const reports = await followUp({ ...f.deps, sleep: async () => void slept++ }, () => 60_000);
+    expect(reports).toEqual([
+      { done: 0, timedOut: 0, announced: 0, tenantsFailed: 0, expired: 0, watching: 0 },
+    ]);
+    expect(slept).toBe(0);
+    expect(f.calls).toEqual([]);
+  });
+
+  it("an idle server without the image: done, said in the thread, the requester mentioned", async () => {
+    const f = workerFakes({ reads: [eclServer({ mediaIds: [] })] });
+    const op = detaching(f, 12_300);
+    const report = await round(f.deps);
+    expect(report).toMatchObject({ done: 1, watching: 0 });
+    expect(f.ops.get(op.id)).toMatchObject({
+      state: "done",
+      taskState: "None",
+      mediaUnknown: false,
+    });
+    expect(f.events.at(-1)?.facts).toMatchObject({ elapsedS: 12 });
+    expect(replies(f).at(-1)).toMatch(/^:white_check_mark: <@U0REQ> done: image/);
+  });
+
+  it.each([
+    ["busy", eclServer({ taskState: "MEDIA_DETACHING", mediaIds: [] })],
+    ["idle with the image still attached", eclServer()],
+  ])("a server %s: watched, polled again within the invocation", async (_, server) => {
+    const f = workerFakes({ reads: [server] });
+    const op = detaching(f);
+    let left = 12_000;
+    const reports = await followUp(
+      {
+        ...f.deps,
+        sleep: async (ms) => {
+          left -= ms;
+        },
+      },
+      () => left,
+    );
+    // 12 s left, polls every 5 s, 1 s margin: three rounds.
+    expect(reports.map((r) => r.watching)).toEqual([1, 1, 1]);
+    expect(stateOf(f, op)).toBe("detaching");
+  });
+
+  it("past the limit: timed out, saying what the server still shows", async () => {
+    const f = workerFakes({ reads: [eclServer({ taskState: "MEDIA_DETACHING" })] });
+    const op = detaching(f, 900_000);
+    const report = await round(f.deps);
+    expect(report.timedOut).toBe(1);
+    expect(f.ops.get(op.id)).toMatchObject({
+      state: "timed_out",
+      outcome: "after 15m 00s it still shows task_state MEDIA_DETACHING with the image attached.",
+    });
+  });
+
+  it("a minute short of the limit: still watched", async () => {
+    const f = workerFakes({ reads: [eclServer({ taskState: "MEDIA_DETACHING" })] });
+    const op = detaching(f, 899_999);
+    expect((await round(f.deps)).watching).toBe(1);
+    expect(stateOf(f, op)).toBe("detaching");
+  });
+
+  it("a server the list leaves out is read directly; a 404 there is the server gone", async () => {
+    const f = workerFakes({
+      reads: [eclServer({ id: "00000000-0000-4000-8000-000000000009" }), notFound()],
+    });
+    const op = detaching(f, 20_000);
+    await round(f.deps);
+    expect(f.calls).toEqual(["list", `show ${SERVER}`]);
+    expect(f.ops.get(op.id)).toMatchObject({
+      state: "failed",
+      outcome:
+        "`web01` is gone: ECL answers 404 (not found) for it, 20.0s after it accepted the detach. bm cannot confirm the detach.",
+      ecl: { status: 404, requestId: "req-404" },
+    });
+    expect(f.events.at(-1)?.facts).toMatchObject({ eclStatus: 404, elapsedS: 20 });
+  });
+
+  it("ECL failing to list: the tenant is counted failed, the detach left for the next round", async () => {
+    const f = workerFakes({ reads: [new Error("ECL down")] });
+    const op = detaching(f);
+    const report = await round(f.deps);
+    expect(report).toMatchObject({ tenantsFailed: 1, watching: 1 });
+    expect(stateOf(f, op)).toBe("detaching");
+  });
+
+  it("media not listed: done on task_state alone once ECL's grace has passed, not before", async () => {
+    const f = workerFakes({ reads: [eclServer({ mediaIds: undefined })] });
+    const early = detaching(f, 29_999);
+    await round(f.deps);
+    expect(stateOf(f, early)).toBe("detaching");
+    f.clock.now += 1;
+    await round(f.deps);
+    expect(f.ops.get(early.id)).toMatchObject({ state: "done", mediaUnknown: true });
+    expect(f.events.at(-1)?.facts).toMatchObject({
+      judgedBy: "task_state alone: ECL did not list media",
+    });
+  });
+
+  it("the index unreadable: nothing decided, and the invocation keeps looking", async () => {
+    const f = workerFakes();
+    f.deps.store = {
+      ...f.deps.store,
+      listInFlight: async () => Promise.reject(new Error("throttled")),
+    };
+    expect(await round(f.deps)).toMatchObject({ watching: 1 });
+  });
+});
+
+describe("approval requests nobody answers", () => {
+  it("expire at their time, the card told; not a moment before", async () => {
+    const f = workerFakes();
+    const due = operationIn(f.ops, "C0CHG", ["awaiting_approval"], {
+      requestExpiresAt: NOW.toISOString(),
+      parentTs: "1700000000.000001",
+      noticedSeq: 2,
+    });
+    const notYet = operationIn(f.ops, "C0CHG", ["awaiting_approval"], {
+      requestExpiresAt: new Date(NOW.getTime() + 1).toISOString(),
+      noticedSeq: 2,
+    });
+    const report = await round(f.deps);
+    expect(report.expired).toBe(1);
+    expect(stateOf(f, due)).toBe("expired");
+    expect(f.events.find((e) => e.operationId === due.id)?.facts).toEqual({ ttlMinutes: 30 });
+    expect(stateOf(f, notYet)).toBe("awaiting_approval");
+  });
+});
+
+describe("handing over what the worker never took", () => {
+  const aged = (f: Fakes, states: Operation["state"][], agoMs: number, changes = {}) =>
+    operationIn(f.ops, "C0INC", states, {
+      serverId: SERVER,
+      updatedAt: new Date(NOW.getTime() - agoMs).toISOString(),
+      createdAt: new Date(NOW.getTime() - agoMs).toISOString(),
+      ...changes,
+    });
+
+  it.each([
+    [["approved"], "execute"],
+    [["approved", "executing"], "execute"],
+  ] as const)("%j waiting past the grace is sent again as %s, once", async (states, kind) => {
+    const f = workerFakes();
+    const op = aged(f, [...states], 60_000);
+    await round(f.deps);
+    await round(f.deps);
+    expect(f.sent.map((s) => s.message)).toEqual([{ kind, operationId: op.id }]);
+    expect(f.ops.get(op.id)?.resentAt).toBe(NOW.toISOString());
+  });
+
+  it("a request not yet past the grace is left to the worker", async () => {
+    const f = workerFakes();
+    aged(f, [], 59_999);
+    aged(f, ["approved"], 59_999);
+    await round(f.deps);
+    expect(f.sent).toEqual([]);
+  });
+
+  it("a request is handed over as prepare; one nobody took for 15 minutes ends, told", async () => {
+    const f = workerFakes();
+    const waiting = aged(f, [], 61_000);
+    const stale = aged(f, [], 15 * 60_000 + 1);
+    await round(f.deps);
+    expect(f.sent.map((s) => s.message)).toEqual([{ kind: "prepare", operationId: waiting.id }]);
+    expect(f.ops.get(stale.id)).toMatchObject({
+      state: "failed",
+      outcome:
+        "bm could not hand the request to its worker for 15 minutes; nothing was sent to ECL. Try again.",
+    });
+  });
+
+  it("a busy server's wait is waited out before its hand-over", async () => {
+    const f = workerFakes();
+    // idleWaitS 60 + grace 60: two minutes.
+    const within = aged(f, ["approved", "waiting_for_idle"], 119_999);
+    const past = aged(f, ["approved", "waiting_for_idle"], 120_000);
+    await round(f.deps);
+    expect(f.sent.map((s) => s.message)).toEqual([{ kind: "execute", operationId: past.id }]);
+    expect(f.ops.get(within.id)?.resentAt).toBeUndefined();
+  });
+
+  it("a hand-over is sent again every five minutes while the worker does not take it", async () => {
+    const f = workerFakes();
+    const op = aged(f, ["approved"], 10 * 60_000, {
+      resentAt: new Date(NOW.getTime() - 5 * 60_000 + 1).toISOString(),
+    });
+    await round(f.deps);
+    expect(f.sent).toEqual([]);
+    f.clock.now += 1;
+    await round(f.deps);
+    expect(f.sent.map((s) => s.message)).toEqual([{ kind: "execute", operationId: op.id }]);
+  });
+});
