@@ -1,0 +1,247 @@
+import { describe, expect, it } from "vitest";
+import { type Choice, newChoice } from "../../../lib/choices/choice";
+import type { EclApi } from "../../../lib/ecl/client";
+import { EclApiError, EclNetworkError } from "../../../lib/ecl/errors";
+import type { Server } from "../../../lib/ecl/server";
+import type { Tenant } from "../../../lib/ecl/tenants";
+import { SlackApiError } from "../../../lib/slack/slack-error";
+import { answerLookup } from "../../../lib/worker/lookup";
+import { RetryLater } from "../../../lib/worker/retry-later";
+import { eclServer, IMAGE, NOW, SERVER, workerFakes } from "../fakes";
+
+const OTHER = "6a2f1b8e-5a0d-4f3c-9d7e-2b8c4e1f0a93";
+const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+
+/** ECL with these servers: names filtered as substrings (as the simulator does), ids shown. */
+function tenantWith(servers: Server[], failing?: Error) {
+  const calls: string[] = [];
+  const ecl: Partial<EclApi> = {
+    listServers: async (filter = {}) => {
+      calls.push(`list ${filter.name ?? "*"}`);
+      if (failing) throw failing;
+      return servers.filter((s) => filter.name === undefined || s.name.includes(filter.name));
+    },
+    showServer: async (id) => {
+      calls.push(`show ${id}`);
+      if (failing) throw failing;
+      const found = servers.find((s) => s.id === id);
+      if (found) return found;
+      throw new EclApiError({
+        service: "baremetal",
+        status: 404,
+        method: "GET",
+        path: `/servers/${id}`,
+        code: undefined,
+        apiMessage: undefined,
+        requestId: undefined,
+      });
+    },
+    imageName: async (id) => (id === IMAGE ? "rescue.iso" : undefined),
+  };
+  return { calls, openTenant: async () => ({ ecl }) as unknown as Tenant };
+}
+
+async function lookUp(
+  asked: Choice["asked"],
+  servers: Server[],
+  options: { failing?: Error; receive?: number; picks?: Choice["picks"]; approvals?: number } = {},
+) {
+  const ecl = tenantWith(servers, options.failing);
+  const f = workerFakes({}, { openTenant: ecl.openTenant });
+  const choice = newChoice(
+    {
+      id: "ch-0123456789",
+      teamId: "T1",
+      channelId: "C0INC",
+      requester: "U0REQ",
+      tenant: "t",
+      secretId: "bm/tenant/t",
+      approvalsRequired: options.approvals ?? 0,
+      approvers: [],
+      requestTtlMinutes: 30,
+      reason: "INC-1",
+      asked,
+      responseUrl: "https://hooks.slack.com/commands/T1/1/x",
+      ...(options.picks ? { picks: options.picks } : {}),
+    },
+    NOW,
+  );
+  await f.deps.choices.createChoice(choice);
+  const run = () => answerLookup(f.deps, { choiceId: choice.id }, options.receive ?? 1);
+  return { f, ecl, run, stored: () => f.deps.choices.getChoice(choice.id) };
+}
+
+describe("a lookup", () => {
+  it("one server of that name, and the image: the request recorded, the requester told once", async () => {
+    const web = eclServer();
+    const { f, run, stored, ecl } = await lookUp({ server: "web01", image: IMAGE }, [
+      web,
+      eclServer({ id: uuid(1), name: "web010" }),
+    ]);
+    await run();
+    const choice = await stored();
+    expect(choice).toMatchObject({ state: "ended", shown: true, ended: { kind: "recorded" } });
+    const [op] = f.ops.values();
+    expect(op).toMatchObject({
+      state: "requested",
+      serverRef: SERVER,
+      serverName: "web01",
+      imageId: IMAGE,
+      reason: "INC-1",
+      requester: "U0REQ",
+      responseUrl: "https://hooks.slack.com/commands/T1/1/x",
+    });
+    expect(f.sent.map((s) => s.message)).toEqual([{ kind: "prepare", operationId: op?.id }]);
+    expect(f.slack).toEqual([
+      {
+        method: "respond",
+        text: `Recorded \`${op?.id}\`: detach image \`${IMAGE}\` from \`web01\` (\`${SERVER}\`). bm will check the server and post progress in this channel.`,
+      },
+    ]);
+    expect(ecl.calls).toEqual(["list web01"]);
+    // Delivered again: nothing more is recorded or said.
+    await run();
+    expect(f.ops.size).toBe(1);
+    expect(f.slack).toHaveLength(1);
+  });
+
+  it("the picks that led here are the request's audit events", async () => {
+    const pick = {
+      choiceId: "ch-parent0000",
+      at: NOW.toISOString(),
+      userId: "U0REQ",
+      offer: "servers" as const,
+      asked: "app",
+      of: 2,
+      server: SERVER,
+    };
+    const { f, run } = await lookUp({ server: SERVER, image: IMAGE }, [eclServer()], {
+      picks: [pick],
+    });
+    await run();
+    const [op] = f.ops.values();
+    expect(op?.unaudited?.map((e) => [e.seq, e.action])).toEqual([
+      [1, "requested"],
+      [2, "chosen"],
+    ]);
+  });
+
+  it("no image: the images attached offered, with the image service's names", async () => {
+    const { f, run, stored } = await lookUp({ server: "web01" }, [
+      eclServer({ mediaIds: [IMAGE, OTHER] }),
+    ]);
+    await run();
+    const choice = await stored();
+    expect(choice).toMatchObject({
+      state: "open",
+      offer: "images",
+      imageNames: { [IMAGE]: "rescue.iso" },
+      shown: true,
+    });
+    expect(choice?.options?.map((o) => [o.server, o.image])).toEqual([
+      [SERVER, IMAGE],
+      [SERVER, OTHER],
+    ]);
+    expect(f.ops.size).toBe(0);
+    expect(f.slack[0]?.text).toContain("2 image(s) attached: pick the one to detach.");
+  });
+
+  it.each([
+    [[] as string[], "nothing_attached", "has no image attached"],
+    [undefined, "media_unknown", "ECL did not list the media of"],
+  ])("no image, and media %j: nothing offered, said so", async (media, kind, said) => {
+    const { f, run, stored } = await lookUp({ server: "web01" }, [eclServer({ mediaIds: media })]);
+    await run();
+    expect((await stored())?.ended?.kind).toBe(kind);
+    expect(f.slack[0]?.text).toContain(said);
+  });
+
+  it("a name several servers share (exactly; a longer name is another server): the candidates", async () => {
+    const { f, run, stored } = await lookUp({ server: "app" }, [
+      eclServer({ id: uuid(1), name: "app", mediaIds: [IMAGE] }),
+      eclServer({ id: uuid(2), name: "app", mediaIds: [IMAGE, OTHER] }),
+      eclServer({ id: uuid(3), name: "app2" }),
+    ]);
+    await run();
+    const choice = await stored();
+    expect(choice?.offer).toBe("servers");
+    expect(choice?.options?.map((o) => [o.server, o.image])).toEqual([
+      [uuid(1), IMAGE],
+      [uuid(2), undefined],
+    ]);
+    expect(f.ops.size).toBe(0);
+  });
+
+  it("no server of that name: close names offered; none close: said so", async () => {
+    const close = await lookUp({ server: "web1" }, [
+      eclServer({ id: uuid(1), name: "web01" }),
+      eclServer({ id: uuid(2), name: "db01" }),
+    ]);
+    await close.run();
+    expect((await close.stored())?.options?.map((o) => o.name)).toEqual(["web01"]);
+    expect(close.ecl.calls).toEqual(["list web1", "list *"]);
+
+    const none = await lookUp({ server: "zzzz" }, [eclServer({ id: uuid(1), name: "web01" })]);
+    await none.run();
+    expect((await none.stored())?.ended).toEqual({ kind: "no_server" });
+  });
+
+  it("an id: read directly; an id no server has is said so", async () => {
+    const found = await lookUp({ server: SERVER }, [eclServer()]);
+    await found.run();
+    expect(found.ecl.calls).toEqual([`show ${SERVER}`]);
+    expect((await found.stored())?.offer).toBe("images");
+
+    const missing = await lookUp({ server: uuid(9) }, [eclServer()]);
+    await missing.run();
+    expect((await missing.stored())?.ended).toEqual({ kind: "no_id" });
+  });
+
+  it("ECL down: tried again through the queue; at the last receive, the requester is told", async () => {
+    const down = new EclNetworkError("timeout", "GET", "https://ecl.test");
+    const early = await lookUp({ server: "web01" }, [], { failing: down, receive: 4 });
+    await expect(early.run()).rejects.toBeInstanceOf(RetryLater);
+    expect((await early.stored())?.state).toBe("looking");
+    expect(early.f.slack).toEqual([]);
+
+    const last = await lookUp({ server: "web01" }, [], { failing: down, receive: 5 });
+    await last.run();
+    expect((await last.stored())?.ended).toEqual({
+      kind: "failed",
+      reason: "ECL at https://ecl.test did not answer in time",
+    });
+    expect(last.f.slack[0]?.text).toBe(
+      "bm could not look up `web01` in tenant `t`: ECL at https://ecl.test did not answer in time",
+    );
+  });
+
+  it("a choice that expired before its lookup is dropped, unanswered", async () => {
+    const { f, run, stored } = await lookUp({ server: "web01" }, [eclServer()]);
+    f.clock.now += 30 * 60_000;
+    await run();
+    expect((await stored())?.state).toBe("looking");
+    expect(f.slack).toEqual([]);
+  });
+
+  it("Slack failing the answer for a while: tried again; refusing it for good: not retried", async () => {
+    const passing = await lookUp({ server: "web01" }, [eclServer()]);
+    passing.f.deps.chat = {
+      ...passing.f.deps.chat,
+      respond: async () => {
+        throw new SlackApiError("response_url", "http_503", "passing");
+      },
+    };
+    await expect(passing.run()).rejects.toBeInstanceOf(RetryLater);
+    expect((await passing.stored())?.shown).toBeUndefined();
+
+    const refused = await lookUp({ server: "web01" }, [eclServer()]);
+    refused.f.deps.chat = {
+      ...refused.f.deps.chat,
+      respond: async () => {
+        throw new SlackApiError("response_url", "expired_url", "permanent");
+      },
+    };
+    await refused.run();
+    expect((await refused.stored())?.shown).toBe(true);
+  });
+});
