@@ -23,8 +23,47 @@ describe("parseCommand", () => {
         reason: "INC-42",
       },
     ],
+    ["detach web01", { kind: "detach", server: "web01", reason: "" }],
+    ["status web01", { kind: "status", target: "web01" }],
+    ["STATUS op-7kq2m9x4ab", { kind: "status", target: "op-7kq2m9x4ab" }],
+    [
+      "status c880a4b5-0230-4925-a8f5-16fb48249275 extra words",
+      { kind: "status", target: "c880a4b5-0230-4925-a8f5-16fb48249275" },
+    ],
+    ["history", { kind: "history", server: undefined }],
+    ["History web01", { kind: "history", server: "web01" }],
+    ["cancel op-7kq2m9x4ab", { kind: "cancel", operationId: "op-7kq2m9x4ab" }],
   ])("%j → %j", (text, command) => {
     expect(parseCommand(text)).toEqual(command);
+  });
+
+  it.each([
+    ["status", "`/bm status` needs a server name or id, or an operation id: `/bm status web01`"],
+    [
+      "status web/01",
+      '"web/01" is not a server name bm accepts (1 to 255 letters, digits, ".", "-", "_"); use the server\'s id instead.',
+    ],
+    [
+      "history web/01",
+      '"web/01" is not a server name bm accepts (1 to 255 letters, digits, ".", "-", "_"); use the server\'s id instead.',
+    ],
+    ["detach web01 x.iso", 'The image must be an image id (a UUID), not "x.iso".'],
+    [
+      "cancel",
+      "`/bm cancel` needs an operation id, such as `op-7kq2m9x4ab`: it is in the message bm posted.",
+    ],
+    [
+      "cancel web01",
+      "`/bm cancel` needs an operation id, such as `op-7kq2m9x4ab`: it is in the message bm posted.",
+    ],
+    ["statsu web01", "`statsu` is not a bm command. Did you mean `/bm status`?"],
+    ["histroy", "`histroy` is not a bm command. Did you mean `/bm history`?"],
+    ["cancle op-7kq2m9x4ab", "`cancle` is not a bm command. Did you mean `/bm cancel`?"],
+    [`${"x".repeat(40)} y`, `\`${"x".repeat(30)}\` is not a bm command.`],
+  ])("%j is answered: %s", (text, message) => {
+    const parsed = parseCommand(text);
+    expect(parsed.kind).toBe("invalid");
+    expect(parsed.kind === "invalid" ? parsed.message.text : "").toBe(message);
   });
 
   it.each([
