@@ -159,6 +159,7 @@ export function workerFakes(
   let ts = 0;
   const chat: Chat = {
     post: async (channel, message, threadTs) => {
+      calls.push(threadTs ? "slack reply" : "slack card");
       slack.push({
         method: "post",
         channel,
@@ -181,6 +182,7 @@ export function workerFakes(
   };
   const clock = { now: NOW.getTime() };
   const followUps: number[] = [];
+  const logs: Array<{ level: "info" | "warn"; message: string; extra?: object }> = [];
   const deps: WorkerDeps & FollowUpDeps = {
     store: memoryStore(ops),
     choices: memoryChoices(),
@@ -204,8 +206,13 @@ export function workerFakes(
     sleep: async (ms) => {
       clock.now += ms;
     },
-    log: { info: () => {}, warn: () => {} },
+    log: {
+      info: (message, extra) =>
+        void logs.push({ level: "info", message, ...(extra ? { extra } : {}) }),
+      warn: (message, extra) =>
+        void logs.push({ level: "warn", message, ...(extra ? { extra } : {}) }),
+    },
     ...overrides,
   };
-  return { deps, ops, events, sent, slack, calls, clock, followUps };
+  return { deps, ops, events, sent, slack, calls, clock, followUps, logs };
 }

@@ -101,7 +101,7 @@ describe("a round over what is in flight", () => {
     });
     const op = detaching(f, 20_000);
     await round(f.deps);
-    expect(f.calls).toEqual(["list", `show ${SERVER}`]);
+    expect(f.calls.filter((c) => !c.startsWith("slack"))).toEqual(["list", `show ${SERVER}`]);
     expect(f.ops.get(op.id)).toMatchObject({
       state: "failed",
       outcome:

@@ -41,7 +41,14 @@ describe("prepare: resolve, check, post, go on", () => {
       detachStartedAt: NOW.toISOString(),
       lockKey: `lock#t#${SERVER}#${IMAGE}`,
     });
-    expect(f.calls).toEqual(["resolve web01", `show ${SERVER}`, `detach ${SERVER} ${IMAGE}`]);
+    // Nothing, not even Slack, between recording `executing` (after the read) and the POST.
+    expect(f.calls).toEqual([
+      "resolve web01",
+      "slack card",
+      `show ${SERVER}`,
+      `detach ${SERVER} ${IMAGE}`,
+      "slack reply",
+    ]);
     expect(trail(f)).toEqual(["approved", "executing", "detaching"]);
     expect(f.events.find((e) => e.action === "detaching")?.facts).toEqual({
       eclStatus: 200,
@@ -62,7 +69,7 @@ describe("prepare: resolve, check, post, go on", () => {
       requestExpiresAt: new Date(NOW.getTime() + 30 * 60_000).toISOString(),
     });
     expect(f.events.at(-1)?.facts).toMatchObject({ serverId: SERVER, approvals: 2 });
-    expect(f.calls).toEqual([`resolve ${SERVER}`]);
+    expect(f.calls).toEqual([`resolve ${SERVER}`, "slack card"]);
   });
 
   it("an image that is not attached: nothing to do, nothing sent", async () => {
@@ -297,5 +304,338 @@ describe("Slack never holds back the detach", () => {
     await run(f, op);
     expect(stateOf(f, op)).toBe("detaching");
     expect(queued(f)).toContainEqual(["announce", 7]);
+  });
+});
+
+describe("what the worker does when its own writes race, fail or lose", () => {
+  /** The store, with saves into `state` refused (another writer got there first). */
+  function losing(f: Fakes, state: Operation["state"]) {
+    const save = f.deps.store.save;
+    f.deps.store = {
+      ...f.deps.store,
+      save: async (prev, next) =>
+        next.state === state && prev.state !== state ? undefined : save(prev, next),
+    };
+  }
+
+  it("a lost race on `approved` goes no further: nothing read or sent", async () => {
+    const f = workerFakes();
+    losing(f, "approved");
+    const op = operationIn(f.ops, "C0INC");
+    await run(f, op);
+    expect(f.calls.filter((c) => c.startsWith("show") || c.startsWith("detach"))).toEqual([]);
+    expect(f.logs).toContainEqual({
+      level: "info",
+      message: "lost a race; the other writer goes on",
+      extra: { operationId: op.id, to: "approved" },
+    });
+  });
+
+  it("a lost race on `executing` never sends the detach (another worker does)", async () => {
+    const f = workerFakes();
+    losing(f, "executing");
+    const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER, serverName: "web01" });
+    await run(f, op, "execute");
+    expect(f.calls.some((c) => c.startsWith("detach"))).toBe(false);
+  });
+
+  it("a lost race on `detaching` after ECL accepted: the follow-up is not started by this worker", async () => {
+    const f = workerFakes();
+    losing(f, "detaching");
+    const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER, serverName: "web01" });
+    await run(f, op, "execute");
+    expect(f.followUps).toEqual([]);
+  });
+
+  it("a lost race on waiting for idle queues nothing more", async () => {
+    const f = workerFakes({ reads: [eclServer({ taskState: "REBOOTING" })] });
+    losing(f, "waiting_for_idle");
+    const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER, serverName: "web01" });
+    await run(f, op, "execute");
+    expect(f.sent).toEqual([]);
+  });
+
+  it("a lock that keeps changing hands: tried three times, then again later", async () => {
+    const f = workerFakes();
+    let locks = 0;
+    f.deps.store = {
+      ...f.deps.store,
+      lock: async () => {
+        locks++;
+        return { held: false, holder: "op-gone000000" };
+      },
+      takeLock: async () => false,
+    };
+    const op = operationIn(f.ops, "C0INC");
+    const error = await run(f, op).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RetryLater);
+    expect((error as Error).message).toBe("the lock on the server and image kept changing hands");
+    expect(locks).toBe(3);
+  });
+
+  it("no such operation: the message is dropped, said in the log", async () => {
+    const f = workerFakes();
+    await processMessage(f.deps, { kind: "prepare", operationId: "op-nothere000" }, 1);
+    expect(f.logs).toEqual([
+      {
+        level: "warn",
+        message: "no such operation; message dropped",
+        extra: { operationId: "op-nothere000" },
+      },
+    ]);
+  });
+
+  it("a failure that will not pass (a broken tenant secret) is not retried as if it might", async () => {
+    const { TenantSecretError } = await import("../../../lib/secrets/tenant-secret");
+    const broken = new TenantSecretError("bm/tenant/t", ["tenant_id is missing"]);
+    const f = workerFakes({}, { openTenant: async () => Promise.reject(broken) });
+    const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER });
+    await expect(run(f, op, "execute")).rejects.toBe(broken);
+  });
+
+  it("a passing failure is logged with its operation and receive, then retried", async () => {
+    const f = workerFakes({ reads: [eclError(503)] });
+    const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER });
+    const error = await run(f, op, "execute", 2).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RetryLater);
+    expect((error as RetryLater).cause).toBeInstanceOf(EclApiError);
+    expect(f.logs[0]).toEqual({
+      level: "warn",
+      message: "passing failure",
+      extra: { operationId: op.id, error: expect.stringContaining("503"), receiveCount: 2 },
+    });
+  });
+
+  it("the last receive of a detach that may have been sent: left for the follow-up, said so", async () => {
+    const f = workerFakes({ reads: [eclError(503)] });
+    const op = operationIn(f.ops, "C0INC", ["approved", "executing"], { serverId: SERVER });
+    await run(f, op, "execute", 5);
+    expect(f.logs.at(-1)).toEqual({
+      level: "warn",
+      message: "outcome of the detach unknown; the follow-up hands it over",
+      extra: { operationId: op.id },
+    });
+  });
+
+  it("the last receive of an operation another writer has ended: nothing more is done to it", async () => {
+    const f = workerFakes({ reads: [eclError(503)] });
+    const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER });
+    const get = f.deps.store.get;
+    let reads = 0;
+    f.deps.store = {
+      ...f.deps.store,
+      get: async (id) => {
+        reads++;
+        // Read again at the last receive: by then another writer has ended it.
+        if (reads === 2) f.ops.set(op.id, { ...(f.ops.get(op.id) as Operation), state: "noop" });
+        return get(id);
+      },
+    };
+    await run(f, op, "execute", 5);
+    expect(stateOf(f, op)).toBe("noop");
+    expect(f.events).toEqual([]);
+  });
+
+  it("a failure's audit event carries the reason (cut at 300) and the receive", async () => {
+    const f = workerFakes({ reads: [eclError(503)] });
+    const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER });
+    await run(f, op, "execute", 5);
+    expect(f.events.at(-1)?.facts).toMatchObject({
+      reason: expect.stringMatching(/^bm gave up after 5 tries: ECL answered 503/),
+      receiveCount: 5,
+      eclStatus: 503,
+      requestId: "req-e",
+    });
+  });
+
+  it("a store failing while posting (not Slack) is retried, not mistaken for Slack", async () => {
+    const f = workerFakes();
+    const save = f.deps.store.save;
+    f.deps.store = {
+      ...f.deps.store,
+      save: async (prev, next) => {
+        if (next.noticeLeaseUntil && !prev.noticeLeaseUntil) throw new Error("throttled");
+        return save(prev, next);
+      },
+    };
+    const op = operationIn(f.ops, "C0INC", ["approved", "executing", "detaching", "done"], {
+      noticedSeq: 0,
+    });
+    await expect(run(f, op, "execute")).rejects.toBeInstanceOf(RetryLater);
+    expect(f.sent).toEqual([]);
+  });
+
+  it("Slack failing for a while: the post handed to a later announce, logged with Slack's code and the wait", async () => {
+    const f = workerFakes();
+    const { SlackApiError } = await import("../../../lib/slack/slack-error");
+    f.deps.chat = {
+      ...f.deps.chat,
+      post: async () => {
+        throw new SlackApiError("chat.postMessage", "service_unavailable", "passing");
+      },
+    };
+    const op = operationIn(f.ops, "C0INC", ["approved", "executing", "detaching", "done"], {
+      noticedSeq: 0,
+    });
+    await run(f, op, "execute");
+    expect(f.sent).toEqual([{ message: { kind: "announce", operationId: op.id }, delayS: 5 }]);
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "Slack failed for now; posting later",
+      extra: {
+        operationId: op.id,
+        slackError: "service_unavailable",
+        method: "chat.postMessage",
+        delayS: 5,
+      },
+    });
+  });
+
+  it("the follow-up failing to start is logged, and the detach stands (its schedule starts it)", async () => {
+    const f = workerFakes(
+      {},
+      { startFollowUp: async () => Promise.reject(new Error("throttled")) },
+    );
+    const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER, serverName: "web01" });
+    await run(f, op, "execute");
+    expect(stateOf(f, op)).toBe("detaching");
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "could not start the follow-up; its schedule starts it",
+      extra: {
+        operationId: op.id,
+        error: "internal error (Error); nothing more is shown, to keep secrets out of messages",
+      },
+    });
+    const without = workerFakes();
+    delete without.deps.startFollowUp;
+    const other = operationIn(without.ops, "C0INC", ["approved"], { serverId: SERVER });
+    await run(without, other, "execute");
+    expect(stateOf(without, other)).toBe("detaching");
+  });
+
+  it("a POST without an answer is logged as such, with its operation", async () => {
+    const f = workerFakes({ posts: [timeout()] });
+    const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER, serverName: "web01" });
+    await run(f, op, "execute");
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "detach POST without a readable answer; reading the server to decide",
+      extra: { operationId: op.id, error: "ECL at https://ecl.test did not answer in time" },
+    });
+  });
+});
+
+describe("what the worker records of the server", () => {
+  it.each([
+    [
+      { taskState: undefined, powerState: undefined },
+      { taskState: "None", mediaUnknown: false },
+    ],
+    [
+      { taskState: null, mediaIds: undefined },
+      { taskState: "None", powerState: "RUNNING", mediaUnknown: true },
+    ],
+    [{ taskState: "None" }, { taskState: "None", powerState: "RUNNING", mediaUnknown: false }],
+  ] as const)("%j → %j", async (server, recorded) => {
+    const f = workerFakes({ reads: [eclServer(server as never)] });
+    const op = operationIn(f.ops, "C0INC", [], { serverRef: "web01" });
+    await run(f, op);
+    const saved = f.ops.get(op.id) as Operation;
+    expect({
+      taskState: saved.taskState,
+      ...(saved.powerState ? { powerState: saved.powerState } : {}),
+      mediaUnknown: saved.mediaUnknown,
+    }).toEqual(recorded);
+  });
+
+  it("facts of the request's path: its server, and that no approval was needed", async () => {
+    const f = workerFakes();
+    const op = operationIn(f.ops, "C0INC");
+    await run(f, op);
+    expect(f.events[0]?.facts).toMatchObject({ serverId: SERVER, approvals: "none needed" });
+    const noop = workerFakes({ reads: [eclServer({ mediaIds: [] })] });
+    const nothing = operationIn(noop.ops, "C0INC");
+    await run(noop, nothing);
+    expect(noop.events[0]?.facts).toMatchObject({ serverId: SERVER });
+  });
+
+  it("a 409 records what ECL said of the task, and refusals are counted in words", async () => {
+    const f = workerFakes({ posts: [eclError(409)] });
+    const op = operationIn(f.ops, "C0INC", ["approved", "waiting_for_idle"], {
+      serverId: SERVER,
+      serverName: "web01",
+      waitingSince: new Date(NOW.getTime() - 1000).toISOString(),
+      busyRefusals: 2,
+    });
+    await run(f, op, "execute");
+    expect(f.ops.get(op.id)).toMatchObject({
+      state: "waiting_for_idle",
+      taskState: "not None (ECL answered 409)",
+      busyRefusals: 3,
+    });
+    f.clock.now += 60_000;
+    const again = workerFakes({ posts: [eclError(409)] });
+    const late = operationIn(again.ops, "C0INC", ["approved", "waiting_for_idle"], {
+      serverId: SERVER,
+      serverName: "web01",
+      waitingSince: new Date(NOW.getTime() - 60_000).toISOString(),
+      busyRefusals: 2,
+    });
+    await run(again, late, "execute");
+    expect(again.ops.get(late.id)?.outcome).toBe(
+      "ECL refused the detach 3 times with 409 (task_state not None) over 1m 00s and accepted nothing. Try again later.",
+    );
+  });
+
+  it("the first 409 is said once; its refusal counted in words at the limit", async () => {
+    const f = workerFakes({ posts: [eclError(409)] });
+    const op = operationIn(f.ops, "C0INC", ["approved", "waiting_for_idle"], {
+      serverId: SERVER,
+      serverName: "web01",
+      waitingSince: new Date(NOW.getTime() - 60_000).toISOString(),
+    });
+    await run(f, op, "execute");
+    expect(f.ops.get(op.id)?.outcome).toContain("ECL refused the detach once with 409");
+  });
+
+  it("busy past the wait after 409s: says how many times ECL refused", async () => {
+    const f = workerFakes({ reads: [eclServer({ taskState: "REBOOTING" })] });
+    const op = operationIn(f.ops, "C0INC", ["approved", "waiting_for_idle"], {
+      serverId: SERVER,
+      serverName: "web01",
+      waitingSince: new Date(NOW.getTime() - 60_000).toISOString(),
+      busyRefusals: 2,
+    });
+    await run(f, op, "execute");
+    expect(f.ops.get(op.id)?.outcome).toBe(
+      "`web01` stayed busy (task_state REBOOTING) for 1m 00s; ECL refused the detach twice with 409 (task_state not None) and accepted nothing. Try again later.",
+    );
+  });
+
+  it("a detach decided from the server: when it started, and what the server showed", async () => {
+    const f = workerFakes({ reads: [eclServer({ taskState: "MEDIA_DETACHING" })] });
+    const op = operationIn(f.ops, "C0INC", ["approved", "executing"], {
+      serverId: SERVER,
+      serverName: "web01",
+    });
+    await run(f, op, "execute");
+    expect(f.ops.get(op.id)).toMatchObject({
+      detachStartedAt: NOW.toISOString(),
+      taskState: "MEDIA_DETACHING",
+    });
+  });
+
+  it("no media list and no sign: the outcome names the server as typed when it has no name", async () => {
+    const f = workerFakes({ reads: [eclServer({ mediaIds: undefined })] });
+    const op = operationIn(f.ops, "C0INC", ["approved", "executing"], {
+      serverId: SERVER,
+      serverRef: "web-typed",
+      updatedAt: new Date(NOW.getTime() - 30_000).toISOString(),
+    });
+    await run(f, op, "execute");
+    expect(f.ops.get(op.id)?.outcome).toBe(
+      "ECL did not answer the detach request, and it does not list media for this server, so bm cannot tell whether the image was detached. bm never sends a detach twice: check `web-typed` in the ECL console.",
+    );
   });
 });
