@@ -1,0 +1,251 @@
+/**
+ * What bm says about an operation in each state, word for word: the card (every block, every
+ * button) and the thread notice of the transition that led there. The lives are built with the
+ * real state machine, so the words are those of a real operation.
+ */
+import { describe, expect, it } from "vitest";
+import { type Operation, record, type State, transition } from "../../../lib/operations/operation";
+import {
+  parentMessage,
+  rejectModal,
+  requesterNotice,
+  threadNotice,
+} from "../../../lib/slack/messages";
+import { AT, sampleOperation } from "../operations/sample-operation";
+
+const bm = { teamId: "T1", userId: "bm" };
+const later = (s: number) => new Date(AT.getTime() + s * 1000);
+const SERVER = "c880a4b5-0230-4925-a8f5-16fb48249275";
+
+/** An operation moved along `path` by bm, one second apart, with `changes` at the last step. */
+function lived(
+  path: State[],
+  changes: Partial<Operation> = {},
+  facts: Record<string, string | number> = {},
+  base: Partial<Operation> = {},
+): Operation {
+  let op = sampleOperation(
+    { serverId: SERVER, serverName: "web01", taskState: "None", powerState: "RUNNING", ...base },
+    "INC-1",
+  );
+  path.forEach((to, i) => {
+    const last = i === path.length - 1;
+    op = transition(op, to, bm, later(i + 1), last ? changes : {}, last ? facts : {});
+  });
+  return op;
+}
+
+/** The card as a person reads it: each block's text, and its buttons. */
+function card(op: Operation): string[] {
+  return (parentMessage(op).blocks ?? []).map((b) => {
+    const block = b as {
+      text?: { text: string };
+      fields?: Array<{ text: string }>;
+      elements?: Array<{ text: string | { text: string }; action_id?: string; style?: string }>;
+    };
+    if (block.fields) return block.fields.map((f) => f.text).join(" | ");
+    if (block.elements)
+      return block.elements
+        .map((e) =>
+          typeof e.text === "string" ? e.text : `[${e.text.text} ${e.action_id} ${e.style ?? ""}]`,
+        )
+        .join(" ");
+    return block.text?.text ?? "";
+  });
+}
+const notice = (op: Operation) => threadNotice(op, later(100), 60)?.text;
+
+describe("the card in each state", () => {
+  it("awaiting approval: who may approve, when it expires, the buttons", () => {
+    const op = lived(
+      ["awaiting_approval"],
+      { requestExpiresAt: later(1800).toISOString() },
+      {},
+      { approvalsRequired: 2, approvers: ["S0APP", "U0A1"] },
+    );
+    expect(card(op)).toEqual([
+      "*Media detach* `op-0123456789` · :raised_hand: Awaiting approval",
+      "*Requested by*\n<@U1> | *Server*\n`web01` (`c880a4b5-0230-4925-a8f5-16fb48249275`) | *Image*\n`3339fd5f-ec06-4ef8-9337-c1c70218a748` | *Server state*\ntask_state None, power RUNNING | *Reason*\nINC-1 | *Approval*\n2 needed from <!subteam^S0APP>, <@U0A1>\nexpires 2026-11-26 10:30 UTC",
+      "[Approve bm_approve primary] [Reject bm_reject danger] [Cancel bm_cancel ]",
+      "Tenant `prod` · requested 2026-11-26 10:00 UTC",
+    ]);
+    expect(parentMessage(op).text).toBe(
+      "Media detach op-0123456789: Awaiting approval: image 3339fd5f-ec06-4ef8-9337-c1c70218a748 from web01",
+    );
+    expect(notice(op)).toBeUndefined();
+  });
+
+  it("one approval of two: shown on the card with its time, the thread told", () => {
+    let op = lived(["awaiting_approval"], {}, {}, { approvalsRequired: 2 });
+    op = record(op, "approval", { teamId: "T1", userId: "U0A1" }, later(5), {
+      approvals: [{ userId: "U0A1", at: later(5).toISOString() }],
+    });
+    expect(card(op)[1]).toContain(
+      "*Approval*\n2 needed from the approvers\n:white_check_mark: <@U0A1> approved, 2026-11-26 10:00 UTC",
+    );
+    expect(notice(op)).toBe(":white_check_mark: <@U0A1> approved (1 of 2).");
+  });
+
+  it("approved after two approvals: the thread names them; no buttons left", () => {
+    const op = lived(
+      ["awaiting_approval", "approved"],
+      {
+        approvals: [
+          { userId: "U0A1", at: AT.toISOString() },
+          { userId: "U0A2", at: AT.toISOString() },
+        ],
+      },
+      {},
+      { approvalsRequired: 2 },
+    );
+    expect(card(op).some((line) => line.includes("bm_approve"))).toBe(false);
+    expect(notice(op)).toBe(
+      ":white_check_mark: Approved by <@U0A1>, <@U0A2>. bm goes on with the detach.",
+    );
+  });
+
+  it.each([
+    [["approved"] as State[], {}, undefined],
+    [
+      ["approved", "waiting_for_idle"] as State[],
+      { taskState: "REBOOTING" },
+      ":hourglass_flowing_sand: `web01` is busy (task_state REBOOTING). ECL accepts a detach only when task_state is None, so bm will try again until it is idle, for up to 1m 00s.",
+    ],
+    [
+      ["approved", "executing", "waiting_for_idle"] as State[],
+      { busyRefusals: 1 },
+      ":hourglass_flowing_sand: ECL answered 409 (task_state not None): a task started on `web01` just before the detach reached it, and ECL took nothing. bm waits for the server to be idle and sends the detach again, for up to 1m 00s in all.",
+    ],
+    [["approved", "executing", "waiting_for_idle"] as State[], { busyRefusals: 2 }, undefined],
+    [
+      ["approved", "executing", "detaching"] as State[],
+      { detachRequestId: "req-9" },
+      ":arrows_counterclockwise: ECL accepted the detach (request id `req-9`). bm will say here when `web01` has settled.",
+    ],
+    [
+      ["approved", "executing", "detaching"] as State[],
+      {},
+      ":arrows_counterclockwise: ECL accepted the detach. bm will say here when `web01` has settled.",
+    ],
+  ])("%j %j: the thread says %j", (path, changes, said) => {
+    expect(notice(lived(path, changes))).toBe(said);
+  });
+
+  it.each([
+    [
+      "done",
+      ["approved", "executing", "detaching", "done"],
+      { detachStartedAt: later(3).toISOString() },
+      ":white_check_mark: <@U1> done: image `3339fd5f-ec06-4ef8-9337-c1c70218a748` is detached from `web01` and the server is idle, 1m 37s after ECL accepted it.",
+    ],
+    [
+      "done, media not listed",
+      ["approved", "executing", "detaching", "done"],
+      { detachStartedAt: later(3).toISOString(), mediaUnknown: true },
+      ":white_check_mark: <@U1> done: `web01` is idle again, 1m 37s after ECL accepted the detach of image `3339fd5f-ec06-4ef8-9337-c1c70218a748`. ECL did not list media for this server, so bm judged completion by task_state alone and cannot confirm that the image is gone.",
+    ],
+    [
+      "noop",
+      ["noop"],
+      { outcome: "image is not attached." },
+      ":information_source: <@U1> nothing to do: image is not attached.",
+    ],
+    [
+      "failed",
+      ["failed"],
+      { outcome: "ECL answered 500." },
+      ":x: <@U1> the detach failed: ECL answered 500.",
+    ],
+    [
+      "timed out while detaching",
+      ["approved", "executing", "detaching", "timed_out"],
+      { outcome: "after 15m it still shows task_state MEDIA_DETACHING." },
+      ":warning: <@U1> `web01` has not settled: after 15m it still shows task_state MEDIA_DETACHING. bm has stopped watching; check the server in the ECL console.",
+    ],
+    [
+      "timed out without an answer",
+      ["approved", "executing", "timed_out"],
+      { outcome: "no answer." },
+      ":warning: <@U1> the outcome of the detach is unknown: no answer.",
+    ],
+    [
+      "cancelled",
+      ["cancelled"],
+      { cancelledBy: "U1" },
+      ":heavy_multiplication_x: <@U1> cancelled the request. Nothing was sent to ECL.",
+    ],
+  ] as const)("%s: the thread says it, mentioning the requester", (_, path, changes, said) => {
+    expect(notice(lived([...path], changes as Partial<Operation>))).toBe(said);
+  });
+
+  it("rejected: who and why, on the card and in the thread", () => {
+    const op = lived(
+      ["awaiting_approval", "rejected"],
+      { rejectedBy: "U0A1", rejectReason: "freeze" },
+      {},
+      { approvalsRequired: 1 },
+    );
+    expect(card(op)[1]).toContain(
+      "*Approval*\n1 needed from the approvers\n:no_entry: <@U0A1> rejected: freeze",
+    );
+    expect(notice(op)).toBe(":no_entry: <@U1> <@U0A1> rejected the request: freeze. Nothing was sent to ECL.");
+  });
+
+  it("expired: said, with how long it waited", () => {
+    const op = lived(["awaiting_approval", "expired"], {}, {}, { approvalsRequired: 1 });
+    expect(notice(op)).toBe(
+      ":clock3: <@U1> nobody approved within 30 min, so the request has expired. Nothing was sent to ECL.",
+    );
+  });
+
+  it("timed out: the card carries a Re-check button, and so does its notice", () => {
+    const op = lived(["approved", "executing", "detaching", "timed_out"], { outcome: "x." });
+    expect(card(op)).toContain("[Re-check bm_recheck ]");
+    const message = threadNotice(op, later(100), 60);
+    expect(JSON.stringify(message?.blocks)).toContain('"action_id":"bm_recheck"');
+  });
+
+  it("done after a re-check: the thread names who re-checked", () => {
+    let op = lived(["approved", "executing", "detaching", "timed_out"], { outcome: "x." });
+    op = transition(op, "done", { teamId: "T1", userId: "U0A9" }, later(9), {
+      detachStartedAt: later(3).toISOString(),
+    });
+    expect(notice(op)).toBe(
+      ":white_check_mark: <@U1> done after all: <@U0A9>'s re-check found image `3339fd5f-ec06-4ef8-9337-c1c70218a748` detached from `web01` and the server idle, 1m 37s after ECL accepted it.",
+    );
+  });
+
+  it("a server not yet resolved shows as typed, and a state not yet read as unknown", () => {
+    const op = sampleOperation({}, "");
+    const lines = card(op);
+    expect(lines[1]).toContain("*Server*\n`web01` | ");
+    expect(lines[1]).toContain("*Server state*\nunknown");
+    expect(lines[1]).toContain("*Reason*\n_none given_");
+    expect(lines[1]).toContain("*Approval*\nnone needed in this channel");
+  });
+});
+
+describe("what only the requester is told, and the reject modal", () => {
+  it("a refused channel: how to fix it, and that bm goes on", () => {
+    const op = lived(["approved"]);
+    const told = requesterNotice(op, later(3), 60, "not_in_channel");
+    expect(told.text).toContain(
+      "bm could not post about `op-0123456789` in <#C1>: Slack answered `not_in_channel`.",
+    );
+    expect(told.text).toContain(
+      "bm goes on with `op-0123456789` (detach image `3339fd5f-ec06-4ef8-9337-c1c70218a748` from `web01`) and will tell you here how it ends.",
+    );
+  });
+
+  it("the reject modal asks for a required reason, kept with the request's id", () => {
+    const modal = rejectModal("op-0123456789");
+    expect(modal).toMatchObject({
+      type: "modal",
+      callback_id: "bm_reject_reason",
+      private_metadata: "op-0123456789",
+      title: { type: "plain_text", text: "Reject the request" },
+    });
+    expect(JSON.stringify(modal.blocks)).toContain('"multiline":true');
+    expect(rejectModal("x".repeat(4000)).private_metadata).toHaveLength(3000);
+  });
+});
