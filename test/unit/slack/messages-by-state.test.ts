@@ -188,7 +188,9 @@ describe("the card in each state", () => {
     expect(card(op)[1]).toContain(
       "*Approval*\n1 needed from the approvers\n:no_entry: <@U0A1> rejected: freeze",
     );
-    expect(notice(op)).toBe(":no_entry: <@U1> <@U0A1> rejected the request: freeze. Nothing was sent to ECL.");
+    expect(notice(op)).toBe(
+      ":no_entry: <@U1> <@U0A1> rejected the request: freeze. Nothing was sent to ECL.",
+    );
   });
 
   it("expired: said, with how long it waited", () => {
