@@ -129,3 +129,138 @@ describe("the catalog's endpoint in use", () => {
     expect(sent).toEqual([]);
   });
 });
+
+describe("issueKeystoneToken", () => {
+  const credentials = {
+    identityEndpoint: "https://keystone.test",
+    apiKey: "key",
+    apiSecret: "secret",
+    tenantId: TENANT,
+    region: "jp1",
+  };
+  const answering = (answer: {
+    status: number;
+    headers?: Record<string, string>;
+    body?: string;
+  }) => {
+    const sent: HttpRequest[] = [];
+    return {
+      sent,
+      send: async (request: HttpRequest) => {
+        sent.push(request);
+        return { headers: {}, body: "", ...answer };
+      },
+    };
+  };
+
+  it("asks as ECL documents: password auth of the key in the default domain, scoped to the tenant", async () => {
+    const keystone = answering({
+      status: 201,
+      headers: { "x-subject-token": "tok" },
+      body: JSON.stringify({
+        token: {
+          expires_at: "2026-11-27T11:00:00.000000Z",
+          catalog: [standard(), service("image", { public: "https://glance.test/" })],
+        },
+      }),
+    });
+    const issued = await issueKeystoneToken(keystone.send, credentials);
+    expect(issued).toEqual({
+      token: "tok",
+      expiresAt: Date.parse("2026-11-27T11:00:00.000Z"),
+      endpoint: BAREMETAL,
+      imageEndpoint: "https://glance.test",
+    });
+    const [request] = keystone.sent;
+    expect(request?.method).toBe("POST");
+    expect(request?.url.href).toBe("https://keystone.test/v3/auth/tokens");
+    expect(request?.headers).toEqual({
+      accept: "application/json",
+      "content-type": "application/json",
+    });
+    expect(JSON.parse(request?.body ?? "")).toEqual({
+      auth: {
+        identity: {
+          methods: ["password"],
+          password: { user: { domain: { id: "default" }, name: "key", password: "secret" } },
+        },
+        scope: { project: { id: TENANT } },
+      },
+    });
+  });
+
+  it.each([
+    ["no expires_at", JSON.stringify({ token: {} })],
+    ["an expires_at that is not a time", JSON.stringify({ token: { expires_at: "soon" } })],
+    ["an expires_at that is not a string", JSON.stringify({ token: { expires_at: 5 } })],
+    ["a body that is not JSON", "<html>"],
+    ["a token that is not an object", JSON.stringify({ token: "x" })],
+  ])("%s: kept 15 minutes, and no endpoint named", async (_, body) => {
+    const keystone = answering({ status: 201, headers: { "x-subject-token": "tok" }, body });
+    const issued = await issueKeystoneToken(keystone.send, credentials, () => 1000);
+    expect(issued).toEqual({
+      token: "tok",
+      expiresAt: 1000 + 15 * 60_000,
+      endpoint: undefined,
+      imageEndpoint: undefined,
+    });
+  });
+
+  it("an answer without its X-Subject-Token header is refused as a protocol error", async () => {
+    const keystone = answering({ status: 201, body: "{}" });
+    await expect(issueKeystoneToken(keystone.send, credentials)).rejects.toThrow(
+      "Keystone answered without an X-Subject-Token header",
+    );
+  });
+
+  it.each([300, 401, 500])(
+    "an answer %i is Keystone's error, with its request id",
+    async (status) => {
+      const keystone = answering({
+        status,
+        headers: { "x-openstack-request-id": "req-ks" },
+        body: JSON.stringify({ error: { code: status, title: "T", message: "no" } }),
+      });
+      const error = await issueKeystoneToken(keystone.send, credentials).catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        service: "keystone",
+        status,
+        method: "POST",
+        path: "/v3/auth/tokens",
+        apiMessage: "no",
+        requestId: "req-ks",
+      });
+    },
+  );
+});
+
+describe("catalogEndpoint, on catalogs that are not as documented", () => {
+  it.each([
+    ["an entry that is not an object", [null, standard()]],
+    ["a service without endpoints", [{ type: "baremetal-server" }, standard()]],
+    [
+      "an endpoint that is not an object",
+      [{ type: "baremetal-server", endpoints: [null] }, standard()],
+    ],
+    [
+      "an endpoint without a URL",
+      [
+        { type: "baremetal-server", endpoints: [{ interface: "public", region: "jp1" }] },
+        standard(),
+      ],
+    ],
+  ])("%s is passed over", (_, catalog) => {
+    expect(catalogEndpoint(catalog, "jp1")).toBe(BAREMETAL);
+  });
+
+  it("a region is matched by its id too", () => {
+    const catalog = [
+      {
+        type: "baremetal-server",
+        endpoints: [{ interface: "public", region_id: "jp1", url: `${BAREMETAL}/v2/${TENANT}` }],
+      },
+    ];
+    expect(catalogEndpoint(catalog, "jp1")).toBe(BAREMETAL);
+    expect(catalogEndpoint(catalog, "uk1")).toBeUndefined();
+  });
+});
