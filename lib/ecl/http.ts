@@ -2,7 +2,7 @@
  * HTTP to ECL and Keystone: one keep-alive pool per origin, timeouts on every phase, and
  * transport failures turned into {@link EclNetworkError}.
  */
-import { Pool } from "undici";
+import { type Dispatcher, Pool } from "undici";
 import { EclNetworkError } from "./errors";
 
 /** Timeouts of one request, in milliseconds. */
@@ -53,15 +53,22 @@ const CONNECTION_CODES = new Set([
   "ETIMEDOUT",
 ]);
 
+/** Makes the dispatcher of one origin: an undici Pool, unless a test gives its own. */
+export type DispatcherFactory = (origin: string, options: Pool.Options) => Dispatcher;
+
 /**
  * One undici pool per origin, reused across calls and tenants for the life of a container, so
  * that sequential calls to one endpoint reuse one warm TLS connection.
  */
 export class HttpPools {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, Dispatcher>();
   private readonly timeouts: Timeouts;
 
-  constructor(timeouts: Partial<Timeouts> = {}) {
+  constructor(
+    timeouts: Partial<Timeouts> = {},
+    private readonly dispatcherFor: DispatcherFactory = (origin, options) =>
+      new Pool(origin, options),
+  ) {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...timeouts };
   }
 
@@ -95,10 +102,10 @@ export class HttpPools {
     await Promise.all(pools.map((pool) => pool.close()));
   }
 
-  private pool(origin: string): Pool {
+  private pool(origin: string): Dispatcher {
     let pool = this.pools.get(origin);
     if (!pool) {
-      pool = new Pool(origin, {
+      pool = this.dispatcherFor(origin, {
         connections: 8,
         connect: { timeout: this.timeouts.connectMs },
         headersTimeout: this.timeouts.headersMs,

@@ -1,0 +1,156 @@
+import type { Dispatcher } from "undici";
+import { describe, expect, it } from "vitest";
+import { EclNetworkError } from "../../../lib/ecl/errors";
+import { DEFAULT_TIMEOUTS, HttpPools } from "../../../lib/ecl/http";
+
+/** A dispatcher in memory: records what it is asked, answers from `answer`. No socket. */
+function fakeDispatchers(answer: (options: Dispatcher.RequestOptions) => unknown) {
+  const made: Array<{ origin: string; options: object }> = [];
+  const asked: Dispatcher.RequestOptions[] = [];
+  const closed: string[] = [];
+  const factory = (origin: string, options: object) => {
+    made.push({ origin, options });
+    return {
+      request: async (options: Dispatcher.RequestOptions) => {
+        asked.push(options);
+        const answered = answer(options);
+        if (answered instanceof Error) throw answered;
+        return answered;
+      },
+      close: async () => void closed.push(origin),
+    } as unknown as Dispatcher;
+  };
+  return { factory, made, asked, closed };
+}
+const reply = (statusCode: number, headers: Record<string, string | string[]>, body: string) => ({
+  statusCode,
+  headers,
+  body: { text: async () => body },
+});
+const codeError = (code: string, nested = 0) => {
+  let error: Error & { code?: string; cause?: unknown } = Object.assign(new Error("x"), { code });
+  for (let i = 0; i < nested; i++) error = Object.assign(new Error("wrapped"), { cause: error });
+  return error;
+};
+
+describe("HttpPools", () => {
+  it("sends the request as given, and reads the whole answer with its headers in lower case", async () => {
+    const d = fakeDispatchers(() =>
+      reply(202, { "X-Compute-Request-Id": "req-1", "Set-Thing": ["a", "b"] }, '{"ok":true}'),
+    );
+    const pools = new HttpPools({ connectMs: 100, headersMs: 200, bodyMs: 300 }, d.factory);
+    const answer = await pools.send({
+      method: "POST",
+      url: new URL("https://ecl.test/v2/t/servers/s/action?x=1"),
+      headers: { "x-auth-token": "tok" },
+      body: "{}",
+    });
+    expect(answer).toEqual({
+      status: 202,
+      headers: { "x-compute-request-id": "req-1", "set-thing": "a, b" },
+      body: '{"ok":true}',
+    });
+    expect(d.asked).toEqual([
+      {
+        method: "POST",
+        path: "/v2/t/servers/s/action?x=1",
+        headers: { "x-auth-token": "tok" },
+        body: "{}",
+        headersTimeout: 200,
+        bodyTimeout: 300,
+      },
+    ]);
+    expect(d.made).toEqual([
+      {
+        origin: "https://ecl.test",
+        options: {
+          connections: 8,
+          connect: { timeout: 100 },
+          headersTimeout: 200,
+          bodyTimeout: 300,
+        },
+      },
+    ]);
+  });
+
+  it("a request's own timeout replaces the pool's; a GET has no body", async () => {
+    const d = fakeDispatchers(() => reply(200, {}, ""));
+    const pools = new HttpPools({}, d.factory);
+    await pools.send({
+      method: "GET",
+      url: new URL("https://ecl.test/a"),
+      headers: {},
+      timeoutMs: 42,
+    });
+    expect(d.asked[0]).toMatchObject({ body: null, headersTimeout: 42, bodyTimeout: 42 });
+    expect(d.made[0]?.options).toMatchObject({
+      connect: { timeout: DEFAULT_TIMEOUTS.connectMs },
+      headersTimeout: DEFAULT_TIMEOUTS.headersMs,
+      bodyTimeout: DEFAULT_TIMEOUTS.bodyMs,
+    });
+  });
+
+  it("one pool per origin, kept; closed all at once", async () => {
+    const d = fakeDispatchers(() => reply(200, {}, ""));
+    const pools = new HttpPools({}, d.factory);
+    for (const url of ["https://a.test/1", "https://a.test/2", "https://b.test/1"])
+      await pools.send({ method: "GET", url: new URL(url), headers: {} });
+    expect(d.made.map((m) => m.origin)).toEqual(["https://a.test", "https://b.test"]);
+    await pools.close();
+    expect(d.closed).toEqual(["https://a.test", "https://b.test"]);
+    await pools.send({ method: "GET", url: new URL("https://a.test/3"), headers: {} });
+    expect(d.made).toHaveLength(3);
+  });
+
+  it.each([
+    ["UND_ERR_CONNECT_TIMEOUT", "timeout"],
+    ["UND_ERR_HEADERS_TIMEOUT", "timeout"],
+    ["UND_ERR_BODY_TIMEOUT", "timeout"],
+    ["UND_ERR_SOCKET", "connection"],
+    ["UND_ERR_CLOSED", "connection"],
+    ["ECONNREFUSED", "connection"],
+    ["ECONNRESET", "connection"],
+    ["EPIPE", "connection"],
+    ["ENOTFOUND", "connection"],
+    ["EAI_AGAIN", "connection"],
+    ["EHOSTUNREACH", "connection"],
+    ["ENETUNREACH", "connection"],
+    ["ETIMEDOUT", "connection"],
+  ])(
+    "%s is a network failure of kind %s, naming the method and origin only",
+    async (code, kind) => {
+      const d = fakeDispatchers(() => codeError(code));
+      const pools = new HttpPools({}, d.factory);
+      const error = await pools
+        .send({ method: "GET", url: new URL("https://ecl.test/v2/secret-path"), headers: {} })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EclNetworkError);
+      expect(error).toMatchObject({ kind, method: "GET", origin: "https://ecl.test" });
+      expect((error as Error).message).not.toContain("secret-path");
+    },
+  );
+
+  it("finds the code of a failure wrapped up to three times, not deeper", async () => {
+    const within = new HttpPools({}, fakeDispatchers(() => codeError("ECONNRESET", 3)).factory);
+    await expect(
+      within.send({ method: "GET", url: new URL("https://ecl.test/"), headers: {} }),
+    ).rejects.toBeInstanceOf(EclNetworkError);
+    const deeper = new HttpPools({}, fakeDispatchers(() => codeError("ECONNRESET", 4)).factory);
+    await expect(
+      deeper.send({ method: "GET", url: new URL("https://ecl.test/"), headers: {} }),
+    ).rejects.not.toBeInstanceOf(EclNetworkError);
+  });
+
+  it("anything else is a bug, thrown as it is", async () => {
+    const bug = new TypeError("boom");
+    const pools = new HttpPools({}, fakeDispatchers(() => bug).factory);
+    await expect(
+      pools.send({ method: "GET", url: new URL("https://ecl.test/"), headers: {} }),
+    ).rejects.toBe(bug);
+    const coded = codeError("EWHATEVER");
+    const other = new HttpPools({}, fakeDispatchers(() => coded).factory);
+    await expect(
+      other.send({ method: "GET", url: new URL("https://ecl.test/"), headers: {} }),
+    ).rejects.toBe(coded);
+  });
+});
