@@ -1,0 +1,403 @@
+/**
+ * record.ts with its ports in memory: a transition made to stick (the lock let go, the audit
+ * outbox emptied), and the message it owes posted once, through every way the store and Slack
+ * fail, race or refuse.
+ */
+import { describe, expect, it } from "vitest";
+import { type Operation, transition } from "../../../lib/operations/operation";
+import { announce, commit, flushAudit } from "../../../lib/operations/record";
+import { SlackApiError } from "../../../lib/slack/slack-error";
+import { NOW, operationIn, SERVER, workerFakes } from "../fakes";
+
+type Fakes = ReturnType<typeof workerFakes>;
+const bm = { teamId: "T1", userId: "bm" };
+const metrics = () => {
+  const put: Array<[string, number, string?]> = [];
+  return {
+    put,
+    metrics: {
+      put: (name: string, value: number, dimension?: string) =>
+        void put.push(dimension === undefined ? [name, value] : [name, value, dimension]),
+      flush: () => {},
+    },
+  };
+};
+
+describe("commit", () => {
+  it("an end lets go of the lock; a lock that cannot be let go is logged (the next request takes it over)", async () => {
+    const f = workerFakes();
+    const op = operationIn(f.ops, "C0INC", ["approved", "executing", "detaching"], {
+      lockKey: `lock#t#${SERVER}#x`,
+    });
+    await f.deps.store.lock(`lock#t#${SERVER}#x`, op.id);
+    const unlocked: string[] = [];
+    const unlock = f.deps.store.unlock;
+    f.deps.store = {
+      ...f.deps.store,
+      unlock: async (key, id) => {
+        unlocked.push(key);
+        return unlock(key, id);
+      },
+    };
+    await commit(f.deps, op, transition(op, "done", bm, NOW));
+    expect(unlocked).toEqual([`lock#t#${SERVER}#x`]);
+
+    const g = workerFakes();
+    const other = operationIn(g.ops, "C0INC", ["approved", "executing", "detaching"], {
+      lockKey: "lock#k",
+    });
+    g.deps.store = { ...g.deps.store, unlock: async () => Promise.reject(new Error("throttled")) };
+    const saved = await commit(g.deps, other, transition(other, "failed", bm, NOW));
+    expect(saved?.state).toBe("failed");
+    expect(g.logs).toContainEqual({
+      level: "warn",
+      message: "could not release the lock; the next request takes it over",
+      extra: { operationId: other.id, error: "Error" },
+    });
+  });
+
+  it("a transition that is not an end keeps the lock", async () => {
+    const f = workerFakes();
+    const op = operationIn(f.ops, "C0INC", ["approved"], { lockKey: "lock#k" });
+    let unlocks = 0;
+    f.deps.store = { ...f.deps.store, unlock: async () => void unlocks++ };
+    await commit(f.deps, op, transition(op, "executing", bm, NOW));
+    expect(unlocks).toBe(0);
+  });
+
+  it("counts what a transition means: finished (and how long ECL took), approved (and the wait)", async () => {
+    const f = workerFakes();
+    const m = metrics();
+    const deps = { ...f.deps, metrics: m.metrics };
+    const detaching = operationIn(f.ops, "C0INC", ["approved", "executing", "detaching"], {
+      detachStartedAt: new Date(NOW.getTime() - 4500).toISOString(),
+    });
+    await commit(deps, detaching, transition(detaching, "done", bm, NOW));
+    const noStart = operationIn(f.ops, "C0INC", ["approved", "executing", "detaching"]);
+    await commit(deps, noStart, transition(noStart, "failed", bm, NOW));
+    const waiting = operationIn(f.ops, "C0CHG", ["awaiting_approval"], {
+      createdAt: new Date(NOW.getTime() - 90_000).toISOString(),
+    });
+    await commit(deps, waiting, transition(waiting, "approved", bm, NOW));
+    const none = operationIn(f.ops, "C0INC");
+    await commit(deps, none, transition(none, "approved", bm, NOW));
+    expect(m.put).toEqual([
+      ["OperationFinished", 1, "done"],
+      ["DetachSeconds", 4.5],
+      ["OperationFinished", 1, "failed"],
+      ["ApprovalWaitSeconds", 90],
+    ]);
+  });
+
+  it("another writer first: nothing saved, nothing appended", async () => {
+    const f = workerFakes();
+    const op = operationIn(f.ops, "C0INC");
+    f.ops.set(op.id, { ...op, rev: op.rev + 1 });
+    expect(await commit(f.deps, op, transition(op, "approved", bm, NOW))).toBeUndefined();
+    expect(f.events).toEqual([]);
+  });
+});
+
+describe("flushAudit", () => {
+  it("appends what waits, in order, and takes it out of the outbox; settles a finished operation", async () => {
+    const f = workerFakes();
+    let op = operationIn(f.ops, "C0INC", ["approved", "failed"]);
+    op = { ...op, unaudited: [op.lastEvent], noticedSeq: op.seq, inflight: "notice" };
+    f.ops.set(op.id, op);
+    const flushed = await flushAudit(f.deps, op);
+    expect(f.events.map((e) => e.action)).toEqual(["failed"]);
+    expect(flushed.unaudited).toEqual([]);
+    expect(flushed.inflight).toBeUndefined();
+    expect(f.ops.get(op.id)?.inflight).toBeUndefined();
+  });
+
+  it("an operation still owing its message stays watched", async () => {
+    const f = workerFakes();
+    let op = operationIn(f.ops, "C0INC", ["approved", "failed"]);
+    op = { ...op, unaudited: [op.lastEvent], noticedSeq: op.seq - 1, inflight: "notice" };
+    f.ops.set(op.id, op);
+    expect((await flushAudit(f.deps, op)).inflight).toBe("notice");
+  });
+
+  it("an append that fails stops there: counted, logged, the rest waits", async () => {
+    const f = workerFakes();
+    const m = metrics();
+    let op = operationIn(f.ops, "C0INC", ["approved", "executing"]);
+    const [, approved, executing] = [op.lastEvent, { ...op.lastEvent, seq: 2 }, op.lastEvent];
+    op = { ...op, unaudited: [approved, executing] as Operation["unaudited"] & object };
+    f.ops.set(op.id, op);
+    let appends = 0;
+    const flushed = await flushAudit(
+      {
+        ...f.deps,
+        metrics: m.metrics,
+        audit: {
+          append: async () => {
+            appends++;
+            throw new Error("throttled");
+          },
+        },
+      },
+      op,
+    );
+    expect(appends).toBe(1);
+    expect(flushed).toBe(op);
+    expect(m.put).toEqual([["AuditWriteError", 1]]);
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "audit append failed; the event waits in the outbox",
+      extra: { operationId: op.id, seq: 2, error: "Error" },
+    });
+  });
+
+  it("an outbox that cannot be cleared is logged, and appended again later (harmless)", async () => {
+    const f = workerFakes();
+    let op = operationIn(f.ops, "C0INC", ["approved"]);
+    op = { ...op, unaudited: [op.lastEvent] };
+    f.deps.store = { ...f.deps.store, clearAudited: async () => Promise.reject(new Error("x")) };
+    const flushed = await flushAudit(f.deps, op);
+    expect(flushed.unaudited).toEqual([]);
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "could not clear the audit outbox; it is appended again later",
+      extra: { operationId: op.id, error: "Error" },
+    });
+  });
+
+  it("nothing waiting: nothing written", async () => {
+    const f = workerFakes();
+    const op = operationIn(f.ops, "C0INC");
+    let clears = 0;
+    f.deps.store = { ...f.deps.store, clearAudited: async () => void clears++ };
+    expect(await flushAudit(f.deps, op)).toBe(op);
+    expect(clears).toBe(0);
+  });
+});
+
+describe("announce", () => {
+  /** An operation that owes the message of its last transition. */
+  const owing = (f: Fakes, path: Operation["state"][], changes: Partial<Operation> = {}) =>
+    operationIn(f.ops, "C0INC", path, {
+      responseUrl: "https://hooks.slack.com/commands/T1/1/x",
+      ...changes,
+    });
+
+  it("posts the card once, keeps its ts and permalink, then updates it and posts the thread notice", async () => {
+    const f = workerFakes();
+    const op = owing(f, ["approved"]);
+    const posted = await announce(f.deps, op);
+    expect(posted).toMatchObject({
+      parentTs: "1700000000.000001",
+      permalink: "https://slack.test/archives/C0INC/p1700000000000001",
+      noticedSeq: op.seq,
+    });
+    expect(posted.noticeLeaseUntil).toBeUndefined();
+    const next = transition(posted, "executing", bm, NOW);
+    f.ops.set(op.id, { ...next, rev: posted.rev });
+    await announce(f.deps, f.ops.get(op.id) as Operation);
+    expect(f.slack.map((m) => m.method)).toEqual(["post", "update"]);
+  });
+
+  it("nothing owed: nothing done; held by another poster's lease: left to it", async () => {
+    const f = workerFakes();
+    const op = owing(f, ["approved"], { noticedSeq: 2 });
+    expect(await announce(f.deps, op)).toBe(op);
+    const leased = owing(f, ["approved"], { noticeLeaseUntil: NOW.getTime() + 1 });
+    expect(await announce(f.deps, leased)).toBe(leased);
+    expect(f.slack).toEqual([]);
+  });
+
+  it("before Slack's Retry-After has passed: nobody posts, and the wait left is said", async () => {
+    const f = workerFakes();
+    const op = owing(f, ["approved"], { noticeRetryAt: NOW.getTime() + 2500 });
+    const error = await announce(f.deps, op).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SlackApiError);
+    expect(error).toMatchObject({ code: "ratelimited", kind: "passing", retryAfterS: 3 });
+    expect(f.slack).toEqual([]);
+  });
+
+  it("a lease lost to another poster: the operation as it now stands, nothing posted", async () => {
+    const f = workerFakes();
+    const op = owing(f, ["approved"]);
+    const save = f.deps.store.save;
+    f.deps.store = {
+      ...f.deps.store,
+      save: async (prev, next) =>
+        next.noticeLeaseUntil && !prev.noticeLeaseUntil ? undefined : save(prev, next),
+    };
+    expect(await announce(f.deps, op)).toEqual(op);
+    expect(f.slack).toEqual([]);
+  });
+
+  it("Slack rate-limiting: the lease freed, the next try not before Retry-After, the error passed on", async () => {
+    const f = workerFakes();
+    f.deps.chat = {
+      ...f.deps.chat,
+      post: async () => {
+        throw new SlackApiError("chat.postMessage", "ratelimited", "passing", 4);
+      },
+    };
+    const op = owing(f, ["approved"]);
+    await expect(announce(f.deps, op)).rejects.toMatchObject({ code: "ratelimited" });
+    const saved = f.ops.get(op.id);
+    expect(saved?.noticeLeaseUntil).toBeUndefined();
+    expect(saved?.noticeRetryAt).toBe(NOW.getTime() + 4000);
+  });
+
+  it("Slack down without a Retry-After: the lease freed, no wait set", async () => {
+    const f = workerFakes();
+    f.deps.chat = {
+      ...f.deps.chat,
+      post: async () => {
+        throw new SlackApiError("chat.postMessage", "service_unavailable", "passing");
+      },
+    };
+    const op = owing(f, ["approved"]);
+    await expect(announce(f.deps, op)).rejects.toBeInstanceOf(SlackApiError);
+    expect(f.ops.get(op.id)?.noticeRetryAt).toBeUndefined();
+    expect(f.ops.get(op.id)?.noticeLeaseUntil).toBeUndefined();
+  });
+
+  it("a card whose ts cannot be kept is withdrawn, so the next try's card is the only one", async () => {
+    const f = workerFakes();
+    const removed: string[] = [];
+    f.deps.chat = { ...f.deps.chat, remove: async (_c, ts) => void removed.push(ts) };
+    f.deps.store = {
+      ...f.deps.store,
+      setParent: async () => Promise.reject(new Error("throttled")),
+    };
+    const op = owing(f, ["approved"]);
+    await expect(announce(f.deps, op)).rejects.toThrow("throttled");
+    expect(removed).toEqual(["1700000000.000001"]);
+    expect(f.ops.get(op.id)?.noticeLeaseUntil).toBeUndefined();
+    expect(f.logs.map((l) => l.message)).toContain(
+      "could not keep the card's ts; withdrawing the card",
+    );
+  });
+
+  it("a card that can be neither kept nor withdrawn: logged with Slack's code", async () => {
+    const f = workerFakes();
+    f.deps.chat = {
+      ...f.deps.chat,
+      remove: async () => {
+        throw new SlackApiError("chat.delete", "message_not_found", "permanent");
+      },
+    };
+    f.deps.store = {
+      ...f.deps.store,
+      setParent: async () => Promise.reject(new Error("throttled")),
+    };
+    const op = owing(f, ["approved"]);
+    await expect(announce(f.deps, op)).rejects.toThrow("throttled");
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "could not withdraw the card",
+      extra: { operationId: op.id, slackError: "message_not_found" },
+    });
+  });
+
+  it("another writer saved meanwhile: the bookkeeping merged into what it wrote", async () => {
+    const f = workerFakes();
+    const op = owing(f, ["approved"]);
+    const save = f.deps.store.save;
+    let saves = 0;
+    f.deps.store = {
+      ...f.deps.store,
+      save: async (prev, next) => {
+        saves++;
+        // The lease is taken; then, while Slack is posted to, a click writes.
+        if (saves === 2) {
+          const stored = f.ops.get(op.id) as Operation;
+          f.ops.set(op.id, { ...stored, rev: stored.rev + 1, approvals: [] });
+          return undefined;
+        }
+        return save(prev, next);
+      },
+    };
+    const result = await announce(f.deps, op);
+    expect(result.noticedSeq).toBe(op.seq);
+    expect(result.noticeLeaseUntil).toBeUndefined();
+    expect(result.approvals).toEqual([]);
+  });
+
+  it("Slack refusing for good an approval request's card: it ends failed, and the requester is told", async () => {
+    const f = workerFakes();
+    f.deps.chat = {
+      ...f.deps.chat,
+      post: async () => {
+        throw new SlackApiError("chat.postMessage", "not_in_channel", "permanent");
+      },
+    };
+    const op = operationIn(f.ops, "C0CHG", ["awaiting_approval"], {
+      responseUrl: "https://hooks.slack.com/commands/T1/1/x",
+    });
+    const result = await announce(f.deps, op);
+    expect(result.state).toBe("failed");
+    expect(result.outcome).toBe(
+      "bm could not post the approval request in this channel (Slack answered not_in_channel), so nobody could approve it; nothing was sent to ECL.",
+    );
+    expect(f.slack.filter((m) => m.method === "respond")).toHaveLength(1);
+    expect(result.toldOutcome).toBe(true);
+  });
+
+  it("a response_url past its 30 minutes, or failing: the requester cannot be told, and that is logged", async () => {
+    const old = workerFakes();
+    old.deps.chat = {
+      ...old.deps.chat,
+      post: async () => {
+        throw new SlackApiError("chat.postMessage", "not_in_channel", "permanent");
+      },
+    };
+    const stale = operationIn(old.ops, "C0INC", ["approved"], {
+      responseUrl: "https://hooks.slack.com/commands/T1/1/x",
+      createdAt: new Date(NOW.getTime() - 30 * 60_000).toISOString(),
+    });
+    await announce(old.deps, stale);
+    expect(old.slack.filter((m) => m.method === "respond")).toEqual([]);
+    expect(old.logs).toContainEqual({
+      level: "warn",
+      message: "could not tell the requester: no response_url any more",
+      extra: { operationId: stale.id },
+    });
+
+    const failing = workerFakes();
+    failing.deps.chat = {
+      ...failing.deps.chat,
+      post: async () => {
+        throw new SlackApiError("chat.postMessage", "not_in_channel", "permanent");
+      },
+      respond: async () => {
+        throw new SlackApiError("response_url", "used_url", "permanent");
+      },
+    };
+    const op = operationIn(failing.ops, "C0INC", ["approved", "failed"], {
+      responseUrl: "https://hooks.slack.com/commands/T1/1/x",
+    });
+    const result = await announce(failing.deps, op);
+    expect(result.toldOutcome).toBeUndefined();
+    expect(failing.logs).toContainEqual({
+      level: "warn",
+      message: "could not tell the requester",
+      extra: { operationId: op.id, slackError: "used_url" },
+    });
+  });
+
+  it("a channel that refused bm: later messages go to the requester alone, the end once", async () => {
+    const f = workerFakes();
+    const op = operationIn(f.ops, "C0INC", ["approved", "executing"], {
+      responseUrl: "https://hooks.slack.com/commands/T1/1/x",
+      slackRefused: { code: "not_in_channel", method: "chat.postMessage", at: NOW.toISOString() },
+    });
+    const quiet = await announce(f.deps, op);
+    expect(f.slack).toEqual([]);
+    expect(quiet.noticedSeq).toBe(op.seq);
+    const ended = transition(quiet, "failed", bm, NOW, { outcome: "x." });
+    f.ops.set(op.id, { ...ended, rev: quiet.rev });
+    const told = await announce(f.deps, f.ops.get(op.id) as Operation);
+    expect(told.toldOutcome).toBe(true);
+    expect(f.slack.map((m) => m.method)).toEqual(["respond"]);
+    // Watched until its audit event is appended too; then out of the follow-up's index.
+    expect(told.inflight).toBe("notice");
+    expect((await flushAudit(f.deps, told)).inflight).toBeUndefined();
+  });
+});
