@@ -210,3 +210,95 @@ describe("what a choice says", () => {
     );
   });
 });
+
+describe("ids", () => {
+  it("the same command or pick gives the same id; another gives another", async () => {
+    const { choiceIdFor, nextChoiceId, requestSeed } = await import("../../../lib/choices/choice");
+    const id = choiceIdFor("T1", "1.2.3");
+    expect(id).toMatch(/^ch-[0-9a-hjkmnp-tv-z]{10}$/);
+    expect(choiceIdFor("T1", "1.2.3")).toBe(id);
+    expect(choiceIdFor("T2", "1.2.3")).not.toBe(id);
+    expect(choiceIdFor("T1", "1.2.4")).not.toBe(id);
+    const made = choice({ id });
+    expect(nextChoiceId(made, 0)).toMatch(/^ch-/);
+    expect(nextChoiceId(made, 0)).toBe(nextChoiceId(made, 0));
+    expect(nextChoiceId(made, 0)).not.toBe(nextChoiceId(made, 1));
+    expect(nextChoiceId(made, 0)).not.toBe(id);
+    expect(requestSeed(made)).toBe(`choice:${id}`);
+    expect(requestSeed(made, 2)).toBe(`choice:${id}:2`);
+  });
+
+  it("a button value is anchored at both ends, and names at most 999 options", () => {
+    expect(parseButtonValue("ch-0123456789:999")).toEqual({
+      choiceId: "ch-0123456789",
+      index: 999,
+    });
+    expect(parseButtonValue("ch-0123456789:0")).toEqual({ choiceId: "ch-0123456789", index: 0 });
+    expect(parseButtonValue("ch-012345678:0")).toBeUndefined();
+    expect(parseButtonValue("ch-0123456789A:0")).toBeUndefined();
+    expect(parseButtonValue("ch-0123456789:x")).toBeUndefined();
+  });
+});
+
+describe("what a choice keeps of a server, and of a pick", () => {
+  it("only what ECL said: no status or power it did not give, media only when listed", async () => {
+    const { seen } = await import("../../../lib/choices/choice");
+    expect(seen(server(uuid(1), "a", [IMAGE]))).toEqual({
+      id: uuid(1),
+      name: "a",
+      status: "ACTIVE",
+      powerState: "RUNNING",
+      taskState: "None",
+      media: [IMAGE],
+    });
+    expect(
+      seen({ ...server(uuid(1), "a"), status: undefined, powerState: undefined, taskState: null }),
+    ).toEqual({ id: uuid(1), name: "a", taskState: "None" });
+    expect(seen({ ...server(uuid(1), "a"), taskState: "REBOOTING" }).taskState).toBe("REBOOTING");
+  });
+
+  it("a pick: what was offered and asked, of how many, the server and image picked", async () => {
+    const { pickOf } = await import("../../../lib/choices/choice");
+    const made = choice({
+      state: "open",
+      offer: "images",
+      asked: { server: "web01" },
+      options: [
+        { server: uuid(1), name: "web01", image: IMAGE },
+        { server: uuid(1), name: "web01" },
+      ],
+    });
+    const at = new Date("2026-11-27T10:05:00Z");
+    expect(pickOf(made, 0, "U1", at)).toEqual({
+      choiceId: "ch-0123456789",
+      at: at.toISOString(),
+      userId: "U1",
+      offer: "images",
+      asked: "web01",
+      of: 2,
+      server: uuid(1),
+      image: IMAGE,
+    });
+    expect(pickOf(made, 1, "U1", at)).not.toHaveProperty("image");
+    expect(pickOf(choice({}), 0, "U1", at)).toMatchObject({ offer: "servers", of: 0, server: "" });
+  });
+
+  it("close names: a name that begins with two or more letters typed, or that the typed one begins with", () => {
+    expect(closeNames("ap", ["application-server"])).toEqual(["application-server"]);
+    expect(closeNames("a", ["application-server"])).toEqual([]);
+    expect(closeNames("application-server-2", ["app"])).toEqual(["app"]);
+    expect(closeNames("application-server-2", ["ap"])).toEqual([]);
+    // Long names are compared on their first 64 characters.
+    const long = `${"x".repeat(64)}a`;
+    expect(closeNames(`${"x".repeat(64)}b`, [long])).toEqual([long]);
+  });
+
+  it("a close name of one server, with the image typed, records that image", () => {
+    expect(nameOptions("web1", [server(uuid(1), "web01", [])], IMAGE)).toEqual([
+      expect.objectContaining({ server: uuid(1), name: "web01", image: IMAGE }),
+    ]);
+    expect(nameOptions("ap", [server(uuid(1), "app"), server(uuid(2), "app")], IMAGE)).toEqual([
+      { server: "app", name: "app", servers: 2, image: IMAGE },
+    ]);
+  });
+});

@@ -245,3 +245,226 @@ describe("a lookup", () => {
     expect((await refused.stored())?.shown).toBe(true);
   });
 });
+
+describe("a lookup, in detail", () => {
+  it("an unknown choice is dropped, said in the log; an expired one too", async () => {
+    const f = workerFakes();
+    await answerLookup(f.deps, { choiceId: "ch-nothere000" }, 1);
+    expect(f.logs).toEqual([
+      {
+        level: "warn",
+        message: "no such choice; message dropped",
+        extra: { choiceId: "ch-nothere000" },
+      },
+    ]);
+    const expired = await lookUp({ server: "web01" }, [eclServer()]);
+    expired.f.clock.now += 30 * 60_000;
+    await expired.run();
+    expect(expired.f.logs).toEqual([
+      {
+        level: "info",
+        message: "choice expired before it was looked up; dropped",
+        extra: { choiceId: "ch-0123456789" },
+      },
+    ]);
+  });
+
+  it("a choice answered but not yet shown (Slack failed) is shown on the next delivery, without reading ECL again", async () => {
+    const { f, run, stored, ecl } = await lookUp({ server: "web01" }, [eclServer()]);
+    let fail = true;
+    const respond = f.deps.chat.respond;
+    f.deps.chat = {
+      ...f.deps.chat,
+      respond: async (...args) => {
+        if (fail) throw new SlackApiError("response_url", "http_503", "passing");
+        return respond(...args);
+      },
+    };
+    await expect(run()).rejects.toBeInstanceOf(RetryLater);
+    fail = false;
+    await run();
+    expect((await stored())?.shown).toBe(true);
+    expect(ecl.calls).toEqual(["list web01"]);
+    expect(f.slack).toHaveLength(1);
+  });
+
+  it("another delivery answered first: this one says nothing", async () => {
+    const { f, run } = await lookUp({ server: "web01" }, [eclServer()]);
+    f.deps.choices = { ...f.deps.choices, saveChoice: async () => undefined };
+    await run();
+    expect(f.slack).toEqual([]);
+  });
+
+  it("a choice reached through a click replaces nothing; its answer is a new message", async () => {
+    const { f, run } = await lookUp({ server: "web01" }, [eclServer()]);
+    const replaced: Array<boolean | undefined> = [];
+    f.deps.chat = {
+      ...f.deps.chat,
+      respond: async (_url, _message, options) => void replaced.push(options?.replace),
+    };
+    await run();
+    expect(replaced).toEqual([false]);
+  });
+
+  it("without a response_url the answer goes as an ephemeral message in the channel", async () => {
+    const ecl = tenantWith([eclServer()]);
+    const f = workerFakes({}, { openTenant: ecl.openTenant });
+    const choice = newChoice(
+      {
+        id: "ch-0123456789",
+        teamId: "T1",
+        channelId: "C0INC",
+        requester: "U0REQ",
+        tenant: "t",
+        secretId: "s",
+        approvalsRequired: 0,
+        approvers: [],
+        requestTtlMinutes: 30,
+        reason: "",
+        asked: { server: "web01" },
+      },
+      NOW,
+    );
+    await f.deps.choices.createChoice(choice);
+    await answerLookup(f.deps, { choiceId: choice.id }, 1);
+    expect(f.slack.map((m) => [m.method, m.channel])).toEqual([["ephemeral", "C0INC"]]);
+  });
+
+  it("Slack refusing the answer for good is logged with the choice", async () => {
+    const { f, run } = await lookUp({ server: "web01" }, [eclServer()]);
+    f.deps.chat = {
+      ...f.deps.chat,
+      respond: async () => {
+        throw new SlackApiError("response_url", "expired_url", "permanent");
+      },
+    };
+    await run();
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "Slack refused the answer to a lookup; not retried",
+      extra: { choiceId: "ch-0123456789", error: "Slack answered expired_url to response_url" },
+    });
+  });
+
+  it("Slack failing at the last receive: given up, logged", async () => {
+    const { f, run, stored } = await lookUp({ server: "web01" }, [eclServer()], { receive: 5 });
+    f.deps.chat = {
+      ...f.deps.chat,
+      respond: async () => {
+        throw new SlackApiError("response_url", "http_503", "passing");
+      },
+    };
+    await run();
+    expect((await stored())?.shown).toBe(true);
+  });
+
+  it('an id ECL refuses to read (not a 404) is a failure, not "no such id"', async () => {
+    const refused = new EclApiError({
+      service: "baremetal",
+      status: 403,
+      method: "GET",
+      path: "/x",
+      code: undefined,
+      apiMessage: "forbidden",
+      requestId: undefined,
+    });
+    const { run, stored } = await lookUp({ server: SERVER }, [], { failing: refused });
+    await run();
+    expect((await stored())?.ended).toMatchObject({ kind: "failed" });
+  });
+
+  it("a write of the request whose answer is lost is tried again; found on the next try, it is told as recorded", async () => {
+    const { f, run, stored } = await lookUp({ server: "web01", image: IMAGE }, [eclServer()]);
+    const create = f.deps.store.create;
+    let first = true;
+    f.deps.store = {
+      ...f.deps.store,
+      create: async (op) => {
+        const made = await create(op);
+        if (first) {
+          first = false;
+          throw new Error("lost answer");
+        }
+        return made;
+      },
+    };
+    await expect(run()).rejects.toThrow("could not confirm the request was recorded");
+    await run();
+    expect((await stored())?.ended).toMatchObject({
+      kind: "recorded",
+      result: { kind: "recorded", handedOver: true },
+    });
+    expect(f.slack[0]?.text).toMatch(/^Recorded `op-/);
+    expect(f.ops.size).toBe(1);
+  });
+
+  it("at the last receive, a write whose answer is lost is said as such", async () => {
+    const { f, run } = await lookUp({ server: "web01", image: IMAGE }, [eclServer()], {
+      receive: 5,
+    });
+    f.deps.store = { ...f.deps.store, create: async () => Promise.reject(new Error("lost")) };
+    await run();
+    expect(f.slack[0]?.text).toMatch(/^bm could not confirm that it recorded `op-/);
+  });
+
+  it("asks the image service for at most 20 names, of the images offered and those the candidates show", async () => {
+    const media = Array.from({ length: 25 }, (_, i) => uuid(100 + i));
+    const asked: string[] = [];
+    const ecl = tenantWith([eclServer({ mediaIds: media })]);
+    const f = workerFakes(
+      {},
+      {
+        openTenant: async () => {
+          const tenant = await ecl.openTenant();
+          return {
+            ...tenant,
+            ecl: {
+              ...tenant.ecl,
+              imageName: async (id: string) => {
+                asked.push(id);
+                return id === uuid(100) ? "first.iso" : undefined;
+              },
+            },
+          } as unknown as Tenant;
+        },
+      },
+    );
+    const choice = newChoice(
+      {
+        id: "ch-0123456789",
+        teamId: "T1",
+        channelId: "C0INC",
+        requester: "U0REQ",
+        tenant: "t",
+        secretId: "s",
+        approvalsRequired: 0,
+        approvers: [],
+        requestTtlMinutes: 30,
+        reason: "",
+        asked: { server: "web01" },
+      },
+      NOW,
+    );
+    await f.deps.choices.createChoice(choice);
+    await answerLookup(f.deps, { choiceId: choice.id }, 1);
+    expect(asked).toEqual(media.slice(0, 20));
+    expect((await f.deps.choices.getChoice(choice.id))?.imageNames).toEqual({
+      [uuid(100)]: "first.iso",
+    });
+  });
+
+  it("no name known: the choice keeps none", async () => {
+    const { run, stored } = await lookUp({ server: "web01" }, [eclServer({ mediaIds: [OTHER] })]);
+    await run();
+    expect(await stored()).not.toHaveProperty("imageNames");
+  });
+
+  it("candidates' images are named too", async () => {
+    const { run, stored } = await lookUp({ server: "app" }, [
+      eclServer({ id: uuid(1), name: "app", mediaIds: [OTHER, IMAGE.toUpperCase()] }),
+      eclServer({ id: uuid(2), name: "app", mediaIds: [] }),
+    ]);
+    await run();
+    expect((await stored())?.imageNames).toEqual({ [IMAGE]: "rescue.iso" });
+  });
+});
