@@ -1,0 +1,178 @@
+import { describe, expect, it } from "vitest";
+import { requestDetach } from "../../../lib/front-door/request-detach";
+import { frontDoorFakes, IMAGE, SERVER } from "../fakes";
+
+const request = (changes: Partial<Parameters<typeof requestDetach>[1]> = {}) => ({
+  teamId: "T1",
+  channelId: "C0INC",
+  userId: "U0REQ",
+  triggerId: "1.2.3",
+  server: SERVER,
+  image: IMAGE,
+  reason: "INC-1",
+  responseUrl: "https://hooks.slack.com/commands/T1/1/x",
+  ...changes,
+});
+const metrics = () => {
+  const put: Array<[string, number, string?]> = [];
+  return {
+    put,
+    metrics: {
+      put: (n: string, v: number, d?: string) =>
+        void put.push(d === undefined ? [n, v] : [n, v, d]),
+      flush: () => {},
+    },
+  };
+};
+
+describe("requestDetach", () => {
+  it("by id with the image: recorded there and then, under the channel's policy, its response_url kept", async () => {
+    const m = metrics();
+    const f = frontDoorFakes({ metrics: m.metrics });
+    const said = await requestDetach(f.deps, request({ channelId: "C0CHG" }));
+    const [op] = f.ops.values();
+    expect(said.text).toBe(
+      `Recorded \`${op?.id}\`: detach image \`${IMAGE}\` from \`${SERVER}\`. It needs 2 approval(s); bm will post the request in this channel for approvers.`,
+    );
+    expect(op).toMatchObject({
+      requester: "U0REQ",
+      channelId: "C0CHG",
+      tenant: "t",
+      secretId: "bm/tenant/t",
+      approvalsRequired: 2,
+      approvers: ["U0A1", "S0APP"],
+      requestTtlMinutes: 30,
+      serverRef: SERVER,
+      imageId: IMAGE,
+      reason: "INC-1",
+      responseUrl: "https://hooks.slack.com/commands/T1/1/x",
+    });
+    expect(f.events.map((e) => e.action)).toEqual(["requested"]);
+    expect(f.sent).toEqual([{ kind: "prepare", operationId: op?.id }]);
+    expect(m.put).toEqual([["OperationRequested", 1, "required"]]);
+  });
+
+  it("without a response_url, none is kept; without approvals, it is counted as none", async () => {
+    const m = metrics();
+    const f = frontDoorFakes({ metrics: m.metrics });
+    const { responseUrl: _, ...noUrl } = request();
+    await requestDetach(f.deps, noUrl);
+    expect([...f.ops.values()][0]).not.toHaveProperty("responseUrl");
+    expect(m.put).toEqual([["OperationRequested", 1, "none"]]);
+  });
+
+  it.each([
+    ["an unbound channel", { channelId: "C0NOPE", userId: "U0REQ" }, "refused:channel_not_bound"],
+    [
+      "someone who may not request there",
+      { channelId: "C0SELF", userId: "U0A1" },
+      "refused:not_a_requester",
+    ],
+  ])(
+    "%s: refused, audited with what was asked, nothing recorded or queued",
+    async (_, changes, action) => {
+      const f = frontDoorFakes();
+      await requestDetach(f.deps, request(changes));
+      expect(f.ops.size).toBe(0);
+      expect(f.sent).toEqual([]);
+      expect(f.events).toEqual([
+        expect.objectContaining({
+          action,
+          actor: { teamId: "T1", userId: changes.userId },
+          facts: { channel: changes.channelId, server: SERVER, image: IMAGE },
+        }),
+      ]);
+    },
+  );
+
+  it("a refusal of a request without an image names no image", async () => {
+    const f = frontDoorFakes();
+    await requestDetach(f.deps, request({ channelId: "C0NOPE", image: undefined }));
+    expect(f.events[0]?.facts).toEqual({ channel: "C0NOPE", server: SERVER });
+  });
+
+  it("by name, or without the image: a lookup kept with what was asked, its response_url and the policy", async () => {
+    const f = frontDoorFakes();
+    await requestDetach(f.deps, request({ server: "web01", image: undefined }));
+    const choice = await f.deps.choices.getChoice((f.sent[0] as { choiceId: string }).choiceId);
+    expect(choice).toMatchObject({
+      state: "looking",
+      requester: "U0REQ",
+      reason: "INC-1",
+      asked: { server: "web01" },
+      responseUrl: "https://hooks.slack.com/commands/T1/1/x",
+      approvalsRequired: 0,
+    });
+    expect(choice?.asked).not.toHaveProperty("image");
+    expect(f.ops.size).toBe(0);
+  });
+
+  it("a lookup that cannot be handed over: said plainly, and logged", async () => {
+    const warnings: Array<[string, object | undefined]> = [];
+    const f = frontDoorFakes({
+      queue: { send: async () => Promise.reject(new Error("sqs down")) },
+      log: { info: () => {}, warn: (m, e) => void warnings.push([m, e]) },
+    });
+    const said = await requestDetach(f.deps, request({ server: "web01" }));
+    expect(said.text).toBe(
+      "bm could not hand the lookup of `web01` to its worker just now (its database or queue did not answer), and has recorded no request. If nothing appears here within a minute, run the command again.",
+    );
+    expect(warnings).toEqual([
+      [
+        "could not hand the lookup to the worker",
+        { choiceId: expect.stringMatching(/^ch-/), error: "Error" },
+      ],
+    ]);
+  });
+
+  it("a repeated delivery of a lookup already answered is not handed over again", async () => {
+    const f = frontDoorFakes();
+    await requestDetach(f.deps, request({ server: "web01" }));
+    const id = (f.sent[0] as { choiceId: string }).choiceId;
+    const stored = await f.deps.choices.getChoice(id);
+    if (stored) await f.deps.choices.saveChoice(stored, { ...stored, state: "ended" });
+    await requestDetach(f.deps, request({ server: "web01" }));
+    expect(f.sent).toHaveLength(1);
+  });
+
+  it("a write whose answer is lost: said as unknown, and logged", async () => {
+    const warnings: string[] = [];
+    const f = frontDoorFakes({
+      log: { info: () => {}, warn: (m) => void warnings.push(m) },
+    });
+    f.deps.store = { ...f.deps.store, create: async () => Promise.reject(new Error("timeout")) };
+    const said = await requestDetach(f.deps, request());
+    expect(said.text).toMatch(
+      /^bm could not confirm that it recorded `op-\w+` \(its database did not answer in time\)\. If it did, the request goes on by itself: `\/bm status op-\w+` in a minute tells you; if not, ask again\.$/,
+    );
+    expect(warnings).toEqual(["could not confirm the request was recorded"]);
+    expect(f.sent).toEqual([]);
+  });
+
+  it("an audit append that fails: counted, logged, the request recorded all the same", async () => {
+    const m = metrics();
+    const warnings: string[] = [];
+    const f = frontDoorFakes({
+      metrics: m.metrics,
+      audit: { append: async () => Promise.reject(new Error("throttled")) },
+      log: { info: () => {}, warn: (w) => void warnings.push(w) },
+    });
+    const said = await requestDetach(f.deps, request());
+    expect(said.text).toMatch(/^Recorded/);
+    expect(m.put).toContainEqual(["AuditWriteError", 1]);
+    expect(warnings).toEqual(["audit append failed; the worker makes it"]);
+  });
+
+  it("a repeated delivery finds its request: said so; handed over again only while it waits", async () => {
+    const f = frontDoorFakes();
+    await requestDetach(f.deps, request());
+    const again = await requestDetach(f.deps, request());
+    const [op] = f.ops.values();
+    expect(again.text).toBe(`This request is already recorded as \`${op?.id}\` (requested).`);
+    expect(f.sent).toHaveLength(2);
+    if (op) f.ops.set(op.id, { ...op, state: "approved" });
+    const later = await requestDetach(f.deps, request());
+    expect(later.text).toBe(`This request is already recorded as \`${op?.id}\` (approved).`);
+    expect(f.sent).toHaveLength(2);
+  });
+});
