@@ -275,3 +275,197 @@ describe("imageName", () => {
     expect([...sent, ...named.sent]).toEqual([]);
   });
 });
+
+describe("EclClient, in detail", () => {
+  it("a lookup error names itself, its candidates (five, then how many more)", () => {
+    const none = new ServerLookupError("not_found", "web9");
+    expect([none.name, none.candidates]).toEqual(["ServerLookupError", []]);
+    const many = new ServerLookupError(
+      "ambiguous",
+      "app",
+      Array.from({ length: 7 }, (_, i) => ({ id: `a${i}`, name: "app" })),
+    );
+    expect(many.message).toBe(
+      '7 servers are named "app" (a0, a1, a2, a3, a4, … and 2 more); use the id',
+    );
+    const five = new ServerLookupError(
+      "ambiguous",
+      "app",
+      Array.from({ length: 5 }, (_, i) => ({ id: `a${i}`, name: "app" })),
+    );
+    expect(five.message).toBe('5 servers are named "app" (a0, a1, a2, a3, a4); use the id');
+  });
+
+  it("stops following servers_links after 100 pages", async () => {
+    let n = 0;
+    const next = () => {
+      n++;
+      return ok({
+        servers: [server(`id-${n}`, `s${n}`)],
+        servers_links: [
+          { rel: "next", href: `https://ecl.test/v2/x/servers/detail?marker=id-${n}` },
+        ],
+      });
+    };
+    const { client, sent } = clientWith(Array.from({ length: 101 }, () => next));
+    await expect(client.listServers()).rejects.toThrow("ECL listed more than 100 pages of servers");
+    expect(sent).toHaveLength(100);
+  });
+
+  it("a next link without a marker goes on from the page's last id; one without an href, or broken, ends", async () => {
+    const { client, sent } = clientWith([
+      ok({
+        servers: [server("a1", "x")],
+        servers_links: [{ rel: "next", href: "https://ecl.test/v2/x/servers/detail" }],
+      }),
+      ok({ servers: [server("a2", "x")], servers_links: [{ rel: "next", href: "::not a url" }] }),
+      ok({ servers: [server("a3", "x")], servers_links: [{ rel: "next" }] }),
+    ]);
+    expect((await client.listServers()).map((s) => s.id)).toEqual(["a1", "a2", "a3"]);
+    expect(sent.map((r) => r.url.searchParams.get("marker"))).toEqual([null, "a1", "a2"]);
+  });
+
+  it("a name is sent as ECL's filter, and only exact matches are kept", async () => {
+    const { client, sent } = clientWith([
+      ok({ servers: [server(SERVER, "web01"), server("a2", "web010"), server("a3", "WEB01")] }),
+    ]);
+    expect((await client.resolveServer("web01")).id).toBe(SERVER);
+    expect(sent[0]?.url.searchParams.get("name")).toBe("web01");
+  });
+
+  it('an id ECL will not show for another reason than 404 is ECL\'s error, not "not found"', async () => {
+    const { client } = clientWith([status(500), status(500), status(500)]);
+    await expect(client.resolveServer(SERVER)).rejects.toBeInstanceOf(EclApiError);
+  });
+
+  it("attaching sends the inverse of the detach", async () => {
+    const { client, sent } = clientWith([status(200)]);
+    expect(await client.attachMedia(SERVER, IMAGE)).toEqual({ status: 200, requestId: "req-200" });
+    expect(JSON.parse(sent[0]?.body ?? "")).toEqual({ "media-attach": { imageRef: IMAGE } });
+  });
+
+  it("actions wait as long as told (or 30 s); reads take the pool's; only actions carry a body", async () => {
+    const quick = new EclClient({
+      apiEndpoint: "https://ecl.test/",
+      tenantId: TENANT,
+      tokens: new StaticTokens("tok"),
+      actionTimeoutMs: 1234,
+      send: async (request) => {
+        seen.push(request);
+        return status(
+          200,
+          request.method === "GET" ? JSON.stringify({ server: server(SERVER, "w") }) : "",
+        );
+      },
+    });
+    const seen: HttpRequest[] = [];
+    await quick.detachMedia(SERVER, IMAGE);
+    await quick.showServer(SERVER);
+    expect(seen.map((r) => [r.method, r.timeoutMs, r.body === undefined])).toEqual([
+      ["POST", 1234, false],
+      ["GET", undefined, true],
+    ]);
+    expect(seen[0]?.url.href).toBe(`https://ecl.test/v2/${TENANT}/servers/${SERVER}/action`);
+    const { client, sent } = clientWith([status(200)]);
+    await client.detachMedia(SERVER, IMAGE);
+    expect(sent[0]?.timeoutMs).toBe(30_000);
+  });
+
+  it("counts every error status and every failure to answer, by kind", async () => {
+    const counted: string[] = [];
+    const client = new EclClient({
+      apiEndpoint: "https://ecl.test",
+      tenantId: TENANT,
+      tokens: new StaticTokens("tok"),
+      onError: (s) => void counted.push(s),
+      retry: { retries: 0, baseDelayMs: 1 },
+      send: async () => status(300),
+    });
+    await expect(client.showServer(SERVER)).rejects.toMatchObject({
+      status: 300,
+      service: "baremetal",
+    });
+    expect(counted).toEqual(["300"]);
+  });
+
+  it("request ids: ECL's compute header, else Keystone's", async () => {
+    const { client } = clientWith([
+      { status: 200, headers: { "x-openstack-request-id": "req-os" }, body: "" },
+      { status: 200, headers: {}, body: "" },
+    ]);
+    expect((await client.detachMedia(SERVER, IMAGE)).requestId).toBe("req-os");
+    expect((await client.detachMedia(SERVER, IMAGE)).requestId).toBeUndefined();
+  });
+
+  it("a body that is not a JSON object is a protocol error naming the status", async () => {
+    const { client } = clientWith([status(200, "5"), status(200, "null")]);
+    await expect(client.showServer(SERVER)).rejects.toThrow(
+      "ECL answered 200 with a body that is not a JSON object",
+    );
+    await expect(client.showServer(SERVER)).rejects.toThrow(
+      "ECL answered 200 with a body that is not a JSON object",
+    );
+  });
+
+  it("reads are retried on 5xx and 429, never on other answers", async () => {
+    const tries = async (code: number) => {
+      const { client, sent } = clientWith([status(code), status(code), status(code)]);
+      await client.showServer(SERVER).catch(() => undefined);
+      return sent.length;
+    };
+    expect(await tries(503)).toBe(3);
+    expect(await tries(429)).toBe(3);
+    expect(await tries(404)).toBe(1);
+    expect(await tries(499)).toBe(1);
+  });
+
+  it("a server id that is not a UUID never reaches a URL", async () => {
+    const { client, sent } = clientWith([]);
+    await expect(client.showServer("../tokens")).rejects.toThrow("a server id must be a UUID");
+    expect(sent).toEqual([]);
+  });
+
+  it("an endpoint with trailing slashes, and an image endpoint likewise", async () => {
+    const tokens = Object.assign(new StaticTokens("tok"), {
+      imageEndpoint: async () => "https://glance.test///",
+    });
+    const sent: HttpRequest[] = [];
+    const client = new EclClient({
+      apiEndpoint: "https://ecl.test///",
+      tenantId: TENANT,
+      tokens,
+      send: async (request) => {
+        sent.push(request);
+        return request.url.pathname.startsWith("/v2/images")
+          ? { status: 200, headers: {}, body: JSON.stringify({ name: "  " }) }
+          : status(200, JSON.stringify({ server: server(SERVER, "w") }));
+      },
+    });
+    await client.showServer(SERVER);
+    expect(await client.imageName(IMAGE)).toBeUndefined();
+    expect(sent.map((r) => r.url.href)).toEqual([
+      `https://ecl.test/v2/${TENANT}/servers/${SERVER}`,
+      `https://glance.test/v2/images/${IMAGE}`,
+    ]);
+    expect(sent[1]?.headers).toEqual({ accept: "application/json", "x-auth-token": "tok" });
+  });
+
+  it("an image service answering other than 200, or null, names nothing", async () => {
+    const tokens = Object.assign(new StaticTokens("tok"), {
+      imageEndpoint: async () => "https://glance.test",
+    });
+    for (const answer of [
+      { status: 203, headers: {}, body: JSON.stringify({ name: "x" }) },
+      { status: 200, headers: {}, body: "null" },
+      { status: 200, headers: {}, body: JSON.stringify({ name: 5 }) },
+    ]) {
+      const client = new EclClient({
+        apiEndpoint: "https://ecl.test",
+        tenantId: TENANT,
+        tokens,
+        send: async () => answer,
+      });
+      expect(await client.imageName(IMAGE)).toBeUndefined();
+    }
+  });
+});
