@@ -1,0 +1,169 @@
+import { describe, expect, it } from "vitest";
+import type { EclApi } from "../../../lib/ecl/client";
+import { EclApiError, EclNetworkError } from "../../../lib/ecl/errors";
+import type { Server } from "../../../lib/ecl/server";
+import { waitForDetach } from "../../../lib/ecl/wait-for-detach";
+
+const IMAGE = "3339fd5f-ec06-4ef8-9337-c1c70218a748";
+const SERVER = "c880a4b5-0230-4925-a8f5-16fb48249275";
+const at = (changes: Partial<Server>): Server => ({
+  id: SERVER,
+  name: "web01",
+  status: "ACTIVE",
+  powerState: "RUNNING",
+  taskState: "None",
+  vmState: "ACTIVE",
+  mediaIds: [IMAGE],
+  ...changes,
+});
+const apiError = (status: number) =>
+  new EclApiError({
+    service: "baremetal",
+    status,
+    method: "GET",
+    path: "/x",
+    code: undefined,
+    apiMessage: undefined,
+    requestId: undefined,
+  });
+
+/** Waits over these readings, one a poll (the last repeating), on a clock that sleeps instantly. */
+async function wait(
+  readings: Array<Server | Error>,
+  options: { intervalMs?: number; timeoutMs?: number; graceMs?: number } = {},
+) {
+  const clock = { now: 1000 };
+  const polls: Array<{ elapsedMs: number; kind: string }> = [];
+  let reads = 0;
+  const ecl = {
+    showServer: async () => {
+      reads++;
+      const next = readings.length > 1 ? readings.shift() : readings[0];
+      if (next instanceof Error) throw next;
+      return next as Server;
+    },
+  } as unknown as EclApi;
+  const result = await waitForDetach(ecl, SERVER, IMAGE, {
+    intervalMs: options.intervalMs ?? 1000,
+    timeoutMs: options.timeoutMs ?? 10_000,
+    graceMs: options.graceMs ?? 3000,
+    now: () => clock.now,
+    sleep: async (ms) => {
+      clock.now += ms;
+    },
+    onPoll: (poll) =>
+      void polls.push({ elapsedMs: poll.elapsedMs, kind: "server" in poll ? "server" : "error" }),
+  });
+  return { result, polls, reads };
+}
+
+describe("waitForDetach", () => {
+  it("done once idle with the image gone, after how long", async () => {
+    const { result, polls } = await wait([
+      at({ taskState: "MEDIA_DETACHING" }),
+      at({ taskState: "MEDIA_DETACHING", mediaIds: [] }),
+      at({ mediaIds: [] }),
+    ]);
+    expect(result).toMatchObject({ outcome: "detached", elapsedMs: 2000 });
+    expect(polls).toEqual([
+      { elapsedMs: 0, kind: "server" },
+      { elapsedMs: 1000, kind: "server" },
+      { elapsedMs: 2000, kind: "server" },
+    ]);
+  });
+
+  it("media not listed: idle again after being seen busy is done", async () => {
+    const { result } = await wait([
+      at({ mediaIds: undefined, taskState: "MEDIA_DETACHING" }),
+      at({ mediaIds: undefined }),
+    ]);
+    expect(result).toMatchObject({ outcome: "idle_unlisted", elapsedMs: 1000 });
+  });
+
+  it("media not listed and never seen busy: done only once the grace has passed, to the millisecond", async () => {
+    const { result } = await wait([at({ mediaIds: undefined })], {
+      intervalMs: 1000,
+      graceMs: 3000,
+    });
+    expect(result).toMatchObject({ outcome: "idle_unlisted", elapsedMs: 3000 });
+  });
+
+  it("busy past the limit: timed out with the last reading, without a poll beyond it", async () => {
+    const { result, reads } = await wait([at({ taskState: "MEDIA_DETACHING" })], {
+      intervalMs: 1000,
+      timeoutMs: 3000,
+    });
+    expect(result).toMatchObject({
+      outcome: "timed_out",
+      elapsedMs: 3000,
+      server: { taskState: "MEDIA_DETACHING" },
+    });
+    expect(reads).toBe(4);
+  });
+
+  it("a passing failure is skipped (told), and the wait goes on", async () => {
+    const { result, polls } = await wait([
+      new EclNetworkError("timeout", "GET", "x"),
+      apiError(503),
+      apiError(429),
+      at({ mediaIds: [] }),
+    ]);
+    expect(result.outcome).toBe("detached");
+    expect(polls.map((p) => p.kind)).toEqual(["error", "error", "error", "server"]);
+  });
+
+  it("five failed readings in a row end the wait with the last error; a success in between starts the count again", async () => {
+    const down = apiError(502);
+    await expect(wait([down])).rejects.toBe(down);
+    const { result } = await wait(
+      [
+        apiError(502),
+        apiError(502),
+        apiError(502),
+        apiError(502),
+        at({ taskState: "MEDIA_DETACHING" }),
+        apiError(502),
+        apiError(502),
+        apiError(502),
+        apiError(502),
+        at({ mediaIds: [] }),
+      ],
+      { timeoutMs: 60_000 },
+    );
+    expect(result.outcome).toBe("detached");
+  });
+
+  it.each([401, 403, 404, 400])(
+    "a %i cannot get better by waiting: thrown at once",
+    async (status) => {
+      const error = apiError(status);
+      const { reads } = await wait([error]).catch(() => ({ reads: -1 }));
+      expect(reads).toBe(-1);
+      await expect(wait([error])).rejects.toBe(error);
+    },
+  );
+
+  it("a failure that is not ECL's is thrown at once", async () => {
+    const bug = new TypeError("bug");
+    await expect(wait([bug])).rejects.toBe(bug);
+  });
+
+  it("sleeps on a real clock when not given one", async () => {
+    const ecl = { showServer: async () => at({ mediaIds: [] }) } as unknown as EclApi;
+    const result = await waitForDetach(ecl, SERVER, IMAGE, {
+      intervalMs: 1,
+      timeoutMs: 100,
+      graceMs: 1,
+    });
+    expect(result.outcome).toBe("detached");
+    const slow = { showServer: async () => at({}) } as unknown as EclApi;
+    const started = Date.now();
+    const timedOut = await waitForDetach(slow, SERVER, IMAGE, {
+      intervalMs: 20,
+      timeoutMs: 50,
+      graceMs: 1,
+    });
+    expect(timedOut.outcome).toBe("timed_out");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(35);
+  });
+});
