@@ -226,3 +226,240 @@ describe("handing over what the worker never took", () => {
     expect(f.sent.map((s) => s.message)).toEqual([{ kind: "execute", operationId: op.id }]);
   });
 });
+
+describe("the follow-up, in detail", () => {
+  it("polls again only while the next wait leaves its margin", async () => {
+    for (const [left, rounds] of [
+      [6000, 2],
+      [5999, 1],
+    ] as const) {
+      const f = workerFakes({ reads: [eclServer({ taskState: "MEDIA_DETACHING" })] });
+      detaching(f);
+      let remaining: number = left;
+      const reports = await followUp(
+        {
+          ...f.deps,
+          sleep: async (ms) => {
+            remaining = -1e9 - ms;
+          },
+        },
+        () => remaining,
+      );
+      expect(reports).toHaveLength(rounds);
+    }
+  });
+
+  it("messages still owed are posted; one that fails is logged and still watched", async () => {
+    const f = workerFakes();
+    const owed = operationIn(f.ops, "C0INC", ["approved", "failed"], { noticedSeq: 1 });
+    expect(await round(f.deps)).toMatchObject({ announced: 1, watching: 0 });
+    expect(f.ops.get(owed.id)?.noticedSeq).toBe(f.ops.get(owed.id)?.seq);
+
+    const g = workerFakes();
+    g.deps.chat = {
+      ...g.deps.chat,
+      post: async () => {
+        throw new (await import("../../../lib/slack/slack-error")).SlackApiError(
+          "chat.postMessage",
+          "service_unavailable",
+          "passing",
+        );
+      },
+    };
+    const stuck = operationIn(g.ops, "C0INC", ["approved", "failed"], { noticedSeq: 1 });
+    expect(await round(g.deps)).toMatchObject({ announced: 0, watching: 1 });
+    expect(g.logs).toContainEqual({
+      level: "warn",
+      message: "could not post; next round tries again",
+      extra: {
+        operationId: stuck.id,
+        error: "Slack answered service_unavailable to chat.postMessage",
+      },
+    });
+  });
+
+  it("ECL failing to list: logged with the secret and the operations waiting on it", async () => {
+    const f = workerFakes({ reads: [new Error("down")] });
+    const a = detaching(f);
+    const b = detaching(f);
+    await round(f.deps);
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "could not list servers; next round tries again",
+      extra: {
+        secretId: "bm/tenant/t",
+        operations: [a.id, b.id],
+        error: "internal error (Error); nothing more is shown, to keep secrets out of messages",
+      },
+    });
+  });
+
+  it("the index unreadable is logged", async () => {
+    const f = workerFakes();
+    f.deps.store = { ...f.deps.store, listInFlight: async () => Promise.reject(new Error("x")) };
+    await round(f.deps);
+    expect(f.logs.map((l) => l.message)).toEqual([
+      "could not list what is in flight; next round asks again",
+    ]);
+  });
+
+  it("counts what a round finished, by outcome", async () => {
+    const f = workerFakes({ reads: [eclServer({ mediaIds: [] })] });
+    detaching(f);
+    const g = workerFakes({ reads: [eclServer({ taskState: "MEDIA_DETACHING" })] });
+    detaching(g, 900_000);
+    expect(await round(f.deps)).toMatchObject({ done: 1, timedOut: 0, watching: 0 });
+    expect(await round(g.deps)).toMatchObject({ done: 0, timedOut: 1, watching: 0 });
+  });
+
+  it("a server left out of the list and unreadable: logged, watched, and timed out at the limit saying so", async () => {
+    const other = eclServer({ id: "00000000-0000-4000-8000-000000000009" });
+    const f = workerFakes({ reads: [other, new Error("reset"), other, new Error("reset")] });
+    const op = detaching(f, 10_000);
+    expect(await round(f.deps)).toMatchObject({ watching: 1 });
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "the server is not in the list and could not be read; next round tries again",
+      extra: {
+        operationId: op.id,
+        error: "internal error (Error); nothing more is shown, to keep secrets out of messages",
+      },
+    });
+    f.clock.now += 900_000;
+    await round(f.deps);
+    expect(f.ops.get(op.id)?.outcome).toBe(
+      "after 15m 10s bm could not read the server (internal error (Error); nothing more is shown, to keep secrets out of messages).",
+    );
+  });
+
+  it.each([
+    [
+      eclServer({ taskState: "MEDIA_DETACHING", mediaIds: undefined }),
+      " (ECL does not list its media)",
+    ],
+    [eclServer({ taskState: "MEDIA_DETACHING", mediaIds: [] }), ""],
+    [eclServer({ taskState: undefined }), " with the image attached"],
+  ])("at the limit, what the server still shows is said: %#", async (server, image) => {
+    const f = workerFakes({ reads: [server] });
+    const op = detaching(f, 900_000);
+    await round(f.deps);
+    expect(f.ops.get(op.id)?.outcome).toBe(
+      `after 15m 00s it still shows task_state ${server.taskState ?? "None"}${image}.`,
+    );
+  });
+
+  it("a server gone: ECL's request id kept in the facts", async () => {
+    const f = workerFakes({
+      reads: [eclServer({ id: "00000000-0000-4000-8000-000000000009" }), notFound()],
+    });
+    detaching(f);
+    await round(f.deps);
+    expect(f.events.at(-1)?.facts).toMatchObject({ requestId: "req-404" });
+  });
+
+  it("what the server showed is kept: its power only when ECL gave it", async () => {
+    const f = workerFakes({ reads: [eclServer({ mediaIds: [], powerState: undefined })] });
+    const op = detaching(f, 10_000, { powerState: "RUNNING" });
+    await round(f.deps);
+    expect(f.ops.get(op.id)?.powerState).toBe("RUNNING");
+    const g = workerFakes({ reads: [eclServer({ mediaIds: [], powerState: "SHUTDOWN" })] });
+    const other = detaching(g);
+    await round(g.deps);
+    expect(g.ops.get(other.id)?.powerState).toBe("SHUTDOWN");
+  });
+
+  it("two follow-ups at once: the one that loses the write counts nothing and posts nothing", async () => {
+    const f = workerFakes({ reads: [eclServer({ mediaIds: [] })] });
+    detaching(f);
+    f.deps.store = { ...f.deps.store, save: async () => undefined };
+    expect(await round(f.deps)).toMatchObject({ done: 0, watching: 1 });
+    expect(f.slack).toEqual([]);
+  });
+
+  it("finished, but its message cannot be posted yet: logged, the next round posts it", async () => {
+    const f = workerFakes({ reads: [eclServer({ mediaIds: [] })] });
+    const { SlackApiError } = await import("../../../lib/slack/slack-error");
+    f.deps.chat = {
+      ...f.deps.chat,
+      update: async () => {
+        throw new SlackApiError("chat.update", "ratelimited", "passing", 3);
+      },
+    };
+    const op = detaching(f);
+    expect(await round(f.deps)).toMatchObject({ done: 1 });
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "could not post; next round tries again",
+      extra: { operationId: op.id, error: "Slack answered ratelimited to chat.update" },
+    });
+  });
+
+  it("an expiry that loses the race to a last-second approval counts nothing", async () => {
+    const f = workerFakes();
+    operationIn(f.ops, "C0CHG", ["awaiting_approval"], { requestExpiresAt: NOW.toISOString() });
+    f.deps.store = { ...f.deps.store, save: async () => undefined };
+    expect((await round(f.deps)).expired).toBe(0);
+  });
+
+  it("an expiry whose post fails is logged; the next round posts it", async () => {
+    const f = workerFakes();
+    f.deps.chat = {
+      ...f.deps.chat,
+      post: async () => {
+        throw new Error("socket hang up");
+      },
+    };
+    const op = operationIn(f.ops, "C0CHG", ["awaiting_approval"], {
+      requestExpiresAt: NOW.toISOString(),
+    });
+    expect((await round(f.deps)).expired).toBe(1);
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "could not expire or post; next round tries again",
+      extra: { operationId: op.id, error: expect.any(String) },
+    });
+  });
+
+  it("a hand-over is logged with the state it found; one that cannot be written is logged and tried next round", async () => {
+    const f = workerFakes();
+    const op = operationIn(f.ops, "C0INC", ["approved"], {
+      updatedAt: new Date(NOW.getTime() - 61_000).toISOString(),
+    });
+    await round(f.deps);
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "handing over again",
+      extra: { operationId: op.id, state: "approved" },
+    });
+    const g = workerFakes();
+    const stuck = operationIn(g.ops, "C0INC", ["approved"], {
+      updatedAt: new Date(NOW.getTime() - 61_000).toISOString(),
+    });
+    g.deps.store = { ...g.deps.store, save: async () => Promise.reject(new Error("throttled")) };
+    await round(g.deps);
+    expect(g.sent).toEqual([]);
+    expect(g.logs).toContainEqual({
+      level: "warn",
+      message: "could not hand over; next round tries again",
+      extra: {
+        operationId: stuck.id,
+        error: "internal error (Error); nothing more is shown, to keep secrets out of messages",
+      },
+    });
+  });
+
+  it("a request fifteen minutes old to the millisecond is still handed over; a millisecond later it ends, said in the thread", async () => {
+    const f = workerFakes();
+    const at = operationIn(f.ops, "C0INC", [], {
+      createdAt: new Date(NOW.getTime() - 15 * 60_000).toISOString(),
+      updatedAt: new Date(NOW.getTime() - 15 * 60_000).toISOString(),
+    });
+    await round(f.deps);
+    expect(f.ops.get(at.id)?.state).toBe("requested");
+    f.clock.now += 5 * 60_000;
+    await round(f.deps);
+    expect(f.ops.get(at.id)?.state).toBe("failed");
+    expect(f.events.at(-1)?.actor).toEqual({ teamId: "T1", userId: "bm" });
+    expect(f.slack.some((m) => m.method === "post")).toBe(true);
+  });
+});
