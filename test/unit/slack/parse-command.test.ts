@@ -103,3 +103,66 @@ describe("editDistance", () => {
     expect(editDistance(a, b)).toBe(d);
   });
 });
+
+describe("the usage and the help, word for word", () => {
+  it("every form, its meaning and its example", async () => {
+    const { USAGE, FORMS_TEXT, example } = await import("../../../lib/slack/parse-command");
+    expect(FORMS_TEXT).toEqual([
+      "/bm detach SERVER [IMAGE-ID [REASON…]]",
+      "/bm status SERVER|OPERATION-ID",
+      "/bm history [SERVER]",
+      "/bm cancel OPERATION-ID",
+      "/bm help",
+    ]);
+    expect(USAGE.text).toBe(
+      [
+        "`/bm detach SERVER [IMAGE-ID [REASON…]]`: detach a virtual media image from a bare-metal server (its name or id); without the image, pick one of those attached",
+        "`/bm status SERVER|OPERATION-ID`: a server's live state and attached media, and its operations in flight",
+        "`/bm history [SERVER]`: the last 10 operations of this channel's tenant",
+        "`/bm cancel OPERATION-ID`: cancel your own request before it is sent to ECL",
+        "`/bm help`: what you may do in this channel",
+      ].join("\n"),
+    );
+    expect(example("detach").text).toBe(
+      "`/bm detach SERVER [IMAGE-ID [REASON…]]`: detach a virtual media image from a bare-metal server (its name or id); without the image, pick one of those attached. Example: `/bm detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 INC-1234 reboot loop`",
+    );
+    expect(example("status").text).toContain("Example: `/bm status web01`");
+    expect(example("history").text).toContain("Example: `/bm history web01`");
+    expect(example("cancel").text).toContain("Example: `/bm cancel op-7kq2m9x4ab`");
+    expect(example("help").text).toBe("`/bm help`: what you may do in this channel.");
+  });
+
+  it("words are split on any run of spaces, tabs or newlines", () => {
+    expect(parseCommand(`detach\tweb01\n${IMAGE}`)).toEqual({
+      kind: "detach",
+      server: "web01",
+      image: IMAGE,
+      reason: "",
+    });
+  });
+
+  it("a reason of exactly 500 characters is kept whole", () => {
+    const parsed = parseCommand(`detach web01 ${IMAGE} ${"x".repeat(500)}`);
+    expect(parsed.kind === "detach" && parsed.reason).toBe("x".repeat(500));
+  });
+
+  it("a status of something that looks like an operation id but is not one is taken as a server", () => {
+    expect(parseCommand("status op-short")).toEqual({ kind: "status", target: "op-short" });
+  });
+
+  it("edit distance counts a swap of neighbours as one, and only neighbours", () => {
+    expect(editDistance("ab", "ba")).toBe(1);
+    expect(editDistance("abc", "cba")).toBe(2);
+    expect(editDistance("histroy", "history")).toBe(1);
+    expect(editDistance("a", "")).toBe(1);
+  });
+
+  it("a word three edits from every command gets no guess; two edits, a guess", () => {
+    expect(parseCommand("hxxp").kind === "invalid" && parseCommand("hxxp")).toMatchObject({
+      message: { text: "`hxxp` is not a bm command. Did you mean `/bm help`?" },
+    });
+    expect(parseCommand("hxxx")).toMatchObject({
+      message: { text: "`hxxx` is not a bm command." },
+    });
+  });
+});
