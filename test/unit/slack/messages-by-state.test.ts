@@ -251,3 +251,95 @@ describe("what only the requester is told, and the reject modal", () => {
     expect(rejectModal("x".repeat(4000)).private_metadata).toHaveLength(3000);
   });
 });
+
+describe("the card and the thread, at their edges", () => {
+  it("ten approvals shown, the rest counted", () => {
+    const approvals = Array.from({ length: 12 }, (_, i) => ({
+      userId: `U0A${i}`,
+      at: AT.toISOString(),
+    }));
+    const op = lived(["awaiting_approval"], { approvals }, {}, { approvalsRequired: 20 });
+    const text = card(op)[1] ?? "";
+    expect(text).toContain("<@U0A9> approved");
+    expect(text).not.toContain("<@U0A10> approved");
+    expect(text).toContain("… and 2 more approvals");
+  });
+
+  it("a server without a name yet shows as asked, beside its id", () => {
+    const op = lived(["approved"], {}, {}, { serverName: "", serverRef: "web-asked" });
+    expect(card(op)[1]).toContain("*Server*\n`web-asked` (`c880a4b5-0230-4925-a8f5-16fb48249275`)");
+    expect(
+      notice(
+        lived(["approved", "waiting_for_idle"], {}, {}, { serverName: "", serverRef: "web-asked" }),
+      ),
+    ).toContain("`web-asked` is busy");
+  });
+
+  it("a re-check that changed nothing owes no thread notice; an approval without its list says someone", () => {
+    const op = lived(["approved", "executing", "detaching", "timed_out"], { outcome: "x." });
+    const rechecked = record(op, "recheck", { teamId: "T1", userId: "U0A9" }, later(9));
+    expect(notice(rechecked)).toBeUndefined();
+    const waiting = lived(["awaiting_approval"], {}, {}, { approvalsRequired: 2 });
+    const approval = record(waiting, "approval", { teamId: "T1", userId: "U0A1" }, later(9));
+    expect(notice(approval)).toBe(":white_check_mark: someone approved (0 of 2).");
+  });
+
+  it("an approval that needed none owes no thread notice", () => {
+    expect(notice(lived(["approved"]))).toBeUndefined();
+  });
+
+  it("an end without its sentence still says what it is", () => {
+    expect(notice(lived(["failed"]))).toBe(":x: <@U1> the detach failed: unknown error");
+    expect(notice(lived(["noop"]))).toBe(
+      ":information_source: <@U1> nothing to do: the image is not attached",
+    );
+    expect(notice(lived(["approved", "executing", "timed_out"]))).toBe(
+      ":warning: <@U1> the outcome of the detach is unknown: ",
+    );
+    const unread = lived(["approved", "waiting_for_idle"]);
+    delete unread.taskState;
+    expect(notice(unread)).toContain("is busy (task_state unknown)");
+  });
+
+  it("a rejection without its approver's id says an approver", () => {
+    expect(notice(lived(["awaiting_approval", "rejected"], { rejectReason: "no" }))).toBe(
+      ":no_entry: <@U1> an approver rejected the request: no. Nothing was sent to ECL.",
+    );
+  });
+
+  it("the card: its outcome, media not listed, the cancel, and a timed-out one's button", () => {
+    const failed = lived(["failed"], { outcome: "ECL said no." });
+    expect(card(failed)).toContain("ECL said no.");
+    const unlisted = lived(["approved"], { mediaUnknown: true });
+    expect(card(unlisted)[1]).toContain(
+      "*Server state*\ntask_state None, power RUNNING, media not listed by ECL",
+    );
+    const cancelled = lived(
+      ["awaiting_approval", "cancelled"],
+      { cancelledBy: "U1" },
+      {},
+      { approvalsRequired: 1 },
+    );
+    expect(card(cancelled)[1]).toContain("cancelled by <@U1>");
+    expect(card(cancelled).some((l) => l.includes("bm_"))).toBe(false);
+  });
+
+  it("the requester alone, told how it ended", () => {
+    const done = lived(["approved", "executing", "detaching", "done"], {
+      detachStartedAt: later(3).toISOString(),
+    });
+    expect(requesterNotice(done, later(10), 60).text).toMatch(
+      /^:white_check_mark: <@U1> done: image/,
+    );
+    const approved = lived(["approved"], {}, {}, { serverName: "", serverRef: "asked" });
+    expect(requesterNotice(approved, later(10), 60).text).toBe(
+      "bm goes on with `op-0123456789` (detach image `3339fd5f-ec06-4ef8-9337-c1c70218a748` from `asked`) and will tell you here how it ends.",
+    );
+  });
+
+  it("the notification text names the state without its emoji", () => {
+    expect(parentMessage(lived(["failed"])).text).toBe(
+      "Media detach op-0123456789: Failed: image 3339fd5f-ec06-4ef8-9337-c1c70218a748 from web01",
+    );
+  });
+});
