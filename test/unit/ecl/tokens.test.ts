@@ -101,3 +101,55 @@ describe("StaticTokens", () => {
     expect(await new StaticTokens("old").renew("old")).toBeUndefined();
   });
 });
+
+describe("tokens, in detail", () => {
+  it("a fixed token: renewed only with a different one from the secret", async () => {
+    const same = new StaticTokens("a", async () => "a");
+    expect(await same.renew("a")).toBeUndefined();
+    const none = new StaticTokens("a", async () => undefined);
+    expect(await none.renew("a")).toBeUndefined();
+    const without = new StaticTokens("a");
+    expect(await without.renew("a")).toBeUndefined();
+    const rotated = new StaticTokens("a", async () => "b");
+    expect(await rotated.renew("a")).toBe("b");
+    expect(await rotated.token()).toBe("b");
+  });
+
+  it("Keystone's endpoints come with the token, issued once for both", async () => {
+    let issued = 0;
+    const tokens = new KeystoneTokens(async () => {
+      issued++;
+      return {
+        token: "t",
+        expiresAt: Number.MAX_SAFE_INTEGER,
+        endpoint: "https://bm",
+        imageEndpoint: "https://img",
+      };
+    });
+    expect(await tokens.endpoint()).toBe("https://bm");
+    expect(await tokens.imageEndpoint()).toBe("https://img");
+    expect(issued).toBe(1);
+  });
+
+  it("a refused token is dropped only by the first caller; one already replaced is kept", async () => {
+    let n = 0;
+    const tokens = new KeystoneTokens(async () => ({
+      token: `t${++n}`,
+      expiresAt: Number.MAX_SAFE_INTEGER,
+    }));
+    expect(await tokens.token()).toBe("t1");
+    expect(await tokens.renew("t1")).toBe("t2");
+    // A late caller refused with t1: t2 stands.
+    expect(await tokens.renew("t1")).toBe("t2");
+    expect(n).toBe(2);
+  });
+
+  it("Keystone giving the very token refused: no second try", async () => {
+    const tokens = new KeystoneTokens(async () => ({
+      token: "same",
+      expiresAt: Number.MAX_SAFE_INTEGER,
+    }));
+    await tokens.token();
+    expect(await tokens.renew("same")).toBeUndefined();
+  });
+});
