@@ -72,7 +72,8 @@ const Schema = v.object(
 export function parseTenantSecret(secretId: string, value: unknown): TenantConfig {
   if (!isJsonObject(value))
     throw new TenantSecretError(secretId, ["the secret must be a JSON object"]);
-  const result = v.safeParse(Schema, value);
+  // One problem a field: an empty tenant_id is "must not be empty", not that and "not an id".
+  const result = v.safeParse(Schema, value, { abortPipeEarly: true });
   if (!result.success) {
     throw new TenantSecretError(
       secretId,
@@ -118,8 +119,9 @@ export function parseTenantSecret(secretId: string, value: unknown): TenantConfi
   }
   // With Keystone, the catalog names the bare-metal endpoint: api_endpoint is only needed to
   // override it. A fixed token has no catalog, so it needs api_endpoint or a region.
+  const keystone = s.token === undefined && hasKeys;
   const apiEndpoint =
-    s.api_endpoint === undefined && auth?.kind === "keystone"
+    s.api_endpoint === undefined && keystone
       ? undefined
       : endpoint(s.api_endpoint, s.region, "baremetal-server", "api_endpoint", problems);
   if (problems.length > 0 || !auth) throw new TenantSecretError(secretId, problems);
