@@ -3,19 +3,9 @@ import type { EclApi } from "../../../lib/ecl/client";
 import { EclApiError, EclNetworkError } from "../../../lib/ecl/errors";
 import type { Server } from "../../../lib/ecl/server";
 import { waitForDetach } from "../../../lib/ecl/wait-for-detach";
+import { eclServer, IMAGE, SERVER } from "../fakes";
 
-const IMAGE = "3339fd5f-ec06-4ef8-9337-c1c70218a748";
-const SERVER = "c880a4b5-0230-4925-a8f5-16fb48249275";
-const at = (changes: Partial<Server>): Server => ({
-  id: SERVER,
-  name: "web01",
-  status: "ACTIVE",
-  powerState: "RUNNING",
-  taskState: "None",
-  vmState: "ACTIVE",
-  mediaIds: [IMAGE],
-  ...changes,
-});
+const at = eclServer;
 const apiError = (status: number) =>
   new EclApiError({
     service: "baremetal",

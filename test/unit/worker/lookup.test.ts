@@ -44,10 +44,29 @@ function tenantWith(servers: Server[], failing?: Error) {
 async function lookUp(
   asked: Choice["asked"],
   servers: Server[],
-  options: { failing?: Error; receive?: number; picks?: Choice["picks"]; approvals?: number } = {},
+  options: {
+    failing?: Error;
+    receive?: number;
+    picks?: Choice["picks"];
+    approvals?: number;
+    /** null: a choice without a response_url. */
+    responseUrl?: string | null;
+    /** The image service's answer, in place of the fake's. */
+    imageName?: (id: string) => Promise<string | undefined>;
+  } = {},
 ) {
   const ecl = tenantWith(servers, options.failing);
-  const f = workerFakes({}, { openTenant: ecl.openTenant });
+  const openTenant = options.imageName
+    ? async () => {
+        const tenant = await ecl.openTenant();
+        return { ...tenant, ecl: { ...tenant.ecl, imageName: options.imageName } } as Tenant;
+      }
+    : ecl.openTenant;
+  const f = workerFakes({}, { openTenant });
+  const responseUrl =
+    options.responseUrl === undefined
+      ? "https://hooks.slack.com/commands/T1/1/x"
+      : options.responseUrl;
   const choice = newChoice(
     {
       id: "ch-0123456789",
@@ -61,7 +80,7 @@ async function lookUp(
       requestTtlMinutes: 30,
       reason: "INC-1",
       asked,
-      responseUrl: "https://hooks.slack.com/commands/T1/1/x",
+      ...(responseUrl ? { responseUrl } : {}),
       ...(options.picks ? { picks: options.picks } : {}),
     },
     NOW,
@@ -307,26 +326,8 @@ describe("a lookup, in detail", () => {
   });
 
   it("without a response_url the answer goes as an ephemeral message in the channel", async () => {
-    const ecl = tenantWith([eclServer()]);
-    const f = workerFakes({}, { openTenant: ecl.openTenant });
-    const choice = newChoice(
-      {
-        id: "ch-0123456789",
-        teamId: "T1",
-        channelId: "C0INC",
-        requester: "U0REQ",
-        tenant: "t",
-        secretId: "s",
-        approvalsRequired: 0,
-        approvers: [],
-        requestTtlMinutes: 30,
-        reason: "",
-        asked: { server: "web01" },
-      },
-      NOW,
-    );
-    await f.deps.choices.createChoice(choice);
-    await answerLookup(f.deps, { choiceId: choice.id }, 1);
+    const { f, run } = await lookUp({ server: "web01" }, [eclServer()], { responseUrl: null });
+    await run();
     expect(f.slack.map((m) => [m.method, m.channel])).toEqual([["ephemeral", "C0INC"]]);
   });
 
@@ -410,47 +411,15 @@ describe("a lookup, in detail", () => {
   it("asks the image service for at most 20 names, of the images offered and those the candidates show", async () => {
     const media = Array.from({ length: 25 }, (_, i) => uuid(100 + i));
     const asked: string[] = [];
-    const ecl = tenantWith([eclServer({ mediaIds: media })]);
-    const f = workerFakes(
-      {},
-      {
-        openTenant: async () => {
-          const tenant = await ecl.openTenant();
-          return {
-            ...tenant,
-            ecl: {
-              ...tenant.ecl,
-              imageName: async (id: string) => {
-                asked.push(id);
-                return id === uuid(100) ? "first.iso" : undefined;
-              },
-            },
-          } as unknown as Tenant;
-        },
+    const { run, stored } = await lookUp({ server: "web01" }, [eclServer({ mediaIds: media })], {
+      imageName: async (id) => {
+        asked.push(id);
+        return id === uuid(100) ? "first.iso" : undefined;
       },
-    );
-    const choice = newChoice(
-      {
-        id: "ch-0123456789",
-        teamId: "T1",
-        channelId: "C0INC",
-        requester: "U0REQ",
-        tenant: "t",
-        secretId: "s",
-        approvalsRequired: 0,
-        approvers: [],
-        requestTtlMinutes: 30,
-        reason: "",
-        asked: { server: "web01" },
-      },
-      NOW,
-    );
-    await f.deps.choices.createChoice(choice);
-    await answerLookup(f.deps, { choiceId: choice.id }, 1);
-    expect(asked).toEqual(media.slice(0, 20));
-    expect((await f.deps.choices.getChoice(choice.id))?.imageNames).toEqual({
-      [uuid(100)]: "first.iso",
     });
+    await run();
+    expect(asked).toEqual(media.slice(0, 20));
+    expect((await stored())?.imageNames).toEqual({ [uuid(100)]: "first.iso" });
   });
 
   it("no name known: the choice keeps none", async () => {
