@@ -109,6 +109,21 @@ describe("who may decide what, and what is recorded and said", () => {
     expect(sent).toEqual([]);
   });
 
+  it("an approver among several who approved already is refused too", async () => {
+    const { deps, ops, events } = frontDoorFakes();
+    const op = awaiting(ops, {
+      approvalsRequired: 3,
+      approvals: [
+        { userId: "U0A1", at: NOW.toISOString() },
+        { userId: "U0A2", at: NOW.toISOString() },
+      ],
+    });
+    const answer = await decide(deps, op, "U0A2", "approve");
+    expect(answer.text?.text).toBe("You have already approved this request.");
+    expect(ops.get(op.id)?.approvals).toHaveLength(2);
+    expect(events.map((e) => e.action)).toEqual(["refused:already_approved"]);
+  });
+
   it("where the policy allows it, the requester approves their own request", async () => {
     const { deps, ops, sent } = frontDoorFakes();
     const op = operationIn(ops, "C0SELF", ["awaiting_approval"], {

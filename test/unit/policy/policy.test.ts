@@ -129,6 +129,13 @@ describe("decisions", () => {
     [
       { approver: true },
       "U2",
+      { requester: "U1", approvals: [{ userId: "U3" }, { userId: "U2" }] },
+      false,
+      "already_approved",
+    ],
+    [
+      { approver: true },
+      "U2",
       { requester: "U1", approvals: [{ userId: "U3" }] },
       false,
       undefined,
