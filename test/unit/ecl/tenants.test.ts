@@ -170,3 +170,59 @@ describe("TenantDirectory", () => {
     expect(errors).toEqual(["404"]);
   });
 });
+
+describe("TenantDirectory, in detail", () => {
+  const keystoneSecret = {
+    tenant_id: TENANT,
+    identity_endpoint: "https://keystone.test",
+    api_key: "key",
+    api_secret: "secret",
+  };
+
+  it("the action timeout and the retry waits given reach the client", async () => {
+    const s = secrets({ "bm/k": keystoneSecret });
+    const waits: number[] = [];
+    const net = ecl([{ status: 500, headers: {}, body: "" }, token("ks"), ok("")]);
+    const directory = new TenantDirectory({
+      secrets: s.source,
+      send: net.send,
+      actionTimeoutMs: 1234,
+      retryDeps: { sleep: async (ms) => void waits.push(ms), random: () => 0 },
+      retry: { retries: 1, baseDelayMs: 7 },
+    });
+    await (await directory.get("bm/k")).ecl.detachMedia(
+      SERVER,
+      "3339fd5f-ec06-4ef8-9337-c1c70218a748",
+    );
+    // Keystone's 500 is retried (500 counts), after the given wait; the POST waits as told.
+    expect(waits).toHaveLength(1);
+    expect(net.sent.map((r) => r.timeoutMs)).toEqual([undefined, undefined, 1234]);
+  });
+
+  it("Keystone answering 403 is not retried, and the secret is not read afresh for it", async () => {
+    const s = secrets({ "bm/k": keystoneSecret });
+    const net = ecl([{ status: 403, headers: {}, body: "" }]);
+    const directory = new TenantDirectory({
+      secrets: s.source,
+      send: net.send,
+      retryDeps: noRetryWait,
+    });
+    await expect((await directory.get("bm/k")).ecl.showServer(SERVER)).rejects.toMatchObject({
+      status: 403,
+    });
+    expect(net.sent).toHaveLength(1);
+    expect(s.log).not.toContain("invalidate bm/k");
+  });
+
+  it("a fixed token refused, its secret now holding Keystone keys: the 401 is final", async () => {
+    const s = secrets({
+      "bm/t": { tenant_id: TENANT, api_endpoint: "https://bm.test", token: "old" },
+    });
+    const net = ecl([{ status: 401, headers: {}, body: "" }]);
+    const directory = new TenantDirectory({ secrets: s.source, send: net.send });
+    const tenant = await directory.get("bm/t");
+    s.values["bm/t"] = { ...keystoneSecret, api_endpoint: "https://bm.test" };
+    await expect(tenant.ecl.showServer(SERVER)).rejects.toMatchObject({ status: 401 });
+    expect(net.sent).toHaveLength(1);
+  });
+});

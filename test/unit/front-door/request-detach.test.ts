@@ -176,3 +176,79 @@ describe("requestDetach", () => {
     expect(f.sent).toHaveLength(2);
   });
 });
+
+describe("recordRequest, what it logs and re-sends", () => {
+  const logged = () => {
+    const lines: Array<[string, string, object | undefined]> = [];
+    return {
+      lines,
+      log: {
+        info: (m: string, e?: object) => void lines.push(["info", m, e]),
+        warn: (m: string, e?: object) => void lines.push(["warn", m, e]),
+      },
+    };
+  };
+
+  it("a request recorded: logged with its id", async () => {
+    const l = logged();
+    const f = frontDoorFakes({ log: l.log });
+    await requestDetach(f.deps, request());
+    const [op] = f.ops.values();
+    expect(l.lines).toEqual([["info", "requested", { operationId: op?.id }]]);
+  });
+
+  it("a repeated delivery of a request still waiting hands it over again, as prepare", async () => {
+    const f = frontDoorFakes();
+    await requestDetach(f.deps, request());
+    await requestDetach(f.deps, request());
+    const [op] = f.ops.values();
+    expect(f.sent).toEqual([
+      { kind: "prepare", operationId: op?.id },
+      { kind: "prepare", operationId: op?.id },
+    ]);
+  });
+
+  it("each failure logged with the operation and the error's name", async () => {
+    const l = logged();
+    const f = frontDoorFakes({
+      log: l.log,
+      audit: { append: async () => Promise.reject(new TypeError("x")) },
+      queue: { send: async () => Promise.reject(new RangeError("y")) },
+    });
+    await requestDetach(f.deps, request());
+    const [op] = f.ops.values();
+    expect(l.lines).toEqual([
+      [
+        "warn",
+        "could not enqueue; the follow-up hands it over",
+        { operationId: op?.id, error: "RangeError" },
+      ],
+      [
+        "warn",
+        "audit append failed; the worker makes it",
+        { operationId: op?.id, error: "TypeError" },
+      ],
+      ["info", "requested", { operationId: op?.id }],
+    ]);
+    const g = logged();
+    const lost = frontDoorFakes({ log: g.log });
+    lost.deps.store = {
+      ...lost.deps.store,
+      create: async () => Promise.reject(new SyntaxError("z")),
+    };
+    await requestDetach(lost.deps, request());
+    expect(g.lines).toEqual([
+      [
+        "warn",
+        "could not confirm the request was recorded",
+        { operationId: expect.stringMatching(/^op-/), error: "SyntaxError" },
+      ],
+    ]);
+  });
+
+  it("an audit append failing with no metrics to count it: the request is recorded all the same", async () => {
+    const f = frontDoorFakes({ audit: { append: async () => Promise.reject(new Error("x")) } });
+    delete f.deps.metrics;
+    expect((await requestDetach(f.deps, request())).text).toMatch(/^Recorded/);
+  });
+});

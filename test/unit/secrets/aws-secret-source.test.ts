@@ -113,3 +113,59 @@ describe("AwsSecretSource", () => {
     );
   });
 });
+
+describe("AwsSecretSource, word for word", () => {
+  it.each([
+    [
+      "no SecretString (a binary secret)",
+      undefined,
+      "has no SecretString (binary secrets are not used)",
+    ],
+    ["text that is not JSON", "not json", "is not a JSON object"],
+    ["JSON that is not an object", "[1]", "is not a JSON object"],
+  ])("%s: not_json, said so, the value never quoted", async (_, value, said) => {
+    const client = {
+      send: async () => ({ SecretString: value }),
+    };
+    const error = await new AwsSecretSource({ client: client as never })
+      .read("bm/a")
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: "not_json", secretId: "bm/a" });
+    expect((error as Error).message).toBe(`secret "bm/a" ${said}`);
+    expect((error as Error).cause).toBeUndefined();
+  });
+
+  it.each([
+    ["ResourceNotFoundException", "not_found", 'secret "bm/a" does not exist in Secrets Manager'],
+    ["AccessDeniedException", "denied", 'secret "bm/a" may not be read by this role'],
+    [
+      "ThrottlingException",
+      "unavailable",
+      'secret "bm/a" could not be read from Secrets Manager (ThrottlingException)',
+    ],
+  ])("%s: %s, with AWS's error as its cause", async (name, kind, said) => {
+    const thrown = awsError(name);
+    const client = fakeClient({ "bm/a": thrown });
+    const error = await new AwsSecretSource({ client }).read("bm/a").catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind, secretId: "bm/a", message: said });
+    expect((error as Error).cause).toBe(thrown);
+  });
+
+  it("a failure without a name: unavailable, said without one", async () => {
+    const client = { send: async () => Promise.reject("down") };
+    const error = await new AwsSecretSource({ client: client as never })
+      .read("bm/a")
+      .catch((e: unknown) => e);
+    expect((error as Error).message).toBe('secret "bm/a" could not be read from Secrets Manager');
+  });
+
+  it("a value read at time t is kept until t + 5 minutes, whatever the clock's origin", async () => {
+    const clock = { now: 1_000_000 };
+    const client = fakeClient({ a: '{"k":1}' });
+    const source = new AwsSecretSource({ client, now: () => clock.now });
+    await source.read("a");
+    clock.now += 5 * 60_000 - 1;
+    await source.read("a");
+    expect(client.calls).toHaveLength(1);
+  });
+});
