@@ -401,3 +401,143 @@ describe("announce", () => {
     expect((await flushAudit(f.deps, told)).inflight).toBeUndefined();
   });
 });
+
+describe("record.ts, at its edges", () => {
+  it("counts ECL's time only for a detach that is done and was started; approvals' wait only when approved", async () => {
+    const f = workerFakes();
+    const m = metrics();
+    const deps = { ...f.deps, metrics: m.metrics };
+    const started = operationIn(f.ops, "C0INC", ["approved", "executing", "detaching"], {
+      detachStartedAt: new Date(NOW.getTime() - 4000).toISOString(),
+    });
+    await commit(deps, started, transition(started, "failed", bm, NOW));
+    const unstarted = operationIn(f.ops, "C0INC", ["approved", "executing", "detaching"]);
+    delete unstarted.detachStartedAt;
+    f.ops.set(unstarted.id, unstarted);
+    await commit(deps, unstarted, transition(unstarted, "done", bm, NOW));
+    const asked = operationIn(f.ops, "C0CHG");
+    await commit(deps, asked, transition(asked, "awaiting_approval", bm, NOW));
+    expect(m.put).toEqual([
+      ["OperationFinished", 1, "failed"],
+      ["OperationFinished", 1, "done"],
+    ]);
+  });
+
+  it("without a log or metrics, every failure is still survived (nothing thrown)", async () => {
+    const f = workerFakes();
+    const bare = { ...f.deps };
+    delete (bare as { log?: unknown }).log;
+    delete (bare as { metrics?: unknown }).metrics;
+    const op = operationIn(f.ops, "C0INC", ["approved", "executing", "detaching"], {
+      lockKey: "lock#k",
+    });
+    const failing = {
+      ...bare,
+      store: {
+        ...bare.store,
+        unlock: async () => Promise.reject(new Error("x")),
+        clearAudited: async () => Promise.reject(new Error("x")),
+      },
+    };
+    expect((await commit(failing, op, transition(op, "done", bm, NOW)))?.state).toBe("done");
+    const waiting = { ...op, unaudited: [op.lastEvent] };
+    expect(
+      await flushAudit(
+        { ...failing, audit: { append: async () => Promise.reject(new Error("x")) } },
+        waiting,
+      ),
+    ).toBe(waiting);
+  });
+
+  it("a lease that ended this very millisecond may be taken; one ending later may not", async () => {
+    const f = workerFakes();
+    const free = operationIn(f.ops, "C0INC", ["approved"], { noticeLeaseUntil: NOW.getTime() });
+    const posted = await announce(f.deps, free);
+    expect(posted.parentTs).toBeDefined();
+    const g = workerFakes();
+    const held = operationIn(g.ops, "C0INC", ["approved"], { noticeLeaseUntil: NOW.getTime() + 1 });
+    expect(await announce(g.deps, held)).toBe(held);
+  });
+
+  it("a poster's lease lasts a minute", async () => {
+    const f = workerFakes();
+    const leases: number[] = [];
+    const save = f.deps.store.save;
+    f.deps.store = {
+      ...f.deps.store,
+      save: async (prev, next) => {
+        if (next.noticeLeaseUntil) leases.push(next.noticeLeaseUntil);
+        return save(prev, next);
+      },
+    };
+    await announce(f.deps, operationIn(f.ops, "C0INC", ["approved"]));
+    expect(leases[0]).toBe(NOW.getTime() + 60_000);
+  });
+
+  it("a lease lost, and the operation gone meanwhile: the copy in hand is returned", async () => {
+    const f = workerFakes();
+    const op = operationIn(f.ops, "C0INC", ["approved"]);
+    f.deps.store = { ...f.deps.store, save: async () => undefined, get: async () => undefined };
+    expect(await announce(f.deps, op)).toBe(op);
+  });
+
+  it("a message posted: out of the follow-up's index only when its audit is appended too", async () => {
+    const f = workerFakes();
+    const owing = operationIn(f.ops, "C0INC", ["approved", "failed"], { inflight: "notice" });
+    const withOutbox = { ...owing, unaudited: [owing.lastEvent] };
+    f.ops.set(owing.id, withOutbox);
+    expect((await announce(f.deps, withOutbox)).inflight).toBe("notice");
+    const g = workerFakes();
+    const clean = operationIn(g.ops, "C0INC", ["approved", "failed"], { inflight: "notice" });
+    expect((await announce(g.deps, clean)).inflight).toBeUndefined();
+    const h = workerFakes();
+    const watched = operationIn(h.ops, "C0INC", ["approved", "executing", "detaching"]);
+    expect((await announce(h.deps, watched)).inflight).toBe("detaching");
+  });
+
+  it("the bookkeeping merged when another writer saved meanwhile; not when its lease is no longer ours", async () => {
+    const f = workerFakes();
+    const op = operationIn(f.ops, "C0INC", ["approved"]);
+    const save = f.deps.store.save;
+    let saves = 0;
+    f.deps.store = {
+      ...f.deps.store,
+      save: async (prev, next) => {
+        saves++;
+        if (saves === 2) {
+          // While Slack was posted to, the lease was taken over by another poster.
+          const stored = f.ops.get(op.id) as Operation;
+          f.ops.set(op.id, { ...stored, rev: stored.rev + 1, noticeLeaseUntil: 1 });
+          return undefined;
+        }
+        return save(prev, next);
+      },
+    };
+    const result = await announce(f.deps, op);
+    expect(result.noticeLeaseUntil).toBe(1);
+    expect(result.noticedSeq).toBeUndefined();
+  });
+
+  it("a refusal logged with Slack's code; the refusal's event is bm's, and a refusal lost to another writer returns what is stored", async () => {
+    const f = workerFakes();
+    f.deps.chat = {
+      ...f.deps.chat,
+      post: async () => {
+        throw new SlackApiError("chat.postMessage", "channel_not_found", "permanent");
+      },
+    };
+    const op = operationIn(f.ops, "C0INC", ["approved"], {
+      responseUrl: "https://hooks.slack.com/x",
+    });
+    await announce(f.deps, op);
+    expect(f.events.find((e) => e.action === "slack_refused")?.actor).toEqual({
+      teamId: "T1",
+      userId: "bm",
+    });
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "Slack refused bm's message; not retried",
+      extra: { operationId: op.id, slackError: "channel_not_found", method: "chat.postMessage" },
+    });
+  });
+});
