@@ -71,7 +71,12 @@ describe("secretSourceFromEnv", () => {
     const fromFile = secretSourceFromEnv({ BM_SECRETS_FILE: path });
     expect(fromFile).toBeInstanceOf(FileSecretSource);
     expect(await fromFile.read("bm/a")).toEqual({ k: "v" });
-    expect(secretSourceFromEnv({}, { region: "ap-northeast-1" })).toBeInstanceOf(AwsSecretSource);
+    const configured = secretSourceFromEnv({}, { region: "ap-northeast-1" });
+    expect(configured).toBeInstanceOf(AwsSecretSource);
+    // The client it builds (lazily, at the first read) takes the deadlines given.
+    expect((configured as unknown as { clientConfig: unknown }).clientConfig).toEqual({
+      region: "ap-northeast-1",
+    });
     expect(secretSourceFromEnv({})).toBeInstanceOf(AwsSecretSource);
   });
 });
