@@ -23,6 +23,16 @@ const metrics = () => {
   };
 };
 
+/** Slack's chat.postMessage failing for `f` with this code, passing or for good. */
+function postFails(f: Fakes, code: string, kind: "passing" | "permanent", retryAfterS?: number) {
+  f.deps.chat = {
+    ...f.deps.chat,
+    post: async () => {
+      throw new SlackApiError("chat.postMessage", code, kind, retryAfterS);
+    },
+  };
+}
+
 describe("commit", () => {
   it("an end lets go of the lock; a lock that cannot be let go is logged (the next request takes it over)", async () => {
     const f = workerFakes();
@@ -231,12 +241,7 @@ describe("announce", () => {
 
   it("Slack rate-limiting: the lease freed, the next try not before Retry-After, the error passed on", async () => {
     const f = workerFakes();
-    f.deps.chat = {
-      ...f.deps.chat,
-      post: async () => {
-        throw new SlackApiError("chat.postMessage", "ratelimited", "passing", 4);
-      },
-    };
+    postFails(f, "ratelimited", "passing", 4);
     const op = owing(f, ["approved"]);
     await expect(announce(f.deps, op)).rejects.toMatchObject({ code: "ratelimited" });
     const saved = f.ops.get(op.id);
@@ -246,12 +251,7 @@ describe("announce", () => {
 
   it("Slack down without a Retry-After: the lease freed, no wait set", async () => {
     const f = workerFakes();
-    f.deps.chat = {
-      ...f.deps.chat,
-      post: async () => {
-        throw new SlackApiError("chat.postMessage", "service_unavailable", "passing");
-      },
-    };
+    postFails(f, "service_unavailable", "passing");
     const op = owing(f, ["approved"]);
     await expect(announce(f.deps, op)).rejects.toBeInstanceOf(SlackApiError);
     expect(f.ops.get(op.id)?.noticeRetryAt).toBeUndefined();
@@ -322,12 +322,7 @@ describe("announce", () => {
 
   it("Slack refusing for good an approval request's card: it ends failed, and the requester is told", async () => {
     const f = workerFakes();
-    f.deps.chat = {
-      ...f.deps.chat,
-      post: async () => {
-        throw new SlackApiError("chat.postMessage", "not_in_channel", "permanent");
-      },
-    };
+    postFails(f, "not_in_channel", "permanent");
     const op = operationIn(f.ops, "C0CHG", ["awaiting_approval"], {
       responseUrl: "https://hooks.slack.com/commands/T1/1/x",
     });
@@ -342,12 +337,7 @@ describe("announce", () => {
 
   it("a response_url past its 30 minutes, or failing: the requester cannot be told, and that is logged", async () => {
     const old = workerFakes();
-    old.deps.chat = {
-      ...old.deps.chat,
-      post: async () => {
-        throw new SlackApiError("chat.postMessage", "not_in_channel", "permanent");
-      },
-    };
+    postFails(old, "not_in_channel", "permanent");
     const stale = operationIn(old.ops, "C0INC", ["approved"], {
       responseUrl: "https://hooks.slack.com/commands/T1/1/x",
       createdAt: new Date(NOW.getTime() - 30 * 60_000).toISOString(),
@@ -520,12 +510,7 @@ describe("record.ts, at its edges", () => {
 
   it("a refusal logged with Slack's code; the refusal's event is bm's, and a refusal lost to another writer returns what is stored", async () => {
     const f = workerFakes();
-    f.deps.chat = {
-      ...f.deps.chat,
-      post: async () => {
-        throw new SlackApiError("chat.postMessage", "channel_not_found", "permanent");
-      },
-    };
+    postFails(f, "channel_not_found", "permanent");
     const op = operationIn(f.ops, "C0INC", ["approved"], {
       responseUrl: "https://hooks.slack.com/x",
     });
