@@ -4,9 +4,8 @@
  * until its server and image are known; then the pick starts one, and every pick made on the way
  * becomes an audit event of that operation. Pure: the store and the messages live elsewhere.
  */
-import { createHash } from "node:crypto";
 import type { Server } from "../ecl/server";
-import type { AuditEvent, Operation } from "../operations/operation";
+import { type AuditEvent, type Operation, shortId } from "../operations/operation";
 import type {
   Asker,
   RecordedSummary,
@@ -41,8 +40,6 @@ export interface Option {
   name: string;
   /** The image a click starts the request for; undefined when a choice of image follows. */
   image?: string;
-  /** The image service's name for `image`, shown beside its id. */
-  imageName?: string;
   /** The server as ECL showed it; absent for a name several servers share. */
   seen?: SeenServer;
   /** For a close name several servers share: how many. */
@@ -110,16 +107,7 @@ export interface Choice extends Asker {
   /** The picks that led to this choice, oldest first. */
   picks: ChoiceMade[];
   /** The pick made on this choice. */
-  taken?: { index: number; userId: string; at: string; operationId?: string; next?: string };
-}
-
-/** A short id from a seed: the same seed, the same id (a repeated delivery finds its choice). */
-function shortId(prefix: string, seed: string): string {
-  const digest = createHash("sha256").update(seed).digest();
-  const alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
-  let id = "";
-  for (let i = 0; i < 10; i++) id += alphabet[(digest[i] as number) % 32];
-  return `${prefix}-${id}`;
+  taken?: { index: number; userId: string; at: string };
 }
 
 /** The choice of one slash command. */

@@ -36,7 +36,10 @@ function decisionOf(
   return { teamId: body.team?.id ?? "", userId: body.user.id, operationId, action };
 }
 
-/** Who clicked which operation's button, in which channel, from a block_actions payload. */
+/**
+ * Who clicked, in which channel, and the button's value (an operation id on the card's buttons, a
+ * choice's id and place on a private choice's), from a block_actions payload.
+ */
 function clickOf(
   body: { team?: { id: string } | null; user: { id: string }; channel?: { id: string } | null },
   action: object,
@@ -45,7 +48,7 @@ function clickOf(
   return {
     who: { teamId: body.team?.id ?? "", userId: body.user.id },
     userId: body.user.id,
-    operationId: typeof value === "string" ? value : "",
+    value: typeof value === "string" ? value : "",
     channelId: body.channel?.id ?? "",
   };
 }
@@ -122,13 +125,13 @@ export function registerListeners(app: App, deps: FrontDoorDeps): void {
     ["cancel", ACTIONS.cancel],
   ] as const) {
     onButton(actionId, (click) =>
-      decideOnRequest(deps, { ...click.who, operationId: click.operationId, action: decision }),
+      decideOnRequest(deps, { ...click.who, operationId: click.value, action: decision }),
     );
   }
 
   // Re-check: the worker reads ECL; the clicker is told it is on its way, then the result.
   onButton(ACTIONS.recheck, (click) =>
-    requestRecheck(deps, { ...click.who, operationId: click.operationId }).then((text) => ({
+    requestRecheck(deps, { ...click.who, operationId: click.value }).then((text) => ({
       text,
     })),
   );
@@ -145,7 +148,7 @@ export function registerListeners(app: App, deps: FrontDoorDeps): void {
       choose(deps, {
         teamId: click.who.teamId,
         userId: click.userId,
-        value: click.operationId,
+        value: click.value,
         ...(url ? { responseUrl: url } : {}),
       }).catch((error: unknown) => {
         failed("choice")(error);
@@ -165,7 +168,7 @@ export function registerListeners(app: App, deps: FrontDoorDeps): void {
   // and again when the modal is submitted.
   app.action(ACTIONS.reject, async ({ body, action, ack }) => {
     const deadline = Date.now() + WORK_MS;
-    const { operationId, channelId } = clickOf(body, action);
+    const { value: operationId, channelId } = clickOf(body, action);
     const opened =
       "trigger_id" in body
         ? await deps.chat.openView(body.trigger_id, rejectModal(operationId)).then(

@@ -66,7 +66,9 @@ export async function createSlackHandler(
   });
   const db = documentClient(new DynamoDBClient(FRONT_DOOR_AWS));
   const metrics = powertoolsMetrics();
-  const chat = webClientChat(app.client, slack.botToken, 5000, (code) =>
+  // A click's answer through its response_url is posted before the listener returns (on Lambda the
+  // answer to Slack leaves only then): it gets a second, as the Web API calls do, inside the 3 s.
+  const chat = webClientChat(app.client, slack.botToken, 1000, (code) =>
     metrics.put("SlackError", 1, code),
   );
   const deps: FrontDoorDeps = {

@@ -318,11 +318,19 @@ export function newOperation(
  * delivery finds the operation it already made. `op-` and 10 base-32 characters.
  */
 export function operationIdFor(teamId: string, triggerId: string): string {
-  const digest = createHash("sha256").update(`${teamId}:${triggerId}`).digest();
+  return shortId("op", `${teamId}:${triggerId}`);
+}
+
+/**
+ * `<prefix>-` and 10 base-32 characters from a seed: the same seed, the same id (a repeated
+ * delivery or click finds what the first one made). Operation ids and choice ids are made so.
+ */
+export function shortId(prefix: string, seed: string): string {
+  const digest = createHash("sha256").update(seed).digest();
   const alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
   let id = "";
   for (let i = 0; i < 10; i++) id += alphabet[(digest[i] as number) % 32];
-  return `op-${id}`;
+  return `${prefix}-${id}`;
 }
 
 /** The lock on one image of one server of a tenant (image ids in ECL's lower case). */

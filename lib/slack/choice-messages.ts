@@ -126,13 +126,13 @@ export function choiceMessage(choice: Choice): SlackMessage {
 }
 
 /** The private answer of a lookup that offers nothing, or that recorded the request. */
-export function endedText(choice: Choice, recorded?: Mrkdwn): Mrkdwn {
+export function endedText(choice: Choice): Mrkdwn {
   const ended = choice.ended;
   const asked = code(choice.asked.server);
   const tenant = code(choice.tenant);
   switch (ended?.kind) {
     case "recorded":
-      return recorded ?? recordedWords(ended.result, serverName(ended.server));
+      return recordedWords(ended.result, serverName(ended.server));
     case "no_server":
       return md`No server in tenant ${tenant} is named ${asked}, and no name is close to it. ${code("/bm status NAME")} shows a server by its name or id; the ECL console lists them all.`;
     case "no_id":
@@ -149,8 +149,8 @@ export function endedText(choice: Choice, recorded?: Mrkdwn): Mrkdwn {
 }
 
 /** The message a lookup answers with: a choice, or the words of how it ended. */
-export function lookupMessage(choice: Choice, recorded?: Mrkdwn): SlackMessage {
-  if (choice.state === "ended") return message(endedText(choice, recorded));
+export function lookupMessage(choice: Choice): SlackMessage {
+  if (choice.state === "ended") return message(endedText(choice));
   return choiceMessage(choice);
 }
 

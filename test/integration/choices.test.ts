@@ -442,6 +442,31 @@ describe("when what a choice needs fails", () => {
     expect((await operationIds(stack)).length).toBe(before);
   });
 
+  it.each([
+    ["fails", "error"],
+    ["hangs", "hang"],
+  ] as const)(
+    "the answer to a click %s: the pick is recorded all the same, and a second click says so",
+    async (_, kind) => {
+      const server = addServer(`${prefix}-r${kind}`, [SAMPLE.image]);
+      await slash(stack, `detach ${server.name}`);
+      const offered = last();
+      const stale = structuredClone(offered);
+      if (kind === "hang") stack.slack?.hang("response_url");
+      else stack.slack?.serverError("response_url");
+      const clicked = await clickPrivate(stack, offered, 0);
+      expect(clicked.status).toBe(200);
+      // Nothing replaced the choice (Slack did not take the answer), but the request is recorded.
+      const ids = await operationIds(stack);
+      await clickPrivate(stack, stale, 0);
+      const again = now(offered)?.text ?? "";
+      expect(again).toMatch(/This request is already recorded as `op-\w+` \(requested\)\.$/);
+      expect(await operationIds(stack)).toEqual(ids);
+      await runToEnd(recordedIn(offered));
+      expect((await operation(stack, recordedIn(offered))).state).toBe("done");
+    },
+  );
+
   it("DynamoDB failing under a click: the clicker is told to try again, and the buttons stay", async () => {
     const server = addServer(`${prefix}-df`, [SAMPLE.image]);
     await slash(stack, `detach ${server.name}`);
