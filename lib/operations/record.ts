@@ -16,7 +16,7 @@ export interface RecordDeps {
   chat: Chat;
   now: () => Date;
   idleWaitS: number;
-  log?: { warn(message: string, extra?: object): void };
+  log: { warn(message: string, extra?: object): void };
   metrics?: Metrics;
 }
 
@@ -43,7 +43,7 @@ export async function commit(
     // Its end frees the server and image for the next request. A lock left behind (this call
     // failed) is taken over by the next request, which finds its holder ended.
     await deps.store.unlock(saved.lockKey, saved.id).catch((error: unknown) => {
-      deps.log?.warn("could not release the lock; the next request takes it over", {
+      deps.log.warn("could not release the lock; the next request takes it over", {
         operationId: saved.id,
         error: (error as Error).name,
       });
@@ -79,7 +79,6 @@ export async function flushAudit(
   op: Operation,
 ): Promise<Operation> {
   const waiting = op.unaudited ?? [];
-  if (waiting.length === 0) return op;
   const appended: number[] = [];
   for (const event of waiting) {
     try {
@@ -87,7 +86,7 @@ export async function flushAudit(
       appended.push(event.seq);
     } catch (error) {
       deps.metrics?.put("AuditWriteError", 1);
-      deps.log?.warn("audit append failed; the event waits in the outbox", {
+      deps.log.warn("audit append failed; the event waits in the outbox", {
         operationId: op.id,
         seq: event.seq,
         error: (error as Error).name,
@@ -99,7 +98,7 @@ export async function flushAudit(
   const rest = waiting.filter((e) => !appended.includes(e.seq));
   const settled = rest.length === 0 && op.inflight === "notice" && (op.noticedSeq ?? 0) >= op.seq;
   await deps.store.clearAudited(op, appended, settled).catch((error: unknown) => {
-    deps.log?.warn("could not clear the audit outbox; it is appended again later", {
+    deps.log.warn("could not clear the audit outbox; it is appended again later", {
       operationId: op.id,
       error: (error as Error).name,
     });
@@ -145,10 +144,7 @@ export async function announce(deps: RecordDeps, op: Operation): Promise<Operati
         .catch(() => undefined);
       // Kept at once, whatever a click or a poller wrote meanwhile: a card whose ts were lost
       // would be posted again, and the first would keep live buttons.
-      current = {
-        ...(await keepParent(deps, leased, parentTs, permalink)),
-        ...noticeOf(leased),
-      };
+      current = await keepParent(deps, leased, parentTs, permalink);
     } else {
       await deps.chat.update(leased.channelId, parentTs, parent);
     }
@@ -188,9 +184,7 @@ export async function announce(deps: RecordDeps, op: Operation): Promise<Operati
 }
 
 /** The card was posted but its ts could not be kept (and the card was withdrawn). */
-class ParentNotKept extends Error {
-  override readonly name = "ParentNotKept";
-}
+class ParentNotKept extends Error {}
 
 /**
  * Keeps the ts of a card just posted. If DynamoDB cannot take it, the card is deleted again, so
@@ -206,23 +200,20 @@ async function keepParent(
   try {
     return await deps.store.setParent(op.id, parentTs, permalink);
   } catch (error) {
-    deps.log?.warn("could not keep the card's ts; withdrawing the card", {
+    deps.log.warn("could not keep the card's ts; withdrawing the card", {
       operationId: op.id,
       error: (error as Error).name,
     });
     await deps.chat.remove(op.channelId, parentTs).catch((removal: unknown) => {
-      deps.log?.warn("could not withdraw the card", {
+      const refusal = slackApiError("chat.delete", removal);
+      deps.log.warn("could not withdraw the card", {
         operationId: op.id,
-        slackError: slackApiError("chat.delete", removal).code,
+        slackError: refusal.code,
+        method: refusal.method,
       });
     });
     throw new ParentNotKept("the card's ts could not be kept", { cause: error });
   }
-}
-
-/** The lease this poster holds, carried over a re-read. */
-function noticeOf(op: Operation): Partial<Operation> {
-  return op.noticeLeaseUntil === undefined ? {} : { noticeLeaseUntil: op.noticeLeaseUntil };
 }
 
 /**
@@ -239,7 +230,7 @@ async function refused(
   const now = deps.now();
   const bm = { teamId: leased.teamId, userId: "bm" };
   const slackRefused = { code: error.code, method: error.method, at: now.toISOString() };
-  deps.log?.warn("Slack refused bm's message; not retried", {
+  deps.log.warn("Slack refused bm's message; not retried", {
     operationId: leased.id,
     slackError: error.code,
     method: error.method,
@@ -283,16 +274,18 @@ async function tellRequesterInstead(
     if (op.responseUrl && fresh) {
       told = await deps.chat.respond(op.responseUrl, message).then(
         () => true,
-        (error: unknown) => {
-          deps.log?.warn("could not tell the requester", {
+        (caught: unknown) => {
+          const error = slackApiError("response_url", caught);
+          deps.log.warn("could not tell the requester", {
             operationId: op.id,
-            slackError: slackApiError("response_url", error).code,
+            slackError: error.code,
+            method: error.method,
           });
           return false;
         },
       );
     } else {
-      deps.log?.warn("could not tell the requester: no response_url any more", {
+      deps.log.warn("could not tell the requester: no response_url any more", {
         operationId: op.id,
       });
     }

@@ -12,20 +12,21 @@ import type { SlackMessage } from "./chat";
 import { channel, code, join, listOf, type Mrkdwn, md, principal, user } from "./mrkdwn";
 import { slackFix } from "./slack-error";
 
-const LABEL: Record<State, string> = {
-  requested: ":inbox_tray: Requested",
-  awaiting_approval: ":raised_hand: Awaiting approval",
-  approved: ":white_check_mark: Approved",
-  waiting_for_idle: ":hourglass_flowing_sand: Waiting for the server to be idle",
-  executing: ":arrow_forward: Sending the detach to ECL",
-  detaching: ":arrows_counterclockwise: Detaching",
-  done: ":white_check_mark: Done",
-  noop: ":information_source: Nothing to do",
-  failed: ":x: Failed",
-  timed_out: ":warning: Timed out",
-  rejected: ":no_entry: Rejected",
-  expired: ":clock3: Expired",
-  cancelled: ":heavy_multiplication_x: Cancelled",
+/** Each state as the card's header says it: its emoji, and its words (the notification's text). */
+const LABEL: Record<State, [emoji: string, words: string]> = {
+  requested: [":inbox_tray:", "Requested"],
+  awaiting_approval: [":raised_hand:", "Awaiting approval"],
+  approved: [":white_check_mark:", "Approved"],
+  waiting_for_idle: [":hourglass_flowing_sand:", "Waiting for the server to be idle"],
+  executing: [":arrow_forward:", "Sending the detach to ECL"],
+  detaching: [":arrows_counterclockwise:", "Detaching"],
+  done: [":white_check_mark:", "Done"],
+  noop: [":information_source:", "Nothing to do"],
+  failed: [":x:", "Failed"],
+  timed_out: [":warning:", "Timed out"],
+  rejected: [":no_entry:", "Rejected"],
+  expired: [":clock3:", "Expired"],
+  cancelled: [":heavy_multiplication_x:", "Cancelled"],
 };
 
 /** How many names a list on a card shows before "… and N more". */
@@ -89,9 +90,10 @@ export function parentMessage(op: Operation): SlackMessage {
       : op.powerState
         ? md`task_state ${op.taskState}, power ${op.powerState}${media}`
         : md`task_state ${op.taskState}${media}`;
-  const text = md`Media detach ${op.id}: ${LABEL[op.state].replace(/^:[a-z_0-9]+: /, "")}: image ${op.imageId} from ${op.serverName || op.serverRef}`;
+  const [emoji, words] = LABEL[op.state];
+  const text = md`Media detach ${op.id}: ${words}: image ${op.imageId} from ${op.serverName || op.serverRef}`;
   return message(text, [
-    section(md`*Media detach* ${code(op.id)} · ${LABEL[op.state]}`),
+    section(md`*Media detach* ${code(op.id)} · ${emoji} ${words}`),
     fields([
       md`*Requested by*\n${user(op.requester)}`,
       md`*Server*\n${serverLabel(op)}`,
@@ -183,9 +185,9 @@ function noticeText(op: Operation, now: Date, idleWaitS: number): Mrkdwn | undef
       if (op.lastEvent.from === "executing")
         return md`:warning: ${requester} the outcome of the detach is unknown: ${op.outcome ?? ""}`;
       return md`:warning: ${requester} ${server} has not settled: ${op.outcome ?? ""} bm has stopped watching; check the server in the ECL console.`;
-    default:
-      return undefined;
   }
+  // requested, awaiting_approval, executing: the card says it all.
+  return undefined;
 }
 
 /**

@@ -71,7 +71,7 @@ const MAX_REASON = 500;
  * user, suggesting the closest subcommand for a typo.
  */
 export function parseCommand(text: string): Command {
-  const words = text.trim().split(/\s+/).filter(Boolean);
+  const words = text.match(/\S+/g) ?? [];
   const [sub, ...args] = words;
   if (sub === undefined || sub.toLowerCase() === "help") return { kind: "help" };
   const verb = sub.toLowerCase();
@@ -82,7 +82,7 @@ export function parseCommand(text: string): Command {
         kind: "invalid",
         message: md`${code("/bm status")} needs a server name or id, or an operation id: ${code("/bm status web01")}`,
       };
-    if (isOperationId(target)) return { kind: "status", target };
+    // An operation id is a server name too, as far as its shape goes: the worker tells them apart.
     const checked = checkServer(target);
     return typeof checked === "string" ? { kind: "status", target } : checked;
   }
@@ -148,22 +148,18 @@ function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** The known word within two edits of `word`, if any. */
+/**
+ * The known word within two edits of `word`, if any. There is at most one: no two subcommands are
+ * within four edits of each other (a unit test keeps it so).
+ */
 function closest(word: string, known: readonly string[]): string | undefined {
-  let best: { word: string; distance: number } | undefined;
-  for (const candidate of known) {
-    const distance = editDistance(word, candidate);
-    if (distance <= 2 && (!best || distance < best.distance)) best = { word: candidate, distance };
-  }
-  return best?.word;
+  return known.find((candidate) => editDistance(word, candidate) <= 2);
 }
 
 /** Levenshtein distance, with adjacent transpositions counted as one edit. */
 export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [
-    i,
-    ...Array(b.length).fill(0),
-  ]);
+  // Row i starts at i; each row's other cells are written, left to right, before they are read.
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i]);
   for (let j = 1; j <= b.length; j++) (d[0] as number[])[j] = j;
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
@@ -175,7 +171,8 @@ export function editDistance(a: string, b: string): number {
         (row[j - 1] as number) + 1,
         (prev[j - 1] as number) + cost,
       );
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+      // Before the strings' starts, a[-1] and b[-1] are undefined: never equal, so no bounds test.
+      if (a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
         row[j] = Math.min(row[j] as number, ((d[i - 2] as number[])[j - 2] as number) + 1);
       }
     }

@@ -31,7 +31,9 @@ export function memoryStore(ops = new Map<string, Operation>()): OperationStore 
     },
     get: async (id) => ops.get(id),
     save: async (prev, next) => {
-      if (ops.get(prev.id)?.rev !== prev.rev) return undefined;
+      // As DynamoDB's condition: the state it leaves and the revision it read.
+      const stored = ops.get(prev.id);
+      if (stored?.rev !== prev.rev || stored.state !== prev.state) return undefined;
       const written = { ...next, rev: prev.rev + 1 };
       ops.set(prev.id, written);
       return written;

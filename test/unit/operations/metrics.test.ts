@@ -16,7 +16,9 @@ function setup(op: Operation, appendFails = false) {
       if (appendFails) throw new Error("throttled");
     },
   };
-  return { put, deps: { store, audit, metrics } };
+  const warned: string[] = [];
+  const log = { warn: (message: string) => void warned.push(message) };
+  return { put, warned, deps: { store, audit, metrics, log } };
 }
 const bm = { teamId: "T1", userId: "bm" };
 const later = (s: number) => new Date(AT.getTime() + s * 1000);
@@ -59,7 +61,7 @@ describe("metrics of transitions", () => {
 
   it("a lost race counts nothing; an audit append that fails counts AuditWriteError", async () => {
     const op = sampleOperation({ state: "approved" });
-    const { put, deps } = setup(op, true);
+    const { put, warned, deps } = setup(op, true);
     const stale = { ...op, rev: op.rev - 1 };
     expect(await commit(deps, stale, transition(stale, "failed", bm, later(1)))).toBeUndefined();
     expect(put).toEqual([]);
@@ -68,5 +70,6 @@ describe("metrics of transitions", () => {
       ["OperationFinished", 1, "failed"],
       ["AuditWriteError", 1, undefined],
     ]);
+    expect(warned).toEqual(["audit append failed; the event waits in the outbox"]);
   });
 });

@@ -292,7 +292,19 @@ describe("announce", () => {
     expect(f.logs).toContainEqual({
       level: "warn",
       message: "could not withdraw the card",
-      extra: { operationId: op.id, slackError: "message_not_found" },
+      extra: { operationId: op.id, slackError: "message_not_found", method: "chat.delete" },
+    });
+    // An error that is not yet Slack's (a connection that broke): named for the call it broke.
+    const g = workerFakes();
+    g.deps.chat = {
+      ...g.deps.chat,
+      remove: async () => Promise.reject(new Error("socket hang up")),
+    };
+    g.deps.store = { ...g.deps.store, setParent: f.deps.store.setParent };
+    await expect(announce(g.deps, owing(g, ["approved"]))).rejects.toThrow("throttled");
+    expect(g.logs.at(-1)?.extra).toMatchObject({
+      slackError: "no_response",
+      method: "chat.delete",
     });
   });
 
@@ -368,7 +380,24 @@ describe("announce", () => {
     expect(failing.logs).toContainEqual({
       level: "warn",
       message: "could not tell the requester",
-      extra: { operationId: op.id, slackError: "used_url" },
+      extra: { operationId: op.id, slackError: "used_url", method: "response_url" },
+    });
+    // An error that is not yet Slack's: named for the call it broke.
+    const broken = workerFakes();
+    postFails(broken, "not_in_channel", "permanent");
+    broken.deps.chat = {
+      ...broken.deps.chat,
+      respond: async () => Promise.reject(new Error("socket hang up")),
+    };
+    await announce(
+      broken.deps,
+      operationIn(broken.ops, "C0INC", ["approved"], {
+        responseUrl: "https://hooks.slack.com/commands/T1/1/x",
+      }),
+    );
+    expect(broken.logs.at(-1)).toMatchObject({
+      message: "could not tell the requester",
+      extra: { slackError: "no_response", method: "response_url" },
     });
   });
 
@@ -413,10 +442,9 @@ describe("record.ts, at its edges", () => {
     ]);
   });
 
-  it("without a log or metrics, every failure is still survived (nothing thrown)", async () => {
+  it("without metrics, every failure is still survived (nothing thrown), and each is logged", async () => {
     const f = workerFakes();
     const bare = { ...f.deps };
-    delete (bare as { log?: unknown }).log;
     delete (bare as { metrics?: unknown }).metrics;
     const op = operationIn(f.ops, "C0INC", ["approved", "executing", "detaching"], {
       lockKey: "lock#k",
@@ -437,6 +465,11 @@ describe("record.ts, at its edges", () => {
         waiting,
       ),
     ).toBe(waiting);
+    expect(f.logs.map((l) => l.message)).toEqual([
+      "could not release the lock; the next request takes it over",
+      "could not clear the audit outbox; it is appended again later",
+      "audit append failed; the event waits in the outbox",
+    ]);
   });
 
   it("a lease that ended this very millisecond may be taken; one ending later may not", async () => {
@@ -508,7 +541,7 @@ describe("record.ts, at its edges", () => {
     expect(result.noticedSeq).toBeUndefined();
   });
 
-  it("a refusal logged with Slack's code; the refusal's event is bm's, and a refusal lost to another writer returns what is stored", async () => {
+  it("a refusal logged with Slack's code, the refusal's event bm's", async () => {
     const f = workerFakes();
     postFails(f, "channel_not_found", "permanent");
     const op = operationIn(f.ops, "C0INC", ["approved"], {
@@ -524,5 +557,169 @@ describe("record.ts, at its edges", () => {
       message: "Slack refused bm's message; not retried",
       extra: { operationId: op.id, slackError: "channel_not_found", method: "chat.postMessage" },
     });
+  });
+});
+
+describe("record.ts: what the outbox, the lease and a refusal leave behind", () => {
+  const url = "https://hooks.slack.com/commands/T1/1/x";
+
+  it("an operation that never had an outbox: nothing appended, nothing written", async () => {
+    const f = workerFakes();
+    const op = operationIn(f.ops, "C0INC", ["approved"]);
+    delete op.unaudited;
+    expect(await flushAudit(f.deps, op)).toBe(op);
+    expect(f.events).toEqual([]);
+  });
+
+  it("an append that fails after others: those appended leave the outbox, the rest stays, watched", async () => {
+    const f = workerFakes();
+    let op = operationIn(f.ops, "C0INC", ["approved", "failed"]);
+    const first = { ...op.lastEvent, seq: op.seq - 1 };
+    const second = op.lastEvent;
+    op = { ...op, unaudited: [first, second], noticedSeq: op.seq, inflight: "notice" };
+    f.ops.set(op.id, op);
+    let appends = 0;
+    const audit = {
+      append: async () => {
+        if (++appends === 2) throw new Error("throttled");
+      },
+    };
+    const flushed = await flushAudit({ ...f.deps, audit }, op);
+    expect(flushed.unaudited).toEqual([second]);
+    expect(flushed.inflight).toBe("notice");
+    expect(f.ops.get(op.id)).toMatchObject({ unaudited: [second], inflight: "notice" });
+  });
+
+  it("an outbox emptied settles only an ended operation whose message is posted", async () => {
+    const cases: Array<[string, Partial<Operation>, string | undefined]> = [
+      ["ended, posted", { inflight: "notice" }, undefined],
+      ["ended, its message never posted", { inflight: "notice", noticedSeq: 0 }, "notice"],
+      ["still detaching, posted", { inflight: "detaching" }, "detaching"],
+    ];
+    for (const [, changes, inflight] of cases) {
+      const f = workerFakes();
+      let op = operationIn(f.ops, "C0INC", ["approved", "failed"]);
+      op = { ...op, noticedSeq: op.seq, unaudited: [op.lastEvent], ...changes };
+      f.ops.set(op.id, op);
+      expect((await flushAudit(f.deps, op)).inflight).toBe(inflight);
+      expect(f.ops.get(op.id)?.inflight).toBe(inflight);
+    }
+  });
+
+  it("Retry-After, and an error that is not yet Slack's, are named for chat", async () => {
+    const f = workerFakes();
+    const waiting = operationIn(f.ops, "C0INC", ["approved"], { noticeRetryAt: NOW.getTime() + 1 });
+    await expect(announce(f.deps, waiting)).rejects.toMatchObject({
+      method: "chat",
+      code: "ratelimited",
+      retryAfterS: 1,
+    });
+    const g = workerFakes();
+    g.deps.chat = { ...g.deps.chat, post: async () => Promise.reject(new Error("socket hang up")) };
+    const error = await announce(g.deps, operationIn(g.ops, "C0INC", ["approved"])).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SlackApiError);
+    expect(error).toMatchObject({ method: "chat", code: "no_response", kind: "passing" });
+  });
+
+  it("a message posted: one write, no read again; an operation without an outbox is settled too", async () => {
+    const f = workerFakes();
+    let reads = 0;
+    const get = f.deps.store.get;
+    f.deps.store = {
+      ...f.deps.store,
+      get: async (id) => {
+        reads++;
+        return get(id);
+      },
+    };
+    let op = operationIn(f.ops, "C0INC", ["approved", "failed"]);
+    op = { ...op, inflight: "notice" };
+    delete op.unaudited;
+    f.ops.set(op.id, op);
+    const posted = await announce(f.deps, op);
+    expect(posted.inflight).toBeUndefined();
+    expect(posted.noticedSeq).toBe(op.seq);
+    expect(reads).toBe(0);
+  });
+
+  it("a card that cannot be kept: announce throws DynamoDB's own error", async () => {
+    const f = workerFakes();
+    const throttled = new Error("throttled");
+    f.deps.store = { ...f.deps.store, setParent: async () => Promise.reject(throttled) };
+    await expect(announce(f.deps, operationIn(f.ops, "C0INC", ["approved"]))).rejects.toBe(
+      throttled,
+    );
+  });
+
+  it("a refusal lost to another writer returns what is stored, or the copy in hand when it is gone", async () => {
+    for (const gone of [false, true]) {
+      const f = workerFakes();
+      postFails(f, "channel_not_found", "permanent");
+      const op = operationIn(f.ops, "C0INC", ["approved"], { responseUrl: url });
+      const save = f.deps.store.save;
+      f.deps.store = {
+        ...f.deps.store,
+        save: async (prev, next) => {
+          if (!next.slackRefused) return save(prev, next);
+          const stored = f.ops.get(op.id) as Operation;
+          if (gone) f.ops.delete(op.id);
+          else f.ops.set(op.id, { ...stored, rev: stored.rev + 1, reason: "theirs" });
+          return undefined;
+        },
+      };
+      const result = await announce(f.deps, op);
+      if (gone) expect(result).toMatchObject({ id: op.id, noticeLeaseUntil: expect.any(Number) });
+      else expect(result.reason).toBe("theirs");
+      expect(f.slack.filter((m) => m.method === "respond")).toEqual([]);
+    }
+  });
+
+  it("a refusal whose last write is lost: the lease is not left behind", async () => {
+    const f = workerFakes();
+    postFails(f, "not_in_channel", "permanent");
+    const op = operationIn(f.ops, "C0INC", ["approved"], { responseUrl: url });
+    const save = f.deps.store.save;
+    f.deps.store = {
+      ...f.deps.store,
+      save: async (prev, next) => (next.noticedSeq === next.seq ? undefined : save(prev, next)),
+    };
+    await announce(f.deps, op);
+    expect(f.ops.get(op.id)?.slackRefused?.code).toBe("not_in_channel");
+    expect(f.ops.get(op.id)?.noticeLeaseUntil).toBeUndefined();
+  });
+
+  it("an end that cannot be told (no response_url): not marked told", async () => {
+    const f = workerFakes();
+    const op = operationIn(f.ops, "C0INC", ["approved", "failed"], {
+      slackRefused: { code: "not_in_channel", method: "chat.postMessage", at: NOW.toISOString() },
+    });
+    const result = await announce(f.deps, op);
+    expect(result.toldOutcome).toBeUndefined();
+    expect(result.noticedSeq).toBe(op.seq);
+  });
+
+  it("a channel that refused bm: the follow-up lets go of an ended operation only once its outbox is empty", async () => {
+    const refusedAt = { code: "not_in_channel", method: "chat.postMessage", at: NOW.toISOString() };
+    const cases: Array<
+      [string, "notice" | "detaching", "empty" | "none" | "waiting", string | undefined]
+    > = [
+      ["ended, outbox empty", "notice", "empty", undefined],
+      ["ended, no outbox at all", "notice", "none", undefined],
+      ["ended, an event waiting", "notice", "waiting", "notice"],
+      ["not ended", "detaching", "empty", "detaching"],
+    ];
+    for (const [name, inflight, outbox, after] of cases) {
+      const f = workerFakes();
+      const base = operationIn(f.ops, "C0INC", ["approved", "failed"]);
+      const op: Operation = { ...base, responseUrl: url, slackRefused: refusedAt, inflight };
+      if (outbox === "none") delete op.unaudited;
+      if (outbox === "waiting") op.unaudited = [base.lastEvent];
+      f.ops.set(op.id, op);
+      // Appending fails, so what waits keeps waiting.
+      const deps = { ...f.deps, audit: { append: async () => Promise.reject(new Error("x")) } };
+      expect((await announce(deps, op)).inflight, name).toBe(after);
+    }
   });
 });

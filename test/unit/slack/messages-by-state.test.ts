@@ -11,6 +11,7 @@ import {
   requesterNotice,
   threadNotice,
 } from "../../../lib/slack/messages";
+import { slackFix as slackFixOf } from "../../../lib/slack/slack-error";
 import { AT, sampleOperation } from "../operations/sample-operation";
 
 const bm = { teamId: "T1", userId: "bm" };
@@ -341,5 +342,143 @@ describe("the card and the thread, at their edges", () => {
     expect(parentMessage(lived(["failed"])).text).toBe(
       "Media detach op-0123456789: Failed: image 3339fd5f-ec06-4ef8-9337-c1c70218a748 from web01",
     );
+  });
+});
+
+describe("every state's words, and what a card or notice leaves out", () => {
+  it("each state's header on the card, and in the notification text without its emoji", () => {
+    const headers: Array<[State[], string]> = [
+      [[], ":inbox_tray: Requested"],
+      [["awaiting_approval"], ":raised_hand: Awaiting approval"],
+      [["approved"], ":white_check_mark: Approved"],
+      [
+        ["approved", "waiting_for_idle"],
+        ":hourglass_flowing_sand: Waiting for the server to be idle",
+      ],
+      [["approved", "executing"], ":arrow_forward: Sending the detach to ECL"],
+      [["approved", "executing", "detaching"], ":arrows_counterclockwise: Detaching"],
+      [["approved", "executing", "detaching", "done"], ":white_check_mark: Done"],
+      [["noop"], ":information_source: Nothing to do"],
+      [["failed"], ":x: Failed"],
+      [["approved", "executing", "timed_out"], ":warning: Timed out"],
+      [["awaiting_approval", "rejected"], ":no_entry: Rejected"],
+      [["awaiting_approval", "expired"], ":clock3: Expired"],
+      [["cancelled"], ":heavy_multiplication_x: Cancelled"],
+    ];
+    for (const [path, header] of headers) {
+      const op = lived(path);
+      expect(card(op)[0]).toBe(`*Media detach* \`op-0123456789\` · ${header}`);
+      const words = header.replace(/^:[a-z_0-9]+: /, "");
+      expect(parentMessage(op).text).toBe(
+        `Media detach op-0123456789: ${words}: image 3339fd5f-ec06-4ef8-9337-c1c70218a748 from web01`,
+      );
+    }
+  });
+
+  it("the buttons' blocks are named as the local stand-in's clicks name them", () => {
+    const blockIds = (op: Operation) =>
+      (parentMessage(op).blocks ?? []).flatMap((b) =>
+        b.type === "actions" ? [(b as { block_id?: string }).block_id] : [],
+      );
+    expect(blockIds(lived(["awaiting_approval"], {}, {}, { approvalsRequired: 1 }))).toEqual([
+      "bm_approval",
+    ]);
+    const timedOut = lived(["approved", "executing", "timed_out"], { outcome: "x." });
+    expect(blockIds(timedOut)).toEqual(["bm_recheck"]);
+    expect(threadNotice(timedOut, later(9), 60)?.blocks?.at(-1)).toMatchObject({
+      block_id: "bm_recheck",
+    });
+  });
+
+  it("exactly ten approvals: all shown, none counted", () => {
+    const approvals = Array.from({ length: 10 }, (_, i) => ({
+      userId: `U0A${i}`,
+      at: AT.toISOString(),
+    }));
+    const op = lived(["awaiting_approval"], { approvals }, {}, { approvalsRequired: 20 });
+    expect(card(op)[1]).toContain("<@U0A9> approved");
+    expect(card(op)[1]).not.toContain("more approvals");
+  });
+
+  it("the expiry is shown only while the request awaits approval", () => {
+    const expiresAt = later(1800).toISOString();
+    const approved = lived(
+      ["awaiting_approval", "approved"],
+      { requestExpiresAt: expiresAt },
+      {},
+      { approvalsRequired: 1 },
+    );
+    expect(card(approved)[1]).not.toContain("expires");
+  });
+
+  it("a rejection without its reason, on the card and in the thread", () => {
+    const op = lived(
+      ["awaiting_approval", "rejected"],
+      { rejectedBy: "U0A1" },
+      {},
+      {
+        approvalsRequired: 1,
+      },
+    );
+    expect(card(op)[1]).toContain(":no_entry: <@U0A1> rejected: ");
+    expect(card(op)[1]?.endsWith("rejected: ")).toBe(true);
+    expect(notice(op)).toBe(
+      ":no_entry: <@U1> <@U0A1> rejected the request: . Nothing was sent to ECL.",
+    );
+  });
+
+  it("a server state without its power state", () => {
+    const op = lived(["approved"], {}, {}, { powerState: undefined as never });
+    delete op.powerState;
+    expect(card(op)[1]).toContain("*Server state*\ntask_state None |");
+  });
+
+  it("only a timed-out notice carries a button", () => {
+    const done = lived(["approved", "executing", "detaching", "done"]);
+    expect(threadNotice(done, later(9), 60)?.blocks).toBeUndefined();
+  });
+
+  it("approved by approvals that were never listed: the notice names nobody", () => {
+    const op = lived(["awaiting_approval", "approved"], {}, {}, { approvalsRequired: 1 });
+    delete op.approvals;
+    expect(notice(op)).toBe(":white_check_mark: Approved by . bm goes on with the detach.");
+  });
+
+  it("accepted by ECL without a request id, and with media not listed", () => {
+    const op = lived(["approved", "executing", "detaching"], { mediaUnknown: true });
+    delete op.detachRequestId;
+    expect(notice(op)).toBe(
+      ":arrows_counterclockwise: ECL accepted the detach. bm will say here when `web01` has settled. ECL did not list media for this server; bm cannot tell whether the image is attached, so it judges completion by task_state alone.",
+    );
+  });
+
+  it("done after a re-check, by task_state alone", () => {
+    const timedOut = lived(["approved", "executing", "detaching", "timed_out"], {
+      detachStartedAt: later(3).toISOString(),
+      mediaUnknown: true,
+    });
+    const done = transition(timedOut, "done", { teamId: "T1", userId: "U0BOB" }, later(60));
+    expect(notice(done)).toContain(
+      "<@U0BOB>'s re-check found image `3339fd5f-ec06-4ef8-9337-c1c70218a748` detached from `web01` and the server idle (by task_state alone: ECL did not list media for this server), ",
+    );
+  });
+
+  it("a detach that never settled, without its sentence", () => {
+    expect(notice(lived(["approved", "executing", "detaching", "timed_out"]))).toBe(
+      ":warning: <@U1> `web01` has not settled:  bm has stopped watching; check the server in the ECL console.",
+    );
+  });
+
+  it("the requester told of a refusal and of the end, one line each; an end the thread would not repeat, said plainly", () => {
+    const failed = lived(["failed"], { outcome: "ECL said no." });
+    expect(requesterNotice(failed, later(3), 60, "not_in_channel").text).toBe(
+      [
+        `:warning: bm could not post about \`op-0123456789\` in <#${failed.channelId}>: Slack answered \`not_in_channel\`. ${slackFixOf("not_in_channel")}`,
+        ":x: <@U1> the detach failed: ECL said no.",
+      ].join("\n"),
+    );
+    const timedOut = lived(["approved", "executing", "detaching", "timed_out"], { outcome: "x." });
+    const rechecked = record(timedOut, "recheck", { teamId: "T1", userId: "U0A9" }, later(9));
+    expect(requesterNotice(rechecked, later(10), 60).text).toBe("`op-0123456789` is timed out.");
   });
 });

@@ -150,6 +150,13 @@ describe("the usage and the help, word for word", () => {
     expect(parseCommand("status op-short")).toEqual({ kind: "status", target: "op-short" });
   });
 
+  it("no two subcommands are within four edits, so a typo is within two of one at most (the did-you-mean takes the first)", async () => {
+    const { SUBCOMMANDS } = await import("../../../lib/slack/parse-command");
+    for (const a of SUBCOMMANDS)
+      for (const b of SUBCOMMANDS)
+        if (a !== b) expect(editDistance(a, b), `${a} ↔ ${b}`).toBeGreaterThan(4);
+  });
+
   it("edit distance counts a swap of neighbours as one, and only neighbours", () => {
     expect(editDistance("ab", "ba")).toBe(1);
     expect(editDistance("abc", "cba")).toBe(2);
