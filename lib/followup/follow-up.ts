@@ -175,10 +175,12 @@ async function look(
   servers: Map<string, Server>,
   op: Operation,
 ): Promise<Look> {
-  const listed = servers.get(op.serverId ?? "");
+  // A detaching operation has its server resolved: the id it sent the detach to.
+  const id = op.serverId as string;
+  const listed = servers.get(id);
   if (listed) return { server: listed };
   try {
-    return { server: await tenant.ecl.showServer(op.serverId as string) };
+    return { server: await tenant.ecl.showServer(id) };
   } catch (error) {
     if (error instanceof EclApiError && error.status === 404) return { gone: error };
     deps.log.warn("the server is not in the list and could not be read; next round tries again", {

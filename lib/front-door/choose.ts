@@ -93,7 +93,8 @@ export async function choose(deps: FrontDoorDeps, click: ChoiceClick): Promise<C
       return { text: latest ? alreadyPicked(latest) : EXPIRED, replace: false };
     taken = latest;
   }
-  const pickedAt = new Date(taken.taken?.at ?? deps.now().toISOString());
+  // A taken choice carries its pick: saved with it in one write.
+  const pickedAt = new Date((taken.taken as NonNullable<Choice["taken"]>).at);
   const picks = [...choice.picks, pickOf(choice, named.index, click.userId, pickedAt)];
   const policy = requestPolicy(deps.policy, channel);
   const responseUrl = click.responseUrl ?? choice.responseUrl;

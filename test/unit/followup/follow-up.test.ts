@@ -463,3 +463,122 @@ describe("the follow-up, in detail", () => {
     expect(f.slack.some((m) => m.method === "post")).toBe(true);
   });
 });
+
+describe("the follow-up, to the letter", () => {
+  const eclError = (status: number) =>
+    new EclApiError({
+      service: "baremetal",
+      status,
+      method: "GET",
+      path: `/v2/t/servers/${SERVER}`,
+      code: "computeFault",
+      apiMessage: "oops",
+      requestId: `req-${status}`,
+    });
+
+  it("a server the list shows is not read again: one call per tenant", async () => {
+    const f = workerFakes({ reads: [eclServer({ mediaIds: [] })] });
+    detaching(f);
+    await round(f.deps);
+    expect(f.calls.filter((c) => !c.startsWith("slack"))).toEqual(["list"]);
+  });
+
+  it("a server left out of the list whose direct read fails otherwise than 404 is not gone", async () => {
+    const f = workerFakes({
+      reads: [eclServer({ id: "00000000-0000-4000-8000-000000000009" }), eclError(500)],
+    });
+    const op = detaching(f);
+    expect(await round(f.deps)).toMatchObject({ watching: 1 });
+    expect(stateOf(f, op)).toBe("detaching");
+  });
+
+  it("what the follow-up decides is bm's, in the audit trail, with the card's link", async () => {
+    const f = workerFakes({ reads: [eclServer({ mediaIds: [] })] });
+    detaching(f, 10_000, { permalink: "https://slack.test/archives/C0INC/p1" });
+    await round(f.deps);
+    expect(f.events.at(-1)).toMatchObject({
+      action: "done",
+      actor: { teamId: "T1", userId: "bm" },
+      facts: { permalink: "https://slack.test/archives/C0INC/p1" },
+    });
+    const g = workerFakes();
+    operationIn(g.ops, "C0CHG", ["awaiting_approval"], { requestExpiresAt: NOW.toISOString() });
+    await round(g.deps);
+    expect(g.events.at(-1)).toMatchObject({
+      action: "expired",
+      actor: { teamId: "T1", userId: "bm" },
+    });
+  });
+
+  it("a timed-out detach keeps what the server showed and why it ended", async () => {
+    const f = workerFakes({ reads: [eclServer({ taskState: "MEDIA_DETACHING", mediaIds: [] })] });
+    const op = detaching(f, 900_000);
+    await round(f.deps);
+    expect(f.ops.get(op.id)).toMatchObject({
+      state: "timed_out",
+      taskState: "MEDIA_DETACHING",
+      outcome: "after 15m 00s it still shows task_state MEDIA_DETACHING.",
+    });
+  });
+
+  it("a detach that cannot be finished (DynamoDB failing) is logged; the next round tries again", async () => {
+    const f = workerFakes({ reads: [eclServer({ mediaIds: [] })] });
+    const op = detaching(f);
+    f.deps.store = { ...f.deps.store, save: async () => Promise.reject(new Error("throttled")) };
+    expect(await round(f.deps)).toMatchObject({ done: 0, watching: 1 });
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "could not finish; next round tries again",
+      extra: {
+        operationId: op.id,
+        error: "internal error (Error); nothing more is shown, to keep secrets out of messages",
+      },
+    });
+  });
+
+  it("a finish lost to another follow-up is nobody's failure: nothing logged", async () => {
+    const f = workerFakes({ reads: [eclServer({ mediaIds: [] })] });
+    detaching(f);
+    f.deps.store = { ...f.deps.store, save: async () => undefined };
+    await round(f.deps);
+    expect(f.logs).toEqual([]);
+  });
+
+  it("an approval request that owes a message (an approval short of the number) is posted", async () => {
+    const f = workerFakes();
+    const op = operationIn(f.ops, "C0CHG", ["awaiting_approval"], {
+      requestExpiresAt: new Date(NOW.getTime() + 600_000).toISOString(),
+    });
+    await round(f.deps);
+    expect(f.calls).toContain("slack card");
+    expect(f.ops.get(op.id)?.noticedSeq).toBe(op.seq);
+  });
+
+  it("an approved request older than fifteen minutes is handed over, not ended", async () => {
+    const f = workerFakes();
+    const old = new Date(NOW.getTime() - 20 * 60_000).toISOString();
+    const op = operationIn(f.ops, "C0INC", ["approved"], { createdAt: old, updatedAt: old });
+    await round(f.deps);
+    expect(stateOf(f, op)).toBe("approved");
+    expect(f.sent.map((s) => s.message)).toContainEqual({ kind: "execute", operationId: op.id });
+  });
+
+  it("a request ended for want of a worker, lost to another writer: nothing posted, nothing logged", async () => {
+    const f = workerFakes();
+    const old = new Date(NOW.getTime() - 20 * 60_000).toISOString();
+    operationIn(f.ops, "C0INC", [], { createdAt: old, updatedAt: old });
+    f.deps.store = { ...f.deps.store, save: async () => undefined };
+    await round(f.deps);
+    expect(f.slack).toEqual([]);
+    expect(f.logs).toEqual([]);
+  });
+
+  it("the index unreadable is logged with DynamoDB's error, said safely", async () => {
+    const f = workerFakes();
+    f.deps.store = { ...f.deps.store, listInFlight: async () => Promise.reject(new Error("x")) };
+    await round(f.deps);
+    expect(f.logs[0]?.extra).toEqual({
+      error: "internal error (Error); nothing more is shown, to keep secrets out of messages",
+    });
+  });
+});

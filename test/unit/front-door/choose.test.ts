@@ -275,3 +275,99 @@ describe("a click on a choice", () => {
     expect(f.ops.size).toBe(0);
   });
 });
+
+describe("a click on a choice, to the letter", () => {
+  it("a button that names no choice: refused under a placeholder id, with no option", async () => {
+    const f = frontDoorFakes();
+    await click(f, "not-a-choice");
+    expect(f.events).toMatchObject([
+      {
+        operationId: "choice-unknown",
+        action: "refused:not_a_choice",
+        facts: { option: -1 },
+      },
+    ]);
+  });
+
+  it("a refusal names the option clicked", async () => {
+    const f = frontDoorFakes();
+    await offered(f, IMAGES);
+    await click(f, "ch-0123456789:1", "U0OTHER");
+    expect(f.events[0]?.facts).toEqual({ option: 1 });
+  });
+
+  it("a choice without options yet: nothing to pick", async () => {
+    const f = frontDoorFakes();
+    const choice = await offered(f, IMAGES);
+    const bare = { ...choice, state: "looking" as const };
+    delete bare.options;
+    f.deps.choices = { ...f.deps.choices, getChoice: async () => bare };
+    expect((await click(f, "ch-0123456789:0")).text.text).toBe(
+      "That button is not one of bm's choices.",
+    );
+  });
+
+  it("a channel now bound to another tenant: refused, as unbound", async () => {
+    const f = frontDoorFakes();
+    await offered(f, IMAGES, { tenant: "elsewhere" });
+    expect((await click(f, "ch-0123456789:0")).text.text).toContain(
+      "bm is not enabled in this channel",
+    );
+    expect(f.ops.size).toBe(0);
+  });
+
+  it("Slack unable to say who is in a group: audited as such", async () => {
+    const f = frontDoorFakes({ groupMembers: async () => Promise.reject(new Error("down")) });
+    await offered(f, IMAGES, { requester: "U0OP" }, "C0CHG");
+    await click(f, "ch-0123456789:0", "U0OP");
+    expect(f.events.map((e) => e.action)).toEqual(["refused:group_lookup_failed"]);
+  });
+
+  it("the pick made, clicked again: not written again, its time kept", async () => {
+    const f = frontDoorFakes();
+    const choice = await offered(f, IMAGES);
+    await click(f, "ch-0123456789:0");
+    const first = await f.deps.choices.getChoice(choice.id);
+    let saves = 0;
+    const save = f.deps.choices.saveChoice;
+    f.deps.choices = {
+      ...f.deps.choices,
+      saveChoice: async (prev, next) => {
+        saves++;
+        return save(prev, next);
+      },
+    };
+    await click(f, "ch-0123456789:0");
+    expect(saves).toBe(0);
+    expect((await f.deps.choices.getChoice(choice.id))?.taken).toEqual(first?.taken);
+  });
+
+  it("a close name picked with the image typed: the next choice keeps the image", async () => {
+    const f = frontDoorFakes();
+    await offered(f, [{ server: "web01", name: "web01" }], {
+      offer: "names",
+      asked: { server: "web1", image: IMAGE },
+    });
+    await click(f, "ch-0123456789:0");
+    const next = await f.deps.choices.getChoice(nextChoiceId({ id: "ch-0123456789" } as Choice, 0));
+    expect(next?.asked).toEqual({ server: "web01", image: IMAGE });
+    expect(f.sent).toEqual([{ kind: "lookup", choiceId: next?.id }]);
+  });
+
+  it("a close name clicked twice: looked up again while the lookup is pending, not once it has answered", async () => {
+    const f = frontDoorFakes();
+    await offered(f, [{ server: "web01", name: "web01" }], { offer: "names" });
+    await click(f, "ch-0123456789:0");
+    await click(f, "ch-0123456789:0");
+    expect(f.sent).toHaveLength(2);
+    const id = nextChoiceId({ id: "ch-0123456789" } as Choice, 0);
+    const pending = await f.deps.choices.getChoice(id);
+    await f.deps.choices.saveChoice(pending as Choice, {
+      ...(pending as Choice),
+      state: "open",
+      options: IMAGES,
+    });
+    await click(f, "ch-0123456789:0");
+    expect(f.sent).toHaveLength(2);
+  });
+});
