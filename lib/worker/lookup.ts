@@ -58,7 +58,7 @@ export async function answerLookup(
     if (!saved) return;
     choice = saved;
   }
-  if (choice.shown || choice.state === "looking") return;
+  if (choice.shown) return;
   await answer(deps, choice, receiveCount);
 }
 
@@ -78,9 +78,9 @@ async function lookUp(deps: WorkerDeps, choice: Choice, receiveCount: number): P
   }
   // ECL's name filter is undocumented: exact matches are kept here.
   const named = (await ecl.listServers({ name: ref })).filter((s) => s.name === ref);
-  const [only] = named;
-  if (named.length === 1 && only) return found(deps, ecl, choice, only, receiveCount);
-  if (named.length > 1)
+  const [only, ...others] = named;
+  if (only && others.length === 0) return found(deps, ecl, choice, only, receiveCount);
+  if (only)
     return offer(
       ecl,
       choice,

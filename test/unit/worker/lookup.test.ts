@@ -198,11 +198,12 @@ describe("a lookup", () => {
     ]);
     await close.run();
     expect((await close.stored())?.options?.map((o) => o.name)).toEqual(["web01"]);
+    expect(await close.stored()).toMatchObject({ state: "open", offer: "names" });
     expect(close.ecl.calls).toEqual(["list web1", "list *"]);
 
     const none = await lookUp({ server: "zzzz" }, [eclServer({ id: uuid(1), name: "web01" })]);
     await none.run();
-    expect((await none.stored())?.ended).toEqual({ kind: "no_server" });
+    expect(await none.stored()).toMatchObject({ state: "ended", ended: { kind: "no_server" } });
   });
 
   it("an id: read directly; an id no server has is said so", async () => {
@@ -213,7 +214,7 @@ describe("a lookup", () => {
 
     const missing = await lookUp({ server: uuid(9) }, [eclServer()]);
     await missing.run();
-    expect((await missing.stored())?.ended).toEqual({ kind: "no_id" });
+    expect(await missing.stored()).toMatchObject({ state: "ended", ended: { kind: "no_id" } });
   });
 
   it("ECL down: tried again through the queue; at the last receive, the requester is told", async () => {
@@ -435,5 +436,76 @@ describe("a lookup, in detail", () => {
     ]);
     await run();
     expect((await stored())?.imageNames).toEqual({ [IMAGE]: "rescue.iso" });
+  });
+});
+
+describe("the lookup, to the letter", () => {
+  it("what is tried again through the queue carries the error that caused it", async () => {
+    const down = new EclNetworkError("timeout", "GET", "https://ecl.test");
+    const { run } = await lookUp({ server: "web01" }, [], { failing: down, receive: 1 });
+    const error = await run().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RetryLater);
+    expect((error as Error).cause).toBe(down);
+    const g = await lookUp({ server: "web01" }, [eclServer()], { receive: 1 });
+    const failing = new SlackApiError("response_url", "service_unavailable", "passing");
+    g.f.deps.chat = { ...g.f.deps.chat, respond: async () => Promise.reject(failing) };
+    const slack = await g.run().catch((e: unknown) => e);
+    expect((slack as Error).cause).toBe(failing);
+  });
+
+  it("a choice already shown is not answered again by another delivery", async () => {
+    const { f, run, stored } = await lookUp({ server: "web01" }, [eclServer()]);
+    await run();
+    expect(f.slack).toHaveLength(1);
+    expect((await stored())?.shown).toBe(true);
+    await run();
+    expect(f.slack).toHaveLength(1);
+  });
+
+  it("a close name offered with the image typed: that image is named, once", async () => {
+    const asked: string[] = [];
+    const close = await lookUp(
+      { server: "web1", image: IMAGE },
+      [eclServer({ id: uuid(1), name: "web01" })],
+      {
+        imageName: async (id) => {
+          asked.push(id);
+          return id === IMAGE ? "rescue.iso" : undefined;
+        },
+      },
+    );
+    await close.run();
+    expect(asked).toEqual([IMAGE]);
+    expect((await close.stored())?.imageNames).toEqual({ [IMAGE]: "rescue.iso" });
+  });
+
+  it("image ids in capitals are named under their lower-case id, and asked for once", async () => {
+    const asked: string[] = [];
+    const { run, stored } = await lookUp(
+      { server: "web01" },
+      [eclServer({ mediaIds: [IMAGE.toUpperCase()] })],
+      {
+        imageName: async (id) => {
+          asked.push(id);
+          return id === IMAGE ? "rescue.iso" : undefined;
+        },
+      },
+    );
+    await run();
+    expect(asked).toEqual([IMAGE]);
+    expect((await stored())?.imageNames).toEqual({ [IMAGE]: "rescue.iso" });
+  });
+
+  it("a choice reached by replacing a message replaces it again", async () => {
+    const { f, run } = await lookUp({ server: "web01" }, [eclServer()]);
+    const choice = (await f.deps.choices.getChoice("ch-0123456789")) as Choice;
+    await f.deps.choices.saveChoice(choice, { ...choice, replaces: true });
+    const replaced: Array<boolean | undefined> = [];
+    f.deps.chat = {
+      ...f.deps.chat,
+      respond: async (_url, _message, options) => void replaced.push(options?.replace),
+    };
+    await run();
+    expect(replaced).toEqual([true]);
   });
 });
