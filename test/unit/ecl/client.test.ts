@@ -469,3 +469,89 @@ describe("EclClient, in detail", () => {
     }
   });
 });
+
+describe("EclClient, to the letter", () => {
+  it("a fixed token (no catalog) and no api_endpoint: said, nothing sent", async () => {
+    let sends = 0;
+    const client = new EclClient({
+      tenantId: TENANT,
+      tokens: new StaticTokens("tok"),
+      send: async () => {
+        sends++;
+        return status(200);
+      },
+    });
+    await expect(client.showServer(SERVER)).rejects.toMatchObject({
+      name: "EclProtocolError",
+      message: expect.stringContaining("the tenant secret has no api_endpoint"),
+    });
+    expect(sends).toBe(0);
+  });
+
+  it("an ambiguous name is a lookup error of that kind", async () => {
+    const { client } = clientWith([ok({ servers: [server("a1", "app"), server("a2", "app")] })]);
+    await expect(client.resolveServer("app")).rejects.toMatchObject({ kind: "ambiguous" });
+  });
+
+  it("a GET carries neither a body nor a timeout of its own (the keys absent, not undefined)", async () => {
+    const { client, sent } = clientWith([ok({ server: server(SERVER, "w") })]);
+    await client.showServer(SERVER);
+    expect(Object.keys(sent[0] ?? {}).sort()).toEqual(["headers", "method", "url"]);
+  });
+
+  it("a failure to answer is counted by its kind; other errors are not ECL's to count", async () => {
+    const counted: string[] = [];
+    const timeout = new EclNetworkError("timeout", "GET", "https://ecl.test");
+    const answers: Array<Error> = [timeout, new Error("a bug")];
+    const client = new EclClient({
+      apiEndpoint: "https://ecl.test",
+      tenantId: TENANT,
+      tokens: new StaticTokens("tok"),
+      onError: (s) => void counted.push(s),
+      retry: { retries: 0, baseDelayMs: 1 },
+      send: async () => {
+        throw answers.shift();
+      },
+    });
+    await expect(client.showServer(SERVER)).rejects.toBe(timeout);
+    await expect(client.showServer(SERVER)).rejects.toThrow("a bug");
+    expect(counted).toEqual(["timeout"]);
+    const uncounted = new EclClient({
+      apiEndpoint: "https://ecl.test",
+      tenantId: TENANT,
+      tokens: new StaticTokens("tok"),
+      retry: { retries: 0, baseDelayMs: 1 },
+      send: async () => {
+        throw timeout;
+      },
+    });
+    await expect(uncounted.showServer(SERVER)).rejects.toBe(timeout);
+  });
+
+  it("a server id that is not a UUID is said so", async () => {
+    const { client } = clientWith([]);
+    await expect(client.detachMedia("web01", IMAGE)).rejects.toThrow("a server id must be a UUID");
+  });
+
+  it("a next link's marker is the one followed, whatever the page's last id", async () => {
+    const { client, sent } = clientWith([
+      ok({
+        servers: [server("a1", "x")],
+        servers_links: [{ rel: "next", href: "https://ecl.test/v2/x/servers/detail?marker=zz" }],
+      }),
+      ok({ servers: [] }),
+    ]);
+    await client.listServers();
+    expect(sent.map((r) => r.url.searchParams.get("marker"))).toEqual([null, "zz"]);
+  });
+
+  it("an empty page whose next link has no marker, or a broken one, ends the list", async () => {
+    for (const href of ["https://ecl.test/v2/x/servers/detail", "::not a url"]) {
+      const { client, sent } = clientWith([
+        ok({ servers: [], servers_links: [{ rel: "next", href }] }),
+      ]);
+      expect(await client.listServers()).toEqual([]);
+      expect(sent).toHaveLength(1);
+    }
+  });
+});
