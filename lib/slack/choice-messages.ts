@@ -78,7 +78,7 @@ function row(choice: Choice, option: Option, index: number): KnownBlock {
     // A close name that several servers share: a click asks which of them.
     return withButton(
       md`${code(option.name)}: ${option.servers ?? 0} servers have this name; choosing it lists them.`,
-      choice.offer === "names" ? option.name : "Choose",
+      option.name,
     );
   }
   const head =
@@ -91,9 +91,8 @@ function row(choice: Choice, option: Option, index: number): KnownBlock {
 }
 
 /** The first words of a choice: what was asked, and what the buttons do. */
-function intro(choice: Choice): Mrkdwn {
+function intro(choice: Choice, options: Option[]): Mrkdwn {
   const asked = code(choice.asked.server);
-  const options = choice.options ?? [];
   const tenant = code(choice.tenant);
   if (choice.offer === "images") {
     const server = options[0]?.seen;
@@ -111,18 +110,17 @@ function intro(choice: Choice): Mrkdwn {
   return md`No server in tenant ${tenant} is named ${asked}. Did you mean one of these?${image}`;
 }
 
-/** The private message offering a choice. */
-export function choiceMessage(choice: Choice): SlackMessage {
-  const options = choice.options ?? [];
+/** The private message offering a choice among its options. */
+export function choiceMessage(choice: Choice, options: Option[]): SlackMessage {
   const shown = options.slice(0, MAX_SHOWN);
   const rest = options.length - shown.length;
   const more = rest > 0 ? md` ${rest} more are not shown: name the server by its id.` : "";
   const blocks: KnownBlock[] = [
-    section(intro(choice)),
+    section(intro(choice, options)),
     ...shown.map((option, i) => row(choice, option, i)),
     context([md`${until(choice)}${more}`]),
   ];
-  return message(intro(choice), blocks);
+  return message(intro(choice, options), blocks);
 }
 
 /** The private answer of a lookup that offers nothing, or that recorded the request. */
@@ -148,16 +146,16 @@ export function endedText(choice: Choice): Mrkdwn {
   }
 }
 
-/** The message a lookup answers with: a choice, or the words of how it ended. */
+/** The message a lookup answers with: a choice, or the words of how it ended (or is not yet). */
 export function lookupMessage(choice: Choice): SlackMessage {
-  if (choice.state === "ended") return message(endedText(choice));
-  return choiceMessage(choice);
+  if (choice.state === "ended" || !choice.options) return message(endedText(choice));
+  return choiceMessage(choice, choice.options);
 }
 
 /** What a pick was, in the words of the message it replaces. */
 export function pickedWords(choice: Choice, option: Option): Mrkdwn {
   if (choice.offer === "images")
-    return md`You picked image ${imageLabel(option.image as string, choice.imageNames)} of ${choice.options?.[0]?.seen ? serverName(choice.options[0].seen) : code(choice.asked.server)}.`;
+    return md`You picked image ${imageLabel(option.image as string, choice.imageNames)} of ${option.seen ? serverName(option.seen) : code(choice.asked.server)}.`;
   if (option.seen) return md`You picked ${serverName(option.seen)}.`;
   return md`You picked the name ${code(option.name)}.`;
 }

@@ -164,7 +164,7 @@ describe("what a choice says", () => {
       serverOption(server(uuid(i), "app", [IMAGE, uuid(100 + i)]), undefined),
     );
     const servers = choice({ state: "open", offer: "servers", options: candidates });
-    expect(checkMessage(choiceMessage(servers))).toBeUndefined();
+    expect(checkMessage(lookupMessage(servers))).toBeUndefined();
     const images = choice({
       state: "open",
       offer: "images",
@@ -177,12 +177,12 @@ describe("what a choice says", () => {
         Array.from({ length: 20 }, (_, i) => [uuid(200 + i), "x".repeat(255)]),
       ),
     });
-    expect(checkMessage(choiceMessage(images))).toBeUndefined();
+    expect(checkMessage(lookupMessage(images))).toBeUndefined();
   });
 
   it("a hostile server name from ECL pings nobody and links nowhere", () => {
     const evil = "<!channel> <https://evil.example|web04>";
-    const message = choiceMessage(
+    const message = lookupMessage(
       choice({
         state: "open",
         offer: "names",

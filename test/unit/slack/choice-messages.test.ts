@@ -6,6 +6,7 @@ import {
   endedText,
   lookupMessage,
   pickedWords,
+  serverState,
 } from "../../../lib/slack/choice-messages";
 
 const IMAGE = "3339fd5f-ec06-4ef8-9337-c1c70218a748";
@@ -39,7 +40,7 @@ function choice(changes: Partial<Choice>): Choice {
 
 /** Each block as a person reads it: its text, and its button's label and value if any. */
 function read(c: Choice) {
-  return (choiceMessage(c).blocks ?? []).map((b) => {
+  return (lookupMessage(c).blocks ?? []).map((b) => {
     const block = b as {
       block_id?: string;
       text?: { text: string };
@@ -86,7 +87,7 @@ describe("the private choices, word for word", () => {
       },
       { id: undefined, text: FOOT },
     ]);
-    expect(choiceMessage(c).text).toBe(read(c)[0]?.text);
+    expect(lookupMessage(c).text).toBe(read(c)[0]?.text);
   });
 
   it("the servers a name shares: what each shows, what choosing it does, and no button where nothing is attached", () => {
@@ -246,5 +247,40 @@ describe("how a lookup ended, and a pick", () => {
     expect(pickedWords(servers, { server: "app", name: "app", servers: 2 }).text).toBe(
       "You picked the name `app`.",
     );
+  });
+});
+
+describe("the private choices, to the letter", () => {
+  it("the buttons' action id is bm_choose: those already posted in Slack carry it", () => {
+    expect(CHOOSE_ACTION).toBe("bm_choose");
+  });
+
+  it("a server whose task_state ECL left out reads as None, idle", () => {
+    const { taskState: _, ...unread } = idle;
+    expect(serverState(unread).text).toBe("ACTIVE, power RUNNING, task_state None (idle)");
+  });
+
+  it("with the image typed, a candidate showing nothing attached can still be chosen (ECL answers)", () => {
+    const c = choice({
+      offer: "servers",
+      asked: { server: "app", image: IMAGE },
+      options: [{ server: A, name: "app", seen: { ...idle, media: [] } }],
+    });
+    expect(read(c)[1]?.button).toBe(`Choose ${CHOOSE_ACTION} ch-0123456789:0`);
+  });
+
+  it("the images of an idle server: no word of waiting", () => {
+    const c = choice({
+      offer: "images",
+      options: [{ server: A, name: "app", image: IMAGE, seen: { ...idle, media: [IMAGE] } }],
+    });
+    expect(read(c)[0]?.text).toBe(
+      `*\`app\` (\`${A}\`)* · ACTIVE, power RUNNING, task_state None (idle)\n1 image(s) attached: pick the one to detach. The request then goes on as if you had typed it, approvals and all.`,
+    );
+  });
+
+  it("a choice with nothing to offer yet says it is still being looked up", () => {
+    const c = choice({ state: "looking" });
+    expect(lookupMessage(c).text).toBe("bm is still looking up `app`.");
   });
 });
