@@ -24,6 +24,15 @@ const run = (f: Fakes, op: Operation, kind: "prepare" | "execute" = "prepare", r
 const stateOf = (f: Fakes, op: Operation) => f.ops.get(op.id)?.state;
 const trail = (f: Fakes) => f.events.map((e) => e.action);
 const queued = (f: Fakes) => f.sent.map((s) => [s.message.kind, s.delayS]);
+/** Another writer wins every move into `state`. */
+function losing(f: Fakes, state: Operation["state"]) {
+  const save = f.deps.store.save;
+  f.deps.store = {
+    ...f.deps.store,
+    save: async (prev, next) =>
+      next.state === state && prev.state !== state ? undefined : save(prev, next),
+  };
+}
 
 describe("prepare: resolve, check, post, go on", () => {
   it("an idle server with the image: approved, the detach sent once, detaching, the follow-up started", async () => {
@@ -309,15 +318,6 @@ describe("Slack never holds back the detach", () => {
 
 describe("what the worker does when its own writes race, fail or lose", () => {
   /** The store, with saves into `state` refused (another writer got there first). */
-  function losing(f: Fakes, state: Operation["state"]) {
-    const save = f.deps.store.save;
-    f.deps.store = {
-      ...f.deps.store,
-      save: async (prev, next) =>
-        next.state === state && prev.state !== state ? undefined : save(prev, next),
-    };
-  }
-
   it("a lost race on `approved` goes no further: nothing read or sent", async () => {
     const f = workerFakes();
     losing(f, "approved");
@@ -512,6 +512,7 @@ describe("what the worker does when its own writes race, fail or lose", () => {
     const other = operationIn(without.ops, "C0INC", ["approved"], { serverId: SERVER });
     await run(without, other, "execute");
     expect(stateOf(without, other)).toBe("detaching");
+    expect(without.logs.filter((l) => l.level === "warn")).toEqual([]);
   });
 
   it("a POST without an answer is logged as such, with its operation", async () => {
@@ -637,5 +638,104 @@ describe("what the worker records of the server", () => {
     expect(f.ops.get(op.id)?.outcome).toBe(
       "ECL did not answer the detach request, and it does not list media for this server, so bm cannot tell whether the image was detached. bm never sends a detach twice: check `web-typed` in the ECL console.",
     );
+  });
+});
+
+describe("the worker, to the letter", () => {
+  it("what the worker decides is bm's, in the audit trail; each move logged", async () => {
+    const f = workerFakes();
+    const op = operationIn(f.ops, "C0INC", [], { serverRef: "web01" });
+    await run(f, op);
+    expect(f.events.map((e) => e.actor)).toEqual([
+      { teamId: "T1", userId: "bm" },
+      { teamId: "T1", userId: "bm" },
+      { teamId: "T1", userId: "bm" },
+    ]);
+    expect(f.logs.filter((l) => l.message === "transition").map((l) => l.extra)).toEqual([
+      { operationId: op.id, from: "requested", to: "approved" },
+      { operationId: op.id, from: "approved", to: "executing" },
+      { operationId: op.id, from: "executing", to: "detaching" },
+    ]);
+  });
+
+  it("nothing is said in Slack between recording executing and the POST", async () => {
+    const f = workerFakes();
+    const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER, serverName: "web01" });
+    await run(f, op, "execute");
+    // The approved card owed, then its update once ECL accepted, then the thread: no word of
+    // "Sending the detach" in between.
+    expect(f.slack.map((m) => [m.method, m.text.split(":")[1]?.trim()])).toEqual([
+      ["post", "Approved"],
+      ["update", "Detaching"],
+      ["post", "arrows_counterclockwise"],
+    ]);
+  });
+
+  it("another request holding the lock, without a thread yet: named alone", async () => {
+    const f = workerFakes();
+    const first = operationIn(f.ops, "C0INC", ["approved", "executing", "detaching"]);
+    await f.deps.store.lock(`lock#t#${SERVER}#${IMAGE}`, first.id);
+    const second = operationIn(f.ops, "C0INC");
+    await run(f, second);
+    expect(f.ops.get(second.id)?.outcome).toBe(
+      `another request, ${first.id}, is already detaching this image from \`web01\`; nothing was sent to ECL.`,
+    );
+  });
+
+  it("a wait for idle records the task_state seen", async () => {
+    const f = workerFakes({ reads: [eclServer({ taskState: "REBOOTING" })] });
+    const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER, serverName: "web01" });
+    await run(f, op, "execute");
+    expect(f.events.at(-1)?.facts).toMatchObject({ taskState: "REBOOTING" });
+  });
+
+  it("a 409 whose wait is lost to another writer queues nothing more", async () => {
+    const f = workerFakes({ posts: [eclError(409)] });
+    const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER, serverName: "web01" });
+    losing(f, "waiting_for_idle");
+    await run(f, op, "execute");
+    expect(f.sent).toEqual([]);
+  });
+
+  it("a redelivery's detaching lost to another writer starts no follow-up", async () => {
+    const f = workerFakes({ reads: [eclServer({ taskState: "MEDIA_DETACHING" })] });
+    const op = operationIn(f.ops, "C0INC", ["approved", "executing"], {
+      serverId: SERVER,
+      serverName: "web01",
+    });
+    losing(f, "detaching");
+    await run(f, op, "execute");
+    expect(f.followUps).toEqual([]);
+  });
+
+  it("a failure's reason is cut at 300 characters in its audit event, whole on the operation", async () => {
+    const long = new EclApiError({
+      service: "baremetal",
+      status: 400,
+      method: "POST",
+      path: `/v2/t/servers/${SERVER}/action`,
+      code: "badRequest",
+      apiMessage: "x".repeat(400),
+      requestId: "req-long",
+    });
+    const f = workerFakes({ posts: [long] });
+    const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER, serverName: "web01" });
+    await run(f, op, "execute");
+    const outcome = f.ops.get(op.id)?.outcome ?? "";
+    expect(outcome.length).toBeGreaterThan(400);
+    expect(f.events.at(-1)?.facts?.reason).toBe(outcome.slice(0, 300));
+  });
+
+  it("a read without the power state keeps the last one known", async () => {
+    const f = workerFakes({
+      reads: [eclServer({ taskState: "REBOOTING", powerState: undefined })],
+    });
+    const op = operationIn(f.ops, "C0INC", ["approved"], {
+      serverId: SERVER,
+      serverName: "web01",
+      powerState: "RUNNING",
+    });
+    await run(f, op, "execute");
+    expect(f.ops.get(op.id)).toMatchObject({ state: "waiting_for_idle", powerState: "RUNNING" });
   });
 });
