@@ -236,19 +236,12 @@ export function transition(
     next.finishedAt = iso;
     next.expiresAt = Math.floor(at.getTime() / 1000) + RETENTION_S;
   }
-  // In the follow-up's index while it must poll ECL, or while a message is still owed.
-  // approved, waiting_for_idle, executing (and requested, from the start): a safety net, should
-  // the message that hands it to the worker be lost.
-  if (
-    to === "detaching" ||
-    to === "awaiting_approval" ||
-    to === "approved" ||
-    to === "waiting_for_idle" ||
-    to === "executing"
-  )
-    next.inflight = to;
-  else if (isTerminal(to)) next.inflight = "notice";
-  else delete next.inflight;
+  // In the follow-up's index while it must poll ECL, or while a message is still owed: every
+  // state short of an end is one (detaching, awaiting_approval; approved, waiting_for_idle and
+  // executing, and requested from the start, as a safety net should the message that hands it
+  // to the worker be lost), and an end is until its message is posted. No move leads back to
+  // requested.
+  next.inflight = isTerminal(to) ? "notice" : (to as NonNullable<Operation["inflight"]>);
   return next;
 }
 

@@ -5,6 +5,7 @@ import {
   isOperationId,
   isTerminal,
   operationIdFor,
+  record,
   type State,
   transition,
 } from "../../../lib/operations/operation";
@@ -162,5 +163,48 @@ describe("operationIdFor", () => {
     expect(id).not.toBe(operationIdFor("T2", "111.222.abc"));
     expect(isOperationId(id)).toBe(true);
     expect(isOperationId("op-ABC")).toBe(false);
+  });
+});
+
+describe("transitions, to the letter", () => {
+  it("a move the machine forbids is an IllegalTransition that says which", () => {
+    const done = transition(
+      transition(transition(sampleOperation(), "approved", bm, AT), "executing", bm, AT),
+      "failed",
+      bm,
+      AT,
+    );
+    let thrown: unknown;
+    try {
+      transition(done, "approved", bm, AT);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(IllegalTransition);
+    expect(thrown).toMatchObject({
+      name: "IllegalTransition",
+      message: `${done.id}: failed → approved is not allowed`,
+    });
+  });
+
+  it("an operation without an outbox starts one with the event, moved or recorded", () => {
+    const op = sampleOperation();
+    delete op.unaudited;
+    const moved = transition(op, "approved", bm, AT);
+    expect(moved.unaudited).toEqual([moved.lastEvent]);
+    const noted = record(op, "approval", bm, AT);
+    expect(noted.unaudited).toEqual([noted.lastEvent]);
+  });
+
+  it("watched by the follow-up in every state short of an end, and at an end until told", () => {
+    const op = sampleOperation();
+    const approved = transition(op, "approved", bm, AT);
+    expect(approved.inflight).toBe("approved");
+    expect(transition(approved, "waiting_for_idle", bm, AT).inflight).toBe("waiting_for_idle");
+    const executing = transition(approved, "executing", bm, AT);
+    expect(executing.inflight).toBe("executing");
+    expect(transition(executing, "detaching", bm, AT).inflight).toBe("detaching");
+    expect(transition(op, "awaiting_approval", bm, AT).inflight).toBe("awaiting_approval");
+    expect(transition(op, "noop", bm, AT).inflight).toBe("notice");
   });
 });

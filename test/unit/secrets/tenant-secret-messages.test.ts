@@ -106,3 +106,25 @@ describe("a tenant secret's every mistake, word for word", () => {
     });
   });
 });
+
+describe("a tenant secret, at its edges", () => {
+  it("a region is two letters and one or two digits, nothing before or after", () => {
+    for (const region of ["xjp1", "jp1x", "jp123"])
+      expect(problems({ tenant_id: TENANT, token: "t", region }), region).toBe(
+        'tenant secret "bm/tenant/x" is invalid: region must look like jp1 or uk1',
+      );
+    expect(
+      parseTenantSecret("s", { tenant_id: TENANT, token: "t", region: "jp12" }).apiEndpoint,
+    ).toBe("https://baremetal-server-jp12-ecl.api.ntt.com");
+  });
+
+  it("a fixed token alone has no catalog to name the endpoint: api_endpoint or region is asked for", () => {
+    expect(problems({ tenant_id: TENANT, token: "t" })).toBe(
+      'tenant secret "bm/tenant/x" is invalid: api_endpoint or region is missing',
+    );
+    // Neither a token nor keys: both what is missing to sign in and to reach ECL are said.
+    expect(problems({ tenant_id: TENANT })).toBe(
+      'tenant secret "bm/tenant/x" is invalid: token, or api_key and api_secret, is missing; api_endpoint or region is missing',
+    );
+  });
+});
