@@ -40,7 +40,7 @@ export function parseErrorBody(body: string): ApiFault {
   try {
     parsed = JSON.parse(body);
   } catch {
-    return {};
+    // Not JSON (empty, HTML, plain text): no fault.
   }
   if (!isRecord(parsed)) return {};
   if (typeof parsed.message === "string") return { message: clip(parsed.message) };

@@ -77,13 +77,15 @@ export async function issueKeystoneToken(
   };
 }
 
+/** The `token` object of Keystone's answer; anything else reads as nothing (`?.` of it is undefined). */
 function readBody(text: string): { expires_at?: unknown; catalog?: unknown } | undefined {
+  let parsed: { token?: { expires_at?: unknown; catalog?: unknown } } | null | undefined;
   try {
-    const token = (JSON.parse(text) as { token?: unknown }).token;
-    return typeof token === "object" && token !== null ? token : undefined;
+    parsed = JSON.parse(text);
   } catch {
-    return undefined;
+    // Not JSON: no expiry, no catalog.
   }
+  return parsed?.token;
 }
 
 function readExpiry(body: { expires_at?: unknown } | undefined): number | undefined {

@@ -98,3 +98,32 @@ describe("EclApiError", () => {
     expect(error.message).toBe("ECL Keystone answered 500 (compute fault)");
   });
 });
+
+describe("ECL's errors, at their edges", () => {
+  it("each error names itself, for logs and for what users are told", async () => {
+    const { EclNetworkError, EclProtocolError } = await import("../../../lib/ecl/errors");
+    const api = new EclApiError({
+      service: "baremetal",
+      status: 500,
+      method: "GET",
+      path: "/x",
+      code: undefined,
+      apiMessage: undefined,
+      requestId: undefined,
+    });
+    expect([
+      api.name,
+      new EclNetworkError("timeout", "GET", "https://ecl.test").name,
+      new EclProtocolError("x").name,
+    ]).toEqual(["EclApiError", "EclNetworkError", "EclProtocolError"]);
+  });
+
+  it("an API message is kept on one line, trimmed, and cut only past 300 characters", () => {
+    expect(parseErrorBody(JSON.stringify({ message: "  two\n lines \t " })).message).toBe(
+      "two lines",
+    );
+    const exactly = "x".repeat(300);
+    expect(parseErrorBody(JSON.stringify({ message: exactly })).message).toBe(exactly);
+    expect(parseErrorBody(JSON.stringify({ message: `${exactly}y` })).message).toBe(`${exactly}…`);
+  });
+});

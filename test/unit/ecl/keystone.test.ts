@@ -264,3 +264,9 @@ describe("catalogEndpoint, on catalogs that are not as documented", () => {
     expect(catalogEndpoint(catalog, "uk1")).toBeUndefined();
   });
 });
+
+describe("catalogEndpoint, at its edges", () => {
+  it("without a region asked, the only public endpoint is taken, whatever its region", () => {
+    expect(catalogEndpoint([standard("jp1")])).toBe(BAREMETAL);
+  });
+});

@@ -155,3 +155,48 @@ describe("waitForDetach", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(35);
   });
 });
+
+describe("waitForDetach, at its edges", () => {
+  const network = () => new EclNetworkError("timeout", "GET", "https://ecl.test");
+
+  it("four failed reads in a row are waited out; the fifth is thrown", async () => {
+    const four = await wait([network(), network(), network(), network(), at({ mediaIds: [] })]);
+    expect(four.result.outcome).toBe("detached");
+    expect(four.polls.filter((p) => p.kind === "error").map((p) => p.elapsedMs)).toEqual([
+      0, 1000, 2000, 3000,
+    ]);
+    await expect(
+      wait([network(), network(), network(), network(), network(), at({ mediaIds: [] })]),
+    ).rejects.toBeInstanceOf(EclNetworkError);
+  });
+
+  it("ECL's 5xx and 429 are waited out; its other answers, and bugs, are thrown at once", async () => {
+    for (const status of [500, 503, 429])
+      expect((await wait([apiError(status), at({ mediaIds: [] })])).result.outcome).toBe(
+        "detached",
+      );
+    for (const error of [apiError(404), apiError(499), new Error("a bug")]) {
+      const thrown = await wait([error, at({ mediaIds: [] })]).catch((e: unknown) => e);
+      expect(thrown).toBe(error);
+    }
+  });
+
+  it("without anyone watching the polls, a failed read is still waited out", async () => {
+    const readings: Array<Server | Error> = [network(), at({ mediaIds: [] })];
+    const ecl = {
+      showServer: async () => {
+        const next = readings.length > 1 ? readings.shift() : readings[0];
+        if (next instanceof Error) throw next;
+        return next as Server;
+      },
+    } as unknown as EclApi;
+    const result = await waitForDetach(ecl, SERVER, IMAGE, {
+      intervalMs: 1,
+      timeoutMs: 100,
+      graceMs: 0,
+      now: () => 0,
+      sleep: async () => {},
+    });
+    expect(result.outcome).toBe("detached");
+  });
+});

@@ -316,3 +316,66 @@ describe("who may decide what, and what is recorded and said", () => {
     expect(warnings).toEqual(["could not enqueue; the follow-up will"]);
   });
 });
+
+describe("decisions, to the letter", () => {
+  it("a request that does not exist: refused, its state said unknown; a refusal names the request's channel", async () => {
+    const { deps, ops, events } = frontDoorFakes();
+    const gone = await decideOnRequest(deps, {
+      teamId: "T1",
+      userId: "U0A1",
+      operationId: "op-zzzzzzzzzz",
+      action: "approve",
+    });
+    expect(gone.channelId).toBeUndefined();
+    expect(events[0]?.facts).toEqual({ decision: "approve", state: "unknown" });
+    const op = awaiting(ops);
+    expect((await decide(deps, op, "U0OP", "approve")).channelId).toBe("C0CHG");
+  });
+
+  it.each([
+    ["cancel", "U0REQ", undefined],
+    ["reject", "U0A1", "no"],
+  ] as const)("a %s that loses every race: said so, not claimed", async (action, who, reason) => {
+    const { deps, ops } = frontDoorFakes();
+    const op = awaiting(ops);
+    deps.store = { ...deps.store, save: async () => undefined };
+    const answer = await decide(deps, op, who, action, reason);
+    expect(answer.text?.text).toBe(
+      "Others were deciding on this request at the same moment; look at the request and try again if still needed.",
+    );
+  });
+
+  it("a click that finds the request expired expires it, recording the wait", async () => {
+    const { deps, ops, events } = frontDoorFakes();
+    const op = awaiting(ops, { requestExpiresAt: NOW.toISOString() });
+    await decide(deps, op, "U0A1", "approve");
+    expect(events.find((e) => e.action === "expired")?.facts).toEqual({ ttlMinutes: 30 });
+  });
+
+  it("the approval that completes a request is kept with the others", async () => {
+    const { deps, ops } = frontDoorFakes();
+    const op = awaiting(ops, {
+      approvals: [{ userId: "U0A1", at: NOW.toISOString() }],
+    });
+    await decide(deps, op, "U0A2", "approve");
+    expect(ops.get(op.id)).toMatchObject({
+      state: "approved",
+      approvals: [
+        { userId: "U0A1", at: NOW.toISOString() },
+        { userId: "U0A2", at: NOW.toISOString() },
+      ],
+    });
+  });
+
+  it("a decision saved whose hand-over cannot be queued is logged; the follow-up sends it", async () => {
+    const { deps, ops } = frontDoorFakes();
+    const warned: Array<[string, object | undefined]> = [];
+    deps.log = { ...deps.log, warn: (message, extra) => void warned.push([message, extra]) };
+    deps.queue = { send: async () => Promise.reject(new Error("throttled")) };
+    const op = awaiting(ops);
+    expect((await decide(deps, op, "U0REQ", "cancel")).text?.text).toContain("You cancelled");
+    expect(warned).toEqual([
+      ["could not enqueue; the follow-up will", { operationId: op.id, error: "Error" }],
+    ]);
+  });
+});
