@@ -271,7 +271,7 @@ export function pickOf(choice: Choice, index: number, userId: string, at: Date):
  * A new operation with the picks that led to it as its next audit events, in the outbox with its
  * `requested` event (each at the time it was picked).
  */
-export function withPicks(op: Operation, picks: ChoiceMade[]): Operation {
+export function withPicks<T extends Operation>(op: T, picks: ChoiceMade[]): T {
   if (picks.length === 0) return op;
   const events: AuditEvent[] = picks.map((pick, i) => ({
     operationId: op.id,

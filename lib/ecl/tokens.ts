@@ -69,24 +69,26 @@ export class KeystoneTokens implements TokenProvider {
   ) {}
 
   async token(): Promise<string> {
+    return (await this.held()).token;
+  }
+
+  async endpoint(): Promise<string | undefined> {
+    return (await this.held()).endpoint;
+  }
+
+  async imageEndpoint(): Promise<string | undefined> {
+    return (await this.held()).imageEndpoint;
+  }
+
+  /** The token in hand while it has time left, else a new one: the endpoints come with it. */
+  private async held(): Promise<IssuedToken> {
     const held = this.current;
-    if (held && this.now() < held.expiresAt - TOKEN_REFRESH_MARGIN_MS) return held.token;
-    const issued = await this.flight.run("token", async () => {
+    if (held && this.now() < held.expiresAt - TOKEN_REFRESH_MARGIN_MS) return held;
+    return this.flight.run("token", async () => {
       const fresh = await this.issue();
       this.current = fresh;
       return fresh;
     });
-    return issued.token;
-  }
-
-  async endpoint(): Promise<string | undefined> {
-    await this.token();
-    return this.current?.endpoint;
-  }
-
-  async imageEndpoint(): Promise<string | undefined> {
-    await this.token();
-    return this.current?.imageEndpoint;
   }
 
   async renew(rejected: string): Promise<string | undefined> {

@@ -274,7 +274,7 @@ export function record(
 export function newOperation(
   fields: Omit<Operation, "state" | "seq" | "rev" | "createdAt" | "updatedAt" | "lastEvent">,
   at: Date,
-): Operation {
+): Operation & { unaudited: AuditEvent[] } {
   const iso = at.toISOString();
   const actor = { teamId: fields.teamId, userId: fields.requester };
   const event: AuditEvent = {

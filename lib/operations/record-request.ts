@@ -77,7 +77,7 @@ export async function recordRequest(
   deps.metrics?.put("OperationRequested", 1, op.approvalsRequired > 0 ? "required" : "none");
   // The audit events are written beside the enqueue, not after it: both are needed, neither waits
   // for the other. They also wait in the operation's outbox: a lost append is made by the worker.
-  const audited = Promise.all(op.unaudited?.map((event) => deps.audit.append(event)) ?? []).catch(
+  const audited = Promise.all(op.unaudited.map((event) => deps.audit.append(event))).catch(
     (error: unknown) => {
       deps.metrics?.put("AuditWriteError", 1);
       deps.log.warn("audit append failed; the worker makes it", {

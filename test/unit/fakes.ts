@@ -81,7 +81,7 @@ export function operationIn(
   requester = "U0REQ",
 ): Operation {
   const approvals = POLICY.channels[channel].approvals;
-  let op = newOperation(
+  let op: Operation = newOperation(
     {
       id: `op-${String(ops.size).padStart(10, "0")}`,
       teamId: "T1",

@@ -10,7 +10,7 @@ import {
   withPicks,
 } from "../../../lib/choices/choice";
 import type { Server } from "../../../lib/ecl/server";
-import { newOperation } from "../../../lib/operations/operation";
+import { newOperation, type Operation } from "../../../lib/operations/operation";
 import { checkMessage } from "../../../lib/slack/block-kit-limits";
 import { choiceMessage, lookupMessage } from "../../../lib/slack/choice-messages";
 
@@ -300,5 +300,56 @@ describe("what a choice keeps of a server, and of a pick", () => {
     expect(nameOptions("ap", [server(uuid(1), "app"), server(uuid(2), "app")], IMAGE)).toEqual([
       { server: "app", name: "app", servers: 2, image: IMAGE },
     ]);
+  });
+});
+
+describe("close names and picks, at their edges", () => {
+  it("case is not a difference, either way", () => {
+    expect(closeNames("WEB1", ["web01", "db01"])).toEqual(["web01"]);
+    expect(closeNames("web1", ["WEB01", "db01"])).toEqual(["WEB01"]);
+  });
+
+  it("a close name one server has offers that server; a name several share, how many", () => {
+    const servers = [server(uuid(1), "web01"), server(uuid(2), "web02"), server(uuid(3), "web02")];
+    const options = nameOptions("web0", servers, undefined);
+    expect(options.find((o) => o.name === "web01")?.server).toBe(uuid(1));
+    expect(options.find((o) => o.name === "web02")).toEqual({
+      server: "web02",
+      name: "web02",
+      servers: 2,
+    });
+  });
+
+  it("picks start the outbox of an operation that has none", () => {
+    const op: Operation = newOperation(
+      {
+        id: "op-0123456789",
+        teamId: "T1",
+        channelId: "C1",
+        requester: "U1",
+        tenant: "t",
+        secretId: "s",
+        approvalsRequired: 0,
+        approvers: [],
+        requestTtlMinutes: 30,
+        serverRef: "web01",
+        imageId: "3339fd5f-ec06-4ef8-9337-c1c70218a748",
+        reason: "",
+      },
+      new Date("2026-11-27T10:00:00Z"),
+    );
+    delete op.unaudited;
+    const picked = withPicks(op, [
+      {
+        choiceId: "ch-0123456789",
+        offer: "names",
+        asked: "web1",
+        of: 0,
+        server: "web01",
+        userId: "U1",
+        at: "2026-11-27T10:00:00.000Z",
+      },
+    ]);
+    expect(picked.unaudited?.map((e) => e.action)).toEqual(["chosen"]);
   });
 });

@@ -154,3 +154,39 @@ describe("HttpPools", () => {
     ).rejects.toBe(coded);
   });
 });
+
+describe("HttpPools, at its edges", () => {
+  it("without timeouts given: 3 s to connect, 5 s for the headers and for the body", async () => {
+    const d = fakeDispatchers(() => reply(200, {}, ""));
+    await new HttpPools({}, d.factory).send({
+      method: "GET",
+      url: new URL("https://ecl.test/"),
+      headers: {},
+    });
+    expect(d.made[0]?.options).toMatchObject({
+      connect: { timeout: 3000 },
+      headersTimeout: 5000,
+      bodyTimeout: 5000,
+    });
+    expect(DEFAULT_TIMEOUTS).toEqual({ connectMs: 3000, headersMs: 5000, bodyMs: 5000 });
+  });
+
+  it("without a factory, each origin gets an undici Pool (made, not connected)", async () => {
+    const { Pool } = await import("undici");
+    const pools = new HttpPools();
+    const made = (pools as unknown as { pool(origin: string): unknown }).pool("https://ecl.test");
+    expect(made).toBeInstanceOf(Pool);
+    await pools.close();
+  });
+
+  it("a network failure keeps the transport's error as its cause", async () => {
+    for (const code of ["UND_ERR_HEADERS_TIMEOUT", "ECONNRESET"]) {
+      const original = codeError(code);
+      const pools = new HttpPools({}, fakeDispatchers(() => original).factory);
+      const error = await pools
+        .send({ method: "GET", url: new URL("https://ecl.test/"), headers: {} })
+        .catch((e: unknown) => e);
+      expect((error as Error).cause, code).toBe(original);
+    }
+  });
+});

@@ -88,3 +88,34 @@ describe("attachment and isDetached", () => {
     expect(isDetached({ ...base, taskState, mediaIds: [...media] }, IMAGE)).toBe(done);
   });
 });
+
+describe("toServer, at its edges", () => {
+  it("a server without an id is refused, said so", () => {
+    expect(() => toServer({ name: "web01" })).toThrow("ECL sent a server without an id");
+    expect(() => toServer(null)).toThrow("ECL sent a server without an id");
+  });
+
+  it("a name or state that is not a string reads as none", () => {
+    const server = toServer({
+      id: "s1",
+      name: 5,
+      status: 1,
+      "OS-EXT-STS:power_state": 1,
+      "OS-EXT-STS:vm_state": {},
+    });
+    expect(server).toMatchObject({
+      name: "",
+      status: undefined,
+      powerState: undefined,
+      vmState: undefined,
+    });
+    expect(toServer({ id: "s1" }).name).toBe("");
+  });
+
+  it("a media attachment that is null or has no image object is skipped", () => {
+    expect(
+      toServer({ id: "s1", media_attachments: [null, { image: null }, { image: { id: "i1" } }] })
+        .mediaIds,
+    ).toEqual(["i1"]);
+  });
+});

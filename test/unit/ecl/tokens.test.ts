@@ -153,3 +153,25 @@ describe("tokens, in detail", () => {
     expect(await tokens.renew("same")).toBeUndefined();
   });
 });
+
+describe("tokens, at their edges", () => {
+  it("a fixed token whose secret gives nothing new keeps the token it had", async () => {
+    const tokens = new StaticTokens("old", async () => undefined);
+    expect(await tokens.renew("old")).toBeUndefined();
+    expect(await tokens.token()).toBe("old");
+  });
+
+  it("Keystone's endpoints are those of the token in hand, asked for first if there is none", async () => {
+    let issued = 0;
+    const tokens = new KeystoneTokens(async () => ({
+      token: `t${++issued}`,
+      expiresAt: Date.now() + 3_600_000,
+      endpoint: "https://bm.test",
+      imageEndpoint: "https://glance.test",
+    }));
+    expect(await tokens.endpoint()).toBe("https://bm.test");
+    expect(await tokens.imageEndpoint()).toBe("https://glance.test");
+    expect(await tokens.token()).toBe("t1");
+    expect(issued).toBe(1);
+  });
+});

@@ -73,3 +73,39 @@ describe("parseServerRef", () => {
     expect(error?.message).toContain(`"?${"x".repeat(59)}…"`);
   });
 });
+
+describe("input mistakes, at their edges", () => {
+  it("each mistake names itself and the field it is about", () => {
+    const image = (() => {
+      try {
+        parseImageId("nope");
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(image).toMatchObject({ name: "InvalidInputError", field: "image" });
+    const server = (() => {
+      try {
+        parseServerRef("a b");
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(server).toMatchObject({ name: "InvalidInputError", field: "server" });
+    expect(server).toBeInstanceOf(InvalidInputError);
+  });
+
+  it("what was typed is shown whole up to 60 characters, cut after", () => {
+    const said = (typed: string) => {
+      try {
+        parseImageId(typed);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return "";
+    };
+    expect(said("z".repeat(60))).toContain(`${"z".repeat(60)}`);
+    expect(said("z".repeat(60))).not.toContain("…");
+    expect(said("z".repeat(61))).toContain(`${"z".repeat(60)}…`);
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { requestDetach } from "../../../lib/front-door/request-detach";
+import { recordedWords, recordRequest } from "../../../lib/operations/record-request";
 import { frontDoorFakes, IMAGE, SERVER } from "../fakes";
 
 const request = (changes: Partial<Parameters<typeof requestDetach>[1]> = {}) => ({
@@ -250,5 +251,46 @@ describe("recordRequest, what it logs and re-sends", () => {
     const f = frontDoorFakes({ audit: { append: async () => Promise.reject(new Error("x")) } });
     delete f.deps.metrics;
     expect((await requestDetach(f.deps, request())).text).toMatch(/^Recorded/);
+  });
+});
+
+describe("recordRequest, to the letter", () => {
+  const fields = {
+    teamId: "T1",
+    channelId: "C0INC",
+    requester: "U0REQ",
+    reason: "INC-1",
+    tenant: "t",
+    secretId: "bm/tenant/t",
+    approvalsRequired: 0,
+    approvers: [],
+    requestTtlMinutes: 30,
+    serverRef: SERVER,
+    imageId: IMAGE,
+    seed: "1.2.3",
+  };
+
+  it("recorded, then found recorded: each said by its kind", async () => {
+    const f = frontDoorFakes();
+    const first = await recordRequest(f.deps, fields);
+    expect(first).toMatchObject({ kind: "recorded", handedOver: true });
+    const again = await recordRequest(f.deps, fields);
+    expect(again.kind).toBe("existing");
+  });
+
+  it("a request found recorded names its state in words", () => {
+    const again = recordedWords(
+      {
+        kind: "existing",
+        operationId: "op-0123456789",
+        imageId: IMAGE,
+        approvalsRequired: 2,
+        state: "awaiting_approval",
+      },
+      "`web01`",
+    );
+    expect(again.text).toBe(
+      "This request is already recorded as `op-0123456789` (awaiting approval).",
+    );
   });
 });

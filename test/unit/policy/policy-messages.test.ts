@@ -145,3 +145,23 @@ describe("loadPolicy", () => {
     );
   });
 });
+
+describe("a policy's mistakes, at their edges", () => {
+  it("not a map at all: said of the whole document; several problems, one after another", () => {
+    expect(() => parsePolicy("x")).toThrow(
+      "the policy is invalid: (top): the policy must be a map with tenants and channels",
+    );
+    expect(() => parsePolicy({})).toThrow(
+      "the policy is invalid: tenants: missing; channels: missing",
+    );
+  });
+
+  it("broken YAML: the parser's first line, whole", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "bm-policy-"));
+    const bad = join(dir, "bad.yml");
+    await writeFile(bad, "tenants: [\n");
+    await expect(loadPolicy(bad)).rejects.toThrow(
+      `the policy file ${bad} is not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 1:`,
+    );
+  });
+});
