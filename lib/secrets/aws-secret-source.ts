@@ -71,8 +71,8 @@ export class AwsSecretSource implements SecretSource {
     try {
       parsed = JSON.parse(secretString);
     } catch {
-      // The SyntaxError is not kept as a cause: its message quotes the value.
-      throw new SecretError("not_json", id, "is not a JSON object");
+      // Not JSON, said below as not a JSON object. The SyntaxError is not kept as a cause: its
+      // message quotes the value.
     }
     if (!isJsonObject(parsed)) throw new SecretError("not_json", id, "is not a JSON object");
     return parsed;

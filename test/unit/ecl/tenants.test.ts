@@ -226,3 +226,33 @@ describe("TenantDirectory, in detail", () => {
     expect(net.sent).toHaveLength(1);
   });
 });
+
+describe("TenantDirectory, at its edges", () => {
+  const tokenSecret = { tenant_id: TENANT, token: "t", api_endpoint: "https://bm.test" };
+
+  it("the retries and the waits given reach ECL's reads", async () => {
+    const fail = { status: 500, headers: {}, body: "" };
+    const none = ecl([fail, ok(serverBody)]);
+    const once = new TenantDirectory({
+      secrets: secrets({ "bm/t": tokenSecret }).source,
+      send: none.send,
+      retry: { retries: 0, baseDelayMs: 1 },
+      retryDeps: noRetryWait,
+    });
+    await expect((await once.get("bm/t")).ecl.showServer(SERVER)).rejects.toMatchObject({
+      status: 500,
+    });
+    expect(none.sent).toHaveLength(1);
+
+    const waits: number[] = [];
+    const net = ecl([fail, ok(serverBody)]);
+    const waited = new TenantDirectory({
+      secrets: secrets({ "bm/t": tokenSecret }).source,
+      send: net.send,
+      retry: { retries: 1, baseDelayMs: 7 },
+      retryDeps: { sleep: async (ms) => void waits.push(ms), random: () => 0 },
+    });
+    expect((await (await waited.get("bm/t")).ecl.showServer(SERVER)).name).toBe("web01");
+    expect(waits).toHaveLength(1);
+  });
+});

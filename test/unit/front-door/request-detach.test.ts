@@ -294,3 +294,14 @@ describe("recordRequest, to the letter", () => {
     );
   });
 });
+
+describe("a lookup's request, to the letter", () => {
+  it("by name with the image: the image kept with what was asked; the lookup logged", async () => {
+    const infos: Array<[string, object | undefined]> = [];
+    const f = frontDoorFakes({ log: { info: (m, e) => void infos.push([m, e]), warn: () => {} } });
+    await requestDetach(f.deps, request({ server: "web01" }));
+    const id = (f.sent[0] as { choiceId: string }).choiceId;
+    expect((await f.deps.choices.getChoice(id))?.asked).toEqual({ server: "web01", image: IMAGE });
+    expect(infos).toContainEqual(["looking up", { choiceId: id }]);
+  });
+});

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { approvalRefusal, isListed, NOT_BOUND, requestRefusal } from "../../../lib/policy/decide";
+import {
+  approvalRefusal,
+  groupsIn,
+  isListed,
+  NOT_BOUND,
+  requestRefusal,
+} from "../../../lib/policy/decide";
 import { PolicyError, parsePolicy } from "../../../lib/policy/policy";
 
 const valid = {
@@ -158,5 +164,11 @@ describe("decisions", () => {
     expect(isListed(["U2", "S1"], "U1", new Set(["S1"]))).toBe(true);
     expect(isListed(["U2", "*"], "U1", new Set())).toBe(true);
     expect(isListed([], "U1", new Set(["S1"]))).toBe(false);
+  });
+});
+
+describe("groupsIn", () => {
+  it("only user groups (S…) are looked up in Slack; users and everyone are not", () => {
+    expect(groupsIn(["U0A1", "S0APP", "*", "W0ENT"])).toEqual(["S0APP"]);
   });
 });

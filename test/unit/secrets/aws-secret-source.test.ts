@@ -169,3 +169,25 @@ describe("AwsSecretSource, word for word", () => {
     expect(client.calls).toHaveLength(1);
   });
 });
+
+describe("secrets, at their edges", () => {
+  it("a client that fails with nothing at all: unavailable, said without a name", async () => {
+    const source = new AwsSecretSource({
+      client: {
+        send: async () => {
+          throw undefined;
+        },
+      },
+    });
+    await expect(source.read("a")).rejects.toMatchObject({
+      name: "SecretError",
+      kind: "unavailable",
+      message: 'secret "a" could not be read from Secrets Manager',
+    });
+  });
+
+  it("a plain JSON object only: null, a list, a string are not", async () => {
+    const { isJsonObject } = await import("../../../lib/secrets/secret-source");
+    expect([null, [], "x", 1, {}].map(isJsonObject)).toEqual([false, false, false, false, true]);
+  });
+});

@@ -61,6 +61,7 @@ describe("FileSecretSource", () => {
     expect((error as Error).message).toBe(
       `secret "bm/a" cannot be read: ${join(dir, "missing.json")} is not readable`,
     );
+    expect((error as Error).cause).toMatchObject({ code: "ENOENT" });
   });
 });
 
