@@ -299,9 +299,11 @@ function nextMarker(links: unknown, page: Server[]): string | undefined {
     | { href?: unknown }
     | undefined;
   if (!next || typeof next.href !== "string") return undefined;
+  let marker: string | null = null;
   try {
-    return new URL(next.href).searchParams.get("marker") ?? page.at(-1)?.id;
+    marker = new URL(next.href).searchParams.get("marker");
   } catch {
-    return page.at(-1)?.id;
+    // A link that is not a URL: go on from the page's last id, as without a marker.
   }
+  return marker ?? page.at(-1)?.id;
 }

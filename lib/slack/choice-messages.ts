@@ -146,9 +146,12 @@ export function endedText(choice: Choice): Mrkdwn {
   }
 }
 
-/** The message a lookup answers with: a choice, or the words of how it ended (or is not yet). */
+/**
+ * The message a lookup answers with: a choice, or the words of how it ended (or that it has not
+ * yet). A lookup that ends offers nothing: only an offer has options.
+ */
 export function lookupMessage(choice: Choice): SlackMessage {
-  if (choice.state === "ended" || !choice.options) return message(endedText(choice));
+  if (!choice.options) return message(endedText(choice));
   return choiceMessage(choice, choice.options);
 }
 

@@ -353,3 +353,11 @@ describe("close names and picks, at their edges", () => {
     expect(picked.unaudited?.map((e) => e.action)).toEqual(["chosen"]);
   });
 });
+
+describe("closeNames, with names past 64 characters", () => {
+  it("only the first 64 characters of either are compared (a bound on the work a long name costs)", () => {
+    const stem = "a".repeat(64);
+    expect(closeNames(`${stem}typed-on`, [`${stem}q`])).toEqual([`${stem}q`]);
+    expect(closeNames(stem, [`${stem}-and-more`])).toEqual([`${stem}-and-more`]);
+  });
+});

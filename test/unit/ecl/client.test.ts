@@ -528,9 +528,13 @@ describe("EclClient, to the letter", () => {
     await expect(uncounted.showServer(SERVER)).rejects.toBe(timeout);
   });
 
-  it("a server id that is not a UUID is said so", async () => {
+  it("a server id that is not a UUID is said so, as a mistake about the server", async () => {
     const { client } = clientWith([]);
-    await expect(client.detachMedia("web01", IMAGE)).rejects.toThrow("a server id must be a UUID");
+    await expect(client.detachMedia("web01", IMAGE)).rejects.toMatchObject({
+      name: "InvalidInputError",
+      field: "server",
+      message: "a server id must be a UUID",
+    });
   });
 
   it("a next link's marker is the one followed, whatever the page's last id", async () => {

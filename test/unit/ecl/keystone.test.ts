@@ -270,3 +270,17 @@ describe("catalogEndpoint, at its edges", () => {
     expect(catalogEndpoint([standard("jp1")])).toBe(BAREMETAL);
   });
 });
+
+describe("catalogEndpoint, regions named either way", () => {
+  it("an endpoint naming its region by `region` alone, or by `region_id` alone, is the region's", () => {
+    const only = (field: "region" | "region_id") => [
+      {
+        type: "baremetal-server",
+        endpoints: [{ interface: "public", [field]: "jp1", url: `${BAREMETAL}/v2/${TENANT}` }],
+      },
+    ];
+    expect(catalogEndpoint(only("region"), "jp1")).toBe(BAREMETAL);
+    expect(catalogEndpoint(only("region_id"), "jp1")).toBe(BAREMETAL);
+    expect(catalogEndpoint(only("region"), "uk1")).toBeUndefined();
+  });
+});

@@ -519,6 +519,7 @@ describe("the follow-up, to the letter", () => {
       taskState: "MEDIA_DETACHING",
       outcome: "after 15m 00s it still shows task_state MEDIA_DETACHING.",
     });
+    expect(f.events.at(-1)).toMatchObject({ action: "timed_out", facts: { elapsedS: 900 } });
   });
 
   it("a detach that cannot be finished (DynamoDB failing) is logged; the next round tries again", async () => {

@@ -270,9 +270,11 @@ describe("announce", () => {
     await expect(announce(f.deps, op)).rejects.toThrow("throttled");
     expect(removed).toEqual(["1700000000.000001"]);
     expect(f.ops.get(op.id)?.noticeLeaseUntil).toBeUndefined();
-    expect(f.logs.map((l) => l.message)).toContain(
-      "could not keep the card's ts; withdrawing the card",
-    );
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "could not keep the card's ts; withdrawing the card",
+      extra: { operationId: op.id, error: "Error" },
+    });
   });
 
   it("a card that can be neither kept nor withdrawn: logged with Slack's code", async () => {

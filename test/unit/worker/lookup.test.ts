@@ -171,7 +171,7 @@ describe("a lookup", () => {
   ])("no image, and media %j: nothing offered, said so", async (media, kind, said) => {
     const { f, run, stored } = await lookUp({ server: "web01" }, [eclServer({ mediaIds: media })]);
     await run();
-    expect((await stored())?.ended?.kind).toBe(kind);
+    expect(await stored()).toMatchObject({ state: "ended", ended: { kind } });
     expect(f.slack[0]?.text).toContain(said);
   });
 
@@ -226,9 +226,9 @@ describe("a lookup", () => {
 
     const last = await lookUp({ server: "web01" }, [], { failing: down, receive: 5 });
     await last.run();
-    expect((await last.stored())?.ended).toEqual({
-      kind: "failed",
-      reason: "ECL at https://ecl.test did not answer in time",
+    expect(await last.stored()).toMatchObject({
+      state: "ended",
+      ended: { kind: "failed", reason: "ECL at https://ecl.test did not answer in time" },
     });
     expect(last.f.slack[0]?.text).toBe(
       "bm could not look up `web01` in tenant `t`: ECL at https://ecl.test did not answer in time",
@@ -466,7 +466,12 @@ describe("the lookup, to the letter", () => {
     const asked: string[] = [];
     const close = await lookUp(
       { server: "web1", image: IMAGE },
-      [eclServer({ id: uuid(1), name: "web01" })],
+      // The servers close to it show no media: the image named is the one typed.
+      [
+        eclServer({ id: uuid(1), name: "web01", mediaIds: [] }),
+        eclServer({ id: uuid(2), name: "web02", mediaIds: [] }),
+        eclServer({ id: uuid(3), name: "web02", mediaIds: [] }),
+      ],
       {
         imageName: async (id) => {
           asked.push(id);
@@ -475,6 +480,11 @@ describe("the lookup, to the letter", () => {
       },
     );
     await close.run();
+    // web02, shared by two servers, is offered as a name to look up: it shows no server.
+    expect((await close.stored())?.options?.map((o) => [o.name, o.seen === undefined])).toEqual([
+      ["web01", false],
+      ["web02", true],
+    ]);
     expect(asked).toEqual([IMAGE]);
     expect((await close.stored())?.imageNames).toEqual({ [IMAGE]: "rescue.iso" });
   });
