@@ -357,7 +357,10 @@ describe("close names and picks, at their edges", () => {
 describe("closeNames, with names past 64 characters", () => {
   it("only the first 64 characters of either are compared (a bound on the work a long name costs)", () => {
     const stem = "a".repeat(64);
-    expect(closeNames(`${stem}typed-on`, [`${stem}q`])).toEqual([`${stem}q`]);
-    expect(closeNames(stem, [`${stem}-and-more`])).toEqual([`${stem}-and-more`]);
+    // Cut to 64, the first is the name typed (0 edits), then one edit from it, then two.
+    const same = `${stem}yy`;
+    const one = `${"a".repeat(63)}b`;
+    const two = `${"a".repeat(62)}bb`;
+    expect(closeNames(`${stem}x`, [two, one, same])).toEqual([same, one, two]);
   });
 });

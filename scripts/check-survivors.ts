@@ -1,0 +1,56 @@
+/**
+ * After `stryker run`: every mutant that survived (or that no test reaches) must be accounted for
+ * in test/mutation-equivalents.md. Each row there names its module first, in backticks, and how
+ * many mutants it stands for, "(N)" in its first cell (one when it says no number). A module with
+ * more survivors than its rows account for has a gap in its tests: this fails, naming each. One
+ * with fewer has a stale row: said, not failed (a test may have come to kill it).
+ *
+ * Usage: tsx scripts/check-survivors.ts [report.json] [equivalents.md]
+ */
+import { readFileSync } from "node:fs";
+
+interface Mutant {
+  id: string;
+  status: string;
+  mutatorName: string;
+  replacement?: string;
+  location: { start: { line: number; column: number } };
+}
+
+const reportPath = process.argv[2] ?? "reports/mutation/mutation.json";
+const listPath = process.argv[3] ?? "test/mutation-equivalents.md";
+
+const report = JSON.parse(readFileSync(reportPath, "utf8")) as {
+  files: Record<string, { mutants: Mutant[] }>;
+};
+const listed = new Map<string, number>();
+for (const line of readFileSync(listPath, "utf8").split("\n")) {
+  const firstCell = line.match(/^\| `(lib\/[^`]+\.ts)`([^|]*)\|/);
+  if (!firstCell) continue;
+  const [, file, rest] = firstCell as unknown as [string, string, string];
+  const count = Number(rest.match(/\((\d+)\)/)?.[1] ?? 1);
+  listed.set(file, (listed.get(file) ?? 0) + count);
+}
+
+let gaps = 0;
+for (const [file, { mutants }] of Object.entries(report.files)) {
+  const alive = mutants.filter((m) => m.status === "Survived" || m.status === "NoCoverage");
+  const accounted = listed.get(file) ?? 0;
+  listed.delete(file);
+  if (alive.length > accounted) {
+    gaps += alive.length - accounted;
+    console.error(`${file}: ${alive.length} survived, ${accounted} accounted for:`);
+    for (const m of alive) {
+      const at = `${m.location.start.line}:${m.location.start.column}`;
+      console.error(`  ${at} ${m.status} ${m.mutatorName} → ${JSON.stringify(m.replacement)}`);
+    }
+  } else if (alive.length < accounted) {
+    console.log(`${file}: ${accounted} listed, ${alive.length} survived: a row is stale`);
+  }
+}
+for (const [file, count] of listed) console.log(`${file}: ${count} listed, none survived`);
+if (gaps > 0) {
+  console.error(`${gaps} surviving mutant(s) not in ${listPath}: kill them, or list them there.`);
+  process.exit(1);
+}
+console.log(`Every surviving mutant is in ${listPath}.`);
