@@ -111,7 +111,7 @@ function intro(choice: Choice, options: Option[]): Mrkdwn {
 }
 
 /** The private message offering a choice among its options. */
-export function choiceMessage(choice: Choice, options: Option[]): SlackMessage {
+function choiceMessage(choice: Choice, options: Option[]): SlackMessage {
   const shown = options.slice(0, MAX_SHOWN);
   const rest = options.length - shown.length;
   const more = rest > 0 ? md` ${rest} more are not shown: name the server by its id.` : "";

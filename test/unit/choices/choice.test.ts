@@ -12,7 +12,7 @@ import {
 import type { Server } from "../../../lib/ecl/server";
 import { newOperation, type Operation } from "../../../lib/operations/operation";
 import { checkMessage } from "../../../lib/slack/block-kit-limits";
-import { choiceMessage, lookupMessage } from "../../../lib/slack/choice-messages";
+import { lookupMessage } from "../../../lib/slack/choice-messages";
 
 const IMAGE = "3339fd5f-ec06-4ef8-9337-c1c70218a748";
 const server = (id: string, name: string, mediaIds?: string[]): Server => ({

@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { type Choice, newChoice, type Option } from "../../../lib/choices/choice";
 import {
   CHOOSE_ACTION,
-  choiceMessage,
   endedText,
   lookupMessage,
   pickedWords,
