@@ -133,6 +133,11 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
     await dialog.waitFor();
     await dialog.getByRole("button", { name: "Reject" }).click();
     await dialog.getByRole("alert").waitFor();
+    // Every message bm posts meanwhile renders the page: the box being typed in stays the same
+    // box (a box replaced mid-typing loses what was typed, and the reason goes out empty).
+    const box = await dialog.getByLabel("Reason").elementHandle();
+    await page.evaluate(() => (globalThis as unknown as { load(): Promise<void> }).load());
+    expect(await box?.evaluate((element) => element.isConnected)).toBe(true);
     await dialog.getByLabel("Reason").fill("change freeze until Monday");
     await dialog.getByRole("button", { name: "Reject" }).click();
     await dialog.waitFor({ state: "detached" });

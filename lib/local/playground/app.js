@@ -205,19 +205,46 @@ function renderModal(modal) {
   const root = $("modal-root");
   if (!modal) {
     root.innerHTML = "";
+    delete root.dataset.modal;
     return;
   }
-  if (root.dataset.modal === modal.id && !modal.errors) return;
-  root.dataset.modal = modal.id;
   const v = modal.view;
+  const fields = (v.blocks ?? []).filter((b) => b.type === "input");
+  if (root.dataset.modal === modal.id) {
+    // The modal is open already: only its errors change. Its inputs are left alone, so nothing
+    // typed is lost to a render (every message bm posts meanwhile renders the page).
+    for (const b of fields) showError(root, b.block_id, modal.errors?.[b.block_id]);
+    return;
+  }
+  root.dataset.modal = modal.id;
   const inputs = (v.blocks ?? [])
     .map((b) => {
       if (b.type !== "input") return blocks([b]);
-      const error = modal.errors?.[b.block_id];
-      return `<label for="modal-${esc(b.block_id)}">${esc(b.label?.text ?? "")}</label><textarea id="modal-${esc(b.block_id)}" data-block="${esc(b.block_id)}" rows="3" maxlength="${esc(b.element?.max_length ?? 3000)}">${esc(root.querySelector("textarea")?.value ?? "")}</textarea>${error ? `<div class="error" role="alert">${esc(error)}</div>` : ""}`;
+      return `<label for="modal-${esc(b.block_id)}">${esc(b.label?.text ?? "")}</label><textarea id="modal-${esc(b.block_id)}" data-block="${esc(b.block_id)}" rows="3" maxlength="${esc(b.element?.max_length ?? 3000)}"></textarea>`;
     })
     .join("");
   root.innerHTML = `<dialog open aria-labelledby="modal-title"><header id="modal-title">${esc(v.title?.text ?? "")}</header><div class="body">${inputs}</div><footer><button type="button" data-modal-close>${esc(v.close?.text ?? "Cancel")}</button><button type="button" class="submit" data-modal-submit="${esc(modal.id)}">${esc(v.submit?.text ?? "Submit")}</button></footer></dialog>`;
+  for (const b of fields) showError(root, b.block_id, modal.errors?.[b.block_id]);
+}
+
+/** Slack's error under an input, as Slack shows it in place; none, removed. */
+function showError(root, blockId, error) {
+  const input = root.querySelector(`textarea[data-block="${CSS.escape(blockId)}"]`);
+  if (!input) return;
+  let shown = input.nextElementSibling?.classList.contains("error")
+    ? input.nextElementSibling
+    : null;
+  if (!error) {
+    shown?.remove();
+    return;
+  }
+  if (!shown) {
+    shown = document.createElement("div");
+    shown.className = "error";
+    shown.setAttribute("role", "alert");
+    input.after(shown);
+  }
+  if (shown.textContent !== error) shown.textContent = error;
 }
 
 async function load() {
@@ -273,6 +300,7 @@ document.addEventListener("click", (event) => {
   } else if (target.hasAttribute("data-modal-close")) {
     const id = $("modal-root").dataset.modal;
     $("modal-root").innerHTML = "";
+    delete $("modal-root").dataset.modal;
     post("/_playground/close", { modal: id });
   }
 });
