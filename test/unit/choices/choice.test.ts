@@ -26,22 +26,28 @@ const server = (id: string, name: string, mediaIds?: string[]): Server => ({
 });
 const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
 
+/** Who asked in C1, under its policy: the same for a choice and for an operation. */
+const ASKER = {
+  teamId: "T1",
+  channelId: "C1",
+  requester: "U1",
+  tenant: "t",
+  secretId: "s",
+  approvalsRequired: 0,
+  approvers: [],
+  requestTtlMinutes: 60,
+  reason: "",
+};
+
+/** A new operation on server 1 and IMAGE, made at `at`. */
+function operation(at: Date) {
+  return newOperation({ ...ASKER, id: "op-0123456789", serverRef: uuid(1), imageId: IMAGE }, at);
+}
+
 function choice(changes: Partial<Choice> = {}): Choice {
   return {
     ...newChoice(
-      {
-        id: "ch-0123456789",
-        teamId: "T1",
-        channelId: "C1",
-        requester: "U1",
-        tenant: "t",
-        secretId: "s",
-        approvalsRequired: 0,
-        approvers: [],
-        requestTtlMinutes: 60,
-        reason: "",
-        asked: { server: "app" },
-      },
+      { ...ASKER, id: "ch-0123456789", asked: { server: "app" } },
       new Date("2026-11-27T10:00:00Z"),
     ),
     ...changes,
@@ -109,23 +115,7 @@ describe("a choice's life", () => {
   });
 
   it("the picks that led to an operation are its audit events after `requested`, each by its picker", () => {
-    const op = newOperation(
-      {
-        id: "op-0123456789",
-        teamId: "T1",
-        channelId: "C1",
-        requester: "U1",
-        tenant: "t",
-        secretId: "s",
-        approvalsRequired: 0,
-        approvers: [],
-        requestTtlMinutes: 60,
-        serverRef: uuid(1),
-        imageId: IMAGE,
-        reason: "",
-      },
-      new Date("2026-11-27T10:01:00Z"),
-    );
+    const op = operation(new Date("2026-11-27T10:01:00Z"));
     const picked = withPicks(op, [
       {
         choiceId: "ch-a",
@@ -321,23 +311,7 @@ describe("close names and picks, at their edges", () => {
   });
 
   it("picks start the outbox of an operation that has none", () => {
-    const op: Operation = newOperation(
-      {
-        id: "op-0123456789",
-        teamId: "T1",
-        channelId: "C1",
-        requester: "U1",
-        tenant: "t",
-        secretId: "s",
-        approvalsRequired: 0,
-        approvers: [],
-        requestTtlMinutes: 30,
-        serverRef: "web01",
-        imageId: "3339fd5f-ec06-4ef8-9337-c1c70218a748",
-        reason: "",
-      },
-      new Date("2026-11-27T10:00:00Z"),
-    );
+    const op: Operation = operation(new Date("2026-11-27T10:00:00Z"));
     delete op.unaudited;
     const picked = withPicks(op, [
       {

@@ -49,6 +49,20 @@ const server = (id: string, name: string, extra: object = {}) => ({
 });
 const reset = () => new EclNetworkError("connection", "GET", "https://ecl.test");
 
+/** A client over `send` that does not retry, counting what it counts as ECL's errors. */
+function countingClient(send: (request: HttpRequest) => Promise<HttpResponse>, counting = true) {
+  const counted: string[] = [];
+  const client = new EclClient({
+    apiEndpoint: "https://ecl.test",
+    tenantId: TENANT,
+    tokens: new StaticTokens("tok"),
+    ...(counting ? { onError: (s: string) => void counted.push(s) } : {}),
+    retry: { retries: 0, baseDelayMs: 1 },
+    send,
+  });
+  return { client, counted };
+}
+
 describe("EclClient requests", () => {
   it("sends the seed's detach request, once", async () => {
     const { client, sent } = clientWith([
@@ -372,15 +386,7 @@ describe("EclClient, in detail", () => {
   });
 
   it("counts every error status and every failure to answer, by kind", async () => {
-    const counted: string[] = [];
-    const client = new EclClient({
-      apiEndpoint: "https://ecl.test",
-      tenantId: TENANT,
-      tokens: new StaticTokens("tok"),
-      onError: (s) => void counted.push(s),
-      retry: { retries: 0, baseDelayMs: 1 },
-      send: async () => status(300),
-    });
+    const { client, counted } = countingClient(async () => status(300));
     await expect(client.showServer(SERVER)).rejects.toMatchObject({
       status: 300,
       service: "baremetal",
@@ -500,32 +506,18 @@ describe("EclClient, to the letter", () => {
   });
 
   it("a failure to answer is counted by its kind; other errors are not ECL's to count", async () => {
-    const counted: string[] = [];
     const timeout = new EclNetworkError("timeout", "GET", "https://ecl.test");
     const answers: Array<Error> = [timeout, new Error("a bug")];
-    const client = new EclClient({
-      apiEndpoint: "https://ecl.test",
-      tenantId: TENANT,
-      tokens: new StaticTokens("tok"),
-      onError: (s) => void counted.push(s),
-      retry: { retries: 0, baseDelayMs: 1 },
-      send: async () => {
-        throw answers.shift();
-      },
+    const { client, counted } = countingClient(async () => {
+      throw answers.shift();
     });
     await expect(client.showServer(SERVER)).rejects.toBe(timeout);
     await expect(client.showServer(SERVER)).rejects.toThrow("a bug");
     expect(counted).toEqual(["timeout"]);
-    const uncounted = new EclClient({
-      apiEndpoint: "https://ecl.test",
-      tenantId: TENANT,
-      tokens: new StaticTokens("tok"),
-      retry: { retries: 0, baseDelayMs: 1 },
-      send: async () => {
-        throw timeout;
-      },
-    });
-    await expect(uncounted.showServer(SERVER)).rejects.toBe(timeout);
+    const uncounted = countingClient(async () => {
+      throw timeout;
+    }, false);
+    await expect(uncounted.client.showServer(SERVER)).rejects.toBe(timeout);
   });
 
   it("a server id that is not a UUID is said so, as a mistake about the server", async () => {

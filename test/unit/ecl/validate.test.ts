@@ -75,37 +75,30 @@ describe("parseServerRef", () => {
 });
 
 describe("input mistakes, at their edges", () => {
+  /** What `parse` throws for `typed`. */
+  const mistake = (parse: (typed: string) => unknown, typed: string) => {
+    try {
+      parse(typed);
+    } catch (error) {
+      return error as Error;
+    }
+    throw new Error(`${typed} was accepted`);
+  };
+
   it("each mistake names itself and the field it is about", () => {
-    const image = (() => {
-      try {
-        parseImageId("nope");
-      } catch (error) {
-        return error;
-      }
-    })();
-    expect(image).toMatchObject({ name: "InvalidInputError", field: "image" });
-    const server = (() => {
-      try {
-        parseServerRef("a b");
-      } catch (error) {
-        return error;
-      }
-    })();
+    expect(mistake(parseImageId, "nope")).toMatchObject({
+      name: "InvalidInputError",
+      field: "image",
+    });
+    const server = mistake(parseServerRef, "a b");
     expect(server).toMatchObject({ name: "InvalidInputError", field: "server" });
     expect(server).toBeInstanceOf(InvalidInputError);
   });
 
   it("what was typed is shown whole up to 60 characters, cut after", () => {
-    const said = (typed: string) => {
-      try {
-        parseImageId(typed);
-      } catch (error) {
-        return (error as Error).message;
-      }
-      return "";
-    };
-    expect(said("z".repeat(60))).toContain(`${"z".repeat(60)}`);
-    expect(said("z".repeat(60))).not.toContain("…");
-    expect(said("z".repeat(61))).toContain(`${"z".repeat(60)}…`);
+    const sixty = mistake(parseImageId, "z".repeat(60)).message;
+    expect(sixty).toContain("z".repeat(60));
+    expect(sixty).not.toContain("…");
+    expect(mistake(parseImageId, "z".repeat(61)).message).toContain(`${"z".repeat(60)}…`);
   });
 });
