@@ -32,21 +32,7 @@ export class DynamoOperationStore implements OperationStore {
   ) {}
 
   async create(op: Operation) {
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: op,
-          ConditionExpression: "attribute_not_exists(id)",
-        }),
-      );
-      return { created: true } as const;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const existing = await this.get(op.id);
-      if (!existing) throw error;
-      return { created: false, existing } as const;
-    }
+    return putNew(this.db, this.table, op, () => this.get(op.id));
   }
 
   async get(id: string): Promise<Operation | undefined> {
@@ -57,27 +43,20 @@ export class DynamoOperationStore implements OperationStore {
   }
 
   async save(prev: Operation, next: Operation): Promise<Operation | undefined> {
-    // `writeId` tells this write from any other, should its answer be lost.
-    const written = { ...next, rev: prev.rev + 1, writeId: randomBytes(8).toString("hex") };
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: written,
-          // Names the state it leaves and the revision it read: a racing writer loses.
-          ConditionExpression: "#state = :state AND #rev = :rev",
-          ExpressionAttributeNames: { "#state": "state", "#rev": "rev" },
-          ExpressionAttributeValues: { ":state": prev.state, ":rev": prev.rev },
-        }),
-      );
-      return written;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // Our own write may have landed, its answer lost and the SDK's retry then refused: the
-      // item as stored says which.
-      const stored = await this.get(next.id);
-      return stored?.writeId === written.writeId ? stored : undefined;
-    }
+    const written = nextWrite(prev, next);
+    return putIfUnchanged(
+      this.db,
+      this.table,
+      written,
+      written,
+      // Names the state it leaves and the revision it read: a racing writer loses.
+      {
+        expression: "#state = :state AND #rev = :rev",
+        names: { "#state": "state", "#rev": "rev" },
+        values: { ":state": prev.state, ":rev": prev.rev },
+      },
+      () => this.get(next.id),
+    );
   }
 
   // Locks live in the operations table under ids of their own (`lock#…`); they carry neither
@@ -234,21 +213,7 @@ export class DynamoChoiceStore implements ChoiceStore {
   ) {}
 
   async createChoice(choice: Choice) {
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: itemOf(choice),
-          ConditionExpression: "attribute_not_exists(id)",
-        }),
-      );
-      return { created: true } as const;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const existing = await this.getChoice(choice.id);
-      if (!existing) throw error;
-      return { created: false, existing } as const;
-    }
+    return putNew(this.db, this.table, itemOf(choice), () => this.getChoice(choice.id));
   }
 
   async getChoice(id: string): Promise<Choice | undefined> {
@@ -259,24 +224,79 @@ export class DynamoChoiceStore implements ChoiceStore {
   }
 
   async saveChoice(prev: Choice, next: Choice): Promise<Choice | undefined> {
-    const written: Choice = { ...next, rev: prev.rev + 1, writeId: randomBytes(8).toString("hex") };
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: itemOf(written),
-          ConditionExpression: "#rev = :rev",
-          ExpressionAttributeNames: { "#rev": "rev" },
-          ExpressionAttributeValues: { ":rev": prev.rev },
-        }),
-      );
-      return written;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // Our own write may have landed, its answer lost: the stored choice says which.
-      const stored = await this.getChoice(next.id);
-      return stored?.writeId === written.writeId ? stored : undefined;
-    }
+    const written = nextWrite(prev, next);
+    return putIfUnchanged(
+      this.db,
+      this.table,
+      itemOf(written),
+      written,
+      { expression: "#rev = :rev", names: { "#rev": "rev" }, values: { ":rev": prev.rev } },
+      () => this.getChoice(next.id),
+    );
+  }
+}
+
+/** `next` as the write after `prev`: the next revision, and a `writeId` no other write has. */
+function nextWrite<T extends { rev: number; writeId?: string }>(prev: T, next: T): T {
+  return { ...next, rev: prev.rev + 1, writeId: randomBytes(8).toString("hex") };
+}
+
+/**
+ * Puts `item` unless one with its id exists; then returns that one (read with `read`). A failed
+ * condition with nothing to read (the item went meanwhile) is thrown as it is.
+ */
+async function putNew<T>(
+  db: DynamoDBDocumentClient,
+  table: string,
+  item: object,
+  read: () => Promise<T | undefined>,
+): Promise<{ created: true } | { created: false; existing: T }> {
+  try {
+    await db.send(
+      new PutCommand({
+        TableName: table,
+        Item: item,
+        ConditionExpression: "attribute_not_exists(id)",
+      }),
+    );
+    return { created: true };
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    const existing = await read();
+    if (!existing) throw error;
+    return { created: false, existing };
+  }
+}
+
+/**
+ * Puts `item` (which stores `written`) if the stored one still meets `condition`: `written` when
+ * it did, undefined when another writer got there first. A refused condition may also be this
+ * very write, landed with its answer lost and the SDK's retry then refused: the stored item's
+ * `writeId` says which.
+ */
+async function putIfUnchanged<T extends { writeId?: string }>(
+  db: DynamoDBDocumentClient,
+  table: string,
+  item: object,
+  written: T,
+  condition: { expression: string; names: Record<string, string>; values: Record<string, unknown> },
+  read: () => Promise<T | undefined>,
+): Promise<T | undefined> {
+  try {
+    await db.send(
+      new PutCommand({
+        TableName: table,
+        Item: item,
+        ConditionExpression: condition.expression,
+        ExpressionAttributeNames: condition.names,
+        ExpressionAttributeValues: condition.values,
+      }),
+    );
+    return written;
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    const stored = await read();
+    return stored?.writeId === written.writeId ? stored : undefined;
   }
 }
 
