@@ -4,20 +4,23 @@
  */
 import { createHash } from "node:crypto";
 
-export type State =
-  | "requested"
-  | "awaiting_approval"
-  | "approved"
-  | "waiting_for_idle"
-  | "executing"
-  | "detaching"
-  | "done"
-  | "noop"
-  | "failed"
-  | "timed_out"
-  | "rejected"
-  | "expired"
-  | "cancelled";
+/** Every state an operation can be in, in the order of a life. */
+export const STATES = [
+  "requested",
+  "awaiting_approval",
+  "approved",
+  "waiting_for_idle",
+  "executing",
+  "detaching",
+  "done",
+  "noop",
+  "failed",
+  "timed_out",
+  "rejected",
+  "expired",
+  "cancelled",
+] as const;
+export type State = (typeof STATES)[number];
 
 /** Where each state may go. Anything else is a bug, refused by {@link transition}. */
 const NEXT: Record<State, readonly State[]> = {

@@ -4,16 +4,9 @@ import type { EclApi } from "../../../lib/ecl/client";
 import { EclApiError, EclNetworkError } from "../../../lib/ecl/errors";
 import type { Server } from "../../../lib/ecl/server";
 
-const IMAGE = "3339fd5f-ec06-4ef8-9337-c1c70218a748";
-const web01: Server = {
-  id: "c880a4b5-0230-4925-a8f5-16fb48249275",
-  name: "web01",
-  status: "ACTIVE",
-  powerState: "RUNNING",
-  taskState: "None",
-  vmState: "ACTIVE",
-  mediaIds: [IMAGE],
-};
+import { eclServer, IMAGE } from "../fakes";
+
+const web01 = eclServer();
 
 /** A fake ECL whose server goes through the given states, one per showServer call. */
 function fakeEcl(

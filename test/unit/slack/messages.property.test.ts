@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { historyLine } from "../../../lib/front-door/history";
-import type { Operation, State } from "../../../lib/operations/operation";
+import { type Operation, STATES } from "../../../lib/operations/operation";
 import { checkMessage, checkView } from "../../../lib/slack/block-kit-limits";
 import { message } from "../../../lib/slack/blocks";
 import type { SlackMessage } from "../../../lib/slack/chat";
@@ -63,21 +63,6 @@ const hostile = (maxLength: number) =>
     fc.constant("<".repeat(maxLength)),
   );
 
-const STATES: State[] = [
-  "requested",
-  "awaiting_approval",
-  "approved",
-  "waiting_for_idle",
-  "executing",
-  "detaching",
-  "done",
-  "noop",
-  "failed",
-  "timed_out",
-  "rejected",
-  "expired",
-  "cancelled",
-];
 const userId = fc.oneof(fc.constantFrom("U0ALICE", "W012ABC", "U1"), hostile(30));
 
 const operation: fc.Arbitrary<Operation> = fc
