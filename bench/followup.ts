@@ -5,10 +5,10 @@
  * schedule every minute and the worker starting the follow-up after each detach. Prints JSON.
  */
 import { performance } from "node:perf_hooks";
-import { SAMPLE } from "../lib/ecl/simulator/sample";
-import { httpApiEvent, lambdaContext } from "../lib/local/lambda";
-import { slackHeaders, slashCommandBody } from "../lib/local/slack-request";
-import { startLocalStack } from "../lib/local/stack";
+import { SAMPLE } from "../local/ecl-simulator/sample";
+import { httpApiEvent, lambdaContext } from "../local/lambda";
+import { slackHeaders, slashCommandBody } from "../local/slack-request";
+import { startLocalStack } from "../local/stack";
 
 const IDLE_RUNS = Number(process.env.BENCH_IDLE_RUNS ?? 20);
 const DETACHES = Number(process.env.BENCH_DETACHES ?? 20);

@@ -15,11 +15,11 @@ import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { DynamoOperationStore, documentClient } from "../lib/aws/dynamo-operation-store";
-import { SAMPLE } from "../lib/ecl/simulator/sample";
-import { httpApiEvent, lambdaContext } from "../lib/local/lambda";
-import { slackHeaders, slashCommandBody } from "../lib/local/slack-request";
-import { startLocalStack } from "../lib/local/stack";
 import { isTerminal } from "../lib/operations/operation";
+import { SAMPLE } from "../local/ecl-simulator/sample";
+import { httpApiEvent, lambdaContext } from "../local/lambda";
+import { slackHeaders, slashCommandBody } from "../local/slack-request";
+import { startLocalStack } from "../local/stack";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const COMMANDS = Number(process.env.BENCH_LOAD_COMMANDS ?? 500);

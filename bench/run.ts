@@ -20,9 +20,9 @@ import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { build } from "esbuild";
-import { httpApiEvent, lambdaContext } from "../lib/local/lambda";
-import { slackHeaders, slashCommandBody } from "../lib/local/slack-request";
-import { startLocalStack } from "../lib/local/stack";
+import { httpApiEvent, lambdaContext } from "../local/lambda";
+import { slackHeaders, slashCommandBody } from "../local/slack-request";
+import { startLocalStack } from "../local/stack";
 import { buildBundles } from "../scripts/build";
 
 const ROOT = resolve(import.meta.dirname, "..");

@@ -6,6 +6,9 @@
  * `npm run slash` prints beside it), then prints what follows.
  */
 import { parseArgs } from "node:util";
+import type { Operation } from "../lib/operations/operation";
+import { CHOOSE_ACTION } from "../lib/slack/choice-messages";
+import { ACTIONS } from "../lib/slack/messages";
 import {
   localResponseUrl,
   localSigningSecret,
@@ -13,11 +16,8 @@ import {
   printPrivate,
   privateMessages,
   watchAndReport,
-} from "../lib/local/cli-support";
-import { blockActionsBody, rejectSubmissionBody, slackHeaders } from "../lib/local/slack-request";
-import type { Operation } from "../lib/operations/operation";
-import { CHOOSE_ACTION } from "../lib/slack/choice-messages";
-import { ACTIONS } from "../lib/slack/messages";
+} from "../local/cli-support";
+import { blockActionsBody, rejectSubmissionBody, slackHeaders } from "../local/slack-request";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

@@ -6,8 +6,8 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SAMPLE, sampleSecrets, seedSample } from "../lib/ecl/simulator/sample";
-import { startEclSimulator } from "../lib/ecl/simulator/server";
+import { SAMPLE, sampleSecrets, seedSample } from "../local/ecl-simulator/sample";
+import { startEclSimulator } from "../local/ecl-simulator/server";
 
 const dim = (text: string) => (process.stdout.isTTY ? `\x1b[2m${text}\x1b[0m` : text);
 

@@ -6,15 +6,15 @@ import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { sampleSecrets, seedSample } from "../lib/ecl/simulator/sample";
-import { startEclSimulator } from "../lib/ecl/simulator/server";
+import { sampleSecrets, seedSample } from "../local/ecl-simulator/sample";
+import { startEclSimulator } from "../local/ecl-simulator/server";
 import {
   describeUnkindness,
   UNKIND_MODES,
   unkindFlagOptions,
   unkindnessFromEnv,
   unkindnessFromFlags,
-} from "../lib/ecl/simulator/unkind";
+} from "../local/ecl-simulator/unkind";
 
 let unkind: ReturnType<typeof unkindnessFromEnv>;
 try {

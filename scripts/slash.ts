@@ -12,8 +12,8 @@ import {
   nextPrivate,
   printPrivate,
   watchAndReport,
-} from "../lib/local/cli-support";
-import { slackHeaders, slashCommandBody } from "../lib/local/slack-request";
+} from "../local/cli-support";
+import { slackHeaders, slashCommandBody } from "../local/slack-request";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

@@ -1,8 +1,8 @@
 /**
  * `npm start`: the whole bm stack on this machine, on embedded defaults.
  */
-import { describeUnkindness } from "../lib/ecl/simulator/unkind";
-import { LOCAL_DYNAMO_PORT, startLocalStack } from "../lib/local/stack";
+import { describeUnkindness } from "../local/ecl-simulator/unkind";
+import { LOCAL_DYNAMO_PORT, startLocalStack } from "../local/stack";
 
 const stack = await startLocalStack({
   frontDoorPort: Number(process.env.BM_PORT ?? 3000),

@@ -4,8 +4,8 @@
  * and tries the cold start again on the next request; the worker's message is redelivered.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SAMPLE } from "../../lib/ecl/simulator/sample";
-import type { LocalStack } from "../../lib/local/stack";
+import { SAMPLE } from "../../local/ecl-simulator/sample";
+import type { LocalStack } from "../../local/stack";
 import { slash, testStack } from "../support/stack-harness";
 import { assertInvariants, settle } from "./invariants";
 

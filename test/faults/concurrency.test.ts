@@ -3,8 +3,8 @@
  * (defect 5): the detach is sent once, and never waits for Slack.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { SAMPLE } from "../../lib/ecl/simulator/sample";
-import type { LocalStack } from "../../lib/local/stack";
+import { SAMPLE } from "../../local/ecl-simulator/sample";
+import type { LocalStack } from "../../local/stack";
 import { drain, ECL_ACTIONS, operation, slash, store, thread } from "../support/stack-harness";
 import { assertInvariants, settle } from "./invariants";
 import { useFaultStack } from "./matrix";

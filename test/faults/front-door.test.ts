@@ -5,9 +5,9 @@
  */
 
 import { beforeEach, describe, expect, it } from "vitest";
-import { SAMPLE } from "../../lib/ecl/simulator/sample";
-import type { LocalStack } from "../../lib/local/stack";
 import { operationIdFor } from "../../lib/operations/operation";
+import { SAMPLE } from "../../local/ecl-simulator/sample";
+import type { LocalStack } from "../../local/stack";
 import { drain, operation, operationIdOf, operationIds, slash } from "../support/stack-harness";
 import { assertInvariants, settle } from "./invariants";
 import { useFaultStack } from "./matrix";

@@ -3,8 +3,8 @@
  * and the queue and the follow-up have had their turns.
  */
 import { expect } from "vitest";
-import type { LocalStack } from "../../lib/local/stack";
 import { isTerminal } from "../../lib/operations/operation";
+import type { LocalStack } from "../../local/stack";
 import { auditOf, drain, ECL_ACTIONS, operation, settled, thread } from "../support/stack-harness";
 
 /** Secrets of the local stack that must appear in no message (I6). */

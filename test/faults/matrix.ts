@@ -4,10 +4,10 @@
  * that is true, with I1–I6 holding. Each file runs a share of it on a stack of its own.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { SAMPLE } from "../../lib/ecl/simulator/sample";
-import type { FaultKind } from "../../lib/local/aws-fault-proxy";
-import type { LocalStack, LocalStackOptions } from "../../lib/local/stack";
 import { operationIdFor } from "../../lib/operations/operation";
+import type { FaultKind } from "../../local/aws-fault-proxy";
+import { SAMPLE } from "../../local/ecl-simulator/sample";
+import type { LocalStack, LocalStackOptions } from "../../local/stack";
 import { click, ECL_ACTIONS, operation, slash, testStack } from "../support/stack-harness";
 import { assertInvariants, settle } from "./invariants";
 

@@ -1,5 +1,5 @@
 /** The fault matrix's DynamoDB sites: every write and read of a detach, failing three ways. */
-import type { LocalStack } from "../../lib/local/stack";
+import type { LocalStack } from "../../local/stack";
 import { auditOf, hitsOf, type Site, transitionTo } from "./matrix";
 
 const ALL = ["error", "hang", "lost-answer"] as const;

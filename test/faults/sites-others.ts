@@ -1,7 +1,8 @@
 /** The fault matrix's other sites: SQS, ECL and Slack, failing the ways they can. */
-import type { Route } from "../../lib/ecl/simulator/model";
-import type { FaultKind } from "../../lib/local/aws-fault-proxy";
-import type { LocalStack } from "../../lib/local/stack";
+
+import type { FaultKind } from "../../local/aws-fault-proxy";
+import type { Route } from "../../local/ecl-simulator/model";
+import type { LocalStack } from "../../local/stack";
 import { hitsOf, type Site, slackRefusals } from "./matrix";
 
 const ALL = ["error", "hang", "lost-answer"] as const;

@@ -3,8 +3,8 @@
  * at the moments that matter, through the real handlers. Each test names the defect it guards.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { SAMPLE } from "../../lib/ecl/simulator/sample";
-import type { LocalStack } from "../../lib/local/stack";
+import { SAMPLE } from "../../local/ecl-simulator/sample";
+import type { LocalStack } from "../../local/stack";
 import { click, drain, ECL_ACTIONS, operation, slash, thread } from "../support/stack-harness";
 import { assertInvariants, settle } from "./invariants";
 import { useFaultStack } from "./matrix";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SAMPLE } from "../../lib/ecl/simulator/sample";
-import type { LocalStack } from "../../lib/local/stack";
 import type { Operation } from "../../lib/operations/operation";
+import { SAMPLE } from "../../local/ecl-simulator/sample";
+import type { LocalStack } from "../../local/stack";
 import {
   auditOf,
   click,

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Context, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SAMPLE } from "../../lib/ecl/simulator/sample";
-import { httpApiEvent, lambdaContext, sqsRecord } from "../../lib/local/lambda";
-import { slackHeaders } from "../../lib/local/slack-request";
-import type { LocalStack } from "../../lib/local/stack";
+import { SAMPLE } from "../../local/ecl-simulator/sample";
+import { httpApiEvent, lambdaContext, sqsRecord } from "../../local/lambda";
+import { slackHeaders } from "../../local/slack-request";
+import type { LocalStack } from "../../local/stack";
 import { buildBundles } from "../../scripts/build";
 import { operation, slashBody, testStack } from "../support/stack-harness";
 

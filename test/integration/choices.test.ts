@@ -6,9 +6,9 @@
  */
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { SAMPLE } from "../../lib/ecl/simulator/sample";
-import type { Ephemeral } from "../../lib/local/slack-standin";
-import type { LocalStack } from "../../lib/local/stack";
+import { SAMPLE } from "../../local/ecl-simulator/sample";
+import type { Ephemeral } from "../../local/slack-standin";
+import type { LocalStack } from "../../local/stack";
 import {
   auditOf,
   buttonsOf,

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Unkindness } from "../../lib/ecl/simulator/model";
-import { SAMPLE } from "../../lib/ecl/simulator/sample";
+import type { Unkindness } from "../../local/ecl-simulator/model";
+import { SAMPLE } from "../../local/ecl-simulator/sample";
 import { bmCommand } from "../support/cli";
 import { type EclFixture, eclFixture } from "../support/ecl-fixture";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SAMPLE } from "../../lib/ecl/simulator/sample";
+import { SAMPLE } from "../../local/ecl-simulator/sample";
 import { bmCommand } from "../support/cli";
 import { type EclFixture, eclFixture } from "../support/ecl-fixture";
 

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SAMPLE } from "../../lib/ecl/simulator/sample";
-import type { LocalStack } from "../../lib/local/stack";
+import { SAMPLE } from "../../local/ecl-simulator/sample";
+import type { LocalStack } from "../../local/stack";
 import { click, drain, operation, settled, slash, testStack } from "../support/stack-harness";
 
 /** /bm status, /bm history and /bm help, through the real handlers. */

@@ -2,9 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ServerLookupError } from "../../lib/ecl/client";
 import { EclApiError, EclNetworkError } from "../../lib/ecl/errors";
 import { isIdle } from "../../lib/ecl/server";
-import { SAMPLE } from "../../lib/ecl/simulator/sample";
 import { StaticTokens } from "../../lib/ecl/tokens";
 import { waitForDetach } from "../../lib/ecl/wait-for-detach";
+import { SAMPLE } from "../../local/ecl-simulator/sample";
 import { type EclFixture, eclFixture } from "../support/ecl-fixture";
 
 let ecl: EclFixture;

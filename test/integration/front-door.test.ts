@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SAMPLE } from "../../lib/ecl/simulator/sample";
-import { slackHeaders } from "../../lib/local/slack-request";
-import type { LocalStack } from "../../lib/local/stack";
 import { operationIdFor } from "../../lib/operations/operation";
+import { SAMPLE } from "../../local/ecl-simulator/sample";
+import { slackHeaders } from "../../local/slack-request";
+import type { LocalStack } from "../../local/stack";
 import {
   auditOf,
   drain,
@@ -158,7 +158,7 @@ describe("recording a request", () => {
   it("takes a base64 body, as API Gateway sends it", async () => {
     // The harness always sends isBase64Encoded bodies; a plain one must work too.
     const body = slashBody({ text: "help" });
-    const event = await import("../../lib/local/lambda");
+    const event = await import("../../local/lambda");
     const plain = {
       ...event.httpApiEvent("POST", "/slack/events", slackHeaders(stack.signingSecret, body), body),
       body,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { SAMPLE } from "../../lib/ecl/simulator/sample";
-import type { LocalStack } from "../../lib/local/stack";
 import { METRIC_NAMESPACE } from "../../lib/runtime/metric-names";
+import { SAMPLE } from "../../local/ecl-simulator/sample";
+import type { LocalStack } from "../../local/stack";
 import { click, drain, operation, settled, slash, testStack } from "../support/stack-harness";
 
 /**

@@ -1,7 +1,7 @@
 import { request } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { SAMPLE, seedSample } from "../../lib/ecl/simulator/sample";
-import { type EclSimulator, startEclSimulator } from "../../lib/ecl/simulator/server";
+import { SAMPLE, seedSample } from "../../local/ecl-simulator/sample";
+import { type EclSimulator, startEclSimulator } from "../../local/ecl-simulator/server";
 
 /** The simulator answers raw requests as ECL documents, whatever a client would send. */
 let sim: EclSimulator;

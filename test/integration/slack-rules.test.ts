@@ -4,8 +4,8 @@
  * trigger id that expired. Every message Slack was asked to take, it took, unless the test says.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { SAMPLE } from "../../lib/ecl/simulator/sample";
-import type { LocalStack } from "../../lib/local/stack";
+import { SAMPLE } from "../../local/ecl-simulator/sample";
+import type { LocalStack } from "../../local/stack";
 import {
   auditOf,
   click,

@@ -1,14 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { HttpPools } from "../../lib/ecl/http";
-import { SAMPLE, sampleSecrets } from "../../lib/ecl/simulator/sample";
 import { TenantDirectory } from "../../lib/ecl/tenants";
-import {
-  type SecretsManagerStandIn,
-  startSecretsManager,
-} from "../../lib/local/secrets-manager-standin";
 import { AwsSecretSource } from "../../lib/secrets/aws-secret-source";
 import { SecretError } from "../../lib/secrets/secret-source";
 import { TenantSecretError } from "../../lib/secrets/tenant-secret";
+import { SAMPLE, sampleSecrets } from "../../local/ecl-simulator/sample";
+import {
+  type SecretsManagerStandIn,
+  startSecretsManager,
+} from "../../local/secrets-manager-standin";
 import { type EclFixture, eclFixture, FAST_RETRY, FAST_TIMEOUTS } from "../support/ecl-fixture";
 
 /**

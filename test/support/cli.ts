@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sampleSecrets } from "../../lib/ecl/simulator/sample";
+import { sampleSecrets } from "../../local/ecl-simulator/sample";
 
 export interface BmResult {
   code: number;

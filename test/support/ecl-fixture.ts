@@ -3,13 +3,13 @@
  */
 import { EclClient } from "../../lib/ecl/client";
 import { HttpPools, type Timeouts } from "../../lib/ecl/http";
-import { SAMPLE, seedSample } from "../../lib/ecl/simulator/sample";
+import { StaticTokens, type TokenProvider } from "../../lib/ecl/tokens";
+import { SAMPLE, seedSample } from "../../local/ecl-simulator/sample";
 import {
   type EclSimulator,
   type SimulatorOptions,
   startEclSimulator,
-} from "../../lib/ecl/simulator/server";
-import { StaticTokens, type TokenProvider } from "../../lib/ecl/tokens";
+} from "../../local/ecl-simulator/server";
 
 export interface EclFixture {
   sim: EclSimulator;

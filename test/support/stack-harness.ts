@@ -8,12 +8,12 @@ import { join } from "node:path";
 import { QueryCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { DynamoOperationStore, documentClient } from "../../lib/aws/dynamo-operation-store";
-import { httpApiEvent, lambdaContext } from "../../lib/local/lambda";
-import { blockActionsBody, slackEncode, slackHeaders } from "../../lib/local/slack-request";
-import type { Ephemeral } from "../../lib/local/slack-standin";
-import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../lib/local/stack";
 import type { AuditEvent, Operation } from "../../lib/operations/operation";
 import { isTerminal } from "../../lib/operations/operation";
+import { httpApiEvent, lambdaContext } from "../../local/lambda";
+import { blockActionsBody, slackEncode, slackHeaders } from "../../local/slack-request";
+import type { Ephemeral } from "../../local/slack-standin";
+import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../local/stack";
 
 const FIXTURE = readFileSync(
   join(import.meta.dirname, "../fixtures/slash-command.txt"),

@@ -3,7 +3,7 @@ import {
   describeUnkindness,
   unkindnessFromEnv,
   unkindnessFromFlags,
-} from "../../../lib/ecl/simulator/unkind";
+} from "../../../local/ecl-simulator/unkind";
 
 describe("the simulator's unkind modes", () => {
   it("are off unless asked for", () => {

@@ -2,7 +2,7 @@
  * For `npm run slash` and `npm run click`: prints an operation's parent message and thread, as a
  * person in the channel sees them, each time they change, until the operation ends or rests.
  */
-import { isTerminal, type Operation } from "../operations/operation";
+import { isTerminal, type Operation } from "../lib/operations/operation";
 import type { StoredMessage } from "./slack-standin";
 
 /** A message as a person reads it: its blocks' text (buttons included), or its text. */

@@ -8,12 +8,12 @@
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
-import { SAMPLE } from "../ecl/simulator/sample";
-import type { EclSimulator } from "../ecl/simulator/server";
-import type { Operation } from "../operations/operation";
-import type { Policy } from "../policy/policy";
-import { ACTIONS } from "../slack/messages";
-import { FORMS_TEXT } from "../slack/parse-command";
+import type { Operation } from "../lib/operations/operation";
+import type { Policy } from "../lib/policy/policy";
+import { ACTIONS } from "../lib/slack/messages";
+import { FORMS_TEXT } from "../lib/slack/parse-command";
+import { SAMPLE } from "./ecl-simulator/sample";
+import type { EclSimulator } from "./ecl-simulator/server";
 import {
   blockActionsBody,
   rejectSubmissionBody,

@@ -22,13 +22,13 @@ import type {
   SQSEvent,
 } from "aws-lambda";
 import dynalite from "dynalite";
-import { DynamoOperationStore, documentClient } from "../aws/dynamo-operation-store";
-import type { Unkindness } from "../ecl/simulator/model";
-import { SAMPLE, seedSample } from "../ecl/simulator/sample";
-import { type EclSimulator, startEclSimulator } from "../ecl/simulator/server";
-import { unkindnessFromEnv } from "../ecl/simulator/unkind";
-import { loadPolicy } from "../policy/policy";
+import { DynamoOperationStore, documentClient } from "../lib/aws/dynamo-operation-store";
+import { loadPolicy } from "../lib/policy/policy";
 import { AwsFaultProxy } from "./aws-fault-proxy";
+import type { Unkindness } from "./ecl-simulator/model";
+import { SAMPLE, seedSample } from "./ecl-simulator/sample";
+import { type EclSimulator, startEclSimulator } from "./ecl-simulator/server";
+import { unkindnessFromEnv } from "./ecl-simulator/unkind";
 import { httpApiEvent, lambdaContext, sqsRecord } from "./lambda";
 import { LambdaStandIn } from "./lambda-standin";
 import { playground } from "./playground";
@@ -37,7 +37,7 @@ import { SlackStandIn, type StandInChannel } from "./slack-standin";
 import { SqsStandIn } from "./sqs-standin";
 import { createTables } from "./tables";
 
-const ROOT = resolve(import.meta.dirname, "../..");
+const ROOT = resolve(import.meta.dirname, "..");
 
 /** Where `npm start` keeps its dynalite and tables, so that `npm run audit` finds them. */
 export const LOCAL_DYNAMO_PORT = 8000;
@@ -256,9 +256,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
   }
   const handlers = {
-    slack: (await import("../../handlers/slack")).handler as SlackFn,
-    worker: (await import("../../handlers/worker")).handler as WorkerFn,
-    followup: (await import("../../handlers/followup")).handler as FollowupFn,
+    slack: (await import("../handlers/slack")).handler as SlackFn,
+    worker: (await import("../handlers/worker")).handler as WorkerFn,
+    followup: (await import("../handlers/followup")).handler as FollowupFn,
   };
 
   // The front door, as API Gateway would call it; and the playground page beside it.

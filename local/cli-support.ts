@@ -9,7 +9,7 @@ import { watchThread } from "./watch-thread";
 export async function localSigningSecret(): Promise<string> {
   if (process.env.BM_SLACK_SIGNING_SECRET) return process.env.BM_SLACK_SIGNING_SECRET;
   const secrets = JSON.parse(
-    await readFile(join(resolve(import.meta.dirname, "../.."), "infra/local/secrets.json"), "utf8"),
+    await readFile(join(resolve(import.meta.dirname, ".."), "infra/local/secrets.json"), "utf8"),
   );
   return secrets["bm/slack"].signing_secret;
 }

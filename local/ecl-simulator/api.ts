@@ -3,7 +3,7 @@
  * ecl-api.md and the seed describe them, over the simulator's model. No HTTP here.
  */
 import type { IncomingHttpHeaders } from "node:http";
-import { isUuid } from "../validate";
+import { isUuid } from "../../lib/ecl/validate";
 import type { EclModel, Route } from "./model";
 import { errorBody, serverJson, serverRef } from "./responses";
 
