@@ -6,7 +6,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { SAMPLE } from "../local/ecl-simulator/sample";
-import { httpApiEvent, lambdaContext } from "../local/lambda";
+import { httpApiEvent, lambdaContext } from "../local/lambda-events";
 import { slackHeaders, slashCommandBody } from "../local/slack-request";
 import { startLocalStack } from "../local/stack";
 

@@ -14,10 +14,11 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { DynamoOperationStore, documentClient } from "../lib/aws/dynamo-operation-store";
+import { documentClient } from "../lib/aws/dynamo/documents";
+import { DynamoOperationStore } from "../lib/aws/dynamo/operation-store";
 import { isTerminal } from "../lib/operations/operation";
 import { SAMPLE } from "../local/ecl-simulator/sample";
-import { httpApiEvent, lambdaContext } from "../local/lambda";
+import { httpApiEvent, lambdaContext } from "../local/lambda-events";
 import { slackHeaders, slashCommandBody } from "../local/slack-request";
 import { startLocalStack } from "../local/stack";
 

@@ -20,7 +20,7 @@ import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { build } from "esbuild";
-import { httpApiEvent, lambdaContext } from "../local/lambda";
+import { httpApiEvent, lambdaContext } from "../local/lambda-events";
 import { slackHeaders, slashCommandBody } from "../local/slack-request";
 import { startLocalStack } from "../local/stack";
 import { buildBundles } from "../scripts/build";

@@ -3,7 +3,7 @@
  * person in the channel sees them, each time they change, until the operation ends or rests.
  */
 import { isTerminal, type Operation } from "../lib/operations/operation";
-import type { StoredMessage } from "./slack-standin";
+import type { StoredMessage } from "./stand-ins/slack";
 
 /** A message as a person reads it: its blocks' text (buttons included), or its text. */
 export function renderMessage(message: StoredMessage): string {

@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { readAudit, toCsv, toJsonLines } from "../lib/aws/audit-export";
-import { documentClient } from "../lib/aws/dynamo-operation-store";
+import { documentClient } from "../lib/aws/dynamo/documents";
 import { LOCAL_AUDIT_TABLE, LOCAL_DYNAMO_URL } from "../local/stack";
 
 // Node 20 here, 22 on Lambda: the SDK's warning about it is noise on a terminal.

@@ -7,12 +7,10 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { App, AwsLambdaReceiver, verifySlackRequest } from "@slack/bolt";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import { FRONT_DOOR_AWS } from "../aws/clients";
-import {
-  DynamoAuditLog,
-  DynamoChoiceStore,
-  DynamoOperationStore,
-  documentClient,
-} from "../aws/dynamo-operation-store";
+import { DynamoAuditLog } from "../aws/dynamo/audit-log";
+import { DynamoChoiceStore } from "../aws/dynamo/choice-store";
+import { documentClient } from "../aws/dynamo/documents";
+import { DynamoOperationStore } from "../aws/dynamo/operation-store";
 import { SqsWorkQueue } from "../aws/sqs-work-queue";
 import { readConfig } from "../config";
 import { loadPolicy } from "../policy/policy";

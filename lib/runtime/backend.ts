@@ -7,18 +7,16 @@ import { LambdaClient } from "@aws-sdk/client-lambda";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { WebClient } from "@slack/web-api";
 import { awsClientOptions } from "../aws/clients";
-import {
-  DynamoAuditLog,
-  DynamoChoiceStore,
-  DynamoOperationStore,
-  documentClient,
-} from "../aws/dynamo-operation-store";
+import { DynamoAuditLog } from "../aws/dynamo/audit-log";
+import { DynamoChoiceStore } from "../aws/dynamo/choice-store";
+import { documentClient } from "../aws/dynamo/documents";
+import { DynamoOperationStore } from "../aws/dynamo/operation-store";
 import { lambdaFollowUpStarter } from "../aws/lambda-followup";
 import { SqsWorkQueue } from "../aws/sqs-work-queue";
 import { type Config, readConfig } from "../config";
 import { HttpPools } from "../ecl/http";
 import { TenantDirectory } from "../ecl/tenants";
-import type { FollowUpDeps } from "../followup/follow-up";
+import type { FollowUpDeps } from "../followup/deps";
 import { secretSourceFromEnv } from "../secrets/from-env";
 import { webClientChat } from "../slack/chat";
 import { parseSlackSecret } from "../slack/slack-secret";

@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { operationIdFor } from "../../lib/operations/operation";
-import type { FaultKind } from "../../local/aws-fault-proxy";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
 import type { LocalStack, LocalStackOptions } from "../../local/stack";
+import type { FaultKind } from "../../local/stand-ins/aws-fault-proxy";
 import { click, ECL_ACTIONS, operation, slash, testStack } from "../support/stack-harness";
 import { assertInvariants, settle } from "./invariants";
 

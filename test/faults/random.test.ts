@@ -8,7 +8,7 @@
  * Without BM_FAULT_SEED (as in `npm test`), it is skipped.
  */
 import { describe, it } from "vitest";
-import type { FaultKind } from "../../local/aws-fault-proxy";
+import type { FaultKind } from "../../local/stand-ins/aws-fault-proxy";
 import { detachUnder, type Site, useFaultStack } from "./matrix";
 import { DYNAMO_SITES } from "./sites-dynamo";
 import { OTHER_SITES } from "./sites-others";

@@ -1,8 +1,8 @@
 /** The fault matrix's other sites: SQS, ECL and Slack, failing the ways they can. */
 
-import type { FaultKind } from "../../local/aws-fault-proxy";
 import type { Route } from "../../local/ecl-simulator/model";
 import type { LocalStack } from "../../local/stack";
+import type { FaultKind } from "../../local/stand-ins/aws-fault-proxy";
 import { hitsOf, type Site, slackRefusals } from "./matrix";
 
 const ALL = ["error", "hang", "lost-answer"] as const;

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Context, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
-import { httpApiEvent, lambdaContext, sqsRecord } from "../../local/lambda";
+import { httpApiEvent, lambdaContext, sqsRecord } from "../../local/lambda-events";
 import { slackHeaders } from "../../local/slack-request";
 import type { LocalStack } from "../../local/stack";
 import { buildBundles } from "../../scripts/build";

@@ -7,8 +7,8 @@
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
-import type { Ephemeral } from "../../local/slack-standin";
 import type { LocalStack } from "../../local/stack";
+import type { Ephemeral } from "../../local/stand-ins/slack";
 import {
   auditOf,
   buttonsOf,

@@ -276,7 +276,13 @@ describe("least privilege", () => {
   });
 
   it("allows each function every DynamoDB call the operation store makes on the operations table", async () => {
-    const source = await readFile("lib/aws/dynamo-operation-store.ts", "utf8");
+    const source = (
+      await Promise.all(
+        ["operation-store", "locks", "choice-store", "conditional-writes"].map((file) =>
+          readFile(`lib/aws/dynamo/${file}.ts`, "utf8"),
+        ),
+      )
+    ).join("\n");
     const ACTION: Record<string, string> = {
       Get: "GetItem",
       Put: "PutItem",

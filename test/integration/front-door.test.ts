@@ -158,7 +158,7 @@ describe("recording a request", () => {
   it("takes a base64 body, as API Gateway sends it", async () => {
     // The harness always sends isBase64Encoded bodies; a plain one must work too.
     const body = slashBody({ text: "help" });
-    const event = await import("../../local/lambda");
+    const event = await import("../../local/lambda-events");
     const plain = {
       ...event.httpApiEvent("POST", "/slack/events", slackHeaders(stack.signingSecret, body), body),
       body,

@@ -1,6 +1,6 @@
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LambdaStandIn } from "../../local/lambda-standin";
+import { LambdaStandIn } from "../../local/stand-ins/lambda";
 
 /** The Lambda stand-in refuses what Lambda refuses, through the real SDK client. */
 let lambda: LambdaStandIn;

@@ -8,7 +8,7 @@ import { SAMPLE, sampleSecrets } from "../../local/ecl-simulator/sample";
 import {
   type SecretsManagerStandIn,
   startSecretsManager,
-} from "../../local/secrets-manager-standin";
+} from "../../local/stand-ins/secrets-manager";
 import { type EclFixture, eclFixture, FAST_RETRY, FAST_TIMEOUTS } from "../support/ecl-fixture";
 
 /**

@@ -7,13 +7,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { QueryCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { DynamoOperationStore, documentClient } from "../../lib/aws/dynamo-operation-store";
+import { documentClient } from "../../lib/aws/dynamo/documents";
+import { DynamoOperationStore } from "../../lib/aws/dynamo/operation-store";
 import type { AuditEvent, Operation } from "../../lib/operations/operation";
 import { isTerminal } from "../../lib/operations/operation";
-import { httpApiEvent, lambdaContext } from "../../local/lambda";
+import { httpApiEvent, lambdaContext } from "../../local/lambda-events";
 import { blockActionsBody, slackEncode, slackHeaders } from "../../local/slack-request";
-import type { Ephemeral } from "../../local/slack-standin";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../local/stack";
+import type { Ephemeral } from "../../local/stand-ins/slack";
 
 const FIXTURE = readFileSync(
   join(import.meta.dirname, "../fixtures/slash-command.txt"),

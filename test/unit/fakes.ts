@@ -7,7 +7,7 @@
 import type { ActionResult, EclApi } from "../../lib/ecl/client";
 import type { Server } from "../../lib/ecl/server";
 import type { Tenant } from "../../lib/ecl/tenants";
-import type { FollowUpDeps } from "../../lib/followup/follow-up";
+import type { FollowUpDeps } from "../../lib/followup/deps";
 import type { FrontDoorDeps } from "../../lib/front-door/deps";
 import type { AuditEvent } from "../../lib/operations/operation";
 import { newOperation, type Operation, transition } from "../../lib/operations/operation";

@@ -8,19 +8,19 @@
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
-import type { Operation } from "../lib/operations/operation";
-import type { Policy } from "../lib/policy/policy";
-import { ACTIONS } from "../lib/slack/messages";
-import { FORMS_TEXT } from "../lib/slack/parse-command";
-import { SAMPLE } from "./ecl-simulator/sample";
-import type { EclSimulator } from "./ecl-simulator/server";
+import type { Operation } from "../../lib/operations/operation";
+import type { Policy } from "../../lib/policy/policy";
+import { ACTIONS } from "../../lib/slack/messages";
+import { FORMS_TEXT } from "../../lib/slack/parse-command";
+import { SAMPLE } from "../ecl-simulator/sample";
+import type { EclSimulator } from "../ecl-simulator/server";
 import {
   blockActionsBody,
   rejectSubmissionBody,
   slackHeaders,
   slashCommandBody,
-} from "./slack-request";
-import type { SlackStandIn } from "./slack-standin";
+} from "../slack-request";
+import type { SlackStandIn } from "../stand-ins/slack";
 
 /** The people of the local workspace, and the groups each is in. */
 export const PLAYGROUND_USERS = [
@@ -60,7 +60,7 @@ const TYPES: Record<string, string> = {
 
 /** Handles a playground request; false when the path is not the playground's. */
 export function playground(deps: PlaygroundDeps) {
-  const dir = join(import.meta.dirname, "playground");
+  const dir = import.meta.dirname;
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { "content-type": "application/json" });
     res.end(JSON.stringify(body));

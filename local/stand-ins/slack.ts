@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { checkMessage, checkView, type Refusal } from "../lib/slack/block-kit-limits";
+import { checkMessage, checkView, type Refusal } from "../../lib/slack/block-kit-limits";
 
 export interface StoredMessage {
   ts: string;

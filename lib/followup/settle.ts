@@ -1,0 +1,120 @@
+/**
+ * Settling one detach by what ECL shows of its server: done, failed (the server is gone) or
+ * timed out when it is time.
+ */
+import { describeError } from "../describe-error";
+import { EclApiError } from "../ecl/errors";
+import { attachment, isDetached, isIdle, type Server } from "../ecl/server";
+import type { Tenant } from "../ecl/tenants";
+import { type EclFailure, type Operation, transition } from "../operations/operation";
+import { announce, commit } from "../operations/record";
+import { formatElapsed } from "../util/elapsed";
+import { eclFailure } from "../worker/classify-error";
+import type { FollowUpDeps } from "./deps";
+
+/** What one round knows of an operation's server. */
+type Look =
+  | { server: Server }
+  /** ECL answers 404 for it: it no longer exists. */
+  | { gone: EclApiError }
+  /** Neither the list nor a direct read said anything this round. */
+  | { unread: unknown };
+
+/**
+ * The operation's server: from the list, or, when the list left it out (a page capped without
+ * `servers_links`, a list that lags), read directly. Absence from a list proves nothing.
+ */
+export async function look(
+  deps: FollowUpDeps,
+  tenant: Tenant,
+  servers: Map<string, Server>,
+  op: Operation,
+): Promise<Look> {
+  // A detaching operation has its server resolved: the id it sent the detach to.
+  const id = op.serverId as string;
+  const listed = servers.get(id);
+  if (listed) return { server: listed };
+  try {
+    return { server: await tenant.ecl.showServer(id) };
+  } catch (error) {
+    if (error instanceof EclApiError && error.status === 404) return { gone: error };
+    deps.log.warn("the server is not in the list and could not be read; next round tries again", {
+      operationId: op.id,
+      error: describeError(error),
+    });
+    return { unread: error };
+  }
+}
+
+/** Moves one detaching operation to done, failed (server gone) or timed_out when it is time. */
+export async function settle(deps: FollowUpDeps, op: Operation, seenNow: Look) {
+  const now = deps.now();
+  const actor = { teamId: op.teamId, userId: "bm" };
+  const elapsedMs = now.getTime() - Date.parse(op.detachStartedAt ?? op.updatedAt);
+  const elapsedS = Math.round(elapsedMs / 1000);
+  const permalink = op.permalink ? { permalink: op.permalink } : {};
+  const server = "server" in seenNow ? seenNow.server : undefined;
+  const seen: Partial<Operation> = server
+    ? {
+        taskState: isIdle(server.taskState) ? "None" : String(server.taskState),
+        ...(server.powerState ? { powerState: server.powerState } : {}),
+        mediaUnknown: server.mediaIds === undefined,
+      }
+    : {};
+  let next: Operation | undefined;
+  if ("gone" in seenNow) {
+    const e = seenNow.gone;
+    next = transition(
+      op,
+      "failed",
+      actor,
+      now,
+      {
+        outcome: `\`${op.serverName ?? op.serverRef}\` is gone: ECL answers 404 (not found) for it, ${formatElapsed(elapsedMs)} after it accepted the detach. bm cannot confirm the detach.`,
+        ecl: eclFailure(e) as EclFailure,
+      },
+      { eclStatus: 404, elapsedS, ...(e.requestId ? { requestId: e.requestId } : {}) },
+    );
+  } else if (server && isDetached(server, op.imageId)) {
+    next = transition(op, "done", actor, now, seen, { elapsedS, ...permalink });
+  } else if (
+    server &&
+    attachment(server, op.imageId) === "unknown" &&
+    isIdle(server.taskState) &&
+    elapsedMs >= deps.eclGraceMs
+  ) {
+    // Without a media list, task_state is all there is: idle again, past ECL's grace, is done.
+    next = transition(op, "done", actor, now, seen, {
+      elapsedS,
+      judgedBy: "task_state alone: ECL did not list media",
+      ...permalink,
+    });
+  } else if (elapsedMs >= deps.detachTimeoutS * 1000) {
+    const after = `after ${formatElapsed(elapsedMs)}`;
+    let state: string;
+    if (server) {
+      const held = attachment(server, op.imageId);
+      const image =
+        held === "attached"
+          ? " with the image attached"
+          : held === "unknown"
+            ? " (ECL does not list its media)"
+            : "";
+      state = `${after} it still shows task_state ${server.taskState ?? "None"}${image}.`;
+    } else {
+      state = `${after} bm could not read the server (${describeError((seenNow as { unread: unknown }).unread)}).`;
+    }
+    next = transition(op, "timed_out", actor, now, { ...seen, outcome: state }, { elapsedS });
+  }
+  if (!next) return undefined;
+  // The conditional write is the claim: of two overlapping follow-ups, one wins and posts.
+  const saved = await commit(deps, op, next);
+  if (!saved) return undefined;
+  await announce(deps, saved).catch((error: unknown) => {
+    deps.log.warn("could not post; next round tries again", {
+      operationId: op.id,
+      error: describeError(error),
+    });
+  });
+  return saved.state;
+}

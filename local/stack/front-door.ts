@@ -1,0 +1,113 @@
+/**
+ * The front door as API Gateway would call it, on a loopback HTTP server: Slack's requests go to
+ * the real handler; the playground page and the local views (`/_local/…`, what `npm run slash`
+ * watches) are served beside it.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
+import type { OperationStore } from "../../lib/operations/ports";
+import { httpApiEvent, lambdaContext } from "../lambda-events";
+import type { SlackStandIn } from "../stand-ins/slack";
+import type { Closers } from "./closers";
+
+export type SlackFn = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyResultV2>;
+
+/** The front door's answer to a form posted as Slack posts it (the playground's requests). */
+export function frontDoorCaller(slackHandler: SlackFn) {
+  return async (body: string, headers: Record<string, string>) => {
+    const result = (await slackHandler(
+      httpApiEvent("POST", "/slack/events", headers, body),
+      lambdaContext("bm-slack", 6000),
+    )) as { statusCode?: number; body?: string };
+    return { status: result.statusCode ?? 200, body: result.body ?? "" };
+  };
+}
+
+/** What `npm run slash` watches: an operation, and a channel of the Slack stand-in. */
+function localViews(store: OperationStore, slack: SlackStandIn | undefined) {
+  return async (url: string): Promise<unknown> => {
+    const { pathname, searchParams } = new URL(url, "http://localhost");
+    const op = /^\/_local\/operations\/(op-[a-z0-9]+)$/.exec(pathname);
+    if (op) return store.get(op[1] as string);
+    if (pathname === "/_local/history") return slack?.history(searchParams.get("channel") ?? "");
+    if (pathname === "/_local/response-url") {
+      // A click's names the private message clicked, which its answer may replace.
+      const clicked = searchParams.get("ephemeral");
+      return slack?.newResponseUrl(
+        searchParams.get("channel") ?? "",
+        searchParams.get("user") ?? "",
+        Date.now(),
+        clicked ? { ephemeralTs: clicked } : undefined,
+      );
+    }
+    if (pathname === "/_local/ephemerals")
+      return slack?.ephemerals.filter((e) => e.user === searchParams.get("user") && !e.deleted);
+    return undefined;
+  };
+}
+
+/** Starts the front door's HTTP server on `port` (0 for a free one); returns its Slack URL. */
+export async function startFrontDoor(
+  closers: Closers,
+  options: {
+    port?: number | undefined;
+    slackHandler: SlackFn;
+    store: OperationStore;
+    slack: SlackStandIn | undefined;
+    page: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | undefined;
+    log: (line: string) => void;
+  },
+): Promise<string> {
+  const { slackHandler, log, page } = options;
+  const localView = localViews(options.store, options.slack);
+  const frontDoor = createServer(async (req, res) => {
+    // A broken playground request gets a 500 and a log line; it never stops the local stack.
+    const handled = await page?.(req, res).catch((error: unknown) => {
+      log(`playground: ${req.method} ${req.url} failed (${(error as Error).name})`);
+      if (!res.headersSent) res.writeHead(500).end();
+      return true;
+    });
+    if (handled) return;
+    if (req.method === "GET" && req.url?.startsWith("/_local/")) {
+      void localView(req.url).then((view) => {
+        res.writeHead(view === undefined ? 404 : 200, { "content-type": "application/json" });
+        res.end(JSON.stringify(view ?? null));
+      });
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", async () => {
+      const event = httpApiEvent(
+        req.method ?? "GET",
+        req.url ?? "/",
+        req.headers,
+        Buffer.concat(chunks).toString("utf8"),
+      );
+      const started = Date.now();
+      const result = (await slackHandler(event, lambdaContext("bm-slack", 6000))) as {
+        statusCode?: number;
+        headers?: Record<string, string>;
+        body?: string;
+      };
+      log(
+        `front door: ${req.method} ${req.url} -> ${result.statusCode} in ${Date.now() - started} ms`,
+      );
+      res.writeHead(result.statusCode ?? 200, result.headers ?? {});
+      res.end(result.body ?? "");
+    });
+  });
+  await new Promise<void>((done) => frontDoor.listen(options.port ?? 0, "127.0.0.1", done));
+  closers.first(
+    () =>
+      new Promise((done) => {
+        frontDoor.close(done);
+        frontDoor.closeAllConnections();
+      }),
+  );
+  return `http://127.0.0.1:${(frontDoor.address() as AddressInfo).port}/slack/events`;
+}

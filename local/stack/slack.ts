@@ -1,0 +1,31 @@
+/**
+ * Slack for the local stack: the stand-in, with the policy's channels (the bot a member of each
+ * but those it was never invited to) and the user groups.
+ */
+import type { Policy } from "../../lib/policy/policy";
+import { SlackStandIn, type StandInChannel } from "../stand-ins/slack";
+import type { Env } from "./aws";
+import type { Closers } from "./closers";
+
+export async function startSlack(
+  closers: Closers,
+  env: Env,
+  options: {
+    policy: Policy;
+    botToken: string;
+    groups: Record<string, string[]>;
+    botNotIn: string[];
+  },
+): Promise<SlackStandIn> {
+  const notIn = new Set(options.botNotIn);
+  const channels: Record<string, StandInChannel> = {};
+  for (const id of Object.keys(options.policy.channels)) channels[id] = { member: !notIn.has(id) };
+  const slack = await new SlackStandIn({
+    botToken: options.botToken,
+    channels,
+    groups: options.groups,
+  }).start();
+  closers.last(() => slack.close());
+  env.SLACK_API_URL = slack.apiUrl;
+  return slack;
+}
