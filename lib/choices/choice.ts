@@ -12,7 +12,7 @@ import type {
   RequestFields,
   RequestPolicy,
 } from "../operations/record-request";
-import { editDistance } from "../slack/parse-command";
+import { editDistance } from "../util/edit-distance";
 
 /** How long a choice is kept and its buttons work: as long as the response_url that shows it. */
 export const CHOICE_TTL_MS = 30 * 60_000;

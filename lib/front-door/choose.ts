@@ -17,10 +17,10 @@ import {
 import { isUuid } from "../ecl/validate";
 import { recordedWords, recordRequest, summaryOf } from "../operations/record-request";
 import { NOT_BOUND, requestRefusal } from "../policy/decide";
+import { GROUPS_UNKNOWN, rolesIn } from "../policy/roles";
 import { pickedWords, sentences, serverName } from "../slack/choice-messages";
 import { code, type Mrkdwn, md, user } from "../slack/mrkdwn";
 import { channelPolicy, type FrontDoorDeps, refuse, requestPolicy } from "./deps";
-import { GROUPS_UNKNOWN, rolesIn } from "./roles";
 
 export interface ChoiceClick {
   teamId: string;

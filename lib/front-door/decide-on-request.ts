@@ -12,10 +12,10 @@ import {
 } from "../operations/operation";
 import { commit } from "../operations/record";
 import { approvalRefusal } from "../policy/decide";
+import { GROUPS_UNKNOWN, rolesIn } from "../policy/roles";
 import { MAX_REJECT_REASON } from "../slack/messages";
 import { code, type Mrkdwn, md, user } from "../slack/mrkdwn";
 import { channelPolicy, type FrontDoorDeps, refuse, stateWords } from "./deps";
-import { GROUPS_UNKNOWN, rolesIn } from "./roles";
 
 export interface Decision {
   teamId: string;

@@ -4,6 +4,7 @@
  */
 import { NOT_BOUND } from "../policy/decide";
 import type { ChannelPolicy } from "../policy/policy";
+import { GROUPS_UNKNOWN, type Roles, rolesIn } from "../policy/roles";
 import { LIMITS } from "../slack/block-kit-limits";
 import { code, fitMrkdwn, join, type Mrkdwn, md } from "../slack/mrkdwn";
 import { example, parseCommand, type Subcommand, USAGE } from "../slack/parse-command";
@@ -11,7 +12,6 @@ import { decideOnRequest } from "./decide-on-request";
 import { channelPolicy, type FrontDoorDeps, refuse } from "./deps";
 import { concerns, historyLine } from "./history";
 import { requestDetach } from "./request-detach";
-import { GROUPS_UNKNOWN, type Roles, rolesIn } from "./roles";
 
 /** The fields of a slash command that bm reads. */
 export interface SlashCommand {

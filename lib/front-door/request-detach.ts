@@ -12,9 +12,9 @@ import {
   summaryOf,
 } from "../operations/record-request";
 import { NOT_BOUND, requestRefusal } from "../policy/decide";
+import { GROUPS_UNKNOWN, rolesIn } from "../policy/roles";
 import { code, type Mrkdwn, md } from "../slack/mrkdwn";
 import { channelPolicy, type FrontDoorDeps, refuse, requestPolicy } from "./deps";
-import { GROUPS_UNKNOWN, rolesIn } from "./roles";
 
 export interface DetachRequest {
   teamId: string;

@@ -4,9 +4,9 @@
  */
 import { isOperationId } from "../operations/operation";
 import { NOT_BOUND, requestRefusal } from "../policy/decide";
+import { GROUPS_UNKNOWN, rolesIn } from "../policy/roles";
 import { code, type Mrkdwn, md } from "../slack/mrkdwn";
 import { channelPolicy, type FrontDoorDeps, refuse, stateWords } from "./deps";
-import { GROUPS_UNKNOWN, rolesIn } from "./roles";
 
 export async function requestRecheck(
   deps: FrontDoorDeps,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { editDistance, parseCommand } from "../../../lib/slack/parse-command";
+import { parseCommand } from "../../../lib/slack/parse-command";
+import { editDistance } from "../../../lib/util/edit-distance";
 
 const IMAGE = "3339fd5f-ec06-4ef8-9337-c1c70218a748";
 

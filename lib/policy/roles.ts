@@ -3,10 +3,11 @@
  * user groups are asked of Slack only when the user is not listed directly, and kept for a few
  * minutes, so the 3-second path makes as few Slack calls as it can.
  */
-import { groupsIn, isListed } from "../policy/decide";
-import type { ChannelPolicy } from "../policy/policy";
+
+import type { FrontDoorDeps } from "../front-door/deps";
 import { md } from "../slack/mrkdwn";
-import type { FrontDoorDeps } from "./deps";
+import { groupsIn, isListed } from "./decide";
+import type { ChannelPolicy } from "./policy";
 
 export interface Roles {
   requester: boolean;
