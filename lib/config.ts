@@ -3,6 +3,8 @@
  * start with a message that names the variable.
  */
 
+import { BmError } from "./errors";
+
 /** Everything the three functions read from the environment. */
 export interface Config {
   /** Id of the Slack secret (`signing_secret`, `bot_token`). */
@@ -40,7 +42,10 @@ export interface Config {
 }
 
 /** A variable is missing or wrong. */
-export class ConfigError extends Error {
+export class ConfigError extends BmError {
+  readonly passing = false;
+  /** For the deployer, in the cold start's log; a user sees its name only. */
+  readonly forUsers = false;
   override readonly name = "ConfigError";
 }
 

@@ -2,12 +2,12 @@
  * The `bm` terminal command: detach media and show a server, with the same lib/ as the Lambdas.
  */
 import { parseArgs } from "node:util";
-import { describeError } from "../describe-error";
 import type { EclApi } from "../ecl/client";
 import { EclApiError } from "../ecl/errors";
 import { attachment, isIdle, MEDIA_NOT_LISTED, type Server } from "../ecl/server";
 import { InvalidInputError, parseImageId, parseServerRef } from "../ecl/validate";
 import { waitForDetach } from "../ecl/wait-for-detach";
+import { describeError } from "../errors";
 import { formatElapsed } from "../util/elapsed";
 import { formatServer, formatTaskState } from "./format";
 

@@ -1,6 +1,7 @@
 /**
  * The ECL bare-metal server API client: reads servers, resolves names, attaches and detaches media.
  */
+import { BmError } from "../errors";
 import { type RetryDeps, type RetryPolicy, realRetryDeps, withRetries } from "../util/retry";
 import { EclApiError, EclNetworkError, EclProtocolError, parseErrorBody } from "./errors";
 import type { HttpResponse, Send } from "./http";
@@ -26,8 +27,10 @@ export interface ActionResult {
 }
 
 /** A name matched no server, or several. The message is safe to show to users. */
-export class ServerLookupError extends Error {
+export class ServerLookupError extends BmError {
   override readonly name = "ServerLookupError";
+  readonly passing = false;
+  readonly forUsers = true;
   constructor(
     readonly kind: "not_found" | "ambiguous",
     readonly ref: string,

@@ -4,6 +4,8 @@
  * One table holds the meanings, so the CLI, the worker's Slack messages and the simulator agree.
  */
 
+import { BmError } from "../errors";
+
 /** What the seed ("Media Detach from Server") says each status means. */
 export const STATUS_MEANING: Readonly<Record<number, string>> = {
   400: "invalid parameter",
@@ -77,8 +79,11 @@ export interface EclApiErrorDetails {
 }
 
 /** ECL answered with an error status. */
-export class EclApiError extends Error {
+export class EclApiError extends BmError {
   override readonly name = "EclApiError";
+  /** A 5xx or a 429 may pass; any other status is ECL's final answer. */
+  readonly passing: boolean;
+  readonly forUsers = true;
   readonly service: "baremetal" | "keystone";
   readonly status: number;
   readonly meaning: string;
@@ -105,6 +110,13 @@ export class EclApiError extends Error {
     this.code = details.code;
     this.apiMessage = details.apiMessage;
     this.requestId = details.requestId;
+    this.passing = details.status >= 500 || details.status === 429;
+  }
+
+  override told(): string {
+    if (this.service === "keystone" && this.status === 401)
+      return `${this.message}: Keystone refused the API key and secret of this tenant`;
+    return this.message;
   }
 }
 
@@ -112,8 +124,10 @@ export class EclApiError extends Error {
 export type NetworkFailure = "timeout" | "connection";
 
 /** ECL could not be reached, or did not answer in time. */
-export class EclNetworkError extends Error {
+export class EclNetworkError extends BmError {
   override readonly name = "EclNetworkError";
+  readonly passing = true;
+  readonly forUsers = true;
   readonly kind: NetworkFailure;
   readonly method: string;
   readonly origin: string;
@@ -128,6 +142,26 @@ export class EclNetworkError extends Error {
 }
 
 /** ECL answered with a success status but a body bm cannot read. */
-export class EclProtocolError extends Error {
+export class EclProtocolError extends BmError {
   override readonly name = "EclProtocolError";
+  // ECL answering what bm cannot read is taken to be passing: the next answer may be whole.
+  readonly passing = true;
+  readonly forUsers = true;
+}
+
+/** What ECL said when it refused, for the record and the thread. */
+export interface EclFailure {
+  status?: number;
+  meaning?: string;
+  apiMessage?: string;
+  requestId?: string;
+}
+
+/** The facts of an ECL refusal, for the record and the thread; undefined for anything else. */
+export function eclFailure(error: unknown): EclFailure | undefined {
+  if (!(error instanceof EclApiError)) return undefined;
+  const failure: EclFailure = { status: error.status, meaning: error.meaning };
+  if (error.apiMessage) failure.apiMessage = error.apiMessage;
+  if (error.requestId) failure.requestId = error.requestId;
+  return failure;
 }

@@ -2,13 +2,17 @@
  * Validation of ids and names that come from users, before any of them reaches a URL.
  */
 
+import { BmError } from "../errors";
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Server names: what ECL's own examples use, and nothing that needs quoting in a path or query. */
 const SERVER_NAME = /^[A-Za-z0-9._-]{1,255}$/;
 
 /** A user gave an id or a name that cannot be right. The message is safe to show to that user. */
-export class InvalidInputError extends Error {
+export class InvalidInputError extends BmError {
   override readonly name = "InvalidInputError";
+  readonly passing = false;
+  readonly forUsers = true;
   readonly field: string;
 
   constructor(field: string, message: string) {

@@ -1,7 +1,7 @@
 /**
  * Approval requests nobody answered in time.
  */
-import { describeError } from "../describe-error";
+import { describeError } from "../errors";
 import { type Operation, transition } from "../operations/operation";
 import { announce, commit, flushAudit } from "../operations/record";
 import type { FollowUpDeps } from "./deps";

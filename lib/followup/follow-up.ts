@@ -4,9 +4,10 @@
  * A round expires what waited too long (expire.ts), hands over what the worker lost
  * (hand-over.ts), and settles each detach by what ECL shows (settle.ts).
  */
-import { describeError } from "../describe-error";
+
 import type { Server } from "../ecl/server";
 import type { Tenant } from "../ecl/tenants";
+import { describeError } from "../errors";
 import type { Operation } from "../operations/operation";
 import { announce, flushAudit } from "../operations/record";
 import type { FollowUpDeps } from "./deps";

@@ -2,14 +2,14 @@
  * Settling one detach by what ECL shows of its server: done, failed (the server is gone) or
  * timed out when it is time.
  */
-import { describeError } from "../describe-error";
-import { EclApiError } from "../ecl/errors";
+
+import { EclApiError, type EclFailure, eclFailure } from "../ecl/errors";
 import { attachment, isDetached, isIdle, type Server } from "../ecl/server";
 import type { Tenant } from "../ecl/tenants";
-import { type EclFailure, type Operation, transition } from "../operations/operation";
+import { describeError } from "../errors";
+import { type Operation, transition } from "../operations/operation";
 import { announce, commit } from "../operations/record";
 import { formatElapsed } from "../util/elapsed";
-import { eclFailure } from "../worker/classify-error";
 import type { FollowUpDeps } from "./deps";
 
 /** What one round knows of an operation's server. */

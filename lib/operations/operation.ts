@@ -2,7 +2,10 @@
  * An operation: one request to detach one image from one server, and its life.
  * The state machine is pure: a transition is data in, data out; the store makes it stick.
  */
+
 import { createHash } from "node:crypto";
+import type { EclFailure } from "../ecl/errors";
+import { BmError } from "../errors";
 
 /** Every state an operation can be in, in the order of a life. */
 export const STATES = [
@@ -90,14 +93,6 @@ export interface AuditEvent {
 export interface Approval {
   userId: string;
   at: string;
-}
-
-/** What ECL said when it refused, for the record and the thread. */
-export interface EclFailure {
-  status?: number;
-  meaning?: string;
-  apiMessage?: string;
-  requestId?: string;
 }
 
 export interface Operation {
@@ -196,8 +191,11 @@ export interface Operation {
 const RETENTION_S = 400 * 24 * 3600;
 
 /** A transition that the state machine does not allow: a bug, never a user's mistake. */
-export class IllegalTransition extends Error {
+export class IllegalTransition extends BmError {
   override readonly name = "IllegalTransition";
+  // Tried again: a redelivery reads the operation afresh, and a stale copy is the likely cause.
+  readonly passing = true;
+  readonly forUsers = false;
 }
 
 /**

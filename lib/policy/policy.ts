@@ -2,9 +2,11 @@
  * The policy file: which channels are bound to which tenant, who may request and approve there.
  * Deny by default: a channel that is not listed has no rights at all.
  */
+
 import { readFile } from "node:fs/promises";
 import * as v from "valibot";
 import { parse as parseYaml } from "yaml";
+import { BmError } from "../errors";
 
 /** One channel's rules. */
 export interface ChannelPolicy {
@@ -25,7 +27,10 @@ export interface Policy {
   channels: Record<string, ChannelPolicy>;
 }
 
-export class PolicyError extends Error {
+export class PolicyError extends BmError {
+  readonly passing = false;
+  /** For the deployer, in the cold start's log; a user sees its name only. */
+  readonly forUsers = false;
   override readonly name = "PolicyError";
 }
 

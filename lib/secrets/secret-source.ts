@@ -2,6 +2,8 @@
  * The port through which bm reads secrets: tenant secrets and the Slack secret.
  */
 
+import { BmError } from "../errors";
+
 /** Reads secrets by id. Every value is a JSON object. */
 export interface SecretSource {
   /** @throws SecretError; its message never holds any part of a secret's value. */
@@ -13,8 +15,11 @@ export interface SecretSource {
 export type SecretFailure = "not_found" | "denied" | "not_json" | "unavailable";
 
 /** A secret could not be read. Names the secret, never its value. */
-export class SecretError extends Error {
+export class SecretError extends BmError {
   override readonly name = "SecretError";
+  /** Secrets Manager unavailable may pass; a secret missing, denied or not JSON will not. */
+  readonly passing: boolean;
+  readonly forUsers = true;
   constructor(
     readonly kind: SecretFailure,
     readonly secretId: string,
@@ -22,6 +27,7 @@ export class SecretError extends Error {
     options?: { cause?: unknown },
   ) {
     super(`secret "${secretId}" ${detail}`, options);
+    this.passing = kind === "unavailable";
   }
 }
 

@@ -1,8 +1,10 @@
 /**
  * The tenant secret: which ECL tenant, where its API is, and how to get a token.
  */
+
 import * as v from "valibot";
 import { endpointBase } from "../ecl/endpoint";
+import { BmError } from "../errors";
 import { isJsonObject } from "./secret-source";
 
 /** A tenant secret, checked and with its endpoints worked out. */
@@ -26,8 +28,10 @@ export interface TenantConfig {
 }
 
 /** A tenant secret is missing a field or has a wrong one. Names fields, never values. */
-export class TenantSecretError extends Error {
+export class TenantSecretError extends BmError {
   override readonly name = "TenantSecretError";
+  readonly passing = false;
+  readonly forUsers = true;
   constructor(
     readonly secretId: string,
     readonly problems: string[],

@@ -5,6 +5,8 @@
  * it are told how.
  */
 
+import { BmError } from "../errors";
+
 /** Slack errors that pass by themselves; every other `ok: false` answer is final. */
 const PASSING_CODES = new Set([
   "ratelimited",
@@ -26,8 +28,12 @@ const INSTALL_CODES = new Set([
 ]);
 
 /** A Slack call that failed, with what Slack said. The message holds no token and no text sent. */
-export class SlackApiError extends Error {
+export class SlackApiError extends BmError {
   override readonly name = "SlackApiError";
+  readonly forUsers = true;
+  get passing(): boolean {
+    return this.kind === "passing";
+  }
 
   constructor(
     /** `chat.postMessage`, …, or `response_url`. */

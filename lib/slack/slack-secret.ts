@@ -2,7 +2,9 @@
  * The Slack secret: the app's signing secret and bot token, and optionally the bot's ids, which
  * spare Bolt an `auth.test` call.
  */
+
 import * as v from "valibot";
+import { BmError } from "../errors";
 import { isJsonObject } from "../secrets/secret-source";
 
 export interface SlackSecret {
@@ -12,7 +14,10 @@ export interface SlackSecret {
   botUserId: string | undefined;
 }
 
-export class SlackSecretError extends Error {
+export class SlackSecretError extends BmError {
+  readonly passing = false;
+  /** For the deployer, in the cold start's log; a user sees its name only. */
+  readonly forUsers = false;
   override readonly name = "SlackSecretError";
 }
 

@@ -3,15 +3,15 @@
  * state and attached media, and the operations in flight for it, told to the user only, through
  * the slash command's response_url (so it arrives in channels bm was not invited to).
  */
-import { describeError } from "../describe-error";
+
 import { isIdle, MEDIA_NOT_LISTED, type Server } from "../ecl/server";
+import { describeError, isPassing } from "../errors";
 import { isOperationId, isTerminal, type Operation } from "../operations/operation";
 import type { StatusRequest } from "../operations/ports";
 import { message } from "../slack/blocks";
 import { code, join, listOf, type Mrkdwn, md, user } from "../slack/mrkdwn";
 import { SlackApiError } from "../slack/slack-error";
 import { formatElapsed } from "../util/elapsed";
-import { isPassing } from "./classify-error";
 import { MAX_RECEIVES, type WorkerDeps } from "./process-message";
 import { recheck } from "./recheck";
 import { RetryLater } from "./retry-later";

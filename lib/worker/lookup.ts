@@ -14,15 +14,14 @@ import {
   seen,
   serverOption,
 } from "../choices/choice";
-import { describeError } from "../describe-error";
 import type { EclApi } from "../ecl/client";
 import { EclApiError } from "../ecl/errors";
 import type { Server } from "../ecl/server";
 import { isUuid } from "../ecl/validate";
+import { describeError, isPassing } from "../errors";
 import { recordRequest, summaryOf } from "../operations/record-request";
 import { lookupMessage } from "../slack/choice-messages";
 import { SlackApiError } from "../slack/slack-error";
-import { isPassing } from "./classify-error";
 import { MAX_RECEIVES, type WorkerDeps } from "./process-message";
 import { RetryLater } from "./retry-later";
 

@@ -4,7 +4,7 @@
  */
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { parseWorkMessage } from "../aws/sqs-work-queue";
-import { describeError } from "../describe-error";
+import { describeError } from "../errors";
 import { answerStatus } from "./answer-status";
 import { answerLookup } from "./lookup";
 import { processMessage, type WorkerDeps } from "./process-message";

@@ -2,10 +2,11 @@
  * The worker's job for one queue message: prepare an operation (resolve, check, post) and
  * execute it (wait for idle, send the detach once).
  */
-import { describeError } from "../describe-error";
-import { EclApiError } from "../ecl/errors";
+
+import { EclApiError, eclFailure } from "../ecl/errors";
 import { attachment, isIdle, type Server } from "../ecl/server";
 import type { Tenant } from "../ecl/tenants";
+import { describeError, isPassing } from "../errors";
 import {
   type Actor,
   canMove,
@@ -20,7 +21,6 @@ import type { ChoiceStore, WorkMessage, WorkQueue } from "../operations/ports";
 import { announce, commit, flushAudit, type RecordDeps } from "../operations/record";
 import { SlackApiError } from "../slack/slack-error";
 import { formatElapsed } from "../util/elapsed";
-import { eclFailure, isPassing } from "./classify-error";
 import { RetryLater } from "./retry-later";
 
 export interface WorkerDeps extends RecordDeps {

@@ -4,15 +4,14 @@
  * otherwise the re-check is audited and the server's state is what the asker is told.
  */
 
-import { describeError } from "../describe-error";
 import { EclApiError } from "../ecl/errors";
 import { attachment, isDetached, isIdle, type Server } from "../ecl/server";
+import { describeError, isPassing } from "../errors";
 import { type Actor, type Operation, record, transition } from "../operations/operation";
 import { announce, commit, flushAudit } from "../operations/record";
 import { message } from "../slack/blocks";
 import { code, type Mrkdwn, md } from "../slack/mrkdwn";
 import { SlackApiError } from "../slack/slack-error";
-import { isPassing } from "./classify-error";
 import { MAX_RECEIVES, type WorkerDeps } from "./process-message";
 import { RetryLater } from "./retry-later";
 
