@@ -3,6 +3,7 @@
  */
 import type { Choice } from "../choices/choice";
 import type { AuditEvent, Operation } from "./operation";
+import type { WorkMessage } from "./work-message";
 
 export interface OperationStore {
   /** Writes a new operation unless one with its id exists; then returns that one. */
@@ -68,28 +69,6 @@ export interface AuditLog {
   /** Appends an event; appending the same (operationId, seq) again changes nothing. */
   append(event: AuditEvent): Promise<void>;
 }
-
-/** A `/bm status` to answer: the worker reads ECL, then tells the user. */
-export interface StatusRequest {
-  teamId: string;
-  channelId: string;
-  userId: string;
-  /** A server name or id, or an operation id. */
-  target: string;
-  tenant: string;
-  secretId: string;
-  /** The slash command's response_url: the answer goes there, so it works where bm is not invited. */
-  responseUrl?: string;
-}
-
-/** What the worker is asked to do. */
-export type WorkMessage =
-  | { kind: "prepare" | "execute" | "announce"; operationId: string }
-  | { kind: "status"; request: StatusRequest }
-  /** Someone clicked Re-check on a timed-out detach: read the server again, answer them. */
-  | { kind: "recheck"; operationId: string; userId: string }
-  /** A detach that names its server by name, or no image: read ECL, then start it or offer a choice. */
-  | { kind: "lookup"; choiceId: string };
 
 export interface WorkQueue {
   send(message: WorkMessage, delaySeconds?: number): Promise<void>;

@@ -7,7 +7,7 @@
 import { isIdle, MEDIA_NOT_LISTED, type Server } from "../ecl/server";
 import { describeError, isPassing } from "../errors";
 import { isOperationId, isTerminal, type Operation } from "../operations/operation";
-import type { StatusRequest } from "../operations/ports";
+import type { StatusRequest } from "../operations/work-message";
 import { message } from "../slack/blocks";
 import { code, join, listOf, type Mrkdwn, md, user } from "../slack/mrkdwn";
 import { SlackApiError } from "../slack/slack-error";

@@ -17,8 +17,9 @@ import {
   type State,
   transition,
 } from "../operations/operation";
-import type { ChoiceStore, WorkMessage, WorkQueue } from "../operations/ports";
+import type { ChoiceStore, WorkQueue } from "../operations/ports";
 import { announce, commit, flushAudit, type RecordDeps } from "../operations/record";
+import type { WorkMessage } from "../operations/work-message";
 import { SlackApiError } from "../slack/slack-error";
 import { formatElapsed } from "../util/elapsed";
 import { RetryLater } from "./retry-later";

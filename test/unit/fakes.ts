@@ -11,7 +11,7 @@ import type { FollowUpDeps } from "../../lib/followup/deps";
 import type { FrontDoorDeps } from "../../lib/front-door/deps";
 import type { AuditEvent } from "../../lib/operations/operation";
 import { newOperation, type Operation, transition } from "../../lib/operations/operation";
-import type { WorkMessage } from "../../lib/operations/ports";
+import type { WorkMessage } from "../../lib/operations/work-message";
 import { parsePolicy } from "../../lib/policy/policy";
 import type { Chat } from "../../lib/slack/chat";
 import type { WorkerDeps } from "../../lib/worker/process-message";

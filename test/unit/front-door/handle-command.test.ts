@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { FrontDoorDeps } from "../../../lib/front-door/deps";
 import { handleSlashCommand } from "../../../lib/front-door/handle-command";
 import type { AuditEvent, Operation } from "../../../lib/operations/operation";
-import type { WorkMessage } from "../../../lib/operations/ports";
+import type { WorkMessage } from "../../../lib/operations/work-message";
 import { parsePolicy } from "../../../lib/policy/policy";
 import { cachedGroupMembers } from "../../../lib/slack/chat";
 import { memoryChoices, memoryStore } from "../memory-store";

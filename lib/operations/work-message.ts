@@ -1,0 +1,46 @@
+/**
+ * What the worker is asked to do: the messages of the work queue, their type and their schema
+ * side by side, so that a kind added to one is in the other. Every body the worker receives is
+ * read through the schema; a body it does not describe is not bm's.
+ */
+import * as v from "valibot";
+
+const id = v.pipe(v.string(), v.nonEmpty());
+
+/** A `/bm status` to answer: the worker reads ECL, then tells the user. */
+const StatusRequestSchema = v.object({
+  teamId: id,
+  channelId: id,
+  userId: id,
+  /** A server name or id, or an operation id. */
+  target: id,
+  tenant: id,
+  secretId: id,
+  /** The slash command's response_url: the answer goes there, so it works where bm is not invited. */
+  responseUrl: v.optional(v.string()),
+});
+
+export const WorkMessageSchema = v.variant("kind", [
+  /** An operation to prepare, execute, or announce (post what it owes Slack). */
+  v.object({ kind: v.picklist(["prepare", "execute", "announce"]), operationId: id }),
+  v.object({ kind: v.literal("status"), request: StatusRequestSchema }),
+  /** Someone clicked Re-check on a timed-out detach: read the server again, answer them. */
+  v.object({ kind: v.literal("recheck"), operationId: id, userId: id }),
+  /** A detach that names its server by name, or no image: read ECL, then start it or offer a choice. */
+  v.object({ kind: v.literal("lookup"), choiceId: id }),
+]);
+
+export type WorkMessage = v.InferOutput<typeof WorkMessageSchema>;
+export type StatusRequest = v.InferOutput<typeof StatusRequestSchema>;
+
+/** Reads a queue message body; undefined for anything that is not a bm work message. */
+export function parseWorkMessage(body: string): WorkMessage | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const read = v.safeParse(WorkMessageSchema, parsed);
+  return read.success ? read.output : undefined;
+}
