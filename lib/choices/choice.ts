@@ -5,22 +5,21 @@
  * becomes an audit event of that operation. Pure: the store and the messages live elsewhere.
  */
 import type { Server } from "../ecl/server";
-import { type AuditEvent, type Operation, shortId } from "../operations/operation";
+import { shortId } from "../operations/operation";
 import type {
   Asker,
+  ChoiceMade,
+  Offer,
   RecordedSummary,
   RequestFields,
   RequestPolicy,
-} from "../operations/record-request";
+} from "../operations/request";
 import { editDistance } from "../util/edit-distance";
 
 /** How long a choice is kept and its buttons work: as long as the response_url that shows it. */
 export const CHOICE_TTL_MS = 30 * 60_000;
 /** The most close names offered for a name that matches no server. */
 export const MAX_SUGGESTIONS = 5;
-
-/** What a choice offers: the images of a server, the servers of a name, names close to a typo. */
-export type Offer = "images" | "servers" | "names";
 
 /** A server as a choice shows it: enough to tell one from another. */
 export interface SeenServer {
@@ -44,21 +43,6 @@ export interface Option {
   seen?: SeenServer;
   /** For a close name several servers share: how many. */
   servers?: number;
-}
-
-/** A pick made on the way to an operation: written as one of its audit events. */
-export interface ChoiceMade {
-  choiceId: string;
-  at: string;
-  userId: string;
-  offer: Offer;
-  /** What was asked when the choice was offered (a name, or a server id). */
-  asked: string;
-  /** How many options were offered. */
-  of: number;
-  /** The server picked (an id, or a name), and the image, when the pick named one. */
-  server: string;
-  image?: string;
 }
 
 /** How a lookup ended without offering a choice. */
@@ -264,34 +248,5 @@ export function pickOf(choice: Choice, index: number, userId: string, at: Date):
     of: choice.options?.length ?? 0,
     server: option?.server ?? "",
     ...(option?.image ? { image: option.image } : {}),
-  };
-}
-
-/**
- * A new operation with the picks that led to it as its next audit events, in the outbox with its
- * `requested` event (each at the time it was picked).
- */
-export function withPicks<T extends Operation>(op: T, picks: ChoiceMade[]): T {
-  if (picks.length === 0) return op;
-  const events: AuditEvent[] = picks.map((pick, i) => ({
-    operationId: op.id,
-    seq: op.seq + i + 1,
-    at: pick.at,
-    action: "chosen",
-    actor: { teamId: op.teamId, userId: pick.userId },
-    facts: {
-      choice: pick.choiceId,
-      offered: pick.offer,
-      asked: pick.asked,
-      of: pick.of,
-      server: pick.server,
-      ...(pick.image ? { image: pick.image } : {}),
-    },
-  }));
-  return {
-    ...op,
-    seq: op.seq + events.length,
-    lastEvent: events.at(-1) as AuditEvent,
-    unaudited: [...(op.unaudited ?? []), ...events],
   };
 }

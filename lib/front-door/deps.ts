@@ -1,9 +1,11 @@
 /**
  * What the front door's use cases need from outside.
  */
+
+import type { ChoiceStore } from "../choices/choice-store";
 import type { AuditEvent, Operation } from "../operations/operation";
-import type { AuditLog, ChoiceStore, OperationStore, WorkQueue } from "../operations/ports";
-import type { RequestPolicy } from "../operations/record-request";
+import type { AuditLog, OperationStore, WorkQueue } from "../operations/ports";
+import type { RequestPolicy } from "../operations/request";
 import type { ChannelPolicy, Policy } from "../policy/policy";
 import type { Metrics } from "../runtime/metrics";
 import type { Chat } from "../slack/chat";

@@ -5,12 +5,8 @@
 import { choiceIdFor, newChoice } from "../choices/choice";
 import { isUuid } from "../ecl/validate";
 import { operationIdFor } from "../operations/operation";
-import {
-  type RequestPolicy,
-  recordedWords,
-  recordRequest,
-  summaryOf,
-} from "../operations/record-request";
+import { recordedWords, recordRequest, summaryOf } from "../operations/record-request";
+import type { RequestPolicy } from "../operations/request";
 import { NOT_BOUND, requestRefusal } from "../policy/decide";
 import { GROUPS_UNKNOWN, rolesIn } from "../policy/roles";
 import { code, type Mrkdwn, md } from "../slack/mrkdwn";

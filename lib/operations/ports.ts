@@ -1,7 +1,7 @@
 /**
- * The ports of the operation record: the store, the audit log, and the work queue.
+ * The ports of the operation record: the store, the audit log, and the work queue. (Pending
+ * choices have theirs in lib/choices/choice-store.ts.)
  */
-import type { Choice } from "../choices/choice";
 import type { AuditEvent, Operation } from "./operation";
 import type { WorkMessage } from "./work-message";
 
@@ -50,18 +50,6 @@ export interface OperationStore {
     limit: number,
     keep?: (op: Operation) => boolean,
   ): Promise<Operation[]>;
-}
-
-/** Pending choices: kept until picked, and for as long as their buttons work. */
-export interface ChoiceStore {
-  /** Writes a new choice unless one with its id exists; then returns that one. */
-  createChoice(choice: Choice): Promise<{ created: true } | { created: false; existing: Choice }>;
-  getChoice(id: string): Promise<Choice | undefined>;
-  /**
-   * Writes `next` over `prev` if the stored choice is still at `prev`'s revision. Returns the
-   * written choice, or undefined when someone else wrote first.
-   */
-  saveChoice(prev: Choice, next: Choice): Promise<Choice | undefined>;
 }
 
 /** The append-only audit trail. No method updates or deletes. */

@@ -3,12 +3,11 @@
  * whatever repeats), its first audit events appended, `prepare` queued. Used by the front door
  * for a typed command or a pick, and by the worker for a name it looked up.
  */
-import type { ChoiceMade } from "../choices/choice";
-import { withPicks } from "../choices/choice";
 import type { Metrics } from "../runtime/metrics";
 import { code, type Mrkdwn, md } from "../slack/mrkdwn";
 import { newOperation, type Operation, operationIdFor } from "./operation";
 import type { AuditLog, OperationStore, WorkQueue } from "./ports";
+import { type RecordedSummary, type RequestFields, withPicks } from "./request";
 
 export interface RecordRequestDeps {
   store: OperationStore;
@@ -18,28 +17,6 @@ export interface RecordRequestDeps {
   log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
   metrics?: Metrics;
 }
-
-/** What the channel's policy said of a request when it was made: kept with it. */
-export type RequestPolicy = Pick<
-  Operation,
-  "tenant" | "secretId" | "approvalsRequired" | "approvers" | "requestTtlMinutes"
->;
-
-/** Who asked, where, under which policy, and why. */
-export type Asker = Pick<Operation, "teamId" | "channelId" | "requester" | "reason"> &
-  RequestPolicy;
-
-/**
- * What is recorded: who asked for what. `serverRef` is the server as typed (a name or an id), or
- * the id a pick or a lookup resolved it to, with its `serverName`.
- */
-export type RequestFields = Asker &
-  Pick<Operation, "serverRef" | "imageId" | "responseUrl" | "serverName"> & {
-    /** What makes its id: the slash command's trigger id, or the choice's. */
-    seed: string;
-    /** The picks that led here, as audit events after `requested`. */
-    picks?: ChoiceMade[];
-  };
 
 export type Recorded =
   | { kind: "recorded"; op: Operation; handedOver: boolean }
@@ -101,17 +78,6 @@ export async function recordRequest(
   await audited;
   deps.log.info("requested", { operationId: id });
   return { kind: "recorded", op, handedOver };
-}
-
-/** What the requester is told of a recording: enough to say it again later (a pending choice keeps it). */
-export interface RecordedSummary {
-  kind: Recorded["kind"];
-  operationId: string;
-  imageId: string;
-  approvalsRequired: number;
-  /** The state it was found in, when it was recorded already. */
-  state?: string;
-  handedOver?: boolean;
 }
 
 export function summaryOf(result: Recorded, fields: RequestFields): RecordedSummary {

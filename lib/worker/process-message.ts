@@ -3,6 +3,7 @@
  * execute it (wait for idle, send the detach once).
  */
 
+import type { ChoiceStore } from "../choices/choice-store";
 import { EclApiError, eclFailure } from "../ecl/errors";
 import { attachment, isIdle, type Server } from "../ecl/server";
 import type { Tenant } from "../ecl/tenants";
@@ -17,7 +18,7 @@ import {
   type State,
   transition,
 } from "../operations/operation";
-import type { ChoiceStore, WorkQueue } from "../operations/ports";
+import type { WorkQueue } from "../operations/ports";
 import { announce, commit, flushAudit, type RecordDeps } from "../operations/record";
 import type { WorkMessage } from "../operations/work-message";
 import { SlackApiError } from "../slack/slack-error";

@@ -3,8 +3,9 @@
  * create that finds an existing id, a save conditional on the revision read).
  */
 import type { Choice } from "../../lib/choices/choice";
+import type { ChoiceStore } from "../../lib/choices/choice-store";
 import type { Operation } from "../../lib/operations/operation";
-import type { ChoiceStore, OperationStore } from "../../lib/operations/ports";
+import type { OperationStore } from "../../lib/operations/ports";
 
 export function memoryStore(ops = new Map<string, Operation>()): OperationStore {
   const locks = new Map<string, string>();

@@ -4,7 +4,7 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { Choice } from "../../choices/choice";
-import type { ChoiceStore } from "../../operations/ports";
+import type { ChoiceStore } from "../../choices/choice-store";
 import { nextWrite, putIfUnchanged, putNew } from "./conditional-writes";
 
 /**

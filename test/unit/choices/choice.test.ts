@@ -7,10 +7,10 @@ import {
   newChoice,
   parseButtonValue,
   serverOption,
-  withPicks,
 } from "../../../lib/choices/choice";
 import type { Server } from "../../../lib/ecl/server";
 import { newOperation, type Operation } from "../../../lib/operations/operation";
+import { withPicks } from "../../../lib/operations/request";
 import { checkMessage } from "../../../lib/slack/block-kit-limits";
 import { lookupMessage } from "../../../lib/slack/choice-messages";
 
