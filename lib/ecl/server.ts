@@ -45,6 +45,54 @@ export function isDetached(server: Server, imageId: string): boolean {
   return isIdle(server.taskState) && attachment(server, imageId) === "absent";
 }
 
+/** What bm records of a server each time it reads one: the parent message shows it. */
+export interface ObservedState {
+  /** "None" when idle, whatever form ECL gave it in (see {@link isIdle}); else ECL's own word. */
+  taskState: string;
+  powerState?: string;
+  /** The read had no `media_attachments`: bm cannot tell whether the image is attached. */
+  mediaUnknown: boolean;
+}
+
+/** The state bm records of a server it has just read. The one place it is built. */
+export function observedState(server: Server): ObservedState {
+  return {
+    taskState: isIdle(server.taskState) ? "None" : String(server.taskState),
+    ...(server.powerState ? { powerState: server.powerState } : {}),
+    mediaUnknown: server.mediaIds === undefined,
+  };
+}
+
+/**
+ * How a detach of `imageId`, accepted by ECL at `acceptedAt` (epoch ms), is known to have
+ * finished, or undefined while it is not: "media" when the server is idle and lists its media
+ * without the image; "task_state" when ECL does not list media at all, so that an idle server is
+ * all there is, and only once `graceMs` have passed since ECL accepted it (ECL may show its task
+ * a moment late). Without `acceptedAt` (ECL never said it accepted), task_state proves nothing.
+ */
+export function detachFinished(
+  server: Server,
+  imageId: string,
+  acceptedAt: number | undefined,
+  now: number,
+  graceMs: number,
+): "media" | "task_state" | undefined {
+  if (isDetached(server, imageId)) return "media";
+  if (
+    attachment(server, imageId) === "unknown" &&
+    isIdle(server.taskState) &&
+    acceptedAt !== undefined &&
+    now - acceptedAt >= graceMs
+  )
+    return "task_state";
+  return undefined;
+}
+
+/** The audit fact that says how a finished detach was judged, when not by its media. */
+export function judgedBy(finished: "media" | "task_state"): { judgedBy?: string } {
+  return finished === "task_state" ? { judgedBy: "task_state alone: ECL did not list media" } : {};
+}
+
 /** What bm says when ECL leaves `media_attachments` out. */
 export const MEDIA_NOT_LISTED =
   "ECL did not list media for this server; bm cannot tell whether the image is attached";

@@ -2,7 +2,7 @@
  * Approval requests nobody answered in time.
  */
 import { describeError } from "../errors";
-import { type Operation, transition } from "../operations/operation";
+import { expire, hasExpired, type Operation } from "../operations/operation";
 import { announce, commit, flushAudit } from "../operations/record";
 import type { FollowUpDeps } from "./deps";
 
@@ -16,17 +16,9 @@ export async function expireRequests(deps: FollowUpDeps, waiting: Operation[]): 
   for (const listed of waiting) {
     const op = await flushAudit(deps, listed);
     try {
-      if (op.requestExpiresAt && now.toISOString() >= op.requestExpiresAt) {
-        const next = transition(
-          op,
-          "expired",
-          { teamId: op.teamId, userId: "bm" },
-          now,
-          {},
-          { ttlMinutes: op.requestTtlMinutes },
-        );
+      if (hasExpired(op, now)) {
         // The conditional write decides a race with a last-second approval: one outcome.
-        const saved = await commit(deps, op, next);
+        const saved = await commit(deps, op, expire(op, now));
         if (!saved) continue;
         expired++;
         await announce(deps, saved);

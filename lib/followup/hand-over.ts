@@ -2,7 +2,7 @@
  * Operations whose queue message was lost, handed back to the worker.
  */
 import { describeError } from "../errors";
-import { type Operation, transition } from "../operations/operation";
+import { bmActor, type Operation, transition } from "../operations/operation";
 import { announce, commit, flushAudit } from "../operations/record";
 import type { FollowUpDeps } from "./deps";
 
@@ -44,7 +44,7 @@ export async function handOver(
       if (now - last < patience) continue;
       try {
         if (kind === "requested" && now - Date.parse(op.createdAt) > REQUESTED_LIMIT_MS) {
-          const failed = transition(op, "failed", { teamId: op.teamId, userId: "bm" }, deps.now(), {
+          const failed = transition(op, "failed", bmActor(op), deps.now(), {
             outcome:
               "bm could not hand the request to its worker for 15 minutes; nothing was sent to ECL. Try again.",
           });

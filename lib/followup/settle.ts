@@ -4,10 +4,10 @@
  */
 
 import { EclApiError, type EclFailure, eclFailure } from "../ecl/errors";
-import { attachment, isDetached, isIdle, type Server } from "../ecl/server";
+import { attachment, detachFinished, judgedBy, observedState, type Server } from "../ecl/server";
 import type { Tenant } from "../ecl/tenants";
 import { describeError } from "../errors";
-import { type Operation, transition } from "../operations/operation";
+import { bmActor, type Operation, transition } from "../operations/operation";
 import { announce, commit } from "../operations/record";
 import { formatElapsed } from "../util/elapsed";
 import type { FollowUpDeps } from "./deps";
@@ -49,18 +49,15 @@ export async function look(
 /** Moves one detaching operation to done, failed (server gone) or timed_out when it is time. */
 export async function settle(deps: FollowUpDeps, op: Operation, seenNow: Look) {
   const now = deps.now();
-  const actor = { teamId: op.teamId, userId: "bm" };
-  const elapsedMs = now.getTime() - Date.parse(op.detachStartedAt ?? op.updatedAt);
+  const actor = bmActor(op);
+  const acceptedAt = Date.parse(op.detachStartedAt ?? op.updatedAt);
+  const elapsedMs = now.getTime() - acceptedAt;
   const elapsedS = Math.round(elapsedMs / 1000);
   const permalink = op.permalink ? { permalink: op.permalink } : {};
   const server = "server" in seenNow ? seenNow.server : undefined;
-  const seen: Partial<Operation> = server
-    ? {
-        taskState: isIdle(server.taskState) ? "None" : String(server.taskState),
-        ...(server.powerState ? { powerState: server.powerState } : {}),
-        mediaUnknown: server.mediaIds === undefined,
-      }
-    : {};
+  const seen: Partial<Operation> = server ? observedState(server) : {};
+  const finished =
+    server && detachFinished(server, op.imageId, acceptedAt, now.getTime(), deps.eclGraceMs);
   let next: Operation | undefined;
   if ("gone" in seenNow) {
     const e = seenNow.gone;
@@ -75,18 +72,10 @@ export async function settle(deps: FollowUpDeps, op: Operation, seenNow: Look) {
       },
       { eclStatus: 404, elapsedS, ...(e.requestId ? { requestId: e.requestId } : {}) },
     );
-  } else if (server && isDetached(server, op.imageId)) {
-    next = transition(op, "done", actor, now, seen, { elapsedS, ...permalink });
-  } else if (
-    server &&
-    attachment(server, op.imageId) === "unknown" &&
-    isIdle(server.taskState) &&
-    elapsedMs >= deps.eclGraceMs
-  ) {
-    // Without a media list, task_state is all there is: idle again, past ECL's grace, is done.
+  } else if (finished) {
     next = transition(op, "done", actor, now, seen, {
       elapsedS,
-      judgedBy: "task_state alone: ECL did not list media",
+      ...judgedBy(finished),
       ...permalink,
     });
   } else if (elapsedMs >= deps.detachTimeoutS * 1000) {

@@ -5,6 +5,8 @@
  */
 import {
   canMove,
+  expire,
+  hasExpired,
   isOperationId,
   type Operation,
   record,
@@ -90,20 +92,9 @@ export async function decideOnRequest(deps: FrontDoorDeps, decision: Decision): 
         md`${code(op.id)} is ${stateWords(op)}: there is nothing to ${decision.action} any more.`,
       );
     const now = deps.now();
-    if (op.requestExpiresAt && now.toISOString() >= op.requestExpiresAt) {
+    if (hasExpired(op, now)) {
       // The click found it expired before the follow-up did: it expires it, then says so.
-      await apply(
-        deps,
-        op,
-        transition(
-          op,
-          "expired",
-          { teamId: op.teamId, userId: "bm" },
-          now,
-          {},
-          { ttlMinutes: op.requestTtlMinutes },
-        ),
-      );
+      await apply(deps, op, expire(op, now));
       return refusal(
         "expired",
         md`${code(op.id)} has expired: nobody approved it within ${op.requestTtlMinutes} min.`,

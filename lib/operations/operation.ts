@@ -67,10 +67,18 @@ export function isTerminal(state: State): boolean {
   return TERMINAL.has(state);
 }
 
-/** Who did something: a Slack user, or bm itself (`userId` "bm"). */
+/** Who did something: a Slack user, or bm itself (`userId` {@link BM_USER}). */
 export interface Actor {
   teamId: string;
   userId: string;
+}
+
+/** The user id of bm itself in the audit trail: no Slack user id has this form. */
+export const BM_USER = "bm";
+
+/** bm itself, in the operation's team: the actor of every move no person made. */
+export function bmActor(op: Pick<Operation, "teamId">): Actor {
+  return { teamId: op.teamId, userId: BM_USER };
 }
 
 /** Facts kept with an audit event: ECL status, request id, thread permalink, … */
@@ -244,6 +252,25 @@ export function transition(
   // requested.
   next.inflight = isTerminal(to) ? "notice" : (to as NonNullable<Operation["inflight"]>);
   return next;
+}
+
+/** When a request whose card goes up at `at` expires, unless decided: its TTL later. */
+export function requestExpiry(op: Pick<Operation, "requestTtlMinutes">, at: Date): string {
+  return new Date(at.getTime() + op.requestTtlMinutes * 60_000).toISOString();
+}
+
+/** True once a request awaiting approval is past its expiry. */
+export function hasExpired(op: Pick<Operation, "requestExpiresAt">, now: Date): boolean {
+  return op.requestExpiresAt !== undefined && now.toISOString() >= op.requestExpiresAt;
+}
+
+/**
+ * The request expired, by bm: nobody decided it in time. Pure; whoever finds it expired first
+ * (the follow-up, or a click) writes it, and the conditional write decides a race with a
+ * last-second decision.
+ */
+export function expire(op: Operation, now: Date): Operation {
+  return transition(op, "expired", bmActor(op), now, {}, { ttlMinutes: op.requestTtlMinutes });
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Metrics } from "../runtime/metrics";
 import type { Chat } from "../slack/chat";
 import { parentMessage, requesterNotice, threadNotice } from "../slack/messages";
 import { SlackApiError, slackApiError } from "../slack/slack-error";
-import { isTerminal, type Operation, record, transition } from "./operation";
+import { bmActor, isTerminal, type Operation, record, transition } from "./operation";
 import type { AuditLog, OperationStore } from "./ports";
 
 export interface RecordDeps {
@@ -228,7 +228,7 @@ async function refused(
   error: SlackApiError,
 ): Promise<Operation> {
   const now = deps.now();
-  const bm = { teamId: leased.teamId, userId: "bm" };
+  const bm = bmActor(leased);
   const slackRefused = { code: error.code, method: error.method, at: now.toISOString() };
   deps.log.warn("Slack refused bm's message; not retried", {
     operationId: leased.id,

@@ -5,16 +5,17 @@
 
 import type { ChoiceStore } from "../choices/choice-store";
 import { EclApiError, eclFailure } from "../ecl/errors";
-import { attachment, isIdle, type Server } from "../ecl/server";
+import { attachment, isIdle, observedState, type Server } from "../ecl/server";
 import type { Tenant } from "../ecl/tenants";
 import { describeError, isPassing } from "../errors";
 import {
-  type Actor,
+  bmActor,
   canMove,
   type Facts,
   isTerminal,
   lockKeyFor,
   type Operation,
+  requestExpiry,
   type State,
   transition,
 } from "../operations/operation";
@@ -87,8 +88,6 @@ export async function processMessage(
   }
 }
 
-const BM = (op: Operation): Actor => ({ teamId: op.teamId, userId: "bm" });
-
 class Step {
   constructor(
     private readonly deps: WorkerDeps,
@@ -142,7 +141,7 @@ class Step {
       if (isPassing(error)) throw error;
       return this.fail(op, describeError(error), error);
     }
-    const seen = { serverId: server.id, serverName: server.name, ...serverState(server) };
+    const seen = { serverId: server.id, serverName: server.name, ...observedState(server) };
     // Not listed is not "not attached": then the detach is sent, and ECL answers.
     if (attachment(server, op.imageId) === "absent") {
       const outcome = `image \`${op.imageId}\` is not attached to \`${server.name}\`; nothing was sent to ECL.`;
@@ -166,13 +165,10 @@ class Step {
     Object.assign(seen, { lockKey });
     if (op.approvalsRequired > 0) {
       // The card goes up with its buttons; the clicks (at the front door) decide what follows.
-      const expires = new Date(
-        this.deps.now().getTime() + op.requestTtlMinutes * 60_000,
-      ).toISOString();
       await this.move(
         op,
         "awaiting_approval",
-        { ...seen, requestExpiresAt: expires },
+        { ...seen, requestExpiresAt: requestExpiry(op, this.deps.now()) },
         { serverId: server.id, approvals: op.approvalsRequired },
       );
       return;
@@ -203,7 +199,7 @@ class Step {
   private async execute(op: Operation): Promise<void> {
     const tenant = await this.deps.openTenant(op.secretId);
     const server = await tenant.ecl.showServer(op.serverId as string);
-    const seen = serverState(server);
+    const seen = observedState(server);
     if (attachment(server, op.imageId) === "absent") {
       const outcome = `image \`${op.imageId}\` is no longer attached to \`${server.name}\` (detached by someone else?); nothing was sent to ECL.`;
       await this.move(op, "noop", { ...seen, outcome });
@@ -323,7 +319,7 @@ class Step {
           op,
           "timed_out",
           {
-            ...serverState(server),
+            ...observedState(server),
             outcome: `ECL did not answer the detach request, and it does not list media for this server, so bm cannot tell whether the image was detached. bm never sends a detach twice: check \`${op.serverName ?? op.serverRef}\` in the ECL console.`,
           },
           { decidedBy: "no answer and no media list" },
@@ -339,7 +335,7 @@ class Step {
     const detaching = await this.move(
       op,
       "detaching",
-      { ...serverState(server), detachStartedAt: this.deps.now().toISOString() },
+      { ...observedState(server), detachStartedAt: this.deps.now().toISOString() },
       { decidedBy: "server state after an unanswered request" },
     );
     if (detaching) await this.startFollowUp(op);
@@ -379,7 +375,7 @@ class Step {
     facts: Facts = {},
     tell = true,
   ): Promise<Operation | undefined> {
-    const next = transition(op, to, BM(op), this.deps.now(), changes, {
+    const next = transition(op, to, bmActor(op), this.deps.now(), changes, {
       ...facts,
       ...(op.permalink ? { permalink: op.permalink } : {}),
     });
@@ -399,14 +395,4 @@ class Step {
 
 function times(n: number): string {
   return n === 1 ? "once" : n === 2 ? "twice" : `${n} times`;
-}
-
-function serverState(server: Server): Partial<Operation> {
-  const seen: Partial<Operation> = {
-    taskState:
-      server.taskState === undefined || server.taskState === null ? "None" : server.taskState,
-  };
-  if (server.powerState) seen.powerState = server.powerState;
-  seen.mediaUnknown = server.mediaIds === undefined;
-  return seen;
 }

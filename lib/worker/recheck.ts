@@ -5,7 +5,7 @@
  */
 
 import { EclApiError } from "../ecl/errors";
-import { attachment, isDetached, isIdle, type Server } from "../ecl/server";
+import { attachment, detachFinished, judgedBy, observedState, type Server } from "../ecl/server";
 import { describeError, isPassing } from "../errors";
 import { type Actor, type Operation, record, transition } from "../operations/operation";
 import { announce, commit, flushAudit } from "../operations/record";
@@ -51,20 +51,19 @@ export async function recheck(
     throw error;
   }
   const now = deps.now();
-  const seen: Partial<Operation> = {
-    taskState: isIdle(server.taskState) ? "None" : String(server.taskState),
-    ...(server.powerState ? { powerState: server.powerState } : {}),
-    mediaUnknown: server.mediaIds === undefined,
-  };
+  const seen = observedState(server);
   const held = attachment(server, op.imageId);
-  const finished =
-    isDetached(server, op.imageId) ||
-    // Without a media list, task_state is all there is (and the detach was accepted, or its
-    // outcome was unknown: both past ECL's grace by now).
-    (held === "unknown" && isIdle(server.taskState) && op.detachStartedAt !== undefined);
-  const facts = { recheckedBy: actor.userId, taskState: String(seen.taskState), image: held };
+  // The same judgement as the follow-up's: a detach ECL never said it accepted is not judged by
+  // task_state.
+  const accepted = op.detachStartedAt === undefined ? undefined : Date.parse(op.detachStartedAt);
+  const finished = detachFinished(server, op.imageId, accepted, now.getTime(), deps.eclGraceMs);
+  const facts = { recheckedBy: actor.userId, taskState: seen.taskState, image: held };
   if (finished) {
-    const done = await commit(deps, op, transition(op, "done", actor, now, seen, facts));
+    const done = await commit(
+      deps,
+      op,
+      transition(op, "done", actor, now, seen, { ...facts, ...judgedBy(finished) }),
+    );
     if (!done) return recheck(deps, (await deps.store.get(op.id)) ?? op, actor);
     await announce(deps, done).catch(() => undefined); // the follow-up posts what is left owed
     return {

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { attachment, isDetached, isIdle, toServer } from "../../../lib/ecl/server";
+import {
+  attachment,
+  detachFinished,
+  isDetached,
+  isIdle,
+  judgedBy,
+  observedState,
+  type Server,
+  toServer,
+} from "../../../lib/ecl/server";
 
 const IMAGE = "3339fd5f-ec06-4ef8-9337-c1c70218a748";
 
@@ -117,5 +126,93 @@ describe("toServer, at its edges", () => {
       toServer({ id: "s1", media_attachments: [null, { image: null }, { image: { id: "i1" } }] })
         .mediaIds,
     ).toEqual(["i1"]);
+  });
+});
+
+describe("observedState: what bm records of a server, in one place", () => {
+  const read = (taskState: string | null | undefined, extra: Partial<Server> = {}): Server => ({
+    id: "s",
+    name: "web01",
+    status: "ACTIVE",
+    powerState: "RUNNING",
+    taskState,
+    vmState: "ACTIVE",
+    mediaIds: [],
+    ...extra,
+  });
+  it.each([
+    ["None", "None"],
+    ["none", "None"],
+    ["NONE", "None"],
+    [null, "None"],
+    [undefined, "None"],
+    ["MEDIA_DETACHING", "MEDIA_DETACHING"],
+    ["", ""],
+  ])("task_state %j is recorded as %j", (taskState, recorded) => {
+    expect(observedState(read(taskState))).toEqual({
+      taskState: recorded,
+      powerState: "RUNNING",
+      mediaUnknown: false,
+    });
+  });
+
+  it("leaves out a power state ECL did not give, and says when media are not listed", () => {
+    expect(observedState(read("None", { powerState: undefined, mediaIds: undefined }))).toEqual({
+      taskState: "None",
+      mediaUnknown: true,
+    });
+  });
+});
+
+describe("detachFinished: the one judgement of a finished detach", () => {
+  const at = (taskState: string, mediaIds: string[] | undefined): Server => ({
+    id: "s",
+    name: "web01",
+    status: "ACTIVE",
+    powerState: "RUNNING",
+    taskState,
+    vmState: "ACTIVE",
+    mediaIds,
+  });
+  const ACCEPTED = 1_000_000;
+  const GRACE = 30_000;
+  it.each([
+    ["idle, the image gone", at("None", []), ACCEPTED, ACCEPTED + 1, "media"],
+    ["idle, the image gone, never said accepted", at("None", []), undefined, ACCEPTED, "media"],
+    ["idle, another image still there", at("None", ["other"]), ACCEPTED, ACCEPTED + 1, "media"],
+    ["busy, the image gone", at("MEDIA_DETACHING", []), ACCEPTED, ACCEPTED + GRACE, undefined],
+    ["idle, the image still there", at("None", [IMAGE]), ACCEPTED, ACCEPTED + GRACE, undefined],
+    ["idle, in capitals", at("None", [IMAGE.toUpperCase()]), ACCEPTED, ACCEPTED + GRACE, undefined],
+    [
+      "no media list, past the grace",
+      at("None", undefined),
+      ACCEPTED,
+      ACCEPTED + GRACE,
+      "task_state",
+    ],
+    [
+      "no media list, inside the grace",
+      at("None", undefined),
+      ACCEPTED,
+      ACCEPTED + GRACE - 1,
+      undefined,
+    ],
+    ["no media list, busy", at("REBOOTING", undefined), ACCEPTED, ACCEPTED + GRACE, undefined],
+    [
+      "no media list, never said accepted",
+      at("None", undefined),
+      undefined,
+      ACCEPTED * 9,
+      undefined,
+    ],
+  ] as const)("%s: %s", (_, server, accepted, now, finished) => {
+    expect(detachFinished(server, IMAGE, accepted, now, GRACE)).toBe(finished);
+  });
+
+  it("says how a detach was judged when not by its media", () => {
+    expect(judgedBy("media")).toEqual({});
+    expect(judgedBy("task_state")).toEqual({
+      judgedBy: "task_state alone: ECL did not list media",
+    });
   });
 });

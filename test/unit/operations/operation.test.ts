@@ -1,18 +1,24 @@
 import { describe, expect, it } from "vitest";
 import {
+  BM_USER,
+  bmActor,
   canMove,
+  expire,
+  hasExpired,
   IllegalTransition,
   isOperationId,
   isTerminal,
+  type Operation,
   operationIdFor,
   record,
+  requestExpiry,
   STATES,
   type State,
   transition,
 } from "../../../lib/operations/operation";
 import { AT, sampleOperation } from "./sample-operation";
 
-const fresh = () => sampleOperation();
+const fresh = (changes: Partial<Operation> = {}) => sampleOperation(changes);
 const bm = { teamId: "T1", userId: "bm" };
 
 describe("the state machine", () => {
@@ -193,5 +199,43 @@ describe("transitions, to the letter", () => {
     expect(transition(executing, "detaching", bm, AT).inflight).toBe("detaching");
     expect(transition(op, "awaiting_approval", bm, AT).inflight).toBe("awaiting_approval");
     expect(transition(op, "noop", bm, AT).inflight).toBe("notice");
+  });
+});
+
+describe("bm itself, and a request's expiry", () => {
+  it("is the actor of the moves nobody made, in the operation's team", () => {
+    expect(bmActor(fresh())).toEqual({ teamId: "T1", userId: "bm" });
+    expect(BM_USER).toBe("bm");
+  });
+
+  it("expires a request its TTL after its card went up", () => {
+    expect(requestExpiry(fresh({ requestTtlMinutes: 45 }), AT)).toBe("2026-11-26T10:45:00.000Z");
+  });
+
+  it.each([
+    [undefined, "2026-11-26T11:00:00.000Z", false],
+    ["2026-11-26T10:30:00.000Z", "2026-11-26T10:29:59.999Z", false],
+    ["2026-11-26T10:30:00.000Z", "2026-11-26T10:30:00.000Z", true],
+    ["2026-11-26T10:30:00.000Z", "2026-11-27T00:00:00.000Z", true],
+  ])("a request expiring at %s has expired at %s: %s", (expiresAt, now, expired) => {
+    const op = fresh(expiresAt ? { requestExpiresAt: expiresAt } : {});
+    expect(hasExpired(op, new Date(now))).toBe(expired);
+  });
+
+  it("moves an expired request to expired, by bm, with its TTL in the trail", () => {
+    const waiting = transition(fresh({ requestTtlMinutes: 20 }), "awaiting_approval", bm, AT);
+    const later = new Date(AT.getTime() + 20 * 60_000);
+    const expired = expire(waiting, later);
+    expect(expired.state).toBe("expired");
+    expect(expired.lastEvent).toEqual({
+      operationId: "op-0123456789",
+      seq: 3,
+      at: later.toISOString(),
+      action: "expired",
+      from: "awaiting_approval",
+      to: "expired",
+      actor: bm,
+      facts: { ttlMinutes: 20 },
+    });
   });
 });

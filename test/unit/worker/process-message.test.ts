@@ -538,6 +538,8 @@ describe("what the worker records of the server", () => {
       { taskState: "None", powerState: "RUNNING", mediaUnknown: true },
     ],
     [{ taskState: "None" }, { taskState: "None", powerState: "RUNNING", mediaUnknown: false }],
+    // ECL's "none" in another case is idle, and recorded as the follow-up and re-check record it.
+    [{ taskState: "none" }, { taskState: "None", powerState: "RUNNING", mediaUnknown: false }],
   ] as const)("%j → %j", async (server, recorded) => {
     const f = workerFakes({ reads: [eclServer(server as never)] });
     const op = operationIn(f.ops, "C0INC", [], { serverRef: "web01" });
