@@ -16,11 +16,10 @@ import {
 } from "../choices/choice";
 import { isUuid } from "../ecl/validate";
 import { recordedWords, recordRequest, summaryOf } from "../operations/record-request";
-import { NOT_BOUND, requestRefusal } from "../policy/decide";
-import { GROUPS_UNKNOWN, rolesIn } from "../policy/roles";
+import { choiceRefusal, mayChoose, requestPolicy } from "../policy/permissions";
 import { pickedWords, sentences, serverName } from "../slack/choice-messages";
-import { code, type Mrkdwn, md, user } from "../slack/mrkdwn";
-import { channelPolicy, type FrontDoorDeps, refuse, requestPolicy } from "./deps";
+import { code, type Mrkdwn, md } from "../slack/mrkdwn";
+import { type FrontDoorDeps, refuse } from "./deps";
 
 export interface ChoiceClick {
   teamId: string;
@@ -59,11 +58,8 @@ export async function choose(deps: FrontDoorDeps, click: ChoiceClick): Promise<C
   const choice = await deps.choices.getChoice(named.choiceId);
   // An expired choice's message is replaced, so that its buttons go too.
   if (!choice || isExpired(choice, deps.now())) return refusal("choice_expired", EXPIRED, true);
-  if (choice.teamId !== click.teamId || choice.requester !== click.userId)
-    return refusal(
-      "not_the_requester",
-      md`Only ${user(choice.requester)}, who asked, can choose here. Nothing was recorded.`,
-    );
+  const notTheirs = choiceRefusal(choice, click);
+  if (notTheirs) return refusal(notTheirs.reason, notTheirs.message);
   const option = choice.options?.[named.index];
   if (!option || (choice.state !== "open" && choice.state !== "taken"))
     return refusal("not_a_choice", md`That button is not one of bm's choices.`);
@@ -71,13 +67,8 @@ export async function choose(deps: FrontDoorDeps, click: ChoiceClick): Promise<C
     return { text: alreadyPicked(choice), replace: false };
 
   // The same checks as typing the command, under the policy in force now.
-  const channel = channelPolicy(deps.policy, choice.channelId);
-  if (!channel || channel.tenant !== choice.tenant)
-    return refusal(NOT_BOUND.reason, NOT_BOUND.message);
-  const roles = await rolesIn(deps, channel, click.userId, ["requester"]);
-  if (roles === "unknown") return refusal("group_lookup_failed", GROUPS_UNKNOWN);
-  const refused = requestRefusal(roles);
-  if (refused) return refusal(refused.reason, refused.message);
+  const may = await mayChoose(deps, choice, click);
+  if (!may.ok) return refusal(may.reason, may.message);
 
   // One pick per choice: a second click, or a double click, carries the same pick on (its
   // request has the same id, so it is recorded once).
@@ -96,7 +87,7 @@ export async function choose(deps: FrontDoorDeps, click: ChoiceClick): Promise<C
   // A taken choice carries its pick: saved with it in one write.
   const pickedAt = new Date((taken.taken as NonNullable<Choice["taken"]>).at);
   const picks = [...choice.picks, pickOf(choice, named.index, click.userId, pickedAt)];
-  const policy = requestPolicy(deps.policy, channel);
+  const policy = requestPolicy(deps.policy, may.channel);
   const responseUrl = click.responseUrl ?? choice.responseUrl;
   const picked = pickedWords(choice, option);
   const image = option.image ?? choice.asked.image;

@@ -13,11 +13,10 @@ import {
   transition,
 } from "../operations/operation";
 import { commit } from "../operations/record";
-import { approvalRefusal } from "../policy/decide";
-import { GROUPS_UNKNOWN, rolesIn } from "../policy/roles";
+import { mayApprove, mayCancel, mayReject } from "../policy/permissions";
 import { MAX_REJECT_REASON } from "../slack/messages";
-import { code, type Mrkdwn, md, user } from "../slack/mrkdwn";
-import { channelPolicy, type FrontDoorDeps, refuse, stateWords } from "./deps";
+import { code, type Mrkdwn, md } from "../slack/mrkdwn";
+import { type FrontDoorDeps, refuse, stateWords } from "./deps";
 
 export interface Decision {
   teamId: string;
@@ -65,11 +64,8 @@ export async function decideOnRequest(deps: FrontDoorDeps, decision: Decision): 
       return refusal("unknown_operation", md`There is no request ${code(decision.operationId)}.`);
 
     if (decision.action === "cancel") {
-      if (decision.userId !== op.requester)
-        return refusal(
-          "not_the_requester",
-          md`Only ${user(op.requester)}, who asked for ${code(op.id)}, may cancel it.`,
-        );
+      const notTheirs = mayCancel(op, decision.userId);
+      if (notTheirs) return refusal(notTheirs.reason, notTheirs.message);
       if (!canMove(op.state, "cancelled"))
         return refusal(
           "not_cancellable",
@@ -100,21 +96,9 @@ export async function decideOnRequest(deps: FrontDoorDeps, decision: Decision): 
         md`${code(op.id)} has expired: nobody approved it within ${op.requestTtlMinutes} min.`,
       );
     }
-    const channel = channelPolicy(deps.policy, op.channelId);
-    if (!channel)
-      return refusal(
-        "channel_not_bound",
-        md`This channel is no longer bound to a tenant in the policy: the request cannot be decided here.`,
-      );
-    const roles = await rolesIn(deps, channel, decision.userId, ["approver"]);
-    if (roles === "unknown") return refusal("group_lookup_failed", GROUPS_UNKNOWN);
-
     if (decision.action === "reject") {
-      if (!roles.approver)
-        return refusal(
-          "not_an_approver",
-          md`You may not reject requests in this channel: you are not one of its approvers in the policy.`,
-        );
+      const may = await mayReject(deps, op, decision.userId);
+      if (!may.ok) return refusal(may.reason, may.message);
       const reason = decision.reason?.trim();
       if (decision.reason === undefined) return { openReject: true };
       if (!reason) return { reasonError: "A reason is required." };
@@ -134,8 +118,8 @@ export async function decideOnRequest(deps: FrontDoorDeps, decision: Decision): 
       continue;
     }
 
-    const refused = approvalRefusal(channel, roles, decision.userId, op);
-    if (refused) return refusal(refused.reason, refused.message);
+    const may = await mayApprove(deps, op, decision.userId);
+    if (!may.ok) return refusal(may.reason, may.message);
     const approvals = [...(op.approvals ?? []), { userId: decision.userId, at: now.toISOString() }];
     const enough = approvals.length >= op.approvalsRequired;
     const facts = { approvals: approvals.length, needed: op.approvalsRequired };

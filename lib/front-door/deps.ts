@@ -5,44 +5,21 @@
 import type { ChoiceStore } from "../choices/choice-store";
 import type { AuditEvent, Operation } from "../operations/operation";
 import type { AuditLog, OperationStore, WorkQueue } from "../operations/ports";
-import type { RequestPolicy } from "../operations/request";
-import type { ChannelPolicy, Policy } from "../policy/policy";
+import type { PolicyDeps } from "../policy/roles";
 import type { Metrics } from "../runtime/metrics";
 import type { Chat } from "../slack/chat";
 import type { Mrkdwn } from "../slack/mrkdwn";
 
-export interface FrontDoorDeps {
-  policy: Policy;
+export interface FrontDoorDeps extends PolicyDeps {
   store: OperationStore;
   /** Pending choices of server and image (kept in the same table). */
   choices: ChoiceStore;
   audit: AuditLog;
   queue: WorkQueue;
   chat: Pick<Chat, "ephemeral" | "openView" | "respond">;
-  /** Members of a Slack user group (cached). */
-  groupMembers(groupId: string): Promise<string[]>;
   now: () => Date;
   log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
   metrics?: Metrics;
-}
-
-/** The channel's policy, if the channel is bound to a tenant. */
-export function channelPolicy(policy: Policy, channelId: string): ChannelPolicy | undefined {
-  const channel = Object.hasOwn(policy.channels, channelId)
-    ? policy.channels[channelId]
-    : undefined;
-  return channel && Object.hasOwn(policy.tenants, channel.tenant) ? channel : undefined;
-}
-
-/** What the channel's policy says of a request made in it, kept with the request. */
-export function requestPolicy(policy: Policy, channel: ChannelPolicy): RequestPolicy {
-  return {
-    tenant: channel.tenant,
-    secretId: policy.tenants[channel.tenant]?.secret as string,
-    approvalsRequired: channel.approvals,
-    approvers: channel.approvers,
-    requestTtlMinutes: channel.requestTtlMinutes,
-  };
 }
 
 /**

@@ -2,14 +2,14 @@
  * The front door's work for `/bm …`: parse, authorize, and do or hand over, with the words of
  * the answer. No ECL call and no tenant secret: it must answer Slack well inside 3 s.
  */
-import { NOT_BOUND } from "../policy/decide";
-import type { ChannelPolicy } from "../policy/policy";
-import { GROUPS_UNKNOWN, type Roles, rolesIn } from "../policy/roles";
+import { GROUPS_UNKNOWN, NOT_BOUND } from "../policy/decide";
+import { mayLook, rolesHere } from "../policy/permissions";
+import type { Roles } from "../policy/roles";
 import { LIMITS } from "../slack/block-kit-limits";
 import { code, fitMrkdwn, join, type Mrkdwn, md } from "../slack/mrkdwn";
 import { example, parseCommand, type Subcommand, USAGE } from "../slack/parse-command";
 import { decideOnRequest } from "./decide-on-request";
-import { channelPolicy, type FrontDoorDeps, refuse } from "./deps";
+import { type FrontDoorDeps, refuse } from "./deps";
 import { concerns, historyLine } from "./history";
 import { requestDetach } from "./request-detach";
 
@@ -50,13 +50,7 @@ async function answer(deps: FrontDoorDeps, command: SlashCommand): Promise<Mrkdw
     return answer.text ?? md``;
   }
 
-  const channel = channelPolicy(deps.policy, command.channelId);
-  if (parsed.kind === "help") {
-    return help(
-      channel !== undefined,
-      channel ? await rolesIn(deps, channel, command.userId, ["requester", "approver"]) : "unknown",
-    );
-  }
+  if (parsed.kind === "help") return help(await rolesHere(deps, command.channelId, command.userId));
   const refusal = (reason: string, message: Mrkdwn) =>
     refuse(
       deps,
@@ -69,16 +63,10 @@ async function answer(deps: FrontDoorDeps, command: SlashCommand): Promise<Mrkdw
       },
       message,
     );
-  if (!channel) return refusal(NOT_BOUND.reason, NOT_BOUND.message);
-  // Status and history are for the channel's requesters and approvers; the approver lists are
-  // looked at only for users who are not requesters.
-  const member = await isMember(deps, channel, command.userId);
-  if (member === "unknown") return refusal("group_lookup_failed", GROUPS_UNKNOWN);
-  if (!member)
-    return refusal(
-      "not_a_member",
-      md`Only this channel's requesters and approvers may look at its servers and history.`,
-    );
+  // Status and history are for the channel's requesters and approvers.
+  const may = await mayLook(deps, command.channelId, command.userId);
+  if (!may.ok) return refusal(may.reason, may.message);
+  const channel = may.channel;
   const tenant = deps.policy.tenants[channel.tenant];
   if (parsed.kind === "status") {
     await deps.queue.send({
@@ -111,22 +99,10 @@ async function answer(deps: FrontDoorDeps, command: SlashCommand): Promise<Mrkdw
   );
 }
 
-async function isMember(
-  deps: FrontDoorDeps,
-  channel: ChannelPolicy,
-  userId: string,
-): Promise<boolean | "unknown"> {
-  const asRequester = await rolesIn(deps, channel, userId, ["requester"]);
-  if (asRequester === "unknown" || asRequester.requester)
-    return asRequester === "unknown" ? "unknown" : true;
-  const asApprover = await rolesIn(deps, channel, userId, ["approver"]);
-  return asApprover === "unknown" ? "unknown" : asApprover.approver;
-}
-
 /** Only what the caller may do in this channel, each with an example. */
-function help(bound: boolean, roles: Roles | "unknown"): Mrkdwn {
+function help(roles: Roles | "unbound" | "unknown"): Mrkdwn {
   const head = md`*bm* detaches virtual media from ECL bare-metal servers.`;
-  if (!bound) return md`${head}\n${NOT_BOUND.message}`;
+  if (roles === "unbound") return md`${head}\n${NOT_BOUND.message}`;
   if (roles === "unknown") return md`${head}\n${GROUPS_UNKNOWN}`;
   const allowed: Subcommand[] = [];
   if (roles.requester) allowed.push("detach", "cancel");

@@ -7,10 +7,9 @@ import { isUuid } from "../ecl/validate";
 import { operationIdFor } from "../operations/operation";
 import { recordedWords, recordRequest, summaryOf } from "../operations/record-request";
 import type { RequestPolicy } from "../operations/request";
-import { NOT_BOUND, requestRefusal } from "../policy/decide";
-import { GROUPS_UNKNOWN, rolesIn } from "../policy/roles";
+import { mayRequest, requestPolicy } from "../policy/permissions";
 import { code, type Mrkdwn, md } from "../slack/mrkdwn";
-import { channelPolicy, type FrontDoorDeps, refuse, requestPolicy } from "./deps";
+import { type FrontDoorDeps, refuse } from "./deps";
 
 export interface DetachRequest {
   teamId: string;
@@ -44,14 +43,10 @@ export async function requestDetach(deps: FrontDoorDeps, request: DetachRequest)
       message,
     );
 
-  const channel = channelPolicy(deps.policy, request.channelId);
-  if (!channel) return refusal(NOT_BOUND.reason, NOT_BOUND.message);
-  const roles = await rolesIn(deps, channel, request.userId, ["requester"]);
-  if (roles === "unknown") return refusal("group_lookup_failed", GROUPS_UNKNOWN);
-  const refused = requestRefusal(roles);
-  if (refused) return refusal(refused.reason, refused.message);
+  const may = await mayRequest(deps, request.channelId, request.userId);
+  if (!may.ok) return refusal(may.reason, may.message);
 
-  const policy = requestPolicy(deps.policy, channel);
+  const policy = requestPolicy(deps.policy, may.channel);
   if (!request.image || !isUuid(request.server)) return lookUp(deps, request, policy);
   const fields = {
     teamId: request.teamId,

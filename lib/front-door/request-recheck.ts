@@ -3,10 +3,9 @@
  * hand-over to the worker, which reads ECL off the 3-second path and answers the clicker.
  */
 import { isOperationId } from "../operations/operation";
-import { NOT_BOUND, requestRefusal } from "../policy/decide";
-import { GROUPS_UNKNOWN, rolesIn } from "../policy/roles";
+import { mayRecheck } from "../policy/permissions";
 import { code, type Mrkdwn, md } from "../slack/mrkdwn";
-import { channelPolicy, type FrontDoorDeps, refuse, stateWords } from "./deps";
+import { type FrontDoorDeps, refuse, stateWords } from "./deps";
 
 export async function requestRecheck(
   deps: FrontDoorDeps,
@@ -15,7 +14,6 @@ export async function requestRecheck(
   if (!isOperationId(click.operationId)) return md`That is not a bm request.`;
   const op = await deps.store.get(click.operationId);
   if (!op) return md`There is no request ${code(click.operationId)} any more.`;
-  const channel = channelPolicy(deps.policy, op.channelId);
   const refusal = (reason: string, message: Mrkdwn) =>
     refuse(
       deps,
@@ -28,15 +26,8 @@ export async function requestRecheck(
       },
       message,
     );
-  if (!channel) return refusal(NOT_BOUND.reason, NOT_BOUND.message);
-  const roles = await rolesIn(deps, channel, click.userId, ["requester"]);
-  if (roles === "unknown") return GROUPS_UNKNOWN;
-  const refused = requestRefusal(roles);
-  if (refused)
-    return refusal(
-      refused.reason,
-      md`You may not re-check here: only the channel's requesters may. ${code(op.id)} is unchanged.`,
-    );
+  const may = await mayRecheck(deps, op, click.userId);
+  if (!may.ok) return refusal(may.reason, may.message);
   if (op.state !== "timed_out")
     return md`${code(op.id)} is ${stateWords(op)}: there is nothing to re-check.`;
   await deps.queue.send({ kind: "recheck", operationId: op.id, userId: click.userId });

@@ -10,10 +10,18 @@ export interface Refusal {
   message: Mrkdwn;
 }
 
-export const NOT_BOUND: Refusal = {
-  reason: "channel_not_bound",
-  message: md`bm is not enabled in this channel: no tenant is bound to it in the policy. Ask an admin, or use a channel that is.`,
-};
+/** A refusal, for the trail and the user. */
+export function refusal(reason: string, message: Mrkdwn): Refusal {
+  return { reason, message };
+}
+
+export const NOT_BOUND: Refusal = refusal(
+  "channel_not_bound",
+  md`bm is not enabled in this channel: no tenant is bound to it in the policy. Ask an admin, or use a channel that is.`,
+);
+
+/** Slack could not say who is in a user group: nothing is decided on a guess. */
+export const GROUPS_UNKNOWN = md`bm could not check your user groups with Slack just now, so it cannot tell what you may do here. Try again in a minute.`;
 
 /** Why a user with these roles in a bound channel may not request a detach there, if they may not. */
 export function requestRefusal(roles: { requester: boolean }): Refusal | undefined {

@@ -1,13 +1,18 @@
 /**
- * What a user may do in a channel: request, approve. Only the roles asked for are worked out;
+ * What a user is in a channel: requester, approver. Only the roles asked for are worked out;
  * user groups are asked of Slack only when the user is not listed directly, and kept for a few
  * minutes, so the 3-second path makes as few Slack calls as it can.
  */
-
-import type { FrontDoorDeps } from "../front-door/deps";
-import { md } from "../slack/mrkdwn";
 import { groupsIn, isListed } from "./decide";
-import type { ChannelPolicy } from "./policy";
+import type { ChannelPolicy, Policy } from "./policy";
+
+/** What the rules need from outside: the policy, and Slack's user groups. */
+export interface PolicyDeps {
+  policy: Policy;
+  /** Members of a Slack user group (cached). @throws when Slack cannot say. */
+  groupMembers(groupId: string): Promise<string[]>;
+  log: { warn(message: string, extra?: object): void };
+}
 
 export interface Roles {
   requester: boolean;
@@ -21,7 +26,7 @@ const LISTS = { requester: "requesters", approver: "approvers" } as const;
  * could not say who is in a group.
  */
 export async function rolesIn(
-  deps: FrontDoorDeps,
+  deps: PolicyDeps,
   channel: ChannelPolicy,
   userId: string,
   wanted: ReadonlyArray<keyof Roles>,
@@ -40,15 +45,9 @@ export async function rolesIn(
   return roles;
 }
 
-async function memberOfAny(
-  deps: FrontDoorDeps,
-  groups: string[],
-  userId: string,
-): Promise<boolean> {
+async function memberOfAny(deps: PolicyDeps, groups: string[], userId: string): Promise<boolean> {
   for (const group of groups) {
     if ((await deps.groupMembers(group)).includes(userId)) return true;
   }
   return false;
 }
-
-export const GROUPS_UNKNOWN = md`bm could not check your user groups with Slack just now, so it cannot tell what you may do here. Try again in a minute.`;

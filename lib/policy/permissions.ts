@@ -1,0 +1,196 @@
+/**
+ * Who may do what, and where: every may and may-not of bm's use cases, in one place. Each rule
+ * answers with the channel's policy and the user's roles, or with a refusal (why, for the audit
+ * trail, and the words for the user). The use cases audit the refusal and say it; what the
+ * operation's state allows (the state machine) is theirs to check.
+ */
+import type { RequestPolicy } from "../operations/request";
+import { code, md, user } from "../slack/mrkdwn";
+import {
+  approvalRefusal,
+  GROUPS_UNKNOWN,
+  NOT_BOUND,
+  type Refusal,
+  refusal,
+  requestRefusal,
+} from "./decide";
+import type { ChannelPolicy, Policy } from "./policy";
+import { type PolicyDeps, type Roles, rolesIn } from "./roles";
+
+/** The use case may go on, under this channel's policy; or it may not, and why. */
+export type Verdict =
+  | { ok: true; channel: ChannelPolicy; roles: Roles }
+  | ({ ok: false } & Refusal);
+
+const refused = (r: Refusal): Verdict => ({ ok: false, ...r });
+
+/** The channel's policy, if the channel is bound to a tenant the policy knows. */
+export function channelPolicy(policy: Policy, channelId: string): ChannelPolicy | undefined {
+  const channel = Object.hasOwn(policy.channels, channelId)
+    ? policy.channels[channelId]
+    : undefined;
+  return channel && Object.hasOwn(policy.tenants, channel.tenant) ? channel : undefined;
+}
+
+/** What the channel's policy says of a request made in it, kept with the request. */
+export function requestPolicy(policy: Policy, channel: ChannelPolicy): RequestPolicy {
+  return {
+    tenant: channel.tenant,
+    secretId: policy.tenants[channel.tenant]?.secret as string,
+    approvalsRequired: channel.approvals,
+    approvers: channel.approvers,
+    requestTtlMinutes: channel.requestTtlMinutes,
+  };
+}
+
+/** The roles asked for, in a bound channel; a refusal when it is not bound or Slack cannot say. */
+async function withRoles(
+  deps: PolicyDeps,
+  channelId: string,
+  userId: string,
+  wanted: ReadonlyArray<keyof Roles>,
+  notBound: Refusal = NOT_BOUND,
+): Promise<Verdict> {
+  const channel = channelPolicy(deps.policy, channelId);
+  if (!channel) return refused(notBound);
+  const roles = await rolesIn(deps, channel, userId, wanted);
+  if (roles === "unknown") return refused(refusal("group_lookup_failed", GROUPS_UNKNOWN));
+  return { ok: true, channel, roles };
+}
+
+/** May this user request a detach in this channel? (`/bm detach`, and a pick that records one.) */
+export async function mayRequest(
+  deps: PolicyDeps,
+  channelId: string,
+  userId: string,
+): Promise<Verdict> {
+  const verdict = await withRoles(deps, channelId, userId, ["requester"]);
+  if (!verdict.ok) return verdict;
+  const no = requestRefusal(verdict.roles);
+  return no ? refused(no) : verdict;
+}
+
+/** A private choice is its requester's alone, in their team. Undefined when the clicker is them. */
+export function choiceRefusal(
+  choice: { teamId: string; requester: string },
+  click: { teamId: string; userId: string },
+): Refusal | undefined {
+  if (choice.teamId === click.teamId && choice.requester === click.userId) return undefined;
+  return refusal(
+    "not_the_requester",
+    md`Only ${user(choice.requester)}, who asked, can choose here. Nothing was recorded.`,
+  );
+}
+
+/**
+ * May this user pick on a private choice? Only its requester ({@link choiceRefusal}), and only
+ * while they may still request there, under the policy in force, in a channel bound to the same
+ * tenant.
+ */
+export async function mayChoose(
+  deps: PolicyDeps,
+  choice: { teamId: string; requester: string; channelId: string; tenant: string },
+  click: { teamId: string; userId: string },
+): Promise<Verdict> {
+  const notTheirs = choiceRefusal(choice, click);
+  if (notTheirs) return refused(notTheirs);
+  if (channelPolicy(deps.policy, choice.channelId)?.tenant !== choice.tenant)
+    return refused(NOT_BOUND);
+  return mayRequest(deps, choice.channelId, click.userId);
+}
+
+/** May this user re-check a timed-out detach? Anyone who may request in its channel. */
+export async function mayRecheck(
+  deps: PolicyDeps,
+  op: { id: string; channelId: string },
+  userId: string,
+): Promise<Verdict> {
+  const verdict = await withRoles(deps, op.channelId, userId, ["requester"]);
+  if (!verdict.ok) return verdict;
+  if (verdict.roles.requester) return verdict;
+  return refused(
+    refusal(
+      "not_a_requester",
+      md`You may not re-check here: only the channel's requesters may. ${code(op.id)} is unchanged.`,
+    ),
+  );
+}
+
+/**
+ * May this user look at the channel's servers and history (`/bm status`, `/bm history`)? Its
+ * requesters and approvers; the approver lists are looked at only for users who are not
+ * requesters.
+ */
+export async function mayLook(
+  deps: PolicyDeps,
+  channelId: string,
+  userId: string,
+): Promise<Verdict> {
+  const asRequester = await withRoles(deps, channelId, userId, ["requester"]);
+  if (!asRequester.ok || asRequester.roles.requester) return asRequester;
+  const asApprover = await withRoles(deps, channelId, userId, ["approver"]);
+  if (!asApprover.ok || asApprover.roles.approver) return asApprover;
+  return refused(
+    refusal(
+      "not_a_member",
+      md`Only this channel's requesters and approvers may look at its servers and history.`,
+    ),
+  );
+}
+
+/** A request whose channel the policy no longer binds cannot be decided. */
+const NO_LONGER_BOUND = refusal(
+  "channel_not_bound",
+  md`This channel is no longer bound to a tenant in the policy: the request cannot be decided here.`,
+);
+
+/**
+ * May this user approve this request? An approver of its channel under the policy in force, not
+ * its requester (unless the channel allows self-approval), and not one who approved it already.
+ */
+export async function mayApprove(
+  deps: PolicyDeps,
+  op: { channelId: string; requester: string; approvals?: Array<{ userId: string }> },
+  userId: string,
+): Promise<Verdict> {
+  const verdict = await withRoles(deps, op.channelId, userId, ["approver"], NO_LONGER_BOUND);
+  if (!verdict.ok) return verdict;
+  const no = approvalRefusal(verdict.channel, verdict.roles, userId, op);
+  return no ? refused(no) : verdict;
+}
+
+/** May this user reject this request? An approver of its channel under the policy in force. */
+export async function mayReject(
+  deps: PolicyDeps,
+  op: { channelId: string },
+  userId: string,
+): Promise<Verdict> {
+  const verdict = await withRoles(deps, op.channelId, userId, ["approver"], NO_LONGER_BOUND);
+  if (!verdict.ok || verdict.roles.approver) return verdict;
+  return refused(
+    refusal(
+      "not_an_approver",
+      md`You may not reject requests in this channel: you are not one of its approvers in the policy.`,
+    ),
+  );
+}
+
+/** May this user cancel this request? Its requester alone. Undefined when they may. */
+export function mayCancel(op: { id: string; requester: string }, userId: string) {
+  if (userId === op.requester) return undefined;
+  return refusal(
+    "not_the_requester",
+    md`Only ${user(op.requester)}, who asked for ${code(op.id)}, may cancel it.`,
+  );
+}
+
+/** What the user may do in this channel, for `/bm help`: unbound, unknown, or their roles. */
+export async function rolesHere(
+  deps: PolicyDeps,
+  channelId: string,
+  userId: string,
+): Promise<Roles | "unbound" | "unknown"> {
+  const channel = channelPolicy(deps.policy, channelId);
+  if (!channel) return "unbound";
+  return rolesIn(deps, channel, userId, ["requester", "approver"]);
+}
