@@ -28,7 +28,14 @@ export interface SimServer {
    * when it ends, and what it changes then.
    */
   task?:
-    | { startsAt: number; state: string; until: number; finish: (server: SimServer) => void }
+    | {
+        startsAt: number;
+        state: string;
+        until: number;
+        finish: (server: SimServer) => void;
+        /** Held: it ends when a test releases it, not when its time is up. */
+        held?: boolean;
+      }
     | undefined;
   /** The server has met its {@link Unkindness.race409Ms} collision already. */
   raced?: boolean;
@@ -109,6 +116,8 @@ export class EclModel {
   /** The image service's images, by id (lower case): what `GET /v2/images/{id}` shows. */
   private readonly images = new Map<string, { name: string }>();
   private faults: Array<Fault & { left: number }> = [];
+  /** Servers whose media tasks are held (all of them with "*"): see {@link hold}. */
+  private readonly holding = new Set<string>();
 
   constructor(options: ModelOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -216,6 +225,31 @@ export class EclModel {
   }
 
   /**
+   * Holds the media tasks of a server (of every server when omitted) started from now on: each
+   * shows as a task does, and ends only when {@link release}d, however long that takes. A test
+   * then decides when ECL has finished, and a slow machine changes how long it takes, not what
+   * bm sees. A task started before keeps its time.
+   */
+  hold(serverId = "*"): void {
+    this.holding.add(serverId);
+  }
+
+  /**
+   * Ends the held tasks of a server (of every server when omitted) at once, as ECL finishing
+   * them (the detach applies at the next read), and stops holding that server's (or, when
+   * omitted, any server's) tasks.
+   */
+  release(serverId = "*"): void {
+    if (serverId === "*") this.holding.clear();
+    else this.holding.delete(serverId);
+    const now = this.now();
+    for (const server of this.servers.values()) {
+      if (server.task?.held && (serverId === "*" || server.id === serverId))
+        server.task.until = Math.max(now, server.task.startsAt);
+    }
+  }
+
+  /**
    * Starts a media task: the server is busy for `taskMs`, then `finish` applies. With
    * {@link Unkindness.mediaDelayMs}, the server shows nothing of it for that long first (it still
    * refuses other actions with 409: ECL has the task).
@@ -223,7 +257,14 @@ export class EclModel {
   startTask(server: SimServer, taskState: string, finish: (server: SimServer) => void): void {
     const now = this.now();
     const startsAt = now + (this.unkind.mediaDelayMs ?? 0);
-    server.task = { startsAt, state: taskState, until: startsAt + this.taskMs, finish };
+    const held = this.holding.has("*") || this.holding.has(server.id);
+    server.task = {
+      startsAt,
+      state: taskState,
+      until: held ? Number.POSITIVE_INFINITY : startsAt + this.taskMs,
+      finish,
+      ...(held ? { held } : {}),
+    };
     if (startsAt <= now) {
       server.taskState = taskState;
       server.updated = now;

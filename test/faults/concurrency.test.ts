@@ -21,11 +21,22 @@ const posts = () => ECL_ACTIONS(stack).filter((r) => r.path.includes(web.id));
 
 describe("two requests on one image of one server (defect 6)", () => {
   it("are worked on together, and the detach is sent once; the second names the first", async () => {
+    // ECL's detach is held until both requests are prepared: however slow the machine, the
+    // second meets the first still detaching.
+    stack.ecl?.model.hold(web.id);
     const [first, second] = await Promise.all([
       slash(stack, `detach ${web.name} ${SAMPLE.image} first`, { user: "U0ALICE" }),
       slash(stack, `detach ${web.id} ${SAMPLE.image} second`, { user: "U0BOB" }),
     ]);
-    // Both in the queue before either is worked on: one delivery takes both.
+    const states = async () =>
+      (await Promise.all([first, second].map((a) => operation(stack, a.operationId)))).map(
+        (o) => o.state,
+      );
+    await drain(stack, async () => {
+      const [a, b] = await states();
+      return (a === "noop" && b === "detaching") || (a === "detaching" && b === "noop");
+    });
+    stack.ecl?.model.release(web.id);
     await settle(stack, first.operationId ?? "");
     await settle(stack, second.operationId ?? "");
     expect(posts()).toHaveLength(1);

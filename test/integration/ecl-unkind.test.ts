@@ -251,9 +251,8 @@ describe("5. image ids compared without regard to case", () => {
     expect(done.op.state).toBe("done");
 
     const stuck = newServer([upper]);
+    model().hold(stuck.id); // a detach that never ends
     const answer = await slash(stack, `detach ${stuck.name} ${SAMPLE.image}`);
-    await reach(answer.operationId, "detaching");
-    model().setBusy(stuck.id, "MEDIA_DETACHING"); // a task that never ends
     await runToEnd(answer.operationId);
     const op = await operation(stack, answer.operationId);
     expect(op.state).toBe("timed_out");

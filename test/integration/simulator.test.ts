@@ -3,10 +3,19 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SAMPLE, seedSample } from "../../local/ecl-simulator/sample";
 import { type EclSimulator, startEclSimulator } from "../../local/ecl-simulator/server";
 
-/** The simulator answers raw requests as ECL documents, whatever a client would send. */
+/**
+ * The simulator answers raw requests as ECL documents, whatever a client would send. Its clock is
+ * the test's: a task lasts until the test moves the clock on, however slow the machine is.
+ */
 let sim: EclSimulator;
+let clock = 0;
+/** Moves the simulator's clock on. */
+const advance = (ms: number) => {
+  clock += ms;
+};
 beforeEach(async () => {
-  sim = await startEclSimulator({ taskMs: 100 });
+  clock = Date.now();
+  sim = await startEclSimulator({ taskMs: 100, now: () => clock });
   seedSample(sim.model);
 });
 afterEach(() => sim.close());
@@ -99,7 +108,7 @@ describe("ECL simulator", () => {
 
     const busy = await call("GET", `/v2/${SAMPLE.tenantId}/servers/${SAMPLE.web01}`);
     const again = await call("POST", action, json, detach);
-    await new Promise((r) => setTimeout(r, 120));
+    advance(120);
     const after = await call("GET", `/v2/${SAMPLE.tenantId}/servers/${SAMPLE.web01}`);
 
     expect(busy.body.server["OS-EXT-STS:task_state"]).toBe("MEDIA_DETACHING");
@@ -112,7 +121,7 @@ describe("ECL simulator", () => {
   it("accepts attaching an image already attached (nothing public shows a 409 for it), changing nothing", async () => {
     const attach = JSON.stringify({ "media-attach": { imageRef: SAMPLE.image } });
     expect((await call("POST", action, json, attach)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 120));
+    advance(120);
     const after = await call("GET", `/v2/${SAMPLE.tenantId}/servers/${SAMPLE.web01}`);
     expect(after.body.server.media_attachments).toHaveLength(1);
   });
@@ -140,7 +149,7 @@ describe("ECL simulator", () => {
   it("attaches an image the same way", async () => {
     const attach = JSON.stringify({ "media-attach": { imageRef: SAMPLE.otherImage } });
     expect((await call("POST", action, json, attach)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 120));
+    advance(120);
     const after = await call("GET", `/v2/${SAMPLE.tenantId}/servers/${SAMPLE.web01}`);
     expect(
       after.body.server.media_attachments.map((m: { image: { id: string } }) => m.image.id),
@@ -308,7 +317,6 @@ describe("ECL simulator", () => {
   describe("unkind modes", () => {
     const show = `/v2/${SAMPLE.tenantId}/servers/${SAMPLE.web01}`;
     const detach = JSON.stringify({ "media-detach": { imageRef: SAMPLE.image } });
-    const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
     it("caps list pages silently: no servers_links", async () => {
       sim.model.unkind = { cappedPageSize: 2 };
@@ -329,7 +337,7 @@ describe("ECL simulator", () => {
       const first = await call("POST", action, json, detach);
       expect(first).toMatchObject({ status: 409, body: { conflictingRequest: { code: 409 } } });
       expect((await call("GET", show)).body.server["OS-EXT-STS:task_state"]).toBe("REBOOTING");
-      await wait(120);
+      advance(120);
       expect((await call("POST", action, json, detach)).status).toBe(200);
     });
 
@@ -340,11 +348,11 @@ describe("ECL simulator", () => {
       expect(early["OS-EXT-STS:task_state"]).toBe("None");
       expect(early.media_attachments).toHaveLength(1);
       expect((await call("POST", action, json, detach)).status).toBe(409);
-      await wait(170);
+      advance(170);
       expect((await call("GET", show)).body.server["OS-EXT-STS:task_state"]).toBe(
         "MEDIA_DETACHING",
       );
-      await wait(120);
+      advance(120);
       expect((await call("GET", show)).body.server.media_attachments).toEqual([]);
     });
 
@@ -352,7 +360,8 @@ describe("ECL simulator", () => {
       sim.model.unkind = { slowActionMs: 200 };
       const started = Date.now();
       const pending = call("POST", action, json, detach);
-      await wait(50);
+      // Acted on, not yet answered.
+      while (!sim.model.server(SAMPLE.web01)?.task) await new Promise((r) => setTimeout(r, 5));
       expect((await call("GET", show)).body.server["OS-EXT-STS:task_state"]).toBe(
         "MEDIA_DETACHING",
       );

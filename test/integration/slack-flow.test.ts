@@ -112,8 +112,13 @@ describe("/bm detach, end to end", () => {
   });
 
   it("waits while the server is busy, then detaches once it is idle", async () => {
-    stack.ecl?.model.setBusy(web.id, "REBOOTING", 400);
+    stack.ecl?.model.setBusy(web.id, "REBOOTING");
     const answer = await slash(stack, `detach ${web.id} ${SAMPLE.image}`);
+    await drain(
+      stack,
+      async () => (await operation(stack, answer.operationId)).state === "waiting_for_idle",
+    );
+    stack.ecl?.model.setTaskState(web.id, "None"); // the other task ends
     await runToEnd(answer.operationId);
     const op = await operation(stack, answer.operationId);
     expect(op.state).toBe("done");
