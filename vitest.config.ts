@@ -16,7 +16,7 @@ export default defineConfig({
           // The fault-injection suite: the real handlers, one fault at a time (docs/reliability.md).
           name: "faults",
           include: ["test/faults/**/*.test.ts"],
-          setupFiles: ["test/integration/loopback-only.ts"],
+          setupFiles: ["test/integration/loopback-only.ts", "test/support/error-logs.ts"],
           testTimeout: 30_000,
         },
       },
@@ -25,7 +25,7 @@ export default defineConfig({
           // The playground in Debian's Chromium (skipped, saying so, when none is installed).
           name: "browser",
           include: ["test/browser/**/*.test.ts"],
-          setupFiles: ["test/integration/loopback-only.ts"],
+          setupFiles: ["test/integration/loopback-only.ts", "test/support/error-logs.ts"],
           testTimeout: 30_000,
         },
       },
@@ -33,7 +33,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
-          setupFiles: ["test/integration/loopback-only.ts"],
+          setupFiles: ["test/integration/loopback-only.ts", "test/support/error-logs.ts"],
           testTimeout: 20_000,
         },
       },

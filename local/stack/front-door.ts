@@ -72,6 +72,11 @@ export async function startFrontDoor(
       return true;
     });
     if (handled) return;
+    // Browsers ask for an icon; it is not Slack's to answer (Bolt would log an unreadable body).
+    if (req.method === "GET" && req.url === "/favicon.ico") {
+      res.writeHead(204).end();
+      return;
+    }
     if (req.method === "GET" && req.url?.startsWith("/_local/")) {
       void localView(req.url).then((view) => {
         res.writeHead(view === undefined ? 404 : 200, { "content-type": "application/json" });

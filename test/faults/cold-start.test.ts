@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
 import type { LocalStack } from "../../local/stack";
+import { expectErrorLogs } from "../support/error-logs";
 import { slash, testStack } from "../support/stack-harness";
 import { assertInvariants, settle } from "./invariants";
 
@@ -19,6 +20,7 @@ const reading = (id: string) => (input: Record<string, unknown>) => input.Secret
 
 describe("Secrets Manager at a cold start", () => {
   it("hangs for the front door: it gives up in time, and the next command starts it again", async () => {
+    const failed = expectErrorLogs(/"message":"cold start failed"/);
     const hung = stack.faults.secrets?.inject({
       target: "GetSecretValue",
       kind: "hang",
@@ -28,6 +30,10 @@ describe("Secrets Manager at a cold start", () => {
     const first = await slash(stack, "help");
     expect(first.status).toBe(503);
     expect(hung?.hits).toBe(2);
+    // Logged by the error's name alone: no secret, no message.
+    expect(failed.lines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ level: "ERROR", function: "slack", error: "SecretError" }),
+    ]);
     const second = await slash(stack, "help");
     expect(second.status).toBe(200);
     expect(second.text).toContain("*bm* detaches virtual media");

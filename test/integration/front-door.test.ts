@@ -3,6 +3,7 @@ import { operationIdFor } from "../../lib/operations/operation";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
 import { slackHeaders } from "../../local/slack-request";
 import type { LocalStack } from "../../local/stack";
+import { expectErrorLogs } from "../support/error-logs";
 import {
   auditOf,
   drain,
@@ -34,25 +35,34 @@ describe("signatures", () => {
     return headers;
   };
   it.each([
-    ["a wrong signature", () => slackHeaders("not-the-signing-secret", body)],
-    ["no signature header", withoutHeader("x-slack-signature")],
-    ["no timestamp header", withoutHeader("x-slack-request-timestamp")],
+    ["a wrong signature", () => slackHeaders("not-the-signing-secret", body), 0],
+    ["no signature header", withoutHeader("x-slack-signature"), 0],
+    ["no timestamp header", withoutHeader("x-slack-request-timestamp"), 0],
     [
       "a timestamp 6 minutes old",
       (secret: string) => slackHeaders(secret, body, Math.floor(Date.now() / 1000) - 360),
+      0,
     ],
-    ["no headers at all", () => ({})],
-  ])("%s → 401, nothing recorded", async (_, headers) => {
+    // Without a content type, Bolt reads the body as JSON before it looks at the signature,
+    // and logs that it could not.
+    ["no headers at all", () => ({}), 1],
+  ])("%s → 401, nothing recorded", async (_, headers, unreadable) => {
+    const bolt = expectErrorLogs(/Failed to parse body as JSON data for content-type: undefined/);
     const before = { ops: await operationCount(stack), sent: queued().length };
     const answer = await sendToFrontDoor(stack, body, headers(stack.signingSecret));
     expect(answer.status).toBe(401);
     expect(await operationCount(stack)).toBe(before.ops);
     expect(queued()).toHaveLength(before.sent);
+    expect(bolt.lines).toHaveLength(unreadable);
   });
 
   it("an unsigned body that is not even a form → 401, not 500", async () => {
+    const bolt = expectErrorLogs(/Failed to parse body as JSON data for content-type: text\/plain/);
     const answer = await sendToFrontDoor(stack, "{not json", { "content-type": "text/plain" });
     expect(answer.status).toBe(401);
+    expect(bolt.lines).toHaveLength(1);
+    // Bolt's own words, with nothing of the body in them.
+    expect(bolt.lines[0]).not.toContain("not json");
   });
 });
 
