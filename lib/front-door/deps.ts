@@ -3,10 +3,10 @@
  */
 
 import type { ChoiceStore } from "../choices/choice-store";
+import type { Metrics } from "../metrics";
 import type { AuditEvent, Operation } from "../operations/operation";
 import type { AuditLog, OperationStore, WorkQueue } from "../operations/ports";
 import type { PolicyDeps } from "../policy/roles";
-import type { Metrics } from "../runtime/metrics";
 import type { Chat } from "../slack/chat";
 import type { Mrkdwn } from "../slack/mrkdwn";
 

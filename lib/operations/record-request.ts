@@ -3,7 +3,7 @@
  * whatever repeats), its first audit events appended, `prepare` queued. Used by the front door
  * for a typed command or a pick, and by the worker for a name it looked up.
  */
-import type { Metrics } from "../runtime/metrics";
+import type { Metrics } from "../metrics";
 import { code, type Mrkdwn, md } from "../slack/mrkdwn";
 import { newOperation, type Operation, operationIdFor } from "./operation";
 import type { AuditLog, OperationStore, WorkQueue } from "./ports";

@@ -3,7 +3,7 @@
  * event appended, and the message it owes posted in Slack exactly once.
  */
 
-import type { Metrics } from "../runtime/metrics";
+import type { Metrics } from "../metrics";
 import type { Chat } from "../slack/chat";
 import { parentMessage, requesterNotice, threadNotice } from "../slack/messages";
 import { SlackApiError, slackApiError } from "../slack/slack-error";

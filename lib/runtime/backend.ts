@@ -17,12 +17,13 @@ import { type Config, readConfig } from "../config";
 import { HttpPools } from "../ecl/http";
 import { TenantDirectory } from "../ecl/tenants";
 import type { FollowUpDeps } from "../followup/deps";
+import type { Metrics } from "../metrics";
 import { secretSourceFromEnv } from "../secrets/from-env";
 import { webClientChat } from "../slack/chat";
 import { parseSlackSecret } from "../slack/slack-secret";
 import type { WorkerDeps } from "../worker/process-message";
 import { createLog, type Log, slackLogger } from "./log";
-import { type Metrics, powertoolsMetrics } from "./metrics";
+import { powertoolsMetrics } from "./metrics";
 
 /** Everything the worker and the follow-up need, from one configuration. */
 export interface Backend extends WorkerDeps, FollowUpDeps {

@@ -3,18 +3,7 @@
  * JSON in the function's log, which CloudWatch turns into metrics (no API call, no latency).
  */
 import { MetricUnit, Metrics as Powertools } from "@aws-lambda-powertools/metrics";
-import { METRIC_NAMESPACE, METRICS, type MetricName } from "./metric-names";
-
-/** The port the rest of bm records metrics through. */
-export interface Metrics {
-  /** One value of a metric; `dimension` is the value of its own dimension, when it has one. */
-  put(name: MetricName, value: number, dimension?: string): void;
-  /** Publishes what is stored. Each handler calls it once per invocation, however it ended. */
-  flush(): void;
-}
-
-/** Records nothing: for code paths (and tests) that do not care. */
-export const noMetrics: Metrics = { put() {}, flush() {} };
+import { METRIC_NAMESPACE, METRICS, type Metrics } from "../metrics";
 
 const UNITS = {
   Count: MetricUnit.Count,

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { METRIC_NAMESPACE, METRICS } from "../../lib/runtime/metric-names";
+import { METRIC_NAMESPACE, METRICS } from "../../lib/metrics";
 import { buildBundles } from "../../scripts/build";
 import { rights, type Template, violations } from "../support/template";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { METRIC_NAMESPACE } from "../../lib/runtime/metric-names";
+import { METRIC_NAMESPACE } from "../../lib/metrics";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
 import type { LocalStack } from "../../local/stack";
 import { click, drain, operation, settled, slash, testStack } from "../support/stack-harness";

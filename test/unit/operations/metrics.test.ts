@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
+import type { MetricName, Metrics } from "../../../lib/metrics";
 import { type Operation, record, transition } from "../../../lib/operations/operation";
 import { commit } from "../../../lib/operations/record";
-import type { MetricName } from "../../../lib/runtime/metric-names";
-import type { Metrics } from "../../../lib/runtime/metrics";
 import { memoryStore } from "../memory-store";
 import { AT, sampleOperation } from "./sample-operation";
 

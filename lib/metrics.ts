@@ -1,6 +1,7 @@
 /**
  * The metrics bm emits: one table, read by the code that emits them, by the dashboard and alarms
- * check in the deployment test, and listed in the README. The names are a contract.
+ * check in the deployment test, and listed in docs/operations.md. The names are a contract. And
+ * the port the rest of bm records them through (its adapter: lib/runtime/metrics.ts).
  */
 
 /** CloudWatch namespace of every bm metric; each also carries the dimension `service`. */
@@ -29,3 +30,14 @@ export const METRICS = {
 >;
 
 export type MetricName = keyof typeof METRICS;
+
+/** The port the rest of bm records metrics through. */
+export interface Metrics {
+  /** One value of a metric; `dimension` is the value of its own dimension, when it has one. */
+  put(name: MetricName, value: number, dimension?: string): void;
+  /** Publishes what is stored. Each handler calls it once per invocation, however it ended. */
+  flush(): void;
+}
+
+/** Records nothing: for code paths (and tests) that do not care. */
+export const noMetrics: Metrics = { put() {}, flush() {} };
