@@ -8,7 +8,7 @@
 import type { Server } from "../ecl/server";
 import type { Tenant } from "../ecl/tenants";
 import { describeError } from "../errors";
-import type { Operation } from "../operations/operation";
+import type { InFlight, Operation } from "../operations/operation";
 import { announce, flushAudit } from "../operations/record";
 import type { FollowUpDeps } from "./deps";
 import { expireRequests } from "./expire";
@@ -53,11 +53,9 @@ export async function followUp(
  * Every operation in flight, by kind (one scan of the sparse index); undefined, logged, when
  * DynamoDB cannot say: the next round asks again.
  */
-async function inFlight(
-  deps: FollowUpDeps,
-): Promise<Map<NonNullable<Operation["inflight"]>, Operation[]> | undefined> {
+async function inFlight(deps: FollowUpDeps): Promise<Map<InFlight, Operation[]> | undefined> {
   try {
-    const byKind = new Map<NonNullable<Operation["inflight"]>, Operation[]>();
+    const byKind = new Map<InFlight, Operation[]>();
     for (const op of await deps.store.listInFlight()) {
       if (op.inflight) byKind.set(op.inflight, [...(byKind.get(op.inflight) ?? []), op]);
     }
@@ -86,7 +84,7 @@ export async function round(deps: FollowUpDeps): Promise<RoundReport> {
     report.watching = 1;
     return report;
   }
-  const of = (kind: NonNullable<Operation["inflight"]>) => all.get(kind) ?? [];
+  const of = (kind: InFlight) => all.get(kind) ?? [];
   report.expired = await expireRequests(deps, of("awaiting_approval"));
   await handOver(deps, of);
   const notices = of("notice");

@@ -53,7 +53,7 @@ export function canMove(from: State, to: State): boolean {
 }
 
 /** The states an operation ends in. timed_out is one, though a re-check may still correct it to done. */
-const TERMINAL: ReadonlySet<State> = new Set([
+const TERMINAL = new Set([
   "done",
   "noop",
   "failed",
@@ -61,11 +61,18 @@ const TERMINAL: ReadonlySet<State> = new Set([
   "rejected",
   "expired",
   "cancelled",
-]);
+] as const satisfies readonly State[]);
+type Terminal = typeof TERMINAL extends Set<infer T> ? T : never;
 
-export function isTerminal(state: State): boolean {
-  return TERMINAL.has(state);
+export function isTerminal(state: State): state is Terminal {
+  return (TERMINAL as ReadonlySet<State>).has(state);
 }
+
+/**
+ * The follow-up's index: every state short of an end, and "notice" for an end whose message is
+ * still owed. Derived from the states, so a new one cannot be left out of it.
+ */
+export type InFlight = Exclude<State, Terminal> | "notice";
 
 /** Who did something: a Slack user, or bm itself (`userId` {@link BM_USER}). */
 export interface Actor {
@@ -171,14 +178,7 @@ export interface Operation {
   outcome?: string;
   ecl?: EclFailure;
   /** Set while the follow-up must look at it (a sparse index). */
-  inflight?:
-    | "requested"
-    | "awaiting_approval"
-    | "approved"
-    | "waiting_for_idle"
-    | "executing"
-    | "detaching"
-    | "notice";
+  inflight?: InFlight;
   /** The `seq` whose message has been posted, and a lease on posting the next. */
   noticedSeq?: number;
   noticeLeaseUntil?: number;
@@ -250,7 +250,7 @@ export function transition(
   // executing, and requested from the start, as a safety net should the message that hands it
   // to the worker be lost), and an end is until its message is posted. No move leads back to
   // requested.
-  next.inflight = isTerminal(to) ? "notice" : (to as NonNullable<Operation["inflight"]>);
+  next.inflight = isTerminal(to) ? "notice" : to;
   return next;
 }
 
