@@ -35,13 +35,15 @@ const Schema = v.object({
 
 /** @throws SlackSecretError naming each missing or wrong field, never a value. */
 export function parseSlackSecret(secretId: string, value: unknown): SlackSecret {
-  const result = v.safeParse(Schema, isJsonObject(value) ? value : {});
-  if (!isJsonObject(value) || !result.success) {
-    const problems = result.success
-      ? ["the secret must be a JSON object"]
-      : result.issues.map((i) =>
-          i.input === undefined ? `${v.getDotPath(i)} is missing` : i.message,
-        );
+  if (!isJsonObject(value))
+    throw new SlackSecretError(
+      `Slack secret "${secretId}" is invalid: the secret must be a JSON object`,
+    );
+  const result = v.safeParse(Schema, value);
+  if (!result.success) {
+    const problems = result.issues.map((i) =>
+      i.input === undefined ? `${v.getDotPath(i)} is missing` : i.message,
+    );
     throw new SlackSecretError(`Slack secret "${secretId}" is invalid: ${problems.join("; ")}`);
   }
   const s = result.output;
