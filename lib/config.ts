@@ -56,9 +56,9 @@ export class ConfigError extends BmError {
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   const required = (name: string): string => {
-    const value = env[name]?.trim();
+    const value = env[name]?.trim() ?? "";
     if (!value) problems.push(`${name} is not set`);
-    return value ?? "";
+    return value;
   };
   const positive = (name: string, fallback: number): number => {
     const raw = env[name]?.trim();

@@ -5,7 +5,7 @@ import { isIdle, type Server } from "../ecl/server";
 
 /** task_state as sent, and whether bm reads it as idle. */
 export function formatTaskState(taskState: Server["taskState"]): string {
-  const shown = taskState === undefined ? "(absent)" : taskState === null ? "null" : taskState;
+  const shown = taskState === undefined ? "(absent)" : String(taskState);
   return `${shown} (${isIdle(taskState) ? "idle" : "busy"})`;
 }
 

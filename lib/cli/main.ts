@@ -91,14 +91,15 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     deps.err("bm: no tenant secret: give --secret <secret-id> or set BM_TENANT_SECRET");
     return 2;
   }
-  const [serverArg = "", imageArg = ""] = args;
+  // The arity check above leaves one or two arguments.
+  const [serverArg, imageArg = ""] = args as [string, string?];
   let intervalMs: number;
   let timeoutMs: number;
   let idleWaitMs: number;
   let graceMs: number;
   try {
     parseServerRef(serverArg);
-    if (command === "detach" && imageArg) parseImageId(imageArg);
+    if (imageArg) parseImageId(imageArg);
     intervalMs = seconds(values.interval, 3, "--interval") * 1000;
     timeoutMs = seconds(values.timeout, 900, "--timeout") * 1000;
     idleWaitMs = seconds(values["idle-wait"], 600, "--idle-wait") * 1000;

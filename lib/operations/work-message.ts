@@ -39,7 +39,7 @@ export function parseWorkMessage(body: string): WorkMessage | undefined {
   try {
     parsed = JSON.parse(body);
   } catch {
-    return undefined;
+    // Not JSON: `parsed` stays undefined, which the schema refuses.
   }
   const read = v.safeParse(WorkMessageSchema, parsed);
   return read.success ? read.output : undefined;

@@ -136,8 +136,7 @@ function checkBlock(errors: string[], block: unknown, at: string): void {
       return;
     case "input":
       plainText(errors, block.label, LIMITS.inputLabel, `${at}/label`, true);
-      if (block.hint !== undefined)
-        plainText(errors, block.hint, LIMITS.inputHint, `${at}/hint`, true);
+      plainText(errors, block.hint, LIMITS.inputHint, `${at}/hint`, false);
       element(errors, block.element, `${at}/element`);
       return;
     default:
@@ -161,8 +160,7 @@ function element(errors: string[], value: unknown, at: string): void {
     return;
   }
   if (value.type === "plain_text_input") {
-    if (value.placeholder !== undefined)
-      plainText(errors, value.placeholder, LIMITS.placeholder, `${at}/placeholder`, true);
+    plainText(errors, value.placeholder, LIMITS.placeholder, `${at}/placeholder`, false);
     for (const key of ["min_length", "max_length"] as const) {
       const n = value[key];
       if (n !== undefined && (typeof n !== "number" || n < 0 || n > LIMITS.inputLength))
