@@ -9,9 +9,19 @@ const base = {
   BM_QUEUE_URL: "https://sqs/q",
 };
 
+/** The error readConfig throws for `env`; undefined when it throws none. */
+function refusal(env: NodeJS.ProcessEnv): unknown {
+  try {
+    readConfig(env);
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
 describe("readConfig", () => {
   it("takes the defaults of the issue", () => {
-    expect(readConfig(base)).toEqual({
+    expect(readConfig(base)).toStrictEqual({
       slackSecretId: "bm/slack",
       policyPath: "p.yml",
       table: "ops",
@@ -29,27 +39,116 @@ describe("readConfig", () => {
       awsTimeoutMs: 3000,
       slackTimeoutMs: 5000,
       handoverGraceS: 60,
+      followupFunction: undefined,
     });
   });
 
-  it("adds the slash a base URL needs", () => {
-    expect(readConfig({ ...base, SLACK_API_URL: "http://127.0.0.1:9/api" }).slackApiUrl).toBe(
-      "http://127.0.0.1:9/api/",
-    );
+  it("reads every variable, without the white space around it", () => {
+    expect(
+      readConfig({
+        BM_SLACK_SECRET_ID: " bm/slack ",
+        BM_POLICY: " p.yml ",
+        BM_TABLE: " ops ",
+        BM_AUDIT_TABLE: " audit ",
+        BM_QUEUE_URL: " https://sqs/q ",
+        SLACK_API_URL: " https://slack.test/api ",
+        BM_SECRETS_FILE: " /etc/bm/secrets.json ",
+        BM_POLL_INTERVAL_MS: " 2000 ",
+        BM_DETACH_TIMEOUT_S: "901",
+        BM_IDLE_WAIT_S: "601",
+        BM_FOLLOWUP_MARGIN_MS: "10001",
+        BM_ECL_TIMEOUT_MS: "5001",
+        BM_ECL_ACTION_TIMEOUT_MS: "30001",
+        BM_ECL_GRACE_MS: "30002",
+        BM_AWS_TIMEOUT_MS: "3001",
+        BM_SLACK_TIMEOUT_MS: "5002",
+        BM_HANDOVER_GRACE_S: "61",
+        BM_FOLLOWUP_FUNCTION: " bm-followup ",
+      }),
+    ).toStrictEqual({
+      slackSecretId: "bm/slack",
+      policyPath: "p.yml",
+      table: "ops",
+      auditTable: "audit",
+      queueUrl: "https://sqs/q",
+      slackApiUrl: "https://slack.test/api/",
+      secretsFile: "/etc/bm/secrets.json",
+      pollIntervalMs: 2000,
+      detachTimeoutS: 901,
+      idleWaitS: 601,
+      followupMarginMs: 10_001,
+      eclTimeoutMs: 5001,
+      eclActionTimeoutMs: 30_001,
+      eclGraceMs: 30_002,
+      awsTimeoutMs: 3001,
+      slackTimeoutMs: 5002,
+      handoverGraceS: 61,
+      followupFunction: "bm-followup",
+    });
+  });
+
+  it("reads a variable of white space alone as unset", () => {
+    const config = readConfig({
+      ...base,
+      SLACK_API_URL: "  ",
+      BM_SECRETS_FILE: "  ",
+      BM_POLL_INTERVAL_MS: "  ",
+      BM_FOLLOWUP_FUNCTION: "  ",
+    });
+    expect([
+      config.slackApiUrl,
+      config.secretsFile,
+      config.pollIntervalMs,
+      config.followupFunction,
+    ]).toStrictEqual(["https://slack.com/api/", undefined, 5000, undefined]);
   });
 
   it.each([
+    ["http://127.0.0.1:9/api", "http://127.0.0.1:9/api/"],
+    ["http://localhost:9/api", "http://localhost:9/api/"],
+    ["http://[::1]:9/api/", "http://[::1]:9/api/"],
+    ["https://slack.test/api", "https://slack.test/api/"],
+  ])(
+    "takes %s (http on loopback only) as %s, adding the slash a base URL needs",
+    (url, slackApiUrl) => {
+      expect(readConfig({ ...base, SLACK_API_URL: url }).slackApiUrl).toBe(slackApiUrl);
+    },
+  );
+
+  it.each([
     [{ BM_TABLE: "" }, "BM_TABLE is not set"],
+    [{ BM_TABLE: "   " }, "BM_TABLE is not set"],
     [
       { BM_POLL_INTERVAL_MS: "5s" },
       'BM_POLL_INTERVAL_MS must be a positive whole number, not "5s"',
     ],
-    [{ BM_DETACH_TIMEOUT_S: "-1" }, "BM_DETACH_TIMEOUT_S must be a positive whole number"],
-    [{ SLACK_API_URL: "http://slack.example.com/api/" }, "SLACK_API_URL must be an https URL"],
+    [
+      { BM_POLL_INTERVAL_MS: " 5s " },
+      'BM_POLL_INTERVAL_MS must be a positive whole number, not "5s"',
+    ],
+    [
+      { BM_POLL_INTERVAL_MS: "five thousand milliseconds" },
+      'BM_POLL_INTERVAL_MS must be a positive whole number, not "five thousand millis"',
+    ],
+    [
+      { BM_DETACH_TIMEOUT_S: "-1" },
+      'BM_DETACH_TIMEOUT_S must be a positive whole number, not "-1"',
+    ],
+    [{ BM_DETACH_TIMEOUT_S: "0" }, 'BM_DETACH_TIMEOUT_S must be a positive whole number, not "0"'],
+    [
+      { BM_DETACH_TIMEOUT_S: "1.5" },
+      'BM_DETACH_TIMEOUT_S must be a positive whole number, not "1.5"',
+    ],
+    [
+      { SLACK_API_URL: "http://slack.example.com/api/" },
+      "SLACK_API_URL must be an https URL (http only on loopback)",
+    ],
     [{ SLACK_API_URL: "not a url" }, "SLACK_API_URL must be a URL"],
   ])("names the variable: %j", (change, message) => {
-    expect(() => readConfig({ ...base, ...change })).toThrow(ConfigError);
-    expect(() => readConfig({ ...base, ...change })).toThrow(message);
+    const error = refusal({ ...base, ...change });
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toBe(`bm cannot start: ${message}`);
+    expect((error as ConfigError).name).toBe("ConfigError");
   });
 
   it("names every missing variable at once", () => {

@@ -52,6 +52,9 @@ describe("describeError", () => {
       { code: "slack_webapi_platform_error", data: { error: "channel_not_found" } },
       "Slack answered channel_not_found",
     ],
+    [{ code: "slack_webapi_rate_limited_error" }, "Slack rate-limited bm (retry after ? s)"],
+    [{ code: "slack_webapi_platform_error" }, "Slack answered an error"],
+    [{ code: "slack_webapi_platform_error", data: {} }, "Slack answered an error"],
     [
       { code: "slack_webapi_request_error" },
       "Slack could not be reached (slack_webapi_request_error)",
@@ -65,6 +68,18 @@ describe("describeError", () => {
     ],
   ])("names Slack and AWS errors without their messages: %j", (error, said) => {
     expect(describeError(error)).toBe(said);
+  });
+
+  it.each([
+    [undefined, "undefined"],
+    [null, "object"],
+    [{ code: "ECONNRESET" }, "object"],
+    [{ code: 42 }, "object"],
+    [Object.assign(new Error("x"), { $metadata: undefined }), "Error"],
+  ])("names anything else by its type, even %j", (error, type) => {
+    expect(describeError(error)).toBe(
+      `internal error (${type}); nothing more is shown, to keep secrets out of messages`,
+    );
   });
 });
 
@@ -114,6 +129,34 @@ describe("isPassing and what each error tells", () => {
       "ECL answered 503 (compute fault)",
     );
     expect(describeError(api(404))).toBe("ECL answered 404 (not found)");
+  });
+
+  it.each([
+    [new ServerLookupError("not_found", "web1"), 'no server named "web1" in this tenant'],
+    [
+      new InvalidInputError("image", "The image must be an image id"),
+      "The image must be an image id",
+    ],
+    [
+      new TenantSecretError("bm/tenant/x", ["tenant_id is missing"]),
+      'tenant secret "bm/tenant/x" is invalid: tenant_id is missing',
+    ],
+    [
+      new SecretError("not_found", "bm/tenant/x", "is not there"),
+      'secret "bm/tenant/x" is not there',
+    ],
+    [
+      new SlackApiError("chat.update", "not_in_channel", "permanent"),
+      "Slack answered not_in_channel to chat.update",
+    ],
+    [
+      new EclNetworkError("timeout", "GET", "https://ecl"),
+      "ECL at https://ecl did not answer in time",
+    ],
+    [new EclProtocolError("ECL sent a list without servers"), "ECL sent a list without servers"],
+  ])("tells each error written for users in its own words: %s", (error, said) => {
+    expect(error.forUsers).toBe(true);
+    expect(describeError(error)).toBe(said);
   });
 });
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { runCli } from "../../../lib/cli/main";
 import type { EclApi } from "../../../lib/ecl/client";
 import { EclApiError, EclNetworkError } from "../../../lib/ecl/errors";
@@ -8,16 +8,45 @@ import { eclServer, IMAGE } from "../fakes";
 
 const web01 = eclServer();
 
-/** A fake ECL whose server goes through the given states, one per showServer call. */
+/** What `bm help` prints, word for word. */
+const USAGE_TEXT = `usage:
+  bm detach <server> [<image>] [--secret <secret-id>] [--wait] [--interval <s>] [--timeout <s>]
+            [--idle-wait <s>] [--grace <s>]
+  bm status <server> [--secret <secret-id>]
+
+  <server>    a server name (exact) or id
+  <image>     the id (UUID) of the attached image; without it, bm lists the images attached
+  --secret    the tenant secret's id; BM_TENANT_SECRET by default
+  --wait      poll until the detach has finished (every --interval s, 3 by default,
+              up to --timeout s, 900 by default)
+  --idle-wait how long to wait for a busy server to be idle before sending (or sending
+              again after ECL's 409), 600 s by default
+  --grace     how long ECL gets to show a detach whose answer was lost (or, when ECL does
+              not list the server's media, a detach it accepted), 30 s by default
+
+Secrets come from the JSON file named by BM_SECRETS_FILE, or else from AWS Secrets Manager.`;
+
+/** A clock that does not start at zero, so that a time is never mistaken for a duration. */
+const LATER = 1_000_000;
+
+/** ECL's 409: a task started on the server first, and ECL took nothing. */
+const busy409 = () =>
+  new EclApiError({ service: "baremetal", status: 409, method: "POST", path: "/x" });
+
+/**
+ * A fake ECL whose server is `first` when resolved, then goes through the given states, one per
+ * showServer call.
+ */
 function fakeEcl(
   states: Array<Partial<Server> | Error>,
   detach: () => Promise<unknown> = async () => ({ status: 200, requestId: "req-1" }),
+  first: Partial<Server> = {},
 ) {
   const calls: string[] = [];
   const ecl: EclApi = {
     resolveServer: async (ref) => {
       calls.push(`resolve ${ref}`);
-      return web01;
+      return { ...web01, ...first };
     },
     showServer: async () => {
       calls.push("show");
@@ -36,14 +65,16 @@ function fakeEcl(
   return { ecl, calls };
 }
 
+/** Runs `bm` with a clock that starts at `start` (ms) and moves only when bm sleeps. */
 async function run(
   argv: string[],
   ecl: EclApi,
   env: NodeJS.ProcessEnv = { BM_TENANT_SECRET: "bm/tenant/t" },
+  start = 0,
 ) {
   const out: string[] = [];
   const err: string[] = [];
-  const clock = { now: 0 };
+  const clock = { now: start };
   const opened: string[] = [];
   const code = await runCli(argv, {
     openTenant: async (id) => {
@@ -209,9 +240,6 @@ describe("bm command line", () => {
     ]);
   });
 
-  const busy409 = () =>
-    new EclApiError({ service: "baremetal", status: 409, method: "POST", path: "/x" });
-
   it("after a 409 (a task started first; ECL took nothing), waits for idle and sends again", async () => {
     let posts = 0;
     const { ecl, calls } = fakeEcl(
@@ -314,5 +342,259 @@ describe("bm command line", () => {
       "bm: sending the detach: ECL at https://ecl.test could not be reached",
       `bm: whether ECL accepted the detach is unknown: after 6.0s the server shows no sign of it. bm never sends a detach twice; check with: bm status ${web01.id}`,
     ]);
+  });
+});
+
+describe("bm command line, branch by branch", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const timeout = () => new EclNetworkError("timeout", "POST", "https://ecl.test");
+  const unreachable = () => new EclNetworkError("connection", "POST", "https://ecl.test");
+  const header = `web01 (${web01.id}): task_state None (idle)`;
+  const follow = `follow it with: bm status ${web01.id}`;
+
+  it.each([[["help"]], [["--help"]], [["status", "web01", "-h"]]])(
+    "%j prints the usage and exits 0",
+    async (argv) => {
+      // Prepare
+      const { ecl, calls } = fakeEcl([]);
+      // Act
+      const result = await run(argv, ecl);
+      // Assess
+      expect(result).toEqual({ code: 0, out: [USAGE_TEXT], err: [], opened: [] });
+      expect(calls).toEqual([]);
+    },
+  );
+
+  it.each([
+    [[], "bm: wrong number of arguments"],
+    [["status"], "bm: wrong number of arguments"],
+    [["detach"], "bm: wrong number of arguments"],
+    [["status", "web01", IMAGE], "bm: wrong number of arguments"],
+    [["detatch", "web01"], 'bm: unknown command "detatch"'],
+  ])("%j: says what is wrong, then the usage, and exits 2", async (argv, said) => {
+    const { ecl, calls } = fakeEcl([]);
+    const result = await run(argv, ecl);
+    expect(result).toEqual({ code: 2, out: [], err: [said, USAGE_TEXT], opened: [] });
+    expect(calls).toEqual([]);
+  });
+
+  it.each([
+    ["--interval", "0"],
+    ["--timeout", "0"],
+    ["--timeout", "soon"],
+    ["--idle-wait", "0"],
+    ["--grace", "x"],
+  ])("%s %s: names the flag and exits 2", async (flag, value) => {
+    const { ecl, calls } = fakeEcl([]);
+    const result = await run(["detach", "web01", IMAGE, flag, value], ecl);
+    expect(result).toEqual({
+      code: 2,
+      out: [],
+      err: [`bm: ${flag} must be a positive number of seconds`],
+      opened: [],
+    });
+    expect(calls).toEqual([]);
+  });
+
+  it("says which stage failed: reading the server", async () => {
+    const { ecl } = fakeEcl([]);
+    const missing: EclApi = {
+      ...ecl,
+      resolveServer: async () => {
+        throw new EclApiError({ service: "baremetal", status: 404, method: "GET", path: "/x" });
+      },
+    };
+    const result = await run(["status", "web01"], missing);
+    expect(result).toEqual({
+      code: 1,
+      out: [],
+      err: ["bm: reading the server: ECL answered 404 (not found)"],
+      opened: ["bm/tenant/t"],
+    });
+  });
+
+  it("says which stage failed: waiting for the detach", async () => {
+    const refused = new EclApiError({
+      service: "baremetal",
+      status: 403,
+      method: "GET",
+      path: "/x",
+    });
+    const { ecl } = fakeEcl([refused]);
+    const result = await run(["detach", "web01", IMAGE, "--wait"], ecl);
+    expect(result.code).toBe(1);
+    expect(result.out).toEqual([
+      header,
+      `ECL accepted the detach of ${IMAGE} (200, request id req-1)`,
+    ]);
+    expect(result.err).toEqual([
+      "bm: waiting for the detach: ECL answered 403 (tenant not available)",
+    ]);
+  });
+
+  it("without --wait, tells how to follow the detach ECL accepted, and exits 0", async () => {
+    const { ecl, calls } = fakeEcl([], async () => ({ status: 202, requestId: undefined }));
+    const result = await run(["detach", "web01", IMAGE], ecl);
+    expect(result).toEqual({
+      code: 0,
+      out: [header, `ECL accepted the detach of ${IMAGE} (202, request id none)`, follow],
+      err: [],
+      opened: ["bm/tenant/t"],
+    });
+    expect(calls).toEqual(["resolve web01", `detach ${web01.id} ${IMAGE}`]);
+  });
+
+  it("on a server busy all along: says each task_state once, gives up at --idle-wait, sent nothing", async () => {
+    // Prepare: busy when resolved, at the first read, and still at the second.
+    const { ecl, calls } = fakeEcl(
+      [{ taskState: "REBOOTING" }, { taskState: "BUILDING" }, { taskState: "BUILDING" }],
+      undefined,
+      { taskState: "REBOOTING" },
+    );
+    // Act: a read every 2 s, for up to 4 s.
+    const result = await run(
+      ["detach", "web01", IMAGE, "--interval", "2", "--idle-wait", "4"],
+      ecl,
+      undefined,
+      LATER,
+    );
+    // Assess: read at 2 s and 4 s; a third read would come after the 4 s.
+    expect(result.code).toBe(1);
+    expect(calls).toEqual(["resolve web01", "show", "show"]);
+    expect(result.out).toEqual([
+      `web01 (${web01.id}): task_state REBOOTING (busy)`,
+      "web01 is busy (task_state REBOOTING); ECL accepts a detach only when task_state is None: waiting for idle (up to 4.0s)",
+      "web01 is busy (task_state BUILDING); ECL accepts a detach only when task_state is None: waiting for idle (up to 4.0s)",
+    ]);
+    expect(result.err).toEqual([
+      "bm: web01 stayed busy (task_state BUILDING) for 4.0s; nothing was sent to ECL. Try again later.",
+    ]);
+  });
+
+  it("on a server ECL refuses with 409 while it shows no task_state, gives up saying None", async () => {
+    const { ecl, calls } = fakeEcl(
+      [{ taskState: undefined }],
+      async () => {
+        throw busy409();
+      },
+      { taskState: undefined },
+    );
+    const result = await run(
+      ["detach", "web01", IMAGE, "--interval", "2", "--idle-wait", "3"],
+      ecl,
+      undefined,
+      LATER,
+    );
+    expect(result.code).toBe(1);
+    expect(calls).toEqual([
+      "resolve web01",
+      `detach ${web01.id} ${IMAGE}`,
+      "show",
+      `detach ${web01.id} ${IMAGE}`,
+    ]);
+    expect(result.err).toEqual([
+      "bm: web01 stayed busy (task_state None) for 3.0s; ECL refused the detach 2 time(s) with 409 (task_state not None) and accepted nothing. Try again later.",
+    ]);
+  });
+
+  it("stops, with nothing to do, when the image goes while it waits for idle", async () => {
+    const { ecl, calls } = fakeEcl([{ taskState: "None", mediaIds: [] }], undefined, {
+      taskState: "REBOOTING",
+    });
+    const result = await run(["detach", "web01", IMAGE, "--interval", "1"], ecl);
+    expect(result).toEqual({
+      code: 0,
+      out: [
+        `web01 (${web01.id}): task_state REBOOTING (busy)`,
+        "web01 is busy (task_state REBOOTING); ECL accepts a detach only when task_state is None: waiting for idle (up to 10m 00s)",
+        `image ${IMAGE} is no longer attached to web01 (detached by someone else?): nothing to detach`,
+      ],
+      err: [],
+      opened: ["bm/tenant/t"],
+    });
+    expect(calls).toEqual(["resolve web01", "show"]);
+  });
+
+  it("when the POST got no answer, reads on through a failed read and takes the image gone as the sign", async () => {
+    const blip = new EclNetworkError("timeout", "GET", "https://ecl.test");
+    const { ecl, calls } = fakeEcl([blip, { taskState: "None", mediaIds: [] }], async () => {
+      throw timeout();
+    });
+    const result = await run(["detach", "web01", IMAGE, "--interval", "1"], ecl);
+    expect(result).toEqual({
+      code: 0,
+      out: [
+        header,
+        "ECL did not answer the detach (ECL at https://ecl.test did not answer in time); reading web01 for a sign that ECL took it",
+        "could not read the server (ECL at https://ecl.test did not answer in time); trying again",
+        "the server shows the detach under way (task_state None (idle), image gone): ECL took it",
+        follow,
+      ],
+      err: [],
+      opened: ["bm/tenant/t"],
+    });
+    expect(calls).toEqual(["resolve web01", `detach ${web01.id} ${IMAGE}`, "show", "show"]);
+  });
+
+  it("when the POST got no answer on a server whose media ECL does not list, reads until --grace and says so", async () => {
+    // Prepare: idle, media not listed, at every read.
+    const unlisted = { taskState: "None", mediaIds: undefined };
+    const { ecl, calls } = fakeEcl(
+      Array.from({ length: 5 }, () => unlisted),
+      async () => {
+        throw unreachable();
+      },
+      unlisted,
+    );
+    // Act: a read every 2 s, for up to 4 s.
+    const result = await run(
+      ["detach", "web01", IMAGE, "--interval", "2", "--grace", "4"],
+      ecl,
+      undefined,
+      LATER,
+    );
+    // Assess: read at 2 s and 4 s; a third read would come after the 4 s.
+    expect(result.code).toBe(1);
+    expect(calls).toEqual(["resolve web01", `detach ${web01.id} ${IMAGE}`, "show", "show"]);
+    expect(result.out).toEqual([
+      header,
+      "ECL did not list media for this server; bm cannot tell whether the image is attached; bm sends the detach and lets ECL answer",
+      "ECL did not answer the detach (ECL at https://ecl.test could not be reached); reading web01 for a sign that ECL took it",
+    ]);
+    expect(result.err).toEqual([
+      "bm: sending the detach: ECL at https://ecl.test could not be reached",
+      `bm: whether ECL accepted the detach is unknown: after 4.0s the server shows no sign of it (and ECL did not list media for this server; bm cannot tell whether the image is attached). bm never sends a detach twice; check with: bm status ${web01.id}`,
+    ]);
+  });
+
+  it("without a clock given, waits --interval in real time between reads", async () => {
+    // Prepare
+    vi.useFakeTimers();
+    const { ecl, calls } = fakeEcl([{ taskState: "None", mediaIds: [] }], undefined, {
+      taskState: "REBOOTING",
+    });
+    const out: string[] = [];
+    const err: string[] = [];
+    // Act
+    const running = runCli(["detach", "web01", IMAGE, "--interval", "2"], {
+      openTenant: async () => ecl,
+      env: { BM_TENANT_SECRET: "bm/tenant/t" },
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+    });
+    await vi.advanceTimersByTimeAsync(1999);
+    const before = [...calls];
+    await vi.advanceTimersByTimeAsync(1);
+    // Assess
+    expect(before).toEqual(["resolve web01"]);
+    expect(await running).toBe(0);
+    expect(calls).toEqual(["resolve web01", "show"]);
+    expect(out.at(-1)).toBe(
+      `image ${IMAGE} is no longer attached to web01 (detached by someone else?): nothing to detach`,
+    );
+    expect(err).toEqual([]);
   });
 });

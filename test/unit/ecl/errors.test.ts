@@ -1,10 +1,14 @@
 import { describe, expect, it } from "vitest";
 import {
   EclApiError,
+  EclNetworkError,
+  EclProtocolError,
+  eclFailure,
   parseErrorBody,
   STATUS_MEANING,
   statusMeaning,
 } from "../../../lib/ecl/errors";
+import { describeError } from "../../../lib/errors";
 
 describe("statusMeaning", () => {
   it("gives the seed's meaning for each of its codes", () => {
@@ -125,5 +129,78 @@ describe("ECL's errors, at their edges", () => {
     const exactly = "x".repeat(300);
     expect(parseErrorBody(JSON.stringify({ message: exactly })).message).toBe(exactly);
     expect(parseErrorBody(JSON.stringify({ message: `${exactly}y` })).message).toBe(`${exactly}…`);
+  });
+});
+
+describe("what a user is told of ECL's errors", () => {
+  const api = (service: "baremetal" | "keystone", status: number) =>
+    new EclApiError({ service, status, method: "POST", path: "/x" });
+
+  it.each([
+    [
+      "Keystone's 401",
+      api("keystone", 401),
+      "ECL Keystone answered 401 (unauthorized): Keystone refused the API key and secret of this tenant",
+    ],
+    ["Keystone's 403", api("keystone", 403), "ECL Keystone answered 403 (tenant not available)"],
+    ["the server API's 401", api("baremetal", 401), "ECL answered 401 (unauthorized)"],
+  ])("%s: only Keystone's 401 blames the tenant's keys", (_, error, told) => {
+    expect(error.told()).toBe(told);
+  });
+
+  it("every message of ECL's errors is written for users and shown as it is", () => {
+    const errors = [
+      api("baremetal", 500),
+      new EclNetworkError("connection", "GET", "https://ecl.test"),
+      new EclProtocolError("ECL sent a server without an id"),
+    ];
+    expect(errors.map((e) => [e.forUsers, describeError(e)])).toEqual([
+      [true, "ECL answered 500 (compute fault)"],
+      [true, "ECL at https://ecl.test could not be reached"],
+      [true, "ECL sent a server without an id"],
+    ]);
+  });
+});
+
+describe("eclFailure", () => {
+  it.each([
+    [
+      "a refusal with the API's words and a request id",
+      new EclApiError({
+        service: "baremetal",
+        status: 400,
+        method: "POST",
+        path: "/x",
+        apiMessage: "Invalid imageRef provided.",
+        requestId: "req-7",
+      }),
+      {
+        status: 400,
+        meaning: "invalid parameter",
+        apiMessage: "Invalid imageRef provided.",
+        requestId: "req-7",
+      },
+    ],
+    [
+      "a refusal without them",
+      new EclApiError({ service: "baremetal", status: 409, method: "POST", path: "/x" }),
+      { status: 409, meaning: "task_state not None" },
+    ],
+    [
+      "a refusal with empty ones",
+      new EclApiError({
+        service: "baremetal",
+        status: 404,
+        method: "POST",
+        path: "/x",
+        apiMessage: "",
+        requestId: "",
+      }),
+      { status: 404, meaning: "not found" },
+    ],
+    ["no refusal", new EclNetworkError("timeout", "POST", "https://ecl.test"), undefined],
+    ["anything else", new TypeError("x"), undefined],
+  ])("%s", (_, error, failure) => {
+    expect(eclFailure(error)).toStrictEqual(failure);
   });
 });

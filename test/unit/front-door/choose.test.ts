@@ -296,6 +296,31 @@ describe("a click on a choice, to the letter", () => {
     expect(f.events[0]?.facts).toEqual({ option: 1 });
   });
 
+  it.each([
+    ["a place past its options", "ch-0123456789:2", {}],
+    ["another button of a choice made", "ch-0123456789:1", { state: "taken" as const }],
+    ["a choice still being looked up", "ch-0123456789:0", { state: "looking" as const }],
+  ])("by someone else, on %s: refused as not theirs, first", async (_, value, changes) => {
+    // Prepare
+    const f = frontDoorFakes();
+    await offered(f, IMAGES, {
+      taken: { index: 0, userId: "U0REQ", at: NOW.toISOString() },
+      ...changes,
+    });
+    // Act
+    const answer = await click(f, value, "U0OTHER");
+    // Assess
+    expect(answer).toEqual({
+      text: expect.objectContaining({
+        text: "Only <@U0REQ>, who asked, can choose here. Nothing was recorded.",
+      }),
+      replace: false,
+    });
+    expect(f.events.map((e) => [e.operationId, e.action, e.actor.userId])).toEqual([
+      ["ch-0123456789", "refused:not_the_requester", "U0OTHER"],
+    ]);
+  });
+
   it("a choice without options yet: nothing to pick", async () => {
     const f = frontDoorFakes();
     const choice = await offered(f, IMAGES);

@@ -5,6 +5,7 @@ import type { AuditEvent, Operation } from "../../../lib/operations/operation";
 import type { WorkMessage } from "../../../lib/operations/work-message";
 import { parsePolicy } from "../../../lib/policy/policy";
 import { cachedGroupMembers } from "../../../lib/slack/chat";
+import { frontDoorFakes, NOW, operationIn } from "../fakes";
 import { memoryChoices, memoryStore } from "../memory-store";
 
 const IMAGE = "3339fd5f-ec06-4ef8-9337-c1c70218a748";
@@ -103,6 +104,321 @@ describe("handleSlashCommand", () => {
       ["requested", "requested"],
     ]);
     expect(events.map((e) => e.action)).toEqual(["requested"]);
+  });
+});
+
+/**
+ * The shared front-door fakes, with a store that answers `recentForTenant` from its operations
+ * (of the tenant, kept by the filter given, at most the limit), and notes what it was asked.
+ */
+function lookFakes(overrides: Partial<FrontDoorDeps> = {}) {
+  const f = frontDoorFakes(overrides);
+  const asked: Array<[string, number]> = [];
+  f.deps.store = {
+    ...f.deps.store,
+    recentForTenant: async (tenant, limit, keep) => {
+      asked.push([tenant, limit]);
+      return [...f.ops.values()]
+        .filter((op) => op.tenant === tenant && (keep === undefined || keep(op)))
+        .slice(0, limit);
+    },
+  };
+  return { ...f, asked };
+}
+
+/** `/bm <text>` typed by `userId` in `channelId`, with a response_url when given. */
+const typed = (channelId: string, userId: string, text: string, responseUrl?: string) => ({
+  teamId: "T1",
+  channelId,
+  userId,
+  text,
+  triggerId: "1.2.3",
+  ...(responseUrl ? { responseUrl } : {}),
+});
+
+const HEAD = "*bm* detaches virtual media from ECL bare-metal servers.";
+const HELP = {
+  detach:
+    "`/bm detach SERVER [IMAGE-ID [REASON…]]`: detach a virtual media image from a bare-metal server (its name or id); without the image, pick one of those attached. Example: `/bm detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 INC-1234 reboot loop`",
+  cancel:
+    "`/bm cancel OPERATION-ID`: cancel your own request before it is sent to ECL. Example: `/bm cancel op-7kq2m9x4ab`",
+  status:
+    "`/bm status SERVER|OPERATION-ID`: a server's live state and attached media, and its operations in flight. Example: `/bm status web01`",
+  history:
+    "`/bm history [SERVER]`: the last 10 operations of this channel's tenant. Example: `/bm history web01`",
+  help: "`/bm help`: what you may do in this channel.",
+};
+const APPROVING =
+  "You approve or reject requests with the buttons on bm's messages in this channel.";
+const NOT_BOUND =
+  "bm is not enabled in this channel: no tenant is bound to it in the policy. Ask an admin, or use a channel that is.";
+const GROUPS_UNKNOWN =
+  "bm could not check your user groups with Slack just now, so it cannot tell what you may do here. Try again in a minute.";
+const USAGE = [
+  "`/bm detach SERVER [IMAGE-ID [REASON…]]`: detach a virtual media image from a bare-metal server (its name or id); without the image, pick one of those attached",
+  "`/bm status SERVER|OPERATION-ID`: a server's live state and attached media, and its operations in flight",
+  "`/bm history [SERVER]`: the last 10 operations of this channel's tenant",
+  "`/bm cancel OPERATION-ID`: cancel your own request before it is sent to ECL",
+  "`/bm help`: what you may do in this channel",
+].join("\n");
+
+describe("/bm help", () => {
+  it.each([
+    // [who, channel, user, text, lines]
+    [
+      "a requester",
+      "C0CHG",
+      "U0REQ",
+      "help",
+      [HEAD, HELP.detach, HELP.cancel, HELP.status, HELP.history, HELP.help],
+    ],
+    ["an approver", "C0CHG", "U0A1", "", [HEAD, HELP.status, HELP.history, HELP.help, APPROVING]],
+    [
+      "an approver through a group",
+      "C0CHG",
+      "U0A2",
+      "HELP",
+      [HEAD, HELP.status, HELP.history, HELP.help, APPROVING],
+    ],
+    [
+      "a requester who approves too",
+      "C0SELF",
+      "U0REQ",
+      "help",
+      [HEAD, HELP.detach, HELP.cancel, HELP.status, HELP.history, HELP.help, APPROVING],
+    ],
+    [
+      "neither",
+      "C0CHG",
+      "U0X",
+      "help",
+      [HEAD, HELP.help, "You are neither a requester nor an approver in this channel."],
+    ],
+    ["anyone, in a channel not bound", "C0NOPE", "U0REQ", "help", [HEAD, NOT_BOUND]],
+  ])("for %s: only what they may do", async (_, channelId, userId, text, lines) => {
+    // Prepare
+    const f = lookFakes();
+    // Act
+    const said = await handleSlashCommand(f.deps, typed(channelId, userId, text));
+    // Assess
+    expect(said).toBe(lines.join("\n"));
+    expect(f.events).toEqual([]);
+    expect(f.sent).toEqual([]);
+  });
+
+  it("when Slack cannot say who is in a group: says so, and refuses nothing", async () => {
+    // Prepare
+    const f = lookFakes({ groupMembers: async () => Promise.reject(new Error("ratelimited")) });
+    // Act
+    const said = await handleSlashCommand(f.deps, typed("C0CHG", "U0X", "help"));
+    // Assess
+    expect(said).toBe(`${HEAD}\n${GROUPS_UNKNOWN}`);
+    expect(f.events).toEqual([]);
+  });
+});
+
+describe("/bm with a mistake", () => {
+  it.each([
+    ["frob", "`frob` is not a bm command."],
+    ["histroy web01", "`histroy` is not a bm command. Did you mean `/bm history`?"],
+    [
+      "cancel",
+      "`/bm cancel` needs an operation id, such as `op-7kq2m9x4ab`: it is in the message bm posted.",
+    ],
+    ["status", "`/bm status` needs a server name or id, or an operation id: `/bm status web01`"],
+  ])("/bm %s: what is wrong, then the usage; nothing done", async (text, wrong) => {
+    // Prepare: a requester, who may look at the history.
+    const f = lookFakes();
+    operationIn(f.ops, "C0CHG");
+    // Act
+    const said = await handleSlashCommand(f.deps, typed("C0CHG", "U0REQ", text));
+    // Assess
+    expect(said).toBe(`${wrong}\n${USAGE}`);
+    expect(f.events).toEqual([]);
+    expect(f.sent).toEqual([]);
+    expect(f.asked).toEqual([]);
+  });
+});
+
+describe("/bm cancel", () => {
+  it("by its requester: cancelled, audited, and handed to the worker to announce", async () => {
+    // Prepare
+    const f = lookFakes();
+    const op = operationIn(f.ops, "C0CHG", ["awaiting_approval"]);
+    // Act
+    const said = await handleSlashCommand(f.deps, typed("C0CHG", "U0REQ", `cancel ${op.id}`));
+    // Assess
+    expect(said).toBe("You cancelled `op-0000000000`. Nothing was sent to ECL.");
+    expect(f.ops.get(op.id)).toMatchObject({ state: "cancelled", cancelledBy: "U0REQ" });
+    expect(f.events.map((e) => [e.operationId, e.action, e.actor])).toEqual([
+      [op.id, "cancelled", { teamId: "T1", userId: "U0REQ" }],
+    ]);
+    expect(f.sent).toEqual([{ kind: "announce", operationId: op.id }]);
+  });
+
+  it("by someone else: refused, audited, the request unchanged", async () => {
+    // Prepare
+    const f = lookFakes();
+    const op = operationIn(f.ops, "C0CHG", ["awaiting_approval"]);
+    // Act
+    const said = await handleSlashCommand(f.deps, typed("C0CHG", "U0A1", `cancel ${op.id}`));
+    // Assess
+    expect(said).toBe("Only <@U0REQ>, who asked for `op-0000000000`, may cancel it.");
+    expect(f.events).toEqual([
+      {
+        operationId: op.id,
+        seq: 0,
+        at: NOW.toISOString(),
+        action: "refused:not_the_requester",
+        actor: { teamId: "T1", userId: "U0A1" },
+        facts: { decision: "cancel", state: "awaiting_approval" },
+      },
+    ]);
+    expect(f.ops.get(op.id)?.state).toBe("awaiting_approval");
+    expect(f.sent).toEqual([]);
+  });
+});
+
+describe("/bm status", () => {
+  it.each([
+    ["a requester", "U0REQ", "https://hooks.slack.com/commands/T1/1/x"],
+    ["an approver through a group, without a response_url", "U0A2", undefined],
+  ])("by %s: handed to the worker, to answer privately", async (_, userId, responseUrl) => {
+    // Prepare
+    const f = lookFakes();
+    // Act
+    const said = await handleSlashCommand(
+      f.deps,
+      typed("C0CHG", userId, "status web01", responseUrl),
+    );
+    // Assess
+    expect(said).toBe(
+      "Looking up `web01` in ECL; the answer will appear here in a moment, for you only.",
+    );
+    expect(f.sent).toEqual([
+      {
+        kind: "status",
+        request: {
+          teamId: "T1",
+          channelId: "C0CHG",
+          userId,
+          target: "web01",
+          tenant: "t",
+          secretId: "bm/tenant/t",
+          ...(responseUrl ? { responseUrl } : {}),
+        },
+      },
+    ]);
+    expect(f.events).toEqual([]);
+  });
+});
+
+describe("who may look: /bm status and /bm history", () => {
+  const refusals = [
+    // [who, channel, user, Slack's groups fail, reason, words]
+    [
+      "someone neither requester nor approver",
+      "C0CHG",
+      "U0X",
+      false,
+      "not_a_member",
+      "Only this channel's requesters and approvers may look at its servers and history.",
+    ],
+    ["anyone, in a channel not bound", "C0NOPE", "U0REQ", false, "channel_not_bound", NOT_BOUND],
+    [
+      "someone Slack cannot place in groups",
+      "C0CHG",
+      "U0X",
+      true,
+      "group_lookup_failed",
+      GROUPS_UNKNOWN,
+    ],
+  ] as const;
+  it.each(
+    refusals.flatMap(([who, ...rest]) =>
+      (["status web01", "history", "history web01"] as const).map(
+        (text) => [text, who, ...rest] as const,
+      ),
+    ),
+  )(
+    "/bm %s by %s: refused, audited under the channel",
+    async (text, _, channelId, userId, fail, reason, words) => {
+      // Prepare
+      const f = lookFakes(
+        fail ? { groupMembers: async () => Promise.reject(new Error("ratelimited")) } : {},
+      );
+      operationIn(f.ops, "C0CHG");
+      // Act
+      const said = await handleSlashCommand(f.deps, typed(channelId, userId, text));
+      // Assess
+      expect(said).toBe(words);
+      expect(f.events).toEqual([
+        {
+          operationId: `channel-${channelId}`,
+          seq: 0,
+          at: NOW.toISOString(),
+          action: `refused:${reason}`,
+          actor: { teamId: "T1", userId },
+          facts: { command: text.split(" ")[0] },
+        },
+      ]);
+      expect(f.sent).toEqual([]);
+      expect(f.asked).toEqual([]);
+    },
+  );
+});
+
+describe("/bm history", () => {
+  /** Two operations of tenant t (web01 done with two approvals, web02 just asked), one of another. */
+  function kept(f: ReturnType<typeof lookFakes>) {
+    const at = "2026-11-27T09:59:20.000Z";
+    operationIn(
+      f.ops,
+      "C0CHG",
+      ["awaiting_approval", "approved", "executing", "detaching", "done"],
+      {
+        serverName: "web01",
+        approvals: [
+          { userId: "U0A1", at },
+          { userId: "U0A2", at },
+        ],
+      },
+    );
+    operationIn(f.ops, "C0INC", [], { serverRef: "web02" });
+    operationIn(f.ops, "C0CHG", [], { serverRef: "web01", tenant: "elsewhere" });
+  }
+  const WEB01 =
+    "• `op-0000000000` 2026-11-27 09:59Z `web01` · requested by <@U0REQ> · approved by <@U0A1>, <@U0A2> · *done* in 30.0s";
+  const WEB02 =
+    "• `op-0000000001` 2026-11-27 09:59Z `web02` · requested by <@U0REQ> · *requested* (in progress)";
+
+  it.each([
+    // [text, user, lines]
+    ["history", "U0REQ", ["The last 2 operation(s) in tenant `t`:", WEB01, WEB02]],
+    ["history", "U0A1", ["The last 2 operation(s) in tenant `t`:", WEB01, WEB02]],
+    ["history web01", "U0REQ", ["The last 1 operation(s) for `web01` in tenant `t`:", WEB01]],
+    ["history WEB02", "U0A2", ["The last 1 operation(s) for `WEB02` in tenant `t`:", WEB02]],
+    ["history web03", "U0REQ", ["No operations for `web03` in tenant `t` yet."]],
+  ])("/bm %s by %s: the tenant's last operations, one a line", async (text, userId, lines) => {
+    // Prepare
+    const f = lookFakes();
+    kept(f);
+    // Act
+    const said = await handleSlashCommand(f.deps, typed("C0CHG", userId, text));
+    // Assess
+    expect(said).toBe(lines.join("\n"));
+    expect(f.asked).toEqual([["t", 10]]);
+    expect(f.events).toEqual([]);
+    expect(f.sent).toEqual([]);
+  });
+
+  it("with none yet: says so", async () => {
+    // Prepare
+    const f = lookFakes();
+    // Act
+    const said = await handleSlashCommand(f.deps, typed("C0CHG", "U0REQ", "history"));
+    // Assess
+    expect(said).toBe("No operations in tenant `t` yet.");
   });
 });
 

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { backoffDelay, withRetries } from "../../../lib/util/retry";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { backoffDelay, realRetryDeps, withRetries } from "../../../lib/util/retry";
 
 describe("backoffDelay", () => {
   it.each([
@@ -76,5 +76,31 @@ describe("withRetries", () => {
     ).rejects.toThrow("bug");
     expect(attempts).toBe(1);
     expect(waits).toEqual([]);
+  });
+});
+
+describe("realRetryDeps", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("sleeps the time asked, on a timer", async () => {
+    // Prepare
+    vi.useFakeTimers();
+    let woke = false;
+    // Act
+    const sleeping = realRetryDeps.sleep(1000).then(() => {
+      woke = true;
+    });
+    await vi.advanceTimersByTimeAsync(999);
+    const early = woke;
+    await vi.advanceTimersByTimeAsync(1);
+    await sleeping;
+    // Assess
+    expect([early, woke]).toEqual([false, true]);
+  });
+
+  it("draws its jitter from Math.random", () => {
+    expect(realRetryDeps.random).toBe(Math.random);
   });
 });

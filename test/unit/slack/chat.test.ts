@@ -1,0 +1,414 @@
+/**
+ * The Slack port's adapter over the WebClient, with a fake client (no socket): what each call
+ * sends, how each failure leaves it, and the response_url bm may post to.
+ */
+import type { WebClient } from "@slack/web-api";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { message } from "../../../lib/slack/blocks";
+import { cachedGroupMembers, isResponseUrl, webClientChat } from "../../../lib/slack/chat";
+import { md } from "../../../lib/slack/mrkdwn";
+import { SlackApiError } from "../../../lib/slack/slack-error";
+
+/** A WebClient whose every method records its arguments and answers `answer` (or throws it). */
+function fakeClient(answer: (method: string) => unknown = () => ({ ok: true })) {
+  const calls: Array<{ method: string; args: Record<string, unknown> }> = [];
+  const method =
+    (name: string) =>
+    async (args: Record<string, unknown>): Promise<unknown> => {
+      calls.push({ method: name, args });
+      const said = answer(name);
+      if (said instanceof Error || (said as { code?: string })?.code) throw said;
+      return said;
+    };
+  const client = {
+    chat: {
+      postMessage: method("chat.postMessage"),
+      update: method("chat.update"),
+      delete: method("chat.delete"),
+      getPermalink: method("chat.getPermalink"),
+      postEphemeral: method("chat.postEphemeral"),
+    },
+    usergroups: { users: { list: method("usergroups.users.list") } },
+    views: { open: method("views.open") },
+  } as unknown as WebClient;
+  return { client, calls };
+}
+
+const TEXT = message(md`hello`);
+const WITH_BLOCKS = message(md`hello`, [{ type: "divider" }]);
+
+describe("webClientChat", () => {
+  it("posts with the token, in a thread when told, never unfurling links; returns the ts", async () => {
+    const { client, calls } = fakeClient(() => ({ ok: true, ts: "1.2" }));
+    const chat = webClientChat(client, "xoxb-t");
+    expect(await chat.post("C1", TEXT)).toBe("1.2");
+    expect(await chat.post("C1", WITH_BLOCKS, "0.9")).toBe("1.2");
+    expect(calls).toEqual([
+      {
+        method: "chat.postMessage",
+        args: { token: "xoxb-t", channel: "C1", text: "hello", unfurl_links: false },
+      },
+      {
+        method: "chat.postMessage",
+        args: {
+          token: "xoxb-t",
+          channel: "C1",
+          text: "hello",
+          blocks: [{ type: "divider" }],
+          thread_ts: "0.9",
+          unfurl_links: false,
+        },
+      },
+    ]);
+  });
+
+  it("a post Slack answers without a ts is a passing failure", async () => {
+    const errors: string[] = [];
+    const chat = webClientChat(fakeClient(() => ({ ok: true })).client, "t", 5000, (c) =>
+      errors.push(c),
+    );
+    const failure = await chat.post("C1", TEXT).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(SlackApiError);
+    expect(failure).toMatchObject({ method: "chat.postMessage", code: "no_ts", kind: "passing" });
+    expect(errors).toEqual(["no_ts"]);
+  });
+
+  it("sends each other call as Slack's method takes it", async () => {
+    const { client, calls } = fakeClient((m) =>
+      m === "chat.getPermalink"
+        ? { ok: true, permalink: "https://x.slack.com/p1" }
+        : m === "usergroups.users.list"
+          ? { ok: true, users: ["U1", "U2"] }
+          : { ok: true },
+    );
+    const chat = webClientChat(client, "t");
+    await chat.update("C1", "1.2", WITH_BLOCKS);
+    await chat.remove("C1", "1.2");
+    expect(await chat.permalink("C1", "1.2")).toBe("https://x.slack.com/p1");
+    expect(await chat.groupMembers("S1")).toEqual(["U1", "U2"]);
+    await chat.ephemeral("C1", "U1", TEXT);
+    await chat.openView("trig", {
+      type: "modal",
+      title: { type: "plain_text", text: "x" },
+      blocks: [],
+    });
+    expect(calls.map((c) => [c.method, c.args])).toEqual([
+      [
+        "chat.update",
+        { token: "t", channel: "C1", ts: "1.2", text: "hello", blocks: [{ type: "divider" }] },
+      ],
+      ["chat.delete", { token: "t", channel: "C1", ts: "1.2" }],
+      ["chat.getPermalink", { token: "t", channel: "C1", message_ts: "1.2" }],
+      ["usergroups.users.list", { token: "t", usergroup: "S1" }],
+      ["chat.postEphemeral", { token: "t", channel: "C1", user: "U1", text: "hello" }],
+      [
+        "views.open",
+        {
+          token: "t",
+          trigger_id: "trig",
+          view: { type: "modal", title: { type: "plain_text", text: "x" }, blocks: [] },
+        },
+      ],
+    ]);
+  });
+
+  it("a group Slack lists without users has none", async () => {
+    const chat = webClientChat(fakeClient(() => ({ ok: true })).client, "t");
+    expect(await chat.groupMembers("S1")).toEqual([]);
+  });
+
+  it.each<[string, (chat: ReturnType<typeof webClientChat>) => Promise<unknown>]>([
+    ["chat.postMessage", (chat) => chat.post("C1", TEXT)],
+    ["chat.update", (chat) => chat.update("C1", "1.2", TEXT)],
+    ["chat.delete", (chat) => chat.remove("C1", "1.2")],
+    ["chat.getPermalink", (chat) => chat.permalink("C1", "1.2")],
+    ["usergroups.users.list", (chat) => chat.groupMembers("S1")],
+    ["chat.postEphemeral", (chat) => chat.ephemeral("C1", "U1", TEXT)],
+    [
+      "views.open",
+      (chat) =>
+        chat.openView("trig", {
+          type: "modal",
+          title: { type: "plain_text", text: "x" },
+          blocks: [],
+        }),
+    ],
+  ])("a failure of %s leaves it as a SlackApiError naming that method", async (method, run) => {
+    // Prepare
+    const errors: string[] = [];
+    const thrown = {
+      code: "slack_webapi_platform_error",
+      data: { ok: false, error: "invalid_auth" },
+    };
+    const chat = webClientChat(fakeClient(() => thrown).client, "t", 5000, (c) => errors.push(c));
+    // Act
+    const failure = await run(chat).catch((e: unknown) => e);
+    // Assess
+    expect(failure).toBeInstanceOf(SlackApiError);
+    const { code, kind, cause } = failure as SlackApiError;
+    expect({ method: (failure as SlackApiError).method, code, kind, cause }).toEqual({
+      method,
+      code: "invalid_auth",
+      kind: "permanent",
+      cause: thrown,
+    });
+    expect(errors).toEqual(["invalid_auth"]);
+  });
+
+  it("sorts every client failure into a SlackApiError, and counts it", async () => {
+    const errors: string[] = [];
+    const { client } = fakeClient(() => ({
+      code: "slack_webapi_platform_error",
+      data: { ok: false, error: "not_in_channel" },
+    }));
+    const chat = webClientChat(client, "t", 5000, (c) => errors.push(c));
+    const failure = await chat.update("C1", "1.2", TEXT).catch((e: unknown) => e);
+    expect(failure).toMatchObject({
+      method: "chat.update",
+      code: "not_in_channel",
+      kind: "permanent",
+    });
+    expect(errors).toEqual(["not_in_channel"]);
+  });
+});
+
+describe("respond: posting to a response_url", () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  /** A fetch that answers `status` with `body`, recording what it was sent. */
+  function stubFetch(status: number, body = "") {
+    const sent: Array<{ url: string; init: RequestInit }> = [];
+    vi.stubGlobal("fetch", async (url: string, init: RequestInit) => {
+      sent.push({ url, init });
+      return new Response(body, { status });
+    });
+    return sent;
+  }
+
+  it("posts the message privately, replacing the one clicked only when told", async () => {
+    const sent = stubFetch(200, "ok");
+    const chat = webClientChat(fakeClient().client, "t");
+    await chat.respond("https://hooks.slack.com/actions/T/1/x", WITH_BLOCKS);
+    await chat.respond("https://hooks.slack.com/actions/T/1/x", TEXT, { replace: true });
+    expect(sent.map((s) => [s.url, s.init.method, JSON.parse(String(s.init.body))])).toEqual([
+      [
+        "https://hooks.slack.com/actions/T/1/x",
+        "POST",
+        {
+          response_type: "ephemeral",
+          replace_original: false,
+          text: "hello",
+          blocks: [{ type: "divider" }],
+        },
+      ],
+      [
+        "https://hooks.slack.com/actions/T/1/x",
+        "POST",
+        { response_type: "ephemeral", replace_original: true, text: "hello" },
+      ],
+    ]);
+    expect(sent[0]?.init.headers).toEqual({ "content-type": "application/json" });
+    expect(sent[0]?.init.signal).toBeInstanceOf(AbortSignal);
+  });
+
+  it.each([
+    [404, "expired_url", "expired_url", "permanent"],
+    [404, "used_url", "used_url", "permanent"],
+    [400, "<html>no</html>", "http_400", "permanent"],
+    [429, "", "http_429", "passing"],
+    [500, "", "http_500", "passing"],
+    [503, "service down for a while, try later", "http_503", "passing"],
+  ] as const)("an answer %i %j is %s, %s", async (status, body, code, kind) => {
+    stubFetch(status, body);
+    const errors: string[] = [];
+    const chat = webClientChat(fakeClient().client, "t", 5000, (c) => errors.push(c));
+    const failure = await chat
+      .respond("https://hooks.slack.com/commands/T/1/x", TEXT)
+      .catch((e: unknown) => e);
+    expect(failure).toMatchObject({ method: "response_url", code, kind });
+    expect(errors).toEqual([code]);
+  });
+
+  it("reads an error code Slack ends with a newline", async () => {
+    stubFetch(404, "expired_url\n");
+    const chat = webClientChat(fakeClient().client, "t");
+    const failure = await chat
+      .respond("https://hooks.slack.com/commands/T/1/x", TEXT)
+      .catch((e: unknown) => e);
+    expect(failure).toMatchObject({
+      method: "response_url",
+      code: "expired_url",
+      kind: "permanent",
+    });
+  });
+
+  it("gives up on a response_url that does not answer in time, as a passing failure", async () => {
+    // Prepare: a fetch that never answers, and fails only when its signal aborts.
+    vi.stubGlobal(
+      "fetch",
+      (_url: string, init: RequestInit) =>
+        new Promise((_, reject) => {
+          init.signal?.addEventListener("abort", () => reject(init.signal?.reason));
+        }),
+    );
+    const errors: string[] = [];
+    const chat = webClientChat(fakeClient().client, "t", 10, (c) => errors.push(c));
+    // Act
+    const failure = await chat
+      .respond("https://hooks.slack.com/commands/T/1/x", TEXT)
+      .catch((e: unknown) => e);
+    // Assess
+    expect(failure).toBeInstanceOf(SlackApiError);
+    expect(failure).toMatchObject({ method: "response_url", code: "no_response", kind: "passing" });
+    expect((failure as SlackApiError).cause).toMatchObject({ name: "TimeoutError" });
+    expect(errors).toEqual(["no_response"]);
+  });
+
+  it("names an answer whose body breaks off by its status", async () => {
+    // Prepare
+    const body = new ReadableStream({
+      start(controller) {
+        controller.error(new Error("connection reset"));
+      },
+    });
+    vi.stubGlobal("fetch", async () => new Response(body, { status: 502 }));
+    const errors: string[] = [];
+    const chat = webClientChat(fakeClient().client, "t", 5000, (c) => errors.push(c));
+    // Act
+    const failure = await chat
+      .respond("https://hooks.slack.com/commands/T/1/x", TEXT)
+      .catch((e: unknown) => e);
+    // Assess
+    expect(failure).toBeInstanceOf(SlackApiError);
+    expect(failure).toMatchObject({ method: "response_url", code: "http_502", kind: "passing" });
+    expect(errors).toEqual(["http_502"]);
+  });
+
+  it("never fetches a URL that is not Slack's (or the local stack's)", async () => {
+    const sent = stubFetch(200);
+    const errors: string[] = [];
+    const chat = webClientChat(fakeClient().client, "t", 5000, (c) => errors.push(c));
+    const failure = await chat.respond("https://evil.example/hook", TEXT).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(SlackApiError);
+    expect(failure).toMatchObject({
+      method: "response_url",
+      code: "invalid_url",
+      kind: "permanent",
+    });
+    expect(errors).toEqual(["invalid_url"]);
+    expect(sent).toEqual([]);
+  });
+});
+
+describe("isResponseUrl", () => {
+  it.each([
+    ["https://hooks.slack.com/commands/T1/2/x", true],
+    ["http://127.0.0.1:3000/hooks/x", true],
+    ["http://localhost:3000/hooks/x", true],
+    ["http://hooks.slack.com/commands/T1/2/x", false],
+    ["https://hooks.slack.com.evil.example/x", false],
+    ["https://evil.example/?hooks.slack.com", false],
+    ["https://127.0.0.1/hooks/x", false],
+    ["http://127.0.0.2/hooks/x", false],
+    ["ftp://hooks.slack.com/x", false],
+    ["not a url", false],
+    ["", false],
+    [42, false],
+    [undefined, false],
+    // Only a string is taken, even one that reads as Slack's hook.
+    [new URL("https://hooks.slack.com/commands/T1/2/x"), false],
+    [{ toString: () => "https://hooks.slack.com/commands/T1/2/x" }, false],
+  ])("%j: %s", (url, ok) => {
+    expect(isResponseUrl(url)).toBe(ok);
+  });
+});
+
+describe("cachedGroupMembers", () => {
+  it("asks once per group within the TTL, concurrent lookups sharing one call", async () => {
+    let now = 0;
+    const asked: string[] = [];
+    const members = cachedGroupMembers(
+      async (g) => {
+        asked.push(g);
+        return [`${g}-member`];
+      },
+      1000,
+      () => now,
+    );
+    expect(await Promise.all([members("S1"), members("S1")])).toEqual([
+      ["S1-member"],
+      ["S1-member"],
+    ]);
+    now = 999;
+    await members("S1");
+    await members("S2");
+    expect(asked).toEqual(["S1", "S2"]);
+    now = 1000;
+    await members("S1");
+    expect(asked).toEqual(["S1", "S2", "S1"]);
+  });
+
+  it("counts the TTL from the lookup, not from 0", async () => {
+    // Prepare
+    let now = 10_000;
+    const asked: string[] = [];
+    const members = cachedGroupMembers(
+      async (g) => {
+        asked.push(g);
+        return ["U1"];
+      },
+      1000,
+      () => now,
+    );
+    await members("S1");
+    // Act
+    now = 10_999;
+    await members("S1");
+    const withinTtl = [...asked];
+    now = 11_000;
+    await members("S1");
+    // Assess
+    expect(withinTtl).toEqual(["S1"]);
+    expect(asked).toEqual(["S1", "S1"]);
+  });
+
+  it("keeps members five minutes unless told otherwise", async () => {
+    // Prepare
+    let now = 0;
+    const asked: string[] = [];
+    const members = cachedGroupMembers(
+      async (g) => {
+        asked.push(g);
+        return ["U1"];
+      },
+      undefined,
+      () => now,
+    );
+    await members("S1");
+    // Act
+    now = 299_999;
+    await members("S1");
+    const withinTtl = [...asked];
+    now = 300_000;
+    await members("S1");
+    // Assess
+    expect(withinTtl).toEqual(["S1"]);
+    expect(asked).toEqual(["S1", "S1"]);
+  });
+
+  it("forgets a failed lookup, so that the next one asks again", async () => {
+    let fail = true;
+    const asked: string[] = [];
+    const members = cachedGroupMembers(async (g) => {
+      asked.push(g);
+      if (fail) throw new Error("Slack down");
+      return ["U1"];
+    });
+    await expect(members("S1")).rejects.toThrow("Slack down");
+    fail = false;
+    expect(await members("S1")).toEqual(["U1"]);
+    expect(asked).toEqual(["S1", "S1"]);
+  });
+});

@@ -1,0 +1,280 @@
+import { describe, expect, it } from "vitest";
+import { ServerLookupError } from "../../../lib/ecl/client";
+import { EclNetworkError } from "../../../lib/ecl/errors";
+import type { Server } from "../../../lib/ecl/server";
+import type { Operation } from "../../../lib/operations/operation";
+import type { StatusRequest } from "../../../lib/operations/work-message";
+import { SlackApiError } from "../../../lib/slack/slack-error";
+import { answerStatus } from "../../../lib/worker/answer-status";
+import { RetryLater } from "../../../lib/worker/retry-later";
+import { eclServer, IMAGE, NOW, operationIn, SERVER, workerFakes } from "../fakes";
+
+type Fakes = ReturnType<typeof workerFakes>;
+const URL = "https://hooks.slack.com/commands/T1/1/x";
+const OTHER_SERVER = "6a2f1b8e-5a0d-4f3c-9d7e-2b8c4e1f0a93";
+const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+const down = () => new EclNetworkError("timeout", "GET", "https://ecl.test");
+
+const ask = (target: string, changes: Partial<StatusRequest> = {}): StatusRequest => ({
+  teamId: "T1",
+  channelId: "C0INC",
+  userId: "U0ASK",
+  target,
+  tenant: "t",
+  secretId: "bm/tenant/t",
+  responseUrl: URL,
+  ...changes,
+});
+
+/**
+ * Worker fakes whose store answers `recentForTenant` from its operations (the shared memory store
+ * knows no history), and whose Slack keeps where each answer went.
+ */
+function fakes(...reads: Array<Server | Error>) {
+  const f = workerFakes(reads.length > 0 ? { reads } : {});
+  const asked: Array<[string, number]> = [];
+  f.deps.store = {
+    ...f.deps.store,
+    recentForTenant: async (tenant, limit, keep = () => true) => {
+      asked.push([tenant, limit]);
+      return [...f.ops.values()].filter((o) => o.tenant === tenant && keep(o)).slice(0, limit);
+    },
+  };
+  const answers: Array<{ to: string; text: string }> = [];
+  f.deps.chat = {
+    ...f.deps.chat,
+    respond: async (url, message) => void answers.push({ to: url, text: message.text }),
+    ephemeral: async (channel, user, message) =>
+      void answers.push({ to: `${channel} ${user}`, text: message.text }),
+  };
+  return { ...f, asked, answers };
+}
+
+const answer = (f: Fakes, request: StatusRequest, receive = 1) =>
+  answerStatus(f.deps, request, receive);
+
+/** The server's two lines, as web01 idle with the image attached reads. */
+const WEB01 = `*web01* \`${SERVER}\`: ACTIVE, power RUNNING, task_state None (idle)\nMedia: \`${IMAGE}\``;
+/** An operation's line, made a minute before NOW. */
+const line = (op: Operation, state: string) =>
+  `\`${op.id}\` ${state}, image \`${IMAGE}\`, requested by <@U0REQ> 1m 00s ago`;
+
+describe("/bm status of a server", () => {
+  it("its state and media, told to the asker alone through the response_url", async () => {
+    const f = fakes();
+    await answer(f, ask("web01"));
+    expect(f.answers).toEqual([{ to: URL, text: `${WEB01}\nNo operation in flight for it.` }]);
+    expect(f.calls).toEqual(["resolve web01"]);
+    expect(f.asked).toEqual([["t", 10]]);
+  });
+
+  it("without a response_url, the answer is an ephemeral message in the channel", async () => {
+    const f = fakes();
+    await answer(f, ask("web01", { responseUrl: undefined }));
+    expect(f.answers).toEqual([
+      { to: "C0INC U0ASK", text: `${WEB01}\nNo operation in flight for it.` },
+    ]);
+  });
+
+  it.each([
+    [
+      "busy",
+      { taskState: "REBOOTING" },
+      `*web01* \`${SERVER}\`: ACTIVE, power RUNNING, task_state REBOOTING (busy)`,
+    ],
+    [
+      "with nothing known of its state",
+      { status: undefined, powerState: undefined, taskState: undefined },
+      `*web01* \`${SERVER}\`: ?, power ?, task_state None (idle)`,
+    ],
+    [
+      "with task_state null",
+      { taskState: null },
+      `*web01* \`${SERVER}\`: ACTIVE, power RUNNING, task_state None (idle)`,
+    ],
+    [
+      "stopped",
+      { status: "SHUTOFF", powerState: "SHUTDOWN" },
+      `*web01* \`${SERVER}\`: SHUTOFF, power SHUTDOWN, task_state None (idle)`,
+    ],
+  ] as const)("a server %s: its state as ECL gives it", async (_, changes, said) => {
+    const f = fakes(eclServer(changes));
+    await answer(f, ask("web01"));
+    expect(f.answers[0]?.text.split("\n")[0]).toBe(said);
+  });
+
+  it.each([
+    [
+      "not listed",
+      undefined,
+      "Media: not listed. ECL did not list media for this server; bm cannot tell whether the image is attached.",
+    ],
+    ["none", [], "Media: none attached"],
+    ["two", [IMAGE, OTHER_SERVER], `Media: \`${IMAGE}\`, \`${OTHER_SERVER}\``],
+    [
+      "twelve",
+      Array.from({ length: 12 }, (_, i) => uuid(i)),
+      `Media: ${Array.from({ length: 10 }, (_, i) => `\`${uuid(i)}\``).join(", ")}, … and 2 more`,
+    ],
+  ])("media %s: said so", async (_, mediaIds, said) => {
+    const f = fakes(eclServer({ mediaIds }));
+    await answer(f, ask("web01"));
+    expect(f.answers[0]?.text.split("\n")[1]).toBe(said);
+  });
+
+  it("the operations in flight for this server, and only those", async () => {
+    const f = fakes();
+    const detaching = operationIn(f.ops, "C0INC", ["approved", "executing", "detaching"], {
+      serverId: SERVER,
+    });
+    const awaiting = operationIn(f.ops, "C0CHG", ["awaiting_approval"], { serverId: SERVER });
+    // Ended, on another server, or not yet resolved: not in flight for it.
+    operationIn(f.ops, "C0INC", ["approved", "executing", "detaching", "done"], {
+      serverId: SERVER,
+    });
+    operationIn(f.ops, "C0INC", ["approved", "executing", "detaching"], { serverId: OTHER_SERVER });
+    operationIn(f.ops, "C0INC");
+    await answer(f, ask("web01"));
+    expect(f.answers).toEqual([
+      {
+        to: URL,
+        text: `${WEB01}\nIn flight: ${line(detaching, "detaching")}; ${line(awaiting, "awaiting approval")}`,
+      },
+    ]);
+  });
+});
+
+describe("/bm status of an operation", () => {
+  it("its line, then its server's state and what is in flight for it", async () => {
+    const f = fakes();
+    const op = operationIn(f.ops, "C0INC", ["approved", "executing", "detaching"], {
+      serverId: SERVER,
+    });
+    await answer(f, ask(op.id));
+    expect(f.answers).toEqual([
+      {
+        to: URL,
+        text: `${line(op, "detaching")}\n${WEB01}\nIn flight: ${line(op, "detaching")}`,
+      },
+    ]);
+    expect(f.calls).toEqual([`show ${SERVER}`]);
+    expect(f.events).toEqual([]);
+  });
+
+  it("one that timed out is re-checked first, the asker its actor, and the outcome told first", async () => {
+    const f = fakes(eclServer({ mediaIds: [] }));
+    const op = operationIn(f.ops, "C0INC", ["approved", "executing", "timed_out"], {
+      serverId: SERVER,
+      serverName: "web01",
+      detachStartedAt: new Date(NOW.getTime() - 120_000).toISOString(),
+    });
+    await answer(f, ask(op.id));
+    expect(f.answers).toEqual([
+      {
+        to: URL,
+        text: [
+          `Re-checked: \`web01\` is idle and image \`${IMAGE}\` is detached. \`${op.id}\` is done.`,
+          line(op, "done"),
+          `*web01* \`${SERVER}\`: ACTIVE, power RUNNING, task_state None (idle)`,
+          "Media: none attached",
+          "No operation in flight for it.",
+        ].join("\n"),
+      },
+    ]);
+    expect(f.ops.get(op.id)?.state).toBe("done");
+    expect(f.events.map((e) => [e.action, e.actor])).toEqual([
+      ["done", { teamId: "T1", userId: "U0ASK" }],
+    ]);
+  });
+
+  it("one whose server was never resolved: its line, and that; ECL not read", async () => {
+    const f = fakes();
+    const op = operationIn(f.ops, "C0CHG", ["awaiting_approval"], { serverRef: "web-typed" });
+    await answer(f, ask(op.id));
+    expect(f.answers).toEqual([
+      {
+        to: URL,
+        text: `${line(op, "awaiting approval")}\nIts server \`web-typed\` was never resolved.`,
+      },
+    ]);
+    expect(f.calls).toEqual([]);
+  });
+
+  it.each([
+    ["that does not exist", "op-0123456789", undefined],
+    ["of another tenant", "op-0000000000", "u"],
+  ])("one %s: not in this channel's tenant, ECL not read", async (_, id, tenant) => {
+    const f = fakes();
+    if (tenant) operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER, tenant });
+    await answer(f, ask(id));
+    expect(f.answers).toEqual([
+      { to: URL, text: `There is no request \`${id}\` in this channel's tenant.` },
+    ]);
+    expect(f.calls).toEqual([]);
+  });
+});
+
+describe("/bm status when something fails", () => {
+  it("ECL failing for a while: tried again through the queue, carrying the cause; nothing said", async () => {
+    const f = fakes(down());
+    for (const receive of [1, 4]) {
+      const error = await answer(f, ask("web01"), receive).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RetryLater);
+      expect((error as RetryLater).message).toBe("ECL at https://ecl.test did not answer in time");
+      expect((error as RetryLater).cause).toBeInstanceOf(EclNetworkError);
+    }
+    expect(f.answers).toEqual([]);
+  });
+
+  it.each([
+    [
+      "ECL failing at the last receive",
+      down(),
+      5,
+      "web01",
+      "ECL at https://ecl.test did not answer in time",
+    ],
+    [
+      "a server that does not exist, at the first receive",
+      new ServerLookupError("not_found", "web9"),
+      1,
+      "web9",
+      'no server named "web9" in this tenant',
+    ],
+  ])("%s: the asker is told", async (_, error, receive, target, said) => {
+    const f = fakes(error);
+    await answer(f, ask(target), receive);
+    expect(f.answers).toEqual([{ to: URL, text: `bm could not look up \`${target}\`: ${said}` }]);
+  });
+
+  it("Slack refusing the answer for good: dropped, logged with what was asked", async () => {
+    const f = fakes();
+    f.deps.chat = {
+      ...f.deps.chat,
+      respond: async () =>
+        Promise.reject(new SlackApiError("response_url", "expired_url", "permanent")),
+    };
+    await answer(f, ask("web01"));
+    expect(f.logs).toEqual([
+      {
+        level: "warn",
+        message: "Slack refused the status answer; not retried",
+        extra: { status: "web01", slackError: "expired_url", method: "response_url" },
+      },
+    ]);
+  });
+
+  it.each([
+    ["Slack failing for a while", new SlackApiError("response_url", "http_503", "passing")],
+    // Only Slack's own refusal is known to be final.
+    [
+      "anything else, whatever it says of itself",
+      Object.assign(new Error("odd"), { kind: "permanent" }),
+    ],
+  ])("%s: thrown, for the queue to deliver it again", async (_, error) => {
+    const f = fakes();
+    f.deps.chat = { ...f.deps.chat, respond: async () => Promise.reject(error) };
+    await expect(answer(f, ask("web01"))).rejects.toBe(error);
+    expect(f.logs).toEqual([]);
+  });
+});
