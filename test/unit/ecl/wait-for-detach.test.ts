@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { EclApi } from "../../../lib/ecl/client";
 import { EclApiError, EclNetworkError } from "../../../lib/ecl/errors";
 import type { Server } from "../../../lib/ecl/server";
@@ -144,15 +144,33 @@ describe("waitForDetach", () => {
       graceMs: 1,
     });
     expect(result.outcome).toBe("detached");
-    const slow = { showServer: async () => at({}) } as unknown as EclApi;
-    const started = Date.now();
-    const timedOut = await waitForDetach(slow, SERVER, IMAGE, {
-      intervalMs: 20,
-      timeoutMs: 50,
-      graceMs: 1,
-    });
-    expect(timedOut.outcome).toBe("timed_out");
-    expect(Date.now() - started).toBeGreaterThanOrEqual(35);
+    // Node's own clock and timers, faked so that the machine's speed changes nothing: polls at 0,
+    // 20 and 40 ms, and no third sleep, which would pass the 50 ms limit.
+    vi.useFakeTimers({ toFake: ["setTimeout", "Date"] });
+    try {
+      let reads = 0;
+      const slow = {
+        showServer: async () => {
+          reads++;
+          return at({});
+        },
+      } as unknown as EclApi;
+      const waiting = waitForDetach(slow, SERVER, IMAGE, {
+        intervalMs: 20,
+        timeoutMs: 50,
+        graceMs: 1,
+      });
+      await vi.advanceTimersByTimeAsync(19);
+      expect(reads).toBe(1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(reads).toBe(2);
+      await vi.advanceTimersByTimeAsync(20);
+      const timedOut = await waiting;
+      expect(reads).toBe(3);
+      expect(timedOut).toMatchObject({ outcome: "timed_out", elapsedMs: 40 });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
