@@ -10,13 +10,14 @@ import {
   isOperationId,
   type Operation,
   record,
+  stateWords,
   transition,
 } from "../operations/operation";
 import { commit } from "../operations/record";
 import { mayApprove, mayCancel, mayReject } from "../policy/permissions";
 import { MAX_REJECT_REASON } from "../slack/messages";
 import { code, type Mrkdwn, md } from "../slack/mrkdwn";
-import { type FrontDoorDeps, refuse, stateWords } from "./deps";
+import { type FrontDoorDeps, refuse } from "./deps";
 
 export interface Decision {
   teamId: string;
@@ -69,7 +70,7 @@ export async function decideOnRequest(deps: FrontDoorDeps, decision: Decision): 
       if (!canMove(op.state, "cancelled"))
         return refusal(
           "not_cancellable",
-          md`${code(op.id)} is ${stateWords(op)}: it can no longer be cancelled.`,
+          md`${code(op.id)} is ${stateWords(op.state)}: it can no longer be cancelled.`,
         );
       const done = await apply(
         deps,
@@ -85,7 +86,7 @@ export async function decideOnRequest(deps: FrontDoorDeps, decision: Decision): 
     if (op.state !== "awaiting_approval")
       return refusal(
         "not_awaiting_approval",
-        md`${code(op.id)} is ${stateWords(op)}: there is nothing to ${decision.action} any more.`,
+        md`${code(op.id)} is ${stateWords(op.state)}: there is nothing to ${decision.action} any more.`,
       );
     const now = deps.now();
     if (hasExpired(op, now)) {

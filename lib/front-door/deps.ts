@@ -4,7 +4,7 @@
 
 import type { ChoiceStore } from "../choices/choice-store";
 import type { Metrics } from "../metrics";
-import type { AuditEvent, Operation } from "../operations/operation";
+import type { AuditEvent } from "../operations/operation";
 import type { AuditLog, OperationStore, WorkQueue } from "../operations/ports";
 import type { PolicyDeps } from "../policy/roles";
 import type { Chat } from "../slack/chat";
@@ -47,9 +47,4 @@ export async function refuse(
   });
   deps.log.info("refused", { operationId: refusal.operationId, reason: refusal.reason });
   return message;
-}
-
-/** "awaiting approval", "done", … */
-export function stateWords(op: Operation): string {
-  return op.state.replace(/_/g, " ");
 }

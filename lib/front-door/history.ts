@@ -1,7 +1,7 @@
 /**
  * `/bm history [server]`: the last operations of the channel's tenant, from the table alone.
  */
-import { isTerminal, type Operation } from "../operations/operation";
+import { isTerminal, type Operation, stateWords } from "../operations/operation";
 import { code, join, link, listOf, type Mrkdwn, md, user } from "../slack/mrkdwn";
 import { formatElapsed } from "../util/elapsed";
 
@@ -31,7 +31,7 @@ export function historyLine(op: Operation): Mrkdwn {
   const took = op.finishedAt
     ? ` in ${formatElapsed(Date.parse(op.finishedAt) - Date.parse(op.createdAt))}`
     : "";
-  parts.push(md`*${op.state.replace(/_/g, " ")}*${isTerminal(op.state) ? took : " (in progress)"}`);
+  parts.push(md`*${stateWords(op.state)}*${isTerminal(op.state) ? took : " (in progress)"}`);
   if (op.permalink) parts.push(link(op.permalink, "thread"));
   return md`• ${join(parts, " · ")}`;
 }

@@ -2,10 +2,10 @@
  * A click on Re-check: who may (anyone who may request in the operation's channel), and the
  * hand-over to the worker, which reads ECL off the 3-second path and answers the clicker.
  */
-import { isOperationId } from "../operations/operation";
+import { isOperationId, stateWords } from "../operations/operation";
 import { mayRecheck } from "../policy/permissions";
 import { code, type Mrkdwn, md } from "../slack/mrkdwn";
-import { type FrontDoorDeps, refuse, stateWords } from "./deps";
+import { type FrontDoorDeps, refuse } from "./deps";
 
 export async function requestRecheck(
   deps: FrontDoorDeps,
@@ -29,7 +29,7 @@ export async function requestRecheck(
   const may = await mayRecheck(deps, op, click.userId);
   if (!may.ok) return refusal(may.reason, may.message);
   if (op.state !== "timed_out")
-    return md`${code(op.id)} is ${stateWords(op)}: there is nothing to re-check.`;
+    return md`${code(op.id)} is ${stateWords(op.state)}: there is nothing to re-check.`;
   await deps.queue.send({ kind: "recheck", operationId: op.id, userId: click.userId });
   return md`bm is reading ${code(op.serverName || op.serverRef)} again for ${code(op.id)}; it will answer you here in a few seconds.`;
 }

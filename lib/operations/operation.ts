@@ -47,6 +47,11 @@ const NEXT: Record<State, readonly State[]> = {
   cancelled: [],
 };
 
+/** A state as people read it: "awaiting approval", "timed out", … */
+export function stateWords(state: string): string {
+  return state.replace(/_/g, " ");
+}
+
 /** True when the state machine allows `from` → `to`. */
 export function canMove(from: State, to: State): boolean {
   return NEXT[from].includes(to);

@@ -5,7 +5,7 @@
  */
 import type { Metrics } from "../metrics";
 import { code, type Mrkdwn, md } from "../slack/mrkdwn";
-import { newOperation, type Operation, operationIdFor } from "./operation";
+import { newOperation, type Operation, operationIdFor, stateWords } from "./operation";
 import type { AuditLog, OperationStore, WorkQueue } from "./ports";
 import { type RecordedSummary, type RequestFields, withPicks } from "./request";
 
@@ -98,7 +98,7 @@ export function recordedWords(result: RecordedSummary, server: Mrkdwn | string):
   if (result.kind === "unknown")
     return md`bm could not confirm that it recorded ${code(id)} (its database did not answer in time). If it did, the request goes on by itself: ${code(`/bm status ${id}`)} in a minute tells you; if not, ask again.`;
   if (result.kind === "existing")
-    return md`This request is already recorded as ${code(id)} (${(result.state ?? "").replace(/_/g, " ")}).`;
+    return md`This request is already recorded as ${code(id)} (${stateWords(result.state ?? "")}).`;
   const next =
     result.approvalsRequired > 0
       ? md`It needs ${result.approvalsRequired} approval(s); bm will post the request in this channel for approvers.`

@@ -4,7 +4,7 @@
  */
 import type { ModalView } from "@slack/types";
 import { MEDIA_NOT_LISTED } from "../ecl/server";
-import { isTerminal, type Operation, type State } from "../operations/operation";
+import { isTerminal, type Operation, type State, stateWords } from "../operations/operation";
 import { formatElapsed } from "../util/elapsed";
 import { LIMITS } from "./block-kit-limits";
 import { button, context, fields, message, section } from "./blocks";
@@ -207,9 +207,7 @@ export function requesterNotice(
       md`:warning: bm could not post about ${code(op.id)} in ${channel(op.channelId)}: Slack answered ${code(slackError)}. ${slackFix(slackError)}`,
     );
   if (isTerminal(op.state))
-    lines.push(
-      noticeText(op, now, idleWaitS) ?? md`${code(op.id)} is ${op.state.replace(/_/g, " ")}.`,
-    );
+    lines.push(noticeText(op, now, idleWaitS) ?? md`${code(op.id)} is ${stateWords(op.state)}.`);
   else
     lines.push(
       md`bm goes on with ${code(op.id)} (detach image ${code(op.imageId)} from ${code(op.serverName || op.serverRef)}) and will tell you here how it ends.`,

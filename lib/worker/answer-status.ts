@@ -6,7 +6,7 @@
 
 import { isIdle, MEDIA_NOT_LISTED, type Server } from "../ecl/server";
 import { describeError, isPassing } from "../errors";
-import { isOperationId, isTerminal, type Operation } from "../operations/operation";
+import { isOperationId, isTerminal, type Operation, stateWords } from "../operations/operation";
 import type { StatusRequest } from "../operations/work-message";
 import { message } from "../slack/blocks";
 import { code, join, listOf, type Mrkdwn, md, user } from "../slack/mrkdwn";
@@ -97,5 +97,5 @@ async function statusText(deps: WorkerDeps, request: StatusRequest): Promise<Mrk
 }
 
 function operationLine(op: Operation, now: Date): Mrkdwn {
-  return md`${code(op.id)} ${op.state.replace(/_/g, " ")}, image ${code(op.imageId)}, requested by ${user(op.requester)} ${formatElapsed(now.getTime() - Date.parse(op.createdAt))} ago`;
+  return md`${code(op.id)} ${stateWords(op.state)}, image ${code(op.imageId)}, requested by ${user(op.requester)} ${formatElapsed(now.getTime() - Date.parse(op.createdAt))} ago`;
 }

@@ -7,7 +7,13 @@
 import { EclApiError } from "../ecl/errors";
 import { attachment, detachFinished, judgedBy, observedState, type Server } from "../ecl/server";
 import { describeError, isPassing } from "../errors";
-import { type Actor, type Operation, record, transition } from "../operations/operation";
+import {
+  type Actor,
+  type Operation,
+  record,
+  stateWords,
+  transition,
+} from "../operations/operation";
 import { announce, commit, flushAudit } from "../operations/record";
 import { message } from "../slack/blocks";
 import { code, type Mrkdwn, md } from "../slack/mrkdwn";
@@ -35,7 +41,7 @@ export async function recheck(
   if (op.state !== "timed_out" || !op.serverId) {
     return {
       op,
-      text: md`${code(op.id)} is ${op.state.replace(/_/g, " ")}: there is nothing to re-check.`,
+      text: md`${code(op.id)} is ${stateWords(op.state)}: there is nothing to re-check.`,
     };
   }
   const name = code(op.serverName || op.serverRef);

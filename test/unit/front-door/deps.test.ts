@@ -2,7 +2,8 @@
  * The front door's shared steps: a refusal written to the trail and logged, and a state in words.
  */
 import { describe, expect, it } from "vitest";
-import { refuse, stateWords } from "../../../lib/front-door/deps";
+import { refuse } from "../../../lib/front-door/deps";
+import { stateWords } from "../../../lib/operations/operation";
 import { md } from "../../../lib/slack/mrkdwn";
 import { frontDoorFakes, NOW, operationIn } from "../fakes";
 
@@ -53,6 +54,6 @@ describe("stateWords", () => {
     // Prepare
     const op = operationIn(new Map(), "C0CHG", [...states]);
     // Act, Assess
-    expect(stateWords(op)).toBe(words);
+    expect(stateWords(op.state)).toBe(words);
   });
 });
