@@ -76,6 +76,8 @@ export function sqsRecord(
     body: string;
     receiveCount: number;
     sentAt: number;
+    /** The message's `AWSTraceHeader`, which SQS keeps from its sender. */
+    traceHeader?: string | undefined;
   },
   queueArn: string,
 ): SQSRecord {
@@ -88,6 +90,7 @@ export function sqsRecord(
       SentTimestamp: String(message.sentAt),
       SenderId: "local",
       ApproximateFirstReceiveTimestamp: String(Date.now()),
+      ...(message.traceHeader ? { AWSTraceHeader: message.traceHeader } : {}),
     },
     messageAttributes: {},
     md5OfBody: "",

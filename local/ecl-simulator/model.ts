@@ -75,6 +75,8 @@ export interface Fault {
   /** Answer with this status and an OpenStack error body (or `body`, as it is). */
   status?: number;
   body?: string;
+  /** Headers of that answer (a 429's or a 503's `Retry-After`). */
+  headers?: Record<string, string>;
   /** Never answer. */
   hang?: boolean;
   /** Reset the connection without answering. */

@@ -19,6 +19,8 @@ export interface RecordedRequest {
   route: Route;
   /** Which connection it came on: 1 for the first connection, and so on. */
   connection: number;
+  /** When it arrived (ms since the epoch). */
+  at: number;
   /** The status answered; undefined while unanswered, or when the connection was reset. */
   status?: number;
   /** The request id header sent with the answer. */
@@ -72,6 +74,7 @@ export async function startEclSimulator(options: SimulatorOptions = {}): Promise
       body,
       route,
       connection,
+      at: Date.now(),
     };
     requests.push(record);
     const send = (reply: Reply) => {
@@ -94,6 +97,7 @@ export async function startEclSimulator(options: SimulatorOptions = {}): Promise
       return send({
         status: fault.status,
         body: fault.body ?? errorBody(fault.status),
+        ...(fault.headers ? { headers: fault.headers } : {}),
       });
 
     let reply: Reply;

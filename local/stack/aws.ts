@@ -71,13 +71,17 @@ export async function startDynamo(
   return { proxy };
 }
 
-/** SQS: the stand-in, with the dead-letter limit of serverless.yml (5 receives). */
+/** SQS: the stand-in, with the dead-letter limit and visibility timeout of serverless.yml. */
 export async function startQueue(
   closers: Closers,
   env: Env,
   options: { timeScale?: number | undefined; faults?: boolean },
 ): Promise<{ queue: SqsStandIn; proxy?: AwsFaultProxy }> {
-  const queue = await new SqsStandIn({ maxReceives: 5, timeScale: options.timeScale ?? 1 }).start();
+  const queue = await new SqsStandIn({
+    maxReceives: 5,
+    visibilityTimeoutS: 360,
+    timeScale: options.timeScale ?? 1,
+  }).start();
   closers.last(() => queue.close());
   env.BM_QUEUE_URL = queue.queueUrl;
   env.AWS_ENDPOINT_URL_SQS = queue.url;
@@ -94,13 +98,16 @@ export const FOLLOWUP_FUNCTION = "bm-local-followup";
 
 /**
  * Lambda's Invoke, for the worker's start of the follow-up. With `run` the follow-up runs on each
- * start (`runFollowUp`, one at a time, as with reserved concurrency 1); in tests the starts are
- * only recorded.
+ * start (`runFollowUp`, given the caller's trace header); in tests the starts are only recorded.
  */
 export async function startLambda(
   closers: Closers,
   env: Env,
-  options: { run: boolean; runFollowUp: () => Promise<void>; presetFunction?: string | undefined },
+  options: {
+    run: boolean;
+    runFollowUp: (trace: string | undefined) => Promise<unknown>;
+    presetFunction?: string | undefined;
+  },
 ): Promise<LambdaStandIn> {
   const lambda = await new LambdaStandIn({
     functions: { [FOLLOWUP_FUNCTION]: options.runFollowUp },

@@ -18,6 +18,7 @@ import { unkindnessFromEnv } from "../ecl-simulator/unkind";
 import { playground } from "../playground/server";
 import type { AwsFaultProxy } from "../stand-ins/aws-fault-proxy";
 import type { LambdaStandIn } from "../stand-ins/lambda";
+import { Lineage } from "../stand-ins/lineage";
 import type { SecretsManagerStandIn } from "../stand-ins/secrets-manager";
 import type { SlackStandIn } from "../stand-ins/slack";
 import type { SqsStandIn } from "../stand-ins/sqs";
@@ -27,6 +28,7 @@ import { Closers } from "./closers";
 import { sampleSecrets, startEcl } from "./ecl";
 import { frontDoorCaller, type SlackFn, startFrontDoor } from "./front-door";
 import {
+  type EventSourceFigures,
   eventSourceMapping,
   type FollowupFn,
   followupInvoker,
@@ -64,6 +66,8 @@ export interface LocalStackOptions {
   autoRun?: boolean;
   /** How long one follow-up invocation may run (10 s; on Lambda, about a minute). */
   followupBudgetMs?: number;
+  /** The worker's timeout, past which an invocation is killed (60 s, as serverless.yml). */
+  workerTimeoutMs?: number;
   /** Members of Slack user groups in the stand-in. */
   groups?: Record<string, string[]>;
   /**
@@ -89,6 +93,10 @@ export interface LocalStack {
   secretsManager: SecretsManagerStandIn | undefined;
   /** Lambda's Invoke: the worker starting the follow-up after a detach ECL accepted. */
   lambda: LambdaStandIn;
+  /** Lambda's recursive loop detection: the deepest chain, the invocations it stopped. */
+  lineage: Lineage;
+  /** The event source mapping's invocations of the worker, and those killed at its timeout. */
+  worker: EventSourceFigures;
   /** With `faults`: the proxies in front of DynamoDB, SQS and Secrets Manager. */
   faults: {
     dynamo: AwsFaultProxy | undefined;
@@ -106,6 +114,8 @@ export interface LocalStack {
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const log = options.log ?? (() => {});
+  // First: the SDK's invoke store must be taken before any AWS call of this process.
+  const lineage = await new Lineage().start();
   const preset = { ...process.env };
   const env: Env = {
     AWS_REGION: preset.AWS_REGION ?? "ap-northeast-1",
@@ -175,10 +185,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         groups,
         botNotIn: options.botNotIn ?? ["C0NOBOT"],
       });
-  let followupGate: (() => Promise<void>) | undefined;
+  let followupGate: ((trace: string | undefined) => Promise<unknown>) | undefined;
   const lambda = await startLambda(closers, env, {
     run: options.autoRun ?? false,
-    runFollowUp: () => followupGate?.() ?? Promise.resolve(),
+    runFollowUp: (trace) => followupGate?.(trace) ?? Promise.resolve(),
     presetFunction: preset.BM_FOLLOWUP_FUNCTION,
   });
 
@@ -191,8 +201,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       audit: env.BM_AUDIT_TABLE as string,
     });
   }
+  const frontDoor = (await import("../../handlers/slack")).handler as SlackFn;
   const handlers = {
-    slack: (await import("../../handlers/slack")).handler as SlackFn,
+    // Each request to the front door is a new chain of Lambda's recursive loop detection.
+    slack: (async (event, context) => {
+      let answer: Awaited<ReturnType<SlackFn>> | undefined;
+      await lineage.invoke("bm-slack", "new", async () => {
+        answer = await frontDoor(event, context);
+      });
+      return answer;
+    }) as SlackFn,
     worker: (await import("../../handlers/worker")).handler as WorkerFn,
     followup: (await import("../../handlers/followup")).handler as FollowupFn,
   };
@@ -229,11 +247,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     log,
   });
 
-  const deliver = eventSourceMapping(env.BM_QUEUE_URL as string, handlers.worker, log);
-  const followup = followupInvoker(handlers.followup);
+  const deliver = eventSourceMapping(env.BM_QUEUE_URL as string, handlers.worker, {
+    lineage,
+    ...(options.workerTimeoutMs ? { timeoutMs: options.workerTimeoutMs } : {}),
+    ...(queue ? { deadLetter: (handle: string) => queue.deadLetter(handle) } : {}),
+    log,
+  });
+  const followup = followupInvoker(handlers.followup, lineage);
   const budget = options.followupBudgetMs ?? 10_000;
-  followupGate = () => followup.once(budget);
-  if (options.autoRun) runByThemselves(closers, deliver, followup.once, budget, log);
+  followupGate = (trace) => followup.invoked(budget, trace);
+  if (options.autoRun) runByThemselves(closers, deliver, followup.invoke, budget, log);
 
   return {
     frontDoorUrl,
@@ -244,6 +267,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     queue,
     secretsManager: local.secretsManager,
     lambda,
+    lineage,
+    worker: deliver.figures,
     faults,
     dynamo,
     handlers,

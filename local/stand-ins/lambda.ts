@@ -3,9 +3,10 @@
  * `POST /2015-03-31/functions/{name}/invocations`), asynchronous (`X-Amz-Invocation-Type: Event`,
  * answered 202 at once). Like Lambda, it refuses an unknown function (404,
  * ResourceNotFoundException), an unsigned request (403), an unknown invocation type and a
- * payload over 256 KB (413); with reserved concurrency 1, an event that arrives while the
- * function runs waits for it to end (events meanwhile are one run, as a function that polls
- * everything in flight needs no more).
+ * payload over 256 KB (413). Each accepted event runs the function (when told to run them), side
+ * by side with any run already going, as without reserved concurrency; the run continues the
+ * caller's chain of Lambda's recursive loop detection, read off its `X-Amzn-Trace-Id` (the
+ * function given decides, through lineage.ts, whether Lambda would stop it).
  */
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
@@ -14,8 +15,8 @@ import type { AddressInfo } from "node:net";
 const ASYNC_PAYLOAD_LIMIT = 256 * 1024;
 
 export interface LambdaStandInOptions {
-  /** The functions that exist, by name, and what running one does. */
-  functions: Record<string, () => Promise<unknown>>;
+  /** The functions that exist, by name, and what running one does, given the caller's trace header. */
+  functions: Record<string, (trace: string | undefined) => Promise<unknown>>;
   /** Run the function for each event (npm start), or only record the events (tests). */
   run: boolean;
 }
@@ -23,11 +24,15 @@ export interface LambdaStandInOptions {
 export class LambdaStandIn {
   url = "";
   /** Every accepted asynchronous invoke, by function name. */
-  readonly events: Array<{ functionName: string; payload: string; at: number }> = [];
-  private readonly running = new Map<string, Promise<void>>();
+  readonly events: Array<{
+    functionName: string;
+    payload: string;
+    at: number;
+    trace: string | undefined;
+  }> = [];
+  private readonly running = new Set<Promise<unknown>>();
   /** Faults for the next invokes: Lambda's throttle or an error, or no answer at all. */
   private faults: Array<{ status: number; type: string } | "hang"> = [];
-  private readonly pending = new Set<string>();
   private readonly server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -98,24 +103,15 @@ export class LambdaStandIn {
       return [400, "InvalidParameterValueException", `bm invokes only with Event, not ${type}`];
     if (body.length > ASYNC_PAYLOAD_LIMIT)
       return [413, "RequestTooLargeException", "Request must be smaller than 262144 bytes"];
-    this.events.push({ functionName: name, payload: body.toString("utf8"), at: Date.now() });
-    if (this.options.run) this.schedule(name, fn);
-    return [202, undefined, ""];
-  }
-
-  /** One run at a time (reserved concurrency 1); events during a run make one more run after it. */
-  private schedule(name: string, fn: () => Promise<unknown>): void {
-    if (this.running.has(name)) {
-      this.pending.add(name);
-      return;
+    const header = headers["x-amzn-trace-id"];
+    const trace = Array.isArray(header) ? header[0] : header;
+    this.events.push({ functionName: name, payload: body.toString("utf8"), at: Date.now(), trace });
+    if (this.options.run) {
+      const run = fn(trace)
+        .catch(() => undefined)
+        .finally(() => this.running.delete(run));
+      this.running.add(run);
     }
-    const run = (async () => {
-      do {
-        this.pending.delete(name);
-        await fn().catch(() => undefined);
-      } while (this.pending.has(name));
-      this.running.delete(name);
-    })();
-    this.running.set(name, run);
+    return [202, undefined, ""];
   }
 }

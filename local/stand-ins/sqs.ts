@@ -1,7 +1,11 @@
 /**
  * An SQS stand-in on loopback: the real SDK's SendMessage (AWS JSON 1.0) lands in an in-memory
  * queue with delays, visibility timeouts, receive counts and a dead-letter list, from which the
- * local host delivers SQS events to the worker, as the Lambda event source mapping does.
+ * local host delivers SQS events to the worker, as the Lambda event source mapping does. As SQS
+ * does, it keeps the sender's X-Ray trace header as the message's `AWSTraceHeader` (Lambda's
+ * recursive loop detection reads it: lineage.ts), gives a receive without a VisibilityTimeout the
+ * queue's own (360 s, as serverless.yml sets it), honours ChangeMessageVisibility on a message in
+ * flight, and refuses a delay or a visibility timeout out of SQS's bounds.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
@@ -14,6 +18,21 @@ export interface QueuedMessage {
   sentAt: number;
   visibleAt: number;
   receiptHandle?: string;
+  /** The sender's `X-Amzn-Trace-Id`, kept as the `AWSTraceHeader` system attribute. */
+  traceHeader?: string;
+}
+
+/** SQS's bounds (SendMessage's DelaySeconds, ChangeMessageVisibility's VisibilityTimeout). */
+const MAX_DELAY_S = 900;
+const MAX_VISIBILITY_S = 43_200;
+
+class SqsFault extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export interface SqsStandInOptions {
@@ -21,6 +40,8 @@ export interface SqsStandInOptions {
   maxReceives?: number;
   /** Multiplies DelaySeconds and visibility timeouts: below 1 makes tests fast. 1 unless told. */
   timeScale?: number;
+  /** The queue's VisibilityTimeout, for a receive that names none: 360 s, as serverless.yml. */
+  visibilityTimeoutS?: number;
 }
 
 export class SqsStandIn {
@@ -28,6 +49,8 @@ export class SqsStandIn {
   readonly deadLetters: QueuedMessage[] = [];
   /** Every SendMessage received, with its delay: what the product asked for. */
   readonly sent: Array<{ body: string; delaySeconds: number }> = [];
+  /** Every ChangeMessageVisibility accepted: the back-offs the product asked for. */
+  readonly visibilityChanges: Array<{ messageId: string; visibilityTimeoutS: number }> = [];
   url = "";
   queueUrl = "";
   private readonly server = createServer((req, res) => {
@@ -39,7 +62,8 @@ export class SqsStandIn {
         string,
         unknown
       >;
-      const [status, output] = this.call(target, input);
+      const trace = req.headers["x-amzn-trace-id"];
+      const [status, output] = this.call(target, input, Array.isArray(trace) ? trace[0] : trace);
       res.writeHead(status, {
         "content-type": "application/x-amz-json-1.0",
         "x-amzn-requestid": randomUUID(),
@@ -65,7 +89,12 @@ export class SqsStandIn {
   }
 
   /** Sends a message, as SendMessage does. */
-  send(body: string, delaySeconds = 0): string {
+  send(body: string, delaySeconds = 0, traceHeader?: string): string {
+    if (!Number.isInteger(delaySeconds) || delaySeconds < 0 || delaySeconds > MAX_DELAY_S)
+      throw new SqsFault(
+        "InvalidParameterValue",
+        `Value ${delaySeconds} for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= ${MAX_DELAY_S}.`,
+      );
     const now = Date.now();
     const message: QueuedMessage = {
       messageId: randomUUID(),
@@ -73,14 +102,18 @@ export class SqsStandIn {
       receiveCount: 0,
       sentAt: now,
       visibleAt: now + delaySeconds * 1000 * this.scale,
+      ...(traceHeader ? { traceHeader } : {}),
     };
     this.sent.push({ body, delaySeconds });
     this.messages.push(message);
     return message.messageId;
   }
 
-  /** Takes up to `max` visible messages, hiding each for `visibilityS` and counting the receive. */
-  receive(max = 10, visibilityS = 30): QueuedMessage[] {
+  /**
+   * Takes up to `max` visible messages, hiding each for `visibilityS` (the queue's own unless
+   * told) and counting the receive.
+   */
+  receive(max = 10, visibilityS = this.options.visibilityTimeoutS ?? 360): QueuedMessage[] {
     const now = Date.now();
     const taken: QueuedMessage[] = [];
     for (const message of [...this.messages]) {
@@ -96,6 +129,41 @@ export class SqsStandIn {
       taken.push(message);
     }
     return taken;
+  }
+
+  /**
+   * Makes a message in flight visible again in `seconds`, as ChangeMessageVisibility does.
+   * @throws SqsFault ReceiptHandleIsInvalid for a handle of no message, MessageNotInflight for a
+   *   message already visible, InvalidParameterValue out of 0–43,200 s.
+   */
+  changeVisibility(receiptHandle: string, seconds: number): void {
+    if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_VISIBILITY_S)
+      throw new SqsFault(
+        "InvalidParameterValue",
+        `Value ${seconds} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and ${MAX_VISIBILITY_S}.`,
+      );
+    const message = this.messages.find((m) => m.receiptHandle === receiptHandle);
+    if (!message)
+      throw new SqsFault(
+        "ReceiptHandleIsInvalid",
+        `The input receipt handle "${receiptHandle}" is not a valid receipt handle.`,
+      );
+    const now = Date.now();
+    if (message.visibleAt <= now)
+      throw new SqsFault("MessageNotInflight", "The message referred to is not in flight.");
+    message.visibleAt = now + seconds * 1000 * this.scale;
+    this.visibilityChanges.push({ messageId: message.messageId, visibilityTimeoutS: seconds });
+  }
+
+  /**
+   * Moves a received message to the dead letters at once: what Lambda does with an SQS event whose
+   * invocation its recursive loop detection stopped.
+   */
+  deadLetter(receiptHandle: string): void {
+    const message = this.messages.find((m) => m.receiptHandle === receiptHandle);
+    if (!message) return;
+    this.remove(message);
+    this.deadLetters.push(message);
   }
 
   /** Deletes a received message (it was processed). */
@@ -117,21 +185,43 @@ export class SqsStandIn {
     this.messages.splice(this.messages.indexOf(message), 1);
   }
 
-  private call(target: string, input: Record<string, unknown>): [number, unknown] {
+  private call(
+    target: string,
+    input: Record<string, unknown>,
+    traceHeader: string | undefined,
+  ): [number, unknown] {
+    try {
+      return this.answer(target, input, traceHeader);
+    } catch (error) {
+      if (!(error instanceof SqsFault)) throw error;
+      return [400, { __type: `com.amazonaws.sqs#${error.type}`, message: error.message }];
+    }
+  }
+
+  private answer(
+    target: string,
+    input: Record<string, unknown>,
+    traceHeader: string | undefined,
+  ): [number, unknown] {
     switch (target) {
       case "SendMessage": {
         const body = String(input.MessageBody ?? "");
-        const messageId = this.send(body, Number(input.DelaySeconds ?? 0));
+        const messageId = this.send(body, Number(input.DelaySeconds ?? 0), traceHeader);
         return [
           200,
           { MessageId: messageId, MD5OfMessageBody: createHash("md5").update(body).digest("hex") },
         ];
       }
       case "ReceiveMessage": {
-        const taken = this.receive(
-          Number(input.MaxNumberOfMessages ?? 1),
-          Number(input.VisibilityTimeout ?? 30),
-        );
+        const taken =
+          input.VisibilityTimeout === undefined
+            ? this.receive(Number(input.MaxNumberOfMessages ?? 1))
+            : this.receive(Number(input.MaxNumberOfMessages ?? 1), Number(input.VisibilityTimeout));
+        const asked = new Set([
+          ...((input.MessageSystemAttributeNames as string[] | undefined) ?? []),
+          ...((input.AttributeNames as string[] | undefined) ?? []),
+        ]);
+        const traced = asked.has("All") || asked.has("AWSTraceHeader");
         return [
           200,
           {
@@ -143,6 +233,7 @@ export class SqsStandIn {
               Attributes: {
                 ApproximateReceiveCount: String(m.receiveCount),
                 SentTimestamp: String(m.sentAt),
+                ...(traced && m.traceHeader ? { AWSTraceHeader: m.traceHeader } : {}),
               },
             })),
           },
@@ -150,6 +241,9 @@ export class SqsStandIn {
       }
       case "DeleteMessage":
         this.delete(String(input.ReceiptHandle));
+        return [200, {}];
+      case "ChangeMessageVisibility":
+        this.changeVisibility(String(input.ReceiptHandle), Number(input.VisibilityTimeout));
         return [200, {}];
       default:
         return [
