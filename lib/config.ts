@@ -26,6 +26,8 @@ export interface Config {
   eclTimeoutMs: number;
   /** Header and body timeout of ECL server actions (the detach POST). */
   eclActionTimeoutMs: number;
+  /** The first back-off of a message that met a passing failure; each next is three times it. */
+  retryBackOffS: number;
   /**
    * How long ECL gets to show a request it may have accepted (a lost answer, a change that shows
    * late) before bm concludes anything from what it reads.
@@ -97,6 +99,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     awsTimeoutMs: positive("BM_AWS_TIMEOUT_MS", 3000),
     slackTimeoutMs: positive("BM_SLACK_TIMEOUT_MS", 5000),
     handoverGraceS: positive("BM_HANDOVER_GRACE_S", 60),
+    retryBackOffS: positive("BM_RETRY_BACKOFF_S", 10),
     followupFunction: env.BM_FOLLOWUP_FUNCTION?.trim() || undefined,
   };
   if (problems.length > 0) throw new ConfigError(`bm cannot start: ${problems.join("; ")}`);

@@ -1,7 +1,11 @@
 /**
  * The work queue on SQS.
  */
-import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import {
+  ChangeMessageVisibilityCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
 import type { WorkQueue } from "../operations/ports";
 import type { WorkMessage } from "../operations/work-message";
 
@@ -18,6 +22,17 @@ export class SqsWorkQueue implements WorkQueue {
         MessageBody: JSON.stringify(message),
         // SQS allows at most 15 minutes.
         DelaySeconds: Math.min(Math.max(0, Math.round(delaySeconds)), 900),
+      }),
+    );
+  }
+
+  /** Makes a received message visible again in `seconds` (SQS allows 0 to 12 hours). */
+  async redeliver(receiptHandle: string, seconds: number): Promise<void> {
+    await this.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.queueUrl,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: Math.min(Math.max(0, Math.round(seconds)), 43_200),
       }),
     );
   }

@@ -3,7 +3,13 @@
  */
 import { BmError } from "../errors";
 import { type RetryDeps, type RetryPolicy, realRetryDeps, withRetries } from "../util/retry";
-import { EclApiError, EclNetworkError, EclProtocolError, parseErrorBody } from "./errors";
+import {
+  EclApiError,
+  EclNetworkError,
+  EclProtocolError,
+  parseErrorBody,
+  retryAfterSeconds,
+} from "./errors";
 import type { HttpResponse, Send } from "./http";
 import { type Server, toServer } from "./server";
 import type { TokenProvider } from "./tokens";
@@ -262,6 +268,7 @@ export class EclClient implements EclApi {
         code: fault.code,
         apiMessage: fault.message,
         requestId: requestIdOf(response),
+        retryAfterS: retryAfterSeconds(response.headers["retry-after"], Date.now()),
       });
     }
     return response;

@@ -18,9 +18,21 @@ export const STATUS_MEANING: Readonly<Record<number, string>> = {
   500: "compute fault",
 };
 
-/** The seed's meaning of a status, or a generic phrase for one it does not list. */
+/** HTTP's own meaning of the statuses a gateway or a rate limit answers, which the seed omits. */
+const HTTP_MEANING: Readonly<Record<number, string>> = {
+  429: "too many requests",
+  502: "bad gateway",
+  503: "service unavailable",
+  504: "gateway timeout",
+};
+
+/** The seed's meaning of a status, HTTP's for the few above, or a generic phrase. */
 export function statusMeaning(status: number): string {
-  return STATUS_MEANING[status] ?? (status >= 500 ? "server error" : "unexpected status");
+  return (
+    STATUS_MEANING[status] ??
+    HTTP_MEANING[status] ??
+    (status >= 500 ? "server error" : "unexpected status")
+  );
 }
 
 /** The longest API message we carry; ECL messages are short, anything longer is noise. */
@@ -76,6 +88,8 @@ export interface EclApiErrorDetails {
   code?: string | undefined;
   apiMessage?: string | undefined;
   requestId?: string | undefined;
+  /** A 429's or a 503's `Retry-After`, in seconds, when it has a readable one. */
+  retryAfterS?: number | undefined;
 }
 
 /** ECL answered with an error status. */
@@ -95,6 +109,8 @@ export class EclApiError extends BmError {
   readonly apiMessage: string | undefined;
   /** `x-compute-request-id` or `x-openstack-request-id`: what NTT support asks for. */
   readonly requestId: string | undefined;
+  /** How long ECL asked to be left alone (`Retry-After`), in seconds. */
+  readonly retryAfterS: number | undefined;
 
   constructor(details: EclApiErrorDetails) {
     const meaning = statusMeaning(details.status);
@@ -110,6 +126,7 @@ export class EclApiError extends BmError {
     this.code = details.code;
     this.apiMessage = details.apiMessage;
     this.requestId = details.requestId;
+    this.retryAfterS = details.retryAfterS;
     this.passing = details.status >= 500 || details.status === 429;
   }
 
@@ -122,6 +139,38 @@ export class EclApiError extends BmError {
 
 /** What went wrong below HTTP: nothing was answered. */
 export type NetworkFailure = "timeout" | "connection";
+
+/**
+ * Whether ECL's error answer to a server action says it took nothing: a 409 (the server is busy,
+ * the seed), a 429 (too many requests) or a 503 (unavailable): refusals made before acting, so the
+ * action may be sent again. A 500 (the seed's "compute fault") and any other status are final;
+ * a 502 or a 504 comes from a gateway that may have passed the request on, so it is no answer at
+ * all (the caller reads the server to decide).
+ */
+export function refusedUntried(error: EclApiError): boolean {
+  return error.status === 409 || error.status === 429 || error.status === 503;
+}
+
+/** A gateway's 502 or 504: the request may have reached ECL; its outcome is unknown. */
+export function gatewayFailed(error: EclApiError): boolean {
+  return error.status === 502 || error.status === 504;
+}
+
+/** HTTP's date format, IMF-fixdate (RFC 9110 §5.6.7): `Wed, 02 Dec 2026 10:00:10 GMT`. */
+const HTTP_DATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+/**
+ * Seconds in a `Retry-After` header (delta-seconds or an HTTP date, RFC 9110 §10.2.3); undefined
+ * when it is anything else.
+ */
+export function retryAfterSeconds(header: string | undefined, now: number): number | undefined {
+  const text = header?.trim() ?? "";
+  if (/^\d+$/.test(text)) return Number(text);
+  if (!HTTP_DATE.test(text)) return undefined;
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, Math.ceil((at - now) / 1000));
+}
 
 /** ECL could not be reached, or did not answer in time. */
 export class EclNetworkError extends BmError {

@@ -5,6 +5,18 @@ import type { Tenant } from "../ecl/tenants";
 import type { WorkQueue } from "../operations/ports";
 import type { RecordDeps } from "../operations/record";
 
+/**
+ * The follow-up's lease: one invocation polls at a time (Lambda may run several: the schedule's,
+ * and the worker's starts). A holder keeps it until `untilMs` (its invocation's end) or until it
+ * lets go.
+ */
+export interface Lease {
+  /** Takes the lease for `holder` until `untilMs`, unless another holds it past `nowMs`. */
+  take(holder: string, untilMs: number, nowMs: number): Promise<boolean>;
+  /** Lets go, if `holder` still holds it. */
+  release(holder: string): Promise<void>;
+}
+
 export interface FollowUpDeps extends RecordDeps {
   queue: WorkQueue;
   openTenant(secretId: string): Promise<Tenant>;
@@ -19,5 +31,7 @@ export interface FollowUpDeps extends RecordDeps {
    */
   eclGraceMs: number;
   sleep: (ms: number) => Promise<void>;
+  /** Keeps the follow-up single; without one (the CLI, tests), every invocation polls. */
+  lease?: Lease;
   log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
 }

@@ -5,6 +5,7 @@
  * (hand-over.ts), and settles each detach by what ECL shows (settle.ts).
  */
 
+import { randomUUID } from "node:crypto";
 import type { Server } from "../ecl/server";
 import type { Tenant } from "../ecl/tenants";
 import { describeError } from "../errors";
@@ -14,6 +15,7 @@ import type { FollowUpDeps } from "./deps";
 import { expireRequests } from "./expire";
 import { handOver } from "./hand-over";
 import { look, settle } from "./settle";
+import { wakeWaiting } from "./wake";
 
 /** What one round did, for logs and tests. */
 export interface RoundReport {
@@ -22,6 +24,8 @@ export interface RoundReport {
   announced: number;
   tenantsFailed: number;
   expired: number;
+  /** Detaches waiting for a busy server, handed back to the worker (wake.ts). */
+  handedBack: number;
   /**
    * Operations that want the next round soon: detaches ECL has not finished, messages still owed.
    * Zero means the invocation may end: the schedule (or the worker's start after a POST) brings
@@ -30,21 +34,67 @@ export interface RoundReport {
   watching: number;
 }
 
+/** What started this invocation: the schedule, or the worker after a detach ECL accepted. */
+export type Trigger = "schedule" | "worker";
+
 /**
  * Runs a round, and more rounds every `pollIntervalMs` while something is being watched and the
  * invocation has more than `marginMs` left after the next wait: completion is reported within
  * seconds, and an idle bm costs one short invocation a minute (one scan of the sparse index).
+ * One invocation polls at a time, holding the lease: a start from the worker that meets a holder
+ * ends at once (the holder polls everything in flight); the schedule's waits for the holder to
+ * end, so polling goes on without a gap.
  */
 export async function followUp(
   deps: FollowUpDeps,
   remainingMs: () => number,
+  trigger: Trigger = "schedule",
 ): Promise<RoundReport[]> {
-  const reports: RoundReport[] = [];
+  const holder = randomUUID();
+  if (!(await holdLease(deps, holder, remainingMs, trigger))) return [];
+  try {
+    const reports: RoundReport[] = [];
+    for (;;) {
+      const report = await round(deps);
+      reports.push(report);
+      if (report.watching === 0) return reports;
+      if (remainingMs() - deps.pollIntervalMs < deps.marginMs) return reports;
+      await deps.sleep(deps.pollIntervalMs);
+    }
+  } finally {
+    await deps.lease?.release(holder).catch((error: unknown) =>
+      deps.log.warn("could not let go of the follow-up's lease; it lapses at its end", {
+        error: describeError(error),
+      }),
+    );
+  }
+}
+
+/**
+ * Takes the lease until this invocation's end. A lease DynamoDB cannot say anything about is no
+ * reason to stop watching: two follow-ups at once are harmless (each write is conditional, so
+ * one of them settles, hands over and posts; the other only reads), so the invocation polls.
+ */
+async function holdLease(
+  deps: FollowUpDeps,
+  holder: string,
+  remainingMs: () => number,
+  trigger: Trigger,
+): Promise<boolean> {
+  const lease = deps.lease;
+  if (!lease) return true;
   for (;;) {
-    const report = await round(deps);
-    reports.push(report);
-    if (report.watching === 0) return reports;
-    if (remainingMs() - deps.pollIntervalMs < deps.marginMs) return reports;
+    const now = deps.now().getTime();
+    try {
+      if (await lease.take(holder, now + remainingMs(), now)) return true;
+    } catch (error) {
+      deps.log.warn("could not take the follow-up's lease; polling all the same", {
+        error: describeError(error),
+      });
+      return true;
+    }
+    if (trigger === "worker") return false;
+    if (remainingMs() - deps.pollIntervalMs < deps.marginMs) return false;
     await deps.sleep(deps.pollIntervalMs);
   }
 }
@@ -76,6 +126,7 @@ export async function round(deps: FollowUpDeps): Promise<RoundReport> {
     announced: 0,
     tenantsFailed: 0,
     expired: 0,
+    handedBack: 0,
     watching: 0,
   };
   const all = await inFlight(deps);
@@ -87,6 +138,14 @@ export async function round(deps: FollowUpDeps): Promise<RoundReport> {
   const of = (kind: InFlight) => all.get(kind) ?? [];
   report.expired = await expireRequests(deps, of("awaiting_approval"));
   await handOver(deps, of);
+  const waiting = of("waiting_for_idle");
+  report.handedBack = await wakeWaiting(deps, waiting);
+  const owing = await postOwed(deps, [
+    ...of("approved"),
+    ...waiting,
+    ...of("executing"),
+    ...of("detaching"),
+  ]);
   const notices = of("notice");
   for (const op of notices) {
     try {
@@ -137,6 +196,36 @@ export async function round(deps: FollowUpDeps): Promise<RoundReport> {
       }
     }),
   );
-  report.watching = detaching.length - finished + (notices.length - report.announced);
+  report.watching =
+    detaching.length - finished + (notices.length - report.announced) + waiting.length + owing;
   return report;
+}
+
+/**
+ * Posts what operations still on their way owe Slack (the worker could not post it: a rate
+ * limit, an outage), once Slack's Retry-After has passed. Returns how many still owe something.
+ */
+async function postOwed(deps: FollowUpDeps, ops: Operation[]): Promise<number> {
+  let owing = 0;
+  const now = deps.now().getTime();
+  for (const op of ops) {
+    if ((op.noticedSeq ?? 0) >= op.seq) continue;
+    if ((op.noticeRetryAt ?? 0) > now) {
+      owing++; // Slack's Retry-After still runs
+      continue;
+    }
+    try {
+      // Read again: this round may have written it since it was listed (a hand-back's claim).
+      const current = (await deps.store.get(op.id)) ?? op;
+      const posted = await announce(deps, await flushAudit(deps, current));
+      if ((posted.noticedSeq ?? 0) < posted.seq) owing++;
+    } catch (error) {
+      owing++;
+      deps.log.warn("could not post; next round tries again", {
+        operationId: op.id,
+        error: describeError(error),
+      });
+    }
+  }
+  return owing;
 }

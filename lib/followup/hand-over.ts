@@ -15,16 +15,15 @@ const REQUESTED_LIMIT_MS = 15 * 60_000;
 const HANDOVER = {
   requested: "prepare",
   approved: "execute",
-  waiting_for_idle: "execute",
   // Given it again, the worker reads the server to decide; it never sends a second POST.
   executing: "execute",
+  // (A `waiting_for_idle` operation is the follow-up's own to hand back: wake.ts.)
 } as const;
 
 /**
  * Hands operations whose queue message was lost (the front door died before sending it, a send
  * failed, a message went to the dead letters) back to the worker, once they have waited
- * `handoverGraceS` (a busy server: once its wait should have ended). A request nobody took for
- * 15 minutes ends, told.
+ * `handoverGraceS`. A request nobody took for 15 minutes ends, told.
  */
 export async function handOver(
   deps: FollowUpDeps,
@@ -35,13 +34,11 @@ export async function handOver(
   for (const kind of Object.keys(HANDOVER) as Array<keyof typeof HANDOVER>) {
     for (const listed of of(kind)) {
       const op = await flushAudit(deps, listed);
-      // A busy server's worker re-checks it every poll without writing: wait its whole wait out.
-      const patience = kind === "waiting_for_idle" ? deps.idleWaitS * 1000 + grace : grace;
       const last = Math.max(
         Date.parse(op.updatedAt),
-        op.resentAt ? Date.parse(op.resentAt) + RESEND_EVERY_MS - patience : 0,
+        op.resentAt ? Date.parse(op.resentAt) + RESEND_EVERY_MS - grace : 0,
       );
-      if (now - last < patience) continue;
+      if (now - last < grace) continue;
       try {
         if (kind === "requested" && now - Date.parse(op.createdAt) > REQUESTED_LIMIT_MS) {
           const failed = transition(op, "failed", bmActor(op), deps.now(), {

@@ -141,7 +141,10 @@ export interface Operation {
   rejectedBy?: string;
   rejectReason?: string;
   cancelledBy?: string;
-  /** When the follow-up last handed an approved operation back to the worker. */
+  /**
+   * When the follow-up last handed the operation back to the worker (a lost message, or a busy
+   * server it read idle).
+   */
   resentAt?: string;
   /** The server as typed, and as resolved. */
   serverRef: string;
@@ -159,8 +162,14 @@ export interface Operation {
    * attached, so it lets ECL answer the detach and judges completion by task_state alone.
    */
   mediaUnknown?: boolean;
-  /** How many times ECL refused the detach POST with 409 (busy) and took nothing. */
+  /**
+   * How many times ECL refused the detach POST before acting (409 busy, 429, 503) and took
+   * nothing, and with which statuses.
+   */
   busyRefusals?: number;
+  refusedWith?: number[];
+  /** ECL's `Retry-After` after such a refusal: the detach is not sent again before then. */
+  retryNotBefore?: string;
   /**
    * The slash command's response_url: how bm reaches the requester when it cannot post in the
    * channel. Slack honours it for 30 minutes from the request, and 5 posts.

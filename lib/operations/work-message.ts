@@ -21,8 +21,15 @@ const StatusRequestSchema = v.object({
 });
 
 export const WorkMessageSchema = v.variant("kind", [
-  /** An operation to prepare, execute, or announce (post what it owes Slack). */
-  v.object({ kind: v.picklist(["prepare", "execute", "announce"]), operationId: id }),
+  /**
+   * An operation to prepare, execute, or announce (post what it owes Slack). `reread`: the how
+   * many-th reading of a server to learn the fate of a detach POST that got no answer.
+   */
+  v.object({
+    kind: v.picklist(["prepare", "execute", "announce"]),
+    operationId: id,
+    reread: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(20))),
+  }),
   v.object({ kind: v.literal("status"), request: StatusRequestSchema }),
   /** Someone clicked Re-check on a timed-out detach: read the server again, answer them. */
   v.object({ kind: v.literal("recheck"), operationId: id, userId: id }),

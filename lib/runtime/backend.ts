@@ -6,10 +6,12 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { WebClient } from "@slack/web-api";
+import type { SQSEvent } from "aws-lambda";
 import { awsClientOptions } from "../aws/clients";
 import { DynamoAuditLog } from "../aws/dynamo/audit-log";
 import { DynamoChoiceStore } from "../aws/dynamo/choice-store";
 import { documentClient } from "../aws/dynamo/documents";
+import { DynamoLease } from "../aws/dynamo/lease";
 import { DynamoOperationStore } from "../aws/dynamo/operation-store";
 import { lambdaFollowUpStarter } from "../aws/lambda-followup";
 import { SqsWorkQueue } from "../aws/sqs-work-queue";
@@ -21,6 +23,7 @@ import type { Metrics } from "../metrics";
 import { secretSourceFromEnv } from "../secrets/from-env";
 import { webClientChat } from "../slack/chat";
 import { parseSlackSecret } from "../slack/slack-secret";
+import { backOffS, messageBudgetMs } from "../worker/process-batch";
 import type { WorkerDeps } from "../worker/process-message";
 import { createLog, type Log, slackLogger } from "./log";
 import { powertoolsMetrics } from "./metrics";
@@ -48,8 +51,8 @@ export async function createBackend(
   const client = new WebClient(undefined, {
     slackApiUrl: config.slackApiUrl,
     logger: slackLogger(log) as never,
-    // A 429 fails the call at once: a later `announce` message, delayed by Slack's Retry-After
-    // (worker), or a later round (follow-up) does the waiting, and no message is lost.
+    // A 429 fails the call at once: a later round of the follow-up, once Slack's Retry-After has
+    // passed, does the waiting, and no message is lost.
     rejectRateLimitedCalls: true,
     // Never retried by the client: a chat.postMessage that timed out may have been posted, and a
     // second card would keep live buttons. bm decides what to try again, and when.
@@ -68,6 +71,7 @@ export async function createBackend(
     actionTimeoutMs: config.eclActionTimeoutMs,
     onEclError: (status) => metrics.put("EclError", 1, status),
   });
+  const queue = new SqsWorkQueue(new SQSClient(aws), config.queueUrl);
   return {
     config,
     log,
@@ -75,7 +79,10 @@ export async function createBackend(
     store: new DynamoOperationStore(db, config.table),
     choices: new DynamoChoiceStore(db, config.table),
     audit: new DynamoAuditLog(db, config.auditTable),
-    queue: new SqsWorkQueue(new SQSClient(aws), config.queueUrl),
+    queue,
+    redeliver: (receiptHandle, seconds) => queue.redeliver(receiptHandle, seconds),
+    messageBudgetMs: messageBudgetMs(config),
+    retryBackOffS: config.retryBackOffS,
     chat: webClientChat(client, slack.botToken, config.slackTimeoutMs, onSlackError),
     openTenant: (secretId) => tenants.get(secretId),
     now: () => new Date(),
@@ -86,6 +93,7 @@ export async function createBackend(
     marginMs: config.followupMarginMs,
     handoverGraceS: config.handoverGraceS,
     eclGraceMs: config.eclGraceMs,
+    ...(functionName === "followup" ? { lease: new DynamoLease(db, config.table) } : {}),
     ...(config.followupFunction && functionName === "worker"
       ? {
           startFollowUp: lambdaFollowUpStarter(
@@ -95,4 +103,34 @@ export async function createBackend(
         }
       : {}),
   };
+}
+
+/**
+ * After a cold start of the worker that failed (a secret unreadable for now): each message of the
+ * batch is made to come back after its back-off, as a message's passing failure does, rather
+ * than after the queue's visibility timeout (six minutes). Best effort, and silent: the cold
+ * start's own error is what the invocation reports.
+ */
+export async function backOffBatch(
+  event: SQSEvent,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  let config: Config;
+  try {
+    config = readConfig(env);
+  } catch {
+    return; // without a configuration there is no queue to speak to
+  }
+  const queue = new SqsWorkQueue(
+    new SQSClient(awsClientOptions(config.awsTimeoutMs, 1)),
+    config.queueUrl,
+  );
+  await Promise.all(
+    event.Records.map((record) => {
+      const receives = Number(record.attributes?.ApproximateReceiveCount ?? 1);
+      return queue
+        .redeliver(record.receiptHandle, backOffS(receives, config.retryBackOffS))
+        .catch(() => undefined);
+    }),
+  );
 }

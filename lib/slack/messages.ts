@@ -3,6 +3,7 @@
  * Block Kit. Every value goes through {@link md}: escaped once, fitted after escaping.
  */
 import type { ModalView } from "@slack/types";
+import { statusMeaning } from "../ecl/errors";
 import { MEDIA_NOT_LISTED } from "../ecl/server";
 import { isTerminal, type Operation, type State, stateWords } from "../operations/operation";
 import { formatElapsed } from "../util/elapsed";
@@ -161,9 +162,7 @@ function noticeText(op: Operation, now: Date, idleWaitS: number): Mrkdwn | undef
     case "waiting_for_idle":
       if (op.lastEvent.from === "executing")
         // Said once: a server that keeps refusing does not fill the thread.
-        return (op.busyRefusals ?? 1) > 1
-          ? undefined
-          : md`:hourglass_flowing_sand: ECL answered 409 (task_state not None): a task started on ${server} just before the detach reached it, and ECL took nothing. bm waits for the server to be idle and sends the detach again, for up to ${formatElapsed(idleWaitS * 1000)} in all.`;
+        return (op.busyRefusals ?? 1) > 1 ? undefined : refusalNotice(op, server, idleWaitS);
       return md`:hourglass_flowing_sand: ${server} is busy (task_state ${op.taskState ?? "unknown"}). ECL accepts a detach only when task_state is None, so bm will try again until it is idle, for up to ${formatElapsed(idleWaitS * 1000)}.`;
     case "detaching":
       return md`:arrows_counterclockwise: ECL accepted the detach${op.detachRequestId ? md` (request id ${code(op.detachRequestId)})` : ""}. bm will say here when ${server} has settled.${op.mediaUnknown ? md` ${MEDIA_NOT_LISTED}, so it judges completion by task_state alone.` : ""}`;
@@ -188,6 +187,18 @@ function noticeText(op: Operation, now: Date, idleWaitS: number): Mrkdwn | undef
   }
   // requested, awaiting_approval, executing: the card says it all.
   return undefined;
+}
+
+/** ECL refused the detach before acting (409, 429, 503): what bm does about it, said once. */
+function refusalNotice(op: Operation, server: Mrkdwn, idleWaitS: number): Mrkdwn {
+  const status = Number(op.lastEvent.facts?.eclStatus ?? 409);
+  const upTo = formatElapsed(idleWaitS * 1000);
+  if (status === 409)
+    return md`:hourglass_flowing_sand: ECL answered 409 (task_state not None): a task started on ${server} just before the detach reached it, and ECL took nothing. bm waits for the server to be idle and sends the detach again, for up to ${upTo} in all.`;
+  const why = statusMeaning(status);
+  const after = op.lastEvent.facts?.retryAfterS;
+  const wait = after === undefined ? md`a moment` : md`the ${String(after)} s it asked for`;
+  return md`:hourglass_flowing_sand: ECL answered ${String(status)} (${why}) and took nothing. bm waits ${wait} and sends the detach again, for up to ${upTo} in all.`;
 }
 
 /**

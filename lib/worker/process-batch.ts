@@ -1,8 +1,12 @@
 /**
  * An SQS batch for the worker: each message processed, the unfinished ones reported back so SQS
- * redelivers only those.
+ * redelivers only those. The worker reads its time left: it takes a message only while one could
+ * still finish (Lambda kills an invocation at its timeout, and every message of the batch comes
+ * back with its receive count raised); the rest go back to the queue at once. A message that
+ * meets a passing failure comes back after a short back-off, not after the queue's visibility
+ * timeout (six minutes).
  */
-import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { describeError } from "../errors";
 import { parseWorkMessage, type WorkMessage } from "../operations/work-message";
 import { answerStatus } from "./answer-status";
@@ -10,10 +14,43 @@ import { answerLookup } from "./lookup";
 import { processMessage, type WorkerDeps } from "./process-message";
 import { answerRecheck } from "./recheck";
 
-export async function processBatch(deps: WorkerDeps, event: SQSEvent): Promise<SQSBatchResponse> {
+/**
+ * The longest one message may take, from the ECL timeouts: a detach POST's (30 s by default) and
+ * a read of the server's three phases (connect, headers, body: 5 s each at most), 45 s in all; the
+ * store's and Slack's calls are short beside them. A message is taken only with this much left.
+ */
+export function messageBudgetMs(config: { eclActionTimeoutMs: number; eclTimeoutMs: number }) {
+  return config.eclActionTimeoutMs + 3 * config.eclTimeoutMs;
+}
+
+/**
+ * Seconds before the `receiveCount`th failure of a message is seen again, from the first back-off
+ * (`BM_RETRY_BACKOFF_S`): 10, 30, 90 and 270 s by default, 400 s in all before the dead letters.
+ */
+export function backOffS(receiveCount: number, firstS: number): number {
+  return firstS * 3 ** (Math.max(1, receiveCount) - 1);
+}
+
+export async function processBatch(
+  deps: WorkerDeps,
+  event: SQSEvent,
+  remainingMs: () => number = () => Number.POSITIVE_INFINITY,
+): Promise<SQSBatchResponse> {
   const failures: SQSBatchResponse["batchItemFailures"] = [];
   // One at a time: a batch is small, and two messages of one operation must not race.
-  for (const record of event.Records) {
+  for (const [index, record] of event.Records.entries()) {
+    if (remainingMs() < deps.messageBudgetMs) {
+      const rest = event.Records.slice(index);
+      deps.log.info("too little time left for the rest of the batch; it goes back to the queue", {
+        remainingMs: remainingMs(),
+        messages: rest.length,
+      });
+      for (const skipped of rest) {
+        failures.push({ itemIdentifier: skipped.messageId });
+        await comeBack(deps, skipped, 0);
+      }
+      break;
+    }
     const message = parseWorkMessage(record.body);
     if (!message) {
       deps.log.warn("not a bm message; dropped", { messageId: record.messageId });
@@ -28,9 +65,25 @@ export async function processBatch(deps: WorkerDeps, event: SQSEvent): Promise<S
         error: describeError(error),
       });
       failures.push({ itemIdentifier: record.messageId });
+      await comeBack(deps, record, backOffS(receiveCount, deps.retryBackOffS));
     }
   }
   return { batchItemFailures: failures };
+}
+
+/**
+ * Makes a message left in the queue visible again in `seconds`. Best effort: should SQS refuse,
+ * the message comes back after the queue's visibility timeout all the same.
+ */
+async function comeBack(deps: WorkerDeps, record: SQSRecord, seconds: number): Promise<void> {
+  try {
+    await deps.redeliver(record.receiptHandle, seconds);
+  } catch (error) {
+    deps.log.warn("could not shorten the message's wait; it comes back after the queue's", {
+      messageId: record.messageId,
+      error: describeError(error),
+    });
+  }
 }
 
 /** One message, to the worker's job for its kind. */

@@ -4,7 +4,13 @@
  */
 
 import type { ChoiceStore } from "../choices/choice-store";
-import { EclApiError, eclFailure } from "../ecl/errors";
+import {
+  EclApiError,
+  eclFailure,
+  gatewayFailed,
+  refusedUntried,
+  statusMeaning,
+} from "../ecl/errors";
 import { attachment, isIdle, observedState, type Server } from "../ecl/server";
 import type { Tenant } from "../ecl/tenants";
 import { describeError, isPassing } from "../errors";
@@ -28,6 +34,15 @@ import { RetryLater } from "./retry-later";
 
 export interface WorkerDeps extends RecordDeps {
   queue: WorkQueue;
+  /**
+   * Makes a message of this batch visible again in `seconds` (SQS's ChangeMessageVisibility), so
+   * one left for redelivery comes back when it should, not after the queue's visibility timeout.
+   */
+  redeliver(receiptHandle: string, seconds: number): Promise<void>;
+  /** The time one message may take at most: one is taken from a batch only with this much left. */
+  messageBudgetMs: number;
+  /** The first back-off of a message left for redelivery (seconds; each next, three times it). */
+  retryBackOffS: number;
   /** Pending choices of server and image, which `lookup` answers. */
   choices: ChoiceStore;
   openTenant(secretId: string): Promise<Tenant>;
@@ -60,7 +75,7 @@ export async function processMessage(
     return;
   }
   const op = await flushAudit(deps, found);
-  const step = new Step(deps, receiveCount);
+  const step = new Step(deps, receiveCount, message.reread ?? 0);
   try {
     await step.run(op);
   } catch (error) {
@@ -92,6 +107,8 @@ class Step {
   constructor(
     private readonly deps: WorkerDeps,
     private readonly receiveCount: number,
+    /** How many times the server was read already for an unanswered POST (the message's). */
+    private readonly rereads: number,
   ) {}
 
   async run(op: Operation): Promise<void> {
@@ -111,23 +128,24 @@ class Step {
 
   /**
    * Posts what the operation owes Slack. Slack never holds back the detach: when it fails for a
-   * while (a rate limit, an outage), the post is handed to a later `announce` message, after
-   * Slack's Retry-After, and the operation goes on. (A permanent refusal is settled by announce.)
+   * while (a rate limit, an outage), the post is left to the follow-up, which posts what any
+   * operation in flight owes once Slack's Retry-After has passed, and the operation goes on.
+   * (A permanent refusal is settled by announce.)
    */
   private async tell(op: Operation): Promise<Operation> {
     try {
       return await announce(this.deps, op);
     } catch (error) {
       if (!(error instanceof SlackApiError)) throw error;
-      const delayS = error.retryAfterS ?? this.delayS();
-      this.deps.log.warn("Slack failed for now; posting later", {
+      this.deps.log.warn("Slack failed for now; the follow-up posts it later", {
         operationId: op.id,
         slackError: error.code,
         method: error.method,
-        delayS,
+        retryAfterS: error.retryAfterS,
       });
-      await this.deps.queue.send({ kind: "announce", operationId: op.id }, delayS);
-      return (await this.deps.store.get(op.id)) ?? op;
+      const latest = (await this.deps.store.get(op.id)) ?? op;
+      await this.startFollowUp(latest);
+      return latest;
     }
   }
 
@@ -215,18 +233,21 @@ class Step {
     try {
       accepted = await tenant.ecl.detachMedia(server.id, op.imageId);
     } catch (error) {
-      // Only ECL's own refusal is an answer. Anything else (no answer, a broken answer, a fault
+      // Only ECL's own answer is an answer. A refusal made before acting (409 busy, 429 too many
+      // requests, 503 unavailable) took nothing: wait, and send again. Any other answer of ECL's
+      // is final. Anything else (no answer, a gateway's 502 or 504, a broken answer, a fault
       // here) leaves the outcome unknown: the server is read again, a poll from now and for as
       // long as ECL's grace, to decide. (Should this send fail, the queue's redelivery, or at the
       // last the follow-up's hand-over, brings the same reading later.)
-      if (error instanceof EclApiError && error.status === 409)
-        return this.busyAgain(executing, error);
-      if (error instanceof EclApiError) return this.fail(executing, describeError(error), error);
+      if (error instanceof EclApiError && refusedUntried(error))
+        return this.notAccepted(executing, error);
+      if (error instanceof EclApiError && !gatewayFailed(error))
+        return this.fail(executing, describeError(error), error);
       this.deps.log.warn("detach POST without a readable answer; reading the server to decide", {
         operationId: op.id,
         error: describeError(error),
       });
-      await this.deps.queue.send({ kind: "execute", operationId: op.id }, this.delayS());
+      await this.readAgain(executing, 0);
       return;
     }
     // ECL accepted it. Should recording that fail, the redelivery finds `executing`, reads the
@@ -246,6 +267,12 @@ class Step {
     if (detaching) await this.startFollowUp(executing);
   }
 
+  /**
+   * The server is busy. The wait is the follow-up's: it watches `waiting_for_idle` operations and
+   * hands the detach back here when it reads the server idle (one hop each time, never a chain
+   * of messages to this queue, which Lambda's recursive loop detection would cut), or when the
+   * wait is over, for this to end it.
+   */
   private async waitForIdle(op: Operation, seen: Partial<Operation>): Promise<void> {
     const now = this.deps.now();
     if (op.state === "approved") {
@@ -255,14 +282,13 @@ class Step {
         { ...seen, waitingSince: now.toISOString() },
         { taskState: String(seen.taskState) },
       );
-      if (waiting)
-        await this.deps.queue.send({ kind: "execute", operationId: op.id }, this.delayS());
+      if (waiting) await this.startFollowUp(waiting);
       return;
     }
     const waited = now.getTime() - Date.parse(op.waitingSince ?? op.updatedAt);
     if (waited >= this.deps.idleWaitS * 1000) {
       const refused = op.busyRefusals
-        ? `ECL refused the detach ${times(op.busyRefusals)} with 409 (task_state not None) and accepted nothing`
+        ? `ECL refused the detach ${times(op.busyRefusals)}, answering ${refusalsSaid(op)}, and accepted nothing`
         : "nothing was sent to ECL";
       await this.fail(
         op,
@@ -270,35 +296,59 @@ class Step {
       );
       return;
     }
-    await this.deps.queue.send({ kind: "execute", operationId: op.id }, this.delayS());
+    // Busy again since the follow-up read it idle: it hands the detach back at the next idle read.
+    this.deps.log.info("the server is busy again; the follow-up goes on watching", {
+      operationId: op.id,
+      taskState: String(seen.taskState),
+    });
   }
 
   /**
-   * ECL refused the POST with 409: a task started on the server between bm's read and its POST.
-   * ECL took nothing, so bm waits for idle again (within the same limit) and sends it again.
+   * ECL refused the POST before acting: 409 (a task started on the server between bm's read and
+   * its POST), 429 (too many requests) or 503 (unavailable). ECL took nothing, so bm waits (for
+   * idle, and past a `Retry-After`), within the same limit, and the follow-up hands the detach
+   * back to send it again.
    */
-  private async busyAgain(op: Operation, error: EclApiError): Promise<void> {
+  private async notAccepted(op: Operation, error: EclApiError): Promise<void> {
     const now = this.deps.now();
     const since = op.waitingSince ?? now.toISOString();
     const refusals = (op.busyRefusals ?? 0) + 1;
-    const facts = { eclStatus: 409, ...(error.requestId ? { requestId: error.requestId } : {}) };
+    const facts = {
+      eclStatus: error.status,
+      ...(error.requestId ? { requestId: error.requestId } : {}),
+      ...(error.retryAfterS !== undefined ? { retryAfterS: error.retryAfterS } : {}),
+    };
     const waited = now.getTime() - Date.parse(since);
+    const statuses = [...new Set([...(op.refusedWith ?? []), error.status])];
     if (waited >= this.deps.idleWaitS * 1000) {
-      // The server reads idle, yet ECL keeps refusing: the wait has a limit all the same.
+      // ECL keeps refusing: the wait has a limit all the same.
       await this.fail(
-        op,
-        `ECL refused the detach ${times(refusals)} with 409 (task_state not None) over ${formatElapsed(waited)} and accepted nothing. Try again later.`,
+        { ...op, refusedWith: statuses },
+        `ECL refused the detach ${times(refusals)}, answering ${refusalsSaid({ refusedWith: statuses })}, over ${formatElapsed(waited)} and accepted nothing. Try again later.`,
         error,
       );
       return;
     }
+    const notBefore =
+      error.retryAfterS === undefined
+        ? undefined
+        : new Date(now.getTime() + error.retryAfterS * 1000).toISOString();
     const waiting = await this.move(
       op,
       "waiting_for_idle",
-      { waitingSince: since, taskState: "not None (ECL answered 409)", busyRefusals: refusals },
+      {
+        waitingSince: since,
+        taskState:
+          error.status === 409
+            ? "not None (ECL answered 409)"
+            : `unknown (ECL answered ${error.status})`,
+        busyRefusals: refusals,
+        refusedWith: statuses,
+        ...(notBefore ? { retryNotBefore: notBefore } : {}),
+      },
       facts,
     );
-    if (waiting) await this.deps.queue.send({ kind: "execute", operationId: op.id }, this.delayS());
+    if (waiting) await this.startFollowUp(waiting);
   }
 
   /** A redelivery found the operation `executing`: the POST's fate is read off the server. */
@@ -310,7 +360,7 @@ class Step {
       // ECL may show an accepted detach a moment late: look again for a while before concluding.
       const silentMs = this.deps.now().getTime() - Date.parse(op.updatedAt);
       if (silentMs < this.deps.eclGraceMs) {
-        await this.deps.queue.send({ kind: "execute", operationId: op.id }, this.delayS());
+        await this.readAgain(op, this.rereads);
         return;
       }
       if (held === "unknown") {
@@ -388,9 +438,32 @@ class Step {
     return tell ? this.tell(saved) : saved;
   }
 
-  private delayS(): number {
-    return Math.max(1, Math.ceil(this.deps.pollIntervalMs / 1000));
+  /**
+   * Reads the server again later, to learn the fate of a POST that got no answer: a poll from
+   * now, then twice as long each time, so the whole of ECL's grace takes a few hops (a chain
+   * Lambda's recursive loop detection never cuts: 5, 10 and 20 s for a 30 s grace), never one a
+   * poll. The count goes with the message, so it holds whatever the queue's clock.
+   */
+  private async readAgain(op: Operation, rereads: number): Promise<void> {
+    const poll = Math.max(1, Math.ceil(this.deps.pollIntervalMs / 1000));
+    const reread = Math.min(rereads + 1, 20);
+    await this.deps.queue.send(
+      { kind: "execute", operationId: op.id, reread },
+      poll * 2 ** (reread - 1),
+    );
   }
+}
+
+/**
+ * The statuses ECL refused a detach with, in words: "409 (task_state not None)", or
+ * "409 (task_state not None) and 429 (too many requests)". (Before `refusedWith`, only 409s.)
+ */
+function refusalsSaid(op: Pick<Operation, "refusedWith">): string {
+  const statuses = op.refusedWith?.length ? op.refusedWith : [409];
+  const said = statuses.map((status) => `${status} (${statusMeaning(status)})`);
+  return said.length === 1
+    ? (said[0] as string)
+    : `${said.slice(0, -1).join(", ")} and ${said.at(-1)}`;
 }
 
 function times(n: number): string {

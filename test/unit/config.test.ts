@@ -39,6 +39,7 @@ describe("readConfig", () => {
       awsTimeoutMs: 3000,
       slackTimeoutMs: 5000,
       handoverGraceS: 60,
+      retryBackOffS: 10,
       followupFunction: undefined,
     });
   });
@@ -63,6 +64,7 @@ describe("readConfig", () => {
         BM_AWS_TIMEOUT_MS: "3001",
         BM_SLACK_TIMEOUT_MS: "5002",
         BM_HANDOVER_GRACE_S: "61",
+        BM_RETRY_BACKOFF_S: "11",
         BM_FOLLOWUP_FUNCTION: " bm-followup ",
       }),
     ).toStrictEqual({
@@ -83,6 +85,7 @@ describe("readConfig", () => {
       awsTimeoutMs: 3001,
       slackTimeoutMs: 5002,
       handoverGraceS: 61,
+      retryBackOffS: 11,
       followupFunction: "bm-followup",
     });
   });

@@ -182,6 +182,7 @@ export function workerFakes(
   };
   const clock = { now: NOW.getTime() };
   const followUps: number[] = [];
+  const redelivered: Array<{ receiptHandle: string; seconds: number }> = [];
   const logs: Array<{ level: "info" | "warn"; message: string; extra?: object }> = [];
   const deps: WorkerDeps & FollowUpDeps = {
     store: memoryStore(ops),
@@ -193,6 +194,9 @@ export function workerFakes(
     },
     chat,
     queue: { send: async (message, delayS) => void sent.push({ message, delayS }) },
+    redeliver: async (receiptHandle, seconds) => void redelivered.push({ receiptHandle, seconds }),
+    messageBudgetMs: 45_000,
+    retryBackOffS: 10,
     openTenant: async (secretId) =>
       ({ secretId, tenantId: "t", apiEndpoint: undefined, ecl: api }) as unknown as Tenant,
     now: () => new Date(clock.now),
@@ -214,5 +218,5 @@ export function workerFakes(
     },
     ...overrides,
   };
-  return { deps, ops, events, sent, slack, calls, clock, followUps, logs };
+  return { deps, ops, events, sent, slack, calls, clock, followUps, logs, redelivered };
 }

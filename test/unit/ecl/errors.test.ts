@@ -4,7 +4,10 @@ import {
   EclNetworkError,
   EclProtocolError,
   eclFailure,
+  gatewayFailed,
   parseErrorBody,
+  refusedUntried,
+  retryAfterSeconds,
   STATUS_MEANING,
   statusMeaning,
 } from "../../../lib/ecl/errors";
@@ -25,8 +28,13 @@ describe("statusMeaning", () => {
   });
 
   it.each([
-    [503, "server error"],
-    [429, "unexpected status"],
+    [429, "too many requests"],
+    [502, "bad gateway"],
+    [503, "service unavailable"],
+    [504, "gateway timeout"],
+    [501, "server error"],
+    [599, "server error"],
+    [418, "unexpected status"],
     [302, "unexpected status"],
   ])("%i → %s", (status, meaning) => {
     expect(statusMeaning(status)).toBe(meaning);
@@ -202,5 +210,56 @@ describe("eclFailure", () => {
     ["anything else", new TypeError("x"), undefined],
   ])("%s", (_, error, failure) => {
     expect(eclFailure(error)).toStrictEqual(failure);
+  });
+});
+
+describe("what an error answer to an action says of it", () => {
+  const answered = (status: number) =>
+    new EclApiError({ service: "baremetal", status, method: "POST", path: "/x" });
+
+  it.each([
+    [409, true, false],
+    [429, true, false],
+    [503, true, false],
+    [502, false, true],
+    [504, false, true],
+    [500, false, false],
+    [400, false, false],
+    [404, false, false],
+    [501, false, false],
+  ])("%i: refused untried %s, a gateway's %s", (status, untried, gateway) => {
+    expect(refusedUntried(answered(status))).toBe(untried);
+    expect(gatewayFailed(answered(status))).toBe(gateway);
+  });
+
+  it("carries the Retry-After it was given", () => {
+    const error = new EclApiError({
+      service: "baremetal",
+      status: 429,
+      method: "POST",
+      path: "/x",
+      retryAfterS: 7,
+    });
+    expect(error.retryAfterS).toBe(7);
+    expect(answered(429).retryAfterS).toBeUndefined();
+  });
+});
+
+describe("retryAfterSeconds", () => {
+  const now = Date.parse("2026-12-02T10:00:00Z");
+  it.each([
+    [undefined, undefined],
+    ["30", 30],
+    [" 0 ", 0],
+    ["Wed, 02 Dec 2026 10:00:10 GMT", 10],
+    ["Wed, 02 Dec 2026 10:00:10 UTC", undefined],
+    ["Wed, 32 Dec 2026 10:00:10 GMT", undefined],
+    ["Wed, 02 Dec 2026 09:59:00 GMT", 0],
+    ["-5", undefined],
+    ["1.5", undefined],
+    ["soon", undefined],
+    ["", undefined],
+  ])("%j → %j", (header, seconds) => {
+    expect(retryAfterSeconds(header, now)).toBe(seconds);
   });
 });

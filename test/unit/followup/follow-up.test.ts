@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { EclApiError } from "../../../lib/ecl/errors";
+import type { Lease } from "../../../lib/followup/deps";
 import { followUp, round } from "../../../lib/followup/follow-up";
 import type { Operation } from "../../../lib/operations/operation";
 import { eclServer, NOW, operationIn, SERVER, workerFakes } from "../fakes";
@@ -36,7 +37,15 @@ describe("a round over what is in flight", () => {
     let slept = 0;
     const reports = await followUp({ ...f.deps, sleep: async () => void slept++ }, () => 60_000);
     expect(reports).toEqual([
-      { done: 0, timedOut: 0, announced: 0, tenantsFailed: 0, expired: 0, watching: 0 },
+      {
+        done: 0,
+        timedOut: 0,
+        announced: 0,
+        tenantsFailed: 0,
+        expired: 0,
+        handedBack: 0,
+        watching: 0,
+      },
     ]);
     expect(slept).toBe(0);
     expect(f.calls).toEqual([]);
@@ -204,14 +213,20 @@ describe("handing over what the worker never took", () => {
     });
   });
 
-  it("a busy server's wait is waited out before its hand-over", async () => {
-    const f = workerFakes();
-    // idleWaitS 60 + grace 60: two minutes.
-    const within = aged(f, ["approved", "waiting_for_idle"], 119_999);
-    const past = aged(f, ["approved", "waiting_for_idle"], 120_000);
-    await round(f.deps);
-    expect(f.sent.map((s) => s.message)).toEqual([{ kind: "execute", operationId: past.id }]);
+  it("a busy server's wait is not handed over: the follow-up hands it back itself, when it is over", async () => {
+    const f = workerFakes({ reads: [eclServer({ taskState: "REBOOTING" })] });
+    // idleWaitS 60: the wait is over a minute after it began, whatever the grace.
+    const within = aged(f, ["approved", "waiting_for_idle"], 59_999, {
+      waitingSince: new Date(NOW.getTime() - 59_999).toISOString(),
+    });
+    const past = aged(f, ["approved", "waiting_for_idle"], 60_000, {
+      waitingSince: new Date(NOW.getTime() - 60_000).toISOString(),
+    });
+    const report = await round(f.deps);
+    expect(report).toMatchObject({ handedBack: 1, watching: 2 });
+    expect(f.sent).toEqual([{ message: { kind: "execute", operationId: past.id } }]);
     expect(f.ops.get(within.id)?.resentAt).toBeUndefined();
+    expect(f.ops.get(past.id)?.resentAt).toBe(NOW.toISOString());
   });
 
   it("a hand-over is sent again every five minutes while the worker does not take it", async () => {
@@ -224,6 +239,130 @@ describe("handing over what the worker never took", () => {
     f.clock.now += 1;
     await round(f.deps);
     expect(f.sent.map((s) => s.message)).toEqual([{ kind: "execute", operationId: op.id }]);
+  });
+});
+
+describe("one follow-up at a time: the lease", () => {
+  /** A lease in memory, as DynamoLease keeps it; `fail` makes take throw. */
+  function memoryLease(held?: { holder: string; untilMs: number }, fail = false) {
+    const state = { held, takes: 0, released: [] as string[] };
+    const lease: Lease = {
+      take: async (holder, untilMs, nowMs) => {
+        state.takes++;
+        if (fail) throw new Error("dynamo down");
+        if (state.held && state.held.untilMs >= nowMs && state.held.holder !== holder) return false;
+        state.held = { holder, untilMs };
+        return true;
+      },
+      release: async (holder) => {
+        state.released.push(holder);
+        if (state.held?.holder === holder) state.held = undefined;
+      },
+    };
+    return { lease, state };
+  }
+
+  it("a free lease is taken until the invocation's end, and let go of at its end", async () => {
+    const f = workerFakes();
+    const { lease, state } = memoryLease();
+    let taken: { holder: string; untilMs: number } | undefined;
+    const take = lease.take;
+    lease.take = async (holder, untilMs, nowMs) => {
+      taken = { holder, untilMs };
+      return take(holder, untilMs, nowMs);
+    };
+    const reports = await followUp({ ...f.deps, lease }, () => 60_000, "worker");
+    expect(reports).toHaveLength(1);
+    expect(taken?.untilMs).toBe(NOW.getTime() + 60_000);
+    expect(state.released).toEqual([taken?.holder]);
+    expect(state.held).toBeUndefined();
+  });
+
+  it("started by the worker while another polls: ends at once, nothing read", async () => {
+    const f = workerFakes({ reads: [eclServer({ taskState: "MEDIA_DETACHING" })] });
+    detaching(f);
+    const { lease, state } = memoryLease({ holder: "other", untilMs: NOW.getTime() + 30_000 });
+    let listed = 0;
+    const list = f.deps.store.listInFlight;
+    f.deps.store = {
+      ...f.deps.store,
+      listInFlight: async () => {
+        listed++;
+        return list();
+      },
+    };
+    expect(await followUp({ ...f.deps, lease }, () => 60_000, "worker")).toEqual([]);
+    expect(listed).toBe(0);
+    expect(state.takes).toBe(1);
+    expect(state.held?.holder).toBe("other");
+  });
+
+  it("started by the schedule while another polls: waits a poll at a time, then polls", async () => {
+    const f = workerFakes();
+    const { lease, state } = memoryLease({ holder: "other", untilMs: NOW.getTime() + 12_000 });
+    const reports = await followUp({ ...f.deps, lease }, () => 60_000);
+    // Held at 0 s, 5 s and 10 s; free at 15 s.
+    expect(state.takes).toBe(4);
+    expect(f.clock.now - NOW.getTime()).toBe(15_000);
+    expect(reports).toHaveLength(1);
+  });
+
+  it("started by the schedule, and the holder outlasting this invocation: ends without polling", async () => {
+    const f = workerFakes();
+    const { lease } = memoryLease({ holder: "other", untilMs: NOW.getTime() + 600_000 });
+    let remaining = 12_000;
+    const reports = await followUp(
+      {
+        ...f.deps,
+        lease,
+        sleep: async (ms) => {
+          f.clock.now += ms;
+          remaining -= ms;
+        },
+      },
+      () => remaining,
+    );
+    expect(reports).toEqual([]);
+    // 12 s left: one wait of 5 s leaves 7 s ≥ the 1 s margin; a second would leave 2 s; a third none.
+    expect(f.clock.now - NOW.getTime()).toBe(10_000);
+  });
+
+  it("a lease DynamoDB cannot tell of: polls all the same, saying so", async () => {
+    const f = workerFakes();
+    const { lease } = memoryLease(undefined, true);
+    expect(await followUp({ ...f.deps, lease }, () => 60_000, "worker")).toHaveLength(1);
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "could not take the follow-up's lease; polling all the same",
+      extra: { error: expect.stringContaining("internal error") },
+    });
+  });
+
+  it("a lease that cannot be let go of is logged; it lapses at the invocation's end", async () => {
+    const f = workerFakes();
+    const { lease } = memoryLease();
+    lease.release = async () => Promise.reject(new Error("dynamo down"));
+    expect(await followUp({ ...f.deps, lease }, () => 60_000)).toHaveLength(1);
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "could not let go of the follow-up's lease; it lapses at its end",
+      extra: { error: expect.stringContaining("internal error") },
+    });
+  });
+
+  it("a round that throws still lets go of the lease", async () => {
+    const f = workerFakes();
+    const { lease, state } = memoryLease();
+    const boom = Object.assign(new Error("x"), { name: "TypeError" });
+    f.deps.store = { ...f.deps.store, listInFlight: async () => Promise.reject(boom) };
+    f.deps.log = {
+      ...f.deps.log,
+      warn: () => {
+        throw boom;
+      },
+    };
+    await expect(followUp({ ...f.deps, lease }, () => 60_000)).rejects.toBe(boom);
+    expect(state.released).toHaveLength(1);
   });
 });
 

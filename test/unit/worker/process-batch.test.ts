@@ -1,7 +1,10 @@
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import type { WorkMessage } from "../../../lib/operations/work-message";
-import { processBatch } from "../../../lib/worker/process-batch";
+import { backOffS, messageBudgetMs, processBatch } from "../../../lib/worker/process-batch";
+
+const MESSAGE_BUDGET_MS = 45_000;
+
 import { eclServer, IMAGE, SERVER, workerFakes } from "../fakes";
 
 const URL = "https://hooks.slack.com/commands/T1/1/x";
@@ -37,6 +40,7 @@ const sqsRecord = (
 ) =>
   ({
     messageId,
+    receiptHandle: `rh-${messageId}`,
     body: typeof body === "string" ? body : JSON.stringify(body),
     ...(attributes === null ? {} : { attributes }),
   }) as unknown as SQSRecord;
@@ -112,6 +116,88 @@ describe("an SQS batch", () => {
         left({ operationId }),
       ),
     ]);
+    // Each comes back after the first back-off, not after the queue's six minutes.
+    expect(f.redelivered).toEqual(
+      ["m0", "m1", "m2", "m3", "m4", "m5"].map((id) => ({
+        receiptHandle: `rh-${id}`,
+        seconds: 10,
+      })),
+    );
+  });
+
+  it.each([
+    [1, 10],
+    [2, 30],
+    [3, 90],
+    [4, 270],
+  ])("the failure at receive %i comes back in %i s", async (receive, seconds) => {
+    expect(backOffS(receive, 10)).toBe(seconds);
+    expect(backOffS(receive, 2)).toBe(seconds / 5);
+    const f = workerFakes({}, { openTenant: async () => Promise.reject(throttled()) });
+    const attributes = { ApproximateReceiveCount: String(receive) };
+    await processBatch(f.deps, batch(sqsRecord("m0", STATUS, attributes)));
+    expect(f.redelivered).toEqual([{ receiptHandle: "rh-m0", seconds }]);
+  });
+
+  it("a back-off SQS refuses is logged; the message is left for redelivery all the same", async () => {
+    const f = workerFakes(
+      {},
+      {
+        openTenant: async () => Promise.reject(throttled()),
+        redeliver: async () => Promise.reject(throttled()),
+      },
+    );
+    const result = await processBatch(f.deps, batch(sqsRecord("m0", STATUS)));
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: "m0" }] });
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "could not shorten the message's wait; it comes back after the queue's",
+      extra: { messageId: "m0", error: THROTTLED },
+    });
+  });
+
+  it("one message's budget: a POST's timeout and a read's three phases", () => {
+    expect(messageBudgetMs({ eclActionTimeoutMs: 30_000, eclTimeoutMs: 5000 })).toBe(45_000);
+    expect(messageBudgetMs({ eclActionTimeoutMs: 800, eclTimeoutMs: 400 })).toBe(2000);
+  });
+
+  it("a message is taken only while one could still finish; the rest go back at once", async () => {
+    const f = workerFakes({ reads: [eclServer()] });
+    // Each answered status takes 20 s of the invocation's time.
+    let left = MESSAGE_BUDGET_MS + 40_000;
+    const respond = f.deps.chat.respond;
+    f.deps.chat = {
+      ...f.deps.chat,
+      respond: async (url, message) => {
+        left -= 20_000;
+        return respond(url, message);
+      },
+    };
+    const records = ["m0", "m1", "m2", "m3", "m4"].map((id) => sqsRecord(id, STATUS));
+    const result = await processBatch(f.deps, batch(...records), () => left);
+    // m0 and m1 leave the budget at exactly MESSAGE_BUDGET_MS: m2 is taken, then too little is left.
+    expect(f.slack).toHaveLength(3);
+    expect(result).toEqual({
+      batchItemFailures: [{ itemIdentifier: "m3" }, { itemIdentifier: "m4" }],
+    });
+    expect(f.redelivered).toEqual([
+      { receiptHandle: "rh-m3", seconds: 0 },
+      { receiptHandle: "rh-m4", seconds: 0 },
+    ]);
+    expect(f.logs).toContainEqual({
+      level: "info",
+      message: "too little time left for the rest of the batch; it goes back to the queue",
+      extra: { remainingMs: MESSAGE_BUDGET_MS - 20_000, messages: 2 },
+    });
+  });
+
+  it("with no time for even one, the whole batch goes back untouched", async () => {
+    const f = workerFakes({ reads: [eclServer()] });
+    const records = ["m0", "m1"].map((id) => sqsRecord(id, STATUS));
+    const result = await processBatch(f.deps, batch(...records), () => MESSAGE_BUDGET_MS - 1);
+    expect(f.slack).toEqual([]);
+    expect(f.calls).toEqual([]);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: "m0" }, { itemIdentifier: "m1" }]);
   });
 
   it.each([

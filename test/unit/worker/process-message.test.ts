@@ -152,7 +152,7 @@ describe("prepare: resolve, check, post, go on", () => {
 });
 
 describe("execute: wait for idle, send once", () => {
-  it("a busy server: waiting for idle, the next look a poll later", async () => {
+  it("a busy server: waiting for idle, watched by the follow-up, nothing re-queued", async () => {
     const f = workerFakes({ reads: [eclServer({ taskState: "REBOOTING" })] });
     const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER, serverName: "web01" });
     await run(f, op, "execute");
@@ -161,20 +161,28 @@ describe("execute: wait for idle, send once", () => {
       waitingSince: NOW.toISOString(),
       taskState: "REBOOTING",
     });
-    expect(queued(f)).toEqual([["execute", 5]]);
+    expect(queued(f)).toEqual([]);
+    expect(f.followUps).toEqual([NOW.getTime()]);
     expect(f.calls.some((c) => c.startsWith("detach"))).toBe(false);
   });
 
-  it("still busy within the wait: looked at again; past it: failed, nothing sent", async () => {
+  it("busy again when handed back within the wait: left to the follow-up; past it: failed, nothing sent", async () => {
     const f = workerFakes({ reads: [eclServer({ taskState: "REBOOTING" })] });
     const op = operationIn(f.ops, "C0INC", ["approved", "waiting_for_idle"], {
       serverId: SERVER,
       serverName: "web01",
       waitingSince: new Date(NOW.getTime() - 59_000).toISOString(),
     });
+    const { seq, waitingSince } = f.ops.get(op.id) as Operation;
     await run(f, op, "execute");
-    expect(stateOf(f, op)).toBe("waiting_for_idle");
-    expect(queued(f)).toEqual([["execute", 5]]);
+    expect(f.ops.get(op.id)).toMatchObject({ state: "waiting_for_idle", seq, waitingSince });
+    expect(queued(f)).toEqual([]);
+    expect(f.followUps).toEqual([]);
+    expect(f.logs).toContainEqual({
+      level: "info",
+      message: "the server is busy again; the follow-up goes on watching",
+      extra: { operationId: op.id, taskState: "REBOOTING" },
+    });
     f.clock.now += 1000;
     await run(f, op, "execute");
     expect(f.ops.get(op.id)).toMatchObject({
@@ -199,7 +207,8 @@ describe("execute: wait for idle, send once", () => {
     await run(f, op, "execute");
     expect(f.ops.get(op.id)).toMatchObject({ state: "waiting_for_idle", busyRefusals: 1 });
     expect(f.events.at(-1)?.facts).toMatchObject({ eclStatus: 409, requestId: "req-e" });
-    expect(queued(f)).toEqual([["execute", 5]]);
+    expect(queued(f)).toEqual([]);
+    expect(f.followUps).toEqual([NOW.getTime()]);
     f.clock.now += 5000;
     await run(f, op, "execute");
     expect(f.ops.get(op.id)).toMatchObject({ state: "detaching", detachRequestId: "req-2" });
@@ -216,7 +225,7 @@ describe("execute: wait for idle, send once", () => {
     });
     await run(f, op, "execute");
     expect(f.ops.get(op.id)?.outcome).toBe(
-      "ECL refused the detach twice with 409 (task_state not None) over 1m 01s and accepted nothing. Try again later.",
+      "ECL refused the detach twice, answering 409 (task_state not None), over 1m 01s and accepted nothing. Try again later.",
     );
   });
 
@@ -238,6 +247,101 @@ describe("execute: wait for idle, send once", () => {
     expect(stateOf(f, op)).toBe("executing");
     expect(queued(f)).toEqual([["execute", 5]]);
     expect(f.followUps).toEqual([]);
+  });
+});
+
+describe("a POST ECL did not accept: waited out and sent again, never twice accepted", () => {
+  const refusal = (status: number, retryAfterS?: number) =>
+    new EclApiError({
+      service: "baremetal",
+      status,
+      method: "POST",
+      path: `/v2/t/servers/${SERVER}/action`,
+      requestId: "req-r",
+      ...(retryAfterS === undefined ? {} : { retryAfterS }),
+    });
+
+  it.each([
+    [429, 30, "unknown (ECL answered 429)"],
+    [503, undefined, "unknown (ECL answered 503)"],
+    [409, undefined, "not None (ECL answered 409)"],
+  ])(
+    "%i: waiting, past its Retry-After (%j), for the follow-up to hand it back",
+    async (status, retryAfterS, taskState) => {
+      const f = workerFakes({
+        posts: [refusal(status, retryAfterS), { status: 202, requestId: "req-ok" }],
+      });
+      const op = operationIn(f.ops, "C0INC", ["approved"], {
+        serverId: SERVER,
+        serverName: "web01",
+      });
+      await run(f, op, "execute");
+      const waiting = f.ops.get(op.id) as Operation;
+      expect(waiting).toMatchObject({
+        state: "waiting_for_idle",
+        taskState,
+        busyRefusals: 1,
+        refusedWith: [status],
+        waitingSince: NOW.toISOString(),
+      });
+      expect(waiting.retryNotBefore).toBe(
+        retryAfterS === undefined
+          ? undefined
+          : new Date(NOW.getTime() + retryAfterS * 1000).toISOString(),
+      );
+      const facts = f.events.at(-1)?.facts ?? {};
+      expect(facts).toMatchObject({ eclStatus: status, requestId: "req-r" });
+      expect(facts.retryAfterS).toBe(retryAfterS);
+      expect("retryAfterS" in facts).toBe(retryAfterS !== undefined);
+      expect(queued(f)).toEqual([]);
+      expect(f.followUps).toEqual([NOW.getTime()]);
+      // Handed back: sent again, accepted once.
+      await run(f, op, "execute");
+      expect(f.ops.get(op.id)).toMatchObject({ state: "detaching", detachRequestId: "req-ok" });
+      expect(f.calls.filter((c) => c.startsWith("detach"))).toHaveLength(2);
+    },
+  );
+
+  it("refused with several statuses past the wait: failed, each status said once", async () => {
+    const f = workerFakes({ posts: [refusal(503)] });
+    const op = operationIn(f.ops, "C0INC", ["approved", "waiting_for_idle"], {
+      serverId: SERVER,
+      serverName: "web01",
+      waitingSince: new Date(NOW.getTime() - 60_000).toISOString(),
+      busyRefusals: 2,
+      refusedWith: [409, 429],
+    });
+    await run(f, op, "execute");
+    expect(f.ops.get(op.id)).toMatchObject({
+      state: "failed",
+      refusedWith: [409, 429, 503],
+      outcome:
+        "ECL refused the detach 3 times, answering 409 (task_state not None), 429 (too many requests) and 503 (service unavailable), over 1m 00s and accepted nothing. Try again later.",
+    });
+  });
+
+  it.each([502, 504])("a gateway's %i: no answer, read again, never sent twice", async (status) => {
+    const f = workerFakes({ posts: [refusal(status)] });
+    const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER, serverName: "web01" });
+    await run(f, op, "execute");
+    expect(stateOf(f, op)).toBe("executing");
+    expect(f.sent).toEqual([
+      { message: { kind: "execute", operationId: op.id, reread: 1 }, delayS: 5 },
+    ]);
+    expect(f.logs).toContainEqual(
+      expect.objectContaining({
+        message: "detach POST without a readable answer; reading the server to decide",
+      }),
+    );
+  });
+
+  it("a 500 (the seed's compute fault) is final: failed, not sent again", async () => {
+    const f = workerFakes({ posts: [refusal(500)] });
+    const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER, serverName: "web01" });
+    await run(f, op, "execute");
+    expect(f.ops.get(op.id)).toMatchObject({ state: "failed", ecl: { status: 500 } });
+    expect(queued(f)).toEqual([]);
+    expect(f.calls.filter((c) => c.startsWith("detach"))).toHaveLength(1);
   });
 });
 
@@ -265,13 +369,23 @@ describe("a redelivery that finds the detach sent: the server decides", () => {
     expect(f.followUps).toHaveLength(1);
   });
 
-  it("no sign yet within the grace: read again a poll later", async () => {
-    const f = workerFakes();
-    const op = executing(f, 29_000);
-    await run(f, op, "execute");
-    expect(stateOf(f, op)).toBe("executing");
-    expect(queued(f)).toEqual([["execute", 5]]);
-  });
+  it.each([
+    [undefined, 5, 1],
+    [1, 10, 2],
+    [2, 20, 3],
+    [3, 40, 4],
+    [20, 5 * 2 ** 19, 20],
+  ])(
+    "no sign yet within the grace, after %j re-reads: read again in %i s (hops doubling)",
+    async (reread, delayS, next) => {
+      const f = workerFakes();
+      const op = executing(f, 29_000);
+      const message = { kind: "execute" as const, operationId: op.id };
+      await processMessage(f.deps, reread === undefined ? message : { ...message, reread }, 1);
+      expect(stateOf(f, op)).toBe("executing");
+      expect(f.sent).toEqual([{ message: { ...message, reread: next }, delayS }]);
+    },
+  );
 
   it("no sign past the grace: failed, never sent again", async () => {
     const f = workerFakes();
@@ -300,7 +414,7 @@ describe("a redelivery that finds the detach sent: the server decides", () => {
 });
 
 describe("Slack never holds back the detach", () => {
-  it("Slack rate-limiting the card: the detach goes on, the post is handed to a later announce", async () => {
+  it("Slack rate-limiting the card: the detach goes on, the post left to the follow-up", async () => {
     const f = workerFakes();
     f.deps.chat = {
       ...f.deps.chat,
@@ -312,7 +426,13 @@ describe("Slack never holds back the detach", () => {
     const op = operationIn(f.ops, "C0INC");
     await run(f, op);
     expect(stateOf(f, op)).toBe("detaching");
-    expect(queued(f)).toContainEqual(["announce", 7]);
+    expect(queued(f).filter(([kind]) => kind === "announce")).toEqual([]);
+    expect(f.logs).toContainEqual(
+      expect.objectContaining({
+        message: "Slack failed for now; the follow-up posts it later",
+        extra: expect.objectContaining({ slackError: "ratelimited", retryAfterS: 7 }),
+      }),
+    );
   });
 });
 
@@ -465,7 +585,7 @@ describe("what the worker does when its own writes race, fail or lose", () => {
     expect(f.sent).toEqual([]);
   });
 
-  it("Slack failing for a while: the post handed to a later announce, logged with Slack's code and the wait", async () => {
+  it("Slack failing for a while: the post left to the follow-up, logged with Slack's code and wait", async () => {
     const f = workerFakes();
     const { SlackApiError } = await import("../../../lib/slack/slack-error");
     f.deps.chat = {
@@ -478,15 +598,16 @@ describe("what the worker does when its own writes race, fail or lose", () => {
       noticedSeq: 0,
     });
     await run(f, op, "execute");
-    expect(f.sent).toEqual([{ message: { kind: "announce", operationId: op.id }, delayS: 5 }]);
+    expect(f.sent).toEqual([]);
+    expect(f.followUps).toEqual([NOW.getTime()]);
     expect(f.logs).toContainEqual({
       level: "warn",
-      message: "Slack failed for now; posting later",
+      message: "Slack failed for now; the follow-up posts it later",
       extra: {
         operationId: op.id,
         slackError: "service_unavailable",
         method: "chat.postMessage",
-        delayS: 5,
+        retryAfterS: undefined,
       },
     });
   });
@@ -587,7 +708,7 @@ describe("what the worker records of the server", () => {
     });
     await run(again, late, "execute");
     expect(again.ops.get(late.id)?.outcome).toBe(
-      "ECL refused the detach 3 times with 409 (task_state not None) over 1m 00s and accepted nothing. Try again later.",
+      "ECL refused the detach 3 times, answering 409 (task_state not None), over 1m 00s and accepted nothing. Try again later.",
     );
   });
 
@@ -599,7 +720,9 @@ describe("what the worker records of the server", () => {
       waitingSince: new Date(NOW.getTime() - 60_000).toISOString(),
     });
     await run(f, op, "execute");
-    expect(f.ops.get(op.id)?.outcome).toContain("ECL refused the detach once with 409");
+    expect(f.ops.get(op.id)?.outcome).toContain(
+      "ECL refused the detach once, answering 409 (task_state not None), over",
+    );
   });
 
   it("busy past the wait after 409s: says how many times ECL refused", async () => {
@@ -612,7 +735,7 @@ describe("what the worker records of the server", () => {
     });
     await run(f, op, "execute");
     expect(f.ops.get(op.id)?.outcome).toBe(
-      "`web01` stayed busy (task_state REBOOTING) for 1m 00s; ECL refused the detach twice with 409 (task_state not None) and accepted nothing. Try again later.",
+      "`web01` stayed busy (task_state REBOOTING) for 1m 00s; ECL refused the detach twice, answering 409 (task_state not None), and accepted nothing. Try again later.",
     );
   });
 
