@@ -129,7 +129,7 @@ describe("each status code of the seed", () => {
     const error = await detach();
     expect(error).toMatchObject({
       status: 502,
-      meaning: "server error",
+      meaning: "bad gateway",
       code: undefined,
       apiMessage: undefined,
     });

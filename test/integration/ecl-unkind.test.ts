@@ -220,12 +220,13 @@ describe("4. a server missing from the list is read directly", () => {
       stack,
       async () => (await operation(stack, answer.operationId)).state !== "requested",
     );
-    // Busy: bm waits. Idle with a task that never ends, so the detach stays in flight.
+    // Busy: bm waits. Idle with a task that never ends, so the detach stays in flight. (The
+    // follow-up reads the waiting server and hands the detach back when it is idle.)
     model().setTaskState(server.id, "None");
-    await drain(
-      stack,
-      async () => (await operation(stack, answer.operationId)).state === "detaching",
-    );
+    await drain(stack, async () => {
+      await stack.followup(250);
+      return (await operation(stack, answer.operationId)).state === "detaching";
+    });
     model().setBusy(server.id, "MEDIA_DETACHING");
     model().removeServer(server.id);
     await drain(stack, async () => {

@@ -203,7 +203,7 @@ describe("ECL refusing the detach", () => {
     );
     expect(seen.replies.at(-1)).toMatch(
       new RegExp(
-        `the detach failed: ECL refused the detach ${posts.length === 2 ? "twice" : `${posts.length} times`} with 409 \\(task_state not None\\) over \\d+\\.\\ds and accepted nothing\\. Try again later\\.$`,
+        `the detach failed: ECL refused the detach ${posts.length === 2 ? "twice" : `${posts.length} times`}, answering 409 \\(task_state not None\\), over \\d+\\.\\ds and accepted nothing\\. Try again later\\.$`,
       ),
     );
     expect(seen.replies.filter((r) => r.includes("ECL answered 409"))).toHaveLength(1);
