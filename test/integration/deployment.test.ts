@@ -313,6 +313,12 @@ describe("the dashboard and the alarms", () => {
       expect(topicAndSubscription(given)).toEqual([]);
       expect(actions(given)).toEqual(alarmIds.map((id) => [id, [TOPIC]]));
     }
+
+    // The output names the topic the alarms notify, either way.
+    const output = (values: Record<string, string>) =>
+      resolve(template, template.Outputs?.AlarmTopicArn, parameterValues(template, values));
+    expect(output({})).toMatchObject({ Value: { Ref: "AlarmTopic" } });
+    expect(output({ AlarmTopicArn: TOPIC })).toMatchObject({ Value: TOPIC });
   });
 
   it("lets the worker alone start the follow-up, which drops a start it cannot take within a minute", () => {
