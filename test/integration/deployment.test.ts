@@ -1,12 +1,23 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation's own ${…} references, as the template holds them
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { execFile, execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { METRIC_NAMESPACE, METRICS } from "../../lib/metrics";
 import { buildBundles } from "../../scripts/build";
-import { rights, type Template, violations } from "../support/template";
+import {
+  created,
+  holds,
+  parameterValues,
+  refusal,
+  resolve,
+  resourceText,
+  rights,
+  type Template,
+  violations,
+} from "../support/template";
 
 /**
  * `osls package`, offline, on serverless.yml: the CloudFormation template it generates is what
@@ -14,13 +25,14 @@ import { rights, type Template, violations } from "../support/template";
  */
 let dir: string;
 let template: Template;
+/** The template packaged with a --param for each CloudFormation parameter's default. */
+let withParams: Template;
 let zips: string[];
 const R = () => template.Resources;
 const props = (id: string) => R()[id]?.Properties as Record<string, unknown>;
 
-beforeAll(async () => {
-  await buildBundles();
-  dir = await mkdtemp(join(tmpdir(), "bm-package-"));
+/** `osls package` into `into`, offline, with these --param values; the template it wrote. */
+async function pack(into: string, params: string[]): Promise<Template> {
   await new Promise<void>((resolve, reject) =>
     execFile(
       "node_modules/.bin/osls",
@@ -31,8 +43,9 @@ beforeAll(async () => {
         "--region",
         "ap-northeast-1",
         "--param=policyFile=infra/policy.example.yml",
+        ...params.map((p) => `--param=${p}`),
         "--package",
-        dir,
+        into,
       ],
       {
         env: {
@@ -46,13 +59,34 @@ beforeAll(async () => {
       (error, stdout, stderr) => (error ? reject(new Error(`${stdout}\n${stderr}`)) : resolve()),
     ),
   );
-  template = JSON.parse(
-    await readFile(join(dir, "cloudformation-template-update-stack.json"), "utf8"),
+  return JSON.parse(
+    await readFile(join(into, "cloudformation-template-update-stack.json"), "utf8"),
   );
+}
+
+beforeAll(async () => {
+  await buildBundles();
+  dir = await mkdtemp(join(tmpdir(), "bm-package-"));
+  template = await pack(dir, []);
   const { readdir } = await import("node:fs/promises");
   zips = (await readdir(dir)).filter((f) => f.endsWith(".zip")).sort();
+  const other = await mkdtemp(join(tmpdir(), "bm-package-params-"));
+  try {
+    withParams = await pack(other, [
+      `alarmTopicArn=${TOPIC}`,
+      "alarmEmail=ops@example.com",
+      "workerMaxConcurrency=4",
+      "frontDoorBurstLimit=10",
+      "frontDoorRateLimit=5",
+      "logLevel=DEBUG",
+    ]);
+  } finally {
+    await rm(other, { recursive: true, force: true });
+  }
 }, 120_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const TOPIC = "arn:aws:sns:ap-northeast-1:123456789012:ops-alerts";
 
 describe("the generated template", () => {
   it("has the three functions, on nodejs22.x and arm64, each with its own role and its bundle", () => {
@@ -67,11 +101,12 @@ describe("the generated template", () => {
         Architectures: ["arm64"],
         MemorySize: memory,
         Timeout: timeout,
-        Role: { "Fn::GetAtt": [role, "Arn"] },
+        Role: { "Fn::Sub": `\${${role}.Arn}` },
         Environment: {
           Variables: expect.objectContaining({
             BM_POLICY: "/var/task/infra/policy.example.yml",
             BM_SLACK_SECRET_ID: "bm/slack",
+            POWERTOOLS_LOG_LEVEL: { Ref: "LogLevel" },
           }),
         },
       });
@@ -93,7 +128,37 @@ describe("the generated template", () => {
       ScheduleExpression: "rate(1 minute)",
       Targets: [{ Arn: { "Fn::GetAtt": ["FollowupLambdaFunction", "Arn"] } }],
     });
-    expect(props("FollowupLambdaFunction")?.ReservedConcurrentExecutions).toBe(1);
+  });
+
+  it("reserves no concurrency: a new account's quota has none to reserve", () => {
+    const functions = Object.entries(R()).filter(([, r]) => r.Type === "AWS::Lambda::Function");
+    expect(functions.map(([id]) => id).sort()).toEqual([
+      "FollowupLambdaFunction",
+      "SlackLambdaFunction",
+      "WorkerLambdaFunction",
+    ]);
+    for (const [id, fn] of functions)
+      expect([id, fn.Properties.ReservedConcurrentExecutions]).toEqual([id, undefined]);
+  });
+
+  it("caps the workers the queue runs at once with WorkerMaxConcurrency, and keeps reporting batch item failures", () => {
+    expect(props("WorkerEventSourceMappingSQSWorkQueue")).toMatchObject({
+      ScalingConfig: { MaximumConcurrency: { Ref: "WorkerMaxConcurrency" } },
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      BatchSize: 5,
+    });
+  });
+
+  it("throttles the HTTP API's default route with FrontDoorBurstLimit and FrontDoorRateLimit", () => {
+    const stages = Object.entries(R()).filter(([, r]) => r.Type === "AWS::ApiGatewayV2::Stage");
+    expect(stages.map(([id]) => id)).toEqual(["HttpApiStage"]);
+    expect(props("HttpApiStage")).toMatchObject({
+      ApiId: { Ref: "HttpApi" },
+      DefaultRouteSettings: {
+        ThrottlingBurstLimit: { Ref: "FrontDoorBurstLimit" },
+        ThrottlingRateLimit: { Ref: "FrontDoorRateLimit" },
+      },
+    });
   });
 
   it("has the queue with a dead-letter queue after 5 receives, and a visibility timeout above the worker's", () => {
@@ -117,7 +182,7 @@ describe("the generated template", () => {
     });
   });
 
-  it("has both tables on demand, with point-in-time recovery and encryption; TTL only on operations; the audit table protected", () => {
+  it("has both tables on demand, with point-in-time recovery and encryption; TTL only on operations; both protected and kept", () => {
     for (const table of ["OperationsTable", "AuditTable"]) {
       expect(props(table)).toMatchObject({
         BillingMode: "PAY_PER_REQUEST",
@@ -130,8 +195,14 @@ describe("the generated template", () => {
       Enabled: true,
     });
     expect(props("AuditTable")?.TimeToLiveSpecification).toBeUndefined();
-    expect(props("AuditTable")?.DeletionProtectionEnabled).toBe(true);
-    expect(R().AuditTable?.DeletionPolicy).toBe("Retain");
+    for (const table of ["OperationsTable", "AuditTable"]) {
+      expect([table, props(table)?.DeletionProtectionEnabled]).toEqual([table, true]);
+      expect([table, R()[table]?.DeletionPolicy, R()[table]?.UpdateReplacePolicy]).toEqual([
+        table,
+        "Retain",
+        "Retain",
+      ]);
+    }
   });
 
   it("keeps the functions' logs 90 days", () => {
@@ -179,26 +250,75 @@ describe("the dashboard and the alarms", () => {
     expect(contract.filter((n) => !emitted.has(n))).toEqual([]);
   });
 
-  it("alarms on dead letters, worker and follow-up errors, a silent schedule, a slow front door and audit write errors, each to the optional topic", () => {
+  it("alarms on the plumbing and on bm's own metrics, each with its metric, dimension, threshold and missing data", () => {
     const summary = alarms()
       .map(([id, a]) => {
         const p = a.Properties;
-        const dims = (p.Dimensions as Array<{ Value: unknown }>).map((d) =>
-          typeof d.Value === "string" ? d.Value : "ref",
+        const dims = (p.Dimensions as Array<{ Name: string; Value: unknown }>).map(
+          (d) => `${d.Name}=${resourceText(d.Value)}`,
         );
-        return `${id}: ${p.Namespace}/${p.MetricName} [${dims}] ${p.ExtendedStatistic ?? p.Statistic} ${p.ComparisonOperator} ${p.Threshold} missing=${p.TreatMissingData}`;
+        return `${id}: ${p.Namespace}/${p.MetricName} [${dims}] ${p.ExtendedStatistic ?? p.Statistic} ${p.Period}s ${p.ComparisonOperator} ${p.Threshold} missing=${p.TreatMissingData}`;
       })
       .sort();
     expect(summary).toEqual([
-      "AuditWriteErrorAlarm: bm/AuditWriteError [bm] Sum GreaterThanThreshold 0 missing=notBreaching",
-      "DeadLetterAlarm: AWS/SQS/ApproximateNumberOfMessagesVisible [ref] Maximum GreaterThanThreshold 0 missing=notBreaching",
-      "FollowupErrorsAlarm: AWS/Lambda/Errors [bm-ci-followup] Sum GreaterThanThreshold 0 missing=notBreaching",
-      "FollowupNotInvokedAlarm: AWS/Lambda/Invocations [bm-ci-followup] Sum LessThanThreshold 1 missing=breaching",
-      "FrontDoorSlowAlarm: bm/FrontDoorAnswerMs [bm] p99 GreaterThanThreshold 2000 missing=notBreaching",
-      "WorkerErrorsAlarm: AWS/Lambda/Errors [bm-ci-worker] Sum GreaterThanThreshold 0 missing=notBreaching",
+      "AuditWriteErrorAlarm: bm/AuditWriteError [service=bm] Sum 300s GreaterThanThreshold 0 missing=notBreaching",
+      "DeadLetterAlarm: AWS/SQS/ApproximateNumberOfMessagesVisible [QueueName=DeadLetterQueue.QueueName] Maximum 300s GreaterThanThreshold 0 missing=notBreaching",
+      "FollowupErrorsAlarm: AWS/Lambda/Errors [FunctionName=bm-ci-followup] Sum 300s GreaterThanThreshold 0 missing=notBreaching",
+      "FollowupNotInvokedAlarm: AWS/Lambda/Invocations [FunctionName=bm-ci-followup] Sum 300s LessThanThreshold 1 missing=breaching",
+      "FollowupRecursionAlarm: AWS/Lambda/RecursiveInvocationsDropped [FunctionName=bm-ci-followup] Sum 300s GreaterThanThreshold 0 missing=notBreaching",
+      "FrontDoorErrorsAlarm: AWS/Lambda/Errors [FunctionName=bm-ci-slack] Sum 300s GreaterThanThreshold 0 missing=notBreaching",
+      "FrontDoorSlowAlarm: bm/FrontDoorAnswerMs [service=bm] p99 300s GreaterThanThreshold 2000 missing=notBreaching",
+      "HttpApi5xxAlarm: AWS/ApiGateway/5xx [ApiId=Ref HttpApi] Sum 300s GreaterThanThreshold 0 missing=notBreaching",
+      "WorkQueueAgeAlarm: AWS/SQS/ApproximateAgeOfOldestMessage [QueueName=WorkQueue.QueueName] Maximum 300s GreaterThanThreshold 300 missing=notBreaching",
+      "WorkerErrorsAlarm: AWS/Lambda/Errors [FunctionName=bm-ci-worker] Sum 300s GreaterThanThreshold 0 missing=notBreaching",
+      "WorkerRecursionAlarm: AWS/Lambda/RecursiveInvocationsDropped [FunctionName=bm-ci-worker] Sum 300s GreaterThanThreshold 0 missing=notBreaching",
     ]);
-    for (const [, alarm] of alarms())
-      expect(alarm.Properties.AlarmActions).toHaveProperty("Fn::If");
+    // The functions the alarms name are the template's.
+    for (const fn of ["slack", "worker", "followup"])
+      expect(props(`${fn[0]?.toUpperCase()}${fn.slice(1)}LambdaFunction`)?.FunctionName).toBe(
+        `bm-ci-${fn}`,
+      );
+  });
+
+  it("notifies, from every alarm, the stack's own topic when no AlarmTopicArn is given, with an e-mail subscription only when AlarmEmail is", () => {
+    const alarmIds = alarms().map(([id]) => id);
+    const topicAndSubscription = (values: Record<string, string>) =>
+      created(template, parameterValues(template, values)).filter((id) =>
+        ["AlarmTopic", "AlarmEmailSubscription"].includes(id),
+      );
+    const actions = (values: Record<string, string>) =>
+      alarms().map(([id, a]) => [
+        id,
+        resolve(template, a.Properties.AlarmActions, parameterValues(template, values)),
+      ]);
+
+    expect(R().AlarmTopic?.Type).toBe("AWS::SNS::Topic");
+    expect(topicAndSubscription({})).toEqual(["AlarmTopic"]);
+    expect(actions({})).toEqual(alarmIds.map((id) => [id, [{ Ref: "AlarmTopic" }]]));
+
+    const email = { AlarmEmail: "ops@example.com" };
+    expect(topicAndSubscription(email)).toEqual(["AlarmEmailSubscription", "AlarmTopic"]);
+    expect(R().AlarmEmailSubscription?.Type).toBe("AWS::SNS::Subscription");
+    expect(
+      resolve(template, props("AlarmEmailSubscription"), parameterValues(template, email)),
+    ).toEqual({
+      TopicArn: { Ref: "AlarmTopic" },
+      Protocol: "email",
+      Endpoint: "ops@example.com",
+    });
+    expect(actions(email)).toEqual(alarmIds.map((id) => [id, [{ Ref: "AlarmTopic" }]]));
+
+    // A topic of one's own: no topic made, no subscription to it, whatever the e-mail.
+    for (const given of [{ AlarmTopicArn: TOPIC }, { AlarmTopicArn: TOPIC, ...email }]) {
+      expect(topicAndSubscription(given)).toEqual([]);
+      expect(actions(given)).toEqual(alarmIds.map((id) => [id, [TOPIC]]));
+    }
+
+    // The output names the topic the alarms notify, either way.
+    const output = (values: Record<string, string>) =>
+      resolve(template, template.Outputs?.AlarmTopicArn, parameterValues(template, values));
+    expect(output({})).toMatchObject({ Value: { Ref: "AlarmTopic" } });
+    expect(output({ AlarmTopicArn: TOPIC })).toMatchObject({ Value: TOPIC });
   });
 
   it("lets the worker alone start the follow-up, which drops a start it cannot take within a minute", () => {
@@ -215,6 +335,142 @@ describe("the dashboard and the alarms", () => {
     for (const role of ["SlackRole", "FollowupRole"])
       expect(rights(template, role).filter((r) => r.startsWith("lambda:"))).toEqual([]);
   });
+});
+
+describe("the CloudFormation parameters", () => {
+  /** What differs between accounts, and the default a new account deploys with. */
+  const EXPECTED = {
+    AlarmTopicArn: { Type: "String", Default: "" },
+    AlarmEmail: { Type: "String", Default: "" },
+    WorkerMaxConcurrency: { Type: "Number", Default: "2", MinValue: 2, MaxValue: 1000 },
+    FrontDoorBurstLimit: { Type: "Number", Default: "50", MinValue: 1 },
+    FrontDoorRateLimit: { Type: "Number", Default: "20", MinValue: 1 },
+    LogLevel: {
+      Type: "String",
+      Default: "INFO",
+      AllowedValues: ["DEBUG", "INFO", "WARN", "ERROR"],
+    },
+  };
+  const parameter = (name: keyof typeof EXPECTED) => {
+    const p = template.Parameters?.[name];
+    if (!p) throw new Error(`no parameter ${name}`);
+    return p;
+  };
+
+  it("are what differs between accounts, each described, with a default its own constraints accept", () => {
+    expect(Object.keys(template.Parameters ?? {}).sort()).toEqual(Object.keys(EXPECTED).sort());
+    for (const [name, expected] of Object.entries(EXPECTED)) {
+      const p = parameter(name as keyof typeof EXPECTED);
+      expect([name, p]).toEqual([name, expect.objectContaining(expected)]);
+      expect([name, (p.Description ?? "").length > 0]).toEqual([name, true]);
+      expect([name, refusal(p, String(p.Default))]).toEqual([name, null]);
+    }
+  });
+
+  it.each([
+    ["AlarmTopicArn", TOPIC, null],
+    ["AlarmTopicArn", "arn:aws-cn:sns:cn-north-1:123456789012:ops", null],
+    ["AlarmTopicArn", "ops-alerts", "refused"],
+    ["AlarmTopicArn", "arn:aws:sqs:ap-northeast-1:123456789012:ops", "refused"],
+    ["AlarmTopicArn", `${TOPIC} `, "refused"],
+    ["AlarmEmail", "ops@example.com", null],
+    ["AlarmEmail", "ops", "refused"],
+    ["AlarmEmail", "ops team@example.com", "refused"],
+    ["WorkerMaxConcurrency", "1", "1 is under 2"],
+    ["WorkerMaxConcurrency", "1000", null],
+    ["WorkerMaxConcurrency", "1001", "1001 is over 1000"],
+    ["FrontDoorBurstLimit", "0", "0 is under 1"],
+    ["FrontDoorRateLimit", "0", "0 is under 1"],
+    ["LogLevel", "DEBUG", null],
+    ["LogLevel", "TRACE", "TRACE is not one of DEBUG, INFO, WARN, ERROR"],
+  ] as const)("%s takes %j: %s", (name, value, expected) => {
+    const why = refusal(parameter(name), value);
+    if (expected === "refused") expect(why).toMatch(/does not match/);
+    else expect(why).toBe(expected);
+  });
+
+  it("are each used by the template", () => {
+    const text = JSON.stringify({ ...template, Parameters: undefined });
+    for (const name of Object.keys(EXPECTED))
+      expect([name, text.includes(JSON.stringify({ Ref: name }))]).toEqual([name, true]);
+  });
+
+  it("take their defaults from a --param of the same name in camelCase, and the template holds no account's value without one", () => {
+    expect(
+      Object.fromEntries(
+        Object.entries(withParams.Parameters ?? {}).map(([name, p]) => [name, p.Default]),
+      ),
+    ).toEqual({
+      AlarmTopicArn: TOPIC,
+      AlarmEmail: "ops@example.com",
+      WorkerMaxConcurrency: "4",
+      FrontDoorBurstLimit: "10",
+      FrontDoorRateLimit: "5",
+      LogLevel: "DEBUG",
+    });
+    // An account id (12 digits) or an e-mail address, baked in at package time, would tie the
+    // template to one account.
+    expect(JSON.stringify(template).match(/\b\d{12}\b|[\w.+-]+@[\w-]+\.[\w.]+/g)).toBeNull();
+  });
+
+  it("decide the alarm conditions by their values alone", () => {
+    expect(holds(template, "CreateAlarmTopic", parameterValues(template))).toBe(true);
+    expect(holds(template, "HasAlarmEmail", parameterValues(template))).toBe(false);
+    expect(
+      holds(template, "HasAlarmEmail", parameterValues(template, { AlarmEmail: "a@example.com" })),
+    ).toBe(true);
+    expect(
+      holds(template, "CreateAlarmTopic", parameterValues(template, { AlarmTopicArn: TOPIC })),
+    ).toBe(false);
+  });
+});
+
+/** cfn-lint, AWS's own linter for CloudFormation: on PATH, or where pyenv puts it. */
+function findCfnLint(): string | undefined {
+  const candidates = [
+    ...(process.env.PATH ?? "")
+      .split(delimiter)
+      .filter(Boolean)
+      .map((d) => join(d, "cfn-lint")),
+    "/root/.pyenv/shims/cfn-lint",
+  ].filter((c) => existsSync(c));
+  // A pyenv shim can exist for a Python that lacks cfn-lint: only one that runs counts.
+  return candidates.find((c) => {
+    try {
+      execFileSync(c, ["--version"], { stdio: "ignore", timeout: 30_000 });
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+const CFN_LINT = findCfnLint();
+if (!CFN_LINT)
+  console.warn(
+    "cfn-lint test skipped: no cfn-lint on PATH nor at /root/.pyenv/shims/cfn-lint (pip install cfn-lint)",
+  );
+
+describe("AWS's own linter", () => {
+  it.skipIf(!CFN_LINT)(
+    "finds no error and no warning in the template, packaged with the defaults or with every --param",
+    async () => {
+      const other = join(dir, "with-params.json");
+      await writeFile(other, JSON.stringify(withParams, null, 2));
+      const files = [join(dir, "cloudformation-template-update-stack.json"), other];
+      const { code, output } = await new Promise<{ code: number; output: string }>((done) =>
+        execFile(
+          CFN_LINT as string,
+          ["--", ...files],
+          { timeout: 60_000 },
+          (error, stdout, stderr) =>
+            done({ code: error ? Number(error.code ?? -1) : 0, output: `${stdout}${stderr}` }),
+        ),
+      );
+      // The whole of cfn-lint's output is in the failure's diff.
+      expect({ code, output }).toEqual({ code: 0, output: "" });
+    },
+    60_000,
+  );
 });
 
 describe("least privilege", () => {
@@ -245,9 +501,14 @@ describe("least privilege", () => {
   });
 
   it("gives the worker the tenant secrets under the prefix, and the queue as its event source", () => {
-    const queue = ["SendMessage", "ReceiveMessage", "DeleteMessage", "GetQueueAttributes"].map(
-      (a) => `sqs:${a} on WorkQueue.Arn`,
-    );
+    // ChangeMessageVisibility: a passing failure backed off on its own message.
+    const queue = [
+      "SendMessage",
+      "ChangeMessageVisibility",
+      "ReceiveMessage",
+      "DeleteMessage",
+      "GetQueueAttributes",
+    ].map((a) => `sqs:${a} on WorkQueue.Arn`);
     expect(rights(template, "WorkerRole")).toEqual(
       [
         ...logs("worker"),
@@ -259,6 +520,12 @@ describe("least privilege", () => {
         "lambda:InvokeFunction on arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:bm-ci-followup",
       ].sort(),
     );
+  });
+
+  it("lets the follow-up take, renew and drop its lease on the operations table itself (lease#followup)", () => {
+    const followup = rights(template, "FollowupRole");
+    for (const action of ["GetItem", "PutItem", "UpdateItem", "DeleteItem"])
+      expect(followup).toContain(`dynamodb:${action} on OperationsTable.Arn`);
   });
 
   it("gives the follow-up what it polls and posts with", () => {

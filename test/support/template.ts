@@ -1,14 +1,127 @@
 /**
  * Reading the CloudFormation template that `osls package` generates: each role's rights as
- * "action on resource" lines, and the rules no role may break.
+ * "action on resource" lines, the rules no role may break, and what a stack made from it holds
+ * for given parameter values.
  */
 export interface Template {
+  Parameters?: Record<string, Parameter>;
   Resources: Record<
     string,
-    { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string }
+    {
+      Type: string;
+      Properties: Record<string, unknown>;
+      DeletionPolicy?: string;
+      UpdateReplacePolicy?: string;
+      Condition?: string;
+      DependsOn?: string | string[];
+    }
   >;
   Conditions?: Record<string, unknown>;
   Outputs?: Record<string, unknown>;
+}
+
+/** A template parameter, as CloudFormation reads it. */
+export interface Parameter {
+  Type: string;
+  Default?: string | number;
+  Description?: string;
+  AllowedPattern?: string;
+  AllowedValues?: string[];
+  MinValue?: number;
+  MaxValue?: number;
+}
+
+/** Why CloudFormation would refuse a value for a parameter, or null when it takes it. */
+export function refusal(parameter: Parameter, value: string): string | null {
+  if (parameter.Type === "Number") {
+    if (!/^-?\d+(\.\d+)?$/.test(value)) return `${value} is not a number`;
+    if (parameter.MinValue !== undefined && Number(value) < parameter.MinValue)
+      return `${value} is under ${parameter.MinValue}`;
+    if (parameter.MaxValue !== undefined && Number(value) > parameter.MaxValue)
+      return `${value} is over ${parameter.MaxValue}`;
+  }
+  // CloudFormation matches the whole value against the pattern.
+  if (parameter.AllowedPattern && !new RegExp(`^(?:${parameter.AllowedPattern})$`).test(value))
+    return `${value} does not match ${parameter.AllowedPattern}`;
+  if (parameter.AllowedValues && !parameter.AllowedValues.includes(value))
+    return `${value} is not one of ${parameter.AllowedValues.join(", ")}`;
+  return null;
+}
+
+/** The parameter values of a stack: each one given, else its default (as a string, as CFN has it). */
+export function parameterValues(
+  template: Template,
+  given: Record<string, string> = {},
+): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
+    const value = given[name] ?? parameter.Default;
+    if (value === undefined) throw new Error(`${name} has no default and no value`);
+    values[name] = String(value);
+  }
+  for (const name of Object.keys(given))
+    if (!(name in values)) throw new Error(`${name} is not a parameter of the template`);
+  return values;
+}
+
+/** Whether a condition of the template holds for these parameter values. */
+export function holds(template: Template, condition: string, values: Record<string, string>) {
+  const definition = template.Conditions?.[condition];
+  if (definition === undefined) throw new Error(`no condition ${condition}`);
+  return evaluate(template, definition, values);
+}
+
+function evaluate(template: Template, node: unknown, values: Record<string, string>): boolean {
+  const n = node as Record<string, unknown[] | string>;
+  const args = (key: string) => n[key] as unknown[];
+  if (n.Condition) return holds(template, n.Condition as string, values);
+  if (n["Fn::Not"]) return !evaluate(template, args("Fn::Not")[0], values);
+  if (n["Fn::And"]) return args("Fn::And").every((c) => evaluate(template, c, values));
+  if (n["Fn::Or"]) return args("Fn::Or").some((c) => evaluate(template, c, values));
+  if (n["Fn::Equals"]) {
+    const [a, b] = args("Fn::Equals").map((v) => resolve(template, v, values));
+    return a === b;
+  }
+  throw new Error(`cannot evaluate ${JSON.stringify(node)}`);
+}
+
+/**
+ * A value as a stack made with these parameter values would see it: each `Fn::If` decided, each
+ * `Ref` to a parameter replaced by its value, `AWS::NoValue` dropped; `Ref`s to resources kept.
+ */
+export function resolve(
+  template: Template,
+  value: unknown,
+  values: Record<string, string>,
+): unknown {
+  if (Array.isArray(value))
+    return value.map((v) => resolve(template, v, values)).filter((v) => v !== NO_VALUE);
+  if (value === null || typeof value !== "object") return value;
+  const v = value as Record<string, unknown>;
+  if (typeof v.Ref === "string") {
+    if (v.Ref === "AWS::NoValue") return NO_VALUE;
+    if (v.Ref in values) return values[v.Ref];
+    return value;
+  }
+  if (Array.isArray(v["Fn::If"])) {
+    const [condition, then, otherwise] = v["Fn::If"] as [string, unknown, unknown];
+    return resolve(template, holds(template, condition, values) ? then : otherwise, values);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(v)) {
+    const resolved = resolve(template, item, values);
+    if (resolved !== NO_VALUE) out[key] = resolved;
+  }
+  return out;
+}
+const NO_VALUE = Symbol("AWS::NoValue");
+
+/** The ids of the resources a stack made with these parameter values would create, sorted. */
+export function created(template: Template, values: Record<string, string>): string[] {
+  return Object.entries(template.Resources)
+    .filter(([, r]) => r.Condition === undefined || holds(template, r.Condition, values))
+    .map(([id]) => id)
+    .sort();
 }
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
