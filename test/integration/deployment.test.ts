@@ -545,7 +545,7 @@ describe("least privilege", () => {
   it("allows each function every DynamoDB call the operation store makes on the operations table", async () => {
     const source = (
       await Promise.all(
-        ["operation-store", "locks", "choice-store", "conditional-writes"].map((file) =>
+        ["operation-store", "locks", "choice-store", "conditional-writes", "lease"].map((file) =>
           readFile(`lib/aws/dynamo/${file}.ts`, "utf8"),
         ),
       )
