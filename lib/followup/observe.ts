@@ -108,8 +108,9 @@ export async function observe(
 
 /**
  * Reads each server directly, `concurrency` at a time. When as many reads in a row have had no
- * answer at all (timeouts, connections), ECL is taken to be unreachable: the rest are not sent,
- * so that a silent ECL costs a round two waits, not one per server.
+ * answer at all (timeouts, connections), ECL is taken to be unreachable, and when Keystone
+ * refuses a token, no read can succeed: the rest are not sent, so that a silent ECL costs a round
+ * two waits, not one per server, and a refused token one wave of reads.
  */
 async function readEach(
   deps: ObserveDeps,
@@ -126,7 +127,7 @@ async function readEach(
     while (next < ids.length) {
       const id = ids[next++] as string;
       if (silence !== undefined) {
-        const reason = `not read: ECL did not answer ${o.concurrency} reads in a row (${describeError(silence)})`;
+        const reason = `not read: ${stopped(silence, o.concurrency)} (${describeError(silence)})`;
         looks.set(id, { kind: failed, reason, error: silence });
         continue;
       }
@@ -138,8 +139,10 @@ async function readEach(
         silentInARow = 0;
         looks.set(id, { kind: "seen", server, via: "read" });
       } catch (error) {
+        // Without a token no read can succeed: Keystone's refusal stops the rest at once.
+        const keystone = error instanceof EclApiError && error.service === "keystone";
         const silent = error instanceof EclNetworkError;
-        silentInARow = silent ? silentInARow + 1 : 0;
+        silentInARow = keystone ? o.concurrency : silent ? silentInARow + 1 : 0;
         if (error instanceof EclApiError && error.status === 404) {
           looks.set(id, { kind: "gone", error });
         } else {
@@ -147,7 +150,7 @@ async function readEach(
         }
         if (silentInARow >= o.concurrency && silence === undefined) {
           silence = error;
-          deps.log.warn("ECL does not answer; the other servers are not read this round", {
+          deps.log.warn("ECL cannot be read; the other servers are not read this round", {
             notRead: ids.length - next,
             error: describeError(error),
           });
@@ -156,6 +159,13 @@ async function readEach(
     }
   };
   await Promise.all(Array.from({ length: Math.min(o.concurrency, ids.length) }, worker));
+}
+
+/** Why the reads stopped. */
+function stopped(error: unknown, inARow: number): string {
+  return error instanceof EclApiError
+    ? "Keystone refused a token"
+    : `ECL did not answer ${inARow} reads in a row`;
 }
 
 /** The looks in the order the ids were given. */

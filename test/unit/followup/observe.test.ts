@@ -304,7 +304,7 @@ describe("observe: bounded", () => {
     expect([...looks.values()].filter((l) => l.kind === "unknown")).toHaveLength(12);
     expect(f.warnings).toEqual([
       {
-        message: "ECL does not answer; the other servers are not read this round",
+        message: "ECL cannot be read; the other servers are not read this round",
         extra: { notRead: 5, error: "ECL at https://ecl.test did not answer in time" },
       },
     ]);
@@ -331,6 +331,34 @@ describe("observe: bounded", () => {
       "unknown",
     ]);
     expect(f.warnings).toEqual([]);
+  });
+
+  it("Keystone refusing a token stops the rest at once: no read can succeed without one", async () => {
+    const refused = new EclApiError({
+      service: "keystone",
+      status: 401,
+      method: "POST",
+      path: "/v3/auth/tokens",
+    });
+    const f = fakeFleet({ read: (id) => (id === idOf(1) ? refused : silent()) });
+    const ids = Array.from({ length: 9 }, (_, i) => idOf(i + 1));
+    const looks = await observe(f.deps, f.tenant, ids, { concurrency: 2 });
+    // Reads 1 and 2 went together; 1 was refused before 3 was sent, so 3 never was.
+    expect(f.reads.map((r) => r.id)).toEqual([idOf(1), idOf(2)]);
+    expect(looks.get(idOf(1))).toMatchObject({ kind: "unknown", reason: refused.told() });
+    expect(looks.get(idOf(3))).toEqual({
+      kind: "unknown",
+      reason: `not read: Keystone refused a token (${refused.told()})`,
+      error: refused,
+    });
+    expect(f.warnings.map((w) => w.extra)).toEqual([{ notRead: 7, error: refused.told() }]);
+  });
+
+  it("an ECL refusal other than Keystone's does not stop the reads", async () => {
+    const f = fakeFleet({ read: () => status(401) });
+    const ids = Array.from({ length: 9 }, (_, i) => idOf(i + 1));
+    await observe(f.deps, f.tenant, ids, { concurrency: 2 });
+    expect([f.reads.length, f.warnings]).toEqual([9, []]);
   });
 
   it("one read at a time, one silence is enough to stop", async () => {
