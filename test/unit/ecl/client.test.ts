@@ -577,6 +577,7 @@ describe("EclClient.listServerPages and a read's own options", () => {
       expect(sent).toHaveLength(pages.length);
     }
     expect(pages).toEqual([["a1", "a2"], ["a3"]]);
+    expect(sent.map((r) => r.method)).toEqual(["GET", "GET"]);
     expect(sent.map((r) => r.url.href)).toEqual([
       `https://ecl.test/base/v2/${TENANT}/servers/detail?limit=2`,
       `https://ecl.test/base/v2/${TENANT}/servers/detail?limit=2&marker=a2`,
