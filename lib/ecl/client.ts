@@ -26,6 +26,31 @@ export interface EclApi {
   imageName(imageId: string): Promise<string | undefined>;
 }
 
+/**
+ * The reads of a fleet that the follow-up makes: one server, or the list page by page. A port of
+ * its own beside {@link EclApi}, so that what needs only these says so.
+ */
+export interface FleetReads {
+  showServer(serverId: string, options?: ReadOptions): Promise<Server>;
+  listServerPages(options: PageOptions): AsyncIterable<Server[]>;
+}
+
+/** One read's own wait and retries, in place of the client's. */
+export interface ReadOptions {
+  /** How long the answer's headers, and then its body, may take, in place of the pool's. */
+  timeoutMs?: number;
+  /** Retries of this read, in place of the client's policy. */
+  retry?: RetryPolicy;
+}
+
+/** How to page List Servers (detail). */
+export interface PageOptions extends ReadOptions {
+  /** Servers a page: sent as `limit`. ECL may cap it (Nova caps at its `max_limit`). */
+  limit: number;
+  /** The most pages read before giving up with an {@link EclProtocolError}. */
+  maxPages: number;
+}
+
 /** ECL accepted a server action. */
 export interface ActionResult {
   status: number;
@@ -85,7 +110,7 @@ const IMAGE_NAME_TIMEOUT_MS = 2000;
 const MAX_PAGES = 100;
 
 /** The ECL API of one tenant. */
-export class EclClient implements EclApi {
+export class EclClient implements EclApi, FleetReads {
   private readonly retry: RetryPolicy;
   private readonly retryDeps: RetryDeps;
 
@@ -110,8 +135,9 @@ export class EclClient implements EclApi {
   }
 
   /** Show Server. @throws EclApiError (404 for an unknown id), EclNetworkError. */
-  async showServer(serverId: string): Promise<Server> {
-    const response = await this.call("GET", `/servers/${encodeURIComponent(serverIdOf(serverId))}`);
+  async showServer(serverId: string, options: ReadOptions = {}): Promise<Server> {
+    const path = `/servers/${encodeURIComponent(serverIdOf(serverId))}`;
+    const response = await this.call("GET", path, undefined, undefined, options);
     const body = readJson(response) as { server?: unknown };
     return toServer(body.server);
   }
@@ -121,28 +147,44 @@ export class EclClient implements EclApi {
    * filter, whose matching rule is undocumented: callers wanting an exact match must check.
    */
   async listServers(filter: { name?: string } = {}): Promise<Server[]> {
+    const query = new URLSearchParams();
+    if (filter.name !== undefined) query.set("name", filter.name);
     const servers: Server[] = [];
+    for await (const page of this.pages(query, MAX_PAGES, {})) servers.push(...page);
+    return servers;
+  }
+
+  /**
+   * List Servers (detail) `limit` servers a page, each page yielded as it arrives and kept by
+   * nothing here, so that a caller keeping only what it wants holds no more than that. Ends
+   * after the last page (one without a next link, or an empty one); a caller may stop early.
+   * @throws EclApiError, EclNetworkError, EclProtocolError (also past `maxPages`).
+   */
+  listServerPages(options: PageOptions): AsyncIterable<Server[]> {
+    const { limit, maxPages, ...read } = options;
+    return this.pages(new URLSearchParams({ limit: String(limit) }), maxPages, read);
+  }
+
+  /** The pages of `servers/detail` from `query`, by marker. */
+  private async *pages(query: URLSearchParams, maxPages: number, read: ReadOptions) {
     const markers = new Set<string>();
     let marker: string | undefined;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const query = new URLSearchParams();
-      if (filter.name !== undefined) query.set("name", filter.name);
-      if (marker !== undefined) query.set("marker", marker);
-      const body = readJson(await this.call("GET", "/servers/detail", query)) as {
-        servers?: unknown;
-        servers_links?: unknown;
-      };
+    for (let page = 0; page < maxPages; page++) {
+      const params = new URLSearchParams(query);
+      if (marker !== undefined) params.set("marker", marker);
+      const response = await this.call("GET", "/servers/detail", params, undefined, read);
+      const body = readJson(response) as { servers?: unknown; servers_links?: unknown };
       if (!Array.isArray(body.servers))
         throw new EclProtocolError("ECL listed servers without a servers array");
       const batch = body.servers.map(toServer);
-      servers.push(...batch);
       // Only the marker of the next link is used, never its host: the token goes to the
       // configured endpoint and nowhere else.
       marker = nextMarker(body.servers_links, batch);
-      if (marker === undefined || markers.has(marker)) return servers;
+      yield batch;
+      if (marker === undefined || markers.has(marker)) return;
       markers.add(marker);
     }
-    throw new EclProtocolError(`ECL listed more than ${MAX_PAGES} pages of servers`);
+    throw new EclProtocolError(`ECL listed more than ${maxPages} pages of servers`);
   }
 
   /**
@@ -225,10 +267,13 @@ export class EclClient implements EclApi {
     path: string,
     query?: URLSearchParams,
     body?: string,
+    read: ReadOptions = {},
   ): Promise<HttpResponse> {
     const url = new URL(`${await this.base()}${path}${query?.size ? `?${query}` : ""}`);
     const timeoutMs =
-      method === "POST" ? (this.options.actionTimeoutMs ?? DEFAULT_ACTION_TIMEOUT_MS) : undefined;
+      method === "POST"
+        ? (this.options.actionTimeoutMs ?? DEFAULT_ACTION_TIMEOUT_MS)
+        : read.timeoutMs;
     const exchange = (token: string) => {
       const once = () =>
         this.options.send({
@@ -243,7 +288,7 @@ export class EclClient implements EclApi {
           ...(timeoutMs === undefined ? {} : { timeoutMs }),
         });
       if (method === "POST") return once();
-      return withRetries(once, this.retry, isRetryable, this.retryDeps);
+      return withRetries(once, read.retry ?? this.retry, isRetryable, this.retryDeps);
     };
     const token = await this.options.tokens.token();
     let response: HttpResponse;

@@ -7,11 +7,21 @@ import { isUuid } from "../../lib/ecl/validate";
 import type { EclModel, Route } from "./model";
 import { errorBody, serverJson, serverRef } from "./responses";
 
-/** An answer: status, body, extra headers. */
+/** An answer: status, body, extra headers, and how long it takes beyond the simulator's latency. */
 export interface Reply {
   status: number;
   body?: string;
   headers?: Record<string, string>;
+  delayMs?: number;
+}
+
+/**
+ * How long a page of `servers/detail` (or `servers`) takes beyond the simulator's latency: a part
+ * for the page, and a part for each server on it (ECL builds and sends each one).
+ */
+export interface PageLatency {
+  perPageMs?: number;
+  perServerMs?: number;
 }
 
 /** A request, routed. */
@@ -29,7 +39,12 @@ export interface SimRequest {
 }
 
 /** Answers requests for one simulator: its model, its base URL (for links), its page size. */
-export function simulatedApi(model: EclModel, base: () => string, pageSize: number) {
+export function simulatedApi(
+  model: EclModel,
+  base: () => string,
+  pageSize: number,
+  pageLatency: PageLatency = {},
+) {
   function answer(r: SimRequest): Reply {
     if (r.route === "token") return r.method === "POST" ? token(r.body) : notAllowed(r.method);
     // Authentication comes first, as in OpenStack: keystonemiddleware runs before routing.
@@ -163,23 +178,27 @@ export function simulatedApi(model: EclModel, base: () => string, pageSize: numb
     const marker = url.searchParams.get("marker");
     if (marker !== null) {
       const at = servers.findIndex((s) => s.id === marker);
+      // Nova's words for a marker it does not know (a deleted server's, or a made-up one).
       if (at < 0) return { status: 400, body: errorBody(400, `marker [${marker}] not found`) };
       servers = servers.slice(at + 1);
     }
     const limitText = url.searchParams.get("limit");
-    const limit = limitText === null ? pageSize : Number(limitText);
-    if (!Number.isInteger(limit) || limit < 0)
-      return { status: 400, body: errorBody(400, "limit must be a positive integer") };
+    const asked = limitText === null ? pageSize : Number(limitText);
+    if (limitText !== null && !/^\d+$/.test(limitText))
+      return { status: 400, body: errorBody(400, "limit must be an integer >= 0") };
+    // Nova's max_limit: a larger limit is lowered to it, silently.
+    const limit = Math.min(asked, pageSize);
     const capped = model.unkind.cappedPageSize;
-    const page = servers.slice(0, Math.min(limit, pageSize, capped ?? Number.POSITIVE_INFINITY));
+    const page = servers.slice(0, Math.min(limit, capped ?? Number.POSITIVE_INFINITY));
     const body: Record<string, unknown> = {
       servers: page.map((s) =>
         detail ? serverJson(s, base(), model.unkind) : serverRef(s, base()),
       ),
     };
     const last = page.at(-1);
-    // A capped page says nothing of the servers it left out.
-    if (last && servers.length > page.length && capped === undefined) {
+    // As Nova: a full page has a next link, even when nothing follows (the next page is then
+    // empty); a capped page says nothing of the servers it left out.
+    if (last && page.length === limit && capped === undefined) {
       const next = new URLSearchParams();
       if (name !== null) next.set("name", name);
       next.set("limit", String(page.length));
@@ -188,7 +207,8 @@ export function simulatedApi(model: EclModel, base: () => string, pageSize: numb
         { href: `${base()}/v2/${tenantId}/servers${detail ? "/detail" : ""}?${next}`, rel: "next" },
       ];
     }
-    return json(200, body);
+    const delayMs = (pageLatency.perPageMs ?? 0) + (pageLatency.perServerMs ?? 0) * page.length;
+    return { ...json(200, body), ...(delayMs > 0 ? { delayMs } : {}) };
   }
 
   function action(serverId: string, body: string): Reply {

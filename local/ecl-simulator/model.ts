@@ -112,6 +112,8 @@ export class EclModel {
   /** Changeable while running, so one simulator can be kind in one test and unkind in the next. */
   unkind: Unkindness;
   private readonly servers = new Map<string, SimServer>();
+  /** Each tenant's servers, in the order they were added: a list reads one tenant, not all. */
+  private readonly byTenant = new Map<string, Map<string, SimServer>>();
   private readonly tokens = new Map<string, { tenantId: string; expiresAt: number }>();
   private readonly credentials = new Map<string, { secret: string; tenantId: string }>();
   private readonly tenants = new Set<string>();
@@ -156,6 +158,8 @@ export class EclModel {
       updated: at,
     };
     this.servers.set(server.id, server);
+    const ofTenant = this.byTenant.get(tenantId) ?? new Map<string, SimServer>();
+    this.byTenant.set(tenantId, ofTenant.set(server.id, server));
     return server;
   }
 
@@ -181,9 +185,9 @@ export class EclModel {
   }
 
   serversOf(tenantId: string): SimServer[] {
-    return [...this.servers.values()]
-      .filter((s) => s.tenantId === tenantId)
-      .map((s) => this.server(s.id) as SimServer);
+    return [...(this.byTenant.get(tenantId)?.keys() ?? [])].map(
+      (id) => this.server(id) as SimServer,
+    );
   }
 
   /** Adds an image to the image service (Glance): its name is what bm shows beside its id. */
@@ -203,6 +207,7 @@ export class EclModel {
 
   /** Deletes a server, as a user deleting it in ECL's console would. */
   removeServer(id: string): void {
+    this.byTenant.get(this.servers.get(id)?.tenantId ?? "")?.delete(id);
     this.servers.delete(id);
   }
 

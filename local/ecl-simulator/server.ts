@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Reply, routeOf, simulatedApi } from "./api";
+import { type PageLatency, type Reply, routeOf, simulatedApi } from "./api";
 import { EclModel, type ModelOptions, type Route } from "./model";
 import { errorBody } from "./responses";
 
@@ -32,8 +32,10 @@ export interface SimulatorOptions extends ModelOptions {
   port?: number;
   /** Delay before every answer. */
   latencyMs?: number;
-  /** The most servers one page of a listing holds; 1000 unless told. */
+  /** The most servers one page of a listing holds (Nova's `max_limit`); 1000 unless told. */
   pageSize?: number;
+  /** What a page of a listing takes on top of `latencyMs`: per page, and per server on it. */
+  pageLatency?: PageLatency;
   /** Called with a line for every request answered, for a human watching. */
   log?: (line: string) => void;
 }
@@ -57,7 +59,7 @@ export async function startEclSimulator(options: SimulatorOptions = {}): Promise
   let latencyMs = options.latencyMs ?? 0;
   let connections = 0;
   let base = "";
-  const answer = simulatedApi(model, () => base, pageSize);
+  const answer = simulatedApi(model, () => base, pageSize, options.pageLatency);
 
   const server = createServer(async (req, res) => {
     const body = await readBody(req);
@@ -117,6 +119,7 @@ export async function startEclSimulator(options: SimulatorOptions = {}): Promise
       reply = { status: 500, body: errorBody(500) };
     }
     if (fault?.hangAfterApply) return;
+    if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
     // A slow ECL has acted already; only its answer is late.
     const slow = route === "action" ? model.unkind.slowActionMs : undefined;
     if (slow) await new Promise((r) => setTimeout(r, slow));

@@ -390,3 +390,71 @@ describe("ECL simulator", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(145);
   });
 });
+
+describe("the simulator's paging, as Nova's", () => {
+  const detail = `/v2/${SAMPLE.tenantId}/servers/detail`;
+  const ids = (body: { servers: Array<{ id: string }> }) => body.servers.map((s) => s.id);
+
+  it("pages by limit and marker; a full page has a next link even when nothing follows", async () => {
+    const all = ids((await call("GET", detail)).body);
+    expect(all).toHaveLength(6);
+    const first = await call("GET", `${detail}?limit=3`);
+    expect(ids(first.body)).toEqual(all.slice(0, 3));
+    const next = new URL(first.body.servers_links[0].href);
+    expect([next.searchParams.get("limit"), next.searchParams.get("marker")]).toEqual([
+      "3",
+      all[2],
+    ]);
+    const second = await call("GET", `${next.pathname}${next.search}`);
+    expect(ids(second.body)).toEqual(all.slice(3));
+    expect(second.body.servers_links).toHaveLength(1);
+    const last = new URL(second.body.servers_links[0].href);
+    const empty = await call("GET", `${last.pathname}${last.search}`);
+    expect(empty.body).toEqual({ servers: [] });
+  });
+
+  it("a page short of its limit has no next link; limit=0 lists nothing", async () => {
+    expect((await call("GET", `${detail}?limit=7`)).body.servers_links).toBeUndefined();
+    expect((await call("GET", `${detail}?limit=0`)).body).toEqual({ servers: [] });
+  });
+
+  it.each([
+    ["a marker it does not know", "marker=00000000-0000-4000-8000-000000000000", "marker ["],
+    ["a deleted server's marker", `marker=${SAMPLE.web01}`, "marker ["],
+    ["a negative limit", "limit=-1", "limit must be an integer >= 0"],
+    ["a limit that is not a number", "limit=ten", "limit must be an integer >= 0"],
+  ])("answers 400 (badRequest) to %s", async (_, query, words) => {
+    sim.model.removeServer(SAMPLE.web01);
+    const res = await call("GET", `${detail}?${query}`);
+    expect(res.status).toBe(400);
+    expect(res.body.badRequest.message).toContain(words);
+  });
+
+  it("lowers a limit above its max_limit (pageSize) to it, silently", async () => {
+    const small = await startEclSimulator({ pageSize: 2 });
+    try {
+      seedSample(small.model);
+      const res = await request(`${small.url}${detail}?limit=1000`, { headers: json });
+      const body = (await res.body.json()) as { servers: unknown[]; servers_links: unknown[] };
+      expect([body.servers.length, body.servers_links.length]).toEqual([2, 1]);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it("a page takes its page latency and its servers' on top of the rest; a show does not", async () => {
+    const slow = await startEclSimulator({ pageLatency: { perPageMs: 60, perServerMs: 20 } });
+    try {
+      seedSample(slow.model);
+      const timed = async (path: string) => {
+        const started = performance.now();
+        await (await request(`${slow.url}${path}`, { headers: json })).body.text();
+        return performance.now() - started;
+      };
+      expect(await timed(`${detail}?limit=4`)).toBeGreaterThanOrEqual(135);
+      expect(await timed(`/v2/${SAMPLE.tenantId}/servers/${SAMPLE.web01}`)).toBeLessThan(60);
+    } finally {
+      await slow.close();
+    }
+  });
+});

@@ -4,7 +4,7 @@
  * lookups and a fixed clock. Built inside a test or a `beforeEach`, never at a describe's top
  * level (a file that throws while loading hides its tests from mutation testing).
  */
-import type { ActionResult, EclApi } from "../../lib/ecl/client";
+import type { ActionResult, EclApi, FleetReads } from "../../lib/ecl/client";
 import type { Server } from "../../lib/ecl/server";
 import type { Tenant } from "../../lib/ecl/tenants";
 import type { FollowUpDeps } from "../../lib/followup/deps";
@@ -143,10 +143,16 @@ export function workerFakes(
     if (next instanceof Error) throw next;
     return next as Server;
   };
-  const api: EclApi = {
+  const api: EclApi & FleetReads = {
     showServer: (id) => read(`show ${id}`),
     resolveServer: (ref) => read(`resolve ${ref}`),
     listServers: async () => [await read("list")],
+    // One page, of the next server scripted: the list as the follow-up's observation pages it.
+    listServerPages: () => ({
+      async *[Symbol.asyncIterator]() {
+        yield [await read("list")];
+      },
+    }),
     detachMedia: async (id, image) => {
       calls.push(`detach ${id} ${image}`);
       const next = posts.shift() ?? { status: 200, requestId: "req-x" };

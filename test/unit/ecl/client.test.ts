@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { EclClient, ServerLookupError } from "../../../lib/ecl/client";
-import { EclApiError, EclNetworkError } from "../../../lib/ecl/errors";
+import { EclApiError, EclNetworkError, EclProtocolError } from "../../../lib/ecl/errors";
 import type { HttpRequest, HttpResponse } from "../../../lib/ecl/http";
 import { StaticTokens } from "../../../lib/ecl/tokens";
 import { InvalidInputError } from "../../../lib/ecl/validate";
@@ -549,5 +549,82 @@ describe("EclClient, to the letter", () => {
       expect(await client.listServers()).toEqual([]);
       expect(sent).toHaveLength(1);
     }
+  });
+});
+
+describe("EclClient.listServerPages and a read's own options", () => {
+  const page = (ids: string[], marker?: string) =>
+    ok({
+      servers: ids.map((id) => server(id, id)),
+      ...(marker
+        ? {
+            servers_links: [
+              {
+                rel: "next",
+                href: `https://ecl.test/v2/x/servers/detail?limit=2&marker=${marker}`,
+              },
+            ],
+          }
+        : {}),
+    });
+
+  it("sends the page size, follows the next link's marker, and yields each page as it comes", async () => {
+    const { client, sent } = clientWith([page(["a1", "a2"], "a2"), page(["a3"])]);
+    const pages: string[][] = [];
+    for await (const p of client.listServerPages({ limit: 2, maxPages: 5 })) {
+      pages.push(p.map((s) => s.id));
+      // Lazy: the next page is asked for only once this one has been taken.
+      expect(sent).toHaveLength(pages.length);
+    }
+    expect(pages).toEqual([["a1", "a2"], ["a3"]]);
+    expect(sent.map((r) => r.method)).toEqual(["GET", "GET"]);
+    expect(sent.map((r) => r.url.href)).toEqual([
+      `https://ecl.test/base/v2/${TENANT}/servers/detail?limit=2`,
+      `https://ecl.test/base/v2/${TENANT}/servers/detail?limit=2&marker=a2`,
+    ]);
+  });
+
+  it("a caller that stops early asks for no more pages", async () => {
+    const { client, sent } = clientWith([page(["a1", "a2"], "a2"), page(["a3"])]);
+    for await (const p of client.listServerPages({ limit: 2, maxPages: 5 })) {
+      expect(p).toHaveLength(2);
+      break;
+    }
+    expect(sent).toHaveLength(1);
+  });
+
+  it("past its page cap: a protocol error naming the cap, after the pages it allowed", async () => {
+    const { client, sent } = clientWith([page(["a1"], "a1"), page(["a2"], "a2"), page(["a3"])]);
+    const seen: string[] = [];
+    await expect(async () => {
+      for await (const p of client.listServerPages({ limit: 1, maxPages: 2 }))
+        seen.push(...p.map((s) => s.id));
+    }).rejects.toThrow(new EclProtocolError("ECL listed more than 2 pages of servers"));
+    expect([seen, sent.length]).toEqual([["a1", "a2"], 2]);
+  });
+
+  it("a page's own timeout and retries replace the client's", async () => {
+    const { client, sent, waits } = clientWith([status(503), status(503), page(["a1"])]);
+    const pages = client.listServerPages({
+      limit: 1,
+      maxPages: 1,
+      timeoutMs: 700,
+      retry: { retries: 1, baseDelayMs: 40 },
+    });
+    await expect(async () => {
+      for await (const _ of pages);
+    }).rejects.toMatchObject({ status: 503 });
+    expect(sent.map((r) => r.timeoutMs)).toEqual([700, 700]);
+    expect(waits).toEqual([20]);
+  });
+
+  it("a direct read with its own timeout and no retries: sent once, waiting as told", async () => {
+    const { client, sent } = clientWith([status(503), ok({ server: server(SERVER, "w") })]);
+    await expect(
+      client.showServer(SERVER, { timeoutMs: 900, retry: { retries: 0, baseDelayMs: 1 } }),
+    ).rejects.toMatchObject({ status: 503 });
+    expect(sent.map((r) => r.timeoutMs)).toEqual([900]);
+    expect((await client.showServer(SERVER)).id).toBe(SERVER);
+    expect(sent[1]?.timeoutMs).toBeUndefined();
   });
 });

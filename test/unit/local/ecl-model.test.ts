@@ -58,3 +58,17 @@ describe("the simulator's held tasks", () => {
     expect(m.server(id)?.taskState).toBe("None");
   });
 });
+
+describe("the simulator's fleet", () => {
+  it("a tenant's servers, in the order added, none of another's; a removed one is gone", () => {
+    const m = new EclModel();
+    const a = [0, 1, 2].map((i) => m.addServer("a", { name: `a${i}` }).id);
+    const b = m.addServer("b", { name: "b0" }).id;
+    m.removeServer(a[1] as string);
+    expect(m.serversOf("a").map((s) => s.id)).toEqual([a[0], a[2]]);
+    expect(m.serversOf("b").map((s) => s.id)).toEqual([b]);
+    expect(m.serversOf("c")).toEqual([]);
+    m.removeServer("no-such-server");
+    expect(m.server(b)?.name).toBe("b0");
+  });
+});
