@@ -1,20 +1,20 @@
 /**
  * The follow-up: watches every operation in `detaching` until ECL shows it finished (or the limit
- * passes), and posts any message still owed. One `servers/detail` list per tenant per round.
+ * passes), and posts any message still owed. Each tenant's watched servers are observed once a
+ * round, at a cost that grows with what is in flight, not with the fleet (observe.ts).
  * A round expires what waited too long (expire.ts), hands over what the worker lost
  * (hand-over.ts), and settles each detach by what ECL shows (settle.ts).
  */
 
 import { randomUUID } from "node:crypto";
-import type { Server } from "../ecl/server";
-import type { Tenant } from "../ecl/tenants";
 import { describeError } from "../errors";
 import type { InFlight, Operation } from "../operations/operation";
 import { announce, flushAudit } from "../operations/record";
 import type { FollowUpDeps } from "./deps";
 import { expireRequests } from "./expire";
 import { handOver } from "./hand-over";
-import { look, settle } from "./settle";
+import { type Look, observe } from "./observe";
+import { type SettleLook, settle } from "./settle";
 import { wakeWaiting } from "./wake";
 
 /** What one round did, for logs and tests. */
@@ -139,13 +139,6 @@ export async function round(deps: FollowUpDeps): Promise<RoundReport> {
   report.expired = await expireRequests(deps, of("awaiting_approval"));
   await handOver(deps, of);
   const waiting = of("waiting_for_idle");
-  report.handedBack = await wakeWaiting(deps, waiting);
-  const owing = await postOwed(deps, [
-    ...of("approved"),
-    ...waiting,
-    ...of("executing"),
-    ...of("detaching"),
-  ]);
   const notices = of("notice");
   for (const op of notices) {
     try {
@@ -160,45 +153,122 @@ export async function round(deps: FollowUpDeps): Promise<RoundReport> {
   }
   const detaching = of("detaching");
   let finished = 0;
+  // One observation of each tenant's watched servers (detaching, and waiting for idle) a round.
   const bySecret = new Map<string, Operation[]>();
-  for (const op of detaching) {
+  for (const op of [...detaching, ...waiting]) {
     bySecret.set(op.secretId, [...(bySecret.get(op.secretId) ?? []), op]);
   }
   await Promise.all(
     [...bySecret].map(async ([secretId, ops]) => {
-      let servers: Map<string, Server>;
-      let tenant: Tenant;
-      try {
-        tenant = await deps.openTenant(secretId);
-        servers = new Map((await tenant.ecl.listServers()).map((s) => [s.id, s]));
-      } catch (error) {
-        report.tenantsFailed++;
-        deps.log.warn("could not list servers; next round tries again", {
-          secretId,
-          operations: ops.map((o) => o.id),
-          error: describeError(error),
-        });
-        return;
-      }
-      for (const listed of ops) {
-        const op = await flushAudit(deps, listed);
+      const looks = await observeTenant(deps, secretId, ops);
+      if (!looks.read) report.tenantsFailed++;
+      const lookOf = (op: Operation) => looks.of(op);
+      report.handedBack += await wakeWaiting(
+        deps,
+        ops.filter((op) => op.state === "waiting_for_idle"),
+        (op) => {
+          const seen = lookOf(op);
+          return seen.kind === "seen" ? seen.server : undefined;
+        },
+      );
+      const settling = ops.filter((op) => op.state === "detaching");
+      await inBatches(settling, SETTLE_CONCURRENCY, async (listed) => {
         try {
-          const outcome = await settle(deps, op, await look(deps, tenant, servers, op));
+          const op = await flushAudit(deps, listed);
+          const outcome = await settle(deps, op, settleLook(deps, op, lookOf(op)));
           if (outcome) finished++;
           if (outcome === "done") report.done++;
           if (outcome === "timed_out") report.timedOut++;
         } catch (error) {
           deps.log.warn("could not finish; next round tries again", {
-            operationId: op.id,
+            operationId: listed.id,
             error: describeError(error),
           });
         }
-      }
+      });
     }),
   );
+  // After the hand-backs and settles, which may have written them: postOwed reads them again.
+  const owing = await postOwed(deps, [
+    ...of("approved"),
+    ...waiting,
+    ...of("executing"),
+    ...detaching,
+  ]);
   report.watching =
     detaching.length - finished + (notices.length - report.announced) + waiting.length + owing;
   return report;
+}
+
+/**
+ * Operations settled at once per tenant: each settle is a few DynamoDB writes and Slack posts, so
+ * 200 finishing together are told within a round or two, without a burst Slack would refuse.
+ */
+const SETTLE_CONCURRENCY = 8;
+
+/** Runs `each` over `items`, `width` at a time. */
+async function inBatches<T>(
+  items: T[],
+  width: number,
+  each: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await each(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, lane));
+}
+
+/**
+ * What ECL shows of a tenant's watched servers this round (observe.ts). A tenant that cannot be
+ * opened (its secret, Keystone) is a look of "unknown" for each, so the detach timeout still
+ * applies: nothing waits on a tenant for ever. `read` is false when nothing at all was read.
+ */
+async function observeTenant(
+  deps: FollowUpDeps,
+  secretId: string,
+  ops: Operation[],
+): Promise<{ read: boolean; of(op: Operation): Look }> {
+  const ids = ops.map((op) => op.serverId as string);
+  let looks: Map<string, Look>;
+  try {
+    const tenant = await deps.openTenant(secretId);
+    looks = await observe(deps, tenant, ids);
+  } catch (error) {
+    const reason = describeError(error);
+    looks = new Map(ids.map((id) => [id, { kind: "unknown", reason, error }]));
+  }
+  const all = [...looks.values()];
+  const read = all.some((seen) => seen.kind === "seen" || seen.kind === "gone");
+  if (!read) {
+    const first = all[0];
+    deps.log.warn("could not read the tenant's servers; next round tries again", {
+      secretId,
+      operations: ops.map((o) => o.id),
+      error: first && "reason" in first ? first.reason : "nothing read",
+    });
+  }
+  return {
+    read,
+    of: (op) =>
+      looks.get(op.serverId as string) ?? {
+        kind: "unknown",
+        reason: "not read",
+        error: undefined,
+      },
+  };
+}
+
+/** A look as settle.ts takes it: what is not known is "unread", and decides nothing but time. */
+function settleLook(deps: FollowUpDeps, op: Operation, seen: Look): SettleLook {
+  if (seen.kind === "seen") return { server: seen.server };
+  if (seen.kind === "gone") return { gone: seen.error };
+  deps.log.warn("the server could not be read; next round tries again", {
+    operationId: op.id,
+    absentFromList: seen.kind === "absent",
+    reason: seen.reason,
+  });
+  return { unread: seen.error ?? new Error(seen.reason) };
 }
 
 /**

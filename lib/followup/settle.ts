@@ -3,51 +3,24 @@
  * timed out when it is time.
  */
 
-import { EclApiError, type EclFailure, eclFailure } from "../ecl/errors";
+import { type EclApiError, type EclFailure, eclFailure } from "../ecl/errors";
 import { attachment, detachFinished, judgedBy, observedState, type Server } from "../ecl/server";
-import type { Tenant } from "../ecl/tenants";
 import { describeError } from "../errors";
 import { bmActor, type Operation, transition } from "../operations/operation";
 import { announce, commit } from "../operations/record";
 import { formatElapsed } from "../util/elapsed";
 import type { FollowUpDeps } from "./deps";
 
-/** What one round knows of an operation's server. */
-type Look =
+/** What one round knows of an operation's server (from observe.ts's look). */
+export type SettleLook =
   | { server: Server }
   /** ECL answers 404 for it: it no longer exists. */
   | { gone: EclApiError }
-  /** Neither the list nor a direct read said anything this round. */
+  /** Nothing was learnt of it this round (a failed read, a list that left it out). */
   | { unread: unknown };
 
-/**
- * The operation's server: from the list, or, when the list left it out (a page capped without
- * `servers_links`, a list that lags), read directly. Absence from a list proves nothing.
- */
-export async function look(
-  deps: FollowUpDeps,
-  tenant: Tenant,
-  servers: Map<string, Server>,
-  op: Operation,
-): Promise<Look> {
-  // A detaching operation has its server resolved: the id it sent the detach to.
-  const id = op.serverId as string;
-  const listed = servers.get(id);
-  if (listed) return { server: listed };
-  try {
-    return { server: await tenant.ecl.showServer(id) };
-  } catch (error) {
-    if (error instanceof EclApiError && error.status === 404) return { gone: error };
-    deps.log.warn("the server is not in the list and could not be read; next round tries again", {
-      operationId: op.id,
-      error: describeError(error),
-    });
-    return { unread: error };
-  }
-}
-
 /** Moves one detaching operation to done, failed (server gone) or timed_out when it is time. */
-export async function settle(deps: FollowUpDeps, op: Operation, seenNow: Look) {
+export async function settle(deps: FollowUpDeps, op: Operation, seenNow: SettleLook) {
   const now = deps.now();
   const actor = bmActor(op);
   const acceptedAt = Date.parse(op.detachStartedAt ?? op.updatedAt);

@@ -6,7 +6,6 @@
  * recursive loop detection would cut after 16 invocations.
  */
 import { isIdle, type Server } from "../ecl/server";
-import type { Tenant } from "../ecl/tenants";
 import { describeError } from "../errors";
 import type { Operation } from "../operations/operation";
 import { flushAudit } from "../operations/record";
@@ -38,58 +37,30 @@ export function wakeReason(
 }
 
 /**
- * Reads the servers of the waiting operations and hands back those whose time has come.
- * Returns how many it handed back. (Each stays `waiting_for_idle` until the worker moves it, so
- * the follow-up goes on polling for all of them.)
+ * Hands back the waiting operations whose time has come, given what this round read of their
+ * servers (`serverOf`: undefined when it could not be read; then only the end of the wait sends
+ * one back). Returns how many it handed back. (Each stays `waiting_for_idle` until the worker
+ * moves it, so the follow-up goes on polling for all of them.)
  */
-export async function wakeWaiting(deps: FollowUpDeps, waiting: Operation[]): Promise<number> {
-  const bySecret = new Map<string, Operation[]>();
-  for (const op of waiting) bySecret.set(op.secretId, [...(bySecret.get(op.secretId) ?? []), op]);
-  let handedBack = 0;
-  await Promise.all(
-    [...bySecret].map(async ([secretId, ops]) => {
-      let tenant: Tenant | undefined;
-      try {
-        tenant = await deps.openTenant(secretId);
-      } catch (error) {
-        deps.log.warn("could not open the tenant; its waits are read next round", {
-          secretId,
-          error: describeError(error),
-        });
-      }
-      for (const listed of ops) {
-        try {
-          const op = await flushAudit(deps, listed);
-          const server = tenant ? await read(deps, tenant, op) : undefined;
-          const reason = wakeReason(deps, op, server, deps.now().getTime());
-          if (reason && (await handBack(deps, op, reason))) handedBack++;
-        } catch (error) {
-          deps.log.warn("could not hand a waiting detach back; next round tries again", {
-            operationId: listed.id,
-            error: describeError(error),
-          });
-        }
-      }
-    }),
-  );
-  return handedBack;
-}
-
-/** The waiting operation's server; undefined (logged) when it cannot be read this round. */
-async function read(
+export async function wakeWaiting(
   deps: FollowUpDeps,
-  tenant: Tenant,
-  op: Operation,
-): Promise<Server | undefined> {
-  try {
-    return await tenant.ecl.showServer(op.serverId as string);
-  } catch (error) {
-    deps.log.warn("could not read a waiting server; next round reads it again", {
-      operationId: op.id,
-      error: describeError(error),
-    });
-    return undefined;
+  waiting: Operation[],
+  serverOf: (op: Operation) => Server | undefined,
+): Promise<number> {
+  let handedBack = 0;
+  for (const listed of waiting) {
+    try {
+      const op = await flushAudit(deps, listed);
+      const reason = wakeReason(deps, op, serverOf(listed), deps.now().getTime());
+      if (reason && (await handBack(deps, op, reason))) handedBack++;
+    } catch (error) {
+      deps.log.warn("could not hand a waiting detach back; next round tries again", {
+        operationId: listed.id,
+        error: describeError(error),
+      });
+    }
   }
+  return handedBack;
 }
 
 /** Claims the hand-back (a conditional write: one of two overlapping follow-ups), then sends it. */

@@ -159,7 +159,9 @@ export async function announce(deps: RecordDeps, op: Operation): Promise<Operati
     if (error.kind === "permanent") return refused(deps, current, current, error);
     // Passing: free the lease; after a rate limit, nobody tries before Slack's Retry-After.
     const released = without(current, "noticeLeaseUntil");
-    if (error.retryAfterS) released.noticeRetryAt = now.getTime() + error.retryAfterS * 1000;
+    // Counted from when Slack answered, not from when bm began: never a try before it.
+    if (error.retryAfterS)
+      released.noticeRetryAt = deps.now().getTime() + error.retryAfterS * 1000;
     await deps.store.save(current, released).catch(() => undefined);
     throw error;
   }

@@ -39,6 +39,10 @@ async function detaching(): Promise<{ id: string; serverId: string }> {
 const release = (serverId: string) => model().release(serverId);
 const lists = () =>
   stack.ecl?.requests.filter((r) => r.route === "list" && !r.query.has("name")).length ?? 0;
+/** Direct reads of one server (the follow-up reads a few servers in flight so: observe.ts). */
+const shows = (serverId: string) =>
+  stack.ecl?.requests.filter((r) => r.route === "show" && r.path.endsWith(`/${serverId}`)).length ??
+  0;
 /** One round only: the budget leaves no time for a second. */
 const oneRound = () => stack.followup(150);
 /** Rounds until `done` holds (a generous ceiling: a slow machine only takes longer). */
@@ -68,10 +72,10 @@ describe("the follow-up", () => {
 
   it("keeps polling within one invocation while something is watched, and ends when nothing is", async () => {
     const op = await detaching();
-    const before = lists();
+    const before = shows(op.serverId);
     const invocation = stack.followup(60_000);
     // Three rounds seen within the one invocation, then ECL finishes.
-    await drain(stack, async () => lists() - before >= 3, 15_000);
+    await drain(stack, async () => shows(op.serverId) - before >= 3, 15_000);
     expect(await stateOf(op.id)).toBe("detaching");
     release(op.serverId);
     await invocation;
@@ -87,19 +91,21 @@ describe("the follow-up", () => {
     expect(thread(stack, done).replies.filter((r) => r.includes("done:"))).toHaveLength(1);
   });
 
-  it("asks ECL once per tenant per round, however many operations are in flight", async () => {
+  it("reads each server in flight once a round, and lists nothing for a few", async () => {
     const ops = await Promise.all([detaching(), detaching(), detaching()]);
     const before = lists();
+    const read = ops.map((op) => shows(op.serverId));
     await oneRound();
-    expect(lists() - before).toBe(1);
+    expect(lists() - before).toBe(0);
+    expect(ops.map((op, i) => shows(op.serverId) - (read[i] as number))).toEqual([1, 1, 1]);
     for (const op of ops) release(op.serverId);
   });
 
   it("when ECL fails, leaves the operation for the next round, and loses nothing", async () => {
     const op = await detaching();
     release(op.serverId);
-    // A round's worth of failed lists: each is tried three times.
-    model().inject({ route: "list", status: 503, times: 3 });
+    // A round's read fails (a round's read is not retried: the next round is its retry).
+    model().inject({ route: "show", server: op.serverId, status: 503, times: 1 });
     await oneRound();
     expect(await stateOf(op.id)).toBe("detaching");
     await oneRound();
@@ -135,6 +141,22 @@ describe("the follow-up", () => {
     expect(thread(stack, out).replies.at(-1)).toMatch(
       /^:warning: <@U0REQUESTER> `fu-\w+` has not settled: after \d+\.\ds it still shows task_state MEDIA_DETACHING with the image attached\. bm has stopped watching/,
     );
+  }, 30_000);
+
+  it("ECL failing every read of the server: timed out at BM_DETACH_TIMEOUT_S all the same, saying so", async () => {
+    const op = await detaching();
+    release(op.serverId);
+    model().inject({ route: "show", server: op.serverId, status: 500, times: 10_000 });
+    try {
+      await roundsUntil(async () => (await stateOf(op.id)) === "timed_out");
+    } finally {
+      model().clearFaults();
+    }
+    const out = await operation(stack, op.id);
+    expect(out.outcome).toMatch(
+      /^after \d+\.\ds bm could not read the server \(ECL answered 500 \(compute fault\)/,
+    );
+    expect(thread(stack, out).replies.at(-1)).toMatch(/has not settled: after/);
   }, 30_000);
 
   it("is started by the worker as soon as ECL accepts a detach (a Lambda Event invoke)", async () => {

@@ -104,13 +104,11 @@ describe("a round over what is in flight", () => {
     expect(stateOf(f, op)).toBe("detaching");
   });
 
-  it("a server the list leaves out is read directly; a 404 there is the server gone", async () => {
-    const f = workerFakes({
-      reads: [eclServer({ id: "00000000-0000-4000-8000-000000000009" }), notFound()],
-    });
+  it("a few servers in flight are read directly; a 404 is the server gone", async () => {
+    const f = workerFakes({ reads: [notFound()] });
     const op = detaching(f, 20_000);
     await round(f.deps);
-    expect(f.calls.filter((c) => !c.startsWith("slack"))).toEqual(["list", `show ${SERVER}`]);
+    expect(f.calls.filter((c) => !c.startsWith("slack"))).toEqual([`show ${SERVER}`]);
     expect(f.ops.get(op.id)).toMatchObject({
       state: "failed",
       outcome:
@@ -417,14 +415,14 @@ describe("the follow-up, in detail", () => {
     });
   });
 
-  it("ECL failing to list: logged with the secret and the operations waiting on it", async () => {
+  it("ECL failing to read: logged with the secret and the operations waiting on it", async () => {
     const f = workerFakes({ reads: [new Error("down")] });
     const a = detaching(f);
     const b = detaching(f);
     await round(f.deps);
     expect(f.logs).toContainEqual({
       level: "warn",
-      message: "could not list servers; next round tries again",
+      message: "could not read the tenant's servers; next round tries again",
       extra: {
         secretId: "bm/tenant/t",
         operations: [a.id, b.id],
@@ -451,17 +449,17 @@ describe("the follow-up, in detail", () => {
     expect(await round(g.deps)).toMatchObject({ done: 0, timedOut: 1, watching: 0 });
   });
 
-  it("a server left out of the list and unreadable: logged, watched, and timed out at the limit saying so", async () => {
-    const other = eclServer({ id: "00000000-0000-4000-8000-000000000009" });
-    const f = workerFakes({ reads: [other, new Error("reset"), other, new Error("reset")] });
+  it("a server that cannot be read: logged, watched, and timed out at the limit saying so", async () => {
+    const f = workerFakes({ reads: [new Error("reset")] });
     const op = detaching(f, 10_000);
-    expect(await round(f.deps)).toMatchObject({ watching: 1 });
+    expect(await round(f.deps)).toMatchObject({ watching: 1, tenantsFailed: 1 });
     expect(f.logs).toContainEqual({
       level: "warn",
-      message: "the server is not in the list and could not be read; next round tries again",
+      message: "the server could not be read; next round tries again",
       extra: {
         operationId: op.id,
-        error: "internal error (Error); nothing more is shown, to keep secrets out of messages",
+        absentFromList: false,
+        reason: "internal error (Error); nothing more is shown, to keep secrets out of messages",
       },
     });
     f.clock.now += 900_000;
@@ -488,9 +486,7 @@ describe("the follow-up, in detail", () => {
   });
 
   it("a server gone: ECL's request id kept in the facts", async () => {
-    const f = workerFakes({
-      reads: [eclServer({ id: "00000000-0000-4000-8000-000000000009" }), notFound()],
-    });
+    const f = workerFakes({ reads: [notFound()] });
     detaching(f);
     await round(f.deps);
     expect(f.events.at(-1)?.facts).toMatchObject({ requestId: "req-404" });
@@ -615,17 +611,50 @@ describe("the follow-up, to the letter", () => {
       requestId: `req-${status}`,
     });
 
-  it("a server the list shows is not read again: one call per tenant", async () => {
+  it("a server watched twice (detaching, and waiting) is read once a round", async () => {
     const f = workerFakes({ reads: [eclServer({ mediaIds: [] })] });
     detaching(f);
+    operationIn(f.ops, "C0INC", ["approved", "waiting_for_idle"], {
+      serverId: SERVER,
+      imageId: "other-image",
+      waitingSince: NOW.toISOString(),
+      noticedSeq: 3,
+    });
     await round(f.deps);
-    expect(f.calls.filter((c) => !c.startsWith("slack"))).toEqual(["list"]);
+    expect(f.calls.filter((c) => !c.startsWith("slack"))).toEqual([`show ${SERVER}`]);
   });
 
-  it("a server left out of the list whose direct read fails otherwise than 404 is not gone", async () => {
-    const f = workerFakes({
-      reads: [eclServer({ id: "00000000-0000-4000-8000-000000000009" }), eclError(500)],
-    });
+  it("a tenant that cannot be opened: its detaches still time out at the limit", async () => {
+    const f = workerFakes({}, { openTenant: async () => Promise.reject(new Error("no secret")) });
+    const op = detaching(f, 900_000);
+    expect(await round(f.deps)).toMatchObject({ tenantsFailed: 1, timedOut: 1 });
+    expect(f.ops.get(op.id)?.outcome).toMatch(/^after 15m 00s bm could not read the server/);
+  });
+
+  it("many finishing at once are settled side by side, each once", async () => {
+    const f = workerFakes({ reads: [eclServer({ mediaIds: [] })] });
+    const ops = Array.from({ length: 20 }, () => detaching(f));
+    let saving = 0;
+    let most = 0;
+    const save = f.deps.store.save;
+    f.deps.store = {
+      ...f.deps.store,
+      save: async (prev, next) => {
+        saving++;
+        most = Math.max(most, saving);
+        await new Promise((r) => setTimeout(r, 1));
+        saving--;
+        return save(prev, next);
+      },
+    };
+    expect(await round(f.deps)).toMatchObject({ done: 20, watching: 0 });
+    for (const op of ops) expect(stateOf(f, op)).toBe("done");
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(8);
+  });
+
+  it("a server whose direct read fails otherwise than 404 is not gone", async () => {
+    const f = workerFakes({ reads: [eclError(500)] });
     const op = detaching(f);
     expect(await round(f.deps)).toMatchObject({ watching: 1 });
     expect(stateOf(f, op)).toBe("detaching");

@@ -207,7 +207,7 @@ describe("observe: what is known when something fails", () => {
     const looks = await observe(f.deps, f.tenant, [idOf(1), idOf(2), idOf(3)], small);
     expect(looks.get(idOf(2))).toEqual({
       kind: "unknown",
-      reason: "ECL answered 503 (server error)",
+      reason: "ECL answered 503 (service unavailable)",
       error: status(503),
     });
     expect(looks.get(idOf(1))?.kind).toBe("seen");

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { EclNetworkError } from "../../../lib/ecl/errors";
 import { resendAfterMs, wakeReason, wakeWaiting } from "../../../lib/followup/wake";
 import type { Operation } from "../../../lib/operations/operation";
 import { eclServer, NOW, operationIn, SERVER, workerFakes } from "../fakes";
@@ -67,30 +66,32 @@ describe("wakeReason", () => {
 });
 
 describe("wakeWaiting", () => {
+  const idle = () => eclServer();
+  const busy = () => eclServer({ taskState: "REBOOTING" });
+
   it("hands an idle server's detach back once, claiming it first", async () => {
     const f = workerFakes();
     const op = waiting(f);
-    expect(await wakeWaiting(f.deps, [op])).toBe(1);
+    expect(await wakeWaiting(f.deps, [op], idle)).toBe(1);
     expect(f.sent).toEqual([{ message: { kind: "execute", operationId: op.id } }]);
     expect(f.ops.get(op.id)).toMatchObject({
       state: "waiting_for_idle",
       resentAt: NOW.toISOString(),
     });
-    expect(f.calls).toEqual([`show ${SERVER}`]);
     expect(f.logs).toContainEqual({
       level: "info",
       message: "handing a waiting detach back to the worker",
       extra: { operationId: op.id, reason: "idle" },
     });
     // The next round, still idle and not yet taken: not sent again before its resend time.
-    expect(await wakeWaiting(f.deps, [f.ops.get(op.id) as Operation])).toBe(0);
+    expect(await wakeWaiting(f.deps, [f.ops.get(op.id) as Operation], idle)).toBe(0);
     expect(f.sent).toHaveLength(1);
   });
 
   it("a busy server's detach stays, read again next round", async () => {
-    const f = workerFakes({ reads: [eclServer({ taskState: "REBOOTING" })] });
+    const f = workerFakes();
     const op = waiting(f);
-    expect(await wakeWaiting(f.deps, [op])).toBe(0);
+    expect(await wakeWaiting(f.deps, [op], busy)).toBe(0);
     expect(f.sent).toEqual([]);
     expect(f.ops.get(op.id)?.resentAt).toBeUndefined();
   });
@@ -99,42 +100,30 @@ describe("wakeWaiting", () => {
     const f = workerFakes();
     const op = waiting(f);
     f.deps.store = { ...f.deps.store, save: async () => undefined };
-    expect(await wakeWaiting(f.deps, [op])).toBe(0);
+    expect(await wakeWaiting(f.deps, [op], idle)).toBe(0);
     expect(f.sent).toEqual([]);
   });
 
-  it("a server that cannot be read is not handed back until the wait is over", async () => {
-    const f = workerFakes({ reads: [new EclNetworkError("timeout", "GET", "https://ecl.test")] });
+  it("a server not read this round is not handed back until the wait is over", async () => {
+    const f = workerFakes();
     const young = waiting(f, 10_000);
     const old = waiting(f, 60_000);
-    expect(await wakeWaiting(f.deps, [young, old])).toBe(1);
+    expect(await wakeWaiting(f.deps, [young, old], () => undefined)).toBe(1);
     expect(f.sent).toEqual([{ message: { kind: "execute", operationId: old.id } }]);
-    expect(f.logs.filter((l) => l.message.startsWith("could not read a waiting server"))).toEqual([
-      expect.objectContaining({
-        level: "warn",
-        extra: expect.objectContaining({ operationId: young.id }),
-      }),
-      expect.objectContaining({
-        level: "warn",
-        extra: expect.objectContaining({ operationId: old.id }),
-      }),
-    ]);
   });
 
-  it("a tenant that cannot be opened: only ended waits go back, nothing read", async () => {
-    const f = workerFakes({}, { openTenant: async () => Promise.reject(new Error("no secret")) });
-    const young = waiting(f, 10_000);
-    const old = waiting(f, 61_000);
-    expect(await wakeWaiting(f.deps, [young, old])).toBe(1);
-    expect(f.sent).toEqual([{ message: { kind: "execute", operationId: old.id } }]);
-    expect(f.calls).toEqual([]);
-    expect(f.logs).toContainEqual(
-      expect.objectContaining({
-        level: "warn",
-        message: "could not open the tenant; its waits are read next round",
-        extra: expect.objectContaining({ secretId: "bm/tenant/t" }),
-      }),
-    );
+  it("each operation is judged by its own server", async () => {
+    const f = workerFakes();
+    const a = waiting(f);
+    const b = waiting(f);
+    const seen: string[] = [];
+    const serverOf = (op: Operation) => {
+      seen.push(op.id);
+      return op.id === b.id ? idle() : busy();
+    };
+    expect(await wakeWaiting(f.deps, [a, b], serverOf)).toBe(1);
+    expect(seen).toEqual([a.id, b.id]);
+    expect(f.sent.map((s) => s.message)).toEqual([{ kind: "execute", operationId: b.id }]);
   });
 
   it("a send that fails is logged and the others go on", async () => {
@@ -149,7 +138,7 @@ describe("wakeWaiting", () => {
         f.sent.push({ message, delayS: undefined });
       },
     };
-    expect(await wakeWaiting(f.deps, [first, second])).toBe(1);
+    expect(await wakeWaiting(f.deps, [first, second], idle)).toBe(1);
     expect(f.sent.map((s) => s.message)).toEqual([{ kind: "execute", operationId: second.id }]);
     expect(f.logs).toContainEqual(
       expect.objectContaining({
@@ -158,19 +147,5 @@ describe("wakeWaiting", () => {
         extra: expect.objectContaining({ operationId: first.id }),
       }),
     );
-  });
-
-  it("reads each tenant's servers once per round, tenants side by side", async () => {
-    const f = workerFakes();
-    const ops = [waiting(f), waiting(f, 10_000, { secretId: "bm/tenant/u" }), waiting(f)];
-    const opened: string[] = [];
-    const open = f.deps.openTenant;
-    f.deps.openTenant = async (secretId) => {
-      opened.push(secretId);
-      return open(secretId);
-    };
-    expect(await wakeWaiting(f.deps, ops)).toBe(3);
-    expect(opened.sort()).toEqual(["bm/tenant/t", "bm/tenant/u"]);
-    expect(f.calls).toHaveLength(3);
   });
 });
