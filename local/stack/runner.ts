@@ -13,15 +13,23 @@ export type FollowupFn = (event: ScheduledEvent, context: Context) => Promise<vo
 
 const QUEUE_ARN = "arn:aws:sqs:local:000000000000:bm-work";
 
-/** Delivers the visible queue messages to the worker once; returns how many. */
-export function eventSourceMapping(queueUrl: string, worker: WorkerFn, log: (l: string) => void) {
+/**
+ * Delivers the visible queue messages to the worker once, hiding each for `visibilityS` while the
+ * worker has it; returns how many.
+ */
+export function eventSourceMapping(
+  queueUrl: string,
+  worker: WorkerFn,
+  log: (l: string) => void,
+  visibilityS = 30,
+) {
   const sqs = new SQSClient({});
   return async (): Promise<number> => {
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
         MaxNumberOfMessages: 5,
-        VisibilityTimeout: 30,
+        VisibilityTimeout: visibilityS,
         MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
       }),
     );
