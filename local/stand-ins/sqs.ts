@@ -118,8 +118,20 @@ export class SqsStandIn {
   }
 
   private call(target: string, input: Record<string, unknown>): [number, unknown] {
+    // As SQS (and moto) answer: a queue other than this one does not exist, and out-of-range
+    // values are refused, not clamped (docs/testing.md, "Where moto and the stand-ins disagree").
+    if (input.QueueUrl !== undefined && !String(input.QueueUrl).endsWith("/000000000000/bm-work"))
+      return refuse("QueueDoesNotExist", "The specified queue does not exist.");
+    const outOfRange = (name: string, low: number, high: number) => {
+      const value = Number(input[name] ?? low);
+      return value < low || value > high
+        ? refuse("InvalidParameterValue", `Value ${value} for parameter ${name} is invalid.`)
+        : undefined;
+    };
     switch (target) {
       case "SendMessage": {
+        const refused = outOfRange("DelaySeconds", 0, 900);
+        if (refused) return refused;
         const body = String(input.MessageBody ?? "");
         const messageId = this.send(body, Number(input.DelaySeconds ?? 0));
         return [
@@ -128,6 +140,14 @@ export class SqsStandIn {
         ];
       }
       case "ReceiveMessage": {
+        const refused = outOfRange("MaxNumberOfMessages", 1, 10);
+        if (refused) return refused;
+        // Only the system attributes asked for, as SQS returns them.
+        const asked = new Set([
+          ...((input.MessageSystemAttributeNames as string[] | undefined) ?? []),
+          ...((input.AttributeNames as string[] | undefined) ?? []),
+        ]);
+        const wanted = (name: string) => asked.has(name) || asked.has("All");
         const taken = this.receive(
           Number(input.MaxNumberOfMessages ?? 1),
           Number(input.VisibilityTimeout ?? 30),
@@ -140,10 +160,16 @@ export class SqsStandIn {
               ReceiptHandle: m.receiptHandle,
               Body: m.body,
               MD5OfBody: createHash("md5").update(m.body).digest("hex"),
-              Attributes: {
-                ApproximateReceiveCount: String(m.receiveCount),
-                SentTimestamp: String(m.sentAt),
-              },
+              ...(asked.size > 0
+                ? {
+                    Attributes: {
+                      ...(wanted("ApproximateReceiveCount")
+                        ? { ApproximateReceiveCount: String(m.receiveCount) }
+                        : {}),
+                      ...(wanted("SentTimestamp") ? { SentTimestamp: String(m.sentAt) } : {}),
+                    },
+                  }
+                : {}),
             })),
           },
         ];
@@ -161,4 +187,9 @@ export class SqsStandIn {
         ];
     }
   }
+}
+
+/** An SQS error as the JSON protocol carries it. */
+function refuse(type: string, message: string): [number, unknown] {
+  return [400, { __type: `com.amazonaws.sqs#${type}`, message }];
 }

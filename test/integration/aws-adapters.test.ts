@@ -1,5 +1,9 @@
 import { ConditionalCheckFailedException, QueryCommand } from "@aws-sdk/client-dynamodb";
-import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import {
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from "@aws-sdk/client-sqs";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoAuditLog } from "../../lib/aws/dynamo/audit-log";
@@ -159,6 +163,22 @@ describe.each(AWS_BACKENDS)("the AWS adapters against $name", (backend) => {
       ]);
       expect(await store.recentForTenant(`${tenant}-none`, 5)).toEqual([]);
     });
+
+    it("pages through the tenant index past DynamoDB's page (50 a query)", async () => {
+      const tenant = `t-${opId()}`;
+      const ids: string[] = [];
+      for (let i = 0; i < 53; i++) {
+        const op = sampleOperation({
+          id: opId(),
+          tenant,
+          createdAt: `2026-11-26T10:${String(i).padStart(2, "0")}:00.000Z`,
+        });
+        ids.push(op.id);
+        await store.create(op);
+      }
+      const found = await store.recentForTenant(tenant, 52);
+      expect(found.map((o) => o.id)).toEqual([...ids].reverse().slice(0, 52));
+    });
   });
 
   describe.skipIf(!!backend.skipped)("the locks", () => {
@@ -284,6 +304,50 @@ describe.each(AWS_BACKENDS)("the AWS adapters against $name", (backend) => {
       await queue.send({ kind: "announce", operationId: "op-queue00003" }, -5);
       const now = (await receive(30)).Messages ?? [];
       expect(now.map((m) => JSON.parse(m.Body ?? "").operationId)).toEqual(["op-queue00003"]);
+    });
+
+    it("refuses what SQS refuses: a delay past 15 minutes, more than 10 a receive, another queue", async () => {
+      const send = (input: { DelaySeconds?: number; QueueUrl?: string }) =>
+        aws.sqs.send(
+          new SendMessageCommand({ QueueUrl: aws.queueUrl, MessageBody: "{}", ...input }),
+        );
+      await expect(send({ DelaySeconds: 901 })).rejects.toMatchObject({
+        name: "InvalidParameterValue",
+      });
+      // A negative delay too, says AWS; moto takes it (docs/testing.md): not asserted here.
+      await expect(
+        aws.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: aws.queueUrl, MaxNumberOfMessages: 11 }),
+        ),
+      ).rejects.toMatchObject({ name: "InvalidParameterValue" });
+      await expect(
+        send({ QueueUrl: aws.queueUrl.replace(/[^/]+$/, "no-such-queue") }),
+      ).rejects.toMatchObject({ name: "QueueDoesNotExist" });
+    });
+
+    it("returns the system attributes asked for, and no others", async () => {
+      await aws.sqs.send(
+        new SendMessageCommand({ QueueUrl: aws.queueUrl, MessageBody: '{"attributes":1}' }),
+      );
+      const plain = await aws.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: aws.queueUrl, VisibilityTimeout: 0 }),
+      );
+      expect(plain.Messages?.map((m) => [m.Body, m.Attributes])).toEqual([
+        ['{"attributes":1}', undefined],
+      ]);
+      const some = await aws.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: aws.queueUrl,
+          MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+        }),
+      );
+      expect(some.Messages?.map((m) => m.Attributes)).toEqual([{ ApproximateReceiveCount: "2" }]);
+      await aws.sqs.send(
+        new DeleteMessageCommand({
+          QueueUrl: aws.queueUrl,
+          ReceiptHandle: some.Messages?.[0]?.ReceiptHandle,
+        }),
+      );
     });
 
     it("moves a message received five times to the dead-letter queue (the redrive policy)", async () => {
