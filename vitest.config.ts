@@ -6,6 +6,7 @@ import { defineConfig } from "vitest/config";
  * BM_TEST_MOTO_URL names one (.ci/run starts it): docs/testing.md.
  */
 const AGAINST_MOTO = [
+  "test/integration/moto-stack.test.ts",
   "test/integration/slack-flow.test.ts",
   "test/integration/approvals.test.ts",
   "test/integration/choices.test.ts",
