@@ -2,7 +2,8 @@
  * The whole product on one machine: the three real handlers, with dynalite for DynamoDB and
  * loopback stand-ins for SQS, Slack and ECL (and Secrets Manager, when asked), wired through the
  * SDKs' own endpoint variables. `npm start` runs it; the integration tests start it with free
- * ports. A part whose variable is already set (a real queue URL, a real Slack API URL, real
+ * ports; with `awsEndpoint`, DynamoDB, SQS and Secrets Manager are those of that endpoint (moto)
+ * instead. A part whose variable is already set (a real queue URL, a real Slack API URL, real
  * AWS endpoints) is not started: the real service is used instead.
  */
 import { join, resolve } from "node:path";
