@@ -1,17 +1,38 @@
 /**
- * The tables of serverless.yml, created in a local DynamoDB (dynalite) for `npm start` and the
- * tests: one definition, read from the file, never copied.
+ * The tables of serverless.yml, created in a local DynamoDB (dynalite, or moto) for `npm start`
+ * and the tests: one definition, read from the file, never copied.
  */
 import { readFile } from "node:fs/promises";
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
   type DynamoDBClient,
+  UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import { parseDocument } from "yaml";
 
 /** The logical ids of the two tables in serverless.yml. */
 export const TABLES = { operations: "OperationsTable", audit: "AuditTable" } as const;
+
+/** A resource of serverless.yml: its type and properties. */
+export interface TemplateResource {
+  Type?: string;
+  Properties?: Record<string, unknown>;
+}
+
+/** The resources of serverless.yml, by logical id. */
+export async function templateResources(
+  serverlessYml: string,
+): Promise<Record<string, TemplateResource>> {
+  // CloudFormation's short forms (!Ref, !GetAtt) are read as plain values: only the resources' own properties matter here.
+  const document = parseDocument(await readFile(serverlessYml, "utf8"), {
+    customTags: ["Ref", "GetAtt", "Sub", "Join"].map((tag) => ({
+      tag: `!${tag}`,
+      resolve: (value: string) => value,
+    })),
+  }).toJS() as { resources?: { Resources?: Record<string, TemplateResource> } };
+  return document.resources?.Resources ?? {};
+}
 
 /** Reads a table's CreateTable input (keys, attributes, indexes) from serverless.yml. */
 export async function tableDefinition(
@@ -19,18 +40,7 @@ export async function tableDefinition(
   logicalId: string,
   tableName: string,
 ): Promise<CreateTableCommandInput> {
-  // CloudFormation's short forms (!Ref, !GetAtt) are read as plain values: only the tables matter here.
-  const document = parseDocument(await readFile(serverlessYml, "utf8"), {
-    customTags: ["Ref", "GetAtt", "Sub", "Join"].map((tag) => ({
-      tag: `!${tag}`,
-      resolve: (value: string) => value,
-    })),
-  }).toJS() as {
-    resources?: {
-      Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }>;
-    };
-  };
-  const resource = document.resources?.Resources?.[logicalId];
+  const resource = (await templateResources(serverlessYml))[logicalId];
   if (resource?.Type !== "AWS::DynamoDB::Table" || !resource.Properties) {
     throw new Error(`serverless.yml has no DynamoDB table ${logicalId}`);
   }
@@ -58,6 +68,27 @@ export async function createTables(
   for (const [key, logicalId] of Object.entries(TABLES) as Array<[keyof typeof TABLES, string]>) {
     await client.send(
       new CreateTableCommand(await tableDefinition(serverlessYml, logicalId, names[key])),
+    );
+  }
+}
+
+/**
+ * Turns on the TTL each table of serverless.yml declares (`TimeToLiveSpecification`), where the
+ * DynamoDB has TTL (dynalite has none; moto and AWS do).
+ */
+export async function enableTimeToLive(
+  client: DynamoDBClient,
+  serverlessYml: string,
+  names: { operations: string; audit: string },
+): Promise<void> {
+  const resources = await templateResources(serverlessYml);
+  for (const [key, logicalId] of Object.entries(TABLES) as Array<[keyof typeof TABLES, string]>) {
+    const spec = resources[logicalId]?.Properties?.TimeToLiveSpecification as
+      | { AttributeName: string; Enabled: boolean }
+      | undefined;
+    if (!spec) continue;
+    await client.send(
+      new UpdateTimeToLiveCommand({ TableName: names[key], TimeToLiveSpecification: spec }),
     );
   }
 }

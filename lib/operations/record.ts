@@ -160,8 +160,7 @@ export async function announce(deps: RecordDeps, op: Operation): Promise<Operati
     // Passing: free the lease; after a rate limit, nobody tries before Slack's Retry-After.
     const released = without(current, "noticeLeaseUntil");
     // Counted from when Slack answered, not from when bm began: never a try before it.
-    if (error.retryAfterS)
-      released.noticeRetryAt = deps.now().getTime() + error.retryAfterS * 1000;
+    if (error.retryAfterS) released.noticeRetryAt = deps.now().getTime() + error.retryAfterS * 1000;
     await deps.store.save(current, released).catch(() => undefined);
     throw error;
   }

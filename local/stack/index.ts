@@ -2,7 +2,8 @@
  * The whole product on one machine: the three real handlers, with dynalite for DynamoDB and
  * loopback stand-ins for SQS, Slack and ECL (and Secrets Manager, when asked), wired through the
  * SDKs' own endpoint variables. `npm start` runs it; the integration tests start it with free
- * ports. A part whose variable is already set (a real queue URL, a real Slack API URL, real
+ * ports; with `awsEndpoint`, DynamoDB, SQS and Secrets Manager are those of that endpoint (moto)
+ * instead. A part whose variable is already set (a real queue URL, a real Slack API URL, real
  * AWS endpoints) is not started: the real service is used instead.
  */
 import { join, resolve } from "node:path";
@@ -26,6 +27,7 @@ import { createTables } from "../tables";
 import { type Env, startDynamo, startLambda, startQueue, startSecrets } from "./aws";
 import { Closers } from "./closers";
 import { sampleSecrets, startEcl } from "./ecl";
+import { useExternalAws } from "./external-aws";
 import { frontDoorCaller, type SlackFn, startFrontDoor } from "./front-door";
 import {
   type EventSourceFigures,
@@ -80,6 +82,12 @@ export interface LocalStackOptions {
    * (the fault-injection suite).
    */
   faults?: boolean;
+  /**
+   * An AWS endpoint (moto_server) for DynamoDB, SQS and Secrets Manager in place of dynalite and
+   * the stand-ins; the stack creates its tables, queues and secrets there, in an account of its
+   * own (local/stack/external-aws.ts).
+   */
+  awsEndpoint?: string;
   log?: (line: string) => void;
 }
 
@@ -146,15 +154,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         });
   const secrets = await sampleSecrets(ROOT, ecl?.url);
   const slackSecret = secrets["bm/slack"] as { signing_secret: string; bot_token: string };
-  const local = await startSecrets(closers, env, secrets, {
-    ...(options.secretsVia ? { via: options.secretsVia } : {}),
-    faults: options.faults ?? false,
-    presetFile: preset.BM_SECRETS_FILE,
-  });
-  faults.secrets = local.proxy;
+  const external = options.awsEndpoint
+    ? await useExternalAws(closers, env, {
+        endpoint: options.awsEndpoint,
+        serverlessYml: join(ROOT, "serverless.yml"),
+        secrets,
+        faults: options.faults ?? false,
+      })
+    : undefined;
+  const local = external
+    ? {}
+    : await startSecrets(closers, env, secrets, {
+        ...(options.secretsVia ? { via: options.secretsVia } : {}),
+        faults: options.faults ?? false,
+        presetFile: preset.BM_SECRETS_FILE,
+      });
+  faults.secrets = external ? external.proxies.secrets : local.proxy;
+  faults.dynamo = external?.proxies.dynamo;
+  faults.sqs = external?.proxies.sqs;
 
   // A part whose variable is already set is the real service: it is not started.
-  if (!preset.AWS_ENDPOINT_URL_DYNAMODB) {
+  if (!external && !preset.AWS_ENDPOINT_URL_DYNAMODB) {
     faults.dynamo = (
       await startDynamo(closers, env, {
         port: options.dynamoPort,
@@ -164,7 +184,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ).proxy;
   }
   let queue: SqsStandIn | undefined;
-  if (!preset.BM_QUEUE_URL) {
+  if (!external && !preset.BM_QUEUE_URL) {
     const started = await startQueue(closers, env, {
       timeScale: options.queueTimeScale,
       faults: options.faults ?? false,
@@ -195,7 +215,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // The functions' environment, then the functions: they read it at their cold start.
   Object.assign(process.env, env);
   const dynamo = new DynamoDBClient({});
-  if (!preset.AWS_ENDPOINT_URL_DYNAMODB) {
+  if (!external && !preset.AWS_ENDPOINT_URL_DYNAMODB) {
     await createTables(dynamo, join(ROOT, "serverless.yml"), {
       operations: env.BM_TABLE as string,
       audit: env.BM_AUDIT_TABLE as string,
@@ -251,6 +271,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     lineage,
     ...(options.workerTimeoutMs ? { timeoutMs: options.workerTimeoutMs } : {}),
     ...(queue ? { deadLetter: (handle: string) => queue.deadLetter(handle) } : {}),
+    // The stand-in scales its visibility timeouts itself; another SQS is given a scaled one.
+    ...(external
+      ? { visibilityS: Math.max(1, Math.round(360 * (options.queueTimeScale ?? 1))) }
+      : {}),
     log,
   });
   const followup = followupInvoker(handlers.followup, lineage);

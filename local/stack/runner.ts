@@ -26,6 +26,11 @@ export interface EventSourceOptions {
   lineage: Lineage;
   /** The worker's timeout: past it, the invocation is killed. */
   timeoutMs?: number;
+  /**
+   * Hides each received message this long instead of the queue's own visibility timeout: for an
+   * SQS that is not the stand-in (moto), whose clock the local stack cannot scale.
+   */
+  visibilityS?: number;
   /** Moves a message to the dead letters at once (the SQS stand-in can; another SQS cannot). */
   deadLetter?: (receiptHandle: string) => void;
   log: (line: string) => void;
@@ -56,6 +61,7 @@ export function eventSourceMapping(
         QueueUrl: queueUrl,
         MaxNumberOfMessages: WORKER_BATCH,
         // No VisibilityTimeout: the queue's own, as the event source mapping receives.
+        ...(options.visibilityS === undefined ? {} : { VisibilityTimeout: options.visibilityS }),
         MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp", "AWSTraceHeader"],
       }),
     );

@@ -203,6 +203,10 @@ export class SqsStandIn {
     input: Record<string, unknown>,
     traceHeader: string | undefined,
   ): [number, unknown] {
+    // As SQS (and moto) answer: a queue other than this one does not exist, and out-of-range
+    // values are refused, not clamped (docs/testing.md, "Where moto and the stand-ins disagree").
+    if (input.QueueUrl !== undefined && !String(input.QueueUrl).endsWith("/000000000000/bm-work"))
+      throw new SqsFault("QueueDoesNotExist", "The specified queue does not exist.");
     switch (target) {
       case "SendMessage": {
         const body = String(input.MessageBody ?? "");
@@ -213,6 +217,12 @@ export class SqsStandIn {
         ];
       }
       case "ReceiveMessage": {
+        const max = Number(input.MaxNumberOfMessages ?? 1);
+        if (!(max >= 1 && max <= 10))
+          throw new SqsFault(
+            "InvalidParameterValue",
+            `Value ${max} for parameter MaxNumberOfMessages is invalid.`,
+          );
         const taken =
           input.VisibilityTimeout === undefined
             ? this.receive(Number(input.MaxNumberOfMessages ?? 1))
@@ -221,7 +231,8 @@ export class SqsStandIn {
           ...((input.MessageSystemAttributeNames as string[] | undefined) ?? []),
           ...((input.AttributeNames as string[] | undefined) ?? []),
         ]);
-        const traced = asked.has("All") || asked.has("AWSTraceHeader");
+        // Only the system attributes asked for, as SQS returns them.
+        const wanted = (name: string) => asked.has(name) || asked.has("All");
         return [
           200,
           {
@@ -230,11 +241,19 @@ export class SqsStandIn {
               ReceiptHandle: m.receiptHandle,
               Body: m.body,
               MD5OfBody: createHash("md5").update(m.body).digest("hex"),
-              Attributes: {
-                ApproximateReceiveCount: String(m.receiveCount),
-                SentTimestamp: String(m.sentAt),
-                ...(traced && m.traceHeader ? { AWSTraceHeader: m.traceHeader } : {}),
-              },
+              ...(asked.size > 0
+                ? {
+                    Attributes: {
+                      ...(wanted("ApproximateReceiveCount")
+                        ? { ApproximateReceiveCount: String(m.receiveCount) }
+                        : {}),
+                      ...(wanted("SentTimestamp") ? { SentTimestamp: String(m.sentAt) } : {}),
+                      ...(wanted("AWSTraceHeader") && m.traceHeader
+                        ? { AWSTraceHeader: m.traceHeader }
+                        : {}),
+                    },
+                  }
+                : {}),
             })),
           },
         ];

@@ -1,5 +1,5 @@
-/** The fault matrix, SQS, ECL and Slack's share (docs/reliability.md). */
+/** The fault matrix, ECL and Slack's share (docs/reliability.md). */
 import { runMatrix } from "./matrix";
 import { OTHER_SITES } from "./sites-others";
 
-runMatrix("SQS, ECL and Slack", OTHER_SITES);
+runMatrix("ECL and Slack", OTHER_SITES);

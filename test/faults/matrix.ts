@@ -8,7 +8,14 @@ import { operationIdFor } from "../../lib/operations/operation";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
 import type { LocalStack, LocalStackOptions } from "../../local/stack";
 import type { FaultKind } from "../../local/stand-ins/aws-fault-proxy";
-import { click, ECL_ACTIONS, operation, slash, testStack } from "../support/stack-harness";
+import {
+  AGAINST_MOTO,
+  click,
+  ECL_ACTIONS,
+  operation,
+  slash,
+  testStack,
+} from "../support/stack-harness";
 import { assertInvariants, settle } from "./invariants";
 
 /** One outside call, and how to make it fail in one way. */
@@ -112,12 +119,23 @@ export async function detachUnder(
   await assertInvariants(stack, id, op.state, from);
 }
 
+/**
+ * Against moto, a hang is left out: the proxy holds a hung call and never forwards it, so moto
+ * sees what it sees of an error (the SDK's next try), and only the wait is longer.
+ */
+const KINDS_HERE = (kinds: readonly FaultKind[]) =>
+  AGAINST_MOTO ? kinds.filter((k) => k !== "hang") : kinds;
+if (AGAINST_MOTO)
+  console.warn(
+    "fault matrix against moto: the hang rows are left out (moto never sees a hung call)",
+  );
+
 /** Runs each site × kind as its own test, on a stack of this file's. */
 export function runMatrix(title: string, sites: Site[]): void {
   const { stack, server } = useFaultStack();
   describe(title, () => {
     for (const site of sites) {
-      for (const kind of site.kinds) {
+      for (const kind of KINDS_HERE(site.kinds)) {
         it(`${site.name}: ${kind}`, () =>
           detachUnder(
             stack(),

@@ -11,7 +11,7 @@ import { describe, it } from "vitest";
 import type { FaultKind } from "../../local/stand-ins/aws-fault-proxy";
 import { detachUnder, type Site, useFaultStack } from "./matrix";
 import { DYNAMO_SITES } from "./sites-dynamo";
-import { OTHER_SITES } from "./sites-others";
+import { OTHER_SITES, SQS_SITES } from "./sites-others";
 
 const SEED = Number(process.env.BM_FAULT_SEED);
 const RUNS = Number(process.env.BM_FAULT_RUNS ?? 20);
@@ -30,7 +30,7 @@ function random(seed: number): () => number {
 
 /** Up to three faults on different sites, for one run. */
 function pick(next: () => number): Array<{ site: Site; kind: FaultKind }> {
-  const sites = [...DYNAMO_SITES, ...OTHER_SITES].filter((s) => !s.approval);
+  const sites = [...DYNAMO_SITES, ...SQS_SITES, ...OTHER_SITES].filter((s) => !s.approval);
   const chosen: Array<{ site: Site; kind: FaultKind }> = [];
   const count = 1 + Math.floor(next() * 3);
   while (chosen.length < count) {

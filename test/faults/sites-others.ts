@@ -37,7 +37,8 @@ const ecl = (name: string, route: Route, expect: Site["expect"] = {}): Site => (
   },
 });
 
-export const OTHER_SITES: Site[] = [
+/** The SQS sites: the front door's hand-overs to the worker. */
+export const SQS_SITES: Site[] = [
   {
     name: "front door: hand the request to the worker",
     kinds: ALL,
@@ -65,6 +66,10 @@ export const OTHER_SITES: Site[] = [
         }),
       ),
   },
+];
+
+/** ECL's and Slack's sites. */
+export const OTHER_SITES: Site[] = [
   ecl("worker: Keystone token", "token"),
   // (The matrix detaches by id, so no list is made: the follow-up reads a few servers in flight
   // directly. A lookup by name failing is choices.test.ts's.)

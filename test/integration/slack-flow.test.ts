@@ -5,7 +5,9 @@ import {
   auditOf,
   drain,
   ECL_ACTIONS,
+  enqueue,
   operation,
+  purgeQueue,
   settled,
   slash,
   store,
@@ -15,7 +17,8 @@ import {
 
 /**
  * `/bm detach` through the real handlers: the front door, the worker (fed by the SQS stand-in),
- * the follow-up; against dynalite, the ECL simulator, and the Slack and Secrets Manager stand-ins.
+ * the follow-up; against dynalite, the ECL simulator, and the Slack and Secrets Manager stand-ins
+ * (and again in the `moto` project, against moto's DynamoDB, SQS and Secrets Manager).
  */
 let stack: LocalStack;
 
@@ -224,8 +227,8 @@ describe("ECL refusing the detach", () => {
 describe("exactly one POST", () => {
   it("a duplicate SQS delivery of prepare sends one detach", async () => {
     const answer = await slash(stack, `detach ${web.name} ${SAMPLE.image}`);
-    stack.queue?.send(JSON.stringify({ kind: "prepare", operationId: answer.operationId }));
-    stack.queue?.send(JSON.stringify({ kind: "execute", operationId: answer.operationId }));
+    await enqueue(stack, JSON.stringify({ kind: "prepare", operationId: answer.operationId }));
+    await enqueue(stack, JSON.stringify({ kind: "execute", operationId: answer.operationId }));
     await runToEnd(answer.operationId);
     expect((await operation(stack, answer.operationId)).state).toBe("done");
     expect(ECL_ACTIONS(stack).filter((r) => r.path.includes(web.id))).toHaveLength(1);
@@ -256,8 +259,8 @@ describe("exactly one POST", () => {
       serverName: web.name,
     };
     await store(stack).save(before, executing);
-    stack.queue?.messages.splice(0);
-    stack.queue?.send(JSON.stringify({ kind: "execute", operationId: answer.operationId }));
+    await purgeQueue(stack);
+    await enqueue(stack, JSON.stringify({ kind: "execute", operationId: answer.operationId }));
 
     await runToEnd(answer.operationId);
 

@@ -6,6 +6,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { QueryCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
+import {
+  GetQueueAttributesCommand,
+  PurgeQueueCommand,
+  SendMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { documentClient } from "../../lib/aws/dynamo/documents";
 import { DynamoOperationStore } from "../../lib/aws/dynamo/operation-store";
@@ -125,11 +131,47 @@ export async function drain(
   const started = Date.now();
   for (;;) {
     await stack.deliver();
-    if (until ? await until() : stack.queue?.depth === 0) return;
+    if (until ? await until() : (await queueDepth(stack)) === 0) return;
     if (Date.now() - started > timeoutMs)
       throw new Error(`drain: still not settled after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Messages waiting, delayed or in flight: in the stand-in, or in the SQS the stack was given. */
+export async function queueDepth(stack: LocalStack): Promise<number> {
+  if (stack.queue) return stack.queue.depth;
+  const { Attributes = {} } = await new SQSClient({}).send(
+    new GetQueueAttributesCommand({
+      QueueUrl: stack.env.BM_QUEUE_URL,
+      AttributeNames: [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+      ],
+    }),
+  );
+  return Object.values(Attributes).reduce((sum, n) => sum + Number(n), 0);
+}
+
+/** Puts a message on the work queue, as another sender would (a redelivery, a duplicate). */
+export async function enqueue(stack: LocalStack, body: string): Promise<void> {
+  if (stack.queue) {
+    stack.queue.send(body);
+    return;
+  }
+  await new SQSClient({}).send(
+    new SendMessageCommand({ QueueUrl: stack.env.BM_QUEUE_URL, MessageBody: body }),
+  );
+}
+
+/** Empties the work queue: every message, waiting, delayed or in flight, is gone. */
+export async function purgeQueue(stack: LocalStack): Promise<void> {
+  if (stack.queue) {
+    stack.queue.messages.splice(0);
+    return;
+  }
+  await new SQSClient({}).send(new PurgeQueueCommand({ QueueUrl: stack.env.BM_QUEUE_URL }));
 }
 
 export function store(stack: LocalStack): DynamoOperationStore {
@@ -330,11 +372,26 @@ export async function submitReject(
 }
 
 /**
- * The local stack as the integration tests run it: secrets through the Secrets Manager stand-in,
- * the tests' policy, fast queue delays and polling. `options` adds to or overrides these.
+ * moto_server's URL, when one runs for the tests (`BM_TEST_MOTO_URL`, set by .ci/run): the AWS of
+ * the `moto` project, and of the adapter tests' second backend.
+ */
+export const MOTO_URL = process.env.BM_TEST_MOTO_URL?.trim() || undefined;
+
+/**
+ * The AWS the stacks of this test file use: moto's in the `moto` project (vitest.config.ts sets
+ * `BM_TEST_AWS=moto`), else dynalite and the stand-ins.
+ */
+export const AGAINST_MOTO = process.env.BM_TEST_AWS === "moto";
+
+/**
+ * The local stack as the integration tests run it: secrets through the Secrets Manager stand-in
+ * (or moto's, in the `moto` project), the tests' policy, fast queue delays and polling. `options`
+ * adds to or overrides these.
  */
 export function testStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  if (AGAINST_MOTO && !MOTO_URL) throw new Error("the moto project needs BM_TEST_MOTO_URL");
   return startLocalStack({
+    ...(AGAINST_MOTO && MOTO_URL ? { awsEndpoint: MOTO_URL } : {}),
     secretsVia: "secrets-manager",
     policyFile: join(import.meta.dirname, "../fixtures/policy.yml"),
     taskMs: 150,
