@@ -164,7 +164,8 @@ const HTTP_DATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} G
  * when it is anything else.
  */
 export function retryAfterSeconds(header: string | undefined, now: number): number | undefined {
-  const text = header?.trim() ?? "";
+  if (header === undefined) return undefined;
+  const text = header.trim();
   if (/^\d+$/.test(text)) return Number(text);
   if (!HTTP_DATE.test(text)) return undefined;
   const at = Date.parse(text);

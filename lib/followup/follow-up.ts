@@ -7,6 +7,7 @@
  */
 
 import { randomUUID } from "node:crypto";
+import type { Server } from "../ecl/server";
 import { describeError } from "../errors";
 import type { InFlight, Operation } from "../operations/operation";
 import { announce, flushAudit } from "../operations/record";
@@ -166,10 +167,8 @@ export async function round(deps: FollowUpDeps): Promise<RoundReport> {
       report.handedBack += await wakeWaiting(
         deps,
         ops.filter((op) => op.state === "waiting_for_idle"),
-        (op) => {
-          const seen = lookOf(op);
-          return seen.kind === "seen" ? seen.server : undefined;
-        },
+        // Only a look that saw the server has one.
+        (op) => (lookOf(op) as { server?: Server }).server,
       );
       const settling = ops.filter((op) => op.state === "detaching");
       await inBatches(settling, SETTLE_CONCURRENCY, async (listed) => {
@@ -241,22 +240,16 @@ async function observeTenant(
   const all = [...looks.values()];
   const read = all.some((seen) => seen.kind === "seen" || seen.kind === "gone");
   if (!read) {
-    const first = all[0];
+    // Nothing seen nor gone: every look is unknown or absent, and says why.
+    const first = all[0] as Extract<Look, { reason: string }>;
     deps.log.warn("could not read the tenant's servers; next round tries again", {
       secretId,
       operations: ops.map((o) => o.id),
-      error: first && "reason" in first ? first.reason : "nothing read",
+      error: first.reason,
     });
   }
-  return {
-    read,
-    of: (op) =>
-      looks.get(op.serverId as string) ?? {
-        kind: "unknown",
-        reason: "not read",
-        error: undefined,
-      },
-  };
+  // observe() answers for every id it is given, as the catch above does.
+  return { read, of: (op) => looks.get(op.serverId as string) as Look };
 }
 
 /** A look as settle.ts takes it: what is not known is "unread", and decides nothing but time. */
@@ -265,10 +258,10 @@ function settleLook(deps: FollowUpDeps, op: Operation, seen: Look): SettleLook {
   if (seen.kind === "gone") return { gone: seen.error };
   deps.log.warn("the server could not be read; next round tries again", {
     operationId: op.id,
-    absentFromList: seen.kind === "absent",
+    look: seen.kind,
     reason: seen.reason,
   });
-  return { unread: seen.error ?? new Error(seen.reason) };
+  return { unread: seen.error };
 }
 
 /**

@@ -17,6 +17,17 @@ const notFound = () =>
     requestId: "req-404",
   });
 
+const eclError = (status: number) =>
+  new EclApiError({
+    service: "baremetal",
+    status,
+    method: "GET",
+    path: `/v2/t/servers/${SERVER}`,
+    code: "computeFault",
+    apiMessage: "oops",
+    requestId: `req-${status}`,
+  });
+
 /** A detach ECL accepted `agoMs` ago, its card posted. */
 function detaching(f: Fakes, agoMs = 10_000, changes: Partial<Operation> = {}) {
   return operationIn(f.ops, "C0INC", ["approved", "executing", "detaching"], {
@@ -364,6 +375,211 @@ describe("one follow-up at a time: the lease", () => {
   });
 });
 
+describe("what a round observes, and what it makes of it", () => {
+  it("a tenant read well is not failed; a server gone counts as read", async () => {
+    const f = workerFakes({ reads: [eclServer({ taskState: "MEDIA_DETACHING" })] });
+    detaching(f);
+    expect(await round(f.deps)).toMatchObject({ tenantsFailed: 0, watching: 1 });
+    const g = workerFakes({ reads: [notFound()] });
+    detaching(g);
+    expect(await round(g.deps)).toMatchObject({ tenantsFailed: 0 });
+    expect(g.logs.map((l) => l.message)).not.toContain(
+      "could not read the tenant's servers; next round tries again",
+    );
+  });
+
+  it("one server read of two: the tenant is not failed", async () => {
+    const f = workerFakes({ reads: [eclServer({ taskState: "MEDIA_DETACHING" }), eclError(500)] });
+    detaching(f);
+    detaching(f, 10_000, { serverId: "00000000-0000-4000-8000-000000000009" });
+    expect(await round(f.deps)).toMatchObject({ tenantsFailed: 0, watching: 2 });
+  });
+
+  it("a tenant that cannot be opened: logged with why, each detach unread", async () => {
+    const f = workerFakes({}, { openTenant: async () => Promise.reject(new Error("no secret")) });
+    const op = detaching(f);
+    expect(await round(f.deps)).toMatchObject({ tenantsFailed: 1, watching: 1 });
+    const why = "internal error (Error); nothing more is shown, to keep secrets out of messages";
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "could not read the tenant's servers; next round tries again",
+      extra: { secretId: "bm/tenant/t", operations: [op.id], error: why },
+    });
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "the server could not be read; next round tries again",
+      extra: { operationId: op.id, look: "unknown", reason: why },
+    });
+  });
+
+  it("at the limit, an unreadable server is said with ECL's own words", async () => {
+    const f = workerFakes({ reads: [eclError(500)] });
+    const op = detaching(f, 900_000);
+    await round(f.deps);
+    expect(f.ops.get(op.id)?.outcome).toMatch(
+      /^after 15m 00s bm could not read the server \(ECL answered 500 \(compute fault\): oops/,
+    );
+  });
+
+  it("a waiting detach just handed back is neither settled nor timed out, whatever its age", async () => {
+    const f = workerFakes({ reads: [eclServer({ taskState: "REBOOTING" })] });
+    const old = new Date(NOW.getTime() - 1000_000).toISOString();
+    const op = operationIn(f.ops, "C0INC", ["approved", "waiting_for_idle"], {
+      serverId: SERVER,
+      serverName: "web01",
+      updatedAt: old,
+      waitingSince: old,
+      resentAt: new Date(NOW.getTime() - 1000).toISOString(),
+      noticedSeq: 3,
+    });
+    expect(await round(f.deps)).toMatchObject({ handedBack: 0, timedOut: 0, done: 0 });
+    expect(stateOf(f, op)).toBe("waiting_for_idle");
+  });
+
+  it("a waiting detach is never settled as a detach, whatever its age: it is handed back", async () => {
+    const f = workerFakes({ reads: [eclServer({ taskState: "REBOOTING" })] });
+    const old = new Date(NOW.getTime() - 1000_000).toISOString();
+    const op = operationIn(f.ops, "C0INC", ["approved", "waiting_for_idle"], {
+      serverId: SERVER,
+      serverName: "web01",
+      updatedAt: old,
+      waitingSince: old,
+      noticedSeq: 3,
+    });
+    const report = await round(f.deps);
+    expect(report).toMatchObject({ handedBack: 1, timedOut: 0, done: 0 });
+    expect(stateOf(f, op)).toBe("waiting_for_idle");
+  });
+
+  it("a waiting detach whose server is read idle is handed back", async () => {
+    const f = workerFakes({ reads: [eclServer()] });
+    const op = operationIn(f.ops, "C0INC", ["approved", "waiting_for_idle"], {
+      serverId: SERVER,
+      waitingSince: NOW.toISOString(),
+      noticedSeq: 3,
+    });
+    expect(await round(f.deps)).toMatchObject({ handedBack: 1, watching: 1 });
+    expect(f.sent).toEqual([{ message: { kind: "execute", operationId: op.id } }]);
+  });
+});
+
+describe("what operations on their way still owe Slack", () => {
+  const owing = (f: Fakes, states: Operation["state"][], changes: Partial<Operation> = {}) =>
+    operationIn(f.ops, "C0INC", states, {
+      serverId: SERVER,
+      serverName: "web01",
+      noticedSeq: 0,
+      ...changes,
+    });
+
+  it.each([[["approved"]], [["approved", "executing"]]] as const)(
+    "%j: posted by the round, then nothing more is watched",
+    async (states) => {
+      const f = workerFakes();
+      const op = owing(f, [...states]);
+      expect(await round(f.deps)).toMatchObject({ watching: 0 });
+      expect(f.ops.get(op.id)?.noticedSeq).toBe(f.ops.get(op.id)?.seq);
+      expect(f.slack.some((m) => m.method === "post")).toBe(true);
+    },
+  );
+
+  it("nothing is posted for what was posted already", async () => {
+    const f = workerFakes();
+    const op = owing(f, ["approved"]);
+    f.ops.set(op.id, { ...op, noticedSeq: op.seq });
+    let reads = 0;
+    const get = f.deps.store.get;
+    f.deps.store = {
+      ...f.deps.store,
+      get: async (id) => {
+        reads++;
+        return get(id);
+      },
+    };
+    expect(await round(f.deps)).toMatchObject({ watching: 0 });
+    expect(f.slack).toEqual([]);
+    // Not even read again: nothing is owed.
+    expect(reads).toBe(0);
+  });
+
+  it("Slack's Retry-After still running: not posted, still watched; at its end, posted", async () => {
+    const f = workerFakes();
+    const op = owing(f, ["approved"], { noticeRetryAt: NOW.getTime() + 1 });
+    expect(await round(f.deps)).toMatchObject({ watching: 1 });
+    expect(f.slack).toEqual([]);
+    // Not tried: no failure to log.
+    expect(f.logs).toEqual([]);
+    f.clock.now += 1;
+    expect(await round(f.deps)).toMatchObject({ watching: 0 });
+    expect(f.ops.get(op.id)?.noticedSeq).toBe(f.ops.get(op.id)?.seq);
+  });
+
+  it("another poster holding the post's lease: left to it, still watched", async () => {
+    const f = workerFakes();
+    owing(f, ["approved"], { noticeLeaseUntil: NOW.getTime() + 10_000 });
+    expect(await round(f.deps)).toMatchObject({ watching: 1 });
+    expect(f.slack).toEqual([]);
+  });
+
+  it("Slack failing: logged, still watched", async () => {
+    const f = workerFakes();
+    const { SlackApiError } = await import("../../../lib/slack/slack-error");
+    f.deps.chat = {
+      ...f.deps.chat,
+      post: async () => {
+        throw new SlackApiError("chat.postMessage", "service_unavailable", "passing");
+      },
+    };
+    const op = owing(f, ["approved"]);
+    expect(await round(f.deps)).toMatchObject({ watching: 1 });
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "could not post; next round tries again",
+      extra: {
+        operationId: op.id,
+        error: "Slack answered service_unavailable to chat.postMessage",
+      },
+    });
+  });
+});
+
+describe("the lease's edges", () => {
+  it("without a lease (the CLI, tests): polls at once, nothing said of a lease", async () => {
+    const f = workerFakes();
+    expect(await followUp(f.deps, () => 60_000)).toHaveLength(1);
+    expect(f.logs).toEqual([]);
+  });
+
+  it("the schedule's wait for the lease stops where the next wait would leave less than the margin", async () => {
+    for (const [left, takes] of [
+      [6000, 2],
+      [5999, 1],
+    ] as const) {
+      const f = workerFakes();
+      let tried = 0;
+      let remaining: number = left;
+      const lease = {
+        take: async () => {
+          tried++;
+          return false;
+        },
+        release: async () => {},
+      };
+      await followUp(
+        {
+          ...f.deps,
+          lease,
+          sleep: async (ms) => {
+            remaining -= ms;
+          },
+        },
+        () => remaining,
+      );
+      expect(tried).toBe(takes);
+    }
+  });
+});
+
 describe("the follow-up, in detail", () => {
   it("polls again only while the next wait leaves its margin", async () => {
     for (const [left, rounds] of [
@@ -458,7 +674,7 @@ describe("the follow-up, in detail", () => {
       message: "the server could not be read; next round tries again",
       extra: {
         operationId: op.id,
-        absentFromList: false,
+        look: "unknown",
         reason: "internal error (Error); nothing more is shown, to keep secrets out of messages",
       },
     });
@@ -600,17 +816,6 @@ describe("the follow-up, in detail", () => {
 });
 
 describe("the follow-up, to the letter", () => {
-  const eclError = (status: number) =>
-    new EclApiError({
-      service: "baremetal",
-      status,
-      method: "GET",
-      path: `/v2/t/servers/${SERVER}`,
-      code: "computeFault",
-      apiMessage: "oops",
-      requestId: `req-${status}`,
-    });
-
   it("a server watched twice (detaching, and waiting) is read once a round", async () => {
     const f = workerFakes({ reads: [eclServer({ mediaIds: [] })] });
     detaching(f);

@@ -134,6 +134,25 @@ describe("the card in each state", () => {
 
   it.each([
     [
+      { eclStatus: 429, retryAfterS: 30 },
+      ":hourglass_flowing_sand: ECL answered 429 (too many requests) and took nothing. bm waits the 30 s it asked for and sends the detach again, for up to 1m 00s in all.",
+    ],
+    [
+      { eclStatus: 503 },
+      ":hourglass_flowing_sand: ECL answered 503 (service unavailable) and took nothing. bm waits a moment and sends the detach again, for up to 1m 00s in all.",
+    ],
+    [
+      { eclStatus: 409 },
+      ":hourglass_flowing_sand: ECL answered 409 (task_state not None): a task started on `web01` just before the detach reached it, and ECL took nothing. bm waits for the server to be idle and sends the detach again, for up to 1m 00s in all.",
+    ],
+  ])("a POST refused untried (%j): said once, with what bm does", (facts, said) => {
+    const path = ["approved", "executing", "waiting_for_idle"] as State[];
+    expect(notice(lived(path, { busyRefusals: 1 }, facts))).toBe(said);
+    expect(notice(lived(path, { busyRefusals: 2 }, facts))).toBeUndefined();
+  });
+
+  it.each([
+    [
       "done",
       ["approved", "executing", "detaching", "done"],
       { detachStartedAt: later(3).toISOString() },

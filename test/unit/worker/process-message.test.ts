@@ -473,6 +473,15 @@ describe("what the worker does when its own writes race, fail or lose", () => {
     const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER, serverName: "web01" });
     await run(f, op, "execute");
     expect(f.sent).toEqual([]);
+    expect(f.followUps).toEqual([]);
+  });
+
+  it("a lost race on waiting after a 429 starts no follow-up either", async () => {
+    const f = workerFakes({ posts: [eclError(429)] });
+    losing(f, "waiting_for_idle");
+    const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER, serverName: "web01" });
+    await run(f, op, "execute");
+    expect(f.followUps).toEqual([]);
   });
 
   it("a lock that keeps changing hands: tried three times, then again later", async () => {
