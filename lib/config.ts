@@ -71,6 +71,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     return value;
   };
+  /** A whole number of 0 or more: 0 is a real setting (for BM_RETRY_BACKOFF_S, "at once"). */
+  const whole = (name: string, fallback: number): number => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0) {
+      problems.push(`${name} must be a whole number, 0 or more, not "${raw.slice(0, 20)}"`);
+    }
+    return value;
+  };
   let slackApiUrl = env.SLACK_API_URL?.trim() || "https://slack.com/api/";
   try {
     const url = new URL(slackApiUrl);
@@ -99,7 +109,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     awsTimeoutMs: positive("BM_AWS_TIMEOUT_MS", 3000),
     slackTimeoutMs: positive("BM_SLACK_TIMEOUT_MS", 5000),
     handoverGraceS: positive("BM_HANDOVER_GRACE_S", 60),
-    retryBackOffS: positive("BM_RETRY_BACKOFF_S", 10),
+    retryBackOffS: whole("BM_RETRY_BACKOFF_S", 10),
     followupFunction: env.BM_FOLLOWUP_FUNCTION?.trim() || undefined,
   };
   if (problems.length > 0) throw new ConfigError(`bm cannot start: ${problems.join("; ")}`);

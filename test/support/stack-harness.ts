@@ -405,8 +405,9 @@ export function testStack(options: LocalStackOptions = {}): Promise<LocalStack> 
       BM_POLL_INTERVAL_MS: "100",
       BM_FOLLOWUP_MARGIN_MS: "100",
       BM_AWS_TIMEOUT_MS: "300",
-      // Passing failures back off 1, 3, 9 and 27 s (× the queue's 0.05: 2 s in all).
-      BM_RETRY_BACKOFF_S: "1",
+      // Passing failures back off 1, 3, 9 and 27 s (× the queue's 0.05: 2 s in all); moto's
+      // clock is not scaled, so there they come back at once.
+      BM_RETRY_BACKOFF_S: AGAINST_MOTO ? "0" : "1",
       // Metrics are lines on stdout: the tests that read them turn them on (test/integration/metrics.test.ts).
       POWERTOOLS_METRICS_DISABLED: "true",
       ...options.env,

@@ -143,6 +143,14 @@ describe("readConfig", () => {
       'BM_DETACH_TIMEOUT_S must be a positive whole number, not "1.5"',
     ],
     [
+      { BM_RETRY_BACKOFF_S: "-1" },
+      'BM_RETRY_BACKOFF_S must be a whole number, 0 or more, not "-1"',
+    ],
+    [
+      { BM_RETRY_BACKOFF_S: "0.5" },
+      'BM_RETRY_BACKOFF_S must be a whole number, 0 or more, not "0.5"',
+    ],
+    [
       { SLACK_API_URL: "http://slack.example.com/api/" },
       "SLACK_API_URL must be an https URL (http only on loopback)",
     ],
@@ -152,6 +160,11 @@ describe("readConfig", () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).message).toBe(`bm cannot start: ${message}`);
     expect((error as ConfigError).name).toBe("ConfigError");
+  });
+
+  it("takes a back-off of 0: failed messages come back at once", () => {
+    expect(readConfig({ ...base, BM_RETRY_BACKOFF_S: "0" }).retryBackOffS).toBe(0);
+    expect(readConfig({ ...base, BM_RETRY_BACKOFF_S: " " }).retryBackOffS).toBe(10);
   });
 
   it("names every missing variable at once", () => {
