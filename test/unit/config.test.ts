@@ -147,6 +147,10 @@ describe("readConfig", () => {
       'BM_RETRY_BACKOFF_S must be a whole number, 0 or more, not "-1"',
     ],
     [
+      { BM_RETRY_BACKOFF_S: "minus one hundred thousand" },
+      'BM_RETRY_BACKOFF_S must be a whole number, 0 or more, not "minus one hundred th"',
+    ],
+    [
       { BM_RETRY_BACKOFF_S: "0.5" },
       'BM_RETRY_BACKOFF_S must be a whole number, 0 or more, not "0.5"',
     ],

@@ -150,6 +150,16 @@ describe("EclClient retries", () => {
     expect(sent).toHaveLength(1);
   });
 
+  it("carries a 429's Retry-After on its error, once, unretried", async () => {
+    const limited = { status: 429, headers: { "retry-after": "7" }, body: "" };
+    const { client, sent } = clientWith([limited, { status: 200, headers: {}, body: "" }]);
+    await expect(client.detachMedia(SERVER, IMAGE)).rejects.toMatchObject({
+      status: 429,
+      retryAfterS: 7,
+    });
+    expect(sent).toHaveLength(1);
+  });
+
   it("retries the POST once after a 401 when the token was renewed", async () => {
     const tokens = new StaticTokens("old", async () => "new");
     const { client, sent } = clientWith(
