@@ -163,18 +163,17 @@ export async function round(deps: FollowUpDeps): Promise<RoundReport> {
     [...bySecret].map(async ([secretId, ops]) => {
       const looks = await observeTenant(deps, secretId, ops);
       if (!looks.read) report.tenantsFailed++;
-      const lookOf = (op: Operation) => looks.of(op);
       report.handedBack += await wakeWaiting(
         deps,
         ops.filter((op) => op.state === "waiting_for_idle"),
         // Only a look that saw the server has one.
-        (op) => (lookOf(op) as { server?: Server }).server,
+        (op) => (looks.of(op) as { server?: Server }).server,
       );
       const settling = ops.filter((op) => op.state === "detaching");
       await inBatches(settling, SETTLE_CONCURRENCY, async (listed) => {
         try {
           const op = await flushAudit(deps, listed);
-          const outcome = await settle(deps, op, settleLook(deps, op, lookOf(op)));
+          const outcome = await settle(deps, op, settleLook(deps, op, looks.of(op)));
           if (outcome) finished++;
           if (outcome === "done") report.done++;
           if (outcome === "timed_out") report.timedOut++;
