@@ -20,13 +20,17 @@ import { HttpPools } from "../ecl/http";
 import { TenantDirectory } from "../ecl/tenants";
 import type { FollowUpDeps } from "../followup/deps";
 import type { Metrics } from "../metrics";
+import { loadPolicy, type Policy } from "../policy/policy";
 import { secretSourceFromEnv } from "../secrets/from-env";
-import { webClientChat } from "../slack/chat";
+import { cachedGroupMembers, webClientChat } from "../slack/chat";
 import { parseSlackSecret } from "../slack/slack-secret";
 import { backOffS, messageBudgetMs } from "../worker/process-batch";
 import type { WorkerDeps } from "../worker/process-message";
 import { createLog, type Log, slackLogger } from "./log";
 import { powertoolsMetrics } from "./metrics";
+
+/** How long the worker keeps a user group's members (the front door: lib/slack/chat.ts). */
+export const WORKER_GROUPS_TTL_MS = 60_000;
 
 /** Everything the worker and the follow-up need, from one configuration. */
 export interface Backend extends WorkerDeps, FollowUpDeps {
@@ -60,6 +64,12 @@ export async function createBackend(
     timeout: config.slackTimeoutMs,
   });
   const onSlackError = (code: string) => metrics.put("SlackError", 1, code);
+  const chat = webClientChat(client, slack.botToken, config.slackTimeoutMs, onSlackError);
+  // The worker asks the policy again before each detach (lib/policy/in-force.ts), so it loads it
+  // as the front door does; the follow-up decides nobody's rights, and a policy it cannot read
+  // must not stop it watching the detaches in flight: it denies everything instead.
+  const policy: Policy =
+    functionName === "worker" ? await loadPolicy(config.policyPath) : { tenants: {}, channels: {} };
   const pools = new HttpPools({
     connectMs: Math.min(3000, config.eclTimeoutMs),
     headersMs: config.eclTimeoutMs,
@@ -83,7 +93,11 @@ export async function createBackend(
     redeliver: (receiptHandle, seconds) => queue.redeliver(receiptHandle, seconds),
     messageBudgetMs: messageBudgetMs(config),
     retryBackOffS: config.retryBackOffS,
-    chat: webClientChat(client, slack.botToken, config.slackTimeoutMs, onSlackError),
+    chat,
+    policy,
+    // A minute, not the front door's five: who is in a group is asked again right before each
+    // detach, and someone removed from the approvers stops counting within that minute.
+    groupMembers: cachedGroupMembers((group) => chat.groupMembers(group), WORKER_GROUPS_TTL_MS),
     openTenant: (secretId) => tenants.get(secretId),
     now: () => new Date(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

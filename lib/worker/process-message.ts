@@ -28,11 +28,13 @@ import {
 import type { WorkQueue } from "../operations/ports";
 import { announce, commit, flushAudit, type RecordDeps } from "../operations/record";
 import type { WorkMessage } from "../operations/work-message";
+import { boundTo, type InForce, mayActNow } from "../policy/in-force";
+import type { PolicyDeps } from "../policy/roles";
 import { SlackApiError } from "../slack/slack-error";
 import { formatElapsed } from "../util/elapsed";
 import { RetryLater } from "./retry-later";
 
-export interface WorkerDeps extends RecordDeps {
+export interface WorkerDeps extends RecordDeps, PolicyDeps {
   queue: WorkQueue;
   /**
    * Makes a message of this batch visible again in `seconds` (SQS's ChangeMessageVisibility), so
@@ -151,6 +153,9 @@ class Step {
 
   /** Resolves the server, checks the image, posts the parent message, moves on. */
   private async prepare(op: Operation): Promise<void> {
+    // The tenant's credentials are used only for a channel bound to it, whatever the item says.
+    const bound = boundTo(this.deps, op);
+    if (!bound.ok) return this.refuse(op, bound);
     let server: Server;
     try {
       const tenant = await this.deps.openTenant(op.secretId);
@@ -224,6 +229,11 @@ class Step {
       return;
     }
     if (!isIdle(server.taskState)) return this.waitForIdle(op, seen);
+    // The policy in force, asked again: what the table says is not proof of who may act.
+    const allowed = await mayActNow(this.deps, op);
+    if (allowed === "unknown")
+      throw new RetryLater("Slack could not say who is in the channel's user groups");
+    if (!allowed.ok) return this.refuse(op, allowed);
 
     // Recorded before the POST: a redelivery then knows it may have been sent.
     // Nothing (not even a Slack call, which could fail) stands between this write and the POST.
@@ -402,6 +412,24 @@ class Step {
         error: describeError(error),
       });
     }
+  }
+
+  /**
+   * The policy in force does not allow the detach: it ends `failed`, saying why in the thread and
+   * the trail, and nothing is sent to ECL.
+   */
+  private async refuse(op: Operation, verdict: Exclude<InForce, "unknown" | { ok: true }>) {
+    this.deps.log.warn("the policy in force refuses the detach; nothing sent", {
+      operationId: op.id,
+      reason: verdict.reason,
+    });
+    if (!canMove(op.state, "failed")) return;
+    await this.move(
+      op,
+      "failed",
+      { outcome: `bm did not send the detach: ${verdict.why}. Nothing was sent to ECL.` },
+      { refusedBy: "policy in force", reason: verdict.reason, receiveCount: this.receiveCount },
+    );
   }
 
   /** Moves to `failed` with a sentence for users and ECL's facts, and says so in Slack. */

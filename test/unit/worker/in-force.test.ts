@@ -1,0 +1,135 @@
+import { describe, expect, it } from "vitest";
+import type { Operation } from "../../../lib/operations/operation";
+import { processMessage } from "../../../lib/worker/process-message";
+import { RetryLater } from "../../../lib/worker/retry-later";
+import { GROUPS, NOW, operationIn, workerFakes } from "../fakes";
+
+type Fakes = ReturnType<typeof workerFakes>;
+const run = (f: Fakes, op: Operation, kind: "prepare" | "execute", receive = 1) =>
+  processMessage(f.deps, { kind, operationId: op.id }, receive);
+const detaches = (f: Fakes) => f.calls.filter((c) => c.startsWith("detach"));
+const before = new Date(NOW.getTime() - 10_000).toISOString();
+const expires = new Date(NOW.getTime() + 60_000).toISOString();
+
+describe("the worker asks the policy in force before it sends a detach", () => {
+  it("an `approved` item with no approvals (written straight into the table): failed, nothing sent", async () => {
+    const f = workerFakes();
+    const op = operationIn(f.ops, "C0CHG", ["approved"], { serverId: "s", serverName: "web01" });
+    await run(f, op, "execute");
+    expect(detaches(f)).toEqual([]);
+    expect(f.ops.get(op.id)).toMatchObject({
+      state: "failed",
+      outcome:
+        "bm did not send the detach: it has 0 valid approvals of the 2 the policy requires. Nothing was sent to ECL.",
+    });
+    expect(f.events.at(-1)).toMatchObject({
+      action: "failed",
+      actor: { userId: "bm" },
+      facts: { refusedBy: "policy in force", reason: "approvals_short", receiveCount: 1 },
+    });
+    // The thread is told, with the requester named.
+    expect(f.slack.filter((m) => m.threadTs).map((m) => m.text)).toContainEqual(
+      expect.stringContaining("the detach failed: bm did not send the detach"),
+    );
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "the policy in force refuses the detach; nothing sent",
+      extra: { operationId: op.id, reason: "approvals_short" },
+    });
+  });
+
+  it("an approver removed from the group since they approved: failed, nothing sent", async () => {
+    const approvals = [
+      { userId: "U0A1", at: before },
+      { userId: "U0A2", at: before },
+    ];
+    const changes = { serverId: "s", serverName: "web01", approvals, requestExpiresAt: expires };
+    const kept = workerFakes();
+    const ok = operationIn(kept.ops, "C0CHG", ["approved"], changes);
+    await run(kept, ok, "execute");
+    expect(detaches(kept)).toHaveLength(1);
+
+    const f = workerFakes(
+      {},
+      { groupMembers: async (g) => (g === "S0APP" ? [] : (GROUPS[g] ?? [])) },
+    );
+    const op = operationIn(f.ops, "C0CHG", ["approved"], changes);
+    await run(f, op, "execute");
+    expect(detaches(f)).toEqual([]);
+    expect(f.ops.get(op.id)?.outcome).toBe(
+      "bm did not send the detach: it has 1 valid approval of the 2 the policy requires (an approver is no longer one of the channel's approvers). Nothing was sent to ECL.",
+    );
+  });
+
+  it("checks right before the POST, after a wait for idle too", async () => {
+    const f = workerFakes({}, { groupMembers: async () => [] });
+    const op = operationIn(f.ops, "C0CHG", ["approved", "waiting_for_idle"], {
+      serverId: "s",
+      approvals: [
+        { userId: "U0A1", at: before },
+        { userId: "U0A2", at: before },
+      ],
+      requestExpiresAt: expires,
+    });
+    await run(f, op, "execute");
+    expect(f.calls).toEqual(["slack card", "slack reply", "show s", "slack reply"]);
+    expect(f.ops.get(op.id)?.state).toBe("failed");
+  });
+
+  it("Slack cannot say who is in a group: nothing sent, nothing decided, tried again", async () => {
+    const f = workerFakes(
+      {},
+      {
+        groupMembers: async () => {
+          throw new Error("ratelimited");
+        },
+      },
+    );
+    const op = operationIn(f.ops, "C0CHG", ["approved"], {
+      serverId: "s",
+      approvals: [
+        { userId: "U0A1", at: before },
+        { userId: "U0A2", at: before },
+      ],
+      requestExpiresAt: expires,
+    });
+    await expect(run(f, op, "execute")).rejects.toBeInstanceOf(RetryLater);
+    expect(f.ops.get(op.id)?.state).toBe("approved");
+    expect(detaches(f)).toEqual([]);
+    // The last try ends it plainly.
+    await run(f, op, "execute", 5);
+    expect(f.ops.get(op.id)).toMatchObject({ state: "failed" });
+    expect(f.ops.get(op.id)?.outcome).toContain(
+      "Slack could not say who is in the channel's user groups",
+    );
+    expect(detaches(f)).toEqual([]);
+  });
+
+  it("a request naming another tenant's secret: failed at prepare, ECL never read with it", async () => {
+    const f = workerFakes();
+    const op = operationIn(f.ops, "C0INC", [], { secretId: "bm/tenant/other" });
+    await run(f, op, "prepare");
+    expect(f.calls).toEqual(["slack card", "slack reply"]);
+    expect(f.ops.get(op.id)).toMatchObject({
+      state: "failed",
+      outcome:
+        "bm did not send the detach: it names a tenant or a secret that is not its channel's in the policy. Nothing was sent to ECL.",
+    });
+  });
+
+  it("a request in a channel the policy no longer binds: failed at prepare", async () => {
+    const f = workerFakes();
+    const op = operationIn(f.ops, "C0INC");
+    f.deps.policy = { ...f.deps.policy, channels: {} };
+    await run(f, op, "prepare");
+    expect(f.calls).toEqual(["slack card", "slack reply"]);
+    expect(f.events.at(-1)?.facts).toMatchObject({ reason: "channel_not_bound" });
+  });
+
+  it("a break-glass request by anyone in the channel still goes out", async () => {
+    const f = workerFakes();
+    const op = operationIn(f.ops, "C0INC", [], {}, "U0ANYONE");
+    await run(f, op, "prepare");
+    expect(detaches(f)).toHaveLength(1);
+  });
+});
