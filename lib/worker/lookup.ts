@@ -20,6 +20,7 @@ import type { Server } from "../ecl/server";
 import { isUuid } from "../ecl/validate";
 import { describeError, isPassing } from "../errors";
 import { recordRequest, summaryOf } from "../operations/record-request";
+import { boundTo } from "../policy/in-force";
 import { lookupMessage } from "../slack/choice-messages";
 import { SlackApiError } from "../slack/slack-error";
 import { MAX_RECEIVES, type WorkerDeps } from "./process-message";
@@ -63,6 +64,9 @@ export async function answerLookup(
 
 /** Reads ECL for what the choice asks, and says what follows: an offer, an end, or a request. */
 async function lookUp(deps: WorkerDeps, choice: Choice, receiveCount: number): Promise<Choice> {
+  // The tenant's credentials are used only for a channel bound to it, whatever the item says.
+  const bound = boundTo(deps, choice);
+  if (!bound.ok) return { ...choice, state: "ended", ended: { kind: "failed", reason: bound.why } };
   const { ecl } = await deps.openTenant(choice.secretId);
   const ref = choice.asked.server;
   const image = choice.asked.image;

@@ -519,3 +519,27 @@ describe("the lookup, to the letter", () => {
     expect(replaced).toEqual([true]);
   });
 });
+
+describe("a lookup the policy does not bind", () => {
+  it("a choice naming another tenant's secret: ended, ECL never read with it", async () => {
+    const { f, ecl, run, stored } = await lookUp({ server: "web01", image: IMAGE }, [eclServer()]);
+    const choice = await stored();
+    await f.deps.choices.saveChoice(choice as Choice, {
+      ...(choice as Choice),
+      secretId: "bm/tenant/other",
+    });
+    await run();
+    expect(ecl.calls).toEqual([]);
+    expect(await stored()).toMatchObject({
+      state: "ended",
+      ended: {
+        kind: "failed",
+        reason: "it names a tenant or a secret that is not its channel's in the policy",
+      },
+    });
+    expect(f.ops.size).toBe(0);
+    expect(f.slack.map((m) => m.text)).toEqual([
+      "bm could not look up `web01` in tenant `t`: it names a tenant or a secret that is not its channel's in the policy",
+    ]);
+  });
+});
