@@ -17,7 +17,7 @@ import { loadPolicy } from "../policy/policy";
 import { createLog, slackLogger } from "../runtime/log";
 import { powertoolsMetrics } from "../runtime/metrics";
 import { secretSourceFromEnv } from "../secrets/from-env";
-import { cachedGroupMembers, webClientChat } from "../slack/chat";
+import { cachedGroupMembers, cachedPeople, webClientChat } from "../slack/chat";
 import { parseSlackSecret } from "../slack/slack-secret";
 import type { FrontDoorDeps } from "./deps";
 import { registerListeners } from "./listeners";
@@ -77,6 +77,7 @@ export async function createSlackHandler(
     queue: new SqsWorkQueue(new SQSClient(FRONT_DOOR_AWS), config.queueUrl),
     chat,
     groupMembers: cachedGroupMembers((group) => chat.groupMembers(group)),
+    person: cachedPeople((user) => chat.person(user)),
     now: () => new Date(),
     log,
     metrics,

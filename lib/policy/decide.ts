@@ -23,9 +23,23 @@ export const NOT_BOUND: Refusal = refusal(
 /** Slack could not say who is in a user group: nothing is decided on a guess. */
 export const GROUPS_UNKNOWN = md`bm could not check your user groups with Slack just now, so it cannot tell what you may do here. Try again in a minute.`;
 
+/**
+ * Said to someone listed only through "*" or a user group, whom Slack shows as a guest, from
+ * another organisation or deactivated.
+ */
+const ONLY_BY_NAME = md`Guests and people from other organisations may act in this channel only where the policy names them by their user id.`;
+
 /** Why a user with these roles in a bound channel may not request a detach there, if they may not. */
-export function requestRefusal(roles: { requester: boolean }): Refusal | undefined {
+export function requestRefusal(roles: {
+  requester: boolean;
+  limited?: string | undefined;
+}): Refusal | undefined {
   if (roles.requester) return undefined;
+  if (roles.limited)
+    return {
+      reason: `not_a_requester_${roles.limited}`,
+      message: md`You may not request media detaches in this channel. ${ONLY_BY_NAME}`,
+    };
   return {
     reason: "not_a_requester",
     message: md`You may not request media detaches in this channel: you are not one of its requesters in the policy.`,
@@ -35,10 +49,15 @@ export function requestRefusal(roles: { requester: boolean }): Refusal | undefin
 /** Why this user may not approve this request, or undefined when they may. */
 export function approvalRefusal(
   channel: ChannelPolicy,
-  roles: { approver: boolean },
+  roles: { approver: boolean; limited?: string | undefined },
   userId: string,
   request: { requester: string; approvals?: Array<{ userId: string }> },
 ): Refusal | undefined {
+  if (!roles.approver && roles.limited)
+    return {
+      reason: `not_an_approver_${roles.limited}`,
+      message: md`You may not approve requests in this channel. ${ONLY_BY_NAME}`,
+    };
   if (!roles.approver)
     return {
       reason: "not_an_approver",

@@ -15,7 +15,7 @@ import {
   requestRefusal,
 } from "./decide";
 import type { ChannelPolicy, Policy } from "./policy";
-import { type PolicyDeps, type Roles, rolesIn } from "./roles";
+import { type PolicyDeps, type Role, type Roles, rolesIn } from "./roles";
 
 /** The use case may go on, under this channel's policy; or it may not, and why. */
 export type Verdict =
@@ -48,7 +48,7 @@ async function withRoles(
   deps: PolicyDeps,
   channelId: string,
   userId: string,
-  wanted: ReadonlyArray<keyof Roles>,
+  wanted: ReadonlyArray<Role>,
   notBound: Refusal = NOT_BOUND,
 ): Promise<Verdict> {
   const channel = channelPolicy(deps.policy, channelId);

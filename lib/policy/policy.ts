@@ -13,8 +13,12 @@ export interface ChannelPolicy {
   channelId: string;
   /** Key of the tenant in `tenants`. */
   tenant: string;
-  /** Slack user ids (U…, W…), user group ids (S…), or "*". */
+  /**
+   * Slack user ids (U…, W…), user group ids (S…), or "*" (the workspace's own members; guests
+   * and people from other organisations only where named by id).
+   */
   requesters: string[];
+  /** Slack user ids and user group ids: never "*", an approver is always named. */
   approvers: string[];
   /** 0: an incident (break-glass) channel; still audited. */
   approvals: number;
@@ -35,6 +39,7 @@ export class PolicyError extends BmError {
 }
 
 const PRINCIPAL = /^(\*|[UW][A-Z0-9]{2,}|S[A-Z0-9]{2,})$/;
+const NAMED = /^([UW][A-Z0-9]{2,}|S[A-Z0-9]{2,})$/;
 const CHANNEL = /^[CGD][A-Z0-9]{2,}$/;
 
 const Principals = (field: string) =>
@@ -60,7 +65,20 @@ const Schema = v.object(
       v.object({
         tenant: v.string("tenant must be a string"),
         requesters: Principals("requesters"),
-        approvers: v.optional(Principals("approvers"), []),
+        approvers: v.optional(
+          v.array(
+            v.pipe(
+              v.string(),
+              v.check(
+                (p) => p !== "*",
+                `approvers may not be "*": anyone in the channel could approve; name the approvers (user ids U…, W… or user group ids S…)`,
+              ),
+              v.regex(NAMED, "approvers entries must be user ids (U…, W…) or user group ids (S…)"),
+            ),
+            "approvers must be a list",
+          ),
+          [],
+        ),
         approvals: v.pipe(
           v.number("approvals must be a number"),
           v.integer("approvals must be a whole number"),

@@ -22,7 +22,7 @@ import type { FollowUpDeps } from "../followup/deps";
 import type { Metrics } from "../metrics";
 import { loadPolicy, type Policy } from "../policy/policy";
 import { secretSourceFromEnv } from "../secrets/from-env";
-import { cachedGroupMembers, webClientChat } from "../slack/chat";
+import { cachedGroupMembers, cachedPeople, webClientChat } from "../slack/chat";
 import { parseSlackSecret } from "../slack/slack-secret";
 import { backOffS, messageBudgetMs } from "../worker/process-batch";
 import type { WorkerDeps } from "../worker/process-message";
@@ -98,6 +98,7 @@ export async function createBackend(
     // A minute, not the front door's five: who is in a group is asked again right before each
     // detach, and someone removed from the approvers stops counting within that minute.
     groupMembers: cachedGroupMembers((group) => chat.groupMembers(group), WORKER_GROUPS_TTL_MS),
+    person: cachedPeople((user) => chat.person(user), WORKER_GROUPS_TTL_MS),
     openTenant: (secretId) => tenants.get(secretId),
     now: () => new Date(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

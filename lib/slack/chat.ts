@@ -26,6 +26,8 @@ export interface Chat {
   permalink(channel: string, ts: string): Promise<string | undefined>;
   /** The user ids of a user group. */
   groupMembers(groupId: string): Promise<string[]>;
+  /** Who a user is to the workspace (`users.info`): a member, a guest, or from elsewhere. */
+  person(userId: string): Promise<Person>;
   /** A message only `user` sees, in `channel` (the bot must be a member). */
   ephemeral(channel: string, user: string, message: SlackMessage): Promise<void>;
   /**
@@ -40,6 +42,19 @@ export interface Chat {
   ): Promise<void>;
   /** Opens a modal for the click that gave `triggerId` (valid for 3 s). */
   openView(triggerId: string, view: View): Promise<void>;
+}
+
+/**
+ * What bm reads of a user (`users.info`, scope `users:read`): their own team, and whether they
+ * are a guest (`is_restricted`, `is_ultra_restricted`), from another organisation through Slack
+ * Connect (`is_stranger`), or deactivated (`deleted`). A user Slack does not know
+ * (`user_not_found`) is none of the workspace's members.
+ */
+export interface Person {
+  teamId: string;
+  guest: boolean;
+  external: boolean;
+  deleted: boolean;
 }
 
 /**
@@ -108,6 +123,22 @@ export function webClientChat(
         const result = await client.usergroups.users.list({ token, usergroup: groupId });
         return result.users ?? [];
       }),
+    person: (userId) =>
+      call("users.info", async () => {
+        const result = await client.users.info({ token, user: userId }).catch((error: unknown) => {
+          if ((error as { data?: { error?: unknown } }).data?.error === "user_not_found")
+            return { user: undefined };
+          throw error;
+        });
+        const user = result.user;
+        if (!user) return { teamId: "", guest: false, external: true, deleted: true };
+        return {
+          teamId: user.team_id ?? "",
+          guest: user.is_restricted === true || user.is_ultra_restricted === true,
+          external: user.is_stranger === true,
+          deleted: user.deleted === true,
+        };
+      }),
     ephemeral: (channel, user, message) =>
       call("chat.postEphemeral", async () => {
         await client.chat.postEphemeral({ token, channel, user, ...content(message) });
@@ -162,5 +193,35 @@ export function cachedGroupMembers(
     cache.set(groupId, { members, at: now() });
     members.catch(() => cache.delete(groupId));
     return members;
+  };
+}
+
+/**
+ * Who each user is, kept ten minutes per container (a guest made a member, or the reverse, is
+ * seen within that time); concurrent lookups of one user share one call, and a failed one is
+ * not kept.
+ */
+export function cachedPeople(
+  lookup: (userId: string) => Promise<Person>,
+  ttlMs = 10 * 60_000,
+  now = Date.now,
+): (userId: string) => Promise<Person> {
+  return keptFor(lookup, ttlMs, now);
+}
+
+/** A lookup's answers kept `ttlMs` from when each was asked; failures are not kept. */
+export function keptFor<T>(
+  lookup: (key: string) => Promise<T>,
+  ttlMs: number,
+  now: () => number,
+): (key: string) => Promise<T> {
+  const cache = new Map<string, { value: Promise<T>; at: number }>();
+  return (key) => {
+    const held = cache.get(key);
+    if (held && now() - held.at < ttlMs) return held.value;
+    const value = lookup(key);
+    cache.set(key, { value, at: now() });
+    value.catch(() => cache.delete(key));
+    return value;
   };
 }

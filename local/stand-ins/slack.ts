@@ -43,6 +43,23 @@ export interface SlackStandInOptions {
   channels: Record<string, StandInChannel>;
 }
 
+/**
+ * What `users.info` says of a user beyond their id: set for guests (`is_restricted`, and
+ * `is_ultra_restricted` for a single-channel guest), people of another organisation through
+ * Slack Connect (`is_stranger`, with their own `team_id`) and deactivated accounts (`deleted`).
+ * Any other user id is a full member of the stand-in's workspace.
+ */
+export interface StandInPerson {
+  team_id?: string;
+  is_restricted?: boolean;
+  is_ultra_restricted?: boolean;
+  is_stranger?: boolean;
+  deleted?: boolean;
+}
+
+/** The stand-in's own workspace, as `auth.test` names it. */
+export const STAND_IN_TEAM = "T0LOCAL";
+
 /** What one user saw that nobody else did: an ephemeral message or a response_url answer. */
 export interface Ephemeral {
   /** Its message ts, as a click on one of its buttons names it (`container.message_ts`). */
@@ -95,6 +112,8 @@ export class SlackStandIn {
     errors?: Record<string, string> | undefined;
   }> = [];
   private readonly faults: Fault[] = [];
+  /** Who users are, beyond full members (setPerson). */
+  private readonly people = new Map<string, StandInPerson>();
   private readonly hooks = new Map<
     string,
     { channel: string; user: string; createdAt: number; posts: number; clicked?: ClickedMessage }
@@ -202,6 +221,12 @@ export class SlackStandIn {
       via: "response_url",
       edits: 0,
     });
+  }
+
+  /** Says who a user is, as `users.info` will answer (undefined: a full member again). */
+  setPerson(userId: string, person: StandInPerson | undefined): void {
+    if (person) this.people.set(userId, person);
+    else this.people.delete(userId);
   }
 
   /** Adds a channel, or changes the bot's membership of one. */
@@ -349,7 +374,7 @@ export class SlackStandIn {
           url: "https://local.slack.test/",
           team: "local",
           user: "bm",
-          team_id: "T0LOCAL",
+          team_id: STAND_IN_TEAM,
           user_id: "U0BM",
           bot_id: "B0BM",
         };
@@ -447,6 +472,25 @@ export class SlackStandIn {
         if (refused) return refused;
         this.views.push({ triggerId: String(args.trigger_id), view });
         return { ok: true, view: { id: `V${this.views.length}`, ...view } };
+      }
+      case "users.info": {
+        // Slack's answer for an id that is no user's, or none at all.
+        const id = String(args.user ?? "");
+        if (!/^[UW][A-Z0-9]{2,}$/.test(id)) return { ok: false, error: "user_not_found" };
+        const known = this.people.get(id) ?? {};
+        return {
+          ok: true,
+          user: {
+            id,
+            team_id: known.team_id ?? STAND_IN_TEAM,
+            name: id.toLowerCase(),
+            deleted: known.deleted === true,
+            is_bot: false,
+            is_restricted: known.is_restricted === true,
+            is_ultra_restricted: known.is_ultra_restricted === true,
+            ...(known.is_stranger ? { is_stranger: true } : {}),
+          },
+        };
       }
       case "usergroups.users.list": {
         const users = this.options.groups?.[String(args.usergroup)];

@@ -610,6 +610,7 @@ describe("the Slack app manifest", () => {
     "chat.postEphemeral": "chat:write",
     "chat.getPermalink": null,
     "usergroups.users.list": "usergroups:read",
+    "users.info": "users:read",
     "views.open": null,
   };
 

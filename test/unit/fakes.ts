@@ -13,7 +13,7 @@ import type { AuditEvent } from "../../lib/operations/operation";
 import { newOperation, type Operation, transition } from "../../lib/operations/operation";
 import type { WorkMessage } from "../../lib/operations/work-message";
 import { parsePolicy } from "../../lib/policy/policy";
-import type { Chat } from "../../lib/slack/chat";
+import type { Chat, Person } from "../../lib/slack/chat";
 import type { WorkerDeps } from "../../lib/worker/process-message";
 import { memoryChoices, memoryStore } from "./memory-store";
 
@@ -48,6 +48,14 @@ export const POLICY = {
 
 export const GROUPS: Record<string, string[]> = { S0OPS: ["U0OP"], S0APP: ["U0A2", "U0A3"] };
 
+/** Who users are to the workspace: its members, but for the guest and the stranger named here. */
+export const PEOPLE: Record<string, Person> = {
+  U0GUEST: { teamId: "T1", guest: true, external: false, deleted: false },
+  U0VENDOR: { teamId: "T0EVIL", guest: false, external: true, deleted: false },
+};
+export const person = async (userId: string): Promise<Person> =>
+  PEOPLE[userId] ?? { teamId: "T1", guest: false, external: false, deleted: false };
+
 export function frontDoorFakes(overrides: Partial<FrontDoorDeps> = {}) {
   const ops = new Map<string, Operation>();
   const events: AuditEvent[] = [];
@@ -65,6 +73,7 @@ export function frontDoorFakes(overrides: Partial<FrontDoorDeps> = {}) {
     queue: { send: async (m) => void sent.push(m) },
     chat: { ephemeral: async () => {}, openView: async () => {}, respond: async () => {} },
     groupMembers: async (group) => GROUPS[group] ?? [],
+    person,
     now: () => NOW,
     log: { info: () => {}, warn: () => {} },
     ...overrides,
@@ -181,6 +190,7 @@ export function workerFakes(
     permalink: async (channel, at) =>
       `https://slack.test/archives/${channel}/p${at.replace(".", "")}`,
     groupMembers: async () => [],
+    person,
     ephemeral: async (channel, _user, message) =>
       void slack.push({ method: "ephemeral", channel, text: message.text }),
     respond: async (_url, message) => void slack.push({ method: "respond", text: message.text }),
@@ -193,6 +203,7 @@ export function workerFakes(
   const deps: WorkerDeps & FollowUpDeps = {
     policy: parsePolicy(POLICY),
     groupMembers: async (group) => GROUPS[group] ?? [],
+    person,
     store: memoryStore(ops),
     choices: memoryChoices(),
     audit: {

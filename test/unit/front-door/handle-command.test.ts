@@ -5,7 +5,7 @@ import type { AuditEvent, Operation } from "../../../lib/operations/operation";
 import type { WorkMessage } from "../../../lib/operations/work-message";
 import { parsePolicy } from "../../../lib/policy/policy";
 import { cachedGroupMembers } from "../../../lib/slack/chat";
-import { frontDoorFakes, NOW, operationIn } from "../fakes";
+import { frontDoorFakes, NOW, operationIn, person } from "../fakes";
 import { memoryChoices, memoryStore } from "../memory-store";
 
 const IMAGE = "3339fd5f-ec06-4ef8-9337-c1c70218a748";
@@ -21,6 +21,7 @@ function fakes(overrides: Partial<FrontDoorDeps> = {}) {
       channels: { C0OPS: { tenant: "t", requesters: ["S0OPS"], approvals: 0 } },
     }),
     store: memoryStore(ops),
+    person,
     // Appending an event again changes nothing, as in the audit table.
     audit: {
       append: async (e) => {

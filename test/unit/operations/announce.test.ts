@@ -3,6 +3,7 @@ import type { AuditEvent, Operation } from "../../../lib/operations/operation";
 import { announce, type RecordDeps } from "../../../lib/operations/record";
 import type { Chat, SlackMessage } from "../../../lib/slack/chat";
 import { SlackApiError } from "../../../lib/slack/slack-error";
+import { person } from "../fakes";
 import { memoryStore } from "../memory-store";
 import { AT, sampleOperation } from "./sample-operation";
 
@@ -24,6 +25,7 @@ function fakes(fail?: SlackApiError) {
     remove: async () => {},
     permalink: async () => "https://x.slack.com/archives/C1/p1",
     groupMembers: async () => [],
+    person,
     ephemeral: async () => {},
     respond: async (url, message) => void responded.push({ url, text: message.text }),
     openView: async () => {},

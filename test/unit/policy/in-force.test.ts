@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { boundTo, type Checked, mayActNow } from "../../../lib/policy/in-force";
 import { type ChannelPolicy, parsePolicy } from "../../../lib/policy/policy";
 import type { PolicyDeps } from "../../../lib/policy/roles";
+import { person } from "../fakes";
 
 const EXPIRES = "2026-11-27T10:30:00.000Z";
 const BEFORE = "2026-11-27T10:10:00.000Z";
@@ -35,6 +36,7 @@ function deps(groups: Record<string, string[] | Error> = { S0APP: ["U0A2"] }) {
       if (members instanceof Error) throw members;
       return members ?? [];
     },
+    person,
     log: { warn: () => {} },
   };
   return { deps: d, asked };

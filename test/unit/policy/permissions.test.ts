@@ -21,6 +21,7 @@ import {
 import { type Policy, parsePolicy } from "../../../lib/policy/policy";
 import type { PolicyDeps } from "../../../lib/policy/roles";
 import { rolesIn } from "../../../lib/policy/roles";
+import { person } from "../fakes";
 
 const document = {
   tenants: { prod: { secret: "bm/tenant/prod" } },
@@ -54,7 +55,10 @@ const document = {
     },
   },
 };
-const GROUPS: Record<string, string[]> = { S0OPS: ["U0OP"], S0APR: ["U0A1", "U0A2"] };
+const GROUPS: Record<string, string[]> = {
+  S0OPS: ["U0OP"],
+  S0APR: ["U0A1", "U0A2", "U0GUEST", "U0VENDOR"],
+};
 
 /** The rules' deps: the policy, Slack's groups (S0BROKEN fails), what was asked and logged. */
 function deps(policy: Policy = parsePolicy(document)) {
@@ -67,6 +71,7 @@ function deps(policy: Policy = parsePolicy(document)) {
       if (group === "S0BROKEN") throw Object.assign(new Error("x"), { name: "SlackApiError" });
       return GROUPS[group] ?? [];
     },
+    person,
     log: { warn: (message) => warned.push(message) },
   };
   return { d, asked, warned };
@@ -137,6 +142,21 @@ describe("mayRequest", () => {
       reason: "not_a_requester",
       message:
         "You may not request media detaches in this channel: you are not one of its requesters in the policy.",
+    });
+  });
+
+  it('tells a guest or a stranger listed only through "*" that they must be named', async () => {
+    const words =
+      "You may not request media detaches in this channel. Guests and people from other organisations may act in this channel only where the policy names them by their user id.";
+    expect(said(await mayRequest(deps().d, "C0CHG", "U0GUEST"))).toEqual({
+      ok: false,
+      reason: "not_a_requester_guest",
+      message: words,
+    });
+    expect(said(await mayRequest(deps().d, "C0CHG", "U0VENDOR"))).toEqual({
+      ok: false,
+      reason: "not_a_requester_external",
+      message: words,
     });
   });
 
@@ -221,8 +241,19 @@ describe("mayApprove", () => {
     ["an approver, twice", request("C0CHG", ["U0A2"]), "U0A2", "already_approved"],
     ["in an unbound channel", request("C0NOPE"), "U0A2", "channel_not_bound"],
     ["when Slack cannot say", request("C0BROKEN"), "U0A2", "group_lookup_failed"],
+    ["a guest in the group", request("C0CHG"), "U0GUEST", "not_an_approver_guest"],
+    ["a stranger in the group", request("C0CHG"), "U0VENDOR", "not_an_approver_external"],
   ])("%s: %s", async (_, op, user, expected) => {
     expect(outcome(await mayApprove(deps().d, op, user))).toBe(expected);
+  });
+
+  it("tells a guest in an approver group that they must be named", async () => {
+    expect(said(await mayApprove(deps().d, request("C0CHG"), "U0GUEST"))).toEqual({
+      ok: false,
+      reason: "not_an_approver_guest",
+      message:
+        "You may not approve requests in this channel. Guests and people from other organisations may act in this channel only where the policy names them by their user id.",
+    });
   });
 
   it("says a channel no longer bound cannot decide", async () => {

@@ -68,6 +68,29 @@ describe("parsePolicy", () => {
       { ...valid, channels: { C0X1: { tenant: "prod-jp1", approvals: 0 } } },
       "channels.C0X1.requesters: missing",
     ],
+    [
+      {
+        ...valid,
+        channels: { C0X1: { ...valid.channels.C0INCIDENT, approvers: ["S0A", "*"], approvals: 1 } },
+      },
+      'channels.C0X1.approvers.1: approvers may not be "*": anyone in the channel could approve; name the approvers (user ids U…, W… or user group ids S…)',
+    ],
+    [
+      { ...valid, channels: { C0X1: { ...valid.channels.C0INCIDENT, approvers: ["alice"] } } },
+      "channels.C0X1.approvers.0: approvers entries must be user ids (U…, W…) or user group ids (S…)",
+    ],
+    [
+      { ...valid, channels: { C0X1: { ...valid.channels.C0INCIDENT, approvers: ["xU0A1"] } } },
+      "approvers entries must be user ids",
+    ],
+    [
+      { ...valid, channels: { C0X1: { ...valid.channels.C0INCIDENT, approvers: ["U0A1x"] } } },
+      "approvers entries must be user ids",
+    ],
+    [
+      { ...valid, channels: { C0X1: { ...valid.channels.C0INCIDENT, approvers: "U0A1" } } },
+      "approvers must be a list",
+    ],
     ["just text", "the policy must be a map with tenants and channels"],
     // The id patterns are anchored at both ends: a prefix or a suffix is not an id.
     [

@@ -5,20 +5,22 @@
 import { describe, expect, it } from "vitest";
 import { type ChannelPolicy, parsePolicy } from "../../../lib/policy/policy";
 import { type PolicyDeps, rolesIn } from "../../../lib/policy/roles";
+import { person } from "../fakes";
 
 const policy = parsePolicy({
   tenants: { prod: { secret: "bm/tenant/prod" } },
   channels: {
     C0OPS: { tenant: "prod", requesters: ["U0REQ", "S0OPS"], approvers: ["S0APR"], approvals: 1 },
-    C0ALL: { tenant: "prod", requesters: ["*"], approvers: ["*"], approvals: 1 },
+    C0ALL: { tenant: "prod", requesters: ["*"], approvers: ["S0APR", "U0GUEST"], approvals: 1 },
     C0BROKEN: { tenant: "prod", requesters: ["S0BROKEN"], approvers: ["S0BROKEN"], approvals: 1 },
   },
 });
-const GROUPS: Record<string, string[]> = { S0OPS: ["U0OP"], S0APR: ["U0A1"] };
+const GROUPS: Record<string, string[]> = { S0OPS: ["U0OP"], S0APR: ["U0A1", "U0VENDOR", "U0GONE"] };
 
 /** The roles' deps: Slack's groups (S0BROKEN fails), what was asked and warned. */
 function deps() {
   const asked: string[] = [];
+  const looked: string[] = [];
   const warned: Array<[string, object | undefined]> = [];
   const d: PolicyDeps = {
     policy,
@@ -27,9 +29,15 @@ function deps() {
       if (group === "S0BROKEN") throw Object.assign(new Error("x"), { name: "SlackApiError" });
       return GROUPS[group] ?? [];
     },
+    person: async (user) => {
+      looked.push(user);
+      if (user === "U0GONE") return { teamId: "T1", guest: false, external: false, deleted: true };
+      if (user === "U0DOWN") throw new Error("ratelimited");
+      return person(user);
+    },
     log: { warn: (message, extra) => void warned.push([message, extra]) },
   };
-  return { d, asked, warned };
+  return { d, asked, warned, looked };
 }
 
 const channel = (id: string) => policy.channels[id] as ChannelPolicy;
@@ -43,9 +51,32 @@ describe("rolesIn", () => {
     ["C0OPS", "U0A1", ["approver"], { requester: false, approver: true }, ["S0APR"]],
     ["C0OPS", "U0REQ", ["approver"], { requester: false, approver: false }, ["S0APR"]],
     ["C0OPS", "U0X", [], { requester: false, approver: false }, []],
-    ["C0ALL", "U0X", ["approver"], { requester: false, approver: true }, []],
+    ["C0ALL", "U0X", ["approver"], { requester: false, approver: false }, ["S0APR"]],
     ["C0ALL", "U0X", ["requester"], { requester: true, approver: false }, []],
-    ["C0ALL", "U0X", ["requester", "approver"], { requester: true, approver: true }, []],
+    ["C0ALL", "U0A1", ["requester", "approver"], { requester: true, approver: true }, ["S0APR"]],
+    // Guests and strangers: only where named by their id; "*" and groups do not count them.
+    [
+      "C0ALL",
+      "U0GUEST",
+      ["requester"],
+      { requester: false, approver: false, limited: "guest" },
+      [],
+    ],
+    ["C0ALL", "U0GUEST", ["approver"], { requester: false, approver: true }, []],
+    [
+      "C0ALL",
+      "U0VENDOR",
+      ["requester", "approver"],
+      { requester: false, approver: false, limited: "external" },
+      ["S0APR"],
+    ],
+    [
+      "C0ALL",
+      "U0GONE",
+      ["approver"],
+      { requester: false, approver: false, limited: "deactivated" },
+      ["S0APR"],
+    ],
   ] as const)("in %s, %s asked %j: %j", async (id, user, wanted, roles, groups) => {
     // Prepare
     const { d, asked, warned } = deps();
@@ -55,6 +86,23 @@ describe("rolesIn", () => {
     expect(found).toEqual(roles);
     expect(asked).toEqual(groups);
     expect(warned).toEqual([]);
+  });
+
+  it('asks who a user is only when they are listed through "*" or a group, and once', async () => {
+    const named = deps();
+    await rolesIn(named.d, channel("C0OPS"), "U0REQ", ["requester"]);
+    await rolesIn(named.d, channel("C0ALL"), "U0GUEST", ["approver"]);
+    await rolesIn(named.d, channel("C0OPS"), "U0X", ["requester", "approver"]);
+    expect(named.looked).toEqual([]);
+    const broad = deps();
+    await rolesIn(broad.d, channel("C0ALL"), "U0A1", ["requester", "approver"]);
+    expect(broad.looked).toEqual(["U0A1"]);
+  });
+
+  it("Slack unable to say who a user is: unknown", async () => {
+    const { d, warned } = deps();
+    expect(await rolesIn(d, channel("C0ALL"), "U0DOWN", ["requester"])).toBe("unknown");
+    expect(warned).toEqual([["user group lookup failed", { error: "Error" }]]);
   });
 
   it("Slack unable to say who is in a group: unknown, logged with the error's name", async () => {

@@ -5,7 +5,13 @@
 import type { WebClient } from "@slack/web-api";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { message } from "../../../lib/slack/blocks";
-import { cachedGroupMembers, isResponseUrl, webClientChat } from "../../../lib/slack/chat";
+import {
+  cachedGroupMembers,
+  cachedPeople,
+  isResponseUrl,
+  type Person,
+  webClientChat,
+} from "../../../lib/slack/chat";
 import { md } from "../../../lib/slack/mrkdwn";
 import { SlackApiError } from "../../../lib/slack/slack-error";
 
@@ -29,6 +35,7 @@ function fakeClient(answer: (method: string) => unknown = () => ({ ok: true })) 
       postEphemeral: method("chat.postEphemeral"),
     },
     usergroups: { users: { list: method("usergroups.users.list") } },
+    users: { info: method("users.info") },
     views: { open: method("views.open") },
   } as unknown as WebClient;
   return { client, calls };
@@ -112,6 +119,53 @@ describe("webClientChat", () => {
     ]);
   });
 
+  it("asks users.info who a user is: their team, guest, stranger, deactivated", async () => {
+    const users: Record<string, unknown> = {
+      U1: { id: "U1", team_id: "T1" },
+      U2: { id: "U2", team_id: "T1", is_restricted: true, deleted: false },
+      U3: { id: "U3", team_id: "T1", is_ultra_restricted: true },
+      U4: { id: "U4", team_id: "T9", is_stranger: true },
+      U5: { id: "U5", team_id: "T1", deleted: true },
+      U6: { id: "U6" },
+    };
+    const { client, calls } = fakeClient();
+    (client as unknown as { users: { info: unknown } }).users.info = async (args: {
+      user: string;
+    }) => {
+      calls.push({ method: "users.info", args });
+      return { ok: true, user: users[args.user] };
+    };
+    const chat = webClientChat(client, "xoxb-t");
+    const seen: Record<string, Person> = {};
+    for (const id of Object.keys(users)) seen[id] = await chat.person(id);
+    const member = { teamId: "T1", guest: false, external: false, deleted: false };
+    expect(seen).toEqual({
+      U1: member,
+      U2: { ...member, guest: true },
+      U3: { ...member, guest: true },
+      U4: { ...member, teamId: "T9", external: true },
+      U5: { ...member, deleted: true },
+      U6: { ...member, teamId: "" },
+    });
+    expect(calls[0]).toEqual({ method: "users.info", args: { token: "xoxb-t", user: "U1" } });
+  });
+
+  it("a user Slack does not know (user_not_found) is nobody's member; other errors throw", async () => {
+    const notFound = {
+      code: "slack_webapi_platform_error",
+      data: { ok: false, error: "user_not_found" },
+    };
+    const chat = webClientChat(fakeClient(() => notFound).client, "t");
+    expect(await chat.person("U0NOBODY")).toEqual({
+      teamId: "",
+      guest: false,
+      external: true,
+      deleted: true,
+    });
+    const ok = webClientChat(fakeClient(() => ({ ok: true })).client, "t");
+    expect(await ok.person("U0NOBODY")).toMatchObject({ deleted: true });
+  });
+
   it("a group Slack lists without users has none", async () => {
     const chat = webClientChat(fakeClient(() => ({ ok: true })).client, "t");
     expect(await chat.groupMembers("S1")).toEqual([]);
@@ -123,6 +177,7 @@ describe("webClientChat", () => {
     ["chat.delete", (chat) => chat.remove("C1", "1.2")],
     ["chat.getPermalink", (chat) => chat.permalink("C1", "1.2")],
     ["usergroups.users.list", (chat) => chat.groupMembers("S1")],
+    ["users.info", (chat) => chat.person("U1")],
     ["chat.postEphemeral", (chat) => chat.ephemeral("C1", "U1", TEXT)],
     [
       "views.open",
@@ -322,6 +377,45 @@ describe("isResponseUrl", () => {
     [{ toString: () => "https://hooks.slack.com/commands/T1/2/x" }, false],
   ])("%j: %s", (url, ok) => {
     expect(isResponseUrl(url)).toBe(ok);
+  });
+});
+
+describe("cachedPeople", () => {
+  const member: Person = { teamId: "T1", guest: false, external: false, deleted: false };
+  it("asks once per user within the TTL (ten minutes unless told), concurrent lookups sharing one", async () => {
+    let now = 5000;
+    const asked: string[] = [];
+    const people = cachedPeople(
+      async (u) => {
+        asked.push(u);
+        return member;
+      },
+      undefined,
+      () => now,
+    );
+    await Promise.all([people("U1"), people("U1")]);
+    now = 5000 + 10 * 60_000 - 1;
+    await people("U1");
+    expect(asked).toEqual(["U1"]);
+    now = 5000 + 10 * 60_000;
+    await people("U1");
+    await people("U2");
+    expect(asked).toEqual(["U1", "U1", "U2"]);
+  });
+
+  it("keeps no failure: the next lookup asks again", async () => {
+    let fail = true;
+    const asked: string[] = [];
+    const people = cachedPeople(async (u) => {
+      asked.push(u);
+      if (fail) throw new Error("ratelimited");
+      return member;
+    }, 1000);
+    await expect(people("U1")).rejects.toThrow("ratelimited");
+    fail = false;
+    expect(await people("U1")).toEqual(member);
+    expect(await people("U1")).toEqual(member);
+    expect(asked).toEqual(["U1", "U1"]);
   });
 });
 
