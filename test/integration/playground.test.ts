@@ -38,7 +38,13 @@ function call(c: Call): Promise<{ status: number; body: string; type: string }> 
         port,
         method: c.method,
         path: c.path,
-        headers: { host: `127.0.0.1:${port}`, ...c.headers },
+        // "host": "" leaves the Host header out altogether, as HTTP/1.0 clients do.
+        headers: Object.fromEntries(
+          Object.entries({ host: `127.0.0.1:${port}`, ...c.headers }).filter(
+            ([name, value]) => name !== "host" || value !== "",
+          ),
+        ),
+        setHost: false,
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -167,7 +173,7 @@ describe("a foreign Host header (DNS rebinding: a name of the attacker's, pointe
     );
   });
 
-  it("no Host header at all: 421", async () => {
+  it("no Host header at all: refused by Node's server itself (400, HTTP/1.1 requires one), nothing recorded", async () => {
     await nothingDone(
       () =>
         call({
@@ -176,7 +182,7 @@ describe("a foreign Host header (DNS rebinding: a name of the attacker's, pointe
           headers: own({ host: "" }),
           body: detach(SAMPLE.web01),
         }),
-      421,
+      400,
     );
   });
 });
