@@ -167,14 +167,13 @@ export function playground(deps: PlaygroundDeps) {
       { method, path: url.pathname, headers: req.headers, port: req.socket.localPort },
       token,
     );
+    // Only a POST's body is read: any other is drained, so that the connection can be used again.
+    if (refused || method !== "POST") req.resume();
     if (refused) {
-      // Read nothing of it, do nothing for it.
-      req.resume();
       refuse(res, refused);
       return true;
     }
     if (method !== "GET" && (asset || method !== "POST")) {
-      req.resume();
       res.writeHead(405, { allow: asset ? "GET" : "GET, POST" }).end();
       return true;
     }

@@ -1,4 +1,4 @@
-import { request } from "node:http";
+import { type IncomingHttpHeaders, request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
 import type { LocalStack } from "../../local/stack";
@@ -30,7 +30,14 @@ interface Call {
 }
 
 /** One HTTP request to the front door's port, with exactly these headers (Host included). */
-function call(c: Call): Promise<{ status: number; body: string; type: string }> {
+async function call(c: Call): Promise<{ status: number; body: string; type: string }> {
+  const { status, body, headers } = await callWith(c);
+  return { status, body, type: String(headers["content-type"] ?? "") };
+}
+
+function callWith(
+  c: Call,
+): Promise<{ status: number; body: string; headers: IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -53,7 +60,7 @@ function call(c: Call): Promise<{ status: number; body: string; type: string }> 
           resolve({
             status: res.statusCode ?? 0,
             body: Buffer.concat(chunks).toString("utf8"),
-            type: String(res.headers["content-type"] ?? ""),
+            headers: res.headers,
           }),
         );
       },
@@ -270,6 +277,34 @@ describe("the page itself", () => {
     expect(served.status).toBe(200);
     expect(served.body).toContain(`<meta name="bm-playground-token" content="${token}">`);
   });
+
+  it("may not be framed by another page, nor kept in a cache (its token is this run's)", async () => {
+    const served = await callWith({ method: "GET", path: "/" });
+    expect(served.headers).toMatchObject({
+      "cache-control": "no-store",
+      "content-security-policy": "frame-ancestors 'none'",
+      "x-frame-options": "DENY",
+    });
+    expect(served.headers["access-control-allow-origin"]).toBeUndefined();
+  });
+
+  it.each([
+    ["GET", "/_playground/nothing", 404],
+    ["POST", "/_playground/nothing", 404],
+    ["PUT", "/_playground/slash", 405],
+    ["POST", "/playground.js", 405],
+  ])(
+    "%s %s, with the token: %i, never passed on to the front door's handler",
+    async (method, path, status) => {
+      const answer = await call({
+        method,
+        path,
+        headers: own(),
+        ...(method === "GET" ? {} : { body: "{}" }),
+      });
+      expect(answer.status).toBe(status);
+    },
+  );
 
   it.each([
     ["127.0.0.1", "127.0.0.1"],
