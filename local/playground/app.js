@@ -365,6 +365,8 @@ async function watch() {
   for (;;) {
     try {
       const response = await call("/_playground/events");
+      // Not this run's token: load() says to reload the page; asking again would not help.
+      if (response.status === 403) return;
       if (response.ok) {
         const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
         for (let read = await reader.read(); !read.done; read = await reader.read()) load();

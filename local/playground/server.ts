@@ -204,7 +204,8 @@ export function playground(deps: PlaygroundDeps) {
           res.write(`data: ${now}\n\n`);
         }
       }, 150);
-      req.on("close", () => clearInterval(tick));
+      // The answer's close, not the request's: a request closes once its (empty) body is read.
+      res.on("close", () => clearInterval(tick));
       return true;
     }
     if (req.method === "GET" && url.pathname === "/_playground/operation") {

@@ -193,6 +193,30 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
     await page.getByLabel("409 race on the next action").uncheck();
   }, 30_000);
 
+  it("on localhost too: the page's calls carry its origin and token, and a command is answered", async () => {
+    page = await browser.newPage();
+    await page.goto(base.replace("127.0.0.1", "localhost"));
+    await page.getByLabel("Acting as").selectOption("U0LOCALUSER");
+    await page.getByRole("button", { name: /^#incident/ }).click();
+    await send("/bm help");
+    await page.getByText("Only visible to you").first().waitFor();
+  }, 30_000);
+
+  it("a page kept open across a restart (its token is no longer good) says to reload it", async () => {
+    page = await browser.newPage();
+    // The page as a run before this one served it: with that run's token.
+    await page.route(`${base}/`, async (route) => {
+      const served = await route.fetch();
+      const body = (await served.text()).replace(
+        /(<meta name="bm-playground-token" content=")[^"]*/,
+        `$1${"x".repeat(43)}`,
+      );
+      await route.fulfill({ response: served, body });
+    });
+    await page.goto(base);
+    await page.getByText("bm was restarted: reload this page").waitFor();
+  }, 30_000);
+
   it("a page served from another origin cannot make the playground record a detach", async () => {
     // Another site on this machine (any port of 127.0.0.1 but the playground's): what a page
     // anywhere on the web can do as well. It sends a detach every way a page can without
