@@ -16,6 +16,11 @@ const EMOJI = {
   arrow_forward: "▶️",
 };
 let state = { usage: [], users: [], channels: [] };
+/** This run's token, put into the page by the server: every call of the playground carries it. */
+const TOKEN = document.querySelector('meta[name="bm-playground-token"]')?.content ?? "";
+/** A call of the playground's server, with the token. */
+const call = (path, options = {}) =>
+  fetch(path, { ...options, headers: { ...options.headers, "x-playground-token": TOKEN } });
 let user = localStorage.getItem("bm.user") || "U0LOCALUSER";
 let channelId = localStorage.getItem("bm.channel") || "C0INCIDENT";
 let threadTs = null;
@@ -192,7 +197,7 @@ async function renderScenes(channel) {
   let trail = "";
   const id = selectedOp ?? (latest && /op-[a-z0-9]{10}/.exec(latest.text)[0]);
   if (id) {
-    const found = await (await fetch(`/_playground/operation?id=${id}`)).json();
+    const found = await (await call(`/_playground/operation?id=${id}`)).json();
     if (found)
       trail = `<h3>${esc(id)}: ${esc(found.op.state)}</h3><ol>${found.audit
         .map((e) => `<li>${esc(e.action)} by ${esc(userName(e.actor?.userId ?? "?"))}</li>`)
@@ -248,12 +253,17 @@ function showError(root, blockId, error) {
 }
 
 async function load() {
-  const response = await fetch(`/_playground/state?user=${encodeURIComponent(user)}`);
+  const response = await call(`/_playground/state?user=${encodeURIComponent(user)}`);
+  if (response.status === 403) {
+    // A new run of npm start has a new token: this page's is no longer good.
+    $("hint").textContent = "bm was restarted: reload this page";
+    return;
+  }
   state = await response.json();
   render();
 }
 const post = (path, body) =>
-  fetch(path, {
+  call(path, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ user, channel: channelId, ...body }),
@@ -347,5 +357,25 @@ $("composer").addEventListener("submit", (event) => {
   post("/_playground/slash", { text });
 });
 
-new EventSource("/_playground/events").onmessage = () => load();
+/**
+ * The stand-in's changes, as server-sent events: each one reloads the state. Read with fetch,
+ * which sends the token (an EventSource cannot send a header); again a second after it ends.
+ */
+async function watch() {
+  for (;;) {
+    try {
+      const response = await call("/_playground/events");
+      // Not this run's token: load() says to reload the page; asking again would not help.
+      if (response.status === 403) return;
+      if (response.ok) {
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        for (let read = await reader.read(); !read.done; read = await reader.read()) load();
+      }
+    } catch {
+      // The stack stopped or restarted: try again below.
+    }
+    await new Promise((again) => setTimeout(again, 1000));
+  }
+}
+watch();
 load();

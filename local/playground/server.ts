@@ -8,6 +8,7 @@
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
+import * as v from "valibot";
 import type { Operation } from "../../lib/operations/operation";
 import type { Policy } from "../../lib/policy/policy";
 import { ACTIONS } from "../../lib/slack/messages";
@@ -21,6 +22,7 @@ import {
   slashCommandBody,
 } from "../slack-request";
 import type { SlackStandIn } from "../stand-ins/slack";
+import { newToken, type Refusal, refusal } from "./guard";
 
 /** The people of the local workspace, and the groups each is in. */
 export const PLAYGROUND_USERS = [
@@ -52,18 +54,39 @@ const ASSETS: Record<string, string> = {
   "/playground.js": "app.js",
   "/playground.css": "app.css",
 };
+/** Where the page's token goes: the page reads it from here for every call it makes. */
+const TOKEN_SLOT = '<meta name="bm-playground-token" content="">';
+/** The page is the playground's alone: never framed by another page, never cached (its token is this run's). */
+const PAGE_HEADERS = {
+  "cache-control": "no-store",
+  "content-security-policy": "frame-ancestors 'none'",
+  "x-frame-options": "DENY",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+};
+/** What a call of the page may send: JSON, an object of strings, not large. */
+const INPUT = v.record(v.string(), v.string());
+const MAX_BODY = 64 * 1024;
 const TYPES: Record<string, string> = {
   html: "text/html; charset=utf-8",
   js: "text/javascript; charset=utf-8",
   css: "text/css; charset=utf-8",
 };
 
-/** Handles a playground request; false when the path is not the playground's. */
+/**
+ * Handles a playground request; false when the path is not the playground's. It answers only its
+ * own page, which it serves with a token made for this run (./guard.ts says what it refuses).
+ */
 export function playground(deps: PlaygroundDeps) {
   const dir = import.meta.dirname;
+  const token = newToken();
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { "content-type": "application/json" });
     res.end(JSON.stringify(body));
+  };
+  const refuse = (res: ServerResponse, refused: Refusal) => {
+    res.writeHead(refused.status, { "content-type": "text/plain; charset=utf-8" });
+    res.end(`${refused.text}\n`);
   };
   /** Trigger ids of the clicks made here, to find the modal each one opened. */
   const triggers = new Map<string, string>();
@@ -113,15 +136,22 @@ export function playground(deps: PlaygroundDeps) {
     return view ? { id: view.triggerId, view: view.view, errors: view.errors } : undefined;
   };
 
+  /** The call's JSON object of strings; undefined for anything else (answered 400). */
   const body = (req: IncomingMessage) =>
-    new Promise<Record<string, string>>((resolve) => {
+    new Promise<Record<string, string> | undefined>((resolve) => {
       const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
+      let size = 0;
+      req.on("data", (c: Buffer) => {
+        size += c.length;
+        if (size <= MAX_BODY) chunks.push(c);
+      });
       req.on("end", () => {
+        if (size > MAX_BODY) return resolve(undefined);
         try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, string>);
+          const parsed = v.safeParse(INPUT, JSON.parse(Buffer.concat(chunks).toString("utf8")));
+          resolve(parsed.success ? parsed.output : undefined);
         } catch {
-          resolve({});
+          resolve(undefined);
         }
       });
     });
@@ -131,10 +161,27 @@ export function playground(deps: PlaygroundDeps) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const asset = ASSETS[url.pathname];
-    if (req.method === "GET" && asset) {
+    if (!asset && !url.pathname.startsWith("/_playground/")) return false;
+    const method = req.method ?? "GET";
+    const refused = refusal(
+      { method, path: url.pathname, headers: req.headers, port: req.socket.localPort },
+      token,
+    );
+    // Only a POST's body is read: any other is drained, so that the connection can be used again.
+    if (refused || method !== "POST") req.resume();
+    if (refused) {
+      refuse(res, refused);
+      return true;
+    }
+    if (method !== "GET" && (asset || method !== "POST")) {
+      res.writeHead(405, { allow: asset ? "GET" : "GET, POST" }).end();
+      return true;
+    }
+    if (asset) {
       const text = await readFile(join(dir, asset), "utf8");
-      res.writeHead(200, { "content-type": TYPES[asset.split(".").at(-1) as string] as string });
-      res.end(text);
+      const type = TYPES[asset.split(".").at(-1) as string] as string;
+      res.writeHead(200, { "content-type": type, ...PAGE_HEADERS });
+      res.end(asset === "index.html" ? text.replace(TOKEN_SLOT, tokenTag(token)) : text);
       return true;
     }
     if (req.method === "GET" && url.pathname === "/_playground/state") {
@@ -157,15 +204,20 @@ export function playground(deps: PlaygroundDeps) {
           res.write(`data: ${now}\n\n`);
         }
       }, 150);
-      req.on("close", () => clearInterval(tick));
+      // The answer's close, not the request's: a request closes once its (empty) body is read.
+      res.on("close", () => clearInterval(tick));
       return true;
     }
     if (req.method === "GET" && url.pathname === "/_playground/operation") {
       json(res, 200, (await deps.operation(url.searchParams.get("id") ?? "")) ?? null);
       return true;
     }
-    if (req.method !== "POST" || !url.pathname.startsWith("/_playground/")) return false;
+    if (method !== "POST") return notFound(res);
     const input = await body(req);
+    if (!input) {
+      json(res, 400, { error: "a JSON object of strings, at most 64 KiB" });
+      return true;
+    }
     const user = input.user ?? PLAYGROUND_USERS[0].id;
     const channel = input.channel ?? "C0INCIDENT";
     if (url.pathname === "/_playground/slash") {
@@ -265,6 +317,18 @@ export function playground(deps: PlaygroundDeps) {
       json(res, 200, {});
       return true;
     }
-    return false;
+    return notFound(res);
   };
+}
+
+function notFound(res: ServerResponse): true {
+  res
+    .writeHead(404, { "content-type": "application/json" })
+    .end(JSON.stringify({ error: "no such call" }));
+  return true;
+}
+
+/** The page's slot, with this run's token in it. */
+function tokenTag(token: string): string {
+  return TOKEN_SLOT.replace('content=""', `content="${token}"`);
 }

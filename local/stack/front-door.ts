@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import type { OperationStore } from "../../lib/operations/ports";
 import { httpApiEvent, lambdaContext } from "../lambda-events";
+import { MISDIRECTED, ownHost } from "../playground/guard";
 import type { SlackStandIn } from "../stand-ins/slack";
 import type { Closers } from "./closers";
 
@@ -65,6 +66,14 @@ export async function startFrontDoor(
   const { slackHandler, log, page } = options;
   const localView = localViews(options.store, options.slack);
   const frontDoor = createServer(async (req, res) => {
+    // Only requests addressed to this server itself: a page of a name rebound to 127.0.0.1
+    // (DNS rebinding) gets nothing of the playground or the local views (playground/guard.ts).
+    if (!ownHost(req.headers.host, req.socket.localPort)) {
+      req.resume();
+      res.writeHead(MISDIRECTED.status, { "content-type": "text/plain; charset=utf-8" });
+      res.end(`${MISDIRECTED.text}\n`);
+      return;
+    }
     // A broken playground request gets a 500 and a log line; it never stops the local stack.
     const handled = await page?.(req, res).catch((error: unknown) => {
       log(`playground: ${req.method} ${req.url} failed (${(error as Error).name})`);

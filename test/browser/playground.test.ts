@@ -1,11 +1,13 @@
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
 import type { LocalStack } from "../../local/stack";
-import { testStack } from "../support/stack-harness";
+import { ECL_ACTIONS, operationIds, testStack } from "../support/stack-harness";
 
 /**
  * The playground in a real browser (Debian's Chromium, headless, driven by playwright-core):
@@ -189,5 +191,90 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
     await expect.poll(shown).not.toBe(before);
     expect(await shown()).toMatch(/^op-[a-z0-9]{10}: done$/);
     await page.getByLabel("409 race on the next action").uncheck();
+  }, 30_000);
+
+  it("on localhost too: the page's calls carry its origin and token, and a command is answered", async () => {
+    page = await browser.newPage();
+    await page.goto(base.replace("127.0.0.1", "localhost"));
+    await page.getByLabel("Acting as").selectOption("U0LOCALUSER");
+    await page.getByRole("button", { name: /^#incident/ }).click();
+    await send("/bm help");
+    await page.getByText("Only visible to you").first().waitFor();
+  }, 30_000);
+
+  it("a page kept open across a restart (its token is no longer good) says to reload it", async () => {
+    page = await browser.newPage();
+    // The page as a run before this one served it: with that run's token.
+    await page.route(`${base}/`, async (route) => {
+      const served = await route.fetch();
+      const body = (await served.text()).replace(
+        /(<meta name="bm-playground-token" content=")[^"]*/,
+        `$1${"x".repeat(43)}`,
+      );
+      await route.fulfill({ response: served, body });
+    });
+    await page.goto(base);
+    await page.getByText("bm was restarted: reload this page").waitFor();
+  }, 30_000);
+
+  it("a page served from another origin cannot make the playground record a detach", async () => {
+    // Another site on this machine (any port of 127.0.0.1 but the playground's): what a page
+    // anywhere on the web can do as well. It sends a detach every way a page can without
+    // the playground's consent: a simple no-cors request (no preflight), and a JSON one.
+    const foreign = createServer((_, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end("<!doctype html><title>another site</title><p>hello</p>");
+    });
+    await new Promise<void>((done) => foreign.listen(0, "127.0.0.1", done));
+    try {
+      stack.ecl?.model.addServer(SAMPLE.tenantId, { name: "cross01", media: [SAMPLE.image] });
+      const before = await operationIds(stack);
+      page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${(foreign.address() as AddressInfo).port}/`);
+      const outcomes = await page.evaluate(
+        async ({ target, image }) => {
+          const body = JSON.stringify({
+            user: "U0LOCALUSER",
+            channel: "C0INCIDENT",
+            text: `/bm detach cross01 ${image} sent by another page`,
+          });
+          const tries = [
+            () => fetch(`${target}/_playground/slash`, { method: "POST", mode: "no-cors", body }),
+            () =>
+              fetch(`${target}/_playground/slash`, {
+                method: "POST",
+                mode: "no-cors",
+                headers: { "content-type": "text/plain" },
+                body,
+              }),
+            () =>
+              fetch(`${target}/_playground/slash`, {
+                method: "POST",
+                headers: { "content-type": "application/json", "x-playground-token": "guess" },
+                body,
+              }),
+          ];
+          const seen: string[] = [];
+          for (const attempt of tries)
+            seen.push(
+              await attempt().then(
+                (r) => r.type,
+                (e: Error) => e.name,
+              ),
+            );
+          return seen;
+        },
+        { target: base, image: SAMPLE.image },
+      );
+      // The no-cors answers are opaque to the page; the JSON one is stopped at its preflight.
+      expect(outcomes).toEqual(["opaque", "opaque", "TypeError"]);
+      await stack.deliver();
+      expect(await operationIds(stack)).toEqual(before);
+      const cross01 = stack.ecl?.model.serversOf(SAMPLE.tenantId).find((s) => s.name === "cross01");
+      expect(ECL_ACTIONS(stack).filter((a) => a.path.includes(cross01?.id ?? "?"))).toEqual([]);
+      expect(cross01?.media).toEqual([SAMPLE.image]);
+    } finally {
+      await new Promise((done) => foreign.close(done));
+    }
   }, 30_000);
 });
