@@ -76,7 +76,7 @@ export async function createSlackHandler(
     audit: new DynamoAuditLog(db, config.auditTable),
     queue: new SqsWorkQueue(new SQSClient(FRONT_DOOR_AWS), config.queueUrl),
     chat,
-    groupMembers: cachedGroupMembers((group) => chat.groupMembers(group)),
+    groupMembers: cachedGroupMembers((group) => chat.groupMembers(group), { log }),
     now: () => new Date(),
     log,
     metrics,

@@ -433,8 +433,7 @@ describe("cachedGroupMembers", () => {
         if (fail) throw new Error("down");
         return ["U1"];
       },
-      1000,
-      () => clock.now,
+      { ttlMs: 1000, now: () => clock.now },
     );
     await expect(members("S1")).rejects.toThrow("down");
     fail = false;
