@@ -447,6 +447,7 @@ describe("cachedGroupMembers: groups Slack refused for good", () => {
       expect(refused).toMatchObject({
         method: "usergroups.users.list",
         code: "no_such_subteam",
+        kind: "permanent",
         passing: false,
       });
     expect(again).toBeInstanceOf(SlackApiError);
@@ -548,6 +549,23 @@ describe("cachedGroupMembers: groups Slack refused for good", () => {
     ]);
     expect(slack.members.brokenGroups()).toEqual([
       { group: "S0A", code: "invalid_auth", scope: "app", at: 1_000_000 },
+    ]);
+  });
+
+  it("a group's own refusal, answered after the app's, is still remembered for that group", async () => {
+    // Prepare
+    const slack = slackWith({ S0A: refusedFor("missing_scope") });
+    // Act
+    await Promise.allSettled([slack.members("S0A"), slack.members("S0GONE")]);
+    // Assess
+    expect(slack.asked).toEqual(["S0A", "S0GONE"]);
+    expect(slack.members.brokenGroups()).toEqual([
+      { group: "S0A", code: "missing_scope", scope: "app", at: 1_000_000 },
+      { group: "S0GONE", code: "no_such_subteam", scope: "group", at: 1_000_000 },
+    ]);
+    expect(slack.warned.map(([message]) => message)).toEqual([
+      "user groups cannot be read",
+      "user group cannot be read",
     ]);
   });
 
