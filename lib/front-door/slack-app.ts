@@ -17,7 +17,7 @@ import { loadPolicy } from "../policy/policy";
 import { createLog, slackLogger } from "../runtime/log";
 import { powertoolsMetrics } from "../runtime/metrics";
 import { secretSourceFromEnv } from "../secrets/from-env";
-import { cachedGroupMembers, webClientChat } from "../slack/chat";
+import { cachedGroupMembers, GROUP_MEMBERS_TTL_MS, webClientChat } from "../slack/chat";
 import { parseSlackSecret } from "../slack/slack-secret";
 import type { FrontDoorDeps } from "./deps";
 import { registerListeners } from "./listeners";
@@ -76,7 +76,9 @@ export async function createSlackHandler(
     audit: new DynamoAuditLog(db, config.auditTable),
     queue: new SqsWorkQueue(new SQSClient(FRONT_DOOR_AWS), config.queueUrl),
     chat,
-    groupMembers: cachedGroupMembers((group) => chat.groupMembers(group), { log }),
+    groupMembers: cachedGroupMembers((group) => chat.groupMembers(group), GROUP_MEMBERS_TTL_MS, {
+      log,
+    }),
     now: () => new Date(),
     log,
     metrics,

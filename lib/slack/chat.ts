@@ -195,19 +195,15 @@ export interface GroupMembers {
  */
 export function cachedGroupMembers(
   lookup: (groupId: string) => Promise<string[]>,
+  ttlMs = GROUP_MEMBERS_TTL_MS,
   options: {
+    /** Where a refusal for good is logged (once). */
     log?: { warn(message: string, extra?: object): void };
-    ttlMs?: number;
     brokenTtlMs?: number;
     now?: () => number;
   } = {},
 ): GroupMembers {
-  const {
-    log = { warn: () => {} },
-    ttlMs = GROUP_MEMBERS_TTL_MS,
-    brokenTtlMs = BROKEN_GROUP_TTL_MS,
-    now = Date.now,
-  } = options;
+  const { log = { warn: () => {} }, brokenTtlMs = BROKEN_GROUP_TTL_MS, now = Date.now } = options;
   const cache = new Map<string, { members: Promise<string[]>; at: number }>();
   const broken = new Map<string, BrokenGroup>();
   let app: BrokenGroup | undefined;

@@ -433,7 +433,8 @@ describe("cachedGroupMembers", () => {
         if (fail) throw new Error("down");
         return ["U1"];
       },
-      { ttlMs: 1000, now: () => clock.now },
+      1000,
+      { now: () => clock.now },
     );
     await expect(members("S1")).rejects.toThrow("down");
     fail = false;

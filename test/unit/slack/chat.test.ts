@@ -334,7 +334,8 @@ describe("cachedGroupMembers", () => {
         asked.push(g);
         return [`${g}-member`];
       },
-      { ttlMs: 1000, now: () => now },
+      1000,
+      { now: () => now },
     );
     expect(await Promise.all([members("S1"), members("S1")])).toEqual([
       ["S1-member"],
@@ -358,7 +359,8 @@ describe("cachedGroupMembers", () => {
         asked.push(g);
         return ["U1"];
       },
-      { ttlMs: 1000, now: () => now },
+      1000,
+      { now: () => now },
     );
     await members("S1");
     // Act
@@ -381,6 +383,7 @@ describe("cachedGroupMembers", () => {
         asked.push(g);
         return ["U1"];
       },
+      undefined,
       { now: () => now },
     );
     await members("S1");
@@ -426,6 +429,7 @@ describe("cachedGroupMembers: groups Slack refused for good", () => {
         if (answer instanceof Error) throw answer;
         return answer;
       },
+      undefined,
       {
         log: { warn: (message, extra) => void warned.push([message, extra]) },
         now: () => clock.now,
