@@ -17,7 +17,12 @@ import { loadPolicy } from "../policy/policy";
 import { createLog, slackLogger } from "../runtime/log";
 import { powertoolsMetrics } from "../runtime/metrics";
 import { secretSourceFromEnv } from "../secrets/from-env";
-import { cachedGroupMembers, cachedPeople, webClientChat } from "../slack/chat";
+import {
+  cachedGroupMembers,
+  cachedPeople,
+  GROUP_MEMBERS_TTL_MS,
+  webClientChat,
+} from "../slack/chat";
 import { parseSlackSecret } from "../slack/slack-secret";
 import type { FrontDoorDeps } from "./deps";
 import { registerListeners } from "./listeners";
@@ -76,7 +81,9 @@ export async function createSlackHandler(
     audit: new DynamoAuditLog(db, config.auditTable),
     queue: new SqsWorkQueue(new SQSClient(FRONT_DOOR_AWS), config.queueUrl),
     chat,
-    groupMembers: cachedGroupMembers((group) => chat.groupMembers(group)),
+    groupMembers: cachedGroupMembers((group) => chat.groupMembers(group), GROUP_MEMBERS_TTL_MS, {
+      log,
+    }),
     person: cachedPeople((user) => chat.person(user)),
     now: () => new Date(),
     log,

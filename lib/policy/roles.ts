@@ -1,13 +1,15 @@
 /**
  * What a user is in a channel: requester, approver. Only the roles asked for are worked out;
- * user groups are asked of Slack only when the user is not listed directly, and kept for a few
- * minutes, so the 3-second path makes as few Slack calls as it can.
+ * user groups are asked of Slack only when the user is not listed directly, all at once, and kept
+ * for a few minutes, so the 3-second path makes as few Slack calls as it can, and waits for none
+ * once one group lists the user.
  *
  * Listed by their own id, a user has the role. Listed only through "*" (everyone in the
  * workspace) or a user group, they have it only when Slack says they are one of the workspace's
  * own members: guests and people from other organisations (Slack Connect) act only where the
  * policy names them.
  */
+import { isPassing } from "../errors";
 import type { Person } from "../slack/chat";
 import { groupsIn } from "./decide";
 import type { ChannelPolicy, Policy } from "./policy";
@@ -15,7 +17,11 @@ import type { ChannelPolicy, Policy } from "./policy";
 /** What the rules need from outside: the policy, and Slack's user groups. */
 export interface PolicyDeps {
   policy: Policy;
-  /** Members of a Slack user group (cached). @throws when Slack cannot say. */
+  /**
+   * Members of a Slack user group (cached: `cachedGroupMembers`). @throws when Slack cannot say:
+   * a passing error when it may later, a permanent one when it refused for good (the group is
+   * deleted or disabled, or bm may not read groups).
+   */
   groupMembers(groupId: string): Promise<string[]>;
   /** Who a user is to the workspace (cached). @throws when Slack cannot say. */
   person(userId: string): Promise<Person>;
@@ -81,9 +87,26 @@ async function limitOf(deps: PolicyDeps, userId: string): Promise<Limited | unde
   return undefined;
 }
 
+/** What a group that does not list the user settles to, apart from a failure. */
+const NOT_LISTED = Symbol("not listed");
+
+/**
+ * True when one of the groups lists the user. They are asked all at once, and the first that
+ * lists the user answers. A group Slack refused for good (a permanent error: deleted, disabled,
+ * unreadable) lists nobody, so the others still count; a passing failure makes the answer
+ * unknown (it is thrown) unless another group lists the user.
+ */
 async function memberOfAny(deps: PolicyDeps, groups: string[], userId: string): Promise<boolean> {
-  for (const group of groups) {
-    if ((await deps.groupMembers(group)).includes(userId)) return true;
+  try {
+    return await Promise.any(
+      groups.map(async (group) => {
+        if ((await deps.groupMembers(group)).includes(userId)) return true;
+        throw NOT_LISTED;
+      }),
+    );
+  } catch (all) {
+    const passing = (all as AggregateError).errors.filter((e) => e !== NOT_LISTED && isPassing(e));
+    if (passing.length > 0) throw passing[0];
+    return false;
   }
-  return false;
 }

@@ -97,7 +97,9 @@ export async function createBackend(
     policy,
     // A minute, not the front door's five: who is in a group is asked again right before each
     // detach, and someone removed from the approvers stops counting within that minute.
-    groupMembers: cachedGroupMembers((group) => chat.groupMembers(group), WORKER_GROUPS_TTL_MS),
+    groupMembers: cachedGroupMembers((group) => chat.groupMembers(group), WORKER_GROUPS_TTL_MS, {
+      log,
+    }),
     person: cachedPeople((user) => chat.person(user), WORKER_GROUPS_TTL_MS),
     openTenant: (secretId) => tenants.get(secretId),
     now: () => new Date(),

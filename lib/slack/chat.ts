@@ -5,7 +5,10 @@
  */
 import type { KnownBlock, View } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
-import { SlackApiError, slackApiError } from "./slack-error";
+import { groupRefusalScope, SlackApiError, slackApiError } from "./slack-error";
+
+/** The Slack method that lists a user group's members. */
+const GROUP_METHOD = "usergroups.users.list";
 
 declare const built: unique symbol;
 
@@ -24,7 +27,10 @@ export interface Chat {
   /** Deletes one of bm's own messages. */
   remove(channel: string, ts: string): Promise<void>;
   permalink(channel: string, ts: string): Promise<string | undefined>;
-  /** The user ids of a user group. */
+  /**
+   * The user ids of a user group. bm never sends `include_disabled`: a disabled group grants
+   * nothing (Slack is taken to answer `no_such_subteam` for it: docs/testing.md).
+   */
   groupMembers(groupId: string): Promise<string[]>;
   /** Who a user is to the workspace (`users.info`): a member, a guest, or from elsewhere. */
   person(userId: string): Promise<Person>;
@@ -119,7 +125,7 @@ export function webClientChat(
         return result.permalink;
       }),
     groupMembers: (groupId) =>
-      call("usergroups.users.list", async () => {
+      call(GROUP_METHOD, async () => {
         const result = await client.usergroups.users.list({ token, usergroup: groupId });
         return result.users ?? [];
       }),
@@ -176,24 +182,100 @@ function content(message: SlackMessage): { text: string; blocks?: KnownBlock[] }
   return message.blocks ? { text: message.text, blocks: message.blocks } : { text: message.text };
 }
 
+/** How long a group's members are kept per container: a removed member may act this long. */
+export const GROUP_MEMBERS_TTL_MS = 5 * 60_000;
 /**
- * Group members, kept a few minutes per container so that a busy channel does not ask Slack for
- * every command; concurrent lookups of one group share one call.
+ * How long a group Slack refused for good is remembered per container, and not asked again: a
+ * policy fixed, or a group enabled again, is seen within this time.
+ */
+export const BROKEN_GROUP_TTL_MS = 10 * 60_000;
+
+/** A user group Slack refused for good, remembered for {@link BROKEN_GROUP_TTL_MS}. */
+export interface BrokenGroup {
+  /** The group's id, as the policy names it. */
+  group: string;
+  /** Slack's error code: `no_such_subteam` (deleted, disabled, never there), `missing_scope`, … */
+  code: string;
+  /**
+   * `group`: this group alone; `app`: every lookup (the token, its scopes, the workspace's plan),
+   * so no other group is asked either ({@link groupRefusalScope}).
+   */
+  scope: "group" | "app";
+  /** When Slack said so (epoch ms). */
+  at: number;
+}
+
+/** Group members by group id, cached; what it found broken, for the doctor check. */
+export interface GroupMembers {
+  /**
+   * The user ids of a group. @throws a {@link SlackApiError}: passing when Slack could not say
+   * for now, permanent when it refused for good (a remembered refusal is thrown again without a
+   * call).
+   */
+  (groupId: string): Promise<string[]>;
+  /** The groups Slack refused for good within the memory, with Slack's codes. */
+  brokenGroups(): BrokenGroup[];
+}
+
+/**
+ * Group members, kept {@link GROUP_MEMBERS_TTL_MS} per container so that a busy channel does not
+ * ask Slack (a Tier 2 method, on the 3-second path) for every command; concurrent lookups of one
+ * group share one call. A passing failure is forgotten at once, so the next lookup asks again. A
+ * permanent one is remembered for {@link BROKEN_GROUP_TTL_MS} and logged once, with the group and
+ * Slack's code: for the group alone, or for every group when it is about the app.
  */
 export function cachedGroupMembers(
   lookup: (groupId: string) => Promise<string[]>,
-  ttlMs = 5 * 60_000,
-  now = Date.now,
-) {
+  ttlMs = GROUP_MEMBERS_TTL_MS,
+  options: {
+    /** Where a refusal for good is logged (once). */
+    log?: { warn(message: string, extra?: object): void };
+    brokenTtlMs?: number;
+    now?: () => number;
+  } = {},
+): GroupMembers {
+  const { log = { warn: () => {} }, brokenTtlMs = BROKEN_GROUP_TTL_MS, now = Date.now } = options;
   const cache = new Map<string, { members: Promise<string[]>; at: number }>();
-  return (groupId: string): Promise<string[]> => {
+  const broken = new Map<string, BrokenGroup>();
+  let app: BrokenGroup | undefined;
+  const fresh = (entry: BrokenGroup | undefined) =>
+    entry && now() - entry.at < brokenTtlMs ? entry : undefined;
+
+  const remember = (group: string, error: unknown) => {
+    if (!(error instanceof SlackApiError) || error.passing) return;
+    const scope = groupRefusalScope(error.code);
+    // A wave of lookups that met one app-wide refusal is logged once.
+    if (scope === "app" && fresh(app)) return;
+    const entry: BrokenGroup = { group, code: error.code, scope, at: now() };
+    if (scope === "app") app = entry;
+    else broken.set(group, entry);
+    log.warn(scope === "app" ? "user groups cannot be read" : "user group cannot be read", {
+      group,
+      code: error.code,
+      scope,
+      rememberedForS: brokenTtlMs / 1000,
+    });
+  };
+
+  const members = (groupId: string): Promise<string[]> => {
+    const refused = fresh(app) ?? fresh(broken.get(groupId));
+    if (refused) return Promise.reject(new SlackApiError(GROUP_METHOD, refused.code, "permanent"));
     const held = cache.get(groupId);
     if (held && now() - held.at < ttlMs) return held.members;
-    const members = lookup(groupId);
-    cache.set(groupId, { members, at: now() });
-    members.catch(() => cache.delete(groupId));
-    return members;
+    const asked = lookup(groupId);
+    cache.set(groupId, { members: asked, at: now() });
+    asked.catch((error) => {
+      cache.delete(groupId);
+      remember(groupId, error);
+    });
+    return asked;
   };
+  const brokenGroups = (): BrokenGroup[] =>
+    [app, ...broken.values()].flatMap((entry) => {
+      const kept = fresh(entry);
+      return kept ? [{ ...kept }] : [];
+    });
+  return Object.assign(members, { brokenGroups });
 }
 
 /**

@@ -27,6 +27,36 @@ const INSTALL_CODES = new Set([
   "no_permission",
 ]);
 
+/**
+ * Permanent refusals of `usergroups.users.list` that say nothing of the group asked: the token,
+ * its type or scopes, the workspace's plan, its admins' settings or a migration stop every lookup
+ * alike. Any other permanent answer (`no_such_subteam`: a group deleted, disabled or never there)
+ * is about that group alone.
+ */
+const APP_WIDE_GROUP_CODES = new Set([
+  ...INSTALL_CODES,
+  "not_allowed_token_type",
+  "plan_upgrade_required",
+  "team_access_not_granted",
+  "ekm_access_denied",
+  "enterprise_is_restricted",
+  "accesslimited",
+  "two_factor_setup_required",
+  "org_login_required",
+  "team_added_to_org",
+  "method_deprecated",
+  "deprecated_endpoint",
+]);
+
+/**
+ * What a permanent refusal of a user group lookup is about: `group`, the group asked (bm counts
+ * it as listing nobody), or `app`, every lookup bm makes (no group can be read until someone
+ * fixes the app or the workspace).
+ */
+export function groupRefusalScope(code: string): "group" | "app" {
+  return APP_WIDE_GROUP_CODES.has(code) ? "app" : "group";
+}
+
 /** A Slack call that failed, with what Slack said. The message holds no token and no text sent. */
 export class SlackApiError extends BmError {
   override readonly name = "SlackApiError";

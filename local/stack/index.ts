@@ -72,6 +72,8 @@ export interface LocalStackOptions {
   workerTimeoutMs?: number;
   /** Members of Slack user groups in the stand-in. */
   groups?: Record<string, string[]>;
+  /** Groups of `groups` that are disabled in the stand-in (Slack answers `no_such_subteam`). */
+  disabledGroups?: string[];
   /**
    * Channels of the policy that the bot was never invited to (`C0NOBOT`); the bot is a member of
    * every other channel of the policy, and Slack knows no other channel.
@@ -203,6 +205,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         policy,
         botToken: slackSecret.bot_token,
         groups,
+        disabledGroups: options.disabledGroups ?? [],
         botNotIn: options.botNotIn ?? ["C0NOBOT"],
       });
   let followupGate: ((trace: string | undefined) => Promise<unknown>) | undefined;

@@ -14,6 +14,7 @@ export async function startSlack(
     policy: Policy;
     botToken: string;
     groups: Record<string, string[]>;
+    disabledGroups: string[];
     botNotIn: string[];
   },
 ): Promise<SlackStandIn> {
@@ -24,6 +25,7 @@ export async function startSlack(
     botToken: options.botToken,
     channels,
     groups: options.groups,
+    disabledGroups: options.disabledGroups,
   }).start();
   closers.last(() => slack.close());
   env.SLACK_API_URL = slack.apiUrl;

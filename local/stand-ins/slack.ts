@@ -37,8 +37,10 @@ export interface StandInChannel {
 export interface SlackStandInOptions {
   /** The bot token that authenticates; other tokens get `invalid_auth`. */
   botToken: string;
-  /** Members of user groups, by group id. */
+  /** Members of user groups, by group id; any other id is `no_such_subteam`. */
   groups?: Record<string, string[]>;
+  /** Groups of `groups` an admin disabled (see `disabledGroups` on the stand-in). */
+  disabledGroups?: readonly string[];
   /** The workspace's channels; any other channel id is `channel_not_found`. */
   channels: Record<string, StandInChannel>;
 }
@@ -111,6 +113,11 @@ export class SlackStandIn {
     closed?: boolean;
     errors?: Record<string, string> | undefined;
   }> = [];
+  /**
+   * User groups an admin disabled (Slack keeps a disabled group and its members). Add or delete
+   * ids to disable or enable one while the stand-in runs.
+   */
+  readonly disabledGroups: Set<string>;
   private readonly faults: Fault[] = [];
   /** Who users are, beyond full members (setPerson). */
   private readonly people = new Map<string, StandInPerson>();
@@ -165,7 +172,9 @@ export class SlackStandIn {
     reply(res, 200, answer);
   });
 
-  constructor(private readonly options: SlackStandInOptions) {}
+  constructor(private readonly options: SlackStandInOptions) {
+    this.disabledGroups = new Set(options.disabledGroups ?? []);
+  }
 
   async start(port = 0): Promise<this> {
     await new Promise<void>((resolve) => this.server.listen(port, "127.0.0.1", resolve));
@@ -493,8 +502,15 @@ export class SlackStandIn {
         };
       }
       case "usergroups.users.list": {
-        const users = this.options.groups?.[String(args.usergroup)];
-        return users ? { ok: true, users } : { ok: false, error: "no_such_subteam" };
+        // Slack documents `no_such_subteam` for an id it has no group for. What it answers for a
+        // disabled group is not documented: `include_disabled` "includes results for disabled
+        // User Groups", so without it a disabled group is taken to be one Slack has not got
+        // (`no_such_subteam`), and with it its members are listed. An assumption, said in
+        // docs/testing.md; bm never sends `include_disabled`.
+        const group = String(args.usergroup);
+        const users = this.options.groups?.[group];
+        const hidden = this.disabledGroups.has(group) && !isTrue(args.include_disabled);
+        return users && !hidden ? { ok: true, users } : { ok: false, error: "no_such_subteam" };
       }
       default:
         return { ok: false, error: "unknown_method" };
@@ -555,6 +571,11 @@ function read(req: IncomingMessage): Promise<string> {
 }
 
 /** Slack takes form-encoded or JSON arguments; `blocks` in a form is a JSON string. */
+/** A boolean argument as the Web API takes it: `true` in JSON, `true` or `1` in a form. */
+function isTrue(value: unknown): boolean {
+  return value === true || value === 1 || value === "true" || value === "1";
+}
+
 function parseArgs(body: string, contentType: string): Record<string, unknown> {
   if (contentType.includes("application/json"))
     return body ? (JSON.parse(body) as Record<string, unknown>) : {};

@@ -435,7 +435,7 @@ describe("cachedGroupMembers", () => {
         return ["U1"];
       },
       1000,
-      () => clock.now,
+      { now: () => clock.now },
     );
     await expect(members("S1")).rejects.toThrow("down");
     fail = false;

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { type ChannelPolicy, parsePolicy } from "../../../lib/policy/policy";
 import { type PolicyDeps, rolesIn } from "../../../lib/policy/roles";
+import { SlackApiError } from "../../../lib/slack/slack-error";
 import { person } from "../fakes";
 
 const policy = parsePolicy({
@@ -13,6 +14,12 @@ const policy = parsePolicy({
     C0OPS: { tenant: "prod", requesters: ["U0REQ", "S0OPS"], approvers: ["S0APR"], approvals: 1 },
     C0ALL: { tenant: "prod", requesters: ["*"], approvers: ["S0APR", "U0GUEST"], approvals: 1 },
     C0BROKEN: { tenant: "prod", requesters: ["S0BROKEN"], approvers: ["S0BROKEN"], approvals: 1 },
+    C0MIXED: {
+      tenant: "prod",
+      requesters: ["U0REQ", "S0FIRST"],
+      approvers: ["S0FIRST", "S0APR"],
+      approvals: 1,
+    },
   },
 });
 const GROUPS: Record<string, string[]> = { S0OPS: ["U0OP"], S0APR: ["U0A1", "U0VENDOR", "U0GONE"] };
@@ -113,5 +120,121 @@ describe("rolesIn", () => {
     // Assess
     expect(found).toBe("unknown");
     expect(warned).toEqual([["user group lookup failed", { error: "SlackApiError" }]]);
+  });
+});
+
+describe("rolesIn, when a group's lookup fails", () => {
+  const refused = (code: string, kind: "passing" | "permanent") =>
+    new SlackApiError("usergroups.users.list", code, kind);
+
+  /** Deps where S0FIRST's lookup throws `error` (S0APR lists U0A1, as above). */
+  function failing(error: unknown) {
+    const { d, asked, warned } = deps();
+    const groupMembers = d.groupMembers;
+    d.groupMembers = async (group) => {
+      if (group === "S0FIRST") {
+        asked.push(group);
+        throw error;
+      }
+      return groupMembers(group);
+    };
+    return { d, asked, warned };
+  }
+
+  it.each([
+    // [Slack's answer for S0FIRST, user, the approver role found]
+    [refused("no_such_subteam", "permanent"), "U0A1", true],
+    [refused("no_such_subteam", "permanent"), "U0X", false],
+    [refused("missing_scope", "permanent"), "U0A1", true],
+    [refused("missing_scope", "permanent"), "U0X", false],
+    [refused("ratelimited", "passing"), "U0A1", true],
+    [refused("ratelimited", "passing"), "U0X", "unknown"],
+    [refused("no_response", "passing"), "U0X", "unknown"],
+    [refused("http_503", "passing"), "U0X", "unknown"],
+    [new Error("socket hang up"), "U0X", "unknown"],
+  ] as const)("%s, for %s: %s", async (error, user, approver) => {
+    // Prepare
+    const { d, asked } = failing(error);
+    // Act
+    const found = await rolesIn(d, channel("C0MIXED"), user, ["approver"]);
+    // Assess
+    expect(found).toEqual(approver === "unknown" ? "unknown" : { requester: false, approver });
+    expect(asked).toEqual(["S0FIRST", "S0APR"]);
+  });
+
+  it("a group refused for good is skipped without a warning of its own (the cache logs it once)", async () => {
+    // Prepare
+    const { d, warned } = failing(refused("no_such_subteam", "permanent"));
+    // Act
+    const found = await rolesIn(d, channel("C0MIXED"), "U0X", ["requester", "approver"]);
+    // Assess
+    expect(found).toEqual({ requester: false, approver: false });
+    expect(warned).toEqual([]);
+  });
+
+  it("a passing failure, with no other group listing the user, is logged with the error's name", async () => {
+    // Prepare
+    const { d, warned } = failing(refused("ratelimited", "passing"));
+    // Act
+    await rolesIn(d, channel("C0MIXED"), "U0X", ["approver"]);
+    // Assess
+    expect(warned).toEqual([["user group lookup failed", { error: "SlackApiError" }]]);
+  });
+
+  it("a user listed directly never causes a lookup, whatever the groups", async () => {
+    // Prepare
+    const { d, asked } = failing(refused("ratelimited", "passing"));
+    // Act
+    const found = await rolesIn(d, channel("C0MIXED"), "U0REQ", ["requester"]);
+    // Assess
+    expect(found).toEqual({ requester: true, approver: false });
+    expect(asked).toEqual([]);
+  });
+});
+
+describe("rolesIn asks the groups all at once", () => {
+  it("answers at the first group that lists the user, without waiting for one that hangs", async () => {
+    // Prepare
+    const asked: string[] = [];
+    const d: PolicyDeps = {
+      policy,
+      groupMembers: (group) => {
+        asked.push(group);
+        return group === "S0APR" ? Promise.resolve(["U0A1"]) : new Promise(() => {});
+      },
+      person,
+      log: { warn: () => {} },
+    };
+    // Act
+    const found = await Promise.race([
+      rolesIn(d, channel("C0MIXED"), "U0A1", ["approver"]),
+      new Promise((resolve) => setTimeout(() => resolve("still waiting"), 200)),
+    ]);
+    // Assess
+    expect(found).toEqual({ requester: false, approver: true });
+    expect(asked).toEqual(["S0FIRST", "S0APR"]);
+  });
+
+  it("asks every group before any answers", async () => {
+    // Prepare
+    const asked: string[] = [];
+    const answers: Array<(members: string[]) => void> = [];
+    const d: PolicyDeps = {
+      policy,
+      groupMembers: (group) => {
+        asked.push(group);
+        return new Promise((resolve) => answers.push(resolve));
+      },
+      person,
+      log: { warn: () => {} },
+    };
+    // Act
+    const found = rolesIn(d, channel("C0MIXED"), "U0X", ["approver"]);
+    await Promise.resolve();
+    const askedBeforeAnswers = [...asked];
+    for (const answer of answers) answer(["U0OTHER"]);
+    // Assess
+    expect(askedBeforeAnswers).toEqual(["S0FIRST", "S0APR"]);
+    expect(await found).toEqual({ requester: false, approver: false });
   });
 });

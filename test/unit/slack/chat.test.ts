@@ -429,7 +429,7 @@ describe("cachedGroupMembers", () => {
         return [`${g}-member`];
       },
       1000,
-      () => now,
+      { now: () => now },
     );
     expect(await Promise.all([members("S1"), members("S1")])).toEqual([
       ["S1-member"],
@@ -454,7 +454,7 @@ describe("cachedGroupMembers", () => {
         return ["U1"];
       },
       1000,
-      () => now,
+      { now: () => now },
     );
     await members("S1");
     // Act
@@ -478,7 +478,7 @@ describe("cachedGroupMembers", () => {
         return ["U1"];
       },
       undefined,
-      () => now,
+      { now: () => now },
     );
     await members("S1");
     // Act
@@ -504,5 +504,213 @@ describe("cachedGroupMembers", () => {
     fail = false;
     expect(await members("S1")).toEqual(["U1"]);
     expect(asked).toEqual(["S1", "S1"]);
+  });
+});
+
+describe("cachedGroupMembers: groups Slack refused for good", () => {
+  const refusedFor = (code: string, kind: "passing" | "permanent" = "permanent") =>
+    new SlackApiError("usergroups.users.list", code, kind);
+
+  /** A cache over a fake Slack: `answers` per group (members, or an error to throw). */
+  function slackWith(answers: Record<string, string[] | Error>) {
+    const clock = { now: 1_000_000 };
+    const asked: string[] = [];
+    const warned: Array<[string, object | undefined]> = [];
+    const members = cachedGroupMembers(
+      async (g) => {
+        asked.push(g);
+        const answer = answers[g] ?? refusedFor("no_such_subteam");
+        if (answer instanceof Error) throw answer;
+        return answer;
+      },
+      undefined,
+      {
+        log: { warn: (message, extra) => void warned.push([message, extra]) },
+        now: () => clock.now,
+      },
+    );
+    return { members, clock, asked, warned, answers };
+  }
+
+  it("remembers a deleted group ten minutes: asked once, refused again without a call, logged once", async () => {
+    // Prepare
+    const slack = slackWith({ S0LIVE: ["U1"] });
+    // Act
+    const first = await slack.members("S0GONE").catch((e: SlackApiError) => e);
+    slack.clock.now += 599_999;
+    const again = await slack.members("S0GONE").catch((e: SlackApiError) => e);
+    const live = await slack.members("S0LIVE");
+    // Assess
+    for (const refused of [first, again])
+      expect(refused).toMatchObject({
+        method: "usergroups.users.list",
+        code: "no_such_subteam",
+        kind: "permanent",
+        passing: false,
+      });
+    expect(again).toBeInstanceOf(SlackApiError);
+    expect(live).toEqual(["U1"]);
+    expect(slack.asked).toEqual(["S0GONE", "S0LIVE"]);
+    expect(slack.warned).toEqual([
+      [
+        "user group cannot be read",
+        { group: "S0GONE", code: "no_such_subteam", scope: "group", rememberedForS: 600 },
+      ],
+    ]);
+    expect(slack.members.brokenGroups()).toEqual([
+      { group: "S0GONE", code: "no_such_subteam", scope: "group", at: 1_000_000 },
+    ]);
+  });
+
+  it("asks again once the ten minutes are over: a group enabled again is seen", async () => {
+    // Prepare
+    const slack = slackWith({});
+    await slack.members("S0BACK").catch(() => {});
+    slack.answers.S0BACK = ["U1"];
+    // Act
+    slack.clock.now += 600_000;
+    const brokenThen = slack.members.brokenGroups();
+    const back = await slack.members("S0BACK");
+    // Assess
+    expect(back).toEqual(["U1"]);
+    expect(brokenThen).toEqual([]);
+    expect(slack.asked).toEqual(["S0BACK", "S0BACK"]);
+  });
+
+  it("a group still refused after the ten minutes is remembered and logged again", async () => {
+    // Prepare
+    const slack = slackWith({});
+    await slack.members("S0GONE").catch(() => {});
+    // Act
+    slack.clock.now += 600_000;
+    await slack.members("S0GONE").catch(() => {});
+    await slack.members("S0GONE").catch(() => {});
+    // Assess
+    expect(slack.asked).toEqual(["S0GONE", "S0GONE"]);
+    expect(slack.warned).toHaveLength(2);
+    expect(slack.members.brokenGroups()).toEqual([
+      { group: "S0GONE", code: "no_such_subteam", scope: "group", at: 1_600_000 },
+    ]);
+  });
+
+  it.each([
+    ["ratelimited", refusedFor("ratelimited", "passing")],
+    ["no_response", refusedFor("no_response", "passing")],
+    ["http_503", refusedFor("http_503", "passing")],
+    ["an error not Slack's", new Error("socket hang up")],
+  ])("a passing failure (%s) is not remembered: the next lookup asks again", async (_, error) => {
+    // Prepare
+    const slack = slackWith({ S0FLAKY: error });
+    // Act
+    const thrown = await slack.members("S0FLAKY").catch((e: unknown) => e);
+    slack.answers.S0FLAKY = ["U1"];
+    const then = await slack.members("S0FLAKY");
+    // Assess
+    expect(thrown).toBe(error);
+    expect(then).toEqual(["U1"]);
+    expect(slack.asked).toEqual(["S0FLAKY", "S0FLAKY"]);
+    expect(slack.warned).toEqual([]);
+    expect(slack.members.brokenGroups()).toEqual([]);
+  });
+
+  it("a refusal about the app (missing_scope) stops every group's lookups for ten minutes, logged once", async () => {
+    // Prepare
+    const slack = slackWith({ S0A: refusedFor("missing_scope"), S0B: ["U1"] });
+    // Act
+    await slack.members("S0A").catch(() => {});
+    const other = await slack.members("S0B").catch((e: SlackApiError) => e);
+    const broken = slack.members.brokenGroups();
+    slack.clock.now += 600_000;
+    const later = await slack.members("S0B");
+    // Assess
+    expect(other).toMatchObject({ code: "missing_scope", passing: false });
+    expect(later).toEqual(["U1"]);
+    expect(slack.asked).toEqual(["S0A", "S0B"]);
+    expect(broken).toEqual([{ group: "S0A", code: "missing_scope", scope: "app", at: 1_000_000 }]);
+    expect(slack.warned).toEqual([
+      [
+        "user groups cannot be read",
+        { group: "S0A", code: "missing_scope", scope: "app", rememberedForS: 600 },
+      ],
+    ]);
+  });
+
+  it("lookups already under way when the app is refused are logged once, not once each", async () => {
+    // Prepare
+    const slack = slackWith({ S0A: refusedFor("invalid_auth"), S0B: refusedFor("invalid_auth") });
+    // Act
+    await Promise.allSettled([slack.members("S0A"), slack.members("S0B")]);
+    // Assess
+    expect(slack.asked).toEqual(["S0A", "S0B"]);
+    expect(slack.warned.map(([, extra]) => extra)).toEqual([
+      { group: "S0A", code: "invalid_auth", scope: "app", rememberedForS: 600 },
+    ]);
+    expect(slack.members.brokenGroups()).toEqual([
+      { group: "S0A", code: "invalid_auth", scope: "app", at: 1_000_000 },
+    ]);
+  });
+
+  it("a group's own refusal, answered after the app's, is still remembered for that group", async () => {
+    // Prepare
+    const slack = slackWith({ S0A: refusedFor("missing_scope") });
+    // Act
+    await Promise.allSettled([slack.members("S0A"), slack.members("S0GONE")]);
+    // Assess
+    expect(slack.asked).toEqual(["S0A", "S0GONE"]);
+    expect(slack.members.brokenGroups()).toEqual([
+      { group: "S0A", code: "missing_scope", scope: "app", at: 1_000_000 },
+      { group: "S0GONE", code: "no_such_subteam", scope: "group", at: 1_000_000 },
+    ]);
+    expect(slack.warned.map(([message]) => message)).toEqual([
+      "user groups cannot be read",
+      "user group cannot be read",
+    ]);
+  });
+
+  it("lists the broken groups with their codes, the app's first, each within its own ten minutes", async () => {
+    // Prepare
+    const slack = slackWith({
+      S0NONE: refusedFor("access_denied"),
+      S0SCOPE: refusedFor("missing_scope"),
+    });
+    await slack.members("S0GONE").catch(() => {});
+    slack.clock.now += 1000;
+    await slack.members("S0NONE").catch(() => {});
+    slack.clock.now += 1000;
+    await slack.members("S0SCOPE").catch(() => {});
+    // Act
+    const all = slack.members.brokenGroups();
+    slack.clock.now += 598_000;
+    const later = slack.members.brokenGroups();
+    // Assess
+    expect(all).toEqual([
+      { group: "S0SCOPE", code: "missing_scope", scope: "app", at: 1_002_000 },
+      { group: "S0GONE", code: "no_such_subteam", scope: "group", at: 1_000_000 },
+      { group: "S0NONE", code: "access_denied", scope: "group", at: 1_001_000 },
+    ]);
+    expect(later.map((b) => b.group)).toEqual(["S0SCOPE", "S0NONE"]);
+  });
+
+  it("a copy of the list: changing it changes nothing remembered", async () => {
+    // Prepare
+    const slack = slackWith({});
+    await slack.members("S0GONE").catch(() => {});
+    // Act
+    const listed = slack.members.brokenGroups();
+    (listed[0] as { at: number }).at = 0;
+    // Assess
+    expect(slack.members.brokenGroups()[0]?.at).toBe(1_000_000);
+  });
+
+  it("without a log, a refusal is still remembered", async () => {
+    // Prepare
+    const members = cachedGroupMembers(async () => {
+      throw refusedFor("no_such_subteam");
+    });
+    // Act
+    const thrown = await members("S0GONE").catch((e: SlackApiError) => e.code);
+    // Assess
+    expect(thrown).toBe("no_such_subteam");
+    expect(members.brokenGroups().map((b) => b.group)).toEqual(["S0GONE"]);
   });
 });

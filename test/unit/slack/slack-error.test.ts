@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { BmError } from "../../../lib/errors";
-import { SlackApiError, slackApiError, slackFix } from "../../../lib/slack/slack-error";
+import {
+  groupRefusalScope,
+  SlackApiError,
+  slackApiError,
+  slackFix,
+} from "../../../lib/slack/slack-error";
 
 const platform = (error: string) => ({
   code: "slack_webapi_platform_error",
@@ -139,5 +144,42 @@ describe("slackFix", () => {
     ["", fault],
   ])("%j: %s", (code, words) => {
     expect(slackFix(code)).toBe(words);
+  });
+});
+
+describe("groupRefusalScope", () => {
+  it.each([
+    // About the app: no group can be read until the app or the workspace is fixed.
+    ...[
+      "invalid_auth",
+      "not_authed",
+      "account_inactive",
+      "token_revoked",
+      "token_expired",
+      "missing_scope",
+      "no_permission",
+      "not_allowed_token_type",
+      "plan_upgrade_required",
+      "team_access_not_granted",
+      "ekm_access_denied",
+      "enterprise_is_restricted",
+      "accesslimited",
+      "two_factor_setup_required",
+      "org_login_required",
+      "team_added_to_org",
+      "method_deprecated",
+      "deprecated_endpoint",
+    ].map((code) => [code, "app"]),
+    // About the group asked: deleted, disabled, never there, or out of bm's reach.
+    ...[
+      "no_such_subteam",
+      "access_denied",
+      "invalid_arguments",
+      "unknown_error",
+      "http_404",
+      "",
+    ].map((code) => [code, "group"]),
+  ])("%j is about the %s", (code, scope) => {
+    expect(groupRefusalScope(code)).toBe(scope);
   });
 });
