@@ -9,6 +9,7 @@ import type { AuditLog, OperationStore, WorkQueue } from "../operations/ports";
 import type { PolicyDeps } from "../policy/roles";
 import type { Chat } from "../slack/chat";
 import type { Mrkdwn } from "../slack/mrkdwn";
+import type { RefusalTally } from "./refusals";
 
 export interface FrontDoorDeps extends PolicyDeps {
   store: OperationStore;
@@ -20,11 +21,14 @@ export interface FrontDoorDeps extends PolicyDeps {
   now: () => Date;
   log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
   metrics?: Metrics;
+  /** Repeated refusals of one user, collapsed per minute (one per container). */
+  refusals?: RefusalTally;
 }
 
 /**
  * Writes a refusal to the audit trail and returns the words for the user. A refusal changes no
- * operation; it is kept under the operation it concerns (or would have created).
+ * operation; it is kept under the operation it concerns (or would have created). Repeats of one
+ * user's refusal within a minute are counted, not written one by one ({@link RefusalTally}).
  */
 export async function refuse(
   deps: FrontDoorDeps,
@@ -37,14 +41,26 @@ export async function refuse(
   },
   message: Mrkdwn,
 ): Promise<Mrkdwn> {
-  await deps.audit.append({
+  const event: AuditEvent = {
     operationId: refusal.operationId,
     seq: 0,
     at: deps.now().toISOString(),
     action: `refused:${refusal.reason}`,
     actor: { teamId: refusal.teamId, userId: refusal.userId },
     facts: refusal.facts,
+  };
+  const first = deps.refusals ? deps.refusals.count(event) : event;
+  await writeRefusalCounts(deps);
+  if (first) await deps.audit.append(first);
+  deps.log.info("refused", {
+    operationId: refusal.operationId,
+    reason: refusal.reason,
+    ...(first ? {} : { repeat: true }),
   });
-  deps.log.info("refused", { operationId: refusal.operationId, reason: refusal.reason });
   return message;
+}
+
+/** Writes the counts of refusals repeated in minutes now over (one event each). */
+export async function writeRefusalCounts(deps: FrontDoorDeps): Promise<void> {
+  for (const count of deps.refusals?.due(deps.now()) ?? []) await deps.audit.append(count);
 }

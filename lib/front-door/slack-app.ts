@@ -24,8 +24,10 @@ import {
   webClientChat,
 } from "../slack/chat";
 import { parseSlackSecret } from "../slack/slack-secret";
-import type { FrontDoorDeps } from "./deps";
+import { type FrontDoorDeps, writeRefusalCounts } from "./deps";
 import { registerListeners } from "./listeners";
+import { by, failed } from "./listeners/answering";
+import { RefusalTally } from "./refusals";
 
 export type SlackHandler = (
   event: APIGatewayProxyEventV2,
@@ -88,6 +90,7 @@ export async function createSlackHandler(
     now: () => new Date(),
     log,
     metrics,
+    refusals: new RefusalTally(),
   };
 
   registerListeners(app, deps);
@@ -98,6 +101,8 @@ export async function createSlackHandler(
   const bolt = receiver.toHandler() as unknown as SlackHandler;
   return async (event, context) => {
     const started = performance.now();
+    // Counts of repeated refusals whose minute is over, written beside the request (rarely any).
+    const counts = writeRefusalCounts(deps).catch(failed(deps, "refusal counts"));
     try {
       return await bolt(event, context);
     } catch {
@@ -105,6 +110,7 @@ export async function createSlackHandler(
       // requests get 401, signed but unreadable ones 400; never a 500.
       return { statusCode: isSigned(event, slack.signingSecret) ? 400 : 401, body: "" };
     } finally {
+      await by(Date.now() + 300, counts);
       metrics.put("FrontDoorAnswerMs", Math.round(performance.now() - started));
       metrics.flush();
     }

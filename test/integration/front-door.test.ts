@@ -224,7 +224,13 @@ describe("policy", () => {
         seq: 0,
         action,
         actor: { teamId: "T0001", userId: where.user },
-        facts: { channel: where.channel, server: "web01", image: SAMPLE.image },
+        // One event a minute for the same refusal of the same user: its minute is named.
+        facts: {
+          channel: where.channel,
+          server: "web01",
+          image: SAMPLE.image,
+          minute: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d$/),
+        },
       }),
     ]);
   });

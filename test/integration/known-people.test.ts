@@ -91,6 +91,18 @@ describe("guests and people from other organisations", () => {
     },
   );
 
+  it("a refusal repeated within a minute is one audit event, each click still answered", async () => {
+    const { op } = await awaiting();
+    for (let i = 0; i < 5; i++) await click(stack, op, "bm_approve", "U0NOBODY");
+    const refusals = (await auditOf(stack, op.id)).filter((e) => e.action.startsWith("refused"));
+    // One a minute (two, should the clicks straddle one), its minute named.
+    expect(refusals.length).toBeGreaterThanOrEqual(1);
+    expect(refusals.length).toBeLessThanOrEqual(2);
+    for (const r of refusals) expect(r.facts.minute).toBe(r.at.slice(0, 16));
+    const told = stack.slack?.ephemerals.filter((e) => e.user === "U0NOBODY") ?? [];
+    expect(told).toHaveLength(5);
+  });
+
   it("a member of the group still approves", async () => {
     const { op } = await awaiting();
     await click(stack, op, "bm_approve", "U0APPROVER1");
