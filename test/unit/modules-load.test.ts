@@ -4,7 +4,7 @@
  * imports it at its top would only fail to load, which Stryker counts as a survived mutant (its
  * issue 6150).
  */
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
@@ -21,8 +21,68 @@ function modules(dir: string): string[] {
   });
 }
 
+/**
+ * A glob of stryker.config.json's `mutate` as a pattern: `{a,b}`, `**` and `*` are all it uses.
+ * Exported for its own test.
+ */
+export function globPattern(glob: string): RegExp {
+  let out = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    if (glob.startsWith("**/", i)) {
+      out += "(?:.*/)?";
+      i += 2;
+    } else if (glob.startsWith("**", i)) {
+      out += ".*";
+      i += 1;
+    } else if (c === "*") out += "[^/]*";
+    else if (c === "{") out += "(?:";
+    else if (c === "}") out += ")";
+    else if (c === ",") out += "|";
+    else out += c.replace(/[.+?^$()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(`^${out}$`);
+}
+
+/** True for a module mutation testing mutates (stryker.config.json's `mutate`). */
+function mutated(path: string): boolean {
+  const globs: string[] = JSON.parse(
+    readFileSync(join(ROOT, "stryker.config.json"), "utf8"),
+  ).mutate;
+  const matches = (g: string) => globPattern(g).test(path);
+  return (
+    globs.some((g) => !g.startsWith("!") && matches(g)) &&
+    !globs.some((g) => g.startsWith("!") && matches(g.slice(1)))
+  );
+}
+
+/**
+ * Under mutation testing (vitest.mutation.config.ts), only the mutated modules: no mutant can
+ * make another one throw, and importing the adapters (the AWS SDK, Bolt, undici) again for every
+ * mutant of a module-level table took half of each run.
+ */
+const LOADED = modules("lib").filter(
+  (path) => process.env.BM_MODULES_LOAD !== "mutated" || mutated(path),
+);
+
 describe("every module of lib/ loads", () => {
-  it.each(modules("lib"))("%s", async (path) => {
+  it("mutation testing's list keeps every mutated module and no adapter", () => {
+    const all = modules("lib");
+    const kept = all.filter(mutated);
+    expect(kept).toContain("lib/policy/in-force.ts");
+    expect(kept).toContain("lib/config.ts");
+    expect(kept).toContain("lib/front-door/choose.ts");
+    expect(kept.some((p) => p.startsWith("lib/aws/"))).toBe(false);
+    expect(kept.some((p) => p.startsWith("lib/runtime/"))).toBe(false);
+    expect(kept).not.toContain("lib/front-door/slack-app.ts");
+    expect(kept.some((p) => p.startsWith("lib/front-door/listeners/"))).toBe(false);
+    expect(globPattern("lib/{a,b}/**/*.ts").test("lib/b/c/d.ts")).toBe(true);
+    expect(globPattern("lib/{a,b}/**/*.ts").test("lib/b/d.ts")).toBe(true);
+    expect(globPattern("lib/{a,b}/**/*.ts").test("lib/c/d.ts")).toBe(false);
+    expect(globPattern("lib/a.ts").test("lib/aXts")).toBe(false);
+  });
+
+  it.each(LOADED)("%s", async (path) => {
     // A module of types alone exports nothing, and loads all the same.
     await expect(import(join(ROOT, path))).resolves.toBeTypeOf("object");
   });
