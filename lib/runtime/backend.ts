@@ -20,8 +20,9 @@ import { HttpPools } from "../ecl/http";
 import { TenantDirectory } from "../ecl/tenants";
 import type { FollowUpDeps } from "../followup/deps";
 import type { Metrics } from "../metrics";
+import { loadPolicy } from "../policy/policy";
 import { secretSourceFromEnv } from "../secrets/from-env";
-import { webClientChat } from "../slack/chat";
+import { cachedGroupMembers, webClientChat } from "../slack/chat";
 import { parseSlackSecret } from "../slack/slack-secret";
 import { backOffS, messageBudgetMs } from "../worker/process-batch";
 import type { WorkerDeps } from "../worker/process-message";
@@ -35,7 +36,7 @@ export interface Backend extends WorkerDeps, FollowUpDeps {
   metrics: Metrics;
 }
 
-/** @throws ConfigError, SecretError, SlackSecretError: a cold start that cannot work stops loudly. */
+/** @throws ConfigError, SecretError, SlackSecretError, PolicyError: a cold start that cannot work stops loudly. */
 export async function createBackend(
   functionName: string,
   env: NodeJS.ProcessEnv = process.env,
@@ -46,7 +47,13 @@ export async function createBackend(
   // The SDK's usual three tries, each with a deadline.
   const aws = awsClientOptions(config.awsTimeoutMs, 3);
   const secrets = secretSourceFromEnv(env, aws);
-  const slack = parseSlackSecret(config.slackSecretId, await secrets.read(config.slackSecretId));
+  const [slack, policy] = await Promise.all([
+    secrets
+      .read(config.slackSecretId)
+      .then((value) => parseSlackSecret(config.slackSecretId, value)),
+    // The policy in force: `/bm status` shows only the operations the asker may see.
+    loadPolicy(config.policyPath),
+  ]);
   const db = documentClient(new DynamoDBClient(aws));
   const client = new WebClient(undefined, {
     slackApiUrl: config.slackApiUrl,
@@ -72,6 +79,7 @@ export async function createBackend(
     onEclError: (status) => metrics.put("EclError", 1, status),
   });
   const queue = new SqsWorkQueue(new SQSClient(aws), config.queueUrl);
+  const chat = webClientChat(client, slack.botToken, config.slackTimeoutMs, onSlackError);
   return {
     config,
     log,
@@ -83,7 +91,9 @@ export async function createBackend(
     redeliver: (receiptHandle, seconds) => queue.redeliver(receiptHandle, seconds),
     messageBudgetMs: messageBudgetMs(config),
     retryBackOffS: config.retryBackOffS,
-    chat: webClientChat(client, slack.botToken, config.slackTimeoutMs, onSlackError),
+    chat,
+    policy,
+    groupMembers: cachedGroupMembers((group) => chat.groupMembers(group)),
     openTenant: (secretId) => tenants.get(secretId),
     now: () => new Date(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -28,11 +28,13 @@ import {
 import type { WorkQueue } from "../operations/ports";
 import { announce, commit, flushAudit, type RecordDeps } from "../operations/record";
 import type { WorkMessage } from "../operations/work-message";
+import type { PolicyDeps } from "../policy/roles";
 import { SlackApiError } from "../slack/slack-error";
 import { formatElapsed } from "../util/elapsed";
 import { RetryLater } from "./retry-later";
 
-export interface WorkerDeps extends RecordDeps {
+/** The policy and Slack's user groups: `/bm status` shows only what the asker may see. */
+export interface WorkerDeps extends RecordDeps, PolicyDeps {
   queue: WorkQueue;
   /**
    * Makes a message of this batch visible again in `seconds` (SQS's ChangeMessageVisibility), so

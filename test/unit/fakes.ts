@@ -191,6 +191,8 @@ export function workerFakes(
   const redelivered: Array<{ receiptHandle: string; seconds: number }> = [];
   const logs: Array<{ level: "info" | "warn"; message: string; extra?: object }> = [];
   const deps: WorkerDeps & FollowUpDeps = {
+    policy: parsePolicy(POLICY),
+    groupMembers: async (group) => GROUPS[group] ?? [],
     store: memoryStore(ops),
     choices: memoryChoices(),
     audit: {
