@@ -20,7 +20,7 @@ import { HttpPools } from "../ecl/http";
 import { TenantDirectory } from "../ecl/tenants";
 import type { FollowUpDeps } from "../followup/deps";
 import type { Metrics } from "../metrics";
-import { loadPolicy } from "../policy/policy";
+import { loadPolicy, type Policy } from "../policy/policy";
 import { secretSourceFromEnv } from "../secrets/from-env";
 import { cachedGroupMembers, webClientChat } from "../slack/chat";
 import { parseSlackSecret } from "../slack/slack-secret";
@@ -29,6 +29,9 @@ import type { WorkerDeps } from "../worker/process-message";
 import { createLog, type Log, slackLogger } from "./log";
 import { powertoolsMetrics } from "./metrics";
 
+/** How long the worker keeps a user group's members (the front door: lib/slack/chat.ts). */
+export const WORKER_GROUPS_TTL_MS = 60_000;
+
 /** Everything the worker and the follow-up need, from one configuration. */
 export interface Backend extends WorkerDeps, FollowUpDeps {
   config: Config;
@@ -36,7 +39,7 @@ export interface Backend extends WorkerDeps, FollowUpDeps {
   metrics: Metrics;
 }
 
-/** @throws ConfigError, SecretError, SlackSecretError, PolicyError: a cold start that cannot work stops loudly. */
+/** @throws ConfigError, SecretError, SlackSecretError: a cold start that cannot work stops loudly. */
 export async function createBackend(
   functionName: string,
   env: NodeJS.ProcessEnv = process.env,
@@ -47,13 +50,7 @@ export async function createBackend(
   // The SDK's usual three tries, each with a deadline.
   const aws = awsClientOptions(config.awsTimeoutMs, 3);
   const secrets = secretSourceFromEnv(env, aws);
-  const [slack, policy] = await Promise.all([
-    secrets
-      .read(config.slackSecretId)
-      .then((value) => parseSlackSecret(config.slackSecretId, value)),
-    // The policy in force: `/bm status` shows only the operations the asker may see.
-    loadPolicy(config.policyPath),
-  ]);
+  const slack = parseSlackSecret(config.slackSecretId, await secrets.read(config.slackSecretId));
   const db = documentClient(new DynamoDBClient(aws));
   const client = new WebClient(undefined, {
     slackApiUrl: config.slackApiUrl,
@@ -67,6 +64,12 @@ export async function createBackend(
     timeout: config.slackTimeoutMs,
   });
   const onSlackError = (code: string) => metrics.put("SlackError", 1, code);
+  const chat = webClientChat(client, slack.botToken, config.slackTimeoutMs, onSlackError);
+  // The worker asks the policy again before each detach (lib/policy/in-force.ts), so it loads it
+  // as the front door does; the follow-up decides nobody's rights, and a policy it cannot read
+  // must not stop it watching the detaches in flight: it denies everything instead.
+  const policy: Policy =
+    functionName === "worker" ? await loadPolicy(config.policyPath) : { tenants: {}, channels: {} };
   const pools = new HttpPools({
     connectMs: Math.min(3000, config.eclTimeoutMs),
     headersMs: config.eclTimeoutMs,
@@ -79,7 +82,6 @@ export async function createBackend(
     onEclError: (status) => metrics.put("EclError", 1, status),
   });
   const queue = new SqsWorkQueue(new SQSClient(aws), config.queueUrl);
-  const chat = webClientChat(client, slack.botToken, config.slackTimeoutMs, onSlackError);
   return {
     config,
     log,
@@ -93,7 +95,9 @@ export async function createBackend(
     retryBackOffS: config.retryBackOffS,
     chat,
     policy,
-    groupMembers: cachedGroupMembers((group) => chat.groupMembers(group)),
+    // A minute, not the front door's five: who is in a group is asked again right before each
+    // detach, and someone removed from the approvers stops counting within that minute.
+    groupMembers: cachedGroupMembers((group) => chat.groupMembers(group), WORKER_GROUPS_TTL_MS),
     openTenant: (secretId) => tenants.get(secretId),
     now: () => new Date(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

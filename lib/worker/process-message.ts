@@ -33,7 +33,6 @@ import { SlackApiError } from "../slack/slack-error";
 import { formatElapsed } from "../util/elapsed";
 import { RetryLater } from "./retry-later";
 
-/** The policy and Slack's user groups: `/bm status` shows only what the asker may see. */
 export interface WorkerDeps extends RecordDeps, PolicyDeps {
   queue: WorkQueue;
   /**
