@@ -66,13 +66,12 @@ export async function history(
     unseen.push(op);
     return false;
   });
-  const oldest = ops.length < HISTORY_SHOWN ? "" : (ops.at(-1)?.createdAt ?? "");
-  const others = unseenWords(
-    unseenOf(
-      sight,
-      unseen.filter((op) => op.createdAt >= oldest),
-    ),
-  );
+  // With a full page shown, the others older than all of it are not of its span.
+  const span =
+    ops.length < HISTORY_SHOWN
+      ? unseen
+      : unseen.filter((op) => op.createdAt >= (ops.at(-1) as Operation).createdAt);
+  const others = unseenWords(unseenOf(sight, span));
   const about = server ? md` for ${code(server)}` : "";
   if (ops.length === 0)
     return others.text

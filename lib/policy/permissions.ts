@@ -188,12 +188,16 @@ async function looksIn(
   channel: ChannelPolicy,
   userId: string,
 ): Promise<Visibility> {
-  const asRequester = await rolesIn(deps, channel, userId, ["requester"]);
-  if (asRequester !== "unknown" && asRequester.requester) return "shown";
-  const asApprover = await rolesIn(deps, channel, userId, ["approver"]);
-  if (asApprover !== "unknown" && asApprover.approver) return "shown";
-  return asRequester === "unknown" || asApprover === "unknown" ? "unchecked" : "hidden";
+  const asRequester = sees(await rolesIn(deps, channel, userId, ["requester"]), "requester");
+  if (asRequester === "shown") return "shown";
+  const asApprover = sees(await rolesIn(deps, channel, userId, ["approver"]), "approver");
+  if (asApprover === "shown") return "shown";
+  return asRequester === "unchecked" || asApprover === "unchecked" ? "unchecked" : "hidden";
 }
+
+/** What one role, known or not, lets the user see. */
+const sees = (roles: Roles | "unknown", role: keyof Roles): Visibility =>
+  roles === "unknown" ? "unchecked" : roles[role] ? "shown" : "hidden";
 
 /** How many operations were left out of an answer, because hidden or unchecked. */
 export type Unseen = Record<Exclude<Visibility, "shown">, number>;

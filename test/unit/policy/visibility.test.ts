@@ -30,6 +30,8 @@ const document = {
     C0ALSO: { tenant: "prod", requesters: ["S0OPS"], approvers: ["S0APR"], approvals: 1 },
     // A group Slack cannot answer for.
     C0BROKEN: { tenant: "prod", requesters: ["S0BROKEN"], approvers: ["U0LEAD"], approvals: 1 },
+    // Requesters Slack need not be asked for; an approvers' group it cannot answer for.
+    C0LISTED: { tenant: "prod", requesters: ["U0DIRECT"], approvers: ["S0BROKEN"], approvals: 1 },
     // Another tenant's channel, open to all.
     C0DEV: { tenant: "dev", requesters: ["*"], approvals: 0 },
   },
@@ -51,41 +53,49 @@ function deps(policy: Policy = parsePolicy(document)) {
   return { d, asked };
 }
 
-const CHANNELS = ["C0OPEN", "C0RESTRICTED", "C0ALSO", "C0BROKEN", "C0DEV", "C0GONE"] as const;
+const CHANNELS = [
+  "C0OPEN",
+  "C0RESTRICTED",
+  "C0ALSO",
+  "C0BROKEN",
+  "C0LISTED",
+  "C0DEV",
+  "C0GONE",
+] as const;
 /** What the sight says of an operation of tenant prod in each channel, in CHANNELS' order. */
 const row = (sight: Sight) => CHANNELS.map((channelId) => sight({ tenant: "prod", channelId }));
 
 describe("visibleTo", () => {
   it.each([
-    // [who, user, C0OPEN, C0RESTRICTED, C0ALSO, C0BROKEN, C0DEV, C0GONE, Slack asked]
+    // [who, user, C0OPEN, C0RESTRICTED, C0ALSO, C0BROKEN, C0LISTED, C0DEV, C0GONE, Slack asked]
     [
       "a requester of the open channel only",
       "U0ALICE",
-      ["shown", "hidden", "hidden", "unchecked", "hidden", "hidden"],
+      ["shown", "hidden", "hidden", "unchecked", "unchecked", "hidden", "hidden"],
       ["S0OPS", "S0APR", "S0BROKEN"],
     ],
     [
       "an operator, by their group",
       "U0OP",
-      ["shown", "shown", "shown", "unchecked", "hidden", "hidden"],
+      ["shown", "shown", "shown", "unchecked", "unchecked", "hidden", "hidden"],
       ["S0OPS", "S0BROKEN"],
     ],
     [
       "a requester listed by name, and not in the groups",
       "U0DIRECT",
-      ["shown", "shown", "hidden", "unchecked", "hidden", "hidden"],
+      ["shown", "shown", "hidden", "unchecked", "shown", "hidden", "hidden"],
       ["S0OPS", "S0APR", "S0BROKEN"],
     ],
     [
       "an approver, by their group",
       "U0A1",
-      ["shown", "shown", "shown", "unchecked", "hidden", "hidden"],
+      ["shown", "shown", "shown", "unchecked", "unchecked", "hidden", "hidden"],
       ["S0OPS", "S0APR", "S0BROKEN"],
     ],
     [
       "an approver listed by name where a requester group fails",
       "U0LEAD",
-      ["shown", "hidden", "hidden", "shown", "hidden", "hidden"],
+      ["shown", "hidden", "hidden", "shown", "unchecked", "hidden", "hidden"],
       ["S0OPS", "S0APR", "S0BROKEN"],
     ],
   ] as const)("%s (%s)", async (_, userId, seen, asked) => {
