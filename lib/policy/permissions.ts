@@ -188,16 +188,14 @@ async function looksIn(
   channel: ChannelPolicy,
   userId: string,
 ): Promise<Visibility> {
-  const asRequester = sees(await rolesIn(deps, channel, userId, ["requester"]), "requester");
-  if (asRequester === "shown") return "shown";
-  const asApprover = sees(await rolesIn(deps, channel, userId, ["approver"]), "approver");
-  if (asApprover === "shown") return "shown";
-  return asRequester === "unchecked" || asApprover === "unchecked" ? "unchecked" : "hidden";
+  let unknown = false;
+  for (const role of ["requester", "approver"] as const) {
+    const roles = await rolesIn(deps, channel, userId, [role]);
+    if (roles === "unknown") unknown = true;
+    else if (roles[role]) return "shown";
+  }
+  return unknown ? "unchecked" : "hidden";
 }
-
-/** What one role, known or not, lets the user see. */
-const sees = (roles: Roles | "unknown", role: keyof Roles): Visibility =>
-  roles === "unknown" ? "unchecked" : roles[role] ? "shown" : "hidden";
 
 /** How many operations were left out of an answer, because hidden or unchecked. */
 export type Unseen = Record<Exclude<Visibility, "shown">, number>;
