@@ -75,6 +75,23 @@ describe("/bm history across the channels of a tenant", () => {
   });
 });
 
+describe("the Slack calls of what a channel may see", () => {
+  it("a history asks each user group of the tenant's channels once at most, then none", async () => {
+    // Prepare: the front door keeps groups for minutes; a new user is worked out from them.
+    const groups = () =>
+      stack.slack?.callsOf("usergroups.users.list").map((c) => c.args.usergroup) ?? [];
+    const before = groups().length;
+    // Act
+    await slash(stack, "history", { channel: "C0INCIDENT", user: "U0NEWCOMER" });
+    const first = groups().slice(before);
+    await slash(stack, "history", { channel: "C0INCIDENT", user: "U0NEWCOMER" });
+    // Assess: the test policy names two groups
+    expect(new Set(first).size).toBe(first.length);
+    expect(first.every((g) => g === "S0OPERATORS" || g === "S0APPROVERS")).toBe(true);
+    expect(groups().length).toBe(before + first.length);
+  });
+});
+
 describe("/bm status across the channels of a tenant", () => {
   const CANNOT_SEE = (id: string) =>
     `bm shows you no operation \`${id}\`: either there is none in this channel's tenant, or it is in a channel where you may neither request nor approve.`;
