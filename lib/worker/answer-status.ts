@@ -4,7 +4,7 @@
  * the slash command's response_url (so it arrives in channels bm was not invited to).
  */
 
-import { isIdle, MEDIA_NOT_LISTED, type Server } from "../ecl/server";
+import { isIdle, MEDIA_NOT_LISTED } from "../ecl/server";
 import { describeError, isPassing } from "../errors";
 import { isOperationId, isTerminal, type Operation, stateWords } from "../operations/operation";
 import type { StatusRequest } from "../operations/work-message";
@@ -62,7 +62,6 @@ async function statusText(deps: WorkerDeps, request: StatusRequest): Promise<Mrk
   // force: the same rule as /bm history's (visibleTo).
   const sight = await visibleTo(deps, request.tenant, request.userId);
   let op: Operation | undefined;
-  let server: Server;
   let rechecked: Mrkdwn | undefined;
   if (isOperationId(request.target)) {
     op = await deps.store.get(request.target);
@@ -79,7 +78,7 @@ async function statusText(deps: WorkerDeps, request: StatusRequest): Promise<Mrk
     }
   }
   const tenant = await deps.openTenant(request.secretId);
-  server = op
+  const server = op
     ? await tenant.ecl.showServer(op.serverId as string)
     : await tenant.ecl.resolveServer(request.target);
   const unseen: Operation[] = [];
