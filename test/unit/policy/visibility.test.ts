@@ -12,7 +12,6 @@ import {
   visibleTo,
 } from "../../../lib/policy/permissions";
 import { type Policy, parsePolicy } from "../../../lib/policy/policy";
-import type { PolicyDeps } from "../../../lib/policy/roles";
 
 const document = {
   tenants: { prod: { secret: "bm/tenant/prod" }, dev: { secret: "bm/tenant/dev" } },
@@ -38,16 +37,23 @@ const document = {
 };
 const GROUPS: Record<string, string[]> = { S0OPS: ["U0OP"], S0APR: ["U0A1"] };
 
+/**
+ * Every user a member of the workspace, for rules that ask who someone is (given as a property of
+ * a plain object, so the deps below fit PolicyDeps whether or not it asks that).
+ */
+const member = async () => ({ teamId: "T1", guest: false, external: false, deleted: false });
+
 /** The rules' deps over Slack's groups (S0BROKEN fails), and what was asked of it. */
 function deps(policy: Policy = parsePolicy(document)) {
   const asked: string[] = [];
-  const d: PolicyDeps = {
+  const d = {
     policy,
-    groupMembers: async (group) => {
+    groupMembers: async (group: string) => {
       asked.push(group);
       if (group === "S0BROKEN") throw Object.assign(new Error("x"), { name: "SlackApiError" });
       return GROUPS[group] ?? [];
     },
+    person: member,
     log: { warn: () => {} },
   };
   return { d, asked };
@@ -158,7 +164,7 @@ describe("visibleTo", () => {
     const both = new Promise<void>((resolve) => {
       answer = resolve;
     });
-    const d: PolicyDeps = {
+    const d = {
       policy: parsePolicy({
         tenants: document.tenants,
         channels: {
@@ -166,12 +172,13 @@ describe("visibleTo", () => {
           C0TWO: { tenant: "prod", requesters: ["S0TWO"], approvals: 0 },
         },
       }),
-      groupMembers: async (group) => {
+      groupMembers: async (group: string) => {
         asked.push(group);
         if (asked.length === 2) answer();
         await both;
         return ["U0X"];
       },
+      person: member,
       log: { warn: () => {} },
     };
     // Act
