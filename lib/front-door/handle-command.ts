@@ -3,14 +3,14 @@
  * the answer. No ECL call and no tenant secret: it must answer Slack well inside 3 s.
  */
 import { GROUPS_UNKNOWN, NOT_BOUND } from "../policy/decide";
-import { mayLook, rolesHere } from "../policy/permissions";
+import { channelPolicy, mayLook, rolesHere, type Sight, visibleTo } from "../policy/permissions";
 import type { Roles } from "../policy/roles";
 import { LIMITS } from "../slack/block-kit-limits";
 import { code, fitMrkdwn, join, type Mrkdwn, md } from "../slack/mrkdwn";
 import { example, parseCommand, type Subcommand, USAGE } from "../slack/parse-command";
 import { decideOnRequest } from "./decide-on-request";
 import { type FrontDoorDeps, refuse } from "./deps";
-import { concerns, historyLine } from "./history";
+import { history } from "./history";
 import { requestDetach } from "./request-detach";
 
 /** The fields of a slash command that bm reads. */
@@ -63,7 +63,11 @@ async function answer(deps: FrontDoorDeps, command: SlashCommand): Promise<Mrkdw
       },
       message,
     );
-  // Status and history are for the channel's requesters and approvers.
+  // Status and history are for the channel's requesters and approvers. What a history may show
+  // is worked out beside it (the same user groups, each asked once): one round of Slack calls.
+  const bound = channelPolicy(deps.policy, command.channelId);
+  const sight =
+    parsed.kind === "history" && bound ? visibleTo(deps, bound.tenant, command.userId) : undefined;
   const may = await mayLook(deps, command.channelId, command.userId);
   if (!may.ok) return refusal(may.reason, may.message);
   const channel = may.channel;
@@ -83,20 +87,7 @@ async function answer(deps: FrontDoorDeps, command: SlashCommand): Promise<Mrkdw
     });
     return md`Looking up ${code(parsed.target)} in ECL; the answer will appear here in a moment, for you only.`;
   }
-  const ops = await deps.store.recentForTenant(
-    channel.tenant,
-    10,
-    (op) => parsed.server === undefined || concerns(op, parsed.server),
-  );
-  const about = parsed.server ? md` for ${code(parsed.server)}` : "";
-  if (ops.length === 0) return md`No operations${about} in tenant ${code(channel.tenant)} yet.`;
-  return join(
-    [
-      md`The last ${ops.length} operation(s)${about} in tenant ${code(channel.tenant)}:`,
-      ...ops.map(historyLine),
-    ],
-    "\n",
-  );
+  return history(deps.store, await (sight as Promise<Sight>), channel.tenant, parsed.server);
 }
 
 /** Only what the caller may do in this channel, each with an example. */

@@ -1,7 +1,10 @@
 /**
- * `/bm history [server]`: the last operations of the channel's tenant, from the table alone.
+ * `/bm history [server]`: the last operations of the channel's tenant that the asker may see,
+ * from the table alone.
  */
 import { isTerminal, type Operation, stateWords } from "../operations/operation";
+import type { OperationStore } from "../operations/ports";
+import { type Sight, unseenOf, unseenWords } from "../policy/permissions";
 import { code, join, link, listOf, type Mrkdwn, md, user } from "../slack/mrkdwn";
 import { formatElapsed } from "../util/elapsed";
 
@@ -40,4 +43,44 @@ export function historyLine(op: Operation): Mrkdwn {
 export function concerns(op: Operation, server: string): boolean {
   const wanted = server.toLowerCase();
   return [op.serverRef, op.serverName, op.serverId].some((s) => s?.toLowerCase() === wanted);
+}
+
+/** How many operations a history shows. */
+export const HISTORY_SHOWN = 10;
+
+/**
+ * The tenant's last operations (of `server`, when given) that the asker may see, newest first,
+ * and how many others of the same span are in channels they may not see: those newer than the
+ * oldest shown, or all those read when fewer than {@link HISTORY_SHOWN} were found.
+ */
+export async function history(
+  store: Pick<OperationStore, "recentForTenant">,
+  sight: Sight,
+  tenant: string,
+  server: string | undefined,
+): Promise<Mrkdwn> {
+  const unseen: Operation[] = [];
+  const ops = await store.recentForTenant(tenant, HISTORY_SHOWN, (op) => {
+    if (server !== undefined && !concerns(op, server)) return false;
+    if (sight(op) === "shown") return true;
+    unseen.push(op);
+    return false;
+  });
+  // With a full page shown, the others older than all of it are not of its span.
+  const span =
+    ops.length < HISTORY_SHOWN
+      ? unseen
+      : unseen.filter((op) => op.createdAt >= (ops.at(-1) as Operation).createdAt);
+  const others = unseenWords(unseenOf(sight, span));
+  const about = server ? md` for ${code(server)}` : "";
+  if (ops.length === 0)
+    return others.text
+      ? md`No operations you may see${about} in tenant ${code(tenant)}: ${others}.`
+      : md`No operations${about} in tenant ${code(tenant)} yet.`;
+  const lines = [
+    md`The last ${ops.length} operation(s)${about} in tenant ${code(tenant)}:`,
+    ...ops.map(historyLine),
+  ];
+  if (others.text) lines.push(md`${others}.`);
+  return join(lines, "\n");
 }

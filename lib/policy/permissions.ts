@@ -5,7 +5,7 @@
  * operation's state allows (the state machine) is theirs to check.
  */
 import type { RequestPolicy } from "../operations/request";
-import { code, md, user } from "../slack/mrkdwn";
+import { code, join, type Mrkdwn, md, user } from "../slack/mrkdwn";
 import {
   approvalRefusal,
   GROUPS_UNKNOWN,
@@ -136,6 +136,99 @@ export async function mayLook(
       md`Only this channel's requesters and approvers may look at its servers and history.`,
     ),
   );
+}
+
+/** What a user may see of one operation: it, not it, or not known (Slack could not say). */
+export type Visibility = "shown" | "hidden" | "unchecked";
+
+/**
+ * What one user may see of one tenant's operations (see {@link visibleTo}); `unchecked` when
+ * Slack could not say for some channel of the tenant.
+ */
+export type Sight = ((op: { tenant: string; channelId: string }) => Visibility) & {
+  readonly unchecked: boolean;
+};
+
+/**
+ * What this user may see of the tenant's operations (`/bm history`, `/bm status`, wherever it is
+ * asked): those of the channels the policy in force binds to the tenant where they may look (its
+ * requesters and approvers, as {@link mayLook}). An operation of another tenant, or of a channel
+ * the policy no longer binds to this one, is hidden. Worked out per channel, never per operation,
+ * all channels at once; each user group is asked once at most (one Slack call, none when it is
+ * cached), and only when the user is not listed directly: the 3-second path waits for one round.
+ */
+export async function visibleTo(deps: PolicyDeps, tenant: string, userId: string): Promise<Sight> {
+  const asked = new Map<string, Promise<string[]>>();
+  const once: PolicyDeps = {
+    ...deps,
+    groupMembers: (group) => {
+      const members = asked.get(group) ?? deps.groupMembers(group);
+      asked.set(group, members);
+      return members;
+    },
+  };
+  const channels = Object.keys(deps.policy.channels)
+    .map((id) => channelPolicy(deps.policy, id))
+    .filter((channel) => channel?.tenant === tenant) as ChannelPolicy[];
+  const seen = new Map<string, Visibility>(
+    await Promise.all(
+      channels.map(
+        async (channel) => [channel.channelId, await looksIn(once, channel, userId)] as const,
+      ),
+    ),
+  );
+  const sight = (op: { tenant: string; channelId: string }) =>
+    op.tenant === tenant ? (seen.get(op.channelId) ?? "hidden") : "hidden";
+  return Object.assign(sight, { unchecked: [...seen.values()].includes("unchecked") });
+}
+
+/** Whether the user may look in this channel: a requester, or else an approver, or unknown. */
+async function looksIn(
+  deps: PolicyDeps,
+  channel: ChannelPolicy,
+  userId: string,
+): Promise<Visibility> {
+  let unknown = false;
+  for (const role of ["requester", "approver"] as const) {
+    const roles = await rolesIn(deps, channel, userId, [role]);
+    if (roles === "unknown") unknown = true;
+    else if (roles[role]) return "shown";
+  }
+  return unknown ? "unchecked" : "hidden";
+}
+
+/** How many operations were left out of an answer, because hidden or unchecked. */
+export type Unseen = Record<Exclude<Visibility, "shown">, number>;
+
+/** Counts what the user may not see of these operations. */
+export function unseenOf(sight: Sight, ops: ReadonlyArray<{ tenant: string; channelId: string }>) {
+  const unseen: Unseen = { hidden: 0, unchecked: 0 };
+  for (const op of ops) {
+    const seen = sight(op);
+    if (seen !== "shown") unseen[seen]++;
+  }
+  return unseen;
+}
+
+/** The words for what was left out ("3 more in channels you cannot see"); empty when nothing. */
+export function unseenWords(unseen: Unseen): Mrkdwn {
+  const parts: Mrkdwn[] = [];
+  if (unseen.hidden > 0) parts.push(md`${String(unseen.hidden)} more in channels you cannot see`);
+  if (unseen.unchecked > 0)
+    parts.push(
+      md`${String(unseen.unchecked)} more in channels where bm could not check your user groups with Slack just now (try again in a minute)`,
+    );
+  return join(parts, "; ");
+}
+
+/**
+ * Said of an operation the user may not see, whether it exists or not (so the answer tells
+ * nothing of another channel's operations), or when Slack could not say what they may see.
+ */
+export function unseenOperation(operationId: string, unchecked: boolean): Mrkdwn {
+  if (unchecked)
+    return md`bm could not check your user groups with Slack just now, so it cannot tell whether you may see ${code(operationId)}. Try again in a minute.`;
+  return md`bm shows you no operation ${code(operationId)}: either there is none in this channel's tenant, or it is in a channel where you may neither request nor approve.`;
 }
 
 /** A request whose channel the policy no longer binds cannot be decided. */

@@ -4,10 +4,17 @@
  * the slash command's response_url (so it arrives in channels bm was not invited to).
  */
 
-import { isIdle, MEDIA_NOT_LISTED, type Server } from "../ecl/server";
+import { isIdle, MEDIA_NOT_LISTED } from "../ecl/server";
 import { describeError, isPassing } from "../errors";
 import { isOperationId, isTerminal, type Operation, stateWords } from "../operations/operation";
 import type { StatusRequest } from "../operations/work-message";
+import {
+  mayRecheck,
+  unseenOf,
+  unseenOperation,
+  unseenWords,
+  visibleTo,
+} from "../policy/permissions";
 import { message } from "../slack/blocks";
 import { code, join, listOf, type Mrkdwn, md, user } from "../slack/mrkdwn";
 import { SlackApiError } from "../slack/slack-error";
@@ -51,31 +58,37 @@ export async function answerStatus(
 }
 
 async function statusText(deps: WorkerDeps, request: StatusRequest): Promise<Mrkdwn> {
-  const tenant = await deps.openTenant(request.secretId);
+  // The operations shown are those of channels where the asker may look, under the policy in
+  // force: the same rule as /bm history's (visibleTo).
+  const sight = await visibleTo(deps, request.tenant, request.userId);
   let op: Operation | undefined;
-  let server: Server;
   let rechecked: Mrkdwn | undefined;
   if (isOperationId(request.target)) {
     op = await deps.store.get(request.target);
-    if (!op || op.tenant !== request.tenant)
-      return md`There is no request ${code(request.target)} in this channel's tenant.`;
+    // The same answer whether it exists or not: nothing is told of another channel's operations.
+    if (!op || sight(op) !== "shown") return unseenOperation(request.target, sight.unchecked);
     if (!op.serverId)
       return md`${operationLine(op, deps.now())}\nIts server ${code(op.serverRef)} was never resolved.`;
-    if (op.state === "timed_out") {
-      // Asking about a timed-out detach re-checks it, as its Re-check button does.
+    // Asking about a timed-out detach re-checks it, as its Re-check button does, for those who
+    // may click it.
+    if (op.state === "timed_out" && (await mayRecheck(deps, op, request.userId)).ok) {
       const result = await recheck(deps, op, { teamId: request.teamId, userId: request.userId });
       op = result.op;
       rechecked = result.text;
     }
-    server = await tenant.ecl.showServer(op.serverId as string);
-  } else {
-    server = await tenant.ecl.resolveServer(request.target);
   }
-  const inFlight = await deps.store.recentForTenant(
-    request.tenant,
-    10,
-    (o) => o.serverId === server.id && !isTerminal(o.state),
-  );
+  const tenant = await deps.openTenant(request.secretId);
+  const server = op
+    ? await tenant.ecl.showServer(op.serverId as string)
+    : await tenant.ecl.resolveServer(request.target);
+  const unseen: Operation[] = [];
+  const inFlight = await deps.store.recentForTenant(request.tenant, 10, (o) => {
+    if (o.serverId !== server.id || isTerminal(o.state)) return false;
+    if (sight(o) === "shown") return true;
+    unseen.push(o);
+    return false;
+  });
+  const others = unseenWords(unseenOf(sight, unseen));
   const lines = [
     md`*${server.name}* ${code(server.id)}: ${server.status ?? "?"}, power ${server.powerState ?? "?"}, task_state ${server.taskState ?? "None"} (${isIdle(server.taskState) ? "idle" : "busy"})`,
     server.mediaIds === undefined
@@ -90,8 +103,10 @@ async function statusText(deps: WorkerDeps, request: StatusRequest): Promise<Mrk
           inFlight.map((o) => operationLine(o, deps.now())),
           SHOWN,
           "; ",
-        )}`
-      : md`No operation in flight for it.`,
+        )}${others.text ? md`; ${others}` : ""}`
+      : others.text
+        ? md`No operation in flight for it that you may see; ${others}.`
+        : md`No operation in flight for it.`,
   );
   return join(lines, "\n");
 }

@@ -5,7 +5,7 @@ import type { AuditEvent, Operation } from "../../../lib/operations/operation";
 import type { WorkMessage } from "../../../lib/operations/work-message";
 import { parsePolicy } from "../../../lib/policy/policy";
 import { cachedGroupMembers } from "../../../lib/slack/chat";
-import { frontDoorFakes, NOW, operationIn, person } from "../fakes";
+import { frontDoorFakes, GROUPS, NOW, operationIn, person } from "../fakes";
 import { memoryChoices, memoryStore } from "../memory-store";
 
 const IMAGE = "3339fd5f-ec06-4ef8-9337-c1c70218a748";
@@ -444,5 +444,41 @@ describe("cachedGroupMembers", () => {
     clock.now = 1000;
     await members("S1");
     expect(asked).toEqual(["S1", "S1", "S1"]);
+  });
+});
+
+describe("what a channel may see: /bm history across the tenant's channels", () => {
+  it("from an open channel, shows none of a closed channel's operations, only their count", async () => {
+    // Prepare: U0X may request in C0INC (anyone may), not in C0CHG.
+    const f = lookFakes();
+    const closed = operationIn(f.ops, "C0CHG", [], { serverRef: "web01", reason: "secret" });
+    const open = operationIn(f.ops, "C0INC", [], { serverRef: "web02" });
+    // Act
+    const said = await handleSlashCommand(f.deps, typed("C0INC", "U0X", "history"));
+    // Assess
+    expect(said.split("\n")).toEqual([
+      "The last 1 operation(s) in tenant `t`:",
+      `• \`${open.id}\` 2026-11-27 09:59Z \`web02\` · requested by <@U0REQ> · *requested* (in progress)`,
+      "1 more in channels you cannot see.",
+    ]);
+    expect(said).not.toContain(closed.id);
+  });
+
+  it("asks Slack for each group once beside the channel's own check, and not for a status", async () => {
+    // Prepare
+    const asked: string[] = [];
+    const f = lookFakes({
+      groupMembers: async (group) => {
+        asked.push(group);
+        return GROUPS[group] ?? [];
+      },
+    });
+    // Act: U0A2 approves in C0CHG through S0APP; C0INC and C0SELF list no groups.
+    await handleSlashCommand(f.deps, typed("C0CHG", "U0A2", "status web01"));
+    const byStatus = [...asked];
+    await handleSlashCommand(f.deps, typed("C0CHG", "U0A2", "history"));
+    // Assess: the channel's check (S0OPS, then S0APP), then the tenant's, once each
+    expect(byStatus).toEqual(["S0OPS", "S0APP"]);
+    expect(asked.slice(2).sort()).toEqual(["S0APP", "S0APP", "S0OPS", "S0OPS"]);
   });
 });

@@ -1,11 +1,13 @@
 /**
  * `/bm history`'s words: one line an operation (who asked, who decided, how it ended, how long
- * it took, the thread), and which operations concern a server.
+ * it took, the thread), which operations concern a server, and which the asker may see.
  */
 import { describe, expect, it } from "vitest";
-import { concerns, historyLine } from "../../../lib/front-door/history";
+import { concerns, history, historyLine } from "../../../lib/front-door/history";
 import type { Operation } from "../../../lib/operations/operation";
-import { operationIn, SERVER } from "../fakes";
+import type { OperationStore } from "../../../lib/operations/ports";
+import { visibleTo } from "../../../lib/policy/permissions";
+import { frontDoorFakes, operationIn, SERVER } from "../fakes";
 
 /** An operation of C0CHG by U0REQ, requested at 09:59, moved through `states` at 09:59:30. */
 const op = (states: Operation["state"][] = [], changes: Partial<Operation> = {}) =>
@@ -153,5 +155,130 @@ describe("concerns", () => {
     const byId = op([], { serverRef: "web01", serverId: SERVER });
     // Act, Assess
     expect([concerns(byName, "web01"), concerns(byId, SERVER)]).toEqual([true, true]);
+  });
+});
+
+describe("history: only what the asker may see", () => {
+  /**
+   * A store that reads as the DynamoDB adapter does: the tenant's operations newest first, every
+   * one read given to `keep`, then the first `limit` kept.
+   */
+  const storeOf = (ops: Map<string, Operation>): Pick<OperationStore, "recentForTenant"> => ({
+    recentForTenant: async (tenant, limit, keep = () => true) =>
+      [...ops.values()]
+        .filter((o) => o.tenant === tenant)
+        .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+        .filter(keep)
+        .slice(0, limit),
+  });
+  /** An operation of `channel` requested `minutes` before 10:00, of `server`. */
+  const at = (
+    ops: Map<string, Operation>,
+    channel: "C0INC" | "C0CHG" | "C0SELF",
+    minutes: number,
+    server = "web01",
+  ) =>
+    operationIn(ops, channel, [], {
+      serverRef: server,
+      createdAt: new Date(Date.parse("2026-11-27T10:00:00Z") - minutes * 60_000).toISOString(),
+    });
+  /** The ids an answer lists, in its order. */
+  const ids = (text: string) => [...text.matchAll(/^• `(op-\w+)`/gm)].map((m) => m[1]);
+  /** U0X may request in C0INC only (anyone may there); C0CHG and C0SELF are closed to them. */
+  const sightOf = (userId = "U0X") => visibleTo(frontDoorFakes().deps, "t", userId);
+
+  it("shows the operations of channels where the asker may look; counts the others", async () => {
+    // Prepare
+    const ops = new Map<string, Operation>();
+    const shown = at(ops, "C0INC", 1);
+    at(ops, "C0CHG", 2);
+    at(ops, "C0SELF", 3);
+    // Act
+    const said = (await history(storeOf(ops), await sightOf(), "t", undefined)).text;
+    // Assess
+    expect(said.split("\n")).toEqual([
+      "The last 1 operation(s) in tenant `t`:",
+      historyLine(shown).text,
+      "2 more in channels you cannot see.",
+    ]);
+  });
+
+  it("shows a requester of every channel everything, with no count", async () => {
+    const ops = new Map<string, Operation>();
+    for (const [i, channel] of (["C0INC", "C0CHG", "C0SELF"] as const).entries())
+      at(ops, channel, i);
+    const said = (await history(storeOf(ops), await sightOf("U0REQ"), "t", undefined)).text;
+    expect(said.split("\n")).toHaveLength(4);
+    expect(said.split("\n")[0]).toBe("The last 3 operation(s) in tenant `t`:");
+  });
+
+  it("with ten shown, counts only the others newer than the oldest shown (or as old)", async () => {
+    // Prepare: 11 of C0INC a minute apart (0 to 10 min ago); hidden ones 0.5, 8.5 and 9 min ago
+    // (as old as the 10th shown), counted; 9.5 and 10.5 min ago, older than it, not counted.
+    const ops = new Map<string, Operation>();
+    const open = Array.from({ length: 11 }, (_, i) => at(ops, "C0INC", i));
+    for (const minutes of [0.5, 8.5, 9, 9.5, 10.5]) at(ops, "C0CHG", minutes);
+    // Act
+    const said = (await history(storeOf(ops), await sightOf(), "t", undefined)).text;
+    // Assess
+    expect(ids(said)).toEqual(open.slice(0, 10).map((o) => o.id));
+    expect(said.split("\n").at(-1)).toBe("3 more in channels you cannot see.");
+  });
+
+  it("with fewer than ten shown, counts every other one read, however old", async () => {
+    const ops = new Map<string, Operation>();
+    const open = [at(ops, "C0INC", 1), at(ops, "C0INC", 2)];
+    at(ops, "C0CHG", 0.5);
+    at(ops, "C0CHG", 30);
+    const said = (await history(storeOf(ops), await sightOf(), "t", undefined)).text;
+    expect(ids(said)).toEqual(open.map((o) => o.id));
+    expect(said.split("\n").at(-1)).toBe("2 more in channels you cannot see.");
+  });
+
+  it("of one server: counts only that server's others", async () => {
+    // Prepare
+    const ops = new Map<string, Operation>();
+    const mine = at(ops, "C0INC", 1, "web01");
+    at(ops, "C0CHG", 2, "web01");
+    at(ops, "C0CHG", 3, "web02");
+    at(ops, "C0INC", 4, "web02");
+    // Act
+    const said = (await history(storeOf(ops), await sightOf(), "t", "WEB01")).text;
+    // Assess
+    expect(said.split("\n")).toEqual([
+      "The last 1 operation(s) for `WEB01` in tenant `t`:",
+      historyLine(mine).text,
+      "1 more in channels you cannot see.",
+    ]);
+  });
+
+  it.each([
+    [
+      "only others",
+      ["C0CHG"],
+      "No operations you may see for `web01` in tenant `t`: 1 more in channels you cannot see.",
+    ],
+    ["none at all", [], "No operations for `web01` in tenant `t` yet."],
+  ] as const)("nothing shown, %s: says so", async (_, channels, words) => {
+    const ops = new Map<string, Operation>();
+    for (const channel of channels) at(ops, channel, 1);
+    const said = (await history(storeOf(ops), await sightOf(), "t", "web01")).text;
+    expect(said).toBe(words);
+  });
+
+  it("says what it could not check with Slack, apart", async () => {
+    // Prepare: Slack cannot say who is in S0OPS; U0X is listed nowhere else in C0CHG.
+    const f = frontDoorFakes({ groupMembers: async () => Promise.reject(new Error("down")) });
+    const ops = new Map<string, Operation>();
+    at(ops, "C0INC", 1);
+    at(ops, "C0CHG", 2);
+    at(ops, "C0SELF", 3);
+    // Act
+    const said = (await history(storeOf(ops), await visibleTo(f.deps, "t", "U0X"), "t", undefined))
+      .text;
+    // Assess
+    expect(said.split("\n").at(-1)).toBe(
+      "1 more in channels you cannot see; 1 more in channels where bm could not check your user groups with Slack just now (try again in a minute).",
+    );
   });
 });

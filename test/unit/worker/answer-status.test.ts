@@ -134,13 +134,56 @@ describe("/bm status of a server", () => {
     });
     operationIn(f.ops, "C0INC", ["approved", "executing", "detaching"], { serverId: OTHER_SERVER });
     operationIn(f.ops, "C0INC");
-    await answer(f, ask("web01"));
+    // U0REQ may request in C0INC and C0CHG both.
+    await answer(f, ask("web01", { userId: "U0REQ" }));
     expect(f.answers).toEqual([
       {
         to: URL,
         text: `${WEB01}\nIn flight: ${line(detaching, "detaching")}; ${line(awaiting, "awaiting approval")}`,
       },
     ]);
+  });
+
+  it("of those in flight, only those of channels where the asker may look; the others counted", async () => {
+    // Prepare: U0ASK may request in C0INC (anyone may), not in C0CHG nor C0SELF.
+    const f = fakes();
+    const open = operationIn(f.ops, "C0INC", ["approved", "executing", "detaching"], {
+      serverId: SERVER,
+    });
+    operationIn(f.ops, "C0CHG", ["awaiting_approval"], { serverId: SERVER });
+    operationIn(f.ops, "C0SELF", ["awaiting_approval"], { serverId: SERVER });
+    // Ended, or on another server: not counted.
+    operationIn(f.ops, "C0CHG", ["awaiting_approval", "rejected"], { serverId: SERVER });
+    operationIn(f.ops, "C0CHG", ["awaiting_approval"], { serverId: OTHER_SERVER });
+    // Act
+    await answer(f, ask("web01"));
+    // Assess
+    expect(f.answers).toEqual([
+      {
+        to: URL,
+        text: `${WEB01}\nIn flight: ${line(open, "detaching")}; 2 more in channels you cannot see`,
+      },
+    ]);
+  });
+
+  it("none in flight that the asker may see: says so, and how many others", async () => {
+    const f = fakes();
+    operationIn(f.ops, "C0CHG", ["awaiting_approval"], { serverId: SERVER });
+    await answer(f, ask("web01"));
+    expect(f.answers[0]?.text).toBe(
+      `${WEB01}\nNo operation in flight for it that you may see; 1 more in channels you cannot see.`,
+    );
+  });
+
+  it("Slack unable to say who is in a group: those operations counted apart", async () => {
+    const f = fakes();
+    f.deps.groupMembers = async () => Promise.reject(new Error("ratelimited"));
+    operationIn(f.ops, "C0CHG", ["awaiting_approval"], { serverId: SERVER });
+    operationIn(f.ops, "C0SELF", ["awaiting_approval"], { serverId: SERVER });
+    await answer(f, ask("web01"));
+    expect(f.answers[0]?.text).toBe(
+      `${WEB01}\nNo operation in flight for it that you may see; 1 more in channels you cannot see; 1 more in channels where bm could not check your user groups with Slack just now (try again in a minute).`,
+    );
   });
 });
 
@@ -190,7 +233,7 @@ describe("/bm status of an operation", () => {
   it("one whose server was never resolved: its line, and that; ECL not read", async () => {
     const f = fakes();
     const op = operationIn(f.ops, "C0CHG", ["awaiting_approval"], { serverRef: "web-typed" });
-    await answer(f, ask(op.id));
+    await answer(f, ask(op.id, { userId: "U0OP" }));
     expect(f.answers).toEqual([
       {
         to: URL,
@@ -201,16 +244,75 @@ describe("/bm status of an operation", () => {
   });
 
   it.each([
-    ["that does not exist", "op-0123456789", undefined],
-    ["of another tenant", "op-0000000000", "u"],
-  ])("one %s: not in this channel's tenant, ECL not read", async (_, id, tenant) => {
+    ["that does not exist", "op-0123456789", {}],
+    ["of another tenant", "op-0000000000", { tenant: "u" }],
+    ["of a channel where the asker may not look", "op-0000000000", { channelId: "C0CHG" }],
+    ["of a channel the policy no longer binds", "op-0000000000", { channelId: "C0GONE" }],
+    [
+      "timed out, of a channel where the asker may not look",
+      "op-0000000000",
+      { channelId: "C0CHG", state: "timed_out" as const },
+    ],
+  ])("one %s: the same words, nothing of it told, ECL not read", async (_, id, changes) => {
+    // Prepare: U0ASK may request in C0INC only.
     const f = fakes();
-    if (tenant) operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER, tenant });
+    if (id === "op-0000000000")
+      operationIn(f.ops, "C0INC", ["approved"], {
+        serverId: SERVER,
+        serverName: "web01",
+        reason: "secret plans",
+        ...changes,
+      });
+    // Act
     await answer(f, ask(id));
+    // Assess
     expect(f.answers).toEqual([
-      { to: URL, text: `There is no request \`${id}\` in this channel's tenant.` },
+      {
+        to: URL,
+        text: `bm shows you no operation \`${id}\`: either there is none in this channel's tenant, or it is in a channel where you may neither request nor approve.`,
+      },
     ]);
     expect(f.calls).toEqual([]);
+    expect(f.events).toEqual([]);
+  });
+
+  it("when Slack cannot say what the asker may see: says so, the same whether it exists or not", async () => {
+    // Prepare
+    const f = fakes();
+    f.deps.groupMembers = async () => Promise.reject(new Error("ratelimited"));
+    operationIn(f.ops, "C0CHG", ["awaiting_approval"], { serverId: SERVER });
+    // Act
+    await answer(f, ask("op-0000000000"));
+    await answer(f, ask("op-0123456789"));
+    // Assess
+    const words = (id: string) =>
+      `bm could not check your user groups with Slack just now, so it cannot tell whether you may see \`${id}\`. Try again in a minute.`;
+    expect(f.answers.map((a) => a.text)).toEqual([words("op-0000000000"), words("op-0123456789")]);
+    expect(f.calls).toEqual([]);
+  });
+
+  it("an approver who may not click Re-check sees a timed-out one, not re-checked", async () => {
+    // Prepare: U0A1 approves in C0CHG, and requests nowhere but C0INC.
+    const f = fakes(eclServer({ mediaIds: [] }));
+    const op = operationIn(
+      f.ops,
+      "C0CHG",
+      ["awaiting_approval", "approved", "executing", "timed_out"],
+      {
+        serverId: SERVER,
+      },
+    );
+    // Act
+    await answer(f, ask(op.id, { userId: "U0A1" }));
+    // Assess
+    expect(f.answers[0]?.text.split("\n")).toEqual([
+      line(op, "timed out"),
+      `*web01* \`${SERVER}\`: ACTIVE, power RUNNING, task_state None (idle)`,
+      "Media: none attached",
+      "No operation in flight for it.",
+    ]);
+    expect(f.ops.get(op.id)?.state).toBe("timed_out");
+    expect(f.events).toEqual([]);
   });
 });
 
