@@ -23,9 +23,8 @@ function modules(dir: string): string[] {
 
 /**
  * A glob of stryker.config.json's `mutate` as a pattern: `{a,b}`, `**` and `*` are all it uses.
- * Exported for its own test.
  */
-export function globPattern(glob: string): RegExp {
+function globPattern(glob: string): RegExp {
   let out = "";
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i] as string;
