@@ -273,7 +273,7 @@ export function mayCancel(op: { id: string; requester: string }, userId: string)
   if (userId === op.requester) return undefined;
   return refusal(
     "not_the_requester",
-    md`Only ${user(op.requester)}, who asked for ${code(op.id)}, may cancel it.`,
+    md`Only the person who asked for ${code(op.id)} may cancel it.`,
   );
 }
 

@@ -256,10 +256,10 @@ describe("cancelling", () => {
     const { op } = await awaiting("C0CHANGES", "U0ALICE");
     await click(stack, op, "bm_cancel", "U0APPROVER1");
     expect(ephemeralsOf("U0APPROVER1").at(-1)).toBe(
-      `Only <@U0ALICE>, who asked for \`${op.id}\`, may cancel it.`,
+      `Only the person who asked for \`${op.id}\` may cancel it.`,
     );
     const answer = await slash(stack, `cancel ${op.id}`, { channel: "C0CHANGES", user: "U0BOB" });
-    expect(answer.text).toBe(`Only <@U0ALICE>, who asked for \`${op.id}\`, may cancel it.`);
+    expect(answer.text).toBe(`Only the person who asked for \`${op.id}\` may cancel it.`);
     expect((await operation(stack, op.id)).state).toBe("awaiting_approval");
     expect(
       (await auditOf(stack, op.id)).filter((e) => e.action === "refused:not_the_requester"),

@@ -35,8 +35,8 @@ describe("who may decide what, and what is recorded and said", () => {
     ["U0REQ", "approve", "not_an_approver", "You may not approve requests in this channel"],
     ["U0OP", "reject", "not_an_approver", "You may not reject requests in this channel"],
     ["U0OUTSIDER", "reject", "not_an_approver", "You may not reject requests in this channel"],
-    ["U0A1", "cancel", "not_the_requester", "Only <@U0REQ>, who asked for"],
-    ["U0OP", "cancel", "not_the_requester", "Only <@U0REQ>, who asked for"],
+    ["U0A1", "cancel", "not_the_requester", "Only the person who asked for"],
+    ["U0OP", "cancel", "not_the_requester", "Only the person who asked for"],
   ] as const)(
     "%s may not %s: refused, audited, nothing changed or queued",
     async (who, action, reason, words) => {

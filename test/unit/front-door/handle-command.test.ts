@@ -264,7 +264,7 @@ describe("/bm cancel", () => {
     // Act
     const said = await handleSlashCommand(f.deps, typed("C0CHG", "U0A1", `cancel ${op.id}`));
     // Assess
-    expect(said).toBe("Only <@U0REQ>, who asked for `op-0000000000`, may cancel it.");
+    expect(said).toBe("Only the person who asked for `op-0000000000` may cancel it.");
     expect(f.events).toEqual([
       {
         operationId: op.id,

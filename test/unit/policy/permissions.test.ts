@@ -292,7 +292,7 @@ describe("mayCancel", () => {
     expect(mayCancel({ id: "op-x", requester: "U0A1" }, "U0A1")).toBeUndefined();
     expect(said(mayCancel({ id: "op-x", requester: "U0A1" }, "U0A2"))).toEqual({
       reason: "not_the_requester",
-      message: "Only <@U0A1>, who asked for `op-x`, may cancel it.",
+      message: "Only the person who asked for `op-x` may cancel it.",
     });
   });
 });
