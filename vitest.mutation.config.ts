@@ -7,6 +7,9 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/unit/**/*.test.ts"],
+    // The tests of lib/aws/, which mutation testing does not mutate: they would only load the
+    // AWS SDK again for every mutant of a module-level table.
+    exclude: ["test/unit/aws/**"],
     setupFiles: ["test/unit/no-network.ts"],
     // Instrumented code is slower; the property tests run fewer cases (every mutant they cover
     // runs them again).

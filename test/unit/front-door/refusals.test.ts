@@ -3,7 +3,6 @@
  * and written as one event once the minute is over.
  */
 import { describe, expect, it } from "vitest";
-import { auditKey } from "../../../lib/aws/dynamo/audit-log";
 import { refuse, writeRefusalCounts } from "../../../lib/front-door/deps";
 import { RefusalTally } from "../../../lib/front-door/refusals";
 import type { AuditEvent } from "../../../lib/operations/operation";
@@ -86,26 +85,6 @@ describe("RefusalTally", () => {
     const [tb] = b.due(new Date("2026-12-02T10:16:00.000Z"));
     expect(ta?.facts.tally).toMatch(/^[0-9a-f]{8}$/);
     expect(ta?.facts.tally).not.toBe(tb?.facts.tally);
-  });
-});
-
-describe("auditKey of a collapsed refusal", () => {
-  it("keyed by its time, user and reason; its count right after it, per container", () => {
-    const first = refusal("2026-12-02T10:15:01.000Z", {
-      facts: { minute: "2026-12-02T10:15" },
-    });
-    expect(auditKey(first)).toBe("r2026-12-02T10:15:01.000Z#U0X#refused:not_an_approver");
-    const count = {
-      ...first,
-      at: "2026-12-02T10:15:59.999Z",
-      facts: { ...first.facts, count: 4, first: first.at, tally: "c1" },
-    };
-    expect(auditKey(count)).toBe("r2026-12-02T10:15:01.000Z#U0X#refused:not_an_approver#c1");
-    // A refusal not collapsed keeps its time and a random suffix.
-    expect(auditKey(refusal("2026-12-02T10:15:01.000Z"))).toMatch(
-      /^r2026-12-02T10:15:01\.000Z#[0-9a-f]{6}$/,
-    );
-    expect(auditKey({ ...first, seq: 3 })).toBe("e000003");
   });
 });
 
