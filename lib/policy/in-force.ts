@@ -72,7 +72,6 @@ export async function mayActNow(deps: PolicyDeps, op: Checked): Promise<InForce>
     return no("requester_not_allowed", "its requester may no longer request detaches here");
 
   const needed = Math.max(op.approvalsRequired, channel.approvals);
-  if (needed === 0) return { ok: true };
   const valid = new Set<string>();
   const notCounted: string[] = [];
   for (const approval of op.approvals ?? []) {

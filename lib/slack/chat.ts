@@ -133,10 +133,10 @@ export function webClientChat(
       call("users.info", async () => {
         const result = await client.users.info({ token, user: userId }).catch((error: unknown) => {
           if ((error as { data?: { error?: unknown } }).data?.error === "user_not_found")
-            return { user: undefined };
+            return undefined;
           throw error;
         });
-        const user = result.user;
+        const user = result?.user;
         if (!user) return { teamId: "", guest: false, external: true, deleted: true };
         return {
           teamId: user.team_id ?? "",

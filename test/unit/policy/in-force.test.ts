@@ -74,6 +74,7 @@ describe("boundTo: a tenant's credentials only for a channel bound to it", () =>
     ["another tenant's secret", { secretId: "bm/tenant/u" }],
     ["a secret no tenant has", { secretId: "bm/tenant/x" }],
     ["a tenant the policy does not know", { tenant: "nope", secretId: "bm/tenant/t" }],
+    ["another tenant, with its own secret", { tenant: "u", secretId: "bm/tenant/u" }],
   ])("refuses %s", (_, changes) => {
     expect(boundTo(deps().deps, change(changes))).toEqual(
       refusedWith(
@@ -115,6 +116,9 @@ describe("mayActNow: the policy in force, right before the detach", () => {
 
   it.each([
     ["a list", ["U0REQ", "U0REQ"]],
+    ["a list of one", ["U0REQ"]],
+    ["an id with something before it", "xU0REQ"],
+    ["an id with something after it", "U0REQ x"],
     ["a name", "alice"],
     ["empty", ""],
     ["missing", undefined],

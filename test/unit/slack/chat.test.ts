@@ -164,6 +164,12 @@ describe("webClientChat", () => {
     });
     const ok = webClientChat(fakeClient(() => ({ ok: true })).client, "t");
     expect(await ok.person("U0NOBODY")).toMatchObject({ deleted: true });
+    // A failure with no answer of Slack's (a socket reset): thrown, as itself.
+    const reset = Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+    const broken = webClientChat(fakeClient(() => reset).client, "t");
+    const failure = (await broken.person("U1").catch((e: unknown) => e)) as SlackApiError;
+    expect(failure).toBeInstanceOf(SlackApiError);
+    expect(failure.cause).toBe(reset);
   });
 
   it("a group Slack lists without users has none", async () => {
