@@ -1,0 +1,74 @@
+/**
+ * Requests still awaiting approval for an image that another operation has just detached: they
+ * are told, and end. A request that only waits holds no lock (break-glass is never blocked by
+ * one), so when a detach of the same image of the same server ends `done` first, what is left
+ * of the request is a second detach of an image already gone.
+ */
+import { describeError } from "../errors";
+import { bmActor, lockKeyFor, type Operation, transition } from "../operations/operation";
+import { announce, commit } from "../operations/record";
+import type { FollowUpDeps } from "./deps";
+
+/** Tries at a request whose revision keeps moving under it (a notice posted, an approval). */
+const TRIES = 3;
+
+/**
+ * Ends, as `noop`, each request of `waiting` (awaiting approval, as the round listed them) on the
+ * image and server `done` has just detached, saying in its card and thread that `done` detached
+ * it first; and posts that. Returns how many it ended. A request approved meanwhile is left to
+ * the worker, which takes the lock and reads the server before any POST (the image is gone: it
+ * ends noop too). Failures are logged, never thrown: the worker's read stays the guard.
+ */
+export async function endDetachedFirst(
+  deps: FollowUpDeps,
+  done: Operation,
+  waiting: Operation[],
+): Promise<number> {
+  if (!done.serverId) return 0;
+  const key = lockKeyFor(done.tenant, done.serverId, done.imageId);
+  let ended = 0;
+  for (const listed of waiting) {
+    if (!listed.serverId || lockKeyFor(listed.tenant, listed.serverId, listed.imageId) !== key)
+      continue;
+    try {
+      if (await endOne(deps, done, listed.id)) ended++;
+    } catch (error) {
+      deps.log.warn("could not tell a waiting request that its image was detached first", {
+        operationId: listed.id,
+        detachedBy: done.id,
+        error: describeError(error),
+      });
+    }
+  }
+  return ended;
+}
+
+/** Ends one waiting request, read afresh; false when it is no longer waiting. */
+async function endOne(deps: FollowUpDeps, done: Operation, id: string): Promise<boolean> {
+  for (let attempt = 0; attempt < TRIES; attempt++) {
+    const op = await deps.store.get(id);
+    if (op?.state !== "awaiting_approval") return false;
+    const next = transition(
+      op,
+      "noop",
+      bmActor(op),
+      deps.now(),
+      {
+        detachedFirst: { by: done.id, channelId: done.channelId },
+        outcome: `${done.id} (in channel ${done.channelId}) detached this image first; this request cannot send a second detach. Nothing was sent to ECL.`,
+      },
+      { detachedBy: done.id, ...(op.permalink ? { permalink: op.permalink } : {}) },
+    );
+    const saved = await commit(deps, op, next);
+    if (!saved) continue;
+    deps.log.info("transition", { operationId: op.id, from: op.state, to: "noop" });
+    await announce(deps, saved).catch((error: unknown) => {
+      deps.log.warn("could not post; next round tries again", {
+        operationId: op.id,
+        error: describeError(error),
+      });
+    });
+    return true;
+  }
+  return false;
+}
