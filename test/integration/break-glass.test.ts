@@ -81,7 +81,11 @@ describe("a request left awaiting approval, then the on-call's detach of the sam
     expect(trail.at(-1)?.facts).toMatchObject({ detachedBy: breakGlass.id });
 
     // An approval that comes after changes nothing: no second detach reaches ECL.
-    await click(stack, told, "bm_approve", "U0APPROVER1");
+    const late = await click(stack, told, "bm_approve", "U0APPROVER1");
+    expect(late.status).toBe(200);
+    expect(stack.slack?.ephemerals.filter((e) => e.user === "U0APPROVER1").at(-1)?.text).toBe(
+      `\`${pending.id}\` is noop: there is nothing to approve any more.`,
+    );
     await drain(stack);
     await stack.followup(200);
     expect((await operation(stack, pending.id)).state).toBe("noop");
