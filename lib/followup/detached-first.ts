@@ -24,8 +24,8 @@ export async function endDetachedFirst(
   done: Operation,
   waiting: Operation[],
 ): Promise<number> {
-  if (!done.serverId) return 0;
-  const key = lockKeyFor(done.tenant, done.serverId, done.imageId);
+  // A detach that ended done was read on ECL by its server's id.
+  const key = lockKeyFor(done.tenant, done.serverId as string, done.imageId);
   let ended = 0;
   for (const listed of waiting) {
     if (!listed.serverId || lockKeyFor(listed.tenant, listed.serverId, listed.imageId) !== key)
