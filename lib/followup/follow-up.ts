@@ -4,16 +4,16 @@
  * round, at a cost that grows with what is in flight, not with the fleet (observe.ts).
  * A round expires what waited too long (expire.ts), hands over what the worker lost
  * (hand-over.ts), settles each detach by what ECL shows (settle.ts), and ends the requests still
- * awaiting approval for an image a detach has just removed (detached-first.ts).
+ * awaiting approval for an image a detach has just removed (lib/operations/detached-first.ts).
  */
 
 import { randomUUID } from "node:crypto";
 import type { Server } from "../ecl/server";
 import { describeError } from "../errors";
+import { endDetachedFirst } from "../operations/detached-first";
 import type { InFlight, Operation } from "../operations/operation";
 import { announce, flushAudit } from "../operations/record";
 import type { FollowUpDeps } from "./deps";
-import { endDetachedFirst } from "./detached-first";
 import { expireRequests } from "./expire";
 import { handOver } from "./hand-over";
 import { type Look, observe } from "./observe";

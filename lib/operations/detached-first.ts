@@ -5,9 +5,16 @@
  * of the request is a second detach of an image already gone.
  */
 import { describeError } from "../errors";
-import { bmActor, lockKeyFor, type Operation, transition } from "../operations/operation";
-import { announce, commit } from "../operations/record";
-import type { FollowUpDeps } from "./deps";
+import { bmActor, lockKeyFor, type Operation, transition } from "./operation";
+import { announce, commit, type RecordDeps } from "./record";
+
+/** What ending them takes: the record's ports, and a log that says each move. */
+type Deps = RecordDeps & {
+  log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
+};
+
+/** The most waiting requests a detach done outside a round looks for among its tenant's. */
+const LOOKED_FOR = 50;
 
 /** Tries at a request whose revision keeps moving under it (a notice posted, an approval). */
 const TRIES = 3;
@@ -20,7 +27,7 @@ const TRIES = 3;
  * ends noop too). Failures are logged, never thrown: the worker's read stays the guard.
  */
 export async function endDetachedFirst(
-  deps: FollowUpDeps,
+  deps: Deps,
   done: Operation,
   waiting: Operation[],
 ): Promise<number> {
@@ -43,8 +50,24 @@ export async function endDetachedFirst(
   return ended;
 }
 
+/**
+ * The same, for a detach that ended done outside a round (a Re-check found it finished): the
+ * waiting requests are looked for among the tenant's latest operations (its index, newest first;
+ * a glance, not a scan). One it misses still sends nothing: its approval meets the worker's lock
+ * and read.
+ * @throws DynamoDB's errors, from the look.
+ */
+export async function endDetachedFirstOfTenant(deps: Deps, done: Operation): Promise<number> {
+  const waiting = await deps.store.recentForTenant(
+    done.tenant,
+    LOOKED_FOR,
+    (op) => op.state === "awaiting_approval",
+  );
+  return endDetachedFirst(deps, done, waiting);
+}
+
 /** Ends one waiting request, read afresh; false when it is no longer waiting. */
-async function endOne(deps: FollowUpDeps, done: Operation, id: string): Promise<boolean> {
+async function endOne(deps: Deps, done: Operation, id: string): Promise<boolean> {
   for (let attempt = 0; attempt < TRIES; attempt++) {
     const op = await deps.store.get(id);
     if (op?.state !== "awaiting_approval") return false;

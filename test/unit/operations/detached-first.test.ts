@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { endDetachedFirst } from "../../../lib/followup/detached-first";
 import { round } from "../../../lib/followup/follow-up";
+import { endDetachedFirst } from "../../../lib/operations/detached-first";
 import type { Operation } from "../../../lib/operations/operation";
 import { eclServer, IMAGE, NOW, operationIn, SERVER, workerFakes } from "../fakes";
 
