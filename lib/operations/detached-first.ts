@@ -20,7 +20,7 @@ const LOOKED_FOR = 50;
 const TRIES = 3;
 
 /**
- * Ends, as `noop`, each request of `waiting` (awaiting approval, as the round listed them) on the
+ * Ends, as `noop`, each request of `waiting` (awaiting approval when listed, read afresh) on the
  * image and server `done` has just detached, saying in its card and thread that `done` detached
  * it first; and posts that. Returns how many it ended. A request approved meanwhile is left to
  * the worker, which takes the lock and reads the server before any POST (the image is gone: it
