@@ -876,6 +876,9 @@ describe("the worker, to the letter", () => {
 
 describe("the lock: held from approval (or the start, needing none) to the end", () => {
   const KEY = `lock#t#${SERVER}#${IMAGE}`;
+  /** The one approval C0SELF needs, by an approver it names, in time: the request may go on. */
+  const APPROVED = [{ userId: "U0A1", at: NOW.toISOString() }];
+  const EXPIRES = new Date(NOW.getTime() + 30 * 60_000).toISOString();
   /** Every lock call said in `f.calls`, beside ECL's and Slack's. */
   function lockCalls(f: Fakes) {
     const { lock, takeLock } = f.deps.store;
@@ -915,10 +918,12 @@ describe("the lock: held from approval (or the start, needing none) to the end",
   it("approved: the lock is taken before the server is read, and kept on the operation", async () => {
     const f = workerFakes({ reads: [eclServer()] });
     lockCalls(f);
-    const op = operationIn(f.ops, "C0CHG", ["awaiting_approval", "approved"], {
+    const op = operationIn(f.ops, "C0SELF", ["awaiting_approval", "approved"], {
       serverId: SERVER,
       serverName: "web01",
       parentTs: "1700000000.000001",
+      approvals: APPROVED,
+      requestExpiresAt: EXPIRES,
       noticedSeq: 3,
     });
     await run(f, op, "execute");
@@ -984,10 +989,12 @@ describe("the lock: held from approval (or the start, needing none) to the end",
 
   it("already holding the lock (a hand-back after waiting for idle): not taken again", async () => {
     const f = workerFakes();
-    const op = operationIn(f.ops, "C0CHG", ["awaiting_approval", "approved", "waiting_for_idle"], {
+    const op = operationIn(f.ops, "C0SELF", ["awaiting_approval", "approved", "waiting_for_idle"], {
       serverId: SERVER,
       serverName: "web01",
       lockKey: KEY,
+      approvals: APPROVED,
+      requestExpiresAt: EXPIRES,
       noticedSeq: 4,
     });
     await f.deps.store.lock(KEY, op.id);
