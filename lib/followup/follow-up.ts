@@ -3,12 +3,14 @@
  * passes), and posts any message still owed. Each tenant's watched servers are observed once a
  * round, at a cost that grows with what is in flight, not with the fleet (observe.ts).
  * A round expires what waited too long (expire.ts), hands over what the worker lost
- * (hand-over.ts), and settles each detach by what ECL shows (settle.ts).
+ * (hand-over.ts), settles each detach by what ECL shows (settle.ts), and ends the requests still
+ * awaiting approval for an image a detach has just removed (lib/operations/detached-first.ts).
  */
 
 import { randomUUID } from "node:crypto";
 import type { Server } from "../ecl/server";
 import { describeError } from "../errors";
+import { endDetachedFirst } from "../operations/detached-first";
 import type { InFlight, Operation } from "../operations/operation";
 import { announce, flushAudit } from "../operations/record";
 import type { FollowUpDeps } from "./deps";
@@ -175,7 +177,10 @@ export async function round(deps: FollowUpDeps): Promise<RoundReport> {
           const op = await flushAudit(deps, listed);
           const outcome = await settle(deps, op, settleLook(deps, op, looks.of(op)));
           if (outcome) finished++;
-          if (outcome === "done") report.done++;
+          if (outcome === "done") {
+            report.done++;
+            await endDetachedFirst(deps, op, of("awaiting_approval"));
+          }
           if (outcome === "timed_out") report.timedOut++;
         } catch (error) {
           deps.log.warn("could not finish; next round tries again", {

@@ -179,8 +179,16 @@ export interface Operation {
   slackRefused?: { code: string; method: string; at: string };
   /** The requester has been told how the operation ended (through the response_url). */
   toldOutcome?: boolean;
-  /** The lock this operation holds on its server and image, from preparing it to its end. */
+  /**
+   * The lock this operation holds on its server and image: from its approval (or, needing none,
+   * its start) to its end. A request that only awaits approval holds none.
+   */
   lockKey?: string;
+  /**
+   * Another operation detached this image of this server first, while this request awaited
+   * approval: which, and in which channel. It ended `noop`, and never sends a second detach.
+   */
+  detachedFirst?: { by: string; channelId: string };
   /** The parent message in the channel, and its permalink. */
   parentTs?: string;
   permalink?: string;

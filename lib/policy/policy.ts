@@ -38,6 +38,14 @@ export class PolicyError extends BmError {
   override readonly name = "PolicyError";
 }
 
+/**
+ * The longest a request may wait for its approvals: a day. An approval given later approves a
+ * server state nobody has looked at since, for a reason that may no longer hold; such a change is
+ * asked for again. (A waiting request holds no lock, so the bound is not what keeps break-glass
+ * free: it keeps approvals fresh, and stale cards few.)
+ */
+export const MAX_REQUEST_TTL_MINUTES = 1440;
+
 const PRINCIPAL = /^(\*|[UW][A-Z0-9]{2,}|S[A-Z0-9]{2,})$/;
 const NAMED = /^([UW][A-Z0-9]{2,}|S[A-Z0-9]{2,})$/;
 const CHANNEL = /^[CGD][A-Z0-9]{2,}$/;
@@ -93,6 +101,10 @@ const Schema = v.object(
             v.number("request_ttl_minutes must be a number"),
             v.integer("request_ttl_minutes must be a whole number"),
             v.minValue(1, "request_ttl_minutes must be 1 or more"),
+            v.maxValue(
+              MAX_REQUEST_TTL_MINUTES,
+              `request_ttl_minutes must be ${MAX_REQUEST_TTL_MINUTES} (a day) or less`,
+            ),
           ),
           30,
         ),

@@ -103,7 +103,7 @@ export function parentMessage(op: Operation): SlackMessage {
       md`*Reason*\n${op.reason ? op.reason : md`_none given_`}`,
       md`*Approval*\n${join(approvalLines(op), "\n")}`,
     ]),
-    ...(op.outcome ? [section(md`${op.outcome}`)] : []),
+    ...(op.outcome ? [section(outcomeOf(op, op.outcome))] : []),
     ...(op.state === "awaiting_approval"
       ? [
           {
@@ -120,6 +120,18 @@ export function parentMessage(op: Operation): SlackMessage {
     ...(op.state === "timed_out" ? [recheckActions(op)] : []),
     context([md`Tenant ${code(op.tenant)} · requested ${when(op.createdAt)}`]),
   ]);
+}
+
+/**
+ * How it ended, in a sentence: the outcome as bm wrote it; for a request whose image another
+ * detach removed first, that one's id and a link to its channel (which no plain outcome can
+ * carry: it is escaped).
+ */
+function outcomeOf(op: Operation, outcome: string): Mrkdwn {
+  const first = op.detachedFirst;
+  if (first)
+    return md`${code(first.by)} (in ${channel(first.channelId)}) detached this image first; this request cannot send a second detach. Nothing was sent to ECL.`;
+  return md`${outcome}`;
 }
 
 /** The thread reply for the state an operation has just entered, if that state has one. */
@@ -177,7 +189,7 @@ function noticeText(op: Operation, now: Date, idleWaitS: number): Mrkdwn | undef
       return md`:white_check_mark: ${requester} done: image ${code(op.imageId)} is detached from ${server} and the server is idle, ${after} after ECL accepted it.`;
     }
     case "noop":
-      return md`:information_source: ${requester} nothing to do: ${op.outcome ?? "the image is not attached"}`;
+      return md`:information_source: ${requester} nothing to do: ${op.outcome ? outcomeOf(op, op.outcome) : "the image is not attached"}`;
     case "failed":
       return md`:x: ${requester} the detach failed: ${op.outcome ?? "unknown error"}`;
     case "timed_out":

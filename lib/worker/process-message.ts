@@ -171,22 +171,9 @@ class Step {
       await this.move(op, "noop", { ...seen, outcome }, { serverId: server.id });
       return;
     }
-    // One operation at a time on one image of one server, from here to its end.
-    const lockKey = lockKeyFor(op.tenant, server.id, op.imageId);
-    const other = await this.lockFor(op, lockKey);
-    if (other) {
-      const where = other.permalink ? ` (its thread: ${other.permalink})` : "";
-      const outcome = `another request, ${other.id}, is already detaching this image from \`${server.name}\`${where}; nothing was sent to ECL.`;
-      await this.move(
-        op,
-        "noop",
-        { ...seen, outcome },
-        { serverId: server.id, inFlight: other.id },
-      );
-      return;
-    }
-    Object.assign(seen, { lockKey });
     if (op.approvalsRequired > 0) {
+      // No lock yet: a request that only waits for its approvals holds nobody up (break-glass
+      // above all). It takes the lock when it is approved and executed.
       // The card goes up with its buttons; the clicks (at the front door) decide what follows.
       await this.move(
         op,
@@ -196,11 +183,41 @@ class Step {
       );
       return;
     }
-    const approved = await this.move(op, "approved", seen, {
+    // Needing no approval, it holds the lock from its start to its end.
+    const locked = await this.hold(op, seen);
+    if (!locked) return;
+    const approved = await this.move(locked, "approved", seen, {
       serverId: server.id,
       approvals: "none needed",
     });
     if (approved) await this.execute(approved);
+  }
+
+  /**
+   * Takes the lock on the operation's server and image, unless it holds it already: one
+   * operation at a time on one image of one server, from its approval (or, needing none, its
+   * start) to its end. Returns the operation with its `lockKey`, saved by its next move; or, when
+   * another operation holds the lock and has not ended, moves it to noop naming that one and
+   * returns undefined.
+   */
+  private async hold(
+    op: Operation,
+    seen: Partial<Operation> & { serverId: string } = { serverId: op.serverId as string },
+  ): Promise<Operation | undefined> {
+    const lockKey = lockKeyFor(op.tenant, seen.serverId, op.imageId);
+    if (op.lockKey === lockKey) return op;
+    const other = await this.lockFor(op, lockKey);
+    if (!other) return { ...op, lockKey };
+    const where = other.permalink ? ` (its thread: ${other.permalink})` : "";
+    const name = seen.serverName ?? op.serverName ?? op.serverRef;
+    const outcome = `another request, ${other.id}, is already detaching this image from \`${name}\`${where}; nothing was sent to ECL.`;
+    await this.move(
+      op,
+      "noop",
+      { ...seen, outcome },
+      { serverId: seen.serverId, inFlight: other.id },
+    );
+    return undefined;
   }
 
   /**
@@ -219,7 +236,11 @@ class Step {
   }
 
   /** Sends the detach when the server is idle; waits for idle otherwise, up to the limit. */
-  private async execute(op: Operation): Promise<void> {
+  private async execute(approved: Operation): Promise<void> {
+    // The lock first, before the read that decides the POST: a request approved after another
+    // detached the image, or while another holds it, sends nothing.
+    const op = await this.hold(approved);
+    if (!op) return;
     const tenant = await this.deps.openTenant(op.secretId);
     const server = await tenant.ecl.showServer(op.serverId as string);
     const seen = observedState(server);

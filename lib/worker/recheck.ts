@@ -7,6 +7,7 @@
 import { EclApiError } from "../ecl/errors";
 import { attachment, detachFinished, judgedBy, observedState, type Server } from "../ecl/server";
 import { describeError, isPassing } from "../errors";
+import { endDetachedFirstOfTenant } from "../operations/detached-first";
 import {
   type Actor,
   type Operation,
@@ -72,6 +73,16 @@ export async function recheck(
     );
     if (!done) return recheck(deps, (await deps.store.get(op.id)) ?? op, actor);
     await announce(deps, done).catch(() => undefined); // the follow-up posts what is left owed
+    // Requests still awaiting approval for this image are moot: told, and ended.
+    await endDetachedFirstOfTenant(deps, done).catch((error: unknown) => {
+      deps.log.warn(
+        "could not look for requests waiting on the image; their approval sends nothing",
+        {
+          operationId: done.id,
+          error: describeError(error),
+        },
+      );
+    });
     return {
       op: done,
       text: md`Re-checked: ${name} is idle and image ${code(op.imageId)} is detached. ${code(op.id)} is done.`,

@@ -102,6 +102,49 @@ describe("Re-check", () => {
     });
   });
 
+  it("done after all: a request awaiting approval for the image is told and ended", async () => {
+    const server = model().addServer(SAMPLE.tenantId, {
+      name: `rc-${Math.random().toString(36).slice(2, 8)}`,
+      media: [SAMPLE.image],
+    });
+    const change = await slash(stack, `detach ${server.id} ${SAMPLE.image} CHG-11`, {
+      channel: "C0CHANGES",
+    });
+    await drain(
+      stack,
+      async () => (await operation(stack, change.operationId)).state === "awaiting_approval",
+    );
+    await drain(stack);
+    // Break-glass times out (ECL's task held), then ECL finishes late and a re-check sees it.
+    model().hold(server.id);
+    const incident = await slash(stack, `detach ${server.id} ${SAMPLE.image} INC-11`);
+    await drain(
+      stack,
+      async () => {
+        await stack.followup(200);
+        return settled(stack, incident.operationId);
+      },
+      30_000,
+    );
+    const timedOutOp = await operation(stack, incident.operationId);
+    expect(timedOutOp.state).toBe("timed_out");
+    expect((await operation(stack, change.operationId)).state).toBe("awaiting_approval");
+    finishLate(server.id);
+
+    await click(stack, timedOutOp, "bm_recheck", "U0BOB");
+    await drain(stack, async () => settled(stack, change.operationId));
+
+    expect((await operation(stack, incident.operationId)).state).toBe("done");
+    const moot = await operation(stack, change.operationId);
+    expect(moot).toMatchObject({
+      state: "noop",
+      detachedFirst: { by: incident.operationId, channelId: "C0INCIDENT" },
+    });
+    expect(thread(stack, moot).replies.at(-1)).toBe(
+      `:information_source: <@U0REQUESTER> nothing to do: \`${incident.operationId}\` (in <#C0INCIDENT>) detached this image first; this request cannot send a second detach. Nothing was sent to ECL.`,
+    );
+  });
+
   it("tells the clicker alone what the server still shows, audited, the thread untouched", async () => {
     const { op, server } = await timedOut();
     const before = thread(stack, op).replies.length;

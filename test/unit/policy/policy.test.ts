@@ -38,6 +38,14 @@ describe("parsePolicy", () => {
     expect(policy.tenants["prod-jp1"]).toEqual({ secret: "bm/tenant/prod-jp1" });
   });
 
+  it.each([1, 1440])("takes request_ttl_minutes %i (1 to a day)", (minutes) => {
+    const document = {
+      ...valid,
+      channels: { C0X1: { ...valid.channels.C0123456789, request_ttl_minutes: minutes } },
+    };
+    expect(parsePolicy(document).channels.C0X1?.requestTtlMinutes).toBe(minutes);
+  });
+
   it.each([
     [{ ...valid, tenants: undefined }, "tenants: missing"],
     [
@@ -90,6 +98,17 @@ describe("parsePolicy", () => {
     [
       { ...valid, channels: { C0X1: { ...valid.channels.C0INCIDENT, approvers: "U0A1" } } },
       "approvers must be a list",
+    ],
+    [
+      {
+        ...valid,
+        channels: { C0X1: { ...valid.channels.C0123456789, request_ttl_minutes: 1441 } },
+      },
+      "policy.yml is invalid: channels.C0X1.request_ttl_minutes: request_ttl_minutes must be 1440 (a day) or less",
+    ],
+    [
+      { ...valid, channels: { C0X1: { ...valid.channels.C0123456789, request_ttl_minutes: 0 } } },
+      "channels.C0X1.request_ttl_minutes: request_ttl_minutes must be 1 or more",
     ],
     ["just text", "the policy must be a map with tenants and channels"],
     // The id patterns are anchored at both ends: a prefix or a suffix is not an id.

@@ -171,6 +171,15 @@ describe("the card in each state", () => {
       ":information_source: <@U1> nothing to do: image is not attached.",
     ],
     [
+      "noop, another detach first",
+      ["awaiting_approval", "noop"],
+      {
+        outcome: "op-0000000009 (in channel C0INC) detached this image first; … <!here>",
+        detachedFirst: { by: "op-0000000009", channelId: "C0INC" },
+      },
+      ":information_source: <@U1> nothing to do: `op-0000000009` (in <#C0INC>) detached this image first; this request cannot send a second detach. Nothing was sent to ECL.",
+    ],
+    [
       "failed",
       ["failed"],
       { outcome: "ECL answered 500." },
@@ -342,6 +351,26 @@ describe("the card and the thread, at their edges", () => {
     );
     expect(card(cancelled)[1]).toContain("cancelled by <@U1>");
     expect(card(cancelled).some((l) => l.includes("bm_"))).toBe(false);
+  });
+
+  it("a request another detach made moot: its card names that one and links its channel", () => {
+    const moot = lived(
+      ["awaiting_approval", "noop"],
+      {
+        outcome: "op-0000000009 (in channel C0INC) detached this image first.",
+        detachedFirst: { by: "op-0000000009", channelId: "C0INC" },
+      },
+      {},
+      { approvalsRequired: 1 },
+    );
+    expect(card(moot)[2]).toBe(
+      "`op-0000000009` (in <#C0INC>) detached this image first; this request cannot send a second detach. Nothing was sent to ECL.",
+    );
+    expect(card(moot).some((l) => l.includes("bm_"))).toBe(false);
+    // Told privately when the channel refuses bm: the same words.
+    expect(requesterNotice(moot, later(10), 60).text).toBe(
+      ":information_source: <@U1> nothing to do: `op-0000000009` (in <#C0INC>) detached this image first; this request cannot send a second detach. Nothing was sent to ECL.",
+    );
   });
 
   it("the requester alone, told how it ended", () => {

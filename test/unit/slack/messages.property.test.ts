@@ -79,6 +79,13 @@ const operation: fc.Arbitrary<Operation> = fc
     rejectedBy: fc.option(userId, { nil: undefined }),
     cancelledBy: fc.option(userId, { nil: undefined }),
     detachRequestId: fc.option(hostile(200), { nil: undefined }),
+    detachedFirst: fc.option(
+      fc.record({
+        by: hostile(60),
+        channelId: fc.oneof(fc.constant("C0INCIDENT"), hostile(30)),
+      }),
+      { nil: undefined },
+    ),
     approvers: fc.array(fc.oneof(userId, fc.constantFrom("*", "S0APPROVERS")), { maxLength: 200 }),
     approvals: fc.array(fc.record({ userId, at: fc.constant("2026-11-26T10:05:00.000Z") }), {
       maxLength: 40,
@@ -130,7 +137,7 @@ function assertSafe(built: SlackMessage, allowedMentions: ReadonlySet<string>): 
   }
 }
 
-/** The mentions and links an operation may make: of its well-formed ids, and its permalink. */
+/** The mentions and links an operation may make: of its well-formed ids, its channels, its permalink. */
 function allowed(op: Operation): Set<string> {
   const ids = [
     op.requester,
@@ -140,6 +147,8 @@ function allowed(op: Operation): Set<string> {
     ...(op.approvals ?? []).map((a) => a.userId),
   ].filter((id): id is string => !!id);
   const tokens = new Set<string>([`<#${op.channelId}>`]);
+  // The channel of the detach that made a waiting request moot.
+  if (op.detachedFirst) tokens.add(`<#${op.detachedFirst.channelId}>`);
   for (const id of ids) {
     tokens.add(`<@${id}>`);
     tokens.add(`<!subteam^${id}>`);

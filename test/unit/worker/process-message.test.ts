@@ -873,3 +873,158 @@ describe("the worker, to the letter", () => {
     expect(f.ops.get(op.id)).toMatchObject({ state: "waiting_for_idle", powerState: "RUNNING" });
   });
 });
+
+describe("the lock: held from approval (or the start, needing none) to the end", () => {
+  const KEY = `lock#t#${SERVER}#${IMAGE}`;
+  /** The one approval C0SELF needs, by an approver it names, in time: the request may go on. */
+  const APPROVED = [{ userId: "U0A1", at: NOW.toISOString() }];
+  const EXPIRES = new Date(NOW.getTime() + 30 * 60_000).toISOString();
+  /** Every lock call said in `f.calls`, beside ECL's and Slack's. */
+  function lockCalls(f: Fakes) {
+    const { lock, takeLock } = f.deps.store;
+    f.deps.store = {
+      ...f.deps.store,
+      lock: async (key, opId) => {
+        f.calls.push(`lock ${opId}`);
+        return lock(key, opId);
+      },
+      takeLock: async (key, from, opId) => {
+        f.calls.push(`take ${from} ${opId}`);
+        return takeLock(key, from, opId);
+      },
+    };
+  }
+  /** Who holds the lock now, if anyone: a probe takes it when it is free, then lets it go. */
+  async function holder(f: Fakes): Promise<string | undefined> {
+    const probe = await f.deps.store.lock(KEY, "op-probe00000");
+    if (!probe.held) return probe.holder;
+    await f.deps.store.unlock(KEY, "op-probe00000");
+    return undefined;
+  }
+
+  it("a request needing approvals posts its card without the lock, though another holds it", async () => {
+    const f = workerFakes();
+    const first = operationIn(f.ops, "C0INC", ["approved", "executing", "detaching"]);
+    await f.deps.store.lock(KEY, first.id);
+    lockCalls(f);
+    const op = operationIn(f.ops, "C0CHG");
+    await run(f, op);
+    expect(f.ops.get(op.id)?.state).toBe("awaiting_approval");
+    expect(f.ops.get(op.id)?.lockKey).toBeUndefined();
+    expect(f.calls).toEqual([`resolve ${SERVER}`, "slack card"]);
+    expect(await holder(f)).toBe(first.id);
+  });
+
+  it("approved: the lock is taken before the server is read, and kept on the operation", async () => {
+    const f = workerFakes({ reads: [eclServer()] });
+    lockCalls(f);
+    const op = operationIn(f.ops, "C0SELF", ["awaiting_approval", "approved"], {
+      serverId: SERVER,
+      serverName: "web01",
+      parentTs: "1700000000.000001",
+      approvals: APPROVED,
+      requestExpiresAt: EXPIRES,
+      noticedSeq: 3,
+    });
+    await run(f, op, "execute");
+    expect(f.calls).toEqual([
+      `lock ${op.id}`,
+      `show ${SERVER}`,
+      `detach ${SERVER} ${IMAGE}`,
+      "slack reply",
+    ]);
+    expect(f.ops.get(op.id)).toMatchObject({ state: "detaching", lockKey: KEY });
+    expect(await holder(f)).toBe(op.id);
+  });
+
+  it("approved while another holds the lock and goes on: noop naming it, ECL neither read nor sent", async () => {
+    const f = workerFakes();
+    const first = operationIn(f.ops, "C0INC", ["approved", "executing", "detaching"], {
+      permalink: "https://slack.test/archives/C0INC/p9",
+    });
+    await f.deps.store.lock(KEY, first.id);
+    lockCalls(f);
+    const op = operationIn(f.ops, "C0CHG", ["awaiting_approval", "approved"], {
+      serverId: SERVER,
+      serverName: "web01",
+      noticedSeq: 3,
+    });
+    await run(f, op, "execute");
+    expect(f.ops.get(op.id)).toMatchObject({
+      state: "noop",
+      outcome: `another request, ${first.id}, is already detaching this image from \`web01\` (its thread: https://slack.test/archives/C0INC/p9); nothing was sent to ECL.`,
+    });
+    expect(f.ops.get(op.id)?.lockKey).toBeUndefined();
+    expect(f.events.at(-1)?.facts).toMatchObject({ serverId: SERVER, inFlight: first.id });
+    expect(f.calls.filter((c) => c.startsWith("show") || c.startsWith("detach"))).toEqual([]);
+    // Its end lets go of nothing it did not take.
+    expect(await holder(f)).toBe(first.id);
+  });
+
+  it("approved after another detached the image: its lock taken over, the image read gone, noop", async () => {
+    const f = workerFakes({ reads: [eclServer({ mediaIds: [] })] });
+    const first = operationIn(f.ops, "C0INC", ["approved", "executing", "detaching", "done"]);
+    // Its holder ended without letting go (that call failed).
+    await f.deps.store.lock(KEY, first.id);
+    lockCalls(f);
+    const op = operationIn(f.ops, "C0CHG", ["awaiting_approval", "approved"], {
+      serverId: SERVER,
+      serverName: "web01",
+      noticedSeq: 3,
+    });
+    await run(f, op, "execute");
+    expect(f.calls.slice(0, 3)).toEqual([
+      `lock ${op.id}`,
+      `take ${first.id} ${op.id}`,
+      `show ${SERVER}`,
+    ]);
+    expect(f.ops.get(op.id)).toMatchObject({
+      state: "noop",
+      lockKey: KEY,
+      outcome: `image \`${IMAGE}\` is no longer attached to \`web01\` (detached by someone else?); nothing was sent to ECL.`,
+    });
+    expect(f.calls.some((c) => c.startsWith("detach"))).toBe(false);
+    expect(await holder(f)).toBeUndefined();
+  });
+
+  it("already holding the lock (a hand-back after waiting for idle): not taken again", async () => {
+    const f = workerFakes();
+    const op = operationIn(f.ops, "C0SELF", ["awaiting_approval", "approved", "waiting_for_idle"], {
+      serverId: SERVER,
+      serverName: "web01",
+      lockKey: KEY,
+      approvals: APPROVED,
+      requestExpiresAt: EXPIRES,
+      noticedSeq: 4,
+    });
+    await f.deps.store.lock(KEY, op.id);
+    lockCalls(f);
+    await run(f, op, "execute");
+    expect(f.calls.filter((c) => c.startsWith("lock") || c.startsWith("take"))).toEqual([]);
+    expect(f.ops.get(op.id)).toMatchObject({ state: "detaching", lockKey: KEY });
+  });
+
+  it("a lock of another image of the server is not this one: taken for its own key", async () => {
+    const f = workerFakes();
+    const op = operationIn(f.ops, "C0CHG", ["awaiting_approval", "approved", "waiting_for_idle"], {
+      serverId: SERVER,
+      serverName: "web01",
+      lockKey: `lock#t#${SERVER}#another-image`,
+      noticedSeq: 4,
+    });
+    lockCalls(f);
+    await run(f, op, "execute");
+    expect(f.calls[0]).toBe(`lock ${op.id}`);
+    expect(f.ops.get(op.id)?.lockKey).toBe(KEY);
+  });
+
+  it("needing none: the lock is taken at the start, before the card", async () => {
+    const f = workerFakes();
+    lockCalls(f);
+    const op = operationIn(f.ops, "C0INC");
+    await run(f, op);
+    expect(f.calls.slice(0, 3)).toEqual([`resolve ${SERVER}`, `lock ${op.id}`, "slack card"]);
+    expect(f.events.find((e) => e.action === "approved")).toBeDefined();
+    expect(f.ops.get(op.id)?.lockKey).toBe(KEY);
+  });
+});

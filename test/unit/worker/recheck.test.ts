@@ -83,6 +83,59 @@ describe("a re-check that finds the detach finished", () => {
     expect(f.calls).toEqual([`show ${SERVER}`, "slack reply"]);
   });
 
+  it("requests still awaiting approval for the image are told and ended; others are not", async () => {
+    const f = withReads(eclServer({ mediaIds: [] }));
+    const op = timedOut(f);
+    const pending = operationIn(f.ops, "C0CHG", ["awaiting_approval"], {
+      serverId: SERVER,
+      parentTs: "1700000000.000009",
+    });
+    const otherImage = operationIn(f.ops, "C0CHG", ["awaiting_approval"], {
+      serverId: SERVER,
+      imageId: "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee",
+    });
+    const asked: Array<[string, number, boolean[]]> = [];
+    f.deps.store = {
+      ...f.deps.store,
+      recentForTenant: async (tenant, limit, keep = () => true) => {
+        const all = [...f.ops.values()].filter((o) => o.tenant === tenant);
+        asked.push([tenant, limit, all.map(keep)]);
+        return all.filter(keep);
+      },
+    };
+    await recheck(f.deps, op, CLICKER);
+    // The tenant's latest, awaiting approval only.
+    expect(asked).toEqual([["t", 50, [false, true, true]]]);
+    expect(f.ops.get(pending.id)).toMatchObject({
+      state: "noop",
+      detachedFirst: { by: op.id, channelId: "C0INC" },
+    });
+    expect(f.ops.get(otherImage.id)?.state).toBe("awaiting_approval");
+  });
+
+  it("a look for waiting requests that fails is logged; the re-check's answer stands", async () => {
+    const f = withReads(eclServer({ mediaIds: [] }));
+    const op = timedOut(f);
+    f.deps.store = {
+      ...f.deps.store,
+      recentForTenant: async () => {
+        throw new Error("DynamoDB is down");
+      },
+    };
+    const result = await recheck(f.deps, op, CLICKER);
+    expect(result.op.state).toBe("done");
+    expect(f.logs.filter((l) => l.level === "warn")).toEqual([
+      {
+        level: "warn",
+        message: "could not look for requests waiting on the image; their approval sends nothing",
+        extra: {
+          operationId: op.id,
+          error: "internal error (Error); nothing more is shown, to keep secrets out of messages",
+        },
+      },
+    ]);
+  });
+
   it("another writer touched it first: read again, and settled from what it wrote", async () => {
     const f = withReads(eclServer({ mediaIds: [] }));
     const op = timedOut(f);
