@@ -23,6 +23,7 @@ import type { PolicyDeps } from "../../../lib/policy/roles";
 import { rolesIn } from "../../../lib/policy/roles";
 
 const document = {
+  team_ids: ["T1"],
   tenants: { prod: { secret: "bm/tenant/prod" } },
   channels: {
     C0INC: { tenant: "prod", requesters: ["*"], approvals: 0 },

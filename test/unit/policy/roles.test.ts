@@ -7,6 +7,7 @@ import { type ChannelPolicy, parsePolicy } from "../../../lib/policy/policy";
 import { type PolicyDeps, rolesIn } from "../../../lib/policy/roles";
 
 const policy = parsePolicy({
+  team_ids: ["T1"],
   tenants: { prod: { secret: "bm/tenant/prod" } },
   channels: {
     C0OPS: { tenant: "prod", requesters: ["U0REQ", "S0OPS"], approvers: ["S0APR"], approvals: 1 },
