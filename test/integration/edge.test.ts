@@ -3,13 +3,17 @@
  * rule: within 5 minutes either way), the shape of every payload bm reads (valibot schemas), and
  * the workspace it comes from (the policy's `team_ids`).
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type Operation, operationIdFor } from "../../lib/operations/operation";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
+import { httpApiEvent, lambdaContext } from "../../local/lambda-events";
 import { slackHeaders, slackHeadersAt } from "../../local/slack-request";
 import type { LocalStack } from "../../local/stack";
+import { expectErrorLogs } from "../support/error-logs";
 import {
   auditOf,
   drain,
@@ -254,5 +258,40 @@ describe("one workspace: the policy's team_ids", () => {
         facts: { team: "T0EVIL", enterprise: "E0001" },
       }),
     ]);
+  });
+});
+
+describe("a policy refused at load", () => {
+  it("says why in the cold start's log line: the field and the rule, and no secret", async () => {
+    const failed = expectErrorLogs(/"message":"cold start failed"/);
+    const file = join(tmpdir(), `bm-edge-policy-${process.pid}.yml`);
+    const policy = readFileSync(join(import.meta.dirname, "../fixtures/policy.yml"), "utf8");
+    writeFileSync(file, policy.replace(/^team_ids: .*$/m, ""));
+    const saved = process.env.BM_POLICY;
+    process.env.BM_POLICY = file;
+    try {
+      // A new container: the front door's module loaded afresh, its cold start still to come.
+      vi.resetModules();
+      const { handler } = (await import("../../handlers/slack")) as {
+        handler: (e: APIGatewayProxyEventV2, c: Context) => Promise<APIGatewayProxyResultV2>;
+      };
+      const body = slashBody({ text: "help" });
+      const answer = (await handler(
+        httpApiEvent("POST", "/slack/events", slackHeaders(stack.signingSecret, body), body),
+        lambdaContext("bm-slack", 6000),
+      )) as { statusCode: number };
+      expect(answer.statusCode).toBe(503);
+    } finally {
+      process.env.BM_POLICY = saved;
+    }
+    expect(failed.lines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({
+        level: "ERROR",
+        function: "slack",
+        error: "PolicyError",
+        reason: `the policy file ${file} is invalid: team_ids: missing (the Slack team ids, T…, bm serves; required)`,
+      }),
+    ]);
+    expect(failed.lines[0]).not.toContain(stack.signingSecret);
   });
 });
