@@ -52,7 +52,7 @@ export function slackLogger(log: Log) {
 function argument(a: unknown): string {
   if (typeof a === "string") return a;
   if (a instanceof Error) return a.name;
-  return `[${typeof a}]`;
+  return `<${typeof a}>`;
 }
 
 const SECRET_SHAPES: Array<[RegExp, string]> = [
