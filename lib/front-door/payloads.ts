@@ -170,7 +170,7 @@ export function checkBody(
     try {
       payload = typeof form.payload === "string" ? JSON.parse(form.payload) : undefined;
     } catch {
-      payload = undefined;
+      // Not JSON: unreadable, below.
     }
     const type = (payload as { type?: unknown } | undefined)?.type;
     const readable =
@@ -178,7 +178,7 @@ export function checkBody(
         ? clickOf(payload) !== undefined
         : type === "view_submission"
           ? submissionOf(payload) !== undefined
-          : payload !== undefined && typeof type === "string";
+          : typeof type === "string";
     return readable ? { ok: true } : { ok: false, kind: "interaction" };
   }
   if ("command" in form)

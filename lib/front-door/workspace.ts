@@ -18,12 +18,11 @@ export const FOREIGN_TEAM = md`bm serves only its own Slack workspace: it takes 
 export function isServed(policy: Pick<Policy, "teamIds" | "enterpriseId">, who: Who): boolean {
   const teams = new Set(policy.teamIds);
   if (!teams.has(who.teamId)) return false;
-  if (
-    who.userTeamId !== undefined &&
-    !teams.has(who.userTeamId) &&
-    !(policy.enterpriseId !== undefined && who.userTeamId === policy.enterpriseId)
-  )
-    return false;
+  const userServed =
+    who.userTeamId === undefined ||
+    teams.has(who.userTeamId) ||
+    who.userTeamId === policy.enterpriseId;
+  if (!userServed) return false;
   return policy.enterpriseId === undefined || who.enterpriseId === policy.enterpriseId;
 }
 

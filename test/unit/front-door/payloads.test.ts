@@ -56,13 +56,13 @@ describe("slashCommandOf", () => {
 
   it("names the Grid organisation when Slack does, and leaves out what Slack left out", () => {
     const { response_url: _, text: __, ...bare } = slash;
-    expect(slashCommandOf({ ...bare, enterprise_id: "E0001" })).toEqual({
+    expect(slashCommandOf({ ...bare, enterprise_id: "E0001" })).toStrictEqual({
       who: { teamId: "T0001", userId: "U0REQ", enterpriseId: "E0001" },
       channelId: "C0INC",
       text: "",
       triggerId: "1.2.abc",
     });
-    expect(slashCommandOf({ ...slash, enterprise_id: "" })?.who).toEqual({
+    expect(slashCommandOf({ ...slash, enterprise_id: "" })?.who).toStrictEqual({
       teamId: "T0001",
       userId: "U0REQ",
     });
@@ -83,6 +83,14 @@ describe("slashCommandOf", () => {
     ["a channel that is a user", { channel_id: "U0001" }],
     ["an enterprise that is a team", { enterprise_id: "T0001" }],
     ["a response_url twice", { response_url: ["a", "b"] }],
+    ["a team with more before it", { team_id: "XT0001" }],
+    ["a team with more after it", { team_id: "T0001x" }],
+    ["an enterprise with more before it", { enterprise_id: "XE0001" }],
+    ["an enterprise with more after it", { enterprise_id: "E0001x" }],
+    ["a user with more before it", { user_id: "XU0REQ" }],
+    ["a user with more after it", { user_id: "U0REQx" }],
+    ["a channel with more before it", { channel_id: "XC0INC" }],
+    ["a channel with more after it", { channel_id: "C0INCx" }],
   ])("%s: unreadable", (_, change) => {
     expect(slashCommandOf({ ...slash, ...change })).toBeUndefined();
   });
@@ -108,7 +116,7 @@ describe("clickOf", () => {
         user: { id: "W0A1", team_id: "E0001" },
         actions: [{ action_id: "x" }],
       }),
-    ).toEqual({
+    ).toStrictEqual({
       who: { teamId: "T0001", userId: "W0A1", userTeamId: "E0001", enterpriseId: "E0001" },
       channelId: "",
       value: "",
@@ -209,6 +217,11 @@ describe("checkBody", () => {
     ["a payload that is not JSON", form({ payload: "{not" }), { ok: false, kind: "interaction" }],
     ["a payload that is JSON null", form({ payload: "null" }), { ok: false, kind: "interaction" }],
     ["Slack's ssl_check, for Bolt", form({ ssl_check: "1", token: "t" }), { ok: true }],
+    [
+      "a payload given twice that reads as JSON once joined",
+      form({ payload: ['{"type":"view_closed","a":[1', "2]}"] }),
+      { ok: false, kind: "interaction" },
+    ],
   ])("%s: %j", (_, body, checked) => {
     expect(checkBody(body, FORM)).toEqual(checked);
   });

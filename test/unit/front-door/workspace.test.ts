@@ -77,10 +77,10 @@ describe("isServed", () => {
 
 describe("the refusal", () => {
   it("keeps the teams and the organisation in the audit trail", () => {
-    expect(foreignFacts({ teamId: "T0EVIL", userId: "U0A" })).toEqual({ team: "T0EVIL" });
+    expect(foreignFacts({ teamId: "T0EVIL", userId: "U0A" })).toStrictEqual({ team: "T0EVIL" });
     expect(
       foreignFacts({ teamId: "T0001", userId: "U0A", userTeamId: "T0EVIL", enterpriseId: "E0001" }),
-    ).toEqual({ team: "T0001", userTeam: "T0EVIL", enterprise: "E0001" });
+    ).toStrictEqual({ team: "T0001", userTeam: "T0EVIL", enterprise: "E0001" });
   });
 
   it("says it plainly", () => {

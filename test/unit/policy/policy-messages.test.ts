@@ -83,6 +83,22 @@ describe("each mistake in the policy, word for word", () => {
       "team_ids.0: team_ids entries must be Slack team ids (T…)",
     ],
     [
+      { ...policy({ C0A: channel }), team_ids: ["XT0001"] },
+      "team_ids.0: team_ids entries must be Slack team ids (T…)",
+    ],
+    [
+      { ...policy({ C0A: channel }), team_ids: ["T0001x"] },
+      "team_ids.0: team_ids entries must be Slack team ids (T…)",
+    ],
+    [
+      { ...policy({ C0A: channel }), enterprise_id: "XE0001" },
+      "enterprise_id: enterprise_id must be a Slack Enterprise Grid id (E…)",
+    ],
+    [
+      { ...policy({ C0A: channel }), enterprise_id: "E0001x" },
+      "enterprise_id: enterprise_id must be a Slack Enterprise Grid id (E…)",
+    ],
+    [
       { ...policy({ C0A: channel }), enterprise_id: "T0001" },
       "enterprise_id: enterprise_id must be a Slack Enterprise Grid id (E…)",
     ],
