@@ -52,7 +52,7 @@ async function detach(i: number): Promise<number> {
   });
   if (!server) throw new Error("no simulator");
   const body = slashCommandBody({
-    teamId: "T0BENCH",
+    teamId: "T0LOCAL",
     channelId: "C0INCIDENT",
     userId: "U0BENCH",
     text: `detach ${server.name} ${SAMPLE.image}`,

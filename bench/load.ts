@@ -51,7 +51,7 @@ const answers = await Promise.all(
   servers.map(async (server, i) => {
     await new Promise((r) => setTimeout(r, (i * 1000) / PER_SECOND));
     const body = slashCommandBody({
-      teamId: "T0LOAD",
+      teamId: "T0LOCAL",
       channelId: "C0INCIDENT",
       userId: `U0LOAD${i}`,
       text: `detach ${server?.name} ${SAMPLE.image} load test`,

@@ -51,7 +51,7 @@ for (const name of ["reference-ack", "reference-typical"]) {
 
 const signedEvent = (text: string) => {
   const body = slashCommandBody({
-    teamId: "T0BENCH",
+    teamId: "T0LOCAL",
     channelId: "C0INCIDENT",
     userId: "U0BENCH",
     text,

@@ -44,7 +44,7 @@ const servers = Array.from({ length: COUNT }, (_, i) =>
 );
 for (const server of servers) {
   const body = slashCommandBody({
-    teamId: "T0BENCH",
+    teamId: "T0LOCAL",
     channelId: "C0INCIDENT",
     userId: "U0BENCH",
     text: `detach ${server.id} ${SAMPLE.image}`,

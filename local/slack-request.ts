@@ -40,11 +40,35 @@ export function slashCommandBody(fields: SlashFields): string {
   }).toString();
 }
 
-/** The headers Slack puts on a request with this body. */
+/**
+ * How far from now Slack dates a request, either way: a request dated further is refused (Slack's
+ * rule for verifying requests; Bolt checks only the past).
+ */
+export const SLACK_CLOCK_SKEW_S = 5 * 60;
+
+/**
+ * The headers Slack puts on a request with this body. Slack sends a request as it is made, so the
+ * stand-in refuses to date one more than 5 minutes from now: a test that needs such a request
+ * forges it with {@link slackHeadersAt}.
+ */
 export function slackHeaders(
   signingSecret: string,
   body: string,
   timestamp = Math.floor(Date.now() / 1000),
+): Record<string, string> {
+  if (Math.abs(timestamp - Date.now() / 1000) > SLACK_CLOCK_SKEW_S)
+    throw new Error("Slack never sends a request dated more than 5 minutes from now");
+  return slackHeadersAt(signingSecret, body, timestamp);
+}
+
+/**
+ * Headers signed for any timestamp, as someone who holds the signing secret (or replays a
+ * request) could make them: never what Slack sends.
+ */
+export function slackHeadersAt(
+  signingSecret: string,
+  body: string,
+  timestamp: number,
 ): Record<string, string> {
   const signature = createHmac("sha256", signingSecret)
     .update(`v0:${timestamp}:${body}`)

@@ -12,8 +12,8 @@ import { DynamoChoiceStore } from "../aws/dynamo/choice-store";
 import { documentClient } from "../aws/dynamo/documents";
 import { DynamoOperationStore } from "../aws/dynamo/operation-store";
 import { SqsWorkQueue } from "../aws/sqs-work-queue";
-import { readConfig } from "../config";
-import { loadPolicy } from "../policy/policy";
+import { ConfigError, readConfig } from "../config";
+import { loadPolicy, PolicyError } from "../policy/policy";
 import { createLog, slackLogger } from "../runtime/log";
 import { powertoolsMetrics } from "../runtime/metrics";
 import { secretSourceFromEnv } from "../secrets/from-env";
@@ -24,14 +24,18 @@ import {
   webClientChat,
 } from "../slack/chat";
 import { parseSlackSecret } from "../slack/slack-secret";
+import { type Budget, budgetFrom } from "./budget";
 import { type FrontDoorDeps, writeRefusalCounts } from "./deps";
 import { registerListeners } from "./listeners";
-import { by, failed } from "./listeners/answering";
+import { by, failed, UNREADABLE_COMMAND } from "./listeners/answering";
+import { checkBody, isFreshTimestamp } from "./payloads";
 import { RefusalTally } from "./refusals";
 
+/** The front door; `startedAt` is when Lambda handed the request over (the handler's entry). */
 export type SlackHandler = (
   event: APIGatewayProxyEventV2,
   context: Context,
+  startedAt?: number,
 ) => Promise<APIGatewayProxyResultV2>;
 
 /**
@@ -52,7 +56,15 @@ export async function createSlackHandler(
     loadPolicy(config.policyPath),
   ]);
   const logger = slackLogger(log) as never;
-  const receiver = new AwsLambdaReceiver({ signingSecret: slack.signingSecret, logger });
+  // Each request's budget, from the handler's entry, reaches its listener in Bolt's context.
+  const budgets = new WeakMap<object, Budget>();
+  const receiver = new AwsLambdaReceiver({
+    signingSecret: slack.signingSecret,
+    logger,
+    customPropertiesExtractor: (event) => ({ budget: budgets.get(event) }),
+    // Bolt's own handler logs the signature; this one says only that a request was refused.
+    invalidRequestSignatureHandler: () => log.info("refused a request: its signature is wrong"),
+  });
   const app = new App({
     receiver,
     logger,
@@ -99,11 +111,13 @@ export async function createSlackHandler(
   });
 
   const bolt = receiver.toHandler() as unknown as SlackHandler;
-  return async (event, context) => {
-    const started = performance.now();
+  return async (event, context, startedAt = Date.now()) => {
     // Counts of repeated refusals whose minute is over, written beside the request (rarely any).
     const counts = writeRefusalCounts(deps).catch(failed(deps, "refusal counts"));
     try {
+      const early = edgeCheck(event, slack.signingSecret);
+      if (early) return early;
+      budgets.set(event, budgetFrom(startedAt));
       return await bolt(event, context);
     } catch {
       // Bolt parses the body before it checks the signature: a mangled body throws. Unsigned
@@ -111,22 +125,64 @@ export async function createSlackHandler(
       return { statusCode: isSigned(event, slack.signingSecret) ? 400 : 401, body: "" };
     } finally {
       await by(Date.now() + 300, counts);
-      metrics.put("FrontDoorAnswerMs", Math.round(performance.now() - started));
+      metrics.put("FrontDoorAnswerMs", Date.now() - startedAt);
       metrics.flush();
     }
   };
 }
 
+/**
+ * The fields of the cold start's failure log line: the error's name and, for a policy or a
+ * setting the deployer must fix, its message. Those messages are written for deployers (the field
+ * and the rule, a file's name) and never hold a secret's value; other errors' may, so they are
+ * named only.
+ */
+export function coldStartFailure(error: unknown): { error: string; reason?: string } {
+  const name = error instanceof Error ? error.name : typeof error;
+  return error instanceof PolicyError || error instanceof ConfigError
+    ? { error: name, reason: error.message }
+    : { error: name };
+}
+
+/**
+ * What the edge answers before Bolt: 401 for a request dated more than 5 minutes from now either
+ * way (Bolt refuses only old ones), and, for a signed request whose payload the schemas do not
+ * describe (payloads.ts), a plain answer to a slash command or a 400 to an interaction. Nothing
+ * of such a request is read further, nor recorded. Undefined: Bolt goes on.
+ */
+function edgeCheck(
+  event: APIGatewayProxyEventV2,
+  signingSecret: string,
+): APIGatewayProxyResultV2 | undefined {
+  const headers = lowerCased(event);
+  if (!isFreshTimestamp(headers["x-slack-request-timestamp"], Date.now()))
+    return { statusCode: 401, body: "" };
+  if (!isSigned(event, signingSecret)) return undefined;
+  const checked = checkBody(rawBody(event), headers["content-type"]);
+  if (checked.ok) return undefined;
+  if (checked.kind === "interaction") return { statusCode: 400, body: "" };
+  return {
+    statusCode: 200,
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ response_type: "ephemeral", text: UNREADABLE_COMMAND.text }),
+  };
+}
+
+const lowerCased = (event: APIGatewayProxyEventV2): Record<string, string | undefined> =>
+  Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+
+/** The body as Bolt reads it. */
+const rawBody = (event: APIGatewayProxyEventV2): string =>
+  event.isBase64Encoded
+    ? Buffer.from(event.body ?? "", "base64").toString("ascii")
+    : (event.body ?? "");
+
 function isSigned(event: APIGatewayProxyEventV2, signingSecret: string): boolean {
-  const headers = Object.fromEntries(
-    Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
-  );
+  const headers = lowerCased(event);
   try {
     verifySlackRequest({
       signingSecret,
-      body: event.isBase64Encoded
-        ? Buffer.from(event.body ?? "", "base64").toString("ascii")
-        : (event.body ?? ""),
+      body: rawBody(event),
       headers: {
         "x-slack-signature": headers["x-slack-signature"] ?? "",
         "x-slack-request-timestamp": Number(headers["x-slack-request-timestamp"]),

@@ -27,6 +27,13 @@ export interface ChannelPolicy {
 }
 
 export interface Policy {
+  /**
+   * The Slack workspaces (team ids, T…) bm serves: a request or click from any other team, or by
+   * a user of another team, is refused.
+   */
+  teamIds: string[];
+  /** On Enterprise Grid, the organisation (E…) those workspaces belong to: any other is refused. */
+  enterpriseId?: string;
   tenants: Record<string, { secret: string }>;
   channels: Record<string, ChannelPolicy>;
 }
@@ -59,8 +66,24 @@ const Principals = (field: string) =>
     `${field} must be a list`,
   );
 
+const TEAM = /^T[A-Z0-9]+$/;
+const ENTERPRISE = /^E[A-Z0-9]+$/;
+
 const Schema = v.object(
   {
+    team_ids: v.pipe(
+      v.array(
+        v.pipe(v.string(), v.regex(TEAM, "team_ids entries must be Slack team ids (T…)")),
+        "team_ids must be a list of the Slack team ids (T…) bm serves",
+      ),
+      v.minLength(1, "team_ids must name at least one Slack team id (T…)"),
+    ),
+    enterprise_id: v.optional(
+      v.pipe(
+        v.string("enterprise_id must be a string"),
+        v.regex(ENTERPRISE, "enterprise_id must be a Slack Enterprise Grid id (E…)"),
+      ),
+    ),
     tenants: v.record(
       v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,64}$/, "tenant keys must be short names")),
       v.object({
@@ -112,8 +135,12 @@ const Schema = v.object(
       "channels must be a map",
     ),
   },
-  "the policy must be a map with tenants and channels",
+  "the policy must be a map with team_ids, tenants and channels",
 );
+
+/** A missing field, said with what it is for when it is one the deployer must add. */
+const missing = (path: string | null) =>
+  path === "team_ids" ? "missing (the Slack team ids, T…, bm serves; required)" : "missing";
 
 /**
  * Checks a parsed policy document.
@@ -123,7 +150,7 @@ export function parsePolicy(document: unknown, source = "the policy"): Policy {
   const result = v.safeParse(Schema, document);
   if (!result.success) {
     throw new PolicyError(
-      `${source} is invalid: ${result.issues.map((i) => `${v.getDotPath(i) ?? "(top)"}: ${i.input === undefined ? "missing" : i.message}`).join("; ")}`,
+      `${source} is invalid: ${result.issues.map((i) => `${v.getDotPath(i) ?? "(top)"}: ${i.input === undefined ? missing(v.getDotPath(i)) : i.message}`).join("; ")}`,
     );
   }
   const problems: string[] = [];
@@ -146,7 +173,13 @@ export function parsePolicy(document: unknown, source = "the policy"): Policy {
     };
   }
   if (problems.length > 0) throw new PolicyError(`${source} is invalid: ${problems.join("; ")}`);
-  return { tenants: result.output.tenants, channels };
+  const { team_ids: teamIds, enterprise_id: enterpriseId } = result.output;
+  return {
+    teamIds,
+    ...(enterpriseId ? { enterpriseId } : {}),
+    tenants: result.output.tenants,
+    channels,
+  };
 }
 
 /** Reads and checks the policy file (YAML, or JSON, which is YAML too). @throws PolicyError. */

@@ -69,7 +69,9 @@ export async function createBackend(
   // as the front door does; the follow-up decides nobody's rights, and a policy it cannot read
   // must not stop it watching the detaches in flight: it denies everything instead.
   const policy: Policy =
-    functionName === "worker" ? await loadPolicy(config.policyPath) : { tenants: {}, channels: {} };
+    functionName === "worker"
+      ? await loadPolicy(config.policyPath)
+      : { teamIds: [], tenants: {}, channels: {} };
   const pools = new HttpPools({
     connectMs: Math.min(3000, config.eclTimeoutMs),
     headersMs: config.eclTimeoutMs,

@@ -39,12 +39,13 @@ export interface Chat {
   /**
    * A message only the person who ran a slash command (or clicked) sees, through the
    * `response_url` Slack gave with it: works in channels the bot is not in, for 30 minutes and
-   * 5 posts. With `replace`, the message replaces the one clicked (a click's response_url).
+   * 5 posts. With `replace`, the message replaces the one clicked (a click's response_url);
+   * `timeoutMs` shortens the adapter's timeout (the front door's budget).
    */
   respond(
     responseUrl: string,
     message: SlackMessage,
-    options?: { replace?: boolean },
+    options?: { replace?: boolean; timeoutMs?: number },
   ): Promise<void>;
   /** Opens a modal for the click that gave `triggerId` (valid for 3 s). */
   openView(triggerId: string, view: View): Promise<void>;
@@ -161,7 +162,7 @@ export function webClientChat(
             replace_original: options?.replace === true,
             ...message,
           }),
-          signal: AbortSignal.timeout(respondTimeoutMs),
+          signal: AbortSignal.timeout(Math.min(respondTimeoutMs, options?.timeoutMs ?? Infinity)),
         });
         if (response.ok) return;
         // Slack's hooks answer an error code as the body (`expired_url`, `invalid_blocks`).

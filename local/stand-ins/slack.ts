@@ -121,6 +121,7 @@ export class SlackStandIn {
   private readonly faults: Fault[] = [];
   /** Who users are, beyond full members (setPerson). */
   private readonly people = new Map<string, StandInPerson>();
+  private readonly delays: Array<{ method: string; left: number; ms: number }> = [];
   private readonly hooks = new Map<
     string,
     { channel: string; user: string; createdAt: number; posts: number; clicked?: ClickedMessage }
@@ -148,6 +149,12 @@ export class SlackStandIn {
         : undefined;
     const call: SlackCall = { method, args, token, at: Date.now() };
     this.calls.push(call);
+    const slow = this.delays.find((d) => d.method === method && d.left > 0);
+    if (slow) {
+      // Slow but answered: Slack on a bad day, inside the caller's timeout or not.
+      slow.left--;
+      await new Promise((resolve) => setTimeout(resolve, slow.ms));
+    }
     const fault = this.faults.find((f) => f.method === method && f.left > 0);
     if (fault) {
       fault.left--;
@@ -199,6 +206,11 @@ export class SlackStandIn {
   /** Answers the next `times` calls of `method` with an HTTP 5xx, as Slack does in an outage. */
   serverError(method: string, times = 1, status = 503): void {
     this.faults.push({ method, left: times, status, error: "service_unavailable" });
+  }
+
+  /** Answers the next `times` calls of `method` (a Web API method) after `ms`, as usual. */
+  slow(method: string, ms: number, times = 1): void {
+    this.delays.push({ method, left: times, ms });
   }
 
   /** Never answers the next `times` calls of `method` (nothing is posted). */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { operationIdFor } from "../../lib/operations/operation";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
-import { slackHeaders } from "../../local/slack-request";
+import { slackHeaders, slackHeadersAt } from "../../local/slack-request";
 import type { LocalStack } from "../../local/stack";
 import { expectErrorLogs } from "../support/error-logs";
 import {
@@ -40,12 +40,11 @@ describe("signatures", () => {
     ["no timestamp header", withoutHeader("x-slack-request-timestamp"), 0],
     [
       "a timestamp 6 minutes old",
-      (secret: string) => slackHeaders(secret, body, Math.floor(Date.now() / 1000) - 360),
+      (secret: string) => slackHeadersAt(secret, body, Math.floor(Date.now() / 1000) - 360),
       0,
     ],
-    // Without a content type, Bolt reads the body as JSON before it looks at the signature,
-    // and logs that it could not.
-    ["no headers at all", () => ({}), 1],
+    // Without a timestamp the edge refuses it before Bolt reads the body.
+    ["no headers at all", () => ({}), 0],
   ])("%s → 401, nothing recorded", async (_, headers, unreadable) => {
     const bolt = expectErrorLogs(/Failed to parse body as JSON data for content-type: undefined/);
     const before = { ops: await operationCount(stack), sent: queued().length };
@@ -60,8 +59,18 @@ describe("signatures", () => {
     const bolt = expectErrorLogs(/Failed to parse body as JSON data for content-type: text\/plain/);
     const answer = await sendToFrontDoor(stack, "{not json", { "content-type": "text/plain" });
     expect(answer.status).toBe(401);
+    expect(bolt.lines).toHaveLength(0);
+  });
+
+  it("a signed body that is not even a form → 400 (Bolt's words have nothing of the body)", async () => {
+    const bolt = expectErrorLogs(/Failed to parse body as JSON data for content-type: text\/plain/);
+    const headers = {
+      ...slackHeaders(stack.signingSecret, "{not json"),
+      "content-type": "text/plain",
+    };
+    const answer = await sendToFrontDoor(stack, "{not json", headers);
+    expect(answer.status).toBe(400);
     expect(bolt.lines).toHaveLength(1);
-    // Bolt's own words, with nothing of the body in them.
     expect(bolt.lines[0]).not.toContain("not json");
   });
 });

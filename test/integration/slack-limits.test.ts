@@ -19,6 +19,7 @@ describe("lists longer than Slack allows", () => {
     await writeFile(
       policy,
       JSON.stringify({
+        team_ids: ["T0001"],
         tenants: { sample: { secret: "bm/tenant/sample" } },
         channels: {
           C0MANY: { tenant: "sample", requesters: ["*"], approvers, approvals: 1 },

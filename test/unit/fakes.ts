@@ -23,6 +23,7 @@ export const SERVER = "c880a4b5-0230-4925-a8f5-16fb48249275";
 
 /** The policy the use-case tests run under. */
 export const POLICY = {
+  team_ids: ["T1"],
   tenants: { t: { secret: "bm/tenant/t" } },
   channels: {
     // Anyone may ask; no approval.

@@ -1,48 +1,62 @@
 /**
- * What every listener shares: the deadline of its own work, the words when that work fails or is
- * late, and the clicker's answer. The Lambda receiver answers only when a listener returns, so
- * each does its work first and acks last; none throws: every failure becomes words for the user.
+ * What every listener shares: the words when its work fails or is late, the refusal of another
+ * workspace, and the clicker's answer, fitted into the request's budget (budget.ts). The Lambda
+ * receiver answers only when a listener returns, so each does its work first and acks last; none
+ * throws: every failure becomes words for the user.
  */
+import { parseButtonValue } from "../../choices/choice";
+import { isOperationId } from "../../operations/operation";
 import { message } from "../../slack/blocks";
-import { md } from "../../slack/mrkdwn";
+import { type Mrkdwn, md } from "../../slack/mrkdwn";
 import { SlackApiError } from "../../slack/slack-error";
-import type { Answer, Decision } from "../decide-on-request";
-import type { FrontDoorDeps } from "../deps";
+import type { Budget } from "../budget";
+import type { Answer } from "../decide-on-request";
+import { type FrontDoorDeps, refuse } from "../deps";
+import type { Who } from "../payloads";
+import { FOREIGN_TEAM, foreignFacts, isServed } from "../workspace";
 
 export const FAILED = md`bm could not record that just now (an internal error), so nothing was done. Try again in a minute.`;
 
-/**
- * How long a listener's own work may take. Slack gives up after 3 s, and on Lambda the answer
- * leaves only when the listener returns; a reply to the clicker (at most a second) comes after.
- */
-export const WORK_MS = 1800;
 export const SLOW_COMMAND = md`bm is slow to answer just now (its database or queue). If you asked for a detach, it may have been recorded and then goes on by itself: \`/bm history\` shows it in a minute.`;
 export const SLOW_CLICK = md`bm is slow to answer just now: look at the request's card in a moment, and click again if your click is not shown there.`;
+/** A payload the edge's schemas do not describe (payloads.ts); Slack itself never sends one. */
+export const UNREADABLE_COMMAND = md`bm could not read this command (a field Slack always sends was missing, doubled or of the wrong kind), so nothing was done.`;
 
-/** Who decides what on which request, from an interaction's payload. */
-export function decisionOf(
-  body: { team?: { id: string } | null; user: { id: string } },
-  operationId: string,
-  action: Decision["action"],
-): Decision {
-  return { teamId: body.team?.id ?? "", userId: body.user.id, operationId, action };
+/**
+ * Under which id a click's refusal is audited: the operation or the choice its button names, as
+ * the other refusals of a click are; a button value of no known shape is not used as a key.
+ */
+export function auditKeyOf(value: string): string {
+  if (isOperationId(value)) return value;
+  return parseButtonValue(value)?.choiceId ?? "click-unknown";
 }
 
 /**
- * Who clicked, in which channel, and the button's value (an operation id on the card's buttons, a
- * choice's id and place on a private choice's), from a block_actions payload.
+ * Refuses a request or click from outside the workspace the policy serves (workspace.ts): the
+ * refusal is audited under `operationId` (the operation it concerns or would have created) and
+ * the words returned; undefined when `who` is served.
  */
-export function clickOf(
-  body: { team?: { id: string } | null; user: { id: string }; channel?: { id: string } | null },
-  action: object,
-) {
-  const value = (action as { value?: unknown }).value;
-  return {
-    who: { teamId: body.team?.id ?? "", userId: body.user.id },
-    userId: body.user.id,
-    value: typeof value === "string" ? value : "",
-    channelId: body.channel?.id ?? "",
-  };
+export async function outsider(
+  deps: FrontDoorDeps,
+  budget: Budget,
+  who: Who,
+  operationId: string,
+): Promise<Mrkdwn | undefined> {
+  if (isServed(deps.policy, who)) return undefined;
+  const audit = refuse(
+    deps,
+    {
+      operationId,
+      teamId: who.teamId,
+      userId: who.userId,
+      reason: "foreign_team",
+      facts: foreignFacts(who),
+    },
+    FOREIGN_TEAM,
+  ).catch(failed(deps, "audit of a refusal"));
+  // Refused all the same when the audit fails or is late: it is logged, never a reason to go on.
+  await by(budget.workBy, audit);
+  return FOREIGN_TEAM;
 }
 
 /** The work's result, or undefined if it is not done by `deadline` (it goes on regardless). */
@@ -80,15 +94,30 @@ export async function decided(
   );
 }
 
-/** Tells the clicker, in the channel of the click; a refused post is only logged. */
+/**
+ * Tells the clicker, in the channel of the click, if the budget leaves time for it (at most a
+ * second, and never past the moment the answer must leave); a refused or late post is only logged.
+ */
 export async function tell(
   deps: FrontDoorDeps,
+  budget: Budget,
   channelId: string,
   userId: string,
   answer: Answer,
 ): Promise<void> {
-  if (answer.text && channelId)
-    await deps.chat
-      .ephemeral(channelId, userId, message(answer.text))
-      .catch(failed(deps, "chat.postEphemeral"));
+  if (!answer.text || !channelId) return;
+  const ms = budget.replyMs();
+  if (ms === undefined) {
+    deps.log.warn("no time left to tell the clicker", { elapsedMs: budget.elapsed() });
+    return;
+  }
+  const done = await by(
+    Date.now() + ms,
+    deps.chat.ephemeral(channelId, userId, message(answer.text)).then(
+      () => "posted",
+      (error: unknown) => failed(deps, "chat.postEphemeral")(error) ?? "failed",
+    ),
+  );
+  if (done === undefined)
+    deps.log.warn("chat.postEphemeral still at work when the answer had to leave", {});
 }

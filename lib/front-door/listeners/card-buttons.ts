@@ -4,24 +4,29 @@
  */
 import type { App } from "@slack/bolt";
 import { ACTIONS } from "../../slack/messages";
+import { budgetOf } from "../budget";
 import { type Answer, decideOnRequest } from "../decide-on-request";
 import type { FrontDoorDeps } from "../deps";
+import { type ClickPayload, clickOf } from "../payloads";
 import { requestRecheck } from "../request-recheck";
-import { clickOf, decided, tell, WORK_MS } from "./answering";
+import { auditKeyOf, decided, outsider, tell } from "./answering";
 
 export function registerCardButtons(app: App, deps: FrontDoorDeps): void {
   /**
-   * A button of the card: its work done by the deadline, the clicker told in the channel, then
-   * the ack (on Lambda the answer leaves only when the listener returns).
+   * A button of the card: from the workspace bm serves, its work done by the deadline, the clicker
+   * told in the channel, then the ack (on Lambda the answer leaves only when the listener returns).
    */
-  const onButton = (
-    actionId: string,
-    work: (click: ReturnType<typeof clickOf>) => Promise<Answer>,
-  ) =>
-    app.action(actionId, async ({ body, action, ack }) => {
-      const deadline = Date.now() + WORK_MS;
-      const click = clickOf(body, action);
-      await tell(deps, click.channelId, click.userId, await decided(deps, deadline, work(click)));
+  const onButton = (actionId: string, work: (click: ClickPayload) => Promise<Answer>) =>
+    app.action(actionId, async ({ body, ack, context }) => {
+      const budget = budgetOf(context);
+      const click = clickOf(body);
+      if (click) {
+        const refused = await outsider(deps, budget, click.who, auditKeyOf(click.value));
+        const answer = refused
+          ? { text: refused }
+          : await decided(deps, budget.workBy, work(click));
+        await tell(deps, budget, click.channelId, click.who.userId, answer);
+      }
       await ack();
     });
 
@@ -30,14 +35,21 @@ export function registerCardButtons(app: App, deps: FrontDoorDeps): void {
     ["cancel", ACTIONS.cancel],
   ] as const) {
     onButton(actionId, (click) =>
-      decideOnRequest(deps, { ...click.who, operationId: click.value, action: decision }),
+      decideOnRequest(deps, {
+        teamId: click.who.teamId,
+        userId: click.who.userId,
+        operationId: click.value,
+        action: decision,
+      }),
     );
   }
 
   // Re-check: the worker reads ECL; the clicker is told it is on its way, then the result.
   onButton(ACTIONS.recheck, (click) =>
-    requestRecheck(deps, { ...click.who, operationId: click.value }).then((text) => ({
-      text,
-    })),
+    requestRecheck(deps, {
+      teamId: click.who.teamId,
+      userId: click.who.userId,
+      operationId: click.value,
+    }).then((text) => ({ text })),
   );
 }

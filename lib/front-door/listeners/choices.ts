@@ -6,33 +6,46 @@ import type { App } from "@slack/bolt";
 import { message } from "../../slack/blocks";
 import { isResponseUrl } from "../../slack/chat";
 import { CHOOSE_ACTION } from "../../slack/choice-messages";
-import { choose } from "../choose";
+import { type Budget, budgetOf } from "../budget";
+import { type ChoiceAnswer, choose } from "../choose";
 import type { FrontDoorDeps } from "../deps";
-import { by, clickOf, FAILED, failed, SLOW_CLICK, tell, WORK_MS } from "./answering";
+import { type ClickPayload, clickOf } from "../payloads";
+import { auditKeyOf, by, FAILED, failed, outsider, SLOW_CLICK, tell } from "./answering";
 
 export function registerChoices(app: App, deps: FrontDoorDeps): void {
-  app.action(CHOOSE_ACTION, async ({ body, action, ack }) => {
-    const deadline = Date.now() + WORK_MS;
-    const click = clickOf(body, action);
-    const responseUrl = (body as { response_url?: unknown }).response_url;
-    const url = isResponseUrl(responseUrl) ? responseUrl : undefined;
-    const answer = (await by(
-      deadline,
-      choose(deps, {
-        teamId: click.who.teamId,
-        userId: click.userId,
-        value: click.value,
-        ...(url ? { responseUrl: url } : {}),
-      }).catch((error: unknown) => {
-        failed(deps, "choice")(error);
-        return { text: FAILED, replace: false };
-      }),
-    )) ?? { text: SLOW_CLICK, replace: false };
-    if (url)
-      await deps.chat
-        .respond(url, message(answer.text), { replace: answer.replace })
-        .catch(failed(deps, "response_url"));
-    else await tell(deps, click.channelId, click.userId, answer);
+  app.action(CHOOSE_ACTION, async ({ body, ack, context }) => {
+    const budget = budgetOf(context);
+    const click = clickOf(body);
+    if (click) await answer(deps, budget, click);
     await ack();
   });
+}
+
+async function answer(deps: FrontDoorDeps, budget: Budget, click: ClickPayload): Promise<void> {
+  const url = isResponseUrl(click.responseUrl) ? click.responseUrl : undefined;
+  const refused = await outsider(deps, budget, click.who, auditKeyOf(click.value));
+  const said: ChoiceAnswer = refused
+    ? { text: refused, replace: false }
+    : ((await by(
+        budget.workBy,
+        choose(deps, {
+          teamId: click.who.teamId,
+          userId: click.who.userId,
+          value: click.value,
+          ...(url ? { responseUrl: url } : {}),
+        }).catch((error: unknown) => {
+          failed(deps, "choice")(error);
+          return { text: FAILED, replace: false };
+        }),
+      )) ?? { text: SLOW_CLICK, replace: false });
+  if (!url) return tell(deps, budget, click.channelId, click.who.userId, said);
+  // The reply gets what is left of the budget, at most a second; none when too little is left.
+  const timeoutMs = budget.replyMs();
+  if (timeoutMs === undefined) {
+    deps.log.warn("no time left to answer the pick", { elapsedMs: budget.elapsed() });
+    return;
+  }
+  await deps.chat
+    .respond(url, message(said.text), { replace: said.replace, timeoutMs })
+    .catch(failed(deps, "response_url"));
 }

@@ -3,28 +3,44 @@
  * encoded (a slash command's) is decoded here, once.
  */
 import type { App } from "@slack/bolt";
+import { operationIdFor } from "../../operations/operation";
 import { isResponseUrl } from "../../slack/chat";
 import { decodeSlackText } from "../../slack/mrkdwn";
+import { budgetOf } from "../budget";
 import type { FrontDoorDeps } from "../deps";
 import { handleSlashCommand } from "../handle-command";
-import { by, FAILED, failed, SLOW_COMMAND, WORK_MS } from "./answering";
+import { slashCommandOf } from "../payloads";
+import { by, FAILED, failed, outsider, SLOW_COMMAND, UNREADABLE_COMMAND } from "./answering";
 
 export function registerCommands(app: App, deps: FrontDoorDeps): void {
-  app.command("/bm", async ({ command, ack }) => {
-    const deadline = Date.now() + WORK_MS;
+  app.command("/bm", async ({ command, ack, context }) => {
+    const budget = budgetOf(context);
+    const reply = (text: string) => ack({ response_type: "ephemeral", text });
+    const slash = slashCommandOf(command);
+    if (!slash) return reply(UNREADABLE_COMMAND.text);
+    const refused = await outsider(
+      deps,
+      budget,
+      slash.who,
+      operationIdFor(slash.who.teamId, slash.triggerId),
+    );
+    if (refused) return reply(refused.text);
     const work = handleSlashCommand(deps, {
-      teamId: command.team_id,
-      channelId: command.channel_id,
-      userId: command.user_id,
-      text: decodeSlackText(command.text ?? ""),
-      triggerId: command.trigger_id,
-      ...(isResponseUrl(command.response_url) ? { responseUrl: command.response_url } : {}),
+      teamId: slash.who.teamId,
+      channelId: slash.channelId,
+      userId: slash.who.userId,
+      text: decodeSlackText(slash.text),
+      triggerId: slash.triggerId,
+      ...(isResponseUrl(slash.responseUrl) ? { responseUrl: slash.responseUrl } : {}),
     }).then(
       (text) => ({ text }),
       (error: unknown) => ({ text: failed(deps, "slash command")(error) ?? FAILED.text }),
     );
-    const answer = await by(deadline, work);
-    if (!answer) deps.log.warn("slash command still at work when Slack needed its answer", {});
-    await ack({ response_type: "ephemeral", text: answer?.text ?? SLOW_COMMAND.text });
+    const answer = await by(budget.workBy, work);
+    if (!answer)
+      deps.log.warn("slash command still at work when Slack needed its answer", {
+        elapsedMs: budget.elapsed(),
+      });
+    await reply(answer?.text ?? SLOW_COMMAND.text);
   });
 }

@@ -17,6 +17,7 @@ function fakes(overrides: Partial<FrontDoorDeps> = {}) {
   const sent: WorkMessage[] = [];
   const deps: FrontDoorDeps = {
     policy: parsePolicy({
+      team_ids: ["T1"],
       tenants: { t: { secret: "bm/tenant/t" } },
       channels: { C0OPS: { tenant: "t", requesters: ["S0OPS"], approvals: 0 } },
     }),

@@ -11,6 +11,7 @@ function deps(groups: Record<string, string[] | Error> = { S0APP: ["U0A2"] }) {
   const asked: string[] = [];
   const d: PolicyDeps = {
     policy: parsePolicy({
+      team_ids: ["T1"],
       tenants: { t: { secret: "bm/tenant/t" }, u: { secret: "bm/tenant/u" } },
       channels: {
         C0INC: { tenant: "t", requesters: ["*"], approvals: 0 },

@@ -24,6 +24,7 @@ import { rolesIn } from "../../../lib/policy/roles";
 import { person } from "../fakes";
 
 const document = {
+  team_ids: ["T1"],
   tenants: { prod: { secret: "bm/tenant/prod" } },
   channels: {
     C0INC: { tenant: "prod", requesters: ["*"], approvals: 0 },

@@ -6,6 +6,7 @@ import { loadPolicy, PolicyError, parsePolicy } from "../../../lib/policy/policy
 
 const channel = { tenant: "t", requesters: ["*"], approvals: 0 };
 const policy = (channels: unknown, tenants: unknown = { t: { secret: "s" } }) => ({
+  team_ids: ["T0001"],
   tenants,
   channels,
 });
@@ -61,8 +62,64 @@ describe("each mistake in the policy, word for word", () => {
       policy({ C0A: { ...channel, tenant: "u" }, C0B: { ...channel, approvals: 1 } }),
       'channels.C0A.tenant: "u" is not one of tenants; channels.C0B.approvers: needed when approvals is 1',
     ],
+    [
+      { ...policy({ C0A: channel }), team_ids: undefined },
+      "team_ids: missing (the Slack team ids, T…, bm serves; required)",
+    ],
+    [
+      { ...policy({ C0A: channel }), team_ids: "T0001" },
+      "team_ids: team_ids must be a list of the Slack team ids (T…) bm serves",
+    ],
+    [
+      { ...policy({ C0A: channel }), team_ids: [] },
+      "team_ids: team_ids must name at least one Slack team id (T…)",
+    ],
+    [
+      { ...policy({ C0A: channel }), team_ids: ["T0001", "E0001"] },
+      "team_ids.1: team_ids entries must be Slack team ids (T…)",
+    ],
+    [
+      { ...policy({ C0A: channel }), team_ids: ["t0001"] },
+      "team_ids.0: team_ids entries must be Slack team ids (T…)",
+    ],
+    [
+      { ...policy({ C0A: channel }), team_ids: ["XT0001"] },
+      "team_ids.0: team_ids entries must be Slack team ids (T…)",
+    ],
+    [
+      { ...policy({ C0A: channel }), team_ids: ["T0001x"] },
+      "team_ids.0: team_ids entries must be Slack team ids (T…)",
+    ],
+    [
+      { ...policy({ C0A: channel }), enterprise_id: "XE0001" },
+      "enterprise_id: enterprise_id must be a Slack Enterprise Grid id (E…)",
+    ],
+    [
+      { ...policy({ C0A: channel }), enterprise_id: "E0001x" },
+      "enterprise_id: enterprise_id must be a Slack Enterprise Grid id (E…)",
+    ],
+    [
+      { ...policy({ C0A: channel }), enterprise_id: "T0001" },
+      "enterprise_id: enterprise_id must be a Slack Enterprise Grid id (E…)",
+    ],
+    [
+      { ...policy({ C0A: channel }), enterprise_id: 1 },
+      "enterprise_id: enterprise_id must be a string",
+    ],
   ])("%j: %s", (document, said) => {
     expect(refusal(document)).toBe(`policy.yml is invalid: ${said}`);
+  });
+
+  it("the workspace: its team ids, and the enterprise only when named", () => {
+    expect(parsePolicy(policy({ C0A: channel })).teamIds).toEqual(["T0001"]);
+    expect(parsePolicy(policy({ C0A: channel })).enterpriseId).toBeUndefined();
+    expect(
+      parsePolicy({
+        ...policy({ C0A: channel }),
+        team_ids: ["T0001", "T0002"],
+        enterprise_id: "E0001",
+      }),
+    ).toMatchObject({ teamIds: ["T0001", "T0002"], enterpriseId: "E0001" });
   });
 
   it("the defaults: no approvers, self-approval off, 30 minutes", () => {
@@ -120,7 +177,7 @@ describe("loadPolicy", () => {
     const good = join(dir, "good.yml");
     await writeFile(
       good,
-      "tenants:\n  t: { secret: s }\nchannels:\n  C0A: { tenant: t, requesters: ['*'], approvals: 0 }\n",
+      "team_ids: [T0001]\ntenants:\n  t: { secret: s }\nchannels:\n  C0A: { tenant: t, requesters: ['*'], approvals: 0 }\n",
     );
     expect((await loadPolicy(good)).channels.C0A?.tenant).toBe("t");
 
@@ -131,11 +188,15 @@ describe("loadPolicy", () => {
     );
 
     const wrong = join(dir, "wrong.yml");
-    await writeFile(wrong, "tenants: {}\nchannels: {}\nextra: 1\n");
-    await expect(loadPolicy(wrong)).resolves.toEqual({ tenants: {}, channels: {} });
+    await writeFile(wrong, "team_ids: [T0001]\ntenants: {}\nchannels: {}\nextra: 1\n");
+    await expect(loadPolicy(wrong)).resolves.toEqual({
+      teamIds: ["T0001"],
+      tenants: {},
+      channels: {},
+    });
 
     const invalid = join(dir, "invalid.yml");
-    await writeFile(invalid, "channels: {}\n");
+    await writeFile(invalid, "team_ids: [T0001]\nchannels: {}\n");
     await expect(loadPolicy(invalid)).rejects.toThrow(
       `the policy file ${invalid} is invalid: tenants: missing`,
     );
@@ -149,10 +210,10 @@ describe("loadPolicy", () => {
 describe("a policy's mistakes, at their edges", () => {
   it("not a map at all: said of the whole document; several problems, one after another", () => {
     expect(() => parsePolicy("x")).toThrow(
-      "the policy is invalid: (top): the policy must be a map with tenants and channels",
+      "the policy is invalid: (top): the policy must be a map with team_ids, tenants and channels",
     );
     expect(() => parsePolicy({})).toThrow(
-      "the policy is invalid: tenants: missing; channels: missing",
+      "the policy is invalid: team_ids: missing (the Slack team ids, T…, bm serves; required); tenants: missing; channels: missing",
     );
   });
 

@@ -9,6 +9,7 @@ import {
 import { PolicyError, parsePolicy } from "../../../lib/policy/policy";
 
 const valid = {
+  team_ids: ["T0001"],
   tenants: { "prod-jp1": { secret: "bm/tenant/prod-jp1" } },
   channels: {
     C0123456789: {
@@ -110,7 +111,7 @@ describe("parsePolicy", () => {
       { ...valid, channels: { C0X1: { ...valid.channels.C0123456789, request_ttl_minutes: 0 } } },
       "channels.C0X1.request_ttl_minutes: request_ttl_minutes must be 1 or more",
     ],
-    ["just text", "the policy must be a map with tenants and channels"],
+    ["just text", "the policy must be a map with team_ids, tenants and channels"],
     // The id patterns are anchored at both ends: a prefix or a suffix is not an id.
     [
       { ...valid, channels: { xC0X1: valid.channels.C0INCIDENT } },

@@ -9,6 +9,7 @@ import { SlackApiError } from "../../../lib/slack/slack-error";
 import { person } from "../fakes";
 
 const policy = parsePolicy({
+  team_ids: ["T1"],
   tenants: { prod: { secret: "bm/tenant/prod" } },
   channels: {
     C0OPS: { tenant: "prod", requesters: ["U0REQ", "S0OPS"], approvers: ["S0APR"], approvals: 1 },

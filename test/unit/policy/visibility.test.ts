@@ -14,6 +14,7 @@ import {
 import { type Policy, parsePolicy } from "../../../lib/policy/policy";
 
 const document = {
+  team_ids: ["T1"],
   tenants: { prod: { secret: "bm/tenant/prod" }, dev: { secret: "bm/tenant/dev" } },
   channels: {
     // Anyone may request.
@@ -129,6 +130,7 @@ describe("visibleTo", () => {
     // Prepare: C0OPEN moved to dev; C0ORPHAN names a tenant the policy no longer has.
     const policy = parsePolicy(document);
     const moved: Policy = {
+      teamIds: policy.teamIds,
       tenants: policy.tenants,
       channels: {
         ...policy.channels,
@@ -166,6 +168,7 @@ describe("visibleTo", () => {
     });
     const d = {
       policy: parsePolicy({
+        team_ids: ["T1"],
         tenants: document.tenants,
         channels: {
           C0ONE: { tenant: "prod", requesters: ["S0ONE"], approvals: 0 },

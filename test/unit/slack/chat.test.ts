@@ -347,6 +347,28 @@ describe("respond: posting to a response_url", () => {
     expect(errors).toEqual(["http_502"]);
   });
 
+  it.each([
+    ["the caller's, when shorter", 5000, { timeoutMs: 30 }],
+    ["the adapter's, when shorter", 30, { timeoutMs: 5000 }],
+    ["the adapter's, when the caller gives none", 30, {}],
+  ])("gives up after the shorter timeout: %s", async (_, adapterMs, options) => {
+    // A hook that never answers: only the abort ends the fetch.
+    vi.stubGlobal(
+      "fetch",
+      (_url: string, init: RequestInit) =>
+        new Promise((_resolve, reject) =>
+          init.signal?.addEventListener("abort", () => reject(init.signal?.reason)),
+        ),
+    );
+    const chat = webClientChat(fakeClient().client, "t", adapterMs);
+    const started = Date.now();
+    const failure = await chat
+      .respond("https://hooks.slack.com/commands/T/1/x", TEXT, options)
+      .catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(SlackApiError);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
   it("never fetches a URL that is not Slack's (or the local stack's)", async () => {
     const sent = stubFetch(200);
     const errors: string[] = [];
