@@ -60,11 +60,14 @@ export async function createBackend(
     timeout: config.slackTimeoutMs,
   });
   const onSlackError = (code: string) => metrics.put("SlackError", 1, code);
-  const pools = new HttpPools({
-    connectMs: Math.min(3000, config.eclTimeoutMs),
-    headersMs: config.eclTimeoutMs,
-    bodyMs: config.eclTimeoutMs,
-  });
+  const pools = new HttpPools(
+    {
+      connectMs: Math.min(3000, config.eclTimeoutMs),
+      headersMs: config.eclTimeoutMs,
+      bodyMs: config.eclTimeoutMs,
+    },
+    { allow: config.eclEndpointAllow },
+  );
   const tenants = new TenantDirectory({
     secrets,
     send: pools.send,
@@ -83,7 +86,13 @@ export async function createBackend(
     redeliver: (receiptHandle, seconds) => queue.redeliver(receiptHandle, seconds),
     messageBudgetMs: messageBudgetMs(config),
     retryBackOffS: config.retryBackOffS,
-    chat: webClientChat(client, slack.botToken, config.slackTimeoutMs, onSlackError),
+    chat: webClientChat(
+      client,
+      slack.botToken,
+      config.slackTimeoutMs,
+      onSlackError,
+      config.slackUrlAllow,
+    ),
     openTenant: (secretId) => tenants.get(secretId),
     now: () => new Date(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -15,7 +15,7 @@ export function registerChoices(app: App, deps: FrontDoorDeps): void {
     const deadline = Date.now() + WORK_MS;
     const click = clickOf(body, action);
     const responseUrl = (body as { response_url?: unknown }).response_url;
-    const url = isResponseUrl(responseUrl) ? responseUrl : undefined;
+    const url = isResponseUrl(responseUrl, deps.responseUrlAllow) ? responseUrl : undefined;
     const answer = (await by(
       deadline,
       choose(deps, {

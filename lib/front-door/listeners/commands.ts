@@ -18,7 +18,9 @@ export function registerCommands(app: App, deps: FrontDoorDeps): void {
       userId: command.user_id,
       text: decodeSlackText(command.text ?? ""),
       triggerId: command.trigger_id,
-      ...(isResponseUrl(command.response_url) ? { responseUrl: command.response_url } : {}),
+      ...(isResponseUrl(command.response_url, deps.responseUrlAllow)
+        ? { responseUrl: command.response_url }
+        : {}),
     }).then(
       (text) => ({ text }),
       (error: unknown) => ({ text: failed(deps, "slash command")(error) ?? FAILED.text }),

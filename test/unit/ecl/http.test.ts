@@ -38,7 +38,10 @@ describe("HttpPools", () => {
     const d = fakeDispatchers(() =>
       reply(202, { "X-Compute-Request-Id": "req-1", "Set-Thing": ["a", "b"] }, '{"ok":true}'),
     );
-    const pools = new HttpPools({ connectMs: 100, headersMs: 200, bodyMs: 300 }, d.factory);
+    const pools = new HttpPools(
+      { connectMs: 100, headersMs: 200, bodyMs: 300 },
+      { dispatcherFor: d.factory },
+    );
     const answer = await pools.send({
       method: "POST",
       url: new URL("https://ecl.test/v2/t/servers/s/action?x=1"),
@@ -65,7 +68,7 @@ describe("HttpPools", () => {
         origin: "https://ecl.test",
         options: {
           connections: 8,
-          connect: { timeout: 100 },
+          connect: { timeout: 100, lookup: expect.any(Function) },
           headersTimeout: 200,
           bodyTimeout: 300,
         },
@@ -75,7 +78,7 @@ describe("HttpPools", () => {
 
   it("a request's own timeout replaces the pool's; a GET has no body", async () => {
     const d = fakeDispatchers(() => reply(200, {}, ""));
-    const pools = new HttpPools({}, d.factory);
+    const pools = new HttpPools({}, { dispatcherFor: d.factory });
     await pools.send({
       method: "GET",
       url: new URL("https://ecl.test/a"),
@@ -92,7 +95,7 @@ describe("HttpPools", () => {
 
   it("one pool per origin, kept; closed all at once", async () => {
     const d = fakeDispatchers(() => reply(200, {}, ""));
-    const pools = new HttpPools({}, d.factory);
+    const pools = new HttpPools({}, { dispatcherFor: d.factory });
     for (const url of ["https://a.test/1", "https://a.test/2", "https://b.test/1"])
       await pools.send({ method: "GET", url: new URL(url), headers: {} });
     expect(d.made.map((m) => m.origin)).toEqual(["https://a.test", "https://b.test"]);
@@ -120,7 +123,7 @@ describe("HttpPools", () => {
     "%s is a network failure of kind %s, naming the method and origin only",
     async (code, kind) => {
       const d = fakeDispatchers(() => codeError(code));
-      const pools = new HttpPools({}, d.factory);
+      const pools = new HttpPools({}, { dispatcherFor: d.factory });
       const error = await pools
         .send({ method: "GET", url: new URL("https://ecl.test/v2/secret-path"), headers: {} })
         .catch((e: unknown) => e);
@@ -131,11 +134,17 @@ describe("HttpPools", () => {
   );
 
   it("finds the code of a failure wrapped up to three times, not deeper", async () => {
-    const within = new HttpPools({}, fakeDispatchers(() => codeError("ECONNRESET", 3)).factory);
+    const within = new HttpPools(
+      {},
+      { dispatcherFor: fakeDispatchers(() => codeError("ECONNRESET", 3)).factory },
+    );
     await expect(
       within.send({ method: "GET", url: new URL("https://ecl.test/"), headers: {} }),
     ).rejects.toBeInstanceOf(EclNetworkError);
-    const deeper = new HttpPools({}, fakeDispatchers(() => codeError("ECONNRESET", 4)).factory);
+    const deeper = new HttpPools(
+      {},
+      { dispatcherFor: fakeDispatchers(() => codeError("ECONNRESET", 4)).factory },
+    );
     await expect(
       deeper.send({ method: "GET", url: new URL("https://ecl.test/"), headers: {} }),
     ).rejects.not.toBeInstanceOf(EclNetworkError);
@@ -143,12 +152,12 @@ describe("HttpPools", () => {
 
   it("anything else is a bug, thrown as it is", async () => {
     const bug = new TypeError("boom");
-    const pools = new HttpPools({}, fakeDispatchers(() => bug).factory);
+    const pools = new HttpPools({}, { dispatcherFor: fakeDispatchers(() => bug).factory });
     await expect(
       pools.send({ method: "GET", url: new URL("https://ecl.test/"), headers: {} }),
     ).rejects.toBe(bug);
     const coded = codeError("EWHATEVER");
-    const other = new HttpPools({}, fakeDispatchers(() => coded).factory);
+    const other = new HttpPools({}, { dispatcherFor: fakeDispatchers(() => coded).factory });
     await expect(
       other.send({ method: "GET", url: new URL("https://ecl.test/"), headers: {} }),
     ).rejects.toBe(coded);
@@ -158,7 +167,7 @@ describe("HttpPools", () => {
 describe("HttpPools, at its edges", () => {
   it("without timeouts given: 3 s to connect, 5 s for the headers and for the body", async () => {
     const d = fakeDispatchers(() => reply(200, {}, ""));
-    await new HttpPools({}, d.factory).send({
+    await new HttpPools({}, { dispatcherFor: d.factory }).send({
       method: "GET",
       url: new URL("https://ecl.test/"),
       headers: {},
@@ -182,7 +191,7 @@ describe("HttpPools, at its edges", () => {
   it("a network failure keeps the transport's error as its cause", async () => {
     for (const code of ["UND_ERR_HEADERS_TIMEOUT", "ECONNRESET"]) {
       const original = codeError(code);
-      const pools = new HttpPools({}, fakeDispatchers(() => original).factory);
+      const pools = new HttpPools({}, { dispatcherFor: fakeDispatchers(() => original).factory });
       const error = await pools
         .send({ method: "GET", url: new URL("https://ecl.test/"), headers: {} })
         .catch((e: unknown) => e);
