@@ -1,7 +1,9 @@
 import type { Dispatcher } from "undici";
 import { describe, expect, it } from "vitest";
-import { EclNetworkError } from "../../../lib/ecl/errors";
+import { EclNetworkError, EndpointRefusedError } from "../../../lib/ecl/errors";
 import { DEFAULT_TIMEOUTS, HttpPools } from "../../../lib/ecl/http";
+import { hostPatterns } from "../../../lib/net/endpoint-rule";
+import { AddressRefusedError } from "../../../lib/net/guarded-lookup";
 
 /** A dispatcher in memory: records what it is asked, answers from `answer`. No socket. */
 function fakeDispatchers(answer: (options: Dispatcher.RequestOptions) => unknown) {
@@ -197,5 +199,90 @@ describe("HttpPools, at its edges", () => {
         .catch((e: unknown) => e);
       expect((error as Error).cause, code).toBe(original);
     }
+  });
+});
+
+describe("HttpPools: only endpoints bm may connect to", () => {
+  it.each([
+    ["https://10.0.0.1/v2/t/servers", "https://10.0.0.1", "is a private address"],
+    ["https://169.254.169.254/latest", "https://169.254.169.254", "is a link-local address"],
+    ["http://localhost:9001/2018-06-01/runtime", "http://localhost:9001", "is not https"],
+    ["https://0177.0.0.1/v2", "https://127.0.0.1", "is a loopback address"],
+    ["https://[::ffff:127.0.0.1]/v2", "https://[::ffff:7f00:1]", "is a loopback address"],
+  ])("refuses %s before any pool is made", async (url, origin, problem) => {
+    const d = fakeDispatchers(() => reply(200, {}, ""));
+    const pools = new HttpPools({}, { dispatcherFor: d.factory });
+    const error = await pools
+      .send({ method: "GET", url: new URL(url), headers: { "x-auth-token": "SECRET" } })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EndpointRefusedError);
+    expect(error).toMatchObject({ origin, problem, source: "secret", passing: false });
+    expect((error as Error).message).not.toContain("SECRET");
+    expect(d.made).toEqual([]);
+  });
+
+  it("sends to a listed host, over http too", async () => {
+    const d = fakeDispatchers(() => reply(200, {}, "ok"));
+    const pools = new HttpPools({}, { allow: hostPatterns("127.0.0.1"), dispatcherFor: d.factory });
+    const answer = await pools.send({
+      method: "GET",
+      url: new URL("http://127.0.0.1:8774/v2"),
+      headers: {},
+    });
+    expect(answer.body).toBe("ok");
+    expect(d.made.map((m) => m.origin)).toEqual(["http://127.0.0.1:8774"]);
+  });
+
+  it("turns the lookup's refusal, however wrapped, into the endpoint's", async () => {
+    const refused = new AddressRefusedError("ecl.test", "10.0.0.7", "private");
+    for (const failure of [
+      refused,
+      Object.assign(new Error("connect failed"), { cause: refused }),
+      Object.assign(new Error("a"), { cause: { cause: { cause: refused } } }),
+    ]) {
+      const pools = new HttpPools({}, { dispatcherFor: fakeDispatchers(() => failure).factory });
+      const error = await pools
+        .send({ method: "GET", url: new URL("https://ecl.test/x"), headers: {} })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EndpointRefusedError);
+      expect(error).toMatchObject({
+        origin: "https://ecl.test",
+        problem: "resolves to a private address (10.0.0.7)",
+        message:
+          "the tenant's ECL endpoint https://ecl.test resolves to a private address (10.0.0.7); bm only connects to ECL's public endpoints, by name and over https. Ask an admin to fix the tenant secret.",
+      });
+      expect((error as Error).cause).toBe(failure);
+    }
+    const deep = Object.assign(new Error("a"), {
+      cause: { cause: { cause: { cause: refused } } },
+    });
+    const pools = new HttpPools({}, { dispatcherFor: fakeDispatchers(() => deep).factory });
+    await expect(
+      pools.send({ method: "GET", url: new URL("https://ecl.test/x"), headers: {} }),
+    ).rejects.toBe(deep);
+  });
+});
+
+describe("EndpointRefusedError", () => {
+  it("says what is wrong, where bm found it, and who can fix it", () => {
+    const error = new EndpointRefusedError("https://10.0.0.1", "is a private address");
+    expect(error.message).toBe(
+      "the tenant's ECL endpoint https://10.0.0.1 is a private address; bm only connects to ECL's public endpoints, by name and over https. Ask an admin to fix the tenant secret.",
+    );
+    const catalog = error.fromCatalog();
+    expect(catalog).toMatchObject({
+      origin: "https://10.0.0.1",
+      problem: "is a private address",
+      source: "catalog",
+      cause: error,
+      message:
+        "the ECL endpoint https://10.0.0.1 that Keystone's catalog names is a private address; bm only connects to ECL's public endpoints, by name and over https. Ask an admin to set api_endpoint in the tenant secret.",
+    });
+    expect([catalog.name, catalog.passing, catalog.forUsers, catalog.told()]).toEqual([
+      "EndpointRefusedError",
+      false,
+      true,
+      catalog.message,
+    ]);
   });
 });
