@@ -13,6 +13,7 @@ import {
   privateMessages,
   sendToFrontDoor,
   settled,
+  slash,
   slashBody,
   testStack,
   thread,
@@ -162,6 +163,21 @@ describe("a tenant endpoint bm does not connect to", () => {
       expect(stack.ecl?.requests.filter((r) => r.route !== "token") ?? []).toEqual([]);
     },
   );
+});
+
+describe("a detach by name, looked up first", () => {
+  it("tells the requester privately why ECL was not asked, and records nothing", async () => {
+    const before = connections;
+    const answer = await slash(stack, `detach web01 ${SAMPLE.image} rescue`, {
+      channel: "C0OCTALTLS",
+      user: "U0DAVE",
+    });
+    expect(answer.operationId).toBeUndefined();
+    expect(answer.followUp).toBe(
+      `bm could not look up \`web01\` in tenant \`C0OCTALTLS\`: the tenant's ECL endpoint https://127.0.0.1:${port} is a loopback address; ${WHY}. ${FIX}`,
+    );
+    expect(connections - before).toBe(0);
+  });
 });
 
 describe("a response_url that is not Slack's, with no host listed", () => {
