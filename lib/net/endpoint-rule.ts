@@ -16,7 +16,9 @@ export interface HostPatterns {
 export const NO_HOSTS: HostPatterns = { exact: new Set(), under: [] };
 
 /** A DNS name as a pattern may give it: letters, digits, `-` and `_`, in dotted labels. */
-const NAME = /^(?!-)[a-z0-9_-]{1,63}(\.(?!-)[a-z0-9_-]{1,63})*$/;
+function isName(text: string): boolean {
+  return /^(?!-)[a-z0-9_-]{1,63}(\.(?!-)[a-z0-9_-]{1,63})*$/.test(text);
+}
 
 /**
  * Reads a comma-separated list of host patterns. Each entry is a host as a URL names it (a DNS
@@ -35,7 +37,7 @@ export function parseHostPatterns(raw: string | undefined): HostPatterns | { pro
     if (entry === "") return { problem: `entry ${i + 1} is empty` };
     if (entry.startsWith("*.")) {
       const suffix = entry.slice(2);
-      if (!NAME.test(suffix) || isIP(suffix) !== 0 || hostOf(suffix) !== suffix)
+      if (!isName(suffix) || isIP(suffix) !== 0 || hostOf(suffix) !== suffix)
         return { problem: `${said}: after "*." must come a DNS name, such as *.example.test` };
       under.push(`.${suffix}`);
       continue;
@@ -61,7 +63,7 @@ export function hostPatterns(raw: string): HostPatterns {
 function hostOf(entry: string): string | undefined {
   const bare = entry.replace(/^\[(.*)\]$/, "$1");
   if (isIP(bare) === 6) return new URL(`http://[${bare}]`).hostname;
-  if (!NAME.test(entry)) return undefined;
+  if (!isName(entry)) return undefined;
   try {
     const url = new URL(`http://${entry}`);
     return url.host === url.hostname ? url.hostname.replace(/\.$/, "") : undefined;
@@ -87,74 +89,75 @@ export type AddressKind =
   | "multicast"
   | "reserved";
 
-const SUBNETS: Array<[Exclude<AddressKind, "public">, Array<[string, number]>]> = [
-  [
-    "loopback",
+/**
+ * The subnets of each kind but public, first match wins. Built on each use (a few dozen entries):
+ * nothing here is made at import time.
+ */
+function subnets(): Array<[Exclude<AddressKind, "public">, BlockList]> {
+  const table: Array<[Exclude<AddressKind, "public">, Array<[string, number]>]> = [
     [
-      ["127.0.0.0", 8],
-      ["::1", 128],
+      "loopback",
+      [
+        ["127.0.0.0", 8],
+        ["::1", 128],
+      ],
     ],
-  ],
-  [
-    "unspecified",
     [
-      ["0.0.0.0", 8],
-      ["::", 128],
+      "unspecified",
+      [
+        ["0.0.0.0", 8],
+        ["::", 128],
+      ],
     ],
-  ],
-  [
-    "private",
     [
-      ["10.0.0.0", 8],
-      ["172.16.0.0", 12],
-      ["192.168.0.0", 16],
-      ["fc00::", 7],
+      "private",
+      [
+        ["10.0.0.0", 8],
+        ["172.16.0.0", 12],
+        ["192.168.0.0", 16],
+        ["fc00::", 7],
+      ],
     ],
-  ],
-  [
-    "link-local",
     [
-      ["169.254.0.0", 16],
-      ["fe80::", 10],
+      "link-local",
+      [
+        ["169.254.0.0", 16],
+        ["fe80::", 10],
+      ],
     ],
-  ],
-  ["shared (CGNAT)", [["100.64.0.0", 10]]],
-  [
-    "multicast",
+    ["shared (CGNAT)", [["100.64.0.0", 10]]],
     [
-      ["224.0.0.0", 4],
-      ["ff00::", 8],
+      "multicast",
+      [
+        ["224.0.0.0", 4],
+        ["ff00::", 8],
+      ],
     ],
-  ],
-  [
-    "reserved",
     [
-      ["192.0.0.0", 24],
-      ["192.0.2.0", 24],
-      ["198.18.0.0", 15],
-      ["198.51.100.0", 24],
-      ["203.0.113.0", 24],
-      ["240.0.0.0", 4],
-      // NAT64, 6to4 and Teredo carry an IPv4 address inside: it may be a private one.
-      ["64:ff9b::", 96],
-      ["64:ff9b:1::", 48],
-      ["2002::", 16],
-      ["2001::", 32],
-      ["2001:db8::", 32],
+      "reserved",
+      [
+        ["192.0.0.0", 24],
+        ["192.0.2.0", 24],
+        ["198.18.0.0", 15],
+        ["198.51.100.0", 24],
+        ["203.0.113.0", 24],
+        ["240.0.0.0", 4],
+        // NAT64, 6to4 and Teredo carry an IPv4 address inside: it may be a private one.
+        ["64:ff9b::", 96],
+        ["64:ff9b:1::", 48],
+        ["2002::", 16],
+        ["2001::", 32],
+        ["2001:db8::", 32],
+      ],
     ],
-  ],
-];
-
-const LISTS = SUBNETS.map(([kind, nets]) => {
-  const list = new BlockList();
-  for (const [net, prefix] of nets)
-    list.addSubnet(net, prefix, net.includes(":") ? "ipv6" : "ipv4");
-  return [kind, list] as const;
-});
-
-/** IPv6's global unicast space; anything else in IPv6 is not an address bm connects to. */
-const GLOBAL_V6 = new BlockList();
-GLOBAL_V6.addSubnet("2000::", 3, "ipv6");
+  ];
+  return table.map(([kind, nets]) => {
+    const list = new BlockList();
+    for (const [net, prefix] of nets)
+      list.addSubnet(net, prefix, net.includes(":") ? "ipv6" : "ipv4");
+    return [kind, list];
+  });
+}
 
 /**
  * The kind of an IP address (brackets allowed). An IPv4-mapped IPv6 address is the IPv4 address
@@ -165,9 +168,11 @@ export function addressKind(address: string): AddressKind {
   const family = isIP(bare);
   if (family === 0) throw new TypeError("not an IP address");
   const type = family === 4 ? "ipv4" : "ipv6";
-  for (const [kind, list] of LISTS) if (list.check(bare, type)) return kind;
-  if (type === "ipv6" && !GLOBAL_V6.check(bare, type)) return "reserved";
-  return "public";
+  for (const [kind, list] of subnets()) if (list.check(bare, type)) return kind;
+  // IPv6 outside its global unicast space (an IPv4-mapped public address too) is none bm uses.
+  const global = new BlockList();
+  global.addSubnet("2000::", 3, "ipv6");
+  return type === "ipv6" && !global.check(bare, type) ? "reserved" : "public";
 }
 
 /** "a private address", "an unspecified address". */
