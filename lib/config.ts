@@ -88,8 +88,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
   const hosts = (name: string): HostPatterns => {
     const read = readHostPatterns(env, name);
-    if ("problem" in read) problems.push(read.problem);
-    return "problem" in read ? NO_HOSTS : read;
+    if (!("problem" in read)) return read;
+    problems.push(read.problem);
+    return NO_HOSTS;
   };
   let slackApiUrl = env.SLACK_API_URL?.trim() || "https://slack.com/api/";
   try {

@@ -59,17 +59,20 @@ export function hostPatterns(raw: string): HostPatterns {
   return read;
 }
 
-/** A pattern's host as `new URL()` writes it, or undefined when it is not one host. */
+/**
+ * A pattern's host as `new URL()` writes it, or undefined when it is not one host (a name has no
+ * port, as {@link isName} allows no colon; its trailing dot is gone already).
+ */
 function hostOf(entry: string): string | undefined {
-  const bare = entry.replace(/^\[(.*)\]$/, "$1");
+  const bare = unbracketed(entry);
   if (isIP(bare) === 6) return new URL(`http://[${bare}]`).hostname;
-  if (!isName(entry)) return undefined;
-  try {
-    const url = new URL(`http://${entry}`);
-    return url.host === url.hostname ? url.hostname.replace(/\.$/, "") : undefined;
-  } catch {
-    return undefined;
-  }
+  if (!isName(entry) || !URL.canParse(`http://${entry}`)) return undefined;
+  return new URL(`http://${entry}`).hostname;
+}
+
+/** An IPv6 address without the brackets a URL puts around it; any other text as it is. */
+function unbracketed(text: string): string {
+  return text.replace(/^\[(.*)\]$/, "$1");
 }
 
 /** True when `hostname` (as `new URL()` gives it) is listed. */
@@ -164,7 +167,7 @@ function subnets(): Array<[Exclude<AddressKind, "public">, BlockList]> {
  * it maps. @throws TypeError for text that is no IP address.
  */
 export function addressKind(address: string): AddressKind {
-  const bare = address.replace(/^\[(.*)\]$/, "$1");
+  const bare = unbracketed(address);
   const family = isIP(bare);
   if (family === 0) throw new TypeError("not an IP address");
   const type = family === 4 ? "ipv4" : "ipv6";
@@ -190,7 +193,7 @@ export function endpointProblem(url: URL, allow: HostPatterns): string | undefin
   if (url.username !== "" || url.password !== "") return "has a user name or password in it";
   if (isAllowedHost(allow, url.hostname)) return undefined;
   if (url.protocol !== "https:") return "is not https";
-  if (isIP(url.hostname.replace(/^\[(.*)\]$/, "$1")) === 0) return undefined;
+  if (isIP(unbracketed(url.hostname)) === 0) return undefined;
   const kind = addressKind(url.hostname);
   return kind === "public" ? "is an IP address, not a DNS name" : `is ${anAddress(kind)}`;
 }

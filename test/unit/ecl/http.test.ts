@@ -248,6 +248,7 @@ describe("HttpPools: only endpoints bm may connect to", () => {
       expect(error).toMatchObject({
         origin: "https://ecl.test",
         problem: "resolves to a private address (10.0.0.7)",
+        source: "secret",
         message:
           "the tenant's ECL endpoint https://ecl.test resolves to a private address (10.0.0.7); bm only connects to ECL's public endpoints, by name and over https. Ask an admin to fix the tenant secret.",
       });

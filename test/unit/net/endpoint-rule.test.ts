@@ -26,6 +26,7 @@ describe("endpointProblem, with no host listed (production)", () => {
     ["file:///etc/passwd", "is not an https URL"],
     ["https://user:pass@ecl.example.com", "has a user name or password in it"],
     ["https://user@ecl.example.com", "has a user name or password in it"],
+    ["https://:pw@ecl.example.com", "has a user name or password in it"],
     // Every spelling of an IP address that a URL takes.
     ["https://169.254.169.254", "is a link-local address"],
     ["https://10.0.0.1", "is a private address"],
@@ -160,6 +161,19 @@ describe("parseHostPatterns", () => {
       "*.0177.0.0.1",
       'entry 1 ("*.0177.0.0.1"): after "*." must come a DNS name, such as *.example.test',
     ],
+    [
+      "ok.test, bad:1",
+      'entry 2 ("bad:1") must be a host name, an IP address or *.domain, without scheme, port or path',
+    ],
+    // Brackets only around a whole IPv6 address.
+    [
+      "1[::]",
+      'entry 1 ("1[::]") must be a host name, an IP address or *.domain, without scheme, port or path',
+    ],
+    [
+      "[::]1",
+      'entry 1 ("[::]1") must be a host name, an IP address or *.domain, without scheme, port or path',
+    ],
     ["ok.test,*.x:1", 'entry 2 ("*.x:1"): after "*." must come a DNS name, such as *.example.test'],
     [
       `${"a".repeat(50)}:1`,
@@ -248,6 +262,9 @@ describe("addressKind", () => {
   it("throws for what is no IP address", () => {
     expect(() => addressKind("localhost")).toThrow(new TypeError("not an IP address"));
     expect(() => addressKind("0177.0.0.1")).toThrow(TypeError);
+    // Brackets only around a whole IPv6 address: "1[::]" is not 1::, "[::]1" not ::1.
+    expect(() => addressKind("1[::]")).toThrow(TypeError);
+    expect(() => addressKind("[::]1")).toThrow(TypeError);
   });
 
   it.each([

@@ -315,6 +315,7 @@ describe("isResponseUrl", () => {
     ["https://169.254.169.254/latest/meta-data", false],
     ["https://hooks.slack.com:8443/commands/T1/2/x", false],
     ["https://user:pass@hooks.slack.com/commands/T1/2/x", false],
+    ["https://:pass@hooks.slack.com/commands/T1/2/x", false],
     ["https://hooks.slack.com./commands/T1/2/x", false],
     ["http://hooks.slack.com/commands/T1/2/x", false],
     ["https://hooks.slack.com.evil.example/x", false],
