@@ -102,8 +102,8 @@ describe("Keystone's catalog naming an endpoint bm does not connect to", () => {
 
     const op = await operation(stack, answer.operationId);
     expect(op.state).toBe("failed");
-    expect(op.outcome).toMatch(new RegExp(`^the ECL endpoint ${escape(said())}`));
-    expect(op.outcome).toMatch(new RegExp(`; ${WHY}\\. ${escape(FIX)}$`));
+    expect(op.outcome).toMatch(new RegExp(`^the ECL endpoint ${escapeRegExp(said())}`));
+    expect(op.outcome).toMatch(new RegExp(`; ${WHY}\\. ${escapeRegExp(FIX)}$`));
     expect(thread(stack, op).parent).toContain(op.outcome);
     const failed = (await auditOf(stack, op.id)).find((e) => e.action === "failed");
     expect(failed?.facts?.reason).toBe(op.outcome);
@@ -113,6 +113,6 @@ describe("Keystone's catalog naming an endpoint bm does not connect to", () => {
   });
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
