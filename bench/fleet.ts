@@ -19,6 +19,7 @@
  *
  * Modes, for the child processes: `fleet.ts simulator T N`, `fleet.ts observer URL T N W MODE`.
  */
+
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
@@ -30,6 +31,7 @@ import { EclClient } from "../lib/ecl/client";
 import { HttpPools } from "../lib/ecl/http";
 import { StaticTokens } from "../lib/ecl/tokens";
 import { type Look, OBSERVE_DEFAULTS, observe } from "../lib/followup/observe";
+import { hostPatterns } from "../lib/net/endpoint-rule";
 import { startEclSimulator } from "../local/ecl-simulator/server";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -69,7 +71,7 @@ async function simulator(tenants: number, servers: number) {
 async function observer(url: string, tenants: number, servers: number, wanted: number, mode: Mode) {
   v8.setFlagsFromString("--expose-gc");
   const gc = vm.runInNewContext("gc") as () => void;
-  const pools = new HttpPools();
+  const pools = new HttpPools({}, { allow: hostPatterns("127.0.0.1") });
   let bytes = 0;
   let requests = 0;
   const clients = Array.from(

@@ -4,6 +4,7 @@
  */
 
 import { BmError } from "./errors";
+import { type HostPatterns, NO_HOSTS, parseHostPatterns } from "./net/endpoint-rule";
 
 /** Everything the three functions read from the environment. */
 export interface Config {
@@ -41,6 +42,10 @@ export interface Config {
   handoverGraceS: number;
   /** The follow-up function the worker starts after each accepted detach; none when unset. */
   followupFunction: string | undefined;
+  /** ECL hosts bm may reach by IP address, private name or http (none in production). */
+  eclEndpointAllow: HostPatterns;
+  /** Hosts other than Slack's hooks.slack.com whose response_urls bm uses (none in production). */
+  slackUrlAllow: HostPatterns;
 }
 
 /** A variable is missing or wrong. */
@@ -81,6 +86,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     return value;
   };
+  const hosts = (name: string): HostPatterns => {
+    const read = readHostPatterns(env, name);
+    if (!("problem" in read)) return read;
+    problems.push(read.problem);
+    return NO_HOSTS;
+  };
   let slackApiUrl = env.SLACK_API_URL?.trim() || "https://slack.com/api/";
   try {
     const url = new URL(slackApiUrl);
@@ -111,7 +122,30 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     handoverGraceS: positive("BM_HANDOVER_GRACE_S", 60),
     retryBackOffS: whole("BM_RETRY_BACKOFF_S", 10),
     followupFunction: env.BM_FOLLOWUP_FUNCTION?.trim() || undefined,
+    eclEndpointAllow: hosts("BM_ECL_ENDPOINT_ALLOW"),
+    slackUrlAllow: hosts("BM_SLACK_URL_ALLOW"),
   };
   if (problems.length > 0) throw new ConfigError(`bm cannot start: ${problems.join("; ")}`);
   return config;
+}
+
+/** A list of host patterns from `env[name]`, or the problem with it, naming the variable. */
+function readHostPatterns(
+  env: NodeJS.ProcessEnv,
+  name: string,
+): HostPatterns | { problem: string } {
+  const read = parseHostPatterns(env[name]);
+  return "problem" in read
+    ? { problem: `${name} must be a comma-separated list of host patterns: ${read.problem}` }
+    : read;
+}
+
+/**
+ * BM_ECL_ENDPOINT_ALLOW alone, for the `bm` terminal command (which reads no other variable of
+ * the functions'). @throws ConfigError when it is malformed.
+ */
+export function readEclEndpointAllow(env: NodeJS.ProcessEnv = process.env): HostPatterns {
+  const read = readHostPatterns(env, "BM_ECL_ENDPOINT_ALLOW");
+  if ("problem" in read) throw new ConfigError(`bm cannot start: ${read.problem}`);
+  return read;
 }

@@ -28,7 +28,12 @@ function bm(...args: string[]): Promise<number> {
   console.log(`$ bm ${args.join(" ")}`);
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(import.meta.dirname, "../bin/bm.js"), ...args], {
-      env: { ...process.env, BM_SECRETS_FILE: secretsFile, BM_TENANT_SECRET: "bm/tenant/sample" },
+      env: {
+        ...process.env,
+        BM_SECRETS_FILE: secretsFile,
+        BM_TENANT_SECRET: "bm/tenant/sample",
+        BM_ECL_ENDPOINT_ALLOW: "127.0.0.1",
+      },
       stdio: "inherit",
     });
     child.on("exit", (code) => {

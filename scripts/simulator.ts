@@ -48,7 +48,7 @@ const modes = describeUnkindness(unkind);
 console.log(`ECL simulator on ${sim.url}.${modes.length > 0 ? `\nUnkind:\n  ${modes.join("\n  ")}` : ""}
 In another terminal:
 
-  export BM_SECRETS_FILE=${secretsFile} BM_TENANT_SECRET=bm/tenant/sample
+  export BM_SECRETS_FILE=${secretsFile} BM_TENANT_SECRET=bm/tenant/sample BM_ECL_ENDPOINT_ALLOW=127.0.0.1
   npx bm status web01
   npx bm detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 --wait
 

@@ -7,6 +7,7 @@ import {
   EclApiError,
   EclNetworkError,
   EclProtocolError,
+  EndpointRefusedError,
   parseErrorBody,
   retryAfterSeconds,
 } from "./errors";
@@ -300,6 +301,9 @@ export class EclClient implements EclApi, FleetReads {
       }
     } catch (error) {
       if (error instanceof EclNetworkError) this.options.onError?.(error.kind);
+      // Without the secret's api_endpoint, the endpoint refused is the one the catalog named.
+      if (error instanceof EndpointRefusedError && this.options.apiEndpoint === undefined)
+        throw error.fromCatalog();
       throw error;
     }
     if (response.status >= 300) {

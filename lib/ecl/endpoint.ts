@@ -1,11 +1,12 @@
 /**
- * ECL endpoint URLs: checked before a token is sent to one, and reduced to their base.
+ * ECL endpoint URLs, reduced to their base. Where bm may connect (https to a public name, unless
+ * BM_ECL_ENDPOINT_ALLOW lists the host) is checked on every request (`lib/ecl/http.ts`), which
+ * knows the configuration; here only the URL's form.
  */
 
 /**
  * The base of an endpoint URL (no `/v2/<tenant_id>`, `/v3` or trailing slash), or why it cannot
- * be one. A token goes over https only; plain http is allowed for loopback addresses (the
- * simulator).
+ * be one: http or https, without a query or fragment.
  */
 export function endpointBase(given: string): { base: string } | { problem: string } {
   let parsed: URL;
@@ -14,8 +15,7 @@ export function endpointBase(given: string): { base: string } | { problem: strin
   } catch {
     return { problem: "must be a URL" };
   }
-  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(parsed.hostname);
-  if (parsed.protocol !== "https:" && !(parsed.protocol === "http:" && loopback))
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:")
     return { problem: "must be an https URL" };
   if (parsed.search || parsed.hash) return { problem: "must not have a query or fragment" };
   // Tolerate a pasted `/v2/<tenant_id>` or `/v3`: the client adds its own.

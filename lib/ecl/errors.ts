@@ -191,6 +191,45 @@ export class EclNetworkError extends BmError {
   }
 }
 
+/**
+ * bm will not connect to an endpoint: not https, an IP address, or a name that resolves to a
+ * private, loopback or link-local address (BM_ECL_ENDPOINT_ALLOW lists exceptions). Final: the
+ * tenant secret, or Keystone's catalog, must change.
+ */
+export class EndpointRefusedError extends BmError {
+  override readonly name = "EndpointRefusedError";
+  readonly passing = false;
+  readonly forUsers = true;
+
+  constructor(
+    /** The endpoint's scheme, host and port: never a path, user name or password. */
+    readonly origin: string,
+    /** Why, as the end of a sentence: "is a private address". */
+    readonly problem: string,
+    /** Where bm found the endpoint: the tenant secret, or the token's catalog. */
+    readonly source: "secret" | "catalog" = "secret",
+    options?: { cause?: unknown },
+  ) {
+    const which =
+      source === "catalog"
+        ? `the ECL endpoint ${origin} that Keystone's catalog names`
+        : `the tenant's ECL endpoint ${origin}`;
+    const fix =
+      source === "catalog"
+        ? "Ask an admin to set api_endpoint in the tenant secret"
+        : "Ask an admin to fix the tenant secret";
+    super(
+      `${which} ${problem}; bm only connects to ECL's public endpoints, by name and over https. ${fix}.`,
+      options,
+    );
+  }
+
+  /** The same refusal, said of an endpoint that Keystone's catalog named. */
+  fromCatalog(): EndpointRefusedError {
+    return new EndpointRefusedError(this.origin, this.problem, "catalog", { cause: this });
+  }
+}
+
 /** ECL answered with a success status but a body bm cannot read. */
 export class EclProtocolError extends BmError {
   override readonly name = "EclProtocolError";

@@ -1,9 +1,13 @@
 /**
- * HTTP to ECL and Keystone: one keep-alive pool per origin, timeouts on every phase, and
- * transport failures turned into {@link EclNetworkError}.
+ * HTTP to ECL and Keystone: one keep-alive pool per origin, timeouts on every phase, transport
+ * failures turned into {@link EclNetworkError}, and only endpoints bm may connect to
+ * (`lib/net/endpoint-rule.ts`): any other is refused before a pool is made, and a name that
+ * resolves to a private address fails in the socket's own lookup.
  */
 import { type Dispatcher, Pool } from "undici";
-import { EclNetworkError } from "./errors";
+import { endpointProblem, type HostPatterns, NO_HOSTS } from "../net/endpoint-rule";
+import { AddressRefusedError, guardedLookup } from "../net/guarded-lookup";
+import { EclNetworkError, EndpointRefusedError } from "./errors";
 
 /** Timeouts of one request, in milliseconds. */
 export interface Timeouts {
@@ -56,6 +60,12 @@ const CONNECTION_CODES = new Set([
 /** Makes the dispatcher of one origin: an undici Pool, unless a test gives its own. */
 export type DispatcherFactory = (origin: string, options: Pool.Options) => Dispatcher;
 
+export interface HttpPoolsOptions {
+  /** Hosts bm may reach over http, by IP address or by a private name (BM_ECL_ENDPOINT_ALLOW). */
+  allow?: HostPatterns;
+  dispatcherFor?: DispatcherFactory;
+}
+
 /**
  * One undici pool per origin, reused across calls and tenants for the life of a container, so
  * that sequential calls to one endpoint reuse one warm TLS connection.
@@ -63,18 +73,24 @@ export type DispatcherFactory = (origin: string, options: Pool.Options) => Dispa
 export class HttpPools {
   private readonly pools = new Map<string, Dispatcher>();
   private readonly timeouts: Timeouts;
+  private readonly allow: HostPatterns;
+  private readonly dispatcherFor: DispatcherFactory;
 
-  constructor(
-    timeouts: Partial<Timeouts> = {},
-    private readonly dispatcherFor: DispatcherFactory = (origin, options) =>
-      new Pool(origin, options),
-  ) {
+  constructor(timeouts: Partial<Timeouts> = {}, options: HttpPoolsOptions = {}) {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...timeouts };
+    this.allow = options.allow ?? NO_HOSTS;
+    this.dispatcherFor = options.dispatcherFor ?? ((origin, o) => new Pool(origin, o));
   }
 
-  /** Sends a request. @throws EclNetworkError when no complete answer arrives. */
+  /**
+   * Sends a request.
+   * @throws EndpointRefusedError for an endpoint bm does not connect to (nothing is sent),
+   * EclNetworkError when no complete answer arrives.
+   */
   readonly send: Send = async (request) => {
     const origin = request.url.origin;
+    const problem = endpointProblem(request.url, this.allow);
+    if (problem) throw new EndpointRefusedError(origin, problem);
     try {
       const response = await this.pool(origin).request({
         method: request.method,
@@ -107,7 +123,7 @@ export class HttpPools {
     if (!pool) {
       pool = this.dispatcherFor(origin, {
         connections: 8,
-        connect: { timeout: this.timeouts.connectMs },
+        connect: { timeout: this.timeouts.connectMs, lookup: guardedLookup(this.allow) },
         headersTimeout: this.timeouts.headersMs,
         bodyTimeout: this.timeouts.bodyMs,
       });
@@ -127,6 +143,8 @@ function flatten(headers: Record<string, string | string[] | undefined>): HttpRe
 
 /** Maps undici's and Node's transport errors; anything else is a bug and is thrown as it is. */
 function toNetworkError(error: unknown, method: string, origin: string): unknown {
+  const refused = refusedAddress(error);
+  if (refused) return new EndpointRefusedError(origin, refused.problem, "secret", { cause: error });
   const code = errorCode(error);
   if (code && TIMEOUT_CODES.has(code)) {
     return new EclNetworkError("timeout", method, origin, { cause: error });
@@ -135,6 +153,15 @@ function toNetworkError(error: unknown, method: string, origin: string): unknown
     return new EclNetworkError("connection", method, origin, { cause: error });
   }
   return error;
+}
+
+/** The refusal of the socket's lookup, when that is what failed the request. */
+function refusedAddress(error: unknown): AddressRefusedError | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 4; depth++) {
+    if (e instanceof AddressRefusedError) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 function errorCode(error: unknown): string | undefined {

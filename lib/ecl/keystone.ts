@@ -97,8 +97,9 @@ function readExpiry(body: { expires_at?: unknown } | undefined): number | undefi
 /**
  * The public endpoint of a service of a Keystone catalog (`baremetal-server` unless told), as a
  * base URL (without `/v2/…`): of the given region when there is one, else the only one. Undefined
- * when the catalog names none, names several that the region does not tell apart, or names one bm
- * would not send a token to (not https).
+ * when the catalog names none, names several that the region does not tell apart, or names one
+ * that is not an http or https URL. Whether bm may connect to it is checked when it is used
+ * (`lib/ecl/http.ts`): an internal endpoint is refused there, saying so.
  */
 export function catalogEndpoint(
   catalog: unknown,

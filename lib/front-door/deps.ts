@@ -4,6 +4,7 @@
 
 import type { ChoiceStore } from "../choices/choice-store";
 import type { Metrics } from "../metrics";
+import type { HostPatterns } from "../net/endpoint-rule";
 import type { AuditEvent } from "../operations/operation";
 import type { AuditLog, OperationStore, WorkQueue } from "../operations/ports";
 import type { PolicyDeps } from "../policy/roles";
@@ -23,6 +24,8 @@ export interface FrontDoorDeps extends PolicyDeps {
   metrics?: Metrics;
   /** Repeated refusals of one user, collapsed per minute (one per container). */
   refusals?: RefusalTally;
+  /** Hosts besides hooks.slack.com whose response_urls are used (BM_SLACK_URL_ALLOW); none if unset. */
+  responseUrlAllow?: HostPatterns;
 }
 
 /**

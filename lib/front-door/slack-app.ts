@@ -85,8 +85,12 @@ export async function createSlackHandler(
   const metrics = powertoolsMetrics();
   // A click's answer through its response_url is posted before the listener returns (on Lambda the
   // answer to Slack leaves only then): it gets a second, as the Web API calls do, inside the 3 s.
-  const chat = webClientChat(app.client, slack.botToken, 1000, (code) =>
-    metrics.put("SlackError", 1, code),
+  const chat = webClientChat(
+    app.client,
+    slack.botToken,
+    1000,
+    (code) => metrics.put("SlackError", 1, code),
+    config.slackUrlAllow,
   );
   const deps: FrontDoorDeps = {
     policy,
@@ -103,6 +107,7 @@ export async function createSlackHandler(
     log,
     metrics,
     refusals: new RefusalTally(),
+    responseUrlAllow: config.slackUrlAllow,
   };
 
   registerListeners(app, deps);

@@ -64,7 +64,13 @@ export async function createBackend(
     timeout: config.slackTimeoutMs,
   });
   const onSlackError = (code: string) => metrics.put("SlackError", 1, code);
-  const chat = webClientChat(client, slack.botToken, config.slackTimeoutMs, onSlackError);
+  const chat = webClientChat(
+    client,
+    slack.botToken,
+    config.slackTimeoutMs,
+    onSlackError,
+    config.slackUrlAllow,
+  );
   // The worker asks the policy again before each detach (lib/policy/in-force.ts), so it loads it
   // as the front door does; the follow-up decides nobody's rights, and a policy it cannot read
   // must not stop it watching the detaches in flight: it denies everything instead.
@@ -72,11 +78,14 @@ export async function createBackend(
     functionName === "worker"
       ? await loadPolicy(config.policyPath)
       : { teamIds: [], tenants: {}, channels: {} };
-  const pools = new HttpPools({
-    connectMs: Math.min(3000, config.eclTimeoutMs),
-    headersMs: config.eclTimeoutMs,
-    bodyMs: config.eclTimeoutMs,
-  });
+  const pools = new HttpPools(
+    {
+      connectMs: Math.min(3000, config.eclTimeoutMs),
+      headersMs: config.eclTimeoutMs,
+      bodyMs: config.eclTimeoutMs,
+    },
+    { allow: config.eclEndpointAllow },
+  );
   const tenants = new TenantDirectory({
     secrets,
     send: pools.send,

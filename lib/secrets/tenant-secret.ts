@@ -135,8 +135,8 @@ export function parseTenantSecret(secretId: string, value: unknown): TenantConfi
 }
 
 /**
- * The given endpoint, normalized, or the one derived from the region. A token goes over https
- * only; plain http is allowed for loopback addresses (the simulator).
+ * The given endpoint, normalized, or the one derived from the region. Whether bm may connect to
+ * it (https to a public name, unless BM_ECL_ENDPOINT_ALLOW lists it) is checked on each request.
  */
 function endpoint(
   given: string | undefined,

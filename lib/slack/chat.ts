@@ -5,6 +5,7 @@
  */
 import type { KnownBlock, View } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
+import { type HostPatterns, isAllowedHost, NO_HOSTS } from "../net/endpoint-rule";
 import { groupRefusalScope, SlackApiError, slackApiError } from "./slack-error";
 
 /** The Slack method that lists a user group's members. */
@@ -65,21 +66,22 @@ export interface Person {
 }
 
 /**
- * True for a response_url bm may post to: Slack's own hooks, or a loopback address (the local
- * stack's stand-in). Anything else in a payload is ignored rather than fetched.
+ * True for a response_url bm may post to: Slack's own hooks (`https://hooks.slack.com/…`, on its
+ * default port), or one on a host of `allow` (BM_SLACK_URL_ALLOW: the local stack's stand-in on
+ * 127.0.0.1), over http or https. Anything else in a payload is ignored rather than fetched.
  */
-export function isResponseUrl(url: unknown): url is string {
+export function isResponseUrl(url: unknown, allow: HostPatterns = NO_HOSTS): url is string {
   if (typeof url !== "string") return false;
+  let parsed: URL;
   try {
-    const parsed = new URL(url);
-    if (parsed.protocol === "https:" && parsed.hostname === "hooks.slack.com") return true;
-    return (
-      parsed.protocol === "http:" &&
-      (parsed.hostname === "127.0.0.1" || parsed.hostname === "localhost")
-    );
+    parsed = new URL(url);
   } catch {
     return false;
   }
+  if (parsed.username !== "" || parsed.password !== "") return false;
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") return false;
+  if (isAllowedHost(allow, parsed.hostname)) return true;
+  return parsed.protocol === "https:" && parsed.host === "hooks.slack.com";
 }
 
 /** A Chat over a WebClient; `token` is passed per call, so one client serves any token. */
@@ -89,6 +91,8 @@ export function webClientChat(
   respondTimeoutMs = 5000,
   /** Told of every failed call, with Slack's error code (a metric). */
   onError: (code: string) => void = () => {},
+  /** Hosts besides hooks.slack.com whose response_urls are posted to (BM_SLACK_URL_ALLOW). */
+  responseUrlAllow: HostPatterns = NO_HOSTS,
 ): Chat {
   const call = async <T>(method: string, run: () => Promise<T>): Promise<T> => {
     try {
@@ -152,7 +156,7 @@ export function webClientChat(
       }),
     respond: (responseUrl, message, options) =>
       call("response_url", async () => {
-        if (!isResponseUrl(responseUrl))
+        if (!isResponseUrl(responseUrl, responseUrlAllow))
           throw new SlackApiError("response_url", "invalid_url", "permanent");
         const response = await fetch(responseUrl, {
           method: "POST",

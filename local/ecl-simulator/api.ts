@@ -119,7 +119,7 @@ export function simulatedApi(
               type: "baremetal-server",
               name: "baremetal-server",
               id: "1234567890abcdef1234567890abcde3",
-              endpoints: endpoints(`${base()}/v2/${project}`),
+              endpoints: endpoints(`${model.catalogBase ?? base()}/v2/${project}`),
             },
             {
               type: "image",

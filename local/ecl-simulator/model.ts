@@ -111,6 +111,11 @@ export class EclModel {
   readonly tokenTtlMs: number;
   /** Changeable while running, so one simulator can be kind in one test and unkind in the next. */
   unkind: Unkindness;
+  /**
+   * The base URL its Keystone catalog names for the bare-metal API in place of its own: a
+   * Keystone that names an internal endpoint (a test sets it). Undefined: its own.
+   */
+  catalogBase: string | undefined;
   private readonly servers = new Map<string, SimServer>();
   /** Each tenant's servers, in the order they were added: a list reads one tenant, not all. */
   private readonly byTenant = new Map<string, Map<string, SimServer>>();

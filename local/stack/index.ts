@@ -137,6 +137,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Six polls, as on Lambda (5 s polls, 30 s): how long ECL gets to show an unanswered detach.
     BM_ECL_GRACE_MS: "6000",
     BM_FOLLOWUP_MARGIN_MS: "1000",
+    // The simulator and the Slack stand-in serve plain http on 127.0.0.1, which bm refuses unless
+    // listed (docs/deploy.md#endpoints): listed here, as on no deployed stage.
+    BM_ECL_ENDPOINT_ALLOW: preset.BM_ECL_ENDPOINT_ALLOW ?? "127.0.0.1",
+    BM_SLACK_URL_ALLOW: preset.BM_SLACK_URL_ALLOW ?? "127.0.0.1",
     POWERTOOLS_LOG_LEVEL: preset.POWERTOOLS_LOG_LEVEL ?? "WARN",
     // Node 20 here, 22 on Lambda: the SDK's warning about it says nothing new.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",

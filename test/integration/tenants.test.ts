@@ -9,7 +9,13 @@ import {
   type SecretsManagerStandIn,
   startSecretsManager,
 } from "../../local/stand-ins/secrets-manager";
-import { type EclFixture, eclFixture, FAST_RETRY, FAST_TIMEOUTS } from "../support/ecl-fixture";
+import {
+  type EclFixture,
+  eclFixture,
+  FAST_RETRY,
+  FAST_TIMEOUTS,
+  SIMULATOR_HOST,
+} from "../support/ecl-fixture";
 
 /**
  * Tenant secrets from the real Secrets Manager SDK client (against a loopback stand-in), tokens
@@ -23,7 +29,7 @@ beforeEach(async () => {
   ecl = await eclFixture();
   sm = await startSecretsManager(sampleSecrets(ecl.sim.url));
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = sm.url;
-  pools = new HttpPools(FAST_TIMEOUTS);
+  pools = new HttpPools(FAST_TIMEOUTS, { allow: SIMULATOR_HOST });
 });
 afterEach(async () => {
   delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;

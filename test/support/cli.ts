@@ -29,6 +29,8 @@ export async function bmCommand(url: string) {
               PATH: process.env.PATH,
               BM_SECRETS_FILE: secrets,
               BM_TENANT_SECRET: "bm/tenant/sample",
+              // The simulator is on 127.0.0.1: plain http to an IP address, listed as allowed.
+              BM_ECL_ENDPOINT_ALLOW: "127.0.0.1",
             },
           },
           (error, stdout, stderr) =>

@@ -4,6 +4,7 @@
 import { EclClient } from "../../lib/ecl/client";
 import { HttpPools, type Timeouts } from "../../lib/ecl/http";
 import { StaticTokens, type TokenProvider } from "../../lib/ecl/tokens";
+import { hostPatterns } from "../../lib/net/endpoint-rule";
 import { SAMPLE, seedSample } from "../../local/ecl-simulator/sample";
 import {
   type EclSimulator,
@@ -19,6 +20,9 @@ export interface EclFixture {
   close(): Promise<void>;
 }
 
+/** The simulator's host, which bm may reach over http as BM_ECL_ENDPOINT_ALLOW lists it. */
+export const SIMULATOR_HOST = hostPatterns("127.0.0.1");
+
 /** Short timeouts and backoff, so that fault tests take milliseconds, not seconds. */
 export const FAST_TIMEOUTS: Partial<Timeouts> = { connectMs: 500, headersMs: 300, bodyMs: 300 };
 export const FAST_RETRY = { retries: 2, baseDelayMs: 10 };
@@ -28,7 +32,7 @@ export const FAST_ACTION_TIMEOUT_MS = 600;
 export async function eclFixture(options: SimulatorOptions = {}): Promise<EclFixture> {
   const sim = await startEclSimulator({ taskMs: 200, ...options });
   seedSample(sim.model);
-  const pools = new HttpPools(FAST_TIMEOUTS);
+  const pools = new HttpPools(FAST_TIMEOUTS, { allow: SIMULATOR_HOST });
   return {
     sim,
     pools,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, readConfig } from "../../lib/config";
+import { ConfigError, readConfig, readEclEndpointAllow } from "../../lib/config";
+import { NO_HOSTS } from "../../lib/net/endpoint-rule";
 
 const base = {
   BM_SLACK_SECRET_ID: "bm/slack",
@@ -41,6 +42,8 @@ describe("readConfig", () => {
       handoverGraceS: 60,
       retryBackOffS: 10,
       followupFunction: undefined,
+      eclEndpointAllow: NO_HOSTS,
+      slackUrlAllow: NO_HOSTS,
     });
   });
 
@@ -66,6 +69,8 @@ describe("readConfig", () => {
         BM_HANDOVER_GRACE_S: "61",
         BM_RETRY_BACKOFF_S: "11",
         BM_FOLLOWUP_FUNCTION: " bm-followup ",
+        BM_ECL_ENDPOINT_ALLOW: " 127.0.0.1, *.Example.test ",
+        BM_SLACK_URL_ALLOW: "[::1]",
       }),
     ).toStrictEqual({
       slackSecretId: "bm/slack",
@@ -87,6 +92,8 @@ describe("readConfig", () => {
       handoverGraceS: 61,
       retryBackOffS: 11,
       followupFunction: "bm-followup",
+      eclEndpointAllow: { exact: new Set(["127.0.0.1"]), under: [".example.test"] },
+      slackUrlAllow: { exact: new Set(["[::1]"]), under: [] },
     });
   });
 
@@ -159,11 +166,38 @@ describe("readConfig", () => {
       "SLACK_API_URL must be an https URL (http only on loopback)",
     ],
     [{ SLACK_API_URL: "not a url" }, "SLACK_API_URL must be a URL"],
+    [
+      { BM_ECL_ENDPOINT_ALLOW: "127.0.0.1:8774" },
+      'BM_ECL_ENDPOINT_ALLOW must be a comma-separated list of host patterns: entry 1 ("127.0.0.1:8774") must be a host name, an IP address or *.domain, without scheme, port or path',
+    ],
+    [
+      { BM_SLACK_URL_ALLOW: "127.0.0.1," },
+      "BM_SLACK_URL_ALLOW must be a comma-separated list of host patterns: entry 2 is empty",
+    ],
   ])("names the variable: %j", (change, message) => {
     const error = refusal({ ...base, ...change });
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).message).toBe(`bm cannot start: ${message}`);
     expect((error as ConfigError).name).toBe("ConfigError");
+  });
+
+  it("allows no host by default: production lists none", () => {
+    const config = readConfig(base);
+    expect(config.eclEndpointAllow).toStrictEqual(NO_HOSTS);
+    expect(config.slackUrlAllow).toStrictEqual(NO_HOSTS);
+  });
+
+  it("reads BM_ECL_ENDPOINT_ALLOW alone for the terminal command, naming it when malformed", () => {
+    expect(readEclEndpointAllow({ BM_ECL_ENDPOINT_ALLOW: "127.0.0.1" })).toStrictEqual({
+      exact: new Set(["127.0.0.1"]),
+      under: [],
+    });
+    expect(readEclEndpointAllow({})).toStrictEqual(NO_HOSTS);
+    expect(() => readEclEndpointAllow({ BM_ECL_ENDPOINT_ALLOW: "*" })).toThrow(
+      new ConfigError(
+        'bm cannot start: BM_ECL_ENDPOINT_ALLOW must be a comma-separated list of host patterns: entry 1 ("*") must be a host name, an IP address or *.domain, without scheme, port or path',
+      ),
+    );
   });
 
   it("takes a back-off of 0: failed messages come back at once", () => {

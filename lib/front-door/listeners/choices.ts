@@ -22,7 +22,9 @@ export function registerChoices(app: App, deps: FrontDoorDeps): void {
 }
 
 async function answer(deps: FrontDoorDeps, budget: Budget, click: ClickPayload): Promise<void> {
-  const url = isResponseUrl(click.responseUrl) ? click.responseUrl : undefined;
+  const url = isResponseUrl(click.responseUrl, deps.responseUrlAllow)
+    ? click.responseUrl
+    : undefined;
   const refused = await outsider(deps, budget, click.who, auditKeyOf(click.value));
   const said: ChoiceAnswer = refused
     ? { text: refused, replace: false }

@@ -31,7 +31,9 @@ export function registerCommands(app: App, deps: FrontDoorDeps): void {
       userId: slash.who.userId,
       text: decodeSlackText(slash.text),
       triggerId: slash.triggerId,
-      ...(isResponseUrl(slash.responseUrl) ? { responseUrl: slash.responseUrl } : {}),
+      ...(isResponseUrl(slash.responseUrl, deps.responseUrlAllow)
+        ? { responseUrl: slash.responseUrl }
+        : {}),
     }).then(
       (text) => ({ text }),
       (error: unknown) => ({ text: failed(deps, "slash command")(error) ?? FAILED.text }),

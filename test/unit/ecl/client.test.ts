@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { EclClient, ServerLookupError } from "../../../lib/ecl/client";
-import { EclApiError, EclNetworkError, EclProtocolError } from "../../../lib/ecl/errors";
+import {
+  EclApiError,
+  EclNetworkError,
+  EclProtocolError,
+  EndpointRefusedError,
+} from "../../../lib/ecl/errors";
 import type { HttpRequest, HttpResponse } from "../../../lib/ecl/http";
 import { StaticTokens } from "../../../lib/ecl/tokens";
 import { InvalidInputError } from "../../../lib/ecl/validate";
@@ -502,6 +507,45 @@ describe("EclClient, to the letter", () => {
       message: expect.stringContaining("the tenant secret has no api_endpoint"),
     });
     expect(sends).toBe(0);
+  });
+
+  it("an endpoint refused is said to be the catalog's when the secret names none", async () => {
+    const refusal = () => new EndpointRefusedError("https://10.0.0.1", "is a private address");
+    const catalogTokens = {
+      token: async () => "tok",
+      renew: async () => undefined,
+      endpoint: async () => "https://10.0.0.1",
+    };
+    let sends = 0;
+    const fromCatalog = new EclClient({
+      tenantId: TENANT,
+      tokens: catalogTokens,
+      send: async () => {
+        sends++;
+        throw refusal();
+      },
+      retry: { retries: 2, baseDelayMs: 1 },
+    });
+    await expect(fromCatalog.showServer(SERVER)).rejects.toMatchObject({
+      name: "EndpointRefusedError",
+      source: "catalog",
+      message: expect.stringMatching(
+        /^the ECL endpoint https:\/\/10\.0\.0\.1 that Keystone's catalog/,
+      ),
+    });
+    // A refusal is final: not tried again.
+    expect(sends).toBe(1);
+    const fromSecret = new EclClient({
+      apiEndpoint: "https://10.0.0.1",
+      tenantId: TENANT,
+      tokens: catalogTokens,
+      send: async () => {
+        throw refusal();
+      },
+    });
+    await expect(fromSecret.detachMedia(SERVER, IMAGE)).rejects.toMatchObject({
+      source: "secret",
+    });
   });
 
   it("an ambiguous name is a lookup error of that kind", async () => {

@@ -17,15 +17,17 @@ describe("endpointBase", () => {
     ["http://127.0.0.1:8774", "http://127.0.0.1:8774"],
     ["http://localhost:8774/v2", "http://localhost:8774"],
     ["http://[::1]:8774", "http://[::1]:8774"],
+    // Only the form: whether bm may connect to it is the request's check (endpoint-rule.ts).
+    ["http://bm.test", "http://bm.test"],
+    ["http://127.0.0.2", "http://127.0.0.2"],
   ])("%s → %s", (given, base) => {
     expect(endpointBase(given)).toEqual({ base });
   });
 
   it.each([
     ["not a url", "must be a URL"],
-    ["http://bm.test", "must be an https URL"],
-    ["http://127.0.0.2", "must be an https URL"],
     ["ftp://localhost", "must be an https URL"],
+    ["file:///etc/passwd", "must be an https URL"],
     ["https://bm.test/?x=1", "must not have a query or fragment"],
     ["https://bm.test/#x", "must not have a query or fragment"],
   ])("%s: %s", (given, problem) => {

@@ -1,7 +1,9 @@
 import type { Dispatcher } from "undici";
 import { describe, expect, it } from "vitest";
-import { EclNetworkError } from "../../../lib/ecl/errors";
+import { EclNetworkError, EndpointRefusedError } from "../../../lib/ecl/errors";
 import { DEFAULT_TIMEOUTS, HttpPools } from "../../../lib/ecl/http";
+import { hostPatterns } from "../../../lib/net/endpoint-rule";
+import { AddressRefusedError } from "../../../lib/net/guarded-lookup";
 
 /** A dispatcher in memory: records what it is asked, answers from `answer`. No socket. */
 function fakeDispatchers(answer: (options: Dispatcher.RequestOptions) => unknown) {
@@ -38,7 +40,10 @@ describe("HttpPools", () => {
     const d = fakeDispatchers(() =>
       reply(202, { "X-Compute-Request-Id": "req-1", "Set-Thing": ["a", "b"] }, '{"ok":true}'),
     );
-    const pools = new HttpPools({ connectMs: 100, headersMs: 200, bodyMs: 300 }, d.factory);
+    const pools = new HttpPools(
+      { connectMs: 100, headersMs: 200, bodyMs: 300 },
+      { dispatcherFor: d.factory },
+    );
     const answer = await pools.send({
       method: "POST",
       url: new URL("https://ecl.test/v2/t/servers/s/action?x=1"),
@@ -65,7 +70,7 @@ describe("HttpPools", () => {
         origin: "https://ecl.test",
         options: {
           connections: 8,
-          connect: { timeout: 100 },
+          connect: { timeout: 100, lookup: expect.any(Function) },
           headersTimeout: 200,
           bodyTimeout: 300,
         },
@@ -75,7 +80,7 @@ describe("HttpPools", () => {
 
   it("a request's own timeout replaces the pool's; a GET has no body", async () => {
     const d = fakeDispatchers(() => reply(200, {}, ""));
-    const pools = new HttpPools({}, d.factory);
+    const pools = new HttpPools({}, { dispatcherFor: d.factory });
     await pools.send({
       method: "GET",
       url: new URL("https://ecl.test/a"),
@@ -92,7 +97,7 @@ describe("HttpPools", () => {
 
   it("one pool per origin, kept; closed all at once", async () => {
     const d = fakeDispatchers(() => reply(200, {}, ""));
-    const pools = new HttpPools({}, d.factory);
+    const pools = new HttpPools({}, { dispatcherFor: d.factory });
     for (const url of ["https://a.test/1", "https://a.test/2", "https://b.test/1"])
       await pools.send({ method: "GET", url: new URL(url), headers: {} });
     expect(d.made.map((m) => m.origin)).toEqual(["https://a.test", "https://b.test"]);
@@ -120,7 +125,7 @@ describe("HttpPools", () => {
     "%s is a network failure of kind %s, naming the method and origin only",
     async (code, kind) => {
       const d = fakeDispatchers(() => codeError(code));
-      const pools = new HttpPools({}, d.factory);
+      const pools = new HttpPools({}, { dispatcherFor: d.factory });
       const error = await pools
         .send({ method: "GET", url: new URL("https://ecl.test/v2/secret-path"), headers: {} })
         .catch((e: unknown) => e);
@@ -131,11 +136,17 @@ describe("HttpPools", () => {
   );
 
   it("finds the code of a failure wrapped up to three times, not deeper", async () => {
-    const within = new HttpPools({}, fakeDispatchers(() => codeError("ECONNRESET", 3)).factory);
+    const within = new HttpPools(
+      {},
+      { dispatcherFor: fakeDispatchers(() => codeError("ECONNRESET", 3)).factory },
+    );
     await expect(
       within.send({ method: "GET", url: new URL("https://ecl.test/"), headers: {} }),
     ).rejects.toBeInstanceOf(EclNetworkError);
-    const deeper = new HttpPools({}, fakeDispatchers(() => codeError("ECONNRESET", 4)).factory);
+    const deeper = new HttpPools(
+      {},
+      { dispatcherFor: fakeDispatchers(() => codeError("ECONNRESET", 4)).factory },
+    );
     await expect(
       deeper.send({ method: "GET", url: new URL("https://ecl.test/"), headers: {} }),
     ).rejects.not.toBeInstanceOf(EclNetworkError);
@@ -143,12 +154,12 @@ describe("HttpPools", () => {
 
   it("anything else is a bug, thrown as it is", async () => {
     const bug = new TypeError("boom");
-    const pools = new HttpPools({}, fakeDispatchers(() => bug).factory);
+    const pools = new HttpPools({}, { dispatcherFor: fakeDispatchers(() => bug).factory });
     await expect(
       pools.send({ method: "GET", url: new URL("https://ecl.test/"), headers: {} }),
     ).rejects.toBe(bug);
     const coded = codeError("EWHATEVER");
-    const other = new HttpPools({}, fakeDispatchers(() => coded).factory);
+    const other = new HttpPools({}, { dispatcherFor: fakeDispatchers(() => coded).factory });
     await expect(
       other.send({ method: "GET", url: new URL("https://ecl.test/"), headers: {} }),
     ).rejects.toBe(coded);
@@ -158,7 +169,7 @@ describe("HttpPools", () => {
 describe("HttpPools, at its edges", () => {
   it("without timeouts given: 3 s to connect, 5 s for the headers and for the body", async () => {
     const d = fakeDispatchers(() => reply(200, {}, ""));
-    await new HttpPools({}, d.factory).send({
+    await new HttpPools({}, { dispatcherFor: d.factory }).send({
       method: "GET",
       url: new URL("https://ecl.test/"),
       headers: {},
@@ -182,11 +193,97 @@ describe("HttpPools, at its edges", () => {
   it("a network failure keeps the transport's error as its cause", async () => {
     for (const code of ["UND_ERR_HEADERS_TIMEOUT", "ECONNRESET"]) {
       const original = codeError(code);
-      const pools = new HttpPools({}, fakeDispatchers(() => original).factory);
+      const pools = new HttpPools({}, { dispatcherFor: fakeDispatchers(() => original).factory });
       const error = await pools
         .send({ method: "GET", url: new URL("https://ecl.test/"), headers: {} })
         .catch((e: unknown) => e);
       expect((error as Error).cause, code).toBe(original);
     }
+  });
+});
+
+describe("HttpPools: only endpoints bm may connect to", () => {
+  it.each([
+    ["https://10.0.0.1/v2/t/servers", "https://10.0.0.1", "is a private address"],
+    ["https://169.254.169.254/latest", "https://169.254.169.254", "is a link-local address"],
+    ["http://localhost:9001/2018-06-01/runtime", "http://localhost:9001", "is not https"],
+    ["https://0177.0.0.1/v2", "https://127.0.0.1", "is a loopback address"],
+    ["https://[::ffff:127.0.0.1]/v2", "https://[::ffff:7f00:1]", "is a loopback address"],
+  ])("refuses %s before any pool is made", async (url, origin, problem) => {
+    const d = fakeDispatchers(() => reply(200, {}, ""));
+    const pools = new HttpPools({}, { dispatcherFor: d.factory });
+    const error = await pools
+      .send({ method: "GET", url: new URL(url), headers: { "x-auth-token": "SECRET" } })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EndpointRefusedError);
+    expect(error).toMatchObject({ origin, problem, source: "secret", passing: false });
+    expect((error as Error).message).not.toContain("SECRET");
+    expect(d.made).toEqual([]);
+  });
+
+  it("sends to a listed host, over http too", async () => {
+    const d = fakeDispatchers(() => reply(200, {}, "ok"));
+    const pools = new HttpPools({}, { allow: hostPatterns("127.0.0.1"), dispatcherFor: d.factory });
+    const answer = await pools.send({
+      method: "GET",
+      url: new URL("http://127.0.0.1:8774/v2"),
+      headers: {},
+    });
+    expect(answer.body).toBe("ok");
+    expect(d.made.map((m) => m.origin)).toEqual(["http://127.0.0.1:8774"]);
+  });
+
+  it("turns the lookup's refusal, however wrapped, into the endpoint's", async () => {
+    const refused = new AddressRefusedError("ecl.test", "10.0.0.7", "private");
+    for (const failure of [
+      refused,
+      Object.assign(new Error("connect failed"), { cause: refused }),
+      Object.assign(new Error("a"), { cause: { cause: { cause: refused } } }),
+    ]) {
+      const pools = new HttpPools({}, { dispatcherFor: fakeDispatchers(() => failure).factory });
+      const error = await pools
+        .send({ method: "GET", url: new URL("https://ecl.test/x"), headers: {} })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EndpointRefusedError);
+      expect(error).toMatchObject({
+        origin: "https://ecl.test",
+        problem: "resolves to a private address (10.0.0.7)",
+        source: "secret",
+        message:
+          "the tenant's ECL endpoint https://ecl.test resolves to a private address (10.0.0.7); bm only connects to ECL's public endpoints, by name and over https. Ask an admin to fix the tenant secret.",
+      });
+      expect((error as Error).cause).toBe(failure);
+    }
+    const deep = Object.assign(new Error("a"), {
+      cause: { cause: { cause: { cause: refused } } },
+    });
+    const pools = new HttpPools({}, { dispatcherFor: fakeDispatchers(() => deep).factory });
+    await expect(
+      pools.send({ method: "GET", url: new URL("https://ecl.test/x"), headers: {} }),
+    ).rejects.toBe(deep);
+  });
+});
+
+describe("EndpointRefusedError", () => {
+  it("says what is wrong, where bm found it, and who can fix it", () => {
+    const error = new EndpointRefusedError("https://10.0.0.1", "is a private address");
+    expect(error.message).toBe(
+      "the tenant's ECL endpoint https://10.0.0.1 is a private address; bm only connects to ECL's public endpoints, by name and over https. Ask an admin to fix the tenant secret.",
+    );
+    const catalog = error.fromCatalog();
+    expect(catalog).toMatchObject({
+      origin: "https://10.0.0.1",
+      problem: "is a private address",
+      source: "catalog",
+      cause: error,
+      message:
+        "the ECL endpoint https://10.0.0.1 that Keystone's catalog names is a private address; bm only connects to ECL's public endpoints, by name and over https. Ask an admin to set api_endpoint in the tenant secret.",
+    });
+    expect([catalog.name, catalog.passing, catalog.forUsers, catalog.told()]).toEqual([
+      "EndpointRefusedError",
+      false,
+      true,
+      catalog.message,
+    ]);
   });
 });

@@ -67,10 +67,7 @@ describe("catalogEndpoint", () => {
     ["no catalog", undefined],
     ["no baremetal-server", [service("compute", { public: "https://nova.test" })]],
     ["only an internal endpoint", [service("baremetal-server", { internal: BAREMETAL })]],
-    [
-      "plain http to a real host",
-      [service("baremetal-server", { public: "http://ecl.test/v2/x" })],
-    ],
+    ["neither http nor https", [service("baremetal-server", { public: "ftp://ecl.test/v2/x" })]],
     ["not a URL", [service("baremetal-server", { public: "baremetal" })]],
   ])("names none with %s", (_, catalog) => {
     expect(catalogEndpoint(catalog)).toBeUndefined();

@@ -60,18 +60,18 @@ describe("a tenant secret's every mistake, word for word", () => {
       "identity_endpoint or region is missing",
     ],
     [
-      "a plain-http identity endpoint",
+      "an ftp identity endpoint",
       {
         tenant_id: TENANT,
         api_key: "k",
         api_secret: "s",
-        identity_endpoint: "http://keystone.test",
+        identity_endpoint: "ftp://keystone.test",
       },
       "identity_endpoint must be an https URL",
     ],
     [
-      "a plain-http api endpoint",
-      { tenant_id: TENANT, token: "t", api_endpoint: "http://bm.test" },
+      "an ftp api endpoint",
+      { tenant_id: TENANT, token: "t", api_endpoint: "ftp://bm.test" },
       "api_endpoint must be an https URL",
     ],
   ])("%s", (_, value, said) => {

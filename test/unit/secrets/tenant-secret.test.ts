@@ -132,7 +132,7 @@ describe("parseTenantSecret", () => {
       ["api_endpoint must be a URL"],
     ],
     [
-      { tenant_id: TENANT, api_endpoint: "http://ecl.example.com", token: "t" },
+      { tenant_id: TENANT, api_endpoint: "ftp://ecl.example.com", token: "t" },
       ["api_endpoint must be an https URL"],
     ],
     [

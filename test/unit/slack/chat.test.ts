@@ -2,8 +2,10 @@
  * The Slack port's adapter over the WebClient, with a fake client (no socket): what each call
  * sends, how each failure leaves it, and the response_url bm may post to.
  */
+
 import type { WebClient } from "@slack/web-api";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { hostPatterns } from "../../../lib/net/endpoint-rule";
 import { message } from "../../../lib/slack/blocks";
 import {
   cachedGroupMembers,
@@ -388,8 +390,16 @@ describe("respond: posting to a response_url", () => {
 describe("isResponseUrl", () => {
   it.each([
     ["https://hooks.slack.com/commands/T1/2/x", true],
-    ["http://127.0.0.1:3000/hooks/x", true],
-    ["http://localhost:3000/hooks/x", true],
+    ["https://HOOKS.slack.com:443/actions/T1/2/x", true],
+    // Loopback is the local stand-in's, and only where BM_SLACK_URL_ALLOW lists it (below).
+    ["http://127.0.0.1:3000/hooks/x", false],
+    ["http://localhost:3000/hooks/x", false],
+    ["http://0177.0.0.1:3000/hooks/x", false],
+    ["https://169.254.169.254/latest/meta-data", false],
+    ["https://hooks.slack.com:8443/commands/T1/2/x", false],
+    ["https://user:pass@hooks.slack.com/commands/T1/2/x", false],
+    ["https://:pass@hooks.slack.com/commands/T1/2/x", false],
+    ["https://hooks.slack.com./commands/T1/2/x", false],
     ["http://hooks.slack.com/commands/T1/2/x", false],
     ["https://hooks.slack.com.evil.example/x", false],
     ["https://evil.example/?hooks.slack.com", false],
@@ -405,6 +415,20 @@ describe("isResponseUrl", () => {
     [{ toString: () => "https://hooks.slack.com/commands/T1/2/x" }, false],
   ])("%j: %s", (url, ok) => {
     expect(isResponseUrl(url)).toBe(ok);
+  });
+
+  it.each([
+    ["http://127.0.0.1:3000/hooks/x", true],
+    ["https://127.0.0.1/hooks/x", true],
+    // A URL's host, as `new URL()` writes it: 0177.0.0.1 is 127.0.0.1.
+    ["http://0177.0.0.1:3000/hooks/x", true],
+    ["http://localhost:3000/hooks/x", false],
+    ["http://127.0.0.2/hooks/x", false],
+    ["http://user@127.0.0.1/hooks/x", false],
+    ["ftp://127.0.0.1/x", false],
+    ["https://hooks.slack.com/commands/T1/2/x", true],
+  ])("with 127.0.0.1 allowed, %j: %s", (url, ok) => {
+    expect(isResponseUrl(url, hostPatterns("127.0.0.1"))).toBe(ok);
   });
 });
 
