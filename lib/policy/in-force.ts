@@ -13,6 +13,7 @@ import { type PolicyDeps, rolesIn } from "./roles";
 /** What the check reads of an operation. */
 export type Checked = Pick<
   Operation,
+  | "teamId"
   | "channelId"
   | "tenant"
   | "secretId"
@@ -55,14 +56,16 @@ export function boundTo(
 }
 
 /**
- * May bm send this operation's detach now? Its channel is bound to its tenant and secret; its
- * requester may request there; its approvals are by current approvers, none by the requester
+ * May bm send this operation's detach now? Its channel is bound to its tenant and secret; it
+ * was asked for in a workspace the policy serves; its requester may request there; its approvals are by current approvers, none by the requester
  * unless the channel allows it, each given before the request expired; and there are at least
  * as many as the larger of the quorum saved with it and the channel's quorum now.
  */
 export async function mayActNow(deps: PolicyDeps, op: Checked): Promise<InForce> {
   const bound = boundTo(deps, op);
   if (!bound.ok) return bound;
+  if (!deps.policy.teamIds.includes(op.teamId))
+    return no("foreign_team", "it was asked for in a Slack workspace bm does not serve");
   const channel = channelPolicy(deps.policy, op.channelId) as ChannelPolicy;
   if (typeof op.requester !== "string" || !USER_ID.test(op.requester))
     return no("requester_unknown", "its requester is not one Slack user");

@@ -82,7 +82,7 @@ export async function rolesIn(
 async function limitOf(deps: PolicyDeps, userId: string): Promise<Limited | undefined> {
   const person = await deps.person(userId);
   if (person.deleted) return "deactivated";
-  if (person.external) return "external";
+  if (person.external || !deps.policy.teamIds.includes(person.teamId)) return "external";
   if (person.guest) return "guest";
   return undefined;
 }

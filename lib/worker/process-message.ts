@@ -241,8 +241,17 @@ class Step {
     // detached the image, or while another holds it, sends nothing.
     const op = await this.hold(approved);
     if (!op) return;
-    const tenant = await this.deps.openTenant(op.secretId);
-    const server = await tenant.ecl.showServer(op.serverId as string);
+    let tenant: Tenant;
+    let server: Server;
+    try {
+      tenant = await this.deps.openTenant(op.secretId);
+      server = await tenant.ecl.showServer(op.serverId as string);
+    } catch (error) {
+      // A final answer before anything was sent (an endpoint refused, a secret changed since the
+      // request, the server gone) ends the operation, said; a passing one is tried again.
+      if (isPassing(error)) throw error;
+      return this.fail(op, describeError(error), error);
+    }
     const seen = observedState(server);
     if (attachment(server, op.imageId) === "absent") {
       const outcome = `image \`${op.imageId}\` is no longer attached to \`${server.name}\` (detached by someone else?); nothing was sent to ECL.`;

@@ -53,6 +53,8 @@ export const GROUPS: Record<string, string[]> = { S0OPS: ["U0OP"], S0APP: ["U0A2
 export const PEOPLE: Record<string, Person> = {
   U0GUEST: { teamId: "T1", guest: true, external: false, deleted: false },
   U0VENDOR: { teamId: "T0EVIL", guest: false, external: true, deleted: false },
+  // Of a workspace the policy does not serve, though Slack does not call them a stranger.
+  U0ELSEWHERE: { teamId: "T9", guest: false, external: false, deleted: false },
 };
 export const person = async (userId: string): Promise<Person> =>
   PEOPLE[userId] ?? { teamId: "T1", guest: false, external: false, deleted: false };

@@ -44,6 +44,7 @@ function deps(groups: Record<string, string[] | Error> = { S0APP: ["U0A2"] }) {
 }
 
 const change = (changes: Partial<Checked> = {}): Checked => ({
+  teamId: "T1",
   channelId: "C0CHG",
   tenant: "t",
   secretId: "bm/tenant/t",
@@ -127,6 +128,14 @@ describe("mayActNow: the policy in force, right before the detach", () => {
     expect(await mayActNow(deps().deps, change({ requester: requester as string }))).toEqual(
       refusedWith("requester_unknown", "its requester is not one Slack user"),
     );
+  });
+
+  it("refuses a request asked for in a workspace the policy does not serve", async () => {
+    const { deps: d, asked } = deps();
+    expect(await mayActNow(d, change({ teamId: "T0EVIL" }))).toEqual(
+      refusedWith("foreign_team", "it was asked for in a Slack workspace bm does not serve"),
+    );
+    expect(asked).toEqual([]);
   });
 
   it("refuses a requester who may no longer request there", async () => {

@@ -80,6 +80,13 @@ describe("rolesIn", () => {
     ],
     [
       "C0ALL",
+      "U0ELSEWHERE",
+      ["requester"],
+      { requester: false, approver: false, limited: "external" },
+      [],
+    ],
+    [
+      "C0ALL",
       "U0GONE",
       ["approver"],
       { requester: false, approver: false, limited: "deactivated" },

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { EclNetworkError } from "../../../lib/ecl/errors";
 import type { Operation } from "../../../lib/operations/operation";
+import { TenantSecretError } from "../../../lib/secrets/tenant-secret";
 import { processMessage } from "../../../lib/worker/process-message";
 import { RetryLater } from "../../../lib/worker/retry-later";
 import { GROUPS, NOW, operationIn, workerFakes } from "../fakes";
@@ -131,5 +133,32 @@ describe("the worker asks the policy in force before it sends a detach", () => {
     const op = operationIn(f.ops, "C0INC", [], {}, "U0ANYONE");
     await run(f, op, "prepare");
     expect(detaches(f)).toHaveLength(1);
+  });
+});
+
+describe("a final answer before the POST, when executing", () => {
+  it("a tenant that cannot be opened any more (an endpoint refused, say): failed, said, nothing sent", async () => {
+    const f = workerFakes(
+      {},
+      {
+        openTenant: async () => {
+          throw new TenantSecretError("bm/tenant/t", ["api_endpoint must be a URL"]);
+        },
+      },
+    );
+    const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: "s", serverName: "web01" });
+    await run(f, op, "execute");
+    expect(detaches(f)).toEqual([]);
+    expect(f.ops.get(op.id)).toMatchObject({
+      state: "failed",
+      outcome: 'tenant secret "bm/tenant/t" is invalid: api_endpoint must be a URL',
+    });
+  });
+
+  it("a passing failure is left for the queue to bring back", async () => {
+    const f = workerFakes({ reads: [new EclNetworkError("timeout", "GET", "https://ecl.test")] });
+    const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: "s", serverName: "web01" });
+    await expect(run(f, op, "execute")).rejects.toBeInstanceOf(RetryLater);
+    expect(f.ops.get(op.id)?.state).toBe("approved");
   });
 });

@@ -514,12 +514,17 @@ describe("what the worker does when its own writes race, fail or lose", () => {
     ]);
   });
 
-  it("a failure that will not pass (a broken tenant secret) is not retried as if it might", async () => {
+  it("a failure that will not pass (a broken tenant secret) is not retried: the operation fails, said", async () => {
     const { TenantSecretError } = await import("../../../lib/secrets/tenant-secret");
     const broken = new TenantSecretError("bm/tenant/t", ["tenant_id is missing"]);
     const f = workerFakes({}, { openTenant: async () => Promise.reject(broken) });
     const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER });
-    await expect(run(f, op, "execute")).rejects.toBe(broken);
+    await run(f, op, "execute");
+    expect(f.ops.get(op.id)).toMatchObject({
+      state: "failed",
+      outcome: 'tenant secret "bm/tenant/t" is invalid: tenant_id is missing',
+    });
+    expect(f.calls.some((c) => c.startsWith("detach"))).toBe(false);
   });
 
   it("a passing failure is logged with its operation and receive, then retried", async () => {
