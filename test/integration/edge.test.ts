@@ -255,7 +255,7 @@ describe("one workspace: the policy's team_ids", () => {
         seq: 0,
         action: "refused:foreign_team",
         actor: { teamId: "T0EVIL", userId: "U0REQUESTER" },
-        facts: { team: "T0EVIL", enterprise: "E0001" },
+        facts: { team: "T0EVIL", enterprise: "E0001", minute: expect.any(String) },
       }),
     ]);
   });

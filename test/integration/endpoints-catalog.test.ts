@@ -43,6 +43,7 @@ beforeAll(async () => {
   await writeFile(
     policy,
     JSON.stringify({
+      team_ids: ["T0001", "T0LOCAL"],
       tenants: Object.fromEntries(CHANNELS.map((c) => [c, { secret: `bm/tenant/${c}` }])),
       channels: Object.fromEntries(
         CHANNELS.map((c) => [c, { tenant: c, requesters: ["*"], approvals: 0 }]),

@@ -104,6 +104,7 @@ beforeAll(async () => {
   await writeFile(
     policy,
     JSON.stringify({
+      team_ids: ["T0001", "T0LOCAL"],
       tenants: Object.fromEntries(channels.map((c) => [c, { secret: `bm/tenant/${c}` }])),
       channels: {
         ...Object.fromEntries(

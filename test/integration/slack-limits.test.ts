@@ -19,7 +19,7 @@ describe("lists longer than Slack allows", () => {
     await writeFile(
       policy,
       JSON.stringify({
-        team_ids: ["T0001"],
+        team_ids: ["T0001", "T0LOCAL"], // the harness's team, and the Slack stand-in's users'
         tenants: { sample: { secret: "bm/tenant/sample" } },
         channels: {
           C0MANY: { tenant: "sample", requesters: ["*"], approvers, approvals: 1 },
