@@ -453,7 +453,7 @@ class Step {
       operationId: op.id,
       reason: verdict.reason,
     });
-    if (!canMove(op.state, "failed")) return;
+    // Called from prepare (`requested`) and execute (`approved`, `waiting_for_idle`): each may fail.
     await this.move(
       op,
       "failed",

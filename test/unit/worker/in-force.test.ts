@@ -162,3 +162,14 @@ describe("a final answer before the POST, when executing", () => {
     expect(f.ops.get(op.id)?.state).toBe("approved");
   });
 });
+
+describe("a final failure the step does not end itself", () => {
+  it("is thrown as it is, not tried again as if it might pass (a redelivery reading the server)", async () => {
+    const broken = new TenantSecretError("bm/tenant/t", ["tenant_id is missing"]);
+    const f = workerFakes({}, { openTenant: async () => Promise.reject(broken) });
+    const op = operationIn(f.ops, "C0INC", ["approved", "executing"], { serverId: "s" });
+    await expect(run(f, op, "execute")).rejects.toBe(broken);
+    expect(f.ops.get(op.id)?.state).toBe("executing");
+    expect(f.logs.some((l) => l.message === "passing failure")).toBe(false);
+  });
+});
