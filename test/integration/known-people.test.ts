@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Operation } from "../../lib/operations/operation";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
 import type { LocalStack } from "../../local/stack";
 import {
   auditOf,
+  awaitingApproval,
   click,
   drain,
   ECL_ACTIONS,
@@ -32,22 +32,6 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-async function awaiting(): Promise<{ op: Operation; serverId: string }> {
-  const server = stack.ecl?.model.addServer(SAMPLE.tenantId, {
-    name: `kp-${Math.random().toString(36).slice(2, 8)}`,
-    media: [SAMPLE.image],
-  });
-  const answer = await slash(stack, `detach ${server?.name} ${SAMPLE.image} CHG-1`, {
-    channel: "C0CHANGES",
-  });
-  await drain(
-    stack,
-    async () => (await operation(stack, answer.operationId)).state === "awaiting_approval",
-  );
-  await drain(stack);
-  return { op: await operation(stack, answer.operationId), serverId: server?.id as string };
-}
-
 const ONLY_BY_NAME =
   "Guests and people from other organisations may act in this channel only where the policy names them by their user id.";
 
@@ -74,7 +58,7 @@ describe("guests and people from other organisations", () => {
   ])(
     "%s in the approver group may not approve: refused, audited, nothing sent",
     async (_, user, reason) => {
-      const { op, serverId } = await awaiting();
+      const { op, serverId } = await awaitingApproval(stack);
       await click(stack, op, "bm_approve", user);
       expect((await operation(stack, op.id)).state).toBe("awaiting_approval");
       const refusals = (await auditOf(stack, op.id)).filter((e) => e.action.startsWith("refused"));
@@ -92,7 +76,7 @@ describe("guests and people from other organisations", () => {
   );
 
   it("a refusal repeated within a minute is one audit event, each click still answered", async () => {
-    const { op } = await awaiting();
+    const { op } = await awaitingApproval(stack);
     for (let i = 0; i < 5; i++) await click(stack, op, "bm_approve", "U0NOBODY");
     const refusals = (await auditOf(stack, op.id)).filter((e) => e.action.startsWith("refused"));
     // One a minute (two, should the clicks straddle one), its minute named.
@@ -104,7 +88,7 @@ describe("guests and people from other organisations", () => {
   });
 
   it("a member of the group still approves", async () => {
-    const { op } = await awaiting();
+    const { op } = await awaitingApproval(stack);
     await click(stack, op, "bm_approve", "U0APPROVER1");
     expect((await operation(stack, op.id)).state).toBe("approved");
   });

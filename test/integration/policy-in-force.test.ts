@@ -1,16 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Operation } from "../../lib/operations/operation";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
 import type { LocalStack } from "../../local/stack";
 import {
   auditOf,
+  awaitingApproval,
   click,
-  drain,
-  ECL_ACTIONS,
+  detachesOf,
   enqueue,
-  operation,
-  settled,
-  slash,
+  finished,
   store,
   testStack,
   thread,
@@ -29,38 +26,9 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-/** A request in C0CHANGES for a fresh server, left awaiting approval with its card up. */
-async function awaiting(): Promise<{ op: Operation; serverId: string }> {
-  const server = stack.ecl?.model.addServer(SAMPLE.tenantId, {
-    name: `pf-${Math.random().toString(36).slice(2, 8)}`,
-    media: [SAMPLE.image],
-  });
-  const answer = await slash(stack, `detach ${server?.name} ${SAMPLE.image} CHG-9`, {
-    channel: "C0CHANGES",
-    user: "U0REQUESTER",
-  });
-  await drain(
-    stack,
-    async () => (await operation(stack, answer.operationId)).state === "awaiting_approval",
-  );
-  await drain(stack);
-  return { op: await operation(stack, answer.operationId), serverId: server?.id as string };
-}
-
-const detachesOf = (serverId: string) =>
-  ECL_ACTIONS(stack).filter((r) => r.path.includes(serverId));
-
-async function ended(id: string): Promise<Operation> {
-  await drain(stack, async () => {
-    await stack.followup(200);
-    return settled(stack, id);
-  });
-  return operation(stack, id);
-}
-
 describe("the worker re-checks the policy before it sends", () => {
   it("an item written `approved` by someone in no approver group, with an execute message: failed, never sent", async () => {
-    const { op, serverId } = await awaiting();
+    const { op, serverId } = await awaitingApproval(stack);
     // What the front door's role can do: write the item, and send the message.
     const forged = {
       ...op,
@@ -70,12 +38,12 @@ describe("the worker re-checks the policy before it sends", () => {
     };
     expect(await store(stack).save(op, forged)).toBeDefined();
     await enqueue(stack, JSON.stringify({ kind: "execute", operationId: op.id }));
-    const last = await ended(op.id);
+    const last = await finished(stack, op.id);
     expect(last.state).toBe("failed");
     expect(last.outcome).toBe(
       "bm did not send the detach: it has 0 valid approvals of the 1 the policy requires (an approver is no longer one of the channel's approvers). Nothing was sent to ECL.",
     );
-    expect(detachesOf(serverId)).toEqual([]);
+    expect(detachesOf(stack, serverId)).toEqual([]);
     expect(stack.ecl?.model.server(serverId)?.media).toContain(SAMPLE.image);
     const trail = await auditOf(stack, op.id);
     expect(trail.at(-1)).toMatchObject({
@@ -89,10 +57,10 @@ describe("the worker re-checks the policy before it sends", () => {
   });
 
   it("a real approval by a current approver still goes out, once", async () => {
-    const { op, serverId } = await awaiting();
+    const { op, serverId } = await awaitingApproval(stack);
     await click(stack, op, "bm_approve", "U0APPROVER1");
-    const last = await ended(op.id);
+    const last = await finished(stack, op.id);
     expect(last.state).toBe("done");
-    expect(detachesOf(serverId)).toHaveLength(1);
+    expect(detachesOf(stack, serverId)).toHaveLength(1);
   });
 });

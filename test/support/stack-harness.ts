@@ -17,6 +17,7 @@ import { documentClient } from "../../lib/aws/dynamo/documents";
 import { DynamoOperationStore } from "../../lib/aws/dynamo/operation-store";
 import type { AuditEvent, Operation } from "../../lib/operations/operation";
 import { isTerminal } from "../../lib/operations/operation";
+import { SAMPLE } from "../../local/ecl-simulator/sample";
 import { httpApiEvent, lambdaContext } from "../../local/lambda-events";
 import { blockActionsBody, slackEncode, slackHeaders } from "../../local/slack-request";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../local/stack";
@@ -388,6 +389,44 @@ export const AGAINST_MOTO = process.env.BM_TEST_AWS === "moto";
  * (or moto's, in the `moto` project), the tests' policy, fast queue delays and polling. `options`
  * adds to or overrides these.
  */
+/**
+ * A fresh server with the sample image, and a request to detach it made in `channel` (one that
+ * needs approvals), left awaiting approval with its card up.
+ */
+export async function awaitingApproval(
+  stack: LocalStack,
+  channel = "C0CHANGES",
+  requester = "U0REQUESTER",
+): Promise<{ op: Operation; serverId: string }> {
+  const server = stack.ecl?.model.addServer(SAMPLE.tenantId, {
+    name: `aw-${Math.random().toString(36).slice(2, 8)}`,
+    media: [SAMPLE.image],
+  });
+  const answer = await slash(stack, `detach ${server?.name} ${SAMPLE.image} CHG-1`, {
+    channel,
+    user: requester,
+  });
+  await drain(
+    stack,
+    async () => (await operation(stack, answer.operationId)).state === "awaiting_approval",
+  );
+  await drain(stack);
+  return { op: await operation(stack, answer.operationId), serverId: server?.id as string };
+}
+
+/** Runs the queue and the follow-up until the operation has settled; returns it. */
+export async function finished(stack: LocalStack, id: string): Promise<Operation> {
+  await drain(stack, async () => {
+    await stack.followup(200);
+    return settled(stack, id);
+  });
+  return operation(stack, id);
+}
+
+/** The detach requests the ECL simulator received for one server. */
+export const detachesOf = (stack: LocalStack, serverId: string) =>
+  ECL_ACTIONS(stack).filter((r) => r.path.includes(serverId));
+
 export function testStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   if (AGAINST_MOTO && !MOTO_URL) throw new Error("the moto project needs BM_TEST_MOTO_URL");
   return startLocalStack({
