@@ -16,7 +16,7 @@ const AGAINST_MOTO = [
 const MOTO_URL = process.env.BM_TEST_MOTO_URL?.trim();
 if (!MOTO_URL)
   console.warn(
-    "moto tests skipped: BM_TEST_MOTO_URL is not set (moto_server -H 127.0.0.1 -p 5000 & BM_TEST_MOTO_URL=http://127.0.0.1:5000 npm test); .ci/run starts one",
+    "moto tests skipped: BM_TEST_MOTO_URL is not set (python3 test/support/moto_server.py -H 127.0.0.1 -p 5000 & BM_TEST_MOTO_URL=http://127.0.0.1:5000 npm test); .ci/run starts one",
   );
 
 export default defineConfig({
