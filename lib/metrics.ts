@@ -22,6 +22,8 @@ export const METRICS = {
   SlackError: { unit: "Count", dimension: "error" },
   /** An audit event could not be appended at once (it waits in the operation's outbox). */
   AuditWriteError: { unit: "Count" },
+  /** Another item held an audit event's place, with other content: planted or rewritten (the event waits in its outbox). */
+  AuditConflict: { unit: "Count" },
   /** How long the front door took to answer Slack. */
   FrontDoorAnswerMs: { unit: "Milliseconds" },
 } as const satisfies Record<

@@ -4,6 +4,7 @@
  */
 
 import { createHash } from "node:crypto";
+import { chained } from "../audit/chain";
 import type { EclFailure } from "../ecl/errors";
 import { BmError } from "../errors";
 
@@ -107,6 +108,10 @@ export interface AuditEvent {
   to?: State;
   actor: Actor;
   facts: Facts;
+  /** The hash of the operation's previous event; none on its first, nor on a standalone event. */
+  prev?: string;
+  /** SHA-256 of the event's canonical content (lib/audit/chain.ts, docs/audit.md). */
+  hash?: string;
 }
 
 /** One approver's approval. */
@@ -244,16 +249,10 @@ export function transition(
     throw new IllegalTransition(`${op.id}: ${op.state} → ${to} is not allowed`);
   const iso = at.toISOString();
   const seq = op.seq + 1;
-  const event: AuditEvent = {
-    operationId: op.id,
-    seq,
-    at: iso,
-    action: to,
-    from: op.state,
-    to,
-    actor,
-    facts,
-  };
+  const event = chained<AuditEvent>(
+    { operationId: op.id, seq, at: iso, action: to, from: op.state, to, actor, facts },
+    op.lastEvent,
+  );
   const next: Operation = {
     ...op,
     ...changes,
@@ -309,7 +308,10 @@ export function record(
 ): Operation {
   const iso = at.toISOString();
   const seq = op.seq + 1;
-  const event: AuditEvent = { operationId: op.id, seq, at: iso, action, actor, facts };
+  const event = chained<AuditEvent>(
+    { operationId: op.id, seq, at: iso, action, actor, facts },
+    op.lastEvent,
+  );
   return {
     ...op,
     ...changes,
@@ -327,7 +329,7 @@ export function newOperation(
 ): Operation & { unaudited: AuditEvent[] } {
   const iso = at.toISOString();
   const actor = { teamId: fields.teamId, userId: fields.requester };
-  const event: AuditEvent = {
+  const event = chained<AuditEvent>({
     operationId: fields.id,
     seq: 1,
     at: iso,
@@ -341,7 +343,7 @@ export function newOperation(
       tenant: fields.tenant,
       ...(fields.reason ? { reason: fields.reason } : {}),
     },
-  };
+  });
   return {
     ...fields,
     state: "requested",

@@ -85,11 +85,14 @@ export async function flushAudit(
       await deps.audit.append(event);
       appended.push(event.seq);
     } catch (error) {
-      deps.metrics?.put("AuditWriteError", 1);
+      // AuditConflict: another item holds the event's place (lib/aws/dynamo/audit-log.ts).
+      const name = (error as Error).name;
+      if (name === "AuditConflict") deps.metrics?.put("AuditConflict", 1);
+      else deps.metrics?.put("AuditWriteError", 1);
       deps.log.warn("audit append failed; the event waits in the outbox", {
         operationId: op.id,
         seq: event.seq,
-        error: (error as Error).name,
+        error: name,
       });
       break;
     }

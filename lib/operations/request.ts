@@ -3,6 +3,7 @@
  * picks that led to it. The types the request's recording, the pending choices and the ports
  * share, in a module of their own, so that none of them imports another for its types.
  */
+import { chained } from "../audit/chain";
 import type { AuditEvent, Operation } from "./operation";
 
 /** What the channel's policy said of a request when it was made: kept with it. */
@@ -62,21 +63,25 @@ export interface RecordedSummary {
  */
 export function withPicks<T extends Operation>(op: T, picks: ChoiceMade[]): T {
   if (picks.length === 0) return op;
-  const events: AuditEvent[] = picks.map((pick, i) => ({
-    operationId: op.id,
-    seq: op.seq + i + 1,
-    at: pick.at,
-    action: "chosen",
-    actor: { teamId: op.teamId, userId: pick.userId },
-    facts: {
-      choice: pick.choiceId,
-      offered: pick.offer,
-      asked: pick.asked,
-      of: pick.of,
-      server: pick.server,
-      ...(pick.image ? { image: pick.image } : {}),
-    },
-  }));
+  const events: AuditEvent[] = [];
+  for (const [i, pick] of picks.entries()) {
+    const unchained = {
+      operationId: op.id,
+      seq: op.seq + i + 1,
+      at: pick.at,
+      action: "chosen",
+      actor: { teamId: op.teamId, userId: pick.userId },
+      facts: {
+        choice: pick.choiceId,
+        offered: pick.offer,
+        asked: pick.asked,
+        of: pick.of,
+        server: pick.server,
+        ...(pick.image ? { image: pick.image } : {}),
+      },
+    };
+    events.push(chained<AuditEvent>(unchained, events.at(-1) ?? op.lastEvent));
+  }
   return {
     ...op,
     seq: op.seq + events.length,

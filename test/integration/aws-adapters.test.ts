@@ -1,19 +1,29 @@
-import { ConditionalCheckFailedException, QueryCommand } from "@aws-sdk/client-dynamodb";
+import {
+  ConditionalCheckFailedException,
+  PutItemCommand,
+  QueryCommand,
+} from "@aws-sdk/client-dynamodb";
 import {
   DeleteMessageCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
 } from "@aws-sdk/client-sqs";
-import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DynamoAuditLog } from "../../lib/aws/dynamo/audit-log";
+import { chained, eventHash } from "../../lib/audit/chain";
+import { AuditConflict, DynamoAuditLog } from "../../lib/aws/dynamo/audit-log";
 import { DynamoChoiceStore } from "../../lib/aws/dynamo/choice-store";
 import { nextWrite, putIfUnchanged } from "../../lib/aws/dynamo/conditional-writes";
 import { documentClient } from "../../lib/aws/dynamo/documents";
 import { DynamoOperationStore } from "../../lib/aws/dynamo/operation-store";
 import { SqsWorkQueue } from "../../lib/aws/sqs-work-queue";
 import { newChoice } from "../../lib/choices/choice";
-import { bmActor, type Operation, transition } from "../../lib/operations/operation";
+import {
+  type AuditEvent,
+  bmActor,
+  type Operation,
+  transition,
+} from "../../lib/operations/operation";
 import { AwsSecretSource } from "../../lib/secrets/aws-secret-source";
 import { AWS_BACKENDS, type Aws } from "../support/aws-backends";
 import { AT, sampleOperation } from "../unit/operations/sample-operation";
@@ -237,29 +247,85 @@ describe.each(AWS_BACKENDS)("the AWS adapters against $name", (backend) => {
   });
 
   describe.skipIf(!!backend.skipped)("the audit log", () => {
-    it("appends an event once; appending it again changes nothing; refusals keep apart", async () => {
-      const audit = new DynamoAuditLog(documentClient(aws.dynamo), aws.tables.audit);
-      const op = sampleOperation({ id: opId() });
-      const event = { ...op.lastEvent, operationId: op.id };
-      await audit.append(event);
-      await audit.append({ ...event, action: "rewritten" });
-      const refusal = { ...event, seq: 0, action: "refused" };
-      await audit.append(refusal);
-      await audit.append(refusal);
+    const eventsOf = async (id: string) => {
       const { Items = [] } = await aws.dynamo.send(
         new QueryCommand({
           TableName: aws.tables.audit,
           KeyConditionExpression: "operationId = :id",
-          ExpressionAttributeValues: { ":id": { S: op.id } },
+          ExpressionAttributeValues: { ":id": { S: id } },
+          ConsistentRead: true,
         }),
       );
-      const stored = Items.map((i) => unmarshall(i));
+      return Items.map((i) => unmarshall(i));
+    };
+    const firstEvent = () => {
+      const id = opId();
+      return chained<AuditEvent>({ ...sampleOperation().lastEvent, operationId: id });
+    };
+
+    it("appends an event once, hashed; appending it again changes nothing; refusals keep apart", async () => {
+      const audit = new DynamoAuditLog(documentClient(aws.dynamo), aws.tables.audit);
+      const event = firstEvent();
+      await audit.append(event);
+      await audit.append(event);
+      const refusal = { ...event, seq: 0, action: "refused" };
+      await audit.append(refusal);
+      await audit.append(refusal);
+      const stored = await eventsOf(event.operationId);
       expect(stored.map((e) => [e.event.slice(0, 1), e.action])).toEqual([
         ["e", "requested"],
         ["r", "refused"],
         ["r", "refused"],
       ]);
       expect(stored[0]).toEqual({ ...event, event: "e000001" });
+      // A standalone event is hashed as it is written, chained to nothing.
+      expect(stored[1]?.hash).toBe(eventHash(stored[1] as object));
+      expect(stored[1]?.prev).toBeUndefined();
+    });
+
+    it("never takes an event planted in its place for its own: it says so, and writes nothing", async () => {
+      const audit = new DynamoAuditLog(documentClient(aws.dynamo), aws.tables.audit);
+      const event = firstEvent();
+      // Planted in advance by someone with PutItem: another actor, hashed as bm would.
+      const planted = chained<AuditEvent>({
+        ...event,
+        actor: { teamId: "T1", userId: "U0MALLORY" },
+      });
+      await aws.dynamo.send(
+        new PutItemCommand({
+          TableName: aws.tables.audit,
+          Item: marshall({ ...planted, event: "e000001" }),
+        }),
+      );
+      const refused = await audit.append(event).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(AuditConflict);
+      expect(refused).toMatchObject({
+        operationId: event.operationId,
+        key: "e000001",
+        passing: true,
+      });
+      expect((await eventsOf(event.operationId)).map((e) => e.actor.userId)).toEqual(["U0MALLORY"]);
+      // Its own event, rewritten in place without a new hash, is no repeat either.
+      const other = firstEvent();
+      await audit.append(other);
+      await aws.dynamo.send(
+        new PutItemCommand({
+          TableName: aws.tables.audit,
+          Item: marshall({ ...other, event: "e000001", reason: "rewritten" }),
+        }),
+      );
+      await expect(audit.append(other)).rejects.toBeInstanceOf(AuditConflict);
+    });
+
+    it("refuses to write a chained event whose hash is missing or wrong", async () => {
+      const audit = new DynamoAuditLog(documentClient(aws.dynamo), aws.tables.audit);
+      const event = firstEvent();
+      await expect(audit.append({ ...event, action: "rewritten" })).rejects.toThrow(
+        "its hash is missing or wrong",
+      );
+      const { hash: _none, ...bare } = event;
+      await expect(audit.append(bare)).rejects.toThrow("its hash is missing or wrong");
+      expect(await eventsOf(event.operationId)).toEqual([]);
     });
   });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { eventHash } from "../../../lib/audit/chain";
 import {
   BM_USER,
   bmActor,
@@ -16,6 +17,7 @@ import {
   type State,
   transition,
 } from "../../../lib/operations/operation";
+import { without } from "../../../lib/operations/record";
 import { AT, sampleOperation } from "./sample-operation";
 
 const fresh = (changes: Partial<Operation> = {}) => sampleOperation(changes);
@@ -101,7 +103,10 @@ describe("the state machine", () => {
         tenant: "prod",
         reason: "INC-1",
       },
+      // The first of its chain: hashed, chained to nothing.
+      hash: eventHash(without(op.lastEvent, "hash")),
     });
+    expect(op.lastEvent.prev).toBeUndefined();
   });
 
   it("a transition names the state it leaves, counts the event, and keeps the changes", () => {
@@ -236,6 +241,8 @@ describe("bm itself, and a request's expiry", () => {
       to: "expired",
       actor: bm,
       facts: { ttlMinutes: 20 },
+      prev: waiting.lastEvent.hash,
+      hash: eventHash(without(expired.lastEvent, "hash")),
     });
   });
 });
