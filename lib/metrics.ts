@@ -24,6 +24,8 @@ export const METRICS = {
   AuditWriteError: { unit: "Count" },
   /** Another item held an audit event's place, with other content: planted or rewritten (the event waits in its outbox). */
   AuditConflict: { unit: "Count" },
+  /** What the daily audit check found wrong with the trail (0 when every chain holds). */
+  AuditFindings: { unit: "Count" },
   /** How long the front door took to answer Slack. */
   FrontDoorAnswerMs: { unit: "Milliseconds" },
 } as const satisfies Record<

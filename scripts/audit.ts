@@ -1,34 +1,80 @@
 /**
  * `npm run audit -- [--since DATE] [--format jsonl|csv] [--table NAME]`: the audit table, oldest
- * first, on standard output. The table is BM_AUDIT_TABLE, or the local stack's; DynamoDB is the
- * SDK's own (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB), or the local stack's dynalite.
+ * first, on standard output.
+ * `npm run audit -- --verify [--since DATE]`: recomputes every chain, against the operations'
+ * records, the days' seals and the archive (BM_AUDIT_BUCKET, when set); exit 0 when all hold, 1
+ * naming each finding, 2 for a mistake in the command or a read that failed.
+ * `npm run audit -- --seal`: seals every day not sealed yet, up to yesterday (the stack's daily
+ * check does this by itself).
+ * The tables are BM_AUDIT_TABLE and BM_TABLE, or the local stack's; DynamoDB is the SDK's own
+ * (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB), or the local stack's dynalite.
  */
 import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { readAudit, toCsv, toJsonLines } from "../lib/aws/audit-export";
+import {
+  findingLine,
+  sealDays,
+  type TrailSource,
+  verdictLine,
+  verifyTrail,
+} from "../lib/audit/check";
+import { readAudit, readAuditItems, readHeads, toCsv, toJsonLines } from "../lib/aws/audit-export";
+import { DynamoAuditLog } from "../lib/aws/dynamo/audit-log";
 import { documentClient } from "../lib/aws/dynamo/documents";
-import { LOCAL_AUDIT_TABLE, LOCAL_DYNAMO_URL } from "../local/stack";
+import { LOCAL_AUDIT_TABLE, LOCAL_DYNAMO_URL, LOCAL_OPERATIONS_TABLE } from "../local/stack";
 
 // Node 20 here, 22 on Lambda: the SDK's warning about it is noise on a terminal.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
-const { values } = parseArgs({
-  options: {
-    since: { type: "string" },
-    format: { type: "string", default: "jsonl" },
-    table: { type: "string" },
-  },
-});
-const fail = (message: string) => {
+const USAGE = `usage: npm run audit -- [--since DATE] [--format jsonl|csv] [--table NAME]
+       npm run audit -- --verify [--since DATE] [--table NAME] [--operations-table NAME]
+       npm run audit -- --seal [--table NAME]
+`;
+
+const fail = (message: string): never => {
   process.stderr.write(`audit: ${message}\n`);
   process.exit(2);
 };
+
+let values: {
+  since?: string | undefined;
+  format?: string | undefined;
+  table?: string | undefined;
+  "operations-table"?: string | undefined;
+  verify?: boolean | undefined;
+  seal?: boolean | undefined;
+  help?: boolean | undefined;
+};
+try {
+  ({ values } = parseArgs({
+    options: {
+      since: { type: "string" },
+      format: { type: "string", default: "jsonl" },
+      table: { type: "string" },
+      "operations-table": { type: "string" },
+      verify: { type: "boolean" },
+      seal: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  }));
+} catch (error) {
+  // parseArgs says what is wrong ("Unknown option '--frmat'"); its stack says nothing more.
+  fail(`${(error as Error).message.split(". ")[0]}\n${USAGE}`);
+  throw error;
+}
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+if (values.verify && values.seal)
+  fail("--verify and --seal are two commands: run them one at a time");
 if (values.format !== "jsonl" && values.format !== "csv") fail("--format is jsonl or csv");
 const since = values.since ? new Date(values.since) : undefined;
 if (since && Number.isNaN(since.getTime()))
   fail(`--since must be a date, such as 2026-11-01 or 2026-11-01T09:00:00Z, not "${values.since}"`);
 
 const table = values.table ?? process.env.BM_AUDIT_TABLE ?? LOCAL_AUDIT_TABLE;
+const operations = values["operations-table"] ?? process.env.BM_TABLE ?? LOCAL_OPERATIONS_TABLE;
 const local = table === LOCAL_AUDIT_TABLE && !process.env.AWS_ENDPOINT_URL_DYNAMODB;
 const client = local
   ? new DynamoDBClient({
@@ -37,10 +83,36 @@ const client = local
       credentials: { accessKeyId: "local", secretAccessKey: "local" },
     })
   : new DynamoDBClient({});
+const db = documentClient(client);
+const hint = local ? ` (is the local stack running? start it with npm start)` : "";
+
 try {
-  const events = await readAudit(documentClient(client), table, since);
-  process.stdout.write(values.format === "csv" ? toCsv(events) : toJsonLines(events));
+  if (values.verify) {
+    const source: TrailSource = {
+      items: () => readAuditItems(db, table),
+      heads: () => readHeads(db, operations),
+    };
+    const verdict = await verifyTrail(source, { ...(since ? { since } : {}), now: new Date() });
+    for (const finding of verdict.findings) process.stdout.write(`${findingLine(finding)}\n`);
+    process.stdout.write(`${verdictLine(verdict, source.archive !== undefined)}\n`);
+    process.exit(verdict.findings.length === 0 ? 0 : 1);
+  } else if (values.seal) {
+    const audit = new DynamoAuditLog(db, table);
+    const made = await sealDays(
+      await readAuditItems(db, table),
+      (seal) => audit.append(seal),
+      new Date(),
+    );
+    for (const seal of made)
+      process.stdout.write(
+        `sealed ${seal.facts.day}: ${seal.facts.count} events, seal ${seal.hash}\n`,
+      );
+    if (made.length === 0)
+      process.stdout.write("audit: every day up to yesterday is sealed already.\n");
+  } else {
+    const events = await readAudit(db, table, since);
+    process.stdout.write(values.format === "csv" ? toCsv(events) : toJsonLines(events));
+  }
 } catch (error) {
-  const hint = local ? ` (is the local stack running? start it with npm start)` : "";
-  fail(`could not read ${table}: ${(error as Error).name}${hint}`);
+  fail(`could not read or write ${table}: ${(error as Error).name}${hint}`);
 }

@@ -2,7 +2,9 @@
  * The audit table, exported oldest first as JSON lines or CSV.
  */
 import { type DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
-import type { AuditEvent } from "../operations/operation";
+import type { StoredEvent } from "../audit/seal";
+import type { Head } from "../audit/verify";
+import type { AuditEvent, Operation } from "../operations/operation";
 
 /** Every audit event at or after `since`, oldest first. A full scan: an export, not a query. */
 export async function readAudit(
@@ -10,13 +12,27 @@ export async function readAudit(
   table: string,
   since?: Date,
 ): Promise<AuditEvent[]> {
-  const events: AuditEvent[] = [];
+  const items = await readAuditItems(db, table, since);
+  return items.map(({ event: _key, ...event }) => event as AuditEvent);
+}
+
+/**
+ * Every item of the audit table (at or after `since`), as stored, its key `event` kept, oldest
+ * first: what the verifier recomputes.
+ */
+export async function readAuditItems(
+  db: DynamoDBDocumentClient,
+  table: string,
+  since?: Date,
+): Promise<StoredEvent[]> {
+  const items: StoredEvent[] = [];
   let start: Record<string, unknown> | undefined;
   do {
     const page = await db.send(
       new ScanCommand({
         TableName: table,
         ExclusiveStartKey: start,
+        ConsistentRead: true,
         ...(since
           ? {
               FilterExpression: "#at >= :since",
@@ -26,16 +42,49 @@ export async function readAudit(
           : {}),
       }),
     );
-    for (const item of page.Items ?? []) {
-      const { event: _key, ...event } = item;
-      events.push(event as AuditEvent);
+    items.push(...((page.Items ?? []) as StoredEvent[]));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items.sort(
+    (a, b) =>
+      a.at.localeCompare(b.at) ||
+      a.operationId.localeCompare(b.operationId) ||
+      a.event.localeCompare(b.event),
+  );
+}
+
+/**
+ * What each operation's own record says of its audit trail (its last event, and what waits in
+ * its outbox): a scan of the operations table, locks and leases left out.
+ */
+export async function readHeads(db: DynamoDBDocumentClient, table: string): Promise<Head[]> {
+  const heads: Head[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(
+      new ScanCommand({
+        TableName: table,
+        ExclusiveStartKey: start,
+        ConsistentRead: true,
+        FilterExpression: "begins_with(#id, :op)",
+        ProjectionExpression: "#id, #seq, lastEvent, unaudited",
+        ExpressionAttributeNames: { "#id": "id", "#seq": "seq" },
+        ExpressionAttributeValues: { ":op": "op-" },
+      }),
+    );
+    for (const item of (page.Items ?? []) as Array<
+      Pick<Operation, "id" | "seq" | "lastEvent" | "unaudited">
+    >) {
+      heads.push({
+        id: item.id,
+        seq: item.seq,
+        ...(item.lastEvent?.hash ? { hash: item.lastEvent.hash } : {}),
+        unaudited: (item.unaudited ?? []).map((e) => e.seq),
+      });
     }
     start = page.LastEvaluatedKey;
   } while (start);
-  return events.sort(
-    (a, b) =>
-      a.at.localeCompare(b.at) || a.operationId.localeCompare(b.operationId) || a.seq - b.seq,
-  );
+  return heads;
 }
 
 export function toJsonLines(events: AuditEvent[]): string {
@@ -52,6 +101,8 @@ export const CSV_COLUMNS = [
   "team_id",
   "user_id",
   "facts",
+  "prev",
+  "hash",
 ] as const;
 
 /** RFC 4180 CSV, with the facts as a JSON object in one column. */
@@ -66,6 +117,8 @@ export function toCsv(events: AuditEvent[]): string {
     e.actor.teamId,
     e.actor.userId,
     JSON.stringify(e.facts),
+    e.prev ?? "",
+    e.hash ?? "",
   ]);
   return [CSV_COLUMNS, ...rows]
     .map((row) => row.map(csvField).join(","))

@@ -45,6 +45,7 @@ const ROOT = resolve(import.meta.dirname, "../..");
 export const LOCAL_DYNAMO_PORT = 8000;
 export const LOCAL_DYNAMO_URL = `http://127.0.0.1:${LOCAL_DYNAMO_PORT}`;
 export const LOCAL_AUDIT_TABLE = "bm-local-audit";
+export const LOCAL_OPERATIONS_TABLE = "bm-local-operations";
 
 export interface LocalStackOptions {
   /** The front door's port: 3000 for `npm start`, 0 (a free one) in tests. */
@@ -131,7 +132,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     AWS_REGION: preset.AWS_REGION ?? "ap-northeast-1",
     BM_SLACK_SECRET_ID: preset.BM_SLACK_SECRET_ID ?? "bm/slack",
     BM_POLICY: options.policyFile ?? preset.BM_POLICY ?? join(ROOT, "infra/local/policy.yml"),
-    BM_TABLE: preset.BM_TABLE ?? "bm-local-operations",
+    BM_TABLE: preset.BM_TABLE ?? LOCAL_OPERATIONS_TABLE,
     BM_AUDIT_TABLE: preset.BM_AUDIT_TABLE ?? LOCAL_AUDIT_TABLE,
     BM_POLL_INTERVAL_MS: "1000",
     // Six polls, as on Lambda (5 s polls, 30 s): how long ECL gets to show an unanswered detach.

@@ -182,7 +182,7 @@ describe("npm run audit", () => {
   it("exports as CSV, and only since a date", async () => {
     const all = await audit("--format", "csv");
     const rows = all.stdout.trim().split("\r\n");
-    expect(rows[0]).toBe("at,operation_id,seq,action,from,to,team_id,user_id,facts");
+    expect(rows[0]).toBe("at,operation_id,seq,action,from,to,team_id,user_id,facts,prev,hash");
     expect(rows.find((r) => r.includes(",approved,"))).toMatch(
       /^\S+,op-\w+,\d+,approved,awaiting_approval,approved,T0001,U0APPROVER1,"\{""approvals"":1,""needed"":1/,
     );
