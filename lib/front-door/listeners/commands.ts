@@ -6,11 +6,12 @@ import type { App } from "@slack/bolt";
 import { operationIdFor } from "../../operations/operation";
 import { isResponseUrl } from "../../slack/chat";
 import { decodeSlackText } from "../../slack/mrkdwn";
+import { by } from "../../util/by";
 import { budgetOf } from "../budget";
 import type { FrontDoorDeps } from "../deps";
 import { handleSlashCommand } from "../handle-command";
 import { slashCommandOf } from "../payloads";
-import { by, FAILED, failed, outsider, SLOW_COMMAND, UNREADABLE_COMMAND } from "./answering";
+import { FAILED, failed, outsider, SLOW_COMMAND, UNREADABLE_COMMAND } from "./answering";
 
 export function registerCommands(app: App, deps: FrontDoorDeps): void {
   app.command("/bm", async ({ command, ack, context }) => {
