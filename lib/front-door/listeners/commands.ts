@@ -26,16 +26,20 @@ export function registerCommands(app: App, deps: FrontDoorDeps): void {
       operationIdFor(slash.who.teamId, slash.triggerId),
     );
     if (refused) return reply(refused.text);
-    const work = handleSlashCommand(deps, {
-      teamId: slash.who.teamId,
-      channelId: slash.channelId,
-      userId: slash.who.userId,
-      text: decodeSlackText(slash.text),
-      triggerId: slash.triggerId,
-      ...(isResponseUrl(slash.responseUrl, deps.responseUrlAllow)
-        ? { responseUrl: slash.responseUrl }
-        : {}),
-    }).then(
+    const work = handleSlashCommand(
+      deps,
+      {
+        teamId: slash.who.teamId,
+        channelId: slash.channelId,
+        userId: slash.who.userId,
+        text: decodeSlackText(slash.text),
+        triggerId: slash.triggerId,
+        ...(isResponseUrl(slash.responseUrl, deps.responseUrlAllow)
+          ? { responseUrl: slash.responseUrl }
+          : {}),
+      },
+      budget.workBy,
+    ).then(
       (text) => ({ text }),
       (error: unknown) => ({ text: failed(deps, "slash command")(error) ?? FAILED.text }),
     );

@@ -53,6 +53,24 @@ function fakes(...reads: Array<Server | Error>) {
 const answer = (f: Fakes, request: StatusRequest, receive = 1) =>
   answerStatus(f.deps, request, receive);
 
+/** The audit event of a status asked of `target` by U0ASK (unless told), with these facts. */
+const viewed = (target: string, facts: Record<string, unknown>, userId = "U0ASK") => ({
+  operationId: target,
+  seq: 0,
+  at: NOW.toISOString(),
+  action: "viewed:status",
+  actor: { teamId: "T1", userId },
+  facts: { channel: "C0INC", tenant: "t", asked: target, ...facts },
+});
+/** The facts of a server shown, with nothing in flight hidden. */
+const shown = (facts: Record<string, unknown>) => ({
+  answer: "shown",
+  server: SERVER,
+  hidden: 0,
+  unchecked: 0,
+  ...facts,
+});
+
 /** The server's two lines, as web01 idle with the image attached reads. */
 const WEB01 = `*web01* \`${SERVER}\`: ACTIVE, power RUNNING, task_state None (idle)\nMedia: \`${IMAGE}\``;
 /** An operation's line, made a minute before NOW. */
@@ -201,7 +219,7 @@ describe("/bm status of an operation", () => {
       },
     ]);
     expect(f.calls).toEqual([`show ${SERVER}`]);
-    expect(f.events).toEqual([]);
+    expect(f.events).toEqual([viewed(op.id, shown({ state: "detaching", inFlight: 1 }))]);
   });
 
   it("one that timed out is re-checked first, the asker its actor, and the outcome told first", async () => {
@@ -227,7 +245,9 @@ describe("/bm status of an operation", () => {
     expect(f.ops.get(op.id)?.state).toBe("done");
     expect(f.events.map((e) => [e.action, e.actor])).toEqual([
       ["done", { teamId: "T1", userId: "U0ASK" }],
+      ["viewed:status", { teamId: "T1", userId: "U0ASK" }],
     ]);
+    expect(f.events[1]).toEqual(viewed(op.id, shown({ state: "done", inFlight: 0 })));
   });
 
   it("one whose server was never resolved: its line, and that; ECL not read", async () => {
@@ -241,6 +261,9 @@ describe("/bm status of an operation", () => {
       },
     ]);
     expect(f.calls).toEqual([]);
+    expect(f.events).toEqual([
+      viewed(op.id, { answer: "unresolved", state: "awaiting_approval" }, "U0OP"),
+    ]);
   });
 
   it.each([
@@ -273,7 +296,9 @@ describe("/bm status of an operation", () => {
       },
     ]);
     expect(f.calls).toEqual([]);
-    expect(f.events).toEqual([]);
+    expect(f.events).toEqual([
+      viewed(id, { answer: id === "op-0000000000" ? "not_visible" : "no_such_operation" }),
+    ]);
   });
 
   it("when Slack cannot say what the asker may see: says so, the same whether it exists or not", async () => {
@@ -312,7 +337,7 @@ describe("/bm status of an operation", () => {
       "No operation in flight for it.",
     ]);
     expect(f.ops.get(op.id)?.state).toBe("timed_out");
-    expect(f.events).toEqual([]);
+    expect(f.events).toEqual([viewed(op.id, shown({ state: "timed_out", inFlight: 0 }), "U0A1")]);
   });
 });
 
