@@ -444,6 +444,59 @@ describe("/bm history", () => {
     },
   );
 
+  it("the audit failing: answered all the same, the failure logged and counted", async () => {
+    // Prepare
+    const counted: string[] = [];
+    const warned: string[] = [];
+    const f = lookFakes({
+      audit: { append: async () => Promise.reject(new Error("down")) },
+      metrics: { put: (name) => void counted.push(name), flush() {} },
+      log: { info: () => {}, warn: (message) => void warned.push(message) },
+    });
+    kept(f);
+    // Act
+    const said = await handleSlashCommand(f.deps, typed("C0CHG", "U0REQ", "history web01"));
+    // Assess
+    expect(said).toBe(["The last 1 operation(s) for `web01` in tenant `t`:", WEB01].join("\n"));
+    expect(counted).toEqual(["AuditWriteError"]);
+    expect(warned).toEqual(["audit append of a read failed; the read is answered all the same"]);
+  });
+
+  it("the audit still at work near the work's deadline: answered then, before the deadline", async () => {
+    // Prepare
+    const counted: string[] = [];
+    const f = lookFakes({
+      audit: { append: () => new Promise<void>(() => {}) },
+      metrics: { put: (name) => void counted.push(name), flush() {} },
+    });
+    kept(f);
+    const workBy = Date.now() + 150;
+    // Act
+    const said = await handleSlashCommand(f.deps, typed("C0CHG", "U0REQ", "history web01"), workBy);
+    // Assess
+    expect(Date.now()).toBeLessThan(workBy);
+    expect(said).toBe(["The last 1 operation(s) for `web01` in tenant `t`:", WEB01].join("\n"));
+    expect(counted).toEqual(["AuditWriteError"]);
+  });
+
+  it("without a deadline given, the work's whole budget: an audit of a few ms is waited for", async () => {
+    // Prepare
+    const counted: string[] = [];
+    const appended: AuditEvent[] = [];
+    const f = lookFakes({
+      audit: {
+        append: (e) =>
+          new Promise<void>((resolve) => setTimeout(() => resolve(void appended.push(e)), 20)),
+      },
+      metrics: { put: (name) => void counted.push(name), flush() {} },
+    });
+    // Act
+    await handleSlashCommand(f.deps, typed("C0CHG", "U0REQ", "history"));
+    // Assess
+    expect(appended.map((e) => e.action)).toEqual(["viewed:history"]);
+    expect(counted).toEqual([]);
+  });
+
   it("with none yet: says so", async () => {
     // Prepare
     const f = lookFakes();

@@ -405,3 +405,77 @@ describe("/bm status when something fails", () => {
     expect(f.logs).toEqual([]);
   });
 });
+
+describe("what a status leaves in the audit trail", () => {
+  it("of a server: under the read's id the front door gave, or the channel's for a message without one", async () => {
+    const f = fakes();
+    operationIn(f.ops, "C0INC", ["approved", "executing", "detaching"], { serverId: SERVER });
+    await answer(f, ask("web01", { readId: "rd-0123456789" }));
+    await answer(f, ask("web01"));
+    const facts = shown({ inFlight: 1 });
+    expect(f.events).toEqual([
+      { ...viewed("web01", facts), operationId: "rd-0123456789" },
+      { ...viewed("web01", facts), operationId: "channel-C0INC" },
+    ]);
+  });
+
+  it("of those in flight, the count of those left out", async () => {
+    const f = fakes();
+    operationIn(f.ops, "C0CHG", ["awaiting_approval"], { serverId: SERVER });
+    await answer(f, ask("web01"));
+    expect(f.events[0]?.facts).toMatchObject({ inFlight: 0, hidden: 1, unchecked: 0 });
+  });
+
+  it("a lookup that failed for good: audited as failed, by the error's name", async () => {
+    const f = fakes(new ServerLookupError("not_found", "web9"));
+    await answer(f, ask("web9"));
+    expect(f.events).toEqual([
+      {
+        ...viewed("web9", { answer: "failed", error: "ServerLookupError" }),
+        operationId: "channel-C0INC",
+      },
+    ]);
+  });
+
+  it("Slack refusing the answer for good: audited as not delivered; failing for a while: not yet", async () => {
+    const refused = fakes();
+    refused.deps.chat = {
+      ...refused.deps.chat,
+      respond: async () =>
+        Promise.reject(new SlackApiError("response_url", "expired_url", "permanent")),
+    };
+    await answer(refused, ask("web01"));
+    expect(refused.events.map((e) => e.facts.delivered)).toEqual([false]);
+
+    const passing = fakes();
+    passing.deps.chat = {
+      ...passing.deps.chat,
+      respond: async () => Promise.reject(new SlackApiError("response_url", "http_503", "passing")),
+    };
+    await expect(answer(passing, ask("web01"))).rejects.toBeInstanceOf(SlackApiError);
+    expect(passing.events).toEqual([]);
+  });
+
+  it("ECL failing for a while: nothing audited until it is answered", async () => {
+    const f = fakes(down());
+    await expect(answer(f, ask("web01"), 1)).rejects.toBeInstanceOf(RetryLater);
+    expect(f.events).toEqual([]);
+  });
+
+  it("the audit failing: answered all the same, the failure logged and counted", async () => {
+    const f = fakes();
+    const counted: string[] = [];
+    f.deps.audit = { append: async () => Promise.reject(new Error("down")) };
+    f.deps.metrics = { put: (name) => void counted.push(name), flush() {} };
+    await answer(f, ask("web01", { readId: "rd-0123456789" }));
+    expect(f.answers).toEqual([{ to: URL, text: `${WEB01}\nNo operation in flight for it.` }]);
+    expect(counted).toEqual(["AuditWriteError"]);
+    expect(f.logs).toEqual([
+      {
+        level: "warn",
+        message: "audit append of a read failed; the read is answered all the same",
+        extra: { operationId: "rd-0123456789", action: "viewed:status", error: "Error" },
+      },
+    ]);
+  });
+});
