@@ -244,6 +244,25 @@ describe("lookups and their choices", () => {
 });
 
 describe("with the audit table failing", () => {
+  it("hanging: the history is answered within Slack's 3 s all the same, the failure counted", async () => {
+    stack.faults.dynamo?.inject({
+      target: "PutItem",
+      kind: "hang",
+      when: (input) => input.TableName === stack.env.BM_AUDIT_TABLE,
+      times: 1000,
+    });
+    const before = auditWriteErrors();
+    try {
+      const started = Date.now();
+      const history = await slash(stack, "history", { user: "U0LEO" });
+      expect(Date.now() - started).toBeLessThan(2500);
+      expect(history.text).toMatch(/^The last \d+ operation\(s\) in tenant `sample`:/);
+      expect(auditWriteErrors() - before).toBe(1);
+    } finally {
+      stack.faults.dynamo?.clear();
+    }
+  });
+
   it("each read is answered all the same, and the failure counted", async () => {
     const failing = stack.faults.dynamo?.inject({
       target: "PutItem",
