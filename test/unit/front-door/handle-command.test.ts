@@ -430,7 +430,7 @@ describe("/bm history", () => {
       // Assess
       expect(said).toBe(lines.join("\n"));
       expect(f.asked).toEqual([["t", 10]]);
-      expect(f.events).toEqual([
+      expect(f.events).toStrictEqual([
         {
           operationId: readIdFor("T1", "1.2.3"),
           seq: 0,
