@@ -20,7 +20,10 @@ export const METRICS = {
   EclError: { unit: "Count", dimension: "status" },
   /** Slack refused or failed a call (dimension error: Slack's code, e.g. not_in_channel, rate_limited). */
   SlackError: { unit: "Count", dimension: "error" },
-  /** An audit event could not be appended at once (it waits in the operation's outbox). */
+  /**
+   * An audit event could not be appended at once: an operation's waits in its outbox; a read's is
+   * lost (the read is answered all the same).
+   */
   AuditWriteError: { unit: "Count" },
   /** Another item held an audit event's place, with other content: planted or rewritten (the event waits in its outbox). */
   AuditConflict: { unit: "Count" },

@@ -5,7 +5,7 @@
  * becomes an audit event of that operation. Pure: the store and the messages live elsewhere.
  */
 import type { Server } from "../ecl/server";
-import { shortId } from "../operations/operation";
+import { type Facts, shortId } from "../operations/operation";
 import type {
   Asker,
   ChoiceMade,
@@ -248,5 +248,50 @@ export function pickOf(choice: Choice, index: number, userId: string, at: Date):
     of: choice.options?.length ?? 0,
     server: option?.server ?? "",
     ...(option?.image ? { image: option.image } : {}),
+  };
+}
+
+/**
+ * What the audit keeps of any event of a choice: where, which tenant, what was typed, and the
+ * choice whose pick led here, if one did.
+ */
+export function choiceFacts(choice: Choice): Facts {
+  const last = choice.picks.at(-1);
+  return {
+    channel: choice.channelId,
+    tenant: choice.tenant,
+    asked: choice.asked.server,
+    ...(choice.asked.image ? { image: choice.asked.image } : {}),
+    ...(last ? { after: last.choiceId } : {}),
+  };
+}
+
+/**
+ * The audit event of a lookup's answer, once given: the options shown (`viewed:choices`: what
+ * kind, how many, until when), or how it ended without a request (`choice_ended:<kind>`).
+ * Undefined for one that recorded a request, which the operation's own events tell, or that has
+ * no answer yet.
+ */
+export function choiceAudit(choice: Choice): { action: string; facts: Facts } | undefined {
+  const facts = choiceFacts(choice);
+  if (choice.options)
+    return {
+      action: "viewed:choices",
+      facts: {
+        ...facts,
+        offer: choice.offer ?? "servers",
+        options: choice.options.length,
+        expires: new Date(choice.expiresAt * 1000).toISOString(),
+      },
+    };
+  const ended = choice.ended;
+  if (!ended || ended.kind === "recorded") return undefined;
+  return {
+    action: `choice_ended:${ended.kind}`,
+    facts: {
+      ...facts,
+      ...("server" in ended ? { server: ended.server.id } : {}),
+      ...(ended.kind === "failed" ? { reason: ended.reason } : {}),
+    },
   };
 }

@@ -16,6 +16,11 @@ export const REPLY_MS = 1000;
 export const REPLY_MIN_MS = 150;
 /** Kept after a reply for Bolt's ack and the answer's way out of the function. */
 export const MARGIN_MS = 50;
+/**
+ * Kept after a read's audit write is given up on, for its answer to be back from the use case
+ * before the work's deadline: the answer is never lost to its audit event.
+ */
+export const READ_AUDIT_MARGIN_MS = 100;
 
 /** The time a request has left, from the handler's entry. */
 export interface Budget {

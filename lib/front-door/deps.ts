@@ -7,6 +7,7 @@ import type { Metrics } from "../metrics";
 import type { HostPatterns } from "../net/endpoint-rule";
 import type { AuditEvent } from "../operations/operation";
 import type { AuditLog, OperationStore, WorkQueue } from "../operations/ports";
+import { standaloneEvent } from "../operations/standalone-event";
 import type { PolicyDeps } from "../policy/roles";
 import type { Chat } from "../slack/chat";
 import type { Mrkdwn } from "../slack/mrkdwn";
@@ -44,14 +45,15 @@ export async function refuse(
   },
   message: Mrkdwn,
 ): Promise<Mrkdwn> {
-  const event: AuditEvent = {
-    operationId: refusal.operationId,
-    seq: 0,
-    at: deps.now().toISOString(),
-    action: `refused:${refusal.reason}`,
-    actor: { teamId: refusal.teamId, userId: refusal.userId },
-    facts: refusal.facts,
-  };
+  const event = standaloneEvent(
+    {
+      operationId: refusal.operationId,
+      actor: { teamId: refusal.teamId, userId: refusal.userId },
+      action: `refused:${refusal.reason}`,
+      facts: refusal.facts,
+    },
+    deps.now(),
+  );
   const first = deps.refusals ? deps.refusals.count(event) : event;
   await writeRefusalCounts(deps);
   if (first) await deps.audit.append(first);

@@ -2,15 +2,19 @@
  * The front door's work for `/bm …`: parse, authorize, and do or hand over, with the words of
  * the answer. No ECL call and no tenant secret: it must answer Slack well inside 3 s.
  */
+
+import type { Facts } from "../operations/operation";
+import { auditRead, readIdFor, standaloneEvent } from "../operations/standalone-event";
 import { GROUPS_UNKNOWN, NOT_BOUND } from "../policy/decide";
 import { channelPolicy, mayLook, rolesHere, type Sight, visibleTo } from "../policy/permissions";
 import type { Roles } from "../policy/roles";
 import { LIMITS } from "../slack/block-kit-limits";
 import { code, fitMrkdwn, join, type Mrkdwn, md } from "../slack/mrkdwn";
 import { example, parseCommand, type Subcommand, USAGE } from "../slack/parse-command";
+import { READ_AUDIT_MARGIN_MS, WORK_MS } from "./budget";
 import { decideOnRequest } from "./decide-on-request";
 import { type FrontDoorDeps, refuse } from "./deps";
-import { history } from "./history";
+import { type HistoryShown, history } from "./history";
 import { requestDetach } from "./request-detach";
 
 /** The fields of a slash command that bm reads. */
@@ -27,16 +31,18 @@ export interface SlashCommand {
 
 /**
  * Handles `/bm …` and returns the ephemeral answer, as mrkdwn fitted to Slack's limits. Never
- * throws for a user's mistake.
+ * throws for a user's mistake. `workBy` (epoch ms): when the work must be done (budget.ts); the
+ * audit of a read is waited for until a little before it, never past it.
  */
 export async function handleSlashCommand(
   deps: FrontDoorDeps,
   command: SlashCommand,
+  workBy = Date.now() + WORK_MS,
 ): Promise<string> {
-  return fitMrkdwn(await answer(deps, command), LIMITS.sectionText);
+  return fitMrkdwn(await answer(deps, command, workBy), LIMITS.sectionText);
 }
 
-async function answer(deps: FrontDoorDeps, command: SlashCommand): Promise<Mrkdwn> {
+async function answer(deps: FrontDoorDeps, command: SlashCommand, workBy: number): Promise<Mrkdwn> {
   const parsed = parseCommand(command.text);
   if (parsed.kind === "invalid") return md`${parsed.message}\n${USAGE}`;
   if (parsed.kind === "detach") return requestDetach(deps, { ...command, ...parsed });
@@ -83,11 +89,49 @@ async function answer(deps: FrontDoorDeps, command: SlashCommand): Promise<Mrkdw
         tenant: channel.tenant,
         secretId: tenant?.secret as string,
         ...(command.responseUrl ? { responseUrl: command.responseUrl } : {}),
+        readId: readIdFor(command.teamId, command.triggerId),
       },
     });
     return md`Looking up ${code(parsed.target)} in ECL; the answer will appear here in a moment, for you only.`;
   }
-  return history(deps.store, await (sight as Promise<Sight>), channel.tenant, parsed.server);
+  const shown = await history(
+    deps.store,
+    await (sight as Promise<Sight>),
+    channel.tenant,
+    parsed.server,
+  );
+  // Answered whether or not its audit event is written (auditRead says why).
+  await auditRead(
+    deps,
+    standaloneEvent(
+      {
+        operationId: readIdFor(command.teamId, command.triggerId),
+        actor: { teamId: command.teamId, userId: command.userId },
+        action: "viewed:history",
+        facts: historyFacts(command.channelId, channel.tenant, parsed.server, shown),
+      },
+      deps.now(),
+    ),
+    workBy - READ_AUDIT_MARGIN_MS,
+  );
+  return shown.answer;
+}
+
+/** What the audit keeps of a history: where, which tenant, the filter, how many shown and left out. */
+export function historyFacts(
+  channel: string,
+  tenant: string,
+  server: string | undefined,
+  shown: Pick<HistoryShown, "shown" | "unseen">,
+): Facts {
+  return {
+    channel,
+    tenant,
+    ...(server === undefined ? {} : { server }),
+    shown: shown.shown,
+    hidden: shown.unseen.hidden,
+    unchecked: shown.unseen.unchecked,
+  };
 }
 
 /** Only what the caller may do in this channel, each with an example. */

@@ -4,7 +4,7 @@
  */
 import { isTerminal, type Operation, stateWords } from "../operations/operation";
 import type { OperationStore } from "../operations/ports";
-import { type Sight, unseenOf, unseenWords } from "../policy/permissions";
+import { type Sight, type Unseen, unseenOf, unseenWords } from "../policy/permissions";
 import { code, join, link, listOf, type Mrkdwn, md, user } from "../slack/mrkdwn";
 import { formatElapsed } from "../util/elapsed";
 
@@ -48,6 +48,13 @@ export function concerns(op: Operation, server: string): boolean {
 /** How many operations a history shows. */
 export const HISTORY_SHOWN = 10;
 
+/** A history as answered: its words, how many operations it showed, and how many it left out. */
+export interface HistoryShown {
+  answer: Mrkdwn;
+  shown: number;
+  unseen: Unseen;
+}
+
 /**
  * The tenant's last operations (of `server`, when given) that the asker may see, newest first,
  * and how many others of the same span are in channels they may not see: those newer than the
@@ -58,7 +65,7 @@ export async function history(
   sight: Sight,
   tenant: string,
   server: string | undefined,
-): Promise<Mrkdwn> {
+): Promise<HistoryShown> {
   const unseen: Operation[] = [];
   const ops = await store.recentForTenant(tenant, HISTORY_SHOWN, (op) => {
     if (server !== undefined && !concerns(op, server)) return false;
@@ -71,16 +78,20 @@ export async function history(
     ops.length < HISTORY_SHOWN
       ? unseen
       : unseen.filter((op) => op.createdAt >= (ops.at(-1) as Operation).createdAt);
-  const others = unseenWords(unseenOf(sight, span));
+  const left = unseenOf(sight, span);
+  const others = unseenWords(left);
   const about = server ? md` for ${code(server)}` : "";
+  const shown = (answer: Mrkdwn) => ({ answer, shown: ops.length, unseen: left });
   if (ops.length === 0)
-    return others.text
-      ? md`No operations you may see${about} in tenant ${code(tenant)}: ${others}.`
-      : md`No operations${about} in tenant ${code(tenant)} yet.`;
+    return shown(
+      others.text
+        ? md`No operations you may see${about} in tenant ${code(tenant)}: ${others}.`
+        : md`No operations${about} in tenant ${code(tenant)} yet.`,
+    );
   const lines = [
     md`The last ${ops.length} operation(s)${about} in tenant ${code(tenant)}:`,
     ...ops.map(historyLine),
   ];
   if (others.text) lines.push(md`${others}.`);
-  return join(lines, "\n");
+  return shown(join(lines, "\n"));
 }

@@ -24,10 +24,11 @@ import {
   webClientChat,
 } from "../slack/chat";
 import { parseSlackSecret } from "../slack/slack-secret";
+import { by } from "../util/by";
 import { type Budget, budgetFrom } from "./budget";
 import { type FrontDoorDeps, writeRefusalCounts } from "./deps";
 import { registerListeners } from "./listeners";
-import { by, failed, UNREADABLE_COMMAND } from "./listeners/answering";
+import { failed, UNREADABLE_COMMAND } from "./listeners/answering";
 import { checkBody, isFreshTimestamp } from "./payloads";
 import { RefusalTally } from "./refusals";
 

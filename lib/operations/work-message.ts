@@ -18,6 +18,11 @@ const StatusRequestSchema = v.object({
   secretId: id,
   /** The slash command's response_url: the answer goes there, so it works where bm is not invited. */
   responseUrl: v.optional(v.string()),
+  /**
+   * The id the read is audited under when it names no operation (readIdFor); absent from a
+   * message an older front door queued.
+   */
+  readId: v.optional(id),
 });
 
 export const WorkMessageSchema = v.variant("kind", [

@@ -6,7 +6,15 @@
 
 import { isIdle, MEDIA_NOT_LISTED } from "../ecl/server";
 import { describeError, isPassing } from "../errors";
-import { isOperationId, isTerminal, type Operation, stateWords } from "../operations/operation";
+import {
+  type AuditEvent,
+  type Facts,
+  isOperationId,
+  isTerminal,
+  type Operation,
+  stateWords,
+} from "../operations/operation";
+import { auditRead, standaloneEvent } from "../operations/standalone-event";
 import type { StatusRequest } from "../operations/work-message";
 import {
   mayRecheck,
@@ -31,33 +39,72 @@ export async function answerStatus(
   request: StatusRequest,
   receiveCount: number,
 ): Promise<void> {
-  let text: Mrkdwn;
+  let said: Said;
   try {
-    text = await statusText(deps, request);
+    said = await statusText(deps, request);
   } catch (error) {
     if (isPassing(error) && receiveCount < MAX_RECEIVES)
       throw new RetryLater(describeError(error), { cause: error });
-    text = md`bm could not look up ${code(request.target)}: ${describeError(error)}`;
+    said = {
+      text: md`bm could not look up ${code(request.target)}: ${describeError(error)}`,
+      facts: { answer: "failed", error: error instanceof Error ? error.name : typeof error },
+    };
   }
-  const answer = message(text);
+  const answer = message(said.text);
+  let delivered = true;
   try {
     if (request.responseUrl) await deps.chat.respond(request.responseUrl, answer);
     else await deps.chat.ephemeral(request.channelId, request.userId, answer);
   } catch (error) {
     // A permanent refusal (the response_url expired, say) will not change: drop the answer.
-    if (error instanceof SlackApiError && error.kind === "permanent") {
-      deps.log.warn("Slack refused the status answer; not retried", {
-        status: request.target,
-        slackError: error.code,
-        method: error.method,
-      });
-      return;
-    }
-    throw error;
+    if (!(error instanceof SlackApiError && error.kind === "permanent")) throw error;
+    deps.log.warn("Slack refused the status answer; not retried", {
+      status: request.target,
+      slackError: error.code,
+      method: error.method,
+    });
+    delivered = false;
   }
+  // Once the answer is given (or refused for good): a redelivery would read and answer again.
+  await auditRead(deps, statusEvent(request, said.facts, delivered, deps.now()));
 }
 
-async function statusText(deps: WorkerDeps, request: StatusRequest): Promise<Mrkdwn> {
+/** What a status answered: its words, and what its audit event keeps of it. */
+interface Said {
+  text: Mrkdwn;
+  facts: Facts;
+}
+
+/**
+ * The audit event of a status: under the operation asked about, or the read's own id; who asked,
+ * where, what, and what was shown (`facts`).
+ */
+export function statusEvent(
+  request: StatusRequest,
+  facts: Facts,
+  delivered: boolean,
+  at: Date,
+): AuditEvent {
+  return standaloneEvent(
+    {
+      operationId: isOperationId(request.target)
+        ? request.target
+        : (request.readId ?? `channel-${request.channelId}`),
+      actor: { teamId: request.teamId, userId: request.userId },
+      action: "viewed:status",
+      facts: {
+        channel: request.channelId,
+        tenant: request.tenant,
+        asked: request.target,
+        ...facts,
+        ...(delivered ? {} : { delivered: false }),
+      },
+    },
+    at,
+  );
+}
+
+async function statusText(deps: WorkerDeps, request: StatusRequest): Promise<Said> {
   // The operations shown are those of channels where the asker may look, under the policy in
   // force: the same rule as /bm history's (visibleTo).
   const sight = await visibleTo(deps, request.tenant, request.userId);
@@ -66,9 +113,16 @@ async function statusText(deps: WorkerDeps, request: StatusRequest): Promise<Mrk
   if (isOperationId(request.target)) {
     op = await deps.store.get(request.target);
     // The same answer whether it exists or not: nothing is told of another channel's operations.
-    if (!op || sight(op) !== "shown") return unseenOperation(request.target, sight.unchecked);
+    if (!op || sight(op) !== "shown")
+      return {
+        text: unseenOperation(request.target, sight.unchecked),
+        facts: { answer: op ? "not_visible" : "no_such_operation" },
+      };
     if (!op.serverId)
-      return md`${operationLine(op, deps.now())}\nIts server ${code(op.serverRef)} was never resolved.`;
+      return {
+        text: md`${operationLine(op, deps.now())}\nIts server ${code(op.serverRef)} was never resolved.`,
+        facts: { answer: "unresolved", state: op.state },
+      };
     // Asking about a timed-out detach re-checks it, as its Re-check button does, for those who
     // may click it.
     if (op.state === "timed_out" && (await mayRecheck(deps, op, request.userId)).ok) {
@@ -88,7 +142,8 @@ async function statusText(deps: WorkerDeps, request: StatusRequest): Promise<Mrk
     unseen.push(o);
     return false;
   });
-  const others = unseenWords(unseenOf(sight, unseen));
+  const left = unseenOf(sight, unseen);
+  const others = unseenWords(left);
   const lines = [
     md`*${server.name}* ${code(server.id)}: ${server.status ?? "?"}, power ${server.powerState ?? "?"}, task_state ${server.taskState ?? "None"} (${isIdle(server.taskState) ? "idle" : "busy"})`,
     server.mediaIds === undefined
@@ -108,7 +163,17 @@ async function statusText(deps: WorkerDeps, request: StatusRequest): Promise<Mrk
         ? md`No operation in flight for it that you may see; ${others}.`
         : md`No operation in flight for it.`,
   );
-  return join(lines, "\n");
+  return {
+    text: join(lines, "\n"),
+    facts: {
+      answer: "shown",
+      ...(op ? { state: op.state } : {}),
+      server: server.id,
+      inFlight: inFlight.length,
+      hidden: left.hidden,
+      unchecked: left.unchecked,
+    },
+  };
 }
 
 function operationLine(op: Operation, now: Date): Mrkdwn {

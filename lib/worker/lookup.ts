@@ -6,6 +6,8 @@
  */
 import {
   type Choice,
+  choiceAudit,
+  choiceFacts,
   isExpired,
   nameOptions,
   type Option,
@@ -19,7 +21,9 @@ import { EclApiError } from "../ecl/errors";
 import type { Server } from "../ecl/server";
 import { isUuid } from "../ecl/validate";
 import { describeError, isPassing } from "../errors";
+import type { AuditEvent, Facts } from "../operations/operation";
 import { recordRequest, summaryOf } from "../operations/record-request";
+import { auditRead, standaloneEvent } from "../operations/standalone-event";
 import { boundTo } from "../policy/in-force";
 import { lookupMessage } from "../slack/choice-messages";
 import { SlackApiError } from "../slack/slack-error";
@@ -41,6 +45,12 @@ export async function answerLookup(
   }
   if (isExpired(found, deps.now())) {
     deps.log.info("choice expired before it was looked up; dropped", { choiceId: found.id });
+    // A choice never looked up ends here, unseen; one answered already ended as it was told.
+    if (found.state === "looking")
+      await auditRead(
+        deps,
+        choiceEvent(found, "choice_ended:expired", choiceFacts(found), deps.now()),
+      );
     return;
   }
   let choice = found;
@@ -166,9 +176,14 @@ async function offer(
   };
 }
 
-/** Tells the requester, privately; a Slack that refuses for good is only logged. */
+/**
+ * Tells the requester, privately; a Slack that refuses for good is only logged. Then audits what
+ * the answer showed, before it is marked shown: a crash between the two answers (and audits)
+ * again rather than never.
+ */
 async function answer(deps: WorkerDeps, choice: Choice, receiveCount: number): Promise<void> {
   const text = lookupMessage(choice);
+  let delivered = true;
   try {
     if (choice.responseUrl)
       await deps.chat.respond(choice.responseUrl, text, { replace: choice.replaces === true });
@@ -181,6 +196,25 @@ async function answer(deps: WorkerDeps, choice: Choice, receiveCount: number): P
       choiceId: choice.id,
       error: describeError(error),
     });
+    delivered = false;
+  }
+  const audited = choiceAudit(choice);
+  if (audited) {
+    const facts = delivered ? audited.facts : { ...audited.facts, delivered: false };
+    await auditRead(deps, choiceEvent(choice, audited.action, facts, deps.now()));
   }
   await deps.choices.saveChoice(choice, { ...choice, shown: true }).catch(() => undefined);
+}
+
+/** An event of a choice: under its id, its requester the actor. */
+function choiceEvent(choice: Choice, action: string, facts: Facts, at: Date): AuditEvent {
+  return standaloneEvent(
+    {
+      operationId: choice.id,
+      actor: { teamId: choice.teamId, userId: choice.requester },
+      action,
+      facts,
+    },
+    at,
+  );
 }

@@ -297,7 +297,9 @@ describe("who may click, and when", () => {
       "Only <@U0REQUESTER>, who asked, can choose here. Nothing was recorded.",
     );
     const choiceId = buttonsOf(offered)[0]?.value.split(":")[0] ?? "";
+    // The choice's trail: the requester shown its options, then the refusal.
     expect((await auditOf(stack, choiceId)).map((e) => [e.action, e.actor.userId])).toEqual([
+      ["viewed:choices", "U0REQUESTER"],
       ["refused:not_the_requester", "U0MALLORY"],
     ]);
     expect(buttonsOf(now(offered))).toHaveLength(1);

@@ -210,8 +210,11 @@ export function workerFakes(
     store: memoryStore(ops),
     choices: memoryChoices(),
     audit: {
+      // Appending an event again changes nothing, as in the table; a standalone one (seq 0) is
+      // keyed by its time there, so each is kept.
       append: async (e) => {
-        if (!events.some((x) => x.operationId === e.operationId && x.seq === e.seq)) events.push(e);
+        if (e.seq === 0 || !events.some((x) => x.operationId === e.operationId && x.seq === e.seq))
+          events.push(e);
       },
     },
     chat,

@@ -9,6 +9,7 @@ import { isOperationId } from "../../operations/operation";
 import { message } from "../../slack/blocks";
 import { type Mrkdwn, md } from "../../slack/mrkdwn";
 import { SlackApiError } from "../../slack/slack-error";
+import { by } from "../../util/by";
 import type { Budget } from "../budget";
 import type { Answer } from "../decide-on-request";
 import { type FrontDoorDeps, refuse } from "../deps";
@@ -57,15 +58,6 @@ export async function outsider(
   // Refused all the same when the audit fails or is late: it is logged, never a reason to go on.
   await by(budget.workBy, audit);
   return FOREIGN_TEAM;
-}
-
-/** The work's result, or undefined if it is not done by `deadline` (it goes on regardless). */
-export function by<T>(deadline: number, work: Promise<T>): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()));
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 /** Logs a failure of `what` by its name and Slack's code, never its message; returns undefined. */

@@ -6,11 +6,12 @@ import type { App } from "@slack/bolt";
 import { message } from "../../slack/blocks";
 import { isResponseUrl } from "../../slack/chat";
 import { CHOOSE_ACTION } from "../../slack/choice-messages";
+import { by } from "../../util/by";
 import { type Budget, budgetOf } from "../budget";
 import { type ChoiceAnswer, choose } from "../choose";
 import type { FrontDoorDeps } from "../deps";
 import { type ClickPayload, clickOf } from "../payloads";
-import { auditKeyOf, by, FAILED, failed, outsider, SLOW_CLICK, tell } from "./answering";
+import { auditKeyOf, FAILED, failed, outsider, SLOW_CLICK, tell } from "./answering";
 
 export function registerChoices(app: App, deps: FrontDoorDeps): void {
   app.action(CHOOSE_ACTION, async ({ body, ack, context }) => {

@@ -6,11 +6,12 @@ import type { App } from "@slack/bolt";
 import { operationIdFor } from "../../operations/operation";
 import { isResponseUrl } from "../../slack/chat";
 import { decodeSlackText } from "../../slack/mrkdwn";
+import { by } from "../../util/by";
 import { budgetOf } from "../budget";
 import type { FrontDoorDeps } from "../deps";
 import { handleSlashCommand } from "../handle-command";
 import { slashCommandOf } from "../payloads";
-import { by, FAILED, failed, outsider, SLOW_COMMAND, UNREADABLE_COMMAND } from "./answering";
+import { FAILED, failed, outsider, SLOW_COMMAND, UNREADABLE_COMMAND } from "./answering";
 
 export function registerCommands(app: App, deps: FrontDoorDeps): void {
   app.command("/bm", async ({ command, ack, context }) => {
@@ -25,16 +26,20 @@ export function registerCommands(app: App, deps: FrontDoorDeps): void {
       operationIdFor(slash.who.teamId, slash.triggerId),
     );
     if (refused) return reply(refused.text);
-    const work = handleSlashCommand(deps, {
-      teamId: slash.who.teamId,
-      channelId: slash.channelId,
-      userId: slash.who.userId,
-      text: decodeSlackText(slash.text),
-      triggerId: slash.triggerId,
-      ...(isResponseUrl(slash.responseUrl, deps.responseUrlAllow)
-        ? { responseUrl: slash.responseUrl }
-        : {}),
-    }).then(
+    const work = handleSlashCommand(
+      deps,
+      {
+        teamId: slash.who.teamId,
+        channelId: slash.channelId,
+        userId: slash.who.userId,
+        text: decodeSlackText(slash.text),
+        triggerId: slash.triggerId,
+        ...(isResponseUrl(slash.responseUrl, deps.responseUrlAllow)
+          ? { responseUrl: slash.responseUrl }
+          : {}),
+      },
+      budget.workBy,
+    ).then(
       (text) => ({ text }),
       (error: unknown) => ({ text: failed(deps, "slash command")(error) ?? FAILED.text }),
     );

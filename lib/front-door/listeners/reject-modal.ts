@@ -5,11 +5,12 @@ import type { App } from "@slack/bolt";
 import { ACTIONS, REJECT_VIEW, rejectModal } from "../../slack/messages";
 import { code, md } from "../../slack/mrkdwn";
 import { SlackApiError } from "../../slack/slack-error";
+import { by } from "../../util/by";
 import { budgetOf } from "../budget";
 import { decideOnRequest } from "../decide-on-request";
 import type { FrontDoorDeps } from "../deps";
 import { clickOf, submissionOf } from "../payloads";
-import { auditKeyOf, by, decided, failed, outsider, tell } from "./answering";
+import { auditKeyOf, decided, failed, outsider, tell } from "./answering";
 
 export function registerRejectModal(app: App, deps: FrontDoorDeps): void {
   // Reject: the modal first, while the click's trigger id is fresh (Slack honours it for 3 s, and

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
   type Choice,
+  choiceAudit,
+  choiceFacts,
   closeNames,
   isExpired,
   nameOptions,
@@ -336,5 +338,78 @@ describe("closeNames, with names past 64 characters", () => {
     const one = `${"a".repeat(63)}b`;
     const two = `${"a".repeat(62)}bb`;
     expect(closeNames(`${stem}x`, [two, one, same])).toEqual([same, one, two]);
+  });
+});
+
+describe("what the audit keeps of a choice", () => {
+  const WHERE = { channel: "C1", tenant: "t", asked: "app" };
+  const seenServer = { id: uuid(1), name: "app" };
+
+  it("the facts of any of its events: where, what was typed, and the choice a pick led from", () => {
+    expect(choiceFacts(choice())).toStrictEqual(WHERE);
+    const pick = (choiceId: string) => ({
+      choiceId,
+      at: "2026-11-27T10:00:00.000Z",
+      userId: "U1",
+      offer: "names" as const,
+      asked: "ap",
+      of: 1,
+      server: "app",
+    });
+    expect(
+      choiceFacts(
+        choice({
+          asked: { server: "app", image: IMAGE },
+          picks: [pick("ch-a"), pick("ch-b"), pick("ch-c")],
+        }),
+      ),
+    ).toStrictEqual({ ...WHERE, image: IMAGE, after: "ch-c" });
+  });
+
+  it.each([
+    ["still looking", {}, undefined],
+    [
+      "recorded a request",
+      {
+        state: "ended" as const,
+        ended: {
+          kind: "recorded" as const,
+          server: seenServer,
+          result: {
+            kind: "recorded" as const,
+            operationId: "op-1",
+            imageId: IMAGE,
+            approvalsRequired: 0,
+          },
+        },
+      },
+      undefined,
+    ],
+    [
+      "options, of no kind said",
+      { state: "open" as const, options: [{ server: uuid(1), name: "app" }] },
+      {
+        action: "viewed:choices",
+        facts: { ...WHERE, offer: "servers", options: 1, expires: "2026-11-27T10:30:00.000Z" },
+      },
+    ],
+    [
+      "nothing attached",
+      { state: "ended" as const, ended: { kind: "nothing_attached" as const, server: seenServer } },
+      { action: "choice_ended:nothing_attached", facts: { ...WHERE, server: uuid(1) } },
+    ],
+    [
+      "no such name",
+      { state: "ended" as const, ended: { kind: "no_server" as const } },
+      { action: "choice_ended:no_server", facts: WHERE },
+    ],
+    [
+      "failed",
+      { state: "ended" as const, ended: { kind: "failed" as const, reason: "ECL is down" } },
+      { action: "choice_ended:failed", facts: { ...WHERE, reason: "ECL is down" } },
+    ],
+  ])("one %s: %j", (_, changes, audited) => {
+    // Strictly: no fact is there with nothing in it.
+    expect(choiceAudit(choice(changes))).toStrictEqual(audited);
   });
 });

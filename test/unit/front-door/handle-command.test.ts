@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { FrontDoorDeps } from "../../../lib/front-door/deps";
 import { handleSlashCommand } from "../../../lib/front-door/handle-command";
 import type { AuditEvent, Operation } from "../../../lib/operations/operation";
+import { readIdFor } from "../../../lib/operations/standalone-event";
 import type { WorkMessage } from "../../../lib/operations/work-message";
 import { parsePolicy } from "../../../lib/policy/policy";
 import { cachedGroupMembers } from "../../../lib/slack/chat";
@@ -308,9 +309,11 @@ describe("/bm status", () => {
           tenant: "t",
           secretId: "bm/tenant/t",
           ...(responseUrl ? { responseUrl } : {}),
+          readId: readIdFor("T1", "1.2.3"),
         },
       },
     ]);
+    // The worker audits the read, once it has answered it.
     expect(f.events).toEqual([]);
   });
 });
@@ -395,23 +398,103 @@ describe("/bm history", () => {
     "• `op-0000000001` 2026-11-27 09:59Z `web02` · requested by <@U0REQ> · *requested* (in progress)";
 
   it.each([
-    // [text, user, lines]
-    ["history", "U0REQ", ["The last 2 operation(s) in tenant `t`:", WEB01, WEB02]],
-    ["history", "U0A1", ["The last 2 operation(s) in tenant `t`:", WEB01, WEB02]],
-    ["history web01", "U0REQ", ["The last 1 operation(s) for `web01` in tenant `t`:", WEB01]],
-    ["history WEB02", "U0A2", ["The last 1 operation(s) for `WEB02` in tenant `t`:", WEB02]],
-    ["history web03", "U0REQ", ["No operations for `web03` in tenant `t` yet."]],
-  ])("/bm %s by %s: the tenant's last operations, one a line", async (text, userId, lines) => {
+    // [text, user, lines, what the audit keeps of it]
+    ["history", "U0REQ", ["The last 2 operation(s) in tenant `t`:", WEB01, WEB02], { shown: 2 }],
+    ["history", "U0A1", ["The last 2 operation(s) in tenant `t`:", WEB01, WEB02], { shown: 2 }],
+    [
+      "history web01",
+      "U0REQ",
+      ["The last 1 operation(s) for `web01` in tenant `t`:", WEB01],
+      { server: "web01", shown: 1 },
+    ],
+    [
+      "history WEB02",
+      "U0A2",
+      ["The last 1 operation(s) for `WEB02` in tenant `t`:", WEB02],
+      { server: "WEB02", shown: 1 },
+    ],
+    [
+      "history web03",
+      "U0REQ",
+      ["No operations for `web03` in tenant `t` yet."],
+      { server: "web03", shown: 0 },
+    ],
+  ])(
+    "/bm %s by %s: the tenant's last operations, one a line, the read audited",
+    async (text, userId, lines, facts) => {
+      // Prepare
+      const f = lookFakes();
+      kept(f);
+      // Act
+      const said = await handleSlashCommand(f.deps, typed("C0CHG", userId, text));
+      // Assess
+      expect(said).toBe(lines.join("\n"));
+      expect(f.asked).toEqual([["t", 10]]);
+      expect(f.events).toStrictEqual([
+        {
+          operationId: readIdFor("T1", "1.2.3"),
+          seq: 0,
+          at: NOW.toISOString(),
+          action: "viewed:history",
+          actor: { teamId: "T1", userId },
+          facts: { channel: "C0CHG", tenant: "t", hidden: 0, unchecked: 0, ...facts },
+        },
+      ]);
+      expect(f.sent).toEqual([]);
+    },
+  );
+
+  it("the audit failing: answered all the same, the failure logged and counted", async () => {
     // Prepare
-    const f = lookFakes();
+    const counted: string[] = [];
+    const warned: string[] = [];
+    const f = lookFakes({
+      audit: { append: async () => Promise.reject(new Error("down")) },
+      metrics: { put: (name) => void counted.push(name), flush() {} },
+      log: { info: () => {}, warn: (message) => void warned.push(message) },
+    });
     kept(f);
     // Act
-    const said = await handleSlashCommand(f.deps, typed("C0CHG", userId, text));
+    const said = await handleSlashCommand(f.deps, typed("C0CHG", "U0REQ", "history web01"));
     // Assess
-    expect(said).toBe(lines.join("\n"));
-    expect(f.asked).toEqual([["t", 10]]);
-    expect(f.events).toEqual([]);
-    expect(f.sent).toEqual([]);
+    expect(said).toBe(["The last 1 operation(s) for `web01` in tenant `t`:", WEB01].join("\n"));
+    expect(counted).toEqual(["AuditWriteError"]);
+    expect(warned).toEqual(["audit append of a read failed; the read is answered all the same"]);
+  });
+
+  it("the audit still at work near the work's deadline: answered then, before the deadline", async () => {
+    // Prepare
+    const counted: string[] = [];
+    const f = lookFakes({
+      audit: { append: () => new Promise<void>(() => {}) },
+      metrics: { put: (name) => void counted.push(name), flush() {} },
+    });
+    kept(f);
+    const workBy = Date.now() + 150;
+    // Act
+    const said = await handleSlashCommand(f.deps, typed("C0CHG", "U0REQ", "history web01"), workBy);
+    // Assess
+    expect(Date.now()).toBeLessThan(workBy);
+    expect(said).toBe(["The last 1 operation(s) for `web01` in tenant `t`:", WEB01].join("\n"));
+    expect(counted).toEqual(["AuditWriteError"]);
+  });
+
+  it("without a deadline given, the work's whole budget: an audit of a few ms is waited for", async () => {
+    // Prepare
+    const counted: string[] = [];
+    const appended: AuditEvent[] = [];
+    const f = lookFakes({
+      audit: {
+        append: (e) =>
+          new Promise<void>((resolve) => setTimeout(() => resolve(void appended.push(e)), 20)),
+      },
+      metrics: { put: (name) => void counted.push(name), flush() {} },
+    });
+    // Act
+    await handleSlashCommand(f.deps, typed("C0CHG", "U0REQ", "history"));
+    // Assess
+    expect(appended.map((e) => e.action)).toEqual(["viewed:history"]);
+    expect(counted).toEqual([]);
   });
 
   it("with none yet: says so", async () => {

@@ -194,7 +194,7 @@ describe("history: only what the asker may see", () => {
     at(ops, "C0CHG", 2);
     at(ops, "C0SELF", 3);
     // Act
-    const said = (await history(storeOf(ops), await sightOf(), "t", undefined)).text;
+    const said = (await history(storeOf(ops), await sightOf(), "t", undefined)).answer.text;
     // Assess
     expect(said.split("\n")).toEqual([
       "The last 1 operation(s) in tenant `t`:",
@@ -207,7 +207,7 @@ describe("history: only what the asker may see", () => {
     const ops = new Map<string, Operation>();
     for (const [i, channel] of (["C0INC", "C0CHG", "C0SELF"] as const).entries())
       at(ops, channel, i);
-    const said = (await history(storeOf(ops), await sightOf("U0REQ"), "t", undefined)).text;
+    const said = (await history(storeOf(ops), await sightOf("U0REQ"), "t", undefined)).answer.text;
     expect(said.split("\n")).toHaveLength(4);
     expect(said.split("\n")[0]).toBe("The last 3 operation(s) in tenant `t`:");
   });
@@ -219,7 +219,7 @@ describe("history: only what the asker may see", () => {
     const open = Array.from({ length: 11 }, (_, i) => at(ops, "C0INC", i));
     for (const minutes of [0.5, 8.5, 9, 9.5, 10.5]) at(ops, "C0CHG", minutes);
     // Act
-    const said = (await history(storeOf(ops), await sightOf(), "t", undefined)).text;
+    const said = (await history(storeOf(ops), await sightOf(), "t", undefined)).answer.text;
     // Assess
     expect(ids(said)).toEqual(open.slice(0, 10).map((o) => o.id));
     expect(said.split("\n").at(-1)).toBe("3 more in channels you cannot see.");
@@ -230,7 +230,7 @@ describe("history: only what the asker may see", () => {
     const open = [at(ops, "C0INC", 1), at(ops, "C0INC", 2)];
     at(ops, "C0CHG", 0.5);
     at(ops, "C0CHG", 30);
-    const said = (await history(storeOf(ops), await sightOf(), "t", undefined)).text;
+    const said = (await history(storeOf(ops), await sightOf(), "t", undefined)).answer.text;
     expect(ids(said)).toEqual(open.map((o) => o.id));
     expect(said.split("\n").at(-1)).toBe("2 more in channels you cannot see.");
   });
@@ -243,7 +243,7 @@ describe("history: only what the asker may see", () => {
     at(ops, "C0CHG", 3, "web02");
     at(ops, "C0INC", 4, "web02");
     // Act
-    const said = (await history(storeOf(ops), await sightOf(), "t", "WEB01")).text;
+    const said = (await history(storeOf(ops), await sightOf(), "t", "WEB01")).answer.text;
     // Assess
     expect(said.split("\n")).toEqual([
       "The last 1 operation(s) for `WEB01` in tenant `t`:",
@@ -262,7 +262,7 @@ describe("history: only what the asker may see", () => {
   ] as const)("nothing shown, %s: says so", async (_, channels, words) => {
     const ops = new Map<string, Operation>();
     for (const channel of channels) at(ops, channel, 1);
-    const said = (await history(storeOf(ops), await sightOf(), "t", "web01")).text;
+    const said = (await history(storeOf(ops), await sightOf(), "t", "web01")).answer.text;
     expect(said).toBe(words);
   });
 
@@ -275,7 +275,7 @@ describe("history: only what the asker may see", () => {
     at(ops, "C0SELF", 3);
     // Act
     const said = (await history(storeOf(ops), await visibleTo(f.deps, "t", "U0X"), "t", undefined))
-      .text;
+      .answer.text;
     // Assess
     expect(said.split("\n").at(-1)).toBe(
       "1 more in channels you cannot see; 1 more in channels where bm could not check your user groups with Slack just now (try again in a minute).",

@@ -19,6 +19,7 @@ describe("parseWorkMessage", () => {
     { kind: "lookup", choiceId: "ch-0123456789" },
     { kind: "status", request: status },
     { kind: "status", request: { ...status, responseUrl: "https://hooks.slack.com/x" } },
+    { kind: "status", request: { ...status, readId: "rd-0123456789" } },
   ])("reads back what the queue was sent: %j", (message) => {
     expect(parseWorkMessage(JSON.stringify(message))).toEqual(message);
   });
@@ -47,6 +48,10 @@ describe("parseWorkMessage", () => {
     [
       "a status whose response_url is not a string",
       JSON.stringify({ kind: "status", request: { ...status, responseUrl: 5 } }),
+    ],
+    [
+      "a status whose read id is empty",
+      JSON.stringify({ kind: "status", request: { ...status, readId: "" } }),
     ],
   ])("is undefined for %s", (_, body) => {
     expect(parseWorkMessage(body)).toBeUndefined();

@@ -53,6 +53,24 @@ function fakes(...reads: Array<Server | Error>) {
 const answer = (f: Fakes, request: StatusRequest, receive = 1) =>
   answerStatus(f.deps, request, receive);
 
+/** The audit event of a status asked of `target` by U0ASK (unless told), with these facts. */
+const viewed = (target: string, facts: Record<string, unknown>, userId = "U0ASK") => ({
+  operationId: target,
+  seq: 0,
+  at: NOW.toISOString(),
+  action: "viewed:status",
+  actor: { teamId: "T1", userId },
+  facts: { channel: "C0INC", tenant: "t", asked: target, ...facts },
+});
+/** The facts of a server shown, with nothing in flight hidden. */
+const shown = (facts: Record<string, unknown>) => ({
+  answer: "shown",
+  server: SERVER,
+  hidden: 0,
+  unchecked: 0,
+  ...facts,
+});
+
 /** The server's two lines, as web01 idle with the image attached reads. */
 const WEB01 = `*web01* \`${SERVER}\`: ACTIVE, power RUNNING, task_state None (idle)\nMedia: \`${IMAGE}\``;
 /** An operation's line, made a minute before NOW. */
@@ -201,7 +219,7 @@ describe("/bm status of an operation", () => {
       },
     ]);
     expect(f.calls).toEqual([`show ${SERVER}`]);
-    expect(f.events).toEqual([]);
+    expect(f.events).toEqual([viewed(op.id, shown({ state: "detaching", inFlight: 1 }))]);
   });
 
   it("one that timed out is re-checked first, the asker its actor, and the outcome told first", async () => {
@@ -227,7 +245,9 @@ describe("/bm status of an operation", () => {
     expect(f.ops.get(op.id)?.state).toBe("done");
     expect(f.events.map((e) => [e.action, e.actor])).toEqual([
       ["done", { teamId: "T1", userId: "U0ASK" }],
+      ["viewed:status", { teamId: "T1", userId: "U0ASK" }],
     ]);
+    expect(f.events[1]).toEqual(viewed(op.id, shown({ state: "done", inFlight: 0 })));
   });
 
   it("one whose server was never resolved: its line, and that; ECL not read", async () => {
@@ -241,6 +261,9 @@ describe("/bm status of an operation", () => {
       },
     ]);
     expect(f.calls).toEqual([]);
+    expect(f.events).toEqual([
+      viewed(op.id, { answer: "unresolved", state: "awaiting_approval" }, "U0OP"),
+    ]);
   });
 
   it.each([
@@ -273,7 +296,9 @@ describe("/bm status of an operation", () => {
       },
     ]);
     expect(f.calls).toEqual([]);
-    expect(f.events).toEqual([]);
+    expect(f.events).toEqual([
+      viewed(id, { answer: id === "op-0000000000" ? "not_visible" : "no_such_operation" }),
+    ]);
   });
 
   it("when Slack cannot say what the asker may see: says so, the same whether it exists or not", async () => {
@@ -312,7 +337,7 @@ describe("/bm status of an operation", () => {
       "No operation in flight for it.",
     ]);
     expect(f.ops.get(op.id)?.state).toBe("timed_out");
-    expect(f.events).toEqual([]);
+    expect(f.events).toEqual([viewed(op.id, shown({ state: "timed_out", inFlight: 0 }), "U0A1")]);
   });
 });
 
@@ -378,5 +403,79 @@ describe("/bm status when something fails", () => {
     f.deps.chat = { ...f.deps.chat, respond: async () => Promise.reject(error) };
     await expect(answer(f, ask("web01"))).rejects.toBe(error);
     expect(f.logs).toEqual([]);
+  });
+});
+
+describe("what a status leaves in the audit trail", () => {
+  it("of a server: under the read's id the front door gave, or the channel's for a message without one", async () => {
+    const f = fakes();
+    operationIn(f.ops, "C0INC", ["approved", "executing", "detaching"], { serverId: SERVER });
+    await answer(f, ask("web01", { readId: "rd-0123456789" }));
+    await answer(f, ask("web01"));
+    const facts = shown({ inFlight: 1 });
+    expect(f.events).toEqual([
+      { ...viewed("web01", facts), operationId: "rd-0123456789" },
+      { ...viewed("web01", facts), operationId: "channel-C0INC" },
+    ]);
+  });
+
+  it("of those in flight, the count of those left out", async () => {
+    const f = fakes();
+    operationIn(f.ops, "C0CHG", ["awaiting_approval"], { serverId: SERVER });
+    await answer(f, ask("web01"));
+    expect(f.events[0]?.facts).toMatchObject({ inFlight: 0, hidden: 1, unchecked: 0 });
+  });
+
+  it("a lookup that failed for good: audited as failed, by the error's name", async () => {
+    const f = fakes(new ServerLookupError("not_found", "web9"));
+    await answer(f, ask("web9"));
+    expect(f.events).toEqual([
+      {
+        ...viewed("web9", { answer: "failed", error: "ServerLookupError" }),
+        operationId: "channel-C0INC",
+      },
+    ]);
+  });
+
+  it("Slack refusing the answer for good: audited as not delivered; failing for a while: not yet", async () => {
+    const refused = fakes();
+    refused.deps.chat = {
+      ...refused.deps.chat,
+      respond: async () =>
+        Promise.reject(new SlackApiError("response_url", "expired_url", "permanent")),
+    };
+    await answer(refused, ask("web01"));
+    expect(refused.events.map((e) => e.facts.delivered)).toEqual([false]);
+
+    const passing = fakes();
+    passing.deps.chat = {
+      ...passing.deps.chat,
+      respond: async () => Promise.reject(new SlackApiError("response_url", "http_503", "passing")),
+    };
+    await expect(answer(passing, ask("web01"))).rejects.toBeInstanceOf(SlackApiError);
+    expect(passing.events).toEqual([]);
+  });
+
+  it("ECL failing for a while: nothing audited until it is answered", async () => {
+    const f = fakes(down());
+    await expect(answer(f, ask("web01"), 1)).rejects.toBeInstanceOf(RetryLater);
+    expect(f.events).toEqual([]);
+  });
+
+  it("the audit failing: answered all the same, the failure logged and counted", async () => {
+    const f = fakes();
+    const counted: string[] = [];
+    f.deps.audit = { append: async () => Promise.reject(new Error("down")) };
+    f.deps.metrics = { put: (name) => void counted.push(name), flush() {} };
+    await answer(f, ask("web01", { readId: "rd-0123456789" }));
+    expect(f.answers).toEqual([{ to: URL, text: `${WEB01}\nNo operation in flight for it.` }]);
+    expect(counted).toEqual(["AuditWriteError"]);
+    expect(f.logs).toEqual([
+      {
+        level: "warn",
+        message: "audit append of a read failed; the read is answered all the same",
+        extra: { operationId: "rd-0123456789", action: "viewed:status", error: "Error" },
+      },
+    ]);
   });
 });

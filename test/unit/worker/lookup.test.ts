@@ -543,3 +543,165 @@ describe("a lookup the policy does not bind", () => {
     ]);
   });
 });
+
+describe("what a lookup leaves in the audit trail", () => {
+  /** The choice's event: under its id, the requester its actor, at NOW. */
+  const event = (action: string, facts: Record<string, unknown>) => ({
+    operationId: "ch-0123456789",
+    seq: 0,
+    at: NOW.toISOString(),
+    action,
+    actor: { teamId: "T1", userId: "U0REQ" },
+    facts: { channel: "C0INC", tenant: "t", ...facts },
+  });
+  const EXPIRES = new Date(NOW.getTime() + 30 * 60_000).toISOString();
+
+  it("options shown: viewed:choices, with what was typed, the kind, how many, and until when", async () => {
+    const { f, run } = await lookUp({ server: "web01" }, [eclServer({ mediaIds: [IMAGE, OTHER] })]);
+    await run();
+    expect(f.events).toEqual([
+      event("viewed:choices", { asked: "web01", offer: "images", options: 2, expires: EXPIRES }),
+    ]);
+  });
+
+  it("close names offered for a typo, the image typed: its image and the kind kept", async () => {
+    const { f, run } = await lookUp({ server: "web1", image: IMAGE }, [
+      eclServer({ id: uuid(1), name: "web01" }),
+    ]);
+    await run();
+    expect(f.events).toEqual([
+      event("viewed:choices", {
+        asked: "web1",
+        image: IMAGE,
+        offer: "names",
+        options: 1,
+        expires: EXPIRES,
+      }),
+    ]);
+  });
+
+  it.each([
+    [
+      "nothing attached",
+      { server: "web01" },
+      [eclServer({ mediaIds: [] })],
+      "nothing_attached",
+      { server: SERVER },
+    ],
+    [
+      "media not listed",
+      { server: "web01" },
+      [eclServer({ mediaIds: undefined })],
+      "media_unknown",
+      { server: SERVER },
+    ],
+    [
+      "no such name, none close",
+      { server: "zzzz" },
+      [eclServer({ name: "web01" })],
+      "no_server",
+      {},
+    ],
+    ["no such id", { server: uuid(9) }, [eclServer()], "no_id", {}],
+  ])(
+    "ended with %s: choice_ended, and the server seen when there was one",
+    async (_, asked, servers, kind, more) => {
+      const { f, run } = await lookUp(asked, servers);
+      await run();
+      expect(f.events).toEqual([event(`choice_ended:${kind}`, { asked: asked.server, ...more })]);
+    },
+  );
+
+  it("a lookup that failed for good: choice_ended:failed, with the reason", async () => {
+    const down = new EclNetworkError("timeout", "GET", "https://ecl.test");
+    const { f, run } = await lookUp({ server: "web01" }, [], { failing: down, receive: 5 });
+    await run();
+    expect(f.events).toEqual([
+      event("choice_ended:failed", {
+        asked: "web01",
+        reason: "ECL at https://ecl.test did not answer in time",
+      }),
+    ]);
+  });
+
+  it("a lookup that recorded the request: no event of the choice's own (the operation tells it)", async () => {
+    const { f, run } = await lookUp({ server: "web01", image: IMAGE }, [eclServer()]);
+    await run();
+    expect(f.ops.size).toBe(1);
+    expect(f.events.filter((e) => e.seq === 0)).toEqual([]);
+  });
+
+  it("after a pick: the choice that led here is named", async () => {
+    const pick = {
+      choiceId: "ch-aaaaaaaaaa",
+      at: NOW.toISOString(),
+      userId: "U0REQ",
+      offer: "servers" as const,
+      asked: "app",
+      of: 2,
+      server: SERVER,
+    };
+    const { f, run } = await lookUp({ server: SERVER }, [eclServer({ mediaIds: [] })], {
+      picks: [{ ...pick, choiceId: "ch-bbbbbbbbbb" }, pick],
+    });
+    await run();
+    expect(f.events[0]?.facts.after).toBe("ch-aaaaaaaaaa");
+  });
+
+  it("expired before it was looked up: choice_ended:expired; one already answered leaves none", async () => {
+    const looking = await lookUp({ server: "web01", image: IMAGE }, [eclServer()]);
+    looking.f.clock.now += 30 * 60_000;
+    await looking.run();
+    expect(looking.f.events).toEqual([
+      {
+        ...event("choice_ended:expired", { asked: "web01", image: IMAGE }),
+        at: new Date(NOW.getTime() + 30 * 60_000).toISOString(),
+      },
+    ]);
+
+    const answered = await lookUp({ server: "web01" }, [eclServer()]);
+    await answered.run();
+    answered.f.clock.now += 30 * 60_000;
+    await answered.run();
+    expect(answered.f.events.map((e) => e.action)).toEqual(["viewed:choices"]);
+  });
+
+  it("answered once, audited once: a later delivery of the same lookup adds nothing", async () => {
+    const { f, run } = await lookUp({ server: "web01" }, [eclServer()]);
+    await run();
+    await run();
+    expect(f.events.map((e) => e.action)).toEqual(["viewed:choices"]);
+  });
+
+  it("Slack refusing the answer for good: audited as not delivered; failing for a while: not yet", async () => {
+    const refused = await lookUp({ server: "web01" }, [eclServer()]);
+    refused.f.deps.chat = {
+      ...refused.f.deps.chat,
+      respond: async () =>
+        Promise.reject(new SlackApiError("response_url", "expired_url", "permanent")),
+    };
+    await refused.run();
+    expect(refused.f.events.map((e) => [e.action, e.facts.delivered])).toEqual([
+      ["viewed:choices", false],
+    ]);
+
+    const passing = await lookUp({ server: "web01" }, [eclServer()]);
+    passing.f.deps.chat = {
+      ...passing.f.deps.chat,
+      respond: async () => Promise.reject(new SlackApiError("response_url", "http_503", "passing")),
+    };
+    await expect(passing.run()).rejects.toBeInstanceOf(RetryLater);
+    expect(passing.f.events).toEqual([]);
+  });
+
+  it("the audit failing: answered and marked shown all the same, the failure counted", async () => {
+    const { f, run, stored } = await lookUp({ server: "web01" }, [eclServer()]);
+    const counted: string[] = [];
+    f.deps.audit = { append: async () => Promise.reject(new Error("down")) };
+    f.deps.metrics = { put: (name) => void counted.push(name), flush() {} };
+    await run();
+    expect(f.slack).toHaveLength(1);
+    expect((await stored())?.shown).toBe(true);
+    expect(counted).toEqual(["AuditWriteError"]);
+  });
+});
