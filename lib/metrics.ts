@@ -22,6 +22,11 @@ export const METRICS = {
   SlackError: { unit: "Count", dimension: "error" },
   /** An audit event could not be appended at once (it waits in the operation's outbox). */
   AuditWriteError: { unit: "Count" },
+  /**
+   * The archiver met a change of the append-only audit trail: a MODIFY or REMOVE of an audit
+   * event, or an event whose archived copy differs (each kept under `changes/` in the archive).
+   */
+  AuditTampered: { unit: "Count" },
   /** How long the front door took to answer Slack. */
   FrontDoorAnswerMs: { unit: "Milliseconds" },
 } as const satisfies Record<
