@@ -5,6 +5,7 @@
  * REMOVE is tampering, archived as evidence. The archiver (lib/audit/archive-batch.ts) writes
  * what this decides; the S3 adapter is lib/aws/s3-audit-archive.ts.
  */
+import { createHash } from "node:crypto";
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
@@ -74,17 +75,26 @@ export function dayOf(at: unknown): string {
   return Number.isNaN(time) ? UNDATED : new Date(time).toISOString().slice(0, 10);
 }
 
+/** The longest part of a key kept as it is; S3 takes keys of up to 1,024 bytes. */
+export const LONGEST_PART = 250;
+
 /**
- * A part of a key, encoded (`encodeURIComponent`): an id with a `/` cannot reach another
- * folder, and refusal keys (`r2026-…#U…#refused:…`) stay one part.
+ * A part of a key, encoded (`encodeURIComponent`, and `~`, `.` and `..`): an id with a `/`
+ * cannot reach another folder, and refusal keys (`r2026-…#U…#refused:…`) stay one part. A part
+ * longer than {@link LONGEST_PART} once encoded (bm writes none: it was planted) is its SHA-256
+ * instead, `~` and 64 hex digits, so that its key still fits and the event is still archived.
  */
-function part(text: string): string {
-  return encodeURIComponent(text);
+export function keyPart(text: string): string {
+  let encoded = encodeURIComponent(text).replaceAll("~", "%7E");
+  if (/^\.{1,2}$/.test(encoded)) encoded = encoded.replaceAll(".", "%2E");
+  return encoded.length > LONGEST_PART
+    ? `~${createHash("sha256").update(text).digest("hex")}`
+    : encoded;
 }
 
 /** The key of an archived event. */
 export function eventObjectKey(day: string, operationId: string, event: string): string {
-  return `${EVENTS_PREFIX}${day}/${part(operationId)}/${part(event)}.json`;
+  return `${EVENTS_PREFIX}${day}/${keyPart(operationId)}/${keyPart(event)}.json`;
 }
 
 /** The key of an archived change: one per stream record, so each change is kept. */
@@ -94,7 +104,7 @@ export function changeObjectKey(
   event: string,
   sequenceNumber: string,
 ): string {
-  return `${CHANGES_PREFIX}${day}/${part(operationId)}/${part(event)}/${part(sequenceNumber)}.json`;
+  return `${CHANGES_PREFIX}${day}/${keyPart(operationId)}/${keyPart(event)}/${keyPart(sequenceNumber)}.json`;
 }
 
 /** A number of DynamoDB, as its digits: no number is rounded on its way to the archive. */
