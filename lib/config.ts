@@ -171,15 +171,15 @@ export function readArchiverConfig(env: NodeJS.ProcessEnv = process.env): Archiv
   const problems: string[] = [];
   const archiveBucket = env.BM_AUDIT_ARCHIVE_BUCKET?.trim() ?? "";
   if (!archiveBucket) problems.push("BM_AUDIT_ARCHIVE_BUCKET is not set");
-  const eventBus = env.BM_AUDIT_EVENT_BUS?.trim() || undefined;
-  if (eventBus !== undefined && !EVENT_BUS.test(eventBus))
+  const eventBus = env.BM_AUDIT_EVENT_BUS?.trim() ?? "";
+  if (eventBus !== "" && !EVENT_BUS.test(eventBus))
     problems.push("BM_AUDIT_EVENT_BUS must be an EventBridge bus's ARN or name");
-  const rawTimeout = env.BM_AWS_TIMEOUT_MS?.trim();
+  const rawTimeout = env.BM_AWS_TIMEOUT_MS?.trim() ?? "";
   const awsTimeoutMs = rawTimeout ? Number(rawTimeout) : 3000;
   if (!Number.isInteger(awsTimeoutMs) || awsTimeoutMs <= 0)
     problems.push(
-      `BM_AWS_TIMEOUT_MS must be a positive whole number, not "${rawTimeout?.slice(0, 20)}"`,
+      `BM_AWS_TIMEOUT_MS must be a positive whole number, not "${rawTimeout.slice(0, 20)}"`,
     );
   if (problems.length > 0) throw new ConfigError(`bm cannot start: ${problems.join("; ")}`);
-  return { archiveBucket, eventBus, awsTimeoutMs };
+  return { archiveBucket, eventBus: eventBus || undefined, awsTimeoutMs };
 }

@@ -8,7 +8,6 @@
 import type { DynamoDBBatchResponse, DynamoDBRecord } from "aws-lambda";
 import { BmError, describeError } from "../errors";
 import type { Metrics } from "../metrics";
-import type { Log } from "../runtime/log";
 import {
   type ArchiveObject,
   type ChangeToArchive,
@@ -43,7 +42,8 @@ export interface ArchiverDeps {
   archive: ArchiveStore;
   /** The bus the events are also put on, and its name or ARN; none when the export is off. */
   bus: { port: AuditBus; name: string } | undefined;
-  log: Log;
+  /** Errors only: a record archived as it should be says nothing. */
+  log: { error(message: string, extra?: object): void };
   metrics: Metrics;
 }
 
@@ -52,14 +52,16 @@ export class ArchiveConflict extends BmError {
   override readonly name = "ArchiveConflict";
   // Another try finds the same object: it goes to the dead-letter queue, and its alarm rings.
   readonly passing = false;
-  readonly forUsers = false;
+  /** Its message names a key of the archive (an operation and an event, no secret): logged. */
+  readonly forUsers = true;
 }
 
 /** A stream record the archiver cannot read. */
 export class UnreadableRecord extends BmError {
   override readonly name = "UnreadableRecord";
   readonly passing = false;
-  readonly forUsers = false;
+  /** Its message says what the record lacks, no content of it: logged. */
+  readonly forUsers = true;
 }
 
 /** Archives the records in order; see the module's comment. Never throws. */
@@ -72,11 +74,11 @@ export async function archiveBatch(
   for (const [index, record] of records.entries()) {
     try {
       const archived = await archiveRecord(deps, record);
-      if (archived !== undefined && deps.bus)
+      if (archived && deps.bus)
         toPublish.push({
           index,
-          sequenceNumber: record.dynamodb?.SequenceNumber,
-          entry: busEntry(deps.bus.name, archived),
+          sequenceNumber: archived.sequenceNumber,
+          entry: busEntry(deps.bus.name, archived.body),
         });
     } catch (error) {
       deps.log.error("audit record not archived; retried from it on", {
@@ -96,14 +98,14 @@ export async function archiveBatch(
 }
 
 /**
- * Archives one record. Returns the event's content when it was an event (archived now or
- * before), for the bus; nothing for a change.
+ * Archives one record. Returns the event when it was one (archived now or before), for the bus;
+ * nothing for a change.
  * @throws UnreadableRecord, ArchiveConflict, or the store's error.
  */
 async function archiveRecord(
   deps: ArchiverDeps,
   record: DynamoDBRecord,
-): Promise<string | undefined> {
+): Promise<EventToArchive | undefined> {
   const meaning = meaningOf(record);
   if (meaning.kind === "unreadable") throw new UnreadableRecord(meaning.why);
   if (meaning.kind === "change") {
@@ -111,7 +113,7 @@ async function archiveRecord(
     return undefined;
   }
   await archiveEvent(deps, record, meaning);
-  return meaning.body;
+  return meaning;
 }
 
 /** An event, once: the same content there already is a replay; other content is evidence. */
@@ -183,7 +185,8 @@ async function publish(
       refused = await bus.publish(batch.map((item) => item.entry));
     } catch (error) {
       deps.log.error("audit events not put on the bus; retried", { error: describeError(error) });
-      return batch[0]?.index ?? Number.POSITIVE_INFINITY;
+      // inBatches makes no empty batch.
+      return (batch[0] as Published).index;
     }
     const first = batch.find((_, i) => refused[i] !== false);
     if (first) {

@@ -139,6 +139,12 @@ export function canonicalJson(value: unknown): string {
 }
 
 type Image = Record<string, AttributeValue>;
+type Stream = NonNullable<DynamoDBRecord["dynamodb"]>;
+
+/** What the stream says of a record (nothing, for a record without it). */
+function streamOf(record: DynamoDBRecord): Stream {
+  return record.dynamodb ?? {};
+}
 
 /** An image of the stream as plain values (numbers as {@link Digits}). */
 function plain(image: unknown): Record<string, unknown> | null {
@@ -149,13 +155,13 @@ function plain(image: unknown): Record<string, unknown> | null {
 
 /** The seconds of `ApproximateCreationDateTime` as an ISO time. */
 function seenAt(record: DynamoDBRecord): string | undefined {
-  const seconds = record.dynamodb?.ApproximateCreationDateTime;
+  const seconds = streamOf(record).ApproximateCreationDateTime;
   return typeof seconds === "number" ? new Date(seconds * 1000).toISOString() : undefined;
 }
 
 /** The audit table's keys of a record, when it has both as strings. */
 function keysOf(record: DynamoDBRecord): { operationId: string; event: string } | undefined {
-  const keys = plain(record.dynamodb?.Keys);
+  const keys = plain(streamOf(record).Keys);
   const { operationId, event } = keys ?? {};
   return typeof operationId === "string" && typeof event === "string"
     ? { operationId, event }
@@ -168,13 +174,14 @@ function keysOf(record: DynamoDBRecord): { operationId: string; event: string } 
  * number, an INSERT without its new image: the stream's view type was changed).
  */
 export function meaningOf(record: DynamoDBRecord): RecordMeaning {
-  const sequenceNumber = record.dynamodb?.SequenceNumber;
+  const stream = streamOf(record);
+  const sequenceNumber = stream.SequenceNumber;
   const keys = keysOf(record);
   const unreadable = (why: string): Unreadable => ({ kind: "unreadable", why, sequenceNumber });
   if (sequenceNumber === undefined) return unreadable("no sequence number");
   if (!keys) return unreadable("no operationId and event keys");
-  const oldImage = plain(record.dynamodb?.OldImage);
-  const newImage = plain(record.dynamodb?.NewImage);
+  const oldImage = plain(stream.OldImage);
+  const newImage = plain(stream.NewImage);
   const { operationId, event } = keys;
   if (record.eventName === "INSERT") {
     if (!newImage) return unreadable("an INSERT without its new image");
@@ -235,7 +242,7 @@ export function differsFromArchive(
     seenAt: seenAt(record),
     keys: { operationId: insert.operationId, event: insert.event },
     oldImage: null,
-    newImage: plain(record.dynamodb?.NewImage),
+    newImage: plain(streamOf(record).NewImage),
     archived,
   };
   return { key: changeKey(change), body: canonicalJson(change) };

@@ -385,6 +385,51 @@ describe.skipIf(!MOTO_URL)("the archiver against moto", () => {
     });
   });
 
+  it("archives an event once when S3's answer to its put is lost: the SDK's retry finds it there", async () => {
+    await audit.append(auditEvent("op-archive-4", 1, "2026-12-02T11:00:00.000Z", "U0REQUESTER"));
+    const batch = lambdaEvent(await newRecords());
+    const lossy = await s3Failing(endpoint, "op-archive-4/e000001.json", "lost-answer", 1);
+    try {
+      const handler = await archiver({
+        BM_AUDIT_ARCHIVE_BUCKET: bucket,
+        AWS_ENDPOINT_URL_S3: lossy.url,
+      });
+      expect(await handler(batch)).toEqual({ batchItemFailures: [] });
+      expect(lossy.hits()).toBe(1);
+    } finally {
+      await lossy.close();
+    }
+    expect(await versions("events/2026-12-02/op-archive-4/")).toEqual({
+      "events/2026-12-02/op-archive-4/e000001.json": 1,
+    });
+    expect(tampered()).toEqual([1, 1]);
+  });
+
+  it("gives up on a put S3 never answers within BM_AWS_TIMEOUT_MS a try, and reports the record", async () => {
+    await audit.append(auditEvent("op-archive-5", 1, "2026-12-02T12:00:00.000Z", "U0REQUESTER"));
+    const batch = lambdaEvent(await newRecords());
+    const silent = await s3Failing(endpoint, "op-archive-5/e000001.json", "hang");
+    const errors = expectErrorLogs(/audit record not archived/);
+    const started = Date.now();
+    try {
+      const handler = await archiver({
+        BM_AUDIT_ARCHIVE_BUCKET: bucket,
+        AWS_ENDPOINT_URL_S3: silent.url,
+        BM_AWS_TIMEOUT_MS: "300",
+      });
+      expect(await handler(batch)).toEqual({
+        batchItemFailures: [{ itemIdentifier: batch.Records[0]?.dynamodb?.SequenceNumber }],
+      });
+    } finally {
+      await silent.close();
+      delete process.env.BM_AWS_TIMEOUT_MS;
+    }
+    // Three tries of 300 ms, and the SDK's back-off between them: seconds, not the function's 60.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(errors.lines).toHaveLength(1);
+    expect(await versions("events/2026-12-02/op-archive-5/")).toEqual({});
+  });
+
   it("puts each new event on the EventBridge bus BM_AUDIT_EVENT_BUS names, where a rule routes it", async () => {
     const events = new EventBridgeClient(client);
     const sqs = new SQSClient(client);
@@ -421,6 +466,8 @@ describe.skipIf(!MOTO_URL)("the archiver against moto", () => {
         AWS_ENDPOINT_URL_S3: endpoint,
         BM_AUDIT_EVENT_BUS: EventBusArn as string,
         AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint,
+        // moto delivers to the queue inside PutEvents: slow on a busy machine.
+        BM_AWS_TIMEOUT_MS: "15000",
       });
       expect(await handler(batch)).toEqual({ batchItemFailures: [] });
 
@@ -439,6 +486,7 @@ describe.skipIf(!MOTO_URL)("the archiver against moto", () => {
         appended.map((e) => `e${String(e.seq).padStart(6, "0")}`),
       );
     } finally {
+      delete process.env.BM_AWS_TIMEOUT_MS;
       events.destroy();
       sqs.destroy();
     }
@@ -446,20 +494,31 @@ describe.skipIf(!MOTO_URL)("the archiver against moto", () => {
 });
 
 /**
- * S3 in front of moto, failing every PUT of a key that ends with `keyEnd` with a 500 (the SDK
- * tries again, and fails again); every other call passes through.
+ * S3 in front of moto, with a fault on the PUTs of a key that ends with `keyEnd` (the first
+ * `times` of them; every one by default): `error` answers a 500 (the SDK tries again, and fails
+ * again), `hang` never answers, `lost-answer` lets moto write the object and cuts the connection
+ * before its answer. Every other call passes through.
  */
 async function s3Failing(
   upstream: string,
   keyEnd: string,
-): Promise<{ url: string; close(): Promise<void> }> {
+  kind: "error" | "hang" | "lost-answer" = "error",
+  times = Number.POSITIVE_INFINITY,
+): Promise<{ url: string; hits: () => number; close(): Promise<void> }> {
   const target = new URL(upstream);
+  let hits = 0;
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent((req.url ?? "").split("?")[0] ?? "");
-    if (req.method === "PUT" && path.endsWith(keyEnd)) {
+    const faulty = req.method === "PUT" && path.endsWith(keyEnd) && hits < times;
+    if (faulty) hits++;
+    if (faulty && kind === "error") {
       req.resume();
       res.writeHead(500, { "content-type": "application/xml" });
       res.end("<Error><Code>InternalError</Code><Message>injected</Message></Error>");
+      return;
+    }
+    if (faulty && kind === "hang") {
+      req.resume();
       return;
     }
     const forward = request(
@@ -471,6 +530,12 @@ async function s3Failing(
         headers: req.headers,
       },
       (answer) => {
+        if (faulty) {
+          // The write is done; its answer never reaches the archiver.
+          answer.resume();
+          answer.on("end", () => res.socket?.destroy());
+          return;
+        }
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       },
@@ -480,6 +545,7 @@ async function s3Failing(
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    hits: () => hits,
     close: () =>
       new Promise<void>((done) => {
         server.close(() => done());

@@ -274,6 +274,10 @@ describe("readArchiverConfig", () => {
       'bm cannot start: BM_AWS_TIMEOUT_MS must be a positive whole number, not "1.5"',
     ],
     [
+      { BM_AUDIT_ARCHIVE_BUCKET: "a", BM_AWS_TIMEOUT_MS: " -1 " },
+      'bm cannot start: BM_AWS_TIMEOUT_MS must be a positive whole number, not "-1"',
+    ],
+    [
       { BM_AWS_TIMEOUT_MS: "soon, or in a very long while" },
       'bm cannot start: BM_AUDIT_ARCHIVE_BUCKET is not set; BM_AWS_TIMEOUT_MS must be a positive whole number, not "soon, or in a very l"',
     ],

@@ -92,12 +92,7 @@ function deps(archive: ArchiveStore, bus?: AuditBus) {
   const d: ArchiverDeps = {
     archive,
     bus: bus ? { port: bus, name: BUS } : undefined,
-    log: {
-      info: (m, e) => logs.push(["info", m, e]),
-      warn: (m, e) => logs.push(["warn", m, e]),
-      error: (m, e) => logs.push(["error", m, e]),
-      debug: (m, e) => logs.push(["debug", m, e]),
-    },
+    log: { error: (m, e) => logs.push(["error", m, e]) },
     metrics: { put: (name, value) => metrics.push([name, value]), flush() {} },
   };
   return { deps: d, logs, metrics };
@@ -197,7 +192,7 @@ describe("archiveBatch", () => {
       [
         "error",
         "audit record not archived; retried from it on",
-        { sequenceNumber: "1002", error: describeError(new UnreadableRecord("x")) },
+        { sequenceNumber: "1002", error: "an INSERT without its new image" },
       ],
     ]);
   });
@@ -212,12 +207,38 @@ describe("archiveBatch", () => {
     });
   });
 
+  it("reports a record without its stream part by an empty identifier, and every later one", async () => {
+    const archive = memoryArchive();
+    const { deps: d, logs } = deps(archive.store);
+    const bare = { eventName: "INSERT" } as DynamoDBRecord;
+    expect(await archiveBatch(d, [bare, insert(2)])).toEqual({
+      batchItemFailures: [{ itemIdentifier: "" }, { itemIdentifier: "1002" }],
+    });
+    expect(logs).toEqual([
+      [
+        "error",
+        "audit record not archived; retried from it on",
+        { sequenceNumber: undefined, error: "no sequence number" },
+      ],
+    ]);
+  });
+
   it("fails a change whose key holds other content (ArchiveConflict), and every later record", async () => {
     const archive = memoryArchive();
-    const { deps: d, metrics } = deps(archive.store);
+    const { deps: d, metrics, logs } = deps(archive.store);
     archive.objects.set("changes/2026-12-02/op-1/e000002/1002.json", "{}");
     const change = record("REMOVE", 2, { old: item(2) });
     expect(await archiveBatch(d, [insert(1), change, insert(3)])).toEqual(failures(2, 3));
+    expect(logs).toEqual([
+      [
+        "error",
+        "audit record not archived; retried from it on",
+        {
+          sequenceNumber: "1002",
+          error: "changes/2026-12-02/op-1/e000002/1002.json holds other content",
+        },
+      ],
+    ]);
     expect(metrics).toEqual([]);
   });
 
@@ -230,13 +251,13 @@ describe("archiveBatch", () => {
     expect(metrics).toEqual([]);
   });
 
-  it("says an ArchiveConflict and an UnreadableRecord are final and not for users", () => {
+  it("says an ArchiveConflict and an UnreadableRecord are final, and their words (keys, no content) may be logged", () => {
     for (const error of [new ArchiveConflict("k"), new UnreadableRecord("w")]) {
-      expect([error.name, error.passing, error.forUsers, isPassing(error)]).toEqual([
+      expect([error.name, error.passing, isPassing(error), describeError(error)]).toEqual([
         error.constructor.name,
         false,
         false,
-        false,
+        error.message,
       ]);
     }
   });

@@ -63,6 +63,9 @@ describe("dayOf", () => {
     ["2026-13-45T00:00:00Z", UNDATED],
     ["yesterday", UNDATED],
     ["x2026-12-02T10:00:00Z", UNDATED],
+    // An extended year parses, but is no day of bm's.
+    ["-002026-12-02T10:00:00Z", UNDATED],
+    [["2026-12-02T10:00:00Z"], UNDATED],
     [undefined, UNDATED],
     [1796220000, UNDATED],
   ])("%j is of %s", (at, day) => {
@@ -128,6 +131,9 @@ describe("canonicalJson", () => {
     );
     // Not a JSON number: kept as its text.
     expect(canonicalJson(new Digits("01"))).toBe('"01"');
+    expect(canonicalJson([new Digits("1.25"), new Digits("1E+10"), new Digits("2e5")])).toBe(
+      "[1.25,1E+10,2e5]",
+    );
     expect(canonicalJson(new Digits("1."))).toBe('"1."');
   });
 
@@ -239,6 +245,14 @@ describe("meaningOf", () => {
       kind: "unreadable",
       why,
       sequenceNumber: r.dynamodb?.SequenceNumber,
+    });
+  });
+
+  it("cannot read a record without its stream part", () => {
+    expect(meaningOf({ eventName: "INSERT" })).toEqual({
+      kind: "unreadable",
+      why: "no sequence number",
+      sequenceNumber: undefined,
     });
   });
 
