@@ -149,3 +149,37 @@ export function readEclEndpointAllow(env: NodeJS.ProcessEnv = process.env): Host
   if ("problem" in read) throw new ConfigError(`bm cannot start: ${read.problem}`);
   return read;
 }
+
+/** What the archiver reads from the environment (it reads nothing of the others'). */
+export interface ArchiverConfig {
+  /** The archive bucket (`BM_AUDIT_ARCHIVE_BUCKET`). */
+  archiveBucket: string;
+  /** The EventBridge bus the events are also put on (`BM_AUDIT_EVENT_BUS`); none when empty. */
+  eventBus: string | undefined;
+  /** How long one try of an S3 or EventBridge call may take (`BM_AWS_TIMEOUT_MS`). */
+  awsTimeoutMs: number;
+}
+
+/** An EventBridge bus's ARN, or its name. */
+const EVENT_BUS = /^(arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/)?[A-Za-z0-9._/-]{1,256}$/;
+
+/**
+ * Reads the archiver's configuration from `env`.
+ * @throws ConfigError naming every variable that is missing or wrong.
+ */
+export function readArchiverConfig(env: NodeJS.ProcessEnv = process.env): ArchiverConfig {
+  const problems: string[] = [];
+  const archiveBucket = env.BM_AUDIT_ARCHIVE_BUCKET?.trim() ?? "";
+  if (!archiveBucket) problems.push("BM_AUDIT_ARCHIVE_BUCKET is not set");
+  const eventBus = env.BM_AUDIT_EVENT_BUS?.trim() ?? "";
+  if (eventBus !== "" && !EVENT_BUS.test(eventBus))
+    problems.push("BM_AUDIT_EVENT_BUS must be an EventBridge bus's ARN or name");
+  const rawTimeout = env.BM_AWS_TIMEOUT_MS?.trim() ?? "";
+  const awsTimeoutMs = rawTimeout ? Number(rawTimeout) : 3000;
+  if (!Number.isInteger(awsTimeoutMs) || awsTimeoutMs <= 0)
+    problems.push(
+      `BM_AWS_TIMEOUT_MS must be a positive whole number, not "${rawTimeout.slice(0, 20)}"`,
+    );
+  if (problems.length > 0) throw new ConfigError(`bm cannot start: ${problems.join("; ")}`);
+  return { archiveBucket, eventBus: eventBus || undefined, awsTimeoutMs };
+}

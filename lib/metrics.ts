@@ -29,6 +29,11 @@ export const METRICS = {
   AuditConflict: { unit: "Count" },
   /** What the daily audit check found wrong with the trail (0 when every chain holds). */
   AuditFindings: { unit: "Count" },
+  /**
+   * The archiver met a change of the append-only audit trail: a MODIFY or REMOVE of an audit
+   * event, or an event whose archived copy differs (each kept under `changes/` in the archive).
+   */
+  AuditTampered: { unit: "Count" },
   /** How long the front door took to answer Slack. */
   FrontDoorAnswerMs: { unit: "Milliseconds" },
 } as const satisfies Record<

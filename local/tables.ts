@@ -7,6 +7,7 @@ import {
   CreateTableCommand,
   type CreateTableCommandInput,
   type DynamoDBClient,
+  type StreamViewType,
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import { parseDocument } from "yaml";
@@ -34,17 +35,28 @@ export async function templateResources(
   return document.resources?.Resources ?? {};
 }
 
-/** Reads a table's CreateTable input (keys, attributes, indexes) from serverless.yml. */
+/** What a local DynamoDB can do beyond keys and indexes. */
+export interface TableOptions {
+  /**
+   * The table's stream (`StreamSpecification`), where the DynamoDB has streams: moto and AWS do;
+   * dynalite takes the parameter and ignores it, so it is left out there.
+   */
+  streams?: boolean;
+}
+
+/** Reads a table's CreateTable input (keys, attributes, indexes; its stream with `streams`) from serverless.yml. */
 export async function tableDefinition(
   serverlessYml: string,
   logicalId: string,
   tableName: string,
+  options: TableOptions = {},
 ): Promise<CreateTableCommandInput> {
   const resource = (await templateResources(serverlessYml))[logicalId];
   if (resource?.Type !== "AWS::DynamoDB::Table" || !resource.Properties) {
     throw new Error(`serverless.yml has no DynamoDB table ${logicalId}`);
   }
   const p = resource.Properties;
+  const stream = p.StreamSpecification as { StreamViewType: string } | undefined;
   return {
     TableName: tableName,
     BillingMode: "PAY_PER_REQUEST",
@@ -56,18 +68,27 @@ export async function tableDefinition(
             p.GlobalSecondaryIndexes as CreateTableCommandInput["GlobalSecondaryIndexes"],
         }
       : {}),
+    ...(options.streams && stream
+      ? {
+          StreamSpecification: {
+            StreamEnabled: true,
+            StreamViewType: stream.StreamViewType as StreamViewType,
+          },
+        }
+      : {}),
   };
 }
 
-/** Creates both tables under the given names. */
+/** Creates both tables under the given names (with their streams, given `streams`). */
 export async function createTables(
   client: DynamoDBClient,
   serverlessYml: string,
   names: { operations: string; audit: string },
+  options: TableOptions = {},
 ): Promise<void> {
   for (const [key, logicalId] of Object.entries(TABLES) as Array<[keyof typeof TABLES, string]>) {
     await client.send(
-      new CreateTableCommand(await tableDefinition(serverlessYml, logicalId, names[key])),
+      new CreateTableCommand(await tableDefinition(serverlessYml, logicalId, names[key], options)),
     );
   }
 }

@@ -1,6 +1,6 @@
 /**
- * `npm run build`: the three Lambda bundles, dist/slack.js, dist/worker.js, dist/followup.js
- * (esbuild, minified, CommonJS, each exporting `handler`).
+ * `npm run build`: the four Lambda bundles, dist/slack.js, dist/worker.js, dist/followup.js and
+ * dist/archiver.js (esbuild, minified, CommonJS, each exporting `handler`).
  *
  * What keeps them small and quick to load (each guarded by test/integration/bundle.test.ts,
  * which sends a signed request through the built dist/slack.js):
@@ -21,6 +21,7 @@ export const BUILD_OPTIONS: BuildOptions = {
     slack: join(ROOT, "handlers/slack.ts"),
     worker: join(ROOT, "handlers/worker.ts"),
     followup: join(ROOT, "handlers/followup.ts"),
+    archiver: join(ROOT, "handlers/archiver.ts"),
   },
   bundle: true,
   platform: "node",

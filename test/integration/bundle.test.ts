@@ -19,7 +19,7 @@ let stack: LocalStack;
 let dir: string;
 let sizes: Record<string, number>;
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
-let bundles: { slack: Handler; worker: Handler; followup: Handler };
+let bundles: { slack: Handler; worker: Handler; followup: Handler; archiver: Handler };
 
 beforeAll(async () => {
   stack = await testStack({ taskMs: 100 });
@@ -30,6 +30,7 @@ beforeAll(async () => {
     slack: load(join(dir, "slack.js")).handler,
     worker: load(join(dir, "worker.js")).handler,
     followup: load(join(dir, "followup.js")).handler,
+    archiver: load(join(dir, "archiver.js")).handler,
   };
 }, 60_000);
 afterAll(async () => {
@@ -38,14 +39,19 @@ afterAll(async () => {
 });
 
 describe("the Lambda bundles", () => {
-  it("are CommonJS files exporting a 2-argument handler, slack.js under 640 KB", () => {
-    expect(Object.keys(sizes).sort()).toEqual(["followup.js", "slack.js", "worker.js"]);
+  it("are CommonJS files exporting a 2-argument handler (the archiver's: 1), slack.js under 640 KB", () => {
+    expect(Object.keys(sizes).sort()).toEqual([
+      "archiver.js",
+      "followup.js",
+      "slack.js",
+      "worker.js",
+    ]);
     expect(sizes["slack.js"]).toBeLessThan(640 * 1024);
   });
 
   it("leave out the local stack and its playground page", async () => {
     const { readFile } = await import("node:fs/promises");
-    for (const name of ["slack.js", "worker.js", "followup.js"]) {
+    for (const name of ["slack.js", "worker.js", "followup.js", "archiver.js"]) {
       const code = await readFile(join(dir, name), "utf8");
       expect(code).not.toContain("_playground/");
       expect(code).not.toContain("LambdaStandIn");
@@ -53,6 +59,14 @@ describe("the Lambda bundles", () => {
     expect(bundles.slack.length).toBe(2);
     expect(bundles.worker.length).toBe(2);
     expect(bundles.followup.length).toBe(2);
+    expect(bundles.archiver.length).toBe(1);
+  });
+
+  it("stop the archiver's cold start loudly, naming the variable, when its bucket is not set", async () => {
+    // The stream's batch then fails as a whole, and is retried: nothing is lost.
+    await expect(
+      bundles.archiver({ Records: [] }, lambdaContext("archiver", 60_000)),
+    ).rejects.toThrow("bm cannot start: BM_AUDIT_ARCHIVE_BUCKET is not set");
   });
 
   it("take a signed slash command, detach, and report done", async () => {

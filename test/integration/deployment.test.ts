@@ -79,6 +79,8 @@ beforeAll(async () => {
       "frontDoorBurstLimit=10",
       "frontDoorRateLimit=5",
       "logLevel=DEBUG",
+      "auditRetentionDays=30",
+      `auditEventBusArn=${BUS}`,
     ]);
   } finally {
     await rm(other, { recursive: true, force: true });
@@ -87,13 +89,15 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 const TOPIC = "arn:aws:sns:ap-northeast-1:123456789012:ops-alerts";
+const BUS = "arn:aws:events:ap-northeast-1:123456789012:event-bus/security";
 
 describe("the generated template", () => {
-  it("has the three functions, on nodejs22.x and arm64, each with its own role and its bundle", () => {
+  it("has the four functions, on nodejs22.x and arm64, each with its own role and its bundle", () => {
     for (const [fn, role, memory, timeout] of [
       ["Slack", "SlackRole", 1024, 5],
       ["Worker", "WorkerRole", 512, 60],
       ["Followup", "FollowupRole", 512, 60],
+      ["Archiver", "ArchiverRole", 256, 60],
     ] as const) {
       expect(props(`${fn}LambdaFunction`)).toMatchObject({
         Handler: `dist/${fn.toLowerCase()}.handler`,
@@ -111,8 +115,8 @@ describe("the generated template", () => {
         },
       });
     }
-    expect(zips).toEqual(["followup.zip", "slack.zip", "worker.zip"]);
-    expect(Object.values(R()).filter((r) => r.Type === "AWS::IAM::Role")).toHaveLength(3);
+    expect(zips).toEqual(["archiver.zip", "followup.zip", "slack.zip", "worker.zip"]);
+    expect(Object.values(R()).filter((r) => r.Type === "AWS::IAM::Role")).toHaveLength(4);
   });
 
   it("routes POST /slack/events to the front door, SQS to the worker, rate(1 minute) to the follow-up", () => {
@@ -133,6 +137,7 @@ describe("the generated template", () => {
   it("reserves no concurrency: a new account's quota has none to reserve", () => {
     const functions = Object.entries(R()).filter(([, r]) => r.Type === "AWS::Lambda::Function");
     expect(functions.map(([id]) => id).sort()).toEqual([
+      "ArchiverLambdaFunction",
       "FollowupLambdaFunction",
       "SlackLambdaFunction",
       "WorkerLambdaFunction",
@@ -195,6 +200,10 @@ describe("the generated template", () => {
       Enabled: true,
     });
     expect(props("AuditTable")?.TimeToLiveSpecification).toBeUndefined();
+    expect(props("AuditTable")?.StreamSpecification).toEqual({
+      StreamViewType: "NEW_AND_OLD_IMAGES",
+    });
+    expect(props("OperationsTable")?.StreamSpecification).toBeUndefined();
     for (const table of ["OperationsTable", "AuditTable"]) {
       expect([table, props(table)?.DeletionProtectionEnabled]).toEqual([table, true]);
       expect([table, R()[table]?.DeletionPolicy, R()[table]?.UpdateReplacePolicy]).toEqual([
@@ -207,7 +216,138 @@ describe("the generated template", () => {
 
   it("keeps the functions' logs 90 days", () => {
     const logs = Object.values(R()).filter((r) => r.Type === "AWS::Logs::LogGroup");
-    expect(logs.map((l) => l.Properties.RetentionInDays)).toEqual([90, 90, 90]);
+    expect(logs.map((l) => l.Properties.RetentionInDays)).toEqual([90, 90, 90, 90]);
+  });
+});
+
+describe("the audit archive", () => {
+  const ARCHIVE = ["AuditArchiveBucket.Arn", "${AuditArchiveBucket.Arn}/*"];
+  const statements = () =>
+    (
+      props("AuditArchiveBucketPolicy").PolicyDocument as {
+        Statement: Array<Record<string, unknown>>;
+      }
+    ).Statement;
+
+  it("feeds the audit table's stream to the archiver, in order, from the oldest record, a dead-letter queue after 50 tries", () => {
+    const mappings = Object.entries(R()).filter(
+      ([, r]) => r.Type === "AWS::Lambda::EventSourceMapping",
+    );
+    expect(mappings.map(([id]) => id).sort()).toEqual([
+      "ArchiverEventSourceMappingDynamodbAuditTable",
+      "WorkerEventSourceMappingSQSWorkQueue",
+    ]);
+    expect(props("ArchiverEventSourceMappingDynamodbAuditTable")).toEqual({
+      EventSourceArn: { "Fn::GetAtt": ["AuditTable", "StreamArn"] },
+      FunctionName: { "Fn::GetAtt": ["ArchiverLambdaFunction", "Arn"] },
+      Enabled: true,
+      BatchSize: 100,
+      StartingPosition: "TRIM_HORIZON",
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 50,
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      DestinationConfig: {
+        OnFailure: { Destination: { "Fn::GetAtt": ["ArchiverDeadLetterQueue", "Arn"] } },
+      },
+    });
+    expect(props("ArchiverDeadLetterQueue")).toEqual({
+      MessageRetentionPeriod: 1209600,
+      SqsManagedSseEnabled: true,
+    });
+    expect(props("ArchiverLambdaFunction")).toMatchObject({
+      Environment: {
+        Variables: {
+          BM_AUDIT_ARCHIVE_BUCKET: { Ref: "AuditArchiveBucket" },
+          BM_AUDIT_EVENT_BUS: { Ref: "AuditEventBusArn" },
+        },
+      },
+    });
+  });
+
+  it("is a bucket with Object Lock in compliance mode for AuditRetentionDays, versioned, encrypted, private and kept", () => {
+    expect(R().AuditArchiveBucket).toMatchObject({
+      Type: "AWS::S3::Bucket",
+      DeletionPolicy: "Retain",
+      UpdateReplacePolicy: "Retain",
+    });
+    expect(props("AuditArchiveBucket")).toEqual({
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: "Enabled",
+        Rule: { DefaultRetention: { Mode: "COMPLIANCE", Days: { Ref: "AuditRetentionDays" } } },
+      },
+      VersioningConfiguration: { Status: "Enabled" },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          { ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } },
+        ],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
+    });
+    // The bucket has no lifecycle rule: nothing expires it, even after its retention.
+    expect(props("AuditArchiveBucket").LifecycleConfiguration).toBeUndefined();
+  });
+
+  it("refuses plain HTTP to everyone", () => {
+    expect(props("AuditArchiveBucketPolicy").Bucket).toEqual({ Ref: "AuditArchiveBucket" });
+    const tls = statements().filter((s) => s.Sid === "DenyInsecureTransport");
+    expect(tls).toEqual([
+      {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [
+          { "Fn::GetAtt": ["AuditArchiveBucket", "Arn"] },
+          { "Fn::Sub": "${AuditArchiveBucket.Arn}/*" },
+        ],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+    ]);
+  });
+
+  it("denies every bm function role deleting, unlocking or reconfiguring it", () => {
+    const roles = Object.entries(R())
+      .filter(([, r]) => r.Type === "AWS::IAM::Role")
+      .map(([id]) => id)
+      .sort();
+    expect(roles).toEqual(["ArchiverRole", "FollowupRole", "SlackRole", "WorkerRole"]);
+    const deny = statements().filter((s) => s.Sid === "DenyBmFunctionsChangingTheArchive");
+    expect(deny).toHaveLength(1);
+    const [statement] = deny as [Record<string, unknown>];
+    expect(statement.Effect).toBe("Deny");
+    const principals = (statement.Principal as { AWS: unknown[] }).AWS.map(resourceText).sort();
+    expect(principals).toEqual(roles.map((r) => `${r}.Arn`));
+    expect([statement.Action].flat().sort()).toEqual(
+      [
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "s3:PutObjectRetention",
+        "s3:PutObjectLegalHold",
+        "s3:BypassGovernanceRetention",
+        "s3:PutBucketObjectLockConfiguration",
+        "s3:PutBucketPolicy",
+        "s3:DeleteBucketPolicy",
+        "s3:PutLifecycleConfiguration",
+        "s3:PutBucketVersioning",
+      ].sort(),
+    );
+    expect((statement.Resource as unknown[]).map(resourceText)).toEqual(ARCHIVE);
+    expect(statement.Condition).toBeUndefined();
+    expect(statements()).toHaveLength(2);
+  });
+
+  it("names the bucket and the audit table in the outputs", () => {
+    expect(template.Outputs?.AuditArchiveBucket).toMatchObject({
+      Value: { Ref: "AuditArchiveBucket" },
+    });
+    expect(template.Outputs?.AuditTableName).toMatchObject({ Value: { Ref: "AuditTable" } });
   });
 });
 
@@ -261,8 +401,12 @@ describe("the dashboard and the alarms", () => {
       })
       .sort();
     expect(summary).toEqual([
+      "ArchiverDeadLetterAlarm: AWS/SQS/ApproximateNumberOfMessagesVisible [QueueName=ArchiverDeadLetterQueue.QueueName] Maximum 300s GreaterThanThreshold 0 missing=notBreaching",
+      "ArchiverErrorsAlarm: AWS/Lambda/Errors [FunctionName=bm-ci-archiver] Sum 300s GreaterThanThreshold 0 missing=notBreaching",
+      "ArchiverIteratorAgeAlarm: AWS/Lambda/IteratorAge [FunctionName=bm-ci-archiver] Maximum 300s GreaterThanThreshold 300000 missing=notBreaching",
       "AuditConflictAlarm: bm/AuditConflict [service=bm] Sum 300s GreaterThanThreshold 0 missing=notBreaching",
       "AuditFindingsAlarm: bm/AuditFindings [service=bm] Maximum 86400s GreaterThanThreshold 0 missing=notBreaching",
+      "AuditTamperedAlarm: bm/AuditTampered [service=bm] Sum 300s GreaterThanThreshold 0 missing=notBreaching",
       "AuditWriteErrorAlarm: bm/AuditWriteError [service=bm] Sum 300s GreaterThanThreshold 0 missing=notBreaching",
       "DeadLetterAlarm: AWS/SQS/ApproximateNumberOfMessagesVisible [QueueName=DeadLetterQueue.QueueName] Maximum 300s GreaterThanThreshold 0 missing=notBreaching",
       "FollowupErrorsAlarm: AWS/Lambda/Errors [FunctionName=bm-ci-followup] Sum 300s GreaterThanThreshold 0 missing=notBreaching",
@@ -276,7 +420,7 @@ describe("the dashboard and the alarms", () => {
       "WorkerRecursionAlarm: AWS/Lambda/RecursiveInvocationsDropped [FunctionName=bm-ci-worker] Sum 300s GreaterThanThreshold 0 missing=notBreaching",
     ]);
     // The functions the alarms name are the template's.
-    for (const fn of ["slack", "worker", "followup"])
+    for (const fn of ["slack", "worker", "followup", "archiver"])
       expect(props(`${fn[0]?.toUpperCase()}${fn.slice(1)}LambdaFunction`)?.FunctionName).toBe(
         `bm-ci-${fn}`,
       );
@@ -352,6 +496,8 @@ describe("the CloudFormation parameters", () => {
       Default: "INFO",
       AllowedValues: ["DEBUG", "INFO", "WARN", "ERROR"],
     },
+    AuditRetentionDays: { Type: "Number", Default: "400", MinValue: 1, MaxValue: 36500 },
+    AuditEventBusArn: { Type: "String", Default: "" },
   };
   const parameter = (name: keyof typeof EXPECTED) => {
     const p = template.Parameters?.[name];
@@ -385,6 +531,14 @@ describe("the CloudFormation parameters", () => {
     ["FrontDoorRateLimit", "0", "0 is under 1"],
     ["LogLevel", "DEBUG", null],
     ["LogLevel", "TRACE", "TRACE is not one of DEBUG, INFO, WARN, ERROR"],
+    ["AuditRetentionDays", "0", "0 is under 1"],
+    ["AuditRetentionDays", "1", null],
+    ["AuditRetentionDays", "3650", null],
+    ["AuditRetentionDays", "36501", "36501 is over 36500"],
+    ["AuditEventBusArn", BUS, null],
+    ["AuditEventBusArn", "security", "refused"],
+    ["AuditEventBusArn", TOPIC, "refused"],
+    ["AuditEventBusArn", `${BUS} `, "refused"],
   ] as const)("%s takes %j: %s", (name, value, expected) => {
     const why = refusal(parameter(name), value);
     if (expected === "refused") expect(why).toMatch(/does not match/);
@@ -409,6 +563,8 @@ describe("the CloudFormation parameters", () => {
       FrontDoorBurstLimit: "10",
       FrontDoorRateLimit: "5",
       LogLevel: "DEBUG",
+      AuditRetentionDays: "30",
+      AuditEventBusArn: BUS,
     });
     // An account id (12 digits) or an e-mail address, baked in at package time, would tie the
     // template to one account.
@@ -488,7 +644,7 @@ describe("least privilege", () => {
     `dynamodb:${a} on OperationsTable.Arn`,
     `dynamodb:${a} on \${OperationsTable.Arn}/index/*`,
   ]);
-  const audit = "dynamodb:PutItem on AuditTable.Arn";
+  const audit = ["dynamodb:PutItem on AuditTable.Arn", "dynamodb:GetItem on AuditTable.Arn"];
 
   it("gives the front door the Slack secret, the tables and the queue, and no tenant secret", () => {
     expect(rights(template, "SlackRole")).toEqual(
@@ -496,7 +652,7 @@ describe("least privilege", () => {
         ...logs("slack"),
         slackSecret,
         ...operations,
-        audit,
+        ...audit,
         "sqs:SendMessage on WorkQueue.Arn",
       ].sort(),
     );
@@ -517,7 +673,7 @@ describe("least privilege", () => {
         slackSecret,
         tenantSecrets,
         ...operations,
-        audit,
+        ...audit,
         ...queue,
         "lambda:InvokeFunction on arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:bm-ci-followup",
       ].sort(),
@@ -538,10 +694,49 @@ describe("least privilege", () => {
         tenantSecrets,
         ...operations,
         "dynamodb:Scan on ${OperationsTable.Arn}/index/inflight",
-        audit,
+        ...audit,
         "sqs:SendMessage on WorkQueue.Arn",
       ].sort(),
     );
+  });
+
+  const archiver = [
+    ...logs("archiver"),
+    ...["DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"].map(
+      (a) => `dynamodb:${a} on AuditTable.StreamArn`,
+    ),
+    "s3:PutObject on ${AuditArchiveBucket.Arn}/*",
+    "s3:GetObject on ${AuditArchiveBucket.Arn}/*",
+    "sqs:SendMessage on ArchiverDeadLetterQueue.Arn",
+  ];
+
+  it("gives the archiver the audit stream, new objects in the archive, its dead-letter queue, and no bus by default", () => {
+    expect(rights(template, "ArchiverRole")).toEqual(archiver.sort());
+  });
+
+  it("lets the archiver put events on the bus AuditEventBusArn names, and on no other", () => {
+    const values = parameterValues(template, { AuditEventBusArn: BUS });
+    expect(rights(template, "ArchiverRole", values)).toEqual(
+      [...archiver, `events:PutEvents on ${BUS}`].sort(),
+    );
+    for (const role of ["SlackRole", "WorkerRole", "FollowupRole"])
+      expect(rights(template, role, values).filter((r) => !r.startsWith("dynamodb:"))).toEqual(
+        rights(template, role).filter((r) => !r.startsWith("dynamodb:")),
+      );
+  });
+
+  it("gives no role but the archiver any S3 right, nor any role a right to delete, unlock or reconfigure", () => {
+    for (const role of ["SlackRole", "WorkerRole", "FollowupRole"])
+      expect([role, rights(template, role).filter((r) => r.startsWith("s3:"))]).toEqual([role, []]);
+    for (const role of ["SlackRole", "WorkerRole", "FollowupRole", "ArchiverRole"])
+      expect([
+        role,
+        rights(template, role, parameterValues(template, { AuditEventBusArn: BUS })).filter((r) =>
+          /^s3:(Delete|PutObjectRetention|PutObjectLegalHold|Bypass|PutBucket|PutLifecycle)/.test(
+            r,
+          ),
+        ),
+      ]).toEqual([role, []]);
   });
 
   it("allows each function every DynamoDB call the operation store makes on the operations table", async () => {
@@ -567,7 +762,7 @@ describe("least privilege", () => {
       for (const right of used) expect(rights(template, role)).toContain(right);
   });
 
-  it("breaks no rule: no '*', nothing but PutItem and Query on the audit table, no tenant secret for the front door", () => {
+  it("breaks no rule: no '*', nothing but PutItem, GetItem and Query on the audit table and reads of its stream, nothing that alters the archive, no tenant secret for the front door", () => {
     expect(violations(template, "bm/tenant/")).toEqual([]);
   });
 
@@ -593,12 +788,22 @@ describe("least privilege", () => {
       Resource: { "Fn::GetAtt": ["AuditTable", "Arn"] },
     });
     statements("FollowupRole")?.push({ Effect: "Allow", Action: "s3:*", Resource: "*" });
+    statements("ArchiverRole")?.push({
+      Effect: "Allow",
+      Action: ["s3:DeleteObjectVersion", "s3:BypassGovernanceRetention", "dynamodb:PutItem"],
+      Resource: { "Fn::GetAtt": ["AuditTable", "StreamArn"] },
+    });
     expect(violations(mutated, "bm/tenant/")).toEqual([
       "SlackRole: the front door may read tenant secrets (arn:aws:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:bm/tenant/*)",
       "WorkerRole: dynamodb:DeleteItem on the append-only audit table",
       "WorkerRole: dynamodb:UpdateItem on the append-only audit table",
       "FollowupRole: s3:* on every resource",
       "FollowupRole: every action of s3:*",
+      "ArchiverRole: dynamodb:PutItem on the append-only audit table",
+      "ArchiverRole: s3:BypassGovernanceRetention on the append-only audit table",
+      "ArchiverRole: s3:BypassGovernanceRetention may alter the audit archive",
+      "ArchiverRole: s3:DeleteObjectVersion on the append-only audit table",
+      "ArchiverRole: s3:DeleteObjectVersion may alter the audit archive",
     ]);
   });
 });

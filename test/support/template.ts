@@ -136,12 +136,20 @@ export function resourceText(resource: unknown): string {
   return JSON.stringify(resource);
 }
 
-/** Every right a role grants, as sorted "action on resource" lines. */
-export function rights(template: Template, roleId: string): string[] {
+/**
+ * Every right a role grants in a stack made with these parameter values (the defaults unless
+ * given: a statement under `Fn::If` counts only where its condition holds), as sorted "action on
+ * resource" lines.
+ */
+export function rights(
+  template: Template,
+  roleId: string,
+  values: Record<string, string> = parameterValues(template),
+): string[] {
   const role = template.Resources[roleId];
   if (role?.Type !== "AWS::IAM::Role") throw new Error(`${roleId} is not a role`);
   const lines: string[] = [];
-  for (const policy of (role.Properties.Policies ?? []) as Array<{
+  for (const policy of resolve(template, role.Properties.Policies ?? [], values) as Array<{
     PolicyDocument: { Statement: Statement[] };
   }>) {
     for (const statement of policy.PolicyDocument.Statement) {
@@ -155,6 +163,18 @@ export function rights(template: Template, roleId: string): string[] {
   return lines.sort();
 }
 
+/** What a role may do on the audit table: append, read back, and (the archiver) read its stream. */
+const AUDIT_TABLE_ACTIONS = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"];
+const AUDIT_STREAM_ACTIONS = [
+  "dynamodb:DescribeStream",
+  "dynamodb:GetRecords",
+  "dynamodb:GetShardIterator",
+  "dynamodb:ListStreams",
+];
+/** S3 rights that would let a role delete, unlock or reconfigure the write-once archive. */
+const ARCHIVE_ALTERING =
+  /^s3:(Delete|PutObjectRetention|PutObjectLegalHold|Bypass|PutBucket|PutLifecycle|PutObjectAcl|PutReplication)/;
+
 /** The rules of least privilege this project holds to, broken by the template. */
 export function violations(template: Template, tenantSecretPrefix: string): string[] {
   const found: string[] = [];
@@ -164,13 +184,13 @@ export function violations(template: Template, tenantSecretPrefix: string): stri
       const [action = "", resource = ""] = line.split(" on ");
       if (resource === "*") found.push(`${id}: ${action} on every resource`);
       if (action === "*" || action.endsWith(":*")) found.push(`${id}: every action of ${action}`);
-      if (
-        resource.startsWith("AuditTable") &&
-        action !== "dynamodb:PutItem" &&
-        action !== "dynamodb:Query"
-      ) {
+      const allowed = resource.startsWith("AuditTable.StreamArn")
+        ? AUDIT_STREAM_ACTIONS
+        : AUDIT_TABLE_ACTIONS;
+      if (resource.startsWith("AuditTable") && !allowed.includes(action)) {
         found.push(`${id}: ${action} on the append-only audit table`);
       }
+      if (ARCHIVE_ALTERING.test(action)) found.push(`${id}: ${action} may alter the audit archive`);
       if (
         id === "SlackRole" &&
         action.startsWith("secretsmanager:") &&

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, readConfig, readEclEndpointAllow } from "../../lib/config";
+import {
+  ConfigError,
+  readArchiverConfig,
+  readConfig,
+  readEclEndpointAllow,
+} from "../../lib/config";
 import { NO_HOSTS } from "../../lib/net/endpoint-rule";
 
 const base = {
@@ -209,5 +214,88 @@ describe("readConfig", () => {
     expect(() => readConfig({})).toThrow(
       "bm cannot start: BM_SLACK_SECRET_ID is not set; BM_POLICY is not set; BM_TABLE is not set; BM_AUDIT_TABLE is not set; BM_QUEUE_URL is not set",
     );
+  });
+});
+
+describe("readArchiverConfig", () => {
+  const BUS = "arn:aws:events:ap-northeast-1:123456789012:event-bus/security";
+  const problem = (env: NodeJS.ProcessEnv) => {
+    try {
+      readArchiverConfig(env);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as Error).message;
+    }
+    return undefined;
+  };
+
+  it("reads the bucket, no bus, and 3 s a try by default", () => {
+    expect(readArchiverConfig({ BM_AUDIT_ARCHIVE_BUCKET: " archive " })).toStrictEqual({
+      archiveBucket: "archive",
+      eventBus: undefined,
+      awsTimeoutMs: 3000,
+    });
+  });
+
+  it("reads a bus by ARN or by name, and takes an empty one as none", () => {
+    const bucket = { BM_AUDIT_ARCHIVE_BUCKET: "archive" };
+    expect(readArchiverConfig({ ...bucket, BM_AUDIT_EVENT_BUS: BUS }).eventBus).toBe(BUS);
+    expect(readArchiverConfig({ ...bucket, BM_AUDIT_EVENT_BUS: "security" }).eventBus).toBe(
+      "security",
+    );
+    expect(readArchiverConfig({ ...bucket, BM_AUDIT_EVENT_BUS: " " }).eventBus).toBeUndefined();
+    expect(readArchiverConfig({ ...bucket, BM_AWS_TIMEOUT_MS: "500" }).awsTimeoutMs).toBe(500);
+  });
+
+  it.each([
+    [{}, "bm cannot start: BM_AUDIT_ARCHIVE_BUCKET is not set"],
+    [{ BM_AUDIT_ARCHIVE_BUCKET: " " }, "bm cannot start: BM_AUDIT_ARCHIVE_BUCKET is not set"],
+    [
+      {
+        BM_AUDIT_ARCHIVE_BUCKET: "a",
+        BM_AUDIT_EVENT_BUS: "arn:aws:sns:ap-northeast-1:123456789012:x",
+      },
+      "bm cannot start: BM_AUDIT_EVENT_BUS must be an EventBridge bus's ARN or name",
+    ],
+    [
+      { BM_AUDIT_ARCHIVE_BUCKET: "a", BM_AUDIT_EVENT_BUS: "a bus" },
+      "bm cannot start: BM_AUDIT_EVENT_BUS must be an EventBridge bus's ARN or name",
+    ],
+    [
+      { BM_AUDIT_ARCHIVE_BUCKET: "a", BM_AUDIT_EVENT_BUS: "x".repeat(257) },
+      "bm cannot start: BM_AUDIT_EVENT_BUS must be an EventBridge bus's ARN or name",
+    ],
+    [
+      { BM_AUDIT_ARCHIVE_BUCKET: "a", BM_AWS_TIMEOUT_MS: "0" },
+      'bm cannot start: BM_AWS_TIMEOUT_MS must be a positive whole number, not "0"',
+    ],
+    [
+      { BM_AUDIT_ARCHIVE_BUCKET: "a", BM_AWS_TIMEOUT_MS: "1.5" },
+      'bm cannot start: BM_AWS_TIMEOUT_MS must be a positive whole number, not "1.5"',
+    ],
+    [
+      { BM_AUDIT_ARCHIVE_BUCKET: "a", BM_AWS_TIMEOUT_MS: " -1 " },
+      'bm cannot start: BM_AWS_TIMEOUT_MS must be a positive whole number, not "-1"',
+    ],
+    [
+      { BM_AWS_TIMEOUT_MS: "soon, or in a very long while" },
+      'bm cannot start: BM_AUDIT_ARCHIVE_BUCKET is not set; BM_AWS_TIMEOUT_MS must be a positive whole number, not "soon, or in a very l"',
+    ],
+  ])("refuses %j: %s", (env, message) => {
+    expect(problem(env)).toBe(message);
+  });
+
+  it("reads a bus name of 256 characters, and a bus ARN of any partition", () => {
+    const bucket = { BM_AUDIT_ARCHIVE_BUCKET: "a" };
+    expect(problem({ ...bucket, BM_AUDIT_EVENT_BUS: "x".repeat(256) })).toBeUndefined();
+    expect(
+      problem({
+        ...bucket,
+        BM_AUDIT_EVENT_BUS: "arn:aws-cn:events:cn-north-1:123456789012:event-bus/default",
+      }),
+    ).toBeUndefined();
+    expect(
+      problem({ ...bucket, BM_AUDIT_EVENT_BUS: "xarn:aws:events:r:123456789012:event-bus/x y" }),
+    ).toMatch(/BM_AUDIT_EVENT_BUS/);
   });
 });
