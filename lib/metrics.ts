@@ -22,6 +22,11 @@ export const METRICS = {
   SlackError: { unit: "Count", dimension: "error" },
   /** An audit event could not be appended at once (it waits in the operation's outbox). */
   AuditWriteError: { unit: "Count" },
+  /**
+   * Operations whose oldest audit event has waited in the outbox past BM_AUDIT_OUTBOX_GRACE_S,
+   * after the follow-up tried to append it: put every round, 0 when none.
+   */
+  AuditOutboxStale: { unit: "Count" },
   /** How long the front door took to answer Slack. */
   FrontDoorAnswerMs: { unit: "Milliseconds" },
 } as const satisfies Record<
