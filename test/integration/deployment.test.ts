@@ -261,6 +261,7 @@ describe("the dashboard and the alarms", () => {
       })
       .sort();
     expect(summary).toEqual([
+      "AuditOutboxStaleAlarm: bm/AuditOutboxStale [service=bm] Maximum 300s GreaterThanThreshold 0 missing=notBreaching",
       "AuditWriteErrorAlarm: bm/AuditWriteError [service=bm] Sum 300s GreaterThanThreshold 0 missing=notBreaching",
       "DeadLetterAlarm: AWS/SQS/ApproximateNumberOfMessagesVisible [QueueName=DeadLetterQueue.QueueName] Maximum 300s GreaterThanThreshold 0 missing=notBreaching",
       "FollowupErrorsAlarm: AWS/Lambda/Errors [FunctionName=bm-ci-followup] Sum 300s GreaterThanThreshold 0 missing=notBreaching",
