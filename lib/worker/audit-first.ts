@@ -28,5 +28,5 @@ export class AuditNotWritten extends BmError {
 
 /** The events of the operation's outbox numbered `through` or lower: those not in the table yet. */
 export function unauditedThrough(op: Pick<Operation, "unaudited">, through: number): AuditEvent[] {
-  return (op.unaudited ?? []).filter((event) => event.seq <= through);
+  return op.unaudited?.filter((event) => event.seq <= through) ?? [];
 }

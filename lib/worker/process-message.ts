@@ -271,7 +271,7 @@ class Step {
     // The authorisation in the audit table first (audit-first.ts): what waits in the outbox is
     // appended now, and while any of it cannot be, nothing is sent.
     const audited = await flushAudit(this.deps, op);
-    if (audited.unaudited?.length) throw new AuditNotWritten();
+    if (unauditedThrough(audited, audited.seq).length > 0) throw new AuditNotWritten();
     // Recorded before the POST: a redelivery then knows it may have been sent.
     // Nothing (not even a Slack call, which could fail) stands between this write and the POST
     // but the append of its own event, which commit has just tried.

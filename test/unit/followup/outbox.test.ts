@@ -97,6 +97,20 @@ describe("the outboxes watched by each round", () => {
     });
   });
 
+  it("names the first 20 of many, and counts them all", async () => {
+    const f = workerFakes();
+    auditDown(f);
+    const puts = recording(f);
+    const many = Array.from({ length: 21 }, () => waiting(f, 400));
+    expect((await watchOutboxes(f.deps, many)).stale).toBe(21);
+    expect(puts.at(-1)).toEqual(["AuditOutboxStale", 21]);
+    expect(f.logs.at(-1)?.extra).toEqual({
+      operations: many.slice(0, 20).map((op) => op.id),
+      stale: 21,
+      graceS: 300,
+    });
+  });
+
   it("the table up: the stale outboxes are appended and cleared, and none is counted", async () => {
     const f = workerFakes();
     const puts = recording(f);

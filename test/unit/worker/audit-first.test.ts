@@ -96,6 +96,19 @@ describe("the worker sends no detach while its authorisation is only in the outb
     expect(f.events.map((e) => e.action)).toEqual(["approved", "executing", "detaching"]);
   });
 
+  it("an operation with no outbox at all (written before outboxes): the detach goes", async () => {
+    const f = workerFakes();
+    const listed = operationIn(f.ops, "C0INC", ["approved"], {
+      serverId: SERVER,
+      serverName: "web01",
+    });
+    const { unaudited: _, ...op } = listed;
+    f.ops.set(op.id, op);
+    await run(f, op, "execute");
+    expect(posts(f)).toHaveLength(1);
+    expect(f.ops.get(op.id)?.state).toBe("detaching");
+  });
+
   it("the table down at the last try: failed, said plainly, nothing sent", async () => {
     const f = workerFakes();
     auditRefusing(f);
