@@ -40,6 +40,11 @@ export interface Config {
   slackTimeoutMs: number;
   /** How long an operation may wait for its hand-over to the worker before the follow-up resends it. */
   handoverGraceS: number;
+  /**
+   * How long an audit event may wait in its operation's outbox before the follow-up counts the
+   * operation in `AuditOutboxStale` (and its alarm fires).
+   */
+  auditOutboxGraceS: number;
   /** The follow-up function the worker starts after each accepted detach; none when unset. */
   followupFunction: string | undefined;
   /** ECL hosts bm may reach by IP address, private name or http (none in production). */
@@ -120,6 +125,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     awsTimeoutMs: positive("BM_AWS_TIMEOUT_MS", 3000),
     slackTimeoutMs: positive("BM_SLACK_TIMEOUT_MS", 5000),
     handoverGraceS: positive("BM_HANDOVER_GRACE_S", 60),
+    // Five of the follow-up's minutes, and one period of the alarm: a healthy outbox empties at
+    // its write, or at the next touch, which the follow-up makes within a minute or two.
+    auditOutboxGraceS: positive("BM_AUDIT_OUTBOX_GRACE_S", 300),
     retryBackOffS: whole("BM_RETRY_BACKOFF_S", 10),
     followupFunction: env.BM_FOLLOWUP_FUNCTION?.trim() || undefined,
     eclEndpointAllow: hosts("BM_ECL_ENDPOINT_ALLOW"),

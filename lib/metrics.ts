@@ -34,6 +34,11 @@ export const METRICS = {
    * event, or an event whose archived copy differs (each kept under `changes/` in the archive).
    */
   AuditTampered: { unit: "Count" },
+  /**
+   * Operations whose oldest audit event has waited in the outbox past BM_AUDIT_OUTBOX_GRACE_S,
+   * after the follow-up tried to append it: put every round, 0 when none.
+   */
+  AuditOutboxStale: { unit: "Count" },
   /** How long the front door took to answer Slack. */
   FrontDoorAnswerMs: { unit: "Milliseconds" },
 } as const satisfies Record<

@@ -25,6 +25,8 @@ export interface FollowUpDeps extends RecordDeps {
   marginMs: number;
   /** How long an operation may wait for the worker before it is handed over again. */
   handoverGraceS: number;
+  /** How long an audit event may wait in its outbox before it counts in `AuditOutboxStale`. */
+  auditOutboxGraceS: number;
   /**
    * How long after ECL accepted a detach an idle server whose media ECL does not list counts as
    * finished (ECL may show a task a moment late).

@@ -17,6 +17,7 @@ import type { FollowUpDeps } from "./deps";
 import { expireRequests } from "./expire";
 import { handOver } from "./hand-over";
 import { type Look, observe } from "./observe";
+import { watchOutboxes } from "./outbox";
 import { type SettleLook, settle } from "./settle";
 import { wakeWaiting } from "./wake";
 
@@ -103,22 +104,25 @@ async function holdLease(
 }
 
 /**
- * Every operation in flight, by kind (one scan of the sparse index); undefined, logged, when
- * DynamoDB cannot say: the next round asks again.
+ * Every operation in flight, by kind (one scan of the sparse index), their outboxes watched
+ * (outbox.ts); undefined, logged, when DynamoDB cannot say: the next round asks again.
  */
 async function inFlight(deps: FollowUpDeps): Promise<Map<InFlight, Operation[]> | undefined> {
+  let listed: Operation[];
   try {
-    const byKind = new Map<InFlight, Operation[]>();
-    for (const op of await deps.store.listInFlight()) {
-      if (op.inflight) byKind.set(op.inflight, [...(byKind.get(op.inflight) ?? []), op]);
-    }
-    return byKind;
+    listed = await deps.store.listInFlight();
   } catch (error) {
     deps.log.warn("could not list what is in flight; next round asks again", {
       error: describeError(error),
     });
     return undefined;
   }
+  const { ops } = await watchOutboxes(deps, listed);
+  const byKind = new Map<InFlight, Operation[]>();
+  for (const op of ops) {
+    if (op.inflight) byKind.set(op.inflight, [...(byKind.get(op.inflight) ?? []), op]);
+  }
+  return byKind;
 }
 
 /** One round over every operation in flight. Failures are logged and left for the next round. */

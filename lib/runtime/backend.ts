@@ -120,6 +120,7 @@ export async function createBackend(
     detachTimeoutS: config.detachTimeoutS,
     marginMs: config.followupMarginMs,
     handoverGraceS: config.handoverGraceS,
+    auditOutboxGraceS: config.auditOutboxGraceS,
     eclGraceMs: config.eclGraceMs,
     ...(functionName === "followup" ? { lease: new DynamoLease(db, config.table) } : {}),
     ...(config.followupFunction && functionName === "worker"

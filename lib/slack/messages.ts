@@ -172,6 +172,8 @@ function noticeText(op: Operation, now: Date, idleWaitS: number): Mrkdwn | undef
     case "expired":
       return md`:clock3: ${requester} nobody approved within ${op.requestTtlMinutes} min, so the request has expired. Nothing was sent to ECL.`;
     case "waiting_for_idle":
+      if (op.lastEvent.facts.auditNotWritten)
+        return md`:hourglass_flowing_sand: bm could not write the audit trail, so it has not sent the detach; it tries again shortly.`;
       if (op.lastEvent.from === "executing")
         // Said once: a server that keeps refusing does not fill the thread.
         return (op.busyRefusals ?? 1) > 1 ? undefined : refusalNotice(op, server, idleWaitS);

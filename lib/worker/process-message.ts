@@ -32,6 +32,7 @@ import { boundTo, type InForce, mayActNow } from "../policy/in-force";
 import type { PolicyDeps } from "../policy/roles";
 import { SlackApiError } from "../slack/slack-error";
 import { formatElapsed } from "../util/elapsed";
+import { AUDIT_NOT_WRITTEN, AuditNotWritten, unauditedThrough } from "./audit-first";
 import { RetryLater } from "./retry-later";
 
 export interface WorkerDeps extends RecordDeps, PolicyDeps {
@@ -99,7 +100,9 @@ export async function processMessage(
     }
     await step.fail(
       latest,
-      `bm gave up after ${receiveCount} tries: ${describeError(error)}.`,
+      error instanceof AuditNotWritten
+        ? `${AUDIT_NOT_WRITTEN}.`
+        : `bm gave up after ${receiveCount} tries: ${describeError(error)}.`,
       error,
     );
   }
@@ -265,10 +268,16 @@ class Step {
       throw new RetryLater("Slack could not say who is in the channel's user groups");
     if (!allowed.ok) return this.refuse(op, allowed);
 
+    // The authorisation in the audit table first (audit-first.ts): what waits in the outbox is
+    // appended now, and while any of it cannot be, nothing is sent.
+    const audited = await flushAudit(this.deps, op);
+    if (unauditedThrough(audited, audited.seq).length > 0) throw new AuditNotWritten();
     // Recorded before the POST: a redelivery then knows it may have been sent.
-    // Nothing (not even a Slack call, which could fail) stands between this write and the POST.
-    const executing = await this.move(op, "executing", seen, {}, false);
+    // Nothing (not even a Slack call, which could fail) stands between this write and the POST
+    // but the append of its own event, which commit has just tried.
+    const executing = await this.move(audited, "executing", seen, {}, false);
     if (!executing) return;
+    if (unauditedThrough(executing, executing.seq).length > 0) return this.unaudited(executing);
     let accepted: Awaited<ReturnType<typeof tenant.ecl.detachMedia>>;
     try {
       accepted = await tenant.ecl.detachMedia(server.id, op.imageId);
@@ -389,6 +398,22 @@ class Step {
       facts,
     );
     if (waiting) await this.startFollowUp(waiting);
+  }
+
+  /**
+   * The audit table took the events before `executing` but not `executing`'s own (it failed in
+   * between): the POST is not sent. Back to `waiting_for_idle`, so that no redelivery reads the
+   * server to learn the fate of a POST that never left, and tried again with the back-off.
+   * @throws AuditNotWritten always.
+   */
+  private async unaudited(executing: Operation): Promise<never> {
+    await this.move(
+      executing,
+      "waiting_for_idle",
+      { waitingSince: executing.waitingSince ?? this.deps.now().toISOString() },
+      { auditNotWritten: true },
+    );
+    throw new AuditNotWritten();
   }
 
   /** A redelivery found the operation `executing`: the POST's fate is read off the server. */

@@ -406,6 +406,7 @@ describe("the dashboard and the alarms", () => {
       "ArchiverIteratorAgeAlarm: AWS/Lambda/IteratorAge [FunctionName=bm-ci-archiver] Maximum 300s GreaterThanThreshold 300000 missing=notBreaching",
       "AuditConflictAlarm: bm/AuditConflict [service=bm] Sum 300s GreaterThanThreshold 0 missing=notBreaching",
       "AuditFindingsAlarm: bm/AuditFindings [service=bm] Maximum 86400s GreaterThanThreshold 0 missing=notBreaching",
+      "AuditOutboxStaleAlarm: bm/AuditOutboxStale [service=bm] Maximum 300s GreaterThanThreshold 0 missing=notBreaching",
       "AuditTamperedAlarm: bm/AuditTampered [service=bm] Sum 300s GreaterThanThreshold 0 missing=notBreaching",
       "AuditWriteErrorAlarm: bm/AuditWriteError [service=bm] Sum 300s GreaterThanThreshold 0 missing=notBreaching",
       "DeadLetterAlarm: AWS/SQS/ApproximateNumberOfMessagesVisible [QueueName=DeadLetterQueue.QueueName] Maximum 300s GreaterThanThreshold 0 missing=notBreaching",

@@ -232,6 +232,7 @@ export function workerFakes(
     detachTimeoutS: 900,
     marginMs: 1000,
     handoverGraceS: 60,
+    auditOutboxGraceS: 300,
     sleep: async (ms) => {
       clock.now += ms;
     },

@@ -22,7 +22,7 @@ const SERVER = "c880a4b5-0230-4925-a8f5-16fb48249275";
 function lived(
   path: State[],
   changes: Partial<Operation> = {},
-  facts: Record<string, string | number> = {},
+  facts: Record<string, string | number | boolean> = {},
   base: Partial<Operation> = {},
 ): Operation {
   let op = sampleOperation(
@@ -149,6 +149,17 @@ describe("the card in each state", () => {
     const path = ["approved", "executing", "waiting_for_idle"] as State[];
     expect(notice(lived(path, { busyRefusals: 1 }, facts))).toBe(said);
     expect(notice(lived(path, { busyRefusals: 2 }, facts))).toBeUndefined();
+  });
+
+  it("back to waiting because the audit trail could not be written: said so, whatever the refusals", () => {
+    const path = ["approved", "executing", "waiting_for_idle"] as State[];
+    const said =
+      ":hourglass_flowing_sand: bm could not write the audit trail, so it has not sent the detach; it tries again shortly.";
+    expect(notice(lived(path, {}, { auditNotWritten: true }))).toBe(said);
+    expect(notice(lived(path, { busyRefusals: 2 }, { auditNotWritten: true }))).toBe(said);
+    expect(notice(lived(path, { busyRefusals: 1 }, { auditNotWritten: false }))).toContain(
+      "ECL answered 409",
+    );
   });
 
   it.each([
