@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
+import { canonicalJsonWith } from "./chain";
 
 /** Where archived events are: `events/<day of the event's at>/<operationId>/<event key>.json`. */
 export const EVENTS_PREFIX = "events/";
@@ -113,29 +114,22 @@ export class Digits {
 }
 
 /**
- * JSON with every object's keys sorted, so the same item is always the same bytes (a replay is
- * then known by comparing them). Numbers keep DynamoDB's exact digits; a set becomes a sorted
- * array, binary its base64.
+ * The chain's canonical JSON (lib/audit/chain.ts), so the same item is always the same bytes (a
+ * replay is then known by comparing them), for DynamoDB's raw values: numbers keep DynamoDB's
+ * exact digits; a set becomes a sorted array, binary its base64.
  */
-export function canonicalJson(value: unknown): string {
-  if (value instanceof Digits) {
-    const { digits } = value;
-    return /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(digits) ? digits : JSON.stringify(digits);
-  }
-  if (value instanceof Uint8Array) return JSON.stringify(Buffer.from(value).toString("base64"));
-  if (value instanceof Set) {
-    const members = [...value].map(canonicalJson).sort();
-    return `[${members.join(",")}]`;
-  }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(",")}}`;
-  }
-  // A string, a boolean or null: DynamoDB has no other scalar.
-  return JSON.stringify(value ?? null);
+export function archiveJson(value: unknown): string {
+  return canonicalJsonWith(value, (inner, encode) => {
+    if (inner instanceof Digits) {
+      const { digits } = inner;
+      return /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(digits)
+        ? digits
+        : JSON.stringify(digits);
+    }
+    if (inner instanceof Uint8Array) return JSON.stringify(Buffer.from(inner).toString("base64"));
+    if (inner instanceof Set) return `[${[...inner].map(encode).sort().join(",")}]`;
+    return undefined;
+  });
 }
 
 type Image = Record<string, AttributeValue>;
@@ -188,7 +182,7 @@ export function meaningOf(record: DynamoDBRecord): RecordMeaning {
     return {
       kind: "event",
       key: eventObjectKey(dayOf(newImage.at), operationId, event),
-      body: canonicalJson(newImage),
+      body: archiveJson(newImage),
       operationId,
       event,
       sequenceNumber,
@@ -208,7 +202,7 @@ export function meaningOf(record: DynamoDBRecord): RecordMeaning {
       kind: "change",
       eventName: record.eventName,
       key: changeKey(change),
-      body: canonicalJson(change),
+      body: archiveJson(change),
       operationId,
       event,
       sequenceNumber,
@@ -245,5 +239,5 @@ export function differsFromArchive(
     newImage: plain(streamOf(record).NewImage),
     archived,
   };
-  return { key: changeKey(change), body: canonicalJson(change) };
+  return { key: changeKey(change), body: archiveJson(change) };
 }

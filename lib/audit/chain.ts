@@ -15,21 +15,38 @@ import { createHash } from "node:crypto";
  * @throws TypeError for a value JSON cannot hold (a non-finite number, a function, …).
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value === "boolean" || typeof value === "string")
-    return JSON.stringify(value);
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new TypeError(`no canonical form for ${value}`);
-    return JSON.stringify(value);
-  }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (typeof value === "object") {
-    const members = Object.entries(value as Record<string, unknown>)
-      .filter(([, member]) => member !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([name, member]) => `${JSON.stringify(name)}:${canonicalJson(member)}`);
-    return `{${members.join(",")}}`;
-  }
-  throw new TypeError(`no canonical form for a ${typeof value}`);
+  return canonicalJsonWith(value, () => undefined);
+}
+
+/**
+ * {@link canonicalJson}, with `leaf` first given each value: what it returns is written as it
+ * is (the archive's DynamoDB numbers as their own digits, its sets and binaries). One encoder,
+ * so the archive's bytes and the chain's hashes sort and escape alike.
+ */
+export function canonicalJsonWith(
+  value: unknown,
+  leaf: (value: unknown, encode: (inner: unknown) => string) => string | undefined,
+): string {
+  const encode = (inner: unknown): string => {
+    const special = leaf(inner, encode);
+    if (special !== undefined) return special;
+    if (inner === null || typeof inner === "boolean" || typeof inner === "string")
+      return JSON.stringify(inner);
+    if (typeof inner === "number") {
+      if (!Number.isFinite(inner)) throw new TypeError(`no canonical form for ${inner}`);
+      return JSON.stringify(inner);
+    }
+    if (Array.isArray(inner)) return `[${inner.map(encode).join(",")}]`;
+    if (typeof inner === "object") {
+      const members = Object.entries(inner as Record<string, unknown>)
+        .filter(([, member]) => member !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([name, member]) => `${JSON.stringify(name)}:${encode(member)}`);
+      return `{${members.join(",")}}`;
+    }
+    throw new TypeError(`no canonical form for a ${typeof inner}`);
+  };
+  return encode(value);
 }
 
 /** The attributes of a stored event that its hash does not cover: the hash, and the table's key. */

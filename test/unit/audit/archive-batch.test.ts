@@ -1,7 +1,7 @@
 import { marshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
 import { describe, expect, it } from "vitest";
-import { canonicalJson } from "../../../lib/audit/archive";
+import { archiveJson } from "../../../lib/audit/archive";
 import {
   ArchiveConflict,
   type ArchiverDeps,
@@ -104,7 +104,7 @@ describe("archiveBatch", () => {
     const { deps: d, logs, metrics } = deps(archive.store);
     expect(await archiveBatch(d, [insert(1), insert(2)])).toEqual({ batchItemFailures: [] });
     expect(archive.puts).toEqual([eventKey(1), eventKey(2)]);
-    expect(archive.objects.get(eventKey(2))).toBe(canonicalJson(item(2)));
+    expect(archive.objects.get(eventKey(2))).toBe(archiveJson(item(2)));
     expect([logs, metrics]).toEqual([[], []]);
   });
 
@@ -125,7 +125,7 @@ describe("archiveBatch", () => {
     expect(await archiveBatch(d, [planted, insert(2)])).toEqual({ batchItemFailures: [] });
     const evidenceKey = "changes/2026-12-02/op-1/e000001/1001.json";
     expect([...archive.objects.keys()].sort()).toEqual([evidenceKey, eventKey(1), eventKey(2)]);
-    expect(archive.objects.get(eventKey(1))).toBe(canonicalJson(item(1)));
+    expect(archive.objects.get(eventKey(1))).toBe(archiveJson(item(1)));
     expect(JSON.parse(archive.objects.get(evidenceKey) as string)).toMatchObject({
       why: "differs-from-archive",
       newImage: { actor: { userId: "U0PLANTED" } },
@@ -282,7 +282,7 @@ describe("archiveBatch with a bus", () => {
       EventBusName: BUS,
       Source: "bm.audit",
       DetailType: "bm audit event",
-      Detail: canonicalJson(item(1)),
+      Detail: archiveJson(item(1)),
     });
   });
 
