@@ -124,7 +124,12 @@ export function created(template: Template, values: Record<string, string>): str
     .sort();
 }
 
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+type Statement = {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+};
 
 /** A resource as text: `!Sub` strings as written, `!GetAtt X.Arn` as `X.Arn`, `!Ref X` as `Ref X`. */
 export function resourceText(resource: unknown): string {
@@ -154,9 +159,10 @@ export function rights(
   }>) {
     for (const statement of policy.PolicyDocument.Statement) {
       if (statement.Effect !== "Allow") continue;
+      const when = statement.Condition ? ` when ${JSON.stringify(statement.Condition)}` : "";
       for (const action of [statement.Action].flat()) {
         for (const resource of [statement.Resource].flat())
-          lines.push(`${action} on ${resourceText(resource)}`);
+          lines.push(`${action} on ${resourceText(resource)}${when}`);
       }
     }
   }
@@ -191,6 +197,15 @@ export function violations(template: Template, tenantSecretPrefix: string): stri
         found.push(`${id}: ${action} on the append-only audit table`);
       }
       if (ARCHIVE_ALTERING.test(action)) found.push(`${id}: ${action} may alter the audit archive`);
+      // An operation's outbox holds audit events not yet appended: only locks and leases go.
+      if (
+        action === "dynamodb:DeleteItem" &&
+        resource.startsWith("OperationsTable") &&
+        !/^OperationsTable\.Arn when \{"ForAllValues:StringLike":\{"dynamodb:LeadingKeys":\["(lock|lease)#\*"(,"(lock|lease)#\*")?\]\}\}$/.test(
+          resource,
+        )
+      )
+        found.push(`${id}: dynamodb:DeleteItem of operations (${resource})`);
       if (
         id === "SlackRole" &&
         action.startsWith("secretsmanager:") &&
