@@ -59,7 +59,7 @@ const UNHASHED = new Set(["hash", "event"]);
  */
 export function eventHash(event: object): string {
   const content = Object.fromEntries(Object.entries(event).filter(([name]) => !UNHASHED.has(name)));
-  return createHash("sha256").update(canonicalJson(content), "utf8").digest("hex");
+  return createHash("sha256").update(canonicalJson(content)).digest("hex");
 }
 
 /** What a chain holds: events with a place in it, and their hashes (AuditEvent is one). */

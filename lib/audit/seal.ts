@@ -27,9 +27,10 @@ export function dayOf(at: string): string {
   return at.slice(0, 10);
 }
 
-/** The day after `day`. */
+/** The day after `day`; empty for what is no day (a seal rewritten by hand). */
 export function nextDay(day: string): string {
-  return new Date(Date.parse(`${day}T00:00:00.000Z`) + 86_400_000).toISOString().slice(0, 10);
+  const start = Date.parse(`${day}T00:00:00.000Z`);
+  return Number.isNaN(start) ? "" : new Date(start + 86_400_000).toISOString().slice(0, 10);
 }
 
 /** How an event is listed in a seal. An event without a hash is listed with `-`. */

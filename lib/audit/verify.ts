@@ -78,8 +78,14 @@ export function verify(input: VerifyInput): Verdict {
     findings.push({ operationId, event, kind, detail });
   const inWindow = (e: { at: string }) => !input.since || e.at >= input.since;
 
+  // The table's keys are always there; anything else may be missing from a planted item.
+  const table = input.table.filter((item) => {
+    if (typeof item.at === "string") return true;
+    found(item.operationId, item.event, "inserted", "it has no time, as no event bm writes");
+    return false;
+  });
   const byChain = new Map<string, StoredEvent[]>();
-  for (const item of input.table) {
+  for (const item of table) {
     const list = byChain.get(item.operationId) ?? [];
     list.push(item);
     byChain.set(item.operationId, list);
@@ -97,9 +103,9 @@ export function verify(input: VerifyInput): Verdict {
     if (chosen.has(id) || (input.since === undefined && head.seq > 0))
       checkHead(head, byChain.get(id) ?? [], found);
   }
-  const seals = checkSeals(input.table, input.since, found);
+  const seals = checkSeals(table, input.since, found);
   let archived = 0;
-  if (input.archive) archived = checkArchive(input, chosen, found);
+  if (input.archive) archived = checkArchive(input, table, input.archive, chosen, found);
   for (const change of input.changes ?? [])
     if (!input.since || change.at >= input.since)
       found(
@@ -181,7 +187,8 @@ function checkChain(operationId: string, events: readonly StoredEvent[], found: 
 
 /** An operation's record against its chain: its last event is the chain's last, with its hash. */
 function checkHead(head: Head, events: readonly StoredEvent[], found: Found): void {
-  const stored = new Map(events.filter((e) => e.seq > 0).map((e) => [e.seq, e]));
+  // A standalone event (seq 0) is no place in the chain: the loops below start at 1.
+  const stored = new Map(events.map((e) => [e.seq, e]));
   for (let seq = 1; seq <= head.seq; seq++) {
     if (stored.has(seq) || head.unaudited.includes(seq)) continue;
     // Gaps inside the chain are the chain's own finding; this is the tail it cannot see.
@@ -214,13 +221,9 @@ function checkSeals(
   for (const [i, seal] of seals.entries()) {
     const day = seal.facts?.day;
     const before = seals[i - 1];
-    if (before && day !== nextDay(before.facts.day))
-      found(
-        SEAL_CHAIN,
-        seal.event,
-        "broken",
-        `it seals ${day}, not the day after ${before.facts.day}`,
-      );
+    const dayBefore = before?.facts?.day;
+    if (before && (typeof dayBefore !== "string" || day !== nextDay(dayBefore)))
+      found(SEAL_CHAIN, seal.event, "broken", `it seals ${day}, not the day after ${dayBefore}`);
     if (since && `${day}T23:59:59.999Z` < since) continue;
     checked++;
     const listed = new Set(Array.isArray(seal.sealed) ? seal.sealed : []);
@@ -256,9 +259,15 @@ function checkSeals(
 }
 
 /** The table against the archive: each event in both, the same. */
-function checkArchive(input: VerifyInput, chosen: ReadonlySet<string>, found: Found): number {
-  const archive = new Map((input.archive ?? []).map((e) => [placeOf(e), e]));
-  const table = new Map(input.table.map((e) => [placeOf(e), e]));
+function checkArchive(
+  input: VerifyInput,
+  items: readonly StoredEvent[],
+  copies: readonly StoredEvent[],
+  chosen: ReadonlySet<string>,
+  found: Found,
+): number {
+  const archive = new Map(copies.map((e) => [placeOf(e), e]));
+  const table = new Map(items.map((e) => [placeOf(e), e]));
   const verifiedHere = (e: StoredEvent) =>
     chosen.has(e.operationId) ||
     (e.operationId === SEAL_CHAIN && (!input.since || e.at >= input.since));

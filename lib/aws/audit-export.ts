@@ -45,9 +45,10 @@ export async function readAuditItems(
     items.push(...((page.Items ?? []) as StoredEvent[]));
     start = page.LastEvaluatedKey;
   } while (start);
+  // A planted item may lack its time: sorted first, and named by the verifier.
   return items.sort(
     (a, b) =>
-      a.at.localeCompare(b.at) ||
+      String(a.at ?? "").localeCompare(String(b.at ?? "")) ||
       a.operationId.localeCompare(b.operationId) ||
       a.event.localeCompare(b.event),
   );
