@@ -54,11 +54,11 @@ export async function sealDays(
     .filter((e): e is StoredEvent & Seal => e.operationId === SEAL_CHAIN && e.seq > 0)
     .sort((a, b) => a.seq - b.seq);
   let last: Seal | undefined = seals.at(-1);
-  const events = table.filter((e) => e.operationId !== SEAL_CHAIN);
-  const first = events.map((e) => dayOf(e.at)).sort()[0];
+  // Without a seal yet, the first day is the first event's (sealDay leaves seals out).
+  const first = table.map((e) => dayOf(e.at)).sort()[0];
   const made: Seal[] = [];
   for (const day of daysToSeal(last?.facts.day, first, now)) {
-    const seal = sealDay(day, events, last, now);
+    const seal = sealDay(day, table, last, now);
     await append(seal);
     made.push(seal);
     last = seal;

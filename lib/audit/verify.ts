@@ -100,8 +100,7 @@ export function verify(input: VerifyInput): Verdict {
   }
   const heads = new Map((input.heads ?? []).map((h) => [h.id, h]));
   for (const [id, head] of heads) {
-    if (chosen.has(id) || (input.since === undefined && head.seq > 0))
-      checkHead(head, byChain.get(id) ?? [], found);
+    if (chosen.has(id) || input.since === undefined) checkHead(head, byChain.get(id) ?? [], found);
   }
   const seals = checkSeals(table, input.since, found);
   let archived = 0;
@@ -134,7 +133,7 @@ function checkChain(operationId: string, events: readonly StoredEvent[], found: 
     if (!e.hash) found(operationId, e.event, "unchained", "it carries no hash");
     else if (eventHash(e) !== e.hash)
       found(operationId, e.event, "changed", "its content no longer gives its hash");
-    if (typeof e.seq !== "number" || !Number.isInteger(e.seq) || e.seq < 0) {
+    if (!Number.isInteger(e.seq) || e.seq < 0) {
       found(operationId, e.event, "inserted", `its seq ${String(e.seq)} is of no form bm writes`);
       continue;
     }
@@ -189,10 +188,10 @@ function checkChain(operationId: string, events: readonly StoredEvent[], found: 
 function checkHead(head: Head, events: readonly StoredEvent[], found: Found): void {
   // A standalone event (seq 0) is no place in the chain: the loops below start at 1.
   const stored = new Map(events.map((e) => [e.seq, e]));
-  for (let seq = 1; seq <= head.seq; seq++) {
-    if (stored.has(seq) || head.unaudited.includes(seq)) continue;
-    // Gaps inside the chain are the chain's own finding; this is the tail it cannot see.
-    if (seq <= Math.max(0, ...stored.keys())) continue;
+  // Gaps inside the chain are the chain's own finding; this is the tail it cannot see.
+  const top = Math.max(0, ...stored.keys());
+  for (let seq = top + 1; seq <= head.seq; seq++) {
+    if (head.unaudited.includes(seq)) continue;
     found(
       head.id,
       keyOfSeq(seq),
@@ -222,7 +221,7 @@ function checkSeals(
     const day = seal.facts?.day;
     const before = seals[i - 1];
     const dayBefore = before?.facts?.day;
-    if (before && (typeof dayBefore !== "string" || day !== nextDay(dayBefore)))
+    if (before && day !== nextDay(String(dayBefore)))
       found(SEAL_CHAIN, seal.event, "broken", `it seals ${day}, not the day after ${dayBefore}`);
     if (since && `${day}T23:59:59.999Z` < since) continue;
     checked++;
@@ -268,9 +267,8 @@ function checkArchive(
 ): number {
   const archive = new Map(copies.map((e) => [placeOf(e), e]));
   const table = new Map(items.map((e) => [placeOf(e), e]));
-  const verifiedHere = (e: StoredEvent) =>
-    chosen.has(e.operationId) ||
-    (e.operationId === SEAL_CHAIN && (!input.since || e.at >= input.since));
+  // The seals are a chain like the others: chosen when one of them is in the window.
+  const verifiedHere = (e: StoredEvent) => chosen.has(e.operationId);
   let compared = 0;
   const graceStart = new Date(input.now.getTime() - input.archiveGraceMs).toISOString();
   for (const [where, item] of table) {
@@ -309,7 +307,7 @@ function merged(findings: readonly Finding[]): Finding[] {
     const where = `${f.operationId}\u0000${f.event}\u0000${f.kind}`;
     const seen = byPlace.get(where);
     if (!seen) byPlace.set(where, { ...f });
-    else if (!seen.detail.includes(f.detail)) seen.detail = `${seen.detail}; ${f.detail}`;
+    else seen.detail = `${seen.detail}; ${f.detail}`;
   }
   return [...byPlace.values()].sort(
     (a, b) =>

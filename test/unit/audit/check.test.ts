@@ -180,3 +180,29 @@ describe("a seal's lines", () => {
     );
   });
 });
+
+describe("sealing after several seals, among operations' events", () => {
+  it("goes on from the seal of the highest seq, never from an operation's event", async () => {
+    const late = refusal("2026-11-28T10:00:00.000Z");
+    const early = refusal("2026-11-25T10:00:00.000Z", "U0Y");
+    const op = { ...late, operationId: "op-0123456789", seq: 7, event: "e000007" };
+    let last: ReturnType<typeof sealDay> | undefined;
+    const seals: StoredEvent[] = [];
+    for (const day of ["2026-11-25", "2026-11-26", "2026-11-27"]) {
+      last = sealDay(day, [late, early], last, new Date(`${day}T23:00:00Z`));
+      seals.push({ ...last, event: auditKey(last) });
+    }
+    const table = [seals[1], late, op, seals[2], early, seals[0]] as StoredEvent[];
+    const made = await sealDays(table, async () => {}, new Date("2026-11-29T00:30:00Z"));
+    expect(made.map((s) => [s.seq, s.facts.day, s.prev])).toEqual([[4, "2026-11-28", last?.hash]]);
+  });
+
+  it("starts, with no seal yet, at the earliest event's day, whatever the table's order", async () => {
+    const table = [refusal("2026-11-28T10:00:00.000Z"), refusal("2026-11-27T10:00:00.000Z", "U0Y")];
+    const made = await sealDays(table, async () => {}, new Date("2026-11-29T00:30:00Z"));
+    expect(made.map((s) => s.facts)).toEqual([
+      { day: "2026-11-27", count: 1 },
+      { day: "2026-11-28", count: 1 },
+    ]);
+  });
+});

@@ -546,6 +546,13 @@ describe("the seals, in words", () => {
     return { table: [...t.table, stored(first), stored(second)], first, second };
   };
 
+  it("takes a standalone item in the seals' chain for no seal", () => {
+    const { table } = sealedTable();
+    const odd = { ...(table[0] as StoredEvent), operationId: "seal", seq: 0, event: "r0" };
+    const withOdd = [{ ...odd, hash: eventHash(odd) }, ...table];
+    expect(kinds({ table: withOdd })).toEqual(["seal r0 inserted"]);
+  });
+
   it("reads the seals in their chain's order, whatever order the table gives", () => {
     const { table } = sealedTable();
     const reversed = [...table].reverse();
@@ -691,6 +698,11 @@ describe("the archive, in words", () => {
     const old = { ...(table[0] as StoredEvent), operationId: "op-oldoldoldo" };
     expect(kinds({ table, archive: [...table, old], since })).toEqual([]);
     expect(kinds({ table, archive: [...table, old] })).toEqual(["op-oldoldoldo e000001 removed"]);
+    // One gone from the table whose time is the very start of the window: this window's.
+    const recent = { ...old, operationId: "op-recentrece", at: since };
+    expect(kinds({ table, archive: [...table, recent], since })).toEqual([
+      "op-recentrece e000001 removed",
+    ]);
   });
 });
 
