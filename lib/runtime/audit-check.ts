@@ -44,7 +44,10 @@ export function createAuditCheck(env: NodeJS.ProcessEnv = process.env): AuditChe
       const policy = await loadPolicy(config.policyPath);
       if (!policy.auditChannel) return undefined;
       const secrets = secretSourceFromEnv(env, aws);
-      const slack = parseSlackSecret(config.slackSecretId, await secrets.read(config.slackSecretId));
+      const slack = parseSlackSecret(
+        config.slackSecretId,
+        await secrets.read(config.slackSecretId),
+      );
       const client = new WebClient(undefined, {
         slackApiUrl: config.slackApiUrl,
         logger: slackLogger(log) as never,

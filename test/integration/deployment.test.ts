@@ -161,6 +161,7 @@ describe("the generated template", () => {
     const functions = Object.entries(R()).filter(([, r]) => r.Type === "AWS::Lambda::Function");
     expect(functions.map(([id]) => id).sort()).toEqual([
       "ArchiverLambdaFunction",
+      "AuditCheckLambdaFunction",
       "FollowupLambdaFunction",
       "SlackLambdaFunction",
       "WorkerLambdaFunction",
@@ -504,7 +505,9 @@ describe("the dashboard and the alarms", () => {
       Environment: { Variables: { BM_FOLLOWUP_FUNCTION: "bm-ci-followup" } },
     });
     const invokeConfig = Object.values(R()).find(
-      (r) => r.Type === "AWS::Lambda::EventInvokeConfig",
+      (r) =>
+        r.Type === "AWS::Lambda::EventInvokeConfig" &&
+        JSON.stringify(r.Properties).includes("Followup"),
     );
     expect(invokeConfig?.Properties).toMatchObject({
       MaximumRetryAttempts: 0,
@@ -795,7 +798,13 @@ describe("least privilege", () => {
   it("gives no role but the archiver and the audit check any S3 right, nor any role a right to delete, unlock or reconfigure", () => {
     for (const role of ["SlackRole", "WorkerRole", "FollowupRole"])
       expect([role, rights(template, role).filter((r) => r.startsWith("s3:"))]).toEqual([role, []]);
-    for (const role of ["SlackRole", "WorkerRole", "FollowupRole", "ArchiverRole", "AuditCheckRole"])
+    for (const role of [
+      "SlackRole",
+      "WorkerRole",
+      "FollowupRole",
+      "ArchiverRole",
+      "AuditCheckRole",
+    ])
       expect([
         role,
         rights(template, role, parameterValues(template, { AuditEventBusArn: BUS })).filter((r) =>
