@@ -118,13 +118,17 @@ export async function auditCheck(
   return { seals, verdict };
 }
 
-/** Posts each seal in the audit channel; a failure is logged (and counted as SlackError). */
+/**
+ * Posts each seal in the audit channel. A failure is logged at error level, as nothing else
+ * tells that the copy outside AWS is missing (a failed call is also counted as SlackError); the
+ * seal is in the table already, and `npm run audit -- --verify` shows it.
+ */
 async function postSeals(deps: AuditCheckDeps, seals: readonly Seal[]): Promise<void> {
   let target: { channel: string; chat: Chat } | undefined;
   try {
     target = await deps.sealChannel();
   } catch (error) {
-    deps.log.warn("audit seal not posted: Slack could not be set up", {
+    deps.log.error("audit seal not posted: Slack could not be set up", {
       error: (error as Error).name,
       days: seals.map((s) => s.facts.day),
     });
@@ -135,7 +139,7 @@ async function postSeals(deps: AuditCheckDeps, seals: readonly Seal[]): Promise<
     try {
       await target.chat.post(target.channel, sealMessage(seal));
     } catch (error) {
-      deps.log.warn("audit seal not posted", {
+      deps.log.error("audit seal not posted", {
         day: seal.facts.day,
         channel: target.channel,
         error: (error as Error).name,
