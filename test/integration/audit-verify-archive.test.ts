@@ -57,7 +57,8 @@ describe.skipIf(!MOTO_URL)("npm run audit -- --verify with the archive, against 
         process.execPath,
         ["--import", "tsx", "scripts/audit.ts", ...args],
         { env: { ...process.env, ...env } },
-        (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+        (error, stdout, stderr) =>
+          resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
       );
     });
   }
