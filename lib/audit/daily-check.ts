@@ -59,9 +59,8 @@ export function checkSince(now: Date): Date {
 export function archiveSinceDay(table: readonly StoredEvent[], since: Date): string {
   const from = since.toISOString();
   const recent = new Set(table.filter((e) => e.at >= from).map((e) => e.operationId));
-  let first = dayOf(from);
-  for (const e of table) if (recent.has(e.operationId) && dayOf(e.at) < first) first = dayOf(e.at);
-  return first;
+  const days = table.filter((e) => recent.has(e.operationId)).map((e) => dayOf(e.at));
+  return [dayOf(from), ...days].sort()[0] as string;
 }
 
 /** The archive's copies and changes, as the verifier takes them. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ArchivedChange as StoredChange } from "../../../lib/audit/archive";
-import { hashed } from "../../../lib/audit/chain";
+import { chained, hashed } from "../../../lib/audit/chain";
 import {
   type AuditCheckDeps,
   archivedTrail,
@@ -10,6 +10,7 @@ import {
   checkSince,
 } from "../../../lib/audit/daily-check";
 import { SEAL_CHAIN, type StoredEvent } from "../../../lib/audit/seal";
+import type { Head } from "../../../lib/audit/verify";
 import type { Metrics } from "../../../lib/metrics";
 import type { AuditEvent } from "../../../lib/operations/operation";
 import type { Chat, SlackMessage } from "../../../lib/slack/chat";
@@ -36,8 +37,10 @@ function fakes(
     archive?: { events: StoredEvent[]; changes?: StoredChange[] };
     channel?: "none" | "unavailable" | "C0AUDIT";
     postFails?: boolean;
+    heads?: Head[];
   } = {},
 ) {
+  let asked = 0;
   const logged: Array<[string, string, object | undefined]> = [];
   const puts: Array<[string, number]> = [];
   const posted: Array<[string, string]> = [];
@@ -52,7 +55,7 @@ function fakes(
   } as unknown as Chat;
   const metrics: Metrics = { put: (n, v) => void puts.push([n, v]), flush() {} };
   const deps: AuditCheckDeps = {
-    source: { items: async () => [...table], heads: async () => [] },
+    source: { items: async () => [...table], heads: async () => options.heads ?? [] },
     archive: options.archive
       ? async (sinceDay) => {
           archiveDays.push(sinceDay);
@@ -68,6 +71,7 @@ function fakes(
       table.push({ ...seal, event: `e${String(seal.seq).padStart(6, "0")}` });
     },
     sealChannel: async () => {
+      asked++;
       const channel = options.channel ?? "C0AUDIT";
       if (channel === "none") return undefined;
       if (channel === "unavailable")
@@ -83,7 +87,7 @@ function fakes(
     metrics,
     now: () => NOW,
   };
-  return { deps, logged, puts, posted, archiveDays, table };
+  return { deps, logged, puts, posted, archiveDays, table, asked: () => asked };
 }
 
 describe("the window of a run", () => {
@@ -198,6 +202,8 @@ describe("one run of the check", () => {
     await auditCheck(f.deps);
     await auditCheck(f.deps);
     expect(f.posted).toHaveLength(1);
+    // Slack is not even set up on a day with nothing to post.
+    expect(f.asked()).toBe(1);
     expect(f.puts).toEqual([
       ["AuditFindings", 0],
       ["AuditFindings", 0],
@@ -220,6 +226,28 @@ describe("one run of the check", () => {
         verdict.findings[0],
       ],
     ]);
+  });
+
+  it("verifies each operation against its own record (its head)", async () => {
+    const first = {
+      ...chained<AuditEvent>({
+        operationId: "op-h",
+        seq: 1,
+        at: yesterday,
+        action: "requested",
+        actor: { teamId: "T0001", userId: "U0ALICE" },
+        facts: {},
+      }),
+      event: "e000001",
+    };
+    const f = fakes([first], {
+      heads: [{ id: "op-h", seq: 2, hash: "f".repeat(64), unaudited: [] }],
+    });
+    const { verdict } = await auditCheck(f.deps);
+    expect(verdict.findings.map((x) => `${x.operationId} ${x.event} ${x.kind}`)).toEqual([
+      "op-h e000002 removed",
+    ]);
+    expect(f.puts).toEqual([["AuditFindings", 1]]);
   });
 
   it("compares with the archive from the first day it verifies", async () => {

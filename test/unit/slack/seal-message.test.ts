@@ -26,4 +26,9 @@ describe("the audit seal's message", () => {
     );
     expect(first.hash).toMatch(/^[0-9a-f]{64}$/);
   });
+
+  it("shows a seal without a hash (none bm makes) as `-`", () => {
+    const { hash: _, ...unhashed } = first;
+    expect(sealMessage(unhashed as typeof first).text).toContain("Seal #1 `-`, the first");
+  });
 });
