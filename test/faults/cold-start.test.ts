@@ -2,6 +2,7 @@
  * Secrets Manager failing at a cold start (its values are then kept, so a fault meets only a
  * fresh container: this file's handlers are fresh). The front door gives up within its deadlines
  * and tries the cold start again on the next request; the worker's message is redelivered.
+ * The audit check seals and verifies without Slack, and fails loudly without its tables.
  */
 import { QueryCommand } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
@@ -70,7 +71,7 @@ describe("Secrets Manager at a cold start", () => {
   });
 });
 
-describe("Secrets Manager failing for the audit check", () => {
+describe("the audit check when Secrets Manager or DynamoDB fails", () => {
   it("seals and verifies all the same: only the seal's post is skipped, and logged", async () => {
     const yesterday = new Date(Date.now() - 86_400_000).toISOString();
     await new DynamoAuditLog(
@@ -119,5 +120,30 @@ describe("Secrets Manager failing for the audit check", () => {
         days: [yesterday.slice(0, 10)],
       }),
     ]);
+  });
+
+  it("fails the run when the audit table cannot be scanned: no seal made, and the invocation fails (its Errors alarm)", async () => {
+    const failing = stack.faults.dynamo?.inject({
+      target: "Scan",
+      kind: "error",
+      errorType: "ProvisionedThroughputExceededException",
+      when: (input) => input.TableName === stack.env.BM_AUDIT_TABLE,
+      times: 100,
+    });
+    try {
+      await expect(stack.auditCheck()).rejects.toThrow();
+    } finally {
+      stack.faults.dynamo?.clear();
+    }
+    expect(failing?.hits).toBeGreaterThan(0);
+    const { Items = [] } = await stack.dynamo.send(
+      new QueryCommand({
+        TableName: stack.env.BM_AUDIT_TABLE,
+        KeyConditionExpression: "operationId = :id",
+        ExpressionAttributeValues: { ":id": { S: "seal" } },
+      }),
+    );
+    // Only the seal of the run before.
+    expect(Items).toHaveLength(1);
   });
 });
