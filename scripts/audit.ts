@@ -20,7 +20,7 @@ import {
   verdictLine,
   verifyTrail,
 } from "../lib/audit/check";
-import { archivedTrail } from "../lib/audit/daily-check";
+import { archivedTrail, archiveSinceDay } from "../lib/audit/daily-check";
 import { readAudit, readAuditItems, readHeads, toCsv, toJsonLines } from "../lib/aws/audit-export";
 import { DynamoAuditLog } from "../lib/aws/dynamo/audit-log";
 import { documentClient } from "../lib/aws/dynamo/documents";
@@ -95,14 +95,21 @@ const hint = local ? ` (is the local stack running? start it with npm start)` : 
 
 try {
   if (values.verify) {
+    // One scan of the table: the verifier's, and (with --since) the first day of the archive to
+    // read, that of the oldest event of an operation it verifies whole.
+    const items = readAuditItems(db, table);
     const source: TrailSource = {
-      items: () => readAuditItems(db, table),
+      items: () => items,
       heads: () => readHeads(db, operations),
       ...(bucket
         ? {
             archive: async () =>
               archivedTrail(
-                await readArchive(new S3Client({}), bucket, since?.toISOString().slice(0, 10)),
+                await readArchive(
+                  new S3Client({}),
+                  bucket,
+                  since ? archiveSinceDay(await items, since) : undefined,
+                ),
               ),
           }
         : {}),

@@ -37,6 +37,7 @@ describe.skipIf(!MOTO_URL)("npm run audit -- --verify with the archive, against 
   const bucket = `bm-verify-${suffix}`;
   const tables = { operations: `bm-${suffix}-operations`, audit: `bm-${suffix}-audit` };
   let dynamo: DynamoDBClient;
+  let s3: S3Client;
   let env: Record<string, string>;
   const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
   const event = (seq: number, userId: string) =>
@@ -69,7 +70,7 @@ describe.skipIf(!MOTO_URL)("npm run audit -- --verify with the archive, against 
     const account = await freshAccount(endpoint, REGION);
     const client = { ...clientOptions(endpoint, REGION, account), maxAttempts: 1 };
     dynamo = new DynamoDBClient(client);
-    const s3 = new S3Client(client);
+    s3 = new S3Client(client);
     await createTables(dynamo, SERVERLESS_YML, tables);
     await createArchiveBucket(s3, SERVERLESS_YML, bucket);
     const db = documentClient(dynamo);
@@ -150,5 +151,34 @@ describe.skipIf(!MOTO_URL)("npm run audit -- --verify with the archive, against 
       `audit: could not read or write ${tables.audit} or read the archive ${bucket}-none: NoSuchBucket\n`,
     );
     expect(code).toBe(2);
+  });
+
+  it("with --since, reads the archive from the first day of each operation it verifies whole", async () => {
+    const older = chained<AuditEvent>({
+      ...event(1, "U0REQUESTER"),
+      operationId: "op-archived2",
+      at: at(3 * 24 * 60),
+    });
+    const newer = chained<AuditEvent>(
+      { ...event(2, "U0APPROVER1"), operationId: "op-archived2", at: at(10) },
+      older,
+    );
+    const db = documentClient(dynamo);
+    const log = new DynamoAuditLog(db, tables.audit);
+    await log.append(older);
+    await log.append(newer);
+    const archive = new S3AuditArchive(s3, bucket);
+    for (const item of await readAuditItems(db, tables.audit))
+      if (item.operationId === "op-archived2")
+        await archive.putOnce({
+          key: eventObjectKey(dayOf(item.at), item.operationId, item.event),
+          body: canonicalJson(item),
+        });
+    const since = at(24 * 60).slice(0, 10);
+    const { code, stdout } = await audit("--verify", "--since", since, "--bucket", bucket);
+    expect(stdout).toBe(
+      "audit: verified 4 events in 2 chains, 0 seals, 4 compared with the archive: all hold.\n",
+    );
+    expect(code).toBe(0);
   });
 });
