@@ -11,8 +11,8 @@ import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/clie
 import { S3Client } from "@aws-sdk/client-s3";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
-import { canonicalJson, dayOf, eventObjectKey } from "../../lib/audit/archive";
-import { chained } from "../../lib/audit/chain";
+import { dayOf, eventObjectKey } from "../../lib/audit/archive";
+import { canonicalJson, chained } from "../../lib/audit/chain";
 import { readAuditItems } from "../../lib/aws/audit-export";
 import { DynamoAuditLog } from "../../lib/aws/dynamo/audit-log";
 import { documentClient } from "../../lib/aws/dynamo/documents";
