@@ -191,3 +191,17 @@ export function readArchiverConfig(env: NodeJS.ProcessEnv = process.env): Archiv
   if (problems.length > 0) throw new ConfigError(`bm cannot start: ${problems.join("; ")}`);
   return { archiveBucket, eventBus: eventBus || undefined, awsTimeoutMs };
 }
+
+/** What the audit check reads from the environment: the functions' own, and the archive. */
+export interface AuditCheckConfig extends Config {
+  /** The archive bucket (`BM_AUDIT_BUCKET`); none: the chains and seals alone (the local stack). */
+  archiveBucket: string | undefined;
+}
+
+/**
+ * Reads the audit check's configuration from `env`.
+ * @throws ConfigError naming every variable that is missing or wrong.
+ */
+export function readAuditCheckConfig(env: NodeJS.ProcessEnv = process.env): AuditCheckConfig {
+  return { ...readConfig(env), archiveBucket: env.BM_AUDIT_BUCKET?.trim() || undefined };
+}

@@ -1,9 +1,10 @@
 /**
  * `npm run audit -- [--since DATE] [--format jsonl|csv] [--table NAME]`: the audit table, oldest
  * first, on standard output.
- * `npm run audit -- --verify [--since DATE]`: recomputes every chain, against the operations'
- * records, the days' seals and the archive (BM_AUDIT_BUCKET, when set); exit 0 when all hold, 1
- * naming each finding, 2 for a mistake in the command or a read that failed.
+ * `npm run audit -- --verify [--since DATE] [--bucket NAME]`: recomputes every chain, against the
+ * operations' records, the days' seals and the archive (--bucket or BM_AUDIT_BUCKET, when set:
+ * S3 is the SDK's own, AWS_ENDPOINT_URL_S3 included); exit 0 when all hold, 1 naming each
+ * finding, 2 for a mistake in the command or a read that failed.
  * `npm run audit -- --seal`: seals every day not sealed yet, up to yesterday (the stack's daily
  * check does this by itself).
  * The tables are BM_AUDIT_TABLE and BM_TABLE, or the local stack's; DynamoDB is the SDK's own
@@ -11,6 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
 import {
   findingLine,
   sealDays,
@@ -18,16 +20,18 @@ import {
   verdictLine,
   verifyTrail,
 } from "../lib/audit/check";
+import { archivedTrail, archiveSinceDay } from "../lib/audit/daily-check";
 import { readAudit, readAuditItems, readHeads, toCsv, toJsonLines } from "../lib/aws/audit-export";
 import { DynamoAuditLog } from "../lib/aws/dynamo/audit-log";
 import { documentClient } from "../lib/aws/dynamo/documents";
+import { readArchive } from "../lib/aws/s3-audit-archive";
 import { LOCAL_AUDIT_TABLE, LOCAL_DYNAMO_URL, LOCAL_OPERATIONS_TABLE } from "../local/stack";
 
 // Node 20 here, 22 on Lambda: the SDK's warning about it is noise on a terminal.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const USAGE = `usage: npm run audit -- [--since DATE] [--format jsonl|csv] [--table NAME]
-       npm run audit -- --verify [--since DATE] [--table NAME] [--operations-table NAME]
+       npm run audit -- --verify [--since DATE] [--table NAME] [--operations-table NAME] [--bucket NAME]
        npm run audit -- --seal [--table NAME]
 `;
 
@@ -41,6 +45,7 @@ let values: {
   format?: string | undefined;
   table?: string | undefined;
   "operations-table"?: string | undefined;
+  bucket?: string | undefined;
   verify?: boolean | undefined;
   seal?: boolean | undefined;
   help?: boolean | undefined;
@@ -52,6 +57,7 @@ try {
       format: { type: "string", default: "jsonl" },
       table: { type: "string" },
       "operations-table": { type: "string" },
+      bucket: { type: "string" },
       verify: { type: "boolean" },
       seal: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -84,13 +90,29 @@ const client = local
     })
   : new DynamoDBClient({});
 const db = documentClient(client);
+const bucket = values.bucket ?? (process.env.BM_AUDIT_BUCKET?.trim() || undefined);
 const hint = local ? ` (is the local stack running? start it with npm start)` : "";
 
 try {
   if (values.verify) {
+    // One scan of the table: the verifier's, and (with --since) the first day of the archive to
+    // read, that of the oldest event of an operation it verifies whole.
+    const items = readAuditItems(db, table);
     const source: TrailSource = {
-      items: () => readAuditItems(db, table),
+      items: () => items,
       heads: () => readHeads(db, operations),
+      ...(bucket
+        ? {
+            archive: async () =>
+              archivedTrail(
+                await readArchive(
+                  new S3Client({}),
+                  bucket,
+                  since ? archiveSinceDay(await items, since) : undefined,
+                ),
+              ),
+          }
+        : {}),
     };
     const verdict = await verifyTrail(source, { ...(since ? { since } : {}), now: new Date() });
     for (const finding of verdict.findings) process.stdout.write(`${findingLine(finding)}\n`);
@@ -114,5 +136,7 @@ try {
     process.stdout.write(values.format === "csv" ? toCsv(events) : toJsonLines(events));
   }
 } catch (error) {
-  fail(`could not read or write ${table}: ${(error as Error).name}${hint}`);
+  fail(
+    `could not read or write ${table}${bucket ? ` or read the archive ${bucket}` : ""}: ${(error as Error).name}${hint}`,
+  );
 }

@@ -1,6 +1,6 @@
 /**
- * `npm run build`: the four Lambda bundles, dist/slack.js, dist/worker.js, dist/followup.js and
- * dist/archiver.js (esbuild, minified, CommonJS, each exporting `handler`).
+ * `npm run build`: the five Lambda bundles, dist/slack.js, dist/worker.js, dist/followup.js,
+ * dist/archiver.js and dist/audit-check.js (esbuild, minified, CommonJS, each exporting `handler`).
  *
  * What keeps them small and quick to load (each guarded by test/integration/bundle.test.ts,
  * which sends a signed request through the built dist/slack.js):
@@ -22,6 +22,7 @@ export const BUILD_OPTIONS: BuildOptions = {
     worker: join(ROOT, "handlers/worker.ts"),
     followup: join(ROOT, "handlers/followup.ts"),
     archiver: join(ROOT, "handlers/archiver.ts"),
+    "audit-check": join(ROOT, "handlers/audit-check.ts"),
   },
   bundle: true,
   platform: "node",

@@ -69,8 +69,8 @@ export interface ArchiveContents {
  * Reads the archive back, for the verifier: every event under `events/<day>/` and every change
  * under `changes/<day>/`, of `sinceDay` (`YYYY-MM-DD`) and after when given (the folder
  * `undated`, of events whose time was no ISO time, always), each parsed from its JSON. Needs
- * s3:ListBucket and s3:GetObject on the bucket (no bm function has both: the verifier runs with
- * the deployer's or its own role).
+ * s3:ListBucket and s3:GetObject on the bucket (the audit check's role has both; the CLI's
+ * verifier runs with the deployer's or its own role).
  * @throws the SDK's error, or a SyntaxError for an object that is not JSON.
  */
 export async function readArchive(

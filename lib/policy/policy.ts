@@ -36,6 +36,11 @@ export interface Policy {
   enterpriseId?: string;
   tenants: Record<string, { secret: string }>;
   channels: Record<string, ChannelPolicy>;
+  /**
+   * The channel (C…, G…) the daily audit check posts each day's seal to: a copy of the trail's
+   * heads outside AWS. None: the seals stay in the audit table and the archive.
+   */
+  auditChannel?: string;
 }
 
 export class PolicyError extends BmError {
@@ -82,6 +87,12 @@ const Schema = v.object(
       v.pipe(
         v.string("enterprise_id must be a string"),
         v.regex(ENTERPRISE, "enterprise_id must be a Slack Enterprise Grid id (E…)"),
+      ),
+    ),
+    audit_channel: v.optional(
+      v.pipe(
+        v.string("audit_channel must be a string"),
+        v.regex(CHANNEL, "audit_channel must be a Slack channel id (C…, G…)"),
       ),
     ),
     tenants: v.record(
@@ -173,12 +184,17 @@ export function parsePolicy(document: unknown, source = "the policy"): Policy {
     };
   }
   if (problems.length > 0) throw new PolicyError(`${source} is invalid: ${problems.join("; ")}`);
-  const { team_ids: teamIds, enterprise_id: enterpriseId } = result.output;
+  const {
+    team_ids: teamIds,
+    enterprise_id: enterpriseId,
+    audit_channel: auditChannel,
+  } = result.output;
   return {
     teamIds,
     ...(enterpriseId ? { enterpriseId } : {}),
     tenants: result.output.tenants,
     channels,
+    ...(auditChannel ? { auditChannel } : {}),
   };
 }
 

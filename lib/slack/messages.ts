@@ -3,6 +3,7 @@
  * Block Kit. Every value goes through {@link md}: escaped once, fitted after escaping.
  */
 import type { ModalView } from "@slack/types";
+import type { Seal } from "../audit/seal";
 import { statusMeaning } from "../ecl/errors";
 import { MEDIA_NOT_LISTED } from "../ecl/server";
 import { isTerminal, type Operation, type State, stateWords } from "../operations/operation";
@@ -276,4 +277,17 @@ export function rejectModal(operationId: string): ModalView {
       },
     ],
   };
+}
+
+/**
+ * The day's audit seal, for the policy's audit channel: a copy of the seals' chain outside AWS.
+ * ":lock: bm audit seal for 2026-12-01: 37 events. Seal #12 `<hash>`, chained to #11 `<16 hex>…`."
+ */
+export function sealMessage(seal: Seal): SlackMessage {
+  const chain = seal.prev
+    ? md`, chained to #${seal.seq - 1} ${code(`${seal.prev.slice(0, 16)}…`)}`
+    : md`, the first of its chain`;
+  return message(
+    md`:lock: bm audit seal for ${seal.facts.day}: ${seal.facts.count} ${seal.facts.count === 1 ? "event" : "events"}. Seal #${seal.seq} ${code(seal.hash ?? "-")}${chain}. ${code("npm run audit -- --verify")} checks the trail against it.`,
+  );
 }

@@ -115,11 +115,21 @@ export interface LocalStack {
     secrets: AwsFaultProxy | undefined;
   };
   dynamo: DynamoDBClient;
-  handlers: { slack: SlackFn; worker: WorkerFn; followup: FollowupFn };
+  handlers: {
+    slack: SlackFn;
+    worker: WorkerFn;
+    followup: FollowupFn;
+    auditCheck: () => Promise<void>;
+  };
   /** Delivers the visible queue messages to the worker once; returns how many. */
   deliver(): Promise<number>;
   /** One follow-up invocation with this much time left. */
   followup(budgetMs: number): Promise<void>;
+  /**
+   * One run of the daily audit check (never on a schedule here): seals the days up to yesterday,
+   * verifies the chains and seals (no archive: the local stack has no S3), posts the seals.
+   */
+  auditCheck(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -241,6 +251,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }) as SlackFn,
     worker: (await import("../../handlers/worker")).handler as WorkerFn,
     followup: (await import("../../handlers/followup")).handler as FollowupFn,
+    auditCheck: (await import("../../handlers/audit-check")).handler,
   };
 
   const store = new DynamoOperationStore(documentClient(dynamo), env.BM_TABLE as string);
@@ -306,6 +317,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     handlers,
     deliver,
     followup: followup.invoke,
+    auditCheck: async () => {
+      await lineage.invoke("bm-auditCheck", "new", () => handlers.auditCheck());
+    },
     close: () => closers.closeAll(),
   };
 }

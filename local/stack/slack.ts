@@ -1,6 +1,6 @@
 /**
- * Slack for the local stack: the stand-in, with the policy's channels (the bot a member of each
- * but those it was never invited to) and the user groups.
+ * Slack for the local stack: the stand-in, with the policy's channels and its audit channel (the
+ * bot a member of each but those it was never invited to) and the user groups.
  */
 import type { Policy } from "../../lib/policy/policy";
 import { SlackStandIn, type StandInChannel } from "../stand-ins/slack";
@@ -20,7 +20,8 @@ export async function startSlack(
 ): Promise<SlackStandIn> {
   const notIn = new Set(options.botNotIn);
   const channels: Record<string, StandInChannel> = {};
-  for (const id of Object.keys(options.policy.channels)) channels[id] = { member: !notIn.has(id) };
+  const ids = [...Object.keys(options.policy.channels), options.policy.auditChannel ?? []].flat();
+  for (const id of ids) channels[id] = { member: !notIn.has(id) };
   const slack = await new SlackStandIn({
     botToken: options.botToken,
     channels,

@@ -19,7 +19,13 @@ let stack: LocalStack;
 let dir: string;
 let sizes: Record<string, number>;
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
-let bundles: { slack: Handler; worker: Handler; followup: Handler; archiver: Handler };
+let bundles: {
+  slack: Handler;
+  worker: Handler;
+  followup: Handler;
+  archiver: Handler;
+  auditCheck: () => Promise<void>;
+};
 
 beforeAll(async () => {
   stack = await testStack({ taskMs: 100 });
@@ -31,6 +37,7 @@ beforeAll(async () => {
     worker: load(join(dir, "worker.js")).handler,
     followup: load(join(dir, "followup.js")).handler,
     archiver: load(join(dir, "archiver.js")).handler,
+    auditCheck: load(join(dir, "audit-check.js")).handler,
   };
 }, 60_000);
 afterAll(async () => {
@@ -39,9 +46,10 @@ afterAll(async () => {
 });
 
 describe("the Lambda bundles", () => {
-  it("are CommonJS files exporting a 2-argument handler (the archiver's: 1), slack.js under 640 KB", () => {
+  it("are CommonJS files exporting a 2-argument handler (the archiver's: 1, the audit check's: 0), slack.js under 640 KB", () => {
     expect(Object.keys(sizes).sort()).toEqual([
       "archiver.js",
+      "audit-check.js",
       "followup.js",
       "slack.js",
       "worker.js",
@@ -51,7 +59,7 @@ describe("the Lambda bundles", () => {
 
   it("leave out the local stack and its playground page", async () => {
     const { readFile } = await import("node:fs/promises");
-    for (const name of ["slack.js", "worker.js", "followup.js", "archiver.js"]) {
+    for (const name of ["slack.js", "worker.js", "followup.js", "archiver.js", "audit-check.js"]) {
       const code = await readFile(join(dir, name), "utf8");
       expect(code).not.toContain("_playground/");
       expect(code).not.toContain("LambdaStandIn");
@@ -60,6 +68,7 @@ describe("the Lambda bundles", () => {
     expect(bundles.worker.length).toBe(2);
     expect(bundles.followup.length).toBe(2);
     expect(bundles.archiver.length).toBe(1);
+    expect(bundles.auditCheck.length).toBe(0);
   });
 
   it("stop the archiver's cold start loudly, naming the variable, when its bucket is not set", async () => {
@@ -67,6 +76,10 @@ describe("the Lambda bundles", () => {
     await expect(
       bundles.archiver({ Records: [] }, lambdaContext("archiver", 60_000)),
     ).rejects.toThrow("bm cannot start: BM_AUDIT_ARCHIVE_BUCKET is not set");
+  });
+
+  it("run the audit check against the stack's tables: nothing to seal yet, nothing found", async () => {
+    await expect(bundles.auditCheck()).resolves.toBeUndefined();
   });
 
   it("take a signed slash command, detach, and report done", async () => {

@@ -92,7 +92,7 @@ const TOPIC = "arn:aws:sns:ap-northeast-1:123456789012:ops-alerts";
 const BUS = "arn:aws:events:ap-northeast-1:123456789012:event-bus/security";
 
 describe("the generated template", () => {
-  it("has the four functions, on nodejs22.x and arm64, each with its own role and its bundle", () => {
+  it("has the five functions, on nodejs22.x and arm64, each with its own role and its bundle", () => {
     for (const [fn, role, memory, timeout] of [
       ["Slack", "SlackRole", 1024, 5],
       ["Worker", "WorkerRole", 512, 60],
@@ -115,8 +115,31 @@ describe("the generated template", () => {
         },
       });
     }
-    expect(zips).toEqual(["archiver.zip", "followup.zip", "slack.zip", "worker.zip"]);
-    expect(Object.values(R()).filter((r) => r.Type === "AWS::IAM::Role")).toHaveLength(4);
+    expect(props("AuditCheckLambdaFunction")).toMatchObject({
+      Handler: "dist/audit-check.handler",
+      Runtime: "nodejs22.x",
+      Architectures: ["arm64"],
+      MemorySize: 512,
+      Timeout: 300,
+      Role: { "Fn::Sub": "${AuditCheckRole.Arn}" },
+      FunctionName: "bm-ci-auditCheck",
+      Environment: {
+        Variables: expect.objectContaining({
+          BM_AUDIT_BUCKET: { Ref: "AuditArchiveBucket" },
+          BM_AUDIT_TABLE: { Ref: "AuditTable" },
+          BM_TABLE: { Ref: "OperationsTable" },
+          BM_SLACK_SECRET_ID: "bm/slack",
+        }),
+      },
+    });
+    expect(zips).toEqual([
+      "archiver.zip",
+      "auditCheck.zip",
+      "followup.zip",
+      "slack.zip",
+      "worker.zip",
+    ]);
+    expect(Object.values(R()).filter((r) => r.Type === "AWS::IAM::Role")).toHaveLength(5);
   });
 
   it("routes POST /slack/events to the front door, SQS to the worker, rate(1 minute) to the follow-up", () => {
@@ -138,6 +161,7 @@ describe("the generated template", () => {
     const functions = Object.entries(R()).filter(([, r]) => r.Type === "AWS::Lambda::Function");
     expect(functions.map(([id]) => id).sort()).toEqual([
       "ArchiverLambdaFunction",
+      "AuditCheckLambdaFunction",
       "FollowupLambdaFunction",
       "SlackLambdaFunction",
       "WorkerLambdaFunction",
@@ -216,7 +240,7 @@ describe("the generated template", () => {
 
   it("keeps the functions' logs 90 days", () => {
     const logs = Object.values(R()).filter((r) => r.Type === "AWS::Logs::LogGroup");
-    expect(logs.map((l) => l.Properties.RetentionInDays)).toEqual([90, 90, 90, 90]);
+    expect(logs.map((l) => l.Properties.RetentionInDays)).toEqual([90, 90, 90, 90, 90]);
   });
 });
 
@@ -317,7 +341,13 @@ describe("the audit archive", () => {
       .filter(([, r]) => r.Type === "AWS::IAM::Role")
       .map(([id]) => id)
       .sort();
-    expect(roles).toEqual(["ArchiverRole", "FollowupRole", "SlackRole", "WorkerRole"]);
+    expect(roles).toEqual([
+      "ArchiverRole",
+      "AuditCheckRole",
+      "FollowupRole",
+      "SlackRole",
+      "WorkerRole",
+    ]);
     const deny = statements().filter((s) => s.Sid === "DenyBmFunctionsChangingTheArchive");
     expect(deny).toHaveLength(1);
     const [statement] = deny as [Record<string, unknown>];
@@ -404,6 +434,8 @@ describe("the dashboard and the alarms", () => {
       "ArchiverDeadLetterAlarm: AWS/SQS/ApproximateNumberOfMessagesVisible [QueueName=ArchiverDeadLetterQueue.QueueName] Maximum 300s GreaterThanThreshold 0 missing=notBreaching",
       "ArchiverErrorsAlarm: AWS/Lambda/Errors [FunctionName=bm-ci-archiver] Sum 300s GreaterThanThreshold 0 missing=notBreaching",
       "ArchiverIteratorAgeAlarm: AWS/Lambda/IteratorAge [FunctionName=bm-ci-archiver] Maximum 300s GreaterThanThreshold 300000 missing=notBreaching",
+      "AuditCheckErrorsAlarm: AWS/Lambda/Errors [FunctionName=bm-ci-auditCheck] Sum 300s GreaterThanThreshold 0 missing=notBreaching",
+      "AuditCheckNotInvokedAlarm: AWS/Lambda/Invocations [FunctionName=bm-ci-auditCheck] Sum 86400s LessThanThreshold 1 missing=breaching",
       "AuditConflictAlarm: bm/AuditConflict [service=bm] Sum 300s GreaterThanThreshold 0 missing=notBreaching",
       "AuditFindingsAlarm: bm/AuditFindings [service=bm] Maximum 86400s GreaterThanThreshold 0 missing=notBreaching",
       "AuditOutboxStaleAlarm: bm/AuditOutboxStale [service=bm] Maximum 300s GreaterThanThreshold 0 missing=notBreaching",
@@ -473,7 +505,9 @@ describe("the dashboard and the alarms", () => {
       Environment: { Variables: { BM_FOLLOWUP_FUNCTION: "bm-ci-followup" } },
     });
     const invokeConfig = Object.values(R()).find(
-      (r) => r.Type === "AWS::Lambda::EventInvokeConfig",
+      (r) =>
+        r.Type === "AWS::Lambda::EventInvokeConfig" &&
+        JSON.stringify(r.Properties).includes("Followup"),
     );
     expect(invokeConfig?.Properties).toMatchObject({
       MaximumRetryAttempts: 0,
@@ -734,10 +768,51 @@ describe("least privilege", () => {
       );
   });
 
-  it("gives no role but the archiver any S3 right, nor any role a right to delete, unlock or reconfigure", () => {
+  it("gives the audit check reads of both tables, the seal's put, reads of the archive and the Slack secret", () => {
+    expect(rights(template, "AuditCheckRole")).toEqual(
+      [
+        ...logs("auditCheck"),
+        slackSecret,
+        "dynamodb:Scan on OperationsTable.Arn",
+        "dynamodb:Scan on AuditTable.Arn",
+        ...audit,
+        "s3:ListBucket on AuditArchiveBucket.Arn",
+        "s3:GetObject on ${AuditArchiveBucket.Arn}/*",
+      ].sort(),
+    );
+  });
+
+  it("schedules the audit check at 00:30 UTC, once, not retried", () => {
+    expect(
+      Object.values(R()).filter(
+        (r) =>
+          r.Type === "AWS::Events::Rule" &&
+          JSON.stringify(r.Properties.Targets).includes("AuditCheckLambdaFunction"),
+      ),
+    ).toEqual([
+      expect.objectContaining({
+        Properties: expect.objectContaining({ ScheduleExpression: "cron(30 0 * * ? *)" }),
+      }),
+    ]);
+    expect(
+      Object.values(R()).find(
+        (r) =>
+          r.Type === "AWS::Lambda::EventInvokeConfig" &&
+          JSON.stringify(r.Properties).includes("AuditCheck"),
+      )?.Properties,
+    ).toMatchObject({ MaximumRetryAttempts: 0 });
+  });
+
+  it("gives no role but the archiver and the audit check any S3 right, nor any role a right to delete, unlock or reconfigure", () => {
     for (const role of ["SlackRole", "WorkerRole", "FollowupRole"])
       expect([role, rights(template, role).filter((r) => r.startsWith("s3:"))]).toEqual([role, []]);
-    for (const role of ["SlackRole", "WorkerRole", "FollowupRole", "ArchiverRole"])
+    for (const role of [
+      "SlackRole",
+      "WorkerRole",
+      "FollowupRole",
+      "ArchiverRole",
+      "AuditCheckRole",
+    ])
       expect([
         role,
         rights(template, role, parameterValues(template, { AuditEventBusArn: BUS })).filter((r) =>

@@ -169,8 +169,16 @@ export function rights(
   return lines.sort();
 }
 
-/** What a role may do on the audit table: append, read back, and (the archiver) read its stream. */
-const AUDIT_TABLE_ACTIONS = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"];
+/**
+ * What a role may do on the audit table: append, read back (the audit check: the whole table), and
+ * (the archiver) read its stream.
+ */
+const AUDIT_TABLE_ACTIONS = [
+  "dynamodb:PutItem",
+  "dynamodb:GetItem",
+  "dynamodb:Query",
+  "dynamodb:Scan",
+];
 const AUDIT_STREAM_ACTIONS = [
   "dynamodb:DescribeStream",
   "dynamodb:GetRecords",

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   ConfigError,
   readArchiverConfig,
+  readAuditCheckConfig,
   readConfig,
   readEclEndpointAllow,
 } from "../../lib/config";
@@ -300,5 +301,22 @@ describe("readArchiverConfig", () => {
     expect(
       problem({ ...bucket, BM_AUDIT_EVENT_BUS: "xarn:aws:events:r:123456789012:event-bus/x y" }),
     ).toMatch(/BM_AUDIT_EVENT_BUS/);
+  });
+});
+
+describe("readAuditCheckConfig", () => {
+  it("reads the functions' configuration and the archive bucket, none when empty", () => {
+    expect(readAuditCheckConfig({ ...base, BM_AUDIT_BUCKET: " archive " })).toStrictEqual({
+      ...readConfig(base),
+      archiveBucket: "archive",
+    });
+    expect(readAuditCheckConfig({ ...base, BM_AUDIT_BUCKET: " " }).archiveBucket).toBeUndefined();
+    expect(readAuditCheckConfig(base).archiveBucket).toBeUndefined();
+  });
+
+  it("stops, naming the variable, as readConfig does", () => {
+    expect(() => readAuditCheckConfig({ ...base, BM_TABLE: "" })).toThrow(
+      "bm cannot start: BM_TABLE is not set",
+    );
   });
 });

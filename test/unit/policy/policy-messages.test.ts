@@ -106,6 +106,22 @@ describe("each mistake in the policy, word for word", () => {
       { ...policy({ C0A: channel }), enterprise_id: 1 },
       "enterprise_id: enterprise_id must be a string",
     ],
+    [
+      { ...policy({ C0A: channel }), audit_channel: "U0AUDIT" },
+      "audit_channel: audit_channel must be a Slack channel id (C…, G…)",
+    ],
+    [
+      { ...policy({ C0A: channel }), audit_channel: "#audit" },
+      "audit_channel: audit_channel must be a Slack channel id (C…, G…)",
+    ],
+    [
+      { ...policy({ C0A: channel }), audit_channel: "C0AUDITx" },
+      "audit_channel: audit_channel must be a Slack channel id (C…, G…)",
+    ],
+    [
+      { ...policy({ C0A: channel }), audit_channel: ["C0AUDIT"] },
+      "audit_channel: audit_channel must be a string",
+    ],
   ])("%j: %s", (document, said) => {
     expect(refusal(document)).toBe(`policy.yml is invalid: ${said}`);
   });
@@ -120,6 +136,14 @@ describe("each mistake in the policy, word for word", () => {
         enterprise_id: "E0001",
       }),
     ).toMatchObject({ teamIds: ["T0001", "T0002"], enterpriseId: "E0001" });
+  });
+
+  it("the audit channel: only when named", () => {
+    expect(parsePolicy(policy({ C0A: channel })).auditChannel).toBeUndefined();
+    expect("auditChannel" in parsePolicy(policy({ C0A: channel }))).toBe(false);
+    expect(
+      parsePolicy({ ...policy({ C0A: channel }), audit_channel: "C0AUDIT" }).auditChannel,
+    ).toBe("C0AUDIT");
   });
 
   it("the defaults: no approvers, self-approval off, 30 minutes", () => {
