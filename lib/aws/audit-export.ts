@@ -1,7 +1,11 @@
 /**
  * The audit table, exported oldest first as JSON lines or CSV.
  */
-import { type DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  type DynamoDBDocumentClient,
+  ScanCommand,
+  type ScanCommandInput,
+} from "@aws-sdk/lib-dynamodb";
 import type { StoredEvent } from "../audit/seal";
 import type { Head } from "../audit/verify";
 import type { AuditEvent, Operation } from "../operations/operation";
@@ -16,6 +20,21 @@ export async function readAudit(
   return items.map(({ event: _key, ...event }) => event as AuditEvent);
 }
 
+/** Every item a scan finds, page after page. */
+async function scanAll<T>(
+  db: DynamoDBDocumentClient,
+  input: Omit<ScanCommandInput, "ExclusiveStartKey">,
+): Promise<T[]> {
+  const items: T[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(new ScanCommand({ ...input, ExclusiveStartKey: start }));
+    items.push(...((page.Items ?? []) as T[]));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
 /**
  * Every item of the audit table (at or after `since`), as stored, its key `event` kept, oldest
  * first: what the verifier recomputes.
@@ -25,26 +44,17 @@ export async function readAuditItems(
   table: string,
   since?: Date,
 ): Promise<StoredEvent[]> {
-  const items: StoredEvent[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await db.send(
-      new ScanCommand({
-        TableName: table,
-        ExclusiveStartKey: start,
-        ConsistentRead: true,
-        ...(since
-          ? {
-              FilterExpression: "#at >= :since",
-              ExpressionAttributeNames: { "#at": "at" },
-              ExpressionAttributeValues: { ":since": since.toISOString() },
-            }
-          : {}),
-      }),
-    );
-    items.push(...((page.Items ?? []) as StoredEvent[]));
-    start = page.LastEvaluatedKey;
-  } while (start);
+  const items = await scanAll<StoredEvent>(db, {
+    TableName: table,
+    ConsistentRead: true,
+    ...(since
+      ? {
+          FilterExpression: "#at >= :since",
+          ExpressionAttributeNames: { "#at": "at" },
+          ExpressionAttributeValues: { ":since": since.toISOString() },
+        }
+      : {}),
+  });
   // A planted item may lack its time: sorted first, and named by the verifier.
   return items.sort(
     (a, b) =>
@@ -59,33 +69,20 @@ export async function readAuditItems(
  * its outbox): a scan of the operations table, locks and leases left out.
  */
 export async function readHeads(db: DynamoDBDocumentClient, table: string): Promise<Head[]> {
-  const heads: Head[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await db.send(
-      new ScanCommand({
-        TableName: table,
-        ExclusiveStartKey: start,
-        ConsistentRead: true,
-        FilterExpression: "begins_with(#id, :op)",
-        ProjectionExpression: "#id, #seq, lastEvent, unaudited",
-        ExpressionAttributeNames: { "#id": "id", "#seq": "seq" },
-        ExpressionAttributeValues: { ":op": "op-" },
-      }),
-    );
-    for (const item of (page.Items ?? []) as Array<
-      Pick<Operation, "id" | "seq" | "lastEvent" | "unaudited">
-    >) {
-      heads.push({
-        id: item.id,
-        seq: item.seq,
-        ...(item.lastEvent?.hash ? { hash: item.lastEvent.hash } : {}),
-        unaudited: (item.unaudited ?? []).map((e) => e.seq),
-      });
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return heads;
+  const items = await scanAll<Pick<Operation, "id" | "seq" | "lastEvent" | "unaudited">>(db, {
+    TableName: table,
+    ConsistentRead: true,
+    FilterExpression: "begins_with(#id, :op)",
+    ProjectionExpression: "#id, #seq, lastEvent, unaudited",
+    ExpressionAttributeNames: { "#id": "id", "#seq": "seq" },
+    ExpressionAttributeValues: { ":op": "op-" },
+  });
+  return items.map((item) => ({
+    id: item.id,
+    seq: item.seq,
+    ...(item.lastEvent?.hash ? { hash: item.lastEvent.hash } : {}),
+    unaudited: (item.unaudited ?? []).map((e) => e.seq),
+  }));
 }
 
 export function toJsonLines(events: AuditEvent[]): string {

@@ -7,12 +7,10 @@
 import { QueryCommand } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DynamoAuditLog } from "../../lib/aws/dynamo/audit-log";
-import { documentClient } from "../../lib/aws/dynamo/documents";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
 import type { LocalStack } from "../../local/stack";
 import { expectErrorLogs } from "../support/error-logs";
-import { slash, testStack } from "../support/stack-harness";
+import { refusalAt, slash, testStack } from "../support/stack-harness";
 import { assertInvariants, settle } from "./invariants";
 
 let stack: LocalStack;
@@ -74,17 +72,7 @@ describe("Secrets Manager at a cold start", () => {
 describe("the audit check when Secrets Manager or DynamoDB fails", () => {
   it("seals and verifies all the same: only the seal's post is skipped, and logged", async () => {
     const yesterday = new Date(Date.now() - 86_400_000).toISOString();
-    await new DynamoAuditLog(
-      documentClient(stack.dynamo),
-      stack.env.BM_AUDIT_TABLE as string,
-    ).append({
-      operationId: "op-cccccccccc",
-      seq: 0,
-      at: yesterday,
-      action: "refused:not_an_approver",
-      actor: { teamId: "T0001", userId: "U0MALLORY" },
-      facts: { channel: "C0CHANGES" },
-    });
+    await refusalAt(stack, "op-cccccccccc", yesterday);
     const failing = stack.faults.secrets?.inject({
       target: "GetSecretValue",
       kind: "error",

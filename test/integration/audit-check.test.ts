@@ -6,11 +6,9 @@
 import { PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { DynamoAuditLog } from "../../lib/aws/dynamo/audit-log";
-import { documentClient } from "../../lib/aws/dynamo/documents";
 import type { LocalStack } from "../../local/stack";
 import { expectErrorLogs } from "../support/error-logs";
-import { testStack } from "../support/stack-harness";
+import { refusalAt, testStack } from "../support/stack-harness";
 
 let stack: LocalStack;
 beforeAll(async () => {
@@ -66,14 +64,7 @@ describe("the daily audit check", () => {
 
   it("seals yesterday, posts the seal in the audit channel, and finds nothing", async () => {
     // A refusal bm wrote yesterday, as the front door writes one.
-    await new DynamoAuditLog(documentClient(stack.dynamo), table()).append({
-      operationId: "op-zzzzzzzzzz",
-      seq: 0,
-      at: yesterday,
-      action: "refused:not_an_approver",
-      actor: { teamId: "T0001", userId: "U0MALLORY" },
-      facts: { channel: "C0CHANGES" },
-    });
+    await refusalAt(stack, "op-zzzzzzzzzz", yesterday);
     await stack.auditCheck();
     const [seal] = await chain("seal");
     const [refusal] = await chain("op-zzzzzzzzzz");

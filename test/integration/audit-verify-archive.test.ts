@@ -1,11 +1,3 @@
-/**
- * `npm run audit -- --verify` with the write-once archive (--bucket, or BM_AUDIT_BUCKET), against
- * moto: the audit table of serverless.yml, its events archived as the archiver writes them, and
- * the bucket with Object Lock. What the chains alone cannot see, the archive names: the last
- * event of a chain rewritten and hashed again, or deleted. Skipped, saying so, without
- * BM_TEST_MOTO_URL.
- */
-import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -21,7 +13,7 @@ import type { AuditEvent } from "../../lib/operations/operation";
 import { createArchiveBucket } from "../../local/archive-bucket";
 import { clientOptions, freshAccount } from "../../local/stack/external-aws";
 import { createTables } from "../../local/tables";
-import { MOTO_URL } from "../support/stack-harness";
+import { MOTO_URL, runAudit } from "../support/stack-harness";
 
 const SERVERLESS_YML = join(import.meta.dirname, "../../serverless.yml");
 const REGION = "ap-northeast-1";
@@ -52,17 +44,8 @@ describe.skipIf(!MOTO_URL)("npm run audit -- --verify with the archive, against 
   const first = chained<AuditEvent>(event(1, "U0REQUESTER"));
   const second = chained<AuditEvent>(event(2, "U0APPROVER1"), first);
 
-  function audit(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        ["--import", "tsx", "scripts/audit.ts", ...args],
-        { env: { ...process.env, ...env } },
-        (error, stdout, stderr) =>
-          resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
-      );
-    });
-  }
+  const audit = (...args: string[]) => runAudit(env, ...args);
+
   const put = (value: Record<string, unknown>) =>
     dynamo.send(new PutItemCommand({ TableName: tables.audit, Item: marshall(value) }));
 

@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import {
   DeleteItemCommand,
   PutItemCommand,
@@ -7,11 +6,18 @@ import {
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DynamoAuditLog } from "../../lib/aws/dynamo/audit-log";
 import { documentClient } from "../../lib/aws/dynamo/documents";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
 import type { LocalStack } from "../../local/stack";
-import { awaitingApproval, click, finished, slash, testStack } from "../support/stack-harness";
+import {
+  awaitingApproval,
+  click,
+  finished,
+  refusalAt,
+  runAudit,
+  slash,
+  testStack,
+} from "../support/stack-harness";
 
 /**
  * `npm run audit -- --verify` and `--seal` against the local stack's tables, as bm wrote them
@@ -36,17 +42,7 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-function audit(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "scripts/audit.ts", ...args],
-      { env: { ...process.env, ...stack.env } },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
-    );
-  });
-}
-
+const audit = (...args: string[]) => runAudit(stack.env, ...args);
 const table = () => stack.env.BM_AUDIT_TABLE as string;
 async function item(operationId: string, event: string): Promise<Record<string, unknown>> {
   const { Items = [] } = await documentClient(stack.dynamo).send(
@@ -139,14 +135,7 @@ describe("npm run audit -- --verify", () => {
   it("seals yesterday, then names a refusal removed from the sealed day", async () => {
     const yesterday = new Date(Date.now() - 86_400_000).toISOString();
     // A refusal bm wrote yesterday (as the front door writes one).
-    await new DynamoAuditLog(documentClient(stack.dynamo), table()).append({
-      operationId: "op-yyyyyyyyyy",
-      seq: 0,
-      at: yesterday,
-      action: "refused:not_an_approver",
-      actor: { teamId: "T0001", userId: "U0MALLORY" },
-      facts: { channel: "C0CHANGES" },
-    });
+    await refusalAt(stack, "op-yyyyyyyyyy", yesterday);
     const sealed = await audit("--seal");
     expect(sealed.stdout).toMatch(
       new RegExp(`^sealed ${yesterday.slice(0, 10)}: 1 events, seal [0-9a-f]{64}\\n$`),

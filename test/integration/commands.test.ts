@@ -1,8 +1,15 @@
-import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
 import type { LocalStack } from "../../local/stack";
-import { click, drain, operation, settled, slash, testStack } from "../support/stack-harness";
+import {
+  click,
+  drain,
+  operation,
+  runAudit,
+  settled,
+  slash,
+  testStack,
+} from "../support/stack-harness";
 
 /** /bm status, /bm history and /bm help, through the real handlers. */
 let stack: LocalStack;
@@ -150,17 +157,7 @@ describe("/bm help", () => {
 });
 
 describe("npm run audit", () => {
-  function audit(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        ["--import", "tsx", "scripts/audit.ts", ...args],
-        { env: { ...process.env, ...stack.env } },
-        (error, stdout, stderr) =>
-          resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
-      );
-    });
-  }
+  const audit = (...args: string[]) => runAudit(stack.env, ...args);
 
   it("exports every event, oldest first, as JSON lines", async () => {
     const { code, stdout } = await audit();

@@ -3,6 +3,7 @@
  * payload in test/fixtures), queue deliveries, follow-up invocations; and reads back the
  * operations, the audit trail and the Slack channel.
  */
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { QueryCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
@@ -13,6 +14,7 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { DynamoAuditLog } from "../../lib/aws/dynamo/audit-log";
 import { documentClient } from "../../lib/aws/dynamo/documents";
 import { DynamoOperationStore } from "../../lib/aws/dynamo/operation-store";
 import type { AuditEvent, Operation } from "../../lib/operations/operation";
@@ -452,4 +454,43 @@ export function testStack(options: LocalStackOptions = {}): Promise<LocalStack> 
       ...options.env,
     },
   });
+}
+
+/** What `npm run audit -- …` answered: its exit code and its output. */
+export interface AuditRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `npm run audit -- …args` (scripts/audit.ts) as a terminal would, with `env` added. */
+export function runAudit(
+  env: Record<string, string | undefined>,
+  ...args: string[]
+): Promise<AuditRun> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", "scripts/audit.ts", ...args],
+      { env: { ...process.env, ...env } },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/**
+ * Appends, through bm's own audit log, a refusal made at `at` (by U0MALLORY, in C0CHANGES), as
+ * the front door writes one: an event of a day past, for the seals to cover.
+ */
+export async function refusalAt(stack: LocalStack, operationId: string, at: string): Promise<void> {
+  await new DynamoAuditLog(documentClient(stack.dynamo), stack.env.BM_AUDIT_TABLE as string).append(
+    {
+      operationId,
+      seq: 0,
+      at,
+      action: "refused:not_an_approver",
+      actor: { teamId: "T0001", userId: "U0MALLORY" },
+      facts: { channel: "C0CHANGES" },
+    },
+  );
 }
