@@ -206,3 +206,15 @@ describe("sealing after several seals, among operations' events", () => {
     ]);
   });
 });
+
+describe("sealing beside an item planted in the seals' chain", () => {
+  it("takes a standalone item there for no seal: the first seal starts the chain", async () => {
+    const planted = { ...refusal("2026-11-27T10:00:00.000Z"), operationId: "seal" };
+    const table = [planted, refusal("2026-11-28T10:00:00.000Z")];
+    const made = await sealDays(table, async () => {}, new Date("2026-11-29T00:30:00Z"));
+    expect(made.map((s) => [s.seq, s.facts.day, s.prev])).toEqual([
+      [1, "2026-11-27", undefined],
+      [2, "2026-11-28", made[0]?.hash],
+    ]);
+  });
+});
