@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import MutationSequencer from "./test/unit/mutation-sequencer";
 
 /**
  * The unit tests alone, for mutation testing (`npm run mutation`): no socket, no stack, so each
@@ -10,7 +11,18 @@ export default defineConfig({
     // The tests of lib/aws/, which mutation testing does not mutate: they would only load the
     // AWS SDK again for every mutant of a module-level table.
     exclude: ["test/unit/aws/**"],
-    setupFiles: ["test/unit/no-network.ts"],
+    // One worker for every file, each file's modules loaded afresh (test/unit/fresh-modules.ts):
+    // a new worker for each file (vitest's default, `isolate: true`) cost about 15 s of a full run
+    // of the suite, which each static mutant needs (docs/testing.md, "Mutation testing").
+    isolate: false,
+    setupFiles: ["test/unit/no-network.ts", "test/unit/fresh-modules.ts"],
+    // The files most likely to kill the mutant first: Stryker stops at the first failure
+    // (`bail: 1`), and the files left are then not loaded (test/unit/mutation-runner.ts).
+    sequence: { sequencer: MutationSequencer },
+    runner: "test/unit/mutation-runner.ts",
+    // Those files left are then empty, not failed (the unit project of vitest.config.ts still
+    // fails a test file without tests).
+    passWithNoTests: true,
     // Instrumented code is slower; the property tests run fewer cases (every mutant they cover
     // runs them again).
     testTimeout: 30_000,
