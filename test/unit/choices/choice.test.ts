@@ -146,6 +146,11 @@ describe("a choice's life", () => {
       [3, "chosen", "images"],
     ]);
     expect(picked.lastEvent.seq).toBe(3);
+    // Each pick is chained to the event before it: the request, then the first pick.
+    const [requested, first, second] = picked.unaudited ?? [];
+    expect(first?.prev).toBe(requested?.hash);
+    expect(second?.prev).toBe(first?.hash);
+    expect(picked.lastEvent).toBe(second);
     expect(withPicks(op, [])).toBe(op);
   });
 });

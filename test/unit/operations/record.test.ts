@@ -129,6 +129,33 @@ describe("flushAudit", () => {
     expect((await flushAudit(f.deps, op)).inflight).toBe("notice");
   });
 
+  it("an event whose place another item holds is counted as a conflict, not a write error", async () => {
+    const f = workerFakes();
+    const m = metrics();
+    let op = operationIn(f.ops, "C0INC", ["approved", "executing"]);
+    op = { ...op, unaudited: [op.lastEvent] };
+    f.ops.set(op.id, op);
+    const conflict = Object.assign(new Error("taken"), { name: "AuditConflict" });
+    const flushed = await flushAudit(
+      { ...f.deps, metrics: m.metrics, audit: { append: async () => Promise.reject(conflict) } },
+      op,
+    );
+    expect(flushed.unaudited).toEqual([op.lastEvent]);
+    expect(m.put).toEqual([["AuditConflict", 1]]);
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "audit append failed; the event waits in the outbox",
+      extra: { operationId: op.id, seq: op.seq, error: "AuditConflict" },
+    });
+    // Without metrics (a caller that counts nothing), the conflict is still only logged.
+    const { metrics: _none, ...uncounted } = f.deps;
+    const again = await flushAudit(
+      { ...uncounted, audit: { append: async () => Promise.reject(conflict) } },
+      op,
+    );
+    expect(again.unaudited).toEqual([op.lastEvent]);
+  });
+
   it("an append that fails stops there: counted, logged, the rest waits", async () => {
     const f = workerFakes();
     const m = metrics();
