@@ -4,11 +4,12 @@ import { SAMPLE } from "../../local/ecl-simulator/sample";
 import type { LocalStack } from "../../local/stack";
 import {
   auditOf,
+  awaitingApproval,
   click,
   drain,
   ECL_ACTIONS,
+  finished,
   operation,
-  settled,
   slash,
   store,
   submitReject,
@@ -24,34 +25,9 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-/** A fresh server and a request for it in `channel`, left awaiting approval with its card up. */
-async function awaiting(
-  channel: string,
-  requester = "U0REQUESTER",
-): Promise<{ op: Operation; serverId: string }> {
-  const server = stack.ecl?.model.addServer(SAMPLE.tenantId, {
-    name: `ap-${Math.random().toString(36).slice(2, 8)}`,
-    media: [SAMPLE.image],
-  });
-  const answer = await slash(stack, `detach ${server?.name} ${SAMPLE.image} CHG-7`, {
-    channel,
-    user: requester,
-  });
-  await drain(
-    stack,
-    async () => (await operation(stack, answer.operationId)).state === "awaiting_approval",
-  );
-  await drain(stack);
-  return { op: await operation(stack, answer.operationId), serverId: server?.id as string };
-}
-
-async function finish(id: string): Promise<Operation> {
-  await drain(stack, async () => {
-    await stack.followup(200);
-    return settled(stack, id);
-  });
-  return operation(stack, id);
-}
+const awaiting = (channel: string, requester?: string) =>
+  awaitingApproval(stack, channel, requester);
+const finish = (id: string) => finished(stack, id);
 
 const ephemeralsOf = (user: string) =>
   stack.slack?.ephemerals.filter((e) => e.user === user).map((e) => e.text) ?? [];
@@ -68,7 +44,7 @@ describe("the approval card", () => {
     expect(seen.parent).toContain("*Requested by*\n<@U0REQUESTER>");
     expect(seen.parent).toContain(`(\`${serverId}\`)`);
     expect(seen.parent).toContain("*Server state*\ntask_state None, power RUNNING");
-    expect(seen.parent).toContain("*Reason*\nCHG-7");
+    expect(seen.parent).toContain("*Reason*\nCHG-1");
     expect(seen.parent).toMatch(
       /\*Approval\*\n1 needed from <!subteam\^S0APPROVERS>\nexpires \d{4}-\d\d-\d\d \d\d:\d\d UTC/,
     );
