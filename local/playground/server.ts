@@ -160,6 +160,12 @@ export function playground(deps: PlaygroundDeps) {
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const url = new URL(req.url ?? "/", "http://localhost");
+    if (url.pathname === "/favicon.ico" && (req.method === "GET" || req.method === "HEAD")) {
+      // The page names an icon of its own (none); a browser may ask all the same: no content.
+      req.resume();
+      res.writeHead(204, { "cache-control": "max-age=86400" }).end();
+      return true;
+    }
     const asset = ASSETS[url.pathname];
     if (!asset && !url.pathname.startsWith("/_playground/")) return false;
     const method = req.method ?? "GET";
