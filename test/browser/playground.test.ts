@@ -222,6 +222,12 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
     await expect.poll(() => stack.slack?.views.at(-1)?.closed).toBe(true);
     await page.evaluate(() => (globalThis as unknown as { load(): Promise<void> }).load());
     expect(await page.locator("dialog").count()).toBe(0);
+    // Its close button does the same.
+    await reject.click();
+    await dialog.waitFor();
+    await dialog.getByRole("button", { name: "Back" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await expect.poll(() => stack.slack?.views.at(-1)?.closed).toBe(true);
     // Reject again: a new modal, the reason typed into it from the start.
     await reject.click();
     await dialog.waitFor();
