@@ -2,7 +2,11 @@
  * `npm start`: the whole bm stack on this machine, on embedded defaults.
  */
 import { describeUnkindness } from "../local/ecl-simulator/unkind";
+import { quietMetrics } from "../local/quiet-metrics";
 import { LOCAL_DYNAMO_PORT, startLocalStack } from "../local/stack";
+
+// The functions' metric lines, as they print them, but a gauge at 0 only when it comes back to 0.
+quietMetrics(process.stdout);
 
 const stack = await startLocalStack({
   frontDoorPort: Number(process.env.BM_PORT ?? 3000),

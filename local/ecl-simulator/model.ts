@@ -125,6 +125,8 @@ export class EclModel {
   /** The image service's images, by id (lower case): what `GET /v2/images/{id}` shows. */
   private readonly images = new Map<string, { name: string }>();
   private faults: Array<Fault & { left: number }> = [];
+  /** The one race armed for the next media action: {@link armRace409}. */
+  private armedRace: { ms: number; armedAt: number } | undefined;
   /** Servers whose media tasks are held (all of them with "*"): see {@link hold}. */
   private readonly holding = new Set<string>();
 
@@ -284,14 +286,40 @@ export class EclModel {
   }
 
   /**
-   * With {@link Unkindness.race409Ms}: the first media action sent to this server meets a task
-   * that started just before it. True when it did (the action is then refused with 409).
+   * Arms one race: the next media action sent to any server meets a task (REBOOTING for `ms`)
+   * that started just before it, and is refused with 409; then the race is spent. Arming it
+   * again arms one more (the playground's switch, which a trainer ticks to replay the race).
+   */
+  armRace409(ms = 3000): void {
+    this.armedRace = { ms, armedAt: this.now() };
+  }
+
+  /** Disarms the race {@link armRace409} armed, if it has not been met yet. */
+  disarmRace409(): void {
+    this.armedRace = undefined;
+  }
+
+  /** The race armed and not yet met; undefined when none is. */
+  get race409Armed(): { ms: number; armedAt: number } | undefined {
+    return this.armedRace;
+  }
+
+  /** The races met so far (armed ones and {@link Unkindness.race409Ms}), the latest last. */
+  readonly races: Array<{ serverId: string; name: string; at: number }> = [];
+
+  /**
+   * A race before this action: an armed one ({@link armRace409}), else, with
+   * {@link Unkindness.race409Ms}, the first media action sent to this server meets a task that
+   * started just before it. True when it did (the action is then refused with 409).
    */
   raceBeforeAction(server: SimServer): boolean {
-    const ms = this.unkind.race409Ms;
-    if (!ms || server.raced) return false;
-    server.raced = true;
+    const armed = this.armedRace;
+    const ms = armed?.ms ?? this.unkind.race409Ms;
+    if (!ms || (!armed && server.raced)) return false;
+    if (armed) this.armedRace = undefined;
+    else server.raced = true;
     this.setBusy(server.id, "REBOOTING", ms);
+    this.races.push({ serverId: server.id, name: server.name, at: this.now() });
     return true;
   }
 

@@ -119,7 +119,16 @@ function messageHtml(m, options = {}) {
     !options.inThread && m.replies?.length
       ? `<button type="button" class="thread-open" data-thread="${esc(m.ts)}">${m.replies.length} ${m.replies.length === 1 ? "reply" : "replies"}</button>`
       : "";
-  return `<li class="message"><div class="who">bm<span class="badge">APP</span>${edited}</div>${body}${replies}</li>`;
+  return `<li class="message"><div class="who">bm<span class="badge">APP</span>${timeHtml(Number(m.ts) * 1000)}${edited}</div>${body}${replies}</li>`;
+}
+
+/** When a message was posted, as Slack shows it beside the name (the day and date on hover). */
+function timeHtml(ms) {
+  if (!Number.isFinite(ms) || ms <= 0) return "";
+  const at = new Date(ms);
+  const short = at.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
+  const full = at.toLocaleString([], { dateStyle: "full", timeStyle: "medium" });
+  return `<time datetime="${esc(at.toISOString())}" title="${esc(full)}">${esc(short)}</time>`;
 }
 
 function ephemeralHtml(e) {
@@ -127,8 +136,13 @@ function ephemeralHtml(e) {
     ? blocks(e.blocks, { ts: e.ts, ephemeral: true })
     : `<div>${mrkdwn(e.text)}</div>`;
   const edited = e.edits > 0 ? '<span class="edited">(edited)</span>' : "";
-  return `<li class="message ephemeral"><div class="only">Only visible to you${edited}</div>${body}</li>`;
+  return `<li class="message ephemeral"><div class="only">Only visible to you${timeHtml(e.at)}${edited}</div>${body}</li>`;
 }
+
+/** The channel the list shows: a channel opened is shown from its latest message. */
+let shownChannel = null;
+/** Scrolled to the bottom, or nearly (within a line). */
+const pinned = (element) => element.scrollHeight - element.scrollTop - element.clientHeight < 40;
 
 function render() {
   const channel = state.channels.find((c) => c.id === channelId) ?? state.channels[0];
@@ -151,7 +165,7 @@ function render() {
     )
     .join("");
   $("channel-header").innerHTML =
-    `<h1>#${esc(channelName(channel.id))}</h1><p>${esc(channel.id)} · tenant ${esc(channel.tenant)} · requesters: ${esc((channel.requesters ?? []).join(", "))} · ${channel.approvals ? `${channel.approvals} approval(s) from ${esc((channel.approvers ?? []).join(", "))}` : "no approval needed"}${channel.member ? "" : " · bm was never invited here"}</p>`;
+    `<h1>#${esc(channelName(channel.id))}</h1><p>${esc(channel.id)} · tenant ${esc(channel.tenant)} · requesters: ${esc((channel.requesters ?? []).join(", "))} · ${channel.approvals ? `${channel.approvals} approval${channel.approvals > 1 ? "s" : ""} from ${esc((channel.approvers ?? []).join(", "))}` : "no approval needed"}${channel.member ? "" : " · bm was never invited here"}</p>`;
   const items = [
     ...channel.messages.map((m) => ({ at: Number(m.ts) * 1000, html: messageHtml(m) })),
     ...channel.ephemerals.map((e) => ({ at: e.at, html: ephemeralHtml(e) })),
@@ -160,15 +174,20 @@ function render() {
       html: `<li class="message refused" role="note">Slack refused bm's <code>${esc(r.method)}</code> here: <code>${esc(r.error)}</code></li>`,
     })),
   ].sort((a, b) => a.at - b.at);
+  // The list scrolls inside the window: a new message keeps it at the bottom if the reader was
+  // there (as Slack does), and leaves it where it is if they had scrolled up to read.
   const list = $("messages");
-  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  const keep = pinned(list) || shownChannel !== channel.id;
+  shownChannel = channel.id;
   list.innerHTML = items.map((i) => i.html).join("");
-  if (atBottom) list.scrollTop = list.scrollHeight;
+  if (keep) list.scrollTop = list.scrollHeight;
   const parent = threadTs && channel.messages.find((m) => m.ts === threadTs);
   const pane = $("thread");
   if (parent) {
+    const keepThread = pane.hidden || pinned(pane);
     pane.hidden = false;
     pane.innerHTML = `<h2>Thread <button type="button" data-close-thread>Close</button></h2><ol class="messages">${messageHtml(parent, { inThread: true })}${parent.replies.map((r) => messageHtml(r, { inThread: true })).join("")}</ol>`;
+    if (keepThread) pane.scrollTop = pane.scrollHeight;
   } else pane.hidden = true;
   renderModal(state.modal);
   renderScenes(channel);
@@ -193,6 +212,14 @@ async function renderScenes(channel) {
         `<label><input type="checkbox" data-fault="${key}"${state.ecl.faults[key] ? " checked" : ""}> ${esc(label)}</label>`,
     )
     .join("");
+  // The race is spent by the action that meets it: the switch unticks itself and says which.
+  const race = state.ecl.lastRace;
+  const raced = race
+    ? `<p class="race" role="status">Last 409 race: ${esc(race.name)}, ${timeHtml(race.at)}. Tick again to race the next action.</p>`
+    : "";
+  const eachServer = state.ecl.race409EachServer
+    ? `<p class="race">--race-409 ${esc(state.ecl.race409EachServer)}: the first action on each server races too.</p>`
+    : "";
   const latest = [...channel.messages].reverse().find((m) => /op-[a-z0-9]{10}/.test(m.text));
   let trail = "";
   const id = selectedOp ?? (latest && /op-[a-z0-9]{10}/.exec(latest.text)[0]);
@@ -203,12 +230,16 @@ async function renderScenes(channel) {
         .map((e) => `<li>${esc(e.action)} by ${esc(userName(e.actor?.userId ?? "?"))}</li>`)
         .join("")}</ol>`;
   }
-  body.innerHTML = `<h3>ECL servers</h3><table>${servers}</table><h3>Faults</h3>${switches}<button type="button" data-fault-once="slackRateLimit">Slack rate-limits the next 2 posts</button>${trail}`;
+  body.innerHTML = `<h3>ECL servers</h3><table>${servers}</table><h3>Faults</h3>${switches}${raced}${eachServer}<button type="button" data-fault-once="slackRateLimit">Slack rate-limits the next 2 posts</button>${trail}`;
 }
+
+/** Modals closed here (Cancel, Escape) that the server may not know of yet: never reopened. */
+const dismissed = new Set();
 
 function renderModal(modal) {
   const root = $("modal-root");
-  if (!modal) {
+  if (!modal || dismissed.has(modal.id)) {
+    // Submitted, or dismissed: a dialog removed leaves the top layer, and the page is usable.
     root.innerHTML = "";
     delete root.dataset.modal;
     return;
@@ -228,8 +259,26 @@ function renderModal(modal) {
       return `<label for="modal-${esc(b.block_id)}">${esc(b.label?.text ?? "")}</label><textarea id="modal-${esc(b.block_id)}" data-block="${esc(b.block_id)}" rows="3" maxlength="${esc(b.element?.max_length ?? 3000)}"></textarea>`;
     })
     .join("");
-  root.innerHTML = `<dialog open aria-labelledby="modal-title"><header id="modal-title">${esc(v.title?.text ?? "")}</header><div class="body">${inputs}</div><footer><button type="button" data-modal-close>${esc(v.close?.text ?? "Cancel")}</button><button type="button" class="submit" data-modal-submit="${esc(modal.id)}">${esc(v.submit?.text ?? "Submit")}</button></footer></dialog>`;
+  root.innerHTML = `<dialog aria-labelledby="modal-title"><header id="modal-title">${esc(v.title?.text ?? "")}</header><div class="body">${inputs}</div><footer><button type="button" data-modal-close>${esc(v.close?.text ?? "Cancel")}</button><button type="button" class="submit" data-modal-submit="${esc(modal.id)}">${esc(v.submit?.text ?? "Submit")}</button></footer></dialog>`;
   for (const b of fields) showError(root, b.block_id, modal.errors?.[b.block_id]);
+  // A real modal, as Slack's: over the page (a backdrop, the rest inert), wherever the page is
+  // scrolled, with the focus in its first field. Escape closes it as Cancel does.
+  const dialog = root.querySelector("dialog");
+  dialog.addEventListener("close", () => dismiss(modal.id));
+  dialog.showModal();
+  dialog.querySelector("textarea")?.focus();
+}
+
+/** Closes the modal `id` here at once, and tells the server, as Slack's Cancel does. */
+function dismiss(id) {
+  if (dismissed.has(id)) return;
+  dismissed.add(id);
+  const root = $("modal-root");
+  if (root.dataset.modal === id) {
+    root.innerHTML = "";
+    delete root.dataset.modal;
+  }
+  post("/_playground/close", { modal: id });
 }
 
 /** Slack's error under an input, as Slack shows it in place; none, removed. */
@@ -308,10 +357,7 @@ document.addEventListener("click", (event) => {
     const reason = $("modal-root").querySelector("textarea")?.value ?? "";
     post("/_playground/submit", { modal: target.dataset.modalSubmit, reason });
   } else if (target.hasAttribute("data-modal-close")) {
-    const id = $("modal-root").dataset.modal;
-    $("modal-root").innerHTML = "";
-    delete $("modal-root").dataset.modal;
-    post("/_playground/close", { modal: id });
+    $("modal-root").querySelector("dialog")?.close();
   }
 });
 document.addEventListener("change", (event) => {

@@ -123,9 +123,13 @@ export function playground(deps: PlaygroundDeps) {
         media: s.media,
       })),
       faults: {
-        race409: Boolean(deps.ecl.model.unkind.race409Ms),
+        // Armed for the next action; it unticks itself once an action met it.
+        race409: deps.ecl.model.race409Armed !== undefined,
         slowEcl: Boolean(deps.ecl.model.unkind.slowActionMs),
       },
+      // The last race met, to say which action it was; and the flag's mode, which is not the switch's.
+      lastRace: deps.ecl.model.races.at(-1),
+      race409EachServer: deps.ecl.model.unkind.race409Ms,
     },
   });
 
@@ -160,6 +164,12 @@ export function playground(deps: PlaygroundDeps) {
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const url = new URL(req.url ?? "/", "http://localhost");
+    if (url.pathname === "/favicon.ico" && (req.method === "GET" || req.method === "HEAD")) {
+      // The page names an icon of its own (none); a browser may ask all the same: no content.
+      req.resume();
+      res.writeHead(204, { "cache-control": "max-age=86400" }).end();
+      return true;
+    }
     const asset = ASSETS[url.pathname];
     if (!asset && !url.pathname.startsWith("/_playground/")) return false;
     const method = req.method ?? "GET";
@@ -292,8 +302,11 @@ export function playground(deps: PlaygroundDeps) {
       // The trainer's switches: what bm does when ECL or Slack misbehave.
       const model = deps.ecl.model;
       const on = input.on === "true";
-      if (input.fault === "race409")
-        model.unkind = { ...model.unkind, race409Ms: on ? 3000 : undefined } as typeof model.unkind;
+      // One race for the next action on any server, each time the switch is ticked.
+      if (input.fault === "race409") {
+        if (on) model.armRace409(3000);
+        else model.disarmRace409();
+      }
       if (input.fault === "slowEcl")
         model.unkind = {
           ...model.unkind,

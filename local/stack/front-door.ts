@@ -17,6 +17,14 @@ export type SlackFn = (
   context: Context,
 ) => Promise<APIGatewayProxyResultV2>;
 
+/** The HTTP API's one route to the front door function (serverless.yml's `httpApi` event). */
+const ROUTE = "POST /slack/events";
+
+/** True for a request API Gateway routes to the function: its method and path, any query. */
+function isRoute(method: string | undefined, url: string | undefined): boolean {
+  return `${method} ${new URL(url ?? "/", "http://localhost").pathname}` === ROUTE;
+}
+
 /** The front door's answer to a form posted as Slack posts it (the playground's requests). */
 export function frontDoorCaller(slackHandler: SlackFn) {
   return async (body: string, headers: Record<string, string>) => {
@@ -81,16 +89,23 @@ export async function startFrontDoor(
       return true;
     });
     if (handled) return;
-    // Browsers ask for an icon; it is not Slack's to answer (Bolt would log an unreadable body).
-    if (req.method === "GET" && req.url === "/favicon.ico") {
-      res.writeHead(204).end();
-      return;
-    }
     if (req.method === "GET" && req.url?.startsWith("/_local/")) {
       void localView(req.url).then((view) => {
         res.writeHead(view === undefined ? 404 : 200, { "content-type": "application/json" });
         res.end(JSON.stringify(view ?? null));
       });
+      return;
+    }
+    // As API Gateway: the function is reached by its one route (serverless.yml), and anything
+    // else is the HTTP API's own 404, which Bolt never sees (a browser's /favicon.ico would
+    // otherwise be an unsigned request, answered 401 with a WARN and an ERROR in the terminal).
+    if (!isRoute(req.method, req.url)) {
+      req.resume();
+      // A browser asks for icons and such; anything else may be a request URL mistyped.
+      if (req.method !== "GET" && req.method !== "HEAD")
+        log(`front door: ${req.method} ${req.url} -> 404 (the one route is ${ROUTE})`);
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(JSON.stringify({ message: "Not Found" }));
       return;
     }
     const chunks: Buffer[] = [];

@@ -24,6 +24,21 @@ let stack: LocalStack;
 let browser: Browser;
 let page: Page;
 let base: string;
+/** A laptop's window: what is on screen is asserted by where the elements are in it. */
+const WINDOW = { width: 1440, height: 900 };
+
+/** The element's box in the window, as laid out (Playwright scrolls nothing to measure it). */
+async function boxOf(selector: string) {
+  const box = await page.locator(selector).first().boundingBox();
+  if (!box) throw new Error(`${selector} is not laid out`);
+  return box;
+}
+/** The box lies wholly inside the window. */
+const onScreen = (box: { x: number; y: number; width: number; height: number }) =>
+  box.x >= 0 &&
+  box.y >= 0 &&
+  box.x + box.width <= WINDOW.width &&
+  box.y + box.height <= WINDOW.height;
 
 describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
   beforeAll(async () => {
@@ -49,7 +64,7 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
   });
 
   async function open(user: string, channel: RegExp) {
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page = await browser.newPage({ viewport: WINDOW });
     await page.goto(base);
     await page.getByLabel("Acting as").selectOption(user);
     await page.getByRole("button", { name: channel }).click();
@@ -72,6 +87,61 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
     const thread = page.getByRole("complementary", { name: "Thread" });
     await thread.getByText(/@riley done: image/).waitFor();
     expect(await thread.textContent()).toContain("ECL accepted the detach");
+    // Each message shows when it was posted, as Slack does beside the name: from its ts.
+    const card = stack.slack?.history("C0INCIDENT").at(-1);
+    const time = page.locator("#messages li.message:not(.ephemeral) time").last();
+    expect(await time.getAttribute("datetime")).toBe(
+      new Date(Number(card?.ts) * 1000).toISOString(),
+    );
+    expect(await time.textContent()).toMatch(/^\d{1,2}:\d{2}( [AP]M)?$/);
+    expect(await thread.locator("time").count()).toBe(3);
+  }, 30_000);
+
+  it("a channel full of messages scrolls inside the window: the composer and the channels stay on screen", async () => {
+    await open("U0LOCALUSER", /^#ops/);
+    const say = (text: string) => stack.slack?.addEphemeral("C0OPS", "U0LOCALUSER", text);
+    for (let i = 1; i <= 40; i++) say(`line ${i} of a full channel`);
+    await page.getByText("line 40 of a full channel").waitFor({ state: "attached" });
+    const list = page.locator("#messages");
+    const sizes = () =>
+      list.evaluate(
+        (l, height) => ({
+          scrollHeight: l.scrollHeight,
+          clientHeight: l.clientHeight,
+          fromBottom: l.scrollHeight - l.scrollTop - l.clientHeight,
+          // The page itself never scrolls: only the list does.
+          windowScrolls: l.ownerDocument.documentElement.scrollHeight > height,
+        }),
+        WINDOW.height,
+      );
+    await expect.poll(async () => (await sizes()).fromBottom).toBeLessThan(2);
+    const { scrollHeight, clientHeight, windowScrolls } = await sizes();
+    expect(scrollHeight).toBeGreaterThan(clientHeight);
+    expect(windowScrolls).toBe(false);
+    const messages = await boxOf("#messages");
+    expect(messages.y + messages.height).toBeLessThanOrEqual(WINDOW.height);
+    expect(onScreen(await boxOf("#composer"))).toBe(true);
+    expect(onScreen(await boxOf("#message"))).toBe(true);
+    expect(onScreen(await boxOf("nav.sidebar"))).toBe(true);
+    expect(onScreen(await boxOf("#channel-header"))).toBe(true);
+    // The latest message is in view, above the composer.
+    const latest = await boxOf("li.message:last-child");
+    expect(latest.y + latest.height).toBeLessThanOrEqual(messages.y + messages.height + 1);
+
+    // Scrolled up to read: a new message leaves the reader where they are.
+    await list.evaluate((l) => {
+      l.scrollTop = 0;
+    });
+    say("line 41");
+    await page.getByText("line 41", { exact: true }).waitFor({ state: "attached" });
+    expect(await list.evaluate((l) => l.scrollTop)).toBe(0);
+    // Back at the bottom: the next one keeps it there.
+    await list.evaluate((l) => {
+      l.scrollTop = l.scrollHeight;
+    });
+    say("line 42");
+    await page.getByText("line 42", { exact: true }).waitFor({ state: "attached" });
+    await expect.poll(async () => (await sizes()).fromBottom).toBeLessThan(2);
   }, 30_000);
 
   it("a name two servers share: the choice is private, one click on Choose replaces it and the detach is done", async () => {
@@ -118,9 +188,6 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
       .getByRole("complementary", { name: "Thread" })
       .getByText(/@ben approved/)
       .waitFor();
-    // The README's picture of the playground: an approval card and its thread.
-    await mkdir("test-results", { recursive: true });
-    await page.screenshot({ path: "test-results/playground.png" });
   }, 30_000);
 
   it("a rejection through the modal: Slack's error for an empty reason, then the reason in the thread", async () => {
@@ -133,6 +200,40 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
     await reject.click();
     const dialog = page.getByRole("dialog", { name: "Reject the request" });
     await dialog.waitFor();
+    // A modal over the page, wherever the page is scrolled: on screen, on top, the focus in it.
+    const modal = await boxOf("dialog");
+    expect(onScreen(modal)).toBe(true);
+    expect(
+      await page
+        .locator("dialog")
+        .evaluate(
+          (d, { x, y }) => Boolean(d.ownerDocument.elementFromPoint(x, y)?.closest("dialog")),
+          { x: modal.x + modal.width / 2, y: modal.y + modal.height / 2 },
+        ),
+    ).toBe(true);
+    expect(await page.locator("dialog").evaluate((d) => d.matches(":modal"))).toBe(true);
+    expect(
+      await page.locator("dialog").evaluate((d) => d.contains(d.ownerDocument.activeElement)),
+    ).toBe(true);
+    expect(await dialog.getByLabel("Reason").evaluate((box) => box.matches(":focus"))).toBe(true);
+    // Escape closes it, as Cancel does: Slack is told, and it stays closed.
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+    await expect.poll(() => stack.slack?.views.at(-1)?.closed).toBe(true);
+    await page.evaluate(() => (globalThis as unknown as { load(): Promise<void> }).load());
+    expect(await page.locator("dialog").count()).toBe(0);
+    // Its close button does the same.
+    await reject.click();
+    await dialog.waitFor();
+    await dialog.getByRole("button", { name: "Back" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await expect.poll(() => stack.slack?.views.at(-1)?.closed).toBe(true);
+    // Reject again: a new modal, the reason typed into it from the start.
+    await reject.click();
+    await dialog.waitFor();
+    await page.keyboard.type("x");
+    expect(await dialog.getByLabel("Reason").inputValue()).toBe("x");
+    await dialog.getByLabel("Reason").fill("");
     await dialog.getByRole("button", { name: "Reject" }).click();
     await dialog.getByRole("alert").waitFor();
     // Every message bm posts meanwhile renders the page: the box being typed in stays the same
@@ -161,8 +262,9 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
     stack.ecl?.model.addServer(SAMPLE.tenantId, { name: "train01", media: [SAMPLE.image] });
     await open("U0LOCALUSER", /^#incident/);
     await page.getByText("Behind the scenes").click();
-    await page.getByLabel("409 race on the next action").check();
-    await expect.poll(() => Boolean(stack.ecl?.model.unkind.race409Ms)).toBe(true);
+    const race = page.getByLabel("409 race on the next action");
+    await race.check();
+    await expect.poll(() => stack.ecl?.model.race409Armed?.ms).toBe(3000);
     await send(`/bm detach train01 ${SAMPLE.image} training`);
     const card = page
       .getByRole("listitem")
@@ -179,10 +281,24 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
       .getByText(/waiting_for_idle by bm/)
       .first()
       .waitFor();
+    // Spent by the action that met it: the switch unticks itself and says which one that was.
+    await expect.poll(() => race.isChecked()).toBe(false);
+    await scenes
+      .getByRole("status")
+      .getByText(/^Last 409 race: train01, /)
+      .waitFor();
     const row = scenes.getByRole("row").filter({ hasText: "train01" });
     await row.getByText("no media").waitFor();
     await row.getByRole("button", { name: "Attach image again" }).click();
     await row.getByText("3339fd5f").waitFor();
+    // Ticked again, the replay races again, on the same server.
+    await race.check();
+    await expect.poll(() => stack.ecl?.model.race409Armed?.ms).toBe(3000);
+    await send(`/bm detach train01 ${SAMPLE.image} training again`);
+    // A race of 3 s, the wait, then the detach: on a busy machine, a while.
+    await row.getByText("no media").waitFor({ timeout: 30_000 });
+    expect(stack.ecl?.model.races.filter((r) => r.name === "train01")).toHaveLength(2);
+    expect(await race.isChecked()).toBe(false);
     // A click on another card shows that operation behind the scenes instead.
     const shown = () =>
       scenes.getByRole("heading", { level: 3 }).filter({ hasText: /^op-/ }).textContent();
@@ -190,8 +306,7 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
     await page.getByRole("listitem").filter({ hasText: SAMPLE.web01 }).first().click();
     await expect.poll(shown).not.toBe(before);
     expect(await shown()).toMatch(/^op-[a-z0-9]{10}: done$/);
-    await page.getByLabel("409 race on the next action").uncheck();
-  }, 30_000);
+  }, 60_000);
 
   it("on localhost too: the page's calls carry its origin and token, and a command is answered", async () => {
     page = await browser.newPage();

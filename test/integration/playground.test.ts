@@ -1,5 +1,5 @@
 import { type IncomingHttpHeaders, request } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
 import type { LocalStack } from "../../local/stack";
 import { ECL_ACTIONS, operationIds, testStack } from "../support/stack-harness";
@@ -13,9 +13,11 @@ import { ECL_ACTIONS, operationIds, testStack } from "../support/stack-harness";
 let stack: LocalStack;
 let port: number;
 let token: string;
+/** What the stack logged: the terminal's lines under `npm start`. */
+const logged: string[] = [];
 
 beforeAll(async () => {
-  stack = await testStack();
+  stack = await testStack({ log: (line) => logged.push(line) });
   port = Number(new URL(stack.frontDoorUrl).port);
   const page = await call({ method: "GET", path: "/" });
   token = /<meta name="bm-playground-token" content="([^"]*)">/.exec(page.body)?.[1] ?? "";
@@ -343,6 +345,79 @@ describe("the page itself", () => {
       body: JSON.stringify({ modal: "none" }),
     });
     expect(answer.status).toBe(200);
+  });
+});
+
+/**
+ * What the terminal shows while `act` runs: the stack's log lines, and anything written to the
+ * console or to stdout and stderr (where Bolt and the functions' loggers write).
+ */
+async function printedBy(act: () => Promise<unknown>): Promise<string[]> {
+  const printed: string[] = [];
+  const from = logged.length;
+  const spies = [
+    ...(["log", "info", "warn", "error", "debug"] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation((...args) => {
+        printed.push(args.map(String).join(" "));
+      }),
+    ),
+    ...[process.stdout, process.stderr].map((stream) =>
+      vi.spyOn(stream, "write").mockImplementation((chunk: unknown) => {
+        printed.push(String(chunk));
+        return true;
+      }),
+    ),
+  ];
+  try {
+    await act();
+    // A line Bolt prints after answering would come in the next turns.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+  return [...logged.slice(from), ...printed];
+}
+
+describe("what a browser asks for besides the page", () => {
+  it("the page names an icon of its own, so that a browser need not ask for one", async () => {
+    const served = await call({ method: "GET", path: "/" });
+    expect(served.body).toContain('<link rel="icon" href="data:,">');
+  });
+
+  it.each([
+    ["GET", "/favicon.ico", 204],
+    ["HEAD", "/favicon.ico", 204],
+    ["GET", "/favicon.ico?v=2", 204],
+    ["GET", "/apple-touch-icon.png", 404],
+    ["GET", "/robots.txt", 404],
+    ["GET", "/slack/events", 404],
+    ["HEAD", "/slack/events", 404],
+  ])(
+    "%s %s: %i, never passed on to Bolt, and nothing in the terminal",
+    async (method, path, status) => {
+      const slackCalls = stack.slack?.calls.length;
+      let answer = { status: 0, body: "" };
+      const printed = await printedBy(async () => {
+        answer = await call({ method, path });
+      });
+      expect(answer.status).toBe(status);
+      // API Gateway's own answer for a path it has no route for, as the real HTTP API sends it.
+      if (status === 404 && method === "GET")
+        expect(JSON.parse(answer.body)).toEqual({ message: "Not Found" });
+      expect(printed).toEqual([]);
+      expect(stack.slack?.calls.length).toBe(slackCalls);
+    },
+  );
+
+  it("a POST to a path the HTTP API has no route for: its 404, and one line that names the route", async () => {
+    let answer = { status: 0, body: "" };
+    const printed = await printedBy(async () => {
+      answer = await call({ method: "POST", path: "/slack/event", body: "token=x" });
+    });
+    expect(answer).toMatchObject({ status: 404, body: '{"message":"Not Found"}' });
+    expect(printed).toEqual([
+      "front door: POST /slack/event -> 404 (the one route is POST /slack/events)",
+    ]);
   });
 });
 

@@ -317,6 +317,7 @@ describe("ECL simulator", () => {
   describe("unkind modes", () => {
     const show = `/v2/${SAMPLE.tenantId}/servers/${SAMPLE.web01}`;
     const detach = JSON.stringify({ "media-detach": { imageRef: SAMPLE.image } });
+    const attachBack = JSON.stringify({ "media-attach": { imageRef: SAMPLE.image } });
 
     it("caps list pages silently: no servers_links", async () => {
       sim.model.unkind = { cappedPageSize: 2 };
@@ -339,6 +340,40 @@ describe("ECL simulator", () => {
       expect((await call("GET", show)).body.server["OS-EXT-STS:task_state"]).toBe("REBOOTING");
       advance(120);
       expect((await call("POST", action, json, detach)).status).toBe(200);
+      // The first action on each server only: never again on web01, whatever follows.
+      advance(120);
+      expect((await call("POST", action, json, attachBack)).status).toBe(200);
+    });
+
+    it("an armed race meets the next action, once; armed again, it meets the next one again", async () => {
+      const state = async () => (await call("GET", show)).body.server["OS-EXT-STS:task_state"];
+      sim.model.armRace409(100);
+      expect(sim.model.race409Armed).toEqual({ ms: 100, armedAt: clock });
+      expect((await call("POST", action, json, detach)).status).toBe(409);
+      expect(await state()).toBe("REBOOTING");
+      expect(sim.model.race409Armed).toBeUndefined();
+      advance(120);
+      // Spent: the next action is accepted.
+      expect((await call("POST", action, json, detach)).status).toBe(200);
+      advance(120);
+      expect((await call("GET", show)).body.server.media_attachments).toEqual([]);
+
+      // Armed again on the same server: a second race, as a trainer replays it.
+      sim.model.armRace409(100);
+      expect((await call("POST", action, json, attachBack)).status).toBe(409);
+      advance(120);
+      expect((await call("POST", action, json, attachBack)).status).toBe(200);
+      expect(sim.model.races).toEqual([
+        { serverId: SAMPLE.web01, name: "web01", at: clock - 360 },
+        { serverId: SAMPLE.web01, name: "web01", at: clock - 120 },
+      ]);
+    });
+
+    it("a race armed, then disarmed, meets nothing", async () => {
+      sim.model.armRace409(100);
+      sim.model.disarmRace409();
+      expect((await call("POST", action, json, detach)).status).toBe(200);
+      expect(sim.model.races).toEqual([]);
     });
 
     it("shows an accepted media change only after a delay, refusing other actions meanwhile", async () => {
