@@ -5,8 +5,9 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { zipEntries } from "../../lib/deploy/package-check";
 import { METRIC_NAMESPACE, METRICS } from "../../lib/metrics";
-import { buildBundles } from "../../scripts/build";
+import { npmRun, type ShipResult } from "../support/ship";
 import {
   created,
   holds,
@@ -64,10 +65,26 @@ async function pack(into: string, params: string[]): Promise<Template> {
   );
 }
 
+/** What `npm run package` said: it builds the bundles, then packages, then checks each zip. */
+let packaged: ShipResult;
+
 beforeAll(async () => {
-  await buildBundles();
   dir = await mkdtemp(join(tmpdir(), "bm-package-"));
-  template = await pack(dir, []);
+  // As a deployer packages: through the checks of scripts/ship.ts, which build the bundles the
+  // second package (osls alone) reuses.
+  packaged = await npmRun("package", [
+    "--stage",
+    "ci",
+    "--region",
+    "ap-northeast-1",
+    "--param=policyFile=infra/policy.example.yml",
+    "--package",
+    dir,
+  ]);
+  if (packaged.code !== 0) throw new Error(`${packaged.stdout}\n${packaged.stderr}`);
+  template = JSON.parse(
+    await readFile(join(dir, "cloudformation-template-update-stack.json"), "utf8"),
+  );
   const { readdir } = await import("node:fs/promises");
   zips = (await readdir(dir)).filter((f) => f.endsWith(".zip")).sort();
   const other = await mkdtemp(join(tmpdir(), "bm-package-params-"));
@@ -241,6 +258,57 @@ describe("the generated template", () => {
   it("keeps the functions' logs 90 days", () => {
     const logs = Object.values(R()).filter((r) => r.Type === "AWS::Logs::LogGroup");
     expect(logs.map((l) => l.Properties.RetentionInDays)).toEqual([90, 90, 90, 90, 90]);
+  });
+});
+
+describe("npm run package", () => {
+  it("loads the policy, then checks that each function's zip holds its bundle and that very policy", async () => {
+    expect(packaged.stdout).toContain(
+      "✔ infra/policy.example.yml: the policy loads (2 channels, 1 tenant), its secret names are valid\n",
+    );
+    expect(packaged.stdout).toContain(
+      `✔ ${dir}: each of the 5 functions' zips holds its bundle and infra/policy.example.yml\n`,
+    );
+    const { crc32 } = await import("node:zlib");
+    const policy = await readFile("infra/policy.example.yml");
+    for (const [zip, bundle] of [
+      ["archiver.zip", "archiver"],
+      ["auditCheck.zip", "audit-check"],
+      ["followup.zip", "followup"],
+      ["slack.zip", "slack"],
+      ["worker.zip", "worker"],
+    ]) {
+      const entries = zipEntries(await readFile(join(dir, zip as string)));
+      expect([zip, entries.map((e) => e.name).sort()]).toEqual([
+        zip,
+        [`dist/${bundle}.js`, "dist/package.json", "infra/policy.example.yml"].sort(),
+      ]);
+      expect(entries.find((e) => e.name === "infra/policy.example.yml")).toEqual({
+        name: "infra/policy.example.yml",
+        crc32: crc32(policy),
+        size: policy.length,
+      });
+    }
+  });
+
+  it("refuses to deploy a package made from another policy than the one it checks, before osls deploys", async () => {
+    const run = await npmRun("deploy", [
+      "--stage",
+      "ci",
+      "--region",
+      "ap-northeast-1",
+      "--param=policyFile=test/fixtures/policy.yml",
+      "--package",
+      dir,
+    ]);
+    const other = (fn: string) =>
+      `  - ${fn}LambdaFunction reads BM_POLICY=/var/task/infra/policy.example.yml, not the policy checked, test/fixtures/policy.yml\n`;
+    expect(run).toEqual({
+      code: 1,
+      stdout:
+        "✔ test/fixtures/policy.yml: the policy loads (7 channels, 1 tenant), its secret names are valid\n",
+      stderr: `✖ npm run deploy refused; nothing was deployed:\n${["Slack", "Worker", "Followup", "Archiver", "AuditCheck"].map(other).join("")}`,
+    });
   });
 });
 
