@@ -449,6 +449,59 @@ describe("the audit archive", () => {
   });
 });
 
+describe("the stack's outputs", () => {
+  const value = (name: string) =>
+    (template.Outputs?.[name] as { Value?: unknown } | undefined)?.Value;
+
+  it("name everything an operator needs: both tables, the queues, the dashboard, the alarm topic, the logs, Slack's URL, the archive", () => {
+    // The framework's own (the deployment bucket, each function's version, the HTTP API) aside.
+    const ours = Object.keys(template.Outputs ?? {}).filter(
+      (name) =>
+        !/^(ServerlessDeploymentBucketName|HttpApi(Id|Url)|\w+LambdaFunctionQualifiedArn)$/.test(
+          name,
+        ),
+    );
+    expect(Object.fromEntries(ours.map((name) => [name, value(name)]))).toEqual({
+      SlackRequestUrl: {
+        "Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/slack/events",
+      },
+      FrontDoorLogGroup: { Ref: "SlackLogGroup" },
+      OperationsTableName: { Ref: "OperationsTable" },
+      AuditTableName: { Ref: "AuditTable" },
+      WorkQueueUrl: { Ref: "WorkQueue" },
+      WorkQueueName: { "Fn::GetAtt": ["WorkQueue", "QueueName"] },
+      DeadLetterQueueUrl: { Ref: "DeadLetterQueue" },
+      DeadLetterQueueName: { "Fn::GetAtt": ["DeadLetterQueue", "QueueName"] },
+      ArchiverDeadLetterQueueUrl: { Ref: "ArchiverDeadLetterQueue" },
+      DashboardName: { Ref: "Dashboard" },
+      DashboardUrl: {
+        "Fn::Sub":
+          "https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}#dashboards/dashboard/${Dashboard}",
+      },
+      AlarmTopicArn: {
+        "Fn::If": ["CreateAlarmTopic", { Ref: "AlarmTopic" }, { Ref: "AlarmTopicArn" }],
+      },
+      AuditArchiveBucket: { Ref: "AuditArchiveBucket" },
+    });
+    for (const name of ours)
+      expect([
+        name,
+        ((template.Outputs?.[name] ?? {}) as { Description?: string }).Description ?? "",
+      ]).toEqual([name, expect.stringMatching(/^\S.{9,}/)]);
+    // What they refer to: the front door's log group, the stack's dashboard.
+    expect(R().SlackLogGroup).toMatchObject({
+      Type: "AWS::Logs::LogGroup",
+      Properties: { LogGroupName: "/aws/lambda/bm-ci-slack" },
+    });
+    for (const id of ["OperationsTable", "WorkQueue", "DeadLetterQueue", "ArchiverDeadLetterQueue"])
+      expect([id, R()[id]?.Type]).toEqual([
+        id,
+        expect.stringMatching(/^AWS::(DynamoDB::Table|SQS::Queue)$/),
+      ]);
+    expect(props("Dashboard").DashboardName).toBe("bm-ci");
+  });
+});
+
 describe("the dashboard and the alarms", () => {
   /** The bm metric names a text of the template names: `"bm","Name"` or `MetricName=\"Name\"`. */
   const bmMetricsIn = (text: string) =>
