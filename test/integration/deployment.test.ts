@@ -102,7 +102,7 @@ beforeAll(async () => {
   } finally {
     await rm(other, { recursive: true, force: true });
   }
-}, 120_000);
+}, 240_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 const TOPIC = "arn:aws:sns:ap-northeast-1:123456789012:ops-alerts";
@@ -309,6 +309,88 @@ describe("npm run package", () => {
         "✔ test/fixtures/policy.yml: the policy loads (7 channels, 1 tenant), its secret names are valid\n",
       stderr: `✖ npm run deploy refused; nothing was deployed:\n${["Slack", "Worker", "Followup", "Archiver", "AuditCheck"].map(other).join("")}`,
     });
+  });
+});
+
+describe("the deployer's rights (infra/deployer-policy.json)", () => {
+  /**
+   * What CloudFormation calls, with the deployer's own credentials, to create each kind of
+   * resource the template holds: a kind added to serverless.yml without its rights fails here.
+   */
+  const NEEDS: Record<string, string[]> = {
+    "AWS::S3::Bucket": [
+      "s3:CreateBucket",
+      "s3:PutEncryptionConfiguration",
+      "s3:PutBucketPublicAccessBlock",
+      "s3:PutBucketOwnershipControls",
+      "s3:PutBucketVersioning",
+      "s3:PutBucketObjectLockConfiguration",
+    ],
+    "AWS::S3::BucketPolicy": ["s3:PutBucketPolicy", "s3:GetBucketPolicy"],
+    "AWS::Logs::LogGroup": ["logs:CreateLogGroup", "logs:PutRetentionPolicy"],
+    "AWS::Lambda::Function": [
+      "lambda:CreateFunction",
+      "lambda:UpdateFunctionCode",
+      "lambda:UpdateFunctionConfiguration",
+      "lambda:GetFunction",
+      "iam:PassRole",
+    ],
+    "AWS::Lambda::Version": ["lambda:PublishVersion", "lambda:ListVersionsByFunction"],
+    "AWS::Lambda::EventInvokeConfig": ["lambda:PutFunctionEventInvokeConfig"],
+    "AWS::Lambda::Permission": ["lambda:AddPermission", "lambda:RemovePermission"],
+    "AWS::Lambda::EventSourceMapping": [
+      "lambda:CreateEventSourceMapping",
+      "lambda:UpdateEventSourceMapping",
+      "lambda:GetEventSourceMapping",
+    ],
+    "AWS::Events::Rule": ["events:PutRule", "events:PutTargets", "events:DescribeRule"],
+    "AWS::ApiGatewayV2::Api": ["apigateway:POST", "apigateway:GET"],
+    "AWS::ApiGatewayV2::Stage": ["apigateway:POST", "apigateway:PATCH"],
+    "AWS::ApiGatewayV2::Integration": ["apigateway:POST"],
+    "AWS::ApiGatewayV2::Route": ["apigateway:POST"],
+    "AWS::SNS::Topic": ["sns:CreateTopic", "sns:GetTopicAttributes"],
+    "AWS::SNS::Subscription": ["sns:Subscribe", "sns:GetSubscriptionAttributes"],
+    "AWS::DynamoDB::Table": [
+      "dynamodb:CreateTable",
+      "dynamodb:DescribeTable",
+      "dynamodb:UpdateTimeToLive",
+      "dynamodb:UpdateContinuousBackups",
+    ],
+    "AWS::SQS::Queue": ["sqs:CreateQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes"],
+    "AWS::CloudWatch::Alarm": ["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms"],
+    "AWS::CloudWatch::Dashboard": ["cloudwatch:PutDashboard", "cloudwatch:GetDashboard"],
+    "AWS::IAM::Role": ["iam:CreateRole", "iam:PutRolePolicy", "iam:GetRole"],
+  };
+
+  it("allows what each kind of resource of the template needs, and the stack itself", async () => {
+    const policy = JSON.parse(await readFile("infra/deployer-policy.json", "utf8")) as {
+      Statement: Array<{ Effect: string; Action: string | string[] }>;
+    };
+    const allowed = new Set(
+      policy.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => [s.Action].flat()),
+    );
+    const create = JSON.parse(
+      await readFile(join(dir, "cloudformation-template-create-stack.json"), "utf8"),
+    ) as Template;
+    const kinds = new Set(
+      [template, create].flatMap((t) => Object.values(t.Resources).map((r) => r.Type)),
+    );
+    expect([...kinds].filter((k) => !(k in NEEDS))).toEqual([]);
+    const needed = [
+      ...[...kinds].flatMap((k) => NEEDS[k] ?? []),
+      "cloudformation:CreateStack",
+      "cloudformation:UpdateStack",
+      "cloudformation:DescribeStacks",
+      "cloudformation:DescribeStackEvents",
+      "cloudformation:ValidateTemplate",
+      // The deployment bucket's artifacts: osls uploads, lists and prunes them.
+      "s3:PutObject",
+      "s3:ListBucket",
+      "s3:DeleteObject",
+    ];
+    expect(needed.filter((a) => !allowed.has(a))).toEqual([]);
+    // No wildcard action: each right is named.
+    expect([...allowed].filter((a) => a.includes("*"))).toEqual([]);
   });
 });
 

@@ -17,7 +17,7 @@ export function npmRun(script: "package" | "deploy", args: string[]): Promise<Sh
       "npm",
       ["run", "--silent", script, "--", ...args],
       {
-        timeout: 120_000,
+        timeout: 240_000,
         env: {
           ...process.env,
           SLS_TELEMETRY_DISABLED: "1",
