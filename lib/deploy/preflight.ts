@@ -29,7 +29,8 @@ export const SHIP_DEFAULTS = {
 
 /**
  * Reads the arguments given to osls as osls reads them: `--param=k=v` or `--param k=v`, the key
- * before the first `=`, the value after it with its trailing spaces cut, the last of a key
+ * before the first `=` (after any leading ones), the value after it to the line's end with its
+ * trailing spaces cut, the last of a key
  * winning; `--package dir`, `--package=dir` or `-p dir`.
  */
 export function shipOptions(args: readonly string[]): ShipOptions {
@@ -40,7 +41,8 @@ export function shipOptions(args: readonly string[]): ShipOptions {
     const [flag, inline] = splitFlag(arg);
     if (flag === "--param") {
       const item = inline ?? args[++i] ?? "";
-      const match = /^([^=]+)=(.+)$/s.exec(item);
+      // osls's own pattern (its param source): unanchored, and `.` stops at a line's end.
+      const match = /([^=]+)=(.+)/.exec(item);
       if (match) params.set(match[1] as string, (match[2] as string).trimEnd());
     } else if (flag === "--package" || flag === "-p") {
       packageDir = inline ?? args[++i];

@@ -9,8 +9,8 @@
  */
 export const SECRET_NAME_MAX = 512;
 
-/** CreateSecret's `Name`: ASCII letters, digits and `/_+=.@-`, nothing else. */
-const ALLOWED = /^[A-Za-z0-9/_+=.@-]$/;
+/** CreateSecret's `Name`: ASCII letters, digits and `/_+=.@-`, nothing else (one character). */
+const ALLOWED = /[A-Za-z0-9/_+=.@-]/;
 
 /**
  * Why Secrets Manager would refuse `name` as a secret's name, or null when it takes it. Names

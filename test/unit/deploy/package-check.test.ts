@@ -10,7 +10,7 @@ import {
 } from "../../../lib/deploy/package-check";
 
 /** A zip of stored (uncompressed) files, as the format writes it, with a comment at its end. */
-function storedZip(files: Record<string, string>, comment = ""): Buffer {
+function storedZip(files: Record<string, string>, comment = "", extras = true): Buffer {
   const locals: Buffer[] = [];
   const directory: Buffer[] = [];
   let offset = 0;
@@ -26,8 +26,8 @@ function storedZip(files: Record<string, string>, comment = ""): Buffer {
     local.writeUInt32LE(data.length, 22);
     local.writeUInt16LE(nameBytes.length, 26);
     locals.push(local, nameBytes, data);
-    const extra = Buffer.from("XX");
-    const fileComment = Buffer.from("c");
+    const extra = Buffer.from(extras ? "XX" : "");
+    const fileComment = Buffer.from(extras ? "c" : "");
     const entry = Buffer.alloc(46);
     entry.writeUInt32LE(0x02014b50, 0);
     entry.writeUInt16LE(20, 4);
@@ -88,6 +88,23 @@ describe("zipEntries: the files a zip's central directory lists", () => {
     expect(() => zipEntries(tooFar)).toThrow("not a zip: no end of central directory");
   });
 
+  it("reads an entry that ends right where the end record starts", () => {
+    expect(zipEntries(storedZip({ "": "" }, "", false))).toEqual([entryOf("", "")]);
+  });
+
+  it("refuses a directory said to start past its end, as a ZipReadError for the deployer", () => {
+    const zip = storedZip({ "a.txt": "a" });
+    zip.writeUInt32LE(zip.length - 2, zip.length - 22 + 16);
+    expect(() => zipEntries(zip)).toThrow("the central directory is cut short at entry 1 of 1");
+    try {
+      zipEntries(Buffer.alloc(30));
+    } catch (error) {
+      expect(error).toBeInstanceOf(ZipReadError);
+      expect(error).toMatchObject({ name: "ZipReadError", passing: false, forUsers: false });
+    }
+    expect.assertions(3);
+  });
+
   it("refuses what is no zip, or a directory cut short", () => {
     expect(() => zipEntries(Buffer.from("not a zip at all, only text"))).toThrow(ZipReadError);
     expect(() => zipEntries(Buffer.alloc(10))).toThrow("not a zip: no end of central directory");
@@ -145,6 +162,22 @@ describe("packagedFunctions: each function's zip, bundle and policy, from the te
       { id: "NoPolicyLambdaFunction", zip: "x.zip", bundle: "dist/x.js", policy: undefined },
       { id: "OddPolicyLambdaFunction", zip: "y.zip", bundle: "dist/y.js", policy: undefined },
     ]);
+  });
+
+  it("reads a function without properties, environment or variables as having no policy", () => {
+    const F = "AWS::Lambda::Function";
+    expect(
+      packagedFunctions({
+        Resources: {
+          A: { Type: F },
+          B: { Type: F, Properties: {} },
+          C: { Type: F, Properties: { Environment: {} } },
+          D: { Type: F, Properties: { Code: {}, Environment: { Variables: {} } } },
+        },
+      }),
+    ).toEqual(
+      ["A", "B", "C", "D"].map((id) => ({ id, zip: "", bundle: ".js", policy: undefined })),
+    );
   });
 
   it("keeps a BM_POLICY outside /var/task/ as it is", () => {

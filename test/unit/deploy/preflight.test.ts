@@ -29,6 +29,9 @@ describe("shipOptions: the arguments as osls reads them", () => {
     // Its trailing spaces cut, as osls does; a value holding "=" kept whole.
     [["--param=policyFile=p.yml  "], "p.yml"],
     [["--param=policyFile=a=b.yml"], "a=b.yml"],
+    // As osls: a leading "=" skipped, the value ending at a line's end.
+    [["--param==policyFile=x.yml"], "x.yml"],
+    [["--param=policyFile=a.yml\nb"], "a.yml"],
     // No value: osls refuses it; the default stands here.
     [["--param=policyFile="], "policy.yml"],
     [["--param=policyFile"], "policy.yml"],
@@ -92,16 +95,18 @@ describe("secretProblems: every secret name the deployment will use", () => {
     tenants: Object.fromEntries(Object.entries(secrets).map(([n, secret]) => [n, { secret }])),
     channels: {},
   });
-  const options = { ...shipOptions([]), policyFile: "p.yml" };
+  // Built in each test, not while the file is collected: a mutant of shipOptions that throws
+  // then fails the tests, rather than leaving a file of none.
+  const opts = () => ({ ...shipOptions([]), policyFile: "p.yml" });
   const chars = "ASCII letters, digits and / _ + = . @ - only";
 
   it("finds nothing wrong with names under the prefix that Secrets Manager takes", () => {
-    expect(secretProblems(policy({ a: "bm/tenant/a", b: "bm/tenant/b-jp1" }), options)).toEqual([]);
+    expect(secretProblems(policy({ a: "bm/tenant/a", b: "bm/tenant/b-jp1" }), opts())).toEqual([]);
   });
 
   it("names the file, the tenant's field and the name, in the policy's order", () => {
     expect(
-      secretProblems(policy({ a: "bm/tenant/a b", b: "bm/other/b", c: "bm/other/c d" }), options),
+      secretProblems(policy({ a: "bm/tenant/a b", b: "bm/other/b", c: "bm/other/c d" }), opts()),
     ).toEqual([
       `the policy file p.yml: tenants.a.secret "bm/tenant/a b" holds " ", which a Secrets Manager name cannot: ${chars}`,
       `the policy file p.yml: tenants.b.secret "bm/other/b" is not under the tenantSecretPrefix "bm/tenant/": the worker's role may read bm/tenant/* and no other secret; rename the secret, or deploy with --param="tenantSecretPrefix=…"`,
@@ -112,7 +117,7 @@ describe("secretProblems: every secret name the deployment will use", () => {
   it("checks the prefix and the Slack secret's id given as --param", () => {
     expect(
       secretProblems(policy({ a: "bm tenant/a" }), {
-        ...options,
+        ...opts(),
         tenantSecretPrefix: "bm tenant/",
         slackSecretId: "bm:slack",
       }),
@@ -125,7 +130,7 @@ describe("secretProblems: every secret name the deployment will use", () => {
 
   it("takes a tenant secret under another prefix when the deployment names it", () => {
     expect(
-      secretProblems(policy({ a: "ecl/a" }), { ...options, tenantSecretPrefix: "ecl/" }),
+      secretProblems(policy({ a: "ecl/a" }), { ...opts(), tenantSecretPrefix: "ecl/" }),
     ).toEqual([]);
   });
 });
