@@ -5,8 +5,9 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { zipEntries } from "../../lib/deploy/package-check";
 import { METRIC_NAMESPACE, METRICS } from "../../lib/metrics";
-import { buildBundles } from "../../scripts/build";
+import { npmRun, type ShipResult } from "../support/ship";
 import {
   created,
   holds,
@@ -64,10 +65,26 @@ async function pack(into: string, params: string[]): Promise<Template> {
   );
 }
 
+/** What `npm run package` said: it builds the bundles, then packages, then checks each zip. */
+let packaged: ShipResult;
+
 beforeAll(async () => {
-  await buildBundles();
   dir = await mkdtemp(join(tmpdir(), "bm-package-"));
-  template = await pack(dir, []);
+  // As a deployer packages: through the checks of scripts/ship.ts, which build the bundles the
+  // second package (osls alone) reuses.
+  packaged = await npmRun("package", [
+    "--stage",
+    "ci",
+    "--region",
+    "ap-northeast-1",
+    "--param=policyFile=infra/policy.example.yml",
+    "--package",
+    dir,
+  ]);
+  if (packaged.code !== 0) throw new Error(`${packaged.stdout}\n${packaged.stderr}`);
+  template = JSON.parse(
+    await readFile(join(dir, "cloudformation-template-update-stack.json"), "utf8"),
+  );
   const { readdir } = await import("node:fs/promises");
   zips = (await readdir(dir)).filter((f) => f.endsWith(".zip")).sort();
   const other = await mkdtemp(join(tmpdir(), "bm-package-params-"));
@@ -85,7 +102,7 @@ beforeAll(async () => {
   } finally {
     await rm(other, { recursive: true, force: true });
   }
-}, 120_000);
+}, 240_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 const TOPIC = "arn:aws:sns:ap-northeast-1:123456789012:ops-alerts";
@@ -244,6 +261,139 @@ describe("the generated template", () => {
   });
 });
 
+describe("npm run package", () => {
+  it("loads the policy, then checks that each function's zip holds its bundle and that very policy", async () => {
+    expect(packaged.stdout).toContain(
+      "✔ infra/policy.example.yml: the policy loads (2 channels, 1 tenant), its secret names are valid\n",
+    );
+    expect(packaged.stdout).toContain(
+      `✔ ${dir}: each of the 5 functions' zips holds its bundle and infra/policy.example.yml\n`,
+    );
+    const { crc32 } = await import("node:zlib");
+    const policy = await readFile("infra/policy.example.yml");
+    for (const [zip, bundle] of [
+      ["archiver.zip", "archiver"],
+      ["auditCheck.zip", "audit-check"],
+      ["followup.zip", "followup"],
+      ["slack.zip", "slack"],
+      ["worker.zip", "worker"],
+    ]) {
+      const entries = zipEntries(await readFile(join(dir, zip as string)));
+      expect([zip, entries.map((e) => e.name).sort()]).toEqual([
+        zip,
+        [`dist/${bundle}.js`, "dist/package.json", "infra/policy.example.yml"].sort(),
+      ]);
+      expect(entries.find((e) => e.name === "infra/policy.example.yml")).toEqual({
+        name: "infra/policy.example.yml",
+        crc32: crc32(policy),
+        size: policy.length,
+      });
+    }
+  });
+
+  it("refuses to deploy a package made from another policy than the one it checks, before osls deploys", async () => {
+    const run = await npmRun("deploy", [
+      "--stage",
+      "ci",
+      "--region",
+      "ap-northeast-1",
+      "--param=policyFile=test/fixtures/policy.yml",
+      "--package",
+      dir,
+    ]);
+    const other = (fn: string) =>
+      `  - ${fn}LambdaFunction reads BM_POLICY=/var/task/infra/policy.example.yml, not the policy checked, test/fixtures/policy.yml\n`;
+    expect(run).toEqual({
+      code: 1,
+      stdout:
+        "✔ test/fixtures/policy.yml: the policy loads (7 channels, 1 tenant), its secret names are valid\n",
+      stderr: `✖ npm run deploy refused; nothing was deployed:\n${["Slack", "Worker", "Followup", "Archiver", "AuditCheck"].map(other).join("")}`,
+    });
+  });
+});
+
+describe("the deployer's rights (infra/deployer-policy.json)", () => {
+  /**
+   * What CloudFormation calls, with the deployer's own credentials, to create each kind of
+   * resource the template holds: a kind added to serverless.yml without its rights fails here.
+   */
+  const NEEDS: Record<string, string[]> = {
+    "AWS::S3::Bucket": [
+      "s3:CreateBucket",
+      "s3:PutEncryptionConfiguration",
+      "s3:PutBucketPublicAccessBlock",
+      "s3:PutBucketOwnershipControls",
+      "s3:PutBucketVersioning",
+      "s3:PutBucketObjectLockConfiguration",
+    ],
+    "AWS::S3::BucketPolicy": ["s3:PutBucketPolicy", "s3:GetBucketPolicy"],
+    "AWS::Logs::LogGroup": ["logs:CreateLogGroup", "logs:PutRetentionPolicy"],
+    "AWS::Lambda::Function": [
+      "lambda:CreateFunction",
+      "lambda:UpdateFunctionCode",
+      "lambda:UpdateFunctionConfiguration",
+      "lambda:GetFunction",
+      "iam:PassRole",
+    ],
+    "AWS::Lambda::Version": ["lambda:PublishVersion", "lambda:ListVersionsByFunction"],
+    "AWS::Lambda::EventInvokeConfig": ["lambda:PutFunctionEventInvokeConfig"],
+    "AWS::Lambda::Permission": ["lambda:AddPermission", "lambda:RemovePermission"],
+    "AWS::Lambda::EventSourceMapping": [
+      "lambda:CreateEventSourceMapping",
+      "lambda:UpdateEventSourceMapping",
+      "lambda:GetEventSourceMapping",
+    ],
+    "AWS::Events::Rule": ["events:PutRule", "events:PutTargets", "events:DescribeRule"],
+    "AWS::ApiGatewayV2::Api": ["apigateway:POST", "apigateway:GET"],
+    "AWS::ApiGatewayV2::Stage": ["apigateway:POST", "apigateway:PATCH"],
+    "AWS::ApiGatewayV2::Integration": ["apigateway:POST"],
+    "AWS::ApiGatewayV2::Route": ["apigateway:POST"],
+    "AWS::SNS::Topic": ["sns:CreateTopic", "sns:GetTopicAttributes"],
+    "AWS::SNS::Subscription": ["sns:Subscribe", "sns:GetSubscriptionAttributes"],
+    "AWS::DynamoDB::Table": [
+      "dynamodb:CreateTable",
+      "dynamodb:DescribeTable",
+      "dynamodb:UpdateTimeToLive",
+      "dynamodb:UpdateContinuousBackups",
+    ],
+    "AWS::SQS::Queue": ["sqs:CreateQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes"],
+    "AWS::CloudWatch::Alarm": ["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms"],
+    "AWS::CloudWatch::Dashboard": ["cloudwatch:PutDashboard", "cloudwatch:GetDashboard"],
+    "AWS::IAM::Role": ["iam:CreateRole", "iam:PutRolePolicy", "iam:GetRole"],
+  };
+
+  it("allows what each kind of resource of the template needs, and the stack itself", async () => {
+    const policy = JSON.parse(await readFile("infra/deployer-policy.json", "utf8")) as {
+      Statement: Array<{ Effect: string; Action: string | string[] }>;
+    };
+    const allowed = new Set(
+      policy.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => [s.Action].flat()),
+    );
+    const create = JSON.parse(
+      await readFile(join(dir, "cloudformation-template-create-stack.json"), "utf8"),
+    ) as Template;
+    const kinds = new Set(
+      [template, create].flatMap((t) => Object.values(t.Resources).map((r) => r.Type)),
+    );
+    expect([...kinds].filter((k) => !(k in NEEDS))).toEqual([]);
+    const needed = [
+      ...[...kinds].flatMap((k) => NEEDS[k] ?? []),
+      "cloudformation:CreateStack",
+      "cloudformation:UpdateStack",
+      "cloudformation:DescribeStacks",
+      "cloudformation:DescribeStackEvents",
+      "cloudformation:ValidateTemplate",
+      // The deployment bucket's artifacts: osls uploads, lists and prunes them.
+      "s3:PutObject",
+      "s3:ListBucket",
+      "s3:DeleteObject",
+    ];
+    expect(needed.filter((a) => !allowed.has(a))).toEqual([]);
+    // No wildcard action: each right is named.
+    expect([...allowed].filter((a) => a.includes("*"))).toEqual([]);
+  });
+});
+
 describe("the audit archive", () => {
   const ARCHIVE = ["AuditArchiveBucket.Arn", "${AuditArchiveBucket.Arn}/*"];
   const statements = () =>
@@ -378,6 +528,59 @@ describe("the audit archive", () => {
       Value: { Ref: "AuditArchiveBucket" },
     });
     expect(template.Outputs?.AuditTableName).toMatchObject({ Value: { Ref: "AuditTable" } });
+  });
+});
+
+describe("the stack's outputs", () => {
+  const value = (name: string) =>
+    (template.Outputs?.[name] as { Value?: unknown } | undefined)?.Value;
+
+  it("name everything an operator needs: both tables, the queues, the dashboard, the alarm topic, the logs, Slack's URL, the archive", () => {
+    // The framework's own (the deployment bucket, each function's version, the HTTP API) aside.
+    const ours = Object.keys(template.Outputs ?? {}).filter(
+      (name) =>
+        !/^(ServerlessDeploymentBucketName|HttpApi(Id|Url)|\w+LambdaFunctionQualifiedArn)$/.test(
+          name,
+        ),
+    );
+    expect(Object.fromEntries(ours.map((name) => [name, value(name)]))).toEqual({
+      SlackRequestUrl: {
+        "Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/slack/events",
+      },
+      FrontDoorLogGroup: { Ref: "SlackLogGroup" },
+      OperationsTableName: { Ref: "OperationsTable" },
+      AuditTableName: { Ref: "AuditTable" },
+      WorkQueueUrl: { Ref: "WorkQueue" },
+      WorkQueueName: { "Fn::GetAtt": ["WorkQueue", "QueueName"] },
+      DeadLetterQueueUrl: { Ref: "DeadLetterQueue" },
+      DeadLetterQueueName: { "Fn::GetAtt": ["DeadLetterQueue", "QueueName"] },
+      ArchiverDeadLetterQueueUrl: { Ref: "ArchiverDeadLetterQueue" },
+      DashboardName: { Ref: "Dashboard" },
+      DashboardUrl: {
+        "Fn::Sub":
+          "https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}#dashboards/dashboard/${Dashboard}",
+      },
+      AlarmTopicArn: {
+        "Fn::If": ["CreateAlarmTopic", { Ref: "AlarmTopic" }, { Ref: "AlarmTopicArn" }],
+      },
+      AuditArchiveBucket: { Ref: "AuditArchiveBucket" },
+    });
+    for (const name of ours)
+      expect([
+        name,
+        ((template.Outputs?.[name] ?? {}) as { Description?: string }).Description ?? "",
+      ]).toEqual([name, expect.stringMatching(/^\S.{9,}/)]);
+    // What they refer to: the front door's log group, the stack's dashboard.
+    expect(R().SlackLogGroup).toMatchObject({
+      Type: "AWS::Logs::LogGroup",
+      Properties: { LogGroupName: "/aws/lambda/bm-ci-slack" },
+    });
+    for (const id of ["OperationsTable", "WorkQueue", "DeadLetterQueue", "ArchiverDeadLetterQueue"])
+      expect([id, R()[id]?.Type]).toEqual([
+        id,
+        expect.stringMatching(/^AWS::(DynamoDB::Table|SQS::Queue)$/),
+      ]);
+    expect(props("Dashboard").DashboardName).toBe("bm-ci");
   });
 });
 
