@@ -275,7 +275,14 @@ class Step {
     // Recorded before the POST: a redelivery then knows it may have been sent.
     // Nothing (not even a Slack call, which could fail) stands between this write and the POST
     // but the append of its own event, which commit has just tried.
-    const executing = await this.move(audited, "executing", seen, {}, false);
+    const sentAt = this.deps.now().toISOString();
+    const executing = await this.move(
+      audited,
+      "executing",
+      { ...seen, detachSentAt: sentAt },
+      {},
+      false,
+    );
     if (!executing) return;
     if (unauditedThrough(executing, executing.seq).length > 0) return this.unaudited(executing);
     let accepted: Awaited<ReturnType<typeof tenant.ecl.detachMedia>>;

@@ -81,7 +81,7 @@ describe("/bm detach, end to end", () => {
     );
     expect(seen.replies[1]).toMatch(
       new RegExp(
-        `^:white_check_mark: <@U0ALICE> done: image \`${SAMPLE.image}\` is detached from \`${web.name}\` and the server is idle, \\d+\\.\\ds after ECL accepted it\\.$`,
+        `^:white_check_mark: <@U0ALICE> done: image \`${SAMPLE.image}\` is detached from \`${web.name}\` and the server is idle, \\d+\\.\\ds after bm sent it to ECL\\.$`,
       ),
     );
     expect(stack.slack?.callsOf("auth.test")).toEqual([]);

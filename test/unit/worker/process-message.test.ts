@@ -801,13 +801,34 @@ describe("the worker, to the letter", () => {
     const f = workerFakes();
     const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER, serverName: "web01" });
     await run(f, op, "execute");
-    // The approved card owed, then its update once ECL accepted, then the thread: no word of
-    // "Sending the detach" in between.
+    // The card owed (needing no approval, it says bm is sending, never "Approved"), then its
+    // update once ECL accepted, then the thread: no Slack call between `executing` and the POST.
     expect(f.slack.map((m) => [m.method, m.text.split(":")[1]?.trim()])).toEqual([
-      ["post", "Approved"],
+      ["post", "Sending the detach to ECL"],
       ["update", "Detaching"],
       ["post", "arrows_counterclockwise"],
     ]);
+  });
+
+  it("a slow ECL: when bm sent the POST is kept apart from when ECL's answer came", async () => {
+    const f = workerFakes();
+    const open = f.deps.openTenant;
+    f.deps.openTenant = async (secretId) => {
+      const tenant = await open(secretId);
+      const detach = tenant.ecl.detachMedia;
+      const slow: typeof detach = async (...args) => {
+        f.clock.now += 8000;
+        return detach(...args);
+      };
+      return { ...tenant, ecl: { ...tenant.ecl, detachMedia: slow } } as typeof tenant;
+    };
+    const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER, serverName: "web01" });
+    await run(f, op, "execute");
+    expect(f.ops.get(op.id)).toMatchObject({
+      state: "detaching",
+      detachSentAt: NOW.toISOString(),
+      detachStartedAt: new Date(NOW.getTime() + 8000).toISOString(),
+    });
   });
 
   it("another request holding the lock, without a thread yet: named alone", async () => {
