@@ -170,7 +170,9 @@ class Step {
     const seen = { serverId: server.id, serverName: server.name, ...observedState(server) };
     // Not listed is not "not attached": then the detach is sent, and ECL answers.
     if (attachment(server, op.imageId) === "absent") {
-      const outcome = `image \`${op.imageId}\` is not attached to \`${server.name}\`; nothing was sent to ECL.`;
+      // A lookup answers a wrong image privately; this is a request by id, or an image detached
+      // since the lookup: said in the thread, with what is attached now.
+      const outcome = `image \`${op.imageId}\` is not attached to \`${server.name}\` (${attachedNow(server)}); nothing was sent to ECL.`;
       await this.move(op, "noop", { ...seen, outcome }, { serverId: server.id });
       return;
     }
@@ -554,6 +556,15 @@ function refusalsSaid(op: Pick<Operation, "refusedWith">): string {
   return said.length === 1
     ? (said[0] as string)
     : `${said.slice(0, -1).join(", ")} and ${said.at(-1)}`;
+}
+
+/** `attached: \`a\`, \`b\``, or `nothing is attached` (the media of a server ECL lists). */
+function attachedNow(server: Server): string {
+  const ids = server.mediaIds ?? [];
+  if (ids.length === 0) return "nothing is attached";
+  const shown = ids.slice(0, 5).map((id) => `\`${id}\``);
+  const more = ids.length > 5 ? ` and ${ids.length - 5} more` : "";
+  return `attached: ${shown.join(", ")}${more}`;
 }
 
 function times(n: number): string {

@@ -3,6 +3,9 @@ import { SAMPLE } from "../../local/ecl-simulator/sample";
 import type { LocalStack } from "../../local/stack";
 import { drain, operation, slash, testStack } from "../support/stack-harness";
 
+/** web02 of the sample, by id: it has no image attached, so a detach is recorded and ends noop. */
+const WEB02 = "0b9e3f4a-7c21-4d5e-8f60-a1b2c3d4e5f6";
+
 /**
  * What a channel may see (issue 21, finding 4), through the real handlers: C0OPS (only the
  * operators' group may request there) and C0INCIDENT (anyone may) are bound to one tenant. A
@@ -27,7 +30,7 @@ beforeAll(async () => {
   });
   restricted = ops.operationId as string;
   await drain(stack, async () => (await operation(stack, restricted)).state === "detaching");
-  const mine = await slash(stack, `detach web02 ${SAMPLE.image} my own`, {
+  const mine = await slash(stack, `detach ${WEB02} ${SAMPLE.image} my own`, {
     channel: "C0INCIDENT",
     user: "U0ALICE",
   });

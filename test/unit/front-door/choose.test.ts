@@ -129,6 +129,23 @@ describe("a click on a choice", () => {
     expect(f.ops.size).toBe(0);
   });
 
+  it("a server that shows the image typed is not attached: nothing recorded, its images looked up", async () => {
+    const f = frontDoorFakes();
+    await offered(f, [{ server: SERVER, name: "web01", seen: { ...seen, media: [OTHER] } }], {
+      offer: "servers",
+      asked: { server: "web01", image: IMAGE },
+    });
+    const answer = await click(f, "ch-0123456789:0");
+    const parent = await f.deps.choices.getChoice("ch-0123456789");
+    const next = await f.deps.choices.getChoice(nextChoiceId(parent as Choice, 0));
+    expect(next).toMatchObject({ state: "looking", asked: { server: SERVER, image: IMAGE } });
+    expect(f.sent).toEqual([{ kind: "lookup", choiceId: next?.id }]);
+    expect(answer.text.text).toBe(
+      `You picked \`web01\` (\`${SERVER}\`). bm is looking up its images: they appear below in a moment.`,
+    );
+    expect(f.ops.size).toBe(0);
+  });
+
   it("a close name several servers share: a new choice among them", async () => {
     const f = frontDoorFakes();
     await offered(f, [{ server: "app", name: "app", servers: 2, image: IMAGE }], {

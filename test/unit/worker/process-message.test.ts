@@ -89,10 +89,32 @@ describe("prepare: resolve, check, post, go on", () => {
     await run(f, op);
     expect(f.ops.get(op.id)).toMatchObject({
       state: "noop",
-      outcome: `image \`${IMAGE}\` is not attached to \`web01\`; nothing was sent to ECL.`,
+      outcome: `image \`${IMAGE}\` is not attached to \`web01\` (attached: \`00000000-0000-4000-8000-000000000000\`); nothing was sent to ECL.`,
     });
     expect(f.calls.some((c) => c.startsWith("detach"))).toBe(false);
   });
+
+  it.each([
+    [[], "nothing is attached"],
+    [
+      Array.from({ length: 6 }, (_, i) => `00000000-0000-4000-8000-00000000000${i}`),
+      "attached: `00000000-0000-4000-8000-000000000000`, `00000000-0000-4000-8000-000000000001`, `00000000-0000-4000-8000-000000000002`, `00000000-0000-4000-8000-000000000003`, `00000000-0000-4000-8000-000000000004` and 1 more",
+    ],
+    [
+      Array.from({ length: 5 }, (_, i) => `00000000-0000-4000-8000-00000000000${i}`),
+      "attached: `00000000-0000-4000-8000-000000000000`, `00000000-0000-4000-8000-000000000001`, `00000000-0000-4000-8000-000000000002`, `00000000-0000-4000-8000-000000000003`, `00000000-0000-4000-8000-000000000004`",
+    ],
+  ])(
+    "not attached, the server showing %j: the outcome says what is (%s)",
+    async (mediaIds, said) => {
+      const f = workerFakes({ reads: [eclServer({ mediaIds })] });
+      const op = operationIn(f.ops, "C0INC");
+      await run(f, op);
+      expect(f.ops.get(op.id)?.outcome).toBe(
+        `image \`${IMAGE}\` is not attached to \`web01\` (${said}); nothing was sent to ECL.`,
+      );
+    },
+  );
 
   it("a server whose media ECL does not list: the detach is sent, and ECL answers", async () => {
     const f = workerFakes({ reads: [eclServer({ mediaIds: undefined })] });
