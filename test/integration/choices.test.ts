@@ -459,7 +459,7 @@ describe("who may click, and when", () => {
     await clickPrivate(stack, offered, 0);
     const said = privateMessages(stack, "U0ALICE", "C0CHANGES").find((m) => m.ts === offered?.ts);
     expect(said?.text).toContain(
-      "It needs 1 approval(s); bm will post the request in this channel for approvers.",
+      "It needs 1 approval; bm will post the request in this channel for approvers.",
     );
     const id = operationIdOf(said?.text ?? "");
     await drain(stack, async () => (await operation(stack, id)).parentTs !== undefined);

@@ -222,7 +222,7 @@ describe("how a lookup ended, and a pick", () => {
           approvalsRequired: 1,
         },
       },
-      `Recorded \`op-0123456789\`: detach image \`${IMAGE}\` from \`app\` (\`${A}\`). It needs 1 approval(s); bm will post the request in this channel for approvers.`,
+      `Recorded \`op-0123456789\`: detach image \`${IMAGE}\` from \`app\` (\`${A}\`). It needs 1 approval; bm will post the request in this channel for approvers.`,
     ],
   ] as const)("%j", (given, said) => {
     const { asked, ...ended } = given as typeof given & { asked?: string };
