@@ -214,9 +214,9 @@ export function closeNames(
  */
 export function nameOptions(typed: string, servers: Server[], image: string | undefined): Option[] {
   const withImage = new Set(
-    image === undefined
-      ? []
-      : servers.filter((s) => attachment(s, image) === "attached").map((s) => s.name),
+    servers
+      .filter((s) => image !== undefined && attachment(s, image) === "attached")
+      .map((s) => s.name),
   );
   return closeNames(
     typed,

@@ -57,8 +57,9 @@ function until(choice: Choice): Mrkdwn {
 function effect(choice: Choice, option: Option, seen: SeenServer): Mrkdwn {
   const asked = choice.asked.image;
   if (!option.image) {
-    if (!asked) return md``;
-    const others = (seen.media?.length ?? 0) > 0 ? md`; choosing it lists those that are` : "";
+    // Only a server that lists its media can show the image typed is not there.
+    if (!asked || seen.media === undefined) return md``;
+    const others = seen.media.length > 0 ? md`; choosing it lists those that are` : "";
     return md`\nImage ${code(asked)} is not attached to it${others}.`;
   }
   if (choice.asked.image) return md`\nChoosing it records the detach of ${code(option.image)}.`;
@@ -70,9 +71,10 @@ function effect(choice: Choice, option: Option, seen: SeenServer): Mrkdwn {
  * or the servers a name shares. A server with nothing (known) attached, and no image it would
  * record, has nothing.
  */
-function clickable(choice: Choice, option: Option): boolean {
+function clickable(option: Option): boolean {
+  // An image's option carries its image; a name several servers share, no `seen`.
   const seen = option.seen;
-  if (choice.offer === "images" || !seen) return true;
+  if (!seen) return true;
   return option.image !== undefined || (seen.media?.length ?? 0) > 0;
 }
 
@@ -100,7 +102,7 @@ function row(choice: Choice, option: Option, index: number): KnownBlock {
   const head =
     choice.offer === "names" ? md`*${code(seen.name)}* ${code(seen.id)}` : md`${code(seen.id)}`;
   const text = md`${head}\n${serverState(seen)} · ${mediaLine(seen, choice.imageNames)}${effect(choice, option, seen)}`;
-  if (!clickable(choice, option)) return { ...section(text), block_id: id };
+  if (!clickable(option)) return { ...section(text), block_id: id };
   return withButton(text, choice.offer === "names" ? seen.name : "Choose");
 }
 
@@ -149,7 +151,7 @@ function choiceMessage(choice: Choice, options: Option[]): SlackMessage {
   const shown = options.slice(0, MAX_SHOWN);
   const rest = options.length - shown.length;
   const more = rest > 0 ? md` ${rest} more are not shown: name the server by its id.` : "";
-  const anyButton = shown.some((option) => clickable(choice, option));
+  const anyButton = shown.some((option) => clickable(option));
   const first = intro(choice, options, anyButton);
   const foot = anyButton ? until(choice) : md`Only you see this. Nothing was recorded.`;
   const blocks: KnownBlock[] = [

@@ -172,7 +172,7 @@ class Step {
     if (attachment(server, op.imageId) === "absent") {
       // A lookup answers a wrong image privately; this is a request by id, or an image detached
       // since the lookup: said in the thread, with what is attached now.
-      const outcome = `image \`${op.imageId}\` is not attached to \`${server.name}\` (${attachedNow(server)}); nothing was sent to ECL.`;
+      const outcome = `image \`${op.imageId}\` is not attached to \`${server.name}\` (${attachedNow(server.mediaIds as string[])}); nothing was sent to ECL.`;
       await this.move(op, "noop", { ...seen, outcome }, { serverId: server.id });
       return;
     }
@@ -558,9 +558,11 @@ function refusalsSaid(op: Pick<Operation, "refusedWith">): string {
     : `${said.slice(0, -1).join(", ")} and ${said.at(-1)}`;
 }
 
-/** `attached: \`a\`, \`b\``, or `nothing is attached` (the media of a server ECL lists). */
-function attachedNow(server: Server): string {
-  const ids = server.mediaIds ?? [];
+/**
+ * `attached: \`a\`, \`b\``, or `nothing is attached`: the media of a server ECL lists (one
+ * whose image is "absent" lists them).
+ */
+function attachedNow(ids: string[]): string {
   if (ids.length === 0) return "nothing is attached";
   const shown = ids.slice(0, 5).map((id) => `\`${id}\``);
   const more = ids.length > 5 ? ` and ${ids.length - 5} more` : "";

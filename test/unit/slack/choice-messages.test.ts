@@ -331,6 +331,36 @@ describe("the private choices, to the letter", () => {
     ]);
   });
 
+  it("close names with the image typed: the first words say a click records that image", () => {
+    const c = choice({
+      offer: "names",
+      asked: { server: "web1", image: IMAGE },
+      options: [
+        {
+          server: A,
+          name: "web01",
+          image: IMAGE,
+          seen: { ...idle, name: "web01", media: [IMAGE] },
+        },
+      ],
+    });
+    expect(read(c)[0]?.text).toBe(
+      `No server in tenant \`prod\` is named \`web1\`. Did you mean one of these? bm then records the detach of image \`${IMAGE}\` from it.`,
+    );
+  });
+
+  it("a candidate without its media and without the image typed claims nothing about the image", () => {
+    const c = choice({
+      offer: "servers",
+      asked: { server: "app", image: IMAGE },
+      options: [{ server: A, name: "app", seen: idle }],
+    });
+    expect(read(c)[1]).toEqual({
+      id: "bm_choose_0",
+      text: `\`${A}\`\nACTIVE, power RUNNING, task_state None (idle) · media not listed by ECL`,
+    });
+  });
+
   it("one clickable option is enough for the buttons' words", () => {
     const c = choice({
       offer: "names",
