@@ -4,7 +4,7 @@
  * until its server and image are known; then the pick starts one, and every pick made on the way
  * becomes an audit event of that operation. Pure: the store and the messages live elsewhere.
  */
-import type { Server } from "../ecl/server";
+import { attachment, type Server } from "../ecl/server";
 import { type Facts, shortId } from "../operations/operation";
 import type {
   Asker,
@@ -157,12 +157,13 @@ export function seen(server: Server): SeenServer {
 }
 
 /**
- * The option of one server: with the image given, or the only one attached, a click starts the
- * request; otherwise a choice of image follows.
+ * The option of one server: with the image given (unless the server shows it is not attached), or
+ * without one the only one attached, a click starts the request; otherwise a choice of image
+ * follows, or, with nothing attached, there is nothing to click.
  */
 export function serverOption(server: Server, image: string | undefined): Option {
   const only = server.mediaIds?.length === 1 ? server.mediaIds[0] : undefined;
-  const chosen = image ?? only;
+  const chosen = image === undefined ? only : hasImage(server, image) ? image : undefined;
   return {
     server: server.id,
     name: server.name,
@@ -171,12 +172,22 @@ export function serverOption(server: Server, image: string | undefined): Option 
   };
 }
 
+/** The image is attached to the server, or may be: ECL does not list its media. */
+function hasImage(server: Server, image: string): boolean {
+  return attachment(server, image) !== "absent";
+}
+
 /**
  * Up to {@link MAX_SUGGESTIONS} names close to `typed`, closest first: the same name in another
  * case, names within two edits (fewer than the name is long), and names that begin with what was
- * typed or that it begins with.
+ * typed or that it begins with. Names in `first` (the servers that have the image typed, say)
+ * come before all others, closest first among them.
  */
-export function closeNames(typed: string, names: Iterable<string>): string[] {
+export function closeNames(
+  typed: string,
+  names: Iterable<string>,
+  first: ReadonlySet<string> = new Set(),
+): string[] {
   const wanted = typed.toLowerCase().slice(0, 64);
   const scored: Array<{ name: string; score: number }> = [];
   for (const name of new Set(names)) {
@@ -188,17 +199,29 @@ export function closeNames(typed: string, names: Iterable<string>): string[] {
     if (distance <= 2 && distance < wanted.length) scored.push({ name, score: distance });
     else if (prefix) scored.push({ name, score: 3 });
   }
+  const rank = (name: string) => (first.has(name) ? 0 : 1);
   return scored
-    .sort((a, b) => a.score - b.score || a.name.localeCompare(b.name))
+    .sort(
+      (a, b) => rank(a.name) - rank(b.name) || a.score - b.score || a.name.localeCompare(b.name),
+    )
     .slice(0, MAX_SUGGESTIONS)
     .map((s) => s.name);
 }
 
-/** The options for names close to one that matches no server: one per name. */
+/**
+ * The options for names close to one that matches no server: one per name; with an image typed,
+ * the names of servers that have it attached first.
+ */
 export function nameOptions(typed: string, servers: Server[], image: string | undefined): Option[] {
+  const withImage = new Set(
+    servers
+      .filter((s) => image !== undefined && attachment(s, image) === "attached")
+      .map((s) => s.name),
+  );
   return closeNames(
     typed,
     servers.map((s) => s.name),
+    withImage,
   ).map((name) => {
     const named = servers.filter((s) => s.name === name);
     const [only] = named;

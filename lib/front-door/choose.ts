@@ -90,7 +90,9 @@ export async function choose(deps: FrontDoorDeps, click: ChoiceClick): Promise<C
   const policy = requestPolicy(deps.policy, may.channel);
   const responseUrl = click.responseUrl ?? choice.responseUrl;
   const picked = pickedWords(choice, option);
-  const image = option.image ?? choice.asked.image;
+  // An option carries the image a click records (lib/choices/choice.ts, serverOption); one of a
+  // server that shows the image typed is not attached carries none, and its images follow.
+  const image = option.image;
 
   if (image && isUuid(option.server)) {
     const fields = requestFrom(choice, {

@@ -89,7 +89,7 @@ export async function history(
         : md`No operations${about} in tenant ${code(tenant)} yet.`,
     );
   const lines = [
-    md`The last ${ops.length} operation(s)${about} in tenant ${code(tenant)}:`,
+    md`The last ${ops.length} ${ops.length === 1 ? "operation" : "operations"}${about} in tenant ${code(tenant)}:`,
     ...ops.map(historyLine),
   ];
   if (others.text) lines.push(md`${others}.`);

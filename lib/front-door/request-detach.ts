@@ -88,7 +88,7 @@ async function lookUp(
   const where = md`in tenant ${code(policy.tenant)}`;
   const looking = request.image
     ? md`Looking up ${code(request.server)} ${where}: bm records the request once it knows which server is meant, and tells you here in a moment, for you only.`
-    : md`Looking up the images attached to ${code(request.server)} ${where}: they will appear here in a moment, for you only, each with a button to detach it.`;
+    : md`Looking up the images attached to ${code(request.server)} ${where}: bm answers here in a moment, for you only, with what it finds.`;
   try {
     const created = await deps.choices.createChoice(choice);
     // A repeated delivery of the command: its lookup is on its way already, unless the first

@@ -198,6 +198,12 @@ export interface Operation {
   parentTs?: string;
   permalink?: string;
   detachRequestId?: string;
+  /** When bm sent the detach POST that ECL accepted (its `executing`): what "done after" counts from. */
+  detachSentAt?: string;
+  /**
+   * When ECL's acceptance was known (its answer, or the server's state after a POST without
+   * one): what ECL's grace and the follow-up's limit count from.
+   */
   detachStartedAt?: string;
   waitingSince?: string;
   finishedAt?: string;

@@ -101,7 +101,7 @@ export function recordedWords(result: RecordedSummary, server: Mrkdwn | string):
     return md`This request is already recorded as ${code(id)} (${stateWords(result.state ?? "")}).`;
   const next =
     result.approvalsRequired > 0
-      ? md`It needs ${result.approvalsRequired} approval(s); bm will post the request in this channel for approvers.`
+      ? md`It needs ${result.approvalsRequired} ${result.approvalsRequired === 1 ? "approval" : "approvals"}; bm will post the request in this channel for approvers.`
       : md`bm will check the server and post progress in this channel.`;
   const later =
     result.handedOver === false

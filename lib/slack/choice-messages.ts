@@ -54,10 +54,28 @@ function until(choice: Choice): Mrkdwn {
 }
 
 /** What a click on this option does, said on its line. */
-function effect(choice: Choice, option: Option): Mrkdwn {
-  if (!option.image) return md``;
+function effect(choice: Choice, option: Option, seen: SeenServer): Mrkdwn {
+  const asked = choice.asked.image;
+  if (!option.image) {
+    // Only a server that lists its media can show the image typed is not there.
+    if (!asked || seen.media === undefined) return md``;
+    const others = seen.media.length > 0 ? md`; choosing it lists those that are` : "";
+    return md`\nImage ${code(asked)} is not attached to it${others}.`;
+  }
   if (choice.asked.image) return md`\nChoosing it records the detach of ${code(option.image)}.`;
   return md`\nChoosing it records the detach of ${imageLabel(option.image, choice.imageNames)}, the only image attached.`;
+}
+
+/**
+ * Whether a click on the option could go on: an image to detach, a server's images to pick from,
+ * or the servers a name shares. A server with nothing (known) attached, and no image it would
+ * record, has nothing.
+ */
+function clickable(option: Option): boolean {
+  // An image's option carries its image; a name several servers share, no `seen`.
+  const seen = option.seen;
+  if (!seen) return true;
+  return option.image !== undefined || (seen.media?.length ?? 0) > 0;
 }
 
 /** One option's line and button; no button when there is nothing a click could go on with. */
@@ -83,15 +101,21 @@ function row(choice: Choice, option: Option, index: number): KnownBlock {
   }
   const head =
     choice.offer === "names" ? md`*${code(seen.name)}* ${code(seen.id)}` : md`${code(seen.id)}`;
-  const text = md`${head}\n${serverState(seen)} · ${mediaLine(seen, choice.imageNames)}${effect(choice, option)}`;
-  // Without an image given, a server with nothing (known) attached has nothing to choose.
-  if (!choice.asked.image && !option.image && (seen.media?.length ?? 0) === 0)
-    return { ...section(text), block_id: id };
+  const text = md`${head}\n${serverState(seen)} · ${mediaLine(seen, choice.imageNames)}${effect(choice, option, seen)}`;
+  if (!clickable(option)) return { ...section(text), block_id: id };
   return withButton(text, choice.offer === "names" ? seen.name : "Choose");
 }
 
-/** The first words of a choice: what was asked, and what the buttons do. */
-function intro(choice: Choice, options: Option[]): Mrkdwn {
+/** `1 image`, `2 images` */
+function images(n: number): string {
+  return n === 1 ? "1 image" : `${n} images`;
+}
+
+/**
+ * The first words of a choice: what was asked, and what the buttons do; with no button to click
+ * (`clickable` false for every option shown), that there is nothing to pick.
+ */
+function intro(choice: Choice, options: Option[], anyButton: boolean): Mrkdwn {
   const asked = code(choice.asked.server);
   const tenant = code(choice.tenant);
   if (choice.offer === "images") {
@@ -100,14 +124,26 @@ function intro(choice: Choice, options: Option[]): Mrkdwn {
       server && !isIdle(server.taskState)
         ? md` It is busy now: bm waits for it to be idle before sending the detach.`
         : "";
-    return md`*${server ? serverName(server) : asked}* · ${server ? serverState(server) : ""}\n${options.length} image(s) attached: pick the one to detach. The request then goes on as if you had typed it, approvals and all.${busy}`;
+    const missing = choice.asked.image
+      ? md`Image ${code(choice.asked.image)} is not attached to it. `
+      : "";
+    return md`*${server ? serverName(server) : asked}* · ${server ? serverState(server) : ""}\n${missing}${images(options.length)} attached: pick the one to detach. The request then goes on as if you had typed it, approvals and all.${busy}`;
   }
+  const nothing = md`none of them has an image attached that bm could detach, so there is nothing to pick`;
+  if (choice.offer === "servers") {
+    const head = md`${options.length} servers in tenant ${tenant} are named ${asked}`;
+    if (!anyButton) return md`${head}, and ${nothing}. Nothing was posted in the channel.`;
+    const image = choice.asked.image
+      ? md` bm then records the detach of image ${code(choice.asked.image)} from it.`
+      : "";
+    return md`${head}: choose the one you mean. Nothing was posted in the channel.${image}`;
+  }
+  const head = md`No server in tenant ${tenant} is named ${asked}.`;
+  if (!anyButton) return md`${head} These names are close to it, but ${nothing}.`;
   const image = choice.asked.image
     ? md` bm then records the detach of image ${code(choice.asked.image)} from it.`
     : "";
-  if (choice.offer === "servers")
-    return md`${options.length} servers in tenant ${tenant} are named ${asked}: choose the one you mean. Nothing was posted in the channel.${image}`;
-  return md`No server in tenant ${tenant} is named ${asked}. Did you mean one of these?${image}`;
+  return md`${head} Did you mean one of these?${image}`;
 }
 
 /** The private message offering a choice among its options. */
@@ -115,12 +151,15 @@ function choiceMessage(choice: Choice, options: Option[]): SlackMessage {
   const shown = options.slice(0, MAX_SHOWN);
   const rest = options.length - shown.length;
   const more = rest > 0 ? md` ${rest} more are not shown: name the server by its id.` : "";
+  const anyButton = shown.some((option) => clickable(option));
+  const first = intro(choice, options, anyButton);
+  const foot = anyButton ? until(choice) : md`Only you see this. Nothing was recorded.`;
   const blocks: KnownBlock[] = [
-    section(intro(choice, options)),
+    section(first),
     ...shown.map((option, i) => row(choice, option, i)),
-    context([md`${until(choice)}${more}`]),
+    context([md`${foot}${more}`]),
   ];
-  return message(intro(choice, options), blocks);
+  return message(first, blocks);
 }
 
 /** The private answer of a lookup that offers nothing, or that recorded the request. */
@@ -135,8 +174,13 @@ export function endedText(choice: Choice): Mrkdwn {
       return md`No server in tenant ${tenant} is named ${asked}, and no name is close to it. ${code("/bm status NAME")} shows a server by its name or id; the ECL console lists them all.`;
     case "no_id":
       return md`No server in tenant ${tenant} has the id ${asked}.`;
-    case "nothing_attached":
-      return md`${serverName(ended.server)} has no image attached (${serverState(ended.server)}): there is nothing to detach.`;
+    case "nothing_attached": {
+      const image = choice.asked.image;
+      const state = md`${serverName(ended.server)} has no image attached (${serverState(ended.server)})`;
+      return image
+        ? md`Image ${code(image)} is not attached: ${state}. There is nothing to detach, and nothing was recorded.`
+        : md`${state}: there is nothing to detach.`;
+    }
     case "media_unknown":
       return md`ECL did not list the media of ${serverName(ended.server)}, so bm cannot offer its images. If you know the image id: ${code(`/bm detach ${ended.server.id} IMAGE-ID`)}.`;
     case "failed":

@@ -31,6 +31,25 @@ const LABEL: Record<State, [emoji: string, words: string]> = {
   cancelled: [":heavy_multiplication_x:", "Cancelled"],
 };
 
+/**
+ * The card's header. Needing no approval, `approved` is only bm going ahead (its audit event says
+ * "none needed"): nobody approved, so the card says what bm is doing, not "Approved".
+ */
+function labelOf(op: Operation): [emoji: string, words: string] {
+  return LABEL[op.state === "approved" && op.approvalsRequired === 0 ? "executing" : op.state];
+}
+
+/**
+ * How long a detach took, from what it names: the POST bm sent (ECL may take seconds to answer
+ * it); for an operation recorded before bm kept that, ECL's acceptance; else the request.
+ */
+function since(op: Operation, now: Date): Mrkdwn {
+  const after = (iso: string) => formatElapsed(now.getTime() - Date.parse(iso));
+  if (op.detachSentAt) return md`${after(op.detachSentAt)} after bm sent it to ECL`;
+  if (op.detachStartedAt) return md`${after(op.detachStartedAt)} after ECL accepted it`;
+  return md`${after(op.createdAt)} after it was requested`;
+}
+
 /** How many names a list on a card shows before "… and N more". */
 const SHOWN = 10;
 
@@ -92,7 +111,7 @@ export function parentMessage(op: Operation): SlackMessage {
       : op.powerState
         ? md`task_state ${op.taskState}, power ${op.powerState}${media}`
         : md`task_state ${op.taskState}${media}`;
-  const [emoji, words] = LABEL[op.state];
+  const [emoji, words] = labelOf(op);
   const text = md`Media detach ${op.id}: ${words}: image ${op.imageId} from ${op.serverName || op.serverRef}`;
   return message(text, [
     section(md`*Media detach* ${code(op.id)} · ${emoji} ${words}`),
@@ -182,14 +201,13 @@ function noticeText(op: Operation, now: Date, idleWaitS: number): Mrkdwn | undef
     case "detaching":
       return md`:arrows_counterclockwise: ECL accepted the detach${op.detachRequestId ? md` (request id ${code(op.detachRequestId)})` : ""}. bm will say here when ${server} has settled.${op.mediaUnknown ? md` ${MEDIA_NOT_LISTED}, so it judges completion by task_state alone.` : ""}`;
     case "done": {
-      const since = op.detachStartedAt ?? op.createdAt;
-      const after = formatElapsed(now.getTime() - Date.parse(since));
+      const after = since(op, now);
       const by = op.lastEvent.from === "timed_out" ? user(op.lastEvent.actor.userId) : undefined;
       if (by)
-        return md`:white_check_mark: ${requester} done after all: ${by}'s re-check found image ${code(op.imageId)} detached from ${server} and the server idle${op.mediaUnknown ? md` (by task_state alone: ECL did not list media for this server)` : ""}, ${after} after ECL accepted it.`;
+        return md`:white_check_mark: ${requester} done after all: ${by}'s re-check found image ${code(op.imageId)} detached from ${server} and the server idle${op.mediaUnknown ? md` (by task_state alone: ECL did not list media for this server)` : ""}, ${after}.`;
       if (op.mediaUnknown)
-        return md`:white_check_mark: ${requester} done: ${server} is idle again, ${after} after ECL accepted the detach of image ${code(op.imageId)}. ECL did not list media for this server, so bm judged completion by task_state alone and cannot confirm that the image is gone.`;
-      return md`:white_check_mark: ${requester} done: image ${code(op.imageId)} is detached from ${server} and the server is idle, ${after} after ECL accepted it.`;
+        return md`:white_check_mark: ${requester} done: ${server} is idle again after the detach of image ${code(op.imageId)}, ${after}. ECL did not list media for this server, so bm judged completion by task_state alone and cannot confirm that the image is gone.`;
+      return md`:white_check_mark: ${requester} done: image ${code(op.imageId)} is detached from ${server} and the server is idle, ${after}.`;
     }
     case "noop":
       return md`:information_source: ${requester} nothing to do: ${op.outcome ? outcomeOf(op, op.outcome) : "the image is not attached"}`;

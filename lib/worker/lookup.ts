@@ -18,7 +18,7 @@ import {
 } from "../choices/choice";
 import type { EclApi } from "../ecl/client";
 import { EclApiError } from "../ecl/errors";
-import type { Server } from "../ecl/server";
+import { attachment, type Server } from "../ecl/server";
 import { isUuid } from "../ecl/validate";
 import { describeError, isPassing } from "../errors";
 import type { AuditEvent, Facts } from "../operations/operation";
@@ -105,7 +105,11 @@ async function lookUp(deps: WorkerDeps, choice: Choice, receiveCount: number): P
   return offer(ecl, choice, "names", close);
 }
 
-/** One server: the request recorded when the image is known, else its images offered. */
+/**
+ * One server: the request recorded when the image is known and not shown to be missing; else
+ * the images attached offered (an image typed that is not attached among them: the choice says
+ * so), privately, with nothing recorded.
+ */
 async function found(
   deps: WorkerDeps,
   ecl: EclApi,
@@ -114,7 +118,8 @@ async function found(
   receiveCount: number,
 ): Promise<Choice> {
   const image = choice.asked.image;
-  if (image) {
+  // Not listed is not "not attached": then the request is recorded, and ECL answers the detach.
+  if (image && attachment(server, image) !== "absent") {
     const fields = requestFrom(choice, {
       seed: requestSeed(choice),
       serverRef: server.id,

@@ -170,7 +170,9 @@ class Step {
     const seen = { serverId: server.id, serverName: server.name, ...observedState(server) };
     // Not listed is not "not attached": then the detach is sent, and ECL answers.
     if (attachment(server, op.imageId) === "absent") {
-      const outcome = `image \`${op.imageId}\` is not attached to \`${server.name}\`; nothing was sent to ECL.`;
+      // A lookup answers a wrong image privately; this is a request by id, or an image detached
+      // since the lookup: said in the thread, with what is attached now.
+      const outcome = `image \`${op.imageId}\` is not attached to \`${server.name}\` (${attachedNow(server.mediaIds as string[])}); nothing was sent to ECL.`;
       await this.move(op, "noop", { ...seen, outcome }, { serverId: server.id });
       return;
     }
@@ -275,7 +277,14 @@ class Step {
     // Recorded before the POST: a redelivery then knows it may have been sent.
     // Nothing (not even a Slack call, which could fail) stands between this write and the POST
     // but the append of its own event, which commit has just tried.
-    const executing = await this.move(audited, "executing", seen, {}, false);
+    const sentAt = this.deps.now().toISOString();
+    const executing = await this.move(
+      audited,
+      "executing",
+      { ...seen, detachSentAt: sentAt },
+      {},
+      false,
+    );
     if (!executing) return;
     if (unauditedThrough(executing, executing.seq).length > 0) return this.unaudited(executing);
     let accepted: Awaited<ReturnType<typeof tenant.ecl.detachMedia>>;
@@ -547,6 +556,17 @@ function refusalsSaid(op: Pick<Operation, "refusedWith">): string {
   return said.length === 1
     ? (said[0] as string)
     : `${said.slice(0, -1).join(", ")} and ${said.at(-1)}`;
+}
+
+/**
+ * `attached: \`a\`, \`b\``, or `nothing is attached`: the media of a server ECL lists (one
+ * whose image is "absent" lists them).
+ */
+function attachedNow(ids: string[]): string {
+  if (ids.length === 0) return "nothing is attached";
+  const shown = ids.slice(0, 5).map((id) => `\`${id}\``);
+  const more = ids.length > 5 ? ` and ${ids.length - 5} more` : "";
+  return `attached: ${shown.join(", ")}${more}`;
 }
 
 function times(n: number): string {

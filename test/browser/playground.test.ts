@@ -9,6 +9,9 @@ import { SAMPLE } from "../../local/ecl-simulator/sample";
 import type { LocalStack } from "../../local/stack";
 import { ECL_ACTIONS, operationIds, testStack } from "../support/stack-harness";
 
+/** web02 of the sample, by id: it has no image attached, so a detach is recorded and ends noop. */
+const WEB02 = "0b9e3f4a-7c21-4d5e-8f60-a1b2c3d4e5f6";
+
 /**
  * The playground in a real browser (Debian's Chromium, headless, driven by playwright-core):
  * what a person sees and does on http://127.0.0.1:3000/ under `npm start`, found by role and
@@ -253,7 +256,7 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
 
   it("in the channel bm was never invited to, the user is told so, privately", async () => {
     await open("U0LOCALUSER", /^#nobot(?!changes)/);
-    await send(`/bm detach web02 ${SAMPLE.image}`);
+    await send(`/bm detach ${WEB02} ${SAMPLE.image}`);
     await page.getByText(/invite it with/).waitFor({ timeout: 15_000 });
     await page.getByRole("note").getByText("not_in_channel").first().waitFor();
   }, 30_000);

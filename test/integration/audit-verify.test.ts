@@ -19,6 +19,9 @@ import {
   testStack,
 } from "../support/stack-harness";
 
+/** web02 of the sample, by id: it has no image attached, so a detach is recorded and ends noop. */
+const WEB02 = "0b9e3f4a-7c21-4d5e-8f60-a1b2c3d4e5f6";
+
 /**
  * `npm run audit -- --verify` and `--seal` against the local stack's tables, as bm wrote them
  * through the real handlers, then tampered with as someone with one role's PutItem and
@@ -33,7 +36,7 @@ beforeAll(async () => {
   const { op } = await awaitingApproval(stack);
   await click(stack, op, "bm_approve", "U0APPROVER1");
   approved = (await finished(stack, op.id)).id;
-  const incident = await slash(stack, `detach web02 ${SAMPLE.image} INC-9`, {
+  const incident = await slash(stack, `detach ${WEB02} ${SAMPLE.image} INC-9`, {
     channel: "C0INCIDENT",
     user: "U0BOB",
   });

@@ -87,7 +87,7 @@ describe("/bm detach SERVER, without the image", () => {
     const before = channelCount();
     const answer = await slash(stack, `detach ${server.name}`);
     expect(answer.text).toBe(
-      `Looking up the images attached to \`${server.name}\` in tenant \`sample\`: they will appear here in a moment, for you only, each with a button to detach it.`,
+      `Looking up the images attached to \`${server.name}\` in tenant \`sample\`: bm answers here in a moment, for you only, with what it finds.`,
     );
     expect(answer.followUp).toBe(
       `\`${server.name}\` (\`${server.id}\`) has no image attached (ACTIVE, power RUNNING, task_state None (idle)): there is nothing to detach.`,
@@ -103,7 +103,7 @@ describe("/bm detach SERVER, without the image", () => {
     expect(answer.operationId).toBeUndefined();
     const offered = last();
     expect(read(offered)).toContain(
-      `*\`${server.name}\` (\`${server.id}\`)* · ACTIVE, power RUNNING, task_state None (idle)\n1 image(s) attached: pick the one to detach.`,
+      `*\`${server.name}\` (\`${server.id}\`)* · ACTIVE, power RUNNING, task_state None (idle)\n1 image attached: pick the one to detach.`,
     );
     expect(read(offered)).toContain(`\`rescue-ubuntu-22.04.iso\` \`${SAMPLE.image}\``);
     expect(buttonsOf(offered).map((b) => b.label)).toEqual(["Detach this image"]);
@@ -180,6 +180,50 @@ describe("/bm detach SERVER, without the image", () => {
     expect(text).toContain(`\`${SAMPLE.image}\``);
     expect(buttonsOf(last()).map((b) => b.label)).toEqual(["Detach this image"]);
     stack.ecl?.model.clearFaults();
+  });
+});
+
+describe("/bm detach SERVER IMAGE, the image not attached", () => {
+  it("answers privately with the images that are, records nothing, posts nothing; a pick detaches", async () => {
+    const server = addServer(`${prefix}-db`, [SAMPLE.otherImage]);
+    const before = channelCount();
+    const opsBefore = await operationIds(stack);
+    const answer = await slash(stack, `detach ${server.name} ${SAMPLE.image} CHG-9`);
+    expect(answer.operationId).toBeUndefined();
+    const offered = last();
+    expect(read(offered)).toContain(
+      `*\`${server.name}\` (\`${server.id}\`)* · ACTIVE, power RUNNING, task_state None (idle)\nImage \`${SAMPLE.image}\` is not attached to it. 1 image attached: pick the one to detach.`,
+    );
+    expect(read(offered)).toContain(`\`firmware-update-2.4.iso\` \`${SAMPLE.otherImage}\``);
+    expect(buttonsOf(offered).map((b) => b.label)).toEqual(["Detach this image"]);
+    expect(channelCount()).toBe(before);
+    expect(await operationIds(stack)).toEqual(opsBefore);
+    const choiceId = buttonsOf(offered)[0]?.value.split(":")[0] ?? "";
+    expect((await auditOf(stack, choiceId)).map((e) => [e.action, e.facts.image])).toEqual([
+      ["viewed:choices", SAMPLE.image],
+    ]);
+
+    await clickPrivate(stack, offered, "Detach this image");
+    const id = recordedIn(offered);
+    await runToEnd(id);
+    expect(await operation(stack, id)).toMatchObject({
+      state: "done",
+      imageId: SAMPLE.otherImage,
+      reason: "CHG-9",
+    });
+  });
+
+  it("nothing attached: said privately, nothing recorded", async () => {
+    const server = addServer(`${prefix}-empty`, []);
+    const before = channelCount();
+    const opsBefore = await operationIds(stack);
+    const answer = await slash(stack, `detach ${server.name} ${SAMPLE.image}`);
+    expect(answer.followUp).toBe(
+      `Image \`${SAMPLE.image}\` is not attached: \`${server.name}\` (\`${server.id}\`) has no image attached (ACTIVE, power RUNNING, task_state None (idle)). There is nothing to detach, and nothing was recorded.`,
+    );
+    expect(buttonsOf(last())).toEqual([]);
+    expect(channelCount()).toBe(before);
+    expect(await operationIds(stack)).toEqual(opsBefore);
   });
 });
 
@@ -268,6 +312,30 @@ describe("a name no server has", () => {
     await runToEnd(id);
     expect((await operation(stack, id)).state).toBe("done");
     expect(stack.ecl?.model.server(server.id)?.media).toEqual([]);
+  });
+
+  it("with the image typed, the servers that have it come first; those with nothing attached get no button", async () => {
+    addServer(`${prefix}web01`, []);
+    addServer(`${prefix}web02`, []);
+    const has = addServer(`${prefix}web010`, [SAMPLE.image]);
+    await slash(stack, `detach ${prefix}web1 ${SAMPLE.image}`);
+    const offered = last();
+    const text = read(offered);
+    expect(text.indexOf(`${prefix}web010`)).toBeLessThan(text.indexOf(`${prefix}web01\``));
+    expect(text).toContain(`\nImage \`${SAMPLE.image}\` is not attached to it.`);
+    expect(buttonsOf(offered).map((b) => b.label)).toEqual([`${prefix}web010`]);
+    await clickPrivate(stack, offered, `${prefix}web010`);
+    const id = recordedIn(offered);
+    await runToEnd(id);
+    expect(await operation(stack, id)).toMatchObject({ state: "done", serverId: has.id });
+  });
+
+  it("no name close to it, no image typed: no promise of buttons, first or last", async () => {
+    const answer = await slash(stack, `detach zz${prefix}qq`);
+    expect(answer.text).not.toContain("button");
+    expect(answer.followUp).toBe(
+      `No server in tenant \`sample\` is named \`zz${prefix}qq\`, and no name is close to it. \`/bm status NAME\` shows a server by its name or id; the ECL console lists them all.`,
+    );
   });
 
   it("no name close to it: says so, and how to look", async () => {
@@ -391,7 +459,7 @@ describe("who may click, and when", () => {
     await clickPrivate(stack, offered, 0);
     const said = privateMessages(stack, "U0ALICE", "C0CHANGES").find((m) => m.ts === offered?.ts);
     expect(said?.text).toContain(
-      "It needs 1 approval(s); bm will post the request in this channel for approvers.",
+      "It needs 1 approval; bm will post the request in this channel for approvers.",
     );
     const id = operationIdOf(said?.text ?? "");
     await drain(stack, async () => (await operation(stack, id)).parentTs !== undefined);

@@ -11,6 +11,9 @@ import {
   testStack,
 } from "../support/stack-harness";
 
+/** web02 of the sample, by id: it has no image attached, so a detach is recorded and ends noop. */
+const WEB02 = "0b9e3f4a-7c21-4d5e-8f60-a1b2c3d4e5f6";
+
 /** /bm status, /bm history and /bm help, through the real handlers. */
 let stack: LocalStack;
 
@@ -62,7 +65,7 @@ describe("/bm status", () => {
   });
 
   it("shows an operation by its id", async () => {
-    const answer = await slash(stack, `detach web02 ${SAMPLE.image}`, {
+    const answer = await slash(stack, `detach ${WEB02} ${SAMPLE.image}`, {
       channel: "C0INCIDENT",
       user: "U0CAROL",
     });
@@ -112,7 +115,7 @@ describe("/bm history", () => {
 
     const answer = await slash(stack, "history hist-web", { channel: "C0INCIDENT", user: "U0BOB" });
     const lines = answer.text.split("\n");
-    expect(lines[0]).toBe("The last 1 operation(s) for `hist-web` in tenant `sample`:");
+    expect(lines[0]).toBe("The last 1 operation for `hist-web` in tenant `sample`:");
     const op = await operation(stack, approved.operationId);
     expect(lines[1]).toMatch(
       new RegExp(
@@ -122,13 +125,13 @@ describe("/bm history", () => {
     expect(server?.media).toEqual([]);
 
     for (let i = 0; i < 10; i++)
-      await slash(stack, `detach web02 ${SAMPLE.image} batch ${i}`, {
+      await slash(stack, `detach ${WEB02} ${SAMPLE.image} batch ${i}`, {
         channel: "C0INCIDENT",
         user: "U0BOB",
       });
     const all = await slash(stack, "history", { channel: "C0INCIDENT", user: "U0BOB" });
     expect(all.text.split("\n")).toHaveLength(11);
-    expect(all.text.split("\n")[0]).toBe("The last 10 operation(s) in tenant `sample`:");
+    expect(all.text.split("\n")[0]).toBe("The last 10 operations in tenant `sample`:");
     expect(all.text).toContain("*requested* (in progress)");
   });
 });

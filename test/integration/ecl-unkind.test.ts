@@ -122,7 +122,7 @@ describe("2. a server without media_attachments is unknown, not empty", () => {
     );
     expect(seen.replies.at(-1)).toMatch(
       new RegExp(
-        `^:white_check_mark: <@U0REQUESTER> done: \`${server.name}\` is idle again, \\d+\\.\\ds after ECL accepted the detach of image \`${SAMPLE.image}\`\\. ECL did not list media for this server, so bm judged completion by task_state alone and cannot confirm that the image is gone\\.$`,
+        `^:white_check_mark: <@U0REQUESTER> done: \`${server.name}\` is idle again after the detach of image \`${SAMPLE.image}\`, \\d+\\.\\ds after bm sent it to ECL\\. ECL did not list media for this server, so bm judged completion by task_state alone and cannot confirm that the image is gone\\.$`,
       ),
     );
   });
@@ -169,6 +169,35 @@ describe("3. the POST has its own timeout, and an unknown outcome is read again 
     // The answer was read: its request id is kept, and nothing was decided from the server.
     expect(op.detachRequestId).toBe(actionsOn(server.id)[0]?.requestId);
     expect(trail.find((e) => e.action === "detaching")?.facts).toMatchObject({ eclStatus: 200 });
+  });
+
+  it("a slow ECL in a channel needing no approval: never shown Approved, done counted from the POST", async () => {
+    model().unkind = { slowActionMs: 800 };
+    const server = newServer();
+
+    const { op, seen } = await detach(`${server.name} ${SAMPLE.image}`);
+
+    expect(op.state).toBe("done");
+    // Every version of the card, as the channel saw it, in order: none says "Approved".
+    const versions = (stack.slack?.calls ?? [])
+      .filter(
+        (c) =>
+          (c.method === "chat.postMessage" &&
+            !c.args.thread_ts &&
+            c.args.channel === op.channelId) ||
+          (c.method === "chat.update" && c.args.ts === op.parentTs),
+      )
+      .map((c) => String(c.args.text))
+      .filter((text) => text.includes(op.id));
+    expect(versions.map((text) => text.split(": ")[1])).toEqual([
+      "Sending the detach to ECL",
+      "Detaching",
+      "Done",
+    ]);
+    // ECL acted at once and answered 0.8 s later: the time is counted from the POST, and says so.
+    const done = seen.replies.at(-1) ?? "";
+    expect(done).toMatch(/, \d+\.\ds after bm sent it to ECL\.$/);
+    expect(Number(/(\d+\.\d)s after/.exec(done)?.[1])).toBeGreaterThanOrEqual(0.8);
   });
 
   it("an answer lost past the action's timeout, with a change that shows late: read again until it shows", async () => {

@@ -250,7 +250,7 @@ describe("policy", () => {
       user: "U0ALICE",
     });
     expect(answer.text).toMatch(
-      /^Recorded `op-\w+`: .* It needs 1 approval\(s\); bm will post the request in this channel for approvers\.$/,
+      /^Recorded `op-\w+`: .* It needs 1 approval; bm will post the request in this channel for approvers\.$/,
     );
     expect(
       stack.slack?.callsOf("usergroups.users.list").map((c) => c.args.usergroup),

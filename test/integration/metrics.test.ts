@@ -4,6 +4,9 @@ import { SAMPLE } from "../../local/ecl-simulator/sample";
 import type { LocalStack } from "../../local/stack";
 import { click, drain, operation, settled, slash, testStack } from "../support/stack-harness";
 
+/** web02 of the sample, by id: it has no image attached, so a detach is recorded and ends noop. */
+const WEB02 = "0b9e3f4a-7c21-4d5e-8f60-a1b2c3d4e5f6";
+
 /**
  * The metrics, as CloudWatch would read them: embedded-metric-format lines written by the real
  * handlers (Powertools prints them through the global console in its dev mode, turned on here).
@@ -130,7 +133,7 @@ describe("metrics, as EMF lines in the functions' logs", () => {
     );
 
     stack.slack?.refuse("chat.postMessage", "not_in_channel", 1);
-    const refused = await slash(stack, `detach web02 ${SAMPLE.image}`);
+    const refused = await slash(stack, `detach ${WEB02} ${SAMPLE.image}`);
     await runToEnd(refused.operationId);
     expect(emitted()).toContainEqual(
       expect.objectContaining({

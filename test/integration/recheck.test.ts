@@ -88,7 +88,7 @@ describe("Re-check", () => {
     ).toBe(false);
     expect(seen.replies.at(-1)).toMatch(
       new RegExp(
-        `^:white_check_mark: <@U0REQUESTER> done after all: <@U0BOB>'s re-check found image \`${SAMPLE.image}\` detached from \`${server.name}\` and the server idle, \\d+\\.\\ds after ECL accepted it\\.$`,
+        `^:white_check_mark: <@U0REQUESTER> done after all: <@U0BOB>'s re-check found image \`${SAMPLE.image}\` detached from \`${server.name}\` and the server idle, \\d+\\.\\ds after bm sent it to ECL\\.$`,
       ),
     );
     expect(ephemeralsOf("U0BOB").at(-1)).toBe(

@@ -3,6 +3,9 @@ import { SAMPLE } from "../../local/ecl-simulator/sample";
 import type { LocalStack } from "../../local/stack";
 import { drain, operation, slash, testStack } from "../support/stack-harness";
 
+/** web02 of the sample, by id: it has no image attached, so a detach is recorded and ends noop. */
+const WEB02 = "0b9e3f4a-7c21-4d5e-8f60-a1b2c3d4e5f6";
+
 /**
  * What a channel may see (issue 21, finding 4), through the real handlers: C0OPS (only the
  * operators' group may request there) and C0INCIDENT (anyone may) are bound to one tenant. A
@@ -27,7 +30,7 @@ beforeAll(async () => {
   });
   restricted = ops.operationId as string;
   await drain(stack, async () => (await operation(stack, restricted)).state === "detaching");
-  const mine = await slash(stack, `detach web02 ${SAMPLE.image} my own`, {
+  const mine = await slash(stack, `detach ${WEB02} ${SAMPLE.image} my own`, {
     channel: "C0INCIDENT",
     user: "U0ALICE",
   });
@@ -49,7 +52,7 @@ describe("/bm history across the channels of a tenant", () => {
   it("shows someone who may not request in C0OPS none of its operations, only their count", async () => {
     const answer = await slash(stack, "history", { channel: "C0INCIDENT", user: "U0ALICE" });
     const lines = answer.text.split("\n");
-    expect(lines[0]).toBe("The last 1 operation(s) in tenant `sample`:");
+    expect(lines[0]).toBe("The last 1 operation in tenant `sample`:");
     expect(lines[1]).toMatch(new RegExp(`^• \`${open}\` .* requested by <@U0ALICE> `));
     expect(lines.slice(2)).toEqual(["1 more in channels you cannot see."]);
     expect(answer.text).not.toContain(restricted);
@@ -70,7 +73,7 @@ describe("/bm history across the channels of a tenant", () => {
   it("shows an operator, who may request in both channels, both", async () => {
     const answer = await slash(stack, "history", { channel: "C0INCIDENT", user: "U0OPERATOR" });
     const lines = answer.text.split("\n");
-    expect(lines[0]).toBe("The last 2 operation(s) in tenant `sample`:");
+    expect(lines[0]).toBe("The last 2 operations in tenant `sample`:");
     expect(lines.slice(1).map((l) => l.match(/`(op-\w+)`/)?.[1])).toEqual([open, restricted]);
   });
 });

@@ -91,8 +91,22 @@ describe("serverOption", () => {
   it("goes on to the image given, or the only one attached; else a choice of image follows", () => {
     expect(serverOption(server(uuid(1), "a", [IMAGE]), undefined).image).toBe(IMAGE);
     expect(serverOption(server(uuid(1), "a", [IMAGE, uuid(9)]), undefined).image).toBeUndefined();
-    expect(serverOption(server(uuid(1), "a", []), uuid(7)).image).toBe(uuid(7));
+    expect(serverOption(server(uuid(1), "a", [uuid(7)]), uuid(7)).image).toBe(uuid(7));
+    expect(serverOption(server(uuid(1), "a", [IMAGE]), IMAGE.toUpperCase()).image).toBe(
+      IMAGE.toUpperCase(),
+    );
     expect(serverOption(server(uuid(1), "a"), undefined).image).toBeUndefined();
+  });
+
+  it("an image typed that the server shows is not attached is not carried: its images follow", () => {
+    expect(serverOption(server(uuid(1), "a", []), uuid(7))).toEqual({
+      server: uuid(1),
+      name: "a",
+      seen: expect.objectContaining({ id: uuid(1), media: [] }),
+    });
+    expect(serverOption(server(uuid(1), "a", [IMAGE]), uuid(7)).image).toBeUndefined();
+    // Not listed is not "not attached": ECL answers the detach.
+    expect(serverOption(server(uuid(1), "a"), uuid(7)).image).toBe(uuid(7));
   });
 });
 
@@ -291,12 +305,53 @@ describe("what a choice keeps of a server, and of a pick", () => {
   });
 
   it("a close name of one server, with the image typed, records that image", () => {
-    expect(nameOptions("web1", [server(uuid(1), "web01", [])], IMAGE)).toEqual([
+    expect(nameOptions("web1", [server(uuid(1), "web01", [IMAGE])], IMAGE)).toEqual([
       expect.objectContaining({ server: uuid(1), name: "web01", image: IMAGE }),
     ]);
+    expect(nameOptions("web1", [server(uuid(1), "web01", [])], IMAGE)[0]?.image).toBeUndefined();
     expect(nameOptions("ap", [server(uuid(1), "app"), server(uuid(2), "app")], IMAGE)).toEqual([
       { server: "app", name: "app", servers: 2, image: IMAGE },
     ]);
+  });
+});
+
+describe("close names, those with the image typed first", () => {
+  it("servers that have the image come before closer names that do not", () => {
+    const servers = [
+      server(uuid(1), "web01", []),
+      server(uuid(2), "web02", []),
+      server(uuid(3), "web010", [IMAGE.toUpperCase()]),
+    ];
+    expect(nameOptions("web1", servers, IMAGE).map((o) => [o.name, o.image])).toEqual([
+      ["web010", IMAGE],
+      ["web01", undefined],
+      ["web02", undefined],
+    ]);
+    // Without an image, closest first, as before.
+    expect(nameOptions("web1", servers, undefined).map((o) => o.name)).toEqual([
+      "web01",
+      "web010",
+      "web02",
+    ]);
+  });
+
+  it("closeNames keeps its two-argument form; the names put first are ranked closest first", () => {
+    const names = ["web01", "web02", "web010", "web011", "web1x"];
+    expect(closeNames("web1", names)).toEqual(["web01", "web1x", "web010", "web011", "web02"]);
+    expect(closeNames("web1", names, new Set(["web010", "web1x"]))).toEqual([
+      "web1x",
+      "web010",
+      "web01",
+      "web011",
+      "web02",
+    ]);
+    // A name put first is still only offered when it is close.
+    expect(closeNames("web1", ["web01", "db99"], new Set(["db99"]))).toEqual(["web01"]);
+  });
+
+  it("a server whose media ECL does not list is not ranked as having the image", () => {
+    const servers = [server(uuid(1), "web01"), server(uuid(2), "web010", [IMAGE])];
+    expect(nameOptions("web1", servers, IMAGE).map((o) => o.name)).toEqual(["web010", "web01"]);
   });
 });
 

@@ -100,7 +100,7 @@ describe("a click on a choice", () => {
     const f = frontDoorFakes();
     await offered(f, IMAGES, {}, "C0CHG");
     const answer = await click(f, "ch-0123456789:0", "U0REQ");
-    expect(answer.text.text).toContain("It needs 2 approval(s)");
+    expect(answer.text.text).toContain("It needs 2 approvals");
     expect([...f.ops.values()][0]).toMatchObject({ approvalsRequired: 2, requestTtlMinutes: 30 });
   });
 
@@ -126,6 +126,23 @@ describe("a click on a choice", () => {
       }),
       replace: true,
     });
+    expect(f.ops.size).toBe(0);
+  });
+
+  it("a server that shows the image typed is not attached: nothing recorded, its images looked up", async () => {
+    const f = frontDoorFakes();
+    await offered(f, [{ server: SERVER, name: "web01", seen: { ...seen, media: [OTHER] } }], {
+      offer: "servers",
+      asked: { server: "web01", image: IMAGE },
+    });
+    const answer = await click(f, "ch-0123456789:0");
+    const parent = await f.deps.choices.getChoice("ch-0123456789");
+    const next = await f.deps.choices.getChoice(nextChoiceId(parent as Choice, 0));
+    expect(next).toMatchObject({ state: "looking", asked: { server: SERVER, image: IMAGE } });
+    expect(f.sent).toEqual([{ kind: "lookup", choiceId: next?.id }]);
+    expect(answer.text.text).toBe(
+      `You picked \`web01\` (\`${SERVER}\`). bm is looking up its images: they appear below in a moment.`,
+    );
     expect(f.ops.size).toBe(0);
   });
 

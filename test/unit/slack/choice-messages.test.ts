@@ -72,7 +72,7 @@ describe("the private choices, word for word", () => {
     expect(read(c)).toEqual([
       {
         id: undefined,
-        text: `*\`app\` (\`${A}\`)* · ACTIVE, power RUNNING, task_state REBOOTING (busy)\n2 image(s) attached: pick the one to detach. The request then goes on as if you had typed it, approvals and all. It is busy now: bm waits for it to be idle before sending the detach.`,
+        text: `*\`app\` (\`${A}\`)* · ACTIVE, power RUNNING, task_state REBOOTING (busy)\n2 images attached: pick the one to detach. The request then goes on as if you had typed it, approvals and all. It is busy now: bm waits for it to be idle before sending the detach.`,
       },
       {
         id: "bm_choose_0",
@@ -200,6 +200,10 @@ describe("how a lookup ended, and a pick", () => {
       `\`app\` (\`${A}\`) has no image attached (ACTIVE, power RUNNING, task_state None (idle)): there is nothing to detach.`,
     ],
     [
+      { kind: "nothing_attached", server, asked: IMAGE },
+      `Image \`${IMAGE}\` is not attached: \`app\` (\`${A}\`) has no image attached (ACTIVE, power RUNNING, task_state None (idle)). There is nothing to detach, and nothing was recorded.`,
+    ],
+    [
       { kind: "media_unknown", server },
       `ECL did not list the media of \`app\` (\`${A}\`), so bm cannot offer its images. If you know the image id: \`/bm detach ${A} IMAGE-ID\`.`,
     ],
@@ -218,10 +222,15 @@ describe("how a lookup ended, and a pick", () => {
           approvalsRequired: 1,
         },
       },
-      `Recorded \`op-0123456789\`: detach image \`${IMAGE}\` from \`app\` (\`${A}\`). It needs 1 approval(s); bm will post the request in this channel for approvers.`,
+      `Recorded \`op-0123456789\`: detach image \`${IMAGE}\` from \`app\` (\`${A}\`). It needs 1 approval; bm will post the request in this channel for approvers.`,
     ],
-  ] as const)("%j", (ended, said) => {
-    const c = choice({ state: "ended", ended: ended as NonNullable<Choice["ended"]> });
+  ] as const)("%j", (given, said) => {
+    const { asked, ...ended } = given as typeof given & { asked?: string };
+    const c = choice({
+      state: "ended",
+      ended: ended as NonNullable<Choice["ended"]>,
+      asked: { server: "app", ...(asked ? { image: asked } : {}) },
+    });
     expect(endedText(c).text).toBe(said);
     expect(lookupMessage(c)).toEqual({ text: said });
   });
@@ -259,13 +268,124 @@ describe("the private choices, to the letter", () => {
     expect(serverState(unread).text).toBe("ACTIVE, power RUNNING, task_state None (idle)");
   });
 
-  it("with the image typed, a candidate showing nothing attached can still be chosen (ECL answers)", () => {
+  it("with the image typed, a candidate that shows it is not attached says so; with nothing attached, no button", () => {
     const c = choice({
       offer: "servers",
       asked: { server: "app", image: IMAGE },
-      options: [{ server: A, name: "app", seen: { ...idle, media: [] } }],
+      options: [
+        { server: A, name: "app", seen: { ...idle, media: [] } },
+        { server: B, name: "app", seen: { ...idle, id: B, media: [OTHER] } },
+      ],
     });
-    expect(read(c)[1]?.button).toBe(`Choose ${CHOOSE_ACTION} ch-0123456789:0`);
+    expect(read(c).slice(1, 3)).toEqual([
+      {
+        id: "bm_choose_0",
+        text: `\`${A}\`\nACTIVE, power RUNNING, task_state None (idle) · nothing attached\nImage \`${IMAGE}\` is not attached to it.`,
+      },
+      {
+        id: "bm_choose_1",
+        text: `\`${B}\`\nACTIVE, power RUNNING, task_state None (idle) · attached: \`${OTHER}\`\nImage \`${IMAGE}\` is not attached to it; choosing it lists those that are.`,
+        button: `Choose ${CHOOSE_ACTION} ch-0123456789:1`,
+      },
+    ]);
+    expect(read(c).at(-1)?.text).toBe(FOOT);
+  });
+
+  it("servers a name shares, none with anything to click: no promise of buttons", () => {
+    const c = choice({
+      offer: "servers",
+      asked: { server: "app", image: IMAGE },
+      options: [
+        { server: A, name: "app", seen: { ...idle, media: [] } },
+        { server: B, name: "app", seen: { ...idle, id: B, media: [] } },
+      ],
+    });
+    expect(read(c).map((b) => [b.text, b.button])).toEqual([
+      [
+        "2 servers in tenant `prod` are named `app`, and none of them has an image attached that bm could detach, so there is nothing to pick. Nothing was posted in the channel.",
+        undefined,
+      ],
+      [
+        `\`${A}\`\nACTIVE, power RUNNING, task_state None (idle) · nothing attached\nImage \`${IMAGE}\` is not attached to it.`,
+        undefined,
+      ],
+      [
+        `\`${B}\`\nACTIVE, power RUNNING, task_state None (idle) · nothing attached\nImage \`${IMAGE}\` is not attached to it.`,
+        undefined,
+      ],
+      ["Only you see this. Nothing was recorded.", undefined],
+    ]);
+    expect(lookupMessage(c).text).toBe(read(c)[0]?.text);
+  });
+
+  it("close names, none with anything to click: no promise of buttons", () => {
+    const c = choice({
+      offer: "names",
+      asked: { server: "web1" },
+      options: [{ server: A, name: "web01", seen: { ...idle, name: "web01", media: [] } }],
+    });
+    expect(read(c).map((b) => b.text)).toEqual([
+      "No server in tenant `prod` is named `web1`. These names are close to it, but none of them has an image attached that bm could detach, so there is nothing to pick.",
+      `*\`web01\`* \`${A}\`\nACTIVE, power RUNNING, task_state None (idle) · nothing attached`,
+      "Only you see this. Nothing was recorded.",
+    ]);
+  });
+
+  it("close names with the image typed: the first words say a click records that image", () => {
+    const c = choice({
+      offer: "names",
+      asked: { server: "web1", image: IMAGE },
+      options: [
+        {
+          server: A,
+          name: "web01",
+          image: IMAGE,
+          seen: { ...idle, name: "web01", media: [IMAGE] },
+        },
+      ],
+    });
+    expect(read(c)[0]?.text).toBe(
+      `No server in tenant \`prod\` is named \`web1\`. Did you mean one of these? bm then records the detach of image \`${IMAGE}\` from it.`,
+    );
+  });
+
+  it("a candidate without its media and without the image typed claims nothing about the image", () => {
+    const c = choice({
+      offer: "servers",
+      asked: { server: "app", image: IMAGE },
+      options: [{ server: A, name: "app", seen: idle }],
+    });
+    expect(read(c)[1]).toEqual({
+      id: "bm_choose_0",
+      text: `\`${A}\`\nACTIVE, power RUNNING, task_state None (idle) · media not listed by ECL`,
+    });
+  });
+
+  it("one clickable option is enough for the buttons' words", () => {
+    const c = choice({
+      offer: "names",
+      asked: { server: "web1" },
+      options: [
+        { server: A, name: "web01", seen: { ...idle, name: "web01", media: [] } },
+        { server: "web010", name: "web010", servers: 2 },
+      ],
+    });
+    expect(read(c)[0]?.text).toBe(
+      "No server in tenant `prod` is named `web1`. Did you mean one of these?",
+    );
+    expect(read(c).at(-1)?.text).toBe(FOOT);
+  });
+
+  it("the images of a server that does not have the image typed: said first, then those it has", () => {
+    const c = choice({
+      offer: "images",
+      asked: { server: "app", image: OTHER },
+      options: [{ server: A, name: "app", image: IMAGE, seen: { ...idle, media: [IMAGE] } }],
+    });
+    expect(read(c)[0]?.text).toBe(
+      `*\`app\` (\`${A}\`)* · ACTIVE, power RUNNING, task_state None (idle)\nImage \`${OTHER}\` is not attached to it. 1 image attached: pick the one to detach. The request then goes on as if you had typed it, approvals and all.`,
+    );
+    expect(read(c)[1]?.button).toBe(`Detach this image ${CHOOSE_ACTION} ch-0123456789:0`);
   });
 
   it("the images of an idle server: no word of waiting", () => {
@@ -274,7 +394,7 @@ describe("the private choices, to the letter", () => {
       options: [{ server: A, name: "app", image: IMAGE, seen: { ...idle, media: [IMAGE] } }],
     });
     expect(read(c)[0]?.text).toBe(
-      `*\`app\` (\`${A}\`)* · ACTIVE, power RUNNING, task_state None (idle)\n1 image(s) attached: pick the one to detach. The request then goes on as if you had typed it, approvals and all.`,
+      `*\`app\` (\`${A}\`)* · ACTIVE, power RUNNING, task_state None (idle)\n1 image attached: pick the one to detach. The request then goes on as if you had typed it, approvals and all.`,
     );
   });
 

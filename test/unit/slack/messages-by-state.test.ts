@@ -100,9 +100,21 @@ describe("the card in each state", () => {
       { approvalsRequired: 2 },
     );
     expect(card(op).some((line) => line.includes("bm_approve"))).toBe(false);
+    expect(card(op)[0]).toBe("*Media detach* `op-0123456789` · :white_check_mark: Approved");
     expect(notice(op)).toBe(
       ":white_check_mark: Approved by <@U0A1>, <@U0A2>. bm goes on with the detach.",
     );
+  });
+
+  it("needing no approval, bm going ahead is not shown as Approved: the card says it is sending", () => {
+    const op = lived(["approved"]);
+    expect(card(op)[0]).toBe(
+      "*Media detach* `op-0123456789` · :arrow_forward: Sending the detach to ECL",
+    );
+    expect(parentMessage(op).text).toBe(
+      "Media detach op-0123456789: Sending the detach to ECL: image 3339fd5f-ec06-4ef8-9337-c1c70218a748 from web01",
+    );
+    expect(card(op)[1]).toContain("*Approval*\nnone needed in this channel");
   });
 
   it.each([
@@ -164,7 +176,13 @@ describe("the card in each state", () => {
 
   it.each([
     [
-      "done",
+      "done, counted from the POST bm sent (ECL answered it 8 s later)",
+      ["approved", "executing", "detaching", "done"],
+      { detachSentAt: later(2).toISOString(), detachStartedAt: later(10).toISOString() },
+      ":white_check_mark: <@U1> done: image `3339fd5f-ec06-4ef8-9337-c1c70218a748` is detached from `web01` and the server is idle, 1m 38s after bm sent it to ECL.",
+    ],
+    [
+      "done, recorded before bm kept when it sent: counted from ECL's acceptance, and said so",
       ["approved", "executing", "detaching", "done"],
       { detachStartedAt: later(3).toISOString() },
       ":white_check_mark: <@U1> done: image `3339fd5f-ec06-4ef8-9337-c1c70218a748` is detached from `web01` and the server is idle, 1m 37s after ECL accepted it.",
@@ -172,8 +190,18 @@ describe("the card in each state", () => {
     [
       "done, media not listed",
       ["approved", "executing", "detaching", "done"],
-      { detachStartedAt: later(3).toISOString(), mediaUnknown: true },
-      ":white_check_mark: <@U1> done: `web01` is idle again, 1m 37s after ECL accepted the detach of image `3339fd5f-ec06-4ef8-9337-c1c70218a748`. ECL did not list media for this server, so bm judged completion by task_state alone and cannot confirm that the image is gone.",
+      {
+        detachSentAt: later(2).toISOString(),
+        detachStartedAt: later(3).toISOString(),
+        mediaUnknown: true,
+      },
+      ":white_check_mark: <@U1> done: `web01` is idle again after the detach of image `3339fd5f-ec06-4ef8-9337-c1c70218a748`, 1m 38s after bm sent it to ECL. ECL did not list media for this server, so bm judged completion by task_state alone and cannot confirm that the image is gone.",
+    ],
+    [
+      "done, neither time kept: counted from the request",
+      ["approved", "executing", "detaching", "done"],
+      {},
+      ":white_check_mark: <@U1> done: image `3339fd5f-ec06-4ef8-9337-c1c70218a748` is detached from `web01` and the server is idle, 1m 40s after it was requested.",
     ],
     [
       "noop",
@@ -250,10 +278,11 @@ describe("the card in each state", () => {
   it("done after a re-check: the thread names who re-checked", () => {
     let op = lived(["approved", "executing", "detaching", "timed_out"], { outcome: "x." });
     op = transition(op, "done", { teamId: "T1", userId: "U0A9" }, later(9), {
+      detachSentAt: later(1).toISOString(),
       detachStartedAt: later(3).toISOString(),
     });
     expect(notice(op)).toBe(
-      ":white_check_mark: <@U1> done after all: <@U0A9>'s re-check found image `3339fd5f-ec06-4ef8-9337-c1c70218a748` detached from `web01` and the server idle, 1m 37s after ECL accepted it.",
+      ":white_check_mark: <@U1> done after all: <@U0A9>'s re-check found image `3339fd5f-ec06-4ef8-9337-c1c70218a748` detached from `web01` and the server idle, 1m 39s after bm sent it to ECL.",
     );
   });
 
@@ -409,7 +438,7 @@ describe("every state's words, and what a card or notice leaves out", () => {
     const headers: Array<[State[], string]> = [
       [[], ":inbox_tray: Requested"],
       [["awaiting_approval"], ":raised_hand: Awaiting approval"],
-      [["approved"], ":white_check_mark: Approved"],
+      [["approved"], ":arrow_forward: Sending the detach to ECL"],
       [
         ["approved", "waiting_for_idle"],
         ":hourglass_flowing_sand: Waiting for the server to be idle",

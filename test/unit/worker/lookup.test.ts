@@ -124,6 +124,59 @@ describe("a lookup", () => {
     expect(f.slack).toHaveLength(1);
   });
 
+  it("one server of that name, without the image typed: its images offered privately, nothing recorded", async () => {
+    const { f, run, stored } = await lookUp({ server: "web01", image: OTHER }, [
+      eclServer({ mediaIds: [IMAGE] }),
+    ]);
+    await run();
+    expect(f.ops.size).toBe(0);
+    expect(f.sent).toEqual([]);
+    expect(await stored()).toMatchObject({
+      state: "open",
+      offer: "images",
+      options: [{ server: SERVER, name: "web01", image: IMAGE }],
+    });
+    expect(f.slack.map((m) => [m.method, m.text])).toEqual([
+      [
+        "respond",
+        `*\`web01\` (\`${SERVER}\`)* · ACTIVE, power RUNNING, task_state None (idle)\nImage \`${OTHER}\` is not attached to it. 1 image attached: pick the one to detach. The request then goes on as if you had typed it, approvals and all.`,
+      ],
+    ]);
+    expect(f.events.map((e) => [e.action, e.facts.image, e.facts.offer])).toEqual([
+      ["viewed:choices", OTHER, "images"],
+    ]);
+  });
+
+  it("one server of that name, with nothing attached: said privately, nothing recorded", async () => {
+    const { f, run } = await lookUp({ server: SERVER, image: OTHER }, [
+      eclServer({ mediaIds: [] }),
+    ]);
+    await run();
+    expect(f.ops.size).toBe(0);
+    expect(f.slack.map((m) => m.text)).toEqual([
+      `Image \`${OTHER}\` is not attached: \`web01\` (\`${SERVER}\`) has no image attached (ACTIVE, power RUNNING, task_state None (idle)). There is nothing to detach, and nothing was recorded.`,
+    ]);
+    expect(f.events.map((e) => [e.action, e.facts.image, e.facts.server])).toEqual([
+      ["choice_ended:nothing_attached", OTHER, SERVER],
+    ]);
+  });
+
+  it("one server of that name whose media ECL does not list: the request recorded, for ECL to answer", async () => {
+    const { f, run } = await lookUp({ server: "web01", image: OTHER.toUpperCase() }, [
+      eclServer({ mediaIds: undefined }),
+    ]);
+    await run();
+    expect([...f.ops.values()].map((op) => op.imageId)).toEqual([OTHER.toUpperCase()]);
+  });
+
+  it("the image typed in other case than ECL lists it: the request recorded", async () => {
+    const { f, run } = await lookUp({ server: "web01", image: IMAGE.toUpperCase() }, [
+      eclServer({ mediaIds: [IMAGE] }),
+    ]);
+    await run();
+    expect(f.ops.size).toBe(1);
+  });
+
   it("the picks that led here are the request's audit events", async () => {
     const pick = {
       choiceId: "ch-parent0000",
@@ -162,7 +215,7 @@ describe("a lookup", () => {
       [SERVER, OTHER],
     ]);
     expect(f.ops.size).toBe(0);
-    expect(f.slack[0]?.text).toContain("2 image(s) attached: pick the one to detach.");
+    expect(f.slack[0]?.text).toContain("2 images attached: pick the one to detach.");
   });
 
   it.each([

@@ -89,10 +89,32 @@ describe("prepare: resolve, check, post, go on", () => {
     await run(f, op);
     expect(f.ops.get(op.id)).toMatchObject({
       state: "noop",
-      outcome: `image \`${IMAGE}\` is not attached to \`web01\`; nothing was sent to ECL.`,
+      outcome: `image \`${IMAGE}\` is not attached to \`web01\` (attached: \`00000000-0000-4000-8000-000000000000\`); nothing was sent to ECL.`,
     });
     expect(f.calls.some((c) => c.startsWith("detach"))).toBe(false);
   });
+
+  it.each([
+    [[], "nothing is attached"],
+    [
+      Array.from({ length: 6 }, (_, i) => `00000000-0000-4000-8000-00000000000${i}`),
+      "attached: `00000000-0000-4000-8000-000000000000`, `00000000-0000-4000-8000-000000000001`, `00000000-0000-4000-8000-000000000002`, `00000000-0000-4000-8000-000000000003`, `00000000-0000-4000-8000-000000000004` and 1 more",
+    ],
+    [
+      Array.from({ length: 5 }, (_, i) => `00000000-0000-4000-8000-00000000000${i}`),
+      "attached: `00000000-0000-4000-8000-000000000000`, `00000000-0000-4000-8000-000000000001`, `00000000-0000-4000-8000-000000000002`, `00000000-0000-4000-8000-000000000003`, `00000000-0000-4000-8000-000000000004`",
+    ],
+  ])(
+    "not attached, the server showing %j: the outcome says what is (%s)",
+    async (mediaIds, said) => {
+      const f = workerFakes({ reads: [eclServer({ mediaIds })] });
+      const op = operationIn(f.ops, "C0INC");
+      await run(f, op);
+      expect(f.ops.get(op.id)?.outcome).toBe(
+        `image \`${IMAGE}\` is not attached to \`web01\` (${said}); nothing was sent to ECL.`,
+      );
+    },
+  );
 
   it("a server whose media ECL does not list: the detach is sent, and ECL answers", async () => {
     const f = workerFakes({ reads: [eclServer({ mediaIds: undefined })] });
@@ -801,13 +823,34 @@ describe("the worker, to the letter", () => {
     const f = workerFakes();
     const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER, serverName: "web01" });
     await run(f, op, "execute");
-    // The approved card owed, then its update once ECL accepted, then the thread: no word of
-    // "Sending the detach" in between.
+    // The card owed (needing no approval, it says bm is sending, never "Approved"), then its
+    // update once ECL accepted, then the thread: no Slack call between `executing` and the POST.
     expect(f.slack.map((m) => [m.method, m.text.split(":")[1]?.trim()])).toEqual([
-      ["post", "Approved"],
+      ["post", "Sending the detach to ECL"],
       ["update", "Detaching"],
       ["post", "arrows_counterclockwise"],
     ]);
+  });
+
+  it("a slow ECL: when bm sent the POST is kept apart from when ECL's answer came", async () => {
+    const f = workerFakes();
+    const open = f.deps.openTenant;
+    f.deps.openTenant = async (secretId) => {
+      const tenant = await open(secretId);
+      const detach = tenant.ecl.detachMedia;
+      const slow: typeof detach = async (...args) => {
+        f.clock.now += 8000;
+        return detach(...args);
+      };
+      return { ...tenant, ecl: { ...tenant.ecl, detachMedia: slow } } as typeof tenant;
+    };
+    const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER, serverName: "web01" });
+    await run(f, op, "execute");
+    expect(f.ops.get(op.id)).toMatchObject({
+      state: "detaching",
+      detachSentAt: NOW.toISOString(),
+      detachStartedAt: new Date(NOW.getTime() + 8000).toISOString(),
+    });
   });
 
   it("another request holding the lock, without a thread yet: named alone", async () => {
