@@ -1,7 +1,6 @@
 /**
  * The `bm` terminal command: detach media and show a server, with the same lib/ as the Lambdas.
  */
-import { parseArgs } from "node:util";
 import type { EclApi } from "../ecl/client";
 import { EclApiError } from "../ecl/errors";
 import { attachment, isIdle, MEDIA_NOT_LISTED, type Server } from "../ecl/server";
@@ -9,6 +8,7 @@ import { InvalidInputError, parseImageId, parseServerRef } from "../ecl/validate
 import { waitForDetach } from "../ecl/wait-for-detach";
 import { describeError } from "../errors";
 import { formatElapsed } from "../util/elapsed";
+import { readArgs } from "./args";
 import { formatServer, formatTaskState } from "./format";
 
 export const USAGE = `usage:
@@ -27,6 +27,16 @@ export const USAGE = `usage:
               not list the server's media, a detach it accepted), 30 s by default
 
 Secrets come from the JSON file named by BM_SECRETS_FILE, or else from AWS Secrets Manager.`;
+
+const OPTIONS = {
+  secret: { type: "string" },
+  wait: { type: "boolean" },
+  interval: { type: "string" },
+  timeout: { type: "string" },
+  "idle-wait": { type: "string" },
+  grace: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
 
 /** What the CLI needs from outside. */
 export interface CliDeps {
@@ -63,15 +73,14 @@ async function listImages(ecl: EclApi, server: Server, deps: CliDeps): Promise<n
 
 /** Exit codes: 0 done (or nothing to do), 1 failed, 2 the command line was wrong. */
 export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    deps.err(`bm: ${error instanceof Error ? error.message : String(error)}`);
+  const read = readArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+  if (!read.ok) {
+    deps.err(`bm: ${read.mistake}`);
     deps.err(USAGE);
     return 2;
   }
-  const { command, positionals: args, values } = parsed;
+  const { values } = read.parsed;
+  const [command, ...args] = read.parsed.positionals;
   if (command === "help" || values.help) {
     deps.out(USAGE);
     return 0;
@@ -297,24 +306,6 @@ async function readAfterSilence(
     }
     if (o.now() - started + o.intervalMs > o.graceMs) return { outcome: "unknown", error };
   }
-}
-
-function parse(argv: string[]) {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      secret: { type: "string" },
-      wait: { type: "boolean" },
-      interval: { type: "string" },
-      timeout: { type: "string" },
-      "idle-wait": { type: "string" },
-      grace: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  const [command, ...rest] = positionals;
-  return { command, positionals: rest, values };
 }
 
 function seconds(value: string | undefined, fallback: number, flag: string): number {
