@@ -100,7 +100,7 @@ describe("a click on a choice", () => {
     const f = frontDoorFakes();
     await offered(f, IMAGES, {}, "C0CHG");
     const answer = await click(f, "ch-0123456789:0", "U0REQ");
-    expect(answer.text.text).toContain("It needs 2 approval(s)");
+    expect(answer.text.text).toContain("It needs 2 approvals");
     expect([...f.ops.values()][0]).toMatchObject({ approvalsRequired: 2, requestTtlMinutes: 30 });
   });
 

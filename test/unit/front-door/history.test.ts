@@ -197,7 +197,7 @@ describe("history: only what the asker may see", () => {
     const said = (await history(storeOf(ops), await sightOf(), "t", undefined)).answer.text;
     // Assess
     expect(said.split("\n")).toEqual([
-      "The last 1 operation(s) in tenant `t`:",
+      "The last 1 operation in tenant `t`:",
       historyLine(shown).text,
       "2 more in channels you cannot see.",
     ]);
@@ -209,7 +209,7 @@ describe("history: only what the asker may see", () => {
       at(ops, channel, i);
     const said = (await history(storeOf(ops), await sightOf("U0REQ"), "t", undefined)).answer.text;
     expect(said.split("\n")).toHaveLength(4);
-    expect(said.split("\n")[0]).toBe("The last 3 operation(s) in tenant `t`:");
+    expect(said.split("\n")[0]).toBe("The last 3 operations in tenant `t`:");
   });
 
   it("with ten shown, counts only the others newer than the oldest shown (or as old)", async () => {
@@ -246,7 +246,7 @@ describe("history: only what the asker may see", () => {
     const said = (await history(storeOf(ops), await sightOf(), "t", "WEB01")).answer.text;
     // Assess
     expect(said.split("\n")).toEqual([
-      "The last 1 operation(s) for `WEB01` in tenant `t`:",
+      "The last 1 operation for `WEB01` in tenant `t`:",
       historyLine(mine).text,
       "1 more in channels you cannot see.",
     ]);

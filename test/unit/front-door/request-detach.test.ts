@@ -33,7 +33,7 @@ describe("requestDetach", () => {
     const said = await requestDetach(f.deps, request({ channelId: "C0CHG" }));
     const [op] = f.ops.values();
     expect(said.text).toBe(
-      `Recorded \`${op?.id}\`: detach image \`${IMAGE}\` from \`${SERVER}\`. It needs 2 approval(s); bm will post the request in this channel for approvers.`,
+      `Recorded \`${op?.id}\`: detach image \`${IMAGE}\` from \`${SERVER}\`. It needs 2 approvals; bm will post the request in this channel for approvers.`,
     );
     expect(op).toMatchObject({
       requester: "U0REQ",
