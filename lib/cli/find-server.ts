@@ -14,7 +14,7 @@ export type Found = { server: Server } | { code: 1 | 2; err: string; out: string
 
 /**
  * @param secretId the tenant's secret, which names the tenant on a terminal.
- * @param image the image given, if any: close names are ranked for it as on Slack.
+ * @param image the image given ("" for none): close names are ranked for it as on Slack.
  * @throws what {@link EclApi.resolveServer} and {@link EclApi.listServers} throw, other than an
  * unknown or shared name.
  */
@@ -22,7 +22,7 @@ export async function findServer(
   ecl: EclApi,
   ref: string,
   secretId: string,
-  image?: string,
+  image: string,
 ): Promise<Found> {
   const tenant = `the tenant of secret ${secretId}`;
   try {

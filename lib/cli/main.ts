@@ -128,7 +128,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   let stage = "reading the server";
   try {
     const ecl = await deps.openTenant(secretId);
-    const found = await findServer(ecl, serverArg, secretId, imageArg || undefined);
+    const found = await findServer(ecl, serverArg, secretId, imageArg);
     if (!("server" in found)) {
       deps.err(found.err);
       for (const line of found.out) deps.out(line);
@@ -146,7 +146,9 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     if (held === "absent") {
       deps.out(`image ${image} is not attached to ${server.name}: nothing to detach`);
       // A typo of the image reads like a detach done already: the images there tell them apart.
-      if (server.mediaIds?.length) deps.out(`${server.name} has ${mediaWords(server.mediaIds)}`);
+      // "absent" is said only of media ECL listed.
+      const there = server.mediaIds as string[];
+      if (there.length > 0) deps.out(`${server.name} has ${mediaWords(there)}`);
       return 0;
     }
     if (held === "unknown")

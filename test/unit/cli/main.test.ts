@@ -108,7 +108,11 @@ describe("bm command line", () => {
     [["detach", "web01", "x.iso"], /image id \(a UUID\)/],
     [["status", "web 01"], /use the server's id/],
     [["detach", "web01", IMAGE, "--interval", "0"], /--interval must be a positive number/],
-    [["status", "web01", "--bogus"], /Unknown option '--bogus'/],
+    [["status", "web01", "--bogus"], /^bm: Unknown option '--bogus'$/],
+    [
+      ["status", "web01", "--secrt", "x"],
+      /^bm: Unknown option '--secrt' \(did you mean --secret\?\)$/,
+    ],
   ])("%j is a usage error", async (argv, message) => {
     const { ecl, calls } = fakeEcl([]);
     const result = await run(argv, ecl);
