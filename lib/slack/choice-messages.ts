@@ -9,7 +9,6 @@ import type { Choice, Option, SeenServer } from "../choices/choice";
 import { buttonValue } from "../choices/choice";
 import { isIdle } from "../ecl/server";
 import { recordedWords } from "../operations/record-request";
-import { plural } from "../util/plural";
 import { button, context, message, section } from "./blocks";
 import type { SlackMessage } from "./chat";
 import { code, join, listOf, type Mrkdwn, md } from "./mrkdwn";
@@ -101,7 +100,7 @@ function intro(choice: Choice, options: Option[]): Mrkdwn {
       server && !isIdle(server.taskState)
         ? md` It is busy now: bm waits for it to be idle before sending the detach.`
         : "";
-    return md`*${server ? serverName(server) : asked}* · ${server ? serverState(server) : ""}\n${plural(options.length, "image")} attached: pick the one to detach. The request then goes on as if you had typed it, approvals and all.${busy}`;
+    return md`*${server ? serverName(server) : asked}* · ${server ? serverState(server) : ""}\n${options.length} image(s) attached: pick the one to detach. The request then goes on as if you had typed it, approvals and all.${busy}`;
   }
   const image = choice.asked.image
     ? md` bm then records the detach of image ${code(choice.asked.image)} from it.`

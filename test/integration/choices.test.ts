@@ -103,7 +103,7 @@ describe("/bm detach SERVER, without the image", () => {
     expect(answer.operationId).toBeUndefined();
     const offered = last();
     expect(read(offered)).toContain(
-      `*\`${server.name}\` (\`${server.id}\`)* · ACTIVE, power RUNNING, task_state None (idle)\n1 image attached: pick the one to detach.`,
+      `*\`${server.name}\` (\`${server.id}\`)* · ACTIVE, power RUNNING, task_state None (idle)\n1 image(s) attached: pick the one to detach.`,
     );
     expect(read(offered)).toContain(`\`rescue-ubuntu-22.04.iso\` \`${SAMPLE.image}\``);
     expect(buttonsOf(offered).map((b) => b.label)).toEqual(["Detach this image"]);
@@ -391,7 +391,7 @@ describe("who may click, and when", () => {
     await clickPrivate(stack, offered, 0);
     const said = privateMessages(stack, "U0ALICE", "C0CHANGES").find((m) => m.ts === offered?.ts);
     expect(said?.text).toContain(
-      "It needs 1 approval; bm will post the request in this channel for approvers.",
+      "It needs 1 approval(s); bm will post the request in this channel for approvers.",
     );
     const id = operationIdOf(said?.text ?? "");
     await drain(stack, async () => (await operation(stack, id)).parentTs !== undefined);

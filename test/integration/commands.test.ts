@@ -112,7 +112,7 @@ describe("/bm history", () => {
 
     const answer = await slash(stack, "history hist-web", { channel: "C0INCIDENT", user: "U0BOB" });
     const lines = answer.text.split("\n");
-    expect(lines[0]).toBe("The last 1 operation for `hist-web` in tenant `sample`:");
+    expect(lines[0]).toBe("The last 1 operation(s) for `hist-web` in tenant `sample`:");
     const op = await operation(stack, approved.operationId);
     expect(lines[1]).toMatch(
       new RegExp(
@@ -128,7 +128,7 @@ describe("/bm history", () => {
       });
     const all = await slash(stack, "history", { channel: "C0INCIDENT", user: "U0BOB" });
     expect(all.text.split("\n")).toHaveLength(11);
-    expect(all.text.split("\n")[0]).toBe("The last 10 operations in tenant `sample`:");
+    expect(all.text.split("\n")[0]).toBe("The last 10 operation(s) in tenant `sample`:");
     expect(all.text).toContain("*requested* (in progress)");
   });
 });

@@ -49,7 +49,7 @@ describe("/bm history across the channels of a tenant", () => {
   it("shows someone who may not request in C0OPS none of its operations, only their count", async () => {
     const answer = await slash(stack, "history", { channel: "C0INCIDENT", user: "U0ALICE" });
     const lines = answer.text.split("\n");
-    expect(lines[0]).toBe("The last 1 operation in tenant `sample`:");
+    expect(lines[0]).toBe("The last 1 operation(s) in tenant `sample`:");
     expect(lines[1]).toMatch(new RegExp(`^• \`${open}\` .* requested by <@U0ALICE> `));
     expect(lines.slice(2)).toEqual(["1 more in channels you cannot see."]);
     expect(answer.text).not.toContain(restricted);
@@ -70,7 +70,7 @@ describe("/bm history across the channels of a tenant", () => {
   it("shows an operator, who may request in both channels, both", async () => {
     const answer = await slash(stack, "history", { channel: "C0INCIDENT", user: "U0OPERATOR" });
     const lines = answer.text.split("\n");
-    expect(lines[0]).toBe("The last 2 operations in tenant `sample`:");
+    expect(lines[0]).toBe("The last 2 operation(s) in tenant `sample`:");
     expect(lines.slice(1).map((l) => l.match(/`(op-\w+)`/)?.[1])).toEqual([open, restricted]);
   });
 });

@@ -399,18 +399,18 @@ describe("/bm history", () => {
 
   it.each([
     // [text, user, lines, what the audit keeps of it]
-    ["history", "U0REQ", ["The last 2 operations in tenant `t`:", WEB01, WEB02], { shown: 2 }],
-    ["history", "U0A1", ["The last 2 operations in tenant `t`:", WEB01, WEB02], { shown: 2 }],
+    ["history", "U0REQ", ["The last 2 operation(s) in tenant `t`:", WEB01, WEB02], { shown: 2 }],
+    ["history", "U0A1", ["The last 2 operation(s) in tenant `t`:", WEB01, WEB02], { shown: 2 }],
     [
       "history web01",
       "U0REQ",
-      ["The last 1 operation for `web01` in tenant `t`:", WEB01],
+      ["The last 1 operation(s) for `web01` in tenant `t`:", WEB01],
       { server: "web01", shown: 1 },
     ],
     [
       "history WEB02",
       "U0A2",
-      ["The last 1 operation for `WEB02` in tenant `t`:", WEB02],
+      ["The last 1 operation(s) for `WEB02` in tenant `t`:", WEB02],
       { server: "WEB02", shown: 1 },
     ],
     [
@@ -457,7 +457,7 @@ describe("/bm history", () => {
     // Act
     const said = await handleSlashCommand(f.deps, typed("C0CHG", "U0REQ", "history web01"));
     // Assess
-    expect(said).toBe(["The last 1 operation for `web01` in tenant `t`:", WEB01].join("\n"));
+    expect(said).toBe(["The last 1 operation(s) for `web01` in tenant `t`:", WEB01].join("\n"));
     expect(counted).toEqual(["AuditWriteError"]);
     expect(warned).toEqual(["audit append of a read failed; the read is answered all the same"]);
   });
@@ -475,7 +475,7 @@ describe("/bm history", () => {
     const said = await handleSlashCommand(f.deps, typed("C0CHG", "U0REQ", "history web01"), workBy);
     // Assess
     expect(Date.now()).toBeLessThan(workBy);
-    expect(said).toBe(["The last 1 operation for `web01` in tenant `t`:", WEB01].join("\n"));
+    expect(said).toBe(["The last 1 operation(s) for `web01` in tenant `t`:", WEB01].join("\n"));
     expect(counted).toEqual(["AuditWriteError"]);
   });
 
@@ -541,7 +541,7 @@ describe("what a channel may see: /bm history across the tenant's channels", () 
     const said = await handleSlashCommand(f.deps, typed("C0INC", "U0X", "history"));
     // Assess
     expect(said.split("\n")).toEqual([
-      "The last 1 operation in tenant `t`:",
+      "The last 1 operation(s) in tenant `t`:",
       `• \`${open.id}\` 2026-11-27 09:59Z \`web02\` · requested by <@U0REQ> · *requested* (in progress)`,
       "1 more in channels you cannot see.",
     ]);

@@ -72,7 +72,7 @@ describe("the private choices, word for word", () => {
     expect(read(c)).toEqual([
       {
         id: undefined,
-        text: `*\`app\` (\`${A}\`)* · ACTIVE, power RUNNING, task_state REBOOTING (busy)\n2 images attached: pick the one to detach. The request then goes on as if you had typed it, approvals and all. It is busy now: bm waits for it to be idle before sending the detach.`,
+        text: `*\`app\` (\`${A}\`)* · ACTIVE, power RUNNING, task_state REBOOTING (busy)\n2 image(s) attached: pick the one to detach. The request then goes on as if you had typed it, approvals and all. It is busy now: bm waits for it to be idle before sending the detach.`,
       },
       {
         id: "bm_choose_0",
@@ -218,7 +218,7 @@ describe("how a lookup ended, and a pick", () => {
           approvalsRequired: 1,
         },
       },
-      `Recorded \`op-0123456789\`: detach image \`${IMAGE}\` from \`app\` (\`${A}\`). It needs 1 approval; bm will post the request in this channel for approvers.`,
+      `Recorded \`op-0123456789\`: detach image \`${IMAGE}\` from \`app\` (\`${A}\`). It needs 1 approval(s); bm will post the request in this channel for approvers.`,
     ],
   ] as const)("%j", (ended, said) => {
     const c = choice({ state: "ended", ended: ended as NonNullable<Choice["ended"]> });
@@ -274,7 +274,7 @@ describe("the private choices, to the letter", () => {
       options: [{ server: A, name: "app", image: IMAGE, seen: { ...idle, media: [IMAGE] } }],
     });
     expect(read(c)[0]?.text).toBe(
-      `*\`app\` (\`${A}\`)* · ACTIVE, power RUNNING, task_state None (idle)\n1 image attached: pick the one to detach. The request then goes on as if you had typed it, approvals and all.`,
+      `*\`app\` (\`${A}\`)* · ACTIVE, power RUNNING, task_state None (idle)\n1 image(s) attached: pick the one to detach. The request then goes on as if you had typed it, approvals and all.`,
     );
   });
 

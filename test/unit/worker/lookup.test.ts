@@ -162,7 +162,7 @@ describe("a lookup", () => {
       [SERVER, OTHER],
     ]);
     expect(f.ops.size).toBe(0);
-    expect(f.slack[0]?.text).toContain("2 images attached: pick the one to detach.");
+    expect(f.slack[0]?.text).toContain("2 image(s) attached: pick the one to detach.");
   });
 
   it.each([
