@@ -10,22 +10,8 @@
  * The tables are BM_AUDIT_TABLE and BM_TABLE, or the local stack's; DynamoDB is the SDK's own
  * (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB), or the local stack's dynalite.
  */
-import { parseArgs } from "node:util";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { S3Client } from "@aws-sdk/client-s3";
-import {
-  findingLine,
-  sealDays,
-  type TrailSource,
-  verdictLine,
-  verifyTrail,
-} from "../lib/audit/check";
-import { archivedTrail, archiveSinceDay } from "../lib/audit/daily-check";
-import { readAudit, readAuditItems, readHeads, toCsv, toJsonLines } from "../lib/aws/audit-export";
-import { DynamoAuditLog } from "../lib/aws/dynamo/audit-log";
-import { documentClient } from "../lib/aws/dynamo/documents";
-import { readArchive } from "../lib/aws/s3-audit-archive";
-import { LOCAL_AUDIT_TABLE, LOCAL_DYNAMO_URL, LOCAL_OPERATIONS_TABLE } from "../local/stack";
+import type { TrailSource } from "../lib/audit/check";
+import { commandLine } from "../local/command-line";
 
 // Node 20 here, 22 on Lambda: the SDK's warning about it is noise on a terminal.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -40,44 +26,39 @@ const fail = (message: string): never => {
   process.exit(2);
 };
 
-let values: {
-  since?: string | undefined;
-  format?: string | undefined;
-  table?: string | undefined;
-  "operations-table"?: string | undefined;
-  bucket?: string | undefined;
-  verify?: boolean | undefined;
-  seal?: boolean | undefined;
-  help?: boolean | undefined;
-};
-try {
-  ({ values } = parseArgs({
-    options: {
-      since: { type: "string" },
-      format: { type: "string", default: "jsonl" },
-      table: { type: "string" },
-      "operations-table": { type: "string" },
-      bucket: { type: "string" },
-      verify: { type: "boolean" },
-      seal: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  }));
-} catch (error) {
-  // parseArgs says what is wrong ("Unknown option '--frmat'"); its stack says nothing more.
-  fail(`${(error as Error).message.split(". ")[0]}\n${USAGE}`);
-  throw error;
-}
-if (values.help) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
+const { values } = commandLine("audit", USAGE, {
+  options: {
+    since: { type: "string" },
+    format: { type: "string", default: "jsonl" },
+    table: { type: "string" },
+    "operations-table": { type: "string" },
+    bucket: { type: "string" },
+    verify: { type: "boolean" },
+    seal: { type: "boolean" },
+  },
+});
 if (values.verify && values.seal)
   fail("--verify and --seal are two commands: run them one at a time");
 if (values.format !== "jsonl" && values.format !== "csv") fail("--format is jsonl or csv");
 const since = values.since ? new Date(values.since) : undefined;
 if (since && Number.isNaN(since.getTime()))
   fail(`--since must be a date, such as 2026-11-01 or 2026-11-01T09:00:00Z, not "${values.since}"`);
+
+// Loaded once the command line is read (the SDK and the local stack take a second or two): a
+// mistake in it is said at once.
+const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
+const { S3Client } = await import("@aws-sdk/client-s3");
+const { findingLine, sealDays, verdictLine, verifyTrail } = await import("../lib/audit/check");
+const { archivedTrail, archiveSinceDay } = await import("../lib/audit/daily-check");
+const { readAudit, readAuditItems, readHeads, toCsv, toJsonLines } = await import(
+  "../lib/aws/audit-export"
+);
+const { DynamoAuditLog } = await import("../lib/aws/dynamo/audit-log");
+const { documentClient } = await import("../lib/aws/dynamo/documents");
+const { readArchive } = await import("../lib/aws/s3-audit-archive");
+const { LOCAL_AUDIT_TABLE, LOCAL_DYNAMO_URL, LOCAL_OPERATIONS_TABLE } = await import(
+  "../local/stack"
+);
 
 const table = values.table ?? process.env.BM_AUDIT_TABLE ?? LOCAL_AUDIT_TABLE;
 const operations = values["operations-table"] ?? process.env.BM_TABLE ?? LOCAL_OPERATIONS_TABLE;

@@ -9,6 +9,7 @@
  * Usage: tsx scripts/check-survivors.ts [report.json] [equivalents.md]
  */
 import { readFileSync } from "node:fs";
+import { plural } from "../lib/util/plural";
 
 interface Mutant {
   id: string;
@@ -82,7 +83,9 @@ for (const [file, { mutants }] of Object.entries(report.files)) {
 }
 for (const [file, count] of listed) console.log(`${file}: ${count} listed, none survived`);
 if (gaps > 0)
-  console.error(`${gaps} surviving mutant(s) not in ${listPath}: kill them, or list them there.`);
-if (low > 0) console.error(`${low} score(s) below the thresholds.`);
+  console.error(
+    `${plural(gaps, "surviving mutant")} not in ${listPath}: kill them, or list them there.`,
+  );
+if (low > 0) console.error(`${plural(low, "score")} below the thresholds.`);
 if (gaps > 0 || low > 0) process.exit(1);
 console.log(`Every surviving mutant is in ${listPath}.`);

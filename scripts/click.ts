@@ -5,7 +5,6 @@
  * `npm run click -- ch-…:N [--user U…]`: clicks a button of a private choice (the command
  * `npm run slash` prints beside it), then prints what follows.
  */
-import { parseArgs } from "node:util";
 import type { Operation } from "../lib/operations/operation";
 import { CHOOSE_ACTION } from "../lib/slack/choice-messages";
 import { ACTIONS } from "../lib/slack/messages";
@@ -17,9 +16,16 @@ import {
   privateMessages,
   watchAndReport,
 } from "../local/cli-support";
+import { commandLine, usageMistake } from "../local/command-line";
 import { blockActionsBody, rejectSubmissionBody, slackHeaders } from "../local/slack-request";
 
-const { values, positionals } = parseArgs({
+const USAGE = `usage: npm run click -- <operation-id> approve|reject|cancel [--user U…] [--reason TEXT]
+       npm run click -- <choice-button> [--user U…]   (as npm run slash prints it: ch-…:N)
+  --user      who clicks: U0APPROVER1 on a card, the requester (U0LOCALUSER) on a choice
+  --reason    for reject: what the modal is submitted with
+  --url       the front door, http://127.0.0.1:$BM_PORT/slack/events (3000) by default`;
+
+const { values, positionals } = commandLine("click", USAGE, {
   allowPositionals: true,
   options: {
     user: { type: "string" },
@@ -30,24 +36,27 @@ const { values, positionals } = parseArgs({
     },
   },
 });
-const [operationId, decision] = positionals;
-const secret = await localSigningSecret();
+const [operationId = "", decision] = positionals;
 const send = async (body: string) => {
   const response = await fetch(values.url, {
     method: "POST",
-    headers: slackHeaders(secret, body),
+    headers: slackHeaders(await localSigningSecret(), body),
     body,
   });
   return { status: response.status, text: await response.text() };
 };
-if (operationId && /^ch-[0-9a-z]{10}:\d{1,3}$/.test(operationId)) await clickChoice(operationId);
-const user = values.user ?? "U0APPROVER1";
-if (!operationId || (decision !== "approve" && decision !== "reject" && decision !== "cancel")) {
-  console.error(
-    "usage: npm run click -- <operation-id> approve|reject|cancel --user U… [--reason TEXT]\n       npm run click -- <choice-button> [--user U…]   (as npm run slash prints it: ch-…:N)",
+if (/^ch-[0-9a-z]{10}:\d{1,3}$/.test(operationId)) await clickChoice(operationId);
+if (decision !== "approve" && decision !== "reject" && decision !== "cancel")
+  usageMistake(
+    "click",
+    !operationId
+      ? "which operation (or choice button) to click: none given"
+      : decision === undefined
+        ? `which button of ${operationId} to click: approve, reject or cancel`
+        : `"${decision}" is no button of a card: approve, reject or cancel`,
+    USAGE,
   );
-  process.exit(2);
-}
+const user = values.user ?? "U0APPROVER1";
 const base = new URL(values.url).origin;
 const op = (await (
   await fetch(`${base}/_local/operations/${operationId}`).catch(() => {

@@ -5,7 +5,7 @@
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { commandLine, usageMistake } from "../local/command-line";
 import { sampleSecrets, seedSample } from "../local/ecl-simulator/sample";
 import { startEclSimulator } from "../local/ecl-simulator/server";
 import {
@@ -16,21 +16,17 @@ import {
   unkindnessFromFlags,
 } from "../local/ecl-simulator/unkind";
 
+const USAGE = `usage: npm run simulator -- [--unkind] ${UNKIND_MODES.map((m) => `[--${m.flag}${m.takes === "number" ? " N" : ""}]`).join(" ")}
+  --unkind          every mode below at once
+${UNKIND_MODES.map((m) => `  --${`${m.flag}${m.takes === "number" ? " N" : ""}`.padEnd(16)} ${m.help} (${m.env})`).join("\n")}`;
+
+const { values } = commandLine("simulator", USAGE, { options: unkindFlagOptions() });
 let unkind: ReturnType<typeof unkindnessFromEnv>;
 try {
-  const { values } = parseArgs({
-    options: { ...unkindFlagOptions(), help: { type: "boolean", short: "h" } },
-  });
-  if (values.help) {
-    console.log(`usage: npm run simulator -- [--unkind] ${UNKIND_MODES.map((m) => `[--${m.flag}${m.takes === "number" ? " N" : ""}]`).join(" ")}
-  --unkind          every mode below at once
-${UNKIND_MODES.map((m) => `  --${`${m.flag}${m.takes === "number" ? " N" : ""}`.padEnd(16)} ${m.help} (${m.env})`).join("\n")}`);
-    process.exit(0);
-  }
   unkind = unkindnessFromFlags(values, unkindnessFromEnv(process.env));
 } catch (error) {
-  console.error(`simulator: ${(error as Error).message}`);
-  process.exit(2);
+  // A flag's value out of range, or a BM_SIMULATOR_* variable: said as a mistake in the command.
+  usageMistake("simulator", (error as Error).message, USAGE);
 }
 
 const port = Number(process.env.BM_SIMULATOR_PORT ?? 8774);

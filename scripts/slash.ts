@@ -5,7 +5,6 @@
  * privately (`detach web01` without the image, a shared name, a typo) is printed with the
  * `npm run click` command of each button.
  */
-import { parseArgs } from "node:util";
 import {
   localResponseUrl,
   localSigningSecret,
@@ -13,9 +12,18 @@ import {
   printPrivate,
   watchAndReport,
 } from "../local/cli-support";
+import { commandLine } from "../local/command-line";
 import { slackHeaders, slashCommandBody } from "../local/slack-request";
 
-const { values, positionals } = parseArgs({
+const USAGE = `usage: npm run slash -- "<text>" [--user U…] [--channel C…] [--team T…] [--url URL] [--no-watch]
+  <text>      what follows /bm, as typed in Slack ("detach web01 <image-id> CHG-1", "status")
+  --user      who sends it, U0LOCALUSER by default
+  --channel   where, C0INCIDENT by default (C0OPS, C0CHANGES, C0NOBOT: infra/local/policy.yml)
+  --team      the workspace, T0LOCAL by default
+  --url       the front door, http://127.0.0.1:$BM_PORT/slack/events (3000) by default
+  --no-watch  print bm's answer, and not the card and thread that follow`;
+
+const { values, positionals } = commandLine("slash", USAGE, {
   allowPositionals: true,
   options: {
     user: { type: "string", default: "U0LOCALUSER" },

@@ -1,7 +1,9 @@
 /**
  * Text for the terminal.
  */
+import type { Option } from "../choices/choice";
 import { isIdle, type Server } from "../ecl/server";
+import { plural } from "../util/plural";
 
 /** task_state as sent, and whether bm reads it as idle. */
 export function formatTaskState(taskState: Server["taskState"]): string {
@@ -25,4 +27,17 @@ export function formatServer(server: Server): string[] {
           : "(none attached)"
     }`,
   ];
+}
+
+/** The images a server shows, in a few words. */
+export function mediaWords(media: string[] | undefined): string {
+  if (media === undefined) return "media not listed";
+  if (media.length === 0) return "no image attached";
+  return `${plural(media.length, "image")} attached: ${media.join(", ")}`;
+}
+
+/** A close name's line: its server's id and images, or how many servers share it. */
+export function optionLine(option: Option): string {
+  if (!option.seen) return `  ${option.name}  (${option.servers ?? 0} servers have this name)`;
+  return `  ${option.name}  ${option.seen.id}  ${mediaWords(option.seen.media)}`;
 }

@@ -1,7 +1,6 @@
 /**
  * The `bm` terminal command: detach media and show a server, with the same lib/ as the Lambdas.
  */
-import { parseArgs } from "node:util";
 import type { EclApi } from "../ecl/client";
 import { EclApiError } from "../ecl/errors";
 import { attachment, isIdle, MEDIA_NOT_LISTED, type Server } from "../ecl/server";
@@ -9,7 +8,10 @@ import { InvalidInputError, parseImageId, parseServerRef } from "../ecl/validate
 import { waitForDetach } from "../ecl/wait-for-detach";
 import { describeError } from "../errors";
 import { formatElapsed } from "../util/elapsed";
-import { formatServer, formatTaskState } from "./format";
+import { plural } from "../util/plural";
+import { readArgs } from "./args";
+import { findServer } from "./find-server";
+import { formatServer, formatTaskState, mediaWords } from "./format";
 
 export const USAGE = `usage:
   bm detach <server> [<image>] [--secret <secret-id>] [--wait] [--interval <s>] [--timeout <s>]
@@ -26,7 +28,23 @@ export const USAGE = `usage:
   --grace     how long ECL gets to show a detach whose answer was lost (or, when ECL does
               not list the server's media, a detach it accepted), 30 s by default
 
-Secrets come from the JSON file named by BM_SECRETS_FILE, or else from AWS Secrets Manager.`;
+Secrets come from the JSON file named by BM_SECRETS_FILE, or else from AWS Secrets Manager.
+
+Exit codes:
+  0  done, or nothing to do (the image is not attached)
+  1  bm could not do it: no such server, ECL or the secret failed, or the wait gave up
+  2  bm needs more from you: a mistake in the command, the image to detach, or which of
+     the servers that share a name you mean`;
+
+const OPTIONS = {
+  secret: { type: "string" },
+  wait: { type: "boolean" },
+  interval: { type: "string" },
+  timeout: { type: "string" },
+  "idle-wait": { type: "string" },
+  grace: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
 
 /** What the CLI needs from outside. */
 export interface CliDeps {
@@ -61,17 +79,16 @@ async function listImages(ecl: EclApi, server: Server, deps: CliDeps): Promise<n
   return 2;
 }
 
-/** Exit codes: 0 done (or nothing to do), 1 failed, 2 the command line was wrong. */
+/** Exit codes: as {@link USAGE} says them. */
 export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    deps.err(`bm: ${error instanceof Error ? error.message : String(error)}`);
+  const read = readArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+  if (!read.ok) {
+    deps.err(`bm: ${read.mistake}`);
     deps.err(USAGE);
     return 2;
   }
-  const { command, positionals: args, values } = parsed;
+  const { values } = read.parsed;
+  const [command, ...args] = read.parsed.positionals;
   if (command === "help" || values.help) {
     deps.out(USAGE);
     return 0;
@@ -111,7 +128,13 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   let stage = "reading the server";
   try {
     const ecl = await deps.openTenant(secretId);
-    const server = await ecl.resolveServer(serverArg);
+    const found = await findServer(ecl, serverArg, secretId, imageArg);
+    if (!("server" in found)) {
+      deps.err(found.err);
+      for (const line of found.out) deps.out(line);
+      return found.code;
+    }
+    const { server } = found;
     if (command === "status") {
       for (const line of formatServer(server)) deps.out(line);
       return 0;
@@ -122,6 +145,10 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     const held = attachment(server, image);
     if (held === "absent") {
       deps.out(`image ${image} is not attached to ${server.name}: nothing to detach`);
+      // A typo of the image reads like a detach done already: the images there tell them apart.
+      // "absent" is said only of media ECL listed.
+      const there = server.mediaIds as string[];
+      if (there.length > 0) deps.out(`${server.name} has ${mediaWords(there)}`);
       return 0;
     }
     if (held === "unknown")
@@ -137,7 +164,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     });
     if (sent.outcome === "busy") {
       deps.err(
-        `bm: ${server.name} stayed busy (task_state ${sent.taskState}) for ${formatElapsed(idleWaitMs)}; ${sent.refusals > 0 ? `ECL refused the detach ${sent.refusals} time(s) with 409 (task_state not None) and accepted nothing` : "nothing was sent to ECL"}. Try again later.`,
+        `bm: ${server.name} stayed busy (task_state ${sent.taskState}) for ${formatElapsed(idleWaitMs)}; ${sent.refusals > 0 ? `ECL refused the detach ${plural(sent.refusals, "time")} with 409 (task_state not None) and accepted nothing` : "nothing was sent to ECL"}. Try again later.`,
       );
       return 1;
     }
@@ -297,24 +324,6 @@ async function readAfterSilence(
     }
     if (o.now() - started + o.intervalMs > o.graceMs) return { outcome: "unknown", error };
   }
-}
-
-function parse(argv: string[]) {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      secret: { type: "string" },
-      wait: { type: "boolean" },
-      interval: { type: "string" },
-      timeout: { type: "string" },
-      "idle-wait": { type: "string" },
-      grace: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  const [command, ...rest] = positionals;
-  return { command, positionals: rest, values };
 }
 
 function seconds(value: string | undefined, fallback: number, flag: string): number {

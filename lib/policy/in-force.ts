@@ -6,6 +6,7 @@
  * approver has since left the approvers, never leads to a detach.
  */
 import type { Operation } from "../operations/operation";
+import { plural } from "../util/plural";
 import { channelPolicy } from "./permissions";
 import type { ChannelPolicy } from "./policy";
 import { type PolicyDeps, rolesIn } from "./roles";
@@ -84,7 +85,7 @@ export async function mayActNow(deps: PolicyDeps, op: Checked): Promise<InForce>
     else valid.add(approval.userId);
   }
   if (valid.size >= needed) return { ok: true };
-  const given = `${valid.size} valid approval${valid.size === 1 ? "" : "s"} of the ${needed} the policy requires`;
+  const given = `${plural(valid.size, "valid approval")} of the ${needed} the policy requires`;
   return no(
     "approvals_short",
     notCounted.length > 0

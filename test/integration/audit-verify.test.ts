@@ -171,7 +171,9 @@ describe("npm run audit -- --verify", () => {
   it("says a mistake in the command plainly, without a stack trace", async () => {
     const typo = await audit("--frmat", "csv");
     expect(typo.code).toBe(2);
-    expect(typo.stderr).toMatch(/^audit: Unknown option '--frmat'\nusage: npm run audit -- /);
+    expect(typo.stderr).toMatch(
+      /^audit: Unknown option '--frmat' \(did you mean --format\?\)\nusage: npm run audit -- /,
+    );
     expect(typo.stderr).not.toContain("    at ");
     const bare = await audit("--since");
     expect(bare.code).toBe(2);

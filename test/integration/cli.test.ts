@@ -57,8 +57,13 @@ describe("bm", () => {
   it.each([
     [
       ["detach", "app", SAMPLE.image],
+      2,
+      /^bm: 2 servers in the tenant of secret bm\/tenant\/sample are named "app": give the id of the one you mean \(bm status <id> shows each\)\n$/,
+    ],
+    [
+      ["status", "00000000-0000-4000-8000-000000000000"],
       1,
-      /^bm: reading the server: 2 servers are named "app" \(11111111-2222-4333-8444-555555555555, 66666666-7777-4888-9999-aaaaaaaaaaaa\); use the id\n$/,
+      /^bm: no server in the tenant of secret bm\/tenant\/sample has the id 00000000-0000-4000-8000-000000000000\n$/,
     ],
     [
       ["status", "web01", "--secret", "bm/tenant/missing"],
@@ -74,6 +79,26 @@ describe("bm", () => {
     const result = await bm(...args);
     expect(result.code).toBe(code);
     expect(result.stderr).toMatch(stderr);
+  });
+
+  it("a mistyped name: the close names, as Slack offers them, and exit 1", async () => {
+    const result = await bm("detach", "web1", SAMPLE.image);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'bm: no server in the tenant of secret bm/tenant/sample is named "web1". Did you mean one of these?\n',
+    );
+    // The order is Slack's ranking of close names, which may put those with the image first.
+    expect(result.stdout).toMatch(
+      /^ {2}web01 {2}[0-9a-f-]{36} {2}(no image attached|1 image attached: [0-9a-f-]{36})$/m,
+    );
+    expect(result.stdout).toMatch(/^ {2}web010 /m);
+    expect(result.stdout).toMatch(/^ {2}web02 /m);
+  });
+
+  it("--help says what each exit code means", async () => {
+    const result = await bm("--help");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("\nExit codes:\n  0  done, or nothing to do");
   });
 
   it("names the status, its meaning and the request id when ECL refuses", async () => {

@@ -1,10 +1,12 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { runCli } from "../../../lib/cli/main";
-import type { EclApi } from "../../../lib/ecl/client";
+import { type EclApi, ServerLookupError } from "../../../lib/ecl/client";
 import { EclApiError, EclNetworkError } from "../../../lib/ecl/errors";
 import type { Server } from "../../../lib/ecl/server";
 
-import { eclServer, IMAGE } from "../fakes";
+import { eclServer, IMAGE, SERVER } from "../fakes";
+
+const SAMPLE_OTHER = "9b3e2c1d-6f4a-4b5c-8d7e-0a1b2c3d4e5f";
 
 const web01 = eclServer();
 
@@ -24,7 +26,13 @@ const USAGE_TEXT = `usage:
   --grace     how long ECL gets to show a detach whose answer was lost (or, when ECL does
               not list the server's media, a detach it accepted), 30 s by default
 
-Secrets come from the JSON file named by BM_SECRETS_FILE, or else from AWS Secrets Manager.`;
+Secrets come from the JSON file named by BM_SECRETS_FILE, or else from AWS Secrets Manager.
+
+Exit codes:
+  0  done, or nothing to do (the image is not attached)
+  1  bm could not do it: no such server, ECL or the secret failed, or the wait gave up
+  2  bm needs more from you: a mistake in the command, the image to detach, or which of
+     the servers that share a name you mean`;
 
 /** A clock that does not start at zero, so that a time is never mistaken for a duration. */
 const LATER = 1_000_000;
@@ -100,7 +108,11 @@ describe("bm command line", () => {
     [["detach", "web01", "x.iso"], /image id \(a UUID\)/],
     [["status", "web 01"], /use the server's id/],
     [["detach", "web01", IMAGE, "--interval", "0"], /--interval must be a positive number/],
-    [["status", "web01", "--bogus"], /Unknown option '--bogus'/],
+    [["status", "web01", "--bogus"], /^bm: Unknown option '--bogus'$/],
+    [
+      ["status", "web01", "--secrt", "x"],
+      /^bm: Unknown option '--secrt' \(did you mean --secret\?\)$/,
+    ],
   ])("%j is a usage error", async (argv, message) => {
     const { ecl, calls } = fakeEcl([]);
     const result = await run(argv, ecl);
@@ -217,8 +229,117 @@ describe("bm command line", () => {
     const other = "6a2f1b8e-5a0d-4f3c-9d7e-2b8c4e1f0a93";
     const result = await run(["detach", "web01", other], ecl);
     expect(result.code).toBe(0);
-    expect(result.out.at(-1)).toBe(`image ${other} is not attached to web01: nothing to detach`);
+    expect(result.out.slice(1)).toEqual([
+      `image ${other} is not attached to web01: nothing to detach`,
+      `web01 has 1 image attached: ${IMAGE}`,
+    ]);
     expect(calls).toEqual(["resolve web01"]);
+    const two = fakeEcl([], undefined, { mediaIds: [IMAGE, SAMPLE_OTHER] });
+    expect((await run(["detach", "web01", other], two.ecl)).out.at(-1)).toBe(
+      `web01 has 2 images attached: ${IMAGE}, ${SAMPLE_OTHER}`,
+    );
+    const none = fakeEcl([], undefined, { mediaIds: [] });
+    expect((await run(["detach", "web01", other], none.ecl)).out).toEqual([
+      "web01 (c880a4b5-0230-4925-a8f5-16fb48249275): task_state None (idle)",
+      `image ${other} is not attached to web01: nothing to detach`,
+    ]);
+  });
+
+  describe("a server that is not there, or not one", () => {
+    const ID = "00000000-0000-4000-8000-000000000000";
+    /** An ECL where `ref` resolves as `lookup` says, listing `all`. */
+    const lookingUp = (lookup: ServerLookupError, all: Array<Partial<Server>>) => {
+      const { ecl, calls } = fakeEcl([]);
+      const listed: string[] = [];
+      const api: EclApi = {
+        ...ecl,
+        resolveServer: async () => {
+          throw lookup;
+        },
+        listServers: async (filter) => {
+          listed.push(JSON.stringify(filter ?? {}));
+          return all.map((s) => eclServer(s));
+        },
+      };
+      return { api, calls, listed };
+    };
+
+    it("an unknown id: said as on Slack, no names listed, exit 1", async () => {
+      const { api, listed } = lookingUp(new ServerLookupError("not_found", ID), [{}]);
+      const result = await run(["status", ID], api);
+      expect(result).toMatchObject({
+        code: 1,
+        out: [],
+        err: [`bm: no server in the tenant of secret bm/tenant/t has the id ${ID}`],
+      });
+      expect(listed).toEqual([]);
+    });
+
+    it("a mistyped name: the close names, closest first, with their images; exit 1", async () => {
+      const { api, listed } = lookingUp(new ServerLookupError("not_found", "web1"), [
+        // None has the image given: the order is the names' alone.
+        { name: "web010", id: "11111111-1111-4111-8111-111111111111", mediaIds: [SAMPLE_OTHER] },
+        { name: "web01", mediaIds: [] },
+        { name: "db01", id: "22222222-2222-4222-8222-222222222222" },
+        { name: "web02", id: "33333333-3333-4333-8333-333333333333", mediaIds: undefined },
+        { name: "web03", id: "44444444-4444-4444-8444-444444444444" },
+        { name: "web03", id: "55555555-5555-4555-8555-555555555555" },
+      ]);
+      const result = await run(["detach", "web1", IMAGE], api);
+      expect(result.code).toBe(1);
+      expect(result.err).toEqual([
+        'bm: no server in the tenant of secret bm/tenant/t is named "web1". Did you mean one of these?',
+      ]);
+      expect(result.out).toEqual([
+        `  web01  ${SERVER}  no image attached`,
+        `  web010  11111111-1111-4111-8111-111111111111  1 image attached: ${SAMPLE_OTHER}`,
+        "  web02  33333333-3333-4333-8333-333333333333  media not listed",
+        "  web03  (2 servers have this name)",
+      ]);
+      expect(listed).toEqual(["{}"]);
+    });
+
+    it("a name with nothing close: said as on Slack, exit 1", async () => {
+      const { api } = lookingUp(new ServerLookupError("not_found", "zzzqqq"), [{}]);
+      const result = await run(["status", "zzzqqq"], api);
+      expect(result).toMatchObject({
+        code: 1,
+        out: [],
+        err: [
+          'bm: no server in the tenant of secret bm/tenant/t is named "zzzqqq", and no name is close to it; bm status <name or id> shows a server, the ECL console lists them all',
+        ],
+      });
+    });
+
+    it("a name several servers share: their ids, and exit 2, for the person must say which", async () => {
+      const candidates = [
+        { id: "11111111-2222-4333-8444-555555555555", name: "app" },
+        { id: "66666666-7777-4888-9999-aaaaaaaaaaaa", name: "app" },
+      ];
+      const { api, listed } = lookingUp(new ServerLookupError("ambiguous", "app", candidates), []);
+      const result = await run(["detach", "app", IMAGE], api);
+      expect(result).toMatchObject({
+        code: 2,
+        err: [
+          'bm: 2 servers in the tenant of secret bm/tenant/t are named "app": give the id of the one you mean (bm status <id> shows each)',
+        ],
+        out: ["  11111111-2222-4333-8444-555555555555", "  66666666-7777-4888-9999-aaaaaaaaaaaa"],
+      });
+      expect(listed).toEqual([]);
+    });
+
+    it("other failures of the lookup are ECL's, said with the stage", async () => {
+      const { ecl } = fakeEcl([]);
+      const down: EclApi = {
+        ...ecl,
+        resolveServer: async () => {
+          throw new EclNetworkError("timeout", "GET", "http://ecl.test");
+        },
+      };
+      const result = await run(["status", "web01"], down);
+      expect(result.code).toBe(1);
+      expect(result.err[0]).toMatch(/^bm: reading the server: /);
+    });
   });
 
   it("fails with one line naming the status, its meaning and the request id", async () => {
@@ -276,7 +397,7 @@ describe("bm command line", () => {
     );
     expect(result.code).toBe(1);
     expect(result.err).toEqual([
-      "bm: web01 stayed busy (task_state REBOOTING) for 5.0s; ECL refused the detach 1 time(s) with 409 (task_state not None) and accepted nothing. Try again later.",
+      "bm: web01 stayed busy (task_state REBOOTING) for 5.0s; ECL refused the detach 1 time with 409 (task_state not None) and accepted nothing. Try again later.",
     ]);
   });
 
@@ -496,7 +617,7 @@ describe("bm command line, branch by branch", () => {
       `detach ${web01.id} ${IMAGE}`,
     ]);
     expect(result.err).toEqual([
-      "bm: web01 stayed busy (task_state None) for 3.0s; ECL refused the detach 2 time(s) with 409 (task_state not None) and accepted nothing. Try again later.",
+      "bm: web01 stayed busy (task_state None) for 3.0s; ECL refused the detach 2 times with 409 (task_state not None) and accepted nothing. Try again later.",
     ]);
   });
 
