@@ -5,6 +5,7 @@
  */
 import type { Metrics } from "../metrics";
 import type { AuditEvent } from "../operations/operation";
+import { plural } from "../util/plural";
 import { dayOf, daysToSeal, SEAL_CHAIN, type Seal, type StoredEvent, sealDay } from "./seal";
 import { type ArchivedChange, type Finding, type Head, type Verdict, verify } from "./verify";
 
@@ -77,7 +78,7 @@ export function verdictLine(verdict: Verdict, archived: boolean): string {
   const what = `${events} events in ${chains} chains, ${seals} seals${archived ? `, ${compared} compared with the archive` : " (no archive: the chains and seals alone)"}`;
   return verdict.findings.length === 0
     ? `audit: verified ${what}: all hold.`
-    : `audit: verified ${what}: ${verdict.findings.length} ${verdict.findings.length === 1 ? "finding" : "findings"}.`;
+    : `audit: verified ${what}: ${plural(verdict.findings.length, "finding")}.`;
 }
 
 /** Puts the check's metric: the number of findings (0 when all hold), every run. */

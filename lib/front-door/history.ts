@@ -7,6 +7,7 @@ import type { OperationStore } from "../operations/ports";
 import { type Sight, type Unseen, unseenOf, unseenWords } from "../policy/permissions";
 import { code, join, link, listOf, type Mrkdwn, md, user } from "../slack/mrkdwn";
 import { formatElapsed } from "../util/elapsed";
+import { plural } from "../util/plural";
 
 /** How much of a rejection reason a history line shows. */
 const REASON_SHOWN = 80;
@@ -89,7 +90,7 @@ export async function history(
         : md`No operations${about} in tenant ${code(tenant)} yet.`,
     );
   const lines = [
-    md`The last ${ops.length} ${ops.length === 1 ? "operation" : "operations"}${about} in tenant ${code(tenant)}:`,
+    md`The last ${plural(ops.length, "operation")}${about} in tenant ${code(tenant)}:`,
     ...ops.map(historyLine),
   ];
   if (others.text) lines.push(md`${others}.`);

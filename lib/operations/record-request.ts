@@ -5,6 +5,7 @@
  */
 import type { Metrics } from "../metrics";
 import { code, type Mrkdwn, md } from "../slack/mrkdwn";
+import { plural } from "../util/plural";
 import { newOperation, type Operation, operationIdFor, stateWords } from "./operation";
 import type { AuditLog, OperationStore, WorkQueue } from "./ports";
 import { type RecordedSummary, type RequestFields, withPicks } from "./request";
@@ -101,7 +102,7 @@ export function recordedWords(result: RecordedSummary, server: Mrkdwn | string):
     return md`This request is already recorded as ${code(id)} (${stateWords(result.state ?? "")}).`;
   const next =
     result.approvalsRequired > 0
-      ? md`It needs ${result.approvalsRequired} ${result.approvalsRequired === 1 ? "approval" : "approvals"}; bm will post the request in this channel for approvers.`
+      ? md`It needs ${plural(result.approvalsRequired, "approval")}; bm will post the request in this channel for approvers.`
       : md`bm will check the server and post progress in this channel.`;
   const later =
     result.handedOver === false

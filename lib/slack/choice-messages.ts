@@ -9,6 +9,7 @@ import type { Choice, Option, SeenServer } from "../choices/choice";
 import { buttonValue } from "../choices/choice";
 import { isIdle } from "../ecl/server";
 import { recordedWords } from "../operations/record-request";
+import { plural } from "../util/plural";
 import { button, context, message, section } from "./blocks";
 import type { SlackMessage } from "./chat";
 import { code, join, listOf, type Mrkdwn, md } from "./mrkdwn";
@@ -106,11 +107,6 @@ function row(choice: Choice, option: Option, index: number): KnownBlock {
   return withButton(text, choice.offer === "names" ? seen.name : "Choose");
 }
 
-/** `1 image`, `2 images` */
-function images(n: number): string {
-  return n === 1 ? "1 image" : `${n} images`;
-}
-
 /**
  * The first words of a choice: what was asked, and what the buttons do; with no button to click
  * (`clickable` false for every option shown), that there is nothing to pick.
@@ -127,7 +123,7 @@ function intro(choice: Choice, options: Option[], anyButton: boolean): Mrkdwn {
     const missing = choice.asked.image
       ? md`Image ${code(choice.asked.image)} is not attached to it. `
       : "";
-    return md`*${server ? serverName(server) : asked}* · ${server ? serverState(server) : ""}\n${missing}${images(options.length)} attached: pick the one to detach. The request then goes on as if you had typed it, approvals and all.${busy}`;
+    return md`*${server ? serverName(server) : asked}* · ${server ? serverState(server) : ""}\n${missing}${plural(options.length, "image")} attached: pick the one to detach. The request then goes on as if you had typed it, approvals and all.${busy}`;
   }
   const nothing = md`none of them has an image attached that bm could detach, so there is nothing to pick`;
   if (choice.offer === "servers") {

@@ -8,6 +8,7 @@ import { statusMeaning } from "../ecl/errors";
 import { MEDIA_NOT_LISTED } from "../ecl/server";
 import { isTerminal, type Operation, type State, stateWords } from "../operations/operation";
 import { formatElapsed } from "../util/elapsed";
+import { plural } from "../util/plural";
 import { LIMITS } from "./block-kit-limits";
 import { button, context, fields, message, section } from "./blocks";
 import type { SlackMessage } from "./chat";
@@ -306,6 +307,6 @@ export function sealMessage(seal: Seal): SlackMessage {
     ? md`, chained to #${seal.seq - 1} ${code(`${seal.prev.slice(0, 16)}…`)}`
     : md`, the first of its chain`;
   return message(
-    md`:lock: bm audit seal for ${seal.facts.day}: ${seal.facts.count} ${seal.facts.count === 1 ? "event" : "events"}. Seal #${seal.seq} ${code(seal.hash ?? "-")}${chain}. ${code("npm run audit -- --verify")} checks the trail against it.`,
+    md`:lock: bm audit seal for ${seal.facts.day}: ${plural(seal.facts.count, "event")}. Seal #${seal.seq} ${code(seal.hash ?? "-")}${chain}. ${code("npm run audit -- --verify")} checks the trail against it.`,
   );
 }

@@ -282,8 +282,8 @@ describe("bm command line", () => {
         { name: "web01", mediaIds: [] },
         { name: "db01", id: "22222222-2222-4222-8222-222222222222" },
         { name: "web02", id: "33333333-3333-4333-8333-333333333333", mediaIds: undefined },
-        { name: "web03", id: "44444444-4444-4444-8444-444444444444" },
-        { name: "web03", id: "55555555-5555-4555-8555-555555555555" },
+        { name: "web03", id: "44444444-4444-4444-8444-444444444444", mediaIds: [] },
+        { name: "web03", id: "55555555-5555-4555-8555-555555555555", mediaIds: [] },
       ]);
       const result = await run(["detach", "web1", IMAGE], api);
       expect(result.code).toBe(1);
