@@ -910,6 +910,8 @@ describe("least privilege", () => {
 });
 
 describe("the Slack app manifest", () => {
+  /** The manifest's placeholder for the SlackRequestUrl output (slack-manifest.test.ts). */
+  const PLACEHOLDER_URL = "https://replace-with-your-slack-request-url.invalid/slack/events";
   /** The bot scope each Web API method bm calls needs (Slack's method reference); null: none. */
   const SCOPES: Record<string, string | null> = {
     "chat.postMessage": "chat:write",
@@ -937,11 +939,11 @@ describe("the Slack app manifest", () => {
     ]);
     expect(new Set(manifest.oauth_config.scopes.bot)).toEqual(needed);
     expect(manifest.features.slash_commands).toEqual([
-      expect.objectContaining({ command: "/bm", url: "REQUEST_URL" }),
+      expect.objectContaining({ command: "/bm", url: PLACEHOLDER_URL }),
     ]);
     expect(manifest.settings.interactivity).toEqual({
       is_enabled: true,
-      request_url: "REQUEST_URL",
+      request_url: PLACEHOLDER_URL,
     });
   });
 });
