@@ -2,6 +2,8 @@ import { readFile } from "node:fs/promises";
 import { Ajv, type ErrorObject } from "ajv";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { BOT_SCOPES } from "../../lib/doctor/slack-checks";
+import { MANIFEST_SCOPES } from "../../local/stand-ins/slack";
 
 /**
  * `infra/slack-app-manifest.yml` against Slack's own manifest schema, as published
@@ -83,6 +85,12 @@ describe("the Slack app manifest, by Slack's schema", () => {
     expect(manifest.features.slash_commands[0].usage_hint).toBe(
       "detach <server> [<image-id> [reason]] | status <server>|<op-id> | history [server] | cancel <op-id> | help",
     );
+  });
+
+  it("asks for the scopes the doctor checks the token for, and the stand-in's token has", async () => {
+    const { manifest } = await load();
+    expect(manifest.oauth_config.scopes.bot).toEqual([...BOT_SCOPES]);
+    expect(MANIFEST_SCOPES).toEqual(BOT_SCOPES);
   });
 
   it("finds a field the schema does not describe, and a URL that is not one", async () => {
