@@ -7,8 +7,12 @@ import type { IssuedToken } from "../ecl/tokens";
 import type { AuditEvent } from "../operations/operation";
 import type { Policy } from "../policy/policy";
 
-/** A Slack answer the doctor reads, or Slack's refusal: its code, and the scope it needed. */
-export type SlackAnswer<T> = { ok: true; value: T } | { ok: false; code: string; needed?: string };
+/**
+ * A Slack answer the doctor reads, or Slack's refusal: its code, the scope it needed
+ * (`missing_scope`), and why, when no answer came at all.
+ */
+export type SlackAnswer<T> = { ok: true; value: T } | SlackRefusal;
+export type SlackRefusal = { ok: false; code: string; needed?: string; detail?: string };
 
 export interface SlackProbe {
   /** `auth.test`, and the token's scopes from its `x-oauth-scopes` header (undefined: none). */

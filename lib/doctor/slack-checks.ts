@@ -3,7 +3,7 @@
  * of the policy, every user group of the policy exists and is enabled.
  */
 import type { Policy } from "../policy/policy";
-import type { Line, SlackAnswer, SlackProbe } from "./ports";
+import type { Line, SlackAnswer, SlackProbe, SlackRefusal } from "./ports";
 import { count, explain, fail, ok, within } from "./words";
 
 /**
@@ -23,8 +23,12 @@ export const BOT_SCOPES: readonly string[] = [
 const reinstall = (what: "it" | "them") =>
   `add ${what} to the app (OAuth & Permissions, or update the app from infra/slack-app-manifest.yml) and reinstall it to the workspace`;
 
+/** What {@link ask} makes of a call that got no answer from Slack (its `detail` says why). */
+const NO_ANSWER = "no answer";
+
 /** Slack's refusal of the token itself, and what to do about it. */
-function refusal(code: string, needed: string | undefined, secretId: string): string {
+function refusal({ code, needed, detail }: SlackRefusal, secretId: string): string {
+  if (code === NO_ANSWER) return `Slack did not answer: ${detail}`;
   if (code === "missing_scope") return `the token lacks ${needed ?? "a scope"}: ${reinstall("it")}`;
   if (
     ["invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"].includes(
@@ -40,7 +44,7 @@ async function ask<T>(ms: number, work: () => Promise<SlackAnswer<T>>): Promise<
   try {
     return await within(ms, work());
   } catch (error) {
-    return { ok: false, code: `no answer (${explain(error)})` };
+    return { ok: false, code: NO_ANSWER, detail: explain(error) };
   }
 }
 
@@ -53,7 +57,7 @@ export async function checkToken(
   const answer = await ask(context.timeoutMs, () => slack.whoAmI(token));
   if (!answer.ok)
     return {
-      lines: [fail("Slack token", refusal(answer.code, answer.needed, context.secretId))],
+      lines: [fail("Slack token", refusal(answer, context.secretId))],
       works: false,
     };
   const { teamId, userId, botId, scopes } = answer.value;
@@ -107,7 +111,7 @@ export async function checkChannels(
             name,
             "Slack shows bm no such channel: check the id in the policy (channel details, at the bottom); a private channel bm is not in is hidden from it: invite it with `/invite @bm`",
           );
-        return fail(name, `not checked: ${refusal(answer.code, answer.needed, context.secretId)}`);
+        return fail(name, `not checked: ${refusal(answer, context.secretId)}`);
       }
       if (answer.value.archived)
         return fail(name, "archived: unarchive it, or take it out of the policy");
@@ -135,7 +139,7 @@ export async function checkGroups(
   if (wanted.length === 0) return [];
   const answer = await ask(context.timeoutMs, () => slack.userGroups(token));
   if (!answer.ok) {
-    const why = `not checked: ${refusal(answer.code, answer.needed, context.secretId)}`;
+    const why = `not checked: ${refusal(answer, context.secretId)}`;
     return wanted.map((id) => fail(`user group ${id}`, why));
   }
   const groups = new Map(answer.value.map((g) => [g.id, g]));

@@ -4,7 +4,7 @@
  * or the token's catalog's) lists servers.
  */
 import { EclApiError, EclNetworkError } from "../ecl/errors";
-import { parseTenantSecret, type TenantConfig } from "../secrets/tenant-secret";
+import { parseTenantSecret, type TenantConfig, TenantSecretError } from "../secrets/tenant-secret";
 import type { DoctorPorts, Line } from "./ports";
 import { explain, fail, ok, within } from "./words";
 
@@ -35,7 +35,7 @@ export async function checkTenant(
       await within(context.timeoutMs, ports.readSecret(secretId)),
     );
   } catch (error) {
-    const fix = error instanceof Error && error.name === "TenantSecretError";
+    const fix = error instanceof TenantSecretError;
     return [
       fail(
         at("secret"),
