@@ -206,7 +206,10 @@ describe("npm run doctor, against the local stack", () => {
 });
 
 /** `npm run doctor -- …` as a child process, with none of the functions' variables set. */
-function command(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function command(
+  args: string[],
+  set: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith("BM_") && !k.startsWith("AWS_")),
   );
@@ -215,7 +218,7 @@ function command(args: string[]): Promise<{ code: number; stdout: string; stderr
     execFile(
       "node_modules/.bin/tsx",
       ["scripts/doctor.ts", ...args],
-      { env: { ...env, BM_PORT: port } },
+      { env: { ...env, BM_PORT: port, ...set } },
       (error, stdout, stderr) =>
         resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
@@ -241,6 +244,20 @@ describe("the npm run doctor command", () => {
     expect(stderr.split("\n")[0]).toBe("doctor: Unknown option '--timout'");
     expect(stderr.split("\n")[1]).toBe("usage: npm run doctor -- [--timeout <ms>]");
     expect(stderr).not.toMatch(/\s+at /);
+  }, 30_000);
+
+  it("with some of the variables set, names those missing, exit 2", async () => {
+    const { code, stderr } = await command([], { BM_TABLE: "bm-ops" });
+    expect(code).toBe(2);
+    expect(stderr.split("\n")[0]).toBe(
+      "doctor: bm cannot start: BM_SLACK_SECRET_ID is not set; BM_POLICY is not set; BM_AUDIT_TABLE is not set; BM_QUEUE_URL is not set",
+    );
+  }, 30_000);
+
+  it("says what it does with --help, exit 0", async () => {
+    const { code, stdout } = await command(["--help"]);
+    expect(code).toBe(0);
+    expect(stdout.split("\n")[0]).toBe("usage: npm run doctor -- [--timeout <ms>]");
   }, 30_000);
 
   it("refuses a timeout that is not a number of milliseconds, exit 2", async () => {
