@@ -146,8 +146,9 @@ async function recordRun(
     {
       audit: { append: (e) => within(plan.timeoutMs, ports.audit(e)) },
       log: {
-        warn: () => {
-          failed = "could not append it";
+        // auditRead never throws: it logs the failed append, with the error's name.
+        warn: (_, extra) => {
+          failed = String((extra as { error?: unknown } | undefined)?.error ?? "an error");
         },
       },
     },
@@ -157,7 +158,7 @@ async function recordRun(
   return failed
     ? fail(
         check,
-        `this run's event (viewed:doctor) was not recorded: ${failed}; see the audit table's line above`,
+        `this run's event (viewed:doctor) was not recorded (${failed}); see the audit table's line above`,
       )
     : ok(check, `this run is recorded as ${event.operationId} (viewed:doctor)`);
 }

@@ -200,7 +200,7 @@ describe("npm run doctor, against the local stack", () => {
     const { lines } = await doctor({ BM_AUDIT_TABLE: "bm-nope-audit" });
     expect(failed(lines).slice(1)).toEqual([
       "FAIL audit table bm-nope-audit: AWS answered ResourceNotFoundException: none of that name in ap-northeast-1; check BM_AUDIT_TABLE (the stack's outputs name it) and the region",
-      "FAIL audit bm-nope-audit: this run's event (viewed:doctor) was not recorded: could not append it; see the audit table's line above",
+      "FAIL audit bm-nope-audit: this run's event (viewed:doctor) was not recorded (ResourceNotFoundException); see the audit table's line above",
     ]);
   });
 });

@@ -131,7 +131,7 @@ describe("runDoctor", () => {
       throw new Error("denied");
     };
     expect((await lines(ports)).at(-1)).toBe(
-      "FAIL audit audit: this run's event (viewed:doctor) was not recorded: could not append it; see the audit table's line above",
+      "FAIL audit audit: this run's event (viewed:doctor) was not recorded (Error); see the audit table's line above",
     );
   });
 
