@@ -115,8 +115,7 @@ async function checkQueue(ports: DoctorPorts, plan: DoctorPlan): Promise<Line> {
 
 /** For a table or queue AWS has not got: which variable names it, and where it was looked for. */
 function notFound(error: unknown, variable: string, plan: DoctorPlan): string {
-  const name = (error as { name?: unknown } | undefined)?.name;
-  return typeof name === "string" && /NotFound|NonExistent|DoesNotExist/.test(name)
+  return error instanceof Error && /NotFound|NonExistent|DoesNotExist/.test(error.name)
     ? `: none of that name${plan.region ? ` in ${plan.region}` : ""}; check ${variable} (the stack's outputs name it) and the region`
     : "";
 }

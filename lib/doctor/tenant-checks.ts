@@ -8,13 +8,8 @@ import { parseTenantSecret, type TenantConfig, TenantSecretError } from "../secr
 import type { DoctorPorts, Line } from "./ports";
 import { explain, fail, ok, within } from "./words";
 
-const origin = (url: string) => {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return url;
-  }
-};
+/** An endpoint's origin: each is a URL already (the secret's parser, the catalog's reader). */
+const origin = (url: string) => new URL(url).origin;
 
 /** The command that puts a fixed value in a secret. */
 const putValue = (secretId: string, region: string | undefined) =>
@@ -51,11 +46,14 @@ export async function checkTenant(
   ];
   let token: string;
   let endpoint = config.apiEndpoint;
+  /** The region that picks the catalog's endpoint (Keystone only: a token has no catalog). */
+  let catalogRegion: string | undefined;
   if (config.auth.kind === "token") {
     token = config.auth.token;
     lines.push(ok(at("Keystone"), "not asked: the secret holds a token"));
   } else {
     const { identityEndpoint, apiKey, apiSecret, region } = config.auth;
+    catalogRegion = region;
     const where = origin(identityEndpoint);
     try {
       const issued = await within(
@@ -79,11 +77,11 @@ export async function checkTenant(
     }
   }
   if (!endpoint) {
-    const region = config.auth.kind === "keystone" ? config.auth.region : undefined;
+    // Only with Keystone: a token's secret always names its endpoint, or a region to make it.
     lines.push(
       fail(
         at("endpoint"),
-        `Keystone's catalog names no public baremetal-server endpoint${region ? ` in region ${region}` : ""}: is the secret's region this tenant's? Set region (or api_endpoint) in ${secretId}`,
+        `Keystone's catalog names no public baremetal-server endpoint${catalogRegion ? ` in region ${catalogRegion}` : ""}: is the secret's region this tenant's? Set region (or api_endpoint) in ${secretId}`,
       ),
     );
     return lines;

@@ -83,7 +83,9 @@ describe("runDoctor", () => {
       throw new Error("asked");
     };
     const printed = await lines(ports);
-    expect(printed[2]).toMatch(/^FAIL Slack token: Slack refused the bot token \(invalid_auth\)/);
+    expect(printed[2]).toBe(
+      "FAIL Slack token: Slack refused the bot token (invalid_auth): reinstall the app to the workspace and put its bot token (xoxb-…) in the secret bm/slack",
+    );
     expect(printed[3]).toMatch(/^ok {3}tenant prod: secret/);
   });
 
@@ -123,6 +125,33 @@ describe("runDoctor", () => {
       "ok   audit table audit: exists, active, and reads",
       "FAIL queue https://sqs.example/1/q: AWS answered QueueDoesNotExist: none of that name; check BM_QUEUE_URL (the stack's outputs name it) and the region",
     ]);
+  });
+
+  it("holds the token's workspace to the policy's team_ids", async () => {
+    const ports = goodPorts();
+    ports.slack.whoAmI = async () => ({
+      ok: true,
+      value: { teamId: "T9", userId: "U", botId: "B", scopes: [] },
+    });
+    expect((await lines(ports))[2]).toBe(
+      "FAIL Slack token: the token is of workspace T9, which the policy's team_ids (T1) does not name: add it there, or install the app in the right workspace",
+    );
+  });
+
+  it("says an AWS failure that is no error at all, without a variable to check", async () => {
+    const ports = goodPorts();
+    ports.aws.queue = () => Promise.reject(undefined);
+    expect((await lines(ports))[14]).toBe(
+      "FAIL queue https://sqs.example/1/q: internal error (undefined); nothing more is shown, to keep secrets out of messages",
+    );
+  });
+
+  it("records each run under a read id of its own", async () => {
+    const ports = goodPorts();
+    await runDoctor(ports, PLAN);
+    await runDoctor(ports, PLAN);
+    const [a, b] = ports.appended.map((e) => e.operationId);
+    expect(a).not.toBe(b);
   });
 
   it("says when its run could not be recorded", async () => {

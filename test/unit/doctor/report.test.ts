@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { exitCode, formatLine, summary } from "../../../lib/doctor/report";
-import { count, explain, regionFlag, within } from "../../../lib/doctor/words";
+import { CheckTimeoutError, count, explain, regionFlag, within } from "../../../lib/doctor/words";
 import { PolicyError } from "../../../lib/policy/policy";
 import { SecretError } from "../../../lib/secrets/secret-source";
 import { SlackSecretError } from "../../../lib/slack/slack-secret";
@@ -53,6 +53,26 @@ describe("the words", () => {
     expect(explain(new SecretError("not_found", "s", "was not found"), "jp1")).toBe(
       "secret \"s\" was not found: create it with `aws secretsmanager create-secret --name s --region jp1 --secret-string '{…}'`",
     );
+  });
+
+  it("says a check that timed out may pass another time", () => {
+    const late = new CheckTimeoutError(1500);
+    expect([late.name, late.passing, late.forUsers, late.message]).toEqual([
+      "CheckTimeoutError",
+      true,
+      true,
+      "no answer within 1.5 s",
+    ]);
+  });
+
+  it("leaves no timer behind once the work is done", async () => {
+    vi.useFakeTimers();
+    try {
+      await within(60_000, Promise.resolve(1));
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("gives work its time, and no more", async () => {

@@ -72,6 +72,10 @@ describe("checkToken", () => {
       check: "Slack token",
       text: "the token is of workspace T9, which the policy's team_ids (T1) does not name: add it there, or install the app in the right workspace",
     });
+    const two = { ...context(), policy: parsePolicy({ ...POLICY, team_ids: ["T1", "T2"] }) };
+    expect((await checkToken(slack, "x", two)).lines[0]?.text).toBe(
+      "the token is of workspace T9, which the policy's team_ids (T1, T2) does not name: add it there, or install the app in the right workspace",
+    );
     expect((await checkToken(slack, "x", { ...context(), policy: undefined })).lines[0]?.ok).toBe(
       true,
     );
@@ -222,11 +226,14 @@ describe("checkGroups", () => {
 
   it("asks Slack nothing when the policy names no group", async () => {
     const slack = goodSlack();
+    let asked = 0;
     slack.userGroups = async () => {
-      throw new Error("asked");
+      asked++;
+      return { ok: true, value: [] };
     };
     const policy = parsePolicy({ ...POLICY, channels: { C0INC: POLICY.channels.C0INC } });
     expect(await checkGroups(slack, "x", policy, context())).toEqual([]);
+    expect(asked).toBe(0);
   });
 
   it("asks for the manifest's six scopes", () => {

@@ -97,6 +97,14 @@ describe("checkTenant", () => {
     ]);
   });
 
+  it("gives the fix without a region when none is known", async () => {
+    const ports = goodPorts();
+    ports.secrets["bm/tenant/prod"] = { tenant_id: TENANT_ID, api_key: "k" };
+    expect(await texts(ports, { timeoutMs: 50, region: undefined })).toEqual([
+      "FAIL tenant prod: secret: tenant secret \"bm/tenant/prod\" is invalid: api_secret is missing: fix it with `aws secretsmanager put-secret-value --secret-id bm/tenant/prod --secret-string '{…}'` (its fields: docs/deploy.md#tenant-secrets)",
+    ]);
+  });
+
   it.each([
     [
       eclStatus(401, "keystone"),

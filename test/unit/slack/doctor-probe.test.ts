@@ -95,7 +95,7 @@ describe("webClientProbe", () => {
         throw platformError({ ok: false, error: "missing_scope", needed: "groups:read" });
       },
     });
-    expect(await probe.whoAmI("x")).toEqual({ ok: false, code: "invalid_auth" });
+    expect(await probe.whoAmI("x")).toStrictEqual({ ok: false, code: "invalid_auth" });
     expect(await probe.channel("x", "G1")).toEqual({
       ok: false,
       code: "missing_scope",
@@ -115,6 +115,8 @@ describe("webClientProbe", () => {
       },
     });
     await expect(probe.whoAmI("x")).rejects.toBe(timeout);
+    const nothing = client({ info: () => Promise.reject(undefined) });
+    await expect(nothing.probe.channel("x", "C1")).rejects.toBeUndefined();
     await expect(probe.userGroups("x")).rejects.toBe(odd);
   });
 });
