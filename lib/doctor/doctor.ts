@@ -145,9 +145,10 @@ async function recordRun(
     {
       audit: { append: (e) => within(plan.timeoutMs, ports.audit(e)) },
       log: {
-        // auditRead never throws: it logs the failed append, with the error's name.
+        // auditRead never throws: it logs a failed append with the error's name (and, given no
+        // deadline, is never late).
         warn: (_, extra) => {
-          failed = String((extra as { error?: unknown } | undefined)?.error ?? "an error");
+          failed = String((extra as { error: unknown }).error);
         },
       },
     },
