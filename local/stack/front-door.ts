@@ -36,10 +36,25 @@ export function frontDoorCaller(slackHandler: SlackFn) {
   };
 }
 
-/** What `npm run slash` watches: an operation, and a channel of the Slack stand-in. */
-function localViews(store: OperationStore, slack: SlackStandIn | undefined) {
+/**
+ * The functions' variables that say where things are, as `npm run doctor` reads them from a
+ * running local stack: never credentials (the doctor brings its own, as any AWS client).
+ */
+const WHERE = /^(BM_[A-Z0-9_]+|SLACK_API_URL|AWS_REGION|AWS_ENDPOINT_URL_[A-Z_]+)$/;
+
+/**
+ * What `npm run slash` watches: an operation, and a channel of the Slack stand-in; and what
+ * `npm run doctor` checks: the functions' environment.
+ */
+function localViews(
+  store: OperationStore,
+  slack: SlackStandIn | undefined,
+  env: Record<string, string>,
+) {
   return async (url: string): Promise<unknown> => {
     const { pathname, searchParams } = new URL(url, "http://localhost");
+    if (pathname === "/_local/env")
+      return Object.fromEntries(Object.entries(env).filter(([name]) => WHERE.test(name)));
     const op = /^\/_local\/operations\/(op-[a-z0-9]+)$/.exec(pathname);
     if (op) return store.get(op[1] as string);
     if (pathname === "/_local/history") return slack?.history(searchParams.get("channel") ?? "");
@@ -67,12 +82,14 @@ export async function startFrontDoor(
     slackHandler: SlackFn;
     store: OperationStore;
     slack: SlackStandIn | undefined;
+    /** The functions' environment (`/_local/env`, for `npm run doctor`). */
+    env: Record<string, string>;
     page: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | undefined;
     log: (line: string) => void;
   },
 ): Promise<string> {
   const { slackHandler, log, page } = options;
-  const localView = localViews(options.store, options.slack);
+  const localView = localViews(options.store, options.slack, options.env);
   const frontDoor = createServer(async (req, res) => {
     // Only requests addressed to this server itself: a page of a name rebound to 127.0.0.1
     // (DNS rebinding) gets nothing of the playground or the local views (playground/guard.ts).

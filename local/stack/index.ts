@@ -282,6 +282,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     slackHandler: handlers.slack,
     store,
     slack,
+    env,
     page,
     log,
   });

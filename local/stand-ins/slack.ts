@@ -28,11 +28,47 @@ export interface SlackCall {
   at?: number;
 }
 
-/** A channel as the stand-in knows it: whether the bot is a member, whether it is archived. */
+/**
+ * A channel as the stand-in knows it: whether the bot is a member, whether it is archived, and
+ * whether it is private (Slack then hides it from a bot that is not in it: `channel_not_found`).
+ */
 export interface StandInChannel {
   member: boolean;
   archived?: boolean;
+  private?: boolean;
 }
+
+/**
+ * The bot scopes a token of bm's app has when it was installed from
+ * `infra/slack-app-manifest.yml` (test/integration/slack-manifest.test.ts holds them equal).
+ */
+export const MANIFEST_SCOPES: readonly string[] = [
+  "commands",
+  "chat:write",
+  "usergroups:read",
+  "users:read",
+  "channels:read",
+  "groups:read",
+];
+
+/**
+ * The bot scope each method the stand-in answers needs, as Slack's method reference says; null:
+ * none. `conversations.info` needs the scope of the channel's kind (`channels:read` for a
+ * public channel, `groups:read` for a private one), decided where it is answered.
+ */
+export const METHOD_SCOPES: Readonly<Record<string, string | null>> = {
+  "auth.test": null,
+  "chat.postMessage": "chat:write",
+  "chat.update": "chat:write",
+  "chat.delete": "chat:write",
+  "chat.postEphemeral": "chat:write",
+  "chat.getPermalink": null,
+  "views.open": null,
+  "users.info": "users:read",
+  "usergroups.users.list": "usergroups:read",
+  "usergroups.list": "usergroups:read",
+  "conversations.info": null,
+};
 
 export interface SlackStandInOptions {
   /** The bot token that authenticates; other tokens get `invalid_auth`. */
@@ -43,6 +79,8 @@ export interface SlackStandInOptions {
   disabledGroups?: readonly string[];
   /** The workspace's channels; any other channel id is `channel_not_found`. */
   channels: Record<string, StandInChannel>;
+  /** The token's bot scopes ({@link MANIFEST_SCOPES} unless told; see `scopes` on the stand-in). */
+  scopes?: readonly string[];
 }
 
 /**
@@ -118,6 +156,12 @@ export class SlackStandIn {
    * ids to disable or enable one while the stand-in runs.
    */
   readonly disabledGroups: Set<string>;
+  /**
+   * The bot token's scopes: Slack names them in the `x-oauth-scopes` header of every answer to
+   * the token, and refuses a method whose scope is not among them (`missing_scope`). Add or
+   * delete scopes while the stand-in runs, as reinstalling the app would.
+   */
+  readonly scopes: Set<string>;
   private readonly faults: Fault[] = [];
   /** Who users are, beyond full members (setPerson). */
   private readonly people = new Map<string, StandInPerson>();
@@ -171,16 +215,41 @@ export class SlackStandIn {
       res.end(JSON.stringify({ ok: false, error: fault.error }));
       return;
     }
-    const answer =
-      token === this.options.botToken
-        ? this.answer(method, args)
-        : { ok: false, error: token ? "invalid_auth" : "not_authed" };
+    const authed = token === this.options.botToken;
+    const answer = authed
+      ? (this.missingScope(method, args) ?? this.answer(method, args))
+      : { ok: false, error: token ? "invalid_auth" : "not_authed" };
     if (answer.ok === false) call.error = String(answer.error);
-    reply(res, 200, answer);
+    // Slack names the token's scopes on each answer to it, and the scope the method accepts.
+    const needed = typeof answer.needed === "string" ? answer.needed : METHOD_SCOPES[method];
+    reply(res, 200, answer, {
+      ...(authed ? { "x-oauth-scopes": [...this.scopes].join(",") } : {}),
+      ...(authed && needed ? { "x-accepted-oauth-scopes": needed } : {}),
+    });
   });
 
   constructor(private readonly options: SlackStandInOptions) {
     this.disabledGroups = new Set(options.disabledGroups ?? []);
+    this.scopes = new Set(options.scopes ?? MANIFEST_SCOPES);
+  }
+
+  /**
+   * Slack's refusal of a method the token has not the scope for: `missing_scope`, with the scope
+   * `needed` and those `provided`. Undefined when the token may call it.
+   */
+  private missingScope(
+    method: string,
+    args: Record<string, unknown>,
+  ): Record<string, unknown> | undefined {
+    let needed = METHOD_SCOPES[method];
+    if (method === "conversations.info") {
+      const known = this.options.channels[String(args.channel ?? "")];
+      // A channel the token cannot see is not found, whatever its scopes (answered below).
+      if (!known || (known.private && !known.member)) return undefined;
+      needed = known.private ? "groups:read" : "channels:read";
+    }
+    if (!needed || this.scopes.has(needed)) return undefined;
+    return { ok: false, error: "missing_scope", needed, provided: [...this.scopes].join(",") };
   }
 
   async start(port = 0): Promise<this> {
@@ -513,6 +582,47 @@ export class SlackStandIn {
           },
         };
       }
+      case "conversations.info": {
+        // A private channel is hidden from a bot that is not in it: Slack says it is not found.
+        const id = String(args.channel ?? "");
+        const known = this.options.channels[id];
+        if (!known || (known.private && !known.member))
+          return { ok: false, error: "channel_not_found" };
+        return {
+          ok: true,
+          channel: {
+            id,
+            name: id.toLowerCase(),
+            is_channel: true,
+            is_group: false,
+            is_im: false,
+            is_private: known.private === true,
+            is_archived: known.archived === true,
+            is_member: known.member,
+          },
+        };
+      }
+      case "usergroups.list": {
+        // Every group of the workspace; a disabled one only with include_disabled, and then with
+        // its date_delete set (0 for a group in use), as Slack lists them.
+        const all = Object.entries(this.options.groups ?? {});
+        const shown = isTrue(args.include_disabled)
+          ? all
+          : all.filter(([id]) => !this.disabledGroups.has(id));
+        return {
+          ok: true,
+          usergroups: shown.map(([id, users]) => ({
+            id,
+            team_id: STAND_IN_TEAM,
+            is_usergroup: true,
+            name: id.toLowerCase(),
+            handle: id.toLowerCase(),
+            date_delete: this.disabledGroups.has(id) ? 1_700_000_000 : 0,
+            user_count: users.length,
+            ...(isTrue(args.include_users) ? { users } : {}),
+          })),
+        };
+      }
       case "usergroups.users.list": {
         // Slack documents `no_such_subteam` for an id it has no group for. What it answers for a
         // disabled group is not documented: `include_disabled` "includes results for disabled
@@ -569,8 +679,13 @@ function blocksOf(args: Record<string, unknown>): { blocks?: unknown[] } {
   return Array.isArray(args.blocks) && args.blocks.length > 0 ? { blocks: args.blocks } : {};
 }
 
-function reply(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json" });
+function reply(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { "content-type": "application/json", ...headers });
   res.end(JSON.stringify(body));
 }
 

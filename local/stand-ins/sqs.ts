@@ -264,6 +264,30 @@ export class SqsStandIn {
       case "ChangeMessageVisibility":
         this.changeVisibility(String(input.ReceiptHandle), Number(input.VisibilityTimeout));
         return [200, {}];
+      case "GetQueueAttributes": {
+        // Only the attributes asked for (or "All"), each a string, as SQS answers; a name SQS
+        // does not have is refused.
+        const now = Date.now();
+        const visible = this.messages.filter((m) => m.visibleAt <= now).length;
+        const all: Record<string, string> = {
+          ApproximateNumberOfMessages: String(visible),
+          ApproximateNumberOfMessagesNotVisible: String(this.messages.length - visible),
+          ApproximateNumberOfMessagesDelayed: "0",
+          QueueArn: "arn:aws:sqs:ap-northeast-1:000000000000:bm-work",
+          VisibilityTimeout: String(this.options.visibilityTimeoutS ?? 360),
+        };
+        const asked = (input.AttributeNames as string[] | undefined) ?? [];
+        for (const name of asked)
+          if (name !== "All" && !(name in all))
+            throw new SqsFault("InvalidAttributeName", `Unknown Attribute ${name}.`);
+        const wanted = asked.includes("All") ? Object.keys(all) : asked;
+        return [
+          200,
+          wanted.length > 0
+            ? { Attributes: Object.fromEntries(wanted.map((n) => [n, all[n] as string])) }
+            : {},
+        ];
+      }
       default:
         return [
           400,

@@ -1113,6 +1113,8 @@ describe("least privilege", () => {
 });
 
 describe("the Slack app manifest", () => {
+  /** The manifest's placeholder for the SlackRequestUrl output (slack-manifest.test.ts). */
+  const PLACEHOLDER_URL = "https://replace-with-your-slack-request-url.invalid/slack/events";
   /** The bot scope each Web API method bm calls needs (Slack's method reference); null: none. */
   const SCOPES: Record<string, string | null> = {
     "chat.postMessage": "chat:write",
@@ -1123,28 +1125,33 @@ describe("the Slack app manifest", () => {
     "usergroups.users.list": "usergroups:read",
     "users.info": "users:read",
     "views.open": null,
+    // npm run doctor's reads (lib/slack/doctor-probe.ts); conversations.info needs the scope
+    // of the channel's kind, so both.
+    "auth.test": null,
+    "conversations.info": "channels:read groups:read",
+    "usergroups.list": "usergroups:read",
   };
 
   it("asks for exactly the bot scopes the code uses, with /bm and interactivity on one URL", async () => {
     const { parse } = await import("yaml");
     const manifest = parse(await readFile("infra/slack-app-manifest.yml", "utf8"));
-    const code = await readFile("lib/slack/chat.ts", "utf8");
+    const code = [
+      await readFile("lib/slack/chat.ts", "utf8"),
+      await readFile("lib/slack/doctor-probe.ts", "utf8"),
+    ].join("\n");
     const methods = [...code.matchAll(/client\.((?:[a-z]+\.)+[a-zA-Z]+)\(/g)].map(
       (m) => m[1] as string,
     );
     expect(methods.length).toBeGreaterThan(0);
     for (const method of methods) expect(Object.keys(SCOPES)).toContain(method);
-    const needed = new Set([
-      "commands",
-      ...methods.map((m) => SCOPES[m]).filter((s): s is string => !!s),
-    ]);
+    const needed = new Set(["commands", ...methods.flatMap((m) => SCOPES[m]?.split(" ") ?? [])]);
     expect(new Set(manifest.oauth_config.scopes.bot)).toEqual(needed);
     expect(manifest.features.slash_commands).toEqual([
-      expect.objectContaining({ command: "/bm", url: "REQUEST_URL" }),
+      expect.objectContaining({ command: "/bm", url: PLACEHOLDER_URL }),
     ]);
     expect(manifest.settings.interactivity).toEqual({
       is_enabled: true,
-      request_url: "REQUEST_URL",
+      request_url: PLACEHOLDER_URL,
     });
   });
 });
