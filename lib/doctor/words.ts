@@ -7,6 +7,7 @@ import { BmError, describeError } from "../errors";
 import { PolicyError } from "../policy/policy";
 import { SecretError } from "../secrets/secret-source";
 import { SlackSecretError } from "../slack/slack-secret";
+import { by } from "../util/by";
 import type { Line } from "./ports";
 
 export const ok = (check: string, text: string): Line => ({ ok: true, check, text });
@@ -23,12 +24,14 @@ export class CheckTimeoutError extends BmError {
 }
 
 /** `work`, or a {@link CheckTimeoutError} after `ms`. */
-export function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CheckTimeoutError(ms)), ms);
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+export async function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  // Boxed, so that a check whose answer is itself undefined is not taken for a late one.
+  const done = await by(
+    Date.now() + ms,
+    work.then((value) => ({ value })),
+  );
+  if (!done) throw new CheckTimeoutError(ms);
+  return done.value;
 }
 
 /** ` --region ap-northeast-1`, or nothing when the region is not known. */

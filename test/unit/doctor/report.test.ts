@@ -71,6 +71,8 @@ describe("the words", () => {
 
   it("gives work its time, and no more", async () => {
     expect(await within(50, Promise.resolve(7))).toBe(7);
+    // An answer that is itself undefined is an answer, not a late one.
+    expect(await within(50, Promise.resolve(undefined))).toBeUndefined();
     await expect(within(20, new Promise(() => {}))).rejects.toThrow("no answer within 0.02 s");
     await expect(within(50, Promise.reject(new Error("no")))).rejects.toThrow("no");
   });
