@@ -76,4 +76,16 @@ describe("the words", () => {
     await expect(within(20, new Promise(() => {}))).rejects.toThrow("no answer within 0.02 s");
     await expect(within(50, Promise.reject(new Error("no")))).rejects.toThrow("no");
   });
+
+  it("waits the whole time for work that takes a while", async () => {
+    vi.useFakeTimers();
+    try {
+      const slow = new Promise((resolve) => setTimeout(() => resolve("late but in time"), 900));
+      const answer = within(1_000, slow);
+      await vi.advanceTimersByTimeAsync(900);
+      expect(await answer).toBe("late but in time");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
