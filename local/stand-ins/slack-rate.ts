@@ -102,6 +102,8 @@ export interface EarlyCall {
   allowedAt: number;
   /** What that Retry-After was given for: the method in the workspace, or one channel. */
   scope: "workspace" | "channel";
+  /** What the call was: the message it named (`ts`), its thread, the start of its text. */
+  what: { ts?: string; threadTs?: string; text?: string };
 }
 
 /** A 429 the limits gave (not a fault armed by a test). */
@@ -144,7 +146,12 @@ export class SlackRateLimits {
    * Counts a call as early when a Retry-After given for its method in its workspace, or for its
    * channel, has not yet passed. Called for every authenticated call, limits on or off.
    */
-  watch(team: string, method: string, channel: string | undefined): void {
+  watch(
+    team: string,
+    method: string,
+    channel: string | undefined,
+    args: Record<string, unknown> = {},
+  ): void {
     const at = this.now();
     const ignored = this.pending.find(
       (p) =>
@@ -161,6 +168,11 @@ export class SlackRateLimits {
       at,
       allowedAt: ignored.until,
       scope: ignored.channel === undefined ? "workspace" : "channel",
+      what: {
+        ...(typeof args.ts === "string" ? { ts: args.ts } : {}),
+        ...(typeof args.thread_ts === "string" ? { threadTs: args.thread_ts } : {}),
+        ...(typeof args.text === "string" ? { text: args.text.slice(0, 80) } : {}),
+      },
     });
   }
 

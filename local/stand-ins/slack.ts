@@ -209,7 +209,7 @@ export class SlackStandIn {
     const authed = token === this.options.botToken;
     // Slack counts per app per workspace: the token's team. A call with no valid token has none.
     const channel = typeof args.channel === "string" ? args.channel : undefined;
-    if (authed) this.rates.watch(STAND_IN_TEAM, method, channel);
+    if (authed) this.rates.watch(STAND_IN_TEAM, method, channel, args);
     const fault = this.faults.find((f) => f.method === method && f.left > 0);
     if (fault) {
       fault.left--;

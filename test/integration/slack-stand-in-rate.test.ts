@@ -188,6 +188,7 @@ describe("early calls", () => {
         at: clock - 1000,
         allowedAt: clock - 400,
         scope: "channel",
+        what: { text: "too soon" },
       },
     ]);
   });

@@ -463,6 +463,7 @@ function reportRates(stack: LocalStack, file: string | undefined): void {
       refusedBy: byMethod(refused),
       early: early.length,
       earlyBy: byMethod(early),
+      earlyCalls: early.slice(0, 40),
     })}\n`,
   );
 }
