@@ -126,7 +126,7 @@ export function playground(deps: PlaygroundDeps) {
         // Armed for the next action; it unticks itself once an action met it.
         race409: deps.ecl.model.race409Armed !== undefined,
         slowEcl: Boolean(deps.ecl.model.unkind.slowActionMs),
-        // Slack's real tiers and per-channel posts (local/stand-ins/slack-rate.ts), on unless unticked.
+        // Slack's tiers and posts per channel (local/stand-ins/slack-rate.ts): on till unticked.
         slackRateLimits: deps.slack.ratesLimited,
       },
       // What Slack refused for its rate, and the calls bm made before a Retry-After had passed.

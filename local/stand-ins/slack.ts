@@ -257,7 +257,10 @@ export class SlackStandIn {
     this.rates = new SlackRateLimits(options.now ?? Date.now, options.rateLimits !== false);
   }
 
-  /** Turns Slack's rate limits on or off (the playground's switch); early calls are counted either way. */
+  /**
+   * Turns Slack's rate limits on or off (the playground's switch); early calls are counted
+   * either way.
+   */
   limitRates(on: boolean): void {
     this.rates.enabled = on;
   }
