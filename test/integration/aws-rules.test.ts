@@ -31,8 +31,8 @@ beforeAll(async () => {
     taskMs: 300,
     workerTimeoutMs: 2500,
     // Slack's rate limits off until bm paces its calls (issue 24): with them on, the accepted
-    // notice of a detach is refused and posted again before its Retry-After (19 refused, 15 early
-    // calls). docs/testing.md#slacks-rate-limits
+    // notice of a detach is refused, and posted again before the channel's Retry-After (19
+    // refused, 15 early calls). docs/testing.md#slacks-rate-limits
     slackRateLimits: false,
     log: (line) => void logs.push(line),
     env: {
