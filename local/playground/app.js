@@ -206,6 +206,7 @@ async function renderScenes(channel) {
   const switches = [
     ["race409", "409 race on the next action"],
     ["slowEcl", "Slow ECL (actions 8 s)"],
+    ["slackRateLimits", "Slack rate-limits bm (Slack's real tiers)"],
   ]
     .map(
       ([key, label]) =>
@@ -220,6 +221,16 @@ async function renderScenes(channel) {
   const eachServer = state.ecl.race409EachServer
     ? `<p class="race">--race-409 ${esc(state.ecl.race409EachServer)}: the first action on each server races too.</p>`
     : "";
+  // Slack's limits: how often it refused bm, and any call bm made before Slack's Retry-After.
+  const rates = state.ecl.slackRates;
+  const early = rates.early.at(-1);
+  const limited =
+    (rates.refused
+      ? `<p class="race" role="status">Slack refused ${rates.refused} ${rates.refused === 1 ? "call" : "calls"} of bm for their rate.</p>`
+      : "") +
+    (early
+      ? `<p class="race" role="alert">bm called Slack ${rates.early.length} ${rates.early.length === 1 ? "time" : "times"} before a Retry-After had passed (last: ${esc(early.method)}, ${timeHtml(early.at)}).</p>`
+      : "");
   const latest = [...channel.messages].reverse().find((m) => /op-[a-z0-9]{10}/.test(m.text));
   let trail = "";
   const id = selectedOp ?? (latest && /op-[a-z0-9]{10}/.exec(latest.text)[0]);
@@ -230,7 +241,7 @@ async function renderScenes(channel) {
         .map((e) => `<li>${esc(e.action)} by ${esc(userName(e.actor?.userId ?? "?"))}</li>`)
         .join("")}</ol>`;
   }
-  body.innerHTML = `<h3>ECL servers</h3><table>${servers}</table><h3>Faults</h3>${switches}${raced}${eachServer}<button type="button" data-fault-once="slackRateLimit">Slack rate-limits the next 2 posts</button>${trail}`;
+  body.innerHTML = `<h3>ECL servers</h3><table>${servers}</table><h3>Faults</h3>${switches}${raced}${eachServer}${limited}${trail}`;
 }
 
 /** Modals closed here (Cancel, Escape) that the server may not know of yet: never reopened. */
@@ -343,8 +354,6 @@ document.addEventListener("click", (event) => {
     post("/_playground/attach", { server: target.dataset.attach });
   } else if (target.dataset.busy) {
     post("/_playground/fault", { fault: "busy", server: target.dataset.busy, on: "true" });
-  } else if (target.dataset.faultOnce) {
-    post("/_playground/fault", { fault: target.dataset.faultOnce, on: "true" });
   } else if (target.dataset.action) {
     post("/_playground/click", {
       action: target.dataset.action,

@@ -126,6 +126,13 @@ export function playground(deps: PlaygroundDeps) {
         // Armed for the next action; it unticks itself once an action met it.
         race409: deps.ecl.model.race409Armed !== undefined,
         slowEcl: Boolean(deps.ecl.model.unkind.slowActionMs),
+        // Slack's tiers and posts per channel (local/stand-ins/slack-rate.ts): on till unticked.
+        slackRateLimits: deps.slack.ratesLimited,
+      },
+      // What Slack refused for its rate, and the calls bm made before a Retry-After had passed.
+      slackRates: {
+        refused: deps.slack.rateRefusals().length,
+        early: deps.slack.earlyCalls().map((c) => ({ method: c.method, at: c.at })),
       },
       // The last race met, to say which action it was; and the flag's mode, which is not the switch's.
       lastRace: deps.ecl.model.races.at(-1),
@@ -313,7 +320,7 @@ export function playground(deps: PlaygroundDeps) {
           slowActionMs: on ? 8000 : undefined,
         } as typeof model.unkind;
       if (input.fault === "busy" && input.server) model.setBusy(input.server, "REBOOTING", 20_000);
-      if (input.fault === "slackRateLimit") deps.slack.rateLimit("chat.postMessage", 2, 5);
+      if (input.fault === "slackRateLimits") deps.slack.limitRates(on);
       json(res, 200, {});
       return true;
     }

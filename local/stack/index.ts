@@ -80,6 +80,8 @@ export interface LocalStackOptions {
    * every other channel of the policy, and Slack knows no other channel.
    */
   botNotIn?: string[];
+  /** Slack's rate limits in the stand-in (local/stand-ins/slack-rate.ts): on unless false. */
+  slackRateLimits?: boolean;
   /**
    * Puts a fault proxy in front of dynalite, the SQS stand-in and the Secrets Manager stand-in
    * (the fault-injection suite).
@@ -222,6 +224,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         groups,
         disabledGroups: options.disabledGroups ?? [],
         botNotIn: options.botNotIn ?? ["C0NOBOT"],
+        rateLimits: options.slackRateLimits !== false,
       });
   let followupGate: ((trace: string | undefined) => Promise<unknown>) | undefined;
   const lambda = await startLambda(closers, env, {

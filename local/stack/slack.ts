@@ -16,6 +16,7 @@ export async function startSlack(
     groups: Record<string, string[]>;
     disabledGroups: string[];
     botNotIn: string[];
+    rateLimits: boolean;
   },
 ): Promise<SlackStandIn> {
   const notIn = new Set(options.botNotIn);
@@ -27,6 +28,7 @@ export async function startSlack(
     channels,
     groups: options.groups,
     disabledGroups: options.disabledGroups,
+    rateLimits: options.rateLimits,
   }).start();
   closers.last(() => slack.close());
   env.SLACK_API_URL = slack.apiUrl;

@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { checkMessage, checkView, type Refusal } from "../../lib/slack/block-kit-limits";
+import { type EarlyCall, type RateRefusal, SlackRateLimits } from "./slack-rate";
 
 export interface StoredMessage {
   ts: string;
@@ -81,6 +82,10 @@ export interface SlackStandInOptions {
   channels: Record<string, StandInChannel>;
   /** The token's bot scopes ({@link MANIFEST_SCOPES} unless told; see `scopes` on the stand-in). */
   scopes?: readonly string[];
+  /** Slack's rate limits (./slack-rate.ts), on unless false; see `limitRates` on the stand-in. */
+  rateLimits?: boolean;
+  /** The clock of the rate limits (epoch ms; `Date.now` unless told), for tests that move it. */
+  now?: () => number;
 }
 
 /**
@@ -163,6 +168,8 @@ export class SlackStandIn {
    */
   readonly scopes: Set<string>;
   private readonly faults: Fault[] = [];
+  /** Slack's rate limits, the Retry-Afters given and the calls made before they had passed. */
+  private readonly rates: SlackRateLimits;
   /** Who users are, beyond full members (setPerson). */
   private readonly people = new Map<string, StandInPerson>();
   private readonly delays: Array<{ method: string; left: number; ms: number }> = [];
@@ -199,6 +206,10 @@ export class SlackStandIn {
       slow.left--;
       await new Promise((resolve) => setTimeout(resolve, slow.ms));
     }
+    const authed = token === this.options.botToken;
+    // Slack counts per app per workspace: the token's team. A call with no valid token has none.
+    const channel = typeof args.channel === "string" ? args.channel : undefined;
+    if (authed) this.rates.watch(STAND_IN_TEAM, method, channel, args);
     const fault = this.faults.find((f) => f.method === method && f.left > 0);
     if (fault) {
       fault.left--;
@@ -208,6 +219,8 @@ export class SlackStandIn {
         this.hanging.add(res);
         return;
       }
+      if (fault.retryAfterS !== undefined && authed)
+        this.rates.gave(STAND_IN_TEAM, method, undefined, fault.retryAfterS);
       res.writeHead(fault.status, {
         "content-type": "application/json",
         ...(fault.retryAfterS !== undefined ? { "retry-after": String(fault.retryAfterS) } : {}),
@@ -215,7 +228,17 @@ export class SlackStandIn {
       res.end(JSON.stringify({ ok: false, error: fault.error }));
       return;
     }
-    const authed = token === this.options.botToken;
+    const limited = authed ? this.rates.take(STAND_IN_TEAM, method, channel) : undefined;
+    if (limited) {
+      call.error = "ratelimited";
+      reply(
+        res,
+        429,
+        { ok: false, error: "ratelimited" },
+        { "retry-after": String(limited.retryAfterS) },
+      );
+      return;
+    }
     const answer = authed
       ? (this.missingScope(method, args) ?? this.answer(method, args))
       : { ok: false, error: token ? "invalid_auth" : "not_authed" };
@@ -231,6 +254,30 @@ export class SlackStandIn {
   constructor(private readonly options: SlackStandInOptions) {
     this.disabledGroups = new Set(options.disabledGroups ?? []);
     this.scopes = new Set(options.scopes ?? MANIFEST_SCOPES);
+    this.rates = new SlackRateLimits(options.now ?? Date.now, options.rateLimits !== false);
+  }
+
+  /**
+   * Turns Slack's rate limits on or off (the playground's switch); early calls are counted
+   * either way.
+   */
+  limitRates(on: boolean): void {
+    this.rates.enabled = on;
+  }
+
+  /** Whether Slack's rate limits are on. */
+  get ratesLimited(): boolean {
+    return this.rates.enabled;
+  }
+
+  /** Every call made before a Retry-After the stand-in gave for it had passed, oldest first. */
+  earlyCalls(): readonly EarlyCall[] {
+    return this.rates.early;
+  }
+
+  /** Every 429 the rate limits gave (faults armed with `rateLimit` are not among them). */
+  rateRefusals(): readonly RateRefusal[] {
+    return this.rates.refused;
   }
 
   /**
@@ -267,7 +314,10 @@ export class SlackStandIn {
     });
   }
 
-  /** Answers the next `times` calls of `method` with 429 and a Retry-After. */
+  /**
+   * Answers the next `times` calls of `method` with 429 and a Retry-After, whatever the limits
+   * say; a call before that Retry-After has passed is an early call, as with the limits'.
+   */
   rateLimit(method: string, times = 1, retryAfterS = 1): void {
     this.faults.push({ method, left: times, status: 429, error: "ratelimited", retryAfterS });
   }

