@@ -23,9 +23,13 @@ export default defineConfig({
     // Those files left are then empty, not failed (the unit project of vitest.config.ts still
     // fails a test file without tests).
     passWithNoTests: true,
-    // Instrumented code is slower; the property tests run fewer cases (every mutant they cover
-    // runs them again).
+    // Instrumented code is slower. A shorter timeout would kill sooner a mutant that leaves a
+    // promise unsettled (a timer's callback emptied), which now waits for Stryker's (about 15 s in
+    // CI, stryker.config.json), but the property test "answers to whatever is typed after /bm"
+    // took more than 10 s in Stryker's dry run (its coverage counted) on a busy machine, and a test
+    // that times out there fails the whole run (docs/testing.md, "Mutation testing").
     testTimeout: 30_000,
+    // The property tests run fewer cases (every mutant they cover runs them again);
     // modules-load.test.ts loads only the mutated modules (the adapters cannot change).
     env: { BM_PROPERTY_RUNS: "40", BM_MODULES_LOAD: "mutated" },
   },
