@@ -28,7 +28,8 @@ function fakes(fail?: SlackApiError) {
     person,
     ephemeral: async () => {},
     respond: async (url, message) => void responded.push({ url, text: message.text }),
-    openView: async () => {},
+    openView: async () => ({ id: "V1" }),
+    updateView: async () => {},
   };
   const deps: RecordDeps = {
     store: memoryStore(ops),
