@@ -251,6 +251,14 @@ export function threadNotice(
     : message(said);
 }
 
+/**
+ * Whether the thread notice of the state the operation is in is shown in the channel as well
+ * (`reply_broadcast`): a detach that failed or timed out needs people who never open the thread.
+ */
+export function broadcasts(op: Operation): boolean {
+  return op.state === "failed" || op.state === "timed_out";
+}
+
 function noticeText(op: Operation, now: Date, idleWaitS: number): Mrkdwn | undefined {
   const server = code(op.serverName || op.serverRef);
   const requester = user(op.requester);

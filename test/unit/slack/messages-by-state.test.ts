@@ -4,8 +4,15 @@
  * real state machine, so the words are those of a real operation.
  */
 import { describe, expect, it } from "vitest";
-import { type Operation, record, type State, transition } from "../../../lib/operations/operation";
 import {
+  type Operation,
+  record,
+  STATES,
+  type State,
+  transition,
+} from "../../../lib/operations/operation";
+import {
+  broadcasts,
   parentMessage,
   rejectModal,
   requesterNotice,
@@ -665,5 +672,12 @@ describe("every state's words, and what a card or notice leaves out", () => {
     const timedOut = lived(["approved", "executing", "detaching", "timed_out"], { outcome: "x." });
     const rechecked = record(timedOut, "recheck", { teamId: "T1", userId: "U0A9" }, later(9));
     expect(requesterNotice(rechecked, later(10), 60).text).toBe("`op-0123456789` is timed out.");
+  });
+});
+
+describe("broadcasts", () => {
+  it("shows a failure and a time-out in the channel, and nothing else", () => {
+    const shown = STATES.filter((state) => broadcasts({ ...lived([]), state }));
+    expect(shown).toEqual(["failed", "timed_out"]);
   });
 });
