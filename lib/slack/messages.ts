@@ -353,6 +353,8 @@ export function requesterNotice(
 /** The modal that asks a rejecting approver why. */
 export const REJECT_VIEW = {
   callbackId: "bm_reject_reason",
+  /** The modal once it says why its clicker may not reject: nothing to submit. */
+  refusedId: "bm_reject_refused",
   block: "reason",
   action: "reason",
 } as const;
@@ -385,6 +387,20 @@ export function rejectModal(operationId: string): ModalView {
         },
       },
     ],
+  };
+}
+
+/**
+ * The reject modal turned into the refusal, for someone who may not reject (or a request that
+ * can no longer be): the words alone, and Close.
+ */
+export function refusalModal(text: Mrkdwn): ModalView {
+  return {
+    type: "modal",
+    callback_id: REJECT_VIEW.refusedId,
+    title: { type: "plain_text", text: "Cannot reject" },
+    close: { type: "plain_text", text: "Close" },
+    blocks: [section(text)],
   };
 }
 

@@ -11,13 +11,16 @@ import {
   type State,
   transition,
 } from "../../../lib/operations/operation";
+import { checkView } from "../../../lib/slack/block-kit-limits";
 import {
   broadcasts,
   parentMessage,
+  refusalModal,
   rejectModal,
   requesterNotice,
   threadNotice,
 } from "../../../lib/slack/messages";
+import { md } from "../../../lib/slack/mrkdwn";
 import { slackFix as slackFixOf } from "../../../lib/slack/slack-error";
 import { AT, sampleOperation } from "../operations/sample-operation";
 
@@ -420,6 +423,24 @@ describe("what only the requester is told, and the reject modal", () => {
     });
     expect(JSON.stringify(modal.blocks)).toContain('"multiline":true');
     expect(rejectModal("x".repeat(4000)).private_metadata).toHaveLength(3000);
+  });
+
+  it("the reject modal turned into a refusal: the words, Close, nothing to submit; Slack takes it", () => {
+    const modal = refusalModal(md`You may not reject ${"<this>"}.`);
+    expect(modal).toStrictEqual({
+      type: "modal",
+      callback_id: "bm_reject_refused",
+      title: { type: "plain_text", text: "Cannot reject" },
+      close: { type: "plain_text", text: "Close" },
+      blocks: [
+        {
+          type: "section",
+          text: { type: "mrkdwn", text: "You may not reject &lt;this&gt;.", verbatim: true },
+        },
+      ],
+    });
+    expect(checkView(modal)).toBeUndefined();
+    expect(checkView(refusalModal(md`${"x".repeat(4000)}`))).toBeUndefined();
   });
 });
 
