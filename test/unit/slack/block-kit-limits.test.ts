@@ -414,6 +414,21 @@ describe("checkMessage refuses what Slack refuses, and takes the rest", () => {
       ),
     ],
     [
+      "a button's and a header's plain text with emoji",
+      {
+        blocks: [
+          { type: "header", text: { ...plain(1), emoji: true } },
+          actions(button({ text: { ...plain(1), emoji: false } })).blocks[0],
+        ],
+      },
+      undefined,
+    ],
+    [
+      "a header's emoji that is not a boolean",
+      one({ type: "header", text: { ...plain(1), emoji: "yes" } }),
+      refused("must be a boolean [json-pointer:/blocks/0/text/emoji]"),
+    ],
+    [
       "verbatim on plain text, emoji on mrkdwn",
       one({
         type: "section",

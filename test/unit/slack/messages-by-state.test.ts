@@ -14,6 +14,7 @@ import {
 import { checkView } from "../../../lib/slack/block-kit-limits";
 import {
   broadcasts,
+  buttonLabel,
   parentMessage,
   refusalModal,
   rejectModal,
@@ -145,6 +146,16 @@ describe("the card in each state", () => {
     expect(approve.elements[0]?.confirm?.text.text).toBe(
       "Once 2 approvals are given, bm detaches image 3339fd5f-ec06-4ef8-9337-c1c70218a748 from web01 (op-0123456789) at once. A detach cannot be undone.",
     );
+  });
+
+  it("a server not yet named: the dialog and the labels say it as typed", () => {
+    const op = lived(["awaiting_approval"], {}, {}, { serverName: "", serverRef: "asked01" });
+    const json = JSON.stringify(parentMessage(op).blocks);
+    expect(json).toContain("from asked01 (op-0123456789) at once.");
+    expect(json).toContain(
+      '"accessibility_label":"Approve detaching 3339fd5f… from asked01 (op-0123456789)"',
+    );
+    expect(parentMessage(op).text).toContain("from asked01: INC-1");
   });
 
   it("the notification: what is needed counts what was given; no reason given says so", () => {
@@ -700,5 +711,60 @@ describe("broadcasts", () => {
   it("shows a failure and a time-out in the channel, and nothing else", () => {
     const shown = STATES.filter((state) => broadcasts({ ...lived([]), state }));
     expect(shown).toEqual(["failed", "timed_out"]);
+  });
+});
+
+describe("buttonLabel", () => {
+  it.each<[string, Partial<Operation>, string]>([
+    [
+      "the whole image id, when it fits",
+      { imageId: "img-1", serverName: "web01" },
+      "Approve detaching img-1 from web01 (op-0123456789)",
+    ],
+    [
+      "the image by its first 8 characters, when the whole does not fit",
+      { serverName: "web01" },
+      "Approve detaching 3339fd5f… from web01 (op-0123456789)",
+    ],
+    [
+      "the server as typed while it has no name",
+      { serverName: "", serverRef: "asked" },
+      "Approve detaching 3339fd5f… from asked (op-0123456789)",
+    ],
+    [
+      "the operation and the server alone, for a long name",
+      { serverName: "s".repeat(30) },
+      `Approve op-0123456789: detaching from ${"s".repeat(30)}`,
+    ],
+  ])("%s", (_, changes, label) => {
+    expect(buttonLabel("Approve", lived([], {}, {}, changes))).toBe(label);
+  });
+
+  it("is at most 75 characters at each edge", () => {
+    // 75 characters whole: "Approve detaching " + image + " from " + server + " (op-…)".
+    const fits = (image: string, server: string) =>
+      buttonLabel("Approve", lived([], {}, {}, { imageId: image, serverName: server }));
+    const whole = fits("i".repeat(30), "web01");
+    expect(whole).toBe(`Approve detaching ${"i".repeat(30)} from web01 (op-0123456789)`);
+    expect(whole).toHaveLength(75);
+    expect(fits("i".repeat(31), "web01")).toBe(
+      "Approve detaching iiiiiiii… from web01 (op-0123456789)",
+    );
+    const short = fits("i".repeat(36), "s".repeat(26));
+    expect(short).toHaveLength(75);
+    expect(short).toContain("iiiiiiii…");
+    expect(fits("i".repeat(36), "s".repeat(27))).toBe(
+      `Approve op-0123456789: detaching from ${"s".repeat(27)}`,
+    );
+  });
+
+  it("names the re-check of a timed-out detach", () => {
+    const op = lived(["approved", "executing", "detaching", "timed_out"]);
+    const recheck = (parentMessage(op).blocks ?? []).find((b) => b.block_id === "bm_recheck") as {
+      elements: Array<{ accessibility_label?: string }>;
+    };
+    expect(recheck.elements[0]?.accessibility_label).toBe(
+      "Re-check detaching 3339fd5f… from web01 (op-0123456789)",
+    );
   });
 });
