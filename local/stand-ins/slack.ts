@@ -528,12 +528,11 @@ export class SlackStandIn {
         const ts = String(args.ts ?? "");
         const top = this.history(channel);
         const at = top.findIndex((m) => m.ts === ts);
+        // A broadcast reply is in its thread and in the channel: deleted, it leaves both.
+        const parent = top.find((m) => m.replies.some((r) => r.ts === ts));
+        if (parent) parent.replies = parent.replies.filter((r) => r.ts !== ts);
+        if (at < 0 && !parent) return { ok: false, error: "message_not_found" };
         if (at >= 0) top.splice(at, 1);
-        else {
-          const parent = top.find((m) => m.replies.some((r) => r.ts === ts));
-          if (!parent) return { ok: false, error: "message_not_found" };
-          parent.replies = parent.replies.filter((r) => r.ts !== ts);
-        }
         this.deleted.push({ channel, ts });
         return { ok: true, channel, ts };
       }

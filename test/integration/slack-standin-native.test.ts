@@ -104,6 +104,20 @@ describe("chat.postMessage with reply_broadcast", () => {
     expect(history[0]?.replies.map((r) => r.text)).toEqual(["quiet", "loud"]);
   });
 
+  it("a broadcast reply deleted leaves its thread and the channel", async () => {
+    const parent = await client.chat.postMessage({ channel: "C0IN", text: "card 2" });
+    const reply = await client.chat.postMessage({
+      channel: "C0IN",
+      thread_ts: parent.ts ?? "",
+      text: "loud 2",
+      reply_broadcast: true,
+    });
+    await client.chat.delete({ channel: "C0IN", ts: reply.ts ?? "" });
+    const history = slack.history("C0IN");
+    expect(history.some((m) => m.text === "loud 2")).toBe(false);
+    expect(history.find((m) => m.ts === parent.ts)?.replies).toEqual([]);
+  });
+
   it("a broadcast outside a thread is a plain message, as Slack ignores it there", async () => {
     await client.apiCall("chat.postMessage", {
       channel: "C0IN",
