@@ -44,6 +44,11 @@ try {
   await approve.waitFor({ timeout: 20_000 });
   await page.getByLabel("Acting as").selectOption("U0APPROVER1");
   await approve.click();
+  // Approve asks first, as Slack's confirm dialog does.
+  await page
+    .getByRole("dialog", { name: "Approve this detach?" })
+    .getByRole("button", { name: "Approve" })
+    .click();
   await page
     .getByText(/✅ Done/)
     .last()

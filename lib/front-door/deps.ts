@@ -19,7 +19,7 @@ export interface FrontDoorDeps extends PolicyDeps {
   choices: ChoiceStore;
   audit: AuditLog;
   queue: WorkQueue;
-  chat: Pick<Chat, "ephemeral" | "openView" | "respond">;
+  chat: Pick<Chat, "ephemeral" | "openView" | "updateView" | "respond">;
   now: () => Date;
   log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
   metrics?: Metrics;

@@ -5,7 +5,7 @@
 
 import type { Metrics } from "../metrics";
 import type { Chat } from "../slack/chat";
-import { parentMessage, requesterNotice, threadNotice } from "../slack/messages";
+import { broadcasts, parentMessage, requesterNotice, threadNotice } from "../slack/messages";
 import { SlackApiError, slackApiError } from "../slack/slack-error";
 import { bmActor, isTerminal, type Operation, record, transition } from "./operation";
 import type { AuditLog, OperationStore } from "./ports";
@@ -152,7 +152,9 @@ export async function announce(deps: RecordDeps, op: Operation): Promise<Operati
       await deps.chat.update(leased.channelId, parentTs, parent);
     }
     const notice = threadNotice(leased, now, deps.idleWaitS);
-    if (notice) await deps.chat.post(leased.channelId, notice, parentTs);
+    // A failure or a time-out is shown in the channel too, not only in its thread.
+    if (notice)
+      await deps.chat.post(leased.channelId, notice, parentTs, { broadcast: broadcasts(leased) });
   } catch (caught) {
     if (caught instanceof ParentNotKept) {
       await deps.store.save(leased, without(leased, "noticeLeaseUntil")).catch(() => undefined);

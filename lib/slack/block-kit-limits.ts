@@ -18,6 +18,12 @@ export const LIMITS = {
   actionsElements: 25,
   headerText: 150,
   buttonText: 75,
+  /** A button's `accessibility_label`, read by screen readers instead of its text. */
+  accessibilityLabel: 75,
+  /** A confirmation dialog's title, text, and the texts of its two buttons. */
+  confirmTitle: 100,
+  confirmText: 300,
+  confirmButton: 30,
   buttonValue: 2000,
   buttonUrl: 3000,
   id: 255,
@@ -155,8 +161,15 @@ function element(errors: string[], value: unknown, at: string): void {
     plainText(errors, value.text, LIMITS.buttonText, `${at}/text`, true);
     maxLength(errors, value.value, LIMITS.buttonValue, `${at}/value`);
     maxLength(errors, value.url, LIMITS.buttonUrl, `${at}/url`);
-    if (value.style !== undefined && value.style !== "primary" && value.style !== "danger")
-      errors.push(`must be one of "primary", "danger" [json-pointer:${at}/style]`);
+    style(errors, value.style, `${at}/style`);
+    if (value.accessibility_label !== undefined)
+      textLength(
+        errors,
+        value.accessibility_label,
+        LIMITS.accessibilityLabel,
+        `${at}/accessibility_label`,
+      );
+    if (value.confirm !== undefined) confirm(errors, value.confirm, `${at}/confirm`);
     return;
   }
   if (value.type === "plain_text_input") {
@@ -171,13 +184,49 @@ function element(errors: string[], value: unknown, at: string): void {
   errors.push(`unsupported type ${JSON.stringify(value.type)} [json-pointer:${at}/type]`);
 }
 
-/** A text object: mrkdwn or plain_text, never empty, at most `max` characters. */
+/** A button's or a dialog's `style`: Slack knows two. */
+function style(errors: string[], value: unknown, at: string): void {
+  if (value !== undefined && value !== "primary" && value !== "danger")
+    errors.push(`must be one of "primary", "danger" [json-pointer:${at}]`);
+}
+
+/**
+ * A confirmation dialog (the `confirm` composition object): a title, a text, and the words of its
+ * confirm and deny buttons, all required, each within its limit; a style of the two.
+ */
+function confirm(errors: string[], value: unknown, at: string): void {
+  if (!isObject(value)) {
+    errors.push(`must be an object [json-pointer:${at}]`);
+    return;
+  }
+  plainText(errors, value.title, LIMITS.confirmTitle, `${at}/title`, true);
+  if (value.text === undefined) errors.push(`must provide a text object [json-pointer:${at}/text]`);
+  else textObject(errors, value.text, LIMITS.confirmText, `${at}/text`);
+  plainText(errors, value.confirm, LIMITS.confirmButton, `${at}/confirm`, true);
+  plainText(errors, value.deny, LIMITS.confirmButton, `${at}/deny`, true);
+  style(errors, value.style, `${at}/style`);
+}
+
+/**
+ * A text object: mrkdwn or plain_text, never empty, at most `max` characters. `verbatim` is a
+ * boolean of mrkdwn only, `emoji` one of plain_text only (Slack's text object reference).
+ */
 function textObject(errors: string[], value: unknown, max: number, at: string): void {
   if (!isObject(value) || (value.type !== "mrkdwn" && value.type !== "plain_text")) {
     errors.push(`must be a text object [json-pointer:${at}]`);
     return;
   }
   textLength(errors, value.text, max, `${at}/text`);
+  flag(errors, value, "verbatim", "mrkdwn", at);
+  flag(errors, value, "emoji", "plain_text", at);
+}
+
+/** A boolean field that only one type of text object may carry. */
+function flag(errors: string[], value: Json, key: string, type: string, at: string): void {
+  if (value[key] === undefined) return;
+  if (value.type !== type) errors.push(`only usable with type ${type} [json-pointer:${at}/${key}]`);
+  else if (typeof value[key] !== "boolean")
+    errors.push(`must be a boolean [json-pointer:${at}/${key}]`);
 }
 
 function plainText(errors: string[], value: unknown, max: number, at: string, required: boolean) {
@@ -190,6 +239,8 @@ function plainText(errors: string[], value: unknown, max: number, at: string, re
     return;
   }
   textLength(errors, value.text, max, `${at}/text`);
+  flag(errors, value, "verbatim", "mrkdwn", at);
+  flag(errors, value, "emoji", "plain_text", at);
 }
 
 function textLength(errors: string[], text: unknown, max: number, at: string): void {

@@ -4,7 +4,7 @@
  * or permanent, with Slack's error code.
  */
 import type { KnownBlock, View } from "@slack/types";
-import type { WebClient } from "@slack/web-api";
+import type { ChatPostMessageArguments, WebClient } from "@slack/web-api";
 import { type HostPatterns, isAllowedHost, NO_HOSTS } from "../net/endpoint-rule";
 import { groupRefusalScope, SlackApiError, slackApiError } from "./slack-error";
 
@@ -22,8 +22,16 @@ export type SlackMessage = { readonly text: string; readonly blocks?: KnownBlock
 };
 
 export interface Chat {
-  /** Posts a message, in a thread when `threadTs` is given. Returns its ts. */
-  post(channel: string, message: SlackMessage, threadTs?: string): Promise<string>;
+  /**
+   * Posts a message, in a thread when `threadTs` is given; with `broadcast`, a thread reply is
+   * shown in the channel too (`reply_broadcast`). Returns its ts.
+   */
+  post(
+    channel: string,
+    message: SlackMessage,
+    threadTs?: string,
+    options?: { broadcast?: boolean },
+  ): Promise<string>;
   update(channel: string, ts: string, message: SlackMessage): Promise<void>;
   /** Deletes one of bm's own messages. */
   remove(channel: string, ts: string): Promise<void>;
@@ -48,8 +56,19 @@ export interface Chat {
     message: SlackMessage,
     options?: { replace?: boolean; timeoutMs?: number },
   ): Promise<void>;
-  /** Opens a modal for the click that gave `triggerId` (valid for 3 s). */
-  openView(triggerId: string, view: View): Promise<void>;
+  /**
+   * Opens a modal for the click that gave `triggerId` (valid for 3 s). Returns the view's id and
+   * hash, which {@link Chat.updateView} names.
+   */
+  openView(triggerId: string, view: View): Promise<OpenedView>;
+  /** Replaces a modal bm opened; with `hash`, only if nothing else replaced it meanwhile. */
+  updateView(viewId: string, view: View, hash?: string): Promise<void>;
+}
+
+/** A modal as Slack answered its opening: its id, and the hash of its state. */
+export interface OpenedView {
+  id: string;
+  hash?: string;
 }
 
 /**
@@ -104,15 +123,17 @@ export function webClientChat(
     }
   };
   return {
-    post: (channel, message, threadTs) =>
+    post: (channel, message, threadTs, options) =>
       call("chat.postMessage", async () => {
+        // The Web API's types join a thread and its broadcast in a union the spread cannot name.
         const result = await client.chat.postMessage({
           token,
           channel,
           ...content(message),
           ...(threadTs ? { thread_ts: threadTs } : {}),
+          ...(threadTs && options?.broadcast ? { reply_broadcast: true } : {}),
           unfurl_links: false,
-        });
+        } as ChatPostMessageArguments);
         if (!result.ts) throw new SlackApiError("chat.postMessage", "no_ts", "passing");
         return result.ts;
       }),
@@ -177,7 +198,13 @@ export function webClientChat(
       }),
     openView: (triggerId, view) =>
       call("views.open", async () => {
-        await client.views.open({ token, trigger_id: triggerId, view });
+        const result = await client.views.open({ token, trigger_id: triggerId, view });
+        if (!result.view?.id) throw new SlackApiError("views.open", "no_view_id", "passing");
+        return { id: result.view.id, ...(result.view.hash ? { hash: result.view.hash } : {}) };
+      }),
+    updateView: (viewId, view, hash) =>
+      call("views.update", async () => {
+        await client.views.update({ token, view_id: viewId, view, ...(hash ? { hash } : {}) });
       }),
   };
 }

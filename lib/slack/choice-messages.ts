@@ -12,7 +12,7 @@ import { recordedWords } from "../operations/record-request";
 import { plural } from "../util/plural";
 import { button, context, message, section } from "./blocks";
 import type { SlackMessage } from "./chat";
-import { code, join, listOf, type Mrkdwn, md } from "./mrkdwn";
+import { code, date, join, listOf, type Mrkdwn, md, TIME } from "./mrkdwn";
 
 /** The action id of every choice button; its value names the choice and the option. */
 export const CHOOSE_ACTION = "bm_choose";
@@ -50,8 +50,7 @@ export function serverName(server: { name: string; id: string }): Mrkdwn {
 
 /** When the choice's buttons stop working, as people read it. */
 function until(choice: Choice): Mrkdwn {
-  const at = new Date(choice.expiresAt * 1000).toISOString();
-  return md`Only you see this. Its buttons work until ${at.slice(11, 16)} UTC (30 minutes, as long as Slack lets bm answer here); nothing is recorded until you click one.`;
+  return md`Only you see this. Its buttons work until ${date(choice.expiresAt * 1000, TIME)} (30 minutes, as long as Slack lets bm answer here); nothing is recorded until you click one.`;
 }
 
 /** What a click on this option does, said on its line. */
@@ -83,14 +82,21 @@ function clickable(option: Option): boolean {
 function row(choice: Choice, option: Option, index: number): KnownBlock {
   const value = buttonValue(choice.id, index);
   const id = `bm_choose_${index}`;
-  const withButton = (text: Mrkdwn, label: string): KnownBlock => ({
+  // `spoken`: what a screen reader says of the button, instead of its text alone.
+  const withButton = (text: Mrkdwn, label: string, spoken: string): KnownBlock => ({
     ...section(text),
     block_id: id,
-    accessory: button(label, CHOOSE_ACTION, value),
+    accessory: button(label, CHOOSE_ACTION, value, { label: spoken }),
   });
   if (choice.offer === "images") {
     const image = option.image as string;
-    return withButton(md`${imageLabel(image, choice.imageNames)}`, "Detach this image");
+    const name = choice.imageNames?.[image.toLowerCase()] ?? image;
+    const server = option.seen?.name ?? choice.asked.server;
+    return withButton(
+      md`${imageLabel(image, choice.imageNames)}`,
+      "Detach this image",
+      `Detach image ${name} from ${server}`,
+    );
   }
   const seen = option.seen;
   if (!seen) {
@@ -98,13 +104,18 @@ function row(choice: Choice, option: Option, index: number): KnownBlock {
     return withButton(
       md`${code(option.name)}: ${option.servers ?? 0} servers have this name; choosing it lists them.`,
       option.name,
+      `List the ${option.servers ?? 0} servers named ${option.name}`,
     );
   }
   const head =
     choice.offer === "names" ? md`*${code(seen.name)}* ${code(seen.id)}` : md`${code(seen.id)}`;
   const text = md`${head}\n${serverState(seen)} · ${mediaLine(seen, choice.imageNames)}${effect(choice, option, seen)}`;
   if (!clickable(option)) return { ...section(text), block_id: id };
-  return withButton(text, choice.offer === "names" ? seen.name : "Choose");
+  return withButton(
+    text,
+    choice.offer === "names" ? seen.name : "Choose",
+    `Choose server ${seen.name} (${seen.id})`,
+  );
 }
 
 /**

@@ -10,9 +10,20 @@ import { isTerminal, type Operation, type State, stateWords } from "../operation
 import { formatElapsed } from "../util/elapsed";
 import { plural } from "../util/plural";
 import { LIMITS } from "./block-kit-limits";
-import { button, context, fields, message, section } from "./blocks";
+import { button, type Confirm, context, fields, message, section } from "./blocks";
 import type { SlackMessage } from "./chat";
-import { channel, code, join, listOf, type Mrkdwn, md, principal, user } from "./mrkdwn";
+import {
+  channel,
+  clip,
+  code,
+  date,
+  join,
+  listOf,
+  type Mrkdwn,
+  md,
+  principal,
+  user,
+} from "./mrkdwn";
 import { slackFix } from "./slack-error";
 
 /** Each state as the card's header says it: its emoji, and its words (the notification's text). */
@@ -60,9 +71,70 @@ function serverLabel(op: Operation): Mrkdwn {
   return md`${code(op.serverName || op.serverRef)} (${code(op.serverId)})`;
 }
 
-/** `2026-11-26 10:03 UTC` */
-function when(iso: string): string {
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+/** How much of a reason the notification text carries: what is needed comes after it. */
+const REASON_IN_TEXT = 300;
+
+/**
+ * The message's top-level text, which Slack shows in notifications and mobile pushes and screen
+ * readers read: who asks to detach what from which server, why, and, while it waits, what it
+ * needs from whom. "<@U1> asks to detach image … from web01: INC-1 — needs 1 approval from
+ * <!subteam^S1> (op-…)"; once decided, its state first: "Done: <@U1> asked to detach …".
+ */
+function notification(op: Operation, words: string): Mrkdwn {
+  const server = op.serverName || op.serverRef;
+  const why = op.reason ? clip(md`${op.reason}`, REASON_IN_TEXT) : md`no reason given`;
+  if (op.state !== "awaiting_approval")
+    return md`${words}: ${user(op.requester)} asked to detach image ${op.imageId} from ${server}: ${why} (${op.id})`;
+  return md`${user(op.requester)} asks to detach image ${op.imageId} from ${server}: ${why} — needs ${needed(op)} (${op.id})`;
+}
+
+/** "1 approval from <!subteam^S1>", "1 more approval from …" once some have approved. */
+function needed(op: Operation): Mrkdwn {
+  const given = op.approvals?.length ?? 0;
+  const left = Math.max(1, op.approvalsRequired - given);
+  const from =
+    op.approvers.length > 0 ? listOf(op.approvers.map(principal), SHOWN) : md`the approvers`;
+  const count =
+    given > 0 ? plural(left, "more approval", "more approvals") : plural(left, "approval");
+  return md`${count} from ${from}`;
+}
+
+/**
+ * What a button of the card does, to which detach, as a screen reader says it instead of its
+ * text ("Approve" alone, on every card): "Approve detaching <image> from web01 (op-…)", within
+ * Slack's 75 characters: the image by its first 8 characters, or, for a long server name, the
+ * operation and the server alone.
+ */
+export function buttonLabel(verb: string, op: Operation): string {
+  const server = op.serverName || op.serverRef;
+  const full = `${verb} detaching ${op.imageId} from ${server} (${op.id})`;
+  if (full.length <= LIMITS.accessibilityLabel) return full;
+  const short = `${verb} detaching ${op.imageId.slice(0, 8)}… from ${server} (${op.id})`;
+  if (short.length <= LIMITS.accessibilityLabel) return short;
+  return `${verb} ${op.id}: detaching from ${server}`;
+}
+
+/** Approve cannot be undone: Slack asks once more before the click is sent. */
+function approveDialog(op: Operation): Confirm {
+  const server = op.serverName || op.serverRef;
+  return {
+    title: "Approve this detach?",
+    text: `Once ${plural(op.approvalsRequired, "approval")} ${op.approvalsRequired === 1 ? "is" : "are"} given, bm detaches image ${op.imageId} from ${server} (${op.id}) at once. A detach cannot be undone.`,
+    confirm: "Approve",
+    deny: "Back",
+    style: "primary",
+  };
+}
+
+/** Cancel ends the request for everyone: asked once more. */
+function cancelDialog(op: Operation): Confirm {
+  return {
+    title: "Cancel this request?",
+    text: `Nothing is sent to ECL, and nobody can approve ${op.id} afterwards: the requester would have to ask again.`,
+    confirm: "Cancel the request",
+    deny: "Keep it",
+    style: "danger",
+  };
 }
 
 /** The action ids of the card's buttons; each button's value is the operation id. */
@@ -78,7 +150,7 @@ function recheckActions(op: Operation) {
   return {
     type: "actions" as const,
     block_id: "bm_recheck",
-    elements: [button("Re-check", ACTIONS.recheck, op.id)],
+    elements: [button("Re-check", ACTIONS.recheck, op.id, { label: buttonLabel("Re-check", op) })],
   };
 }
 
@@ -90,10 +162,10 @@ function approvalLines(op: Operation): Mrkdwn[] {
   const lines = [md`${op.approvalsRequired} needed from ${from}`];
   const approvals = op.approvals ?? [];
   for (const a of approvals.slice(0, SHOWN))
-    lines.push(md`:white_check_mark: ${user(a.userId)} approved, ${when(a.at)}`);
+    lines.push(md`:white_check_mark: ${user(a.userId)} approved, ${date(a.at)}`);
   if (approvals.length > SHOWN) lines.push(md`… and ${approvals.length - SHOWN} more approvals`);
   if (op.state === "awaiting_approval" && op.requestExpiresAt)
-    lines.push(md`expires ${when(op.requestExpiresAt)}`);
+    lines.push(md`expires ${date(op.requestExpiresAt)}`);
   if (op.rejectedBy)
     lines.push(md`:no_entry: ${user(op.rejectedBy)} rejected: ${op.rejectReason ?? ""}`);
   if (op.cancelledBy) lines.push(md`cancelled by ${user(op.cancelledBy)}`);
@@ -113,8 +185,7 @@ export function parentMessage(op: Operation): SlackMessage {
         ? md`task_state ${op.taskState}, power ${op.powerState}${media}`
         : md`task_state ${op.taskState}${media}`;
   const [emoji, words] = labelOf(op);
-  const text = md`Media detach ${op.id}: ${words}: image ${op.imageId} from ${op.serverName || op.serverRef}`;
-  return message(text, [
+  return message(notification(op, words), [
     section(md`*Media detach* ${code(op.id)} · ${emoji} ${words}`),
     fields([
       md`*Requested by*\n${user(op.requester)}`,
@@ -131,15 +202,26 @@ export function parentMessage(op: Operation): SlackMessage {
             type: "actions" as const,
             block_id: "bm_approval",
             elements: [
-              button("Approve", ACTIONS.approve, op.id, "primary"),
-              button("Reject", ACTIONS.reject, op.id, "danger"),
-              button("Cancel", ACTIONS.cancel, op.id),
+              button("Approve", ACTIONS.approve, op.id, {
+                label: buttonLabel("Approve", op),
+                style: "primary",
+                confirm: approveDialog(op),
+              }),
+              // Reject asks for a reason in a modal: that is its confirmation.
+              button("Reject", ACTIONS.reject, op.id, {
+                label: buttonLabel("Reject", op),
+                style: "danger",
+              }),
+              button("Cancel", ACTIONS.cancel, op.id, {
+                label: buttonLabel("Cancel", op),
+                confirm: cancelDialog(op),
+              }),
             ],
           },
         ]
       : []),
     ...(op.state === "timed_out" ? [recheckActions(op)] : []),
-    context([md`Tenant ${code(op.tenant)} · requested ${when(op.createdAt)}`]),
+    context([md`Tenant ${code(op.tenant)} · requested ${date(op.createdAt)}`]),
   ]);
 }
 
@@ -167,6 +249,14 @@ export function threadNotice(
   return op.state === "timed_out"
     ? message(said, [section(said), recheckActions(op)])
     : message(said);
+}
+
+/**
+ * Whether the thread notice of the state the operation is in is shown in the channel as well
+ * (`reply_broadcast`): a detach that failed or timed out needs people who never open the thread.
+ */
+export function broadcasts(op: Operation): boolean {
+  return op.state === "failed" || op.state === "timed_out";
 }
 
 function noticeText(op: Operation, now: Date, idleWaitS: number): Mrkdwn | undefined {
@@ -263,6 +353,8 @@ export function requesterNotice(
 /** The modal that asks a rejecting approver why. */
 export const REJECT_VIEW = {
   callbackId: "bm_reject_reason",
+  /** The modal once it says why its clicker may not reject: nothing to submit. */
+  refusedId: "bm_reject_refused",
   block: "reason",
   action: "reason",
 } as const;
@@ -295,6 +387,20 @@ export function rejectModal(operationId: string): ModalView {
         },
       },
     ],
+  };
+}
+
+/**
+ * The reject modal turned into the refusal, for someone who may not reject (or a request that
+ * can no longer be): the words alone, and Close.
+ */
+export function refusalModal(text: Mrkdwn): ModalView {
+  return {
+    type: "modal",
+    callback_id: REJECT_VIEW.refusedId,
+    title: { type: "plain_text", text: "Cannot reject" },
+    close: { type: "plain_text", text: "Close" },
+    blocks: [section(text)],
   };
 }
 

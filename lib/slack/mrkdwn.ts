@@ -78,6 +78,34 @@ export function link(url: string, label: Value): Mrkdwn {
   return new Mrkdwn(`<${url}|${piece(label)}>`);
 }
 
+/** How Slack shows a date token unless told otherwise: `2026-11-26 7:03 PM`, in the reader's zone. */
+export const DATE_AND_TIME = "{date_num} {time}";
+/** The time alone: `7:03 PM`, in the reader's zone. */
+export const TIME = "{time}";
+
+/**
+ * A time as Slack shows it to each reader, in their own time zone and clock
+ * (`<!date^1764151380^{date_num} {time}|2026-11-26 10:03 UTC>`), with the fallback in UTC for a
+ * client that cannot (a notification, an old client). `tokens` are Slack's (`{date_num}`,
+ * `{time}`, …) and bm's own words; a time that is not one is shown as its text.
+ */
+export function date(
+  at: string | number,
+  tokens: typeof DATE_AND_TIME | typeof TIME = DATE_AND_TIME,
+): Mrkdwn {
+  const ms = typeof at === "number" ? at : Date.parse(at);
+  if (!Number.isFinite(ms)) return md`${String(at)}`;
+  const iso = new Date(ms).toISOString();
+  const fallback =
+    tokens === TIME ? `${iso.slice(11, 16)} UTC` : `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+  return new Mrkdwn(`<!date^${Math.floor(ms / 1000)}^${tokens}|${fallback}>`);
+}
+
+/** The mrkdwn cut to at most `max` characters as {@link fitMrkdwn} cuts it, still mrkdwn. */
+export function clip(value: Mrkdwn, max: number): Mrkdwn {
+  return new Mrkdwn(fitMrkdwn(value, max));
+}
+
 /** Pieces joined by a separator of bm's own. */
 export function join(items: readonly Value[], separator = ", "): Mrkdwn {
   return new Mrkdwn(items.map(piece).join(separator));

@@ -53,6 +53,7 @@ function mrkdwn(text) {
           return `<span class="mention">@${esc(userName(target.slice(1)))}</span>`;
         if (target.startsWith("#"))
           return `<span class="mention">#${esc(channelName(target.slice(1).split("|")[0]))}</span>`;
+        if (target.startsWith("!date^")) return dateHtml(target, label);
         if (target.startsWith("!subteam^"))
           return `<span class="mention">@${esc(label ?? target.slice(9))}</span>`;
         if (/^https?:\/\//.test(target))
@@ -63,6 +64,38 @@ function mrkdwn(text) {
     })
     .join("");
 }
+/**
+ * A Slack date token (`<!date^epoch^{date_num} {time}|fallback>`) as Slack shows it: in the
+ * reader's own time zone, here the browser's; the fallback when it cannot be read.
+ */
+function dateHtml(target, fallback) {
+  const [, epoch, tokens] = target.split("^");
+  const at = new Date(Number(epoch) * 1000);
+  const shown = /^\d+$/.test(epoch ?? "") && tokens ? formatDate(at, tokens) : undefined;
+  if (shown === undefined) return esc(fromSlack(fallback ?? ""));
+  const full = at.toLocaleString([], { dateStyle: "full", timeStyle: "long" });
+  return `<time datetime="${esc(at.toISOString())}" title="${esc(full)}">${esc(shown)}</time>`;
+}
+
+/** Slack's date tokens, in the browser's zone; undefined for a token Slack would not know. */
+function formatDate(at, tokens) {
+  const pad = (n) => String(n).padStart(2, "0");
+  const words = {
+    date_num: `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}`,
+    date: at.toLocaleDateString([], { dateStyle: "long" }),
+    date_short: at.toLocaleDateString([], { dateStyle: "medium" }),
+    date_long: at.toLocaleDateString([], { dateStyle: "full" }),
+    time: at.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" }),
+    time_secs: at.toLocaleTimeString([], { hour: "numeric", minute: "2-digit", second: "2-digit" }),
+  };
+  let unknown = false;
+  const text = tokens.replace(/\{([a-z_]+)\}/g, (_, name) => {
+    if (!(name in words)) unknown = true;
+    return words[name] ?? "";
+  });
+  return unknown ? undefined : text;
+}
+
 function fromSlack(s) {
   return s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
 }
@@ -84,7 +117,10 @@ const textOf = (t) => (t?.type === "plain_text" ? esc(t.text) : mrkdwn(t?.text ?
 
 /** A Block Kit button: a real button, with what a click on it must tell Slack. */
 function buttonHtml(e, block, message) {
-  return `<button type="button" class="${esc(e.style ?? "")}" data-action="${esc(e.action_id)}" data-value="${esc(e.value ?? "")}" data-block="${esc(block.block_id ?? "")}" data-ts="${esc(message?.ts ?? "")}"${message?.ephemeral ? ' data-ephemeral="1"' : ""}>${esc(e.text?.text ?? "")}</button>`;
+  // What a screen reader says of it, as Slack's accessibility_label; its confirmation dialog.
+  const label = e.accessibility_label ? ` aria-label="${esc(e.accessibility_label)}"` : "";
+  const confirm = e.confirm ? ` data-confirm="${esc(JSON.stringify(e.confirm))}"` : "";
+  return `<button type="button" class="${esc(e.style ?? "")}"${label}${confirm} data-action="${esc(e.action_id)}" data-value="${esc(e.value ?? "")}" data-block="${esc(block.block_id ?? "")}" data-ts="${esc(message?.ts ?? "")}"${message?.ephemeral ? ' data-ephemeral="1"' : ""}>${esc(e.text?.text ?? "")}</button>`;
 }
 
 /** Block Kit, the block types bm uses. */
@@ -115,11 +151,16 @@ function blocks(list, message) {
 function messageHtml(m, options = {}) {
   const body = m.blocks?.length ? blocks(m.blocks, m) : `<div>${mrkdwn(m.text)}</div>`;
   const edited = m.edits > 0 ? '<span class="edited">(edited)</span>' : "";
+  // A thread reply sent to the channel too (reply_broadcast), as Slack marks it there.
+  const also =
+    m.broadcast && !options.inThread
+      ? `<div class="also">replied to a thread: <button type="button" class="thread-open" data-thread="${esc(m.threadTs)}">view thread</button></div>`
+      : "";
   const replies =
     !options.inThread && m.replies?.length
       ? `<button type="button" class="thread-open" data-thread="${esc(m.ts)}">${m.replies.length} ${m.replies.length === 1 ? "reply" : "replies"}</button>`
       : "";
-  return `<li class="message"><div class="who">bm<span class="badge">APP</span>${timeHtml(Number(m.ts) * 1000)}${edited}</div>${body}${replies}</li>`;
+  return `<li class="message"><div class="who">bm<span class="badge">APP</span>${timeHtml(Number(m.ts) * 1000)}${edited}</div>${also}${body}${replies}</li>`;
 }
 
 /** When a message was posted, as Slack shows it beside the name (the day and date on hover). */
@@ -257,20 +298,21 @@ function renderModal(modal) {
   }
   const v = modal.view;
   const fields = (v.blocks ?? []).filter((b) => b.type === "input");
-  if (root.dataset.modal === modal.id) {
+  const shownAs = `${modal.id}#${modal.updates ?? 0}`;
+  if (root.dataset.modal === shownAs) {
     // The modal is open already: only its errors change. Its inputs are left alone, so nothing
     // typed is lost to a render (every message bm posts meanwhile renders the page).
     for (const b of fields) showError(root, b.block_id, modal.errors?.[b.block_id]);
     return;
   }
-  root.dataset.modal = modal.id;
+  root.dataset.modal = shownAs;
   const inputs = (v.blocks ?? [])
     .map((b) => {
       if (b.type !== "input") return blocks([b]);
       return `<label for="modal-${esc(b.block_id)}">${esc(b.label?.text ?? "")}</label><textarea id="modal-${esc(b.block_id)}" data-block="${esc(b.block_id)}" rows="3" maxlength="${esc(b.element?.max_length ?? 3000)}"></textarea>`;
     })
     .join("");
-  root.innerHTML = `<dialog aria-labelledby="modal-title"><header id="modal-title">${esc(v.title?.text ?? "")}</header><div class="body">${inputs}</div><footer><button type="button" data-modal-close>${esc(v.close?.text ?? "Cancel")}</button><button type="button" class="submit" data-modal-submit="${esc(modal.id)}">${esc(v.submit?.text ?? "Submit")}</button></footer></dialog>`;
+  root.innerHTML = `<dialog aria-labelledby="modal-title"><header id="modal-title">${esc(v.title?.text ?? "")}</header><div class="body">${inputs}</div><footer><button type="button" data-modal-close>${esc(v.close?.text ?? "Cancel")}</button>${v.submit ? `<button type="button" class="submit" data-modal-submit="${esc(modal.id)}">${esc(v.submit.text)}</button>` : ""}</footer></dialog>`;
   for (const b of fields) showError(root, b.block_id, modal.errors?.[b.block_id]);
   // A real modal, as Slack's: over the page (a backdrop, the rest inert), wherever the page is
   // scrolled, with the focus in its first field. Escape closes it as Cancel does.
@@ -280,12 +322,40 @@ function renderModal(modal) {
   dialog.querySelector("textarea")?.focus();
 }
 
+/**
+ * A button's confirmation dialog, as Slack shows it before the click is sent: its title, its
+ * text, deny and confirm; confirm sends the click, deny or Escape sends nothing.
+ */
+function confirmFirst(button) {
+  const words = JSON.parse(button.dataset.confirm);
+  const root =
+    $("confirm-root") ??
+    document.body.appendChild(Object.assign(document.createElement("div"), { id: "confirm-root" }));
+  root.innerHTML = `<dialog class="confirm" aria-labelledby="confirm-title"><header id="confirm-title">${esc(words.title?.text ?? "")}</header><div class="body">${textOf(words.text)}</div><footer><button type="button" data-deny>${esc(words.deny?.text ?? "Cancel")}</button><button type="button" class="submit ${esc(words.style ?? "primary")}" data-confirm-ok>${esc(words.confirm?.text ?? "OK")}</button></footer></dialog>`;
+  const dialog = root.querySelector("dialog");
+  dialog.addEventListener("click", (event) => {
+    const chosen = event.target.closest("button");
+    if (!chosen) return;
+    event.stopPropagation();
+    dialog.close();
+    root.innerHTML = "";
+    if (chosen.hasAttribute("data-confirm-ok")) {
+      button.dataset.confirmed = "1";
+      button.click();
+    }
+  });
+  dialog.addEventListener("close", () => {
+    root.innerHTML = "";
+  });
+  dialog.showModal();
+}
+
 /** Closes the modal `id` here at once, and tells the server, as Slack's Cancel does. */
 function dismiss(id) {
   if (dismissed.has(id)) return;
   dismissed.add(id);
   const root = $("modal-root");
-  if (root.dataset.modal === id) {
+  if (root.dataset.modal?.startsWith(`${id}#`)) {
     root.innerHTML = "";
     delete root.dataset.modal;
   }
@@ -354,7 +424,10 @@ document.addEventListener("click", (event) => {
     post("/_playground/attach", { server: target.dataset.attach });
   } else if (target.dataset.busy) {
     post("/_playground/fault", { fault: "busy", server: target.dataset.busy, on: "true" });
+  } else if (target.dataset.action && target.dataset.confirm && !target.dataset.confirmed) {
+    confirmFirst(target);
   } else if (target.dataset.action) {
+    delete target.dataset.confirmed;
     post("/_playground/click", {
       action: target.dataset.action,
       value: target.dataset.value,

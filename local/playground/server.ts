@@ -144,7 +144,9 @@ export function playground(deps: PlaygroundDeps) {
     const view = [...deps.slack.views]
       .reverse()
       .find((v) => triggers.get(v.triggerId) === user && !v.closed);
-    return view ? { id: view.triggerId, view: view.view, errors: view.errors } : undefined;
+    return view
+      ? { id: view.triggerId, view: view.view, errors: view.errors, updates: view.updates }
+      : undefined;
   };
 
   /** The call's JSON object of strings; undefined for anything else (answered 400). */

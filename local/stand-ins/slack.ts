@@ -15,6 +15,11 @@ export interface StoredMessage {
   text: string;
   blocks?: unknown[];
   threadTs?: string;
+  /**
+   * A thread reply also sent to the channel (`reply_broadcast`): Slack lists it in the channel's
+   * history too, where everyone sees it without opening the thread.
+   */
+  broadcast?: boolean;
   replies: StoredMessage[];
   edits: number;
 }
@@ -65,6 +70,7 @@ export const METHOD_SCOPES: Readonly<Record<string, string | null>> = {
   "chat.postEphemeral": "chat:write",
   "chat.getPermalink": null,
   "views.open": null,
+  "views.update": null,
   "users.info": "users:read",
   "usergroups.users.list": "usergroups:read",
   "usergroups.list": "usergroups:read",
@@ -153,6 +159,12 @@ export class SlackStandIn {
   readonly views: Array<{
     triggerId: string;
     view: Record<string, unknown>;
+    /** Slack's id of the view (`views.open` answers it), which `views.update` names. */
+    id: string;
+    /** Changes with each update: a `views.update` with an older one is `hash_conflict`. */
+    hash: string;
+    /** How many times `views.update` replaced it. */
+    updates: number;
     closed?: boolean;
     errors?: Record<string, string> | undefined;
   }> = [];
@@ -535,6 +547,11 @@ export class SlackStandIn {
           if (!parent) return { ok: false, error: "thread_not_found" };
           message.threadTs = threadTs;
           parent.replies.push(message);
+          // Broadcast: in the thread, and in the channel as well (Slack ignores it outside one).
+          if (isTrue(args.reply_broadcast)) {
+            message.broadcast = true;
+            this.channels.set(channel, [...this.history(channel), message]);
+          }
         } else {
           this.channels.set(channel, [...this.history(channel), message]);
         }
@@ -561,12 +578,11 @@ export class SlackStandIn {
         const ts = String(args.ts ?? "");
         const top = this.history(channel);
         const at = top.findIndex((m) => m.ts === ts);
+        // A broadcast reply is in its thread and in the channel: deleted, it leaves both.
+        const parent = top.find((m) => m.replies.some((r) => r.ts === ts));
+        if (parent) parent.replies = parent.replies.filter((r) => r.ts !== ts);
+        if (at < 0 && !parent) return { ok: false, error: "message_not_found" };
         if (at >= 0) top.splice(at, 1);
-        else {
-          const parent = top.find((m) => m.replies.some((r) => r.ts === ts));
-          if (!parent) return { ok: false, error: "message_not_found" };
-          parent.replies = parent.replies.filter((r) => r.ts !== ts);
-        }
         this.deleted.push({ channel, ts });
         return { ok: true, channel, ts };
       }
@@ -610,8 +626,36 @@ export class SlackStandIn {
         if (Date.now() - issued > TRIGGER_TTL_MS) return { ok: false, error: "expired_trigger_id" };
         const refused = refusal(checkView(view));
         if (refused) return refused;
-        this.views.push({ triggerId: String(args.trigger_id), view });
-        return { ok: true, view: { id: `V${this.views.length}`, ...view } };
+        const opened = {
+          triggerId: String(args.trigger_id),
+          view,
+          id: `V0LOCAL${this.views.length + 1}`,
+          hash: this.nextTs(),
+          updates: 0,
+        };
+        this.views.push(opened);
+        return { ok: true, view: { ...view, id: opened.id, hash: opened.hash } };
+      }
+      case "views.update": {
+        // The view by the id views.open gave (bm sets no external_id); a hash, when given, must
+        // be the view's latest, or another update came first. A view closed is gone.
+        const view =
+          typeof args.view === "string"
+            ? (JSON.parse(args.view) as Record<string, unknown>)
+            : (args.view as Record<string, unknown>);
+        if (!view || (args.view_id === undefined && args.external_id === undefined))
+          return { ok: false, error: "invalid_arguments" };
+        const shown = this.views.find((v) => v.id === args.view_id && !v.closed);
+        if (!shown) return { ok: false, error: "not_found" };
+        if (args.hash !== undefined && args.hash !== shown.hash)
+          return { ok: false, error: "hash_conflict" };
+        const refused = refusal(checkView(view));
+        if (refused) return refused;
+        shown.view = view;
+        shown.hash = this.nextTs();
+        shown.updates++;
+        shown.errors = undefined;
+        return { ok: true, view: { ...view, id: shown.id, hash: shown.hash } };
       }
       case "users.info": {
         // Slack's answer for an id that is no user's, or none at all.

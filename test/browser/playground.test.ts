@@ -75,8 +75,8 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
     await page?.close();
   });
 
-  async function open(user: string, channel: RegExp) {
-    page = await browser.newPage({ viewport: WINDOW });
+  async function open(user: string, channel: RegExp, timezoneId?: string) {
+    page = await browser.newPage({ viewport: WINDOW, ...(timezoneId ? { timezoneId } : {}) });
     await page.goto(base);
     await page.getByLabel("Acting as").selectOption(user);
     await page.getByRole("button", { name: channel }).click();
@@ -101,12 +101,12 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
     expect(await thread.textContent()).toContain("ECL accepted the detach");
     // Each message shows when it was posted, as Slack does beside the name: from its ts.
     const card = stack.slack?.history("C0INCIDENT").at(-1);
-    const time = page.locator("#messages li.message:not(.ephemeral) time").last();
+    const time = page.locator("#messages li.message:not(.ephemeral) .who time").last();
     expect(await time.getAttribute("datetime")).toBe(
       new Date(Number(card?.ts) * 1000).toISOString(),
     );
     expect(await time.textContent()).toMatch(/^\d{1,2}:\d{2}( [AP]M)?$/);
-    expect(await thread.locator("time").count()).toBe(3);
+    expect(await thread.locator(".who time").count()).toBe(3);
   }, 30_000);
 
   it("a channel full of messages scrolls inside the window: the composer and the channels stay on screen", async () => {
@@ -166,7 +166,8 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
     await page.getByText("/bm detach SERVER [IMAGE-ID [REASON…]]").waitFor();
     await send(`/bm detach ${name}`);
     await page.getByText(`2 servers in tenant sample are named ${name}`).first().waitFor();
-    const choose = page.getByRole("button", { name: "Choose", exact: true });
+    // Each button is named as a screen reader says it: its accessibility_label.
+    const choose = page.getByRole("button", { name: /^Choose server / });
     await expect.poll(() => choose.count()).toBe(2);
     await choose.last().click();
     await page.getByText(/You picked/).waitFor();
@@ -181,13 +182,23 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
   it("in the changes channel: a request by an approver, a refused self-approval, another's approval, then done", async () => {
     await open("U0APPROVER1", /^#changes/);
     await send(`/bm detach web010 ${SAMPLE.image} CHG-42`);
-    const approve = page.getByRole("button", { name: "Approve" }).last();
+    const approve = page
+      .getByRole("button", { name: /^Approve detaching .* from web010 \(op-/ })
+      .last();
     await approve.waitFor({ timeout: 15_000 });
+    // Approve asks first, as Slack's confirm dialog does: Back sends nothing.
     await approve.click();
+    const sure = page.getByRole("dialog", { name: "Approve this detach?" });
+    await sure.getByText(/A detach cannot be undone/).waitFor();
+    await sure.getByRole("button", { name: "Back" }).click();
+    await sure.waitFor({ state: "detached" });
+    await approve.click();
+    await sure.getByRole("button", { name: "Approve" }).click();
     await page.getByText(/You may not approve your own request in this channel/).waitFor();
 
     await page.getByLabel("Acting as").selectOption("U0APPROVER2");
     await page.getByRole("button", { name: "Approve" }).last().click();
+    await sure.getByRole("button", { name: "Approve" }).click();
     await page
       .getByText(/✅ Done/)
       .last()
@@ -261,6 +272,30 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
       .last()
       .waitFor({ timeout: 15_000 });
     expect(await page.getByText(/change freeze until Monday/).count()).toBeGreaterThan(0);
+  }, 30_000);
+
+  it("dates in the reader's own time zone; a non-approver's Reject turns into the refusal", async () => {
+    stack.ecl?.model.addServer(SAMPLE.tenantId, { name: "tz01", media: [SAMPLE.image] });
+    await open("U0LOCALUSER", /^#changes/, "Asia/Tokyo");
+    await send(`/bm detach tz01 ${SAMPLE.image} CHG-44`);
+    const reject = page.getByRole("button", { name: /^Reject detaching .* from tz01 \(op-/ });
+    await reject.waitFor({ timeout: 15_000 });
+    // The card's expiry, a Slack date token: shown in Tokyo's time, not the UTC fallback.
+    const card = stack.slack?.history("C0CHANGES").findLast((m) => m.text.includes("tz01"));
+    const epoch = Number(/expires <!date\^(\d+)\^/.exec(JSON.stringify(card?.blocks))?.[1]);
+    const expires = page.locator(`time[datetime="${new Date(epoch * 1000).toISOString()}"]`).last();
+    const tokyoDay = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Tokyo" }).format(
+      new Date(epoch * 1000),
+    );
+    expect(await expires.textContent()).toMatch(new RegExp(`^${tokyoDay} \\d{1,2}:\\d\\d`));
+    expect(await expires.textContent()).not.toContain("UTC");
+    // Someone who may not reject: the form opens, then becomes the refusal, with Close alone.
+    await reject.click();
+    const refused = page.getByRole("dialog", { name: "Cannot reject" });
+    await refused.waitFor();
+    expect(await refused.getByRole("button").allTextContents()).toEqual(["Close"]);
+    await refused.getByRole("button", { name: "Close" }).click();
+    await refused.waitFor({ state: "detached" });
   }, 30_000);
 
   it("in the channel bm was never invited to, the user is told so, privately", async () => {

@@ -46,7 +46,13 @@ describe("the approval card", () => {
     expect(seen.parent).toContain("*Server state*\ntask_state None, power RUNNING");
     expect(seen.parent).toContain("*Reason*\nCHG-1");
     expect(seen.parent).toMatch(
-      /\*Approval\*\n1 needed from <!subteam\^S0APPROVERS>\nexpires \d{4}-\d\d-\d\d \d\d:\d\d UTC/,
+      /\*Approval\*\n1 needed from <!subteam\^S0APPROVERS>\nexpires <!date\^\d+\^\{date_num\} \{time\}\|\d{4}-\d\d-\d\d \d\d:\d\d UTC>/,
+    );
+    // The notification says who asks, for which server, why, and what is needed from whom.
+    expect(stack.slack?.history(op.channelId).find((m) => m.ts === op.parentTs)?.text).toMatch(
+      new RegExp(
+        `^<@U0REQUESTER> asks to detach image [0-9a-f-]{36} from \\S+: CHG-1 — needs 1 approval from <!subteam\\^S0APPROVERS> \\(${op.id}\\)$`,
+      ),
     );
     const card = buttons(op);
     for (const action of ["bm_approve", "bm_reject", "bm_cancel"])
@@ -68,7 +74,7 @@ describe("approving", () => {
     expect(done.approvals?.map((a) => a.userId)).toEqual(["U0APPROVER1"]);
     const seen = thread(stack, done);
     expect(seen.parent).toMatch(
-      /:white_check_mark: <@U0APPROVER1> approved, \d{4}-\d\d-\d\d \d\d:\d\d UTC/,
+      /:white_check_mark: <@U0APPROVER1> approved, <!date\^\d+\^\{date_num\} \{time\}\|\d{4}-\d\d-\d\d \d\d:\d\d UTC>/,
     );
     expect(buttons(done)).not.toContain("bm_approve");
     expect(seen.replies[0]).toBe(

@@ -193,7 +193,7 @@ describe("3. the POST has its own timeout, and an unknown outcome is read again 
       )
       .map((c) => String(c.args.text))
       .filter((text) => text.includes(op.id));
-    expect(versions.map((text) => text.split(": ")[1])).toEqual([
+    expect(versions.map((text) => text.split(": ")[0])).toEqual([
       "Sending the detach to ECL",
       "Detaching",
       "Done",

@@ -185,6 +185,11 @@ describe("ECL refusing the detach", () => {
           `the detach failed: ECL answered ${status} \\(${meaning}\\): .+ \\(request id req-[0-9a-f-]+\\)$`,
         ),
       );
+      // Broadcast: the channel sees the failure without opening the thread, once.
+      const inChannel = stack.slack
+        ?.history(op.channelId)
+        .filter((m) => m.threadTs === op.parentTs && m.broadcast);
+      expect(inChannel?.map((m) => m.text)).toEqual([seen.replies.at(-1)]);
       expect(ECL_ACTIONS(stack).filter((r) => r.path.includes(web.id))).toHaveLength(1);
       const failed = (await auditOf(stack, op.id)).at(-1);
       expect(failed).toMatchObject({

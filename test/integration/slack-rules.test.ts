@@ -252,12 +252,53 @@ describe("the reject modal", () => {
     expect((await operation(stack, op.id)).state).toBe("awaiting_approval");
   });
 
-  it("still refuses someone who is not an approver, when they submit", async () => {
+  it("someone who is not an approver sees the form turn into the refusal, with nothing to submit", async () => {
+    // Prepare
     const op = await pending();
+    const before = privately("U0MALLORY").length;
+    const from = stack.slack?.calls.length ?? 0;
+    // Act
     await click(stack, op, "bm_reject", "U0MALLORY");
+    // Assess: the modal opened while the trigger was fresh, then became the refusal, by its id.
+    const calls = stack.slack?.calls.slice(from).map((c) => c.method) ?? [];
+    expect(calls.filter((m) => m.startsWith("views."))).toEqual(["views.open", "views.update"]);
+    expect(refusals(from)).toEqual([]);
+    const shown = stack.slack?.views.at(-1);
+    expect(shown?.updates).toBe(1);
+    expect(shown?.view).toEqual({
+      type: "modal",
+      callback_id: "bm_reject_refused",
+      title: { type: "plain_text", text: "Cannot reject" },
+      close: { type: "plain_text", text: "Close" },
+      blocks: [
+        {
+          type: "section",
+          text: {
+            type: "mrkdwn",
+            text: "You may not reject requests in this channel: you are not one of its approvers in the policy.",
+            verbatim: true,
+          },
+        },
+      ],
+    });
+    // Said in the modal, so not again behind it.
+    expect(privately("U0MALLORY")).toHaveLength(before);
+    expect((await operation(stack, op.id)).state).toBe("awaiting_approval");
+  });
+
+  it("when the modal cannot be turned into the refusal, the refusal is told in the channel", async () => {
+    const op = await pending();
+    stack.slack?.refuse("views.update", "not_found");
+    const from = stack.slack?.calls.length ?? 0;
+    await click(stack, op, "bm_reject", "U0MALLORY");
+    expect(refusals(from)).toEqual(["views.update: not_found"]);
     expect(privately("U0MALLORY").at(-1)).toBe(
       "You may not reject requests in this channel: you are not one of its approvers in the policy.",
     );
+  });
+
+  it("still refuses someone who is not an approver, when they submit", async () => {
+    const op = await pending();
     await submitReject(stack, op, "U0MALLORY", "no");
     expect((await operation(stack, op.id)).state).toBe("awaiting_approval");
   });

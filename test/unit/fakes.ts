@@ -74,7 +74,12 @@ export function frontDoorFakes(overrides: Partial<FrontDoorDeps> = {}) {
       },
     },
     queue: { send: async (m) => void sent.push(m) },
-    chat: { ephemeral: async () => {}, openView: async () => {}, respond: async () => {} },
+    chat: {
+      ephemeral: async () => {},
+      openView: async () => ({ id: "V1" }),
+      updateView: async () => {},
+      respond: async () => {},
+    },
     groupMembers: async (group) => GROUPS[group] ?? [],
     person,
     now: () => NOW,
@@ -197,7 +202,8 @@ export function workerFakes(
     ephemeral: async (channel, _user, message) =>
       void slack.push({ method: "ephemeral", channel, text: message.text }),
     respond: async (_url, message) => void slack.push({ method: "respond", text: message.text }),
-    openView: async () => {},
+    openView: async () => ({ id: "V1" }),
+    updateView: async () => {},
   };
   const clock = { now: NOW.getTime() };
   const followUps: number[] = [];

@@ -1,16 +1,44 @@
 /**
- * Reject: the button opens the modal asking for a reason; its submission rejects.
+ * Reject: the button opens the modal asking for a reason; its submission rejects. Someone who
+ * may not reject sees the modal turn into the refusal.
  */
 import type { App } from "@slack/bolt";
-import { ACTIONS, REJECT_VIEW, rejectModal } from "../../slack/messages";
+import type { ModalView } from "@slack/types";
+import type { OpenedView } from "../../slack/chat";
+import { ACTIONS, REJECT_VIEW, refusalModal, rejectModal } from "../../slack/messages";
 import { code, md } from "../../slack/mrkdwn";
 import { SlackApiError } from "../../slack/slack-error";
 import { by } from "../../util/by";
-import { budgetOf } from "../budget";
+import { type Budget, budgetOf } from "../budget";
 import { decideOnRequest } from "../decide-on-request";
 import type { FrontDoorDeps } from "../deps";
 import { clickOf, submissionOf } from "../payloads";
 import { auditKeyOf, decided, failed, outsider, tell } from "./answering";
+
+/** The modal as Slack opened it (its id and hash), or Slack's code when it did not. */
+type Opening = { view: OpenedView; code?: undefined } | { view?: undefined; code: string };
+
+/**
+ * Replaces the modal just opened with `view`, if the budget leaves time for it (as {@link tell}
+ * does); true when Slack took it, false (logged) when it refused or was late.
+ */
+async function turnInto(
+  deps: FrontDoorDeps,
+  budget: Budget,
+  opened: OpenedView,
+  view: ModalView,
+): Promise<boolean> {
+  const ms = budget.replyMs();
+  if (ms === undefined) return false;
+  const done = await by(
+    Date.now() + ms,
+    deps.chat.updateView(opened.id, view, opened.hash).then(
+      () => true,
+      (error: unknown) => failed(deps, "views.update")(error) ?? false,
+    ),
+  );
+  return done === true;
+}
 
 export function registerRejectModal(app: App, deps: FrontDoorDeps): void {
   // Reject: the modal first, while the click's trigger id is fresh (Slack honours it for 3 s, and
@@ -27,18 +55,14 @@ export function registerRejectModal(app: App, deps: FrontDoorDeps): void {
       return ack();
     }
     const opening = deps.chat.openView(click.triggerId, rejectModal(operationId)).then(
-      () => undefined,
-      (error: unknown) => {
+      (view): Opening => ({ view }),
+      (error: unknown): Opening => {
         failed(deps, "views.open")(error);
-        return error instanceof SlackApiError ? error.code : "no_response";
+        return { code: error instanceof SlackApiError ? error.code : "no_response" };
       },
     );
     // Waited for only as long as the work may take: past it, it is as good as no answer.
-    const seen = await by(
-      budget.workBy,
-      opening.then((code) => ({ code })),
-    );
-    const opened = seen ? seen.code : "no_response";
+    const opened = (await by(budget.workBy, opening)) ?? { code: "no_response" };
     const answer = await decided(
       deps,
       budget.workBy,
@@ -49,8 +73,13 @@ export function registerRejectModal(app: App, deps: FrontDoorDeps): void {
         action: "reject",
       }),
     );
-    if (answer.openReject && opened !== undefined)
-      answer.text = md`bm could not open the form for your reason (Slack answered ${code(opened)}): click Reject again.`;
+    if (answer.openReject && opened.code !== undefined)
+      answer.text = md`bm could not open the form for your reason (Slack answered ${code(opened.code)}): click Reject again.`;
+    // Opened before the rights were known, the form becomes the refusal: nobody is left with a
+    // form to fill in and the refusal behind it. Told in the channel only if that fails.
+    if (!answer.openReject && answer.text && opened.view) {
+      if (await turnInto(deps, budget, opened.view, refusalModal(answer.text))) return ack();
+    }
     await tell(deps, budget, channelId, who.userId, answer);
     await ack();
   });

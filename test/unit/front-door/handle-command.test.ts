@@ -33,7 +33,12 @@ function fakes(overrides: Partial<FrontDoorDeps> = {}) {
     },
     queue: { send: async (m) => void sent.push(m) },
     choices: memoryChoices(),
-    chat: { ephemeral: async () => {}, openView: async () => {}, respond: async () => {} },
+    chat: {
+      ephemeral: async () => {},
+      openView: async () => ({ id: "V1" }),
+      updateView: async () => {},
+      respond: async () => {},
+    },
     groupMembers: async () => ["U0OP"],
     now: () => new Date("2026-11-26T10:00:00Z"),
     log: { info: () => {}, warn: () => {} },

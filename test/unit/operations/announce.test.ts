@@ -12,13 +12,16 @@ function fakes(fail?: SlackApiError) {
   const ops = new Map<string, Operation>();
   const events: AuditEvent[] = [];
   const posted: SlackMessage[] = [];
+  /** Each post's thread and options, as the port was asked. */
+  const threads: Array<[string | undefined, { broadcast?: boolean } | undefined]> = [];
   const responded: Array<{ url: string; text: string }> = [];
   const warned: Array<{ message: string; extra?: object }> = [];
   const clock = { now: AT.getTime() + 1000 };
   const chat: Chat = {
-    post: async (_channel, message) => {
+    post: async (_channel, message, threadTs, options) => {
       if (fail) throw fail;
       posted.push(message);
+      threads.push([threadTs, options]);
       return "1.000001";
     },
     update: async () => {},
@@ -28,7 +31,8 @@ function fakes(fail?: SlackApiError) {
     person,
     ephemeral: async () => {},
     respond: async (url, message) => void responded.push({ url, text: message.text }),
-    openView: async () => {},
+    openView: async () => ({ id: "V1" }),
+    updateView: async () => {},
   };
   const deps: RecordDeps = {
     store: memoryStore(ops),
@@ -46,7 +50,7 @@ function fakes(fail?: SlackApiError) {
     ops.set(op.id, op);
     return op;
   };
-  return { deps, ops, events, posted, responded, warned, clock, put };
+  return { deps, ops, events, posted, threads, responded, warned, clock, put };
 }
 
 describe("announce", () => {
@@ -124,5 +128,20 @@ describe("announce", () => {
     expect(posted.noticedSeq).toBe(posted.seq);
     expect(posted.noticeRetryAt).toBeUndefined();
     expect(posted.parentTs).toBe("1.000001");
+  });
+
+  it.each<[string, Partial<Operation>, boolean]>([
+    ["failed", { state: "failed", outcome: "ECL answered 500" }, true],
+    ["timed out", { state: "timed_out", outcome: "no answer." }, true],
+    ["done", { state: "done" }, false],
+    ["rejected", { state: "rejected", rejectedBy: "U2", rejectReason: "no" }, false],
+  ])("a thread notice of %s is broadcast to the channel: %s", async (_, changes, broadcast) => {
+    // Prepare
+    const f = fakes();
+    const op = f.put({ seq: 2, parentTs: "1.000000", ...changes });
+    // Act
+    await announce(f.deps, op);
+    // Assess: the card updated (not posted), then its notice in the thread.
+    expect(f.threads).toEqual([["1.000000", { broadcast }]]);
   });
 });

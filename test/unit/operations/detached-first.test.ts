@@ -59,7 +59,10 @@ describe("requests awaiting approval for an image another detach removed first",
     });
     const told = f.slack.filter((m) => m.channel === "C0CHG");
     expect(told.map((m) => [m.method, m.text])).toEqual([
-      ["update", `Media detach ${pending.id}: Nothing to do: image ${IMAGE} from web01`],
+      [
+        "update",
+        `Nothing to do: <@U0REQ> asked to detach image ${IMAGE} from web01: no reason given (${pending.id})`,
+      ],
       ["post", `:information_source: <@U0REQ> nothing to do: \`${done.id}\` ${SAID}`],
     ]);
     expect(f.logs).toContainEqual({

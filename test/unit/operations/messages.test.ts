@@ -20,7 +20,7 @@ describe("parentMessage", () => {
     );
     const text = JSON.stringify(message.blocks);
     expect(message.text).toBe(
-      "Media detach op-0123456789: Detaching: image 3339fd5f-ec06-4ef8-9337-c1c70218a748 from web01",
+      "Detaching: <@U1> asked to detach image 3339fd5f-ec06-4ef8-9337-c1c70218a748 from web01: &lt;!channel&gt; reboot &amp; retry (op-0123456789)",
     );
     expect(text).toContain("*Media detach* `op-0123456789` · :arrows_counterclockwise: Detaching");
     expect(text).toContain("*Requested by*\\n<@U1>");

@@ -12,6 +12,14 @@ const button = (changes: object = {}) => ({
   value: "v",
   ...changes,
 });
+/** A confirmation dialog within every limit, with `changes`. */
+const dialog = (changes: object = {}) => ({
+  title: plain(5),
+  text: plain(5),
+  confirm: plain(5),
+  deny: plain(5),
+  ...changes,
+});
 /** An address of exactly `n` characters. */
 const url = (n: number) => `https://x.test/${"p".repeat(n - 15)}`;
 /** A message of one block. */
@@ -133,6 +141,46 @@ describe("checkMessage: each of Slack's limits at its edge", () => {
       255,
       (n) => one({ ...section, block_id: "b".repeat(n) }),
       refused("must be less than 256 characters [json-pointer:/blocks/0/block_id]"),
+    ],
+    [
+      "a button's accessibility_label",
+      75,
+      (n) => actions(button({ accessibility_label: "l".repeat(n) })),
+      refused(
+        "must be less than 76 characters [json-pointer:/blocks/0/elements/0/accessibility_label]",
+      ),
+    ],
+    [
+      "a confirmation dialog's title",
+      100,
+      (n) => actions(button({ confirm: dialog({ title: plain(n) }) })),
+      refused(
+        "must be less than 101 characters [json-pointer:/blocks/0/elements/0/confirm/title/text]",
+      ),
+    ],
+    [
+      "a confirmation dialog's text",
+      300,
+      (n) => actions(button({ confirm: dialog({ text: text(n) }) })),
+      refused(
+        "must be less than 301 characters [json-pointer:/blocks/0/elements/0/confirm/text/text]",
+      ),
+    ],
+    [
+      "a confirmation dialog's confirm",
+      30,
+      (n) => actions(button({ confirm: dialog({ confirm: plain(n) }) })),
+      refused(
+        "must be less than 31 characters [json-pointer:/blocks/0/elements/0/confirm/confirm/text]",
+      ),
+    ],
+    [
+      "a confirmation dialog's deny",
+      30,
+      (n) => one({ ...section, accessory: button({ confirm: dialog({ deny: plain(n) }) }) }),
+      refused(
+        "must be less than 31 characters [json-pointer:/blocks/0/accessory/confirm/deny/text]",
+      ),
     ],
     [
       "an accessory's text",
@@ -302,6 +350,97 @@ describe("checkMessage refuses what Slack refuses, and takes the rest", () => {
       "an accessory that is not an object",
       one({ ...section, accessory: "button" }),
       refused("must be an object [json-pointer:/blocks/0/accessory]"),
+    ],
+    [
+      "a button with a confirmation dialog, a style and an accessibility label",
+      actions(
+        button({ accessibility_label: "l", confirm: dialog({ style: "danger" }) }),
+        button({ action_id: "b", confirm: dialog({ style: "primary", text: text(1) }) }),
+      ),
+      undefined,
+    ],
+    [
+      "an empty accessibility label",
+      actions(button({ accessibility_label: "" })),
+      refused(
+        "must be more than 0 characters [json-pointer:/blocks/0/elements/0/accessibility_label]",
+      ),
+    ],
+    [
+      "a confirmation dialog that is not an object",
+      actions(button({ confirm: "sure?" })),
+      refused("must be an object [json-pointer:/blocks/0/elements/0/confirm]"),
+    ],
+    [
+      "a confirmation dialog with nothing in it",
+      actions(button({ confirm: {} })),
+      refused(
+        "must provide a plain_text object [json-pointer:/blocks/0/elements/0/confirm/title]",
+        "must provide a text object [json-pointer:/blocks/0/elements/0/confirm/text]",
+        "must provide a plain_text object [json-pointer:/blocks/0/elements/0/confirm/confirm]",
+        "must provide a plain_text object [json-pointer:/blocks/0/elements/0/confirm/deny]",
+      ),
+    ],
+    [
+      "a confirmation dialog of a bad style, its title in mrkdwn",
+      actions(button({ confirm: dialog({ style: "loud", title: text(5) }) })),
+      refused(
+        "must be a plain_text object [json-pointer:/blocks/0/elements/0/confirm/title]",
+        'must be one of "primary", "danger" [json-pointer:/blocks/0/elements/0/confirm/style]',
+      ),
+    ],
+    [
+      "verbatim mrkdwn, and plain text with its emoji",
+      one({
+        type: "section",
+        text: { ...text(1), verbatim: true },
+        fields: [
+          { ...text(1), verbatim: false },
+          { ...plain(1), emoji: true },
+        ],
+      }),
+      undefined,
+    ],
+    [
+      "verbatim that is not a boolean, emoji that is not one",
+      one({
+        type: "section",
+        text: { ...text(1), verbatim: "yes" },
+        fields: [{ ...plain(1), emoji: 1 }],
+      }),
+      refused(
+        "must be a boolean [json-pointer:/blocks/0/text/verbatim]",
+        "must be a boolean [json-pointer:/blocks/0/fields/0/emoji]",
+      ),
+    ],
+    [
+      "a button's and a header's plain text with emoji",
+      {
+        blocks: [
+          { type: "header", text: { ...plain(1), emoji: true } },
+          actions(button({ text: { ...plain(1), emoji: false } })).blocks[0],
+        ],
+      },
+      undefined,
+    ],
+    [
+      "a header's emoji that is not a boolean",
+      one({ type: "header", text: { ...plain(1), emoji: "yes" } }),
+      refused("must be a boolean [json-pointer:/blocks/0/text/emoji]"),
+    ],
+    [
+      "verbatim on plain text, emoji on mrkdwn",
+      one({
+        type: "section",
+        text: { ...plain(1), verbatim: true },
+        fields: [{ ...text(1), emoji: true }],
+        accessory: button({ text: { ...plain(1), verbatim: false } }),
+      }),
+      refused(
+        "only usable with type mrkdwn [json-pointer:/blocks/0/text/verbatim]",
+        "only usable with type plain_text [json-pointer:/blocks/0/fields/0/emoji]",
+        "only usable with type mrkdwn [json-pointer:/blocks/0/accessory/text/verbatim]",
+      ),
     ],
     [
       "an accessory of a bad style",

@@ -50,15 +50,15 @@ describe("section", () => {
   it("is mrkdwn, fitted to 3000 characters", () => {
     expect(section(md`*a* ${"<b>"}`)).toEqual({
       type: "section",
-      text: { type: "mrkdwn", text: "*a* &lt;b&gt;" },
+      text: { type: "mrkdwn", verbatim: true, text: "*a* &lt;b&gt;" },
     });
     expect(section(a(3000))).toEqual({
       type: "section",
-      text: { type: "mrkdwn", text: "a".repeat(3000) },
+      text: { type: "mrkdwn", verbatim: true, text: "a".repeat(3000) },
     });
     expect(section(a(3001))).toEqual({
       type: "section",
-      text: { type: "mrkdwn", text: cut(3000) },
+      text: { type: "mrkdwn", verbatim: true, text: cut(3000) },
     });
   });
 });
@@ -68,9 +68,9 @@ describe("fields", () => {
     expect(fields([md`${"<x>"}`, a(2000), a(2001)])).toEqual({
       type: "section",
       fields: [
-        { type: "mrkdwn", text: "&lt;x&gt;" },
-        { type: "mrkdwn", text: "a".repeat(2000) },
-        { type: "mrkdwn", text: cut(2000) },
+        { type: "mrkdwn", verbatim: true, text: "&lt;x&gt;" },
+        { type: "mrkdwn", verbatim: true, text: "a".repeat(2000) },
+        { type: "mrkdwn", verbatim: true, text: cut(2000) },
       ],
     });
   });
@@ -82,7 +82,11 @@ describe("fields", () => {
     const atLimit = fields(items.slice(0, 10));
     const over = fields(items);
     // Assess
-    const ten = Array.from({ length: 10 }, (_, i) => ({ type: "mrkdwn", text: `f${i}` }));
+    const ten = Array.from({ length: 10 }, (_, i) => ({
+      type: "mrkdwn",
+      verbatim: true,
+      text: `f${i}`,
+    }));
     expect(atLimit).toEqual({ type: "section", fields: ten });
     expect(over).toEqual({ type: "section", fields: ten });
     expect(checkMessage({ blocks: [over] })).toBeUndefined();
@@ -94,9 +98,9 @@ describe("context", () => {
     expect(context([md`${"&"}`, a(3000), a(3001)])).toEqual({
       type: "context",
       elements: [
-        { type: "mrkdwn", text: "&amp;" },
-        { type: "mrkdwn", text: "a".repeat(3000) },
-        { type: "mrkdwn", text: cut(3000) },
+        { type: "mrkdwn", verbatim: true, text: "&amp;" },
+        { type: "mrkdwn", verbatim: true, text: "a".repeat(3000) },
+        { type: "mrkdwn", verbatim: true, text: cut(3000) },
       ],
     });
   });
@@ -108,7 +112,11 @@ describe("context", () => {
     const atLimit = context(items.slice(0, 10));
     const over = context(items);
     // Assess
-    const ten = Array.from({ length: 10 }, (_, i) => ({ type: "mrkdwn", text: `e${i}` }));
+    const ten = Array.from({ length: 10 }, (_, i) => ({
+      type: "mrkdwn",
+      verbatim: true,
+      text: `e${i}`,
+    }));
     expect(atLimit).toEqual({ type: "context", elements: ten });
     expect(over).toEqual({ type: "context", elements: ten });
     expect(checkMessage({ blocks: [over] })).toBeUndefined();
@@ -116,27 +124,73 @@ describe("context", () => {
 });
 
 describe("button", () => {
-  it("is plain text, without a style unless given one", () => {
-    expect(button("Approve <b>", "approve", "op-1")).toStrictEqual({
+  it("is plain text, with what a screen reader says, without a style or dialog unless given", () => {
+    expect(button("Approve <b>", "approve", "op-1", { label: "Approve op-1" })).toStrictEqual({
       type: "button",
       text: { type: "plain_text", text: "Approve <b>" },
       action_id: "approve",
       value: "op-1",
+      accessibility_label: "Approve op-1",
     });
   });
 
   it.each(["primary", "danger"] as const)("takes the style %s", (style) => {
-    expect(button("Go", "go", "v", style)).toStrictEqual({
+    expect(button("Go", "go", "v", { label: "Go on", style })).toStrictEqual({
       type: "button",
       text: { type: "plain_text", text: "Go" },
       action_id: "go",
       value: "v",
+      accessibility_label: "Go on",
       style,
     });
   });
 
-  it("fits its label to 75 characters", () => {
-    expect(button("b".repeat(75), "go", "v").text.text).toBe("b".repeat(75));
-    expect(button("b".repeat(76), "go", "v").text.text).toBe(`${"b".repeat(74)}…`);
+  it("fits its text and its accessibility label to 75 characters", () => {
+    const at = button("b".repeat(75), "go", "v", { label: "l".repeat(75) });
+    const over = button("b".repeat(76), "go", "v", { label: "l".repeat(76) });
+    expect([at.text.text, at.accessibility_label]).toEqual(["b".repeat(75), "l".repeat(75)]);
+    expect([over.text.text, over.accessibility_label]).toEqual([
+      `${"b".repeat(74)}…`,
+      `${"l".repeat(74)}…`,
+    ]);
+  });
+
+  it("carries a confirmation dialog in plain text, its style when given one", () => {
+    const words = { title: "Sure?", text: "It <cannot> be undone", confirm: "Yes", deny: "No" };
+    expect(button("Go", "go", "v", { label: "Go", confirm: words }).confirm).toStrictEqual({
+      title: { type: "plain_text", text: "Sure?" },
+      text: { type: "plain_text", text: "It <cannot> be undone" },
+      confirm: { type: "plain_text", text: "Yes" },
+      deny: { type: "plain_text", text: "No" },
+    });
+    expect(
+      button("Go", "go", "v", { label: "Go", confirm: { ...words, style: "danger" } }).confirm
+        ?.style,
+    ).toBe("danger");
+  });
+
+  it("fits the dialog to Slack's limits: title 100, text 300, its buttons 30", () => {
+    // Prepare
+    const words = (n: number) => ({
+      title: "t".repeat(100 + n),
+      text: "x".repeat(300 + n),
+      confirm: "c".repeat(30 + n),
+      deny: "d".repeat(30 + n),
+    });
+    // Act
+    const at = button("Go", "go", "v", { label: "Go", confirm: words(0) }).confirm;
+    const over = button("Go", "go", "v", { label: "Go", confirm: words(1) });
+    // Assess
+    expect([at?.title?.text, at?.text.text, at?.confirm?.text, at?.deny?.text]).toEqual([
+      "t".repeat(100),
+      "x".repeat(300),
+      "c".repeat(30),
+      "d".repeat(30),
+    ]);
+    expect(over.confirm?.title?.text).toBe(`${"t".repeat(99)}…`);
+    expect(over.confirm?.text.text).toBe(`${"x".repeat(299)}…`);
+    expect(over.confirm?.confirm?.text).toBe(`${"c".repeat(29)}…`);
+    expect(over.confirm?.deny?.text).toBe(`${"d".repeat(29)}…`);
+    expect(checkMessage({ blocks: [{ type: "actions", elements: [over] }] })).toBeUndefined();
   });
 });

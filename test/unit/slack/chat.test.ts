@@ -38,7 +38,7 @@ function fakeClient(answer: (method: string) => unknown = () => ({ ok: true })) 
     },
     usergroups: { users: { list: method("usergroups.users.list") } },
     users: { info: method("users.info") },
-    views: { open: method("views.open") },
+    views: { open: method("views.open"), update: method("views.update") },
   } as unknown as WebClient;
   return { client, calls };
 }
@@ -52,6 +52,10 @@ describe("webClientChat", () => {
     const chat = webClientChat(client, "xoxb-t");
     expect(await chat.post("C1", TEXT)).toBe("1.2");
     expect(await chat.post("C1", WITH_BLOCKS, "0.9")).toBe("1.2");
+    expect(await chat.post("C1", TEXT, "0.9", { broadcast: true })).toBe("1.2");
+    // Outside a thread there is nothing to broadcast: Slack would ignore it, bm does not send it.
+    expect(await chat.post("C1", TEXT, undefined, { broadcast: true })).toBe("1.2");
+    expect(await chat.post("C1", TEXT, "0.9", { broadcast: false })).toBe("1.2");
     expect(calls).toEqual([
       {
         method: "chat.postMessage",
@@ -68,7 +72,68 @@ describe("webClientChat", () => {
           unfurl_links: false,
         },
       },
+      {
+        method: "chat.postMessage",
+        args: {
+          token: "xoxb-t",
+          channel: "C1",
+          text: "hello",
+          thread_ts: "0.9",
+          reply_broadcast: true,
+          unfurl_links: false,
+        },
+      },
+      {
+        method: "chat.postMessage",
+        args: { token: "xoxb-t", channel: "C1", text: "hello", unfurl_links: false },
+      },
+      {
+        method: "chat.postMessage",
+        args: {
+          token: "xoxb-t",
+          channel: "C1",
+          text: "hello",
+          thread_ts: "0.9",
+          unfurl_links: false,
+        },
+      },
     ]);
+  });
+
+  it("opens a modal, answering its id and hash, and updates it by that id", async () => {
+    const { client, calls } = fakeClient((m) =>
+      m === "views.open" ? { ok: true, view: { id: "V1", hash: "1.a" } } : { ok: true },
+    );
+    const chat = webClientChat(client, "t");
+    const view = {
+      type: "modal" as const,
+      title: { type: "plain_text" as const, text: "x" },
+      blocks: [],
+    };
+    expect(await chat.openView("trig", view)).toEqual({ id: "V1", hash: "1.a" });
+    await chat.updateView("V1", view, "1.a");
+    await chat.updateView("V1", view);
+    expect(calls.map((c) => [c.method, c.args])).toEqual([
+      ["views.open", { token: "t", trigger_id: "trig", view }],
+      ["views.update", { token: "t", view_id: "V1", view, hash: "1.a" }],
+      ["views.update", { token: "t", view_id: "V1", view }],
+    ]);
+  });
+
+  it("a modal Slack opened without an id, or without a hash", async () => {
+    const view = {
+      type: "modal" as const,
+      title: { type: "plain_text" as const, text: "x" },
+      blocks: [],
+    };
+    const none = webClientChat(fakeClient(() => ({ ok: true })).client, "t");
+    expect(await none.openView("trig", view).catch((e: unknown) => e)).toMatchObject({
+      method: "views.open",
+      code: "no_view_id",
+      kind: "passing",
+    });
+    const bare = webClientChat(fakeClient(() => ({ ok: true, view: { id: "V2" } })).client, "t");
+    expect(await bare.openView("trig", view)).toEqual({ id: "V2" });
   });
 
   it("a post Slack answers without a ts is a passing failure", async () => {
@@ -96,11 +161,6 @@ describe("webClientChat", () => {
     expect(await chat.permalink("C1", "1.2")).toBe("https://x.slack.com/p1");
     expect(await chat.groupMembers("S1")).toEqual(["U1", "U2"]);
     await chat.ephemeral("C1", "U1", TEXT);
-    await chat.openView("trig", {
-      type: "modal",
-      title: { type: "plain_text", text: "x" },
-      blocks: [],
-    });
     expect(calls.map((c) => [c.method, c.args])).toEqual([
       [
         "chat.update",
@@ -110,14 +170,6 @@ describe("webClientChat", () => {
       ["chat.getPermalink", { token: "t", channel: "C1", message_ts: "1.2" }],
       ["usergroups.users.list", { token: "t", usergroup: "S1" }],
       ["chat.postEphemeral", { token: "t", channel: "C1", user: "U1", text: "hello" }],
-      [
-        "views.open",
-        {
-          token: "t",
-          trigger_id: "trig",
-          view: { type: "modal", title: { type: "plain_text", text: "x" }, blocks: [] },
-        },
-      ],
     ]);
   });
 
@@ -191,6 +243,15 @@ describe("webClientChat", () => {
       "views.open",
       (chat) =>
         chat.openView("trig", {
+          type: "modal",
+          title: { type: "plain_text", text: "x" },
+          blocks: [],
+        }),
+    ],
+    [
+      "views.update",
+      (chat) =>
+        chat.updateView("V1", {
           type: "modal",
           title: { type: "plain_text", text: "x" },
           blocks: [],

@@ -44,7 +44,12 @@ function read(c: Choice) {
       block_id?: string;
       text?: { text: string };
       elements?: Array<{ text: string }>;
-      accessory?: { text: { text: string }; value: string; action_id: string };
+      accessory?: {
+        text: { text: string };
+        value: string;
+        action_id: string;
+        accessibility_label: string;
+      };
     };
     return {
       id: block.block_id,
@@ -52,13 +57,14 @@ function read(c: Choice) {
       ...(block.accessory
         ? {
             button: `${block.accessory.text.text} ${block.accessory.action_id} ${block.accessory.value}`,
+            spoken: block.accessory.accessibility_label,
           }
         : {}),
     };
   });
 }
 const FOOT =
-  "Only you see this. Its buttons work until 10:30 UTC (30 minutes, as long as Slack lets bm answer here); nothing is recorded until you click one.";
+  "Only you see this. Its buttons work until <!date^1795775400^{time}|10:30 UTC> (30 minutes, as long as Slack lets bm answer here); nothing is recorded until you click one.";
 
 describe("the private choices, word for word", () => {
   it("the images of a server, named where the image service knows them", () => {
@@ -78,11 +84,13 @@ describe("the private choices, word for word", () => {
         id: "bm_choose_0",
         text: `\`rescue.iso\` \`${IMAGE}\``,
         button: `Detach this image ${CHOOSE_ACTION} ch-0123456789:0`,
+        spoken: "Detach image rescue.iso from app",
       },
       {
         id: "bm_choose_1",
         text: `\`${OTHER}\``,
         button: `Detach this image ${CHOOSE_ACTION} ch-0123456789:1`,
+        spoken: `Detach image ${OTHER} from app`,
       },
       { id: undefined, text: FOOT },
     ]);
@@ -109,11 +117,13 @@ describe("the private choices, word for word", () => {
       id: "bm_choose_0",
       text: `\`${A}\`\nACTIVE, power RUNNING, task_state None (idle) · attached: \`rescue.iso\` \`${IMAGE}\`\nChoosing it records the detach of \`rescue.iso\` \`${IMAGE}\`, the only image attached.`,
       button: `Choose ${CHOOSE_ACTION} ch-0123456789:0`,
+      spoken: `Choose server app (${A})`,
     });
     expect(blocks[2]).toEqual({
       id: "bm_choose_1",
       text: `\`${B}\`\nACTIVE, power RUNNING, task_state None (idle) · attached: \`rescue.iso\` \`${IMAGE}\`, \`${OTHER}\``,
       button: `Choose ${CHOOSE_ACTION} ch-0123456789:1`,
+      spoken: `Choose server app (${B})`,
     });
     expect(blocks[3]).toEqual({
       id: "bm_choose_2",
@@ -155,11 +165,13 @@ describe("the private choices, word for word", () => {
         id: "bm_choose_0",
         text: `*\`web01\`* \`${A}\`\nACTIVE, power RUNNING, task_state None (idle) · attached: \`${IMAGE}\`, \`${OTHER}\``,
         button: `web01 ${CHOOSE_ACTION} ch-0123456789:0`,
+        spoken: `Choose server web01 (${A})`,
       },
       {
         id: "bm_choose_1",
         text: "`web010`: 2 servers have this name; choosing it lists them.",
         button: `web010 ${CHOOSE_ACTION} ch-0123456789:1`,
+        spoken: "List the 2 servers named web010",
       },
       { id: undefined, text: FOOT },
     ]);
@@ -286,6 +298,7 @@ describe("the private choices, to the letter", () => {
         id: "bm_choose_1",
         text: `\`${B}\`\nACTIVE, power RUNNING, task_state None (idle) · attached: \`${OTHER}\`\nImage \`${IMAGE}\` is not attached to it; choosing it lists those that are.`,
         button: `Choose ${CHOOSE_ACTION} ch-0123456789:1`,
+        spoken: `Choose server app (${B})`,
       },
     ]);
     expect(read(c).at(-1)?.text).toBe(FOOT);

@@ -4,13 +4,24 @@
  * real state machine, so the words are those of a real operation.
  */
 import { describe, expect, it } from "vitest";
-import { type Operation, record, type State, transition } from "../../../lib/operations/operation";
 import {
+  type Operation,
+  record,
+  STATES,
+  type State,
+  transition,
+} from "../../../lib/operations/operation";
+import { checkView } from "../../../lib/slack/block-kit-limits";
+import {
+  broadcasts,
+  buttonLabel,
   parentMessage,
+  refusalModal,
   rejectModal,
   requesterNotice,
   threadNotice,
 } from "../../../lib/slack/messages";
+import { md } from "../../../lib/slack/mrkdwn";
 import { slackFix as slackFixOf } from "../../../lib/slack/slack-error";
 import { AT, sampleOperation } from "../operations/sample-operation";
 
@@ -66,14 +77,119 @@ describe("the card in each state", () => {
     );
     expect(card(op)).toEqual([
       "*Media detach* `op-0123456789` · :raised_hand: Awaiting approval",
-      "*Requested by*\n<@U1> | *Server*\n`web01` (`c880a4b5-0230-4925-a8f5-16fb48249275`) | *Image*\n`3339fd5f-ec06-4ef8-9337-c1c70218a748` | *Server state*\ntask_state None, power RUNNING | *Reason*\nINC-1 | *Approval*\n2 needed from <!subteam^S0APP>, <@U0A1>\nexpires 2026-11-26 10:30 UTC",
+      "*Requested by*\n<@U1> | *Server*\n`web01` (`c880a4b5-0230-4925-a8f5-16fb48249275`) | *Image*\n`3339fd5f-ec06-4ef8-9337-c1c70218a748` | *Server state*\ntask_state None, power RUNNING | *Reason*\nINC-1 | *Approval*\n2 needed from <!subteam^S0APP>, <@U0A1>\nexpires <!date^1795689000^{date_num} {time}|2026-11-26 10:30 UTC>",
       "[Approve bm_approve primary] [Reject bm_reject danger] [Cancel bm_cancel ]",
-      "Tenant `prod` · requested 2026-11-26 10:00 UTC",
+      "Tenant `prod` · requested <!date^1795687200^{date_num} {time}|2026-11-26 10:00 UTC>",
     ]);
     expect(parentMessage(op).text).toBe(
-      "Media detach op-0123456789: Awaiting approval: image 3339fd5f-ec06-4ef8-9337-c1c70218a748 from web01",
+      "<@U1> asks to detach image 3339fd5f-ec06-4ef8-9337-c1c70218a748 from web01: INC-1 — needs 2 approvals from <!subteam^S0APP>, <@U0A1> (op-0123456789)",
     );
     expect(notice(op)).toBeUndefined();
+  });
+
+  it("awaiting approval: each button says what it does to which detach; Approve and Cancel ask first", () => {
+    const op = lived(["awaiting_approval"], {}, {}, { approvalsRequired: 1 });
+    const actions = parentMessage(op).blocks?.find((b) => b.type === "actions");
+    expect(actions).toEqual({
+      type: "actions",
+      block_id: "bm_approval",
+      elements: [
+        {
+          type: "button",
+          text: { type: "plain_text", text: "Approve" },
+          action_id: "bm_approve",
+          value: "op-0123456789",
+          accessibility_label: "Approve detaching 3339fd5f… from web01 (op-0123456789)",
+          style: "primary",
+          confirm: {
+            title: { type: "plain_text", text: "Approve this detach?" },
+            text: {
+              type: "plain_text",
+              text: "Once 1 approval is given, bm detaches image 3339fd5f-ec06-4ef8-9337-c1c70218a748 from web01 (op-0123456789) at once. A detach cannot be undone.",
+            },
+            confirm: { type: "plain_text", text: "Approve" },
+            deny: { type: "plain_text", text: "Back" },
+            style: "primary",
+          },
+        },
+        {
+          type: "button",
+          text: { type: "plain_text", text: "Reject" },
+          action_id: "bm_reject",
+          value: "op-0123456789",
+          accessibility_label: "Reject detaching 3339fd5f… from web01 (op-0123456789)",
+          style: "danger",
+        },
+        {
+          type: "button",
+          text: { type: "plain_text", text: "Cancel" },
+          action_id: "bm_cancel",
+          value: "op-0123456789",
+          accessibility_label: "Cancel detaching 3339fd5f… from web01 (op-0123456789)",
+          confirm: {
+            title: { type: "plain_text", text: "Cancel this request?" },
+            text: {
+              type: "plain_text",
+              text: "Nothing is sent to ECL, and nobody can approve op-0123456789 afterwards: the requester would have to ask again.",
+            },
+            confirm: { type: "plain_text", text: "Cancel the request" },
+            deny: { type: "plain_text", text: "Keep it" },
+            style: "danger",
+          },
+        },
+      ],
+    });
+    const two = lived(["awaiting_approval"], {}, {}, { approvalsRequired: 2 });
+    const approve = parentMessage(two).blocks?.find((b) => b.type === "actions") as {
+      elements: Array<{ confirm?: { text: { text: string } } }>;
+    };
+    expect(approve.elements[0]?.confirm?.text.text).toBe(
+      "Once 2 approvals are given, bm detaches image 3339fd5f-ec06-4ef8-9337-c1c70218a748 from web01 (op-0123456789) at once. A detach cannot be undone.",
+    );
+  });
+
+  it("a server not yet named: the dialog and the labels say it as typed", () => {
+    const op = lived(["awaiting_approval"], {}, {}, { serverName: "", serverRef: "asked01" });
+    const json = JSON.stringify(parentMessage(op).blocks);
+    expect(json).toContain("from asked01 (op-0123456789) at once.");
+    expect(json).toContain(
+      '"accessibility_label":"Approve detaching 3339fd5f… from asked01 (op-0123456789)"',
+    );
+    expect(parentMessage(op).text).toContain("from asked01: INC-1");
+  });
+
+  it("the notification: what is needed counts what was given; no reason given says so", () => {
+    let op = lived(["awaiting_approval"], {}, {}, { approvalsRequired: 3, reason: "" });
+    expect(parentMessage(op).text).toBe(
+      "<@U1> asks to detach image 3339fd5f-ec06-4ef8-9337-c1c70218a748 from web01: no reason given — needs 3 approvals from the approvers (op-0123456789)",
+    );
+    op = record(op, "approval", { teamId: "T1", userId: "U0A1" }, later(5), {
+      approvals: [{ userId: "U0A1", at: later(5).toISOString() }],
+    });
+    expect(parentMessage(op).text).toMatch(/ — needs 2 more approvals from the approvers \(op-/);
+    op = record(op, "approval", { teamId: "T1", userId: "U0A2" }, later(6), {
+      approvals: [...(op.approvals ?? []), { userId: "U0A2", at: later(6).toISOString() }],
+    });
+    expect(parentMessage(op).text).toMatch(/ — needs 1 more approval from the approvers \(op-/);
+  });
+
+  it("the notification carries at most 300 characters of the reason, then what is needed", () => {
+    const op = lived(
+      ["awaiting_approval"],
+      {},
+      {},
+      { approvalsRequired: 1, reason: "r".repeat(301) },
+    );
+    expect(parentMessage(op).text).toBe(
+      `<@U1> asks to detach image 3339fd5f-ec06-4ef8-9337-c1c70218a748 from web01: ${"r".repeat(298)}… — needs 1 approval from the approvers (op-0123456789)`,
+    );
+    const at = lived(
+      ["awaiting_approval"],
+      {},
+      {},
+      { approvalsRequired: 1, reason: "r".repeat(300) },
+    );
+    expect(parentMessage(at).text).toContain(`: ${"r".repeat(300)} — needs`);
   });
 
   it("one approval of two: shown on the card with its time, the thread told", () => {
@@ -82,7 +198,7 @@ describe("the card in each state", () => {
       approvals: [{ userId: "U0A1", at: later(5).toISOString() }],
     });
     expect(card(op)[1]).toContain(
-      "*Approval*\n2 needed from the approvers\n:white_check_mark: <@U0A1> approved, 2026-11-26 10:00 UTC",
+      "*Approval*\n2 needed from the approvers\n:white_check_mark: <@U0A1> approved, <!date^1795687205^{date_num} {time}|2026-11-26 10:00 UTC>",
     );
     expect(notice(op)).toBe(":white_check_mark: <@U0A1> approved (1 of 2).");
   });
@@ -112,7 +228,7 @@ describe("the card in each state", () => {
       "*Media detach* `op-0123456789` · :arrow_forward: Sending the detach to ECL",
     );
     expect(parentMessage(op).text).toBe(
-      "Media detach op-0123456789: Sending the detach to ECL: image 3339fd5f-ec06-4ef8-9337-c1c70218a748 from web01",
+      "Sending the detach to ECL: <@U1> asked to detach image 3339fd5f-ec06-4ef8-9337-c1c70218a748 from web01: INC-1 (op-0123456789)",
     );
     expect(card(op)[1]).toContain("*Approval*\nnone needed in this channel");
   });
@@ -319,6 +435,24 @@ describe("what only the requester is told, and the reject modal", () => {
     expect(JSON.stringify(modal.blocks)).toContain('"multiline":true');
     expect(rejectModal("x".repeat(4000)).private_metadata).toHaveLength(3000);
   });
+
+  it("the reject modal turned into a refusal: the words, Close, nothing to submit; Slack takes it", () => {
+    const modal = refusalModal(md`You may not reject ${"<this>"}.`);
+    expect(modal).toStrictEqual({
+      type: "modal",
+      callback_id: "bm_reject_refused",
+      title: { type: "plain_text", text: "Cannot reject" },
+      close: { type: "plain_text", text: "Close" },
+      blocks: [
+        {
+          type: "section",
+          text: { type: "mrkdwn", text: "You may not reject &lt;this&gt;.", verbatim: true },
+        },
+      ],
+    });
+    expect(checkView(modal)).toBeUndefined();
+    expect(checkView(refusalModal(md`${"x".repeat(4000)}`))).toBeUndefined();
+  });
 });
 
 describe("the card and the thread, at their edges", () => {
@@ -428,7 +562,7 @@ describe("the card and the thread, at their edges", () => {
 
   it("the notification text names the state without its emoji", () => {
     expect(parentMessage(lived(["failed"])).text).toBe(
-      "Media detach op-0123456789: Failed: image 3339fd5f-ec06-4ef8-9337-c1c70218a748 from web01",
+      "Failed: <@U1> asked to detach image 3339fd5f-ec06-4ef8-9337-c1c70218a748 from web01: INC-1 (op-0123456789)",
     );
   });
 });
@@ -458,7 +592,9 @@ describe("every state's words, and what a card or notice leaves out", () => {
       expect(card(op)[0]).toBe(`*Media detach* \`op-0123456789\` · ${header}`);
       const words = header.replace(/^:[a-z_0-9]+: /, "");
       expect(parentMessage(op).text).toBe(
-        `Media detach op-0123456789: ${words}: image 3339fd5f-ec06-4ef8-9337-c1c70218a748 from web01`,
+        op.state === "awaiting_approval"
+          ? "<@U1> asks to detach image 3339fd5f-ec06-4ef8-9337-c1c70218a748 from web01: INC-1 — needs 1 approval from the approvers (op-0123456789)"
+          : `${words}: <@U1> asked to detach image 3339fd5f-ec06-4ef8-9337-c1c70218a748 from web01: INC-1 (op-0123456789)`,
       );
     }
   });
@@ -568,5 +704,67 @@ describe("every state's words, and what a card or notice leaves out", () => {
     const timedOut = lived(["approved", "executing", "detaching", "timed_out"], { outcome: "x." });
     const rechecked = record(timedOut, "recheck", { teamId: "T1", userId: "U0A9" }, later(9));
     expect(requesterNotice(rechecked, later(10), 60).text).toBe("`op-0123456789` is timed out.");
+  });
+});
+
+describe("broadcasts", () => {
+  it("shows a failure and a time-out in the channel, and nothing else", () => {
+    const shown = STATES.filter((state) => broadcasts({ ...lived([]), state }));
+    expect(shown).toEqual(["failed", "timed_out"]);
+  });
+});
+
+describe("buttonLabel", () => {
+  it.each<[string, Partial<Operation>, string]>([
+    [
+      "the whole image id, when it fits",
+      { imageId: "img-1", serverName: "web01" },
+      "Approve detaching img-1 from web01 (op-0123456789)",
+    ],
+    [
+      "the image by its first 8 characters, when the whole does not fit",
+      { serverName: "web01" },
+      "Approve detaching 3339fd5f… from web01 (op-0123456789)",
+    ],
+    [
+      "the server as typed while it has no name",
+      { serverName: "", serverRef: "asked" },
+      "Approve detaching 3339fd5f… from asked (op-0123456789)",
+    ],
+    [
+      "the operation and the server alone, for a long name",
+      { serverName: "s".repeat(30) },
+      `Approve op-0123456789: detaching from ${"s".repeat(30)}`,
+    ],
+  ])("%s", (_, changes, label) => {
+    expect(buttonLabel("Approve", lived([], {}, {}, changes))).toBe(label);
+  });
+
+  it("is at most 75 characters at each edge", () => {
+    // 75 characters whole: "Approve detaching " + image + " from " + server + " (op-…)".
+    const fits = (image: string, server: string) =>
+      buttonLabel("Approve", lived([], {}, {}, { imageId: image, serverName: server }));
+    const whole = fits("i".repeat(30), "web01");
+    expect(whole).toBe(`Approve detaching ${"i".repeat(30)} from web01 (op-0123456789)`);
+    expect(whole).toHaveLength(75);
+    expect(fits("i".repeat(31), "web01")).toBe(
+      "Approve detaching iiiiiiii… from web01 (op-0123456789)",
+    );
+    const short = fits("i".repeat(36), "s".repeat(26));
+    expect(short).toHaveLength(75);
+    expect(short).toContain("iiiiiiii…");
+    expect(fits("i".repeat(36), "s".repeat(27))).toBe(
+      `Approve op-0123456789: detaching from ${"s".repeat(27)}`,
+    );
+  });
+
+  it("names the re-check of a timed-out detach", () => {
+    const op = lived(["approved", "executing", "detaching", "timed_out"]);
+    const recheck = (parentMessage(op).blocks ?? []).find((b) => b.block_id === "bm_recheck") as {
+      elements: Array<{ accessibility_label?: string }>;
+    };
+    expect(recheck.elements[0]?.accessibility_label).toBe(
+      "Re-check detaching 3339fd5f… from web01 (op-0123456789)",
+    );
   });
 });

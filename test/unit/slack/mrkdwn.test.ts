@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
   channel,
+  clip,
   code,
+  DATE_AND_TIME,
+  date,
   decodeSlackText,
   escapeMrkdwn,
   fitMrkdwn,
@@ -12,6 +15,7 @@ import {
   Mrkdwn,
   md,
   principal,
+  TIME,
   user,
 } from "../../../lib/slack/mrkdwn";
 
@@ -159,6 +163,68 @@ describe("the builders of mentions, code and links", () => {
     ["a list of nothing", listOf([], 0), ""],
   ])("%s", (_, built, text) => {
     expect(built.text).toBe(text);
+  });
+});
+
+describe("date", () => {
+  // 2026-11-26T10:03:27.900Z: the token counts whole seconds, the fallback whole minutes.
+  const AT = Date.UTC(2026, 10, 26, 10, 3, 27, 900);
+
+  it.each<[string, string | number, (typeof TIME)[] | [], string]>([
+    [
+      "an ISO time",
+      "2026-11-26T10:03:27.900Z",
+      [],
+      "<!date^1795687407^{date_num} {time}|2026-11-26 10:03 UTC>",
+    ],
+    ["epoch milliseconds", AT, [], "<!date^1795687407^{date_num} {time}|2026-11-26 10:03 UTC>"],
+    ["the time alone", AT, [TIME], "<!date^1795687407^{time}|10:03 UTC>"],
+    [
+      "an ISO time in another zone",
+      "2026-11-26T19:03:27+09:00",
+      [],
+      "<!date^1795687407^{date_num} {time}|2026-11-26 10:03 UTC>",
+    ],
+    ["the start of the epoch", 0, [], "<!date^0^{date_num} {time}|1970-01-01 00:00 UTC>"],
+    ["a time that is not one, as its text, escaped", "soon <@U1>", [], "soon &lt;@U1&gt;"],
+    ["no time at all", Number.NaN, [TIME], "NaN"],
+  ])("%s", (_, at, tokens, shown) => {
+    expect(date(at, ...tokens).text).toBe(shown);
+  });
+
+  it("says the date and the time unless told", () => {
+    expect(DATE_AND_TIME).toBe("{date_num} {time}");
+    expect(TIME).toBe("{time}");
+    expect(date(AT, DATE_AND_TIME).text).toBe(date(AT).text);
+  });
+
+  it("goes into a template as it is, never escaped", () => {
+    expect(md`expires ${date(AT)} ${"&"} then`.text).toBe(
+      "expires <!date^1795687407^{date_num} {time}|2026-11-26 10:03 UTC> &amp; then",
+    );
+  });
+
+  it("is never cut inside: a fitted text keeps it whole or drops it", () => {
+    // Prepare
+    const text = md`${"a".repeat(20)} ${date(AT)}`;
+    const whole = text.text.length;
+    // Act, Assess
+    expect(fitMrkdwn(text, whole)).toBe(text.text);
+    for (let max = 3; max < whole; max++) {
+      const fitted = fitMrkdwn(text, max);
+      expect(fitted.length).toBeLessThanOrEqual(max);
+      expect(fitted).not.toContain("<!date");
+    }
+  });
+});
+
+describe("clip", () => {
+  it("is fitMrkdwn's cut, still mrkdwn", () => {
+    const text = md`${"a".repeat(10)} ${user("U1")}`;
+    expect(clip(text, 100)).toBeInstanceOf(Mrkdwn);
+    expect(clip(text, 100).text).toBe("aaaaaaaaaa <@U1>");
+    expect(clip(text, 8).text).toBe("aaaaaa…");
+    expect(md`${clip(md`${"<"}`, 10)}`.text).toBe("&lt;");
   });
 });
 
