@@ -19,7 +19,9 @@ export interface FrontDoorDeps extends PolicyDeps {
   choices: ChoiceStore;
   audit: AuditLog;
   queue: WorkQueue;
-  chat: Pick<Chat, "ephemeral" | "openView" | "respond">;
+  chat: Pick<Chat, "ephemeral" | "openView" | "respond" | "publishHome">;
+  /** Events API deliveries taken (kept in the same table): an event's work is done once. */
+  events: EventClaims;
   now: () => Date;
   log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
   metrics?: Metrics;
@@ -27,6 +29,15 @@ export interface FrontDoorDeps extends PolicyDeps {
   refusals?: RefusalTally;
   /** Hosts besides hooks.slack.com whose response_urls are used (BM_SLACK_URL_ALLOW); none if unset. */
   responseUrlAllow?: HostPatterns;
+}
+
+/** The Events API's deliveries, by event id. */
+export interface EventClaims {
+  /**
+   * Takes the event: true the first time it is asked for `eventId`, false ever after (a retry of
+   * Slack's, or the same event again), whoever asked first.
+   */
+  claim(eventId: string, at: Date): Promise<boolean>;
 }
 
 /**

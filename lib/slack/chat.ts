@@ -3,7 +3,7 @@
  * client Bolt itself uses). Every failure leaves the adapter as a {@link SlackApiError}: passing
  * or permanent, with Slack's error code.
  */
-import type { KnownBlock, View } from "@slack/types";
+import type { HomeView, KnownBlock, View } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import { type HostPatterns, isAllowedHost, NO_HOSTS } from "../net/endpoint-rule";
 import { groupRefusalScope, SlackApiError, slackApiError } from "./slack-error";
@@ -50,6 +50,11 @@ export interface Chat {
   ): Promise<void>;
   /** Opens a modal for the click that gave `triggerId` (valid for 3 s). */
   openView(triggerId: string, view: View): Promise<void>;
+  /**
+   * Publishes `user`'s Home tab (`views.publish`, Tier 4: one call per person), replacing the
+   * one they had.
+   */
+  publishHome(user: string, view: HomeView): Promise<void>;
 }
 
 /**
@@ -178,6 +183,10 @@ export function webClientChat(
     openView: (triggerId, view) =>
       call("views.open", async () => {
         await client.views.open({ token, trigger_id: triggerId, view });
+      }),
+    publishHome: (user, view) =>
+      call("views.publish", async () => {
+        await client.views.publish({ token, user_id: user, view });
       }),
   };
 }

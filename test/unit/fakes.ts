@@ -74,7 +74,13 @@ export function frontDoorFakes(overrides: Partial<FrontDoorDeps> = {}) {
       },
     },
     queue: { send: async (m) => void sent.push(m) },
-    chat: { ephemeral: async () => {}, openView: async () => {}, respond: async () => {} },
+    chat: {
+      ephemeral: async () => {},
+      openView: async () => {},
+      respond: async () => {},
+      publishHome: async () => {},
+    },
+    events: memoryClaims(),
     groupMembers: async (group) => GROUPS[group] ?? [],
     person,
     now: () => NOW,
@@ -82,6 +88,18 @@ export function frontDoorFakes(overrides: Partial<FrontDoorDeps> = {}) {
     ...overrides,
   };
   return { deps, ops, events, sent };
+}
+
+/** Event claims in memory: the first claim of an id wins, as the table's conditional put. */
+export function memoryClaims(claimed = new Set<string>()) {
+  return {
+    claimed,
+    claim: async (eventId: string) => {
+      if (claimed.has(eventId)) return false;
+      claimed.add(eventId);
+      return true;
+    },
+  };
 }
 
 /** An operation of `channel` by `requester`, moved through `states` (by bm), saved in `ops`. */
@@ -198,6 +216,7 @@ export function workerFakes(
       void slack.push({ method: "ephemeral", channel, text: message.text }),
     respond: async (_url, message) => void slack.push({ method: "respond", text: message.text }),
     openView: async () => {},
+    publishHome: async () => {},
   };
   const clock = { now: NOW.getTime() };
   const followUps: number[] = [];

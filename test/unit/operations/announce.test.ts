@@ -29,6 +29,7 @@ function fakes(fail?: SlackApiError) {
     ephemeral: async () => {},
     respond: async (url, message) => void responded.push({ url, text: message.text }),
     openView: async () => {},
+    publishHome: async () => {},
   };
   const deps: RecordDeps = {
     store: memoryStore(ops),
