@@ -38,7 +38,7 @@ function fakeClient(answer: (method: string) => unknown = () => ({ ok: true })) 
     },
     usergroups: { users: { list: method("usergroups.users.list") } },
     users: { info: method("users.info") },
-    views: { open: method("views.open") },
+    views: { open: method("views.open"), publish: method("views.publish") },
   } as unknown as WebClient;
   return { client, calls };
 }
@@ -101,6 +101,7 @@ describe("webClientChat", () => {
       title: { type: "plain_text", text: "x" },
       blocks: [],
     });
+    await chat.publishHome("U1", { type: "home", blocks: [] });
     expect(calls.map((c) => [c.method, c.args])).toEqual([
       [
         "chat.update",
@@ -118,6 +119,7 @@ describe("webClientChat", () => {
           view: { type: "modal", title: { type: "plain_text", text: "x" }, blocks: [] },
         },
       ],
+      ["views.publish", { token: "t", user_id: "U1", view: { type: "home", blocks: [] } }],
     ]);
   });
 
