@@ -237,3 +237,33 @@ export function eventHeaders(
       : {}),
   };
 }
+
+/**
+ * A click on a button of the user's Home tab, as a `block_actions` payload: from a view of type
+ * `home` (its `container` says so), with no channel, no message and no response_url.
+ */
+export function homeActionsBody(fields: {
+  teamId: string;
+  userId: string;
+  actionId: string;
+  value: string;
+  blockId: string;
+}): string {
+  const viewId = `VH${fields.userId}`;
+  return asForm({
+    ...interaction("block_actions", fields.teamId, fields.userId),
+    container: { type: "view", view_id: viewId },
+    view: { id: viewId, type: "home", blocks: [], private_metadata: "", callback_id: "" },
+    state: { values: {} },
+    actions: [
+      {
+        type: "button",
+        block_id: fields.blockId,
+        action_id: fields.actionId,
+        value: fields.value,
+        text: { type: "plain_text", text: fields.actionId },
+        action_ts: `${Date.now() / 1000}`,
+      },
+    ],
+  });
+}

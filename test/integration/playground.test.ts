@@ -443,3 +443,65 @@ describe("every server the local stack starts listens on 127.0.0.1 only", () => 
     }
   });
 });
+
+describe("the Home tab", () => {
+  const home = async (user: string) => {
+    const state = await call({
+      method: "GET",
+      path: `/_playground/state?user=${user}`,
+      headers: own(),
+    });
+    return (JSON.parse(state.body) as { home: { type: string; blocks: unknown[] } | null }).home;
+  };
+
+  it("opens the Home of the person acting with a signed app_home_opened, and its Approve approves", async () => {
+    expect(await home("U0APPROVER1")).toBeNull();
+    const opened = await call({
+      method: "POST",
+      path: "/_playground/home",
+      headers: own(),
+      body: JSON.stringify({ user: "U0APPROVER1" }),
+    });
+    expect(JSON.parse(opened.body)).toEqual({ status: 200 });
+    const shown = await home("U0APPROVER1");
+    expect(shown?.type).toBe("home");
+    expect(JSON.stringify(shown?.blocks)).toContain("*bm: media detach* for <@U0APPROVER1>");
+    expect(stack.slack?.callsOf("views.publish").at(-1)?.error).toBeUndefined();
+
+    // A request that waits for U0APPROVER1, then its Approve clicked on the Home.
+    const asked = await call({
+      method: "POST",
+      path: "/_playground/slash",
+      headers: own(),
+      body: JSON.stringify({
+        user: "U0LOCALUSER",
+        channel: "C0CHANGES",
+        text: `/bm detach ${SAMPLE.web01} ${SAMPLE.image} CHG-7`,
+      }),
+    });
+    expect(JSON.parse(asked.body)).toEqual({ status: 200 });
+    const [id] = (await operationIds(stack)).slice(-1);
+    await stack.deliver();
+    await call({
+      method: "POST",
+      path: "/_playground/home",
+      headers: own(),
+      body: JSON.stringify({ user: "U0APPROVER1" }),
+    });
+    expect(JSON.stringify(await home("U0APPROVER1"))).toContain(`"block_id":"bm_home_${id}"`);
+    const clicked = await call({
+      method: "POST",
+      path: "/_playground/click",
+      headers: own(),
+      body: JSON.stringify({
+        user: "U0APPROVER1",
+        home: "true",
+        action: "bm_approve",
+        value: id ?? "",
+        block: `bm_home_${id}`,
+      }),
+    });
+    expect(JSON.parse(clicked.body)).toEqual({ status: 200 });
+    expect(JSON.stringify(await home("U0APPROVER1"))).toContain(`You approved \`${id}\``);
+  });
+});
