@@ -4,7 +4,7 @@
  * (`app_home_opened`) and after they click on it.
  */
 import { hasExpired, isTerminal, type Operation } from "../operations/operation";
-import { channelPolicy, mayApprove, mayRequest } from "../policy/permissions";
+import { channelPolicy, mayApprove, mayRequest, type Verdict } from "../policy/permissions";
 import type { PolicyDeps } from "../policy/roles";
 import { type HomeContent, homeView, type KnownMedia, RECENT_DAYS } from "../slack/home";
 import type { Mrkdwn } from "../slack/mrkdwn";
@@ -59,7 +59,7 @@ export async function homeContent(
   return {
     userId: who.userId,
     awaiting: waiting
-      .filter((_, i) => verdicts[i]?.ok)
+      .filter((_, i) => (verdicts[i] as Verdict).ok)
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt)),
     inFlight: inflight
       .filter((op) => mine(op) && !isTerminal(op.state))
@@ -69,7 +69,7 @@ export async function homeContent(
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
     media: tenants.map((tenant, i) => ({
       tenant,
-      servers: knownMedia((reads[i] ?? []).filter((op) => op.createdAt >= since)),
+      servers: knownMedia((reads[i] as Operation[]).filter((op) => op.createdAt >= since)),
     })),
   };
 }
@@ -105,7 +105,7 @@ async function requestTenants(deps: PolicyDeps, userId: string): Promise<string[
   const channels = Object.keys(deps.policy.channels);
   const verdicts = await Promise.all(channels.map((id) => mayRequest(deps, id, userId)));
   const tenants = channels
-    .filter((_, i) => verdicts[i]?.ok)
+    .filter((_, i) => (verdicts[i] as Verdict).ok)
     .map((id) => channelPolicy(deps.policy, id)?.tenant as string);
   return [...new Set(tenants)];
 }

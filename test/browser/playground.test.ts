@@ -193,6 +193,23 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
       .waitFor();
   }, 30_000);
 
+  it("the Home tab: an approver sees what waits for them, approves it there, and is told on the Home", async () => {
+    await open("U0LOCALUSER", /^#changes/);
+    await send(`/bm detach db01 ${SAMPLE.otherImage} CHG-43`);
+    await page.getByRole("button", { name: "Approve" }).last().waitFor({ timeout: 15_000 });
+    const id = (await operationIds(stack)).at(-1) as string;
+
+    await page.getByLabel("Acting as").selectOption("U0APPROVER1");
+    await page.getByRole("button", { name: "Home", exact: true }).click();
+    await page.getByRole("heading", { name: "Home" }).waitFor();
+    await page.getByText(/Waiting for your approval/).waitFor();
+    const approve = page.locator(`button[data-action="bm_approve"][data-value="${id}"]`);
+    await approve.waitFor({ timeout: 10_000 });
+    await approve.click();
+    await page.getByText(`You approved ${id} (1 of 1): bm goes on with the detach.`).waitFor();
+    expect(await page.locator(`button[data-value="${id}"]`).count()).toBe(0);
+  }, 30_000);
+
   it("a rejection through the modal: Slack's error for an empty reason, then the reason in the thread", async () => {
     stack.ecl?.model.addServer(SAMPLE.tenantId, { name: "rej01", media: [SAMPLE.image] });
     await open("U0LOCALUSER", /^#changes/);

@@ -16,6 +16,7 @@ import {
 } from "../../../lib/front-door/open-home";
 import type { HomeOpened } from "../../../lib/front-door/payloads";
 import type { Operation } from "../../../lib/operations/operation";
+import { parsePolicy } from "../../../lib/policy/policy";
 import { md } from "../../../lib/slack/mrkdwn";
 import { frontDoorFakes, IMAGE, memoryClaims, NOW, operationIn, SERVER } from "../fakes";
 import { memoryStore } from "../memory-store";
@@ -29,6 +30,7 @@ function home(overrides: Partial<FrontDoorDeps> = {}) {
   const asked: Array<[string, number]> = [];
   const published: Array<{ user: string; view: HomeView }> = [];
   const logs: string[] = [];
+  const extras: Record<string, object | undefined> = {};
   const base = frontDoorFakes({
     store: {
       ...memoryStore(ops),
@@ -46,10 +48,19 @@ function home(overrides: Partial<FrontDoorDeps> = {}) {
       respond: async () => {},
       publishHome: async (user, view) => void published.push({ user, view }),
     },
-    log: { info: (m) => void logs.push(m), warn: (m) => void logs.push(m) },
+    log: {
+      info: (m, extra) => {
+        logs.push(m);
+        extras[m] = extra;
+      },
+      warn: (m, extra) => {
+        logs.push(m);
+        extras[m] = extra;
+      },
+    },
     ...overrides,
   });
-  return { ...base, ops, asked, published, logs };
+  return { ...base, ops, asked, published, logs, extras };
 }
 
 /** In the in-flight index, as the state machine puts every state short of an end. */
@@ -142,6 +153,10 @@ describe("homeContent", () => {
     operationIn(ops, "C0CHG", ["awaiting_approval"], { serverId: SERVER, createdAt: iso(60_000) });
     operationIn(ops, "C0INC", ["noop"], { serverId: "other", createdAt: iso(2 * DAY) }, "U0ELSE");
     operationIn(ops, "C0INC", ["cancelled"], { serverId: "older", createdAt: iso(8 * DAY) });
+    operationIn(ops, "C0INC", ["awaiting_approval", "expired"], {
+      serverId: "edge",
+      createdAt: iso(7 * DAY),
+    });
     const seen = await homeContent(deps, { teamId: "T1", userId: "U0REQ" });
     expect(asked).toEqual([["t", TENANT_READ]]);
     expect(TENANT_READ).toBe(50);
@@ -156,10 +171,40 @@ describe("homeContent", () => {
             seenAt: iso(60_000),
             detaching: false,
           },
+          { tenant: "t", serverId: "edge", imageId: IMAGE, seenAt: iso(7 * DAY), detaching: false },
         ],
       },
     ]);
     expect(seen.userId).toBe("U0REQ");
+  });
+
+  it("across tenants, the person's ended requests newest first, and each tenant's media apart", async () => {
+    const policy = parsePolicy({
+      team_ids: ["T1"],
+      tenants: { a: { secret: "bm/tenant/a" }, b: { secret: "bm/tenant/b" } },
+      channels: {
+        C0A: { tenant: "a", requesters: ["U0REQ"], approvals: 0 },
+        C0B: { tenant: "b", requesters: ["U0REQ"], approvals: 0 },
+      },
+    });
+    const { deps, ops, asked } = home({ policy });
+    const older = operationIn(ops, "C0INC", ["noop"], {
+      tenant: "a",
+      channelId: "C0A",
+      createdAt: iso(3 * DAY),
+    });
+    const newer = operationIn(ops, "C0INC", ["noop"], {
+      tenant: "b",
+      channelId: "C0B",
+      createdAt: iso(DAY),
+    });
+    const seen = await homeContent(deps, { teamId: "T1", userId: "U0REQ" });
+    expect(asked).toEqual([
+      ["a", TENANT_READ],
+      ["b", TENANT_READ],
+    ]);
+    expect(ids(seen.recent)).toEqual([newer.id, older.id]);
+    expect(seen.media.map((m) => m.tenant)).toEqual(["a", "b"]);
   });
 
   it("a person who may request nowhere (a guest, listed by no channel) sees no tenant", async () => {
@@ -242,12 +287,13 @@ const now = () => budgetFrom(Date.now());
 
 describe("openHome", () => {
   it("publishes the opener's Home once per event: a retry, or the same event again, does nothing", async () => {
-    const { deps, published, logs } = home();
+    const { deps, published, logs, extras } = home();
     expect(await openHome(deps, now(), opened())).toBe("published");
     expect(published.map((p) => [p.user, p.view.type])).toEqual([["U0A1", "home"]]);
     expect(await openHome(deps, now(), opened())).toBe("repeat");
     expect(published).toHaveLength(1);
     expect(logs).toContain("event seen already");
+    expect(extras["event seen already"]).toEqual({ eventId: "Ev1" });
     expect(await openHome(deps, now(), opened({ eventId: "Ev2" }))).toBe("published");
     expect(published).toHaveLength(2);
   });
@@ -262,25 +308,29 @@ describe("openHome", () => {
 
   it("another workspace's event publishes nothing and claims nothing", async () => {
     const claims = memoryClaims();
-    const { deps, published, logs } = home({ events: claims });
+    const { deps, published, logs, extras } = home({ events: claims });
     const foreign = opened({ who: { teamId: "T9", userId: "U0A1" } });
     expect(await openHome(deps, now(), foreign)).toBe("foreign");
     expect(published).toEqual([]);
     expect(claims.claimed.size).toBe(0);
     expect(logs).toEqual(["refused an event of another workspace"]);
+    expect(extras["refused an event of another workspace"]).toEqual({ team: "T9" });
   });
 
   it("a claim the table cannot answer publishes all the same (a Home published twice is the same Home)", async () => {
-    const { deps, published, logs } = home({
+    const { deps, published, logs, extras } = home({
       events: {
         claim: async () => {
-          throw new Error("down");
+          throw new TypeError("down");
         },
       },
     });
     expect(await openHome(deps, now(), opened())).toBe("published");
     expect(published).toHaveLength(1);
     expect(logs).toContain("event claim failed; the Home is published all the same");
+    expect(extras["event claim failed; the Home is published all the same"]).toEqual({
+      error: "TypeError",
+    });
   });
 });
 
@@ -297,18 +347,22 @@ describe("publishHome", () => {
   it("publishes nothing when the reads fail, or no time is left for Slack", async () => {
     const failing = home();
     failing.deps.store.listInFlight = async () => {
-      throw new Error("down");
+      throw new RangeError("down");
     };
     const b = now();
     expect(await publishHome(failing.deps, b, { teamId: "T1", userId: "U0A1" }, b.workBy)).toBe(
       "late",
     );
     expect(failing.logs).toContain("home read failed");
-    const { deps, published, logs } = home();
+    expect(failing.extras["home read failed"]).toEqual({ error: "RangeError" });
+    const { deps, published, logs, extras } = home();
     const spent: Budget = { ...b, replyMs: () => undefined };
     expect(await publishHome(deps, spent, { teamId: "T1", userId: "U0A1" }, b.workBy)).toBe("late");
     expect(published).toEqual([]);
     expect(logs).toContain("no Home published: its reads were late or failed");
+    expect(extras["no Home published: its reads were late or failed"]).toEqual({
+      elapsedMs: expect.any(Number),
+    });
     expect(failing.published).toEqual([]);
   });
 
@@ -323,13 +377,13 @@ describe("publishHome", () => {
   });
 
   it("a refused views.publish is said and logged, never thrown", async () => {
-    const { deps, logs } = home({
+    const { deps, logs, extras } = home({
       chat: {
         ephemeral: async () => {},
         openView: async () => {},
         respond: async () => {},
         publishHome: async () => {
-          throw Object.assign(new Error("x"), { code: "not_enabled" });
+          throw Object.assign(new SyntaxError("x"), { code: "not_enabled" });
         },
       },
     });
@@ -338,6 +392,27 @@ describe("publishHome", () => {
       "publish_failed",
     );
     expect(logs).toContain("views.publish failed");
+    expect(extras["views.publish failed"]).toEqual({
+      error: "SyntaxError",
+      slackError: "not_enabled",
+    });
+  });
+
+  it("a views.publish that takes a while is waited for, up to the reply's time", async () => {
+    const { deps, published } = home({
+      chat: {
+        ephemeral: async () => {},
+        openView: async () => {},
+        respond: async () => {},
+        publishHome: (user, view) =>
+          new Promise((done) => setTimeout(() => done(void published.push({ user, view })), 30)),
+      },
+    });
+    const b = now();
+    expect(await publishHome(deps, b, { teamId: "T1", userId: "U0A1" }, b.workBy)).toBe(
+      "published",
+    );
+    expect(published).toHaveLength(1);
   });
 
   it("homeBuildBy: half of what is left for the reply", () => {

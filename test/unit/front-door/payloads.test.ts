@@ -247,6 +247,7 @@ describe("checkBody", () => {
     });
     expect(checkBody("{", undefined)).toEqual({ ok: true });
     expect(checkBody("{", "text/plain")).toEqual({ ok: true });
+    expect(checkBody(form({ ...slash, user_id: "nobody" }), "text/plain")).toEqual({ ok: true });
   });
 
   const home = (changes: Record<string, unknown> = {}, event: Record<string, unknown> = {}) =>
@@ -274,6 +275,12 @@ describe("checkBody", () => {
     ],
     ["no event_id", home({ event_id: undefined }), { ok: false, kind: "event" }],
     ["an event_id of another shape", home({ event_id: "x/../y" }), { ok: false, kind: "event" }],
+    [
+      "an event_id with more after it",
+      home({ event_id: "Ev1/../y" }),
+      { ok: false, kind: "event" },
+    ],
+    ["an event_id with more before it", home({ event_id: "x/Ev1" }), { ok: false, kind: "event" }],
     ["a team of another shape", home({ team_id: "nope" }), { ok: false, kind: "event" }],
     ["no event", home({ event: undefined }), { ok: false, kind: "event" }],
     ["another envelope type", home({ type: "app_rate_limited" }), { ok: false, kind: "event" }],

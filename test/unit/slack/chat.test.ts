@@ -198,6 +198,7 @@ describe("webClientChat", () => {
           blocks: [],
         }),
     ],
+    ["views.publish", (chat) => chat.publishHome("U1", { type: "home", blocks: [] })],
   ])("a failure of %s leaves it as a SlackApiError naming that method", async (method, run) => {
     // Prepare
     const errors: string[] = [];
