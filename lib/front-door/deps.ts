@@ -22,6 +22,8 @@ export interface FrontDoorDeps extends PolicyDeps {
   chat: Pick<Chat, "ephemeral" | "openView" | "respond" | "publishHome">;
   /** Events API deliveries taken (kept in the same table): an event's work is done once. */
   events: EventClaims;
+  /** Who has opened the Home tab (kept in the same table); none: nobody is remembered. */
+  homes?: HomeOpeners;
   now: () => Date;
   log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
   metrics?: Metrics;
@@ -38,6 +40,14 @@ export interface EventClaims {
    * Slack's, or the same event again), whoever asked first.
    */
   claim(eventId: string, at: Date): Promise<boolean>;
+}
+
+/** Who has opened the Home tab: the people whose Home is published again when what it shows changes. */
+export interface HomeOpeners {
+  /** Remembers that `userId` opened their Home (for 30 days from `at`). */
+  opened(userId: string, at: Date): Promise<void>;
+  /** Those of `userIds` who have opened their Home. */
+  among(userIds: readonly string[]): Promise<string[]>;
 }
 
 /**

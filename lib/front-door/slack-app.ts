@@ -11,6 +11,7 @@ import { DynamoAuditLog } from "../aws/dynamo/audit-log";
 import { DynamoChoiceStore } from "../aws/dynamo/choice-store";
 import { documentClient } from "../aws/dynamo/documents";
 import { DynamoEventClaims } from "../aws/dynamo/event-claims";
+import { DynamoHomeOpeners } from "../aws/dynamo/home-openers";
 import { DynamoOperationStore } from "../aws/dynamo/operation-store";
 import { SqsWorkQueue } from "../aws/sqs-work-queue";
 import { ConfigError, readConfig } from "../config";
@@ -99,6 +100,7 @@ export async function createSlackHandler(
     store: new DynamoOperationStore(db, config.table),
     choices: new DynamoChoiceStore(db, config.table),
     events: new DynamoEventClaims(db, config.table),
+    homes: new DynamoHomeOpeners(db, config.table),
     audit: new DynamoAuditLog(db, config.auditTable),
     queue: new SqsWorkQueue(new SQSClient(FRONT_DOOR_AWS), config.queueUrl),
     chat,

@@ -233,3 +233,23 @@ describe("Approve and Reject on the Home tab", () => {
     expect(refused.map((e) => e.actor.userId)).toEqual(["U0REQUESTER"]);
   });
 });
+
+describe("the Home published again when what it shows changes", () => {
+  it("an approval on the card publishes again the Homes of the requester and of the approvers who opened theirs", async () => {
+    const { op } = await awaitingApproval(stack, "C0CHANGES", "U0REQUESTER");
+    await openHome("U0APPROVER1");
+    await openHome("U0REQUESTER");
+    expect(homeButtons("U0APPROVER1").filter((b) => b.value === op.id)).toHaveLength(2);
+    const published = () => stack.slack?.callsOf("views.publish").length ?? 0;
+    const before = published();
+    await clickOnHome(op, "bm_approve", "U0APPROVER2");
+    const done = await finished(stack, op.id);
+    expect(done.state).toBe("done");
+    // Neither opened it again: the worker and the follow-up published their Homes anew.
+    expect(homeButtons("U0APPROVER1").filter((b) => b.value === op.id)).toEqual([]);
+    expect(homeText("U0REQUESTER")).toContain(
+      `• \`${op.id}\` \`${op.serverName}\` in <#C0CHANGES>: *done* `,
+    );
+    expect(published() - before).toBeGreaterThan(2);
+  });
+});

@@ -917,6 +917,8 @@ describe("least privilege", () => {
         slackSecret,
         tenantSecrets,
         ...operations,
+        // The Home tabs a change shows in (lib/front-door/republish-home.ts).
+        "dynamodb:Scan on ${OperationsTable.Arn}/index/inflight",
         ...audit,
         ...queue,
         "lambda:InvokeFunction on arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:bm-ci-followup",

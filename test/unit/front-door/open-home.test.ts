@@ -421,3 +421,40 @@ describe("publishHome", () => {
     expect(homeBuildBy({ ...b, replyMs: () => undefined }, 1000)).toBe(1000);
   });
 });
+
+describe("openHome remembers who opened it", () => {
+  it("after a publish, not after a repeat nor a failed publish; a failure to remember is only logged", async () => {
+    const remembered: Array<[string, string]> = [];
+    const homes = {
+      opened: async (userId: string, at: Date) => void remembered.push([userId, at.toISOString()]),
+      among: async () => [],
+    };
+    const { deps } = home({ homes });
+    await openHome(deps, now(), opened());
+    await openHome(deps, now(), opened());
+    expect(remembered).toEqual([["U0A1", NOW.toISOString()]]);
+    const refused = home({
+      homes,
+      chat: {
+        ephemeral: async () => {},
+        openView: async () => {},
+        respond: async () => {},
+        publishHome: async () => {
+          throw new Error("not_enabled");
+        },
+      },
+    });
+    await openHome(refused.deps, now(), opened({ eventId: "Ev9" }));
+    expect(remembered).toHaveLength(1);
+    const failing = home({
+      homes: {
+        opened: async () => {
+          throw new URIError("down");
+        },
+        among: async () => [],
+      },
+    });
+    expect(await openHome(failing.deps, now(), opened())).toBe("published");
+    expect(failing.extras["could not remember the Home opened"]).toEqual({ error: "URIError" });
+  });
+});

@@ -262,6 +262,12 @@ describe("checkBody", () => {
   it.each([
     ["an app_home_opened", home(), { ok: true }],
     ["with a charset", home(), { ok: true }, "application/json; charset=utf-8"],
+    [
+      "with a space before the charset",
+      "{",
+      { ok: false, kind: "event" },
+      "application/json ;charset=utf-8",
+    ],
     ["an event bm has no listener for", home({}, { type: "message", user: 5 }), { ok: true }],
     [
       "a url_verification",
