@@ -9,7 +9,7 @@ import type { PolicyDeps } from "../policy/roles";
 import { type HomeContent, homeView, type KnownMedia, RECENT_DAYS } from "../slack/home";
 import type { Mrkdwn } from "../slack/mrkdwn";
 import { by } from "../util/by";
-import { ANSWER_MS, type Budget, MARGIN_MS } from "./budget";
+import type { Budget } from "./budget";
 import type { FrontDoorDeps } from "./deps";
 import type { HomeOpened } from "./payloads";
 import { isServed } from "./workspace";
@@ -149,29 +149,30 @@ export async function openHome(
     deps.log.info("refused an event of another workspace", { team: opened.who.teamId });
     return "foreign";
   }
-  const claimed = await by(
-    budget.workBy,
-    deps.events.claim(opened.eventId, deps.now()).catch((error: unknown) => {
-      deps.log.warn("event claim failed; the Home is published all the same", {
-        error: (error as Error).name,
-      });
-      return true;
-    }),
-  );
+  // Remembered, beside the claim, so that a change it shows publishes it again
+  // (republish-home.ts): best effort, and harmless twice.
+  const remember = deps.homes
+    ?.opened(opened.who.userId, deps.now())
+    .catch((error: unknown) =>
+      deps.log.warn("could not remember the Home opened", { error: (error as Error).name }),
+    );
+  const [claimed] = await Promise.all([
+    by(
+      budget.workBy,
+      deps.events.claim(opened.eventId, deps.now()).catch((error: unknown) => {
+        deps.log.warn("event claim failed; the Home is published all the same", {
+          error: (error as Error).name,
+        });
+        return true;
+      }),
+    ),
+    by(budget.workBy, remember ?? Promise.resolve()),
+  ]);
   if (claimed === false) {
     deps.log.info("event seen already", { eventId: opened.eventId });
     return "repeat";
   }
-  const outcome = await publishHome(deps, budget, opened.who, budget.workBy);
-  // Remembered so that a change it shows publishes it again (republish-home.ts); best effort.
-  if (outcome === "published" && deps.homes)
-    await by(
-      budget.startedAt + ANSWER_MS - MARGIN_MS,
-      deps.homes.opened(opened.who.userId, deps.now()).catch((error: unknown) => {
-        deps.log.warn("could not remember the Home opened", { error: (error as Error).name });
-      }),
-    );
-  return outcome;
+  return publishHome(deps, budget, opened.who, budget.workBy);
 }
 
 /**

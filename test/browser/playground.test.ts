@@ -7,7 +7,7 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
 import type { LocalStack } from "../../local/stack";
-import { ECL_ACTIONS, operationIds, testStack } from "../support/stack-harness";
+import { ECL_ACTIONS, operationIdOf, operationIds, testStack } from "../support/stack-harness";
 
 /** web02 of the sample, by id: it has no image attached, so a detach is recorded and ends noop. */
 const WEB02 = "0b9e3f4a-7c21-4d5e-8f60-a1b2c3d4e5f6";
@@ -197,7 +197,9 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
     await open("U0LOCALUSER", /^#changes/);
     await send(`/bm detach db01 ${SAMPLE.otherImage} CHG-43`);
     await page.getByRole("button", { name: "Approve" }).last().waitFor({ timeout: 15_000 });
-    const id = (await operationIds(stack)).at(-1) as string;
+    const id = operationIdOf(
+      stack.slack?.ephemeralsOf("C0CHANGES", "U0LOCALUSER").at(-1)?.text ?? "",
+    );
 
     await page.getByLabel("Acting as").selectOption("U0APPROVER1");
     await page.getByRole("button", { name: "Home", exact: true }).click();

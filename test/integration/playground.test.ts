@@ -2,7 +2,14 @@ import { type IncomingHttpHeaders, request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
 import type { LocalStack } from "../../local/stack";
-import { ECL_ACTIONS, operationIds, testStack } from "../support/stack-harness";
+import {
+  drain,
+  ECL_ACTIONS,
+  operation,
+  operationIdOf,
+  operationIds,
+  testStack,
+} from "../support/stack-harness";
 
 /**
  * The playground answers only itself: its own page, on 127.0.0.1 or localhost at its own port,
@@ -480,8 +487,10 @@ describe("the Home tab", () => {
       }),
     });
     expect(JSON.parse(asked.body)).toEqual({ status: 200 });
-    const [id] = (await operationIds(stack)).slice(-1);
-    await stack.deliver();
+    const id = operationIdOf(
+      stack.slack?.ephemeralsOf("C0CHANGES", "U0LOCALUSER").at(-1)?.text ?? "",
+    );
+    await drain(stack, async () => (await operation(stack, id)).state === "awaiting_approval");
     await call({
       method: "POST",
       path: "/_playground/home",

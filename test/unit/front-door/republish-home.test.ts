@@ -20,8 +20,10 @@ function setup(opened: string[], groups: Record<string, string[]> = { S0APP: ["U
       return ids.filter((id) => opened.includes(id));
     },
   };
+  const groupsAsked: string[] = [];
   const { deps, ops } = frontDoorFakes({
     groupMembers: async (group) => {
+      groupsAsked.push(group);
       const members = groups[group];
       if (!members) throw new Error("no such group");
       return members;
@@ -33,14 +35,16 @@ function setup(opened: string[], groups: Record<string, string[]> = { S0APP: ["U
     chat: { publishHome: async (user, view) => void published.push({ user, view }) },
     homes,
   });
-  return { deps, ops, republish, published, logs, asked };
+  return { deps, ops, republish, published, logs, asked, groupsAsked };
 }
 
 describe("viewersOf", () => {
   it("the requester, the approvers named by id, and the members of the approvers' groups, each once", async () => {
-    const { deps, ops } = setup([]);
+    const { deps, ops, groupsAsked } = setup([]);
     const op = operationIn(ops, "C0CHG", ["awaiting_approval"], {}, "U0A2");
     expect(await viewersOf(deps, op)).toEqual(["U0A2", "U0A1", "U0A3"]);
+    // Only groups are asked of Slack; a user id with an S in it is a user.
+    expect(groupsAsked).toEqual(["S0APP"]);
   });
 
   it("a group Slack cannot list is left out, and an unbound channel has its requester only", async () => {
@@ -49,11 +53,11 @@ describe("viewersOf", () => {
       team_ids: ["T1"],
       tenants: { t: { secret: "bm/tenant/t" } },
       channels: {
-        C0ANY: { tenant: "t", requesters: ["*"], approvers: ["S0GONE", "U0X"], approvals: 1 },
+        C0ANY: { tenant: "t", requesters: ["*"], approvers: ["S0GONE", "U0S1"], approvals: 1 },
       },
     });
     const op = operationIn(ops, "C0INC", [], { channelId: "C0ANY" });
-    expect(await viewersOf({ ...deps, policy }, op)).toEqual(["U0REQ", "U0X"]);
+    expect(await viewersOf({ ...deps, policy }, op)).toEqual(["U0REQ", "U0S1"]);
     expect(await viewersOf({ ...deps, policy }, { ...op, channelId: "C0NONE" })).toEqual(["U0REQ"]);
   });
 });
