@@ -1125,6 +1125,8 @@ describe("the Slack app manifest", () => {
     "usergroups.users.list": "usergroups:read",
     "users.info": "users:read",
     "views.open": null,
+    // The cards' refusal modal (a non-approver's Reject): no scope either.
+    "views.update": null,
     // npm run doctor's reads (lib/slack/doctor-probe.ts); conversations.info needs the scope
     // of the channel's kind, so both.
     "auth.test": null,
