@@ -97,6 +97,14 @@ describe("the private choices, word for word", () => {
     expect(lookupMessage(c).text).toBe(read(c)[0]?.text);
   });
 
+  it("names the server as ECL showed it in each image's label, not as it was typed", () => {
+    const options: Option[] = [
+      { server: A, name: "app", image: IMAGE, seen: { ...idle, media: [IMAGE] } },
+    ];
+    const c = choice({ offer: "images", options, asked: { server: A } });
+    expect(read(c)[1]?.spoken).toBe(`Detach image ${IMAGE} from app`);
+  });
+
   it("the servers a name shares: what each shows, what choosing it does, and no button where nothing is attached", () => {
     const options: Option[] = [
       { server: A, name: "app", image: IMAGE, seen: { ...idle, media: [IMAGE] } },
