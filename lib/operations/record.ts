@@ -3,6 +3,7 @@
  * event appended, and the message it owes posted in Slack exactly once.
  */
 
+import { isDeepStrictEqual } from "node:util";
 import type { Metrics } from "../metrics";
 import type { Chat } from "../slack/chat";
 import { broadcasts, parentMessage, requesterNotice, threadNotice } from "../slack/messages";
@@ -36,7 +37,7 @@ export async function commit(
   prev: Operation,
   next: Operation,
 ): Promise<Operation | undefined> {
-  const saved = await deps.store.save(prev, next);
+  const saved = await saveOver(deps, prev, next);
   if (!saved) return undefined;
   if (saved.state !== prev.state) measure(deps, saved);
   if (saved.lockKey && isTerminal(saved.state)) {
@@ -50,6 +51,57 @@ export async function commit(
     });
   }
   return flushAudit(deps, saved);
+}
+
+/** How many times a write is laid again over bookkeeping another writer did meanwhile. */
+const REBASES = 3;
+
+/**
+ * Saves `next` over `prev`; should another writer have written the operation meanwhile but
+ * decided nothing (the same state, no event since, none of the fields `next` changes: a notice's
+ * lease, the card's ts, a hand-back's claim), the write is laid again over what it wrote.
+ * Undefined when the other writer decided something: that writer owns what follows. Without
+ * this, a follow-up posting a card while the worker's detach was at ECL made the worker lose its
+ * `detaching` write, and the operation waited for the hand-over, a minute later.
+ */
+async function saveOver(
+  deps: Pick<RecordDeps, "store">,
+  prev: Operation,
+  next: Operation,
+): Promise<Operation | undefined> {
+  let base = prev;
+  let write: Operation | undefined = next;
+  for (let tries = 0; ; tries++) {
+    const saved = await deps.store.save(base, write);
+    if (saved || tries === REBASES) return saved;
+    const fresh = await deps.store.get(prev.id);
+    // The same revision: nobody wrote it since (the write was refused for another reason).
+    if (!fresh || fresh.rev === base.rev) return undefined;
+    write = rebase(prev, next, fresh);
+    if (!write) return undefined;
+    base = fresh;
+  }
+}
+
+/**
+ * `next`, made from `prev`, laid over `fresh` instead: what `next` changed is kept, the rest is
+ * `fresh`'s (a field `fresh` no longer has is left out). Undefined when `fresh` changed a field
+ * `next` changes too: so whenever it was decided on since `prev` (a transition or an event
+ * changes `seq`, as `next` does). The audit outbox is `next`'s: appending an event again changes
+ * nothing.
+ */
+export function rebase(prev: Operation, next: Operation, fresh: Operation): Operation | undefined {
+  const laid: Record<string, unknown> = {};
+  const was = prev as unknown as Record<string, unknown>;
+  const now = next as unknown as Record<string, unknown>;
+  const theirs = fresh as unknown as Record<string, unknown>;
+  for (const key of new Set([...Object.keys(was), ...Object.keys(now), ...Object.keys(theirs)])) {
+    const ours = !isDeepStrictEqual(was[key], now[key]);
+    if (ours && key !== "unaudited" && !isDeepStrictEqual(was[key], theirs[key])) return undefined;
+    const value = ours ? now[key] : theirs[key];
+    if (value !== undefined) laid[key] = value;
+  }
+  return laid as unknown as Operation;
 }
 
 /**

@@ -61,7 +61,8 @@ describe("metrics of transitions", () => {
   it("a lost race counts nothing; an audit append that fails counts AuditWriteError", async () => {
     const op = sampleOperation({ state: "approved" });
     const { put, warned, deps } = setup(op, true);
-    const stale = { ...op, rev: op.rev - 1 };
+    // Read before another writer's event: that writer decided, this one loses.
+    const stale = { ...op, rev: op.rev - 1, seq: op.seq - 1 };
     expect(await commit(deps, stale, transition(stale, "failed", bm, later(1)))).toBeUndefined();
     expect(put).toEqual([]);
     await commit(deps, op, transition(op, "failed", bm, later(2)));

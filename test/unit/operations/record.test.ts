@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { type Operation, transition } from "../../../lib/operations/operation";
-import { announce, commit, flushAudit } from "../../../lib/operations/record";
+import { announce, commit, flushAudit, rebase } from "../../../lib/operations/record";
 import { SlackApiError } from "../../../lib/slack/slack-error";
 import { NOW, operationIn, SERVER, workerFakes } from "../fakes";
 
@@ -99,12 +99,106 @@ describe("commit", () => {
     ]);
   });
 
-  it("another writer first: nothing saved, nothing appended", async () => {
+  it("another writer decided first (an event of its own, or another state): nothing saved, nothing appended", async () => {
     const f = workerFakes();
     const op = operationIn(f.ops, "C0INC");
-    f.ops.set(op.id, { ...op, rev: op.rev + 1 });
+    f.ops.set(op.id, { ...op, rev: op.rev + 1, seq: op.seq + 1 });
     expect(await commit(f.deps, op, transition(op, "approved", bm, NOW))).toBeUndefined();
+    const other = operationIn(f.ops, "C0INC");
+    f.ops.set(other.id, { ...other, rev: other.rev + 1, state: "failed" });
+    expect(await commit(f.deps, other, transition(other, "approved", bm, NOW))).toBeUndefined();
+    const gone = operationIn(f.ops, "C0INC");
+    f.ops.delete(gone.id);
+    expect(await commit(f.deps, gone, transition(gone, "approved", bm, NOW))).toBeUndefined();
     expect(f.events).toEqual([]);
+  });
+
+  it("another writer only bookkept meanwhile (a notice's lease, the card's ts): the transition is laid over it", async () => {
+    const f = workerFakes();
+    const op = operationIn(f.ops, "C0INC", ["approved", "executing"], {
+      noticeRetryAt: NOW.getTime() - 1000,
+    });
+    // While the POST was at ECL, a follow-up took the lease on the card it owed and kept its ts.
+    const lease = NOW.getTime() + 60_000;
+    const bookkept = { ...op, rev: op.rev + 1, noticeLeaseUntil: lease, parentTs: "1700.1" };
+    delete bookkept.noticeRetryAt;
+    f.ops.set(op.id, bookkept);
+    const next = transition(op, "detaching", bm, NOW, { detachStartedAt: NOW.toISOString() });
+    const saved = await commit(f.deps, op, next);
+    expect(saved).toMatchObject({
+      state: "detaching",
+      seq: op.seq + 1,
+      rev: op.rev + 2,
+      detachStartedAt: NOW.toISOString(),
+      noticeLeaseUntil: lease,
+      parentTs: "1700.1",
+    });
+    expect(saved).not.toHaveProperty("noticeRetryAt");
+    expect(f.ops.get(op.id)).toEqual(saved);
+    expect(f.events.map((e) => [e.seq, e.to])).toEqual([[op.seq + 1, "detaching"]]);
+  });
+
+  it("bookkeeping that keeps racing: laid again three times, then left to the other writer", async () => {
+    const f = workerFakes();
+    const op = operationIn(f.ops, "C0INC", ["approved", "executing"]);
+    const save = f.deps.store.save;
+    let saves = 0;
+    f.deps.store = {
+      ...f.deps.store,
+      save: async (prev, next) => {
+        saves++;
+        const stored = f.ops.get(op.id) as Operation;
+        f.ops.set(op.id, { ...stored, rev: stored.rev + 1 });
+        return save(prev, next);
+      },
+    };
+    expect(await commit(f.deps, op, transition(op, "detaching", bm, NOW))).toBeUndefined();
+    expect(saves).toBe(4);
+    expect(f.ops.get(op.id)?.state).toBe("executing");
+    expect(f.events).toEqual([]);
+  });
+});
+
+describe("rebase", () => {
+  it("keeps what the transition changed and takes the rest from the fresh copy", () => {
+    const f = workerFakes();
+    const op = operationIn(f.ops, "C0INC", ["approved"], { parentTs: "1.1", resentAt: "x" });
+    const next = transition(op, "executing", bm, NOW, { parentTs: "2.2" });
+    const fresh: Operation = { ...op, rev: op.rev + 5, permalink: "https://slack.test/p" };
+    delete fresh.resentAt;
+    const laid = rebase(op, next, fresh);
+    expect(laid).toMatchObject({
+      state: "executing",
+      seq: next.seq,
+      rev: fresh.rev,
+      parentTs: "2.2",
+      permalink: "https://slack.test/p",
+    });
+    expect(laid).not.toHaveProperty("resentAt");
+    expect(laid?.unaudited).toEqual(next.unaudited);
+  });
+
+  it("nothing laid over a copy decided on since, or over a field both changed", () => {
+    const f = workerFakes();
+    const op = operationIn(f.ops, "C0CHG", ["awaiting_approval"]);
+    const next = transition(op, "approved", bm, NOW, {
+      approvals: [{ userId: "U0A1", at: NOW.toISOString() }],
+    });
+    expect(rebase(op, next, { ...op, rev: op.rev + 1, seq: op.seq + 1 })).toBeUndefined();
+    expect(rebase(op, next, { ...op, rev: op.rev + 1, state: "rejected" })).toBeUndefined();
+    // Another approval written without an event of its own is still never overwritten.
+    const other = {
+      ...op,
+      rev: op.rev + 1,
+      approvals: [{ userId: "U0A2", at: NOW.toISOString() }],
+    };
+    expect(rebase(op, next, other)).toBeUndefined();
+    // Its own outbox is next's, whatever the other copy's: an append again changes nothing.
+    const pending = transition(op, "approved", bm, NOW);
+    const fromIt = transition(pending, "executing", bm, NOW);
+    const emptied = rebase(pending, fromIt, { ...pending, rev: op.rev + 1, unaudited: [] });
+    expect(emptied?.unaudited).toEqual(fromIt.unaudited);
+    expect(emptied?.unaudited).toHaveLength(2);
   });
 });
 

@@ -853,6 +853,32 @@ describe("the worker, to the letter", () => {
     });
   });
 
+  it("a follow-up posting the card while the POST is at ECL: the detach is still recorded detaching", async () => {
+    const f = workerFakes();
+    const open = f.deps.openTenant;
+    f.deps.openTenant = async (secretId) => {
+      const tenant = await open(secretId);
+      const detach = tenant.ecl.detachMedia;
+      const racing: typeof detach = async (...args) => {
+        // The follow-up finds the `executing` card owed and takes the lease on posting it.
+        const stored = f.ops.get(op.id) as Operation;
+        f.ops.set(op.id, {
+          ...stored,
+          rev: stored.rev + 1,
+          noticeLeaseUntil: NOW.getTime() + 60_000,
+        });
+        return detach(...args);
+      };
+      return { ...tenant, ecl: { ...tenant.ecl, detachMedia: racing } } as typeof tenant;
+    };
+    const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER, serverName: "web01" });
+    await run(f, op, "execute");
+    expect(stateOf(f, op)).toBe("detaching");
+    expect(trail(f).slice(-2)).toEqual(["executing", "detaching"]);
+    // The follow-up is started, as after any accepted detach.
+    expect(f.followUps.length).toBe(1);
+  });
+
   it("another request holding the lock, without a thread yet: named alone", async () => {
     const f = workerFakes();
     const first = operationIn(f.ops, "C0INC", ["approved", "executing", "detaching"]);
