@@ -129,15 +129,17 @@ export type HomeOutcome =
   | "not_home"
   | "foreign"
   | "repeat"
+  | "claim_unknown"
   | "late"
   | "publish_failed";
 
 /**
  * `app_home_opened`: the person's Home built and published, once per event. A retry of Slack's
- * (`X-Slack-Retry-Num`) or the same event again finds the event claimed and does nothing; a claim
- * the table could not answer is no reason to leave the tab empty (publishing a Home twice only
- * replaces it with itself), so it goes on. Never throws: the Lambda receiver answers only when
- * this returns, and anything but a 2xx makes Slack send the event again.
+ * (`X-Slack-Retry-Num`) or the same event again finds the event claimed and does nothing. A claim
+ * the table could not answer (an error, or no answer in time) is an unknown, not a yes: it may
+ * have been taken by a delivery at work, so nothing is published, and the tab keeps what it
+ * showed until it is opened again. Never throws: the Lambda receiver answers only when this
+ * returns, and anything but a 2xx makes Slack send the event again.
  */
 export async function openHome(
   deps: FrontDoorDeps,
@@ -160,10 +162,10 @@ export async function openHome(
     by(
       budget.workBy,
       deps.events.claim(opened.eventId, deps.now()).catch((error: unknown) => {
-        deps.log.warn("event claim failed; the Home is published all the same", {
+        deps.log.warn("event claim failed; no Home published", {
           error: (error as Error).name,
         });
-        return true;
+        return "failed" as const;
       }),
     ),
     by(budget.workBy, remember ?? Promise.resolve()),
@@ -171,6 +173,11 @@ export async function openHome(
   if (claimed === false) {
     deps.log.info("event seen already", { eventId: opened.eventId });
     return "repeat";
+  }
+  if (claimed !== true) {
+    if (claimed === undefined)
+      deps.log.warn("event claim late; no Home published", { elapsedMs: budget.elapsed() });
+    return "claim_unknown";
   }
   return publishHome(deps, budget, opened.who, budget.workBy);
 }

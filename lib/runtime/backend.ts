@@ -34,6 +34,18 @@ import { powertoolsMetrics } from "./metrics";
 /** How long the worker keeps a user group's members (the front door: lib/slack/chat.ts). */
 export const WORKER_GROUPS_TTL_MS = 60_000;
 
+/**
+ * The user groups' members as the Home tabs published again after a change read them: a cache
+ * apart from the worker's, so that publishing Homes never makes the in-force check answer from
+ * members Slack gave for a Home.
+ */
+export function homeGroupMembers(
+  chat: Pick<ReturnType<typeof webClientChat>, "groupMembers">,
+  log: Log,
+): (group: string) => Promise<string[]> {
+  return cachedGroupMembers((group) => chat.groupMembers(group), WORKER_GROUPS_TTL_MS, { log });
+}
+
 /** Everything the worker and the follow-up need, from one configuration. */
 export interface Backend extends WorkerDeps, FollowUpDeps {
   config: Config;
@@ -112,7 +124,9 @@ export async function createBackend(
     ? homeRepublisher({
         store,
         policy: homePolicy,
-        groupMembers,
+        // A cache of its own: the Home's reads must never warm the one the worker's in-force
+        // check reads right before a detach (lib/policy/in-force.ts), which asks Slack itself.
+        groupMembers: homeGroupMembers(chat, log),
         person,
         log,
         now: () => new Date(),

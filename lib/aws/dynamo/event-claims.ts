@@ -4,7 +4,12 @@
  * first may still be at work) exactly one does the work. The item carries neither `tenant` nor
  * `inflight`, so no index sees it, and `expiresAt`: DynamoDB's TTL removes it after a day, long
  * past Slack's last retry (about 6 minutes after the event).
+ *
+ * Each claim carries a token of its own (`claimedBy`), and the condition lets that token through:
+ * the SDK tries a put again when its answer was lost, and that second try must find the claim its
+ * own, not someone else's, or the delivery that took the event would drop it.
  */
+import { randomUUID } from "node:crypto";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { EventClaims } from "../../front-door/deps";
@@ -18,7 +23,7 @@ export class DynamoEventClaims implements EventClaims {
     private readonly table: string,
   ) {}
 
-  async claim(eventId: string, at: Date): Promise<boolean> {
+  async claim(eventId: string, at: Date, token: string = randomUUID()): Promise<boolean> {
     try {
       await this.db.send(
         new PutCommand({
@@ -26,9 +31,11 @@ export class DynamoEventClaims implements EventClaims {
           Item: {
             id: `event#${eventId}`,
             claimedAt: at.toISOString(),
+            claimedBy: token,
             expiresAt: Math.floor(at.getTime() / 1000) + EVENT_CLAIM_TTL_S,
           },
-          ConditionExpression: "attribute_not_exists(id)",
+          ConditionExpression: "attribute_not_exists(id) OR claimedBy = :token",
+          ExpressionAttributeValues: { ":token": token },
         }),
       );
       return true;

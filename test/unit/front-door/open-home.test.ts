@@ -318,7 +318,7 @@ describe("openHome", () => {
     expect(extras["refused an event of another workspace"]).toEqual({ team: "T9" });
   });
 
-  it("a claim the table cannot answer publishes all the same (a Home published twice is the same Home)", async () => {
+  it("a claim the table cannot answer publishes nothing: it may be a delivery's at work", async () => {
     const { deps, published, logs, extras } = home({
       events: {
         claim: async () => {
@@ -326,12 +326,24 @@ describe("openHome", () => {
         },
       },
     });
-    expect(await openHome(deps, now(), opened())).toBe("published");
-    expect(published).toHaveLength(1);
-    expect(logs).toContain("event claim failed; the Home is published all the same");
-    expect(extras["event claim failed; the Home is published all the same"]).toEqual({
-      error: "TypeError",
+    expect(await openHome(deps, now(), opened())).toBe("claim_unknown");
+    expect(published).toEqual([]);
+    expect(logs).toEqual(["event claim failed; no Home published"]);
+    expect(extras["event claim failed; no Home published"]).toEqual({ error: "TypeError" });
+  });
+
+  it("a claim that hangs past the work's deadline publishes nothing, and answers in time", async () => {
+    const { deps, published, logs, extras } = home({
+      events: { claim: () => new Promise<boolean>(() => {}) },
     });
+    // The work's deadline already passed: the budget of a delivery that started 3 s ago.
+    const late = budgetFrom(Date.now() - 3000);
+    const started = Date.now();
+    expect(await openHome(deps, late, opened())).toBe("claim_unknown");
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(published).toEqual([]);
+    expect(logs).toEqual(["event claim late; no Home published"]);
+    expect(Object.keys(extras["event claim late; no Home published"] ?? {})).toEqual(["elapsedMs"]);
   });
 });
 
