@@ -4,7 +4,13 @@
  * (`app_home_opened`) and after they click on it.
  */
 import { hasExpired, isTerminal, type Operation } from "../operations/operation";
-import { channelPolicy, mayApprove, mayRequest, type Verdict } from "../policy/permissions";
+import {
+  channelPolicy,
+  mayApprove,
+  mayRequest,
+  type Verdict,
+  visibleTo,
+} from "../policy/permissions";
 import type { PolicyDeps } from "../policy/roles";
 import { type HomeContent, homeView, type KnownMedia, RECENT_DAYS } from "../slack/home";
 import type { Mrkdwn } from "../slack/mrkdwn";
@@ -52,9 +58,11 @@ export async function homeContent(
   );
   const verdicts = await Promise.all(waiting.map((op) => mayApprove(once, op, who.userId)));
   const mine = (op: Operation) => op.requester === who.userId && op.teamId === who.teamId;
-  const reads = await Promise.all(
-    tenants.map((tenant) => deps.store.recentForTenant(tenant, TENANT_READ)),
-  );
+  const [reads, sights] = await Promise.all([
+    Promise.all(tenants.map((tenant) => deps.store.recentForTenant(tenant, TENANT_READ))),
+    // Issue 21's rule: nothing of a channel the person may not look in (a restricted one).
+    Promise.all(tenants.map((tenant) => visibleTo(once, tenant, who.userId))),
+  ]);
   const read = reads.flat();
   return {
     userId: who.userId,
@@ -69,7 +77,11 @@ export async function homeContent(
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
     media: tenants.map((tenant, i) => ({
       tenant,
-      servers: knownMedia((reads[i] as Operation[]).filter((op) => op.createdAt >= since)),
+      servers: knownMedia(
+        (reads[i] as Operation[]).filter(
+          (op) => op.createdAt >= since && sights[i]?.(op) === "shown",
+        ),
+      ),
     })),
   };
 }

@@ -208,6 +208,33 @@ describe("homeContent", () => {
     expect(seen.media.map((m) => m.tenant)).toEqual(["a", "b"]);
   });
 
+  it("no media of a channel the person may not look in (issue 21): a restricted one of the same tenant", async () => {
+    const policy = parsePolicy({
+      team_ids: ["T1"],
+      tenants: { t: { secret: "bm/tenant/t" } },
+      channels: {
+        C0OPEN: { tenant: "t", requesters: ["U0REQ"], approvals: 0 },
+        C0SECRET: { tenant: "t", requesters: ["U0OTHER"], approvers: ["S0APP"], approvals: 1 },
+      },
+    });
+    const { deps, ops } = home({ policy });
+    operationIn(ops, "C0INC", ["awaiting_approval"], {
+      channelId: "C0OPEN",
+      serverId: "seen",
+      createdAt: iso(60_000),
+    });
+    operationIn(ops, "C0INC", ["awaiting_approval"], {
+      channelId: "C0SECRET",
+      serverId: "unseen",
+      createdAt: iso(30_000),
+    });
+    const requester = await homeContent(deps, { teamId: "T1", userId: "U0REQ" });
+    expect(requester.media.map((m) => m.servers.map((x) => x.serverId))).toEqual([["seen"]]);
+    // A requester of the restricted channel alone: its media, and none of the open one.
+    const other = await homeContent(deps, { teamId: "T1", userId: "U0OTHER" });
+    expect(other.media.map((m) => m.servers.map((x) => x.serverId))).toEqual([["unseen"]]);
+  });
+
   it("a person who may request nowhere (a guest, listed by no channel) sees no tenant", async () => {
     const { deps, asked } = home();
     const seen = await homeContent(deps, { teamId: "T1", userId: "U0GUEST" });
