@@ -185,15 +185,32 @@ let shownChannel = null;
 /** Scrolled to the bottom, or nearly (within a line). */
 const pinned = (element) => element.scrollHeight - element.scrollTop - element.clientHeight < 40;
 
+/**
+ * Sets an element's HTML only when it changed: the page renders on every change of the stand-in
+ * (several a second while bm works), and a button replaced by an identical one is never "stable"
+ * for a click, a screen reader's or a test's.
+ */
+const lastHtml = new WeakMap();
+function setHtml(element, html) {
+  if (lastHtml.get(element) === html) return;
+  lastHtml.set(element, html);
+  element.innerHTML = html;
+}
+
 /** The Home tab: bm's, as views.publish last left it for the person acting. */
 const HOME = "HOME";
 
 function renderHome() {
-  $("channel-header").innerHTML =
-    `<h1>Home</h1><p>bm's Home tab for ${esc(userName(user))}: opened with a signed app_home_opened event, published by bm with views.publish</p>`;
-  $("messages").innerHTML = state.home
-    ? `<li class="message home">${blocks(state.home.blocks, { home: true })}</li>`
-    : '<li class="message">Opening the Home tab…</li>';
+  setHtml(
+    $("channel-header"),
+    `<h1>Home</h1><p>bm's Home tab for ${esc(userName(user))}: opened with a signed app_home_opened event, published by bm with views.publish</p>`,
+  );
+  setHtml(
+    $("messages"),
+    state.home
+      ? `<li class="message home">${blocks(state.home.blocks, { home: true })}</li>`
+      : '<li class="message">Opening the Home tab…</li>',
+  );
   $("thread").hidden = true;
 }
 
@@ -205,29 +222,37 @@ function render() {
       : (state.channels.find((c) => c.id === channelId) ?? state.channels[0]);
   if (!channel) return;
   if (channelId !== HOME) channelId = channel.id;
-  $("acting-as").innerHTML = state.users
-    .map(
-      (u) =>
-        `<option value="${esc(u.id)}"${u.id === user ? " selected" : ""}>${esc(u.name)}${u.groups.length ? ` · ${esc(u.groups.join(", "))}` : ""}</option>`,
-    )
-    .join("");
+  setHtml(
+    $("acting-as"),
+    state.users
+      .map(
+        (u) =>
+          `<option value="${esc(u.id)}"${u.id === user ? " selected" : ""}>${esc(u.name)}${u.groups.length ? ` · ${esc(u.groups.join(", "))}` : ""}</option>`,
+      )
+      .join(""),
+  );
   const me = state.users.find((u) => u.id === user);
   $("groups").textContent = me?.groups.length
     ? `groups: ${me.groups.join(", ")}`
     : "in no user group";
-  $("channels").innerHTML = state.channels
-    .map(
-      (c) =>
-        `<li><button type="button" data-channel="${esc(c.id)}" aria-current="${c.id === channelId}">#${esc(channelName(c.id))}<span class="meta">${c.approvals ? `${c.approvals} approval${c.approvals > 1 ? "s" : ""}` : "no approval"}${c.member ? "" : " · bm not invited"}</span></button></li>`,
-    )
-    .join("");
+  setHtml(
+    $("channels"),
+    state.channels
+      .map(
+        (c) =>
+          `<li><button type="button" data-channel="${esc(c.id)}" aria-current="${c.id === channelId}">#${esc(channelName(c.id))}<span class="meta">${c.approvals ? `${c.approvals} approval${c.approvals > 1 ? "s" : ""}` : "no approval"}${c.member ? "" : " · bm not invited"}</span></button></li>`,
+      )
+      .join(""),
+  );
   if (channelId === HOME) {
     renderHome();
     renderModal(state.modal);
     return;
   }
-  $("channel-header").innerHTML =
-    `<h1>#${esc(channelName(channel.id))}</h1><p>${esc(channel.id)} · tenant ${esc(channel.tenant)} · requesters: ${esc((channel.requesters ?? []).join(", "))} · ${channel.approvals ? `${channel.approvals} approval${channel.approvals > 1 ? "s" : ""} from ${esc((channel.approvers ?? []).join(", "))}` : "no approval needed"}${channel.member ? "" : " · bm was never invited here"}</p>`;
+  setHtml(
+    $("channel-header"),
+    `<h1>#${esc(channelName(channel.id))}</h1><p>${esc(channel.id)} · tenant ${esc(channel.tenant)} · requesters: ${esc((channel.requesters ?? []).join(", "))} · ${channel.approvals ? `${channel.approvals} approval${channel.approvals > 1 ? "s" : ""} from ${esc((channel.approvers ?? []).join(", "))}` : "no approval needed"}${channel.member ? "" : " · bm was never invited here"}</p>`,
+  );
   const items = [
     ...channel.messages.map((m) => ({ at: Number(m.ts) * 1000, html: messageHtml(m) })),
     ...channel.ephemerals.map((e) => ({ at: e.at, html: ephemeralHtml(e) })),
@@ -241,7 +266,7 @@ function render() {
   const list = $("messages");
   const keep = pinned(list) || shownChannel !== channel.id;
   shownChannel = channel.id;
-  list.innerHTML = items.map((i) => i.html).join("");
+  setHtml(list, items.map((i) => i.html).join(""));
   if (keep) list.scrollTop = list.scrollHeight;
   const parent = threadTs && channel.messages.find((m) => m.ts === threadTs);
   const pane = $("thread");

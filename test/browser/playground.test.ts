@@ -480,10 +480,16 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
     const before = new Set(await operationIds(stack));
     await open("U0LOCALUSER", /^#changes/);
     await send(`/bm detach db01 ${SAMPLE.otherImage} CHG-43`);
-    await page.getByRole("button", { name: "Approve" }).last().waitFor({ timeout: 15_000 });
-    // The request just made: the one operation the table did not hold before.
-    const id = (await operationIds(stack)).find((o) => !before.has(o)) ?? "none";
-    expect(id).toMatch(/^op-/);
+    // The request just made: the one operation the table did not hold before, its card up.
+    const fresh = async () => (await operationIds(stack)).find((o) => !before.has(o)) ?? "none";
+    await expect.poll(fresh, { timeout: 15_000 }).toMatch(/^op-/);
+    const id = await fresh();
+    await page
+      .getByRole("button", { name: new RegExp(`\\(${id}\\)`) })
+      .first()
+      .waitFor({
+        timeout: 15_000,
+      });
 
     await page.getByLabel("Acting as").selectOption("U0APPROVER1");
     await page.getByRole("button", { name: "Home", exact: true }).click();
