@@ -185,7 +185,10 @@ export class SlackStandIn {
    * Each user's Home tab as bm last published it (views.publish), as Slack keeps it: the
    * playground shows it, tests read it.
    */
-  readonly homes = new Map<string, { view: Record<string, unknown>; published: number }>();
+  readonly homes = new Map<
+    string,
+    { view: Record<string, unknown>; published: number; hash: string }
+  >();
   /** Whether the app's Home tab is enabled (the manifest's `app_home.home_tab_enabled`). */
   homeTabEnabled = true;
   private readonly faults: Fault[] = [];
@@ -687,8 +690,14 @@ export class SlackStandIn {
         const refused = refusal(checkView(view, "home"));
         if (refused) return refused;
         if (JSON.stringify(view).length > 250_000) return { ok: false, error: "view_too_large" };
-        this.homes.set(id, { view, published: Date.now() });
-        return { ok: true, view: { id: `VH${id}`, team_id: STAND_IN_TEAM, ...view } };
+        // A hash, when given, must be the one the last publish answered (Slack's guard against
+        // a race of two publishers); bm sends none, publishing the Home whole each time.
+        const shownHome = this.homes.get(id);
+        if (args.hash !== undefined && args.hash !== shownHome?.hash)
+          return { ok: false, error: "hash_conflict" };
+        const hash = this.nextTs();
+        this.homes.set(id, { view, published: Date.now(), hash });
+        return { ok: true, view: { id: `VH${id}`, team_id: STAND_IN_TEAM, ...view, hash } };
       }
       case "users.info": {
         // Slack's answer for an id that is no user's, or none at all.

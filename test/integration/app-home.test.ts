@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Operation } from "../../lib/operations/operation";
 import { httpApiEvent, lambdaContext } from "../../local/lambda-events";
@@ -251,5 +253,40 @@ describe("the Home published again when what it shows changes", () => {
       `• \`${op.id}\` \`${op.serverName}\` in <#C0CHANGES>: *done* `,
     );
     expect(published() - before).toBeGreaterThan(2);
+  });
+});
+
+describe("the stand-in's views.publish, as strict as Slack", () => {
+  it("a hash, when given, must be the last publish's: else hash_conflict, and the Home stays", async () => {
+    const secrets = JSON.parse(
+      readFileSync(join(import.meta.dirname, "../../infra/local/secrets.json"), "utf8"),
+    ) as Record<string, Record<string, string>>;
+    const publish = async (fields: Record<string, unknown>) =>
+      (await (
+        await fetch(`${stack.slack?.apiUrl}views.publish`, {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${secrets["bm/slack"]?.bot_token}`,
+            "content-type": "application/json; charset=utf-8",
+          },
+          body: JSON.stringify(fields),
+        })
+      ).json()) as { ok: boolean; error?: string; view?: { hash?: string } };
+    const view = (text: string) => ({
+      type: "home",
+      blocks: [{ type: "section", text: { type: "mrkdwn", text } }],
+    });
+    const first = await publish({ user_id: "U0HASH", view: view("one") });
+    expect(first.ok).toBe(true);
+    expect(await publish({ user_id: "U0HASH", view: view("two"), hash: "stale" })).toEqual({
+      ok: false,
+      error: "hash_conflict",
+    });
+    expect(homeText("U0HASH")).toBe("one");
+    const again = await publish({ user_id: "U0HASH", view: view("three"), hash: first.view?.hash });
+    expect(again.ok).toBe(true);
+    expect(again.view?.hash).not.toBe(first.view?.hash);
+    expect(homeText("U0HASH")).toBe("three");
+    expect((await publish({ view: view("four") })).error).toBe("invalid_arguments");
   });
 });
