@@ -170,3 +170,100 @@ export function rejectSubmissionBody(fields: {
     response_urls: [],
   });
 }
+
+/** What Slack sends, as JSON, to check the Events API's request URL: answered with `challenge`. */
+export function urlVerificationBody(challenge: string): string {
+  return JSON.stringify({
+    token: "deprecated-verification-token",
+    challenge,
+    type: "url_verification",
+  });
+}
+
+let events = 0;
+
+/** A new event id of Slack's shape (`Ev…`): each event has its own, kept by its retries. */
+export function newEventId(): string {
+  events++;
+  return `Ev${Date.now().toString(36).toUpperCase()}${String(events).padStart(4, "0")}`;
+}
+
+/**
+ * An `app_home_opened` event in Slack's `event_callback` envelope: the user opened the app's Home
+ * tab (or its Messages tab, `tab: "messages"`). `view` is there once a Home was published.
+ */
+export function appHomeOpenedBody(fields: {
+  teamId: string;
+  userId: string;
+  eventId?: string;
+  tab?: "home" | "messages";
+  view?: Record<string, unknown>;
+}): string {
+  const now = Date.now();
+  return JSON.stringify({
+    token: "deprecated-verification-token",
+    team_id: fields.teamId,
+    context_team_id: fields.teamId,
+    api_app_id: "A0LOCALBM",
+    event: {
+      type: "app_home_opened",
+      user: fields.userId,
+      channel: `D${fields.userId.slice(1)}`,
+      tab: fields.tab ?? "home",
+      event_ts: `${Math.floor(now / 1000)}.${String(now % 1000).padStart(6, "0")}`,
+      ...(fields.view ? { view: fields.view } : {}),
+    },
+    type: "event_callback",
+    event_id: fields.eventId ?? newEventId(),
+    event_time: Math.floor(now / 1000),
+    authorizations: [
+      { team_id: fields.teamId, user_id: "U0BM", is_bot: true, is_enterprise_install: false },
+    ],
+    is_ext_shared_channel: false,
+  });
+}
+
+/** The headers of an Events API request: JSON, signed as every request, and a retry's count. */
+export function eventHeaders(
+  signingSecret: string,
+  body: string,
+  retry?: { num: number; reason: string },
+): Record<string, string> {
+  return {
+    ...slackHeaders(signingSecret, body),
+    "content-type": "application/json",
+    ...(retry
+      ? { "x-slack-retry-num": String(retry.num), "x-slack-retry-reason": retry.reason }
+      : {}),
+  };
+}
+
+/**
+ * A click on a button of the user's Home tab, as a `block_actions` payload: from a view of type
+ * `home` (its `container` says so), with no channel, no message and no response_url.
+ */
+export function homeActionsBody(fields: {
+  teamId: string;
+  userId: string;
+  actionId: string;
+  value: string;
+  blockId: string;
+}): string {
+  const viewId = `VH${fields.userId}`;
+  return asForm({
+    ...interaction("block_actions", fields.teamId, fields.userId),
+    container: { type: "view", view_id: viewId },
+    view: { id: viewId, type: "home", blocks: [], private_metadata: "", callback_id: "" },
+    state: { values: {} },
+    actions: [
+      {
+        type: "button",
+        block_id: fields.blockId,
+        action_id: fields.actionId,
+        value: fields.value,
+        text: { type: "plain_text", text: fields.actionId },
+        action_ts: `${Date.now() / 1000}`,
+      },
+    ],
+  });
+}

@@ -19,7 +19,11 @@ export interface FrontDoorDeps extends PolicyDeps {
   choices: ChoiceStore;
   audit: AuditLog;
   queue: WorkQueue;
-  chat: Pick<Chat, "ephemeral" | "openView" | "updateView" | "respond">;
+  chat: Pick<Chat, "ephemeral" | "openView" | "updateView" | "respond" | "publishHome">;
+  /** Events API deliveries taken (kept in the same table): an event's work is done once. */
+  events: EventClaims;
+  /** Who has opened the Home tab (kept in the same table); none: nobody is remembered. */
+  homes?: HomeOpeners;
   now: () => Date;
   log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
   metrics?: Metrics;
@@ -27,6 +31,23 @@ export interface FrontDoorDeps extends PolicyDeps {
   refusals?: RefusalTally;
   /** Hosts besides hooks.slack.com whose response_urls are used (BM_SLACK_URL_ALLOW); none if unset. */
   responseUrlAllow?: HostPatterns;
+}
+
+/** The Events API's deliveries, by event id. */
+export interface EventClaims {
+  /**
+   * Takes the event: true the first time it is asked for `eventId`, false ever after (a retry of
+   * Slack's, or the same event again), whoever asked first.
+   */
+  claim(eventId: string, at: Date): Promise<boolean>;
+}
+
+/** Who has opened the Home tab: the people whose Home is published again when what it shows changes. */
+export interface HomeOpeners {
+  /** Remembers that `userId` opened their Home (for 30 days from `at`). */
+  opened(userId: string, at: Date): Promise<void>;
+  /** Those of `userIds` who have opened their Home. */
+  among(userIds: readonly string[]): Promise<string[]>;
 }
 
 /**

@@ -38,6 +38,8 @@ const BlockActionsSchema = v.object({
   type: v.literal("block_actions"),
   ...Interaction,
   channel: v.nullish(v.object({ id: CHANNEL })),
+  // A click on a Home tab comes from a view of type "home", with no channel and no response_url.
+  view: v.nullish(v.object({ type: v.string() })),
   trigger_id: TRIGGER,
   response_url: v.optional(v.string()),
   actions: v.pipe(
@@ -89,6 +91,8 @@ export interface ClickPayload {
   value: string;
   triggerId: string;
   responseUrl?: string;
+  /** Clicked on the clicker's Home tab, not on a message. */
+  fromHome: boolean;
 }
 
 export interface SubmissionPayload {
@@ -137,7 +141,61 @@ export function clickOf(body: unknown): ClickPayload | undefined {
     value: b.actions[0]?.value ?? "",
     triggerId: b.trigger_id,
     ...(b.response_url !== undefined ? { responseUrl: b.response_url } : {}),
+    fromHome: b.view?.type === "home",
   };
+}
+
+const EventCallbackSchema = v.object({
+  type: v.literal("event_callback"),
+  team_id: TEAM,
+  enterprise_id: v.nullish(v.union([v.literal(""), ENTERPRISE])),
+  event_id: v.pipe(v.string(), v.regex(/^Ev[A-Za-z0-9]{1,64}$/)),
+  event: v.object({ type: v.string() }),
+});
+
+const AppHomeOpenedSchema = v.object({
+  type: v.literal("app_home_opened"),
+  user: USER,
+  tab: v.optional(v.picklist(["home", "messages"])),
+});
+
+/** An Events API callback: who it came from, its id (kept by Slack's retries) and its event. */
+export interface EventCallback {
+  who: Who;
+  eventId: string;
+  /** The event's type: `app_home_opened` is the one bm subscribes to. */
+  type: string;
+}
+
+/** The Home tab (or Messages tab) opened by a user: `app_home_opened`. */
+export interface HomeOpened extends EventCallback {
+  tab: "home" | "messages";
+}
+
+/** An event callback's envelope, or undefined when it is not one bm can read. */
+export function eventCallbackOf(body: unknown): EventCallback | undefined {
+  const parsed = v.safeParse(EventCallbackSchema, body);
+  if (!parsed.success) return undefined;
+  const b = parsed.output;
+  // The schema keeps only the event's type: its other fields are read by each event's own.
+  const user = (body as { event: { user?: unknown } }).event.user;
+  return {
+    who: {
+      teamId: b.team_id,
+      userId: typeof user === "string" ? user : "",
+      ...enterprise(b.enterprise_id),
+    },
+    eventId: b.event_id,
+    type: b.event.type,
+  };
+}
+
+/** An `app_home_opened` callback, or undefined when it is not one bm can read. */
+export function homeOpenedOf(body: unknown): HomeOpened | undefined {
+  const envelope = eventCallbackOf(body);
+  const event = v.safeParse(AppHomeOpenedSchema, (body as { event?: unknown } | null)?.event);
+  if (!envelope || !event.success) return undefined;
+  return { ...envelope, tab: event.output.tab ?? "home" };
 }
 
 /** A modal's submission, or undefined when it is not one bm can read. */
@@ -161,7 +219,8 @@ export function submissionOf(body: unknown): SubmissionPayload | undefined {
 export function checkBody(
   rawBody: string,
   contentType: string | undefined,
-): { ok: true } | { ok: false; kind: "command" | "interaction" } {
+): { ok: true } | { ok: false; kind: "command" | "interaction" | "event" } {
+  if (contentType?.split(";")[0]?.trim() === "application/json") return checkEvent(rawBody);
   // As Bolt: only this content type is read as a form; any other body the listeners check.
   if (contentType !== "application/x-www-form-urlencoded") return { ok: true };
   const form = parseForm(rawBody);
@@ -183,6 +242,29 @@ export function checkBody(
   }
   if ("command" in form)
     return slashCommandOf(form) ? { ok: true } : { ok: false, kind: "command" };
+  return { ok: true };
+}
+
+/**
+ * An Events API body: Slack's URL check (Bolt answers its challenge), or an event callback whose
+ * envelope bm reads, and, for the one event bm subscribes to, its fields.
+ */
+function checkEvent(rawBody: string): { ok: true } | { ok: false; kind: "event" } {
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody);
+  } catch {
+    return { ok: false, kind: "event" };
+  }
+  const type = (body as { type?: unknown } | null)?.type;
+  if (type === "url_verification")
+    return typeof (body as { challenge?: unknown }).challenge === "string"
+      ? { ok: true }
+      : { ok: false, kind: "event" };
+  const envelope = eventCallbackOf(body);
+  if (!envelope) return { ok: false, kind: "event" };
+  if (envelope.type === "app_home_opened" && !homeOpenedOf(body))
+    return { ok: false, kind: "event" };
   return { ok: true };
 }
 

@@ -10,6 +10,8 @@ import { FRONT_DOOR_AWS } from "../aws/clients";
 import { DynamoAuditLog } from "../aws/dynamo/audit-log";
 import { DynamoChoiceStore } from "../aws/dynamo/choice-store";
 import { documentClient } from "../aws/dynamo/documents";
+import { DynamoEventClaims } from "../aws/dynamo/event-claims";
+import { DynamoHomeOpeners } from "../aws/dynamo/home-openers";
 import { DynamoOperationStore } from "../aws/dynamo/operation-store";
 import { SqsWorkQueue } from "../aws/sqs-work-queue";
 import { ConfigError, readConfig } from "../config";
@@ -97,6 +99,8 @@ export async function createSlackHandler(
     policy,
     store: new DynamoOperationStore(db, config.table),
     choices: new DynamoChoiceStore(db, config.table),
+    events: new DynamoEventClaims(db, config.table),
+    homes: new DynamoHomeOpeners(db, config.table),
     audit: new DynamoAuditLog(db, config.auditTable),
     queue: new SqsWorkQueue(new SQSClient(FRONT_DOOR_AWS), config.queueUrl),
     chat,
@@ -153,7 +157,8 @@ export function coldStartFailure(error: unknown): { error: string; reason?: stri
 /**
  * What the edge answers before Bolt: 401 for a request dated more than 5 minutes from now either
  * way (Bolt refuses only old ones), and, for a signed request whose payload the schemas do not
- * describe (payloads.ts), a plain answer to a slash command or a 400 to an interaction. Nothing
+ * describe (payloads.ts), a plain answer to a slash command or a 400 to an interaction or an
+ * event. (Slack's `url_verification` goes to Bolt, which answers its challenge once signed.) Nothing
  * of such a request is read further, nor recorded. Undefined: Bolt goes on.
  */
 function edgeCheck(
@@ -166,7 +171,8 @@ function edgeCheck(
   if (!isSigned(event, signingSecret)) return undefined;
   const checked = checkBody(rawBody(event), headers["content-type"]);
   if (checked.ok) return undefined;
-  if (checked.kind === "interaction") return { statusCode: 400, body: "" };
+  if (checked.kind === "interaction" || checked.kind === "event")
+    return { statusCode: 400, body: "" };
   return {
     statusCode: 200,
     headers: { "Content-Type": "application/json" },

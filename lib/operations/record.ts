@@ -19,6 +19,11 @@ export interface RecordDeps {
   idleWaitS: number;
   log: { warn(message: string, extra?: object): void };
   metrics?: Metrics;
+  /**
+   * Told of each operation whose card was just posted or updated (its state changed): the Home
+   * tabs that show it are published again. Best effort: never throws into the announce.
+   */
+  changed?: (op: Operation) => Promise<void>;
 }
 
 /** How long a poster may take before another may try: far above a few Slack calls. */
@@ -228,6 +233,7 @@ export async function announce(deps: RecordDeps, op: Operation): Promise<Operati
   );
   // Out of the follow-up's index once nothing is owed: no message, no audit event.
   if (done.inflight === "notice" && !done.unaudited?.length) delete done.inflight;
+  await deps.changed?.(leased).catch(() => undefined);
   const saved = await deps.store.save(current, done);
   if (saved) return saved;
   // Another writer got there first: merge the bookkeeping into what it wrote, so that its own

@@ -11,6 +11,7 @@ import { awsClientOptions } from "../aws/clients";
 import { DynamoAuditLog } from "../aws/dynamo/audit-log";
 import { DynamoChoiceStore } from "../aws/dynamo/choice-store";
 import { documentClient } from "../aws/dynamo/documents";
+import { DynamoHomeOpeners } from "../aws/dynamo/home-openers";
 import { DynamoLease } from "../aws/dynamo/lease";
 import { DynamoOperationStore } from "../aws/dynamo/operation-store";
 import { lambdaFollowUpStarter } from "../aws/lambda-followup";
@@ -19,6 +20,7 @@ import { type Config, readConfig } from "../config";
 import { HttpPools } from "../ecl/http";
 import { TenantDirectory } from "../ecl/tenants";
 import type { FollowUpDeps } from "../followup/deps";
+import { homeRepublisher } from "../front-door/republish-home";
 import type { Metrics } from "../metrics";
 import { loadPolicy, type Policy } from "../policy/policy";
 import { secretSourceFromEnv } from "../secrets/from-env";
@@ -31,6 +33,18 @@ import { powertoolsMetrics } from "./metrics";
 
 /** How long the worker keeps a user group's members (the front door: lib/slack/chat.ts). */
 export const WORKER_GROUPS_TTL_MS = 60_000;
+
+/**
+ * The user groups' members as the Home tabs published again after a change read them: a cache
+ * apart from the worker's, so that publishing Homes never makes the in-force check answer from
+ * members Slack gave for a Home.
+ */
+export function homeGroupMembers(
+  chat: Pick<ReturnType<typeof webClientChat>, "groupMembers">,
+  log: Log,
+): (group: string) => Promise<string[]> {
+  return cachedGroupMembers((group) => chat.groupMembers(group), WORKER_GROUPS_TTL_MS, { log });
+}
 
 /** Everything the worker and the follow-up need, from one configuration. */
 export interface Backend extends WorkerDeps, FollowUpDeps {
@@ -93,11 +107,39 @@ export async function createBackend(
     onEclError: (status) => metrics.put("EclError", 1, status),
   });
   const queue = new SqsWorkQueue(new SQSClient(aws), config.queueUrl);
+  const store = new DynamoOperationStore(db, config.table);
+  const groupMembers = cachedGroupMembers(
+    (group) => chat.groupMembers(group),
+    WORKER_GROUPS_TTL_MS,
+    {
+      log,
+    },
+  );
+  const person = cachedPeople((user) => chat.person(user), WORKER_GROUPS_TTL_MS);
+  // The Home tabs a change shows in, published again: under the policy as it is (the follow-up's
+  // own denies everything), and not at all when it cannot be read.
+  const homePolicy =
+    functionName === "worker" ? policy : await loadPolicy(config.policyPath).catch(() => undefined);
+  const changed = homePolicy
+    ? homeRepublisher({
+        store,
+        policy: homePolicy,
+        // A cache of its own: the Home's reads must never warm the one the worker's in-force
+        // check reads right before a detach (lib/policy/in-force.ts), which asks Slack itself.
+        groupMembers: homeGroupMembers(chat, log),
+        person,
+        log,
+        now: () => new Date(),
+        chat,
+        homes: new DynamoHomeOpeners(db, config.table),
+      })
+    : undefined;
   return {
     config,
     log,
     metrics,
-    store: new DynamoOperationStore(db, config.table),
+    store,
+    ...(changed ? { changed } : {}),
     choices: new DynamoChoiceStore(db, config.table),
     audit: new DynamoAuditLog(db, config.auditTable),
     queue,
@@ -108,10 +150,8 @@ export async function createBackend(
     policy,
     // A minute, not the front door's five: who is in a group is asked again right before each
     // detach, and someone removed from the approvers stops counting within that minute.
-    groupMembers: cachedGroupMembers((group) => chat.groupMembers(group), WORKER_GROUPS_TTL_MS, {
-      log,
-    }),
-    person: cachedPeople((user) => chat.person(user), WORKER_GROUPS_TTL_MS),
+    groupMembers,
+    person,
     openTenant: (secretId) => tenants.get(secretId),
     now: () => new Date(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

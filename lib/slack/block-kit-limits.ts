@@ -61,14 +61,19 @@ export function checkMessage(message: { text?: unknown; blocks?: unknown }): Ref
   return errors.length > 0 ? { error: "invalid_blocks", errors } : undefined;
 }
 
-/** Checks a modal as `views.open` does. */
-export function checkView(view: unknown): Refusal | undefined {
+/**
+ * Checks a view as Slack does: a modal as `views.open` does, a Home tab as `views.publish` does
+ * (type "home", no title nor buttons: those are a modal's; 100 blocks either way).
+ */
+export function checkView(view: unknown, kind: "modal" | "home" = "modal"): Refusal | undefined {
   if (!isObject(view)) return { error: "invalid_arguments" };
   const errors: string[] = [];
-  if (view.type !== "modal") errors.push(`must be "modal" [json-pointer:/view/type]`);
-  plainText(errors, view.title, LIMITS.viewTitle, "/view/title", true);
-  plainText(errors, view.submit, LIMITS.viewSubmit, "/view/submit", false);
-  plainText(errors, view.close, LIMITS.viewClose, "/view/close", false);
+  if (view.type !== kind) errors.push(`must be "${kind}" [json-pointer:/view/type]`);
+  if (kind === "modal") {
+    plainText(errors, view.title, LIMITS.viewTitle, "/view/title", true);
+    plainText(errors, view.submit, LIMITS.viewSubmit, "/view/submit", false);
+    plainText(errors, view.close, LIMITS.viewClose, "/view/close", false);
+  }
   maxLength(errors, view.private_metadata, LIMITS.privateMetadata, "/view/private_metadata");
   maxLength(errors, view.callback_id, LIMITS.id, "/view/callback_id");
   if (!Array.isArray(view.blocks)) errors.push("must be an array [json-pointer:/view/blocks]");

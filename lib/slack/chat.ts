@@ -3,7 +3,7 @@
  * client Bolt itself uses). Every failure leaves the adapter as a {@link SlackApiError}: passing
  * or permanent, with Slack's error code.
  */
-import type { KnownBlock, View } from "@slack/types";
+import type { HomeView, KnownBlock, View } from "@slack/types";
 import type { ChatPostMessageArguments, WebClient } from "@slack/web-api";
 import { type HostPatterns, isAllowedHost, NO_HOSTS } from "../net/endpoint-rule";
 import { groupRefusalScope, SlackApiError, slackApiError } from "./slack-error";
@@ -63,6 +63,11 @@ export interface Chat {
   openView(triggerId: string, view: View): Promise<OpenedView>;
   /** Replaces a modal bm opened; with `hash`, only if nothing else replaced it meanwhile. */
   updateView(viewId: string, view: View, hash?: string): Promise<void>;
+  /**
+   * Publishes `user`'s Home tab (`views.publish`, Tier 4: one call per person), replacing the
+   * one they had.
+   */
+  publishHome(user: string, view: HomeView): Promise<void>;
 }
 
 /** A modal as Slack answered its opening: its id, and the hash of its state. */
@@ -205,6 +210,10 @@ export function webClientChat(
     updateView: (viewId, view, hash) =>
       call("views.update", async () => {
         await client.views.update({ token, view_id: viewId, view, ...(hash ? { hash } : {}) });
+      }),
+    publishHome: (user, view) =>
+      call("views.publish", async () => {
+        await client.views.publish({ token, user_id: user, view });
       }),
   };
 }

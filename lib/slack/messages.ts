@@ -114,6 +114,22 @@ export function buttonLabel(verb: string, op: Operation): string {
   return `${verb} ${op.id}: detaching from ${server}`;
 }
 
+/**
+ * Approve (with its confirmation) and Reject, for a request awaiting approval: on its card and on
+ * an approver's Home tab alike, so that both ask the same and are answered by the same listeners.
+ */
+export function decisionButtons(op: Operation) {
+  return [
+    button("Approve", ACTIONS.approve, op.id, {
+      label: buttonLabel("Approve", op),
+      style: "primary",
+      confirm: approveDialog(op),
+    }),
+    // Reject asks for a reason in a modal: that is its confirmation.
+    button("Reject", ACTIONS.reject, op.id, { label: buttonLabel("Reject", op), style: "danger" }),
+  ];
+}
+
 /** Approve cannot be undone: Slack asks once more before the click is sent. */
 function approveDialog(op: Operation): Confirm {
   const server = op.serverName || op.serverRef;
@@ -202,16 +218,7 @@ export function parentMessage(op: Operation): SlackMessage {
             type: "actions" as const,
             block_id: "bm_approval",
             elements: [
-              button("Approve", ACTIONS.approve, op.id, {
-                label: buttonLabel("Approve", op),
-                style: "primary",
-                confirm: approveDialog(op),
-              }),
-              // Reject asks for a reason in a modal: that is its confirmation.
-              button("Reject", ACTIONS.reject, op.id, {
-                label: buttonLabel("Reject", op),
-                style: "danger",
-              }),
+              ...decisionButtons(op),
               button("Cancel", ACTIONS.cancel, op.id, {
                 label: buttonLabel("Cancel", op),
                 confirm: cancelDialog(op),

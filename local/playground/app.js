@@ -120,7 +120,7 @@ function buttonHtml(e, block, message) {
   // What a screen reader says of it, as Slack's accessibility_label; its confirmation dialog.
   const label = e.accessibility_label ? ` aria-label="${esc(e.accessibility_label)}"` : "";
   const confirm = e.confirm ? ` data-confirm="${esc(JSON.stringify(e.confirm))}"` : "";
-  return `<button type="button" class="${esc(e.style ?? "")}"${label}${confirm} data-action="${esc(e.action_id)}" data-value="${esc(e.value ?? "")}" data-block="${esc(block.block_id ?? "")}" data-ts="${esc(message?.ts ?? "")}"${message?.ephemeral ? ' data-ephemeral="1"' : ""}>${esc(e.text?.text ?? "")}</button>`;
+  return `<button type="button" class="${esc(e.style ?? "")}"${label}${confirm} data-action="${esc(e.action_id)}" data-value="${esc(e.value ?? "")}" data-block="${esc(block.block_id ?? "")}" data-ts="${esc(message?.ts ?? "")}"${message?.ephemeral ? ' data-ephemeral="1"' : ""}${message?.home ? ' data-home="1"' : ""}>${esc(e.text?.text ?? "")}</button>`;
 }
 
 /** Block Kit, the block types bm uses. */
@@ -185,28 +185,74 @@ let shownChannel = null;
 /** Scrolled to the bottom, or nearly (within a line). */
 const pinned = (element) => element.scrollHeight - element.scrollTop - element.clientHeight < 40;
 
+/**
+ * Sets an element's HTML only when it changed: the page renders on every change of the stand-in
+ * (several a second while bm works), and a button replaced by an identical one is never "stable"
+ * for a click, a screen reader's or a test's.
+ */
+const lastHtml = new WeakMap();
+function setHtml(element, html) {
+  if (lastHtml.get(element) === html) return;
+  lastHtml.set(element, html);
+  element.innerHTML = html;
+}
+
+/** The Home tab: bm's, as views.publish last left it for the person acting. */
+const HOME = "HOME";
+
+function renderHome() {
+  setHtml(
+    $("channel-header"),
+    `<h1>Home</h1><p>bm's Home tab for ${esc(userName(user))}: opened with a signed app_home_opened event, published by bm with views.publish</p>`,
+  );
+  setHtml(
+    $("messages"),
+    state.home
+      ? `<li class="message home">${blocks(state.home.blocks, { home: true })}</li>`
+      : '<li class="message">Opening the Home tab…</li>',
+  );
+  $("thread").hidden = true;
+}
+
 function render() {
-  const channel = state.channels.find((c) => c.id === channelId) ?? state.channels[0];
+  $("home-tab").setAttribute("aria-current", String(channelId === HOME));
+  const channel =
+    channelId === HOME
+      ? state.channels[0]
+      : (state.channels.find((c) => c.id === channelId) ?? state.channels[0]);
   if (!channel) return;
-  channelId = channel.id;
-  $("acting-as").innerHTML = state.users
-    .map(
-      (u) =>
-        `<option value="${esc(u.id)}"${u.id === user ? " selected" : ""}>${esc(u.name)}${u.groups.length ? ` · ${esc(u.groups.join(", "))}` : ""}</option>`,
-    )
-    .join("");
+  if (channelId !== HOME) channelId = channel.id;
+  setHtml(
+    $("acting-as"),
+    state.users
+      .map(
+        (u) =>
+          `<option value="${esc(u.id)}"${u.id === user ? " selected" : ""}>${esc(u.name)}${u.groups.length ? ` · ${esc(u.groups.join(", "))}` : ""}</option>`,
+      )
+      .join(""),
+  );
   const me = state.users.find((u) => u.id === user);
   $("groups").textContent = me?.groups.length
     ? `groups: ${me.groups.join(", ")}`
     : "in no user group";
-  $("channels").innerHTML = state.channels
-    .map(
-      (c) =>
-        `<li><button type="button" data-channel="${esc(c.id)}" aria-current="${c.id === channelId}">#${esc(channelName(c.id))}<span class="meta">${c.approvals ? `${c.approvals} approval${c.approvals > 1 ? "s" : ""}` : "no approval"}${c.member ? "" : " · bm not invited"}</span></button></li>`,
-    )
-    .join("");
-  $("channel-header").innerHTML =
-    `<h1>#${esc(channelName(channel.id))}</h1><p>${esc(channel.id)} · tenant ${esc(channel.tenant)} · requesters: ${esc((channel.requesters ?? []).join(", "))} · ${channel.approvals ? `${channel.approvals} approval${channel.approvals > 1 ? "s" : ""} from ${esc((channel.approvers ?? []).join(", "))}` : "no approval needed"}${channel.member ? "" : " · bm was never invited here"}</p>`;
+  setHtml(
+    $("channels"),
+    state.channels
+      .map(
+        (c) =>
+          `<li><button type="button" data-channel="${esc(c.id)}" aria-current="${c.id === channelId}">#${esc(channelName(c.id))}<span class="meta">${c.approvals ? `${c.approvals} approval${c.approvals > 1 ? "s" : ""}` : "no approval"}${c.member ? "" : " · bm not invited"}</span></button></li>`,
+      )
+      .join(""),
+  );
+  if (channelId === HOME) {
+    renderHome();
+    renderModal(state.modal);
+    return;
+  }
+  setHtml(
+    $("channel-header"),
+    `<h1>#${esc(channelName(channel.id))}</h1><p>${esc(channel.id)} · tenant ${esc(channel.tenant)} · requesters: ${esc((channel.requesters ?? []).join(", "))} · ${channel.approvals ? `${channel.approvals} approval${channel.approvals > 1 ? "s" : ""} from ${esc((channel.approvers ?? []).join(", "))}` : "no approval needed"}${channel.member ? "" : " · bm was never invited here"}</p>`,
+  );
   const items = [
     ...channel.messages.map((m) => ({ at: Number(m.ts) * 1000, html: messageHtml(m) })),
     ...channel.ephemerals.map((e) => ({ at: e.at, html: ephemeralHtml(e) })),
@@ -220,7 +266,7 @@ function render() {
   const list = $("messages");
   const keep = pinned(list) || shownChannel !== channel.id;
   shownChannel = channel.id;
-  list.innerHTML = items.map((i) => i.html).join("");
+  setHtml(list, items.map((i) => i.html).join(""));
   if (keep) list.scrollTop = list.scrollHeight;
   const parent = threadTs && channel.messages.find((m) => m.ts === threadTs);
   const pane = $("thread");
@@ -408,7 +454,13 @@ document.addEventListener("click", (event) => {
   }
   const target = event.target.closest("button");
   if (!target) return;
-  if (target.dataset.channel) {
+  if (target.id === "home-tab") {
+    channelId = HOME;
+    threadTs = null;
+    localStorage.setItem("bm.channel", channelId);
+    render();
+    post("/_playground/home", {});
+  } else if (target.dataset.channel) {
     channelId = target.dataset.channel;
     threadTs = null;
     selectedOp = null;
@@ -434,6 +486,7 @@ document.addEventListener("click", (event) => {
       ts: target.dataset.ts,
       block: target.dataset.block,
       ...(target.dataset.ephemeral ? { ephemeral: "true" } : {}),
+      ...(target.dataset.home ? { home: "true" } : {}),
     });
   } else if (target.dataset.modalSubmit) {
     const reason = $("modal-root").querySelector("textarea")?.value ?? "";
@@ -453,7 +506,9 @@ $("scenes").addEventListener("toggle", () => load());
 $("acting-as").addEventListener("change", (event) => {
   user = event.target.value;
   localStorage.setItem("bm.user", user);
-  load();
+  // On the Home tab, the new person opens theirs: Slack sends app_home_opened again.
+  if (channelId === HOME) post("/_playground/home", {});
+  else load();
 });
 const input = $("message");
 input.addEventListener("input", () => {
@@ -506,4 +561,5 @@ async function watch() {
   }
 }
 watch();
-load();
+if (channelId === HOME) post("/_playground/home", {});
+else load();

@@ -16,7 +16,10 @@ import { FORMS_TEXT } from "../../lib/slack/parse-command";
 import { SAMPLE } from "../ecl-simulator/sample";
 import type { EclSimulator } from "../ecl-simulator/server";
 import {
+  appHomeOpenedBody,
   blockActionsBody,
+  eventHeaders,
+  homeActionsBody,
   rejectSubmissionBody,
   slackHeaders,
   slashCommandBody,
@@ -114,6 +117,8 @@ export function playground(deps: PlaygroundDeps) {
         .map((c) => ({ method: c.method, error: c.error, at: c.at ?? 0 })),
     })),
     modal: openModal(user),
+    // The user's Home tab as bm last published it (views.publish), or none yet.
+    home: deps.slack.homes.get(user)?.view ?? null,
     ecl: deps.ecl && {
       servers: deps.ecl.model.serversOf(SAMPLE.tenantId).map((s) => ({
         id: s.id,
@@ -255,6 +260,28 @@ export function playground(deps: PlaygroundDeps) {
           ? ((JSON.parse(answer.body || "{}") as { text?: string }).text ?? "")
           : "";
       deps.slack.addEphemeral(channel, user, text || `/bm failed (HTTP ${answer.status})`);
+      json(res, 200, { status: answer.status });
+      return true;
+    }
+    if (url.pathname === "/_playground/home") {
+      // The Home tab opened: Slack sends app_home_opened, signed, as an Events API callback.
+      const event = appHomeOpenedBody({ teamId: "T0LOCAL", userId: user });
+      const answer = await deps.frontDoor(event, eventHeaders(deps.signingSecret, event));
+      json(res, 200, { status: answer.status });
+      return true;
+    }
+    if (url.pathname === "/_playground/click" && input.home === "true") {
+      const action = (ACTIONS as Record<string, string>)[input.action ?? ""] ?? input.action ?? "";
+      const form = homeActionsBody({
+        teamId: "T0LOCAL",
+        userId: user,
+        actionId: action,
+        value: input.value ?? "",
+        blockId: input.block ?? "",
+      });
+      const trigger = new URLSearchParams(form).get("payload");
+      triggers.set(trigger ? (JSON.parse(trigger) as { trigger_id: string }).trigger_id : "", user);
+      const answer = await send(form);
       json(res, 200, { status: answer.status });
       return true;
     }

@@ -71,6 +71,8 @@ export const METHOD_SCOPES: Readonly<Record<string, string | null>> = {
   "chat.getPermalink": null,
   "views.open": null,
   "views.update": null,
+  // No scope: the Home tab must be enabled in the app's settings instead (`not_enabled`).
+  "views.publish": null,
   "users.info": "users:read",
   "usergroups.users.list": "usergroups:read",
   "usergroups.list": "usergroups:read",
@@ -179,6 +181,16 @@ export class SlackStandIn {
    * delete scopes while the stand-in runs, as reinstalling the app would.
    */
   readonly scopes: Set<string>;
+  /**
+   * Each user's Home tab as bm last published it (views.publish), as Slack keeps it: the
+   * playground shows it, tests read it.
+   */
+  readonly homes = new Map<
+    string,
+    { view: Record<string, unknown>; published: number; hash: string }
+  >();
+  /** Whether the app's Home tab is enabled (the manifest's `app_home.home_tab_enabled`). */
+  homeTabEnabled = true;
   private readonly faults: Fault[] = [];
   /** Slack's rate limits, the Retry-Afters given and the calls made before they had passed. */
   private readonly rates: SlackRateLimits;
@@ -656,6 +668,36 @@ export class SlackStandIn {
         shown.updates++;
         shown.errors = undefined;
         return { ok: true, view: { ...view, id: shown.id, hash: shown.hash } };
+      }
+      case "views.publish": {
+        // A Home tab of a user of the workspace: one Slack knows, neither deleted nor from
+        // another organisation (Slack answers those `invalid_arguments`, "invalid `user_id`").
+        const view =
+          typeof args.view === "string"
+            ? (JSON.parse(args.view) as Record<string, unknown>)
+            : (args.view as Record<string, unknown>);
+        if (!view) return { ok: false, error: "invalid_arguments" };
+        const id = String(args.user_id ?? "");
+        const known = this.people.get(id) ?? {};
+        if (!/^[UW][A-Z0-9]{2,}$/.test(id) || known.deleted || known.is_stranger)
+          return {
+            ok: false,
+            error: "invalid_arguments",
+            response_metadata: { messages: ["invalid `user_id`"] },
+          };
+        if (view.type === "home" && !this.homeTabEnabled)
+          return { ok: false, error: "not_enabled" };
+        const refused = refusal(checkView(view, "home"));
+        if (refused) return refused;
+        if (JSON.stringify(view).length > 250_000) return { ok: false, error: "view_too_large" };
+        // A hash, when given, must be the one the last publish answered (Slack's guard against
+        // a race of two publishers); bm sends none, publishing the Home whole each time.
+        const shownHome = this.homes.get(id);
+        if (args.hash !== undefined && args.hash !== shownHome?.hash)
+          return { ok: false, error: "hash_conflict" };
+        const hash = this.nextTs();
+        this.homes.set(id, { view, published: Date.now(), hash });
+        return { ok: true, view: { id: `VH${id}`, team_id: STAND_IN_TEAM, ...view, hash } };
       }
       case "users.info": {
         // Slack's answer for an id that is no user's, or none at all.

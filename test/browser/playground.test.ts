@@ -474,4 +474,39 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
       await new Promise((done) => foreign.close(done));
     }
   }, 30_000);
+
+  // Last of the file: it leaves an approved detach in #changes behind it.
+  it("the Home tab: an approver sees what waits for them, approves it there, and is told on the Home", async () => {
+    const before = new Set(await operationIds(stack));
+    await open("U0LOCALUSER", /^#changes/);
+    await send(`/bm detach db01 ${SAMPLE.otherImage} CHG-43`);
+    // The request just made: the one operation the table did not hold before, its card up.
+    const fresh = async () => (await operationIds(stack)).find((o) => !before.has(o)) ?? "none";
+    await expect.poll(fresh, { timeout: 15_000 }).toMatch(/^op-/);
+    const id = await fresh();
+    await page
+      .getByRole("button", { name: new RegExp(`\\(${id}\\)`) })
+      .first()
+      .waitFor({
+        timeout: 15_000,
+      });
+
+    await page.getByLabel("Acting as").selectOption("U0APPROVER1");
+    await page.getByRole("button", { name: "Home", exact: true }).click();
+    await page.getByRole("heading", { name: "Home" }).waitFor();
+    await page.getByText(/Waiting for your approval/).waitFor();
+    const approve = page.locator(`button[data-action="bm_approve"][data-value="${id}"]`);
+    await approve.waitFor({ timeout: 10_000 });
+    // The card's button, so the card's confirm dialog first.
+    await approve.click();
+    await page
+      .getByRole("dialog", { name: "Approve this detach?" })
+      .getByRole("button", { name: "Approve" })
+      .click();
+    await page.getByText(`You approved ${id} (1 of 1): bm goes on with the detach.`).waitFor();
+    expect(await page.locator(`button[data-value="${id}"]`).count()).toBe(0);
+    // Back to a channel from the Home: the sidebar's channels work as before.
+    await page.getByRole("button", { name: /^#incident/ }).click();
+    await page.getByRole("textbox", { name: "Message" }).waitFor();
+  }, 30_000);
 });

@@ -888,12 +888,14 @@ describe("least privilege", () => {
     .concat(`dynamodb:DeleteItem on OperationsTable.Arn${onlyKeys("lock#*")}`);
   const audit = ["dynamodb:PutItem on AuditTable.Arn", "dynamodb:GetItem on AuditTable.Arn"];
 
-  it("gives the front door the Slack secret, the tables and the queue, and no tenant secret", () => {
+  it("gives the front door the Slack secret, the tables, the in-flight index and the queue, and no tenant secret", () => {
     expect(rights(template, "SlackRole")).toEqual(
       [
         ...logs("slack"),
         slackSecret,
         ...operations,
+        // The Home tab reads what is in flight (lib/front-door/open-home.ts).
+        "dynamodb:Scan on ${OperationsTable.Arn}/index/inflight",
         ...audit,
         "sqs:SendMessage on WorkQueue.Arn",
       ].sort(),
@@ -915,6 +917,8 @@ describe("least privilege", () => {
         slackSecret,
         tenantSecrets,
         ...operations,
+        // The Home tabs a change shows in (lib/front-door/republish-home.ts).
+        "dynamodb:Scan on ${OperationsTable.Arn}/index/inflight",
         ...audit,
         ...queue,
         "lambda:InvokeFunction on arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:bm-ci-followup",
@@ -1127,6 +1131,8 @@ describe("the Slack app manifest", () => {
     "views.open": null,
     // The cards' refusal modal (a non-approver's Reject): no scope either.
     "views.update": null,
+    // The Home tab: no scope (Slack's method reference), the tab enabled in the manifest instead.
+    "views.publish": null,
     // npm run doctor's reads (lib/slack/doctor-probe.ts); conversations.info needs the scope
     // of the channel's kind, so both.
     "auth.test": null,
@@ -1134,7 +1140,7 @@ describe("the Slack app manifest", () => {
     "usergroups.list": "usergroups:read",
   };
 
-  it("asks for exactly the bot scopes the code uses, with /bm and interactivity on one URL", async () => {
+  it("asks for exactly the bot scopes the code uses, with /bm, interactivity and events on one URL", async () => {
     const { parse } = await import("yaml");
     const manifest = parse(await readFile("infra/slack-app-manifest.yml", "utf8"));
     const code = [
@@ -1155,5 +1161,7 @@ describe("the Slack app manifest", () => {
       is_enabled: true,
       request_url: PLACEHOLDER_URL,
     });
+    expect(manifest.settings.event_subscriptions.request_url).toBe(PLACEHOLDER_URL);
+    expect(manifest.features.app_home.home_tab_enabled).toBe(methods.includes("views.publish"));
   });
 });

@@ -2,7 +2,14 @@ import { type IncomingHttpHeaders, request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
 import type { LocalStack } from "../../local/stack";
-import { ECL_ACTIONS, operationIds, testStack } from "../support/stack-harness";
+import {
+  drain,
+  ECL_ACTIONS,
+  operation,
+  operationIdOf,
+  operationIds,
+  testStack,
+} from "../support/stack-harness";
 
 /**
  * The playground answers only itself: its own page, on 127.0.0.1 or localhost at its own port,
@@ -467,5 +474,69 @@ describe("every server the local stack starts listens on 127.0.0.1 only", () => 
         expect([other, url, refused]).toEqual([other, url, "ECONNREFUSED"]);
       }
     }
+  });
+});
+
+describe("the Home tab", () => {
+  const home = async (user: string) => {
+    const state = await call({
+      method: "GET",
+      path: `/_playground/state?user=${user}`,
+      headers: own(),
+    });
+    return (JSON.parse(state.body) as { home: { type: string; blocks: unknown[] } | null }).home;
+  };
+
+  it("opens the Home of the person acting with a signed app_home_opened, and its Approve approves", async () => {
+    expect(await home("U0APPROVER1")).toBeNull();
+    const opened = await call({
+      method: "POST",
+      path: "/_playground/home",
+      headers: own(),
+      body: JSON.stringify({ user: "U0APPROVER1" }),
+    });
+    expect(JSON.parse(opened.body)).toEqual({ status: 200 });
+    const shown = await home("U0APPROVER1");
+    expect(shown?.type).toBe("home");
+    expect(JSON.stringify(shown?.blocks)).toContain("*bm: media detach* for <@U0APPROVER1>");
+    expect(stack.slack?.callsOf("views.publish").at(-1)?.error).toBeUndefined();
+
+    // A request that waits for U0APPROVER1, then its Approve clicked on the Home.
+    const asked = await call({
+      method: "POST",
+      path: "/_playground/slash",
+      headers: own(),
+      body: JSON.stringify({
+        user: "U0LOCALUSER",
+        channel: "C0CHANGES",
+        text: `/bm detach ${SAMPLE.web01} ${SAMPLE.image} CHG-7`,
+      }),
+    });
+    expect(JSON.parse(asked.body)).toEqual({ status: 200 });
+    const id = operationIdOf(
+      stack.slack?.ephemeralsOf("C0CHANGES", "U0LOCALUSER").at(-1)?.text ?? "",
+    );
+    await drain(stack, async () => (await operation(stack, id)).state === "awaiting_approval");
+    await call({
+      method: "POST",
+      path: "/_playground/home",
+      headers: own(),
+      body: JSON.stringify({ user: "U0APPROVER1" }),
+    });
+    expect(JSON.stringify(await home("U0APPROVER1"))).toContain(`"block_id":"bm_home_${id}"`);
+    const clicked = await call({
+      method: "POST",
+      path: "/_playground/click",
+      headers: own(),
+      body: JSON.stringify({
+        user: "U0APPROVER1",
+        home: "true",
+        action: "bm_approve",
+        value: id ?? "",
+        block: `bm_home_${id}`,
+      }),
+    });
+    expect(JSON.parse(clicked.body)).toEqual({ status: 200 });
+    expect(JSON.stringify(await home("U0APPROVER1"))).toContain(`You approved \`${id}\``);
   });
 });

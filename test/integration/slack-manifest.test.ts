@@ -71,13 +71,26 @@ describe("the Slack app manifest, by Slack's schema", () => {
     expect(undescribed(schema, schema, manifest, "")).toEqual([]);
   });
 
-  it("sends /bm and the buttons to one placeholder https URL, plainly to be replaced", async () => {
+  it("sends /bm, the buttons and the events to one placeholder https URL, plainly to be replaced", async () => {
     const { manifest } = await load();
     const url = "https://replace-with-your-slack-request-url.invalid/slack/events";
     expect(manifest.features.slash_commands).toEqual([expect.objectContaining({ url })]);
     expect(manifest.settings.interactivity.request_url).toBe(url);
+    expect(manifest.settings.event_subscriptions).toEqual({
+      request_url: url,
+      bot_events: ["app_home_opened"],
+    });
     // .invalid never resolves (RFC 2606): a manifest left unreplaced fails visibly, nowhere else.
     expect(new URL(url).hostname.endsWith(".invalid")).toBe(true);
+  });
+
+  it("has a Home tab and no Messages tab: bm publishes the one and reads no DMs", async () => {
+    const { manifest } = await load();
+    expect(manifest.features.app_home).toEqual({
+      home_tab_enabled: true,
+      messages_tab_enabled: false,
+      messages_tab_read_only_enabled: false,
+    });
   });
 
   it("marks the image and the reason as optional in /bm's usage hint, as /bm help does", async () => {

@@ -79,7 +79,9 @@ export function frontDoorFakes(overrides: Partial<FrontDoorDeps> = {}) {
       openView: async () => ({ id: "V1" }),
       updateView: async () => {},
       respond: async () => {},
+      publishHome: async () => {},
     },
+    events: memoryClaims(),
     groupMembers: async (group) => GROUPS[group] ?? [],
     person,
     now: () => NOW,
@@ -87,6 +89,18 @@ export function frontDoorFakes(overrides: Partial<FrontDoorDeps> = {}) {
     ...overrides,
   };
   return { deps, ops, events, sent };
+}
+
+/** Event claims in memory: the first claim of an id wins, as the table's conditional put. */
+export function memoryClaims(claimed = new Set<string>()) {
+  return {
+    claimed,
+    claim: async (eventId: string) => {
+      if (claimed.has(eventId)) return false;
+      claimed.add(eventId);
+      return true;
+    },
+  };
 }
 
 /** An operation of `channel` by `requester`, moved through `states` (by bm), saved in `ops`. */
@@ -204,6 +218,7 @@ export function workerFakes(
     respond: async (_url, message) => void slack.push({ method: "respond", text: message.text }),
     openView: async () => ({ id: "V1" }),
     updateView: async () => {},
+    publishHome: async () => {},
   };
   const clock = { now: NOW.getTime() };
   const followUps: number[] = [];

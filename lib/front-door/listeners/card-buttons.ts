@@ -7,6 +7,7 @@ import { ACTIONS } from "../../slack/messages";
 import { budgetOf } from "../budget";
 import { type Answer, decideOnRequest } from "../decide-on-request";
 import type { FrontDoorDeps } from "../deps";
+import { homeBuildBy, publishHome } from "../open-home";
 import { type ClickPayload, clickOf } from "../payloads";
 import { requestRecheck } from "../request-recheck";
 import { auditKeyOf, decided, outsider, tell } from "./answering";
@@ -25,7 +26,10 @@ export function registerCardButtons(app: App, deps: FrontDoorDeps): void {
         const answer = refused
           ? { text: refused }
           : await decided(deps, budget.workBy, work(click));
-        await tell(deps, budget, click.channelId, click.who.userId, answer);
+        // A click on the Home tab has no channel: the Home is published again, the answer on top.
+        if (click.fromHome && !refused)
+          await publishHome(deps, budget, click.who, homeBuildBy(budget), answer.text);
+        else await tell(deps, budget, click.channelId, click.who.userId, answer);
       }
       await ack();
     });

@@ -6,7 +6,7 @@ import { readIdFor } from "../../../lib/operations/standalone-event";
 import type { WorkMessage } from "../../../lib/operations/work-message";
 import { parsePolicy } from "../../../lib/policy/policy";
 import { cachedGroupMembers } from "../../../lib/slack/chat";
-import { frontDoorFakes, GROUPS, NOW, operationIn, person } from "../fakes";
+import { frontDoorFakes, GROUPS, memoryClaims, NOW, operationIn, person } from "../fakes";
 import { memoryChoices, memoryStore } from "../memory-store";
 
 const IMAGE = "3339fd5f-ec06-4ef8-9337-c1c70218a748";
@@ -38,7 +38,9 @@ function fakes(overrides: Partial<FrontDoorDeps> = {}) {
       openView: async () => ({ id: "V1" }),
       updateView: async () => {},
       respond: async () => {},
+      publishHome: async () => {},
     },
+    events: memoryClaims(),
     groupMembers: async () => ["U0OP"],
     now: () => new Date("2026-11-26T10:00:00Z"),
     log: { info: () => {}, warn: () => {} },

@@ -4,6 +4,8 @@ import {
   CLOCK_SKEW_S,
   checkBody,
   clickOf,
+  eventCallbackOf,
+  homeOpenedOf,
   isFreshTimestamp,
   slashCommandOf,
   submissionOf,
@@ -104,7 +106,18 @@ describe("clickOf", () => {
       value: "op-0123456789",
       triggerId: "3.4.def",
       responseUrl: "https://hooks.slack.com/actions/1/2",
+      fromHome: false,
     });
+  });
+
+  it("a click on the Home tab: from a view of type home, with no channel", () => {
+    const { response_url: _, channel: __, ...bare } = click;
+    const onHome = clickOf({ ...bare, view: { id: "V1", type: "home" } });
+    expect(onHome?.fromHome).toBe(true);
+    expect(onHome?.channelId).toBe("");
+    expect(clickOf({ ...click, view: { id: "V2", type: "modal" } })?.fromHome).toBe(false);
+    expect(clickOf({ ...click, view: null })?.fromHome).toBe(false);
+    expect(clickOf({ ...click, view: { type: 3 } })).toBeUndefined();
   });
 
   it("a click with no channel, value or response_url, on Grid", () => {
@@ -121,6 +134,7 @@ describe("clickOf", () => {
       channelId: "",
       value: "",
       triggerId: "3.4.def",
+      fromHome: false,
     });
     expect(clickOf({ ...click, channel: null })?.channelId).toBe("");
   });
@@ -226,11 +240,115 @@ describe("checkBody", () => {
     expect(checkBody(body, FORM)).toEqual(checked);
   });
 
-  it("reads only a form, as Bolt does: other bodies are the listeners' to check", () => {
+  it("reads a form as Bolt does, JSON as the Events API's; other bodies are the listeners' to check", () => {
     expect(checkBody(form({ ...slash, user_id: ["U0A", "U0B"] }), "application/json")).toEqual({
-      ok: true,
+      ok: false,
+      kind: "event",
     });
     expect(checkBody("{", undefined)).toEqual({ ok: true });
+    expect(checkBody("{", "text/plain")).toEqual({ ok: true });
+    expect(checkBody(form({ ...slash, user_id: "nobody" }), "text/plain")).toEqual({ ok: true });
+  });
+
+  const home = (changes: Record<string, unknown> = {}, event: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      type: "event_callback",
+      team_id: "T0001",
+      event_id: "Ev0PV52K25",
+      event: { type: "app_home_opened", user: "U0A1", channel: "D0A1", tab: "home", ...event },
+      ...changes,
+    });
+
+  it.each([
+    ["an app_home_opened", home(), { ok: true }],
+    ["with a charset", home(), { ok: true }, "application/json; charset=utf-8"],
+    [
+      "with a space before the charset",
+      "{",
+      { ok: false, kind: "event" },
+      "application/json ;charset=utf-8",
+    ],
+    ["an event bm has no listener for", home({}, { type: "message", user: 5 }), { ok: true }],
+    [
+      "a url_verification",
+      JSON.stringify({ type: "url_verification", challenge: "c" }),
+      { ok: true },
+    ],
+    [
+      "a url_verification without its challenge",
+      JSON.stringify({ type: "url_verification" }),
+      { ok: false, kind: "event" },
+    ],
+    ["no event_id", home({ event_id: undefined }), { ok: false, kind: "event" }],
+    ["an event_id of another shape", home({ event_id: "x/../y" }), { ok: false, kind: "event" }],
+    [
+      "an event_id with more after it",
+      home({ event_id: "Ev1/../y" }),
+      { ok: false, kind: "event" },
+    ],
+    ["an event_id with more before it", home({ event_id: "x/Ev1" }), { ok: false, kind: "event" }],
+    ["a team of another shape", home({ team_id: "nope" }), { ok: false, kind: "event" }],
+    ["no event", home({ event: undefined }), { ok: false, kind: "event" }],
+    ["another envelope type", home({ type: "app_rate_limited" }), { ok: false, kind: "event" }],
+    [
+      "an app_home_opened without its user",
+      home({}, { user: undefined }),
+      { ok: false, kind: "event" },
+    ],
+    [
+      "an app_home_opened of an unknown tab",
+      home({}, { tab: "about" }),
+      { ok: false, kind: "event" },
+    ],
+    ["not JSON", "{", { ok: false, kind: "event" }],
+    ["null", "null", { ok: false, kind: "event" }],
+  ])("an Events API body: %s", (_, body, expected, type = "application/json") => {
+    expect(checkBody(body, type)).toEqual(expected);
+  });
+});
+
+describe("eventCallbackOf and homeOpenedOf", () => {
+  const envelope = {
+    type: "event_callback",
+    team_id: "T0001",
+    event_id: "Ev0PV52K25",
+    event: { type: "app_home_opened", user: "U0A1", channel: "D0A1", tab: "home" },
+  };
+
+  it("reads the envelope: the team, the event's user, its id and type", () => {
+    expect(eventCallbackOf(envelope)).toStrictEqual({
+      who: { teamId: "T0001", userId: "U0A1" },
+      eventId: "Ev0PV52K25",
+      type: "app_home_opened",
+    });
+    expect(eventCallbackOf({ ...envelope, enterprise_id: "E0001" })?.who.enterpriseId).toBe(
+      "E0001",
+    );
+    expect(eventCallbackOf({ ...envelope, enterprise_id: "" })?.who).toStrictEqual({
+      teamId: "T0001",
+      userId: "U0A1",
+    });
+    expect(eventCallbackOf({ ...envelope, event: { type: "x", user: 7 } })?.who.userId).toBe("");
+    expect(eventCallbackOf({ ...envelope, type: "url_verification" })).toBeUndefined();
+  });
+
+  it("reads app_home_opened: the tab, home unless told", () => {
+    expect(homeOpenedOf(envelope)?.tab).toBe("home");
+    expect(homeOpenedOf({ ...envelope, event: { ...envelope.event, tab: "messages" } })?.tab).toBe(
+      "messages",
+    );
+    const { tab: _, ...untold } = envelope.event;
+    expect(homeOpenedOf({ ...envelope, event: untold })).toStrictEqual({
+      who: { teamId: "T0001", userId: "U0A1" },
+      eventId: "Ev0PV52K25",
+      type: "app_home_opened",
+      tab: "home",
+    });
+    expect(
+      homeOpenedOf({ ...envelope, event: { ...envelope.event, type: "message" } }),
+    ).toBeUndefined();
+    expect(homeOpenedOf({ ...envelope, event_id: 3 })).toBeUndefined();
+    expect(homeOpenedOf(null)).toBeUndefined();
   });
 });
 

@@ -33,6 +33,7 @@ function fakes(fail?: SlackApiError) {
     respond: async (url, message) => void responded.push({ url, text: message.text }),
     openView: async () => ({ id: "V1" }),
     updateView: async () => {},
+    publishHome: async () => {},
   };
   const deps: RecordDeps = {
     store: memoryStore(ops),
@@ -143,5 +144,40 @@ describe("announce", () => {
     await announce(f.deps, op);
     // Assess: the card updated (not posted), then its notice in the thread.
     expect(f.threads).toEqual([["1.000000", { broadcast }]]);
+  });
+});
+
+describe("announce tells of the change (the Home tabs it shows in)", () => {
+  it("once its card is posted: with the operation as announced; a failing listener changes nothing", async () => {
+    const f = fakes();
+    const told: Array<[string, string]> = [];
+    const op = f.put({ state: "approved", seq: 2 });
+    const saved = await announce(
+      { ...f.deps, changed: async (o) => void told.push([o.id, o.state]) },
+      op,
+    );
+    expect(told).toEqual([[op.id, "approved"]]);
+    expect(saved.noticedSeq).toBe(saved.seq);
+    const g = fakes();
+    const again = g.put({ state: "approved", seq: 2 });
+    const kept = await announce(
+      {
+        ...g.deps,
+        changed: async () => {
+          throw new Error("Slack down");
+        },
+      },
+      again,
+    );
+    expect(kept.noticedSeq).toBe(kept.seq);
+    expect(g.posted).toHaveLength(1);
+  });
+
+  it("nothing owed: nothing posted, nobody told", async () => {
+    const f = fakes();
+    const told: string[] = [];
+    const op = f.put({ state: "approved", seq: 2, noticedSeq: 2 });
+    await announce({ ...f.deps, changed: async (o) => void told.push(o.id) }, op);
+    expect(told).toEqual([]);
   });
 });

@@ -38,7 +38,11 @@ function fakeClient(answer: (method: string) => unknown = () => ({ ok: true })) 
     },
     usergroups: { users: { list: method("usergroups.users.list") } },
     users: { info: method("users.info") },
-    views: { open: method("views.open"), update: method("views.update") },
+    views: {
+      open: method("views.open"),
+      update: method("views.update"),
+      publish: method("views.publish"),
+    },
   } as unknown as WebClient;
   return { client, calls };
 }
@@ -161,6 +165,7 @@ describe("webClientChat", () => {
     expect(await chat.permalink("C1", "1.2")).toBe("https://x.slack.com/p1");
     expect(await chat.groupMembers("S1")).toEqual(["U1", "U2"]);
     await chat.ephemeral("C1", "U1", TEXT);
+    await chat.publishHome("U1", { type: "home", blocks: [] });
     expect(calls.map((c) => [c.method, c.args])).toEqual([
       [
         "chat.update",
@@ -170,6 +175,7 @@ describe("webClientChat", () => {
       ["chat.getPermalink", { token: "t", channel: "C1", message_ts: "1.2" }],
       ["usergroups.users.list", { token: "t", usergroup: "S1" }],
       ["chat.postEphemeral", { token: "t", channel: "C1", user: "U1", text: "hello" }],
+      ["views.publish", { token: "t", user_id: "U1", view: { type: "home", blocks: [] } }],
     ]);
   });
 
@@ -257,6 +263,7 @@ describe("webClientChat", () => {
           blocks: [],
         }),
     ],
+    ["views.publish", (chat) => chat.publishHome("U1", { type: "home", blocks: [] })],
   ])("a failure of %s leaves it as a SlackApiError naming that method", async (method, run) => {
     // Prepare
     const errors: string[] = [];
