@@ -9,10 +9,22 @@
 import { PER_CHANNEL_METHOD, POST_BURST, POST_REFILL_MS, perMinute, WINDOW_MS } from "./rate-tiers";
 
 /**
- * Added to a wait for a channel's post bucket, which bm reckons from when it sent each post while
- * Slack reckons from when each arrived: a later post that travels faster must not arrive early.
+ * Added to a wait for a bucket (a channel's posts, a method's tier), which bm reckons from when
+ * it sent each call while Slack reckons from when each arrived: a later call that travels faster
+ * must not arrive early.
  */
 export const POST_MARGIN_MS = 150;
+
+/**
+ * A method's tier as a bucket, the pace every container shares (pace-store): a burst of a fifth
+ * of the tier, then the rest of the minute's calls evenly, so that no 60 s holds more than the
+ * tier (burst + 60 s / interval = the tier), whoever made them.
+ */
+export function tierBucket(method: string): { burst: number; intervalMs: number } {
+  const allowed = perMinute(method);
+  const burst = Math.max(1, Math.floor(allowed / 5));
+  return { burst, intervalMs: Math.ceil(WINDOW_MS / (allowed - burst)) };
+}
 
 /** One call that took its place: told when Slack answered it ({@link Pacer.answered}). */
 export interface Slot {
@@ -30,6 +42,8 @@ export class Pacer {
    * `t >= tat - (POST_BURST - 1) * POST_REFILL_MS`, and moves it to `max(tat, t) + POST_REFILL_MS`.
    */
   private readonly buckets = new Map<string, number>();
+  /** Each method's tier bucket ({@link tierBucket}), as a theoretical arrival time too. */
+  private readonly tiers = new Map<string, number>();
   /** Not before this (epoch ms), by method: a Retry-After, here or from another container. */
   private readonly blocked = new Map<string, number>();
 
@@ -44,13 +58,10 @@ export class Pacer {
     const counted = window[window.length - allowed];
     // The window holds `allowed` calls: the next may go once the oldest of them has left it.
     if (counted) at = Math.max(at, counted.at + WINDOW_MS);
+    const tier = tierBucket(method);
+    at = bucketAt(at, now, this.tiers.get(method), tier.burst, tier.intervalMs);
     const tat = channel && method === PER_CHANNEL_METHOD ? this.buckets.get(channel) : undefined;
-    if (tat !== undefined) {
-      const refilled = tat - (POST_BURST - 1) * POST_REFILL_MS;
-      // Waiting for the bucket at all: with the margin, whatever else holds the call.
-      if (refilled > now) at = Math.max(at, refilled + POST_MARGIN_MS);
-    }
-    return at;
+    return bucketAt(at, now, tat, POST_BURST, POST_REFILL_MS);
   }
 
   /** A call of `method` (to `channel`) goes at `at` (from {@link nextAt}): its place is taken. */
@@ -60,6 +71,10 @@ export class Pacer {
     window.push(slot);
     window.sort((a, b) => a.at - b.at);
     this.windows.set(method, window);
+    this.tiers.set(
+      method,
+      Math.max(this.tiers.get(method) ?? at, at) + tierBucket(method).intervalMs,
+    );
     if (channel && method === PER_CHANNEL_METHOD) {
       const tat = this.buckets.get(channel) ?? at;
       this.buckets.set(channel, Math.max(tat, at) + POST_REFILL_MS);
@@ -103,6 +118,16 @@ export class Pacer {
     return this.buckets.get(channel);
   }
 
+  /** Another container's calls moved `method`'s tier bucket to `tat`: the later counts here. */
+  shareTier(method: string, tat: number): void {
+    this.tiers.set(method, Math.max(this.tiers.get(method) ?? tat, tat));
+  }
+
+  /** The tier bucket of `method` (its theoretical arrival time), if any call was counted. */
+  tierOf(method: string): number | undefined {
+    return this.tiers.get(method);
+  }
+
   /** When the last Retry-After of `method` passes (epoch ms), if one was given. */
   blockedUntil(method: string): number | undefined {
     return this.blocked.get(method);
@@ -114,4 +139,20 @@ export class Pacer {
     this.windows.set(method, kept);
     return kept;
   }
+}
+
+/**
+ * The earliest moment at or after `at` a bucket (`tat`, a burst, a refill interval) lets a call
+ * go; a wait for it at all gets the margin, whatever else holds the call.
+ */
+function bucketAt(
+  at: number,
+  now: number,
+  tat: number | undefined,
+  burst: number,
+  intervalMs: number,
+): number {
+  if (tat === undefined) return at;
+  const refilled = tat - (burst - 1) * intervalMs;
+  return refilled > now ? Math.max(at, refilled + POST_MARGIN_MS) : at;
 }

@@ -17,6 +17,8 @@ export interface SharedPace {
   until?: number;
   /** The channel's post bucket (pace.ts's theoretical arrival time, epoch ms). */
   tat?: number;
+  /** The method's tier bucket (likewise). */
+  tier?: number;
 }
 
 /**
@@ -30,6 +32,8 @@ export interface PaceStore {
   block(method: string, until: number): Promise<void>;
   /** Keeps the bucket of `channel`'s posts after a post took its place. */
   posted(channel: string, tat: number): Promise<void>;
+  /** Keeps the tier bucket of `method` after a call took its place. */
+  called(method: string, tier: number): Promise<void>;
 }
 
 export interface PaceOptions {
@@ -107,6 +111,7 @@ export function pacedCall(options: PaceOptions): PacedCall {
       throw new SlackApiError(method, "ratelimited", "passing", 1, { cause: error });
     }
     if (shared.until !== undefined) pacer.notBefore(method, shared.until);
+    if (shared.tier !== undefined) pacer.shareTier(method, shared.tier);
     const into = posts(method, channel);
     if (into && shared.tat !== undefined) pacer.shareBucket(into, shared.tat);
   };
@@ -131,10 +136,13 @@ export function pacedCall(options: PaceOptions): PacedCall {
     const slot = pacer.take(method, channel, at);
     const into = posts(method, channel);
     const tat = into ? pacer.bucketOf(into) : undefined;
-    if (into && tat !== undefined)
-      await keep("could not share the channel's pace", method, (shared) =>
-        shared.posted(into, tat),
-      );
+    const tier = pacer.tierOf(method) as number;
+    await keep("could not share the channel's pace", method, (shared) =>
+      Promise.all([
+        shared.called(method, tier),
+        into && tat !== undefined ? shared.posted(into, tat) : undefined,
+      ]).then(() => undefined),
+    );
     if (wait > 0) await sleep(wait);
     try {
       const result = await run();

@@ -1,6 +1,7 @@
 /**
  * Slack's pace, shared by every container of bm, in the operations table: small items
- * `pace#<method>` (the last Retry-After Slack gave for the method: `until`) and
+ * `pace#<method>` (the last Retry-After Slack gave for the method, `until`, and its tier bucket,
+ * `tier`: lib/slack/pace.ts) and
  * `pace#chat.postMessage#<channel>` (the channel's post bucket: `tat`, lib/slack/pace.ts). One
  * bot token is one workspace, and one table one deployment, so the team is not in the key. Each
  * item carries `expiresAt`, an hour past its time, for DynamoDB's TTL; it carries neither
@@ -21,13 +22,17 @@ export class DynamoPaceStore implements PaceStore {
 
   /** @throws what DynamoDB throws: the pace is then unknown. */
   async read(method: string, channel?: string): Promise<SharedPace> {
-    const [blocked, bucket] = await Promise.all([
-      this.get(methodKey(method), "until"),
-      channel === undefined ? undefined : this.get(channelKey(method, channel), "tat"),
+    const [item, bucket] = await Promise.all([
+      this.get(methodKey(method)),
+      channel === undefined ? undefined : this.get(channelKey(method, channel)),
     ]);
+    const until = numberIn(item, "until");
+    const tier = numberIn(item, "tier");
+    const tat = numberIn(bucket, "tat");
     return {
-      ...(blocked !== undefined ? { until: blocked } : {}),
-      ...(bucket !== undefined ? { tat: bucket } : {}),
+      ...(until !== undefined ? { until } : {}),
+      ...(tier !== undefined ? { tier } : {}),
+      ...(tat !== undefined ? { tat } : {}),
     };
   }
 
@@ -35,17 +40,19 @@ export class DynamoPaceStore implements PaceStore {
     return this.later(methodKey(method), "until", until);
   }
 
+  called(method: string, tier: number): Promise<void> {
+    return this.later(methodKey(method), "tier", tier);
+  }
+
   posted(channel: string, tat: number): Promise<void> {
     return this.later(channelKey("chat.postMessage", channel), "tat", tat);
   }
 
-  /** A number the item holds; undefined when there is no item, or it holds none. */
-  private async get(id: string, field: string): Promise<number | undefined> {
+  private async get(id: string): Promise<Record<string, unknown> | undefined> {
     const { Item } = await this.db.send(
       new GetCommand({ TableName: this.table, Key: { id }, ConsistentRead: true }),
     );
-    const value = Item?.[field];
-    return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+    return Item;
   }
 
   /** Sets `field` to `value` unless it holds a later time already. */
@@ -70,3 +77,9 @@ export class DynamoPaceStore implements PaceStore {
 
 const methodKey = (method: string) => `pace#${method}`;
 const channelKey = (method: string, channel: string) => `pace#${method}#${channel}`;
+
+/** A number an item holds; undefined when there is no item, or it holds none. */
+function numberIn(item: Record<string, unknown> | undefined, field: string): number | undefined {
+  const value = item?.[field];
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}

@@ -3,7 +3,7 @@
  * its refill of one a second (with the margin), and the Retry-Afters.
  */
 import { describe, expect, it } from "vitest";
-import { Pacer, POST_MARGIN_MS } from "../../../lib/slack/pace";
+import { Pacer, POST_MARGIN_MS, tierBucket } from "../../../lib/slack/pace";
 import { POST_BURST, POST_REFILL_MS, perMinute, WINDOW_MS } from "../../../lib/slack/rate-tiers";
 
 const T0 = 1_800_000_000_000;
@@ -20,44 +20,61 @@ function burst(pacer: Pacer, method: string, channel: string | undefined, n: num
   return times;
 }
 
-describe("Pacer, a method's window", () => {
-  it("lets a tier's calls go at once, then the next when the oldest leaves the window", () => {
-    const pacer = new Pacer();
-    const allowed = perMinute("usergroups.users.list");
-    expect(allowed).toBe(20);
-    const times = burst(pacer, "usergroups.users.list", undefined, allowed + 2);
-    expect(times.slice(0, allowed)).toEqual(Array(allowed).fill(0));
-    expect(times.slice(allowed)).toEqual([WINDOW_MS, WINDOW_MS]);
-    // The 23rd waits for the second minute's first to leave the window too.
-    expect(pacer.nextAt("usergroups.users.list", undefined, T0)).toBe(T0 + WINDOW_MS);
+describe("Pacer, a method's tier", () => {
+  it("is a bucket of a fifth of the tier, then the rest of the minute evenly", () => {
+    expect(tierBucket("usergroups.users.list")).toEqual({ burst: 4, intervalMs: 3750 });
+    expect(tierBucket("chat.update")).toEqual({ burst: 10, intervalMs: 1500 });
+    expect(tierBucket("chat.postMessage")).toEqual({ burst: 20, intervalMs: 750 });
+    expect(tierBucket("some.method")).toEqual({ burst: 4, intervalMs: 3750 });
   });
 
-  it("counts an answered call from its answer, and forgets calls a window old", () => {
+  it("lets the burst go at once, then one an interval (the margin kept once)", () => {
+    const times = burst(new Pacer(), "usergroups.users.list", undefined, 7);
+    expect(times).toEqual([0, 0, 0, 0, 3900, 7650, 11400]);
+  });
+
+  it("never more than the tier in any 60 s: the window holds the 21st", () => {
     const pacer = new Pacer();
-    const slots = Array.from({ length: 20 }, (_, i) =>
-      pacer.take("usergroups.list", undefined, T0 + i),
+    const times = burst(pacer, "usergroups.users.list", undefined, 21);
+    expect(times[19]).toBe(3900 + 15 * 3750);
+    expect(times[20]).toBe(3900 + 16 * 3750);
+    const inAnyMinute = times.map((t) => times.filter((u) => u > t - WINDOW_MS && u <= t).length);
+    // The margin takes one place: 19 in the busiest minute, of the tier's 20.
+    expect(perMinute("usergroups.users.list")).toBe(20);
+    expect(Math.max(...inAnyMinute)).toBe(19);
+  });
+
+  it("counts a call in its window from its answer: 20 answered late hold the 21st", () => {
+    const pacer = new Pacer();
+    // Another container's tier bucket is empty; these 20 went at once, answered at +500.
+    const slots = Array.from({ length: 20 }, () => pacer.take("usergroups.list", undefined, T0));
+    pacer.shareTier("usergroups.list", T0 - 10 * WINDOW_MS);
+    for (const slot of slots) pacer.answered(slot, T0 + 500);
+    pacer.answered(slots[0] as (typeof slots)[0], T0 - 1000);
+    expect(pacer.nextAt("usergroups.list", undefined, T0 + WINDOW_MS)).toBeGreaterThanOrEqual(
+      T0 + 500 + WINDOW_MS,
     );
-    expect(pacer.nextAt("usergroups.list", undefined, T0 + 20)).toBe(T0 + WINDOW_MS);
-    // The first call's answer came 500 ms after it left: it counts from then.
-    pacer.answered(slots[0] as (typeof slots)[0], T0 + 500);
-    expect(pacer.nextAt("usergroups.list", undefined, T0 + 20)).toBe(T0 + 1 + WINDOW_MS);
-    // An answer is never earlier than the send.
-    pacer.answered(slots[1] as (typeof slots)[0], T0 - 1000);
-    expect(pacer.nextAt("usergroups.list", undefined, T0 + 20)).toBe(T0 + 1 + WINDOW_MS);
-    // A window after the first send, the window is still full; a window after the second
-    // call's, that call has left it: one place is free.
-    expect(pacer.nextAt("usergroups.list", undefined, T0 + WINDOW_MS)).toBe(T0 + 1 + WINDOW_MS);
-    expect(pacer.nextAt("usergroups.list", undefined, T0 + 1 + WINDOW_MS)).toBe(T0 + 1 + WINDOW_MS);
-    pacer.take("usergroups.list", undefined, T0 + 1 + WINDOW_MS);
-    expect(pacer.nextAt("usergroups.list", undefined, T0 + 1 + WINDOW_MS)).toBe(T0 + 2 + WINDOW_MS);
   });
 
-  it("keeps methods apart, and holds an unlisted one to 20 a minute", () => {
+  it("keeps to another container's tier bucket, the later of two", () => {
     const pacer = new Pacer();
-    burst(pacer, "usergroups.users.list", undefined, 20);
+    expect(pacer.tierOf("chat.update")).toBeUndefined();
+    pacer.shareTier("chat.update", T0 + 15_000 + 1500);
+    pacer.shareTier("chat.update", T0);
+    expect(pacer.tierOf("chat.update")).toBe(T0 + 16_500);
+    // 10 in the bucket: the next may go at tat - 9 intervals, with the margin.
+    expect(pacer.nextAt("chat.update", undefined, T0)).toBe(
+      T0 + 16_500 - 9 * 1500 + POST_MARGIN_MS,
+    );
+    pacer.take("chat.update", undefined, T0 + 3150);
+    expect(pacer.tierOf("chat.update")).toBe(T0 + 18_000);
+  });
+
+  it("keeps methods apart", () => {
+    const pacer = new Pacer();
+    burst(pacer, "usergroups.users.list", undefined, 4);
     expect(pacer.nextAt("users.info", undefined, T0)).toBe(T0);
-    expect(burst(pacer, "some.method", undefined, 21).at(-1)).toBe(WINDOW_MS);
-    expect(burst(new Pacer(), "chat.update", undefined, 51).slice(49)).toEqual([0, WINDOW_MS]);
+    expect(pacer.nextAt("usergroups.users.list", undefined, T0)).toBe(T0 + 3900);
   });
 });
 
@@ -86,11 +103,12 @@ describe("Pacer, posts in a channel", () => {
     expect(burst(pacer, "chat.update", "C1", 5)).toEqual([0, 0, 0, 0, 0]);
   });
 
-  it("holds posts to 100 a minute across channels", () => {
+  it("holds posts across channels to their tier: 20 at once, then one each 750 ms", () => {
     const pacer = new Pacer();
-    for (let c = 0; c < 34; c++) burst(pacer, POST, `C${c}`, 3);
-    // 102 wanted: the 101st and 102nd wait for the window.
-    expect(pacer.nextAt(POST, "C99", T0)).toBe(T0 + WINDOW_MS);
+    const times = [];
+    for (let c = 0; c < 7; c++) times.push(...burst(pacer, POST, `C${c}`, 3));
+    expect(times.slice(19)).toEqual([0, 750 + POST_MARGIN_MS]);
+    expect(pacer.nextAt(POST, "C99", T0)).toBe(T0 + 1500 + POST_MARGIN_MS);
   });
 });
 

@@ -26,6 +26,7 @@ function fakeStore(until: Record<string, number> = {}, tat: Record<string, numbe
     reads: [] as Array<[string, string | undefined]>,
     blocks: [] as Array<[string, number]>,
     posts: [] as Array<[string, number]>,
+    tiers: [] as Array<[string, number]>,
   };
   const mode = { read: "ok" as "ok" | "fail" | "hang", write: "ok" as "ok" | "fail" | "hang" };
   const act = <T>(how: string, value: () => T): Promise<T> =>
@@ -47,6 +48,10 @@ function fakeStore(until: Record<string, number> = {}, tat: Record<string, numbe
       return act(mode.write, () => {
         until[method] = at;
       });
+    },
+    called: (method, at) => {
+      seen.tiers.push([method, at]);
+      return act(mode.write, () => undefined);
     },
     posted: (channel, at) => {
       seen.posts.push([channel, at]);
@@ -189,6 +194,12 @@ describe("pacedCall", () => {
       ["C1", T0 + 4000],
       ["C2", T0 + 2150],
     ]);
+    // Each call's tier bucket, shared: posts one each 750 ms, updates one each 1500 ms.
+    expect(seen.tiers).toEqual([
+      [POST, T0 + 1150 + 750],
+      [POST, T0 + 1150 + 1500],
+      ["chat.update", T0 + 1150 + 1500],
+    ]);
   });
   it.each(["fail", "hang"] as const)(
     "a store that cannot say (%s) fails the call as rate-limited for a second, then is asked again",
@@ -236,7 +247,6 @@ describe("pacedCall", () => {
       const { time, now, sleep } = fakeTime();
       const pacer = new Pacer();
       const { store, mode } = fakeStore();
-      mode.write = how;
       const warned: unknown[] = [];
       const paced = pacedCall({
         pacer,
@@ -252,6 +262,8 @@ describe("pacedCall", () => {
           how,
           () =>
             paced("chat.update", "C1", async () => {
+              // The store fails from here: the tier bucket was kept before the call.
+              mode.write = how;
               throw rateLimited(1);
             }),
           300,
