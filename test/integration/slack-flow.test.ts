@@ -88,7 +88,10 @@ describe("/bm detach, end to end", () => {
         `^:white_check_mark: <@U0ALICE> done: image \`${SAMPLE.image}\` is detached from \`${web.name}\` and the server is idle, \\d+\\.\\ds after bm sent it to ECL\\.$`,
       ),
     );
-    expect(stack.slack?.callsOf("auth.test")).toEqual([]);
+    // Bolt asks none; the worker asks once per container, for the workspace's URL, and builds
+    // each card's permalink from it (lib/slack/chat.ts).
+    expect(stack.slack?.callsOf("auth.test")).toHaveLength(1);
+    expect(stack.slack?.callsOf("chat.getPermalink")).toEqual([]);
 
     const events = await auditOf(stack, op.id);
     expect(events.map((e) => [e.seq, e.action])).toEqual([
