@@ -9,7 +9,6 @@ import type { LocalStack } from "../../local/stack";
 import {
   awaitingApproval,
   click,
-  drain,
   earlyCalls,
   finished,
   slash,
