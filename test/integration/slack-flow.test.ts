@@ -5,6 +5,7 @@ import {
   auditOf,
   drain,
   ECL_ACTIONS,
+  earlyCalls,
   enqueue,
   operation,
   purgeQueue,
@@ -25,10 +26,6 @@ let stack: LocalStack;
 beforeAll(async () => {
   stack = await testStack({
     taskMs: 300,
-    // Slack's rate limits off until bm paces its calls (issue 24): with them on, thread notices
-    // refused with 429 are lost or come late, and 3 tests fail (20 refused).
-    // docs/testing.md#slacks-rate-limits
-    slackRateLimits: false,
     env: {
       BM_IDLE_WAIT_S: "2",
       BM_DETACH_TIMEOUT_S: "30",
@@ -37,7 +34,11 @@ beforeAll(async () => {
     },
   });
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  // Slack's rate limits are on: bm paced every call, and none went before a Retry-After.
+  expect(earlyCalls(stack)).toEqual([]);
+  await stack.close();
+});
 
 let web: { id: string; name: string };
 beforeEach(() => {
