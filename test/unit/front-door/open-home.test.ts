@@ -488,4 +488,21 @@ describe("openHome remembers who opened it", () => {
     expect(await openHome(failing.deps, now(), opened())).toBe("published");
     expect(failing.extras["could not remember the Home opened"]).toEqual({ error: "URIError" });
   });
+
+  it("a slow write of who opened it is waited for (within the work's time), not left running", async () => {
+    const remembered: string[] = [];
+    const homes = {
+      opened: (userId: string) =>
+        new Promise<void>((resolve) =>
+          setTimeout(() => {
+            remembered.push(userId);
+            resolve();
+          }, 20),
+        ),
+      among: async () => [],
+    };
+    const { deps } = home({ homes });
+    expect(await openHome(deps, now(), opened())).toBe("published");
+    expect(remembered).toEqual(["U0A1"]);
+  });
 });
