@@ -206,15 +206,11 @@ export async function auditOf(stack: LocalStack, id: string): Promise<AuditEvent
   return Items.map((i) => unmarshall(i) as AuditEvent);
 }
 
-/**
- * The items of the operations table but Slack's pace (`pace#…`, lib/aws/dynamo/pace-store.ts),
- * which any Slack call may write.
- */
 export async function operationCount(stack: LocalStack): Promise<number> {
-  const { Items = [] } = await stack.dynamo.send(
-    new ScanCommand({ TableName: stack.env.BM_TABLE, ProjectionExpression: "id" }),
+  const { Count = 0 } = await stack.dynamo.send(
+    new ScanCommand({ TableName: stack.env.BM_TABLE, Select: "COUNT" }),
   );
-  return Items.filter((i) => !String(i.id?.S).startsWith("pace#")).length;
+  return Count;
 }
 
 /** The ids of every operation recorded (not the pending choices or locks beside them), sorted. */
