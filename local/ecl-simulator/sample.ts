@@ -11,6 +11,8 @@ export const SAMPLE = {
   apiKey: "sample-api-key",
   apiSecret: "sample-api-secret",
   web01: "c880a4b5-0230-4925-a8f5-16fb48249275",
+  /** web010: a second server, the same ISO attached, whose name begins with web01's. */
+  web010: "5d1e7c52-8f0b-4b8e-9a41-0f5b2d7c9e13",
   image: "3339fd5f-ec06-4ef8-9337-c1c70218a748",
   otherImage: "6a2f1b8e-5a0d-4f3c-9d7e-2b8c4e1f0a93",
 } as const;
@@ -26,7 +28,7 @@ export function seedSample(model: EclModel): void {
   });
   model.addServer(SAMPLE.tenantId, { id: SAMPLE.web01, name: "web01", media: [SAMPLE.image] });
   model.addServer(SAMPLE.tenantId, {
-    id: "5d1e7c52-8f0b-4b8e-9a41-0f5b2d7c9e13",
+    id: SAMPLE.web010,
     name: "web010",
     media: [SAMPLE.image],
   });
