@@ -66,7 +66,9 @@ describe("a round over what is in flight", () => {
     const f = workerFakes({ reads: [eclServer({ mediaIds: [] })] });
     const op = detaching(f, 12_300);
     const report = await round(f.deps);
-    expect(report).toMatchObject({ done: 1, watching: 0 });
+    // An idle server is what wakes a waiting detach; one that is detaching is not handed back.
+    expect(report).toMatchObject({ done: 1, watching: 0, handedBack: 0 });
+    expect(f.sent).toEqual([]);
     expect(f.ops.get(op.id)).toMatchObject({
       state: "done",
       taskState: "None",
@@ -449,6 +451,20 @@ describe("what a round observes, and what it makes of it", () => {
     const report = await round(f.deps);
     expect(report).toMatchObject({ handedBack: 1, timedOut: 0, done: 0 });
     expect(stateOf(f, op)).toBe("waiting_for_idle");
+  });
+
+  it("a waiting detach whose server is gone is left to the worker: not failed by the round", async () => {
+    const f = workerFakes({ reads: [notFound()] });
+    const op = operationIn(f.ops, "C0INC", ["approved", "waiting_for_idle"], {
+      serverId: SERVER,
+      serverName: "web01",
+      waitingSince: NOW.toISOString(),
+      noticedSeq: 3,
+    });
+    // Unread (gone) is no reason to wake it before its wait is over; the worker then ends it.
+    expect(await round(f.deps)).toMatchObject({ handedBack: 0, done: 0, watching: 1 });
+    expect(stateOf(f, op)).toBe("waiting_for_idle");
+    expect(f.sent).toEqual([]);
   });
 
   it("a waiting detach whose server is read idle is handed back", async () => {
