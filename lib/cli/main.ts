@@ -11,7 +11,7 @@ import { formatElapsed } from "../util/elapsed";
 import { plural } from "../util/plural";
 import { readArgs } from "./args";
 import { findServer } from "./find-server";
-import { formatServer, formatTaskState, mediaWords } from "./format";
+import { formatServer, formatTaskState } from "./format";
 
 export const USAGE = `usage:
   bm detach <server> [<image>] [--secret <secret-id>] [--wait] [--interval <s>] [--timeout <s>]
@@ -31,10 +31,11 @@ export const USAGE = `usage:
 Secrets come from the JSON file named by BM_SECRETS_FILE, or else from AWS Secrets Manager.
 
 Exit codes:
-  0  done, or nothing to do (the image is not attached)
+  0  done, or nothing to do (no image is attached, or it was detached meanwhile)
   1  bm could not do it: no such server, ECL or the secret failed, or the wait gave up
-  2  bm needs more from you: a mistake in the command, the image to detach, or which of
-     the servers that share a name you mean`;
+  2  bm needs more from you: a mistake in the command, the image to detach (none given,
+     or one not attached: bm lists those attached), or which of the servers that share
+     a name you mean`;
 
 const OPTIONS = {
   secret: { type: "string" },
@@ -75,7 +76,7 @@ async function listImages(ecl: EclApi, server: Server, deps: CliDeps): Promise<n
   server.mediaIds.forEach((id, i) => {
     deps.out(`  ${id}${names[i] ? `  ${names[i]}` : ""}`);
   });
-  deps.err(`bm: add the image id: bm detach ${server.name} <image>`);
+  deps.err(`bm: give the id of the image to detach: bm detach ${server.name} <image>`);
   return 2;
 }
 
@@ -144,12 +145,10 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     const image = parseImageId(imageArg);
     const held = attachment(server, image);
     if (held === "absent") {
-      deps.out(`image ${image} is not attached to ${server.name}: nothing to detach`);
-      // A typo of the image reads like a detach done already: the images there tell them apart.
-      // "absent" is said only of media ECL listed.
-      const there = server.mediaIds as string[];
-      if (there.length > 0) deps.out(`${server.name} has ${mediaWords(there)}`);
-      return 0;
+      // As on Slack: the images attached to choose from ("absent" is said only of media ECL
+      // listed), for a typo of the image is not a detach done already.
+      deps.out(`image ${image} is not attached to ${server.name}`);
+      return listImages(ecl, server, deps);
     }
     if (held === "unknown")
       deps.out(`${MEDIA_NOT_LISTED}; bm sends the detach and lets ECL answer`);

@@ -45,7 +45,7 @@ describe("bm", () => {
       "images attached to db01:",
       `  ${SAMPLE.otherImage}  firmware-update-2.4.iso`,
     ]);
-    expect(result.stderr).toBe("bm: add the image id: bm detach db01 <image>\n");
+    expect(result.stderr).toBe("bm: give the id of the image to detach: bm detach db01 <image>\n");
   });
 
   it("shows a server by id with a fixed-token secret", async () => {

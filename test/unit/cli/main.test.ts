@@ -29,10 +29,11 @@ const USAGE_TEXT = `usage:
 Secrets come from the JSON file named by BM_SECRETS_FILE, or else from AWS Secrets Manager.
 
 Exit codes:
-  0  done, or nothing to do (the image is not attached)
+  0  done, or nothing to do (no image is attached, or it was detached meanwhile)
   1  bm could not do it: no such server, ECL or the secret failed, or the wait gave up
-  2  bm needs more from you: a mistake in the command, the image to detach, or which of
-     the servers that share a name you mean`;
+  2  bm needs more from you: a mistake in the command, the image to detach (none given,
+     or one not attached: bm lists those attached), or which of the servers that share
+     a name you mean`;
 
 /** A clock that does not start at zero, so that a time is never mistaken for a duration. */
 const LATER = 1_000_000;
@@ -146,7 +147,7 @@ describe("bm command line", () => {
       `  ${IMAGE}  rescue.iso`,
       `  ${other}`,
     ]);
-    expect(result.err).toEqual(["bm: add the image id: bm detach web01 <image>"]);
+    expect(result.err).toEqual(["bm: give the id of the image to detach: bm detach web01 <image>"]);
     expect(calls.filter((c) => c.startsWith("detach"))).toEqual([]);
   });
 
@@ -224,25 +225,35 @@ describe("bm command line", () => {
     ]);
   });
 
-  it("does nothing when the image is not attached", async () => {
+  it("an image not attached: lists those attached, sends nothing, exit 2 (as Slack offers them)", async () => {
     const { ecl, calls } = fakeEcl([]);
     const other = "6a2f1b8e-5a0d-4f3c-9d7e-2b8c4e1f0a93";
     const result = await run(["detach", "web01", other], ecl);
-    expect(result.code).toBe(0);
+    expect(result.code).toBe(2);
     expect(result.out.slice(1)).toEqual([
-      `image ${other} is not attached to web01: nothing to detach`,
-      `web01 has 1 image attached: ${IMAGE}`,
+      `image ${other} is not attached to web01`,
+      "images attached to web01:",
+      `  ${IMAGE}  rescue.iso`,
     ]);
+    expect(result.err).toEqual(["bm: give the id of the image to detach: bm detach web01 <image>"]);
     expect(calls).toEqual(["resolve web01"]);
     const two = fakeEcl([], undefined, { mediaIds: [IMAGE, SAMPLE_OTHER] });
-    expect((await run(["detach", "web01", other], two.ecl)).out.at(-1)).toBe(
-      `web01 has 2 images attached: ${IMAGE}, ${SAMPLE_OTHER}`,
-    );
-    const none = fakeEcl([], undefined, { mediaIds: [] });
-    expect((await run(["detach", "web01", other], none.ecl)).out).toEqual([
-      "web01 (c880a4b5-0230-4925-a8f5-16fb48249275): task_state None (idle)",
-      `image ${other} is not attached to web01: nothing to detach`,
+    const both = await run(["detach", "web01", other], two.ecl);
+    expect([both.code, ...both.out.slice(2)]).toEqual([
+      2,
+      "images attached to web01:",
+      `  ${IMAGE}  rescue.iso`,
+      `  ${SAMPLE_OTHER}`,
     ]);
+    const none = fakeEcl([], undefined, { mediaIds: [] });
+    const empty = await run(["detach", "web01", other], none.ecl);
+    expect([empty.code, ...empty.out]).toEqual([
+      0,
+      "web01 (c880a4b5-0230-4925-a8f5-16fb48249275): task_state None (idle)",
+      `image ${other} is not attached to web01`,
+      "no image is attached to web01: nothing to detach",
+    ]);
+    expect(empty.err).toEqual([]);
   });
 
   describe("a server that is not there, or not one", () => {
