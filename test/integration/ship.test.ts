@@ -18,8 +18,8 @@ beforeAll(async () => {
 });
 afterAll(() => rm(parent, { recursive: true, force: true }));
 
-const refused = (lines: string[], hint = "") =>
-  `✖ npm run package refused; nothing was packaged:\n${lines.map((l) => `  - ${l}\n`).join("")}${hint}`;
+const refused = (lines: string[], hint = "", mode = "package") =>
+  `✖ npm run ${mode} refused; nothing was ${mode === "deploy" ? "deployed" : "packaged"}:\n${lines.map((l) => `  - ${l}\n`).join("")}${hint}`;
 
 describe.concurrent("npm run package", () => {
   it("refuses a policy file that is not there, naming it and saying how to make one", async () => {
@@ -113,5 +113,40 @@ describe.concurrent("npm run package", () => {
         'policyFile "../policy.yml" is outside the project: osls packages only the project\'s files, and each function reads /var/task/<policyFile>; give a path inside it, such as policy.yml',
       ]),
     });
+  });
+});
+
+describe("npm run deploy", () => {
+  // The same check as package's, on deploy's own path: it refuses before it builds, packages or
+  // reaches AWS (there are no credentials to reach it with: test/support/ship.ts).
+  it("refuses a policy file that is not there, before building or packaging", async () => {
+    const run = await npmRun("deploy", [
+      "--param=policyFile=test/fixtures/policies/missing.yml",
+      "--stage",
+      "shiptest",
+      "--package",
+      into,
+    ]);
+    expect(run).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: refused(
+        ["the policy file test/fixtures/policies/missing.yml (BM_POLICY) cannot be read"],
+        'Copy infra/policy.example.yml to test/fixtures/policies/missing.yml and edit it (docs/deploy.md#the-policy), or name your policy with --param="policyFile=<path>".\n',
+        "deploy",
+      ),
+    });
+    expect(existsSync(into)).toBe(false);
+  });
+
+  it("refuses a missing policy with no --package too, leaving no package behind", async () => {
+    const before = existsSync(".serverless");
+    const run = await npmRun("deploy", ["--param=policyFile=test/fixtures/policies/missing.yml"]);
+    expect([run.code, run.stdout, run.stderr.split("\n")[0]]).toEqual([
+      1,
+      "",
+      "✖ npm run deploy refused; nothing was deployed:",
+    ]);
+    expect(existsSync(".serverless")).toBe(before);
   });
 });
