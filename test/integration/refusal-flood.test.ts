@@ -1,9 +1,9 @@
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { AuditEvent } from "../../lib/operations/operation";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
 import type { LocalStack } from "../../local/stack";
-import type { AuditEvent } from "../../lib/operations/operation";
 import { slash, testStack } from "../support/stack-harness";
 
 /**
