@@ -22,7 +22,7 @@ export function commandRepeats(channelId: string): string {
 
 export class RefusalTally {
   private readonly open = new Map<string, Open>();
-  /** Minutes a newer refusal of the same key has ended, their counts not written yet. */
+  /** Minutes with repeats a newer refusal of the same key has ended, their counts not written yet. */
   private readonly ended: Open[] = [];
 
   /** @param container names this container's counts apart from another's in the trail. */
@@ -42,8 +42,8 @@ export class RefusalTally {
       open.count++;
       return undefined;
     }
-    // A new minute of the same refusals: the last one's count is still owed.
-    if (open) this.ended.push(open);
+    // A new minute of the same refusals: the last one's count is still owed, if it had repeats.
+    if (open && open.count > 1) this.ended.push(open);
     const first = { ...event, facts: { ...event.facts, minute } };
     this.open.set(key, { first, minute, count: 1 });
     return first;
@@ -60,19 +60,17 @@ export class RefusalTally {
     for (const [key, open] of this.open) {
       if (open.minute >= minute) continue;
       this.open.delete(key);
-      over.push(open);
+      if (open.count > 1) over.push(open);
     }
-    return over
-      .filter((open) => open.count > 1)
-      .map((open) => ({
-        ...open.first,
-        at: new Date(Date.parse(`${open.minute}:00.000Z`) + 59_999).toISOString(),
-        facts: {
-          ...open.first.facts,
-          count: open.count,
-          first: open.first.at,
-          tally: this.container,
-        },
-      }));
+    return over.map((open) => ({
+      ...open.first,
+      at: new Date(Date.parse(`${open.minute}:00.000Z`) + 59_999).toISOString(),
+      facts: {
+        ...open.first.facts,
+        count: open.count,
+        first: open.first.at,
+        tally: this.container,
+      },
+    }));
   }
 }

@@ -76,6 +76,14 @@ describe("RefusalTally", () => {
     expect(tally.due(new Date("2026-12-02T10:17:00.000Z"))).toEqual([]);
   });
 
+  it("a single refusal in a minute, then another the next: no count owed for either", () => {
+    const tally = new RefusalTally("c1");
+    expect(tally.count(refusal("2026-12-02T10:15:01.000Z"))).toBeDefined();
+    expect(tally.count(refusal("2026-12-02T10:16:01.000Z"))).toBeDefined();
+    expect(tally.due(new Date("2026-12-02T10:16:30.000Z"))).toEqual([]);
+    expect(tally.due(new Date("2026-12-02T10:17:00.000Z"))).toEqual([]);
+  });
+
   it("the minute ends at :59.999: the next millisecond opens a new one", () => {
     const tally = new RefusalTally("c1");
     tally.count(refusal("2026-12-02T10:15:00.000Z"));
