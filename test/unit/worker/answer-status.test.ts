@@ -518,7 +518,7 @@ describe("/bm status naming a secret that is not its channel's tenant's", () => 
       expect(f.events).toEqual([
         {
           ...viewed("web01", { answer: "refused", reason }),
-          operationId: "channel-" + request.channelId,
+          operationId: `channel-${request.channelId}`,
           facts: {
             channel: request.channelId,
             tenant: request.tenant,
