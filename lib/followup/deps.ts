@@ -4,6 +4,7 @@
 import type { Tenant } from "../ecl/tenants";
 import type { WorkQueue } from "../operations/ports";
 import type { RecordDeps } from "../operations/record";
+import type { Policy } from "../policy/policy";
 
 /**
  * The follow-up's lease: one invocation polls at a time (Lambda may run several: the schedule's,
@@ -20,6 +21,12 @@ export interface Lease {
 export interface FollowUpDeps extends RecordDeps {
   queue: WorkQueue;
   openTenant(secretId: string): Promise<Tenant>;
+  /**
+   * The policy, for one check only: a tenant's servers are read for an operation whose channel
+   * is bound to that tenant and secret (lib/policy/in-force.ts's `boundTo`). The follow-up
+   * decides nobody's rights.
+   */
+  policy: Policy;
   pollIntervalMs: number;
   detachTimeoutS: number;
   marginMs: number;

@@ -13,6 +13,7 @@ import { describeError } from "../errors";
 import { endDetachedFirst } from "../operations/detached-first";
 import type { InFlight, Operation } from "../operations/operation";
 import { announce, flushAudit } from "../operations/record";
+import { boundTo } from "../policy/in-force";
 import type { FollowUpDeps } from "./deps";
 import { expireRequests } from "./expire";
 import { handOver } from "./hand-over";
@@ -229,24 +230,47 @@ async function inBatches<T>(
 /**
  * What ECL shows of a tenant's watched servers this round (observe.ts). A tenant that cannot be
  * opened (its secret, Keystone) is a look of "unknown" for each, so the detach timeout still
- * applies: nothing waits on a tenant for ever. `read` is false when nothing at all was read.
+ * applies: nothing waits on a tenant for ever. An operation whose channel is not bound to the
+ * tenant and secret it names (an item written straight into the table) is not read with that
+ * secret: logged, its look "unknown", it ends as any unread one does (a wait handed back to the
+ * worker, which refuses it; a detach timed out). `read` is false when nothing at all was read.
  */
 async function observeTenant(
   deps: FollowUpDeps,
   secretId: string,
   ops: Operation[],
 ): Promise<{ read: boolean; of(op: Operation): Look }> {
-  const ids = ops.map((op) => op.serverId as string);
-  let looks: Map<string, Look>;
-  try {
-    const tenant = await deps.openTenant(secretId);
-    looks = await observe(deps, tenant, ids);
-  } catch (error) {
-    const reason = describeError(error);
-    looks = new Map(ids.map((id) => [id, { kind: "unknown", reason, error }]));
+  const looks = new Map<string, Look>();
+  const bound: Operation[] = [];
+  for (const op of ops) {
+    const verdict = boundTo(deps, op);
+    if (verdict.ok) {
+      bound.push(op);
+      continue;
+    }
+    deps.log.warn("not read: the operation names a secret that is not its channel's tenant's", {
+      operationId: op.id,
+      secretId,
+      reason: verdict.reason,
+    });
+    const error = new Error(`not read: ${verdict.why}`);
+    looks.set(op.id, { kind: "unknown", reason: error.message, error });
   }
+  const ids = bound.map((op) => op.serverId as string);
+  let seen: Map<string, Look> = new Map();
+  if (ids.length > 0) {
+    try {
+      const tenant = await deps.openTenant(secretId);
+      seen = await observe(deps, tenant, ids);
+    } catch (error) {
+      const reason = describeError(error);
+      seen = new Map(ids.map((id) => [id, { kind: "unknown", reason, error }]));
+    }
+  }
+  // observe() answers for every id it is given, as the catch above does.
+  for (const op of bound) looks.set(op.id, seen.get(op.serverId as string) as Look);
   const all = [...looks.values()];
-  const read = all.some((seen) => seen.kind === "seen" || seen.kind === "gone");
+  const read = all.some((look) => look.kind === "seen" || look.kind === "gone");
   if (!read) {
     // Nothing seen nor gone: every look is unknown or absent, and says why.
     const first = all[0] as Extract<Look, { reason: string }>;
@@ -256,8 +280,7 @@ async function observeTenant(
       error: first.reason,
     });
   }
-  // observe() answers for every id it is given, as the catch above does.
-  return { read, of: (op) => looks.get(op.serverId as string) as Look };
+  return { read, of: (op) => looks.get(op.id) as Look };
 }
 
 /** A look as settle.ts takes it: what is not known is "unread", and decides nothing but time. */

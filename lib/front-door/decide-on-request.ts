@@ -18,6 +18,7 @@ import { mayApprove, mayCancel, mayReject } from "../policy/permissions";
 import { MAX_REJECT_REASON } from "../slack/messages";
 import { code, type Mrkdwn, md } from "../slack/mrkdwn";
 import { type FrontDoorDeps, refuse } from "./deps";
+import { commandRepeats } from "./refusals";
 
 export interface Decision {
   teamId: string;
@@ -26,6 +27,11 @@ export interface Decision {
   action: "approve" | "reject" | "cancel";
   /** With `reject`: the reason given in the modal. */
   reason?: string;
+  /**
+   * A command's channel (`/bm cancel`): its refusals are collapsed per channel, as every
+   * command's are; a click's, per operation.
+   */
+  channelId?: string;
 }
 
 /** What to tell the clicker, where, and whether to open the reject modal. */
@@ -58,6 +64,7 @@ export async function decideOnRequest(deps: FrontDoorDeps, decision: Decision): 
           userId: decision.userId,
           reason,
           facts: { decision: decision.action, state: op?.state ?? "unknown" },
+          ...(decision.channelId ? { repeats: commandRepeats(decision.channelId) } : {}),
         },
         message,
       ).then((text) => ({ text, ...(op ? { channelId: op.channelId } : {}) }));

@@ -63,6 +63,8 @@ export async function refuse(
     userId: string;
     reason: string;
     facts: AuditEvent["facts"];
+    /** What its repeats are collapsed by: the operation unless told ({@link RefusalTally.count}). */
+    repeats?: string;
   },
   message: Mrkdwn,
 ): Promise<Mrkdwn> {
@@ -75,7 +77,7 @@ export async function refuse(
     },
     deps.now(),
   );
-  const first = deps.refusals ? deps.refusals.count(event) : event;
+  const first = deps.refusals ? deps.refusals.count(event, refusal.repeats) : event;
   await writeRefusalCounts(deps);
   if (first) await deps.audit.append(first);
   deps.log.info("refused", {

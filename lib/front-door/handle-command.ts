@@ -52,6 +52,7 @@ async function answer(deps: FrontDoorDeps, command: SlashCommand, workBy: number
       userId: command.userId,
       operationId: parsed.operationId,
       action: "cancel",
+      channelId: command.channelId,
     });
     return answer.text ?? md``;
   }

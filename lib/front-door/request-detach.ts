@@ -10,6 +10,7 @@ import type { RequestPolicy } from "../operations/request";
 import { mayRequest, requestPolicy } from "../policy/permissions";
 import { code, type Mrkdwn, md } from "../slack/mrkdwn";
 import { type FrontDoorDeps, refuse } from "./deps";
+import { commandRepeats } from "./refusals";
 
 export interface DetachRequest {
   teamId: string;
@@ -34,6 +35,8 @@ export async function requestDetach(deps: FrontDoorDeps, request: DetachRequest)
         operationId: id,
         ...actor,
         reason,
+        // Each command is a new operation id: its repeats are those of the channel.
+        repeats: commandRepeats(request.channelId),
         facts: {
           channel: request.channelId,
           server: request.server,

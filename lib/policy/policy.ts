@@ -59,7 +59,6 @@ export class PolicyError extends BmError {
 export const MAX_REQUEST_TTL_MINUTES = 1440;
 
 const PRINCIPAL = /^(\*|[UW][A-Z0-9]{2,}|S[A-Z0-9]{2,})$/;
-const NAMED = /^([UW][A-Z0-9]{2,}|S[A-Z0-9]{2,})$/;
 const CHANNEL = /^[CGD][A-Z0-9]{2,}$/;
 
 const Principals = (field: string) =>
@@ -115,7 +114,11 @@ const Schema = v.object(
                 (p) => p !== "*",
                 `approvers may not be "*": anyone in the channel could approve; name the approvers (user ids U…, W… or user group ids S…)`,
               ),
-              v.regex(NAMED, "approvers entries must be user ids (U…, W…) or user group ids (S…)"),
+              // "*" is refused by the check above, with its own reason, and by it alone.
+              v.regex(
+                PRINCIPAL,
+                "approvers entries must be user ids (U…, W…) or user group ids (S…)",
+              ),
             ),
             "approvers must be a list",
           ),

@@ -19,6 +19,7 @@ import { SqsWorkQueue } from "../aws/sqs-work-queue";
 import { type Config, readConfig } from "../config";
 import { HttpPools } from "../ecl/http";
 import { TenantDirectory } from "../ecl/tenants";
+import { describeError } from "../errors";
 import type { FollowUpDeps } from "../followup/deps";
 import { homeRepublisher } from "../front-door/republish-home";
 import type { Metrics } from "../metrics";
@@ -86,12 +87,19 @@ export async function createBackend(
     config.slackUrlAllow,
   );
   // The worker asks the policy again before each detach (lib/policy/in-force.ts), so it loads it
-  // as the front door does; the follow-up decides nobody's rights, and a policy it cannot read
-  // must not stop it watching the detaches in flight: it denies everything instead.
-  const policy: Policy =
+  // as the front door does. The follow-up decides nobody's rights, but reads a tenant's servers
+  // only for operations whose channel is bound to it; a policy it cannot read denies everything
+  // (logged): it reads no server then, and the detaches it watches end timed out, said.
+  const loaded =
     functionName === "worker"
       ? await loadPolicy(config.policyPath)
-      : { teamIds: [], tenants: {}, channels: {} };
+      : await loadPolicy(config.policyPath).catch((error: unknown) => {
+          log.warn("could not read the policy; no tenant's servers are read", {
+            error: describeError(error),
+          });
+          return undefined;
+        });
+  const policy: Policy = loaded ?? { teamIds: [], tenants: {}, channels: {} };
   const pools = new HttpPools(
     {
       connectMs: Math.min(3000, config.eclTimeoutMs),
@@ -116,10 +124,9 @@ export async function createBackend(
     },
   );
   const person = cachedPeople((user) => chat.person(user), WORKER_GROUPS_TTL_MS);
-  // The Home tabs a change shows in, published again: under the policy as it is (the follow-up's
-  // own denies everything), and not at all when it cannot be read.
-  const homePolicy =
-    functionName === "worker" ? policy : await loadPolicy(config.policyPath).catch(() => undefined);
+  // The Home tabs a change shows in, published again: under the policy as it is, and not at all
+  // when it cannot be read.
+  const homePolicy = loaded;
   const changed = homePolicy
     ? homeRepublisher({
         store,

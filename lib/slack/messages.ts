@@ -175,7 +175,14 @@ function approvalLines(op: Operation): Mrkdwn[] {
   if (op.approvalsRequired === 0) return [md`none needed in this channel`];
   const from =
     op.approvers.length > 0 ? listOf(op.approvers.map(principal), SHOWN) : md`the approvers`;
-  const lines = [md`${op.approvalsRequired} needed from ${from}`];
+  // The approvers are mentioned (a group pinged) only while they are asked: on the card as it is
+  // posted, and kept in its edits while it waits (a first approval of two counted). Once decided,
+  // the card names no one to ask, so its later edits mention nobody.
+  const lines = [
+    op.state === "awaiting_approval"
+      ? md`${op.approvalsRequired} needed from ${from}`
+      : md`${op.approvalsRequired} needed`,
+  ];
   const approvals = op.approvals ?? [];
   for (const a of approvals.slice(0, SHOWN))
     lines.push(md`:white_check_mark: ${user(a.userId)} approved, ${date(a.at)}`);

@@ -16,6 +16,7 @@ import {
 } from "../operations/operation";
 import { auditRead, standaloneEvent } from "../operations/standalone-event";
 import type { StatusRequest } from "../operations/work-message";
+import { boundTo } from "../policy/in-force";
 import {
   mayRecheck,
   unseenOf,
@@ -105,6 +106,13 @@ export function statusEvent(
 }
 
 async function statusText(deps: WorkerDeps, request: StatusRequest): Promise<Said> {
+  // The tenant's credentials are used only for a channel bound to it, whatever the message says.
+  const bound = boundTo(deps, request);
+  if (!bound.ok)
+    return {
+      text: md`bm did not look up ${code(request.target)}: ${bound.why}.`,
+      facts: { answer: "refused", reason: bound.reason },
+    };
   // The operations shown are those of channels where the asker may look, under the policy in
   // force: the same rule as /bm history's (visibleTo).
   const sight = await visibleTo(deps, request.tenant, request.userId);

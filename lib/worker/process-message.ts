@@ -242,6 +242,10 @@ class Step {
 
   /** Sends the detach when the server is idle; waits for idle otherwise, up to the limit. */
   private async execute(approved: Operation): Promise<void> {
+    // Before the lock and any read with the tenant's credentials: the secret the item names is
+    // its channel's tenant's, or nothing is read with it.
+    const bound = boundTo(this.deps, approved);
+    if (!bound.ok) return this.refuse(approved, bound);
     // The lock first, before the read that decides the POST: a request approved after another
     // detached the image, or while another holds it, sends nothing.
     const op = await this.hold(approved);
@@ -427,6 +431,10 @@ class Step {
 
   /** A redelivery found the operation `executing`: the POST's fate is read off the server. */
   private async decideAfterSilence(op: Operation): Promise<void> {
+    // The worker checked the binding before its POST; an item that names another secret since
+    // (written straight into the table) is not read with it.
+    const bound = boundTo(this.deps, op);
+    if (!bound.ok) return this.refuse(op, bound);
     const tenant = await this.deps.openTenant(op.secretId);
     const server = await tenant.ecl.showServer(op.serverId as string);
     const held = attachment(server, op.imageId);
@@ -487,7 +495,8 @@ class Step {
       operationId: op.id,
       reason: verdict.reason,
     });
-    // Called from prepare (`requested`) and execute (`approved`, `waiting_for_idle`): each may fail.
+    // Called from prepare (`requested`), execute (`approved`, `waiting_for_idle`) and the reading
+    // after an unanswered POST (`executing`): each may fail.
     await this.move(
       op,
       "failed",

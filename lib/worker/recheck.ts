@@ -16,6 +16,7 @@ import {
   transition,
 } from "../operations/operation";
 import { announce, commit, flushAudit } from "../operations/record";
+import { boundTo } from "../policy/in-force";
 import { message } from "../slack/blocks";
 import { code, type Mrkdwn, md } from "../slack/mrkdwn";
 import { SlackApiError } from "../slack/slack-error";
@@ -46,6 +47,10 @@ export async function recheck(
     };
   }
   const name = code(op.serverName || op.serverRef);
+  // The tenant's credentials are used only for a channel bound to it, whatever the item says.
+  const bound = boundTo(deps, op);
+  if (!bound.ok)
+    return { op, text: md`bm did not re-check ${code(op.id)}: ${bound.why}. Nothing changed.` };
   let server: Server;
   try {
     server = await (await deps.openTenant(op.secretId)).ecl.showServer(op.serverId);

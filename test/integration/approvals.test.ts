@@ -302,3 +302,29 @@ describe("an approval binds to the image on the card", () => {
     expect(ECL_ACTIONS(stack).filter((r) => r.path.includes(serverId))).toEqual([]);
   });
 });
+
+describe("how approvers are told", () => {
+  it("the approver group is mentioned once for a request: on the card as it is first posted", async () => {
+    const from = stack.slack?.calls.length ?? 0;
+    const { op } = await awaiting("C0CHANGES");
+    // The card up first, as an approver would see it (earlier tests may have spent Slack's rate,
+    // leaving the post to the follow-up).
+    await drain(stack, async () => {
+      await stack.followup(200);
+      return (await operation(stack, op.id)).parentTs !== undefined;
+    });
+    await click(stack, op, "bm_approve", "U0APPROVER1");
+    const last = await finish(op.id);
+    expect(last.state).toBe("done");
+    // Every message bm sent for it, in its channel and its thread, posted, updated or private.
+    const sent = (stack.slack?.calls.slice(from) ?? []).filter(
+      (c) => /^chat\.(postMessage|update|postEphemeral)$/.test(c.method) && !c.error,
+    );
+    const mentioning = sent.filter((c) => JSON.stringify(c.args).includes("<!subteam^"));
+    expect(sent.length).toBeGreaterThan(3);
+    expect(mentioning.map((c) => [c.method, c.args.thread_ts ?? null])).toEqual([
+      ["chat.postMessage", null],
+    ]);
+    expect(mentioning[0]?.args.channel).toBe("C0CHANGES");
+  });
+});

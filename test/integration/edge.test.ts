@@ -262,36 +262,56 @@ describe("one workspace: the policy's team_ids", () => {
 });
 
 describe("a policy refused at load", () => {
-  it("says why in the cold start's log line: the field and the rule, and no secret", async () => {
-    const failed = expectErrorLogs(/"message":"cold start failed"/);
-    const file = join(tmpdir(), `bm-edge-policy-${process.pid}.yml`);
-    const policy = readFileSync(join(import.meta.dirname, "../fixtures/policy.yml"), "utf8");
-    writeFileSync(file, policy.replace(/^team_ids: .*$/m, ""));
-    const saved = process.env.BM_POLICY;
-    process.env.BM_POLICY = file;
-    try {
-      // A new container: the front door's module loaded afresh, its cold start still to come.
-      vi.resetModules();
-      const { handler } = (await import("../../handlers/slack")) as {
-        handler: (e: APIGatewayProxyEventV2, c: Context) => Promise<APIGatewayProxyResultV2>;
-      };
-      const body = slashBody({ text: "help" });
-      const answer = (await handler(
-        httpApiEvent("POST", "/slack/events", slackHeaders(stack.signingSecret, body), body),
-        lambdaContext("bm-slack", 6000),
-      )) as { statusCode: number };
-      expect(answer.statusCode).toBe(503);
-    } finally {
-      process.env.BM_POLICY = saved;
-    }
-    expect(failed.lines.map((l) => JSON.parse(l))).toEqual([
-      expect.objectContaining({
-        level: "ERROR",
-        function: "slack",
-        error: "PolicyError",
-        reason: `the policy file ${file} is invalid: team_ids: missing (the Slack team ids, T…, bm serves; required)`,
-      }),
-    ]);
-    expect(failed.lines[0]).not.toContain(stack.signingSecret);
-  });
+  it.each([
+    [
+      "team_ids missing",
+      (policy: string) => policy.replace(/^team_ids: .*$/m, ""),
+      "team_ids: missing (the Slack team ids, T…, bm serves; required)",
+    ],
+    [
+      'approvers: ["*"]',
+      (policy: string) =>
+        policy.replace(
+          /(C0CHANGES:\n(?: {4}.*\n)*?) {4}approvers: \[S0APPROVERS\]/,
+          '$1    approvers: ["*"]',
+        ),
+      'channels.C0CHANGES.approvers.0: approvers may not be "*": anyone in the channel could approve; name the approvers (user ids U…, W… or user group ids S…)',
+    ],
+  ])(
+    "%s: says why in the cold start's log line: the field and the rule, and no secret",
+    async (_, change, why) => {
+      const failed = expectErrorLogs(/"message":"cold start failed"/);
+      const file = join(tmpdir(), `bm-edge-policy-${process.pid}.yml`);
+      const policy = readFileSync(join(import.meta.dirname, "../fixtures/policy.yml"), "utf8");
+      const changed = change(policy);
+      expect(changed).not.toBe(policy);
+      writeFileSync(file, changed);
+      const saved = process.env.BM_POLICY;
+      process.env.BM_POLICY = file;
+      try {
+        // A new container: the front door's module loaded afresh, its cold start still to come.
+        vi.resetModules();
+        const { handler } = (await import("../../handlers/slack")) as {
+          handler: (e: APIGatewayProxyEventV2, c: Context) => Promise<APIGatewayProxyResultV2>;
+        };
+        const body = slashBody({ text: "help" });
+        const answer = (await handler(
+          httpApiEvent("POST", "/slack/events", slackHeaders(stack.signingSecret, body), body),
+          lambdaContext("bm-slack", 6000),
+        )) as { statusCode: number };
+        expect(answer.statusCode).toBe(503);
+      } finally {
+        process.env.BM_POLICY = saved;
+      }
+      expect(failed.lines.map((l) => JSON.parse(l))).toEqual([
+        expect.objectContaining({
+          level: "ERROR",
+          function: "slack",
+          error: "PolicyError",
+          reason: `the policy file ${file} is invalid: ${why}`,
+        }),
+      ]);
+      expect(failed.lines[0]).not.toContain(stack.signingSecret);
+    },
+  );
 });

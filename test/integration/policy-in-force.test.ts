@@ -56,6 +56,49 @@ describe("the worker re-checks the policy before it sends", () => {
     );
   });
 
+  it("an item written `approved` naming another tenant's secret, with an execute message: failed, that secret never used", async () => {
+    // A secret bm holds, whose credentials ECL would take: the worker must not even ask for a token.
+    const other = "bm/tenant/other";
+    stack.secretsManager?.secrets.set(
+      other,
+      JSON.stringify({
+        tenant_id: SAMPLE.tenantId,
+        identity_endpoint: stack.ecl?.url,
+        api_key: "other-api-key",
+        api_secret: SAMPLE.apiSecret,
+      }),
+    );
+    const { op, serverId } = await awaitingApproval(stack);
+    const forged = {
+      ...op,
+      state: "approved" as const,
+      rev: op.rev + 1,
+      secretId: other,
+      approvals: [{ userId: "U0APPROVER1", at: new Date().toISOString() }],
+    };
+    expect(await store(stack).save(op, forged)).toBeDefined();
+    const eclBefore = stack.ecl?.requests.length;
+    await enqueue(stack, JSON.stringify({ kind: "execute", operationId: op.id }));
+    const last = await finished(stack, op.id);
+    expect(last.state).toBe("failed");
+    expect(last.outcome).toBe(
+      "bm did not send the detach: it names a tenant or a secret that is not its channel's in the policy. Nothing was sent to ECL.",
+    );
+    // No ECL call at all for it: no token asked with the other credentials, no read, no POST.
+    const since = stack.ecl?.requests.slice(eclBefore) ?? [];
+    expect(since.filter((r) => r.path.includes(serverId))).toEqual([]);
+    expect(stack.ecl?.requests.filter((r) => String(r.body).includes("other-api-key"))).toEqual([]);
+    expect(
+      stack.secretsManager?.calls.filter((c) => c.body.SecretId === other).map((c) => c.target) ??
+        [],
+    ).toEqual([]);
+    expect(detachesOf(stack, serverId)).toEqual([]);
+    expect((await auditOf(stack, op.id)).at(-1)).toMatchObject({
+      action: "failed",
+      facts: { refusedBy: "policy in force", reason: "tenant_not_the_channels" },
+    });
+  });
+
   it("a real approval by a current approver still goes out, once", async () => {
     const { op, serverId } = await awaitingApproval(stack);
     await click(stack, op, "bm_approve", "U0APPROVER1");

@@ -972,3 +972,84 @@ describe("the follow-up, to the letter", () => {
     });
   });
 });
+
+describe("a round reads a tenant's servers only for operations bound to it", () => {
+  const OTHER = "00000000-0000-4000-8000-000000000009";
+  const WHY = "not read: it names a tenant or a secret that is not its channel's in the policy";
+  /** Fakes that keep each secret a tenant was opened with. */
+  function opening() {
+    const f = workerFakes({ reads: [eclServer({ taskState: "MEDIA_DETACHING" })] });
+    const opened: string[] = [];
+    const open = f.deps.openTenant;
+    f.deps.openTenant = (secretId) => {
+      opened.push(secretId);
+      return open(secretId);
+    };
+    return { ...f, opened };
+  }
+
+  it("a detach naming another secret: never opened, logged, its look unknown", async () => {
+    const f = opening();
+    const op = detaching(f, 10_000, { secretId: "bm/tenant/other" });
+    expect(await round(f.deps)).toMatchObject({ tenantsFailed: 1, watching: 1, done: 0 });
+    expect(f.opened).toEqual([]);
+    expect(f.calls).toEqual([]);
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "not read: the operation names a secret that is not its channel's tenant's",
+      extra: { operationId: op.id, secretId: "bm/tenant/other", reason: "tenant_not_the_channels" },
+    });
+    expect(f.logs).toContainEqual({
+      level: "warn",
+      message: "the server could not be read; next round tries again",
+      extra: { operationId: op.id, look: "unknown", reason: WHY },
+    });
+    expect(stateOf(f, op)).toBe("detaching");
+  });
+
+  it("at the limit it times out, as any unread detach does, still never read", async () => {
+    const f = opening();
+    const op = detaching(f, 900_000, { secretId: "bm/tenant/other" });
+    expect(await round(f.deps)).toMatchObject({ timedOut: 1 });
+    expect(f.opened).toEqual([]);
+    expect(stateOf(f, op)).toBe("timed_out");
+  });
+
+  it("of two under one secret, only the bound one's server is read", async () => {
+    const f = opening();
+    const good = detaching(f);
+    const forged = detaching(f, 10_000, { serverId: OTHER, tenant: "x" });
+    expect(await round(f.deps)).toMatchObject({ tenantsFailed: 0, watching: 2 });
+    expect(f.opened).toEqual(["bm/tenant/t"]);
+    expect(f.calls).toEqual([`show ${SERVER}`]);
+    expect(f.logs.filter((l) => l.message.startsWith("not read:"))).toEqual([
+      {
+        level: "warn",
+        message: "not read: the operation names a secret that is not its channel's tenant's",
+        extra: {
+          operationId: forged.id,
+          secretId: "bm/tenant/t",
+          reason: "tenant_not_the_channels",
+        },
+      },
+    ]);
+    expect(stateOf(f, good)).toBe("detaching");
+  });
+
+  it("a waiting detach naming another secret goes back to the worker only when its wait is over", async () => {
+    const f = opening();
+    const waiting = (ago: number) =>
+      operationIn(f.ops, "C0INC", ["approved", "waiting_for_idle"], {
+        serverId: SERVER,
+        serverName: "web01",
+        secretId: "bm/tenant/other",
+        waitingSince: new Date(NOW.getTime() - ago).toISOString(),
+        noticedSeq: 3,
+      });
+    waiting(10_000);
+    const over = waiting(60_000);
+    expect(await round(f.deps)).toMatchObject({ handedBack: 1 });
+    expect(f.opened).toEqual([]);
+    expect(f.sent.map((s) => s.message)).toEqual([{ kind: "execute", operationId: over.id }]);
+  });
+});

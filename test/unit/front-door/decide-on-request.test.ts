@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type Decision, decideOnRequest } from "../../../lib/front-door/decide-on-request";
+import { RefusalTally } from "../../../lib/front-door/refusals";
 import type { Operation } from "../../../lib/operations/operation";
 import { MAX_REJECT_REASON } from "../../../lib/slack/messages";
 import { frontDoorFakes, NOW, operationIn } from "../fakes";
@@ -376,6 +377,29 @@ describe("decisions, to the letter", () => {
     expect((await decide(deps, op, "U0REQ", "cancel")).text?.text).toContain("You cancelled");
     expect(warned).toEqual([
       ["could not enqueue; the follow-up will", { operationId: op.id, error: "Error" }],
+    ]);
+  });
+});
+
+describe("refused decisions, repeated", () => {
+  it("`/bm cancel` of unknown ids collapses per channel; clicks stay per operation", async () => {
+    const f = frontDoorFakes({ refusals: new RefusalTally("c1") });
+    const cancel = (operationId: string, channelId?: string) =>
+      decideOnRequest(f.deps, {
+        teamId: "T1",
+        userId: "U0X",
+        operationId,
+        action: "cancel",
+        ...(channelId ? { channelId } : {}),
+      });
+    await cancel("op-aaaaaaaaaa", "C0INC");
+    await cancel("op-bbbbbbbbbb", "C0INC");
+    await cancel("op-cccccccccc");
+    await cancel("op-dddddddddd");
+    expect(f.events.map((e) => [e.operationId, e.action])).toEqual([
+      ["op-aaaaaaaaaa", "refused:unknown_operation"],
+      ["op-cccccccccc", "refused:unknown_operation"],
+      ["op-dddddddddd", "refused:unknown_operation"],
     ]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { FrontDoorDeps } from "../../../lib/front-door/deps";
 import { handleSlashCommand } from "../../../lib/front-door/handle-command";
+import { RefusalTally } from "../../../lib/front-door/refusals";
 import type { AuditEvent, Operation } from "../../../lib/operations/operation";
 import { readIdFor } from "../../../lib/operations/standalone-event";
 import type { WorkMessage } from "../../../lib/operations/work-message";
@@ -571,5 +572,16 @@ describe("what a channel may see: /bm history across the tenant's channels", () 
     // Assess: the channel's check (S0OPS, then S0APP), then the tenant's, once each
     expect(byStatus).toEqual(["S0OPS", "S0APP"]);
     expect(asked.slice(2).sort()).toEqual(["S0APP", "S0APP", "S0OPS", "S0OPS"]);
+  });
+});
+
+describe("refused commands, repeated", () => {
+  it("`/bm cancel` of ids that do not exist: one event for the channel's minute", async () => {
+    const { deps, events } = fakes({ refusals: new RefusalTally("c1") });
+    for (const id of ["op-aaaaaaaaaa", "op-bbbbbbbbbb", "op-cccccccccc"])
+      await handleSlashCommand(deps, command("U0OP", `cancel ${id}`));
+    expect(events.map((e) => [e.operationId, e.action])).toEqual([
+      ["op-aaaaaaaaaa", "refused:unknown_operation"],
+    ]);
   });
 });

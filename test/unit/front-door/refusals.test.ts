@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { refuse, writeRefusalCounts } from "../../../lib/front-door/deps";
-import { RefusalTally } from "../../../lib/front-door/refusals";
+import { commandRepeats, RefusalTally } from "../../../lib/front-door/refusals";
 import type { AuditEvent } from "../../../lib/operations/operation";
 import { md } from "../../../lib/slack/mrkdwn";
 import { frontDoorFakes } from "../fakes";
@@ -60,8 +60,67 @@ describe("RefusalTally", () => {
     expect(tally.count(refusal("2026-12-02T10:16:00.000Z"))).toMatchObject({
       facts: { minute: "2026-12-02T10:16" },
     });
-    // The earlier minute's count was replaced by the new minute's first refusal.
+    // The earlier minute's count is still owed, though its key has a new minute open: due at
+    // once, ahead of the new minute's (which has no repeats).
+    expect(tally.due(new Date("2026-12-02T10:16:00.000Z"))).toEqual([
+      refusal("2026-12-02T10:15:59.999Z", {
+        facts: {
+          button: "approve",
+          minute: "2026-12-02T10:15",
+          count: 2,
+          first: "2026-12-02T10:15:01.000Z",
+          tally: "c1",
+        },
+      }),
+    ]);
     expect(tally.due(new Date("2026-12-02T10:17:00.000Z"))).toEqual([]);
+  });
+
+  it("a single refusal in a minute, then another the next: no count owed for either", () => {
+    const tally = new RefusalTally("c1");
+    expect(tally.count(refusal("2026-12-02T10:15:01.000Z"))).toBeDefined();
+    expect(tally.count(refusal("2026-12-02T10:16:01.000Z"))).toBeDefined();
+    expect(tally.due(new Date("2026-12-02T10:16:30.000Z"))).toEqual([]);
+    expect(tally.due(new Date("2026-12-02T10:17:00.000Z"))).toEqual([]);
+  });
+
+  it("the minute ends at :59.999: the next millisecond opens a new one", () => {
+    const tally = new RefusalTally("c1");
+    tally.count(refusal("2026-12-02T10:15:00.000Z"));
+    expect(tally.count(refusal("2026-12-02T10:15:59.999Z"))).toBeUndefined();
+    expect(tally.count(refusal("2026-12-02T10:16:00.000Z"))).toEqual(
+      refusal("2026-12-02T10:16:00.000Z", {
+        facts: { button: "approve", minute: "2026-12-02T10:16" },
+      }),
+    );
+    expect(tally.due(new Date("2026-12-02T10:16:59.999Z")).map((e) => e.facts.count)).toEqual([2]);
+    // The new minute's single refusal: nothing more, even once it is over.
+    expect(tally.due(new Date("2026-12-02T10:17:00.000Z"))).toEqual([]);
+  });
+
+  it("a command's repeats are those of its channel, whatever operation each would make", () => {
+    const tally = new RefusalTally("c1");
+    const at = "2026-12-02T10:15:01.000Z";
+    const command = (operationId: string, changes: Partial<AuditEvent> = {}) =>
+      refusal(at, { operationId, facts: { channel: "C0X" }, ...changes });
+    const repeats = commandRepeats("C0X");
+    expect(repeats).toBe("channel-C0X");
+    expect(tally.count(command("op-aaaaaaaaaa"), repeats)).toBeDefined();
+    expect(tally.count(command("op-bbbbbbbbbb"), repeats)).toBeUndefined();
+    expect(tally.count(command("op-cccccccccc"), repeats)).toBeUndefined();
+    // Another channel, user or reason is counted apart; so is a click on one of those operations.
+    expect(tally.count(command("op-dddddddddd"), commandRepeats("C0Y"))).toBeDefined();
+    const other = { teamId: "T1", userId: "U0Y" };
+    expect(tally.count(command("op-eeeeeeeeee", { actor: other }), repeats)).toBeDefined();
+    const reason = { action: "refused:channel_not_bound" };
+    expect(tally.count(command("op-ffffffffff", reason), repeats)).toBeDefined();
+    expect(tally.count(command("op-bbbbbbbbbb"))).toBeDefined();
+    const [count] = tally.due(new Date("2026-12-02T10:16:00.000Z"));
+    expect(count).toEqual({
+      ...command("op-aaaaaaaaaa"),
+      at: "2026-12-02T10:15:59.999Z",
+      facts: { channel: "C0X", minute: "2026-12-02T10:15", count: 3, first: at, tally: "c1" },
+    });
   });
 
   it("counts each user, operation and reason apart", () => {
@@ -128,6 +187,24 @@ describe("refuse, with a tally", () => {
     // Written once.
     await writeRefusalCounts(f.deps);
     expect(f.events).toHaveLength(2);
+  });
+
+  it("collapses by what it is told its repeats are of", async () => {
+    const f = frontDoorFakes({
+      now: () => new Date("2026-12-02T10:15:01.000Z"),
+      refusals: new RefusalTally("c1"),
+    });
+    const no = (operationId: string) => ({
+      operationId,
+      teamId: "T1",
+      userId: "U0X",
+      reason: "x",
+      facts: {},
+      repeats: "channel-C0X",
+    });
+    await refuse(f.deps, no("op-aaaaaaaaaa"), md`No.`);
+    await refuse(f.deps, no("op-bbbbbbbbbb"), md`No.`);
+    expect(f.events.map((e) => e.operationId)).toEqual(["op-aaaaaaaaaa"]);
   });
 
   it("a refusal after the minute writes the last minute's count before its own", async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { RefusalTally } from "../../../lib/front-door/refusals";
 import { requestDetach } from "../../../lib/front-door/request-detach";
 import { recordedWords, recordRequest } from "../../../lib/operations/record-request";
 import { frontDoorFakes, IMAGE, SERVER } from "../fakes";
@@ -303,5 +304,19 @@ describe("a lookup's request, to the letter", () => {
     const id = (f.sent[0] as { choiceId: string }).choiceId;
     expect((await f.deps.choices.getChoice(id))?.asked).toEqual({ server: "web01", image: IMAGE });
     expect(infos).toContainEqual(["looking up", { choiceId: id }]);
+  });
+});
+
+describe("refused commands, repeated", () => {
+  it("one user's refused detaches in one channel collapse into the first, whatever their trigger", async () => {
+    const f = frontDoorFakes({ refusals: new RefusalTally("c1") });
+    for (let i = 0; i < 5; i++)
+      await requestDetach(f.deps, request({ channelId: "C0NOPE", triggerId: `1.2.${i}` }));
+    // Another channel is another tally.
+    await requestDetach(f.deps, request({ channelId: "C0GONE", triggerId: "1.2.9" }));
+    expect(f.events.map((e) => [e.action, e.facts.channel])).toEqual([
+      ["refused:channel_not_bound", "C0NOPE"],
+      ["refused:channel_not_bound", "C0GONE"],
+    ]);
   });
 });

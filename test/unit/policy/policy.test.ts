@@ -145,6 +145,22 @@ describe("parsePolicy", () => {
     expect(() => parsePolicy(document, "policy.yml")).toThrow(PolicyError);
     expect(() => parsePolicy(document, "policy.yml")).toThrow(message);
   });
+
+  it('refuses "*" among the approvers with that rule alone, naming the entry', () => {
+    const document = {
+      ...valid,
+      channels: { C0X1: { ...valid.channels.C0INCIDENT, approvers: ["*"], approvals: 1 } },
+    };
+    let message = "";
+    try {
+      parsePolicy(document, "policy.yml");
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe(
+      'policy.yml is invalid: channels.C0X1.approvers.0: approvers may not be "*": anyone in the channel could approve; name the approvers (user ids U…, W… or user group ids S…)',
+    );
+  });
 });
 
 describe("decisions", () => {

@@ -68,6 +68,21 @@ function card(op: Operation): string[] {
 const notice = (op: Operation) => threadNotice(op, later(100), 60)?.text;
 
 describe("the card in each state", () => {
+  it.each([
+    ["awaiting approval", ["awaiting_approval"], "2 needed from <!subteam^S0APP>, <@U0A1>"],
+    ["approved", ["awaiting_approval", "approved"], "2 needed"],
+    ["done", ["awaiting_approval", "approved", "executing", "detaching", "done"], "2 needed"],
+    ["expired", ["awaiting_approval", "expired"], "2 needed"],
+  ] as const)(
+    "the approvers are named (a group mentioned) only while asked: %s",
+    (_, path, said) => {
+      const op = lived([...path], {}, {}, { approvalsRequired: 2, approvers: ["S0APP", "U0A1"] });
+      const approval = card(op)[1]?.split("*Approval*\n")[1]?.split("\n")[0];
+      expect(approval).toBe(said);
+      expect(JSON.stringify(parentMessage(op)).includes("<!subteam^")).toBe(path.length === 1);
+    },
+  );
+
   it("awaiting approval: who may approve, when it expires, the buttons", () => {
     const op = lived(
       ["awaiting_approval"],
@@ -369,9 +384,7 @@ describe("the card in each state", () => {
       {},
       { approvalsRequired: 1 },
     );
-    expect(card(op)[1]).toContain(
-      "*Approval*\n1 needed from the approvers\n:no_entry: <@U0A1> rejected: freeze",
-    );
+    expect(card(op)[1]).toContain("*Approval*\n1 needed\n:no_entry: <@U0A1> rejected: freeze");
     expect(notice(op)).toBe(
       ":no_entry: <@U1> <@U0A1> rejected the request: freeze. Nothing was sent to ECL.",
     );

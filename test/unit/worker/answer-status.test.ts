@@ -479,3 +479,55 @@ describe("what a status leaves in the audit trail", () => {
     ]);
   });
 });
+
+describe("/bm status naming a secret that is not its channel's tenant's", () => {
+  it.each([
+    [
+      "another secret",
+      { secretId: "bm/tenant/other" },
+      "it names a tenant or a secret that is not its channel's in the policy",
+      "tenant_not_the_channels",
+    ],
+    [
+      "another tenant",
+      { tenant: "x" },
+      "it names a tenant or a secret that is not its channel's in the policy",
+      "tenant_not_the_channels",
+    ],
+    [
+      "a channel the policy does not bind",
+      { channelId: "C0GONE" },
+      "its channel is not bound to a tenant in the policy",
+      "channel_not_bound",
+    ],
+  ] as const)(
+    "%s: a plain private answer, audited, ECL never read",
+    async (_, changes, why, reason) => {
+      const f = fakes();
+      const opened: string[] = [];
+      f.deps.openTenant = async (secretId) => {
+        opened.push(secretId);
+        return Promise.reject(new Error("never"));
+      };
+      const request = ask("web01", changes);
+      await answer(f, request);
+      expect(f.answers).toEqual([{ to: URL, text: `bm did not look up \`web01\`: ${why}.` }]);
+      expect(opened).toEqual([]);
+      expect(f.calls).toEqual([]);
+      expect(f.asked).toEqual([]);
+      expect(f.events).toEqual([
+        {
+          ...viewed("web01", { answer: "refused", reason }),
+          operationId: `channel-${request.channelId}`,
+          facts: {
+            channel: request.channelId,
+            tenant: request.tenant,
+            asked: "web01",
+            answer: "refused",
+            reason,
+          },
+        },
+      ]);
+    },
+  );
+});

@@ -173,3 +173,62 @@ describe("a final failure the step does not end itself", () => {
     expect(f.logs.some((l) => l.message === "passing failure")).toBe(false);
   });
 });
+
+describe("the secret a message names is its channel's tenant's, before anything is read with it", () => {
+  /** Worker fakes that keep each secret a tenant was opened with. */
+  function opening() {
+    const f = workerFakes();
+    const opened: string[] = [];
+    const open = f.deps.openTenant;
+    f.deps.openTenant = (secretId) => {
+      opened.push(secretId);
+      return open(secretId);
+    };
+    return { ...f, opened };
+  }
+  const FOREIGN =
+    "bm/tenant/other: bm did not send the detach: it names a tenant or a secret that is not its channel's in the policy. Nothing was sent to ECL.";
+
+  it.each([
+    ["approved", ["approved"]],
+    ["waiting for idle", ["approved", "waiting_for_idle"]],
+    ["executing (a redelivery reading the server)", ["approved", "executing"]],
+  ] as const)(
+    "an item %s naming another secret: refused, never opened, no lock",
+    async (_, states) => {
+      const f = opening();
+      const approvals = [{ userId: "U0REQ", at: before }];
+      const op = operationIn(f.ops, "C0SELF", [...states], {
+        serverId: "s",
+        serverName: "web01",
+        secretId: "bm/tenant/other",
+        approvals,
+        requestExpiresAt: expires,
+      });
+      await run(f, op, "execute");
+      expect(f.opened).toEqual([]);
+      expect(f.calls.filter((c) => !c.startsWith("slack"))).toEqual([]);
+      const after = f.ops.get(op.id);
+      expect(`${after?.secretId}: ${after?.outcome}`).toBe(FOREIGN);
+      expect(after?.state).toBe("failed");
+      expect(after?.lockKey).toBeUndefined();
+      expect(f.events.at(-1)).toMatchObject({
+        action: "failed",
+        facts: { refusedBy: "policy in force", reason: "tenant_not_the_channels" },
+      });
+    },
+  );
+
+  it("the same item naming its channel's secret is read and sent", async () => {
+    const f = opening();
+    const op = operationIn(f.ops, "C0SELF", ["approved", "executing"], {
+      serverId: "s",
+      serverName: "web01",
+      updatedAt: new Date(NOW.getTime() - 60_000).toISOString(),
+    });
+    await run(f, op, "execute");
+    expect(f.opened).toEqual(["bm/tenant/t"]);
+    expect(f.ops.get(op.id)?.state).toBe("failed");
+    expect(f.ops.get(op.id)?.outcome).toContain("ECL did not answer the detach request");
+  });
+});

@@ -463,3 +463,30 @@ describe("a Re-check click, in the worker", () => {
     expect(f.logs).toEqual([]);
   });
 });
+
+describe("a re-check of an operation naming a secret that is not its channel's tenant's", () => {
+  it.each([
+    ["another secret", { secretId: "bm/tenant/other" }],
+    ["another tenant", { tenant: "x" }],
+    ["a channel the policy does not bind", { channelId: "C0GONE" }],
+  ] as const)("%s: answered plainly, ECL never read, nothing changed", async (_, changes) => {
+    const f = withReads(eclServer({ mediaIds: [] }));
+    const opened: string[] = [];
+    f.deps.openTenant = async (secretId) => {
+      opened.push(secretId);
+      return Promise.reject(new Error("never"));
+    };
+    const op = timedOut(f, changes);
+    const result = await recheck(f.deps, op, CLICKER);
+    const why =
+      "channelId" in changes
+        ? "its channel is not bound to a tenant in the policy"
+        : "it names a tenant or a secret that is not its channel's in the policy";
+    expect(result.text.text).toBe(`bm did not re-check \`${op.id}\`: ${why}. Nothing changed.`);
+    expect(result.op).toBe(op);
+    expect(opened).toEqual([]);
+    expect(f.calls).toEqual([]);
+    expect(f.events).toEqual([]);
+    expect(f.ops.get(op.id)?.state).toBe("timed_out");
+  });
+});
