@@ -9,6 +9,9 @@ import {
 import type { WorkQueue } from "../operations/ports";
 import type { WorkMessage } from "../operations/work-message";
 
+/** The longest SQS lets a received message stay out of sight: 12 hours. */
+export const MAX_VISIBILITY_S = 43_200;
+
 export class SqsWorkQueue implements WorkQueue {
   constructor(
     private readonly sqs: SQSClient,
@@ -32,7 +35,7 @@ export class SqsWorkQueue implements WorkQueue {
       new ChangeMessageVisibilityCommand({
         QueueUrl: this.queueUrl,
         ReceiptHandle: receiptHandle,
-        VisibilityTimeout: Math.min(Math.max(0, Math.round(seconds)), 43_200),
+        VisibilityTimeout: Math.min(Math.max(0, Math.round(seconds)), MAX_VISIBILITY_S),
       }),
     );
   }
