@@ -6,11 +6,8 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import type { WorkQueue } from "../operations/ports";
+import { MAX_VISIBILITY_S, type WorkQueue } from "../operations/ports";
 import type { WorkMessage } from "../operations/work-message";
-
-/** The longest SQS lets a received message stay out of sight: 12 hours. */
-export const MAX_VISIBILITY_S = 43_200;
 
 export class SqsWorkQueue implements WorkQueue {
   constructor(

@@ -8,8 +8,8 @@
  * call's Retry-After: {@link waitAskedS}).
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { MAX_VISIBILITY_S } from "../aws/sqs-work-queue";
 import { describeError } from "../errors";
+import { MAX_VISIBILITY_S } from "../operations/ports";
 import { parseWorkMessage, type WorkMessage } from "../operations/work-message";
 import { answerStatus } from "./answer-status";
 import { answerLookup } from "./lookup";
