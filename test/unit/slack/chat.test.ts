@@ -16,6 +16,7 @@ import {
   webClientChat,
 } from "../../../lib/slack/chat";
 import { md } from "../../../lib/slack/mrkdwn";
+import type { PacedCall } from "../../../lib/slack/paced-call";
 import { SlackApiError } from "../../../lib/slack/slack-error";
 
 /** A WebClient whose every method records its arguments and answers `answer` (or throws it). */
@@ -101,6 +102,25 @@ describe("webClientChat's permalinks", () => {
     expect(await chat.permalink("C1", "1.2")).toBe("https://acme.slack.com/archives/C1/p12");
     expect(await chat.permalink("C1", "5.6")).toBe("https://acme.slack.com/archives/C1/p56");
     expect(calls.map((c) => c.method)).toEqual(["auth.test", "chat.getPermalink", "auth.test"]);
+  });
+
+  it("are asked for through the pace, as auth.test (in no channel) and then Slack's", async () => {
+    const { client } = fakeClient((m) =>
+      m === "auth.test"
+        ? { ok: true, url: "http://acme/" }
+        : { ok: true, permalink: "https://s/p" },
+    );
+    const paced: Array<[string, string | undefined]> = [];
+    const pace: PacedCall = (method, channel, run) => {
+      paced.push([method, channel]);
+      return run();
+    };
+    const chat = webClientChat(client, "t", 5000, () => {}, undefined, pace);
+    expect(await chat.permalink("C1", "1.2")).toBe("https://s/p");
+    expect(paced).toEqual([
+      ["auth.test", undefined],
+      ["chat.getPermalink", undefined],
+    ]);
   });
 
   it("are Slack's when the URL is not one to build on", async () => {

@@ -3,6 +3,7 @@
  * and keeps every Retry-After, here and in the pace store; the store never holds a call up.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { isPassing } from "../../../lib/errors";
 import { Pacer } from "../../../lib/slack/pace";
 import { type PaceStore, pacedCall, STORE_WAIT_MS } from "../../../lib/slack/paced-call";
 import { SlackApiError } from "../../../lib/slack/slack-error";
@@ -21,7 +22,11 @@ function fakeTime() {
 }
 
 /** A store in memory, with its reads and writes, that fails or hangs when told. */
-function fakeStore(until: Record<string, number> = {}, tat: Record<string, number> = {}) {
+function fakeStore(
+  until: Record<string, number> = {},
+  tat: Record<string, number> = {},
+  tier: Record<string, number> = {},
+) {
   const seen = {
     reads: [] as Array<[string, string | undefined]>,
     blocks: [] as Array<[string, number]>,
@@ -40,6 +45,7 @@ function fakeStore(until: Record<string, number> = {}, tat: Record<string, numbe
       seen.reads.push([method, channel]);
       return act(mode.read, () => ({
         ...(until[method] !== undefined ? { until: until[method] } : {}),
+        ...(tier[method] !== undefined ? { tier: tier[method] } : {}),
         ...(channel && tat[channel] !== undefined ? { tat: tat[channel] } : {}),
       }));
     },
@@ -315,5 +321,123 @@ describe("pacedCall", () => {
       }),
     ).rejects.toEqual(rateLimited(4));
     expect(pacer.blockedUntil(POST)).toBe(T0 + 4000);
+  });
+  it("keeps to another container's calls of the method: the tier bucket it read", async () => {
+    const { time, now, sleep } = fakeTime();
+    // chat.update's bucket: a burst of 10, then one each 1500 ms. Another container's calls moved
+    // it to T0 + 14500: the next may go once it is back to 9 spaces, at T0 + 1000, plus the margin.
+    const { store, seen } = fakeStore({}, {}, { "chat.update": T0 + 14_500 });
+    const paced = pacedCall({ pacer: new Pacer(), now, sleep, maxWaitMs: 5000, store });
+    expect(await paced("chat.update", "C1", async () => "went")).toBe("went");
+    expect(time.slept).toEqual([1150]);
+    expect(seen.tiers).toEqual([["chat.update", T0 + 16_000]]);
+    expect(seen.posts).toEqual([]);
+  });
+
+  it("a store that takes too long fails the call with the time-out as its cause", async () => {
+    const { now, sleep } = fakeTime();
+    const { store, mode } = fakeStore();
+    mode.read = "hang";
+    const paced = pacedCall({ pacer: new Pacer(), now, sleep, maxWaitMs: 0, store });
+    const failure = (await withTimers("hang", () => paced(POST, "C1", async () => 1)).catch(
+      (e: unknown) => e,
+    )) as SlackApiError;
+    expect(failure).toBeInstanceOf(SlackApiError);
+    const cause = failure.cause as Error & { passing: boolean; forUsers: boolean };
+    expect(cause).toBeInstanceOf(Error);
+    expect({
+      name: cause.name,
+      message: cause.message,
+      passing: cause.passing,
+      forUsers: cause.forUsers,
+    }).toEqual({
+      name: "PaceStoreTimeout",
+      message: `the pace store took over ${STORE_WAIT_MS} ms`,
+      passing: true,
+      forUsers: false,
+    });
+    expect(isPassing(cause)).toBe(true);
+  });
+
+  it("a store that fails gives its error as the cause of the call's failure", async () => {
+    const { now, sleep } = fakeTime();
+    const { store, mode } = fakeStore();
+    mode.read = "fail";
+    const paced = pacedCall({ pacer: new Pacer(), now, sleep, maxWaitMs: 0, store });
+    const failure = (await paced(POST, "C1", async () => 1).catch(
+      (e: unknown) => e,
+    )) as SlackApiError;
+    expect(failure).toMatchObject({ method: POST, code: "ratelimited", retryAfterS: 1 });
+    expect(failure.cause).toMatchObject({ name: "TimeoutError", message: "down" });
+  });
+
+  it("leaves no timer behind once the store has answered", async () => {
+    vi.useFakeTimers();
+    const { now, sleep } = fakeTime();
+    const { store } = fakeStore();
+    const paced = pacedCall({ pacer: new Pacer(), now, sleep, maxWaitMs: 0, store });
+    await paced(POST, "C1", async () => 1);
+    await paced(POST, "C1", async () => {
+      throw rateLimited(1);
+    }).catch(() => undefined);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("without a log, a store that cannot read still fails the call as rate-limited", async () => {
+    const { now, sleep } = fakeTime();
+    const { store, mode } = fakeStore();
+    mode.read = "fail";
+    const paced = pacedCall({ pacer: new Pacer(), now, sleep, maxWaitMs: 0, store });
+    await expect(paced(POST, "C1", async () => 1)).rejects.toMatchObject({
+      name: "SlackApiError",
+      code: "ratelimited",
+      kind: "passing",
+      retryAfterS: 1,
+    });
+  });
+
+  it("without a log, a store that cannot write holds nothing up and hides nothing", async () => {
+    const { now, sleep } = fakeTime();
+    const pacer = new Pacer();
+    const { store, mode, seen } = fakeStore();
+    mode.write = "fail";
+    const paced = pacedCall({ pacer, now, sleep, maxWaitMs: 0, store });
+    expect(await paced(POST, "C1", async () => "went")).toBe("went");
+    const refusal = rateLimited(3);
+    await expect(
+      paced(POST, "C2", async () => {
+        throw refusal;
+      }),
+    ).rejects.toBe(refusal);
+    expect(pacer.blockedUntil(POST)).toBe(T0 + 3000);
+    expect(seen.blocks).toEqual([[POST, T0 + 3000]]);
+  });
+
+  it.each<[string, unknown]>([
+    [
+      "a refusal of Slack's other than ratelimited, with seconds",
+      new SlackApiError(POST, "not_in_channel", "permanent", 5),
+    ],
+    [
+      "a passing failure other than ratelimited, with seconds",
+      new SlackApiError(POST, "internal_error", "passing", 5),
+    ],
+    [
+      "an error that is no SlackApiError, though it says ratelimited",
+      Object.assign(new Error("429"), { code: "ratelimited", retryAfterS: 5 }),
+    ],
+  ])("keeps no Retry-After for %s", async (_, refusal) => {
+    const { now, sleep } = fakeTime();
+    const pacer = new Pacer();
+    const { store, seen } = fakeStore();
+    const paced = pacedCall({ pacer, now, sleep, maxWaitMs: 0, store });
+    await expect(
+      paced(POST, "C1", async () => {
+        throw refusal;
+      }),
+    ).rejects.toBe(refusal);
+    expect(pacer.blockedUntil(POST)).toBeUndefined();
+    expect(seen.blocks).toEqual([]);
+    expect(await paced(POST, "C1", async () => "went")).toBe("went");
   });
 });
