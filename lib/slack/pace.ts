@@ -16,13 +16,16 @@ import { PER_CHANNEL_METHOD, POST_BURST, POST_REFILL_MS, perMinute, WINDOW_MS } 
 export const POST_MARGIN_MS = 150;
 
 /**
- * A method's tier as a bucket, the pace every container shares (pace-store): a burst of a fifth
- * of the tier, then the rest of the minute's calls evenly, so that no 60 s holds more than the
- * tier (burst + 60 s / interval = the tier), whoever made them.
+ * A method's tier as a bucket, the pace every container shares (pace-store): a burst of half
+ * the tier, then the other half of the minute's calls evenly, so that no 60 s holds more than
+ * the tier (burst + 60 s / interval = the tier), whoever made them. Half, because bm's calls come
+ * in bursts: one approver's click asks Slack for each group of approvers the channel names (three
+ * in a row, with the card's own lookups just before them), and the front door can wait only
+ * 500 ms for its turn; a burst of a fifth (4 of Tier 2's 20) refused such a click as if Slack had.
  */
 export function tierBucket(method: string): { burst: number; intervalMs: number } {
   const allowed = perMinute(method);
-  const burst = Math.max(1, Math.floor(allowed / 5));
+  const burst = Math.max(1, Math.floor(allowed / 2));
   return { burst, intervalMs: Math.ceil(WINDOW_MS / (allowed - burst)) };
 }
 

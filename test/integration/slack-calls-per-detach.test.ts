@@ -67,7 +67,9 @@ describe("Slack calls per detach", () => {
     await click(stack, op, "bm_approve", "U0APPROVER1");
     const done = await finished(stack, op.id);
     expect(done.state).toBe("done");
-    // The approvers' group and the approver (front door and worker, each once per container),
+    // The approvers' group: asked by the front door and by the worker's in-force check, and for
+    // the Home tabs published again, by the worker and by the follow-up, each in a cache of its
+    // own (lib/runtime/backend.ts). The approver (front door and worker, each once per container),
     // the clicker's private note; the response_url is the requester's answer.
     const calls = callsSince(from);
     // The fourth post waits its turn in the channel (a burst of 3): a card update that falls due
@@ -78,7 +80,7 @@ describe("Slack calls per detach", () => {
       "chat.postMessage": 4,
       "chat.update": 0,
       "chat.postEphemeral": 1,
-      "usergroups.users.list": 2,
+      "usergroups.users.list": 4,
       "users.info": 2,
       response_url: 1,
     });

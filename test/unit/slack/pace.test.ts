@@ -21,23 +21,23 @@ function burst(pacer: Pacer, method: string, channel: string | undefined, n: num
 }
 
 describe("Pacer, a method's tier", () => {
-  it("is a bucket of a fifth of the tier, then the rest of the minute evenly", () => {
-    expect(tierBucket("usergroups.users.list")).toEqual({ burst: 4, intervalMs: 3750 });
-    expect(tierBucket("chat.update")).toEqual({ burst: 10, intervalMs: 1500 });
-    expect(tierBucket("chat.postMessage")).toEqual({ burst: 20, intervalMs: 750 });
-    expect(tierBucket("some.method")).toEqual({ burst: 4, intervalMs: 3750 });
+  it("is a bucket of half the tier, then the other half of the minute evenly", () => {
+    expect(tierBucket("usergroups.users.list")).toEqual({ burst: 10, intervalMs: 6000 });
+    expect(tierBucket("chat.update")).toEqual({ burst: 25, intervalMs: 2400 });
+    expect(tierBucket("chat.postMessage")).toEqual({ burst: 50, intervalMs: 1200 });
+    expect(tierBucket("some.method")).toEqual({ burst: 10, intervalMs: 6000 });
   });
 
   it("lets the burst go at once, then one an interval (the margin kept once)", () => {
-    const times = burst(new Pacer(), "usergroups.users.list", undefined, 7);
-    expect(times).toEqual([0, 0, 0, 0, 3900, 7650, 11400]);
+    const times = burst(new Pacer(), "usergroups.users.list", undefined, 13);
+    expect(times).toEqual([...Array(10).fill(0), 6150, 12150, 18150]);
   });
 
   it("never more than the tier in any 60 s: the window holds the 21st", () => {
     const pacer = new Pacer();
     const times = burst(pacer, "usergroups.users.list", undefined, 21);
-    expect(times[19]).toBe(3900 + 15 * 3750);
-    expect(times[20]).toBe(3900 + 16 * 3750);
+    expect(times[19]).toBe(6150 + 9 * 6000);
+    expect(times[20]).toBe(6150 + 10 * 6000);
     const inAnyMinute = times.map((t) => times.filter((u) => u > t - WINDOW_MS && u <= t).length);
     // The margin takes one place: 19 in the busiest minute, of the tier's 20.
     expect(perMinute("usergroups.users.list")).toBe(20);
@@ -59,22 +59,22 @@ describe("Pacer, a method's tier", () => {
   it("keeps to another container's tier bucket, the later of two", () => {
     const pacer = new Pacer();
     expect(pacer.tierOf("chat.update")).toBeUndefined();
-    pacer.shareTier("chat.update", T0 + 15_000 + 1500);
+    pacer.shareTier("chat.update", T0 + 60_000 + 2400);
     pacer.shareTier("chat.update", T0);
-    expect(pacer.tierOf("chat.update")).toBe(T0 + 16_500);
-    // 10 in the bucket: the next may go at tat - 9 intervals, with the margin.
+    expect(pacer.tierOf("chat.update")).toBe(T0 + 62_400);
+    // 25 in the bucket: the next may go at tat - 24 intervals, with the margin.
     expect(pacer.nextAt("chat.update", undefined, T0)).toBe(
-      T0 + 16_500 - 9 * 1500 + POST_MARGIN_MS,
+      T0 + 62_400 - 24 * 2400 + POST_MARGIN_MS,
     );
-    pacer.take("chat.update", undefined, T0 + 3150);
-    expect(pacer.tierOf("chat.update")).toBe(T0 + 18_000);
+    pacer.take("chat.update", undefined, T0 + 4950);
+    expect(pacer.tierOf("chat.update")).toBe(T0 + 64_800);
   });
 
   it("keeps methods apart", () => {
     const pacer = new Pacer();
-    burst(pacer, "usergroups.users.list", undefined, 4);
+    burst(pacer, "usergroups.users.list", undefined, 10);
     expect(pacer.nextAt("users.info", undefined, T0)).toBe(T0);
-    expect(pacer.nextAt("usergroups.users.list", undefined, T0)).toBe(T0 + 3900);
+    expect(pacer.nextAt("usergroups.users.list", undefined, T0)).toBe(T0 + 6150);
   });
 });
 
@@ -103,12 +103,12 @@ describe("Pacer, posts in a channel", () => {
     expect(burst(pacer, "chat.update", "C1", 5)).toEqual([0, 0, 0, 0, 0]);
   });
 
-  it("holds posts across channels to their tier: 20 at once, then one each 750 ms", () => {
+  it("holds posts across channels to their tier: 50 at once, then one each 1200 ms", () => {
     const pacer = new Pacer();
     const times = [];
-    for (let c = 0; c < 7; c++) times.push(...burst(pacer, POST, `C${c}`, 3));
-    expect(times.slice(19)).toEqual([0, 750 + POST_MARGIN_MS]);
-    expect(pacer.nextAt(POST, "C99", T0)).toBe(T0 + 1500 + POST_MARGIN_MS);
+    for (let c = 0; c < 17; c++) times.push(...burst(pacer, POST, `C${c}`, 3));
+    expect(times.slice(49)).toEqual([0, 1200 + POST_MARGIN_MS]);
+    expect(pacer.nextAt(POST, "C99", T0)).toBe(T0 + 2400 + POST_MARGIN_MS);
   });
 });
 
