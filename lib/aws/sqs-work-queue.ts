@@ -6,7 +6,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import type { WorkQueue } from "../operations/ports";
+import { MAX_VISIBILITY_S, type WorkQueue } from "../operations/ports";
 import type { WorkMessage } from "../operations/work-message";
 
 export class SqsWorkQueue implements WorkQueue {
@@ -32,7 +32,7 @@ export class SqsWorkQueue implements WorkQueue {
       new ChangeMessageVisibilityCommand({
         QueueUrl: this.queueUrl,
         ReceiptHandle: receiptHandle,
-        VisibilityTimeout: Math.min(Math.max(0, Math.round(seconds)), 43_200),
+        VisibilityTimeout: Math.min(Math.max(0, Math.round(seconds)), MAX_VISIBILITY_S),
       }),
     );
   }

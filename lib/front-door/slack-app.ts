@@ -13,6 +13,7 @@ import { documentClient } from "../aws/dynamo/documents";
 import { DynamoEventClaims } from "../aws/dynamo/event-claims";
 import { DynamoHomeOpeners } from "../aws/dynamo/home-openers";
 import { DynamoOperationStore } from "../aws/dynamo/operation-store";
+import { DynamoPaceStore } from "../aws/dynamo/pace-store";
 import { SqsWorkQueue } from "../aws/sqs-work-queue";
 import { ConfigError, readConfig } from "../config";
 import { loadPolicy, PolicyError } from "../policy/policy";
@@ -25,6 +26,8 @@ import {
   GROUP_MEMBERS_TTL_MS,
   webClientChat,
 } from "../slack/chat";
+import { Pacer } from "../slack/pace";
+import { pacedCall } from "../slack/paced-call";
 import { parseSlackSecret } from "../slack/slack-secret";
 import { by } from "../util/by";
 import { type Budget, budgetFrom } from "./budget";
@@ -33,6 +36,9 @@ import { registerListeners } from "./listeners";
 import { failed, UNREADABLE_COMMAND } from "./listeners/answering";
 import { checkBody, isFreshTimestamp } from "./payloads";
 import { RefusalTally } from "./refusals";
+
+/** The longest a Slack call of the front door waits for its turn (lib/slack/pace.ts). */
+export const FRONT_DOOR_PACE_WAIT_MS = 500;
 
 /** The front door; `startedAt` is when Lambda handed the request over (the handler's entry). */
 export type SlackHandler = (
@@ -94,6 +100,17 @@ export async function createSlackHandler(
     1000,
     (code) => metrics.put("SlackError", 1, code),
     config.slackUrlAllow,
+    // Inside the 3 s: a call whose turn is further off than this fails at once instead.
+    pacedCall({
+      pacer: new Pacer(),
+      now: Date.now,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      maxWaitMs: FRONT_DOOR_PACE_WAIT_MS,
+      store: new DynamoPaceStore(db, config.table),
+      // Inside the front door's 3 s.
+      storeWaitMs: 300,
+      log,
+    }),
   );
   const deps: FrontDoorDeps = {
     policy,

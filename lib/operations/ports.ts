@@ -58,6 +58,9 @@ export interface AuditLog {
   append(event: AuditEvent): Promise<void>;
 }
 
+/** The longest the work queue (SQS) lets a received message stay out of sight: 12 hours. */
+export const MAX_VISIBILITY_S = 43_200;
+
 export interface WorkQueue {
   send(message: WorkMessage, delaySeconds?: number): Promise<void>;
 }

@@ -9,7 +9,7 @@ import type { Operation } from "../operations/operation";
 import { plural } from "../util/plural";
 import { channelPolicy } from "./permissions";
 import type { ChannelPolicy } from "./policy";
-import { type PolicyDeps, rolesIn } from "./roles";
+import { type PolicyDeps, rolesOrCause, type Unknown } from "./roles";
 
 /** What the check reads of an operation. */
 export type Checked = Pick<
@@ -27,9 +27,9 @@ export type Checked = Pick<
 /**
  * bm may act on it; or it may not, and why (a code for the audit trail, and a sentence that
  * follows "bm did not send the detach: "); or Slack could not say who is in a group, and nothing
- * is decided on a guess.
+ * is decided on a guess (with Slack's failure, whose Retry-After the redelivery waits for).
  */
-export type InForce = Verdict | "unknown";
+export type InForce = Verdict | Unknown;
 type Verdict = { ok: true } | { ok: false; reason: string; why: string };
 
 const no = (reason: string, why: string): Verdict => ({ ok: false, reason, why });
@@ -70,8 +70,8 @@ export async function mayActNow(deps: PolicyDeps, op: Checked): Promise<InForce>
   const channel = channelPolicy(deps.policy, op.channelId) as ChannelPolicy;
   if (typeof op.requester !== "string" || !USER_ID.test(op.requester))
     return no("requester_unknown", "its requester is not one Slack user");
-  const asker = await rolesIn(deps, channel, op.requester, ["requester"]);
-  if (asker === "unknown") return "unknown";
+  const asker = await rolesOrCause(deps, channel, op.requester, ["requester"]);
+  if ("unknown" in asker) return asker;
   if (!asker.requester)
     return no("requester_not_allowed", "its requester may no longer request detaches here");
 
@@ -80,7 +80,7 @@ export async function mayActNow(deps: PolicyDeps, op: Checked): Promise<InForce>
   const notCounted: string[] = [];
   for (const approval of op.approvals ?? []) {
     const why = await notCountedBecause(deps, channel, op, approval);
-    if (why === "unknown") return "unknown";
+    if (typeof why === "object") return why;
     if (why) notCounted.push(why);
     else valid.add(approval.userId);
   }
@@ -100,14 +100,14 @@ async function notCountedBecause(
   channel: ChannelPolicy,
   op: Checked,
   approval: { userId: string; at: string },
-): Promise<string | "unknown" | undefined> {
+): Promise<string | Unknown | undefined> {
   if (typeof approval.userId !== "string" || !USER_ID.test(approval.userId))
     return "an approval is not by one Slack user";
   if (approval.userId === op.requester && !channel.allowSelfApproval)
     return "its requester's own approval does not count here";
   if (!op.requestExpiresAt || !(approval.at <= op.requestExpiresAt))
     return "an approval was given after the request expired";
-  const roles = await rolesIn(deps, channel, approval.userId, ["approver"]);
-  if (roles === "unknown") return "unknown";
+  const roles = await rolesOrCause(deps, channel, approval.userId, ["approver"]);
+  if ("unknown" in roles) return roles;
   return roles.approver ? undefined : "an approver is no longer one of the channel's approvers";
 }

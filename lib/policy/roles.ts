@@ -46,6 +46,12 @@ export type Limited = "guest" | "external" | "deactivated";
 
 const LISTS = { requester: "requesters", approver: "approvers" } as const;
 
+/** Slack could not say who is in a group, or who a user is: what it failed with. */
+export interface Unknown {
+  unknown: true;
+  cause: unknown;
+}
+
 /**
  * The user's roles in the channel (those not in `wanted` are false), or "unknown" when Slack
  * could not say who is in a group.
@@ -56,6 +62,17 @@ export async function rolesIn(
   userId: string,
   wanted: ReadonlyArray<Role>,
 ): Promise<Roles | "unknown"> {
+  const roles = await rolesOrCause(deps, channel, userId, wanted);
+  return "unknown" in roles ? "unknown" : roles;
+}
+
+/** {@link rolesIn}, with the failure that made the roles unknown. */
+export async function rolesOrCause(
+  deps: PolicyDeps,
+  channel: ChannelPolicy,
+  userId: string,
+  wanted: ReadonlyArray<Role>,
+): Promise<Roles | Unknown> {
   const roles: Roles = { requester: false, approver: false };
   let standing: Promise<Limited | undefined> | undefined;
   try {
@@ -73,7 +90,7 @@ export async function rolesIn(
     }
   } catch (error) {
     deps.log.warn("user group lookup failed", { error: (error as Error).name });
-    return "unknown";
+    return { unknown: true, cause: error };
   }
   return roles;
 }

@@ -14,6 +14,7 @@ import { documentClient } from "../aws/dynamo/documents";
 import { DynamoHomeOpeners } from "../aws/dynamo/home-openers";
 import { DynamoLease } from "../aws/dynamo/lease";
 import { DynamoOperationStore } from "../aws/dynamo/operation-store";
+import { DynamoPaceStore } from "../aws/dynamo/pace-store";
 import { lambdaFollowUpStarter } from "../aws/lambda-followup";
 import { SqsWorkQueue } from "../aws/sqs-work-queue";
 import { type Config, readConfig } from "../config";
@@ -26,6 +27,8 @@ import type { Metrics } from "../metrics";
 import { loadPolicy, type Policy } from "../policy/policy";
 import { secretSourceFromEnv } from "../secrets/from-env";
 import { cachedGroupMembers, cachedPeople, webClientChat } from "../slack/chat";
+import { Pacer } from "../slack/pace";
+import { pacedCall } from "../slack/paced-call";
 import { parseSlackSecret } from "../slack/slack-secret";
 import { backOffS, messageBudgetMs } from "../worker/process-batch";
 import type { WorkerDeps } from "../worker/process-message";
@@ -46,6 +49,12 @@ export function homeGroupMembers(
 ): (group: string) => Promise<string[]> {
   return cachedGroupMembers((group) => chat.groupMembers(group), WORKER_GROUPS_TTL_MS, { log });
 }
+
+/**
+ * The longest a Slack call of the worker or the follow-up waits for its turn (lib/slack/pace.ts):
+ * three posts in one channel. Longer, the message stays owed and the follow-up posts it later.
+ */
+export const SLACK_PACE_WAIT_MS = 3000;
 
 /** Everything the worker and the follow-up need, from one configuration. */
 export interface Backend extends WorkerDeps, FollowUpDeps {
@@ -79,12 +88,23 @@ export async function createBackend(
     timeout: config.slackTimeoutMs,
   });
   const onSlackError = (code: string) => metrics.put("SlackError", 1, code);
+  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+  // One pace for every operation of this container: each Slack call waits its turn.
+  const pace = pacedCall({
+    pacer: new Pacer(),
+    now: Date.now,
+    sleep,
+    maxWaitMs: SLACK_PACE_WAIT_MS,
+    store: new DynamoPaceStore(db, config.table),
+    log,
+  });
   const chat = webClientChat(
     client,
     slack.botToken,
     config.slackTimeoutMs,
     onSlackError,
     config.slackUrlAllow,
+    pace,
   );
   // The worker asks the policy again before each detach (lib/policy/in-force.ts), so it loads it
   // as the front door does. The follow-up decides nobody's rights, but reads a tenant's servers
@@ -161,7 +181,7 @@ export async function createBackend(
     person,
     openTenant: (secretId) => tenants.get(secretId),
     now: () => new Date(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    sleep,
     idleWaitS: config.idleWaitS,
     pollIntervalMs: config.pollIntervalMs,
     detachTimeoutS: config.detachTimeoutS,

@@ -6,6 +6,7 @@
 import type { HomeView, KnownBlock, View } from "@slack/types";
 import type { ChatPostMessageArguments, WebClient } from "@slack/web-api";
 import { type HostPatterns, isAllowedHost, NO_HOSTS } from "../net/endpoint-rule";
+import { type PacedCall, UNPACED } from "./paced-call";
 import { groupRefusalScope, SlackApiError, slackApiError } from "./slack-error";
 
 /** The Slack method that lists a user group's members. */
@@ -108,7 +109,24 @@ export function isResponseUrl(url: unknown, allow: HostPatterns = NO_HOSTS): url
   return parsed.protocol === "https:" && parsed.host === "hooks.slack.com";
 }
 
-/** A Chat over a WebClient; `token` is passed per call, so one client serves any token. */
+/**
+ * A message's permalink as Slack builds it, from the workspace's URL (`auth.test`'s `url`,
+ * `https://<team>.slack.com/`) and the message's channel and ts without its dot:
+ * `https://<team>.slack.com/archives/C0123/p1700000000123456`. Undefined when the URL is not an
+ * https URL ending in a slash (then Slack is asked: `chat.getPermalink`).
+ */
+export function permalinkOf(workspaceUrl: string, channel: string, ts: string): string | undefined {
+  if (!/^https:\/\/[^/?#\s]+\/$/.test(workspaceUrl)) return undefined;
+  if (!/^[A-Z0-9]+$/.test(channel) || !/^\d+\.\d+$/.test(ts)) return undefined;
+  return `${workspaceUrl}archives/${channel}/p${ts.replace(".", "")}`;
+}
+
+/**
+ * A Chat over a WebClient; `token` is passed per call, so one client serves any token. Each Web
+ * API call waits for its turn through `pace` (paced-call.ts; the response_url is no Web API
+ * method and is not paced). A permalink is built from the workspace's URL, asked once per Chat
+ * (`auth.test`), rather than asked for each card.
+ */
 export function webClientChat(
   client: WebClient,
   token: string,
@@ -117,8 +135,9 @@ export function webClientChat(
   onError: (code: string) => void = () => {},
   /** Hosts besides hooks.slack.com whose response_urls are posted to (BM_SLACK_URL_ALLOW). */
   responseUrlAllow: HostPatterns = NO_HOSTS,
+  pace: PacedCall = UNPACED,
 ): Chat {
-  const call = async <T>(method: string, run: () => Promise<T>): Promise<T> => {
+  const attempt = async <T>(method: string, run: () => Promise<T>): Promise<T> => {
     try {
       return await run();
     } catch (error) {
@@ -127,21 +146,36 @@ export function webClientChat(
       throw failure;
     }
   };
+  const call = <T>(method: string, run: () => Promise<T>, channel?: string): Promise<T> =>
+    pace(method, channel, () => attempt(method, run));
+  // Asked once: a failure is forgotten, so the next permalink asks again.
+  let workspaceUrl: Promise<string | undefined> | undefined;
+  const workspace = (): Promise<string | undefined> => {
+    workspaceUrl ??= call("auth.test", async () => (await client.auth.test({ token })).url);
+    workspaceUrl.catch(() => {
+      workspaceUrl = undefined;
+    });
+    return workspaceUrl;
+  };
   return {
     post: (channel, message, threadTs, options) =>
-      call("chat.postMessage", async () => {
-        // The Web API's types join a thread and its broadcast in a union the spread cannot name.
-        const result = await client.chat.postMessage({
-          token,
-          channel,
-          ...content(message),
-          ...(threadTs ? { thread_ts: threadTs } : {}),
-          ...(threadTs && options?.broadcast ? { reply_broadcast: true } : {}),
-          unfurl_links: false,
-        } as ChatPostMessageArguments);
-        if (!result.ts) throw new SlackApiError("chat.postMessage", "no_ts", "passing");
-        return result.ts;
-      }),
+      call(
+        "chat.postMessage",
+        async () => {
+          // The Web API's types join a thread and its broadcast in a union the spread cannot name.
+          const result = await client.chat.postMessage({
+            token,
+            channel,
+            ...content(message),
+            ...(threadTs ? { thread_ts: threadTs } : {}),
+            ...(threadTs && options?.broadcast ? { reply_broadcast: true } : {}),
+            unfurl_links: false,
+          } as ChatPostMessageArguments);
+          if (!result.ts) throw new SlackApiError("chat.postMessage", "no_ts", "passing");
+          return result.ts;
+        },
+        channel,
+      ),
     update: (channel, ts, message) =>
       call("chat.update", async () => {
         await client.chat.update({ token, channel, ts, ...content(message) });
@@ -150,11 +184,15 @@ export function webClientChat(
       call("chat.delete", async () => {
         await client.chat.delete({ token, channel, ts });
       }),
-    permalink: (channel, ts) =>
-      call("chat.getPermalink", async () => {
+    permalink: async (channel, ts) => {
+      const url = await workspace().catch(() => undefined);
+      const built = url === undefined ? undefined : permalinkOf(url, channel, ts);
+      if (built) return built;
+      return call("chat.getPermalink", async () => {
         const result = await client.chat.getPermalink({ token, channel, message_ts: ts });
         return result.permalink;
-      }),
+      });
+    },
     groupMembers: (groupId) =>
       call(GROUP_METHOD, async () => {
         const result = await client.usergroups.users.list({ token, usergroup: groupId });
@@ -181,7 +219,7 @@ export function webClientChat(
         await client.chat.postEphemeral({ token, channel, user, ...content(message) });
       }),
     respond: (responseUrl, message, options) =>
-      call("response_url", async () => {
+      attempt("response_url", async () => {
         if (!isResponseUrl(responseUrl, responseUrlAllow))
           throw new SlackApiError("response_url", "invalid_url", "permanent");
         const response = await fetch(responseUrl, {

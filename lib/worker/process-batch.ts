@@ -4,15 +4,18 @@
  * still finish (Lambda kills an invocation at its timeout, and every message of the batch comes
  * back with its receive count raised); the rest go back to the queue at once. A message that
  * meets a passing failure comes back after a short back-off, not after the queue's visibility
- * timeout (six minutes).
+ * timeout (six minutes), and never before the wait its cause asks for (a rate-limited Slack
+ * call's Retry-After: {@link waitAskedS}).
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { describeError } from "../errors";
+import { MAX_VISIBILITY_S } from "../operations/ports";
 import { parseWorkMessage, type WorkMessage } from "../operations/work-message";
 import { answerStatus } from "./answer-status";
 import { answerLookup } from "./lookup";
 import { processMessage, type WorkerDeps } from "./process-message";
 import { answerRecheck } from "./recheck";
+import { waitAskedS } from "./retry-later";
 
 /**
  * The longest one message may take, from the ECL timeouts: a detach POST's (30 s by default) and
@@ -29,6 +32,16 @@ export function messageBudgetMs(config: { eclActionTimeoutMs: number; eclTimeout
  */
 export function backOffS(receiveCount: number, firstS: number): number {
   return firstS * 3 ** (Math.max(1, receiveCount) - 1);
+}
+
+/**
+ * Seconds before a message that failed with `error` at its `receiveCount`th receive is seen
+ * again: its back-off, or the wait the failure asks for ({@link waitAskedS}) when that is longer
+ * (in whole seconds, rounded up so that it is never shortened), at most the 12 hours SQS allows.
+ */
+export function comeBackInS(error: unknown, receiveCount: number, firstS: number): number {
+  const asked = Math.ceil(waitAskedS(error) ?? 0);
+  return Math.min(MAX_VISIBILITY_S, Math.max(backOffS(receiveCount, firstS), asked));
 }
 
 export async function processBatch(
@@ -60,12 +73,16 @@ export async function processBatch(
     try {
       await handle(deps, message, receiveCount);
     } catch (error) {
+      const seconds = comeBackInS(error, receiveCount, deps.retryBackOffS);
+      const asked = waitAskedS(error);
       deps.log.warn("message left for redelivery", {
         ...about(message),
         error: describeError(error),
+        comesBackInS: seconds,
+        ...(asked === undefined ? {} : { waitAskedS: asked }),
       });
       failures.push({ itemIdentifier: record.messageId });
-      await comeBack(deps, record, backOffS(receiveCount, deps.retryBackOffS));
+      await comeBack(deps, record, seconds);
     }
   }
   return { batchItemFailures: failures };

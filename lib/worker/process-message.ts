@@ -270,8 +270,10 @@ class Step {
     if (!isIdle(server.taskState)) return this.waitForIdle(op, seen);
     // The policy in force, asked again: what the table says is not proof of who may act.
     const allowed = await mayActNow(this.deps, op);
-    if (allowed === "unknown")
-      throw new RetryLater("Slack could not say who is in the channel's user groups");
+    if ("unknown" in allowed)
+      throw new RetryLater("Slack could not say who is in the channel's user groups", {
+        cause: allowed.cause,
+      });
     if (!allowed.ok) return this.refuse(op, allowed);
 
     // The authorisation in the audit table first (audit-first.ts): what waits in the outbox is
@@ -490,7 +492,7 @@ class Step {
    * The policy in force does not allow the detach: it ends `failed`, saying why in the thread and
    * the trail, and nothing is sent to ECL.
    */
-  private async refuse(op: Operation, verdict: Exclude<InForce, "unknown" | { ok: true }>) {
+  private async refuse(op: Operation, verdict: Extract<InForce, { ok: false }>) {
     this.deps.log.warn("the policy in force refuses the detach; nothing sent", {
       operationId: op.id,
       reason: verdict.reason,

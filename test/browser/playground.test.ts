@@ -7,7 +7,7 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
 import type { LocalStack } from "../../local/stack";
-import { ECL_ACTIONS, operationIds, testStack } from "../support/stack-harness";
+import { ECL_ACTIONS, earlyCalls, operationIds, testStack } from "../support/stack-harness";
 
 /** web02 of the sample, by id: it has no image attached, so a detach is recorded and ends noop. */
 const WEB02 = "0b9e3f4a-7c21-4d5e-8f60-a1b2c3d4e5f6";
@@ -49,11 +49,6 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
       taskMs: 400,
       autoRun: true,
       followupBudgetMs: 2000,
-      // Slack's rate limits off until bm paces its calls (issue 24): with them on, the 409 race's
-      // detach, after the earlier tests' in #incident, loses a card update refused with 429 and
-      // its card stays "Sending the detach to ECL". The switch's test turns them on.
-      // docs/testing.md#slacks-rate-limits
-      slackRateLimits: false,
     });
     base = new URL(stack.frontDoorUrl).origin;
     browser = await chromium.launch({
@@ -63,6 +58,9 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
+    // Slack's rate limits are on: bm paced every call, and none went before a Retry-After. The
+    // one early call is the switch's test's own conversations.list, made on purpose.
+    if (stack) expect(earlyCalls(stack).map((c) => c.method)).toEqual(["conversations.list"]);
     await stack?.close();
   });
   afterEach(async (context) => {
@@ -359,8 +357,10 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
     await open("U0LOCALUSER", /^#incident/);
     await page.getByText("Behind the scenes").click();
     const limits = page.getByLabel("Slack rate-limits bm (Slack's real tiers)");
-    // As the stand-in has it (off in this file's stack; on under npm start: playground.test.ts).
-    await expect.poll(() => limits.isChecked()).toBe(false);
+    // As the stand-in has it (on in this file's stack, as under npm start: playground.test.ts).
+    await expect.poll(() => limits.isChecked()).toBe(true);
+    await limits.uncheck();
+    await expect.poll(() => stack.slack?.ratesLimited).toBe(false);
     await limits.check();
     await expect.poll(() => stack.slack?.ratesLimited).toBe(true);
     // A method bm never calls (Tier 2, as any method the table leaves out), 21 times in a row
@@ -386,8 +386,6 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
       .getByRole("status")
       .getByText(/^Slack refused \d+ calls? of bm for their rate\.$/)
       .waitFor();
-    await limits.uncheck();
-    await expect.poll(() => stack.slack?.ratesLimited).toBe(false);
   }, 30_000);
 
   it("on localhost too: the page's calls carry its origin and token, and a command is answered", async () => {

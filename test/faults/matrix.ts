@@ -12,6 +12,7 @@ import {
   AGAINST_MOTO,
   click,
   ECL_ACTIONS,
+  earlyCalls,
   operation,
   slash,
   testStack,
@@ -53,10 +54,6 @@ export function useFaultStack(options: LocalStackOptions = {}): {
       faults: true,
       taskMs: 100,
       queueTimeScale: 0.02,
-      // Slack's rate limits off until bm paces its calls (issue 24): with them on, 4 rows fail, a
-      // card or its update refused with 429 and not posted in time (66 refused over the three
-      // files). docs/testing.md#slacks-rate-limits
-      slackRateLimits: false,
       ...options,
       env: {
         BM_HANDOVER_GRACE_S: "1",
@@ -68,7 +65,11 @@ export function useFaultStack(options: LocalStackOptions = {}): {
       },
     });
   });
-  afterAll(() => stack.close());
+  afterAll(async () => {
+    // Slack's rate limits are on: bm paced every call, and none went before a Retry-After.
+    expect(earlyCalls(stack)).toEqual([]);
+    await stack.close();
+  });
   beforeEach(() => {
     stack.faults.dynamo?.clear();
     stack.faults.sqs?.clear();

@@ -16,6 +16,7 @@ import {
   auditOf,
   drain,
   ECL_ACTIONS,
+  earlyCalls,
   operation,
   settled,
   slash,
@@ -30,10 +31,6 @@ beforeAll(async () => {
   stack = await testStack({
     taskMs: 300,
     workerTimeoutMs: 2500,
-    // Slack's rate limits off until bm paces its calls (issue 24): with them on, the accepted
-    // notice of a detach is refused, and posted again before the channel's Retry-After (19
-    // refused, 15 early calls). docs/testing.md#slacks-rate-limits
-    slackRateLimits: false,
     log: (line) => void logs.push(line),
     env: {
       // A wait long enough to outlast many polls (100 ms each here).
@@ -44,7 +41,11 @@ beforeAll(async () => {
     },
   });
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  // Slack's rate limits are on: bm paced every call, and none went before a Retry-After.
+  expect(earlyCalls(stack)).toEqual([]);
+  await stack.close();
+});
 
 let web: { id: string; name: string };
 beforeEach(() => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
 import type { LocalStack } from "../../local/stack";
-import { drain, operation, slash, testStack, thread } from "../support/stack-harness";
+import { drain, earlyCalls, operation, slash, testStack, thread } from "../support/stack-harness";
 
 /**
  * The follow-up handler, invoked as EventBridge would, against operations left detaching. ECL's
@@ -13,14 +13,13 @@ let stack: LocalStack;
 beforeAll(async () => {
   stack = await testStack({
     env: { BM_DETACH_TIMEOUT_S: "2" },
-    // Slack's rate limits off until bm paces its calls (issue 24): with them on, 5 to 10 of these
-    // tests fail (cards and notices refused with 429, posted again in a round of the follow-up
-    // before the channel's Retry-After: 51 to 65 refused and 63 to 81 early calls).
-    // docs/testing.md#slacks-rate-limits
-    slackRateLimits: false,
   });
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  // Slack's rate limits are on: bm paced every call, and none went before a Retry-After.
+  expect(earlyCalls(stack)).toEqual([]);
+  await stack.close();
+});
 
 const model = () => {
   const m = stack.ecl?.model;

@@ -5,6 +5,7 @@ import {
   auditOf,
   click,
   drain,
+  earlyCalls,
   operation,
   settled,
   slash,
@@ -22,13 +23,13 @@ beforeAll(async () => {
   stack = await testStack({
     taskMs: 150,
     env: { BM_DETACH_TIMEOUT_S: "1" },
-    // Slack's rate limits off until bm paces its calls (issue 24): with them on, a done thread
-    // notice is refused and the test never settles (8 refused, 2 early calls).
-    // docs/testing.md#slacks-rate-limits
-    slackRateLimits: false,
   });
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  // Slack's rate limits are on: bm paced every call, and none went before a Retry-After.
+  expect(earlyCalls(stack)).toEqual([]);
+  await stack.close();
+});
 
 const model = () => {
   const m = stack.ecl?.model;

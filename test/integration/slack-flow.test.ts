@@ -5,6 +5,7 @@ import {
   auditOf,
   drain,
   ECL_ACTIONS,
+  earlyCalls,
   enqueue,
   operation,
   purgeQueue,
@@ -25,10 +26,6 @@ let stack: LocalStack;
 beforeAll(async () => {
   stack = await testStack({
     taskMs: 300,
-    // Slack's rate limits off until bm paces its calls (issue 24): with them on, thread notices
-    // refused with 429 are lost or come late, and 3 tests fail (20 refused).
-    // docs/testing.md#slacks-rate-limits
-    slackRateLimits: false,
     env: {
       BM_IDLE_WAIT_S: "2",
       BM_DETACH_TIMEOUT_S: "30",
@@ -37,7 +34,11 @@ beforeAll(async () => {
     },
   });
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  // Slack's rate limits are on: bm paced every call, and none went before a Retry-After.
+  expect(earlyCalls(stack)).toEqual([]);
+  await stack.close();
+});
 
 let web: { id: string; name: string };
 beforeEach(() => {
@@ -88,7 +89,10 @@ describe("/bm detach, end to end", () => {
         `^:white_check_mark: <@U0ALICE> done: image \`${SAMPLE.image}\` is detached from \`${web.name}\` and the server is idle, \\d+\\.\\ds after bm sent it to ECL\\.$`,
       ),
     );
-    expect(stack.slack?.callsOf("auth.test")).toEqual([]);
+    // Bolt asks none; the worker asks once per container, for the workspace's URL, and builds
+    // each card's permalink from it (lib/slack/chat.ts).
+    expect(stack.slack?.callsOf("auth.test")).toHaveLength(1);
+    expect(stack.slack?.callsOf("chat.getPermalink")).toEqual([]);
 
     const events = await auditOf(stack, op.id);
     expect(events.map((e) => [e.seq, e.action])).toEqual([

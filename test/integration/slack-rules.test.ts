@@ -11,6 +11,7 @@ import {
   click,
   drain,
   ECL_ACTIONS,
+  earlyCalls,
   operation,
   settled,
   slash,
@@ -24,13 +25,13 @@ let stack: LocalStack;
 beforeAll(async () => {
   stack = await testStack({
     taskMs: 100,
-    // Slack's rate limits off until bm paces its calls (issue 24): every detach here posts its card
-    // and notices in C0INCIDENT within a second, and a test that asserts Slack refused nothing sees
-    // a 429. docs/testing.md#slacks-rate-limits
-    slackRateLimits: false,
   });
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  // Slack's rate limits are on: bm paced every call, and none went before a Retry-After.
+  expect(earlyCalls(stack)).toEqual([]);
+  await stack.close();
+});
 
 let web: { id: string; name: string };
 beforeEach(() => {

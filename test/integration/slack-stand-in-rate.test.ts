@@ -5,9 +5,9 @@
  */
 import { WebClient } from "@slack/web-api";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { POST_BURST, SLACK_RATE_LIMITS } from "../../lib/slack/rate-tiers";
 import { SlackApiError, slackApiError } from "../../lib/slack/slack-error";
 import { SlackStandIn } from "../../local/stand-ins/slack";
-import { POST_BURST, SLACK_RATE_LIMITS } from "../../local/stand-ins/slack-rate";
 
 const TOKEN = "xoxb-rate";
 let clock = 0;

@@ -10,7 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Operation } from "../../lib/operations/operation";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
 import type { LocalStack } from "../../local/stack";
-import { click, drain, operation, settled, slash, testStack } from "../support/stack-harness";
+import {
+  click,
+  drain,
+  earlyCalls,
+  operation,
+  settled,
+  slash,
+  testStack,
+} from "../support/stack-harness";
 
 let stack: LocalStack;
 
@@ -22,12 +30,13 @@ beforeAll(async () => {
       S0RETIRED: ["U0RETIRED"],
     },
     disabledGroups: ["S0RETIRED"],
-    // Slack's rate limits off until bm paces its calls (issue 24): with them on, a card refused
-    // with 429 leaves a test waiting for it. docs/testing.md#slacks-rate-limits
-    slackRateLimits: false,
   });
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  // Slack's rate limits are on (Tier 2 for usergroups.users.list): bm called nothing early.
+  expect(earlyCalls(stack)).toEqual([]);
+  await stack.close();
+});
 
 /** A request in C0GROUPGONE, awaiting approval with its card up. */
 async function awaiting(): Promise<Operation> {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { boundTo, type Checked, mayActNow } from "../../../lib/policy/in-force";
 import { type ChannelPolicy, parsePolicy } from "../../../lib/policy/policy";
 import type { PolicyDeps } from "../../../lib/policy/roles";
+import { SlackApiError } from "../../../lib/slack/slack-error";
 import { person } from "../fakes";
 
 const EXPIRES = "2026-11-27T10:30:00.000Z";
@@ -265,15 +266,22 @@ describe("mayActNow: the policy in force, right before the detach", () => {
     );
   });
 
-  it("decides nothing when Slack cannot say who is in a group", async () => {
-    const down = deps({ S0APP: new Error("ratelimited") });
-    expect(await mayActNow(down.deps, change())).toBe("unknown");
+  it("decides nothing when Slack cannot say who is in a group, and says what Slack failed with", async () => {
+    // A paced lookup of an approver's group: the pacer's refusal, with its wait, is the cause.
+    const paced = new SlackApiError("usergroups.users.list", "ratelimited", "passing", 30);
+    const down = deps({ S0APP: paced });
+    const approvers = await mayActNow(down.deps, change());
+    expect(approvers).toEqual({ unknown: true, cause: paced });
+    expect((approvers as { cause: unknown }).cause).toBe(paced);
     // Nor for the requester's own groups.
-    const requesters = deps({ S0APP: new Error("down") });
+    const failure = new Error("down");
+    const requesters = deps({ S0APP: failure });
     requesters.deps.policy.channels.C0CHG = {
       ...(requesters.deps.policy.channels.C0CHG as ChannelPolicy),
       requesters: ["S0APP"],
     };
-    expect(await mayActNow(requesters.deps, change())).toBe("unknown");
+    const asker = await mayActNow(requesters.deps, change());
+    expect(asker).toEqual({ unknown: true, cause: failure });
+    expect((asker as { cause: unknown }).cause).toBe(failure);
   });
 });

@@ -12,9 +12,11 @@ import {
   cachedPeople,
   isResponseUrl,
   type Person,
+  permalinkOf,
   webClientChat,
 } from "../../../lib/slack/chat";
 import { md } from "../../../lib/slack/mrkdwn";
+import type { PacedCall } from "../../../lib/slack/paced-call";
 import { SlackApiError } from "../../../lib/slack/slack-error";
 
 /** A WebClient whose every method records its arguments and answers `answer` (or throws it). */
@@ -29,6 +31,7 @@ function fakeClient(answer: (method: string) => unknown = () => ({ ok: true })) 
       return said;
     };
   const client = {
+    auth: { test: method("auth.test") },
     chat: {
       postMessage: method("chat.postMessage"),
       update: method("chat.update"),
@@ -49,6 +52,88 @@ function fakeClient(answer: (method: string) => unknown = () => ({ ok: true })) 
 
 const TEXT = message(md`hello`);
 const WITH_BLOCKS = message(md`hello`, [{ type: "divider" }]);
+
+describe("permalinkOf", () => {
+  it.each([
+    [
+      "https://acme.slack.com/",
+      "C0123",
+      "1700000000.123456",
+      "https://acme.slack.com/archives/C0123/p1700000000123456",
+    ],
+    ["https://local.slack.test/", "G9", "1.2", "https://local.slack.test/archives/G9/p12"],
+    ["http://acme.slack.com/", "C0123", "1.2", undefined],
+    ["https://acme.slack.com", "C0123", "1.2", undefined],
+    ["https://acme.slack.com/x/", "C0123", "1.2", undefined],
+    ["https://a b/", "C0123", "1.2", undefined],
+    [" https://acme.slack.com/", "C0123", "1.2", undefined],
+    ["https://acme.slack.com/", "c0123", "1.2", undefined],
+    ["https://acme.slack.com/", "C0/../", "1.2", undefined],
+    ["https://acme.slack.com/", "", "1.2", undefined],
+    ["https://acme.slack.com/", "C0123", "12", undefined],
+    ["https://acme.slack.com/", "C0123", "1.2x", undefined],
+    ["https://acme.slack.com/", "C0123", "x1.2", undefined],
+    ["https://acme.slack.com/", "C0123", ".2", undefined],
+    ["https://acme.slack.com/", "C0123", "1.", undefined],
+  ])("%s, %s, %s: %s", (url, channel, ts, expected) => {
+    expect(permalinkOf(url, channel, ts)).toBe(expected);
+  });
+});
+
+describe("webClientChat's permalinks", () => {
+  it("are built from auth.test's URL, asked once, with no chat.getPermalink", async () => {
+    const { client, calls } = fakeClient(() => ({ ok: true, url: "https://acme.slack.com/" }));
+    const chat = webClientChat(client, "t");
+    expect(await chat.permalink("C1", "1.2")).toBe("https://acme.slack.com/archives/C1/p12");
+    expect(await chat.permalink("C2", "3.4")).toBe("https://acme.slack.com/archives/C2/p34");
+    expect(calls).toEqual([{ method: "auth.test", args: { token: "t" } }]);
+  });
+
+  it("ask auth.test again after it failed, and Slack meanwhile", async () => {
+    let fail = true;
+    const { client, calls } = fakeClient((m) => {
+      if (m === "auth.test" && fail) return new Error("down");
+      if (m === "auth.test") return { ok: true, url: "https://acme.slack.com/" };
+      return { ok: true, permalink: "https://slack/p" };
+    });
+    const chat = webClientChat(client, "t");
+    expect(await chat.permalink("C1", "1.2")).toBe("https://slack/p");
+    fail = false;
+    expect(await chat.permalink("C1", "1.2")).toBe("https://acme.slack.com/archives/C1/p12");
+    expect(await chat.permalink("C1", "5.6")).toBe("https://acme.slack.com/archives/C1/p56");
+    expect(calls.map((c) => c.method)).toEqual(["auth.test", "chat.getPermalink", "auth.test"]);
+  });
+
+  it("are asked for through the pace, as auth.test (in no channel) and then Slack's", async () => {
+    const { client } = fakeClient((m) =>
+      m === "auth.test"
+        ? { ok: true, url: "http://acme/" }
+        : { ok: true, permalink: "https://s/p" },
+    );
+    const paced: Array<[string, string | undefined]> = [];
+    const pace: PacedCall = (method, channel, run) => {
+      paced.push([method, channel]);
+      return run();
+    };
+    const chat = webClientChat(client, "t", 5000, () => {}, undefined, pace);
+    expect(await chat.permalink("C1", "1.2")).toBe("https://s/p");
+    expect(paced).toEqual([
+      ["auth.test", undefined],
+      ["chat.getPermalink", undefined],
+    ]);
+  });
+
+  it("are Slack's when the URL is not one to build on", async () => {
+    const { client, calls } = fakeClient((m) =>
+      m === "auth.test"
+        ? { ok: true, url: "http://acme/" }
+        : { ok: true, permalink: "https://s/p" },
+    );
+    const chat = webClientChat(client, "t");
+    expect(await chat.permalink("C1", "1.2")).toBe("https://s/p");
+    expect(calls.map((c) => c.method)).toEqual(["auth.test", "chat.getPermalink"]);
+  });
+});
 
 describe("webClientChat", () => {
   it("posts with the token, in a thread when told, never unfurling links; returns the ts", async () => {
@@ -172,6 +257,8 @@ describe("webClientChat", () => {
         { token: "t", channel: "C1", ts: "1.2", text: "hello", blocks: [{ type: "divider" }] },
       ],
       ["chat.delete", { token: "t", channel: "C1", ts: "1.2" }],
+      // auth.test named no URL: the permalink is Slack's.
+      ["auth.test", { token: "t" }],
       ["chat.getPermalink", { token: "t", channel: "C1", message_ts: "1.2" }],
       ["usergroups.users.list", { token: "t", usergroup: "S1" }],
       ["chat.postEphemeral", { token: "t", channel: "C1", user: "U1", text: "hello" }],
@@ -283,7 +370,10 @@ describe("webClientChat", () => {
       kind: "permanent",
       cause: thrown,
     });
-    expect(errors).toEqual(["invalid_auth"]);
+    // A permalink asks auth.test for the workspace's URL first, which failed as well.
+    expect(errors).toEqual(
+      method === "chat.getPermalink" ? ["invalid_auth", "invalid_auth"] : ["invalid_auth"],
+    );
   });
 
   it("sorts every client failure into a SlackApiError, and counts it", async () => {

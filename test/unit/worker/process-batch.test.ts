@@ -1,11 +1,18 @@
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import type { WorkMessage } from "../../../lib/operations/work-message";
-import { backOffS, messageBudgetMs, processBatch } from "../../../lib/worker/process-batch";
+import { SlackApiError } from "../../../lib/slack/slack-error";
+import {
+  backOffS,
+  comeBackInS,
+  messageBudgetMs,
+  processBatch,
+} from "../../../lib/worker/process-batch";
+import { RetryLater } from "../../../lib/worker/retry-later";
 
 const MESSAGE_BUDGET_MS = 45_000;
 
-import { eclServer, IMAGE, SERVER, workerFakes } from "../fakes";
+import { eclServer, IMAGE, NOW, operationIn, SERVER, workerFakes } from "../fakes";
 
 const URL = "https://hooks.slack.com/commands/T1/1/x";
 const STATUS: WorkMessage = {
@@ -106,7 +113,7 @@ describe("an SQS batch", () => {
     const left = (about: object) => ({
       level: "warn",
       message: "message left for redelivery",
-      extra: { ...about, error: THROTTLED },
+      extra: { ...about, error: THROTTLED, comesBackInS: 10 },
     });
     expect(f.logs).toEqual([
       left({ status: "web01" }),
@@ -218,4 +225,104 @@ describe("an SQS batch", () => {
       );
     },
   );
+});
+
+describe("a failure that asks for a wait (Slack's Retry-After, the pacer's) comes back no sooner", () => {
+  const before = new Date(NOW.getTime() - 10_000).toISOString();
+  const expires = new Date(NOW.getTime() + 60_000).toISOString();
+  /** A batch of one detach whose check of the policy in force meets `groupLookup`'s failure. */
+  async function paced(groupLookup: Error, receive: number, firstS = 10) {
+    const f = workerFakes({}, { groupMembers: async () => Promise.reject(groupLookup) });
+    f.deps.retryBackOffS = firstS;
+    const op = operationIn(f.ops, "C0CHG", ["approved"], {
+      serverId: "s",
+      approvals: [
+        { userId: "U0A1", at: before },
+        { userId: "U0A2", at: before },
+      ],
+      requestExpiresAt: expires,
+    });
+    const record = sqsRecord(
+      "m0",
+      { kind: "execute", operationId: op.id },
+      { ApproximateReceiveCount: String(receive) },
+    );
+    const result = await processBatch(f.deps, batch(record));
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: "m0" }] });
+    return { f, op };
+  }
+  const ratelimited = (retryAfterS?: number) =>
+    new SlackApiError("usergroups.users.list", "ratelimited", "passing", retryAfterS);
+
+  it.each([
+    // [receive, Slack's wait, seconds]: the back-off is 10 s at the first receive, 30 at the second.
+    [1, 9, 10], // a wait shorter than the back-off: the back-off
+    [1, 10, 10], // as long: either
+    [1, 11, 11], // longer: the wait
+    [2, 29, 30],
+    [2, 31, 31],
+    [4, 300, 300], // past the fourth back-off (270 s): the retries do not burn out first
+    [1, 43_199, 43_199],
+    [1, 43_200, 43_200], // SQS's longest: 12 hours
+    [1, 43_201, 43_200], // longer: clamped
+    [1, 100_000, 43_200],
+  ])(
+    "receive %i, Slack asks %i s: the message comes back in %i s, logged with both",
+    async (receive, waitS, seconds) => {
+      const { f, op } = await paced(ratelimited(waitS), receive);
+      expect(f.redelivered).toEqual([{ receiptHandle: "rh-m0", seconds }]);
+      expect(f.logs).toContainEqual({
+        level: "warn",
+        message: "message left for redelivery",
+        extra: {
+          operationId: op.id,
+          error: "Slack could not say who is in the channel's user groups",
+          comesBackInS: seconds,
+          waitAskedS: waitS,
+        },
+      });
+    },
+  );
+
+  it("a failure that asks for no wait: the back-off alone, and no wait logged", async () => {
+    const { f, op } = await paced(
+      new SlackApiError("usergroups.users.list", "service_unavailable", "passing"),
+      2,
+    );
+    expect(f.redelivered).toEqual([{ receiptHandle: "rh-m0", seconds: 30 }]);
+    // Strictly: no `waitAskedS` key at all, not one holding undefined.
+    expect(f.logs.find((l) => l.message === "message left for redelivery")).toStrictEqual({
+      level: "warn",
+      message: "message left for redelivery",
+      extra: {
+        operationId: op.id,
+        error: "Slack could not say who is in the channel's user groups",
+        comesBackInS: 30,
+      },
+    });
+  });
+
+  it("the back-off scaled down (tests, BM_RETRY_BACKOFF_S): Slack's wait still holds", async () => {
+    const { f } = await paced(ratelimited(3), 1, 1);
+    expect(f.redelivered).toEqual([{ receiptHandle: "rh-m0", seconds: 3 }]);
+  });
+
+  it("the seconds, one by one", () => {
+    const later = (waitS?: number) =>
+      new RetryLater("later", waitS === undefined ? undefined : { cause: ratelimited(waitS) });
+    expect(comeBackInS(later(), 1, 10)).toBe(10);
+    expect(comeBackInS(later(), 3, 10)).toBe(90);
+    expect(comeBackInS(new Error("down"), 2, 10)).toBe(30);
+    expect(comeBackInS(undefined, 2, 10)).toBe(30);
+    expect(comeBackInS(later(0), 1, 10)).toBe(10);
+    expect(comeBackInS(later(10.2), 1, 10)).toBe(11); // rounded up, never shortened
+    expect(comeBackInS(later(10), 1, 10)).toBe(10);
+    expect(comeBackInS(later(89), 3, 10)).toBe(90);
+    expect(comeBackInS(later(91), 3, 10)).toBe(91);
+    // A Slack error thrown as it is asks the same as one wrapped.
+    expect(comeBackInS(ratelimited(20), 1, 10)).toBe(20);
+    // The clamp holds for the back-off too (a huge receive count), and for the wait.
+    expect(comeBackInS(later(), 12, 10)).toBe(43_200);
+    expect(comeBackInS(later(43_200.5), 1, 10)).toBe(43_200);
+  });
 });

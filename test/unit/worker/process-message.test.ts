@@ -1102,3 +1102,43 @@ describe("the lock: held from approval (or the start, needing none) to the end",
     expect(f.ops.get(op.id)?.lockKey).toBe(KEY);
   });
 });
+
+describe("a user group lookup Slack rate-limits: tried again no sooner than Slack asks", () => {
+  const before = new Date(NOW.getTime() - 10_000).toISOString();
+  const expires = new Date(NOW.getTime() + 60_000).toISOString();
+  /** An approved change whose second approver counts only through the S0APP group. */
+  const approvedChange = (f: Fakes) =>
+    operationIn(f.ops, "C0CHG", ["approved"], {
+      serverId: "s",
+      approvals: [
+        { userId: "U0A1", at: before },
+        { userId: "U0A2", at: before },
+      ],
+      requestExpiresAt: expires,
+    });
+
+  it.each([
+    ["the pacer's wait (a paced usergroups.users.list)", 42, 42],
+    ["no wait (Slack down, not rate-limiting)", undefined, undefined],
+  ])("%s: the RetryLater carries it", async (_what, retryAfterS, waitS) => {
+    const { SlackApiError } = await import("../../../lib/slack/slack-error");
+    const code = retryAfterS === undefined ? "service_unavailable" : "ratelimited";
+    const f = workerFakes(
+      {},
+      {
+        groupMembers: async () => {
+          throw new SlackApiError("usergroups.users.list", code, "passing", retryAfterS);
+        },
+      },
+    );
+    const op = approvedChange(f);
+    const error = await run(f, op, "execute").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RetryLater);
+    expect((error as RetryLater).message).toBe(
+      "Slack could not say who is in the channel's user groups",
+    );
+    expect((error as RetryLater).waitS).toBe(waitS);
+    expect(stateOf(f, op)).toBe("approved");
+    expect(f.calls.filter((c) => c.startsWith("detach"))).toEqual([]);
+  });
+});
