@@ -123,13 +123,19 @@ describe("recording a request", () => {
   });
 
   it("a server named by name: the worker looks it up, then records the request, and the requester hears it privately", async () => {
+    // A server of its own: the detach of web01 the test above left in the queue is delivered
+    // by the drain below too, and may detach the image before the lookup reads web01.
+    const server = stack.ecl?.model.addServer(SAMPLE.tenantId, {
+      name: "fd-lookup01",
+      media: [SAMPLE.image],
+    });
     const before = await operationCount(stack);
-    const answer = await slash(stack, `detach web01 ${SAMPLE.image} disk swap`, {
+    const answer = await slash(stack, `detach fd-lookup01 ${SAMPLE.image} disk swap`, {
       user: "U0ALICE",
       follow: false,
     });
     expect(answer.text).toBe(
-      "Looking up `web01` in tenant `sample`: bm records the request once it knows which server is meant, and tells you here in a moment, for you only.",
+      "Looking up `fd-lookup01` in tenant `sample`: bm records the request once it knows which server is meant, and tells you here in a moment, for you only.",
     );
     expect(answer.operationId).toBeUndefined();
     expect(await operationCount(stack)).toBe(before + 1); // the pending choice, no operation
@@ -142,15 +148,15 @@ describe("recording a request", () => {
     const [said] = stack.slack?.ephemeralsOf("C0INCIDENT", "U0ALICE") ?? [];
     expect(said?.text).toMatch(
       new RegExp(
-        `^Recorded \`(op-[a-z0-9]{10})\`: detach image \`${SAMPLE.image}\` from \`web01\` \\(\`${SAMPLE.web01}\`\\)\\. bm will check the server and post progress in this channel\\.$`,
+        `^Recorded \`(op-[a-z0-9]{10})\`: detach image \`${SAMPLE.image}\` from \`fd-lookup01\` \\(\`${server?.id}\`\\)\\. bm will check the server and post progress in this channel\\.$`,
       ),
     );
     const op = await operation(stack, operationIdOf(said?.text ?? ""));
     expect(op).toMatchObject({
       state: "requested",
       requester: "U0ALICE",
-      serverRef: SAMPLE.web01,
-      serverName: "web01",
+      serverRef: server?.id,
+      serverName: "fd-lookup01",
       reason: "disk swap",
     });
     expect(queued().at(-1)).toEqual({ kind: "prepare", operationId: op.id });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatServer, formatTaskState } from "../../../lib/cli/format";
+import { formatServer, formatTaskState, mediaWords } from "../../../lib/cli/format";
 import type { Server } from "../../../lib/ecl/server";
 import { eclServer, IMAGE, SERVER } from "../fakes";
 
@@ -79,5 +79,16 @@ describe("formatServer", () => {
     ],
   ])("%s: one line a field", (_, server, lines) => {
     expect(formatServer(server)).toEqual(lines);
+  });
+});
+
+describe("mediaWords", () => {
+  it.each<[string[] | undefined, string]>([
+    [undefined, "media not listed"],
+    [[], "no image attached"],
+    [["a"], "1 image attached: a"],
+    [["a", "b"], "2 images attached: a, b"],
+  ])("%j reads %j", (media, words) => {
+    expect(mediaWords(media)).toBe(words);
   });
 });
