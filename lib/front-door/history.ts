@@ -5,7 +5,7 @@
 import { isTerminal, type Operation, stateWords } from "../operations/operation";
 import type { OperationStore } from "../operations/ports";
 import { type Sight, type Unseen, unseenOf, unseenWords } from "../policy/permissions";
-import { code, join, link, listOf, type Mrkdwn, md, user } from "../slack/mrkdwn";
+import { code, date, join, link, listOf, type Mrkdwn, md, user } from "../slack/mrkdwn";
 import { formatElapsed } from "../util/elapsed";
 import { plural } from "../util/plural";
 
@@ -16,7 +16,7 @@ const REASON_SHOWN = 80;
 export function historyLine(op: Operation): Mrkdwn {
   const server = op.serverName || op.serverRef;
   const parts = [
-    md`${code(op.id)} ${op.createdAt.slice(0, 16).replace("T", " ")}Z ${code(server)}`,
+    md`${code(op.id)} ${date(op.createdAt)} ${code(server)}`,
     md`requested by ${user(op.requester)}`,
   ];
   if (op.approvals?.length)

@@ -6,9 +6,10 @@
  */
 import type { HomeView, KnownBlock } from "@slack/types";
 import { type Operation, stateWords } from "../operations/operation";
+import { LIMITS } from "./block-kit-limits";
 import { context, section } from "./blocks";
 import { decisionButtons } from "./messages";
-import { channel, code, join, link, type Mrkdwn, md, user } from "./mrkdwn";
+import { channel, code, date, join, link, type Mrkdwn, md, user } from "./mrkdwn";
 
 /** How much the Home shows of each part: it stays well inside a view's 100 blocks. */
 export const HOME_SHOWN = {
@@ -115,12 +116,20 @@ function awaitingBlocks(ops: Operation[]): KnownBlock[] {
   return blocks;
 }
 
-/** A title and its lines in one section, at most {@link HOME_SHOWN}`.lines`, then how many more. */
-function listSection(title: Mrkdwn, lines: Mrkdwn[], none: Mrkdwn): KnownBlock {
-  const shown = lines.slice(0, HOME_SHOWN.lines);
-  const more = lines.length - shown.length;
-  const body = shown.length === 0 ? md`_${none}_` : join(shown, "\n");
-  return section(md`${title}\n${body}${more > 0 ? md`\n… and ${more} more` : ""}`);
+/**
+ * A title and its lines in one section: at most {@link HOME_SHOWN}`.lines`, and no more than fit
+ * whole in a section's 3,000 characters (a line's date tokens are long), then how many more.
+ */
+export function listSection(title: Mrkdwn, lines: Mrkdwn[], none: Mrkdwn): KnownBlock {
+  if (lines.length === 0) return section(md`${title}\n_${none}_`);
+  const text = (shown: number) => {
+    const more = lines.length - shown;
+    return md`${title}\n${join(lines.slice(0, shown), "\n")}${more > 0 ? md`\n… and ${more} more` : ""}`;
+  };
+  let shown = lines.slice(0, HOME_SHOWN.lines).length;
+  // One line at least: a line too long alone is cut by section(), as any text is.
+  while (shown > 1 && text(shown).text.length > LIMITS.sectionText) shown--;
+  return section(text(shown));
 }
 
 function server(op: Pick<Operation, "serverName" | "serverRef">): Mrkdwn {
@@ -135,28 +144,23 @@ function awaitingLine(op: Operation): Mrkdwn {
     [
       md`${code(op.id)} ${server(op)} image ${code(op.imageId)} in ${channel(op.channelId)}`,
       md`asked by ${user(op.requester)}${op.reason ? md`: ${op.reason}` : ""}`,
-      md`${got} of ${op.approvalsRequired} approvals${op.requestExpiresAt ? md`, expires ${when(op.requestExpiresAt)}` : ""}${thread(op)}`,
+      md`${got} of ${op.approvalsRequired} approvals${op.requestExpiresAt ? md`, expires ${date(op.requestExpiresAt)}` : ""}${thread(op)}`,
     ],
     "\n",
   );
 }
 
 function inFlightLine(op: Operation): Mrkdwn {
-  return md`• ${code(op.id)} ${server(op)} in ${channel(op.channelId)}: *${stateWords(op.state)}* since ${when(op.updatedAt)}${thread(op)}`;
+  return md`• ${code(op.id)} ${server(op)} in ${channel(op.channelId)}: *${stateWords(op.state)}* since ${date(op.updatedAt)}${thread(op)}`;
 }
 
 function recentLine(op: Operation): Mrkdwn {
-  return md`• ${code(op.id)} ${server(op)} in ${channel(op.channelId)}: *${stateWords(op.state)}* ${when(op.finishedAt ?? op.updatedAt)}${thread(op)}`;
+  return md`• ${code(op.id)} ${server(op)} in ${channel(op.channelId)}: *${stateWords(op.state)}* ${date(op.finishedAt ?? op.updatedAt)}${thread(op)}`;
 }
 
 function mediaLine(media: KnownMedia): Mrkdwn {
   const name = media.serverName
     ? md`${code(media.serverName)} (${code(media.serverId)})`
     : code(media.serverId);
-  return md`• ${name} image ${code(media.imageId)}, seen ${when(media.seenAt)}${media.detaching ? md` · a detach is under way` : ""}`;
-}
-
-/** `2026-11-26 10:03 UTC` */
-function when(iso: string): string {
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+  return md`• ${name} image ${code(media.imageId)}, seen ${date(media.seenAt)}${media.detaching ? md` · a detach is under way` : ""}`;
 }

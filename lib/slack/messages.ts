@@ -376,11 +376,21 @@ export const REJECT_VIEW = {
 /** The longest rejection reason the modal takes. */
 export const MAX_REJECT_REASON = 500;
 
-export function rejectModal(operationId: string): ModalView {
+/** How the reject modal's private_metadata marks a modal opened from the Home tab. */
+const FROM_HOME = " home";
+
+/**
+ * The modal that asks why. Its private_metadata keeps the operation and, for a Reject clicked on
+ * the Home tab, that it was (read back by {@link rejectOpenedFrom}): a modal has no channel, and
+ * its submission's answer goes where the click was made.
+ */
+export function rejectModal(operationId: string, fromHome = false): ModalView {
   return {
     type: "modal",
     callback_id: REJECT_VIEW.callbackId,
-    private_metadata: operationId.slice(0, LIMITS.privateMetadata),
+    private_metadata: fromHome
+      ? `${operationId.slice(0, LIMITS.privateMetadata - FROM_HOME.length)}${FROM_HOME}`
+      : operationId.slice(0, LIMITS.privateMetadata),
     title: { type: "plain_text", text: "Reject the request" },
     submit: { type: "plain_text", text: "Reject" },
     close: { type: "plain_text", text: "Back" },
@@ -401,6 +411,18 @@ export function rejectModal(operationId: string): ModalView {
         },
       },
     ],
+  };
+}
+
+/** What a submitted reject modal's private_metadata says: the operation, and where it was opened. */
+export function rejectOpenedFrom(privateMetadata: string): {
+  operationId: string;
+  fromHome: boolean;
+} {
+  const fromHome = privateMetadata.endsWith(FROM_HOME);
+  return {
+    operationId: fromHome ? privateMetadata.slice(0, -FROM_HOME.length) : privateMetadata,
+    fromHome,
   };
 }
 

@@ -85,7 +85,7 @@ export const TIME = "{time}";
 
 /**
  * A time as Slack shows it to each reader, in their own time zone and clock
- * (`<!date^1764151380^{date_num} {time}|2026-11-26 10:03 UTC>`), with the fallback in UTC for a
+ * (`<!date^1795687380^{date_num} {time}|2026-11-26 10:03 UTC>`), with the fallback in UTC for a
  * client that cannot (a notification, an old client). `tokens` are Slack's (`{date_num}`,
  * `{time}`, …) and bm's own words; a time that is not one is shown as its text.
  */

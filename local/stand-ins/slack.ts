@@ -635,6 +635,10 @@ export class SlackStandIn {
         const issued = Number(String(args.trigger_id).split(".")[0]);
         if (!Number.isFinite(issued) || issued <= 0)
           return { ok: false, error: "invalid_trigger_id" };
+        // A trigger id opens one view, whatever the click (a card's, a private message's, the
+        // Home tab's): Slack answers a second views.open with it `exchanged_trigger_id`.
+        if (this.views.some((v) => v.triggerId === String(args.trigger_id)))
+          return { ok: false, error: "exchanged_trigger_id" };
         if (Date.now() - issued > TRIGGER_TTL_MS) return { ok: false, error: "expired_trigger_id" };
         const refused = refusal(checkView(view));
         if (refused) return refused;

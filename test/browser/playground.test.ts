@@ -476,7 +476,7 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
   // Last of the file: it leaves an approved detach in #changes behind it.
   it("the Home tab: an approver sees what waits for them, approves it there, and is told on the Home", async () => {
     const before = new Set(await operationIds(stack));
-    await open("U0LOCALUSER", /^#changes/);
+    await open("U0LOCALUSER", /^#changes/, "Asia/Tokyo");
     await send(`/bm detach db01 ${SAMPLE.otherImage} CHG-43`);
     // The request just made: the one operation the table did not hold before, its card up.
     const fresh = async () => (await operationIds(stack)).find((o) => !before.has(o)) ?? "none";
@@ -495,6 +495,17 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
     await page.getByText(/Waiting for your approval/).waitFor();
     const approve = page.locator(`button[data-action="bm_approve"][data-value="${id}"]`);
     await approve.waitFor({ timeout: 10_000 });
+    // The Home's times are Slack date tokens too: shown in Tokyo's time, as on the cards.
+    const home = JSON.stringify(stack.slack?.homes.get("U0APPROVER1")?.view);
+    const epoch = Number(new RegExp(`${id}[^!]*expires <!date\\^(\\d+)\\^`).exec(home)?.[1]);
+    const expires = page
+      .locator(`li.home time[datetime="${new Date(epoch * 1000).toISOString()}"]`)
+      .first();
+    const tokyoDay = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Tokyo" }).format(
+      new Date(epoch * 1000),
+    );
+    expect(await expires.textContent()).toMatch(new RegExp(`^${tokyoDay} \\d{1,2}:\\d\\d`));
+    expect(await expires.textContent()).not.toContain("UTC");
     // The card's button, so the card's confirm dialog first.
     await approve.click();
     await page

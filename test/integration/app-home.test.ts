@@ -18,6 +18,7 @@ import {
   drain,
   finished,
   operation,
+  submitReject,
   testStack,
 } from "../support/stack-harness";
 
@@ -80,15 +81,26 @@ function homeButtons(user: string): Array<{ blockId: string; actionId: string; v
     );
 }
 
-/** A click on the person's Home tab: a block_actions from a view of type home, no channel. */
-async function clickOnHome(op: Operation, actionId: string, user: string) {
+let homeClicks = 0;
+
+/**
+ * A click on the person's Home tab: a block_actions from a view of type home, no channel, its
+ * trigger id new and issued `triggerAgeMs` ago (now unless told). Answers the trigger id.
+ */
+async function clickOnHome(
+  op: Operation,
+  actionId: string,
+  user: string,
+  options: { triggerAgeMs?: number } = {},
+) {
+  const triggerId = `${Date.now() - (options.triggerAgeMs ?? 0)}.${++homeClicks}.home`;
   const payload = {
     type: "block_actions",
     user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: "T0001" },
     api_app_id: "A0LOCALBM",
     token: "deprecated-verification-token",
     container: { type: "view", view_id: `VH${user}` },
-    trigger_id: `${Date.now()}.1.home`,
+    trigger_id: triggerId,
     team: { id: "T0001", domain: "local" },
     enterprise: null,
     is_enterprise_install: false,
@@ -105,8 +117,15 @@ async function clickOnHome(op: Operation, actionId: string, user: string) {
     ],
   };
   const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-  return send(body, slackHeaders(stack.signingSecret, body));
+  return { ...(await send(body, slackHeaders(stack.signingSecret, body))), triggerId };
 }
+
+/** The modal a click's trigger id opened, as Slack shows it now (after any views.update). */
+const modalOf = (triggerId: string) => stack.slack?.views.find((v) => v.triggerId === triggerId);
+
+/** The card of the request in its channel, as it reads now. */
+const cardOf = (op: Operation) =>
+  JSON.stringify(stack.slack?.history(op.channelId).find((m) => m.ts === op.parentTs)?.blocks);
 
 describe("the Events API at the front door", () => {
   it("answers Slack's url_verification with its challenge, once signed", async () => {
@@ -233,6 +252,140 @@ describe("Approve and Reject on the Home tab", () => {
     expect((await operation(stack, op.id)).state).toBe("awaiting_approval");
     const refused = (await auditOf(stack, op.id)).filter((e) => e.action.startsWith("refused:"));
     expect(refused.map((e) => e.actor.userId)).toEqual(["U0REQUESTER"]);
+  });
+});
+
+describe("Reject on the Home tab", () => {
+  it("an approver's Reject opens the card's modal; its submission rejects, audited, and the card and Homes show it", async () => {
+    const { op } = await awaitingApproval(stack, "C0CHANGES", "U0REQUESTER");
+    await openHome("U0APPROVER1");
+    await openHome("U0REQUESTER");
+    const ephemerals = stack.slack?.ephemerals.length ?? 0;
+    const { status, triggerId } = await clickOnHome(op, "bm_reject", "U0APPROVER1");
+    expect(status).toBe(200);
+    // The card's modal, by the click's trigger id, marked as opened from the Home.
+    const modal = modalOf(triggerId);
+    expect(modal?.view).toMatchObject({
+      callback_id: "bm_reject_reason",
+      private_metadata: `${op.id} home`,
+    });
+    expect(modal?.updates).toBe(0);
+    const submitted = await submitReject(
+      stack,
+      op,
+      "U0APPROVER1",
+      "not <!here> today",
+      String(modal?.view.private_metadata),
+    );
+    expect(submitted.status).toBe(200);
+    // Told on the Home it was opened from (a modal has no channel), never privately in one.
+    expect(homeText("U0APPROVER1")).toContain(`You rejected \`${op.id}\`.`);
+    expect(stack.slack?.ephemerals.length ?? 0).toBe(ephemerals);
+    const rejected = await finished(stack, op.id);
+    expect(rejected).toMatchObject({
+      state: "rejected",
+      rejectedBy: "U0APPROVER1",
+      rejectReason: "not <!here> today",
+    });
+    const audited = (await auditOf(stack, op.id)).find((e) => e.action === "rejected");
+    expect(audited?.actor).toEqual({ teamId: "T0001", userId: "U0APPROVER1" });
+    // The card as after a Reject on it: the reason escaped, the buttons gone.
+    expect(cardOf(rejected)).toContain(
+      ":no_entry: <@U0APPROVER1> rejected: not &lt;!here&gt; today",
+    );
+    expect(cardOf(rejected)).not.toContain("bm_approve");
+    // Both Homes published again: nothing left to approve, and the requester's request rejected.
+    expect(homeButtons("U0APPROVER1").filter((b) => b.value === op.id)).toEqual([]);
+    expect(homeText("U0REQUESTER")).toContain(
+      `• \`${op.id}\` \`${op.serverName}\` in <#C0CHANGES>: *rejected* <!date^`,
+    );
+  });
+
+  it("a non-approver's Reject: the modal turns into the refusal, audited, nothing recorded", async () => {
+    const { op } = await awaitingApproval(stack, "C0CHANGES", "U0REQUESTER");
+    const ephemerals = stack.slack?.ephemerals.length ?? 0;
+    const { triggerId } = await clickOnHome(op, "bm_reject", "U0MALLORY");
+    const modal = modalOf(triggerId);
+    expect(modal?.updates).toBe(1);
+    expect(modal?.view).toMatchObject({
+      callback_id: "bm_reject_refused",
+      title: { type: "plain_text", text: "Cannot reject" },
+      blocks: [
+        {
+          type: "section",
+          text: {
+            type: "mrkdwn",
+            text: "You may not reject requests in this channel: you are not one of its approvers in the policy.",
+          },
+        },
+      ],
+    });
+    expect(stack.slack?.ephemerals.length ?? 0).toBe(ephemerals);
+    await drain(stack);
+    expect((await operation(stack, op.id)).state).toBe("awaiting_approval");
+    const audit = await auditOf(stack, op.id);
+    expect(audit.filter((e) => e.action.startsWith("refused:")).map((e) => e.actor.userId)).toEqual(
+      ["U0MALLORY"],
+    );
+    expect(audit.filter((e) => e.action === "rejected")).toEqual([]);
+  });
+
+  it("a non-approver whose modal Slack did not open (a stale trigger) is told on their Home", async () => {
+    const { op } = await awaitingApproval(stack, "C0CHANGES", "U0REQUESTER");
+    const from = stack.slack?.calls.length ?? 0;
+    const { triggerId } = await clickOnHome(op, "bm_reject", "U0MALLORY", { triggerAgeMs: 3500 });
+    const calls = stack.slack?.calls.slice(from) ?? [];
+    expect(calls.filter((c) => c.method === "views.open").map((c) => c.error)).toEqual([
+      "expired_trigger_id",
+    ]);
+    expect(modalOf(triggerId)).toBeUndefined();
+    expect(homeText("U0MALLORY")).toContain(
+      "You may not reject requests in this channel: you are not one of its approvers in the policy.",
+    );
+    expect((await operation(stack, op.id)).state).toBe("awaiting_approval");
+  });
+
+  it("a refusal Slack would not put in the modal (views.update refused) is told on the Home", async () => {
+    const { op } = await awaitingApproval(stack, "C0CHANGES", "U0REQUESTER");
+    stack.slack?.refuse("views.update", "not_found");
+    const { triggerId } = await clickOnHome(op, "bm_reject", "U0MALLORY");
+    expect(modalOf(triggerId)?.updates).toBe(0);
+    expect(homeText("U0MALLORY")).toContain(
+      "You may not reject requests in this channel: you are not one of its approvers in the policy.",
+    );
+  });
+
+  it("an approver whose modal Slack did not open is told on the Home to click again, nothing recorded", async () => {
+    const { op } = await awaitingApproval(stack, "C0CHANGES", "U0REQUESTER");
+    await clickOnHome(op, "bm_reject", "U0APPROVER2", { triggerAgeMs: 3500 });
+    expect(homeText("U0APPROVER2")).toContain(
+      "bm could not open the form for your reason (Slack answered `expired_trigger_id`): click Reject again.",
+    );
+    expect((await auditOf(stack, op.id)).filter((e) => e.action === "rejected")).toEqual([]);
+    expect((await operation(stack, op.id)).state).toBe("awaiting_approval");
+  });
+});
+
+describe("the stand-in's views.open, as strict as Slack", () => {
+  it("a trigger id opens one view: used again, exchanged_trigger_id", async () => {
+    const { op } = await awaitingApproval(stack, "C0CHANGES", "U0REQUESTER");
+    const { triggerId } = await clickOnHome(op, "bm_reject", "U0APPROVER1");
+    expect(modalOf(triggerId)).toBeDefined();
+    const secrets = JSON.parse(
+      readFileSync(join(import.meta.dirname, "../../infra/local/secrets.json"), "utf8"),
+    ) as Record<string, Record<string, string>>;
+    const again = (await (
+      await fetch(`${stack.slack?.apiUrl}views.open`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${secrets["bm/slack"]?.bot_token}`,
+          "content-type": "application/json; charset=utf-8",
+        },
+        body: JSON.stringify({ trigger_id: triggerId, view: modalOf(triggerId)?.view }),
+      })
+    ).json()) as { ok: boolean; error?: string };
+    expect(again).toEqual({ ok: false, error: "exchanged_trigger_id" });
+    expect(stack.slack?.views.filter((v) => v.triggerId === triggerId)).toHaveLength(1);
   });
 });
 

@@ -117,9 +117,11 @@ describe("/bm history", () => {
     const lines = answer.text.split("\n");
     expect(lines[0]).toBe("The last 1 operation for `hist-web` in tenant `sample`:");
     const op = await operation(stack, approved.operationId);
-    expect(lines[1]).toMatch(
+    // When it was asked, as a Slack date token: each reader's own time zone, UTC beside it.
+    const asked = `<!date^${Math.floor(Date.parse(op.createdAt) / 1000)}^{date_num} {time}|${op.createdAt.slice(0, 10)} ${op.createdAt.slice(11, 16)} UTC>`;
+    expect(lines[1]?.replace(asked, "ASKED")).toMatch(
       new RegExp(
-        `^• \`${op.id}\` \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\dZ \`hist-web\` · requested by <@U0ALICE> · approved by <@U0APPROVER1> · \\*done\\* in \\d+\\.\\ds · <https://local\\.slack\\.test/archives/C0CHANGES/p\\d+\\|thread>$`,
+        `^• \`${op.id}\` ASKED \`hist-web\` · requested by <@U0ALICE> · approved by <@U0APPROVER1> · \\*done\\* in \\d+\\.\\ds · <https://local\\.slack\\.test/archives/C0CHANGES/p\\d+\\|thread>$`,
       ),
     );
     expect(server?.media).toEqual([]);

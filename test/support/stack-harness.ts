@@ -353,12 +353,16 @@ export async function clickPrivate(
   );
 }
 
-/** The reject modal submitted, as Slack sends it. */
+/**
+ * The reject modal submitted, as Slack sends it: with the private_metadata of the modal bm
+ * opened (`privateMetadata`; the operation's id, as a card's Reject opens it, unless told).
+ */
 export async function submitReject(
   stack: LocalStack,
   op: Operation,
   user: string,
   reason: string,
+  privateMetadata = op.id,
 ): Promise<{ status: number; body: string }> {
   const payload = structuredClone(VIEW_SUBMISSION);
   payload.user = { ...payload.user, id: user, team_id: op.teamId };
@@ -366,7 +370,7 @@ export async function submitReject(
   payload.view = {
     ...payload.view,
     callback_id: "bm_reject_reason",
-    private_metadata: op.id,
+    private_metadata: privateMetadata,
     state: { values: { reason: { reason: { type: "plain_text_input", value: reason } } } },
   };
   const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();

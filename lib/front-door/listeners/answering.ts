@@ -13,6 +13,7 @@ import { by } from "../../util/by";
 import type { Budget } from "../budget";
 import type { Answer } from "../decide-on-request";
 import { type FrontDoorDeps, refuse } from "../deps";
+import { homeBuildBy, publishHome } from "../open-home";
 import type { Who } from "../payloads";
 import { FOREIGN_TEAM, foreignFacts, isServed } from "../workspace";
 
@@ -112,4 +113,20 @@ export async function tell(
   );
   if (done === undefined)
     deps.log.warn("chat.postEphemeral still at work when the answer had to leave", {});
+}
+
+/**
+ * Answers the clicker where they clicked: in the channel of the click ({@link tell}), or, for a
+ * click on the Home tab (or a modal opened from it), which has no channel, at the top of their
+ * Home, published again. Nothing to say, nothing sent.
+ */
+export async function answerClick(
+  deps: FrontDoorDeps,
+  budget: Budget,
+  where: { fromHome: boolean; channelId: string },
+  who: Who,
+  answer: Answer,
+): Promise<void> {
+  if (!where.fromHome) return tell(deps, budget, where.channelId, who.userId, answer);
+  if (answer.text) await publishHome(deps, budget, who, homeBuildBy(budget), answer.text);
 }

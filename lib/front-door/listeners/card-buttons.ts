@@ -7,15 +7,14 @@ import { ACTIONS } from "../../slack/messages";
 import { budgetOf } from "../budget";
 import { type Answer, decideOnRequest } from "../decide-on-request";
 import type { FrontDoorDeps } from "../deps";
-import { homeBuildBy, publishHome } from "../open-home";
 import { type ClickPayload, clickOf } from "../payloads";
 import { requestRecheck } from "../request-recheck";
-import { auditKeyOf, decided, outsider, tell } from "./answering";
+import { answerClick, auditKeyOf, decided, outsider, tell } from "./answering";
 
 export function registerCardButtons(app: App, deps: FrontDoorDeps): void {
   /**
    * A button of the card: from the workspace bm serves, its work done by the deadline, the clicker
-   * told in the channel, then the ack (on Lambda the answer leaves only when the listener returns).
+   * told where they clicked (the channel, or the Home tab), then the ack (on Lambda the answer leaves only when the listener returns).
    */
   const onButton = (actionId: string, work: (click: ClickPayload) => Promise<Answer>) =>
     app.action(actionId, async ({ body, ack, context }) => {
@@ -23,13 +22,16 @@ export function registerCardButtons(app: App, deps: FrontDoorDeps): void {
       const click = clickOf(body);
       if (click) {
         const refused = await outsider(deps, budget, click.who, auditKeyOf(click.value));
-        const answer = refused
-          ? { text: refused }
-          : await decided(deps, budget.workBy, work(click));
-        // A click on the Home tab has no channel: the Home is published again, the answer on top.
-        if (click.fromHome && !refused)
-          await publishHome(deps, budget, click.who, homeBuildBy(budget), answer.text);
-        else await tell(deps, budget, click.channelId, click.who.userId, answer);
+        // Another workspace's click is told only in a channel: bm publishes no Home of theirs.
+        if (refused) await tell(deps, budget, click.channelId, click.who.userId, { text: refused });
+        else
+          await answerClick(
+            deps,
+            budget,
+            click,
+            click.who,
+            await decided(deps, budget.workBy, work(click)),
+          );
       }
       await ack();
     });

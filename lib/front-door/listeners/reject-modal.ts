@@ -1,11 +1,18 @@
 /**
  * Reject: the button opens the modal asking for a reason; its submission rejects. Someone who
- * may not reject sees the modal turn into the refusal.
+ * may not reject sees the modal turn into the refusal. On the card or on the Home tab alike: an
+ * answer that is not in the modal goes where the click was made (answerClick).
  */
 import type { App } from "@slack/bolt";
 import type { ModalView } from "@slack/types";
 import type { OpenedView } from "../../slack/chat";
-import { ACTIONS, REJECT_VIEW, refusalModal, rejectModal } from "../../slack/messages";
+import {
+  ACTIONS,
+  REJECT_VIEW,
+  refusalModal,
+  rejectModal,
+  rejectOpenedFrom,
+} from "../../slack/messages";
 import { code, md } from "../../slack/mrkdwn";
 import { SlackApiError } from "../../slack/slack-error";
 import { by } from "../../util/by";
@@ -13,7 +20,7 @@ import { type Budget, budgetOf } from "../budget";
 import { decideOnRequest } from "../decide-on-request";
 import type { FrontDoorDeps } from "../deps";
 import { clickOf, submissionOf } from "../payloads";
-import { auditKeyOf, decided, failed, outsider, tell } from "./answering";
+import { answerClick, auditKeyOf, decided, failed, outsider, tell } from "./answering";
 
 /** The modal as Slack opened it (its id and hash), or Slack's code when it did not. */
 type Opening = { view: OpenedView; code?: undefined } | { view?: undefined; code: string };
@@ -51,10 +58,12 @@ export function registerRejectModal(app: App, deps: FrontDoorDeps): void {
     const { value: operationId, channelId, who } = click;
     const refused = await outsider(deps, budget, who, auditKeyOf(operationId));
     if (refused) {
+      // Another workspace's click is told only in a channel: bm publishes no Home of theirs.
       await tell(deps, budget, channelId, who.userId, { text: refused });
       return ack();
     }
-    const opening = deps.chat.openView(click.triggerId, rejectModal(operationId)).then(
+    const modal = rejectModal(operationId, click.fromHome);
+    const opening = deps.chat.openView(click.triggerId, modal).then(
       (view): Opening => ({ view }),
       (error: unknown): Opening => {
         failed(deps, "views.open")(error);
@@ -76,11 +85,12 @@ export function registerRejectModal(app: App, deps: FrontDoorDeps): void {
     if (answer.openReject && opened.code !== undefined)
       answer.text = md`bm could not open the form for your reason (Slack answered ${code(opened.code)}): click Reject again.`;
     // Opened before the rights were known, the form becomes the refusal: nobody is left with a
-    // form to fill in and the refusal behind it. Told in the channel only if that fails.
+    // form to fill in and the refusal behind it. Told where the click was made only if that
+    // fails (the channel, or the Home tab, which has none).
     if (!answer.openReject && answer.text && opened.view) {
       if (await turnInto(deps, budget, opened.view, refusalModal(answer.text))) return ack();
     }
-    await tell(deps, budget, channelId, who.userId, answer);
+    await answerClick(deps, budget, click, who, answer);
     await ack();
   });
 
@@ -88,7 +98,7 @@ export function registerRejectModal(app: App, deps: FrontDoorDeps): void {
     const budget = budgetOf(context);
     const submission = submissionOf(body);
     if (!submission) return ack();
-    const operationId = submission.privateMetadata;
+    const { operationId, fromHome } = rejectOpenedFrom(submission.privateMetadata);
     const refused = await outsider(deps, budget, submission.who, auditKeyOf(operationId));
     if (refused) {
       // A modal has no channel: the refusal is shown in the modal itself.
@@ -112,8 +122,14 @@ export function registerRejectModal(app: App, deps: FrontDoorDeps): void {
       await ack({ response_action: "errors", errors: { [REJECT_VIEW.block]: answer.reasonError } });
       return;
     }
-    // A modal has no channel: the answer names the request's.
-    await tell(deps, budget, answer.channelId ?? "", submission.who.userId, answer);
+    // A modal has no channel: the answer goes to the request's, or to the Home it was opened from.
+    await answerClick(
+      deps,
+      budget,
+      { fromHome, channelId: answer.channelId ?? "" },
+      submission.who,
+      answer,
+    );
     await ack();
   });
 }

@@ -401,9 +401,9 @@ describe("/bm history", () => {
     operationIn(f.ops, "C0CHG", [], { serverRef: "web01", tenant: "elsewhere" });
   }
   const WEB01 =
-    "• `op-0000000000` 2026-11-27 09:59Z `web01` · requested by <@U0REQ> · approved by <@U0A1>, <@U0A2> · *done* in 30.0s";
+    "• `op-0000000000` <!date^1795773540^{date_num} {time}|2026-11-27 09:59 UTC> `web01` · requested by <@U0REQ> · approved by <@U0A1>, <@U0A2> · *done* in 30.0s";
   const WEB02 =
-    "• `op-0000000001` 2026-11-27 09:59Z `web02` · requested by <@U0REQ> · *requested* (in progress)";
+    "• `op-0000000001` <!date^1795773540^{date_num} {time}|2026-11-27 09:59 UTC> `web02` · requested by <@U0REQ> · *requested* (in progress)";
 
   it.each([
     // [text, user, lines, what the audit keeps of it]
@@ -550,7 +550,7 @@ describe("what a channel may see: /bm history across the tenant's channels", () 
     // Assess
     expect(said.split("\n")).toEqual([
       "The last 1 operation in tenant `t`:",
-      `• \`${open.id}\` 2026-11-27 09:59Z \`web02\` · requested by <@U0REQ> · *requested* (in progress)`,
+      `• \`${open.id}\` <!date^1795773540^{date_num} {time}|2026-11-27 09:59 UTC> \`web02\` · requested by <@U0REQ> · *requested* (in progress)`,
       "1 more in channels you cannot see.",
     ]);
     expect(said).not.toContain(closed.id);

@@ -16,7 +16,7 @@ const op = (states: Operation["state"][] = [], changes: Partial<Operation> = {})
 /** The line's text, as the user reads it. */
 const line = (o: Operation) => historyLine(o).text;
 
-const HEAD = `• \`op-0000000000\` 2026-11-27 09:59Z \`${SERVER}\` · requested by <@U0REQ>`;
+const HEAD = `• \`op-0000000000\` <!date^1795773540^{date_num} {time}|2026-11-27 09:59 UTC> \`${SERVER}\` · requested by <@U0REQ>`;
 const DONE: Operation["state"][] = ["approved", "executing", "detaching", "done"];
 
 describe("historyLine", () => {
@@ -73,10 +73,10 @@ describe("historyLine", () => {
     const typed = op([], { serverRef: "web1" });
     // Act, Assess
     expect(line(named)).toBe(
-      "• `op-0000000000` 2026-11-27 09:59Z `web01` · requested by <@U0REQ> · *requested* (in progress)",
+      "• `op-0000000000` <!date^1795773540^{date_num} {time}|2026-11-27 09:59 UTC> `web01` · requested by <@U0REQ> · *requested* (in progress)",
     );
     expect(line(typed)).toBe(
-      "• `op-0000000000` 2026-11-27 09:59Z `web1` · requested by <@U0REQ> · *requested* (in progress)",
+      "• `op-0000000000` <!date^1795773540^{date_num} {time}|2026-11-27 09:59 UTC> `web1` · requested by <@U0REQ> · *requested* (in progress)",
     );
   });
 

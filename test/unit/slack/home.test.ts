@@ -11,9 +11,10 @@ import {
   homeBlockId,
   homeView,
   type KnownMedia,
+  listSection,
   RECENT_DAYS,
 } from "../../../lib/slack/home";
-import { md } from "../../../lib/slack/mrkdwn";
+import { type Mrkdwn, md } from "../../../lib/slack/mrkdwn";
 import { sampleOperation } from "../operations/sample-operation";
 
 const IMAGE = "3339fd5f-ec06-4ef8-9337-c1c70218a748";
@@ -114,16 +115,16 @@ describe("homeView", () => {
       "You approved `op-1`.",
       "---",
       "*Waiting for your approval* (2)",
-      `\`op-0000000001\` \`web01\` image \`${IMAGE}\` in <#C0CHG>\nasked by <@U0REQ>: CHG-1 &lt;!here&gt;\n1 of 2 approvals, expires 2026-11-26 10:30 UTC · <https://local.slack.test/archives/C0CHG/p1|thread>`,
+      `\`op-0000000001\` \`web01\` image \`${IMAGE}\` in <#C0CHG>\nasked by <@U0REQ>: CHG-1 &lt;!here&gt;\n1 of 2 approvals, expires <!date^1795689000^{date_num} {time}|2026-11-26 10:30 UTC> · <https://local.slack.test/archives/C0CHG/p1|thread>`,
       "[bm_home_op-0000000001] Approve:bm_approve:op-0000000001:primary Reject:bm_reject:op-0000000001:danger",
       `\`op-0000000002\` \`db*01\` image \`${IMAGE}\` in <#C0CHG>\nasked by <@U0REQ>\n0 of 1 approvals`,
       "[bm_home_op-0000000002] Approve:bm_approve:op-0000000002:primary Reject:bm_reject:op-0000000002:danger",
       "---",
-      "*Your requests in flight*\n• `op-0000000003` `web01` in <#C0CHG>: *detaching* since 2026-11-26 10:05 UTC",
-      "*Your requests of the last 7 days*\n• `op-0000000004` `web01` in <#C0CHG>: *done* 2026-11-25 08:00 UTC · <https://x.test/p4|thread>\n• `op-0000000005` `web01` in <#C0CHG>: *rejected* 2026-11-26 10:05 UTC",
+      "*Your requests in flight*\n• `op-0000000003` `web01` in <#C0CHG>: *detaching* since <!date^1795687500^{date_num} {time}|2026-11-26 10:05 UTC>",
+      "*Your requests of the last 7 days*\n• `op-0000000004` `web01` in <#C0CHG>: *done* <!date^1795593600^{date_num} {time}|2026-11-25 08:00 UTC> · <https://x.test/p4|thread>\n• `op-0000000005` `web01` in <#C0CHG>: *rejected* <!date^1795687500^{date_num} {time}|2026-11-26 10:05 UTC>",
       "---",
       "*Servers with media attached that bm knows of*",
-      `Tenant \`prod\`\n• \`web01\` (\`${SERVER}\`) image \`${IMAGE}\`, seen 2026-11-26 09:00 UTC\n• \`${SERVER}\` image \`${IMAGE}\`, seen 2026-11-26 09:00 UTC · a detach is under way`,
+      `Tenant \`prod\`\n• \`web01\` (\`${SERVER}\`) image \`${IMAGE}\`, seen <!date^1795683600^{date_num} {time}|2026-11-26 09:00 UTC>\n• \`${SERVER}\` image \`${IMAGE}\`, seen <!date^1795683600^{date_num} {time}|2026-11-26 09:00 UTC> · a detach is under way`,
       "Tenant `dev`\n_none known_",
       KNOWN,
     ]);
@@ -179,6 +180,53 @@ describe("homeView", () => {
         3 + 2 * HOME_SHOWN.awaiting + 1 + 1 + 2 + 1 + 1 + HOME_SHOWN.tenants + 1,
       ),
     );
+  });
+});
+
+describe("listSection", () => {
+  const text = (title: string, lines: Mrkdwn[]) =>
+    (listSection(md`${title}`, lines, md`none`) as { text: { text: string } }).text.text;
+  const line = (n: number) => md`${"a".repeat(n)}`;
+  // 15 lines of 198 and their 14 newlines: 2,984 characters, beside the title and its newline.
+  const full = Array.from({ length: HOME_SHOWN.lines }, () => line(198));
+
+  it("shows every line that fits whole in a section's 3,000 characters, to the character", () => {
+    const at = text("t".repeat(15), full);
+    expect(at).toBe(`${"t".repeat(15)}\n${full.map((l) => l.text).join("\n")}`);
+    expect(at).toHaveLength(LIMITS.sectionText);
+  });
+
+  it("one character over: one line fewer, and says how many more", () => {
+    expect(text("t".repeat(16), full)).toBe(
+      `${"t".repeat(16)}\n${full
+        .slice(1)
+        .map((l) => l.text)
+        .join("\n")}\n… and 1 more`,
+    );
+  });
+
+  it("lines with date tokens (250 characters each): the 11 that fit, then how many more", () => {
+    const dated = Array.from(
+      { length: 40 },
+      (_, i) =>
+        md`• \`op-${String(i).padStart(10, "0")}\` \`${"s".repeat(60)}\` in <#C0CHG>: *awaiting approval* since <!date^1795687500^{date_num} {time}|2026-11-26 10:05 UTC> · <https://acme.slack.com/archives/C0123456789/p1795687500123456|thread>`,
+    );
+    const at = text("*Your requests in flight*", dated);
+    const shown = at.split("\n").filter((l) => l.startsWith("• "));
+    expect(shown).toEqual(dated.slice(0, shown.length).map((l) => l.text));
+    // 11 lines: 2,799 characters with the title and "… and 29 more"; 12 would be 3,050.
+    expect(shown).toHaveLength(11);
+    expect(at.endsWith("\n… and 29 more")).toBe(true);
+    expect(at.length).toBeLessThanOrEqual(LIMITS.sectionText);
+  });
+
+  it("a line too long alone is still shown, cut as a section's text is", () => {
+    const at = text("t", [line(3000), line(5)]);
+    expect(at).toBe(`t\n${"a".repeat(2996)}…`);
+  });
+
+  it("no lines: the words for none", () => {
+    expect(text("t", [])).toBe("t\n_none_");
   });
 });
 

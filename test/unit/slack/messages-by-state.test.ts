@@ -18,6 +18,7 @@ import {
   parentMessage,
   refusalModal,
   rejectModal,
+  rejectOpenedFrom,
   requesterNotice,
   threadNotice,
 } from "../../../lib/slack/messages";
@@ -447,6 +448,30 @@ describe("what only the requester is told, and the reject modal", () => {
     });
     expect(JSON.stringify(modal.blocks)).toContain('"multiline":true');
     expect(rejectModal("x".repeat(4000)).private_metadata).toHaveLength(3000);
+  });
+
+  it("the reject modal opened from the Home tab says so in its private_metadata, read back as it was", () => {
+    expect(rejectModal("op-0123456789", true).private_metadata).toBe("op-0123456789 home");
+    expect(rejectModal("op-0123456789", false).private_metadata).toBe("op-0123456789");
+    expect(rejectOpenedFrom("op-0123456789 home")).toStrictEqual({
+      operationId: "op-0123456789",
+      fromHome: true,
+    });
+    expect(rejectOpenedFrom("op-0123456789")).toStrictEqual({
+      operationId: "op-0123456789",
+      fromHome: false,
+    });
+    // Only the end says where: the id is never cut short, and the mark stays within Slack's 3,000.
+    expect(rejectOpenedFrom("op-0123456789 homeward")).toStrictEqual({
+      operationId: "op-0123456789 homeward",
+      fromHome: false,
+    });
+    const long = rejectModal("x".repeat(4000), true).private_metadata;
+    expect(long).toBe(`${"x".repeat(2995)} home`);
+    expect(rejectOpenedFrom(long as string)).toStrictEqual({
+      operationId: "x".repeat(2995),
+      fromHome: true,
+    });
   });
 
   it("the reject modal turned into a refusal: the words, Close, nothing to submit; Slack takes it", () => {
