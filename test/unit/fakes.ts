@@ -267,3 +267,16 @@ export function workerFakes(
   };
   return { deps, ops, events, sent, slack, calls, clock, followUps, logs, redelivered };
 }
+
+/** Fakes (`workerFakes`) that also keep each secret a tenant was opened with, in order. */
+export function recordingOpens<F extends ReturnType<typeof workerFakes>>(
+  f: F,
+): F & { opened: string[] } {
+  const opened: string[] = [];
+  const open = f.deps.openTenant;
+  f.deps.openTenant = (secretId) => {
+    opened.push(secretId);
+    return open(secretId);
+  };
+  return { ...f, opened };
+}

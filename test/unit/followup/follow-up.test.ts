@@ -3,7 +3,7 @@ import { EclApiError } from "../../../lib/ecl/errors";
 import type { Lease } from "../../../lib/followup/deps";
 import { followUp, round } from "../../../lib/followup/follow-up";
 import type { Operation } from "../../../lib/operations/operation";
-import { eclServer, NOW, operationIn, SERVER, workerFakes } from "../fakes";
+import { eclServer, NOW, operationIn, recordingOpens, SERVER, workerFakes } from "../fakes";
 
 type Fakes = ReturnType<typeof workerFakes>;
 const notFound = () =>
@@ -977,16 +977,8 @@ describe("a round reads a tenant's servers only for operations bound to it", () 
   const OTHER = "00000000-0000-4000-8000-000000000009";
   const WHY = "not read: it names a tenant or a secret that is not its channel's in the policy";
   /** Fakes that keep each secret a tenant was opened with. */
-  function opening() {
-    const f = workerFakes({ reads: [eclServer({ taskState: "MEDIA_DETACHING" })] });
-    const opened: string[] = [];
-    const open = f.deps.openTenant;
-    f.deps.openTenant = (secretId) => {
-      opened.push(secretId);
-      return open(secretId);
-    };
-    return { ...f, opened };
-  }
+  const opening = () =>
+    recordingOpens(workerFakes({ reads: [eclServer({ taskState: "MEDIA_DETACHING" })] }));
 
   it("a detach naming another secret: never opened, logged, its look unknown", async () => {
     const f = opening();

@@ -4,7 +4,7 @@ import type { Operation } from "../../../lib/operations/operation";
 import { TenantSecretError } from "../../../lib/secrets/tenant-secret";
 import { processMessage } from "../../../lib/worker/process-message";
 import { RetryLater } from "../../../lib/worker/retry-later";
-import { GROUPS, NOW, operationIn, workerFakes } from "../fakes";
+import { GROUPS, NOW, operationIn, recordingOpens, workerFakes } from "../fakes";
 
 type Fakes = ReturnType<typeof workerFakes>;
 const run = (f: Fakes, op: Operation, kind: "prepare" | "execute", receive = 1) =>
@@ -176,16 +176,7 @@ describe("a final failure the step does not end itself", () => {
 
 describe("the secret a message names is its channel's tenant's, before anything is read with it", () => {
   /** Worker fakes that keep each secret a tenant was opened with. */
-  function opening() {
-    const f = workerFakes();
-    const opened: string[] = [];
-    const open = f.deps.openTenant;
-    f.deps.openTenant = (secretId) => {
-      opened.push(secretId);
-      return open(secretId);
-    };
-    return { ...f, opened };
-  }
+  const opening = () => recordingOpens(workerFakes());
   const FOREIGN =
     "bm/tenant/other: bm did not send the detach: it names a tenant or a secret that is not its channel's in the policy. Nothing was sent to ECL.";
 
