@@ -72,8 +72,10 @@ describe("Slack calls per detach", () => {
     // own (lib/runtime/backend.ts). The approver (front door and worker, each once per container),
     // the clicker's private note; the response_url is the requester's answer.
     const calls = callsSince(from);
-    // The fourth post waits its turn in the channel (a burst of 3): a card update that falls due
-    // meanwhile is made once, with the latest state, so there are 3 updates or 4.
+    // Approved, Detaching, Done; the worker does not tell `executing` (nothing may stand between
+    // its write and the POST to ECL), so the card shows it only when another announcer (the
+    // follow-up `finished` runs) finds it owed while the POST is in flight: 3 updates or 4, as
+    // the timing falls. Coalescing itself is pinned in test/unit/operations/announce.test.ts.
     expect(calls["chat.update"]).toBeGreaterThanOrEqual(3);
     expect(calls["chat.update"]).toBeLessThanOrEqual(4);
     expect({ ...calls, "chat.update": 0 }).toEqual({
