@@ -42,7 +42,7 @@ describe("threadNotice", () => {
     ],
     [
       { state: "detaching", serverName: "web01", detachRequestId: "req-1" },
-      ":arrows_counterclockwise: ECL accepted the detach (request id `req-1`). bm will say here when `web01` has settled.",
+      undefined,
     ],
     [
       { state: "done", serverName: "web01", detachStartedAt: AT.toISOString() },
