@@ -3,7 +3,13 @@
  * its refill of one a second (with the margin), and the Retry-Afters.
  */
 import { describe, expect, it } from "vitest";
-import { Pacer, POST_MARGIN_MS, type Slot, STEADY_BURST, tierBucket } from "../../../lib/slack/pace";
+import {
+  Pacer,
+  POST_MARGIN_MS,
+  type Slot,
+  STEADY_BURST,
+  tierBucket,
+} from "../../../lib/slack/pace";
 import { POST_BURST, POST_REFILL_MS, perMinute, WINDOW_MS } from "../../../lib/slack/rate-tiers";
 
 const T0 = 1_800_000_000_000;

@@ -1000,11 +1000,7 @@ describe("the lock: held from approval (or the start, needing none) to the end",
       noticedSeq: 3,
     });
     await run(f, op, "execute");
-    expect(f.calls).toEqual([
-      `lock ${op.id}`,
-      `show ${SERVER}`,
-      `detach ${SERVER} ${IMAGE}`,
-    ]);
+    expect(f.calls).toEqual([`lock ${op.id}`, `show ${SERVER}`, `detach ${SERVER} ${IMAGE}`]);
     expect(f.ops.get(op.id)).toMatchObject({ state: "detaching", lockKey: KEY });
     expect(await holder(f)).toBe(op.id);
   });
