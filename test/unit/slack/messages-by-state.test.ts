@@ -710,6 +710,10 @@ describe("every state's words, and what a card or notice leaves out", () => {
       "Tenant `prod` · requested <!date^1795687200^{date_num} {time}|2026-11-26 10:00 UTC> · ECL request id `req-9`",
     ]);
     expect(notice(op)).toBeUndefined();
+    // A name ECL never gave: the server as it was asked for.
+    expect(card({ ...op, serverName: "", serverRef: "asked01" })[2]).toContain(
+      "when `asked01` has settled",
+    );
     // Once it has ended, the card keeps ECL's request id, and the acceptance line is gone.
     const done = lived(["approved", "executing", "detaching", "done"], {}, {}, {});
     expect(card({ ...done, detachRequestId: "req-9" }).at(-1)).toContain("ECL request id `req-9`");
