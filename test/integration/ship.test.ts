@@ -21,24 +21,31 @@ afterAll(() => rm(parent, { recursive: true, force: true }));
 const refused = (lines: string[], hint = "", mode = "package") =>
   `✖ npm run ${mode} refused; nothing was ${mode === "deploy" ? "deployed" : "packaged"}:\n${lines.map((l) => `  - ${l}\n`).join("")}${hint}`;
 
-describe.concurrent("npm run package", () => {
-  it("refuses a policy file that is not there, naming it and saying how to make one", async () => {
-    const run = await npmRun("package", [
-      "--param=policyFile=test/fixtures/policies/missing.yml",
-      "--package",
-      into,
-    ]);
+const MISSING = "test/fixtures/policies/missing.yml";
+
+// The same check on package's path and on deploy's: it refuses before it builds, packages or
+// reaches AWS (there are no credentials to reach it with: test/support/ship.ts).
+describe.concurrent("a policy file that is not there", () => {
+  it.each([
+    ["package" as const, []],
+    ["deploy" as const, ["--stage", "shiptest"]],
+  ])("npm run %s refuses it, naming it and saying how to make one", async (mode, extra) => {
+    const to = join(parent, `missing-${mode}`);
+    const run = await npmRun(mode, [`--param=policyFile=${MISSING}`, ...extra, "--package", to]);
     expect(run).toEqual({
       code: 1,
       stdout: "",
       stderr: refused(
-        ["the policy file test/fixtures/policies/missing.yml (BM_POLICY) cannot be read"],
-        'Copy infra/policy.example.yml to test/fixtures/policies/missing.yml and edit it (docs/deploy.md#the-policy), or name your policy with --param="policyFile=<path>".\n',
+        [`the policy file ${MISSING} (BM_POLICY) cannot be read`],
+        `Copy infra/policy.example.yml to ${MISSING} and edit it (docs/deploy.md#the-policy), or name your policy with --param="policyFile=<path>".\n`,
+        mode,
       ),
     });
-    expect(existsSync(into)).toBe(false);
+    expect(existsSync(to)).toBe(false);
   });
+});
 
+describe.concurrent("npm run package", () => {
   it("refuses approvals: one with the loader's message, naming the file and the field", async () => {
     const run = await npmRun("package", [
       "--param",
@@ -117,28 +124,6 @@ describe.concurrent("npm run package", () => {
 });
 
 describe("npm run deploy", () => {
-  // The same check as package's, on deploy's own path: it refuses before it builds, packages or
-  // reaches AWS (there are no credentials to reach it with: test/support/ship.ts).
-  it("refuses a policy file that is not there, before building or packaging", async () => {
-    const run = await npmRun("deploy", [
-      "--param=policyFile=test/fixtures/policies/missing.yml",
-      "--stage",
-      "shiptest",
-      "--package",
-      into,
-    ]);
-    expect(run).toEqual({
-      code: 1,
-      stdout: "",
-      stderr: refused(
-        ["the policy file test/fixtures/policies/missing.yml (BM_POLICY) cannot be read"],
-        'Copy infra/policy.example.yml to test/fixtures/policies/missing.yml and edit it (docs/deploy.md#the-policy), or name your policy with --param="policyFile=<path>".\n',
-        "deploy",
-      ),
-    });
-    expect(existsSync(into)).toBe(false);
-  });
-
   it("refuses a missing policy with no --package too, leaving no package behind", async () => {
     const before = existsSync(".serverless");
     const run = await npmRun("deploy", ["--param=policyFile=test/fixtures/policies/missing.yml"]);

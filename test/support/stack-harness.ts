@@ -397,11 +397,6 @@ export const MOTO_URL = process.env.BM_TEST_MOTO_URL?.trim() || undefined;
 export const AGAINST_MOTO = process.env.BM_TEST_AWS === "moto";
 
 /**
- * The local stack as the integration tests run it: secrets through the Secrets Manager stand-in
- * (or moto's, in the `moto` project), the tests' policy, fast queue delays and polling. `options`
- * adds to or overrides these.
- */
-/**
  * A fresh server with the sample image, and a request to detach it made in `channel` (one that
  * needs approvals), left awaiting approval with its card up.
  */
@@ -441,7 +436,8 @@ export const detachesOf = (stack: LocalStack, serverId: string) =>
 
 /**
  * The calls bm made to the Slack stand-in before a Retry-After it was given had passed: Slack
- * warns that an app that keeps calling when told to wait may be disabled, so a test asserts none.
+ * warns that an app that keeps calling when told to wait may be disabled, so every test stack's
+ * `close()` fails on any (testStack).
  */
 export function earlyCalls(stack: LocalStack): readonly EarlyCall[] {
   return stack.slack?.earlyCalls() ?? [];
@@ -476,9 +472,44 @@ function reportRates(stack: LocalStack, file: string | undefined): void {
   );
 }
 
-export async function testStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+/**
+ * What `close()` says when the stand-in counted early calls a test did not make on purpose: each
+ * one's method, channel and how early it came. Empty when there are none.
+ */
+export function earlyCallsError(
+  early: readonly EarlyCall[],
+  allowEarly: (call: EarlyCall) => boolean = () => false,
+): string {
+  const unasked = early.filter((c) => !allowEarly(c));
+  if (unasked.length === 0) return "";
+  const lines = unasked.map(
+    (c) =>
+      `  ${c.method}${c.channel ? ` in ${c.channel}` : ""}, ${c.allowedAt - c.at} ms early` +
+      ` (a Retry-After for the ${c.scope})${c.what.text ? `: "${c.what.text}"` : ""}`,
+  );
+  return `bm called Slack ${unasked.length} time(s) before a Retry-After it was given had passed:\n${lines.join("\n")}`;
+}
+
+/** testStack's options: the local stack's, and the early calls a test makes on purpose. */
+export interface TestStackOptions extends LocalStackOptions {
+  /**
+   * The early calls the test itself makes on purpose (never one of bm's): `close()` fails on any
+   * other.
+   */
+  allowEarly?: (call: EarlyCall) => boolean;
+}
+
+/**
+ * The local stack as the integration tests run it: secrets through the Secrets Manager stand-in
+ * (or moto's, in the `moto` project), the tests' policy, fast queue delays and polling. `options`
+ * adds to or overrides these. Its `close()` closes it, then fails (and with it the file) when the
+ * Slack stand-in counted an early call that `allowEarly` does not allow: Slack's limits are on,
+ * and bm must make none. The one check of it for every test stack.
+ */
+export async function testStack(options: TestStackOptions = {}): Promise<LocalStack> {
   if (AGAINST_MOTO && !MOTO_URL) throw new Error("the moto project needs BM_TEST_MOTO_URL");
   const file = expect.getState().testPath;
+  const { allowEarly, ...local } = options;
   const stack = await startLocalStack({
     ...(AGAINST_MOTO && MOTO_URL ? { awsEndpoint: MOTO_URL } : {}),
     secretsVia: "secrets-manager",
@@ -489,7 +520,7 @@ export async function testStack(options: LocalStackOptions = {}): Promise<LocalS
     botNotIn: ["C0NOBOT", "C0NOBOTCHANGES"],
     // A kind ECL, whatever BM_SIMULATOR_* says; a test makes it unkind through the model.
     unkind: {},
-    ...options,
+    ...local,
     env: {
       BM_POLL_INTERVAL_MS: "100",
       BM_FOLLOWUP_MARGIN_MS: "100",
@@ -499,13 +530,15 @@ export async function testStack(options: LocalStackOptions = {}): Promise<LocalS
       BM_RETRY_BACKOFF_S: AGAINST_MOTO ? "0" : "1",
       // Metrics are lines on stdout: the tests that read them turn them on (test/integration/metrics.test.ts).
       POWERTOOLS_METRICS_DISABLED: "true",
-      ...options.env,
+      ...local.env,
     },
   });
   const close = stack.close.bind(stack);
   stack.close = async () => {
     reportRates(stack, file);
+    const early = earlyCallsError(earlyCalls(stack), allowEarly);
     await close();
+    if (early) throw new Error(early);
   };
   return stack;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AuditEvent, Operation } from "../../../lib/operations/operation";
+import { bmActor, transition } from "../../../lib/operations/operation";
 import { announce, type RecordDeps } from "../../../lib/operations/record";
 import type { Chat, SlackMessage } from "../../../lib/slack/chat";
 import { SlackApiError } from "../../../lib/slack/slack-error";
@@ -12,6 +13,8 @@ function fakes(fail?: SlackApiError) {
   const ops = new Map<string, Operation>();
   const events: AuditEvent[] = [];
   const posted: SlackMessage[] = [];
+  /** Each card update: its channel, its ts, the message. */
+  const updated: Array<{ channel: string; ts: string; message: SlackMessage }> = [];
   /** Each post's thread and options, as the port was asked. */
   const threads: Array<[string | undefined, { broadcast?: boolean } | undefined]> = [];
   const responded: Array<{ url: string; text: string }> = [];
@@ -24,7 +27,7 @@ function fakes(fail?: SlackApiError) {
       threads.push([threadTs, options]);
       return "1.000001";
     },
-    update: async () => {},
+    update: async (channel, ts, message) => void updated.push({ channel, ts, message }),
     remove: async () => {},
     permalink: async () => "https://x.slack.com/archives/C1/p1",
     groupMembers: async () => [],
@@ -51,7 +54,7 @@ function fakes(fail?: SlackApiError) {
     ops.set(op.id, op);
     return op;
   };
-  return { deps, ops, events, posted, threads, responded, warned, clock, put };
+  return { deps, ops, events, posted, updated, threads, responded, warned, clock, put };
 }
 
 describe("announce", () => {
@@ -129,6 +132,60 @@ describe("announce", () => {
     expect(posted.noticedSeq).toBe(posted.seq);
     expect(posted.noticeRetryAt).toBeUndefined();
     expect(posted.parentTs).toBe("1.000001");
+  });
+
+  it("what waits is coalesced: three states while held, one card update with the latest", async () => {
+    // Prepare: the card of an approved detach is up (seq 2 told); Slack said to wait 30 s.
+    const f = fakes();
+    const heldUntil = f.clock.now + 30_000;
+    let op = f.put({
+      state: "approved",
+      seq: 2,
+      parentTs: "1.000000",
+      noticedSeq: 2,
+      noticeRetryAt: heldUntil,
+    });
+    // Act: the operation moves on three times while the card waits; each announce is held.
+    for (const [to, changes] of [
+      ["executing", {}],
+      ["detaching", {}],
+      ["done", { outcome: "detached" }],
+    ] as const) {
+      const next = transition(op, to, bmActor(op), new Date(f.clock.now), changes);
+      f.ops.set(next.id, next);
+      await expect(announce(f.deps, next)).rejects.toMatchObject({ code: "ratelimited" });
+      op = next;
+      f.clock.now += 1000;
+    }
+    // Assess: nothing reached Slack while held.
+    expect(f.updated).toEqual([]);
+    expect(f.posted).toEqual([]);
+    expect(op.seq).toBe(5);
+    // Act: the Retry-After has passed.
+    f.clock.now = heldUntil;
+    const told = await announce(f.deps, f.ops.get(op.id) as Operation);
+    // Assess: one update of the card, with the latest state (Done), none of the states between.
+    expect(f.updated).toHaveLength(1);
+    const [update] = f.updated;
+    expect(update?.channel).toBe("C1");
+    expect(update?.ts).toBe("1.000000");
+    expect(update?.message.text).toContain("Done");
+    const shown = JSON.stringify(update?.message.blocks);
+    expect(shown).toContain(":white_check_mark: Done");
+    for (const between of ["Approved", "Sending the detach", "Detaching"]) {
+      expect(update?.message.text).not.toContain(between);
+      expect(shown).not.toContain(between);
+    }
+    // The thread gets the latest state's notice only.
+    expect(f.posted.map((m) => m.text)).toEqual([
+      expect.stringMatching(/^:white_check_mark: <@U1> done/),
+    ]);
+    expect(told.noticedSeq).toBe(5);
+    expect(told.noticeRetryAt).toBeUndefined();
+    // Told once: announcing again calls Slack no more.
+    await announce(f.deps, told);
+    expect(f.updated).toHaveLength(1);
+    expect(f.posted).toHaveLength(1);
   });
 
   it.each<[string, Partial<Operation>, boolean]>([

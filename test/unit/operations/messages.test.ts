@@ -40,10 +40,7 @@ describe("threadNotice", () => {
       { state: "waiting_for_idle", serverName: "web01", taskState: "REBOOTING" },
       ":hourglass_flowing_sand: `web01` is busy (task_state REBOOTING). ECL accepts a detach only when task_state is None, so bm will try again until it is idle, for up to 10m 00s.",
     ],
-    [
-      { state: "detaching", serverName: "web01", detachRequestId: "req-1" },
-      ":arrows_counterclockwise: ECL accepted the detach (request id `req-1`). bm will say here when `web01` has settled.",
-    ],
+    [{ state: "detaching", serverName: "web01", detachRequestId: "req-1" }, undefined],
     [
       { state: "done", serverName: "web01", detachStartedAt: AT.toISOString() },
       ":white_check_mark: <@U1> done: image `3339fd5f-ec06-4ef8-9337-c1c70218a748` is detached from `web01` and the server is idle, 1m 05s after ECL accepted it.",

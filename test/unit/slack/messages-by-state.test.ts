@@ -262,16 +262,8 @@ describe("the card in each state", () => {
       ":hourglass_flowing_sand: ECL answered 409 (task_state not None): a task started on `web01` just before the detach reached it, and ECL took nothing. bm waits for the server to be idle and sends the detach again, for up to 1m 00s in all.",
     ],
     [["approved", "executing", "waiting_for_idle"] as State[], { busyRefusals: 2 }, undefined],
-    [
-      ["approved", "executing", "detaching"] as State[],
-      { detachRequestId: "req-9" },
-      ":arrows_counterclockwise: ECL accepted the detach (request id `req-9`). bm will say here when `web01` has settled.",
-    ],
-    [
-      ["approved", "executing", "detaching"] as State[],
-      {},
-      ":arrows_counterclockwise: ECL accepted the detach. bm will say here when `web01` has settled.",
-    ],
+    // ECL's acceptance is said on the card, updated then anyway: no thread reply of its own.
+    [["approved", "executing", "detaching"] as State[], { detachRequestId: "req-9" }, undefined],
   ])("%j %j: the thread says %j", (path, changes, said) => {
     expect(notice(lived(path, changes))).toBe(said);
   });
@@ -706,12 +698,39 @@ describe("every state's words, and what a card or notice leaves out", () => {
     expect(notice(op)).toBe(":white_check_mark: Approved by . bm goes on with the detach.");
   });
 
-  it("accepted by ECL without a request id, and with media not listed", () => {
+  it("accepted by ECL: the card says when, the request id, and that the thread will say the end", () => {
+    const op = lived(["approved", "executing", "detaching"], {
+      detachRequestId: "req-9",
+      detachStartedAt: later(3).toISOString(),
+    });
+    expect(card(op)).toEqual([
+      "*Media detach* `op-0123456789` · :arrows_counterclockwise: Detaching",
+      "*Requested by*\n<@U1> | *Server*\n`web01` (`c880a4b5-0230-4925-a8f5-16fb48249275`) | *Image*\n`3339fd5f-ec06-4ef8-9337-c1c70218a748` | *Server state*\ntask_state None, power RUNNING | *Reason*\nINC-1 | *Approval*\nnone needed in this channel",
+      ":arrows_counterclockwise: ECL accepted the detach <!date^1795687203^{date_num} {time}|2026-11-26 10:00 UTC>. bm says in the thread when `web01` has settled.",
+      "Tenant `prod` · requested <!date^1795687200^{date_num} {time}|2026-11-26 10:00 UTC> · ECL request id `req-9`",
+    ]);
+    expect(notice(op)).toBeUndefined();
+    // A name ECL never gave: the server as it was asked for.
+    expect(card({ ...op, serverName: "", serverRef: "asked01" })[2]).toContain(
+      "when `asked01` has settled",
+    );
+    // Once it has ended, the card keeps ECL's request id, and the acceptance line is gone.
+    const done = lived(["approved", "executing", "detaching", "done"], {}, {}, {});
+    expect(card({ ...done, detachRequestId: "req-9" }).at(-1)).toContain("ECL request id `req-9`");
+    expect(card(done).join("\n")).not.toContain("ECL accepted");
+  });
+
+  it("accepted by ECL without a request id or a time, and with media not listed", () => {
     const op = lived(["approved", "executing", "detaching"], { mediaUnknown: true });
     delete op.detachRequestId;
-    expect(notice(op)).toBe(
-      ":arrows_counterclockwise: ECL accepted the detach. bm will say here when `web01` has settled. ECL did not list media for this server; bm cannot tell whether the image is attached, so it judges completion by task_state alone.",
+    delete op.detachStartedAt;
+    expect(card(op)).toContain(
+      ":arrows_counterclockwise: ECL accepted the detach. bm says in the thread when `web01` has settled. ECL did not list media for this server; bm cannot tell whether the image is attached, so it judges completion by task_state alone.",
     );
+    expect(card(op).at(-1)).toBe(
+      "Tenant `prod` · requested <!date^1795687200^{date_num} {time}|2026-11-26 10:00 UTC>",
+    );
+    expect(notice(op)).toBeUndefined();
   });
 
   it("done after a re-check, by task_state alone", () => {

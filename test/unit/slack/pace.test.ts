@@ -3,7 +3,13 @@
  * its refill of one a second (with the margin), and the Retry-Afters.
  */
 import { describe, expect, it } from "vitest";
-import { Pacer, POST_MARGIN_MS, type Slot, tierBucket } from "../../../lib/slack/pace";
+import {
+  Pacer,
+  POST_MARGIN_MS,
+  type Slot,
+  STEADY_BURST,
+  tierBucket,
+} from "../../../lib/slack/pace";
 import { POST_BURST, POST_REFILL_MS, perMinute, WINDOW_MS } from "../../../lib/slack/rate-tiers";
 
 const T0 = 1_800_000_000_000;
@@ -21,11 +27,24 @@ function burst(pacer: Pacer, method: string, channel: string | undefined, n: num
 }
 
 describe("Pacer, a method's tier", () => {
-  it("is a bucket of half the tier, then the other half of the minute evenly", () => {
+  it("is a bucket of half the tier (or a steady method's own), then the rest evenly", () => {
     expect(tierBucket("usergroups.users.list")).toEqual({ burst: 10, intervalMs: 6000 });
-    expect(tierBucket("chat.update")).toEqual({ burst: 25, intervalMs: 2400 });
+    expect(tierBucket("chat.update")).toEqual({ burst: 10, intervalMs: 1500 });
     expect(tierBucket("chat.postMessage")).toEqual({ burst: 50, intervalMs: 1200 });
+    expect(tierBucket("views.publish")).toEqual({ burst: 50, intervalMs: 1200 });
     expect(tierBucket("some.method")).toEqual({ burst: 10, intervalMs: 6000 });
+    expect(STEADY_BURST).toEqual({ "chat.update": 10 });
+  });
+
+  it("leaves Tier 3 a steady 40 a minute after its burst, never the 50 of its tier in any 60 s", () => {
+    const pacer = new Pacer();
+    const times = burst(pacer, "chat.update", undefined, 61);
+    expect(times.slice(0, 12)).toEqual([...Array(10).fill(0), 1650, 3150]);
+    expect(times[49]).toBe(150 + 40 * 1500);
+    expect(times[60]).toBe(150 + 51 * 1500);
+    const inAnyMinute = times.map((t) => times.filter((u) => u > t - WINDOW_MS && u <= t).length);
+    // The margin takes one place, as for Tier 2: 49 in the busiest minute, of the tier's 50.
+    expect(Math.max(...inAnyMinute)).toBe(49);
   });
 
   it("lets the burst go at once, then one an interval (the margin kept once)", () => {
@@ -47,15 +66,15 @@ describe("Pacer, a method's tier", () => {
   it("keeps to another container's tier bucket, the later of two", () => {
     const pacer = new Pacer();
     expect(pacer.tierOf("chat.update")).toBeUndefined();
-    pacer.shareTier("chat.update", T0 + 60_000 + 2400);
+    pacer.shareTier("chat.update", T0 + 60_000 + 1500);
     pacer.shareTier("chat.update", T0);
-    expect(pacer.tierOf("chat.update")).toBe(T0 + 62_400);
-    // 25 in the bucket: the next may go at tat - 24 intervals, with the margin.
+    expect(pacer.tierOf("chat.update")).toBe(T0 + 61_500);
+    // 10 in the bucket: the next may go at tat - 9 intervals, with the margin.
     expect(pacer.nextAt("chat.update", undefined, T0)).toBe(
-      T0 + 62_400 - 24 * 2400 + POST_MARGIN_MS,
+      T0 + 61_500 - 9 * 1500 + POST_MARGIN_MS,
     );
-    pacer.take("chat.update", undefined, T0 + 4950);
-    expect(pacer.tierOf("chat.update")).toBe(T0 + 64_800);
+    pacer.take("chat.update", undefined, T0 + 48_150);
+    expect(pacer.tierOf("chat.update")).toBe(T0 + 63_000);
   });
 
   it("keeps methods apart", () => {

@@ -200,11 +200,11 @@ describe("pacedCall", () => {
       ["C1", T0 + 4000],
       ["C2", T0 + 2150],
     ]);
-    // Each call's tier bucket, shared: posts one each 1200 ms, updates one each 2400 ms.
+    // Each call's tier bucket, shared: posts one each 1200 ms, updates one each 1500 ms.
     expect(seen.tiers).toEqual([
       [POST, T0 + 1150 + 1200],
       [POST, T0 + 1150 + 2400],
-      ["chat.update", T0 + 1150 + 2400],
+      ["chat.update", T0 + 1150 + 1500],
     ]);
   });
   it.each(["fail", "hang"] as const)(
@@ -324,13 +324,13 @@ describe("pacedCall", () => {
   });
   it("keeps to another container's calls of the method: the tier bucket it read", async () => {
     const { time, now, sleep } = fakeTime();
-    // chat.update's bucket: a burst of 25, then one each 2400 ms. Another container's calls moved
-    // it to T0 + 58600: the next may go once it is back to 24 spaces, at T0 + 1000, plus the margin.
-    const { store, seen } = fakeStore({}, {}, { "chat.update": T0 + 58_600 });
+    // chat.update's bucket: a burst of 10, then one each 1500 ms. Another container's calls moved
+    // it to T0 + 14500: the next may go once it is back to 9 spaces, at T0 + 1000, plus the margin.
+    const { store, seen } = fakeStore({}, {}, { "chat.update": T0 + 14_500 });
     const paced = pacedCall({ pacer: new Pacer(), now, sleep, maxWaitMs: 5000, store });
     expect(await paced("chat.update", "C1", async () => "went")).toBe("went");
     expect(time.slept).toEqual([1150]);
-    expect(seen.tiers).toEqual([["chat.update", T0 + 61_000]]);
+    expect(seen.tiers).toEqual([["chat.update", T0 + 16_000]]);
     expect(seen.posts).toEqual([]);
   });
 

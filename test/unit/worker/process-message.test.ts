@@ -56,7 +56,6 @@ describe("prepare: resolve, check, post, go on", () => {
       "slack card",
       `show ${SERVER}`,
       `detach ${SERVER} ${IMAGE}`,
-      "slack reply",
     ]);
     expect(trail(f)).toEqual(["approved", "executing", "detaching"]);
     expect(f.events.find((e) => e.action === "detaching")?.facts).toEqual({
@@ -824,11 +823,11 @@ describe("the worker, to the letter", () => {
     const op = operationIn(f.ops, "C0INC", ["approved"], { serverId: SERVER, serverName: "web01" });
     await run(f, op, "execute");
     // The card owed (needing no approval, it says bm is sending, never "Approved"), then its
-    // update once ECL accepted, then the thread: no Slack call between `executing` and the POST.
+    // update once ECL accepted, which says so (no thread reply of its own): no Slack call
+    // between `executing` and the POST.
     expect(f.slack.map((m) => [m.method, m.text.split(":")[0]?.trim()])).toEqual([
       ["post", "Sending the detach to ECL"],
       ["update", "Detaching"],
-      ["post", ""],
     ]);
   });
 
@@ -1001,12 +1000,7 @@ describe("the lock: held from approval (or the start, needing none) to the end",
       noticedSeq: 3,
     });
     await run(f, op, "execute");
-    expect(f.calls).toEqual([
-      `lock ${op.id}`,
-      `show ${SERVER}`,
-      `detach ${SERVER} ${IMAGE}`,
-      "slack reply",
-    ]);
+    expect(f.calls).toEqual([`lock ${op.id}`, `show ${SERVER}`, `detach ${SERVER} ${IMAGE}`]);
     expect(f.ops.get(op.id)).toMatchObject({ state: "detaching", lockKey: KEY });
     expect(await holder(f)).toBe(op.id);
   });
