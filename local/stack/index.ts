@@ -145,6 +145,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     BM_SLACK_SECRET_ID: preset.BM_SLACK_SECRET_ID ?? "bm/slack",
     BM_POLICY: options.policyFile ?? preset.BM_POLICY ?? join(ROOT, "infra/local/policy.yml"),
     BM_TABLE: preset.BM_TABLE ?? LOCAL_OPERATIONS_TABLE,
+    // For npm run doctor: the local stack has no IAM roles to check (docs/local.md).
+    BM_LOCAL_STACK: "1",
     BM_AUDIT_TABLE: preset.BM_AUDIT_TABLE ?? LOCAL_AUDIT_TABLE,
     BM_POLL_INTERVAL_MS: "1000",
     // Six polls, as on Lambda (5 s polls, 30 s): how long ECL gets to show an unanswered detach.

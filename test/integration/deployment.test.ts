@@ -535,7 +535,7 @@ describe("the stack's outputs", () => {
   const value = (name: string) =>
     (template.Outputs?.[name] as { Value?: unknown } | undefined)?.Value;
 
-  it("name everything an operator needs: both tables, the queues, the dashboard, the alarm topic, the logs, Slack's URL, the archive", () => {
+  it("name everything an operator needs: both tables, the queues, the dashboard, the alarm topic, the logs, Slack's URL, the archive, the roles", () => {
     // The framework's own (the deployment bucket, each function's version, the HTTP API) aside.
     const ours = Object.keys(template.Outputs ?? {}).filter(
       (name) =>
@@ -564,6 +564,11 @@ describe("the stack's outputs", () => {
         "Fn::If": ["CreateAlarmTopic", { Ref: "AlarmTopic" }, { Ref: "AlarmTopicArn" }],
       },
       AuditArchiveBucket: { Ref: "AuditArchiveBucket" },
+      // npm run doctor's role checks: BM_SLACK_ROLE_ARN and the others.
+      SlackRoleArn: { "Fn::GetAtt": ["SlackRole", "Arn"] },
+      WorkerRoleArn: { "Fn::GetAtt": ["WorkerRole", "Arn"] },
+      FollowupRoleArn: { "Fn::GetAtt": ["FollowupRole", "Arn"] },
+      AuditCheckRoleArn: { "Fn::GetAtt": ["AuditCheckRole", "Arn"] },
     });
     for (const name of ours)
       expect([
