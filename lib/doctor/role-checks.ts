@@ -141,13 +141,16 @@ async function checkRole(
       ),
     );
   } catch (error) {
+    // The SDK names a refusal IAM models by its class (NoSuchEntityException), one it does not
+    // by its code (AccessDenied).
     const name = error instanceof Error ? error.name : "";
-    if (name === "AccessDenied")
+    if (["AccessDenied", "AccessDeniedException"].includes(name))
       return fail(
         check,
         `not checked: the deployer may not ask IAM about ${arn} (AccessDenied): give it iam:SimulatePrincipalPolicy on bm's roles (statement DoctorRoleChecks of infra/deployer-policy.json)`,
       );
-    if (name === "NoSuchEntity") return fail(check, `IAM has no role ${arn}: ${fix}`);
+    if (["NoSuchEntity", "NoSuchEntityException"].includes(name))
+      return fail(check, `IAM has no role ${arn}: ${fix}`);
     return fail(check, `not checked: ${explain(error)}`);
   }
   const denied: string[] = [];

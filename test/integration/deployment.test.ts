@@ -11,6 +11,7 @@ import { npmRun, type ShipResult } from "../support/ship";
 import {
   created,
   holds,
+  packTemplate as pack,
   parameterValues,
   refusal,
   resolve,
@@ -31,39 +32,6 @@ let withParams: Template;
 let zips: string[];
 const R = () => template.Resources;
 const props = (id: string) => R()[id]?.Properties as Record<string, unknown>;
-
-/** `osls package` into `into`, offline, with these --param values; the template it wrote. */
-async function pack(into: string, params: string[]): Promise<Template> {
-  await new Promise<void>((resolve, reject) =>
-    execFile(
-      "node_modules/.bin/osls",
-      [
-        "package",
-        "--stage",
-        "ci",
-        "--region",
-        "ap-northeast-1",
-        "--param=policyFile=infra/policy.example.yml",
-        ...params.map((p) => `--param=${p}`),
-        "--package",
-        into,
-      ],
-      {
-        env: {
-          ...process.env,
-          SLS_TELEMETRY_DISABLED: "1",
-          SLS_NOTIFICATIONS_MODE: "off",
-          AWS_ACCESS_KEY_ID: "",
-          AWS_PROFILE: "",
-        },
-      },
-      (error, stdout, stderr) => (error ? reject(new Error(`${stdout}\n${stderr}`)) : resolve()),
-    ),
-  );
-  return JSON.parse(
-    await readFile(join(into, "cloudformation-template-update-stack.json"), "utf8"),
-  );
-}
 
 /** What `npm run package` said: it builds the bundles, then packages, then checks each zip. */
 let packaged: ShipResult;

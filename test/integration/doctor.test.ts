@@ -9,8 +9,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runDoctor } from "../../lib/doctor/doctor";
 import { exitCode, formatLine } from "../../lib/doctor/report";
+import { LOCK_KEY } from "../../lib/doctor/role-calls";
+import { queueOf } from "../../lib/doctor/role-checks";
 import { doctorFromEnv } from "../../lib/runtime/doctor";
 import { type LocalStack, startLocalStack } from "../../local/stack";
+import { IamStandIn } from "../../local/stand-ins/iam";
+import type { Statement } from "../../local/stand-ins/iam-policy";
+import { packTemplate, roleStatements } from "../support/template";
 
 let stack: LocalStack;
 let dir: string;
@@ -35,8 +40,8 @@ afterAll(async () => {
 });
 
 /** The doctor's lines (as printed) and exit code, with these variables changed. */
-async function doctor(env: Record<string, string> = {}) {
-  const run = doctorFromEnv({ ...stack.env, ...env }, 3000);
+async function doctor(env: Record<string, string> = {}, timeoutMs = 3000) {
+  const run = doctorFromEnv({ ...stack.env, ...env }, timeoutMs);
   try {
     const lines = await runDoctor(run.ports, run.plan);
     return { lines: lines.map(formatLine), code: exitCode(lines) };
@@ -78,6 +83,7 @@ describe("npm run doctor, against the local stack", () => {
       "ok   table bm-local-operations: exists, active, and reads",
       "ok   audit table bm-local-audit: exists, active, and reads",
       `ok   queue ${stack.env.BM_QUEUE_URL?.replace(/:\d+/, ":PORT")}: exists, 0 messages waiting`,
+      "ok   roles: not checked: the local stack has no IAM roles (its tables, queue and secrets take any credentials)",
       "ok   audit bm-local-audit: this run is recorded as rd-… (viewed:doctor)",
     ]);
     expect(code).toBe(1);
@@ -213,6 +219,154 @@ describe("npm run doctor, against the local stack", () => {
   });
 });
 
+describe("npm run doctor's role checks, against IAM holding the template's own role policies", () => {
+  const ACCOUNT = "123456789012";
+  const REGION = "ap-northeast-1";
+  /** An unnamed role's ARN, as CloudFormation names it in stack bm-ci. */
+  const arn = (id: string) => `arn:aws:iam::${ACCOUNT}:role/bm-ci-${id}-T35T`;
+  const ROLES = ["SlackRole", "WorkerRole", "FollowupRole", "AuditCheckRole"];
+  let iam: IamStandIn;
+  let policies: Record<string, Statement[]>;
+  let deployer: Statement[];
+  const roleVariables = {
+    BM_SLACK_ROLE_ARN: arn("SlackRole"),
+    BM_WORKER_ROLE_ARN: arn("WorkerRole"),
+    BM_FOLLOWUP_ROLE_ARN: arn("FollowupRole"),
+    BM_AUDIT_CHECK_ROLE_ARN: arn("AuditCheckRole"),
+  };
+  const roleLines = (lines: string[]) => lines.filter((l) => / role \w+Role: /.test(l));
+
+  beforeAll(async () => {
+    // The template osls generates from serverless.yml, filled in with the local stack's tables
+    // and queue: what IAM would hold for each role in a stack made from this version.
+    const into = await mkdtemp(join(tmpdir(), "bm-doctor-template-"));
+    const template = await packTemplate(into).finally(() =>
+      rm(into, { recursive: true, force: true }),
+    );
+    const table = (name: string) => `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}`;
+    const queue = queueOf(String(stack.env.BM_QUEUE_URL));
+    const place = {
+      partition: "aws",
+      region: REGION,
+      account: ACCOUNT,
+      attributes: {
+        OperationsTable: { Arn: table(String(stack.env.BM_TABLE)) },
+        AuditTable: { Arn: table(String(stack.env.BM_AUDIT_TABLE)) },
+        WorkQueue: { Arn: `arn:aws:sqs:${REGION}:${queue?.account}:${queue?.name}` },
+        AuditArchiveBucket: { Arn: "arn:aws:s3:::bm-ci-auditarchivebucket-t35t" },
+      },
+    };
+    policies = Object.fromEntries(
+      ROLES.map((id) => [arn(id), roleStatements(template, id, place)]),
+    );
+    deployer = JSON.parse(await readFile("infra/deployer-policy.json", "utf8")).Statement;
+    iam = await new IamStandIn({ roles: policies, caller: deployer }).start();
+    // The SDK reads its endpoints from the process's environment, as on a deployer's machine.
+    process.env.AWS_ENDPOINT_URL_IAM = iam.url;
+  }, 60_000);
+  afterAll(async () => {
+    delete process.env.AWS_ENDPOINT_URL_IAM;
+    await iam?.close();
+  });
+
+  it("finds every role may make every call its function makes, asking IAM with the keys it touches", async () => {
+    const { lines, code } = await doctor(roleVariables);
+    expect(roleLines(lines)).toEqual([
+      "ok   role SlackRole: may make its 12 calls, on table bm-local-operations, index bm-local-operations/tenant, index bm-local-operations/inflight, table bm-local-audit, queue bm-work, secret bm/slack",
+      "ok   role WorkerRole: may make its 17 calls, on table bm-local-operations, index bm-local-operations/tenant, index bm-local-operations/inflight, table bm-local-audit, queue bm-work, secret bm/slack, secret bm/tenant/sample",
+      "ok   role FollowupRole: may make its 15 calls, on table bm-local-operations, index bm-local-operations/tenant, index bm-local-operations/inflight, table bm-local-audit, queue bm-work, secret bm/slack, secret bm/tenant/sample",
+      "ok   role AuditCheckRole: may make its 5 calls, on table bm-local-operations, table bm-local-audit, secret bm/slack",
+    ]);
+    expect(failed(lines)).toEqual([
+      "FAIL channel C0NOBOT: bm is not a member: invite it with `/invite @bm`",
+    ]);
+    expect(code).toBe(1);
+    expect(
+      iam.calls.find(
+        (c) =>
+          c.role === arn("FollowupRole") &&
+          c.actions.includes("dynamodb:DeleteItem") &&
+          c.context["dynamodb:LeadingKeys"]?.[0] === "lease#followup",
+      ),
+    ).toBeDefined();
+  });
+
+  it("names the call a role lost with one statement of its policy, and the fix", async () => {
+    const worker = arn("WorkerRole");
+    const whole = policies[worker] as Statement[];
+    iam.setRole(
+      worker,
+      whole.filter((s) => !(s.Action === "dynamodb:DeleteItem")),
+    );
+    try {
+      const { lines, code } = await doctor(roleVariables);
+      expect(failed(lines).slice(1)).toEqual([
+        `FAIL role WorkerRole: may not dynamodb:DeleteItem on table bm-local-operations (key ${LOCK_KEY}) (implicitDeny): deploy the stack again from this version's serverless.yml, or check that BM_WORKER_ROLE_ARN is the stack's output WorkerRoleArn`,
+      ]);
+      expect(code).toBe(1);
+    } finally {
+      iam.setRole(worker, whole);
+    }
+  });
+
+  it("names a role IAM has not got, and the output to take it from", async () => {
+    const { lines } = await doctor({ ...roleVariables, BM_FOLLOWUP_ROLE_ARN: arn("Nope") });
+    expect(failed(lines).slice(1)).toEqual([
+      `FAIL role FollowupRole: IAM has no role ${arn("Nope")}: set BM_FOLLOWUP_ROLE_ARN to the stack's output FollowupRoleArn`,
+    ]);
+  });
+
+  it("says the deployer needs iam:SimulatePrincipalPolicy when its policy lacks DoctorRoleChecks", async () => {
+    iam.caller = deployer.filter((s) => (s as { Sid?: string }).Sid !== "DoctorRoleChecks");
+    try {
+      const { lines } = await doctor(roleVariables);
+      expect(failed(lines).slice(1)).toEqual(
+        ROLES.map(
+          (id) =>
+            `FAIL role ${id}: not checked: the deployer may not ask IAM about ${arn(id)} (AccessDenied): give it iam:SimulatePrincipalPolicy on bm's roles (statement DoctorRoleChecks of infra/deployer-policy.json)`,
+        ),
+      );
+    } finally {
+      iam.caller = deployer;
+    }
+  });
+
+  it("takes an answer without its decisions for an unknown, not for allowed", async () => {
+    iam.omit.add("EvalDecision");
+    try {
+      const { lines } = await doctor(roleVariables);
+      const said = roleLines(lines);
+      expect(said).toHaveLength(4);
+      ROLES.forEach((id, i) => {
+        expect(
+          said[i]?.startsWith(`FAIL role ${id}: IAM's answer did not say whether it may `),
+        ).toBe(true);
+        expect(said[i]?.endsWith(": run the doctor again")).toBe(true);
+      });
+    } finally {
+      iam.omit.clear();
+    }
+  });
+
+  it("with IAM hanging, fails the role lines at the timeout and prints every other line", async () => {
+    iam.hang = true;
+    try {
+      const started = Date.now();
+      const { lines, code } = await doctor(roleVariables, 1000);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(roleLines(lines)).toEqual(
+        ROLES.map((id) => `FAIL role ${id}: not checked: no answer within 1 s`),
+      );
+      expect(lines).toHaveLength(22);
+      expect(lines.at(-1)).toMatch(/^ok {3}audit bm-local-audit: this run is recorded as rd-/);
+      expect(failed(lines)).toHaveLength(5);
+      expect(code).toBe(1);
+    } finally {
+      iam.hang = false;
+    }
+  });
+});
+
 /** `npm run doctor -- …` as a child process, with none of the functions' variables set. */
 function command(
   args: string[],
@@ -240,8 +394,8 @@ describe("the npm run doctor command", () => {
     expect(failed(lines)).toEqual([
       "FAIL channel C0NOBOT: bm is not a member: invite it with `/invite @bm`",
     ]);
-    expect(lines).toHaveLength(19);
-    expect(lines.at(-1)).toMatch(/^1 of 18 checks failed \(\d+\.\d s\)$/);
+    expect(lines).toHaveLength(20);
+    expect(lines.at(-1)).toMatch(/^1 of 19 checks failed \(\d+\.\d s\)$/);
     expect(code).toBe(1);
   }, 30_000);
 

@@ -1,8 +1,48 @@
 /**
  * Reading the CloudFormation template that `osls package` generates: each role's rights as
- * "action on resource" lines, the rules no role may break, and what a stack made from it holds
- * for given parameter values.
+ * "action on resource" lines, the rules no role may break, what a stack made from it holds
+ * for given parameter values, and each role's policy as IAM would hold it in such a stack.
  */
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Statement as IamStatement } from "../../local/stand-ins/iam-policy";
+
+/**
+ * `osls package` of serverless.yml into `into`, offline, stage ci in ap-northeast-1, with the
+ * example policy and these --param values; the template it wrote.
+ */
+export async function packTemplate(into: string, params: string[] = []): Promise<Template> {
+  await new Promise<void>((resolve, reject) =>
+    execFile(
+      "node_modules/.bin/osls",
+      [
+        "package",
+        "--stage",
+        "ci",
+        "--region",
+        "ap-northeast-1",
+        "--param=policyFile=infra/policy.example.yml",
+        ...params.map((p) => `--param=${p}`),
+        "--package",
+        into,
+      ],
+      {
+        env: {
+          ...process.env,
+          SLS_TELEMETRY_DISABLED: "1",
+          SLS_NOTIFICATIONS_MODE: "off",
+          AWS_ACCESS_KEY_ID: "",
+          AWS_PROFILE: "",
+        },
+      },
+      (error, stdout, stderr) => (error ? reject(new Error(`${stdout}\n${stderr}`)) : resolve()),
+    ),
+  );
+  return JSON.parse(
+    await readFile(join(into, "cloudformation-template-update-stack.json"), "utf8"),
+  );
+}
 export interface Template {
   Parameters?: Record<string, Parameter>;
   Resources: Record<
@@ -224,4 +264,63 @@ export function violations(template: Template, tenantSecretPrefix: string): stri
     }
   }
   return found;
+}
+
+/** Where a stack made from the template is: its partition, region, account, and each resource's attributes. */
+export interface StackPlace {
+  partition: string;
+  region: string;
+  account: string;
+  /** By logical id: `{ Arn: … }`, `{ StreamArn: … }`. */
+  attributes: Record<string, Record<string, string>>;
+}
+
+/**
+ * A role's statements as IAM holds them in a stack made from the template with these parameter
+ * values: every `Fn::If` decided, every `Fn::Sub`, `Fn::GetAtt` and `Ref` filled in from `place`.
+ * @throws for a reference `place` does not fill, so that no statement is loaded half made.
+ */
+export function roleStatements(
+  template: Template,
+  roleId: string,
+  place: StackPlace,
+  values: Record<string, string> = parameterValues(template),
+): IamStatement[] {
+  const role = template.Resources[roleId];
+  if (role?.Type !== "AWS::IAM::Role") throw new Error(`${roleId} is not a role`);
+  const attribute = (id: string, name: string) => {
+    const value = place.attributes[id]?.[name];
+    if (value === undefined) throw new Error(`no ${id}.${name} given for ${roleId}`);
+    return value;
+  };
+  const pseudo: Record<string, string> = {
+    "AWS::Partition": place.partition,
+    "AWS::Region": place.region,
+    "AWS::AccountId": place.account,
+  };
+  const fill = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(fill);
+    if (value === null || typeof value !== "object") return value;
+    const v = value as Record<string, unknown>;
+    if (typeof v["Fn::Sub"] === "string")
+      return v["Fn::Sub"].replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+        if (name in pseudo) return pseudo[name] as string;
+        const [id = "", attr] = name.split(".");
+        if (attr) return attribute(id, attr);
+        if (name in values) return values[name] as string;
+        throw new Error(`cannot fill \${${name}} for ${roleId}`);
+      });
+    if (Array.isArray(v["Fn::GetAtt"])) {
+      const [id, name] = v["Fn::GetAtt"] as [string, string];
+      return attribute(id, name);
+    }
+    if (typeof v.Ref === "string") throw new Error(`cannot fill Ref ${v.Ref} for ${roleId}`);
+    if (Object.keys(v).some((k) => k.startsWith("Fn::")))
+      throw new Error(`cannot fill ${JSON.stringify(v)} for ${roleId}`);
+    return Object.fromEntries(Object.entries(v).map(([k, item]) => [k, fill(item)]));
+  };
+  const policies = fill(resolve(template, role.Properties.Policies ?? [], values)) as Array<{
+    PolicyDocument: { Statement: IamStatement[] };
+  }>;
+  return policies.flatMap((p) => p.PolicyDocument.Statement);
 }

@@ -182,11 +182,17 @@ describe("checkRoles", () => {
         throw Object.assign(new Error("refused"), { name, $metadata: {} });
       },
     });
-    expect((await lines(refusing("AccessDenied")))[0]).toBe(
-      `FAIL role SlackRole: not checked: the deployer may not ask IAM about ${role("SlackRole")} (AccessDenied): give it iam:SimulatePrincipalPolicy on bm's roles (statement DoctorRoleChecks of infra/deployer-policy.json)`,
-    );
-    expect((await lines(refusing("NoSuchEntity")))[1]).toBe(
-      `FAIL role WorkerRole: IAM has no role ${worker}: set BM_WORKER_ROLE_ARN to the stack's output WorkerRoleArn`,
+    for (const name of ["AccessDenied", "AccessDeniedException"])
+      expect((await lines(refusing(name)))[0]).toBe(
+        `FAIL role SlackRole: not checked: the deployer may not ask IAM about ${role("SlackRole")} (AccessDenied): give it iam:SimulatePrincipalPolicy on bm's roles (statement DoctorRoleChecks of infra/deployer-policy.json)`,
+      );
+    for (const name of ["NoSuchEntity", "NoSuchEntityException"])
+      expect((await lines(refusing(name)))[1]).toBe(
+        `FAIL role WorkerRole: IAM has no role ${worker}: set BM_WORKER_ROLE_ARN to the stack's output WorkerRoleArn`,
+      );
+    // Only those: a name that merely contains one is another error.
+    expect((await lines(refusing("NotAccessDenied")))[0]).toBe(
+      "FAIL role SlackRole: not checked: AWS answered NotAccessDenied",
     );
     expect((await lines(refusing("ThrottlingException")))[2]).toBe(
       "FAIL role FollowupRole: not checked: AWS answered ThrottlingException",
