@@ -33,7 +33,7 @@ export function queueOf(url: string): { account: string; name: string } | undefi
   } catch {
     return undefined;
   }
-  const [account = "", name = ""] = path;
+  const [account, name] = path as [string, string];
   return path.length === 2 && /^\d{12}$/.test(account) ? { account, name } : undefined;
 }
 
@@ -120,7 +120,8 @@ async function checkRole(
       check,
       "not checked: BM_QUEUE_URL is not a queue's URL (https://sqs.<region>.amazonaws.com/<account>/<name>)",
     );
-  const [, partition = "", , , account = ""] = arn.split(":");
+  // arn:<partition>:iam::<account>:role/…, as readDoctorRoles took it.
+  const [, partition, , , account] = arn.split(":") as [string, string, string, string, string];
   const where: Where = { partition, account, region: plan.region, plan, tenantSecrets };
   const asks: Ask[] = entry.calls.flatMap((call) =>
     resources(call.on, where).map(({ resource, label }) => ({
@@ -143,13 +144,13 @@ async function checkRole(
   } catch (error) {
     // The SDK names a refusal IAM models by its class (NoSuchEntityException), one it does not
     // by its code (AccessDenied).
-    const name = error instanceof Error ? error.name : "";
-    if (["AccessDenied", "AccessDeniedException"].includes(name))
+    const name = (error as { name?: unknown } | undefined)?.name;
+    if (name === "AccessDenied" || name === "AccessDeniedException")
       return fail(
         check,
         `not checked: the deployer may not ask IAM about ${arn} (AccessDenied): give it iam:SimulatePrincipalPolicy on bm's roles (statement DoctorRoleChecks of infra/deployer-policy.json)`,
       );
-    if (["NoSuchEntity", "NoSuchEntityException"].includes(name))
+    if (name === "NoSuchEntity" || name === "NoSuchEntityException")
       return fail(check, `IAM has no role ${arn}: ${fix}`);
     return fail(check, `not checked: ${explain(error)}`);
   }

@@ -69,6 +69,8 @@ export class IamStandIn {
   }> = [];
   /** Answers nothing while set: a hang. */
   hang = false;
+  /** While set, each request fails: IAM's 500 (`error`), or the connection cut unanswered (`drop`). */
+  fault: "error" | "drop" | undefined;
   /** Fields left out of every evaluation result: an answer missing what it should hold. */
   readonly omit = new Set<"EvalDecision" | "EvalActionName" | "EvalResourceName">();
   readonly roles = new Map<string, Statement[]>();
@@ -78,10 +80,20 @@ export class IamStandIn {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       if (this.hang) return;
+      if (this.fault === "drop") {
+        req.socket.destroy();
+        return;
+      }
       const requestId = randomUUID();
       let status = 200;
       let body: string;
       try {
+        if (this.fault === "error")
+          throw new IamFault(
+            500,
+            "ServiceFailure",
+            "Request processing has failed due to an unknown error, exception or failure.",
+          );
         body = this.answer(new URLSearchParams(Buffer.concat(chunks).toString("utf8")), requestId);
       } catch (error) {
         const fault =

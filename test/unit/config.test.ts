@@ -337,6 +337,7 @@ describe("readDoctorRoles", () => {
     for (const arn of [
       "arn:aws-us-gov:iam::123456789012:role/a",
       "arn:aws-cn:iam::123456789012:role/service/bm-x_y+=,.@-1",
+      `arn:aws:iam::123456789012:role/${"r".repeat(512)}`,
     ])
       expect(readDoctorRoles({ BM_WORKER_ROLE_ARN: arn }, VARIABLES)).toEqual({ WorkerRole: arn });
   });
@@ -349,6 +350,7 @@ describe("readDoctorRoles", () => {
       `x${ARN}`,
       `${ARN} b`,
       "arn:aws:sts::123456789012:role/a",
+      `arn:aws:iam::123456789012:role/${"r".repeat(513)}`,
     ]) {
       expect(() => readDoctorRoles({ BM_SLACK_ROLE_ARN: wrong }, VARIABLES)).toThrow(
         new ConfigError(

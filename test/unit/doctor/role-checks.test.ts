@@ -80,6 +80,35 @@ describe("checkRoles", () => {
         resource: `${SECRET}:bm/slack-??????`,
       },
     ]);
+    // The rest, in short: each role's questions, in order (service, and the key's kind).
+    const short = (id: string) =>
+      iam.asked
+        .filter((a) => a.role === role(id))
+        .map((a) =>
+          [a.actions.join(","), a.resource.split(":")[2], a.key?.slice(0, 3)]
+            .filter(Boolean)
+            .join(" "),
+        );
+    const items = [
+      "dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem dynamodb op-",
+      "dynamodb:PutItem,dynamodb:GetItem,dynamodb:DeleteItem dynamodb loc",
+      "dynamodb:Query dynamodb",
+      "dynamodb:Scan dynamodb",
+      "dynamodb:PutItem,dynamodb:GetItem dynamodb",
+    ];
+    expect(short("SlackRole")).toEqual([
+      ...items,
+      "sqs:SendMessage sqs",
+      "secretsmanager:GetSecretValue secretsmanager",
+    ]);
+    expect(short("FollowupRole")).toEqual([
+      ...items.slice(0, 4),
+      "dynamodb:PutItem,dynamodb:DeleteItem dynamodb lea",
+      items[4],
+      "sqs:SendMessage sqs",
+      "secretsmanager:GetSecretValue secretsmanager",
+      "secretsmanager:GetSecretValue secretsmanager",
+    ]);
     expect(OPERATION_KEY).toMatch(/^op-[0-9a-z]{10}$/);
     expect(LOCK_KEY).toBe("lock#doctor#server#image");
   });
@@ -199,6 +228,9 @@ describe("checkRoles", () => {
     );
     expect((await lines({ simulate: async () => Promise.reject("a string") }))[2]).toBe(
       "FAIL role FollowupRole: not checked: internal error (string); nothing more is shown, to keep secrets out of messages",
+    );
+    expect((await lines({ simulate: async () => Promise.reject(undefined) }))[2]).toBe(
+      "FAIL role FollowupRole: not checked: internal error (undefined); nothing more is shown, to keep secrets out of messages",
     );
   });
 
