@@ -171,6 +171,14 @@ describe("SQS GetQueueAttributes", () => {
 });
 
 describe("IAM SimulatePrincipalPolicy", () => {
+  /** The real SDK client, at the stand-in, one try. */
+  const iamClient = (endpoint: string) =>
+    new IAMClient({
+      endpoint,
+      region: "ap-northeast-1",
+      credentials: { accessKeyId: "a", secretAccessKey: "b" },
+      maxAttempts: 1,
+    });
   const ROLE = "arn:aws:iam::123456789012:role/bm-ci-WorkerRole-T35T";
   const TABLE = "arn:aws:dynamodb:ap-northeast-1:123456789012:table/ops";
 
@@ -196,12 +204,7 @@ describe("IAM SimulatePrincipalPolicy", () => {
         },
       ],
     }).start();
-    const client = new IAMClient({
-      endpoint: iam.url,
-      region: "ap-northeast-1",
-      credentials: { accessKeyId: "a", secretAccessKey: "b" },
-      maxAttempts: 1,
-    });
+    const client = iamClient(iam.url);
     try {
       const ask = (keys: string[]) =>
         client.send(
@@ -254,12 +257,7 @@ describe("IAM SimulatePrincipalPolicy", () => {
       roles: { [ROLE]: [] },
       caller: [{ Effect: "Allow", Action: "iam:SimulatePrincipalPolicy", Resource: ROLE }],
     }).start();
-    const client = new IAMClient({
-      endpoint: iam.url,
-      region: "ap-northeast-1",
-      credentials: { accessKeyId: "a", secretAccessKey: "b" },
-      maxAttempts: 1,
-    });
+    const client = iamClient(iam.url);
     const refusal = (input: ConstructorParameters<typeof SimulatePrincipalPolicyCommand>[0]) =>
       client.send(new SimulatePrincipalPolicyCommand(input)).then(
         () => "answered",
