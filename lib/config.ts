@@ -162,14 +162,13 @@ export function readEclEndpointAllow(env: NodeJS.ProcessEnv = process.env): Host
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
 /**
- * The role ARNs the doctor checks, from the variables that name them (each unset one left out);
- * `local` for the local stack (`BM_LOCAL_STACK`, which `npm start` sets) when none is set: it has
- * no IAM roles. @throws ConfigError naming each one that is not a role's ARN.
+ * The role ARNs the doctor checks, from the variables that name them (each unset one left out).
+ * @throws ConfigError naming each one that is not a role's ARN.
  */
 export function readDoctorRoles(
   env: NodeJS.ProcessEnv,
   variables: Record<string, string>,
-): Partial<Record<string, string>> | "local" {
+): Partial<Record<string, string>> {
   const problems: string[] = [];
   const arns: Partial<Record<string, string>> = {};
   for (const [role, variable] of Object.entries(variables)) {
@@ -179,7 +178,7 @@ export function readDoctorRoles(
     else problems.push(`${variable} must be a role's ARN (arn:aws:iam::<account>:role/<name>)`);
   }
   if (problems.length > 0) throw new ConfigError(`bm cannot start: ${problems.join("; ")}`);
-  return Object.keys(arns).length === 0 && env.BM_LOCAL_STACK?.trim() === "1" ? "local" : arns;
+  return arns;
 }
 
 /** What the archiver reads from the environment (it reads nothing of the others'). */

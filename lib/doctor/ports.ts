@@ -81,11 +81,8 @@ export interface DoctorPlan {
   table: string;
   auditTable: string;
   queueUrl: string;
-  /**
-   * The functions' roles the doctor asks IAM about, by logical id (lib/doctor/role-calls.ts);
-   * `local`: the local stack, which has no IAM roles.
-   */
-  roles: Partial<Record<string, string>> | "local";
+  /** The functions' roles the doctor asks IAM about, by logical id (lib/doctor/role-calls.ts). */
+  roles: Partial<Record<string, string>>;
   /** The AWS region, for the commands the fixes give and the ARNs the role checks name. */
   region: string | undefined;
   /** How long one check may take. */

@@ -79,24 +79,16 @@ function decisionOf(results: Evaluation[], action: string, resource: string): st
 }
 
 /**
- * The role lines: one per function's role, or one saying the local stack has none.
- * `tenantSecrets`: those the policy names; undefined when it does not load.
+ * The role lines, one per function's role. `tenantSecrets`: those the policy names; undefined
+ * when it does not load.
  */
 export async function checkRoles(
   ports: Pick<DoctorPorts, "iam">,
   plan: DoctorPlan,
   tenantSecrets: readonly string[] | undefined,
 ): Promise<Line[]> {
-  const { roles } = plan;
-  if (roles === "local")
-    return [
-      ok(
-        "roles",
-        "not checked: the local stack has no IAM roles (its tables, queue and secrets take any credentials)",
-      ),
-    ];
   return Promise.all(
-    ROLE_CALLS.map((entry) => checkRole(ports, entry, roles[entry.role], plan, tenantSecrets)),
+    ROLE_CALLS.map((entry) => checkRole(ports, entry, plan.roles[entry.role], plan, tenantSecrets)),
   );
 }
 

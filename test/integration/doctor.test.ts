@@ -12,6 +12,7 @@ import { exitCode, formatLine } from "../../lib/doctor/report";
 import { LOCK_KEY } from "../../lib/doctor/role-calls";
 import { queueOf } from "../../lib/doctor/role-checks";
 import { doctorFromEnv } from "../../lib/runtime/doctor";
+import { rolePolicies } from "../../local/role-policies";
 import { type LocalStack, startLocalStack } from "../../local/stack";
 import { IamStandIn } from "../../local/stand-ins/iam";
 import type { Statement } from "../../local/stand-ins/iam-policy";
@@ -83,7 +84,11 @@ describe("npm run doctor, against the local stack", () => {
       "ok   table bm-local-operations: exists, active, and reads",
       "ok   audit table bm-local-audit: exists, active, and reads",
       `ok   queue ${stack.env.BM_QUEUE_URL?.replace(/:\d+/, ":PORT")}: exists, 0 messages waiting`,
-      "ok   roles: not checked: the local stack has no IAM roles (its tables, queue and secrets take any credentials)",
+      // The local stack's IAM holds serverless.yml's role policies (local/role-policies.ts).
+      "ok   role SlackRole: may make its 12 calls, on table bm-local-operations, index bm-local-operations/tenant, index bm-local-operations/inflight, table bm-local-audit, queue bm-work, secret bm/slack",
+      "ok   role WorkerRole: may make its 17 calls, on table bm-local-operations, index bm-local-operations/tenant, index bm-local-operations/inflight, table bm-local-audit, queue bm-work, secret bm/slack, secret bm/tenant/sample",
+      "ok   role FollowupRole: may make its 15 calls, on table bm-local-operations, index bm-local-operations/tenant, index bm-local-operations/inflight, table bm-local-audit, queue bm-work, secret bm/slack, secret bm/tenant/sample",
+      "ok   role AuditCheckRole: may make its 5 calls, on table bm-local-operations, table bm-local-audit, secret bm/slack",
       "ok   audit bm-local-audit: this run is recorded as rd-… (viewed:doctor)",
     ]);
     expect(code).toBe(1);
@@ -203,7 +208,12 @@ describe("npm run doctor, against the local stack", () => {
       BM_TABLE: "bm-nope",
       BM_QUEUE_URL: String(stack.env.BM_QUEUE_URL).replace("bm-work", "bm-nope"),
     });
-    expect(failed(lines).map((l) => l.replace(/:\d+/g, ":PORT"))).toEqual([
+    // The roles may not reach a table or queue of another name: their lines fail too.
+    expect(
+      failed(lines)
+        .filter((l) => !l.startsWith("FAIL role "))
+        .map((l) => l.replace(/:\d+/g, ":PORT")),
+    ).toEqual([
       "FAIL channel C0NOBOT: bm is not a member: invite it with `/invite @bm`",
       "FAIL table bm-nope: AWS answered ResourceNotFoundException: none of that name in ap-northeast-1; check BM_TABLE (the stack's outputs name it) and the region",
       "FAIL queue http://127.0.0.1:PORT/000000000000/bm-nope: AWS answered QueueDoesNotExist: none of that name in ap-northeast-1; check BM_QUEUE_URL (the stack's outputs name it) and the region",
@@ -212,7 +222,12 @@ describe("npm run doctor, against the local stack", () => {
 
   it("says when the audit table is not there that its run was not recorded", async () => {
     const { lines } = await doctor({ BM_AUDIT_TABLE: "bm-nope-audit" });
-    expect(failed(lines).slice(1)).toEqual([
+    expect(failed(lines).filter((l) => l.startsWith("FAIL role ")).length).toBe(4);
+    expect(
+      failed(lines)
+        .filter((l) => !l.startsWith("FAIL role "))
+        .slice(1),
+    ).toEqual([
       "FAIL audit table bm-nope-audit: AWS answered ResourceNotFoundException: none of that name in ap-northeast-1; check BM_AUDIT_TABLE (the stack's outputs name it) and the region",
       "FAIL audit bm-nope-audit: this run's event (viewed:doctor) was not recorded (ResourceNotFoundException); see the audit table's line above",
     ]);
@@ -228,6 +243,8 @@ describe("npm run doctor's role checks, against IAM holding the template's own r
   let iam: IamStandIn;
   let policies: Record<string, Statement[]>;
   let deployer: Statement[];
+  let local: Record<string, Statement[]>;
+  let generated: Record<string, Statement[]>;
   const roleVariables = {
     BM_SLACK_ROLE_ARN: arn("SlackRole"),
     BM_WORKER_ROLE_ARN: arn("WorkerRole"),
@@ -259,14 +276,22 @@ describe("npm run doctor's role checks, against IAM holding the template's own r
     policies = Object.fromEntries(
       ROLES.map((id) => [arn(id), roleStatements(template, id, place)]),
     );
+    // The local stack reads serverless.yml itself (local/role-policies.ts): the same statements.
+    local = await rolePolicies("serverless.yml", ROLES, "ci", place);
+    generated = Object.fromEntries(ROLES.map((id) => [id, roleStatements(template, id, place)]));
     deployer = JSON.parse(await readFile("infra/deployer-policy.json", "utf8")).Statement;
     iam = await new IamStandIn({ roles: policies, caller: deployer }).start();
     // The SDK reads its endpoints from the process's environment, as on a deployer's machine.
     process.env.AWS_ENDPOINT_URL_IAM = iam.url;
   }, 60_000);
   afterAll(async () => {
-    delete process.env.AWS_ENDPOINT_URL_IAM;
+    process.env.AWS_ENDPOINT_URL_IAM = stack.env.AWS_ENDPOINT_URL_IAM;
     await iam?.close();
+  });
+
+  it("loads in the local stack the very statements osls generates for each role", () => {
+    expect(Object.keys(local)).toEqual(ROLES);
+    expect(local).toEqual(generated);
   });
 
   it("finds every role may make every call its function makes, asking IAM with the keys it touches", async () => {
@@ -394,8 +419,8 @@ describe("the npm run doctor command", () => {
     expect(failed(lines)).toEqual([
       "FAIL channel C0NOBOT: bm is not a member: invite it with `/invite @bm`",
     ]);
-    expect(lines).toHaveLength(20);
-    expect(lines.at(-1)).toMatch(/^1 of 19 checks failed \(\d+\.\d s\)$/);
+    expect(lines).toHaveLength(23);
+    expect(lines.at(-1)).toMatch(/^1 of 22 checks failed \(\d+\.\d s\)$/);
     expect(code).toBe(1);
   }, 30_000);
 

@@ -6,6 +6,7 @@
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fillStatements, type StackPlace } from "../../local/role-policies";
 import type { Statement as IamStatement } from "../../local/stand-ins/iam-policy";
 
 /**
@@ -266,18 +267,10 @@ export function violations(template: Template, tenantSecretPrefix: string): stri
   return found;
 }
 
-/** Where a stack made from the template is: its partition, region, account, and each resource's attributes. */
-export interface StackPlace {
-  partition: string;
-  region: string;
-  account: string;
-  /** By logical id: `{ Arn: … }`, `{ StreamArn: … }`. */
-  attributes: Record<string, Record<string, string>>;
-}
-
 /**
  * A role's statements as IAM holds them in a stack made from the template with these parameter
- * values: every `Fn::If` decided, every `Fn::Sub`, `Fn::GetAtt` and `Ref` filled in from `place`.
+ * values: every `Fn::If` decided, every `Fn::Sub`, `Fn::GetAtt` and `Ref` filled in from `place`
+ * (local/role-policies.ts, which fills serverless.yml's for the local stack the same way).
  * @throws for a reference `place` does not fill, so that no statement is loaded half made.
  */
 export function roleStatements(
@@ -288,39 +281,5 @@ export function roleStatements(
 ): IamStatement[] {
   const role = template.Resources[roleId];
   if (role?.Type !== "AWS::IAM::Role") throw new Error(`${roleId} is not a role`);
-  const attribute = (id: string, name: string) => {
-    const value = place.attributes[id]?.[name];
-    if (value === undefined) throw new Error(`no ${id}.${name} given for ${roleId}`);
-    return value;
-  };
-  const pseudo: Record<string, string> = {
-    "AWS::Partition": place.partition,
-    "AWS::Region": place.region,
-    "AWS::AccountId": place.account,
-  };
-  const fill = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(fill);
-    if (value === null || typeof value !== "object") return value;
-    const v = value as Record<string, unknown>;
-    if (typeof v["Fn::Sub"] === "string")
-      return v["Fn::Sub"].replace(/\$\{([^}]+)\}/g, (_, name: string) => {
-        if (name in pseudo) return pseudo[name] as string;
-        const [id = "", attr] = name.split(".");
-        if (attr) return attribute(id, attr);
-        if (name in values) return values[name] as string;
-        throw new Error(`cannot fill \${${name}} for ${roleId}`);
-      });
-    if (Array.isArray(v["Fn::GetAtt"])) {
-      const [id, name] = v["Fn::GetAtt"] as [string, string];
-      return attribute(id, name);
-    }
-    if (typeof v.Ref === "string") throw new Error(`cannot fill Ref ${v.Ref} for ${roleId}`);
-    if (Object.keys(v).some((k) => k.startsWith("Fn::")))
-      throw new Error(`cannot fill ${JSON.stringify(v)} for ${roleId}`);
-    return Object.fromEntries(Object.entries(v).map(([k, item]) => [k, fill(item)]));
-  };
-  const policies = fill(resolve(template, role.Properties.Policies ?? [], values)) as Array<{
-    PolicyDocument: { Statement: IamStatement[] };
-  }>;
-  return policies.flatMap((p) => p.PolicyDocument.Statement);
+  return fillStatements(resolve(template, role.Properties.Policies ?? [], values), place, values);
 }

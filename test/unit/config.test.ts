@@ -364,13 +364,4 @@ describe("readDoctorRoles", () => {
       "bm cannot start: BM_SLACK_ROLE_ARN must be a role's ARN (arn:aws:iam::<account>:role/<name>); BM_WORKER_ROLE_ARN must be a role's ARN (arn:aws:iam::<account>:role/<name>)",
     );
   });
-
-  it("says the local stack, which has no roles, when it is the local stack and no role is set", () => {
-    expect(readDoctorRoles({ BM_LOCAL_STACK: "1" }, VARIABLES)).toBe("local");
-    expect(readDoctorRoles({ BM_LOCAL_STACK: " 1 " }, VARIABLES)).toBe("local");
-    expect(readDoctorRoles({ BM_LOCAL_STACK: "0" }, VARIABLES)).toStrictEqual({});
-    expect(readDoctorRoles({ BM_LOCAL_STACK: "1", BM_SLACK_ROLE_ARN: ARN }, VARIABLES)).toEqual({
-      SlackRole: ARN,
-    });
-  });
 });

@@ -141,14 +141,6 @@ describe("checkRoles", () => {
     );
   });
 
-  it("on the local stack, says in one line that there are no roles, and asks nothing", async () => {
-    const iam = fakeIam();
-    expect(await lines(iam.probe, { ...PLAN, roles: "local" })).toEqual([
-      "ok   roles: not checked: the local stack has no IAM roles (its tables, queue and secrets take any credentials)",
-    ]);
-    expect(iam.asked).toEqual([]);
-  });
-
   it("fails a role whose variable is not set, naming the output to set it from", async () => {
     const iam = fakeIam();
     expect(await lines(iam.probe, { ...PLAN, roles: {} })).toEqual([
