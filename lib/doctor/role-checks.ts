@@ -148,8 +148,9 @@ async function checkRole(
   }
   const denied: string[] = [];
   const unknown: string[] = [];
-  asks.forEach((ask, i) => {
-    const results = answers[i] ?? [];
+  // One answer per ask, in order (Promise.all).
+  answers.forEach((results, i) => {
+    const ask = asks[i] as Ask;
     for (const action of ask.actions) {
       const decision = decisionOf(results, action, ask.resource);
       const what = `${action} on ${ask.label}${ask.key ? ` (key ${ask.key})` : ""}`;
