@@ -158,6 +158,29 @@ export function readEclEndpointAllow(env: NodeJS.ProcessEnv = process.env): Host
   return read;
 }
 
+/** An IAM role's ARN, as the stack's outputs give it. */
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+/**
+ * The role ARNs the doctor checks, from the variables that name them (each unset one left out).
+ * @throws ConfigError naming each one that is not a role's ARN.
+ */
+export function readDoctorRoles(
+  env: NodeJS.ProcessEnv,
+  variables: Record<string, string>,
+): Partial<Record<string, string>> {
+  const problems: string[] = [];
+  const arns: Partial<Record<string, string>> = {};
+  for (const [role, variable] of Object.entries(variables)) {
+    const value = env[variable]?.trim();
+    if (!value) continue;
+    if (ROLE_ARN.test(value)) arns[role] = value;
+    else problems.push(`${variable} must be a role's ARN (arn:aws:iam::<account>:role/<name>)`);
+  }
+  if (problems.length > 0) throw new ConfigError(`bm cannot start: ${problems.join("; ")}`);
+  return arns;
+}
+
 /** What the archiver reads from the environment (it reads nothing of the others'). */
 export interface ArchiverConfig {
   /** The archive bucket (`BM_AUDIT_ARCHIVE_BUCKET`). */

@@ -2,8 +2,9 @@
  * `npm run doctor -- [--timeout <ms>]`: checks an installation end to end, as its functions see
  * it, one line per check (docs/deploy.md#check-it-npm-run-doctor). It reads the functions' own
  * variables (BM_POLICY, BM_SLACK_SECRET_ID, BM_TABLE, BM_AUDIT_TABLE, BM_QUEUE_URL, AWS_REGION,
- * …); with none of them set, those of the local stack that `npm start` runs. Exit 0 when every
- * check holds, 1 when one fails, 2 for a mistake in the command.
+ * …) and the roles' (BM_WORKER_ROLE_ARN, …, from the stack's outputs); with none of them set,
+ * those of the local stack that `npm start` runs. Exit 0 when every check holds, 1 when one
+ * fails, 2 for a mistake in the command.
  */
 import { parseArgs } from "node:util";
 import { runDoctor } from "../lib/doctor/doctor";
@@ -15,8 +16,10 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const USAGE = `usage: npm run doctor -- [--timeout <ms>]
   Checks the installation the functions' variables name (BM_POLICY, BM_SLACK_SECRET_ID,
-  BM_TABLE, BM_AUDIT_TABLE, BM_QUEUE_URL, AWS_REGION, …); with none set, the local stack of
-  \`npm start\` (BM_PORT, 3000 unless set). --timeout: how long each check may take (5000).
+  BM_TABLE, BM_AUDIT_TABLE, BM_QUEUE_URL, AWS_REGION, …), and each function's role
+  (BM_SLACK_ROLE_ARN, BM_WORKER_ROLE_ARN, BM_FOLLOWUP_ROLE_ARN, BM_AUDIT_CHECK_ROLE_ARN: the
+  stack's outputs); with none set, the local stack of \`npm start\` (BM_PORT, 3000 unless set).
+  --timeout: how long each check may take (5000).
   Exit 0: every check holds; 1: a check failed; 2: a mistake in the command.
 `;
 

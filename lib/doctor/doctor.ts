@@ -8,6 +8,7 @@ import type { Policy } from "../policy/policy";
 import { parseSlackSecret } from "../slack/slack-secret";
 import { plural } from "../util/plural";
 import type { DoctorPlan, DoctorPorts, Line } from "./ports";
+import { checkRoles } from "./role-checks";
 import { checkChannels, checkGroups, checkToken } from "./slack-checks";
 import { checkTenant } from "./tenant-checks";
 import { explain, fail, ok, regionFlag, within } from "./words";
@@ -34,6 +35,14 @@ export async function runDoctor(ports: DoctorPorts, plan: DoctorPlan): Promise<L
     checkTable(ports, "audit table", plan.auditTable, plan),
     checkQueue(ports, plan),
   ]);
+  // The worker's and the follow-up's tenant secrets are those the policy names.
+  const roles = policy.then((p) =>
+    checkRoles(
+      ports,
+      plan,
+      p.ok ? Object.values(p.policy.tenants).map((t) => t.secret) : undefined,
+    ),
+  );
   const read = await policy;
   const lines = [
     read.ok
@@ -48,6 +57,7 @@ export async function runDoctor(ports: DoctorPorts, plan: DoctorPlan): Promise<L
     ...(await slack),
     ...(await tenants),
     ...(await aws),
+    ...(await roles),
   ];
   lines.push(await recordRun(ports, plan, read.ok ? read.policy : undefined, lines));
   return lines;

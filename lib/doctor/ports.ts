@@ -41,12 +41,34 @@ export interface AwsProbe {
   queue(url: string): Promise<number>;
 }
 
+/** IAM's decision on one action on one resource; undefined where its answer did not say. */
+export interface Evaluation {
+  action: string | undefined;
+  resource: string | undefined;
+  decision: string | undefined;
+}
+
+export interface RoleProbe {
+  /**
+   * SimulatePrincipalPolicy: whether this role may make each of these actions on this resource,
+   * with `dynamodb:LeadingKeys` when a key is given. @throws IAM's refusal (AccessDenied,
+   * NoSuchEntity, …).
+   */
+  simulate(request: {
+    role: string;
+    actions: readonly string[];
+    resource: string;
+    key?: string;
+  }): Promise<Evaluation[]>;
+}
+
 export interface DoctorPorts {
   loadPolicy(path: string): Promise<Policy>;
   readSecret(id: string): Promise<Record<string, unknown>>;
   slack: SlackProbe;
   ecl: EclProbe;
   aws: AwsProbe;
+  iam: RoleProbe;
   /** Appends the doctor's own audit event (a read). */
   audit(event: AuditEvent): Promise<void>;
   now(): Date;
@@ -59,7 +81,9 @@ export interface DoctorPlan {
   table: string;
   auditTable: string;
   queueUrl: string;
-  /** The AWS region, for the commands the fixes give. */
+  /** The functions' roles the doctor asks IAM about, by logical id (lib/doctor/role-calls.ts). */
+  roles: Partial<Record<string, string>>;
+  /** The AWS region, for the commands the fixes give and the ARNs the role checks name. */
   region: string | undefined;
   /** How long one check may take. */
   timeoutMs: number;

@@ -3,14 +3,17 @@
  * the worker builds (lib/runtime/backend.ts), each call with the doctor's deadline.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { IAMClient } from "@aws-sdk/client-iam";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { WebClient } from "@slack/web-api";
 import { awsClientOptions } from "../aws/clients";
 import { awsProbe } from "../aws/doctor-probe";
 import { DynamoAuditLog } from "../aws/dynamo/audit-log";
 import { documentClient } from "../aws/dynamo/documents";
-import { readConfig } from "../config";
+import { roleProbe } from "../aws/role-probe";
+import { readConfig, readDoctorRoles } from "../config";
 import type { DoctorPlan, DoctorPorts } from "../doctor/ports";
+import { ROLE_CALLS } from "../doctor/role-calls";
 import { EclClient } from "../ecl/client";
 import { HttpPools } from "../ecl/http";
 import { issueKeystoneToken } from "../ecl/keystone";
@@ -31,11 +34,17 @@ export function doctorFromEnv(
   timeoutMs: number,
 ): { plan: DoctorPlan; ports: DoctorPorts; close: () => Promise<void> } {
   const config = readConfig(env);
+  const roles = readDoctorRoles(
+    env,
+    Object.fromEntries(ROLE_CALLS.map((r) => [r.role, r.variable])),
+  );
   // One try each: the doctor says what fails, it does not wait for it to pass.
   const aws = awsClientOptions(timeoutMs, 1);
   const secrets = secretSourceFromEnv(env, aws);
   const dynamo = new DynamoDBClient(aws);
   const sqs = new SQSClient(aws);
+  // IAM is global: the SDK resolves its one endpoint (or AWS_ENDPOINT_URL_IAM) from any region.
+  const iam = new IAMClient(aws);
   const pools = new HttpPools(
     { connectMs: Math.min(3000, timeoutMs), headersMs: timeoutMs, bodyMs: timeoutMs },
     { allow: config.eclEndpointAllow },
@@ -55,6 +64,7 @@ export function doctorFromEnv(
       table: config.table,
       auditTable: config.auditTable,
       queueUrl: config.queueUrl,
+      roles,
       region: env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || undefined,
       timeoutMs,
     },
@@ -78,12 +88,14 @@ export function doctorFromEnv(
         },
       },
       aws: awsProbe(dynamo, sqs),
+      iam: roleProbe(iam),
       audit: (event) => audit.append(event),
       now: () => new Date(),
     },
     close: async () => {
       dynamo.destroy();
       sqs.destroy();
+      iam.destroy();
       await pools.close();
     },
   };

@@ -1,15 +1,21 @@
 /**
  * The AWS side of the local stack: secrets (a file, or the Secrets Manager stand-in), DynamoDB
- * (dynalite, in this process), SQS (the stand-in) and Lambda's Invoke (the stand-in), each with
+ * (dynalite, in this process), SQS (the stand-in), Lambda's Invoke and IAM's
+ * SimulatePrincipalPolicy (stand-ins), each with
  * the SDK's own endpoint variable pointed at it, and a fault proxy in front when asked.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import dynalite from "dynalite";
+import { ROLE_CALLS } from "../../lib/doctor/role-calls";
+import { queueOf } from "../../lib/doctor/role-checks";
+import { rolePolicies } from "../role-policies";
 import { AwsFaultProxy } from "../stand-ins/aws-fault-proxy";
+import { IamStandIn } from "../stand-ins/iam";
+import type { Statement } from "../stand-ins/iam-policy";
 import { LambdaStandIn } from "../stand-ins/lambda";
 import { type SecretsManagerStandIn, startSecretsManager } from "../stand-ins/secrets-manager";
 import { SqsStandIn } from "../stand-ins/sqs";
@@ -117,4 +123,47 @@ export async function startLambda(
   env.AWS_ENDPOINT_URL_LAMBDA = lambda.url;
   env.BM_FOLLOWUP_FUNCTION = options.presetFunction ?? FOLLOWUP_FUNCTION;
   return lambda;
+}
+
+/** The function roles the local stack's IAM holds: those `npm run doctor` checks. */
+const ROLES = ROLE_CALLS.map((r) => r.role);
+
+/**
+ * IAM's SimulatePrincipalPolicy, for `npm run doctor`: the stand-in, holding each function's role
+ * with the policy serverless.yml gives it, filled in with this stack's tables, queue and secrets,
+ * and the deployer's policy (infra/deployer-policy.json) as its caller's. The roles' variables
+ * (`BM_WORKER_ROLE_ARN`, …) name them, as the stack's outputs would.
+ */
+export async function startIam(
+  closers: Closers,
+  env: Env,
+  options: { root: string },
+): Promise<IamStandIn> {
+  const region = env.AWS_REGION ?? "ap-northeast-1";
+  const queue = queueOf(env.BM_QUEUE_URL ?? "");
+  if (!queue) throw new Error(`the local stack's queue URL ${env.BM_QUEUE_URL} names no account`);
+  const table = (name = "") => `arn:aws:dynamodb:${region}:${queue.account}:table/${name}`;
+  const arn = (id: string) => `arn:aws:iam::${queue.account}:role/bm-local-${id}`;
+  const policies = await rolePolicies(join(options.root, "serverless.yml"), ROLES, "local", {
+    partition: "aws",
+    region,
+    account: queue.account,
+    attributes: {
+      OperationsTable: { Arn: table(env.BM_TABLE) },
+      AuditTable: { Arn: table(env.BM_AUDIT_TABLE) },
+      WorkQueue: { Arn: `arn:aws:sqs:${region}:${queue.account}:${queue.name}` },
+      AuditArchiveBucket: { Arn: "arn:aws:s3:::bm-local-archive" },
+    },
+  });
+  const deployer = JSON.parse(
+    await readFile(join(options.root, "infra/deployer-policy.json"), "utf8"),
+  ) as { Statement: Statement[] };
+  const iam = await new IamStandIn({
+    roles: Object.fromEntries(ROLES.map((id) => [arn(id), policies[id] as Statement[]])),
+    caller: deployer.Statement,
+  }).start();
+  closers.last(() => iam.close());
+  env.AWS_ENDPOINT_URL_IAM = iam.url;
+  for (const { role, variable } of ROLE_CALLS) env[variable] = arn(role);
+  return iam;
 }

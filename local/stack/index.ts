@@ -18,13 +18,14 @@ import type { EclSimulator } from "../ecl-simulator/server";
 import { unkindnessFromEnv } from "../ecl-simulator/unkind";
 import { playground } from "../playground/server";
 import type { AwsFaultProxy } from "../stand-ins/aws-fault-proxy";
+import type { IamStandIn } from "../stand-ins/iam";
 import type { LambdaStandIn } from "../stand-ins/lambda";
 import { Lineage } from "../stand-ins/lineage";
 import type { SecretsManagerStandIn } from "../stand-ins/secrets-manager";
 import type { SlackStandIn } from "../stand-ins/slack";
 import type { SqsStandIn } from "../stand-ins/sqs";
 import { createTables } from "../tables";
-import { type Env, startDynamo, startLambda, startQueue, startSecrets } from "./aws";
+import { type Env, startDynamo, startIam, startLambda, startQueue, startSecrets } from "./aws";
 import { Closers } from "./closers";
 import { sampleSecrets, startEcl } from "./ecl";
 import { useExternalAws } from "./external-aws";
@@ -106,6 +107,8 @@ export interface LocalStack {
   secretsManager: SecretsManagerStandIn | undefined;
   /** Lambda's Invoke: the worker starting the follow-up after a detach ECL accepted. */
   lambda: LambdaStandIn;
+  /** IAM's SimulatePrincipalPolicy, holding serverless.yml's role policies (`npm run doctor`). */
+  iam: IamStandIn | undefined;
   /** Lambda's recursive loop detection: the deepest chain, the invocations it stopped. */
   lineage: Lineage;
   /** The event source mapping's invocations of the worker, and those killed at its timeout. */
@@ -233,6 +236,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     presetFunction: preset.BM_FOLLOWUP_FUNCTION,
   });
 
+  const iam = preset.AWS_ENDPOINT_URL_IAM
+    ? undefined
+    : await startIam(closers, env, { root: ROOT });
+
   // The functions' environment, then the functions: they read it at their cold start.
   Object.assign(process.env, env);
   const dynamo = new DynamoDBClient({});
@@ -314,6 +321,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     queue,
     secretsManager: local.secretsManager,
     lambda,
+    iam,
     lineage,
     worker: deliver.figures,
     faults,

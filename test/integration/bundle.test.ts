@@ -71,6 +71,20 @@ describe("the Lambda bundles", () => {
     expect(bundles.auditCheck.length).toBe(0);
   });
 
+  it("leave out the doctor and its IAM client, which only npm run doctor uses", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const meta = JSON.parse(await readFile(join(dir, "meta.json"), "utf8")) as {
+      outputs: Record<string, { inputs: Record<string, unknown> }>;
+    };
+    const outputs = Object.entries(meta.outputs).filter(([file]) => file.endsWith(".js"));
+    expect(outputs).toHaveLength(5);
+    for (const [file, { inputs }] of outputs)
+      expect([
+        file,
+        Object.keys(inputs).filter((i) => /@aws-sdk\/client-iam\/|lib\/doctor\//.test(i)),
+      ]).toEqual([file, []]);
+  });
+
   it("stop the archiver's cold start loudly, naming the variable, when its bucket is not set", async () => {
     // The stream's batch then fails as a whole, and is retried: nothing is lost.
     await expect(

@@ -6,16 +6,20 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { zipEntries } from "../../lib/deploy/package-check";
+import { INDEX, OPERATION_KEY, ROLE_CALLS, type Target } from "../../lib/doctor/role-calls";
 import { METRIC_NAMESPACE, METRICS } from "../../lib/metrics";
+import { decide } from "../../local/stand-ins/iam-policy";
 import { npmRun, type ShipResult } from "../support/ship";
 import {
   created,
   holds,
+  packTemplate as pack,
   parameterValues,
   refusal,
   resolve,
   resourceText,
   rights,
+  roleStatements,
   type Template,
   violations,
 } from "../support/template";
@@ -31,39 +35,6 @@ let withParams: Template;
 let zips: string[];
 const R = () => template.Resources;
 const props = (id: string) => R()[id]?.Properties as Record<string, unknown>;
-
-/** `osls package` into `into`, offline, with these --param values; the template it wrote. */
-async function pack(into: string, params: string[]): Promise<Template> {
-  await new Promise<void>((resolve, reject) =>
-    execFile(
-      "node_modules/.bin/osls",
-      [
-        "package",
-        "--stage",
-        "ci",
-        "--region",
-        "ap-northeast-1",
-        "--param=policyFile=infra/policy.example.yml",
-        ...params.map((p) => `--param=${p}`),
-        "--package",
-        into,
-      ],
-      {
-        env: {
-          ...process.env,
-          SLS_TELEMETRY_DISABLED: "1",
-          SLS_NOTIFICATIONS_MODE: "off",
-          AWS_ACCESS_KEY_ID: "",
-          AWS_PROFILE: "",
-        },
-      },
-      (error, stdout, stderr) => (error ? reject(new Error(`${stdout}\n${stderr}`)) : resolve()),
-    ),
-  );
-  return JSON.parse(
-    await readFile(join(into, "cloudformation-template-update-stack.json"), "utf8"),
-  );
-}
 
 /** What `npm run package` said: it builds the bundles, then packages, then checks each zip. */
 let packaged: ShipResult;
@@ -387,6 +358,8 @@ describe("the deployer's rights (infra/deployer-policy.json)", () => {
       "s3:PutObject",
       "s3:ListBucket",
       "s3:DeleteObject",
+      // npm run doctor's role checks (test/integration/doctor.test.ts loads this very policy).
+      "iam:SimulatePrincipalPolicy",
     ];
     expect(needed.filter((a) => !allowed.has(a))).toEqual([]);
     // No wildcard action: each right is named.
@@ -535,7 +508,7 @@ describe("the stack's outputs", () => {
   const value = (name: string) =>
     (template.Outputs?.[name] as { Value?: unknown } | undefined)?.Value;
 
-  it("name everything an operator needs: both tables, the queues, the dashboard, the alarm topic, the logs, Slack's URL, the archive", () => {
+  it("name everything an operator needs: both tables, the queues, the dashboard, the alarm topic, the logs, Slack's URL, the archive, the roles", () => {
     // The framework's own (the deployment bucket, each function's version, the HTTP API) aside.
     const ours = Object.keys(template.Outputs ?? {}).filter(
       (name) =>
@@ -564,6 +537,11 @@ describe("the stack's outputs", () => {
         "Fn::If": ["CreateAlarmTopic", { Ref: "AlarmTopic" }, { Ref: "AlarmTopicArn" }],
       },
       AuditArchiveBucket: { Ref: "AuditArchiveBucket" },
+      // npm run doctor's role checks: BM_SLACK_ROLE_ARN and the others.
+      SlackRoleArn: { "Fn::GetAtt": ["SlackRole", "Arn"] },
+      WorkerRoleArn: { "Fn::GetAtt": ["WorkerRole", "Arn"] },
+      FollowupRoleArn: { "Fn::GetAtt": ["FollowupRole", "Arn"] },
+      AuditCheckRoleArn: { "Fn::GetAtt": ["AuditCheckRole", "Arn"] },
     });
     for (const name of ours)
       expect([
@@ -1054,6 +1032,76 @@ describe("least privilege", () => {
         expect(
           rights(template, role).some((r) => r === right || r.startsWith(`${right} when `)),
         ).toBe(true);
+    // And npm run doctor asks IAM about each of them (Query: on the index it reads), for each
+    // of these functions.
+    const table: Target[] = ["operations", "tenant index", "inflight index"];
+    for (const role of ["SlackRole", "WorkerRole", "FollowupRole"]) {
+      const asked = (ROLE_CALLS.find((r) => r.role === role)?.calls ?? [])
+        .filter((c) => table.includes(c.on))
+        .flatMap((c) => c.actions);
+      const missing = [...new Set(used)]
+        .map((u) => u.replace(" on OperationsTable.Arn", ""))
+        .filter((action) => !asked.includes(action));
+      expect([role, missing]).toEqual([role, []]);
+    }
+  });
+
+  it("grants each role every call npm run doctor asks IAM about (lib/doctor/role-calls.ts), with the keys it names", () => {
+    const account = "123456789012";
+    const table = (name: string) => `arn:aws:dynamodb:ap-northeast-1:${account}:table/${name}`;
+    const place = {
+      partition: "aws",
+      region: "ap-northeast-1",
+      account,
+      attributes: {
+        OperationsTable: { Arn: table("ops") },
+        AuditTable: { Arn: table("audit") },
+        WorkQueue: { Arn: `arn:aws:sqs:ap-northeast-1:${account}:bm-work` },
+        AuditArchiveBucket: { Arn: "arn:aws:s3:::bm-archive" },
+      },
+    };
+    const secret = (id: string) =>
+      `arn:aws:secretsmanager:ap-northeast-1:${account}:secret:${id}-AbC123`;
+    const RESOURCE: Record<Target, string> = {
+      operations: table("ops"),
+      "inflight index": `${table("ops")}/index/${INDEX["inflight index"]}`,
+      "tenant index": `${table("ops")}/index/${INDEX["tenant index"]}`,
+      audit: table("audit"),
+      queue: `arn:aws:sqs:ap-northeast-1:${account}:bm-work`,
+      "Slack secret": secret("bm/slack"),
+      "tenant secrets": secret("bm/tenant/prod"),
+    };
+    expect(ROLE_CALLS.map((r) => r.role)).toEqual([
+      "SlackRole",
+      "WorkerRole",
+      "FollowupRole",
+      "AuditCheckRole",
+    ]);
+    for (const { role, output, calls } of ROLE_CALLS) {
+      const policy = roleStatements(template, role, place);
+      const refused = calls.flatMap((call) =>
+        call.actions
+          .filter(
+            (action) =>
+              decide(
+                policy,
+                action,
+                RESOURCE[call.on],
+                call.key ? { "dynamodb:LeadingKeys": [call.key] } : {},
+              ) !== "allowed",
+          )
+          .map((action) => `${action} on ${call.on}`),
+      );
+      expect([role, refused]).toEqual([role, []]);
+      expect(template.Outputs?.[output]).toMatchObject({ Value: { "Fn::GetAtt": [role, "Arn"] } });
+    }
+    // The keys matter: no role may delete an operation.
+    for (const role of ["SlackRole", "WorkerRole", "FollowupRole"])
+      expect(
+        decide(roleStatements(template, role, place), "dynamodb:DeleteItem", table("ops"), {
+          "dynamodb:LeadingKeys": [OPERATION_KEY],
+        }),
+      ).toBe("implicitDeny");
   });
 
   it("breaks no rule: no '*', nothing but PutItem, GetItem and Query on the audit table and reads of its stream, nothing that alters the archive, no tenant secret for the front door", () => {

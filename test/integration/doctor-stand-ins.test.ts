@@ -3,11 +3,13 @@
  * `auth.test` and the token's scopes in `x-oauth-scopes`, `conversations.info` (membership; a
  * private channel hidden from a bot not in it; the scope of the channel's kind),
  * `usergroups.list`, and `missing_scope` for a method whose scope the token has not got. SQS:
- * `GetQueueAttributes`.
+ * `GetQueueAttributes`. IAM: `SimulatePrincipalPolicy`, through the real SDK client.
  */
+import { IAMClient, SimulatePrincipalPolicyCommand } from "@aws-sdk/client-iam";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { WebClient } from "@slack/web-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { IamStandIn } from "../../local/stand-ins/iam";
 import { MANIFEST_SCOPES, SlackStandIn } from "../../local/stand-ins/slack";
 import { SqsStandIn } from "../../local/stand-ins/sqs";
 
@@ -164,6 +166,149 @@ describe("SQS GetQueueAttributes", () => {
     } finally {
       sqs.destroy();
       await queue.close();
+    }
+  });
+});
+
+describe("IAM SimulatePrincipalPolicy", () => {
+  /** The real SDK client, at the stand-in, one try. */
+  const iamClient = (endpoint: string) =>
+    new IAMClient({
+      endpoint,
+      region: "ap-northeast-1",
+      credentials: { accessKeyId: "a", secretAccessKey: "b" },
+      maxAttempts: 1,
+    });
+  const ROLE = "arn:aws:iam::123456789012:role/bm-ci-WorkerRole-T35T";
+  const TABLE = "arn:aws:dynamodb:ap-northeast-1:123456789012:table/ops";
+
+  it("decides each action on each resource from the role's policy, with the context given", async () => {
+    const iam = await new IamStandIn({
+      roles: {
+        [ROLE]: [
+          { Effect: "Allow", Action: "dynamodb:GetItem", Resource: TABLE },
+          {
+            Effect: "Allow",
+            Action: "dynamodb:DeleteItem",
+            Resource: TABLE,
+            Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["lock#*"] } },
+          },
+          { Effect: "Deny", Action: "dynamodb:*", Resource: `${TABLE}/index/*` },
+        ],
+      },
+      caller: [
+        {
+          Effect: "Allow",
+          Action: "iam:SimulatePrincipalPolicy",
+          Resource: "arn:aws:iam::*:role/bm-*",
+        },
+      ],
+    }).start();
+    const client = iamClient(iam.url);
+    try {
+      const ask = (keys: string[]) =>
+        client.send(
+          new SimulatePrincipalPolicyCommand({
+            PolicySourceArn: ROLE,
+            ActionNames: ["dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:Scan"],
+            ResourceArns: [TABLE, `${TABLE}/index/inflight`],
+            ContextEntries: [
+              {
+                ContextKeyName: "dynamodb:LeadingKeys",
+                ContextKeyValues: keys,
+                ContextKeyType: "stringList",
+              },
+            ],
+          }),
+        );
+      const answer = await ask(["lock#a"]);
+      expect(answer.IsTruncated).toBe(false);
+      expect(answer.$metadata.requestId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(
+        answer.EvaluationResults?.map((r) => [
+          r.EvalActionName,
+          r.EvalResourceName,
+          r.EvalDecision,
+        ]),
+      ).toEqual([
+        ["dynamodb:GetItem", TABLE, "allowed"],
+        ["dynamodb:GetItem", `${TABLE}/index/inflight`, "explicitDeny"],
+        ["dynamodb:DeleteItem", TABLE, "allowed"],
+        ["dynamodb:DeleteItem", `${TABLE}/index/inflight`, "explicitDeny"],
+        ["dynamodb:Scan", TABLE, "implicitDeny"],
+        ["dynamodb:Scan", `${TABLE}/index/inflight`, "explicitDeny"],
+      ]);
+      const op = await ask(["op-1"]);
+      expect(op.EvaluationResults?.[2]?.EvalDecision).toBe("implicitDeny");
+      expect(iam.calls.at(-1)).toEqual({
+        role: ROLE,
+        actions: ["dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:Scan"],
+        resources: [TABLE, `${TABLE}/index/inflight`],
+        context: { "dynamodb:LeadingKeys": ["op-1"] },
+      });
+    } finally {
+      client.destroy();
+      await iam.close();
+    }
+  });
+
+  it("refuses what IAM refuses: a caller without the right, a role it has not got, a request without actions, malformed input", async () => {
+    const iam = await new IamStandIn({
+      roles: { [ROLE]: [] },
+      caller: [{ Effect: "Allow", Action: "iam:SimulatePrincipalPolicy", Resource: ROLE }],
+    }).start();
+    const client = iamClient(iam.url);
+    const refusal = (input: ConstructorParameters<typeof SimulatePrincipalPolicyCommand>[0]) =>
+      client.send(new SimulatePrincipalPolicyCommand(input)).then(
+        () => "answered",
+        (e: { name: string; $metadata: { httpStatusCode?: number } }) =>
+          `${e.$metadata.httpStatusCode} ${e.name}`,
+      );
+    try {
+      const other = ROLE.replace("WorkerRole", "Other");
+      expect(await refusal({ PolicySourceArn: other, ActionNames: ["s3:GetObject"] })).toBe(
+        "403 AccessDenied",
+      );
+      iam.caller = [{ Effect: "Allow", Action: "iam:Simulate*", Resource: "*" }];
+      expect(await refusal({ PolicySourceArn: other, ActionNames: ["s3:GetObject"] })).toBe(
+        "404 NoSuchEntityException",
+      );
+      expect(await refusal({ PolicySourceArn: ROLE, ActionNames: [] })).toBe("400 ValidationError");
+      expect(await refusal({ PolicySourceArn: "role/x", ActionNames: ["s3:GetObject"] })).toBe(
+        "400 InvalidInputException",
+      );
+      expect(await refusal({ PolicySourceArn: ROLE, ActionNames: ["GetObject"] })).toBe(
+        "400 InvalidInputException",
+      );
+      expect(
+        await refusal({
+          PolicySourceArn: ROLE,
+          ActionNames: ["s3:GetObject"],
+          ResourceArns: ["bucket"],
+        }),
+      ).toBe("400 InvalidInputException");
+      expect(
+        await refusal({
+          PolicySourceArn: ROLE,
+          ActionNames: ["s3:GetObject"],
+          ContextEntries: [
+            { ContextKeyName: "k", ContextKeyValues: ["a", "b"], ContextKeyType: "string" },
+          ],
+        }),
+      ).toBe("400 InvalidInputException");
+      expect(
+        await refusal({
+          PolicySourceArn: ROLE,
+          ActionNames: ["s3:GetObject"],
+          ContextEntries: [{ ContextKeyName: "k", ContextKeyValues: ["a"] }],
+        }),
+      ).toBe("400 InvalidInputException");
+      expect(await refusal({ PolicySourceArn: ROLE, ActionNames: ["s3:GetObject"] })).toBe(
+        "answered",
+      );
+    } finally {
+      client.destroy();
+      await iam.close();
     }
   });
 });

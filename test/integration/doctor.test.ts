@@ -9,8 +9,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runDoctor } from "../../lib/doctor/doctor";
 import { exitCode, formatLine } from "../../lib/doctor/report";
+import { LOCK_KEY } from "../../lib/doctor/role-calls";
+import { queueOf } from "../../lib/doctor/role-checks";
 import { doctorFromEnv } from "../../lib/runtime/doctor";
+import { rolePolicies } from "../../local/role-policies";
 import { type LocalStack, startLocalStack } from "../../local/stack";
+import { IamStandIn } from "../../local/stand-ins/iam";
+import type { Statement } from "../../local/stand-ins/iam-policy";
+import { packTemplate, roleStatements } from "../support/template";
 
 let stack: LocalStack;
 let dir: string;
@@ -35,8 +41,8 @@ afterAll(async () => {
 });
 
 /** The doctor's lines (as printed) and exit code, with these variables changed. */
-async function doctor(env: Record<string, string> = {}) {
-  const run = doctorFromEnv({ ...stack.env, ...env }, 3000);
+async function doctor(env: Record<string, string> = {}, timeoutMs = 3000) {
+  const run = doctorFromEnv({ ...stack.env, ...env }, timeoutMs);
   try {
     const lines = await runDoctor(run.ports, run.plan);
     return { lines: lines.map(formatLine), code: exitCode(lines) };
@@ -78,6 +84,11 @@ describe("npm run doctor, against the local stack", () => {
       "ok   table bm-local-operations: exists, active, and reads",
       "ok   audit table bm-local-audit: exists, active, and reads",
       `ok   queue ${stack.env.BM_QUEUE_URL?.replace(/:\d+/, ":PORT")}: exists, 0 messages waiting`,
+      // The local stack's IAM holds serverless.yml's role policies (local/role-policies.ts).
+      "ok   role SlackRole: may make its 12 calls, on table bm-local-operations, index bm-local-operations/tenant, index bm-local-operations/inflight, table bm-local-audit, queue bm-work, secret bm/slack",
+      "ok   role WorkerRole: may make its 17 calls, on table bm-local-operations, index bm-local-operations/tenant, index bm-local-operations/inflight, table bm-local-audit, queue bm-work, secret bm/slack, secret bm/tenant/sample",
+      "ok   role FollowupRole: may make its 15 calls, on table bm-local-operations, index bm-local-operations/tenant, index bm-local-operations/inflight, table bm-local-audit, queue bm-work, secret bm/slack, secret bm/tenant/sample",
+      "ok   role AuditCheckRole: may make its 5 calls, on table bm-local-operations, table bm-local-audit, secret bm/slack",
       "ok   audit bm-local-audit: this run is recorded as rd-… (viewed:doctor)",
     ]);
     expect(code).toBe(1);
@@ -197,7 +208,12 @@ describe("npm run doctor, against the local stack", () => {
       BM_TABLE: "bm-nope",
       BM_QUEUE_URL: String(stack.env.BM_QUEUE_URL).replace("bm-work", "bm-nope"),
     });
-    expect(failed(lines).map((l) => l.replace(/:\d+/g, ":PORT"))).toEqual([
+    // The roles may not reach a table or queue of another name: their lines fail too.
+    expect(
+      failed(lines)
+        .filter((l) => !l.startsWith("FAIL role "))
+        .map((l) => l.replace(/:\d+/g, ":PORT")),
+    ).toEqual([
       "FAIL channel C0NOBOT: bm is not a member: invite it with `/invite @bm`",
       "FAIL table bm-nope: AWS answered ResourceNotFoundException: none of that name in ap-northeast-1; check BM_TABLE (the stack's outputs name it) and the region",
       "FAIL queue http://127.0.0.1:PORT/000000000000/bm-nope: AWS answered QueueDoesNotExist: none of that name in ap-northeast-1; check BM_QUEUE_URL (the stack's outputs name it) and the region",
@@ -206,10 +222,173 @@ describe("npm run doctor, against the local stack", () => {
 
   it("says when the audit table is not there that its run was not recorded", async () => {
     const { lines } = await doctor({ BM_AUDIT_TABLE: "bm-nope-audit" });
-    expect(failed(lines).slice(1)).toEqual([
+    expect(failed(lines).filter((l) => l.startsWith("FAIL role ")).length).toBe(4);
+    expect(
+      failed(lines)
+        .filter((l) => !l.startsWith("FAIL role "))
+        .slice(1),
+    ).toEqual([
       "FAIL audit table bm-nope-audit: AWS answered ResourceNotFoundException: none of that name in ap-northeast-1; check BM_AUDIT_TABLE (the stack's outputs name it) and the region",
       "FAIL audit bm-nope-audit: this run's event (viewed:doctor) was not recorded (ResourceNotFoundException); see the audit table's line above",
     ]);
+  });
+});
+
+describe("npm run doctor's role checks, against IAM holding the template's own role policies", () => {
+  const ACCOUNT = "123456789012";
+  const REGION = "ap-northeast-1";
+  /** An unnamed role's ARN, as CloudFormation names it in stack bm-ci. */
+  const arn = (id: string) => `arn:aws:iam::${ACCOUNT}:role/bm-ci-${id}-T35T`;
+  const ROLES = ["SlackRole", "WorkerRole", "FollowupRole", "AuditCheckRole"];
+  let iam: IamStandIn;
+  let policies: Record<string, Statement[]>;
+  let deployer: Statement[];
+  let local: Record<string, Statement[]>;
+  let generated: Record<string, Statement[]>;
+  const roleVariables = {
+    BM_SLACK_ROLE_ARN: arn("SlackRole"),
+    BM_WORKER_ROLE_ARN: arn("WorkerRole"),
+    BM_FOLLOWUP_ROLE_ARN: arn("FollowupRole"),
+    BM_AUDIT_CHECK_ROLE_ARN: arn("AuditCheckRole"),
+  };
+  const roleLines = (lines: string[]) => lines.filter((l) => / role \w+Role: /.test(l));
+
+  beforeAll(async () => {
+    // The template osls generates from serverless.yml, filled in with the local stack's tables
+    // and queue: what IAM would hold for each role in a stack made from this version.
+    const into = await mkdtemp(join(tmpdir(), "bm-doctor-template-"));
+    const template = await packTemplate(into).finally(() =>
+      rm(into, { recursive: true, force: true }),
+    );
+    const table = (name: string) => `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}`;
+    const queue = queueOf(String(stack.env.BM_QUEUE_URL));
+    const place = {
+      partition: "aws",
+      region: REGION,
+      account: ACCOUNT,
+      attributes: {
+        OperationsTable: { Arn: table(String(stack.env.BM_TABLE)) },
+        AuditTable: { Arn: table(String(stack.env.BM_AUDIT_TABLE)) },
+        WorkQueue: { Arn: `arn:aws:sqs:${REGION}:${queue?.account}:${queue?.name}` },
+        AuditArchiveBucket: { Arn: "arn:aws:s3:::bm-ci-auditarchivebucket-t35t" },
+      },
+    };
+    policies = Object.fromEntries(
+      ROLES.map((id) => [arn(id), roleStatements(template, id, place)]),
+    );
+    // The local stack reads serverless.yml itself (local/role-policies.ts): the same statements.
+    local = await rolePolicies("serverless.yml", ROLES, "ci", place);
+    generated = Object.fromEntries(ROLES.map((id) => [id, roleStatements(template, id, place)]));
+    deployer = JSON.parse(await readFile("infra/deployer-policy.json", "utf8")).Statement;
+    iam = await new IamStandIn({ roles: policies, caller: deployer }).start();
+    // The SDK reads its endpoints from the process's environment, as on a deployer's machine.
+    process.env.AWS_ENDPOINT_URL_IAM = iam.url;
+  }, 60_000);
+  afterAll(async () => {
+    process.env.AWS_ENDPOINT_URL_IAM = stack.env.AWS_ENDPOINT_URL_IAM;
+    await iam?.close();
+  });
+
+  it("loads in the local stack the very statements osls generates for each role", () => {
+    expect(Object.keys(local)).toEqual(ROLES);
+    expect(local).toEqual(generated);
+  });
+
+  it("finds every role may make every call its function makes, asking IAM with the keys it touches", async () => {
+    const { lines, code } = await doctor(roleVariables);
+    expect(roleLines(lines)).toEqual([
+      "ok   role SlackRole: may make its 12 calls, on table bm-local-operations, index bm-local-operations/tenant, index bm-local-operations/inflight, table bm-local-audit, queue bm-work, secret bm/slack",
+      "ok   role WorkerRole: may make its 17 calls, on table bm-local-operations, index bm-local-operations/tenant, index bm-local-operations/inflight, table bm-local-audit, queue bm-work, secret bm/slack, secret bm/tenant/sample",
+      "ok   role FollowupRole: may make its 15 calls, on table bm-local-operations, index bm-local-operations/tenant, index bm-local-operations/inflight, table bm-local-audit, queue bm-work, secret bm/slack, secret bm/tenant/sample",
+      "ok   role AuditCheckRole: may make its 5 calls, on table bm-local-operations, table bm-local-audit, secret bm/slack",
+    ]);
+    expect(failed(lines)).toEqual([
+      "FAIL channel C0NOBOT: bm is not a member: invite it with `/invite @bm`",
+    ]);
+    expect(code).toBe(1);
+    expect(
+      iam.calls.find(
+        (c) =>
+          c.role === arn("FollowupRole") &&
+          c.actions.includes("dynamodb:DeleteItem") &&
+          c.context["dynamodb:LeadingKeys"]?.[0] === "lease#followup",
+      ),
+    ).toBeDefined();
+  });
+
+  it("names the call a role lost with one statement of its policy, and the fix", async () => {
+    const worker = arn("WorkerRole");
+    const whole = policies[worker] as Statement[];
+    iam.setRole(
+      worker,
+      whole.filter((s) => !(s.Action === "dynamodb:DeleteItem")),
+    );
+    try {
+      const { lines, code } = await doctor(roleVariables);
+      expect(failed(lines).slice(1)).toEqual([
+        `FAIL role WorkerRole: may not dynamodb:DeleteItem on table bm-local-operations (key ${LOCK_KEY}) (implicitDeny): deploy the stack again from this version's serverless.yml, or check that BM_WORKER_ROLE_ARN is the stack's output WorkerRoleArn`,
+      ]);
+      expect(code).toBe(1);
+    } finally {
+      iam.setRole(worker, whole);
+    }
+  });
+
+  it("names a role IAM has not got, and the output to take it from", async () => {
+    const { lines } = await doctor({ ...roleVariables, BM_FOLLOWUP_ROLE_ARN: arn("Nope") });
+    expect(failed(lines).slice(1)).toEqual([
+      `FAIL role FollowupRole: IAM has no role ${arn("Nope")}: set BM_FOLLOWUP_ROLE_ARN to the stack's output FollowupRoleArn`,
+    ]);
+  });
+
+  it("says the deployer needs iam:SimulatePrincipalPolicy when its policy lacks DoctorRoleChecks", async () => {
+    iam.caller = deployer.filter((s) => (s as { Sid?: string }).Sid !== "DoctorRoleChecks");
+    try {
+      const { lines } = await doctor(roleVariables);
+      expect(failed(lines).slice(1)).toEqual(
+        ROLES.map(
+          (id) =>
+            `FAIL role ${id}: not checked: the deployer may not ask IAM about ${arn(id)} (AccessDenied): give it iam:SimulatePrincipalPolicy on bm's roles (statement DoctorRoleChecks of infra/deployer-policy.json)`,
+        ),
+      );
+    } finally {
+      iam.caller = deployer;
+    }
+  });
+
+  it("takes an answer without its decisions for an unknown, not for allowed", async () => {
+    iam.omit.add("EvalDecision");
+    try {
+      const { lines } = await doctor(roleVariables);
+      const said = roleLines(lines);
+      expect(said).toHaveLength(4);
+      ROLES.forEach((id, i) => {
+        expect(
+          said[i]?.startsWith(`FAIL role ${id}: IAM's answer did not say whether it may `),
+        ).toBe(true);
+        expect(said[i]?.endsWith(": run the doctor again")).toBe(true);
+      });
+    } finally {
+      iam.omit.clear();
+    }
+  });
+
+  it("with IAM hanging, fails the role lines at the timeout and prints every other line", async () => {
+    iam.hang = true;
+    try {
+      const started = Date.now();
+      const { lines, code } = await doctor(roleVariables, 1000);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(roleLines(lines)).toEqual(
+        ROLES.map((id) => `FAIL role ${id}: not checked: no answer within 1 s`),
+      );
+      expect(lines).toHaveLength(22);
+      expect(lines.at(-1)).toMatch(/^ok {3}audit bm-local-audit: this run is recorded as rd-/);
+      expect(failed(lines)).toHaveLength(5);
+      expect(code).toBe(1);
+    } finally {
+      iam.hang = false;
+    }
   });
 });
 
@@ -240,8 +419,8 @@ describe("the npm run doctor command", () => {
     expect(failed(lines)).toEqual([
       "FAIL channel C0NOBOT: bm is not a member: invite it with `/invite @bm`",
     ]);
-    expect(lines).toHaveLength(19);
-    expect(lines.at(-1)).toMatch(/^1 of 18 checks failed \(\d+\.\d s\)$/);
+    expect(lines).toHaveLength(23);
+    expect(lines.at(-1)).toMatch(/^1 of 22 checks failed \(\d+\.\d s\)$/);
     expect(code).toBe(1);
   }, 30_000);
 

@@ -1,8 +1,49 @@
 /**
  * Reading the CloudFormation template that `osls package` generates: each role's rights as
- * "action on resource" lines, the rules no role may break, and what a stack made from it holds
- * for given parameter values.
+ * "action on resource" lines, the rules no role may break, what a stack made from it holds
+ * for given parameter values, and each role's policy as IAM would hold it in such a stack.
  */
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fillStatements, type StackPlace } from "../../local/role-policies";
+import type { Statement as IamStatement } from "../../local/stand-ins/iam-policy";
+
+/**
+ * `osls package` of serverless.yml into `into`, offline, stage ci in ap-northeast-1, with the
+ * example policy and these --param values; the template it wrote.
+ */
+export async function packTemplate(into: string, params: string[] = []): Promise<Template> {
+  await new Promise<void>((resolve, reject) =>
+    execFile(
+      "node_modules/.bin/osls",
+      [
+        "package",
+        "--stage",
+        "ci",
+        "--region",
+        "ap-northeast-1",
+        "--param=policyFile=infra/policy.example.yml",
+        ...params.map((p) => `--param=${p}`),
+        "--package",
+        into,
+      ],
+      {
+        env: {
+          ...process.env,
+          SLS_TELEMETRY_DISABLED: "1",
+          SLS_NOTIFICATIONS_MODE: "off",
+          AWS_ACCESS_KEY_ID: "",
+          AWS_PROFILE: "",
+        },
+      },
+      (error, stdout, stderr) => (error ? reject(new Error(`${stdout}\n${stderr}`)) : resolve()),
+    ),
+  );
+  return JSON.parse(
+    await readFile(join(into, "cloudformation-template-update-stack.json"), "utf8"),
+  );
+}
 export interface Template {
   Parameters?: Record<string, Parameter>;
   Resources: Record<
@@ -224,4 +265,21 @@ export function violations(template: Template, tenantSecretPrefix: string): stri
     }
   }
   return found;
+}
+
+/**
+ * A role's statements as IAM holds them in a stack made from the template with these parameter
+ * values: every `Fn::If` decided, every `Fn::Sub`, `Fn::GetAtt` and `Ref` filled in from `place`
+ * (local/role-policies.ts, which fills serverless.yml's for the local stack the same way).
+ * @throws for a reference `place` does not fill, so that no statement is loaded half made.
+ */
+export function roleStatements(
+  template: Template,
+  roleId: string,
+  place: StackPlace,
+  values: Record<string, string> = parameterValues(template),
+): IamStatement[] {
+  const role = template.Resources[roleId];
+  if (role?.Type !== "AWS::IAM::Role") throw new Error(`${roleId} is not a role`);
+  return fillStatements(resolve(template, role.Properties.Policies ?? [], values), place, values);
 }

@@ -4,6 +4,7 @@ import {
   readArchiverConfig,
   readAuditCheckConfig,
   readConfig,
+  readDoctorRoles,
   readEclEndpointAllow,
 } from "../../lib/config";
 import { NO_HOSTS } from "../../lib/net/endpoint-rule";
@@ -317,6 +318,50 @@ describe("readAuditCheckConfig", () => {
   it("stops, naming the variable, as readConfig does", () => {
     expect(() => readAuditCheckConfig({ ...base, BM_TABLE: "" })).toThrow(
       "bm cannot start: BM_TABLE is not set",
+    );
+  });
+});
+
+describe("readDoctorRoles", () => {
+  const VARIABLES = { SlackRole: "BM_SLACK_ROLE_ARN", WorkerRole: "BM_WORKER_ROLE_ARN" };
+  const ARN = "arn:aws:iam::123456789012:role/bm-prod-SlackRole-A1B2";
+
+  it("reads each role's ARN, trimmed, and leaves out those not set", () => {
+    expect(readDoctorRoles({ BM_SLACK_ROLE_ARN: ` ${ARN} ` }, VARIABLES)).toStrictEqual({
+      SlackRole: ARN,
+    });
+    expect(readDoctorRoles({ BM_WORKER_ROLE_ARN: "  " }, VARIABLES)).toStrictEqual({});
+  });
+
+  it("takes a role's ARN of any partition and path", () => {
+    for (const arn of [
+      "arn:aws-us-gov:iam::123456789012:role/a",
+      "arn:aws-cn:iam::123456789012:role/service/bm-x_y+=,.@-1",
+      `arn:aws:iam::123456789012:role/${"r".repeat(512)}`,
+    ])
+      expect(readDoctorRoles({ BM_WORKER_ROLE_ARN: arn }, VARIABLES)).toEqual({ WorkerRole: arn });
+  });
+
+  it("stops, naming each variable that is not a role's ARN", () => {
+    for (const wrong of [
+      "arn:aws:iam::12345678901:role/a",
+      "arn:aws:iam::123456789012:user/a",
+      "arn:aws:iam::123456789012:role/",
+      `x${ARN}`,
+      `${ARN} b`,
+      "arn:aws:sts::123456789012:role/a",
+      `arn:aws:iam::123456789012:role/${"r".repeat(513)}`,
+    ]) {
+      expect(() => readDoctorRoles({ BM_SLACK_ROLE_ARN: wrong }, VARIABLES)).toThrow(
+        new ConfigError(
+          "bm cannot start: BM_SLACK_ROLE_ARN must be a role's ARN (arn:aws:iam::<account>:role/<name>)",
+        ),
+      );
+    }
+    expect(() =>
+      readDoctorRoles({ BM_SLACK_ROLE_ARN: "a", BM_WORKER_ROLE_ARN: "b" }, VARIABLES),
+    ).toThrow(
+      "bm cannot start: BM_SLACK_ROLE_ARN must be a role's ARN (arn:aws:iam::<account>:role/<name>); BM_WORKER_ROLE_ARN must be a role's ARN (arn:aws:iam::<account>:role/<name>)",
     );
   });
 });

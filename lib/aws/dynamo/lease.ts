@@ -8,7 +8,8 @@ import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { Lease } from "../../followup/deps";
 
-const LEASE_ID = "lease#followup";
+/** The lease's key: the follow-up's role may delete it (serverless.yml, lib/doctor/role-calls.ts). */
+export const LEASE_ID = "lease#followup";
 
 export class DynamoLease implements Lease {
   constructor(

@@ -26,7 +26,11 @@ describe("runDoctor", () => {
       "ok   tenant prod: endpoint: https://baremetal.example lists servers (3 on the first page)",
       "ok   table ops: exists, active, and reads",
       "ok   audit table audit: exists, active, and reads",
-      "ok   queue https://sqs.example/1/q: exists, 2 messages waiting",
+      "ok   queue https://sqs.ap-northeast-1.amazonaws.com/123456789012/bm-work: exists, 2 messages waiting",
+      "ok   role SlackRole: may make its 12 calls, on table ops, index ops/tenant, index ops/inflight, table audit, queue bm-work, secret bm/slack",
+      "ok   role WorkerRole: may make its 17 calls, on table ops, index ops/tenant, index ops/inflight, table audit, queue bm-work, secret bm/slack, secret bm/tenant/prod",
+      "ok   role FollowupRole: may make its 15 calls, on table ops, index ops/tenant, index ops/inflight, table audit, queue bm-work, secret bm/slack, secret bm/tenant/prod",
+      "ok   role AuditCheckRole: may make its 5 calls, on table ops, table audit, secret bm/slack",
     ]);
     const [event] = ports.appended;
     expect(printed.at(-1)).toBe(
@@ -37,7 +41,7 @@ describe("runDoctor", () => {
       at: "2026-12-02T10:00:00.000Z",
       action: "viewed:doctor",
       actor: { teamId: "T1", userId: "bm" },
-      facts: { checks: 15, failed: 0 },
+      facts: { checks: 19, failed: 0 },
     });
     expect(event?.operationId).toMatch(/^rd-[0-9a-z]{10}$/);
   });
@@ -54,11 +58,15 @@ describe("runDoctor", () => {
       "ok   Slack scopes: the token has all 6 that bm uses",
       "ok   table ops: exists, active, and reads",
       "ok   audit table audit: exists, active, and reads",
-      "ok   queue https://sqs.example/1/q: exists, 2 messages waiting",
+      "ok   queue https://sqs.ap-northeast-1.amazonaws.com/123456789012/bm-work: exists, 2 messages waiting",
+      "ok   role SlackRole: may make its 12 calls, on table ops, index ops/tenant, index ops/inflight, table audit, queue bm-work, secret bm/slack",
+      "ok   role WorkerRole: may make its 16 calls, on table ops, index ops/tenant, index ops/inflight, table audit, queue bm-work, secret bm/slack; its tenant secrets are checked once the policy loads",
+      "ok   role FollowupRole: may make its 14 calls, on table ops, index ops/tenant, index ops/inflight, table audit, queue bm-work, secret bm/slack; its tenant secrets are checked once the policy loads",
+      "ok   role AuditCheckRole: may make its 5 calls, on table ops, table audit, secret bm/slack",
       expect.stringMatching(/^ok {3}audit audit: this run is recorded as rd-/),
     ]);
     expect(ports.appended[0]?.actor).toEqual({ teamId: "-", userId: "bm" });
-    expect(ports.appended[0]?.facts).toEqual({ checks: 7, failed: 1 });
+    expect(ports.appended[0]?.facts).toEqual({ checks: 11, failed: 1 });
   });
 
   it("with a Slack secret it cannot read, asks Slack nothing", async () => {
@@ -105,7 +113,7 @@ describe("runDoctor", () => {
     expect(printed.slice(12, 15)).toEqual([
       "FAIL table ops: is CREATING, not ACTIVE: wait for it, or see the stack's events",
       "FAIL audit table audit: AWS answered ResourceNotFoundException: none of that name in ap-northeast-1; check BM_AUDIT_TABLE (the stack's outputs name it) and the region",
-      "FAIL queue https://sqs.example/1/q: AWS answered AccessDenied",
+      "FAIL queue https://sqs.ap-northeast-1.amazonaws.com/123456789012/bm-work: AWS answered AccessDenied",
     ]);
   });
 
@@ -123,7 +131,7 @@ describe("runDoctor", () => {
     expect(printed.slice(12, 15)).toEqual([
       "FAIL table ops: AWS answered ResourceNotFoundException: none of that name; check BM_TABLE (the stack's outputs name it) and the region",
       "ok   audit table audit: exists, active, and reads",
-      "FAIL queue https://sqs.example/1/q: AWS answered QueueDoesNotExist: none of that name; check BM_QUEUE_URL (the stack's outputs name it) and the region",
+      "FAIL queue https://sqs.ap-northeast-1.amazonaws.com/123456789012/bm-work: AWS answered QueueDoesNotExist: none of that name; check BM_QUEUE_URL (the stack's outputs name it) and the region",
     ]);
   });
 
@@ -142,7 +150,7 @@ describe("runDoctor", () => {
     const ports = goodPorts();
     ports.aws.queue = () => Promise.reject(undefined);
     expect((await lines(ports))[14]).toBe(
-      "FAIL queue https://sqs.example/1/q: internal error (undefined); nothing more is shown, to keep secrets out of messages",
+      "FAIL queue https://sqs.ap-northeast-1.amazonaws.com/123456789012/bm-work: internal error (undefined); nothing more is shown, to keep secrets out of messages",
     );
   });
 
@@ -169,7 +177,7 @@ describe("runDoctor", () => {
     ports.aws.queue = () => new Promise(() => {});
     const printed = await lines(ports, { ...PLAN, timeoutMs: 30 });
     expect(printed.filter((l) => l.startsWith("FAIL"))).toEqual([
-      "FAIL queue https://sqs.example/1/q: no answer within 0.03 s",
+      "FAIL queue https://sqs.ap-northeast-1.amazonaws.com/123456789012/bm-work: no answer within 0.03 s",
     ]);
   });
 });

@@ -2,7 +2,7 @@
  * The doctor's ports in memory: a policy, secrets, Slack, ECL and AWS that answer as told.
  * Built inside a test, never at a describe's top level.
  */
-import type { DoctorPlan, DoctorPorts, SlackProbe } from "../../../lib/doctor/ports";
+import type { DoctorPlan, DoctorPorts, RoleProbe, SlackProbe } from "../../../lib/doctor/ports";
 import { EclApiError } from "../../../lib/ecl/errors";
 import type { AuditEvent } from "../../../lib/operations/operation";
 import { parsePolicy } from "../../../lib/policy/policy";
@@ -25,12 +25,23 @@ export const POLICY = {
   },
 };
 
+/** A role's ARN as CloudFormation names an unnamed role of stack bm-prod. */
+export function role(id: string): string {
+  return `arn:aws:iam::123456789012:role/bm-prod-${id}-A1B2C3`;
+}
+
 export const PLAN: DoctorPlan = {
   policyPath: "policy.yml",
   slackSecretId: "bm/slack",
   table: "ops",
   auditTable: "audit",
-  queueUrl: "https://sqs.example/1/q",
+  queueUrl: "https://sqs.ap-northeast-1.amazonaws.com/123456789012/bm-work",
+  roles: {
+    SlackRole: role("SlackRole"),
+    WorkerRole: role("WorkerRole"),
+    FollowupRole: role("FollowupRole"),
+    AuditCheckRole: role("AuditCheckRole"),
+  },
   region: "ap-northeast-1",
   timeoutMs: 1000,
 };
@@ -60,6 +71,31 @@ export function goodSlack(): SlackProbe {
       ],
     }),
   };
+}
+
+/** A question the fake IAM was asked. */
+export type Asked = Parameters<RoleProbe["simulate"]>[0];
+
+/**
+ * An IAM that allows everything but what `decisions` says otherwise, keyed by
+ * `<role> <action> <resource>`, and records each question.
+ */
+export function fakeIam(decisions: Record<string, string | undefined> = {}) {
+  const asked: Asked[] = [];
+  const probe: RoleProbe = {
+    simulate: async (request) => {
+      asked.push(request);
+      return request.actions.map((action) => {
+        const key = `${request.role} ${action} ${request.resource}`;
+        return {
+          action,
+          resource: request.resource,
+          decision: key in decisions ? decisions[key] : "allowed",
+        };
+      });
+    },
+  };
+  return { asked, probe };
 }
 
 export interface FakePorts extends DoctorPorts {
@@ -98,6 +134,7 @@ export function goodPorts(): FakePorts {
       firstPage: async () => 3,
     },
     aws: { table: async () => "ACTIVE", queue: async () => 2 },
+    iam: fakeIam().probe,
     audit: async (event) => {
       appended.push(event);
     },
