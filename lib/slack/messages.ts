@@ -237,9 +237,7 @@ export function parentMessage(op: Operation): SlackMessage {
       : []),
     ...(op.state === "timed_out" ? [recheckActions(op)] : []),
     context([
-      op.detachRequestId
-        ? md`Tenant ${code(op.tenant)} · requested ${date(op.createdAt)} · ECL request id ${code(op.detachRequestId)}`
-        : md`Tenant ${code(op.tenant)} · requested ${date(op.createdAt)}`,
+      md`Tenant ${code(op.tenant)} · requested ${date(op.createdAt)}${op.detachRequestId ? md` · ECL request id ${code(op.detachRequestId)}` : ""}`,
     ]),
   ]);
 }
