@@ -438,9 +438,12 @@ async function load() {
   state = await response.json();
   render();
 }
+// keepalive: a click's post outlives a page load that follows it at once (a modal closed, then
+// the page reloaded, was otherwise still open on the server and shown again).
 const post = (path, body) =>
   call(path, {
     method: "POST",
+    keepalive: true,
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ user, channel: channelId, ...body }),
   }).then(load);
