@@ -165,6 +165,48 @@ describe("a fleet in an incident channel (break-glass)", () => {
   }, 60_000);
 });
 
+describe("cancel the rest", () => {
+  it("halfway: what was sent finishes, the rest is never sent, the fleet ends cancelled", async () => {
+    // Prepare: 20 targets; ECL holds every media task, so the first 10 (the tenant's bound) stay
+    // detaching while the requester cancels the rest.
+    const prefix = fresh("cx");
+    const ids = servers(prefix, 20);
+    stack.ecl?.model.hold();
+    const answer = await slash(stack, `detach --all ${SAMPLE.image} --match ${prefix}`);
+    await drain(stack, async () => accepted(ids).length === 10);
+    await drain(stack);
+    const running = await operation(stack, answer.operationId);
+    const card = stack.slack?.history("C0INCIDENT").find((m) => m.ts === running.parentTs);
+    expect(buttonsOf(card).map((b) => [b.actionId, b.label])).toEqual([
+      ["bm_cancel", "Cancel the rest"],
+    ]);
+
+    // Act
+    const said = await slash(stack, `cancel ${running.id}`);
+    stack.ecl?.model.release();
+    const fleet = await finish(running.id);
+
+    // Assess
+    expect(said.text).toBe(
+      `You cancelled the rest of \`${running.id}\`: bm sends no more of its detaches. Those sent already finish, and its card says how it ends.`,
+    );
+    expect(fleet.state).toBe("cancelled");
+    expect(fleet.outcome).toBe("10 done; 10 cancelled");
+    expect(accepted(ids)).toHaveLength(10);
+    expect(thread(stack, fleet).replies.at(-1)).toBe(
+      ":heavy_multiplication_x: <@U0REQUESTER> the rest was cancelled: 10 done; 10 cancelled.",
+    );
+    const trail = await auditOf(stack, fleet.id);
+    expect(trail.map((e) => [e.action, e.actor.userId])).toEqual([
+      ["requested", "U0REQUESTER"],
+      ["approved", "bm"],
+      ["detaching", "bm"],
+      ["cancel_rest", "U0REQUESTER"],
+      ["cancelled", "bm"],
+    ]);
+  }, 60_000);
+});
+
 describe("a fleet in an approval channel", () => {
   it("no POST before the approval; one click sends all", async () => {
     const prefix = fresh("chg");
