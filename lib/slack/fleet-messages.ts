@@ -36,6 +36,8 @@ const LABEL: Partial<Record<State, [emoji: string, words: string]>> = {
 
 function labelOf(op: Operation): [string, string] {
   if (op.state === "approved" && op.approvalsRequired === 0) return [":arrow_forward:", "Starting"];
+  // Failed before it had targets (its list, the policy in force): it failed, plainly.
+  if (op.state === "failed" && !op.fleet?.targets.length) return [":x:", "Failed"];
   return LABEL[op.state] ?? [":grey_question:", op.state];
 }
 

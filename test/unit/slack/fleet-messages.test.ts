@@ -111,6 +111,12 @@ describe("fleetCard", () => {
       "*Targets*\n_listed when bm reads the tenant's servers_",
     );
     expect(texts(fleetCard(fleetIn("noop", [])))).toContain("*Targets*\nnone");
+    expect(texts(fleetCard(fleetIn("failed", [])))[0]).toBe(
+      "*Media detach, many servers* `op-0123456789` · :x: Failed",
+    );
+    expect(texts(fleetCard(fleetIn("failed", ["failed"])))[0]).toBe(
+      "*Media detach, many servers* `op-0123456789` · :x: Finished, not all done",
+    );
   });
 });
 
