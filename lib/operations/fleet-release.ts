@@ -24,7 +24,7 @@ export async function releaseTargets(
   fleet: Operation,
   count: number,
 ): Promise<number> {
-  if (fleet.fleet?.cancelRest || count <= 0) return 0;
+  if (fleet.fleet?.cancelRest || count < 1) return 0;
   let released = 0;
   for (const target of queuedOf(fleet).slice(0, count)) {
     const op = targetOperation(fleet, target, deps.now());

@@ -4,7 +4,7 @@
  * A target posts nothing of its own: its state reaches this card through the fleet's tally.
  */
 import { countsOf, countsWords, unknownsWords } from "../operations/fleet";
-import { isTerminal, type Operation, type State } from "../operations/operation";
+import type { Operation, State } from "../operations/operation";
 import { plural } from "../util/plural";
 import { button, type Confirm, context, fields, message, section } from "./blocks";
 import type { SlackMessage } from "./chat";
@@ -21,14 +21,21 @@ import { clip, code, date, join, listOf, type Mrkdwn, md, user } from "./mrkdwn"
 /** How many targets the card names before "and N more". */
 export const TARGETS_SHOWN = 10;
 
-const LABEL: Partial<Record<State, [emoji: string, words: string]>> = {
+/**
+ * Each state as the card's header says it. A fleet is never waiting for idle, executing or
+ * timed out itself (its targets are): those read as what it is doing, or how it ended.
+ */
+const LABEL: Record<State, [emoji: string, words: string]> = {
   requested: [":inbox_tray:", "Requested"],
   awaiting_approval: [":raised_hand:", "Awaiting approval"],
   approved: [":white_check_mark:", "Approved"],
+  waiting_for_idle: [":arrows_counterclockwise:", "Detaching"],
+  executing: [":arrows_counterclockwise:", "Detaching"],
   detaching: [":arrows_counterclockwise:", "Detaching"],
   done: [":white_check_mark:", "Done"],
   noop: [":information_source:", "Nothing to do"],
   failed: [":x:", "Finished, not all done"],
+  timed_out: [":x:", "Finished, not all done"],
   rejected: [":no_entry:", "Rejected"],
   expired: [":clock3:", "Expired"],
   cancelled: [":heavy_multiplication_x:", "Cancelled"],
@@ -38,7 +45,7 @@ function labelOf(op: Operation): [string, string] {
   if (op.state === "approved" && op.approvalsRequired === 0) return [":arrow_forward:", "Starting"];
   // Failed before it had targets (its list, the policy in force): it failed, plainly.
   if (op.state === "failed" && !op.fleet?.targets.length) return [":x:", "Failed"];
-  return LABEL[op.state] ?? [":grey_question:", op.state];
+  return LABEL[op.state];
 }
 
 /** Which servers: "every server that has it", or those whose name starts with the prefix. */
@@ -150,23 +157,22 @@ export function fleetCard(op: Operation): SlackMessage {
   ]);
 }
 
-/** The thread reply of a fleet request's new state: its end with the full outcome; else as a single request's. */
+/**
+ * The thread reply of a fleet request's new state: its end with the full outcome, mentioning the
+ * requester once; else as a single request's (approved, rejected, expired, cancelled before it
+ * started; nothing while it runs: the card says it).
+ */
 export function fleetNotice(op: Operation, now: Date, idleWaitS: number): SlackMessage | undefined {
   const requester = user(op.requester);
   const outcome = op.outcome ?? "";
   if (op.state === "noop")
     return message(md`:information_source: ${requester} nothing to do: ${outcome}`);
   if (op.state === "done") return message(md`:white_check_mark: ${requester} done: ${outcome}.`);
-  const total = op.fleet?.targets.length ?? 0;
-  if (op.state === "failed" && total > 0)
+  if (op.state === "failed" && op.fleet?.targets.length)
     return message(md`:x: ${requester} finished, not all done: ${outcome}.`);
   if (op.state === "cancelled" && op.fleet?.cancelRest)
     return message(md`:heavy_multiplication_x: ${requester} the rest was cancelled: ${outcome}.`);
-  if (op.state === "detaching" || op.state === "requested") return undefined;
-  if (op.state === "approved" && op.approvalsRequired === 0) return undefined;
-  return isTerminal(op.state) || op.state === "approved" || op.state === "awaiting_approval"
-    ? threadNotice(op, now, idleWaitS)
-    : undefined;
+  return threadNotice(op, now, idleWaitS);
 }
 
 /** One coalesced progress notice: "12 of 30 done, 10 in flight, 8 queued". */

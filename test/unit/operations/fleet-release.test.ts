@@ -52,6 +52,9 @@ describe("releaseTargets", () => {
     expect(await releaseTargets(f.deps, fleet, 5)).toBe(0);
     const other = underWay(f);
     expect(await releaseTargets(f.deps, other, 0)).toBe(0);
+    expect(await releaseTargets(f.deps, other, -1)).toBe(0);
+    const single = operationIn(f.ops, "C0INC", ["approved"]);
+    expect(await releaseTargets(f.deps, single, 3)).toBe(0);
     expect(f.sent).toEqual([]);
   });
 
@@ -65,9 +68,11 @@ describe("releaseTargets", () => {
     };
     expect(await releaseTargets(failing, fleet, 1)).toBe(1);
     expect(f.sent).toEqual([]);
-    expect(f.logs.map((l) => l.message)).toContain(
-      "could not queue a fleet target; the follow-up hands it over",
-    );
+    expect(f.logs.find((l) => l.level === "warn")).toEqual({
+      level: "warn",
+      message: "could not queue a fleet target; the follow-up hands it over",
+      extra: { operationId: "op-t1", fleet: fleet.id, error: "Error" },
+    });
     const target = f.ops.get("op-t1") as Operation;
     expect([target.state, target.inflight]).toEqual(["approved", "approved"]);
 

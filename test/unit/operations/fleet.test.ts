@@ -288,3 +288,43 @@ describe("targetOperation", () => {
     expect(none.requestExpiresAt).toBeUndefined();
   });
 });
+
+describe("an operation that is not a fleet", () => {
+  it("has no targets: nothing counted, nothing queued, queued by default, its end at once", () => {
+    const op = sampleOperation();
+    expect(countsOf(op)).toEqual({
+      done: 0,
+      noop: 0,
+      inFlight: 0,
+      waiting: 0,
+      queued: 0,
+      failed: 0,
+      timedOut: 0,
+      cancelled: 0,
+    });
+    expect(queuedOf(op)).toEqual([]);
+    expect(fleetEnd(op)).toBe("done");
+    expect(stateOf({}, { serverId: "s1", serverName: "web01", opId: "op-t1" })).toBe("queued");
+  });
+});
+
+describe("the outcome's kinds, to the letter", () => {
+  it("rejected and expired targets count as cancelled; five of a kind are named without more", () => {
+    expect(fleetOutcome(fleetOf(["rejected", "expired", "cancelled"]), {})).toBe("3 cancelled");
+    expect(fleetOutcome(fleetOf(Array.from({ length: 5 }, () => "failed" as const)), {})).toBe(
+      "5 failed: `web01`, `web02`, `web03`, `web04`, `web05`",
+    );
+  });
+
+  it("a target's approvals fact lists every approver of the fleet", () => {
+    const fleet = {
+      ...fleetOf(["queued"]),
+      approvals: [
+        { userId: "U2", at: AT.toISOString() },
+        { userId: "U3", at: AT.toISOString() },
+      ],
+    };
+    const target = targetOperation(fleet, fleet.fleet?.targets[0] as never, AT);
+    expect(target.unaudited?.[1]?.facts.approvals).toBe("U2 U3");
+  });
+});

@@ -139,3 +139,86 @@ describe("fleetNotice and progressNotice", () => {
     );
   });
 });
+
+describe("every state of a fleet", () => {
+  const IMAGE = "3339fd5f-ec06-4ef8-9337-c1c70218a748";
+  const asked = (words: string) =>
+    `${words}: <@U1> asked to detach image ${IMAGE} from every server of tenant \`prod\` that has it: INC-1 (op-0123456789)`;
+  it.each<[Operation["state"], string, string | undefined]>([
+    ["requested", ":inbox_tray: Requested", undefined],
+    ["awaiting_approval", ":raised_hand: Awaiting approval", undefined],
+    [
+      "approved",
+      ":white_check_mark: Approved",
+      ":white_check_mark: Approved by <@U2>. bm goes on with the detach.",
+    ],
+    ["waiting_for_idle", ":arrows_counterclockwise: Detaching", ":hourglass_flowing_sand: "],
+    ["executing", ":arrows_counterclockwise: Detaching", undefined],
+    ["detaching", ":arrows_counterclockwise: Detaching", undefined],
+    ["done", ":white_check_mark: Done", ":white_check_mark: <@U1> done: 1 done."],
+    [
+      "noop",
+      ":information_source: Nothing to do",
+      ":information_source: <@U1> nothing to do: 1 done",
+    ],
+    ["failed", ":x: Finished, not all done", ":x: <@U1> finished, not all done: 1 done."],
+    ["timed_out", ":x: Finished, not all done", ":warning: <@U1> "],
+    [
+      "rejected",
+      ":no_entry: Rejected",
+      ":no_entry: <@U1> <@U3> rejected the request: no. Nothing was sent to ECL.",
+    ],
+    [
+      "expired",
+      ":clock3: Expired",
+      ":clock3: <@U1> nobody approved within 30 min, so the request has expired. Nothing was sent to ECL.",
+    ],
+    [
+      "cancelled",
+      ":heavy_multiplication_x: Cancelled",
+      ":heavy_multiplication_x: <@U1> cancelled the request. Nothing was sent to ECL.",
+    ],
+  ])("%s: its header, its text, its notice", (state, header, notice) => {
+    const op = fleetIn(state, ["done"], {
+      approvalsRequired: 1,
+      approvals: [{ userId: "U2", at: "2026-11-26T10:01:00.000Z" }],
+      outcome: "1 done",
+      rejectedBy: "U3",
+      rejectReason: "no",
+      cancelledBy: "U1",
+    });
+    const card = fleetCard(op);
+    expect(texts(card)[0]).toBe(`*Media detach, many servers* \`op-0123456789\` · ${header}`);
+    expect(card.text).toBe(
+      state === "awaiting_approval"
+        ? `<@U1> asks to detach image ${IMAGE} from 1 server: INC-1 — needs approval (op-0123456789)`
+        : asked(header.slice(header.indexOf(" ") + 1)),
+    );
+    const said = fleetNotice(op, new Date("2026-11-26T10:05:00Z"), 600)?.text;
+    // A fleet itself never waits nor times out (its targets do): said as a single request's.
+    if (state === "timed_out" || state === "waiting_for_idle")
+      expect(said?.startsWith(notice as string)).toBe(true);
+    else expect(said).toBe(notice);
+  });
+
+  it("says the reason, or that none was given; the footer; the rest's cancellation", () => {
+    const none = fleetIn("detaching", ["queued"], { reason: "" });
+    const said = texts(fleetCard(none));
+    expect(said).toContain("*Reason*\n_none given_");
+    expect(fleetCard(none).text).toContain("that has it: no reason given (op-0123456789)");
+    expect(said.at(-1)).toBe(
+      "Tenant `prod` · requested <!date^1795687200^{date_num} {time}|2026-11-26 10:00 UTC> · one operation a server, each with its own audit trail",
+    );
+    const told = fleetIn("cancelled", ["done", "cancelled"], { outcome: "1 done; 1 cancelled" });
+    told.fleet = {
+      targets: told.fleet?.targets ?? [],
+      cancelRest: { by: "U1", at: "2026-11-26T10:02:00.000Z" },
+    };
+    expect(fleetNotice(told, new Date(), 600)?.text).toBe(
+      ":heavy_multiplication_x: <@U1> the rest was cancelled: 1 done; 1 cancelled.",
+    );
+    expect(texts(fleetCard(told))).toContain(
+      "<@U1> cancelled the rest, <!date^1795687320^{date_num} {time}|2026-11-26 10:02 UTC>: what was sent finishes.",
+    );
+  });
+});
