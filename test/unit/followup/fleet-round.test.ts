@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { PROGRESS_MS, progressDue } from "../../../lib/followup/fleet-round";
+import { carryOutFleets, PROGRESS_MS, progressDue } from "../../../lib/followup/fleet-round";
+import type { Operation } from "../../../lib/operations/operation";
+import { IMAGE, NOW, operationIn, workerFakes } from "../fakes";
 
 const AT = "2026-11-26T10:00:00.000Z";
 const at = Date.parse(AT);
@@ -16,5 +18,173 @@ describe("progressDue", () => {
     expect(progressDue(shown, 6, 30, at + PROGRESS_MS)).toBe(true);
     expect(progressDue(shown, 6, 30, at + PROGRESS_MS - 1)).toBe(false);
     expect(progressDue(shown, 5, 30, at + PROGRESS_MS)).toBe(false);
+  });
+});
+
+describe("carryOutFleets", () => {
+  /** A fleet under way with `n` targets web01…, its card up, saved in the fakes. */
+  function underWay(
+    f: ReturnType<typeof workerFakes>,
+    n: number,
+    changes: Partial<Operation> = {},
+  ) {
+    return operationIn(f.ops, "C0INC", ["approved"], {
+      state: "detaching",
+      inflight: "detaching",
+      serverRef: "all",
+      parentTs: "1.000001",
+      noticedSeq: 2,
+      fleet: {
+        targets: Array.from({ length: n }, (_, i) => ({
+          serverId: `s${i + 1}`,
+          serverName: `web0${i + 1}`,
+          opId: `op-t${i + 1}`,
+        })),
+      },
+      tally: {},
+      ...changes,
+    });
+  }
+  /** Moves a released target to `state` (as its worker or settle would), tallied. */
+  async function endTarget(
+    f: ReturnType<typeof workerFakes>,
+    id: string,
+    state: Operation["state"],
+    outcome?: string,
+  ) {
+    const op = f.ops.get(id) as Operation;
+    f.ops.set(id, { ...op, state, inflight: "notice", ...(outcome ? { outcome } : {}) });
+    await f.deps.store.setTally(op.parentId as string, id, state);
+  }
+  const listed = (f: ReturnType<typeof workerFakes>) =>
+    [...f.ops.values()].filter((op) => op.inflight !== undefined);
+
+  it("releases up to the tenant's bound, shows progress by tenths, ends with the outcome", async () => {
+    const f = workerFakes({}, { fleetInFlight: 2 });
+    const fleet = underWay(f, 3);
+
+    // Round 1: two released (the bound), none ended: no progress shown.
+    expect(await carryOutFleets(f.deps, listed(f))).toBe(1);
+    expect(f.sent.map((s) => (s.message as { operationId: string }).operationId)).toEqual([
+      "op-t1",
+      "op-t2",
+    ]);
+    expect(f.slack).toEqual([]);
+
+    // Round 2: one done (a tenth and more of 3): the third released, the card and one notice.
+    await endTarget(f, "op-t1", "done");
+    expect(await carryOutFleets(f.deps, listed(f))).toBe(1);
+    expect(f.sent.map((s) => (s.message as { operationId: string }).operationId)).toEqual([
+      "op-t1",
+      "op-t2",
+      "op-t3",
+    ]);
+    expect(f.slack.map((m) => [m.method, m.text])).toEqual([
+      [
+        "update",
+        `Detaching: <@U0REQ> asked to detach image ${IMAGE} from every server of tenant \`t\` that has it: no reason given (${fleet.id})`,
+      ],
+      ["post", ":arrows_counterclockwise: 1 of 3 done, 2 in flight"],
+    ]);
+    expect(f.ops.get(fleet.id)?.fleetShown).toEqual({
+      counts: JSON.stringify({
+        done: 1,
+        noop: 0,
+        inFlight: 2,
+        waiting: 0,
+        queued: 0,
+        failed: 0,
+        timedOut: 0,
+        cancelled: 0,
+      }),
+      ended: 1,
+      at: NOW.toISOString(),
+    });
+
+    // Round 3, at once: another done, but within the interval: nothing shown.
+    await endTarget(f, "op-t2", "done");
+    expect(await carryOutFleets(f.deps, listed(f))).toBe(1);
+    expect(f.slack).toHaveLength(2);
+
+    // Round 4: the last failed: the fleet ends failed, naming it with its own words.
+    await endTarget(f, "op-t3", "failed", "ECL answered 404");
+    expect(await carryOutFleets(f.deps, listed(f))).toBe(0);
+    const ended = f.ops.get(fleet.id) as Operation;
+    expect([ended.state, ended.outcome]).toEqual([
+      "failed",
+      "2 done; 1 failed: `web03` (ECL answered 404)",
+    ]);
+    expect(ended.lastEvent.facts).toEqual({ done: 2, ended: 3, of: 3 });
+    expect(f.slack.at(-1)?.text).toBe(
+      ":x: <@U0REQ> finished, not all done: 2 done; 1 failed: `web03` (ECL answered 404).",
+    );
+  });
+
+  it("counts the tenant's targets in flight of other fleets; a fleet listed but ended is left", async () => {
+    const f = workerFakes({}, { fleetInFlight: 2 });
+    underWay(f, 1, { tenant: "t", createdAt: "2026-11-27T09:00:00.000Z" });
+    operationIn(f.ops, "C0INC", ["approved"], { parentId: "op-other", inflight: "approved" });
+    operationIn(f.ops, "C0INC", ["approved"], {
+      parentId: "op-other",
+      tenant: "elsewhere",
+      inflight: "approved",
+    });
+    // One place left of 2: the fleet's one target goes.
+    expect(await carryOutFleets(f.deps, listed(f))).toBe(1);
+    expect(f.sent).toHaveLength(1);
+    const f2 = workerFakes({}, { fleetInFlight: 1 });
+    underWay(f2, 1);
+    operationIn(f2.ops, "C0INC", ["approved"], { parentId: "op-other", inflight: "approved" });
+    expect(await carryOutFleets(f2.deps, listed(f2))).toBe(1);
+    expect(f2.sent).toEqual([]);
+    // Ended since it was listed: nothing done with it.
+    const f3 = workerFakes();
+    const gone = underWay(f3, 1);
+    const was = listed(f3);
+    f3.ops.set(gone.id, { ...gone, state: "done" });
+    expect(await carryOutFleets(f3.deps, was)).toBe(0);
+    expect(f3.sent).toEqual([]);
+    expect(await carryOutFleets(f3.deps, [])).toBe(0);
+  });
+
+  it("cancel the rest: targets not yet sent are cancelled, nothing released, it ends cancelled", async () => {
+    const f = workerFakes({}, { fleetInFlight: 1 });
+    const fleet = underWay(f, 3);
+    await carryOutFleets(f.deps, listed(f));
+    const told = f.ops.get(fleet.id) as Operation;
+    f.ops.set(fleet.id, {
+      ...told,
+      fleet: {
+        targets: told.fleet?.targets ?? [],
+        cancelRest: { by: "U0REQ", at: NOW.toISOString() },
+      },
+    });
+    expect(await carryOutFleets(f.deps, listed(f))).toBe(0);
+    expect(f.sent).toHaveLength(1);
+    const target = f.ops.get("op-t1") as Operation;
+    expect([target.state, target.lastEvent.facts]).toEqual([
+      "cancelled",
+      { fleet: fleet.id, cancelRest: true },
+    ]);
+    const ended = f.ops.get(fleet.id) as Operation;
+    expect([ended.state, ended.outcome]).toEqual(["cancelled", "3 cancelled"]);
+  });
+
+  it("a fleet it cannot read is still under way, logged", async () => {
+    const f = workerFakes();
+    const fleet = underWay(f, 1);
+    const failing = {
+      ...f.deps,
+      store: { ...f.deps.store, get: async () => Promise.reject(new Error("down")) },
+    };
+    expect(await carryOutFleets(failing, listed(f))).toBe(1);
+    expect(f.logs.at(-1)).toEqual({
+      level: "warn",
+      message: "could not carry the fleet on; next round tries again",
+      extra: {
+        operationId: fleet.id,
+        error: "internal error (Error); nothing more is shown, to keep secrets out of messages",
+      },
+    });
   });
 });
