@@ -9,13 +9,14 @@ import { code, type Mrkdwn, md } from "./mrkdwn";
 
 /**
  * What an operation detaches from: its server, or for a fleet request the servers it names
- * ("30 servers", "12 servers named `web-`…"; before they are listed, "every server").
+ * ("30 servers", "12 servers named `web-`…"; none named, as before they are listed, "every
+ * server").
  */
 export function whatOf(op: Operation): Mrkdwn {
   if (!op.fleet) return md`${code(op.serverName || op.serverRef)}`;
   const named = op.fleet.targets.length;
   const match = op.fleet.match;
-  const servers = named > 0 || op.state !== "requested" ? plural(named, "server") : "every server";
+  const servers = named > 0 ? plural(named, "server") : "every server";
   return match === undefined ? md`${servers}` : md`${servers} named ${code(match)}…`;
 }
 

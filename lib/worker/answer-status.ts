@@ -10,6 +10,7 @@ import { stateOf } from "../operations/fleet";
 import {
   type AuditEvent,
   type Facts,
+  type Fleet,
   isOperationId,
   isTerminal,
   type Operation,
@@ -128,7 +129,7 @@ async function statusText(deps: WorkerDeps, request: StatusRequest): Promise<Sai
         text: unseenOperation(request.target, sight.unchecked),
         facts: { answer: op ? "not_visible" : "no_such_operation" },
       };
-    if (op.fleet) return fleetStatus(op, deps.now());
+    if (op.fleet) return fleetStatus({ ...op, fleet: op.fleet }, deps.now());
     if (!op.serverId)
       return {
         text: md`${operationLine(op, deps.now())}\nIts server ${code(op.serverRef)} was never resolved.`,
@@ -201,8 +202,8 @@ export const TARGETS_SHOWN = 20;
  * state, the first {@link TARGETS_SHOWN}. A target's server is asked about with `/bm status`
  * of that id, which reads ECL.
  */
-export function fleetStatus(op: Operation, now: Date): Said {
-  const targets = op.fleet?.targets ?? [];
+export function fleetStatus(op: Operation & { fleet: Fleet }, now: Date): Said {
+  const targets = op.fleet.targets;
   const lines = [
     md`${operationLine(op, now)}: ${whatOf(op)}${fleetCountsWords(op) ? md`, ${fleetCountsWords(op)}` : ""}.`,
   ];

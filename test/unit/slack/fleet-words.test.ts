@@ -22,12 +22,12 @@ describe("whatOf", () => {
     );
   });
 
-  it("a fleet not yet listed: every server; listed with none: 0 servers", () => {
+  it("a fleet with no targets named (not yet listed, or none had the image): every server", () => {
     expect(whatOf(fleetRequest([], "requested")).text).toBe("every server");
     expect(whatOf(fleetRequest([], "requested", { match: "db" })).text).toBe(
       "every server named `db`…",
     );
-    expect(whatOf(fleetRequest([], "noop")).text).toBe("0 servers");
+    expect(whatOf(fleetRequest([], "noop")).text).toBe("every server");
   });
 });
 
