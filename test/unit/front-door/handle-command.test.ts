@@ -7,7 +7,7 @@ import { readIdFor } from "../../../lib/operations/standalone-event";
 import type { WorkMessage } from "../../../lib/operations/work-message";
 import { parsePolicy } from "../../../lib/policy/policy";
 import { cachedGroupMembers } from "../../../lib/slack/chat";
-import { frontDoorFakes, GROUPS, IMAGE, memoryClaims, NOW, operationIn, person } from "../fakes";
+import { frontDoorFakes, GROUPS, memoryClaims, NOW, operationIn, person } from "../fakes";
 import { memoryChoices, memoryStore } from "../memory-store";
 
 const IMAGE = "3339fd5f-ec06-4ef8-9337-c1c70218a748";

@@ -1,0 +1,68 @@
+/**
+ * A Detach button of `/bm media`: a detach request of that image from that server, by id, under
+ * the same rules as `/bm detach SERVER-ID IMAGE-ID` (requestDetach: who may request here, the
+ * approvals, break-glass, the audit, the card). Its id comes from the click's trigger id, so a
+ * repeated delivery makes one request; a second click meets the first's lock on server and image.
+ * The answer goes to the clicker alone, beside the list (which stays).
+ */
+import type { App } from "@slack/bolt";
+import { message } from "../../slack/blocks";
+import { isResponseUrl } from "../../slack/chat";
+import { MEDIA_DETACH_ACTION } from "../../slack/media-message";
+import { md } from "../../slack/mrkdwn";
+import { by } from "../../util/by";
+import { type Budget, budgetOf } from "../budget";
+import type { FrontDoorDeps } from "../deps";
+import { type ClickPayload, clickOf, mediaDetachOf } from "../payloads";
+import { requestDetach } from "../request-detach";
+import { FAILED, failed, outsider, SLOW_CLICK, tell } from "./answering";
+
+/** What a request from a media button says it came from, in its `requested` facts. */
+export const FROM_MEDIA = "/bm media";
+
+export function registerMedia(app: App, deps: FrontDoorDeps): void {
+  app.action(MEDIA_DETACH_ACTION, async ({ body, ack, context }) => {
+    const budget = budgetOf(context);
+    const click = clickOf(body);
+    if (click) await answer(deps, budget, click);
+    await ack();
+  });
+}
+
+async function answer(deps: FrontDoorDeps, budget: Budget, click: ClickPayload): Promise<void> {
+  const target = mediaDetachOf(click.value);
+  const refused = await outsider(deps, budget, click.who, "click-unknown");
+  const text = refused
+    ? refused
+    : !target
+      ? md`bm could not read this button, so nothing was done.`
+      : ((await by(
+          budget.workBy,
+          requestDetach(deps, {
+            teamId: click.who.teamId,
+            channelId: click.channelId,
+            userId: click.who.userId,
+            triggerId: click.triggerId,
+            server: target.serverId,
+            image: target.imageId,
+            reason: "",
+            via: FROM_MEDIA,
+          }).catch((error: unknown) => {
+            failed(deps, "media detach")(error);
+            return FAILED;
+          }),
+        )) ?? SLOW_CLICK);
+  const url = isResponseUrl(click.responseUrl, deps.responseUrlAllow)
+    ? click.responseUrl
+    : undefined;
+  if (!url) return tell(deps, budget, click.channelId, click.who.userId, { text });
+  const timeoutMs = budget.replyMs();
+  if (timeoutMs === undefined) {
+    deps.log.warn("no time left to answer the media click", { elapsedMs: budget.elapsed() });
+    return;
+  }
+  // Not replacing: the list stays, for the next server's button.
+  await deps.chat
+    .respond(url, message(text), { replace: false, timeoutMs })
+    .catch(failed(deps, "response_url"));
+}
