@@ -100,7 +100,7 @@ async function answer(deps: FrontDoorDeps, command: SlashCommand, workBy: number
       request: target === undefined ? asked : { ...asked, target },
     });
     const which = target === undefined ? md`the servers` : md`${code(target)}`;
-    return md`Looking for the media attached to ${which} in ECL; the answer will appear here in a moment, for you only.`;
+    return md`Looking up the media attached to ${which} in ECL; the answer will appear here in a moment, for you only.`;
   }
   const shown = await history(
     deps.store,

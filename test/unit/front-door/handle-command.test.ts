@@ -337,9 +337,9 @@ describe("/bm status", () => {
 
 describe("/bm media", () => {
   it.each([
-    ["media", undefined, "Looking for the media attached to the servers in ECL"],
-    ["media web01", "web01", "Looking for the media attached to `web01` in ECL"],
-    [`media ${IMAGE}`, IMAGE, `Looking for the media attached to \`${IMAGE}\` in ECL`],
+    ["media", undefined, "Looking up the media attached to the servers in ECL"],
+    ["media web01", "web01", "Looking up the media attached to `web01` in ECL"],
+    [`media ${IMAGE}`, IMAGE, `Looking up the media attached to \`${IMAGE}\` in ECL`],
   ])(
     "/bm %s by an approver: handed to the worker, to answer privately",
     async (text, target, words) => {
