@@ -151,8 +151,8 @@ async function mediaAnswer(deps: WorkerDeps, request: MediaRequest): Promise<Sai
     });
     return undefined;
   });
-  const seen = read ? nextSightings(read.seen, listed, complete, now) : undefined;
-  const { groups, unlisted } = groupByImage(listed, scope, seen);
+  const next = read && { read, seen: nextSightings(read.seen, listed, complete, now) };
+  const { groups, unlisted } = groupByImage(listed, scope, next?.seen);
   const names = await imageNames(
     tenant.ecl,
     groups.slice(0, MEDIA_READS.namedImages).map((g) => g.imageId),
@@ -173,8 +173,8 @@ async function mediaAnswer(deps: WorkerDeps, request: MediaRequest): Promise<Sai
       named: names.size,
       unlisted,
     },
-    ...(read && seen && !sameSightings(read.seen, seen)
-      ? { keep: () => keepSightings(deps, request.tenant, read, seen) }
+    ...(next && !sameSightings(next.read.seen, next.seen)
+      ? { keep: () => keepSightings(deps, request.tenant, next.read, next.seen) }
       : {}),
   };
 }

@@ -350,7 +350,7 @@ describe("/bm media", () => {
       const said = await handleSlashCommand(f.deps, typed("C0CHG", "U0A1", text, responseUrl));
       // Assess
       expect(said).toBe(`${words}; the answer will appear here in a moment, for you only.`);
-      expect(f.sent).toEqual([
+      expect(f.sent).toStrictEqual([
         {
           kind: "media",
           request: {

@@ -142,6 +142,22 @@ describe("mediaMessage", () => {
     );
   });
 
+  it("an image whose line and one server just fill the room is shown", () => {
+    // 2 + 45 = 47 blocks, then 2 more: 49, the last kept for "more", which is not needed.
+    const many = Array.from({ length: 44 }, (_, i) => ({ server: server(i + 1) }));
+    const m = mediaMessage(
+      shown([
+        { imageId: ISO, servers: many },
+        { imageId: FW, servers: [{ server: server(99, { status: undefined }) }] },
+      ]),
+    );
+    expect(m.blocks).toHaveLength(49);
+    expect(texts(m).slice(-2)).toEqual([
+      `Image \`${FW}\` on 1 server`,
+      `*web99* \`${uuid(99)}\`: ?, power RUNNING, idle`,
+    ]);
+  });
+
   it("exactly what fits: no more line", () => {
     // One block is always kept for the "more" line: 2 + 1 + 46 servers, whole, in 49 blocks.
     const servers = Array.from({ length: 46 }, (_, i) => ({ server: server(i + 1) }));
