@@ -123,26 +123,7 @@ async function mediaAnswer(deps: WorkerDeps, request: MediaRequest): Promise<Sai
       facts: { answer: "refused", reason: bound.reason },
     };
   const tenant = await deps.openTenant(request.secretId);
-  const target = request.target;
-  let listed: Server[];
-  let scope: MediaScope;
-  let complete = true;
-  if (target !== undefined && !isUuid(target)) {
-    // A name resolves as everywhere else: exactly one server of that name, or a clear answer.
-    const server = await tenant.ecl.resolveServer(target);
-    listed = [server];
-    scope = { kind: "server", server };
-    complete = false;
-  } else {
-    listed = await listAll(tenant.ecl, Date.now() + MEDIA_READS.listMs);
-    const wanted = target?.toLowerCase();
-    const server = listed.find((s) => s.id.toLowerCase() === wanted);
-    scope = server
-      ? { kind: "server", server }
-      : wanted
-        ? { kind: "image", imageId: wanted }
-        : { kind: "all" };
-  }
+  const { listed, scope, complete } = await readMedia(tenant.ecl, request.target);
   const now = deps.now();
   const read = await deps.sightings.read(request.tenant).catch((error: unknown) => {
     deps.log.warn("could not read the sightings; the answer shows no durations", {
@@ -152,16 +133,7 @@ async function mediaAnswer(deps: WorkerDeps, request: MediaRequest): Promise<Sai
     return undefined;
   });
   const next = read && { read, seen: nextSightings(read.seen, listed, complete, now) };
-  const { groups, unlisted } = groupByImage(listed, scope, next?.seen);
-  const names = await imageNames(
-    tenant.ecl,
-    groups.slice(0, MEDIA_READS.namedImages).map((g) => g.imageId),
-    Date.now() + MEDIA_READS.namesMs,
-  );
-  for (const group of groups) {
-    const name = names.get(group.imageId);
-    if (name !== undefined) group.name = name;
-  }
+  const { groups, unlisted, named } = await namedGroups(tenant.ecl, listed, scope, next?.seen);
   const servers = new Set(groups.flatMap((g) => g.servers.map((m) => m.server.id))).size;
   return {
     answer: mediaMessage({ scope, groups, unlisted, sightings: read !== undefined, now }),
@@ -170,7 +142,7 @@ async function mediaAnswer(deps: WorkerDeps, request: MediaRequest): Promise<Sai
       scope: scope.kind,
       servers,
       images: groups.length,
-      named: names.size,
+      named,
       unlisted,
     },
     ...(next && !sameSightings(next.read.seen, next.seen)
@@ -194,6 +166,61 @@ async function keepSightings(
   } catch (error) {
     deps.log.warn("could not write the sightings", { tenant, error: describeError(error) });
   }
+}
+
+/** What `/bm media` read: the servers, what was asked, and whether the list was the whole tenant's. */
+export interface MediaRead {
+  listed: Server[];
+  scope: MediaScope;
+  /** Every server of the tenant was listed (not one server resolved by name). */
+  complete: boolean;
+}
+
+/**
+ * The servers `target` asks about: for a name, the one server it resolves to exactly
+ * (`resolveServer`, as everywhere); else every server of the tenant, and the scope the target
+ * names among them (a server's id, or else an image's). The worker and the CLI read so.
+ */
+export async function readMedia(
+  ecl: Pick<EclApi, "resolveServer"> & FleetReads,
+  target: string | undefined,
+): Promise<MediaRead> {
+  if (target !== undefined && !isUuid(target)) {
+    const server = await ecl.resolveServer(target);
+    return { listed: [server], scope: { kind: "server", server }, complete: false };
+  }
+  const listed = await listAll(ecl, Date.now() + MEDIA_READS.listMs);
+  const wanted = target?.toLowerCase();
+  const server = listed.find((s) => s.id.toLowerCase() === wanted);
+  const scope: MediaScope = server
+    ? { kind: "server", server }
+    : wanted
+      ? { kind: "image", imageId: wanted }
+      : { kind: "all" };
+  return { listed, scope, complete: true };
+}
+
+/**
+ * {@link groupByImage}, with the first images' names from the image service
+ * ({@link imageNames}); `named`: how many it gave.
+ */
+export async function namedGroups(
+  ecl: Pick<EclApi, "imageName">,
+  listed: readonly Server[],
+  scope: MediaScope,
+  seen?: Readonly<Record<string, string>>,
+): Promise<{ groups: ImageGroup[]; unlisted: number; named: number }> {
+  const { groups, unlisted } = groupByImage(listed, scope, seen);
+  const names = await imageNames(
+    ecl,
+    groups.slice(0, MEDIA_READS.namedImages).map((g) => g.imageId),
+    Date.now() + MEDIA_READS.namesMs,
+  );
+  for (const group of groups) {
+    const name = names.get(group.imageId);
+    if (name !== undefined) group.name = name;
+  }
+  return { groups, unlisted, named: names.size };
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   groupByImage,
   imageNames,
   MEDIA_READS,
+  namedGroups,
 } from "../../../lib/worker/answer-media";
 import { RetryLater } from "../../../lib/worker/retry-later";
 import { eclServer, IMAGE, memorySightings, NOW, workerFakes } from "../fakes";
@@ -424,6 +425,24 @@ describe("groupByImage", () => {
         ],
       ],
     ]);
+  });
+});
+
+describe("namedGroups", () => {
+  it("names the images the service names, and no others", async () => {
+    const named = await namedGroups(
+      { imageName: async (id) => (id === IMAGE ? "rescue.iso" : undefined) },
+      [fleet[1] as Server],
+      { kind: "all" },
+    );
+    expect(named).toStrictEqual({
+      groups: [
+        { imageId: IMAGE, name: "rescue.iso", servers: [{ server: fleet[1] }] },
+        { imageId: OTHER, servers: [{ server: fleet[1] }] },
+      ],
+      unlisted: 0,
+      named: 1,
+    });
   });
 });
 
