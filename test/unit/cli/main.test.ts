@@ -760,6 +760,42 @@ describe("bm media", () => {
     ]);
   });
 
+  it("two servers, one of them in two groups, counted once; an image unnamed; fields ECL left out", async () => {
+    const { ecl } = fakeEcl([], undefined, {
+      mediaIds: [IMAGE, SAMPLE_OTHER],
+      status: undefined,
+      powerState: undefined,
+    });
+    const two: CliEcl = {
+      ...ecl,
+      listServerPages: () => ({
+        async *[Symbol.asyncIterator]() {
+          yield [
+            { ...web01, mediaIds: [IMAGE, SAMPLE_OTHER], status: undefined, powerState: undefined },
+            { ...web01, id: OTHER_SERVER, name: "web02", mediaIds: [SAMPLE_OTHER] },
+          ];
+        },
+      }),
+    };
+    expect((await run(["media"], two)).out).toEqual([
+      "2 servers with virtual media attached, 2 images",
+      `${SAMPLE_OTHER}: 2 servers`,
+      `  web01  ${SERVER}  ?, power ?, task_state None (idle)`,
+      `  web02  ${OTHER_SERVER}  ACTIVE, power RUNNING, task_state None (idle)`,
+      `${IMAGE}  rescue.iso: 1 server`,
+      `  web01  ${SERVER}  ?, power ?, task_state None (idle)`,
+      "How long each has been mounted: /bm media in Slack shows bm's first sightings.",
+    ]);
+  });
+
+  it("of a server by name with its media listed", async () => {
+    const { ecl, calls } = fakeEcl([]);
+    expect((await run(["media", "web01"], ecl)).out[0]).toBe(
+      "1 server with virtual media attached, 1 image",
+    );
+    expect(calls).toEqual(["resolve web01"]);
+  });
+
   it("of an image no server has, and of a server by name whose media ECL did not list", async () => {
     const { ecl } = fakeEcl([], undefined, { mediaIds: undefined });
     expect((await run(["media", SAMPLE_OTHER], ecl)).out).toEqual([
