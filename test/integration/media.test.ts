@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
+import { blockActionsBody } from "../../local/slack-request";
 import type { LocalStack } from "../../local/stack";
 import {
   auditOf,
@@ -9,8 +10,10 @@ import {
   drain,
   finished,
   operation,
+  operationCount,
   operationIdOf,
   privateMessages,
+  sendToFrontDoor,
   slash,
   testStack,
 } from "../support/stack-harness";
@@ -136,5 +139,32 @@ describe("the Detach button of /bm media", () => {
     await drain(stack, async () => (await operation(stack, id)).state === "awaiting_approval");
     expect((await operation(stack, id)).state).toBe("awaiting_approval");
     expect(detachesOf(stack, server?.id as string)).toEqual([]);
+  });
+
+  it("a click delivered twice (Slack's retry, one trigger): one request", async () => {
+    const server = stack.ecl?.model.addServer(SAMPLE.tenantId, {
+      name: "media-twice",
+      media: [SAMPLE.image],
+    });
+    await slash(stack, "media media-twice", { channel: "C0CHANGES", user: "U0MEDIA6" });
+    const shown = last("U0MEDIA6", "C0CHANGES");
+    const [button] = buttonsOf(shown);
+    const body = blockActionsBody({
+      teamId: "T0001",
+      channelId: "C0CHANGES",
+      userId: "U0MEDIA6",
+      messageTs: shown?.ts ?? "",
+      actionId: button?.actionId ?? "",
+      blockId: button?.blockId ?? "",
+      value: button?.value ?? "",
+      responseUrl: stack.slack?.newResponseUrl("C0CHANGES", "U0MEDIA6") ?? "",
+      ephemeral: true,
+    });
+    const before = await operationCount(stack);
+    await sendToFrontDoor(stack, body);
+    await sendToFrontDoor(stack, body);
+    await drain(stack);
+    expect(await operationCount(stack)).toBe(before + 1);
+    expect(button?.value).toBe(`${server?.id} ${SAMPLE.image}`);
   });
 });
