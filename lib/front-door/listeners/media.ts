@@ -6,7 +6,6 @@
  * The answer goes to the clicker alone, beside the list (which stays).
  */
 import type { App } from "@slack/bolt";
-import { message } from "../../slack/blocks";
 import { isResponseUrl } from "../../slack/chat";
 import { MEDIA_DETACH_ACTION } from "../../slack/media-message";
 import { md } from "../../slack/mrkdwn";
@@ -15,7 +14,7 @@ import { type Budget, budgetOf } from "../budget";
 import type { FrontDoorDeps } from "../deps";
 import { type ClickPayload, clickOf, mediaDetachOf } from "../payloads";
 import { requestDetach } from "../request-detach";
-import { FAILED, failed, outsider, SLOW_CLICK, tell } from "./answering";
+import { FAILED, failed, outsider, replyToClick, SLOW_CLICK } from "./answering";
 
 /** What a request from a media button says it came from, in its `requested` facts. */
 export const FROM_MEDIA = "/bm media";
@@ -55,14 +54,6 @@ async function answer(deps: FrontDoorDeps, budget: Budget, click: ClickPayload):
   const url = isResponseUrl(click.responseUrl, deps.responseUrlAllow)
     ? click.responseUrl
     : undefined;
-  if (!url) return tell(deps, budget, click.channelId, click.who.userId, { text });
-  const timeoutMs = budget.replyMs();
-  if (timeoutMs === undefined) {
-    deps.log.warn("no time left to answer the media click", { elapsedMs: budget.elapsed() });
-    return;
-  }
   // Not replacing: the list stays, for the next server's button.
-  await deps.chat
-    .respond(url, message(text), { replace: false, timeoutMs })
-    .catch(failed(deps, "response_url"));
+  await replyToClick(deps, budget, click, url, { text, replace: false });
 }
