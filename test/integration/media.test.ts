@@ -168,3 +168,27 @@ describe("the Detach button of /bm media", () => {
     expect(button?.value).toBe(`${server?.id} ${SAMPLE.image}`);
   });
 });
+
+describe("a fleet of 300 (last: it grows the tenant)", () => {
+  it("one message of 50 blocks: the summary, what fits, and how many more", async () => {
+    for (let i = 0; i < 300; i++)
+      stack.ecl?.model.addServer(SAMPLE.tenantId, {
+        name: `fleet${String(i).padStart(3, "0")}`,
+        media: [SAMPLE.image],
+      });
+    await slash(stack, `media ${SAMPLE.image}`, { user: "U0MEDIA7" });
+    const shown = last("U0MEDIA7");
+    const all = privateMessages(stack, "U0MEDIA7");
+    expect(all).toHaveLength(1);
+    expect(shown?.blocks).toHaveLength(50);
+    const texts = lines(shown);
+    const total = Number(/^(\d+) servers/.exec(texts[0] ?? "")?.[1]);
+    expect(total).toBeGreaterThanOrEqual(300);
+    expect(texts[0]).toBe(
+      `${total} servers of this tenant have image \`${SAMPLE.image}\` attached.`,
+    );
+    expect(texts[49]).toBe(
+      `… and ${total - 46} more not shown here: narrow with \`/bm media IMAGE-ID\` or \`/bm media SERVER\`.`,
+    );
+  });
+});
