@@ -332,6 +332,8 @@ export function record(
 export function newOperation(
   fields: Omit<Operation, "state" | "seq" | "rev" | "createdAt" | "updatedAt" | "lastEvent">,
   at: Date,
+  /** Where it was asked for, when not by `/bm detach` (a button of `/bm media`): its facts say. */
+  via?: string,
 ): Operation & { unaudited: AuditEvent[] } {
   const iso = at.toISOString();
   const actor = { teamId: fields.teamId, userId: fields.requester };
@@ -348,6 +350,7 @@ export function newOperation(
       channel: fields.channelId,
       tenant: fields.tenant,
       ...(fields.reason ? { reason: fields.reason } : {}),
+      ...(via ? { via } : {}),
     },
   });
   return {
