@@ -180,7 +180,7 @@ export function targetOperation(fleet: Operation, target: FleetTarget, at: Date)
     },
     at,
   );
-  const approvers = (fleet.approvals ?? []).map((a) => a.userId).join(" ");
+  const approvers = fleet.approvals?.map((a) => a.userId).join(" ");
   return transition(
     requested,
     "approved",

@@ -165,8 +165,6 @@ export function fleetCard(op: Operation): SlackMessage {
 export function fleetNotice(op: Operation, now: Date, idleWaitS: number): SlackMessage | undefined {
   const requester = user(op.requester);
   const outcome = op.outcome ?? "";
-  if (op.state === "noop")
-    return message(md`:information_source: ${requester} nothing to do: ${outcome}`);
   if (op.state === "done") return message(md`:white_check_mark: ${requester} done: ${outcome}.`);
   if (op.state === "failed" && op.fleet?.targets.length)
     return message(md`:x: ${requester} finished, not all done: ${outcome}.`);

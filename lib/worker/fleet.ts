@@ -27,6 +27,7 @@ import {
 } from "../operations/operation";
 import { boundTo, type InForce } from "../policy/in-force";
 import type { PolicyDeps } from "../policy/roles";
+import { plural } from "../util/plural";
 
 /** What the fleet's steps need of the worker's deps. */
 export type FleetWorkerDeps = ReleaseDeps &
@@ -117,11 +118,13 @@ export async function prepareFleet(steps: FleetSteps, op: Operation): Promise<vo
     );
     return;
   }
+  // Its "server", wherever a card, a button or the Home names one: "30 servers".
+  const serverName = plural(fleet.targets.length, "server");
   if (op.approvalsRequired > 0) {
     await steps.move(
       locked,
       "awaiting_approval",
-      { fleet, tally: {}, requestExpiresAt: requestExpiry(op, deps.now()) },
+      { fleet, tally: {}, serverName, requestExpiresAt: requestExpiry(op, deps.now()) },
       { ...facts, approvals: op.approvalsRequired },
     );
     return;
@@ -129,7 +132,7 @@ export async function prepareFleet(steps: FleetSteps, op: Operation): Promise<vo
   const approved = await steps.move(
     locked,
     "approved",
-    { fleet, tally: {} },
+    { fleet, tally: {}, serverName },
     {
       ...facts,
       approvals: "none needed",

@@ -222,3 +222,305 @@ describe("every state of a fleet", () => {
     );
   });
 });
+
+describe("the card's blocks, whole", () => {
+  const targets = [1, 2].map((i) => ({
+    serverId: `s${i}`,
+    serverName: `web0${i}`,
+    opId: `op-t${i}`,
+  }));
+  const base = {
+    serverRef: "all",
+    serverName: "2 servers",
+    approvalsRequired: 1,
+    fleet: { targets },
+  };
+
+  it("awaiting approval", () => {
+    const op = sampleOperation({
+      ...base,
+      state: "awaiting_approval",
+      approvers: ["S0APP"],
+      requestExpiresAt: "2026-11-26T10:30:00.000Z",
+      tally: {},
+    });
+    expect(fleetCard(op).blocks).toEqual([
+      {
+        type: "section",
+        text: {
+          type: "mrkdwn",
+          text: "*Media detach, many servers* `op-0123456789` \u00b7 :raised_hand: Awaiting approval",
+          verbatim: true,
+        },
+      },
+      {
+        type: "section",
+        fields: [
+          {
+            type: "mrkdwn",
+            text: "*Requested by*\n<@U1>",
+            verbatim: true,
+          },
+          {
+            type: "mrkdwn",
+            text: "*Image*\n`3339fd5f-ec06-4ef8-9337-c1c70218a748`",
+            verbatim: true,
+          },
+          {
+            type: "mrkdwn",
+            text: "*Servers*\nevery server of tenant `prod` that has it",
+            verbatim: true,
+          },
+          {
+            type: "mrkdwn",
+            text: "*Targets*\n2 servers: `web01`, `web02`",
+            verbatim: true,
+          },
+          {
+            type: "mrkdwn",
+            text: "*Reason*\nINC-1",
+            verbatim: true,
+          },
+          {
+            type: "mrkdwn",
+            text: "*Approval*\n1 needed from <!subteam^S0APP>\nexpires <!date^1795689000^{date_num} {time}|2026-11-26 10:30 UTC>",
+            verbatim: true,
+          },
+        ],
+      },
+      {
+        type: "actions",
+        block_id: "bm_approval",
+        elements: [
+          {
+            type: "button",
+            text: {
+              type: "plain_text",
+              text: "Approve",
+            },
+            action_id: "bm_approve",
+            value: "op-0123456789",
+            accessibility_label: "Approve detaching 3339fd5f\u2026 from 2 servers (op-0123456789)",
+            style: "primary",
+            confirm: {
+              title: {
+                type: "plain_text",
+                text: "Approve this detach?",
+              },
+              text: {
+                type: "plain_text",
+                text: "Once 1 approval is given, bm detaches image 3339fd5f-ec06-4ef8-9337-c1c70218a748 from 2 servers (op-0123456789) at once. A detach cannot be undone.",
+              },
+              confirm: {
+                type: "plain_text",
+                text: "Approve",
+              },
+              deny: {
+                type: "plain_text",
+                text: "Back",
+              },
+              style: "primary",
+            },
+          },
+          {
+            type: "button",
+            text: {
+              type: "plain_text",
+              text: "Reject",
+            },
+            action_id: "bm_reject",
+            value: "op-0123456789",
+            accessibility_label: "Reject detaching 3339fd5f\u2026 from 2 servers (op-0123456789)",
+            style: "danger",
+          },
+          {
+            type: "button",
+            text: {
+              type: "plain_text",
+              text: "Cancel",
+            },
+            action_id: "bm_cancel",
+            value: "op-0123456789",
+            accessibility_label: "Cancel detaching 3339fd5f\u2026 from 2 servers (op-0123456789)",
+            confirm: {
+              title: {
+                type: "plain_text",
+                text: "Cancel this request?",
+              },
+              text: {
+                type: "plain_text",
+                text: "Nothing is sent to ECL, and nobody can approve op-0123456789 afterwards: the requester would have to ask again.",
+              },
+              confirm: {
+                type: "plain_text",
+                text: "Cancel the request",
+              },
+              deny: {
+                type: "plain_text",
+                text: "Keep it",
+              },
+              style: "danger",
+            },
+          },
+        ],
+      },
+      {
+        type: "context",
+        elements: [
+          {
+            type: "mrkdwn",
+            text: "Tenant `prod` \u00b7 requested <!date^1795687200^{date_num} {time}|2026-11-26 10:00 UTC> \u00b7 one operation a server, each with its own audit trail",
+            verbatim: true,
+          },
+        ],
+      },
+    ]);
+  });
+
+  it("under way, with Cancel the rest", () => {
+    const op = sampleOperation({
+      ...base,
+      state: "detaching",
+      approvals: [{ userId: "U2", at: "2026-11-26T10:01:00.000Z" }],
+      tally: { "op-t1": "done" },
+    });
+    expect(fleetCard(op).blocks).toEqual([
+      {
+        type: "section",
+        text: {
+          type: "mrkdwn",
+          text: "*Media detach, many servers* `op-0123456789` \u00b7 :arrows_counterclockwise: Detaching",
+          verbatim: true,
+        },
+      },
+      {
+        type: "section",
+        fields: [
+          {
+            type: "mrkdwn",
+            text: "*Requested by*\n<@U1>",
+            verbatim: true,
+          },
+          {
+            type: "mrkdwn",
+            text: "*Image*\n`3339fd5f-ec06-4ef8-9337-c1c70218a748`",
+            verbatim: true,
+          },
+          {
+            type: "mrkdwn",
+            text: "*Servers*\nevery server of tenant `prod` that has it",
+            verbatim: true,
+          },
+          {
+            type: "mrkdwn",
+            text: "*Targets*\n2 servers: `web01`, `web02`",
+            verbatim: true,
+          },
+          {
+            type: "mrkdwn",
+            text: "*Reason*\nINC-1",
+            verbatim: true,
+          },
+          {
+            type: "mrkdwn",
+            text: "*Approval*\n1 needed\n:white_check_mark: <@U2> approved, <!date^1795687260^{date_num} {time}|2026-11-26 10:01 UTC>",
+            verbatim: true,
+          },
+          {
+            type: "mrkdwn",
+            text: "*Progress*\n1 of 2 done, 1 queued",
+            verbatim: true,
+          },
+        ],
+      },
+      {
+        type: "actions",
+        block_id: "bm_fleet",
+        elements: [
+          {
+            type: "button",
+            text: {
+              type: "plain_text",
+              text: "Cancel the rest",
+            },
+            action_id: "bm_cancel",
+            value: "op-0123456789",
+            accessibility_label: "Cancel the rest of op-0123456789",
+            confirm: {
+              title: {
+                type: "plain_text",
+                text: "Cancel the rest?",
+              },
+              text: {
+                type: "plain_text",
+                text: "bm sends no more detaches for op-0123456789; those already sent to ECL finish and are reported.",
+              },
+              confirm: {
+                type: "plain_text",
+                text: "Cancel the rest",
+              },
+              deny: {
+                type: "plain_text",
+                text: "Keep going",
+              },
+              style: "danger",
+            },
+          },
+        ],
+      },
+      {
+        type: "context",
+        elements: [
+          {
+            type: "mrkdwn",
+            text: "Tenant `prod` \u00b7 requested <!date^1795687200^{date_num} {time}|2026-11-26 10:00 UTC> \u00b7 one operation a server, each with its own audit trail",
+            verbatim: true,
+          },
+        ],
+      },
+    ]);
+  });
+});
+
+describe("the card's edges", () => {
+  it("progress only once under way and with targets; nothing to do says so, not Failed", () => {
+    const fieldsOf = (op: Operation) =>
+      texts(fleetCard(op)).filter((t) => t.startsWith("*Progress*"));
+    expect(fieldsOf(fleetIn("requested", ["queued"]))).toEqual([]);
+    expect(fieldsOf(fleetIn("awaiting_approval", ["queued"]))).toEqual([]);
+    expect(fieldsOf(fleetIn("detaching", []))).toEqual([]);
+    expect(fieldsOf(fleetIn("approved", ["queued"]))).toEqual([
+      "*Progress*\n0 of 1 done, 1 queued",
+    ]);
+    expect(texts(fleetCard(fleetIn("noop", [])))[0]).toBe(
+      "*Media detach, many servers* `op-0123456789` · :information_source: Nothing to do",
+    );
+    const done = fleetIn("done", ["done"], { outcome: "1 done" });
+    expect(fleetCard(done).blocks?.map((b) => b.type)).toEqual([
+      "section",
+      "section",
+      "section",
+      "context",
+    ]);
+  });
+
+  it("an operation without a fleet still makes a card and a notice", () => {
+    const op = sampleOperation({ state: "noop" });
+    expect(texts(fleetCard(op))).toContain("*Targets*\nnone");
+    expect(texts(fleetCard(op))).toContain("*Servers*\nevery server of tenant `prod` that has it");
+    expect(progressNotice(op).text).toBe(":arrows_counterclockwise: 0 of 0 done");
+    expect(restCancellable(sampleOperation({ state: "detaching" }))).toBe(false);
+  });
+
+  it("a notice only at an end: none while the rest is being cancelled; an end without words", () => {
+    const told = fleetIn("detaching", ["detaching", "queued"]);
+    told.fleet = {
+      targets: told.fleet?.targets ?? [],
+      cancelRest: { by: "U1", at: AT.toISOString() },
+    };
+    expect(fleetNotice(told, new Date(), 600)).toBeUndefined();
+    expect(fleetNotice(fleetIn("done", ["done"]), new Date(), 600)?.text).toBe(
+      ":white_check_mark: <@U1> done: .",
+    );
+  });
+});

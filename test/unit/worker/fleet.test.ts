@@ -66,6 +66,7 @@ describe("a fleet's prepare", () => {
       unknowns: 1,
     });
     expect(op.lockKey).toBe(`lock#t#fleet#${IMAGE}`);
+    expect(op.serverName).toBe("2 servers");
     const approved = f.events.find((e) => e.operationId === fleet.id && e.action === "approved");
     expect(approved?.facts).toEqual({
       targets: "s1 s5",
@@ -95,6 +96,7 @@ describe("a fleet's prepare", () => {
       3,
     ]);
     expect(op.lastEvent.facts).toMatchObject({ approvals: 2, count: 3, unknowns: 1 });
+    expect(op.serverName).toBe("3 servers");
     expect(f.sent).toEqual([]);
   });
 
