@@ -259,6 +259,7 @@ describe("carryOutFleets, between fleets and when things fail", () => {
     const lost = { ...claimed.deps, store: { ...claimed.deps.store, save: async () => undefined } };
     await carryOutFleets(lost, inFlight(claimed));
     expect(claimed.slack).toEqual([]);
+    expect(claimed.logs.filter((l) => l.level === "warn")).toEqual([]);
 
     const failing = workerFakes({}, { fleetInFlight: 0 });
     const shown = fleetOf(failing, "i", 2, { tally: { "op-i0": "done" } });
@@ -282,8 +283,8 @@ describe("carryOutFleets, between fleets and when things fail", () => {
     const ended = f.ops.get(fleet.id) as Operation;
     expect([ended.state, ended.outcome]).toEqual(["failed", "1 failed: `j0`"]);
     expect(
-      f.logs.some((l) => l.message === "could not post the fleet's end; next round tries again"),
-    ).toBe(true);
+      f.logs.find((l) => l.message === "could not post the fleet's end; next round tries again"),
+    ).toMatchObject({ extra: { operationId: fleet.id } });
   });
 
   it("a target it cannot cancel is logged and tried next round", async () => {
@@ -300,14 +301,61 @@ describe("carryOutFleets, between fleets and when things fail", () => {
       parentId: told.id,
       inflight: "approved",
     });
+    fleetOf(f, "l", 1);
     const failing = {
       ...f.deps,
+      fleetInFlight: 1,
       store: { ...f.deps.store, save: async () => Promise.reject(new Error("dynamo down")) },
     };
-    expect(await carryOutFleets(failing, inFlight(f))).toBe(1);
+    await carryOutFleets(failing, inFlight(f));
+    // Not cancelled: its place is still taken, so nothing is released in its stead.
+    expect(f.sent).toEqual([]);
     expect(
       f.logs.find((l) => l.message === "could not cancel a fleet's target; next round tries again"),
     ).toMatchObject({ extra: { operationId: "op-k0" } });
     expect(f.ops.get("op-k0")?.state).toBe("approved");
+  });
+
+  it("a cancel or an end another writer made first: not counted as its own", async () => {
+    const f = workerFakes({}, { fleetInFlight: 1 });
+    const told = fleetOf(f, "m", 1, {
+      createdAt: "2026-11-27T09:00:00.000Z",
+      fleet: {
+        targets: [{ serverId: "m0", serverName: "m0", opId: "op-m0" }],
+        cancelRest: { by: "U0REQ", at: NOW.toISOString() },
+      },
+      tally: { "op-m0": "approved" },
+    });
+    operationIn(f.ops, "C0INC", ["approved"], {
+      id: "op-m0",
+      parentId: told.id,
+      inflight: "approved",
+    });
+    fleetOf(f, "n", 1);
+    const save = f.deps.store.save;
+    const racing = {
+      ...f.deps,
+      store: {
+        ...f.deps.store,
+        save: async (prev: Operation, next: Operation) =>
+          next.state === "cancelled" ? undefined : save(prev, next),
+      },
+    };
+    await carryOutFleets(racing, inFlight(f));
+    expect(f.sent).toEqual([]);
+
+    const g = workerFakes({}, { fleetInFlight: 0 });
+    fleetOf(g, "o", 1, { tally: { "op-o0": "done" } });
+    const saveG = g.deps.store.save;
+    const ending = {
+      ...g.deps,
+      store: {
+        ...g.deps.store,
+        save: async (prev: Operation, next: Operation) =>
+          next.state === "done" ? undefined : saveG(prev, next),
+      },
+    };
+    expect(await carryOutFleets(ending, inFlight(g))).toBe(1);
+    expect(g.logs.filter((l) => l.level === "warn")).toEqual([]);
   });
 });

@@ -46,6 +46,14 @@ describe("a fleet target's announce", () => {
     expect((await announce(f.deps, running)).inflight).toBe("approved");
   });
 
+  it("an old item without an outbox leaves the index too", async () => {
+    const { f, target } = setUp({});
+    const old = { ...target, inflight: "notice" as const };
+    delete (old as Partial<Operation>).unaudited;
+    f.ops.set(old.id, old);
+    expect((await announce(f.deps, old)).inflight).toBeUndefined();
+  });
+
   it("another writer first: the stored one is returned; none stored: its own", async () => {
     const { f, target } = setUp({});
     const lost = { ...f.deps, store: { ...f.deps.store, save: async () => undefined } };

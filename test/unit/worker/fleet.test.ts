@@ -281,3 +281,25 @@ describe("a fleet's edges in the worker", () => {
     expect(f.logs.some((l) => l.message === "lost a race; the other writer goes on")).toBe(false);
   });
 });
+
+describe("a fleet's move lost to another writer", () => {
+  it("approved by another first: prepare stops; detaching by another first: the start stops", async () => {
+    const f = listing();
+    const fleet = requested(f, "C0INC");
+    const save = f.deps.store.save;
+    f.deps.store.save = async (prev, next) =>
+      next.state === "approved" ? undefined : save(prev, next);
+    await processMessage(f.deps, { kind: "prepare", operationId: fleet.id }, 1);
+    expect(f.ops.get(fleet.id)?.state).toBe("requested");
+    f.deps.store.save = save;
+    await processMessage(f.deps, { kind: "prepare", operationId: fleet.id }, 1);
+    const again = listing();
+    const other = requested(again, "C0INC");
+    const saveAgain = again.deps.store.save;
+    again.deps.store.save = async (prev, next) =>
+      next.state === "detaching" ? undefined : saveAgain(prev, next);
+    await processMessage(again.deps, { kind: "prepare", operationId: other.id }, 1);
+    expect(again.ops.get(other.id)?.state).toBe("approved");
+    expect(again.sent).toEqual([]);
+  });
+});
