@@ -27,6 +27,7 @@ import {
 } from "../operations/operation";
 import type { WorkQueue } from "../operations/ports";
 import { announce, commit, flushAudit, type RecordDeps } from "../operations/record";
+import type { SightingStore } from "../operations/sightings";
 import type { WorkMessage } from "../operations/work-message";
 import { boundTo, type InForce, mayActNow } from "../policy/in-force";
 import type { PolicyDeps } from "../policy/roles";
@@ -49,6 +50,8 @@ export interface WorkerDeps extends RecordDeps, PolicyDeps {
   retryBackOffS: number;
   /** Pending choices of server and image, which `lookup` answers. */
   choices: ChoiceStore;
+  /** When bm first saw each image on each server, which `/bm media` shows. */
+  sightings: SightingStore;
   openTenant(secretId: string): Promise<Tenant>;
   pollIntervalMs: number;
   /** How long ECL gets to show a detach whose POST got no answer, before bm concludes. */
