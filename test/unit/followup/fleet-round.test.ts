@@ -343,6 +343,7 @@ describe("carryOutFleets, between fleets and when things fail", () => {
     };
     await carryOutFleets(racing, inFlight(f));
     expect(f.sent).toEqual([]);
+    expect(f.logs.filter((l) => l.level === "warn")).toEqual([]);
 
     const g = workerFakes({}, { fleetInFlight: 0 });
     fleetOf(g, "o", 1, { tally: { "op-o0": "done" } });
