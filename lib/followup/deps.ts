@@ -40,6 +40,8 @@ export interface FollowUpDeps extends RecordDeps {
    */
   eclGraceMs: number;
   sleep: (ms: number) => Promise<void>;
+  /** At most this many fleet targets of one tenant in flight at once (FLEET_IN_FLIGHT unless set). */
+  fleetInFlight?: number;
   /** Keeps the follow-up single; without one (the CLI, tests), every invocation polls. */
   lease?: Lease;
   log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
