@@ -19,6 +19,8 @@ export interface FleetRequest {
   match?: string | undefined;
   reason: string;
   responseUrl?: string;
+  /** Where the request came from when not a slash command: kept in its `requested` facts. */
+  via?: string;
 }
 
 /** What a fleet request asks for, as its `serverRef` records it: "all", or the names' start. */
@@ -54,6 +56,7 @@ export async function requestFleet(deps: FrontDoorDeps, request: FleetRequest): 
     reason: request.reason,
     fleet: { ...(request.match !== undefined ? { match: request.match } : {}), targets: [] },
     ...(request.responseUrl ? { responseUrl: request.responseUrl } : {}),
+    ...(request.via ? { via: request.via } : {}),
   };
   const recorded = await recordRequest(deps, fields);
   const which =

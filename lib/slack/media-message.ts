@@ -13,6 +13,8 @@ import { code, date, type Mrkdwn, md } from "./mrkdwn";
 
 /** The action id of a server's Detach button; its value is `SERVER-ID IMAGE-ID`. */
 export const MEDIA_DETACH_ACTION = "media_detach";
+/** The "Detach from all N" button of one image: a fleet request, as `/bm detach --all IMAGE-ID`. */
+export const MEDIA_DETACH_ALL_ACTION = "media_detach_all";
 
 /** One server under one image, and when bm first saw the image on it (absent: unknown). */
 export interface MountedOn {
@@ -63,7 +65,9 @@ export function mediaMessage(shown: MediaShown): SlackMessage {
   let shownGroups = 0;
   let left = 0;
   for (const group of shown.groups) {
-    const top = [section(imageLine(group)), ...imageActions(group)];
+    // Of one server's answer, no "from all": its count would be that server's alone.
+    const actions = shown.scope.kind === "server" ? [] : imageActions(group);
+    const top = [section(imageLine(group)), ...actions];
     if (body.length + top.length + 1 > room) {
       left += group.servers.length;
       continue;
@@ -92,11 +96,31 @@ export function mediaMessage(shown: MediaShown): SlackMessage {
 }
 
 /**
- * The buttons of one image, under its line. Where "Detach from all N" goes, once the fleet
- * request exists to carry it out (issue 25's `/bm detach --all`): none until then.
+ * The buttons of one image, under its line: "Detach from all N", a fleet request of the image
+ * (`/bm detach --all IMAGE-ID`: the worker lists the tenant's servers again when it is recorded,
+ * so it names those that have the image then, which may be more or fewer than the N shown).
  */
-export function imageActions(_group: ImageGroup): KnownBlock[] {
-  return [];
+export function imageActions(group: ImageGroup): KnownBlock[] {
+  const image = group.name ?? group.imageId;
+  const n = group.servers.length;
+  return [
+    {
+      type: "actions",
+      block_id: `bm_media_all_${group.imageId.toLowerCase()}`,
+      elements: [
+        button(`Detach from all ${n}`, MEDIA_DETACH_ALL_ACTION, group.imageId, {
+          label: `Detach ${image} from every server that has it`,
+          style: "danger",
+          confirm: {
+            title: "Detach from every server?",
+            text: `Detach ${image} from every server of this tenant that has it (${plural(n, "server")} here now): bm lists them again, then records one request for all of them under this channel's rules, as /bm detach --all does.`,
+            confirm: "Request detach",
+            deny: "Cancel",
+          },
+        }),
+      ],
+    },
+  ];
 }
 
 function summary(shown: MediaShown, servers: number): Mrkdwn {
