@@ -30,7 +30,7 @@ export type Subcommand = (typeof SUBCOMMANDS)[number];
 const FORMS: Record<Subcommand, { form: string; what: string; example?: string }> = {
   detach: {
     form: "/bm detach SERVER [IMAGE-ID [REASON…]]",
-    what: "detach a virtual media image from a bare-metal server (its name or id); without the image, pick one of those attached",
+    what: "detach a virtual media image from a bare-metal server (its name or id); without the image, pick one of those attached; `/bm detach --all IMAGE-ID [--match PREFIX] [REASON…]` detaches it from every server of the tenant that has it, under one approval",
     example: "/bm detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 INC-1234 reboot loop",
   },
   status: {
