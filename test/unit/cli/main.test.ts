@@ -14,10 +14,16 @@ const web01 = eclServer();
 const USAGE_TEXT = `usage:
   bm detach <server> [<image>] [--secret <secret-id>] [--wait] [--interval <s>] [--timeout <s>]
             [--idle-wait <s>] [--grace <s>]
+  bm detach --all <image> [--match <prefix>] [--in-flight <n>] [--secret <secret-id>] [--wait]
+            [--interval <s>] [--timeout <s>] [--idle-wait <s>] [--grace <s>]
   bm status <server> [--secret <secret-id>]
 
   <server>    a server name (exact) or id
   <image>     the id (UUID) of the attached image; without it, bm lists the images attached
+  --all       every server of the tenant that has <image> attached (as /bm detach --all
+              names them), a line each time a count changes; never sent to the others
+  --match     with --all: only servers whose name starts with <prefix>
+  --in-flight with --all: at most <n> detaches in flight at once, 10 by default
   --secret    the tenant secret's id; BM_TENANT_SECRET by default
   --wait      poll until the detach has finished (every --interval s, 3 by default,
               up to --timeout s, 900 by default)
@@ -29,8 +35,10 @@ const USAGE_TEXT = `usage:
 Secrets come from the JSON file named by BM_SECRETS_FILE, or else from AWS Secrets Manager.
 
 Exit codes:
-  0  done, or nothing to do (no image is attached, or it was detached meanwhile)
-  1  bm could not do it: no such server, ECL or the secret failed, or the wait gave up
+  0  done, or nothing to do (no image is attached, or it was detached meanwhile); with
+     --all: every target done or with nothing to do, or no server has the image
+  1  bm could not do it: no such server, ECL or the secret failed, or the wait gave up;
+     with --all: a target failed, was left unknown or timed out, or Ctrl-C stopped it
   2  bm needs more from you: a mistake in the command, the image to detach (none given,
      or one not attached: bm lists those attached), or which of the servers that share
      a name you mean`;
