@@ -131,6 +131,7 @@ describe("bm detach --all", () => {
     const prefix = fresh("fl");
     const targets = servers(prefix, 30);
     const others = servers(`${prefix}x`, 5, [SAMPLE.otherImage]);
+    const from = ecl.sim.requests.length;
     const result = await bm(
       "detach",
       "--all",
@@ -158,6 +159,10 @@ describe("bm detach --all", () => {
     expect(postsTo(targets)).toEqual(targets.map(() => 1));
     expect(postsTo(others)).toEqual(others.map(() => 0));
     for (const id of targets) expect(ecl.sim.model.server(id)?.media).toEqual([]);
+    // One list of the tenant's servers; each target read before its turn and while waited for.
+    const routes = ecl.sim.requests.slice(from).map((r) => r.route);
+    expect(routes.filter((r) => r === "list")).toHaveLength(1);
+    expect(routes.filter((r) => r === "action")).toHaveLength(30);
   }, 60_000);
 
   it("one target answering 404, one 409 once: the rest done, the failure named, exit 1", async () => {
@@ -200,6 +205,40 @@ describe("bm detach --all", () => {
     expect(result.stdout.split("\n")[0]).toMatch(/^2 servers whose name starts with/);
     expect(postsTo(narrow)).toEqual([1, 1]);
     expect(postsTo(wide)).toEqual([0, 0, 0]);
+  }, 60_000);
+
+  it("Ctrl-C: those sent are waited for, the rest never sent, exit 1", async () => {
+    const prefix = fresh("cc");
+    const ids = servers(prefix, 5);
+    ecl.sim.model.hold();
+    const { child, done } = cli.start(
+      "detach",
+      "--all",
+      SAMPLE.image,
+      "--match",
+      prefix,
+      "--in-flight",
+      "2",
+      "--wait",
+      "--interval",
+      "0.3",
+    );
+    try {
+      // Both first targets sent and held detaching: then Ctrl-C.
+      for (let i = 0; i < 200 && postsTo(ids).slice(0, 2).join() !== "1,1"; i++)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      child.kill("SIGINT");
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    } finally {
+      ecl.sim.model.release();
+    }
+    const result = await done;
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      "Ctrl-C: bm sends no more detaches; those sent are waited for (Ctrl-C again stops waiting)\n",
+    );
+    expect(result.stderr).toBe("bm: not every target ended done: 2 done; 3 cancelled\n");
+    expect(postsTo(ids)).toEqual([1, 1, 0, 0, 0]);
   }, 60_000);
 
   it("a server and --all together: exit 2, nothing read", async () => {
