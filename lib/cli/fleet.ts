@@ -48,8 +48,11 @@ export interface FleetIo {
 /** How many targets the first line names before "and N more". */
 const NAMED = 5;
 
-/** How one target ended, and in whose words (ECL's, or bm's). */
-type Ended = { state: TargetState; why?: string };
+/** How one target ended, and in whose words (ECL's, or bm's; "" for none). */
+type Ended = { state: TargetState; why: string };
+
+/** The ends said on a line of their own, as they are said. */
+const SAID_AS: Partial<Record<TargetState, string>> = { failed: "failed", timed_out: "timed out" };
 
 /**
  * Lists the tenant's servers, names the targets, detaches the image from each, and says the
@@ -97,7 +100,7 @@ export async function detachAll(
       `Ctrl-C: bm sends no more detaches${ask.wait ? "; those sent are waited for (Ctrl-C again stops waiting)" : ""}`,
     );
   };
-  io.interrupted.addEventListener("abort", onInterrupt, { once: true });
+  io.interrupted.addEventListener("abort", onInterrupt);
 
   await new Promise<void>((resolve) => {
     let next = 0;
@@ -110,11 +113,9 @@ export async function detachAll(
         void detachOne(ecl, target, ask, io, stopped).then((ended) => {
           running--;
           tally[target.opId] = ended.state;
-          if (ended.why !== undefined) said[target.opId] = ended.why;
-          if (ended.state === "failed" || ended.state === "timed_out")
-            io.out(
-              `${target.serverName} ${ended.state === "failed" ? "failed" : "timed out"}: ${ended.why}`,
-            );
+          said[target.opId] = ended.why;
+          const as = SAID_AS[ended.state];
+          if (as) io.out(`${target.serverName} ${as}: ${ended.why}`);
           launch();
           count();
           if (running === 0) resolve();
@@ -131,11 +132,10 @@ export async function detachAll(
   if (stopped()) {
     for (const target of targets)
       if ((tally[target.opId] ?? "queued") === "queued") tally[target.opId] = "cancelled";
-    fleet.cancelRest = { by: "Ctrl-C", at: new Date(io.now()).toISOString() };
     count();
   }
   const outcome = fleetOutcome(op, said);
-  if (fleetEnd(op) === "done") {
+  if (!stopped() && fleetEnd(op) === "done") {
     io.out(
       ask.wait
         ? `outcome: ${outcome}`
@@ -170,14 +170,14 @@ async function detachOne(
       stopped,
     });
     if (sent.outcome === "absent") return gone;
-    if (sent.outcome === "stopped") return { state: "cancelled" };
+    if (sent.outcome === "stopped") return { state: "cancelled", why: "" };
     if (sent.outcome === "busy") return { state: "failed", why: busyWords(sent, ask.idleWaitMs) };
     if (sent.outcome === "unknown")
       return {
         state: "timed_out",
         why: `whether ECL accepted the detach is unknown (${describeError(sent.error)}); bm never sends it twice: bm status ${target.serverId}`,
       };
-    if (!ask.wait) return { state: "done" };
+    if (!ask.wait) return { state: "done", why: "" };
     const result = await waitForDetach(ecl, target.serverId, ask.image, {
       intervalMs: ask.intervalMs,
       timeoutMs: ask.timeoutMs,
@@ -185,7 +185,7 @@ async function detachOne(
       now: io.now,
       sleep: io.sleep,
     });
-    if (result.outcome !== "timed_out") return { state: "done" };
+    if (result.outcome !== "timed_out") return { state: "done", why: "" };
     return {
       state: "timed_out",
       why: `gave up waiting after ${formatElapsed(result.elapsedMs)}; the detach may still finish: bm status ${target.serverId}`,

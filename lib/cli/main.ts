@@ -61,8 +61,8 @@ const OPTIONS = {
 
 /** What the CLI needs from outside. */
 export interface CliDeps {
-  /** Ctrl-C from now on, for a fleet: its first stops sending. The process's own by default. */
-  interrupts?: () => AbortSignal;
+  /** Ctrl-C from now on, asked by a fleet only: the first aborts the signal, and stops sending. */
+  interrupts: () => AbortSignal;
   /** The ECL API of the tenant whose secret has this id. */
   openTenant(secretId: string): Promise<EclApi>;
   env: NodeJS.ProcessEnv;
@@ -114,7 +114,8 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     deps.err(`bm: ${mistake}`);
     return 2;
   }
-  const arity = command === "detach" && !all ? [1, 2] : [1];
+  // With --all, two arguments are a mistake said above.
+  const arity = command === "detach" ? [1, 2] : [1];
   if ((command !== "detach" && command !== "status") || !arity.includes(args.length)) {
     deps.err(
       command && command !== "detach" && command !== "status"
@@ -167,7 +168,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
           idleWaitMs,
           graceMs,
         },
-        { ...clock, out: deps.out, err: deps.err, interrupted: (deps.interrupts ?? sigint)() },
+        { ...clock, out: deps.out, err: deps.err, interrupted: deps.interrupts() },
       );
     }
     const found = await findServer(ecl, serverArg, secretId, imageArg);
@@ -255,13 +256,6 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     deps.err(`bm: ${stage}: ${describeError(error)}`);
     return 1;
   }
-}
-
-/** The process's Ctrl-C, from now on: the first aborts the signal (a second, unheard, ends bm). */
-function sigint(): AbortSignal {
-  const controller = new AbortController();
-  process.once("SIGINT", () => controller.abort());
-  return controller.signal;
 }
 
 function count(value: string | undefined, fallback: number, flag: string): number {

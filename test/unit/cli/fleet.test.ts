@@ -233,6 +233,20 @@ describe("bm detach --all: what it says", () => {
     expect(fake.posts).toEqual(["a01", "a02", "a03", "a03"]);
   });
 
+  it("a busy server whose image goes meanwhile: nothing to do, nothing sent", async () => {
+    const fake = fleetEcl(named("a", 1), {
+      reads: { a01: [{ taskState: "REBOOTING" }, { taskState: "None", mediaIds: [] }] },
+    });
+    const result = await run(["detach", "--all", IMAGE, "--wait"], fake);
+    expect(result.out.slice(1)).toEqual([
+      "[   0.0s] 0 of 1 done, 1 in flight",
+      "[   3.0s] 0 of 1 done, 1 nothing to do",
+      "outcome: 1 nothing to do: `a01` (no longer attached)",
+    ]);
+    expect(result.code).toBe(0);
+    expect(fake.posts).toEqual([]);
+  });
+
   it("a server that stays busy: failed, in the single server's words", async () => {
     const fake = fleetEcl(named("a", 1), {
       reads: { a01: [{ taskState: "REBOOTING" }] },
@@ -332,6 +346,15 @@ describe("bm detach --all: Ctrl-C", () => {
     expect(fake.posts).toEqual(["a01"]);
     expect(result.err).toEqual(["bm: not every target ended done: 1 done; 1 cancelled"]);
     expect(result.code).toBe(1);
+  });
+
+  it("after the end, heard no more", async () => {
+    const interrupt = new AbortController();
+    const fake = fleetEcl(named("a", 1));
+    const result = await run(["detach", "--all", IMAGE], fake, interrupt);
+    interrupt.abort();
+    expect(result.out.filter((l) => l.startsWith("Ctrl-C"))).toEqual([]);
+    expect(result.code).toBe(0);
   });
 
   it("before the first is sent: nothing sent, exit 1", async () => {

@@ -82,6 +82,11 @@ function fakeEcl(
   return { ecl, calls };
 }
 
+/** One server's detach never listens for Ctrl-C: the process's own ends it. */
+const noCtrlC = (): AbortSignal => {
+  throw new Error("only a fleet listens for Ctrl-C");
+};
+
 /** Runs `bm` with a clock that starts at `start` (ms) and moves only when bm sleeps. */
 async function run(
   argv: string[],
@@ -98,6 +103,7 @@ async function run(
       opened.push(id);
       return ecl;
     },
+    interrupts: noCtrlC,
     env,
     out: (l) => out.push(l),
     err: (l) => err.push(l),
@@ -721,6 +727,7 @@ describe("bm command line, branch by branch", () => {
     // Act
     const running = runCli(["detach", "web01", IMAGE, "--interval", "2"], {
       openTenant: async () => ecl,
+      interrupts: noCtrlC,
       env: { BM_TENANT_SECRET: "bm/tenant/t" },
       out: (l) => out.push(l),
       err: (l) => err.push(l),
