@@ -23,8 +23,9 @@ export const USAGE = `usage:
 
   <server>    a server name (exact) or id
   <image>     the id (UUID) of the attached image; without it, bm lists the images attached
-  --all       every server of the tenant that has <image> attached (as /bm detach --all
-              names them), a line each time a count changes; never sent to the others
+  --all       detach <image> from every server of the tenant that has it attached (those
+              /bm detach --all names) and from no other, a line each time a count changes;
+              Ctrl-C sends no more
   --match     with --all: only servers whose name starts with <prefix>
   --in-flight with --all: at most <n> detaches in flight at once, ${FLEET_IN_FLIGHT} by default
   --secret    the tenant secret's id; BM_TENANT_SECRET by default
@@ -132,7 +133,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   }
   // The arity check above leaves one or two arguments.
   const [serverArg, imageArg = ""] = (all ? ["", args[0]] : args) as [string, string?];
-  let inFlight = FLEET_IN_FLIGHT;
+  let inFlight: number;
   let intervalMs: number;
   let timeoutMs: number;
   let idleWaitMs: number;

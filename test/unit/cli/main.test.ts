@@ -20,8 +20,9 @@ const USAGE_TEXT = `usage:
 
   <server>    a server name (exact) or id
   <image>     the id (UUID) of the attached image; without it, bm lists the images attached
-  --all       every server of the tenant that has <image> attached (as /bm detach --all
-              names them), a line each time a count changes; never sent to the others
+  --all       detach <image> from every server of the tenant that has it attached (those
+              /bm detach --all names) and from no other, a line each time a count changes;
+              Ctrl-C sends no more
   --match     with --all: only servers whose name starts with <prefix>
   --in-flight with --all: at most <n> detaches in flight at once, 10 by default
   --secret    the tenant secret's id; BM_TENANT_SECRET by default
