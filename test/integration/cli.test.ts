@@ -120,6 +120,15 @@ describe("bm detach --all", () => {
       return ecl.sim.model.addServer(SAMPLE.tenantId, { name, media }).id;
     });
   }
+  /** `bm detach --all` of the sample's image for the servers named `<prefix>…`. */
+  const fleetOf = (prefix: string, ...more: string[]) => [
+    "detach",
+    "--all",
+    SAMPLE.image,
+    "--match",
+    prefix,
+    ...more,
+  ];
   const fresh = (what: string) => `${what}-${Math.random().toString(36).slice(2, 7)}-`;
   /** The POSTs of server actions ECL received for each of these servers. */
   const postsTo = (ids: string[]) =>
@@ -132,16 +141,7 @@ describe("bm detach --all", () => {
     const targets = servers(prefix, 30);
     const others = servers(`${prefix}x`, 5, [SAMPLE.otherImage]);
     const from = ecl.sim.requests.length;
-    const result = await bm(
-      "detach",
-      "--all",
-      SAMPLE.image,
-      "--match",
-      prefix,
-      "--wait",
-      "--interval",
-      "0.5",
-    );
+    const result = await bm(...fleetOf(prefix, "--wait", "--interval", "0.5"));
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const lines = result.stdout.trim().split("\n");
@@ -171,15 +171,7 @@ describe("bm detach --all", () => {
     const [gone, refusing] = ids as [string, string];
     ecl.sim.model.inject({ route: "action", server: gone, status: 404 });
     ecl.sim.model.inject({ route: "action", server: refusing, status: 409 });
-    const result = await bm(
-      "detach",
-      "--all",
-      SAMPLE.image,
-      "--match",
-      prefix,
-      "--interval",
-      "0.5",
-    );
+    const result = await bm(...fleetOf(prefix, "--interval", "0.5"));
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(
       new RegExp(
@@ -212,16 +204,7 @@ describe("bm detach --all", () => {
     const ids = servers(prefix, 5);
     ecl.sim.model.hold();
     const { child, done } = cli.start(
-      "detach",
-      "--all",
-      SAMPLE.image,
-      "--match",
-      prefix,
-      "--in-flight",
-      "2",
-      "--wait",
-      "--interval",
-      "0.3",
+      ...fleetOf(prefix, "--in-flight", "2", "--wait", "--interval", "0.3"),
     );
     try {
       // Both first targets sent and held detaching: then Ctrl-C.
