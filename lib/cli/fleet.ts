@@ -25,7 +25,7 @@ import { busyWords, sendWhenIdle } from "./send";
 /** What `bm detach --all` was asked. */
 export interface FleetAsk {
   image: string;
-  match?: string;
+  match: string | undefined;
   /** Targets at most in flight at once. */
   inFlight: number;
   wait: boolean;
@@ -50,6 +50,9 @@ const NAMED = 5;
 
 /** How one target ended, and in whose words (ECL's, or bm's; "" for none). */
 type Ended = { state: TargetState; why: string };
+
+/** The words of a target that ended done or cancelled: the outcome names none of those. */
+const UNSAID = "";
 
 /** The ends said on a line of their own, as they are said. */
 const SAID_AS: Partial<Record<TargetState, string>> = { failed: "failed", timed_out: "timed out" };
@@ -82,12 +85,12 @@ export async function detachAll(
   );
   if (unknown) io.out(unknown);
 
-  const fleet: Fleet = { targets, ...(ask.match === undefined ? {} : { match: ask.match }) };
+  const fleet: Fleet = { targets };
   const tally: Record<string, TargetState> = {};
   const said: Record<string, string> = {};
   const op = { fleet, tally };
   const started = io.now();
-  let shown = "";
+  let shown: string | undefined;
   const count = () => {
     const words = countsWords(countsOf(op), targets.length);
     if (words === shown) return;
@@ -129,11 +132,10 @@ export async function detachAll(
   });
   io.interrupted.removeEventListener("abort", onInterrupt);
 
-  if (stopped()) {
-    for (const target of targets)
-      if ((tally[target.opId] ?? "queued") === "queued") tally[target.opId] = "cancelled";
-    count();
-  }
+  // Queued only when Ctrl-C stopped the fleet: not sent, and never to be.
+  for (const target of targets)
+    if ((tally[target.opId] ?? "queued") === "queued") tally[target.opId] = "cancelled";
+  count();
   const outcome = fleetOutcome(op, said);
   if (!stopped() && fleetEnd(op) === "done") {
     io.out(
@@ -170,14 +172,14 @@ async function detachOne(
       stopped,
     });
     if (sent.outcome === "absent") return gone;
-    if (sent.outcome === "stopped") return { state: "cancelled", why: "" };
+    if (sent.outcome === "stopped") return { state: "cancelled", why: UNSAID };
     if (sent.outcome === "busy") return { state: "failed", why: busyWords(sent, ask.idleWaitMs) };
     if (sent.outcome === "unknown")
       return {
         state: "timed_out",
         why: `whether ECL accepted the detach is unknown (${describeError(sent.error)}); bm never sends it twice: bm status ${target.serverId}`,
       };
-    if (!ask.wait) return { state: "done", why: "" };
+    if (!ask.wait) return { state: "done", why: UNSAID };
     const result = await waitForDetach(ecl, target.serverId, ask.image, {
       intervalMs: ask.intervalMs,
       timeoutMs: ask.timeoutMs,
@@ -185,7 +187,7 @@ async function detachOne(
       now: io.now,
       sleep: io.sleep,
     });
-    if (result.outcome !== "timed_out") return { state: "done", why: "" };
+    if (result.outcome !== "timed_out") return { state: "done", why: UNSAID };
     return {
       state: "timed_out",
       why: `gave up waiting after ${formatElapsed(result.elapsedMs)}; the detach may still finish: bm status ${target.serverId}`,

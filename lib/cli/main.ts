@@ -161,7 +161,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
         `the tenant of secret ${secretId}`,
         {
           image,
-          ...(values.match === undefined ? {} : { match: values.match }),
+          match: values.match,
           inFlight,
           wait: values.wait === true,
           intervalMs,

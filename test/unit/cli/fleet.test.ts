@@ -167,6 +167,8 @@ describe("bm detach --all: what it says", () => {
       ],
       err: [],
     });
+    // Without --wait, each target is read once, before its turn, and not waited for.
+    expect(fake.reads).toEqual(["a01", "a02", "a03"]);
   });
 
   it("names the first five and how many more, and the servers that did not list media", async () => {
