@@ -1,7 +1,7 @@
 /**
  * The `bm` terminal command: detach media and show a server, with the same lib/ as the Lambdas.
  */
-import type { EclApi } from "../ecl/client";
+import type { EclApi, FleetReads } from "../ecl/client";
 import { attachment, MEDIA_NOT_LISTED, type Server } from "../ecl/server";
 import { InvalidInputError, parseImageId, parseServerRef } from "../ecl/validate";
 import { waitForDetach } from "../ecl/wait-for-detach";
@@ -12,6 +12,7 @@ import { readArgs } from "./args";
 import { findServer } from "./find-server";
 import { detachAll, fleetMistake } from "./fleet";
 import { formatServer, formatTaskState, stamp } from "./format";
+import { printMedia } from "./media";
 import { busyWords, IMAGE_SEEN, realSleep, sendWhenIdle } from "./send";
 
 export const USAGE = `usage:
@@ -20,9 +21,12 @@ export const USAGE = `usage:
   bm detach --all <image> [--match <prefix>] [--in-flight <n>] [--secret <secret-id>] [--wait]
             [--interval <s>] [--timeout <s>] [--idle-wait <s>] [--grace <s>]
   bm status <server> [--secret <secret-id>]
+  bm media [<image>|<server>] [--secret <secret-id>]
 
   <server>    a server name (exact) or id
   <image>     the id (UUID) of the attached image; without it, bm lists the images attached
+  media       the servers with virtual media attached, grouped by image (of one image, or one
+              server); how long each has been mounted is in Slack's /bm media
   --all       detach <image> from every server of the tenant that has it attached (those
               /bm detach --all names) and from no other, a line each time a count changes;
               Ctrl-C sends no more
@@ -65,7 +69,7 @@ export interface CliDeps {
   /** Ctrl-C from now on, asked by a fleet only: the first aborts the signal, and stops sending. */
   interrupts: () => AbortSignal;
   /** The ECL API of the tenant whose secret has this id. */
-  openTenant(secretId: string): Promise<EclApi>;
+  openTenant(secretId: string): Promise<EclApi & FleetReads>;
   env: NodeJS.ProcessEnv;
   out: (line: string) => void;
   err: (line: string) => void;
@@ -95,6 +99,22 @@ async function listImages(ecl: EclApi, server: Server, deps: CliDeps): Promise<n
   return 2;
 }
 
+/** `bm media`: 2 for a target bm cannot take, 1 when ECL or the secret failed. */
+async function media(deps: CliDeps, secretId: string, target: string | undefined) {
+  try {
+    if (target !== undefined) parseServerRef(target);
+  } catch (error) {
+    deps.err(`bm: ${describeError(error)}`);
+    return 2;
+  }
+  try {
+    return await printMedia(await deps.openTenant(secretId), target, deps.out);
+  } catch (error) {
+    deps.err(`bm: listing the media: ${describeError(error)}`);
+    return 1;
+  }
+}
+
 /** Exit codes: as {@link USAGE} says them. */
 export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   const read = readArgs({ args: argv, allowPositionals: true, options: OPTIONS });
@@ -116,12 +136,11 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     return 2;
   }
   // With --all, two arguments are a mistake said above.
-  const arity = command === "detach" ? [1, 2] : [1];
-  if ((command !== "detach" && command !== "status") || !arity.includes(args.length)) {
+  const arity = command === "detach" ? [1, 2] : command === "media" ? [0, 1] : [1];
+  const known = command === "detach" || command === "status" || command === "media";
+  if (!known || !arity.includes(args.length)) {
     deps.err(
-      command && command !== "detach" && command !== "status"
-        ? `bm: unknown command "${command}"`
-        : "bm: wrong number of arguments",
+      command && !known ? `bm: unknown command "${command}"` : "bm: wrong number of arguments",
     );
     deps.err(USAGE);
     return 2;
@@ -131,6 +150,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     deps.err("bm: no tenant secret: give --secret <secret-id> or set BM_TENANT_SECRET");
     return 2;
   }
+  if (command === "media") return media(deps, secretId, args[0]);
   // The arity check above leaves one or two arguments.
   const [serverArg, imageArg = ""] = (all ? ["", args[0]] : args) as [string, string?];
   let inFlight: number;

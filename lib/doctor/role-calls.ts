@@ -7,6 +7,7 @@
  */
 import { INFLIGHT_INDEX, TENANT_INDEX } from "../aws/dynamo/documents";
 import { LEASE_ID } from "../aws/dynamo/lease";
+import { sightingsId } from "../aws/dynamo/sightings";
 import { lockKeyFor, shortId } from "../operations/operation";
 
 /** What a call is made on. */
@@ -73,6 +74,12 @@ export const ROLE_CALLS: readonly RoleCalls[] = [
     output: "WorkerRoleArn",
     calls: [
       ...OPERATIONS,
+      // lib/aws/dynamo/sightings.ts: /bm media's first sightings, read and written once an answer.
+      {
+        actions: ["dynamodb:GetItem", "dynamodb:PutItem"],
+        on: "operations",
+        key: sightingsId("doctor"),
+      },
       AUDIT,
       // SendMessage: the busy re-check; ChangeMessageVisibility: a back-off; the rest: the
       // queue's event source, which polls with the function's role.

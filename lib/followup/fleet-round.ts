@@ -14,13 +14,20 @@ import {
   FLEET_IN_FLIGHT,
   fleetEnd,
   fleetOutcome,
+  fleetTargets,
   inFlightIn,
+  namedTargets,
   queuedOf,
   releasable,
-  stateOf,
 } from "../operations/fleet";
 import { releaseTargets } from "../operations/fleet-release";
-import { bmActor, isTerminal, type Operation, transition } from "../operations/operation";
+import {
+  bmActor,
+  type Fleet,
+  isTerminal,
+  type Operation,
+  transition,
+} from "../operations/operation";
 import { announce, commit, flushAudit } from "../operations/record";
 import { fleetCard, progressNotice } from "../slack/fleet-messages";
 import type { FollowUpDeps } from "./deps";
@@ -56,11 +63,14 @@ export async function carryOutFleets(
   deps: FollowUpDeps,
   listed: readonly Operation[],
 ): Promise<number> {
+  // The oldest first: a tenant's room goes to the fleets in the order they were asked for.
   const fleets = listed
-    .filter((op) => op.fleet && op.state === "detaching")
+    .filter(
+      (op): op is Operation & { fleet: Fleet } =>
+        op.fleet !== undefined && op.state === "detaching",
+    )
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-  if (fleets.length === 0) return 0;
-  const cancelling = new Set(fleets.filter((f) => f.fleet?.cancelRest).map((f) => f.id));
+  const cancelling = new Set(fleets.filter((f) => f.fleet.cancelRest).map((f) => f.id));
   const gone = new Set<string>();
   for (const target of listed) {
     if (!target.parentId || !cancelling.has(target.parentId) || !UNSENT.has(target.state)) continue;
@@ -86,6 +96,7 @@ export async function carryOutFleets(
       );
       const released = await releaseTargets(deps, fleet, room);
       inFlight.set(fleet.tenant, counted(fleet.tenant) + released);
+      // Read again only when this round changed its tally.
       const current = released > 0 ? ((await deps.store.get(fleet.id)) ?? fleet) : fleet;
       if (!(await endFleet(deps, current))) {
         underWay++;
@@ -138,18 +149,9 @@ async function cancelTarget(deps: FollowUpDeps, listed: Operation): Promise<bool
 async function endFleet(deps: FollowUpDeps, fleet: Operation): Promise<boolean> {
   const end = fleetEnd(fleet);
   if (!end) return false;
-  const said: Record<string, string> = {};
-  const named = new Map<string, number>();
-  for (const target of fleet.fleet?.targets ?? []) {
-    const state = stateOf(fleet, target);
-    if (state === "done" || state === "queued" || state === "cancelled") continue;
-    // The first few of each kind are named (fleet.ts's outcome names five a kind).
-    const seen = named.get(state) ?? 0;
-    named.set(state, seen + 1);
-    if (seen >= 5) continue;
-    const op = await deps.store.get(target.opId);
-    if (op?.outcome) said[target.opId] = op.outcome;
-  }
+  const said: Record<string, string | undefined> = {};
+  for (const target of namedTargets(fleet))
+    said[target.opId] = (await deps.store.get(target.opId))?.outcome;
   const counts: Counts = countsOf(fleet);
   const next = transition(
     fleet,
@@ -157,7 +159,7 @@ async function endFleet(deps: FollowUpDeps, fleet: Operation): Promise<boolean> 
     bmActor(fleet),
     deps.now(),
     { outcome: fleetOutcome(fleet, said) },
-    { done: counts.done, ended: endedOf(counts), of: fleet.fleet?.targets.length ?? 0 },
+    { done: counts.done, ended: endedOf(counts), of: fleetTargets(fleet).length },
   );
   const saved = await commit(deps, fleet, next);
   if (!saved) return false;
@@ -179,7 +181,7 @@ async function showProgress(deps: FollowUpDeps, fleet: Operation): Promise<void>
   if (!fleet.parentTs) return;
   const counts = countsOf(fleet);
   const now = deps.now();
-  const total = fleet.fleet?.targets.length ?? 0;
+  const total = fleetTargets(fleet).length;
   if (!progressDue(fleet.fleetShown, endedOf(counts), total, now.getTime())) return;
   const fleetShown = {
     counts: JSON.stringify(counts),

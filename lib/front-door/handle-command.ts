@@ -72,7 +72,7 @@ async function answer(deps: FrontDoorDeps, command: SlashCommand, workBy: number
       },
       message,
     );
-  // Status and history are for the channel's requesters and approvers. What a history may show
+  // Status, media and history are for the channel's requesters and approvers. What a history may show
   // is worked out beside it (the same user groups, each asked once): one round of Slack calls.
   const bound = channelPolicy(deps.policy, command.channelId);
   const sight =
@@ -81,21 +81,28 @@ async function answer(deps: FrontDoorDeps, command: SlashCommand, workBy: number
   if (!may.ok) return refusal(may.reason, may.message);
   const channel = may.channel;
   const tenant = deps.policy.tenants[channel.tenant];
+  // Status and media read ECL: the worker answers, through the response_url.
+  const asked = {
+    teamId: command.teamId,
+    channelId: command.channelId,
+    userId: command.userId,
+    tenant: channel.tenant,
+    secretId: tenant?.secret as string,
+    ...(command.responseUrl ? { responseUrl: command.responseUrl } : {}),
+    readId: readIdFor(command.teamId, command.triggerId),
+  };
   if (parsed.kind === "status") {
-    await deps.queue.send({
-      kind: "status",
-      request: {
-        teamId: command.teamId,
-        channelId: command.channelId,
-        userId: command.userId,
-        target: parsed.target,
-        tenant: channel.tenant,
-        secretId: tenant?.secret as string,
-        ...(command.responseUrl ? { responseUrl: command.responseUrl } : {}),
-        readId: readIdFor(command.teamId, command.triggerId),
-      },
-    });
+    await deps.queue.send({ kind: "status", request: { ...asked, target: parsed.target } });
     return md`Looking up ${code(parsed.target)} in ECL; the answer will appear here in a moment, for you only.`;
+  }
+  if (parsed.kind === "media") {
+    const target = parsed.target;
+    await deps.queue.send({
+      kind: "media",
+      request: target === undefined ? asked : { ...asked, target },
+    });
+    const which = target === undefined ? md`the servers` : md`${code(target)}`;
+    return md`Looking up the media attached to ${which} in ECL; the answer will appear here in a moment, for you only.`;
   }
   const shown = await history(
     deps.store,
@@ -144,7 +151,7 @@ function help(roles: Roles | "unbound" | "unknown"): Mrkdwn {
   if (roles === "unknown") return md`${head}\n${GROUPS_UNKNOWN}`;
   const allowed: Subcommand[] = [];
   if (roles.requester) allowed.push("detach", "cancel");
-  if (roles.requester || roles.approver) allowed.push("status", "history");
+  if (roles.requester || roles.approver) allowed.push("status", "media", "history");
   allowed.push("help");
   const approving = roles.approver
     ? "\nYou approve or reject requests with the buttons on bm's messages in this channel."

@@ -130,6 +130,22 @@ export function slashCommandOf(body: unknown): SlashCommandPayload | undefined {
   };
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A Detach button of `/bm media`: `SERVER-ID IMAGE-ID`, both ids. */
+const MediaDetachValueSchema = v.pipe(
+  v.string(),
+  v.transform((value) => value.split(" ")),
+  v.strictTuple([v.pipe(v.string(), v.regex(UUID)), v.pipe(v.string(), v.regex(UUID))]),
+);
+
+/** The server and image of a `/bm media` Detach button's value; undefined for any other value. */
+export function mediaDetachOf(value: string): { serverId: string; imageId: string } | undefined {
+  const parsed = v.safeParse(MediaDetachValueSchema, value);
+  if (!parsed.success) return undefined;
+  const [serverId, imageId] = parsed.output;
+  return { serverId, imageId };
+}
+
 /** A click's fields, or undefined when it is not one bm can read. */
 export function clickOf(body: unknown): ClickPayload | undefined {
   const parsed = v.safeParse(BlockActionsSchema, body);

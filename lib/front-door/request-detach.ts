@@ -23,6 +23,8 @@ export interface DetachRequest {
   reason: string;
   /** The slash command's response_url: how bm reaches the requester if it cannot post here. */
   responseUrl?: string;
+  /** Where it was asked for, when not by `/bm detach` (kept in the request's facts). */
+  via?: string;
 }
 
 export async function requestDetach(deps: FrontDoorDeps, request: DetachRequest): Promise<Mrkdwn> {
@@ -61,6 +63,7 @@ export async function requestDetach(deps: FrontDoorDeps, request: DetachRequest)
     imageId: request.image,
     reason: request.reason,
     ...(request.responseUrl ? { responseUrl: request.responseUrl } : {}),
+    ...(request.via ? { via: request.via } : {}),
   };
   const recorded = await recordRequest(deps, fields);
   return recordedWords(summaryOf(recorded, fields), code(request.server));

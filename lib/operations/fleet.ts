@@ -88,6 +88,26 @@ const COUNTED: Record<TargetState, keyof Counts> = {
   cancelled: "cancelled",
 };
 
+/** A fleet's targets; none for an operation that is not a fleet request. */
+export function fleetTargets(op: Pick<Operation, "fleet">): FleetTarget[] {
+  return op.fleet?.targets ?? [];
+}
+
+/**
+ * The targets whose own words the outcome quotes ({@link fleetOutcome}): the first five of each
+ * kind it names (nothing to do, failed, timed out), in order.
+ */
+export function namedTargets(op: Pick<Operation, "fleet" | "tally">): FleetTarget[] {
+  const named: FleetTarget[] = [];
+  for (const kind of ["noop", "failed", "timed_out"] as const)
+    named.push(
+      ...fleetTargets(op)
+        .filter((t) => stateOf(op, t) === kind)
+        .slice(0, NAMED),
+    );
+  return named;
+}
+
 /** The state of each target as the fleet knows it: queued until its operation says otherwise. */
 export function stateOf(op: Pick<Operation, "tally">, target: FleetTarget): TargetState {
   return op.tally?.[target.opId] ?? "queued";
@@ -105,7 +125,7 @@ export function countsOf(op: Pick<Operation, "fleet" | "tally">): Counts {
     timedOut: 0,
     cancelled: 0,
   };
-  for (const target of op.fleet?.targets ?? []) counts[COUNTED[stateOf(op, target)]]++;
+  for (const target of fleetTargets(op)) counts[COUNTED[stateOf(op, target)]]++;
   return counts;
 }
 
@@ -140,7 +160,7 @@ export function releasable(limit: number, inFlight: number, queued: number): num
 
 /** The targets not yet released, in order. */
 export function queuedOf(op: Pick<Operation, "fleet" | "tally">): FleetTarget[] {
-  return (op.fleet?.targets ?? []).filter((target) => stateOf(op, target) === "queued");
+  return fleetTargets(op).filter((target) => stateOf(op, target) === "queued");
 }
 
 /**
@@ -219,9 +239,9 @@ const NAMED = 5;
  */
 export function fleetOutcome(
   op: Pick<Operation, "fleet" | "tally">,
-  said: Readonly<Record<string, string>>,
+  said: Readonly<Record<string, string | undefined>>,
 ): string {
-  const targets = op.fleet?.targets ?? [];
+  const targets = fleetTargets(op);
   if (targets.length === 0) return "no targets";
   const ended = (target: FleetTarget): TargetState => {
     const state = stateOf(op, target);

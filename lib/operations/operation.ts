@@ -376,6 +376,8 @@ export function record(
 export function newOperation(
   fields: Omit<Operation, "state" | "seq" | "rev" | "createdAt" | "updatedAt" | "lastEvent">,
   at: Date,
+  /** Where it was asked for, when not by `/bm detach` (a button of `/bm media`): its facts say. */
+  via?: string,
 ): Operation & { unaudited: AuditEvent[] } {
   const iso = at.toISOString();
   const actor = { teamId: fields.teamId, userId: fields.requester };
@@ -393,6 +395,7 @@ export function newOperation(
       tenant: fields.tenant,
       ...(fields.reason ? { reason: fields.reason } : {}),
       ...(fields.parentId ? { fleet: fields.parentId } : {}),
+      ...(via ? { via } : {}),
     },
   });
   return {

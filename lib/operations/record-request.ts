@@ -29,10 +29,10 @@ export async function recordRequest(
   deps: RecordRequestDeps,
   fields: RequestFields,
 ): Promise<Recorded> {
-  const { seed, picks = [], serverName, ...rest } = fields;
+  const { seed, picks = [], serverName, via, ...rest } = fields;
   const id = operationIdFor(fields.teamId, seed);
   const op = withPicks(
-    newOperation({ id, ...rest, ...(serverName ? { serverName } : {}) }, deps.now()),
+    newOperation({ id, ...rest, ...(serverName ? { serverName } : {}) }, deps.now(), via),
     picks,
   );
   let created: Awaited<ReturnType<typeof deps.store.create>>;

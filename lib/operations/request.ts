@@ -26,6 +26,8 @@ export type RequestFields = Asker &
     seed: string;
     /** The picks that led here, as audit events after `requested`. */
     picks?: ChoiceMade[];
+    /** Where it was asked for, when not by a command: the `requested` event's facts say. */
+    via?: string;
   };
 
 /** What a choice offers: the images of a server, the servers of a name, names close to a typo. */

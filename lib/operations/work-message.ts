@@ -25,6 +25,13 @@ const StatusRequestSchema = v.object({
   readId: v.optional(id),
 });
 
+/** A `/bm media` to answer: the same fields as a status, its target optional (all the tenant's media). */
+const MediaRequestSchema = v.object({
+  ...StatusRequestSchema.entries,
+  /** An image id or a server name or id; absent: every server with media attached. */
+  target: v.optional(id),
+});
+
 export const WorkMessageSchema = v.variant("kind", [
   /**
    * An operation to prepare, execute, or announce (post what it owes Slack). `reread`: the how
@@ -36,6 +43,7 @@ export const WorkMessageSchema = v.variant("kind", [
     reread: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(20))),
   }),
   v.object({ kind: v.literal("status"), request: StatusRequestSchema }),
+  v.object({ kind: v.literal("media"), request: MediaRequestSchema }),
   /** Someone clicked Re-check on a timed-out detach: read the server again, answer them. */
   v.object({ kind: v.literal("recheck"), operationId: id, userId: id }),
   /** A detach that names its server by name, or no image: read ECL, then start it or offer a choice. */
@@ -44,6 +52,7 @@ export const WorkMessageSchema = v.variant("kind", [
 
 export type WorkMessage = v.InferOutput<typeof WorkMessageSchema>;
 export type StatusRequest = v.InferOutput<typeof StatusRequestSchema>;
+export type MediaRequest = v.InferOutput<typeof MediaRequestSchema>;
 
 /** Reads a queue message body; undefined for anything that is not a bm work message. */
 export function parseWorkMessage(body: string): WorkMessage | undefined {

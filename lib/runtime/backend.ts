@@ -15,6 +15,7 @@ import { DynamoHomeOpeners } from "../aws/dynamo/home-openers";
 import { DynamoLease } from "../aws/dynamo/lease";
 import { DynamoOperationStore } from "../aws/dynamo/operation-store";
 import { DynamoPaceStore } from "../aws/dynamo/pace-store";
+import { DynamoSightings } from "../aws/dynamo/sightings";
 import { lambdaFollowUpStarter } from "../aws/lambda-followup";
 import { SqsWorkQueue } from "../aws/sqs-work-queue";
 import { type Config, readConfig } from "../config";
@@ -168,6 +169,7 @@ export async function createBackend(
     store,
     ...(changed ? { changed } : {}),
     choices: new DynamoChoiceStore(db, config.table),
+    sightings: new DynamoSightings(db, config.table),
     audit: new DynamoAuditLog(db, config.auditTable),
     queue,
     redeliver: (receiptHandle, seconds) => queue.redeliver(receiptHandle, seconds),

@@ -3,8 +3,8 @@
  * targets, its progress in counts, its thread notices. Pure; every value through {@link md}.
  * A target posts nothing of its own: its state reaches this card through the fleet's tally.
  */
-import { countsOf, countsWords, unknownsWords } from "../operations/fleet";
-import type { Operation, State } from "../operations/operation";
+import { countsOf, countsWords, fleetTargets, unknownsWords } from "../operations/fleet";
+import type { Fleet, Operation, State } from "../operations/operation";
 import { plural } from "../util/plural";
 import { button, type Confirm, context, fields, message, section } from "./blocks";
 import type { SlackMessage } from "./chat";
@@ -44,7 +44,7 @@ const LABEL: Record<State, [emoji: string, words: string]> = {
 function labelOf(op: Operation): [string, string] {
   if (op.state === "approved" && op.approvalsRequired === 0) return [":arrow_forward:", "Starting"];
   // Failed before it had targets (its list, the policy in force): it failed, plainly.
-  if (op.state === "failed" && !op.fleet?.targets.length) return [":x:", "Failed"];
+  if (op.state === "failed" && fleetTargets(op).length === 0) return [":x:", "Failed"];
   return LABEL[op.state];
 }
 
@@ -58,14 +58,15 @@ function which(op: Operation): Mrkdwn {
 
 /** The targets: their count, the first ones by name, and how many more. */
 function targetsLine(op: Operation): Mrkdwn {
-  const targets = op.fleet?.targets ?? [];
+  const targets = fleetTargets(op);
   if (op.state === "requested") return md`_listed when bm reads the tenant's servers_`;
   if (targets.length === 0) return md`none`;
   const names = listOf(
     targets.map((t) => code(t.serverName)),
     TARGETS_SHOWN,
   );
-  const unknown = unknownsWords(op.fleet?.unknowns);
+  // With targets, it is a fleet.
+  const unknown = unknownsWords((op.fleet as Fleet).unknowns);
   return md`${plural(targets.length, "server")}: ${names}${unknown ? md`\n${unknown}` : ""}`;
 }
 
@@ -92,7 +93,7 @@ function cancelRestDialog(op: Operation): Confirm {
 /** The fleet request's card: who, which image, which servers, where it stands, its buttons. */
 export function fleetCard(op: Operation): SlackMessage {
   const [emoji, words] = labelOf(op);
-  const total = op.fleet?.targets.length ?? 0;
+  const total = fleetTargets(op).length;
   const why = op.reason ? clip(md`${op.reason}`, 300) : md`no reason given`;
   const text =
     op.state === "awaiting_approval"
@@ -166,7 +167,7 @@ export function fleetNotice(op: Operation, now: Date, idleWaitS: number): SlackM
   const requester = user(op.requester);
   const outcome = op.outcome ?? "";
   if (op.state === "done") return message(md`:white_check_mark: ${requester} done: ${outcome}.`);
-  if (op.state === "failed" && op.fleet?.targets.length)
+  if (op.state === "failed" && fleetTargets(op).length > 0)
     return message(md`:x: ${requester} finished, not all done: ${outcome}.`);
   if (op.state === "cancelled" && op.fleet?.cancelRest)
     return message(md`:heavy_multiplication_x: ${requester} the rest was cancelled: ${outcome}.`);
@@ -176,6 +177,6 @@ export function fleetNotice(op: Operation, now: Date, idleWaitS: number): SlackM
 /** One coalesced progress notice: "12 of 30 done, 10 in flight, 8 queued". */
 export function progressNotice(op: Operation): SlackMessage {
   return message(
-    md`:arrows_counterclockwise: ${countsWords(countsOf(op), op.fleet?.targets.length ?? 0)}`,
+    md`:arrows_counterclockwise: ${countsWords(countsOf(op), fleetTargets(op).length)}`,
   );
 }

@@ -13,12 +13,14 @@ export type Command =
   /** `/bm detach --all IMAGE-ID [--match PREFIX] [REASON…]`: every server that has the image. */
   | { kind: "fleet"; image: string; match?: string; reason: string }
   | { kind: "status"; target: string }
+  /** Without a target, every server of the tenant with media attached. */
+  | { kind: "media"; target: string | undefined }
   | { kind: "history"; server: string | undefined }
   | { kind: "cancel"; operationId: string }
   | { kind: "invalid"; message: Mrkdwn };
 
 /** Subcommands, for the usage text and the did-you-mean. */
-export const SUBCOMMANDS = ["detach", "status", "history", "cancel", "help"] as const;
+export const SUBCOMMANDS = ["detach", "status", "media", "history", "cancel", "help"] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 /**
@@ -35,6 +37,11 @@ const FORMS: Record<Subcommand, { form: string; what: string; example?: string }
     form: "/bm status SERVER|OPERATION-ID",
     what: "a server's live state and attached media, and its operations in flight",
     example: "/bm status web01",
+  },
+  media: {
+    form: "/bm media [IMAGE-ID|SERVER]",
+    what: "the servers with virtual media attached, grouped by image, and how long bm has seen each mounted",
+    example: "/bm media 3339fd5f-ec06-4ef8-9337-c1c70218a748",
   },
   history: {
     form: "/bm history [SERVER]",
@@ -88,6 +95,13 @@ export function parseCommand(text: string): Command {
     // An operation id is a server name too, as far as its shape goes: the worker tells them apart.
     const checked = checkServer(target);
     return typeof checked === "string" ? { kind: "status", target } : checked;
+  }
+  if (verb === "media") {
+    const [target] = args;
+    if (target === undefined) return { kind: "media", target: undefined };
+    // An image id and a server id have one shape: the worker tells them apart by the list.
+    const checked = checkServer(target);
+    return typeof checked === "string" ? { kind: "media", target } : checked;
   }
   if (verb === "history") {
     const [server] = args;
@@ -191,9 +205,18 @@ function capitalize(text: string): string {
 }
 
 /**
- * The known word within two edits of `word`, if any. There is at most one: no two subcommands are
- * within four edits of each other (a unit test keeps it so).
+ * The known word nearest `word` within two edits, if any; of two as near, the first. No two
+ * subcommands are within three edits of each other (a unit test keeps it so), so a tie is rare.
  */
 function closest(word: string, known: readonly string[]): string | undefined {
-  return known.find((candidate) => editDistance(word, candidate) <= 2);
+  let best: string | undefined;
+  let nearest = 3;
+  for (const candidate of known) {
+    const distance = editDistance(word, candidate);
+    if (distance < nearest) {
+      best = candidate;
+      nearest = distance;
+    }
+  }
+  return best;
 }

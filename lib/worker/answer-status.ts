@@ -25,6 +25,7 @@ import {
   visibleTo,
 } from "../policy/permissions";
 import { message } from "../slack/blocks";
+import type { SlackMessage } from "../slack/chat";
 import { code, join, listOf, type Mrkdwn, md, user } from "../slack/mrkdwn";
 import { SlackApiError } from "../slack/slack-error";
 import { formatElapsed } from "../util/elapsed";
@@ -51,23 +52,37 @@ export async function answerStatus(
       facts: { answer: "failed", error: error instanceof Error ? error.name : typeof error },
     };
   }
-  const answer = message(said.text);
-  let delivered = true;
+  const delivered = await answerPrivately(deps, request, message(said.text), {
+    status: request.target,
+  });
+  // Once the answer is given (or refused for good): a redelivery would read and answer again.
+  await auditRead(deps, statusEvent(request, said.facts, delivered, deps.now()));
+}
+
+/**
+ * Tells the asker of a read, through the command's response_url, or ephemerally without one.
+ * False when Slack refused it for good (a response_url expired, say): that will not change, so
+ * it is dropped, logged with `about`. Any other failure is thrown, for a redelivery.
+ */
+export async function answerPrivately(
+  deps: Pick<WorkerDeps, "chat" | "log">,
+  request: Pick<StatusRequest, "responseUrl" | "channelId" | "userId">,
+  answer: SlackMessage,
+  about: Record<string, string>,
+): Promise<boolean> {
   try {
     if (request.responseUrl) await deps.chat.respond(request.responseUrl, answer);
     else await deps.chat.ephemeral(request.channelId, request.userId, answer);
+    return true;
   } catch (error) {
-    // A permanent refusal (the response_url expired, say) will not change: drop the answer.
     if (!(error instanceof SlackApiError && error.kind === "permanent")) throw error;
-    deps.log.warn("Slack refused the status answer; not retried", {
-      status: request.target,
+    deps.log.warn("Slack refused the answer; not retried", {
+      ...about,
       slackError: error.code,
       method: error.method,
     });
-    delivered = false;
+    return false;
   }
-  // Once the answer is given (or refused for good): a redelivery would read and answer again.
-  await auditRead(deps, statusEvent(request, said.facts, delivered, deps.now()));
 }
 
 /** What a status answered: its words, and what its audit event keeps of it. */

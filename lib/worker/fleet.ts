@@ -10,6 +10,7 @@ import { describeError, isPassing } from "../errors";
 import {
   FLEET_IN_FLIGHT,
   fleetLockKeyFor,
+  fleetTargets,
   inFlightIn,
   releasable,
   targetIdFor,
@@ -65,20 +66,19 @@ export async function prepareFleet(steps: FleetSteps, op: Operation): Promise<vo
   const bound = boundTo(deps, op);
   if (!bound.ok) return steps.refuse(op, bound);
   const lockKey = fleetLockKeyFor(op.tenant, op.imageId);
-  if (op.lockKey !== lockKey) {
-    const other = await steps.lockFor(op, lockKey);
-    if (other) {
-      const where = other.permalink ? ` (its thread: ${other.permalink})` : "";
-      await steps.move(
-        op,
-        "noop",
-        {
-          outcome: `another request for every server with this image, ${other.id}, is in flight${where}; this one sent nothing.`,
-        },
-        { inFlight: other.id },
-      );
-      return;
-    }
+  // Taken again by the same request on a redelivery: the lock is its own.
+  const other = await steps.lockFor(op, lockKey);
+  if (other) {
+    const where = other.permalink ? ` (its thread: ${other.permalink})` : "";
+    await steps.move(
+      op,
+      "noop",
+      {
+        outcome: `another request for every server with this image, ${other.id}, is in flight${where}; this one sent nothing.`,
+      },
+      { inFlight: other.id },
+    );
+    return;
   }
   const locked = { ...op, lockKey };
   let servers: Server[];
@@ -152,7 +152,7 @@ export async function startFleet(steps: FleetSteps, op: Operation): Promise<void
   if (!detaching) return;
   const limit = deps.fleetInFlight ?? FLEET_IN_FLIGHT;
   const inFlight = inFlightIn(await deps.store.listInFlight(), op.tenant);
-  const count = releasable(limit, inFlight, detaching.fleet?.targets.length ?? 0);
+  const count = releasable(limit, inFlight, fleetTargets(detaching).length);
   const released = await releaseTargets(deps, detaching, count);
   deps.log.info("fleet started", { operationId: op.id, released });
   await deps.startFollowUp?.().catch(() => undefined);

@@ -11,6 +11,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { describeError } from "../errors";
 import { MAX_VISIBILITY_S } from "../operations/ports";
 import { parseWorkMessage, type WorkMessage } from "../operations/work-message";
+import { answerMedia } from "./answer-media";
 import { answerStatus } from "./answer-status";
 import { answerLookup } from "./lookup";
 import { processMessage, type WorkerDeps } from "./process-message";
@@ -108,6 +109,8 @@ function handle(deps: WorkerDeps, message: WorkMessage, receiveCount: number): P
   switch (message.kind) {
     case "status":
       return answerStatus(deps, message.request, receiveCount);
+    case "media":
+      return answerMedia(deps, message.request, receiveCount);
     case "lookup":
       return answerLookup(deps, message, receiveCount);
     case "recheck":
@@ -124,6 +127,8 @@ function about(message: WorkMessage): Record<string, string> {
   switch (message.kind) {
     case "status":
       return { status: message.request.target };
+    case "media":
+      return { media: message.request.target ?? "all" };
     case "lookup":
       return { choiceId: message.choiceId };
     default:

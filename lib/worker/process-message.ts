@@ -27,6 +27,7 @@ import {
 } from "../operations/operation";
 import type { WorkQueue } from "../operations/ports";
 import { announce, commit, flushAudit, type RecordDeps } from "../operations/record";
+import type { SightingStore } from "../operations/sightings";
 import type { WorkMessage } from "../operations/work-message";
 import { boundTo, type InForce, mayActNow } from "../policy/in-force";
 import type { PolicyDeps } from "../policy/roles";
@@ -49,6 +50,8 @@ export interface WorkerDeps extends RecordDeps, PolicyDeps {
   retryBackOffS: number;
   /** Pending choices of server and image, which `lookup` answers. */
   choices: ChoiceStore;
+  /** When bm first saw each image on each server, which `/bm media` shows. */
+  sightings: SightingStore;
   openTenant(secretId: string): Promise<Tenant>;
   pollIntervalMs: number;
   /** How long ECL gets to show a detach whose POST got no answer, before bm concludes. */
@@ -123,10 +126,6 @@ class Step {
     if (op.fleet && op.state === "requested") return prepareFleet(this.fleetSteps(), op);
     // Approved (by a click, or needing none): its first targets are released; it sends no POST.
     if (op.fleet && op.state === "approved") return startFleet(this.fleetSteps(), op);
-    if (op.fleet) {
-      await this.tell(op);
-      return;
-    }
     switch (op.state) {
       case "requested":
         return this.prepare(op);
@@ -500,12 +499,12 @@ class Step {
 
   /**
    * True, and the target cancelled, when its fleet request was told to cancel the rest (or has
-   * ended, or is not there): nothing more of it is sent. Read right before the POST.
+   * ended, or is not there, or is not a fleet): nothing more of it is sent. Read right before the POST.
    */
   private async restCancelled(op: Operation): Promise<boolean> {
     const fleet = await this.deps.store.get(op.parentId as string);
     const by = fleet?.fleet?.cancelRest?.by;
-    if (fleet && !by && !isTerminal(fleet.state)) return false;
+    if (fleet?.fleet && !by && !isTerminal(fleet.state)) return false;
     await this.move(
       op,
       "cancelled",

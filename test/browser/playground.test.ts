@@ -64,6 +64,16 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
     await stack?.close();
   });
   afterEach(async (context) => {
+    // A modal closed on the page is closed on the server once its post has arrived; a page
+    // closed before that (the post still queued on a busy machine) would leave it open there,
+    // and the next page of the same person would show it again, over every button. So each
+    // case ends only when the server holds no modal open.
+    if (context.task.result?.state !== "fail")
+      await expect
+        .poll(() => stack.slack?.views.filter((v) => !v.closed).map((v) => v.triggerId), {
+          timeout: 10_000,
+        })
+        .toEqual([]);
     if (context.task.result?.state === "fail" && page) {
       const dir = join("test-results", context.task.name.replace(/[^a-z0-9]+/gi, "-"));
       await mkdir(dir, { recursive: true });

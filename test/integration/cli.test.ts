@@ -19,6 +19,18 @@ afterAll(async () => {
 const bm = (...args: string[]) => cli.run(...args);
 
 describe("bm", () => {
+  it("media: the servers of one image, named by the simulator's image service", async () => {
+    const result = await bm("media", SAMPLE.otherImage);
+    expect([result.code, result.stderr]).toEqual([0, ""]);
+    expect(result.stdout.trim().split("\n")).toEqual([
+      `2 servers with virtual media attached, 1 image (image ${SAMPLE.otherImage})`,
+      `${SAMPLE.otherImage}  firmware-update-2.4.iso: 2 servers`,
+      "  app  66666666-7777-4888-9999-aaaaaaaaaaaa  ACTIVE, power RUNNING, task_state None (idle)",
+      "  db01  7f3c2a10-4b5d-4e6f-8a9b-0c1d2e3f4a5b  ACTIVE, power SHUTDOWN, task_state None (idle)",
+      "How long each has been mounted: /bm media in Slack shows bm's first sightings.",
+    ]);
+  });
+
   it("detaches with --wait against the simulator, printing progress", async () => {
     const result = await bm("detach", "web01", SAMPLE.image, "--wait", "--interval", "0.5");
 

@@ -140,8 +140,8 @@ describe("/bm history", () => {
 
 describe("/bm help", () => {
   it.each([
-    ["C0INCIDENT", "U0ANYONE", ["detach", "cancel", "status", "history", "help"]],
-    ["C0OPS", "U0OPERATOR", ["detach", "cancel", "status", "history", "help"]],
+    ["C0INCIDENT", "U0ANYONE", ["detach", "cancel", "status", "media", "history", "help"]],
+    ["C0OPS", "U0OPERATOR", ["detach", "cancel", "status", "media", "history", "help"]],
     ["C0OPS", "U0ALICE", ["help"]],
   ])("in %s, %s sees %j", async (channel, user, commands) => {
     const answer = await slash(stack, "help", { channel, user });

@@ -1011,9 +1011,14 @@ describe("least privilege", () => {
   it("allows each function every DynamoDB call the operation store makes on the operations table", async () => {
     const source = (
       await Promise.all(
-        ["operation-store", "locks", "choice-store", "conditional-writes", "lease"].map((file) =>
-          readFile(`lib/aws/dynamo/${file}.ts`, "utf8"),
-        ),
+        [
+          "operation-store",
+          "locks",
+          "choice-store",
+          "conditional-writes",
+          "lease",
+          "sightings",
+        ].map((file) => readFile(`lib/aws/dynamo/${file}.ts`, "utf8")),
       )
     ).join("\n");
     const ACTION: Record<string, string> = {

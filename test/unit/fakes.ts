@@ -11,6 +11,7 @@ import type { FollowUpDeps } from "../../lib/followup/deps";
 import type { FrontDoorDeps } from "../../lib/front-door/deps";
 import type { AuditEvent } from "../../lib/operations/operation";
 import { newOperation, type Operation, transition } from "../../lib/operations/operation";
+import type { SightingStore, SightingsRead } from "../../lib/operations/sightings";
 import type { WorkMessage } from "../../lib/operations/work-message";
 import { parsePolicy } from "../../lib/policy/policy";
 import type { Chat, Person } from "../../lib/slack/chat";
@@ -230,6 +231,7 @@ export function workerFakes(
     person,
     store: memoryStore(ops),
     choices: memoryChoices(),
+    sightings: memorySightings(),
     audit: {
       // Appending an event again changes nothing, as in the table; a standalone one (seq 0) is
       // keyed by its time there, so each is kept.
@@ -266,6 +268,24 @@ export function workerFakes(
     ...overrides,
   };
   return { deps, ops, events, sent, slack, calls, clock, followUps, logs, redelivered };
+}
+
+/**
+ * Sightings in memory, as the table keeps them: a write names the revision it read, and one
+ * that finds another is not made.
+ */
+export function memorySightings(items = new Map<string, SightingsRead>()): SightingStore & {
+  items: Map<string, SightingsRead>;
+} {
+  return {
+    items,
+    read: async (tenant) => items.get(tenant) ?? { seen: {}, revision: 0 },
+    write: async (tenant, read, seen) => {
+      if ((items.get(tenant)?.revision ?? 0) !== read.revision) return false;
+      items.set(tenant, { seen: { ...seen }, revision: read.revision + 1 });
+      return true;
+    },
+  };
 }
 
 /** Fakes (`workerFakes`) that also keep each secret a tenant was opened with, in order. */

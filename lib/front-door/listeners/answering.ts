@@ -130,3 +130,26 @@ export async function answerClick(
   if (!where.fromHome) return tell(deps, budget, where.channelId, who.userId, answer);
   if (answer.text) await publishHome(deps, budget, who, homeBuildBy(budget), answer.text);
 }
+
+/**
+ * The answer to a click on a private message (a choice, a `/bm media` button): through the
+ * click's response_url `url`, replacing the message clicked or not, with what is left of the
+ * budget (at most a second; none when too little is left, logged), or ephemerally without one.
+ */
+export async function replyToClick(
+  deps: FrontDoorDeps,
+  budget: Budget,
+  click: { channelId: string; who: Who },
+  url: string | undefined,
+  said: { text: Mrkdwn; replace: boolean },
+): Promise<void> {
+  if (!url) return tell(deps, budget, click.channelId, click.who.userId, said);
+  const timeoutMs = budget.replyMs();
+  if (timeoutMs === undefined) {
+    deps.log.warn("no time left to answer the click", { elapsedMs: budget.elapsed() });
+    return;
+  }
+  await deps.chat
+    .respond(url, message(said.text), { replace: said.replace, timeoutMs })
+    .catch(failed(deps, "response_url"));
+}

@@ -3,7 +3,6 @@
  * response_url (it works where bm is not in the channel), so no live buttons are left behind.
  */
 import type { App } from "@slack/bolt";
-import { message } from "../../slack/blocks";
 import { isResponseUrl } from "../../slack/chat";
 import { CHOOSE_ACTION } from "../../slack/choice-messages";
 import { by } from "../../util/by";
@@ -11,7 +10,7 @@ import { type Budget, budgetOf } from "../budget";
 import { type ChoiceAnswer, choose } from "../choose";
 import type { FrontDoorDeps } from "../deps";
 import { type ClickPayload, clickOf } from "../payloads";
-import { auditKeyOf, FAILED, failed, outsider, SLOW_CLICK, tell } from "./answering";
+import { auditKeyOf, FAILED, failed, outsider, replyToClick, SLOW_CLICK } from "./answering";
 
 export function registerChoices(app: App, deps: FrontDoorDeps): void {
   app.action(CHOOSE_ACTION, async ({ body, ack, context }) => {
@@ -41,14 +40,5 @@ async function answer(deps: FrontDoorDeps, budget: Budget, click: ClickPayload):
           return { text: FAILED, replace: false };
         }),
       )) ?? { text: SLOW_CLICK, replace: false });
-  if (!url) return tell(deps, budget, click.channelId, click.who.userId, said);
-  // The reply gets what is left of the budget, at most a second; none when too little is left.
-  const timeoutMs = budget.replyMs();
-  if (timeoutMs === undefined) {
-    deps.log.warn("no time left to answer the pick", { elapsedMs: budget.elapsed() });
-    return;
-  }
-  await deps.chat
-    .respond(url, message(said.text), { replace: said.replace, timeoutMs })
-    .catch(failed(deps, "response_url"));
+  await replyToClick(deps, budget, click, url, said);
 }

@@ -10,6 +10,7 @@ import { registerCardButtons } from "./card-buttons";
 import { registerChoices } from "./choices";
 import { registerCommands } from "./commands";
 import { registerHome } from "./home";
+import { registerMedia } from "./media";
 import { registerRejectModal } from "./reject-modal";
 
 export function registerListeners(app: App, deps: FrontDoorDeps): void {
@@ -18,4 +19,5 @@ export function registerListeners(app: App, deps: FrontDoorDeps): void {
   registerChoices(app, deps);
   registerRejectModal(app, deps);
   registerHome(app, deps);
+  registerMedia(app, deps);
 }

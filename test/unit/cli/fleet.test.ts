@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { runCli } from "../../../lib/cli/main";
-import type { ActionResult, EclApi } from "../../../lib/ecl/client";
+import type { ActionResult, EclApi, FleetReads } from "../../../lib/ecl/client";
 import { EclApiError, EclNetworkError } from "../../../lib/ecl/errors";
 import type { Server } from "../../../lib/ecl/server";
 import { FLEET_IN_FLIGHT } from "../../../lib/operations/fleet";
@@ -45,7 +45,11 @@ function fleetEcl(servers: Server[], script: Script = {}) {
   let active = 0;
   let most = 0;
   const byId = (id: string) => state.get(id) as Server;
-  const ecl: EclApi = {
+  const ecl: EclApi & FleetReads = {
+    // The list is read whole, as the worker reads it for a fleet.
+    listServerPages: () => {
+      throw new Error("a fleet lists its servers with listServers");
+    },
     listServers: async () => {
       lists++;
       return servers.map((s) => ({ ...byId(s.id) }));

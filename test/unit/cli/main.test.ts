@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { runCli } from "../../../lib/cli/main";
-import { type EclApi, ServerLookupError } from "../../../lib/ecl/client";
+import { type EclApi, type FleetReads, ServerLookupError } from "../../../lib/ecl/client";
 import { EclApiError, EclNetworkError } from "../../../lib/ecl/errors";
 import type { Server } from "../../../lib/ecl/server";
 
@@ -9,6 +9,8 @@ import { eclServer, IMAGE, SERVER } from "../fakes";
 const SAMPLE_OTHER = "9b3e2c1d-6f4a-4b5c-8d7e-0a1b2c3d4e5f";
 
 const web01 = eclServer();
+type CliEcl = EclApi & FleetReads;
+const OTHER_SERVER = "0b9e3f4a-7c21-4d5e-8f60-a1b2c3d4e5f6";
 
 /** What `bm help` prints, word for word. */
 const USAGE_TEXT = `usage:
@@ -17,9 +19,12 @@ const USAGE_TEXT = `usage:
   bm detach --all <image> [--match <prefix>] [--in-flight <n>] [--secret <secret-id>] [--wait]
             [--interval <s>] [--timeout <s>] [--idle-wait <s>] [--grace <s>]
   bm status <server> [--secret <secret-id>]
+  bm media [<image>|<server>] [--secret <secret-id>]
 
   <server>    a server name (exact) or id
   <image>     the id (UUID) of the attached image; without it, bm lists the images attached
+  media       the servers with virtual media attached, grouped by image (of one image, or one
+              server); how long each has been mounted is in Slack's /bm media
   --all       detach <image> from every server of the tenant that has it attached (those
               /bm detach --all names) and from no other, a line each time a count changes;
               Ctrl-C sends no more
@@ -61,7 +66,7 @@ function fakeEcl(
   first: Partial<Server> = {},
 ) {
   const calls: string[] = [];
-  const ecl: EclApi = {
+  const ecl: CliEcl = {
     resolveServer: async (ref) => {
       calls.push(`resolve ${ref}`);
       return { ...web01, ...first };
@@ -73,6 +78,16 @@ function fakeEcl(
       return { ...web01, ...next };
     },
     listServers: async () => [],
+    // The tenant's servers, one page: web01, and one without media.
+    listServerPages: () => ({
+      async *[Symbol.asyncIterator]() {
+        calls.push("list");
+        yield [
+          { ...web01, ...first },
+          { ...web01, id: OTHER_SERVER, name: "web02", mediaIds: [] },
+        ];
+      },
+    }),
     detachMedia: async (id, image) => {
       calls.push(`detach ${id} ${image}`);
       return (await detach()) as never;
@@ -91,7 +106,7 @@ const noCtrlC = (): AbortSignal => {
 /** Runs `bm` with a clock that starts at `start` (ms) and moves only when bm sleeps. */
 async function run(
   argv: string[],
-  ecl: EclApi,
+  ecl: CliEcl,
   env: NodeJS.ProcessEnv = { BM_TENANT_SECRET: "bm/tenant/t" },
   start = 0,
 ) {
@@ -150,7 +165,7 @@ describe("bm command line", () => {
   it("without the image: lists those attached, with the image service's names, and exits 2", async () => {
     const other = "6a2f1b8e-5a0d-4f3c-9d7e-2b8c4e1f0a93";
     const { ecl, calls } = fakeEcl([]);
-    const two: EclApi = {
+    const two: CliEcl = {
       ...ecl,
       resolveServer: async () => ({ ...web01, mediaIds: [IMAGE, other] }),
     };
@@ -168,13 +183,13 @@ describe("bm command line", () => {
 
   it("without the image, on a server with none attached or whose media ECL does not list", async () => {
     const { ecl } = fakeEcl([]);
-    const none: EclApi = { ...ecl, resolveServer: async () => ({ ...web01, mediaIds: [] }) };
+    const none: CliEcl = { ...ecl, resolveServer: async () => ({ ...web01, mediaIds: [] }) };
     const empty = await run(["detach", "web01"], none);
     expect([empty.code, empty.out.at(-1)]).toEqual([
       0,
       "no image is attached to web01: nothing to detach",
     ]);
-    const unlisted: EclApi = {
+    const unlisted: CliEcl = {
       ...ecl,
       resolveServer: async () => ({ ...web01, mediaIds: undefined }),
     };
@@ -277,7 +292,7 @@ describe("bm command line", () => {
     const lookingUp = (lookup: ServerLookupError, all: Array<Partial<Server>>) => {
       const { ecl, calls } = fakeEcl([]);
       const listed: string[] = [];
-      const api: EclApi = {
+      const api: CliEcl = {
         ...ecl,
         resolveServer: async () => {
           throw lookup;
@@ -356,7 +371,7 @@ describe("bm command line", () => {
 
     it("other failures of the lookup are ECL's, said with the stage", async () => {
       const { ecl } = fakeEcl([]);
-      const down: EclApi = {
+      const down: CliEcl = {
         ...ecl,
         resolveServer: async () => {
           throw new EclNetworkError("timeout", "GET", "http://ecl.test");
@@ -434,7 +449,7 @@ describe("bm command line", () => {
       { ...unlisted, taskState: "MEDIA_DETACHING" },
       { ...unlisted, taskState: "None" },
     ]);
-    const resolveUnlisted: EclApi = {
+    const resolveUnlisted: CliEcl = {
       ...ecl,
       resolveServer: async (ref) => ({ ...(await ecl.resolveServer(ref)), mediaIds: undefined }),
     };
@@ -548,7 +563,7 @@ describe("bm command line, branch by branch", () => {
 
   it("says which stage failed: reading the server", async () => {
     const { ecl } = fakeEcl([]);
-    const missing: EclApi = {
+    const missing: CliEcl = {
       ...ecl,
       resolveServer: async () => {
         throw new EclApiError({ service: "baremetal", status: 404, method: "GET", path: "/x" });
@@ -744,5 +759,95 @@ describe("bm command line, branch by branch", () => {
       `image ${IMAGE} is no longer attached to web01 (detached by someone else?): nothing to detach`,
     );
     expect(err).toEqual([]);
+  });
+});
+
+describe("bm media", () => {
+  it("every server with media, grouped by image, named", async () => {
+    const { ecl, calls } = fakeEcl([]);
+    const { code, out, err } = await run(["media"], ecl);
+    expect([code, err]).toEqual([0, []]);
+    expect(calls).toEqual(["list"]);
+    expect(out).toEqual([
+      "1 server with virtual media attached, 1 image",
+      `${IMAGE}  rescue.iso: 1 server`,
+      `  web01  ${SERVER}  ACTIVE, power RUNNING, task_state None (idle)`,
+      "How long each has been mounted: /bm media in Slack shows bm's first sightings.",
+    ]);
+  });
+
+  it("two servers, one of them in two groups, counted once; an image unnamed; fields ECL left out", async () => {
+    const { ecl } = fakeEcl([], undefined, {
+      mediaIds: [IMAGE, SAMPLE_OTHER],
+      status: undefined,
+      powerState: undefined,
+    });
+    const two: CliEcl = {
+      ...ecl,
+      listServerPages: () => ({
+        async *[Symbol.asyncIterator]() {
+          yield [
+            { ...web01, mediaIds: [IMAGE, SAMPLE_OTHER], status: undefined, powerState: undefined },
+            { ...web01, id: OTHER_SERVER, name: "web02", mediaIds: [SAMPLE_OTHER] },
+          ];
+        },
+      }),
+    };
+    expect((await run(["media"], two)).out).toEqual([
+      "2 servers with virtual media attached, 2 images",
+      `${SAMPLE_OTHER}: 2 servers`,
+      `  web01  ${SERVER}  ?, power ?, task_state None (idle)`,
+      `  web02  ${OTHER_SERVER}  ACTIVE, power RUNNING, task_state None (idle)`,
+      `${IMAGE}  rescue.iso: 1 server`,
+      `  web01  ${SERVER}  ?, power ?, task_state None (idle)`,
+      "How long each has been mounted: /bm media in Slack shows bm's first sightings.",
+    ]);
+  });
+
+  it("of a server by name with its media listed", async () => {
+    const { ecl, calls } = fakeEcl([]);
+    expect((await run(["media", "web01"], ecl)).out[0]).toBe(
+      "1 server with virtual media attached, 1 image",
+    );
+    expect(calls).toEqual(["resolve web01"]);
+  });
+
+  it("of an image no server has, and of a server by name whose media ECL did not list", async () => {
+    const { ecl } = fakeEcl([], undefined, { mediaIds: undefined });
+    expect((await run(["media", SAMPLE_OTHER], ecl)).out).toEqual([
+      `0 servers with virtual media attached, 0 images (image ${SAMPLE_OTHER})`,
+      "(ECL did not list the media of 1 server: left out)",
+    ]);
+    const byName = await run(["media", "web01"], ecl);
+    expect(byName.out).toEqual([
+      `web01 (${SERVER}): media not listed by ECL; bm cannot tell what is attached`,
+      "(ECL did not list the media of 1 server: left out)",
+    ]);
+  });
+
+  it.each([
+    [["media", "web<01>"], 2],
+    [["media", "a", "b"], 2],
+  ])("%j: a mistake, exit %d, nothing read", async (argv, exit) => {
+    const { ecl, calls } = fakeEcl([]);
+    const { code, err } = await run(argv, ecl);
+    expect([code, calls]).toEqual([exit, []]);
+    expect(err[0]).toMatch(/^bm: /);
+  });
+
+  it("ECL failing: said, exit 1", async () => {
+    const { ecl } = fakeEcl([]);
+    const down: CliEcl = {
+      ...ecl,
+      listServerPages: () => ({
+        // biome-ignore lint/correctness/useYield: a list that fails before its first page
+        async *[Symbol.asyncIterator]() {
+          throw new EclNetworkError("timeout", "GET", "http://ecl.test");
+        },
+      }),
+    };
+    const { code, err } = await run(["media"], down);
+    expect(code).toBe(1);
+    expect(err[0]).toMatch(/^bm: listing the media: /);
   });
 });

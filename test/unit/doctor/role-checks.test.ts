@@ -35,6 +35,12 @@ describe("checkRoles", () => {
       },
       { role: worker, actions: ["dynamodb:Query"], resource: `${ARN}/ops/index/tenant` },
       { role: worker, actions: ["dynamodb:Scan"], resource: `${ARN}/ops/index/inflight` },
+      {
+        role: worker,
+        actions: ["dynamodb:GetItem", "dynamodb:PutItem"],
+        resource: `${ARN}/ops`,
+        key: "sightings#doctor",
+      },
       { role: worker, actions: ["dynamodb:PutItem", "dynamodb:GetItem"], resource: `${ARN}/audit` },
       {
         role: worker,
@@ -132,12 +138,12 @@ describe("checkRoles", () => {
     const printed = (await checkRoles({ iam: fakeIam().probe }, PLAN, undefined)).map(formatLine);
     expect(printed).toEqual([
       "ok   role SlackRole: may make its 12 calls, on table ops, index ops/tenant, index ops/inflight, table audit, queue bm-work, secret bm/slack",
-      "ok   role WorkerRole: may make its 16 calls, on table ops, index ops/tenant, index ops/inflight, table audit, queue bm-work, secret bm/slack; its tenant secrets are checked once the policy loads",
+      "ok   role WorkerRole: may make its 18 calls, on table ops, index ops/tenant, index ops/inflight, table audit, queue bm-work, secret bm/slack; its tenant secrets are checked once the policy loads",
       "ok   role FollowupRole: may make its 14 calls, on table ops, index ops/tenant, index ops/inflight, table audit, queue bm-work, secret bm/slack; its tenant secrets are checked once the policy loads",
       "ok   role AuditCheckRole: may make its 5 calls, on table ops, table audit, secret bm/slack",
     ]);
     expect((await lines(undefined, PLAN, []))[1]).toBe(
-      "ok   role WorkerRole: may make its 16 calls, on table ops, index ops/tenant, index ops/inflight, table audit, queue bm-work, secret bm/slack",
+      "ok   role WorkerRole: may make its 18 calls, on table ops, index ops/tenant, index ops/inflight, table audit, queue bm-work, secret bm/slack",
     );
   });
 

@@ -188,3 +188,175 @@ describe("carryOutFleets", () => {
     });
   });
 });
+
+describe("carryOutFleets, between fleets and when things fail", () => {
+  const fleetOf = (
+    f: ReturnType<typeof workerFakes>,
+    name: string,
+    n: number,
+    changes: Partial<Operation> = {},
+  ) =>
+    operationIn(f.ops, "C0INC", ["approved"], {
+      state: "detaching",
+      inflight: "detaching",
+      serverRef: "all",
+      parentTs: "1.000001",
+      fleet: {
+        targets: Array.from({ length: n }, (_, i) => ({
+          serverId: `${name}${i}`,
+          serverName: `${name}${i}`,
+          opId: `op-${name}${i}`,
+        })),
+      },
+      tally: {},
+      ...changes,
+    });
+  const inFlight = (f: ReturnType<typeof workerFakes>) =>
+    [...f.ops.values()].filter((op) => op.inflight !== undefined);
+  const releasedOf = (f: ReturnType<typeof workerFakes>) =>
+    f.sent.map((s) => (s.message as { operationId: string }).operationId);
+
+  it("the oldest fleet of a tenant first; the next gets what is left", async () => {
+    const f = workerFakes({}, { fleetInFlight: 2 });
+    const younger = fleetOf(f, "b", 2, { createdAt: "2026-11-27T09:59:00.000Z" });
+    const older = fleetOf(f, "a", 1, { createdAt: "2026-11-27T09:00:00.000Z" });
+    expect(await carryOutFleets(f.deps, [younger, older])).toBe(2);
+    expect(releasedOf(f)).toEqual(["op-a0", "op-b0"]);
+  });
+
+  it("a target cancelled this round frees its place; a fleet awaiting approval is left alone", async () => {
+    const f = workerFakes({}, { fleetInFlight: 1 });
+    const told = fleetOf(f, "c", 1, {
+      createdAt: "2026-11-27T09:00:00.000Z",
+      fleet: {
+        targets: [{ serverId: "c0", serverName: "c0", opId: "op-c0" }],
+        cancelRest: { by: "U0REQ", at: NOW.toISOString() },
+      },
+      tally: { "op-c0": "waiting_for_idle" },
+    });
+    operationIn(f.ops, "C0INC", ["approved", "waiting_for_idle"], {
+      id: "op-c0",
+      parentId: told.id,
+      inflight: "waiting_for_idle",
+    });
+    fleetOf(f, "d", 1);
+    fleetOf(f, "e", 1, { state: "awaiting_approval", inflight: "awaiting_approval" });
+    await carryOutFleets(f.deps, inFlight(f));
+    expect(f.ops.get("op-c0")?.state).toBe("cancelled");
+    expect(releasedOf(f)).toEqual(["op-d0"]);
+    expect(f.ops.get(told.id)?.state).toBe("cancelled");
+  });
+
+  it("no progress without a card, nor when another follow-up claimed it; a failed update is logged", async () => {
+    const f = workerFakes({}, { fleetInFlight: 0 });
+    const cardless = fleetOf(f, "g", 2, { tally: { "op-g0": "done" } });
+    delete (f.ops.get(cardless.id) as Partial<Operation>).parentTs;
+    await carryOutFleets(f.deps, inFlight(f));
+    expect(f.slack).toEqual([]);
+
+    const claimed = workerFakes({}, { fleetInFlight: 0 });
+    fleetOf(claimed, "h", 2, { tally: { "op-h0": "done" } });
+    const lost = { ...claimed.deps, store: { ...claimed.deps.store, save: async () => undefined } };
+    await carryOutFleets(lost, inFlight(claimed));
+    expect(claimed.slack).toEqual([]);
+    expect(claimed.logs.filter((l) => l.level === "warn")).toEqual([]);
+
+    const failing = workerFakes({}, { fleetInFlight: 0 });
+    const shown = fleetOf(failing, "i", 2, { tally: { "op-i0": "done" } });
+    failing.deps.chat = {
+      ...failing.deps.chat,
+      update: async () => Promise.reject(new Error("slack down")),
+    };
+    await carryOutFleets(failing.deps, inFlight(failing));
+    expect(failing.logs.at(-1)).toMatchObject({
+      level: "warn",
+      message: "could not show the fleet's progress; the next change shows it",
+      extra: { operationId: shown.id },
+    });
+  });
+
+  it("an end Slack cannot post is logged and left owed; a target gone from the table is named bare", async () => {
+    const f = workerFakes({}, { fleetInFlight: 0 });
+    const fleet = fleetOf(f, "j", 1, { tally: { "op-j0": "failed" } });
+    f.deps.chat = { ...f.deps.chat, update: async () => Promise.reject(new Error("slack down")) };
+    expect(await carryOutFleets(f.deps, inFlight(f))).toBe(0);
+    const ended = f.ops.get(fleet.id) as Operation;
+    expect([ended.state, ended.outcome]).toEqual(["failed", "1 failed: `j0`"]);
+    expect(
+      f.logs.find((l) => l.message === "could not post the fleet's end; next round tries again"),
+    ).toMatchObject({ extra: { operationId: fleet.id } });
+  });
+
+  it("a target it cannot cancel is logged and tried next round", async () => {
+    const f = workerFakes({}, { fleetInFlight: 0 });
+    const told = fleetOf(f, "k", 1, {
+      fleet: {
+        targets: [{ serverId: "k0", serverName: "k0", opId: "op-k0" }],
+        cancelRest: { by: "U0REQ", at: NOW.toISOString() },
+      },
+      tally: { "op-k0": "approved" },
+    });
+    operationIn(f.ops, "C0INC", ["approved"], {
+      id: "op-k0",
+      parentId: told.id,
+      inflight: "approved",
+    });
+    fleetOf(f, "l", 1);
+    const failing = {
+      ...f.deps,
+      fleetInFlight: 1,
+      store: { ...f.deps.store, save: async () => Promise.reject(new Error("dynamo down")) },
+    };
+    await carryOutFleets(failing, inFlight(f));
+    // Not cancelled: its place is still taken, so nothing is released in its stead.
+    expect(f.sent).toEqual([]);
+    expect(
+      f.logs.find((l) => l.message === "could not cancel a fleet's target; next round tries again"),
+    ).toMatchObject({ extra: { operationId: "op-k0" } });
+    expect(f.ops.get("op-k0")?.state).toBe("approved");
+  });
+
+  it("a cancel or an end another writer made first: not counted as its own", async () => {
+    const f = workerFakes({}, { fleetInFlight: 1 });
+    const told = fleetOf(f, "m", 1, {
+      createdAt: "2026-11-27T09:00:00.000Z",
+      fleet: {
+        targets: [{ serverId: "m0", serverName: "m0", opId: "op-m0" }],
+        cancelRest: { by: "U0REQ", at: NOW.toISOString() },
+      },
+      tally: { "op-m0": "approved" },
+    });
+    operationIn(f.ops, "C0INC", ["approved"], {
+      id: "op-m0",
+      parentId: told.id,
+      inflight: "approved",
+    });
+    fleetOf(f, "n", 1);
+    const save = f.deps.store.save;
+    const racing = {
+      ...f.deps,
+      store: {
+        ...f.deps.store,
+        save: async (prev: Operation, next: Operation) =>
+          next.state === "cancelled" ? undefined : save(prev, next),
+      },
+    };
+    await carryOutFleets(racing, inFlight(f));
+    expect(f.sent).toEqual([]);
+    expect(f.logs.filter((l) => l.level === "warn")).toEqual([]);
+
+    const g = workerFakes({}, { fleetInFlight: 0 });
+    fleetOf(g, "o", 1, { tally: { "op-o0": "done" } });
+    const saveG = g.deps.store.save;
+    const ending = {
+      ...g.deps,
+      store: {
+        ...g.deps.store,
+        save: async (prev: Operation, next: Operation) =>
+          next.state === "done" ? undefined : saveG(prev, next),
+      },
+    };
+    expect(await carryOutFleets(ending, inFlight(g))).toBe(1);
+    expect(g.logs.filter((l) => l.level === "warn")).toEqual([]);
+  });
+});

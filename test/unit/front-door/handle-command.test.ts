@@ -155,6 +155,8 @@ const HELP = {
     "`/bm cancel OPERATION-ID`: cancel your own request before it is sent to ECL. Example: `/bm cancel op-7kq2m9x4ab`",
   status:
     "`/bm status SERVER|OPERATION-ID`: a server's live state and attached media, and its operations in flight. Example: `/bm status web01`",
+  media:
+    "`/bm media [IMAGE-ID|SERVER]`: the servers with virtual media attached, grouped by image, and how long bm has seen each mounted. Example: `/bm media 3339fd5f-ec06-4ef8-9337-c1c70218a748`",
   history:
     "`/bm history [SERVER]`: the last 10 operations of this channel's tenant. Example: `/bm history web01`",
   help: "`/bm help`: what you may do in this channel.",
@@ -168,6 +170,7 @@ const GROUPS_UNKNOWN =
 const USAGE = [
   "`/bm detach SERVER [IMAGE-ID [REASON…]]`: detach a virtual media image from a bare-metal server (its name or id); without the image, pick one of those attached",
   "`/bm status SERVER|OPERATION-ID`: a server's live state and attached media, and its operations in flight",
+  "`/bm media [IMAGE-ID|SERVER]`: the servers with virtual media attached, grouped by image, and how long bm has seen each mounted",
   "`/bm history [SERVER]`: the last 10 operations of this channel's tenant",
   "`/bm cancel OPERATION-ID`: cancel your own request before it is sent to ECL",
   "`/bm help`: what you may do in this channel",
@@ -181,22 +184,28 @@ describe("/bm help", () => {
       "C0CHG",
       "U0REQ",
       "help",
-      [HEAD, HELP.detach, HELP.cancel, HELP.status, HELP.history, HELP.help],
+      [HEAD, HELP.detach, HELP.cancel, HELP.status, HELP.media, HELP.history, HELP.help],
     ],
-    ["an approver", "C0CHG", "U0A1", "", [HEAD, HELP.status, HELP.history, HELP.help, APPROVING]],
+    [
+      "an approver",
+      "C0CHG",
+      "U0A1",
+      "",
+      [HEAD, HELP.status, HELP.media, HELP.history, HELP.help, APPROVING],
+    ],
     [
       "an approver through a group",
       "C0CHG",
       "U0A2",
       "HELP",
-      [HEAD, HELP.status, HELP.history, HELP.help, APPROVING],
+      [HEAD, HELP.status, HELP.media, HELP.history, HELP.help, APPROVING],
     ],
     [
       "a requester who approves too",
       "C0SELF",
       "U0REQ",
       "help",
-      [HEAD, HELP.detach, HELP.cancel, HELP.status, HELP.history, HELP.help, APPROVING],
+      [HEAD, HELP.detach, HELP.cancel, HELP.status, HELP.media, HELP.history, HELP.help, APPROVING],
     ],
     [
       "neither",
@@ -326,7 +335,42 @@ describe("/bm status", () => {
   });
 });
 
-describe("who may look: /bm status and /bm history", () => {
+describe("/bm media", () => {
+  it.each([
+    ["media", undefined, "Looking up the media attached to the servers in ECL"],
+    ["media web01", "web01", "Looking up the media attached to `web01` in ECL"],
+    [`media ${IMAGE}`, IMAGE, `Looking up the media attached to \`${IMAGE}\` in ECL`],
+  ])(
+    "/bm %s by an approver: handed to the worker, to answer privately",
+    async (text, target, words) => {
+      // Prepare
+      const f = lookFakes();
+      const responseUrl = "https://hooks.slack.com/commands/T1/1/x";
+      // Act
+      const said = await handleSlashCommand(f.deps, typed("C0CHG", "U0A1", text, responseUrl));
+      // Assess
+      expect(said).toBe(`${words}; the answer will appear here in a moment, for you only.`);
+      expect(f.sent).toStrictEqual([
+        {
+          kind: "media",
+          request: {
+            teamId: "T1",
+            channelId: "C0CHG",
+            userId: "U0A1",
+            ...(target === undefined ? {} : { target }),
+            tenant: "t",
+            secretId: "bm/tenant/t",
+            responseUrl,
+            readId: readIdFor("T1", "1.2.3"),
+          },
+        },
+      ]);
+      expect(f.events).toEqual([]);
+    },
+  );
+});
+
+describe("who may look: /bm status, /bm media and /bm history", () => {
   const refusals = [
     // [who, channel, user, Slack's groups fail, reason, words]
     [
@@ -349,7 +393,7 @@ describe("who may look: /bm status and /bm history", () => {
   ] as const;
   it.each(
     refusals.flatMap(([who, ...rest]) =>
-      (["status web01", "history", "history web01"] as const).map(
+      (["status web01", "media", "media web01", "history", "history web01"] as const).map(
         (text) => [text, who, ...rest] as const,
       ),
     ),

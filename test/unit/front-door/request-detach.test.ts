@@ -87,6 +87,26 @@ describe("requestDetach", () => {
     },
   );
 
+  it.each([
+    ["/bm media", { via: "/bm media" }],
+    [undefined, {}],
+  ])(
+    "asked for by a button (via %s): its requested event says so, and nothing else changes",
+    async (via, said) => {
+      const f = frontDoorFakes();
+      await requestDetach(f.deps, request({ reason: "", ...(via ? { via } : {}) }));
+      const [op] = f.ops.values();
+      expect(f.events[0]?.facts).toStrictEqual({
+        server: SERVER,
+        image: IMAGE,
+        channel: "C0INC",
+        tenant: "t",
+        ...said,
+      });
+      expect(op && "via" in op).toBe(false);
+    },
+  );
+
   it("a refusal of a request without an image names no image", async () => {
     const f = frontDoorFakes();
     await requestDetach(f.deps, request({ channelId: "C0NOPE", image: undefined }));

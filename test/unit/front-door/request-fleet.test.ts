@@ -48,7 +48,7 @@ describe("requestFleet", () => {
     expect(said.text).toBe(
       `Recorded \`${op?.id}\`: detach image \`${IMAGE}\` from every server of tenant \`t\` that has it. bm lists the servers, then posts the request, with its targets, in this channel for approvers: one approval for all of them.`,
     );
-    expect(op?.fleet).toEqual({ targets: [] });
+    expect(op?.fleet).toStrictEqual({ targets: [] });
     expect(op?.serverRef).toBe("all");
     expect(fleetRef(undefined)).toBe("all");
     expect(fleetRef("db-")).toBe("db-");
@@ -98,6 +98,15 @@ describe("cancel the rest", () => {
       `The rest of \`${fleet.id}\` is cancelled already: what was sent finishes.`,
     );
     expect((f.ops.get(fleet.id) as Operation).seq).toBe(op.seq);
+    expect(f.events.at(-1)?.action).toBe("refused:not_cancellable");
+  });
+
+  it("a fleet approved but not yet started is cancelled as a whole", async () => {
+    const f = frontDoorFakes();
+    const fleet = underWay(f, { state: "approved" });
+    const said = await cancel(f, fleet.id);
+    expect(said.text?.text).toBe(`You cancelled \`${fleet.id}\`. Nothing was sent to ECL.`);
+    expect(f.ops.get(fleet.id)?.state).toBe("cancelled");
   });
 
   it("someone else may not; a single detach under way still cannot be cancelled", async () => {

@@ -9,6 +9,7 @@ import {
   fleetLockKeyFor,
   fleetOutcome,
   inFlightIn,
+  namedTargets,
   queuedOf,
   releasable,
   stateOf,
@@ -326,5 +327,33 @@ describe("the outcome's kinds, to the letter", () => {
     };
     const target = targetOperation(fleet, fleet.fleet?.targets[0] as never, AT);
     expect(target.unaudited?.[1]?.facts.approvals).toBe("U2 U3");
+  });
+});
+
+describe("namedTargets", () => {
+  it("the first five of each kind the outcome quotes, kind by kind", () => {
+    const op = fleetOf([
+      "done",
+      "failed",
+      "noop",
+      "failed",
+      "failed",
+      "failed",
+      "failed",
+      "failed",
+      "timed_out",
+      "queued",
+      "cancelled",
+    ]);
+    expect(namedTargets(op).map((t) => t.opId)).toEqual([
+      "op-t3",
+      "op-t2",
+      "op-t4",
+      "op-t5",
+      "op-t6",
+      "op-t7",
+      "op-t9",
+    ]);
+    expect(namedTargets(sampleOperation())).toEqual([]);
   });
 });

@@ -20,6 +20,8 @@ describe("parseWorkMessage", () => {
     { kind: "status", request: status },
     { kind: "status", request: { ...status, responseUrl: "https://hooks.slack.com/x" } },
     { kind: "status", request: { ...status, readId: "rd-0123456789" } },
+    { kind: "media", request: status },
+    { kind: "media", request: { ...status, target: undefined } },
   ])("reads back what the queue was sent: %j", (message) => {
     expect(parseWorkMessage(JSON.stringify(message))).toEqual(message);
   });
@@ -41,6 +43,15 @@ describe("parseWorkMessage", () => {
     ["a re-check without its user", JSON.stringify({ kind: "recheck", operationId: "op-x" })],
     ["a lookup without its choice", JSON.stringify({ kind: "lookup" })],
     ["a status without a request", JSON.stringify({ kind: "status" })],
+    ["a media answer without a request", JSON.stringify({ kind: "media" })],
+    [
+      "a media answer without its secret",
+      JSON.stringify({ kind: "media", request: { ...status, secretId: undefined } }),
+    ],
+    [
+      "a media answer whose target is empty",
+      JSON.stringify({ kind: "media", request: { ...status, target: "" } }),
+    ],
     [
       "a status without its tenant",
       JSON.stringify({ kind: "status", request: { ...status, tenant: undefined } }),

@@ -510,6 +510,9 @@ describe("the card's edges", () => {
     expect(texts(fleetCard(op))).toContain("*Servers*\nevery server of tenant `prod` that has it");
     expect(progressNotice(op).text).toBe(":arrows_counterclockwise: 0 of 0 done");
     expect(restCancellable(sampleOperation({ state: "detaching" }))).toBe(false);
+    expect(fleetNotice(sampleOperation({ state: "cancelled" }), new Date(), 600)?.text).toBe(
+      ":heavy_multiplication_x: <@U1> cancelled the request. Nothing was sent to ECL.",
+    );
   });
 
   it("a notice only at an end: none while the rest is being cancelled; an end without words", () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { code, md } from "../../../lib/slack/mrkdwn";
 import { parseCommand } from "../../../lib/slack/parse-command";
 import { editDistance } from "../../../lib/util/edit-distance";
 
@@ -111,6 +112,7 @@ describe("the usage and the help, word for word", () => {
     expect(FORMS_TEXT).toEqual([
       "/bm detach SERVER [IMAGE-ID [REASON…]]",
       "/bm status SERVER|OPERATION-ID",
+      "/bm media [IMAGE-ID|SERVER]",
       "/bm history [SERVER]",
       "/bm cancel OPERATION-ID",
       "/bm help",
@@ -119,6 +121,7 @@ describe("the usage and the help, word for word", () => {
       [
         "`/bm detach SERVER [IMAGE-ID [REASON…]]`: detach a virtual media image from a bare-metal server (its name or id); without the image, pick one of those attached",
         "`/bm status SERVER|OPERATION-ID`: a server's live state and attached media, and its operations in flight",
+        "`/bm media [IMAGE-ID|SERVER]`: the servers with virtual media attached, grouped by image, and how long bm has seen each mounted",
         "`/bm history [SERVER]`: the last 10 operations of this channel's tenant",
         "`/bm cancel OPERATION-ID`: cancel your own request before it is sent to ECL",
         "`/bm help`: what you may do in this channel",
@@ -129,6 +132,9 @@ describe("the usage and the help, word for word", () => {
     );
     expect(example("status").text).toContain("Example: `/bm status web01`");
     expect(example("history").text).toContain("Example: `/bm history web01`");
+    expect(example("media").text).toBe(
+      "`/bm media [IMAGE-ID|SERVER]`: the servers with virtual media attached, grouped by image, and how long bm has seen each mounted. Example: `/bm media 3339fd5f-ec06-4ef8-9337-c1c70218a748`",
+    );
     expect(example("cancel").text).toContain("Example: `/bm cancel op-7kq2m9x4ab`");
     expect(example("help").text).toBe("`/bm help`: what you may do in this channel.");
   });
@@ -151,11 +157,39 @@ describe("the usage and the help, word for word", () => {
     expect(parseCommand("status op-short")).toEqual({ kind: "status", target: "op-short" });
   });
 
-  it("no two subcommands are within four edits, so a typo is within two of one at most (the did-you-mean takes the first)", async () => {
+  it("no two subcommands are within three edits, so a typo is within two of two at most (the did-you-mean takes the nearest)", async () => {
     const { SUBCOMMANDS } = await import("../../../lib/slack/parse-command");
     for (const a of SUBCOMMANDS)
       for (const b of SUBCOMMANDS)
-        if (a !== b) expect(editDistance(a, b), `${a} ↔ ${b}`).toBeGreaterThan(4);
+        if (a !== b) expect(editDistance(a, b), `${a} ↔ ${b}`).toBeGreaterThan(3);
+  });
+
+  it.each([
+    // Two edits from both media and help (which are four apart): the first of the two.
+    ["heda", "media"],
+    // One edit from help, three from media: the nearer, though media comes first.
+    ["hedp", "help"],
+    ["medai", "media"],
+  ])("/bm %s: did you mean /bm %s?", (typed, meant) => {
+    expect(parseCommand(typed)).toEqual({
+      kind: "invalid",
+      message: md`${code(typed)} is not a bm command. Did you mean ${code(`/bm ${meant}`)}?`,
+    });
+  });
+
+  it.each([
+    ["media", { kind: "media", target: undefined }],
+    [`media ${IMAGE}`, { kind: "media", target: IMAGE }],
+    ["MEDIA web01 extra", { kind: "media", target: "web01" }],
+  ])("/bm %s is a media request", (text, parsed) => {
+    expect(parseCommand(text)).toEqual(parsed);
+  });
+
+  it("/bm media with a target bm cannot take says why", () => {
+    expect(parseCommand("media web<01>")).toEqual({
+      kind: "invalid",
+      message: md`${'"web<01>" is not a server name bm accepts (1 to 255 letters, digits, ".", "-", "_"); use the server\'s id instead'}.`,
+    });
   });
 
   it("edit distance counts a swap of neighbours as one, and only neighbours", () => {

@@ -24,7 +24,7 @@ describe("/bm detach --all", () => {
       { kind: "fleet", image: IMAGE, reason: "INC-1 --match web-" },
     ],
   ])("%s", (text, command) => {
-    expect(parseCommand(text)).toEqual(command);
+    expect(parseCommand(text)).toStrictEqual(command);
   });
 
   it("keeps at most 500 characters of the reason", () => {

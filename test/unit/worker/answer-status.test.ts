@@ -385,7 +385,7 @@ describe("/bm status when something fails", () => {
     expect(f.logs).toEqual([
       {
         level: "warn",
-        message: "Slack refused the status answer; not retried",
+        message: "Slack refused the answer; not retried",
         extra: { status: "web01", slackError: "expired_url", method: "response_url" },
       },
     ]);

@@ -226,3 +226,80 @@ describe("a target's execute", () => {
     },
   );
 });
+
+describe("a fleet's edges in the worker", () => {
+  it("a channel not bound to the fleet's tenant: refused, nothing listed", async () => {
+    const f = listing();
+    const fleet = operationIn(f.ops, "C0INC", [], {
+      serverRef: "all",
+      tenant: "other",
+      fleet: { targets: [] },
+    });
+    await processMessage(f.deps, { kind: "prepare", operationId: fleet.id }, 1);
+    expect(f.ops.get(fleet.id)?.state).toBe("failed");
+    expect(f.lists).toEqual([]);
+  });
+
+  it("no unknowns, no count of them; a first fleet without a thread is named bare; no follow-up to start", async () => {
+    const f = listing([eclServer({ id: "s1", name: "web01" })], { startFollowUp: undefined });
+    delete (f.deps as { startFollowUp?: unknown }).startFollowUp;
+    const first = requested(f, "C0CHG");
+    await processMessage(f.deps, { kind: "prepare", operationId: first.id }, 1);
+    const waiting = f.ops.get(first.id) as Operation;
+    expect(waiting.fleet).toStrictEqual({
+      targets: [{ serverId: "s1", serverName: "web01", opId: waiting.fleet?.targets[0]?.opId }],
+    });
+    f.ops.set(first.id, { ...waiting, permalink: undefined } as never);
+    const second = requested(f, "C0INC");
+    await processMessage(f.deps, { kind: "prepare", operationId: second.id }, 1);
+    expect(f.ops.get(second.id)?.outcome).toBe(
+      `another request for every server with this image, ${first.id}, is in flight; this one sent nothing.`,
+    );
+    // Approved by a click: its execute starts it, and releases its target.
+    const approved = { ...(f.ops.get(first.id) as Operation), state: "approved" as const };
+    f.ops.set(first.id, approved);
+    await processMessage(f.deps, { kind: "execute", operationId: first.id }, 1);
+    expect(f.ops.get(first.id)?.state).toBe("detaching");
+    expect(f.sent.map((s) => s.message)).toEqual([
+      { kind: "execute", operationId: waiting.fleet?.targets[0]?.opId },
+    ]);
+  });
+
+  it("a target whose parent is not a fleet is not sent", async () => {
+    const f = listing();
+    const parent = operationIn(f.ops, "C0INC", ["approved"]);
+    const target = operationIn(f.ops, "C0INC", ["approved"], {
+      parentId: parent.id,
+      serverId: "s1",
+    });
+    f.deps.openTenant = async () =>
+      ({
+        ecl: { showServer: async () => eclServer({ id: "s1", name: "web01" }) },
+      }) as unknown as Tenant;
+    await processMessage(f.deps, { kind: "execute", operationId: target.id }, 1);
+    expect(f.ops.get(target.id)?.state).toBe("cancelled");
+    expect(f.logs.some((l) => l.message === "lost a race; the other writer goes on")).toBe(false);
+  });
+});
+
+describe("a fleet's move lost to another writer", () => {
+  it("approved by another first: prepare stops; detaching by another first: the start stops", async () => {
+    const f = listing();
+    const fleet = requested(f, "C0INC");
+    const save = f.deps.store.save;
+    f.deps.store.save = async (prev, next) =>
+      next.state === "approved" ? undefined : save(prev, next);
+    await processMessage(f.deps, { kind: "prepare", operationId: fleet.id }, 1);
+    expect(f.ops.get(fleet.id)?.state).toBe("requested");
+    f.deps.store.save = save;
+    await processMessage(f.deps, { kind: "prepare", operationId: fleet.id }, 1);
+    const again = listing();
+    const other = requested(again, "C0INC");
+    const saveAgain = again.deps.store.save;
+    again.deps.store.save = async (prev, next) =>
+      next.state === "detaching" ? undefined : saveAgain(prev, next);
+    await processMessage(again.deps, { kind: "prepare", operationId: other.id }, 1);
+    expect(again.ops.get(other.id)?.state).toBe("approved");
+    expect(again.sent).toEqual([]);
+  });
+});

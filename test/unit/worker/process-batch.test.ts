@@ -133,6 +133,31 @@ describe("an SQS batch", () => {
   });
 
   it.each([
+    [undefined, "all"],
+    ["web01", "web01"],
+  ])(
+    "a media answer (of %s) whose job fails: left for redelivery, logged with what was asked",
+    async (target, about) => {
+      const f = workerFakes({}, { openTenant: async () => Promise.reject(throttled()) });
+      const { target: _, ...request } = (STATUS as Extract<WorkMessage, { kind: "status" }>)
+        .request;
+      const media: WorkMessage = {
+        kind: "media",
+        request: target === undefined ? request : { ...request, target },
+      };
+      const result = await processBatch(f.deps, batch(sqsRecord("m0", media)));
+      expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: "m0" }] });
+      expect(f.logs).toEqual([
+        {
+          level: "warn",
+          message: "message left for redelivery",
+          extra: { media: about, error: THROTTLED, comesBackInS: 10 },
+        },
+      ]);
+    },
+  );
+
+  it.each([
     [1, 10],
     [2, 30],
     [3, 90],
