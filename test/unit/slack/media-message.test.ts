@@ -303,6 +303,8 @@ describe("mediaMessage", () => {
       }),
     );
     expect(texts(m)).not.toContain("actions");
+    // The summary, the how-long, the image's line and the server's: nothing else.
+    expect(m.blocks).toHaveLength(4);
     expect(
       mediaMessage(shown([{ imageId: ISO, servers: [{ server: server(1) }] }])).blocks?.map(
         (b) => b.type,
