@@ -4,6 +4,7 @@
 import type { Tenant } from "../ecl/tenants";
 import type { WorkQueue } from "../operations/ports";
 import type { RecordDeps } from "../operations/record";
+import type { SightingStore } from "../operations/sightings";
 import type { Policy } from "../policy/policy";
 
 /**
@@ -16,6 +17,24 @@ export interface Lease {
   take(holder: string, untilMs: number, nowMs: number): Promise<boolean>;
   /** Lets go, if `holder` still holds it. */
   release(holder: string): Promise<void>;
+}
+
+/** Where each channel's digest of a day is claimed, once (lib/aws/dynamo/digest-claims.ts). */
+export interface DigestClaims {
+  /** Claims `channelId`'s digest of `date`; false when another follow-up has. */
+  claim(channelId: string, date: string, at: Date): Promise<boolean>;
+}
+
+/** What the media digest needs (digest.ts). */
+export interface DigestDeps {
+  claims: DigestClaims;
+  sightings: SightingStore;
+  /**
+   * The digests this container already claimed or found claimed (`digestKey`): asked no more,
+   * so a warm follow-up past a digest's time makes no call for it. Lost at a cold start, when
+   * the claim answers once more.
+   */
+  settled: Set<string>;
 }
 
 export interface FollowUpDeps extends RecordDeps {
@@ -40,6 +59,8 @@ export interface FollowUpDeps extends RecordDeps {
    */
   eclGraceMs: number;
   sleep: (ms: number) => Promise<void>;
+  /** The daily media digests; without it (the CLI, tests of other things), none is sent. */
+  digest?: DigestDeps;
   /** Keeps the follow-up single; without one (the CLI, tests), every invocation polls. */
   lease?: Lease;
   log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
