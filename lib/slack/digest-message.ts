@@ -32,9 +32,8 @@ export function staleGroups(
   return groups
     .map((group) => ({
       ...group,
-      servers: group.servers.filter(
-        (m) => m.firstSeen !== undefined && Date.parse(m.firstSeen) <= before,
-      ),
+      // No sighting parses as NaN, which is never at or before anything: not stale.
+      servers: group.servers.filter((m) => Date.parse(m.firstSeen as string) <= before),
     }))
     .filter((group) => group.servers.length > 0);
 }
