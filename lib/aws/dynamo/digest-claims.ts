@@ -4,13 +4,13 @@
  * carries neither `tenant` nor `inflight`, so no index sees it, and `expiresAt`: DynamoDB's TTL
  * removes it after two days, when no follow-up can be on that date in any zone.
  *
- * As event claims do (event-claims.ts), each carries a token of its own, and the condition lets
- * that token through: the SDK's second try of a put whose answer was lost finds its own claim.
+ * As event claims do (event-claims.ts), each carries a token of its own (`putClaim`): the SDK's
+ * second try of a put whose answer was lost finds its own claim.
  */
 import { randomUUID } from "node:crypto";
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { DigestClaims } from "../../followup/deps";
+import { putClaim } from "./conditional-writes";
 
 /** How long a digest's claim is kept. */
 export const DIGEST_CLAIM_TTL_S = 2 * 24 * 3600;
@@ -26,25 +26,7 @@ export class DynamoDigestClaims implements DigestClaims {
     private readonly table: string,
   ) {}
 
-  async claim(channelId: string, date: string, at: Date, token = randomUUID()): Promise<boolean> {
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: {
-            id: digestId(channelId, date),
-            claimedAt: at.toISOString(),
-            claimedBy: token,
-            expiresAt: Math.floor(at.getTime() / 1000) + DIGEST_CLAIM_TTL_S,
-          },
-          ConditionExpression: "attribute_not_exists(id) OR claimedBy = :token",
-          ExpressionAttributeValues: { ":token": token },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+  claim(channelId: string, date: string, at: Date, token = randomUUID()): Promise<boolean> {
+    return putClaim(this.db, this.table, digestId(channelId, date), at, DIGEST_CLAIM_TTL_S, token);
   }
 }

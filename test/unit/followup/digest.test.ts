@@ -1,4 +1,3 @@
-import type { SectionBlock } from "@slack/types";
 import { describe, expect, it } from "vitest";
 import type { EclApi, FleetReads } from "../../../lib/ecl/client";
 import type { Server } from "../../../lib/ecl/server";
@@ -9,7 +8,7 @@ import { followUp } from "../../../lib/followup/follow-up";
 import { sightingKey } from "../../../lib/operations/sightings";
 import { parsePolicy } from "../../../lib/policy/policy";
 import type { SlackMessage } from "../../../lib/slack/chat";
-import { eclServer, IMAGE, memorySightings, NOW, POLICY, workerFakes } from "../fakes";
+import { blockTexts, eclServer, IMAGE, memorySightings, NOW, POLICY, workerFakes } from "../fakes";
 
 // NOW is 2026-11-27T10:00Z: 19:00 in Tokyo.
 const OTHER = "0b5e6a1c-9a7e-4b7a-8c1e-2d3f4a5b6c7d";
@@ -91,14 +90,7 @@ function fakes(
 /** What describeError makes of an error bm did not type. */
 const HIDDEN = "internal error (Error); nothing more is shown, to keep secrets out of messages";
 
-const texts = (m: SlackMessage | undefined) =>
-  (m?.blocks ?? []).map((b) =>
-    b.type === "section"
-      ? ((b as SectionBlock).text?.text ?? "")
-      : b.type === "context"
-        ? b.elements.map((e) => ("text" in e ? e.text : "")).join(" ")
-        : b.type,
-  );
+const texts = blockTexts;
 
 const stale = {
   [sightingKey(uuid(1), IMAGE)]: ago(24 * HOUR),
