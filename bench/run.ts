@@ -12,7 +12,9 @@
  * - the size of each bundle;
  * - the follow-up (bench/followup.ts, in its own process): an idle invocation's time and DynamoDB
  *   calls, and the completion delay (ECL clears → the thread says done) over 20 detaches with the
- *   production poll interval.
+ *   production poll interval;
+ * - the fleet detach (bench/fleet-detach.ts, in its own process): one `/bm detach --all` over 200
+ *   servers, with no approval and with one, Slack's limits on: its times, Slack calls, ECL calls.
  * Everything runs on loopback: dynalite and the SQS, Secrets Manager and Slack stand-ins.
  */
 import { execFile } from "node:child_process";
@@ -199,6 +201,25 @@ const followup = await new Promise<{
   ),
 );
 
+// The fleet detach (bench/fleet-detach.ts, in its own process: two local stacks of its own).
+const fleetDetach = await new Promise<{
+  runs: Array<Record<string, unknown>>;
+  targets: Record<string, boolean>;
+}>((resolvePromise, reject) =>
+  execFile(
+    join(ROOT, "node_modules/.bin/tsx"),
+    [join(ROOT, "bench/fleet-detach.ts")],
+    {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_NO_WARNINGS: "1" },
+      maxBuffer: 16 * 1024 * 1024,
+    },
+    (error, stdout) =>
+      error
+        ? reject(new Error(`bench/fleet-detach.ts: ${stdout || error.message}`))
+        : resolvePromise(JSON.parse(stdout.trim().split("\n").at(-1) as string)),
+  ),
+);
+
 const ratio = round(coldSummary.bm.medianMs / coldSummary.referenceTypical.medianMs);
 const result = {
   at: new Date().toISOString(),
@@ -221,7 +242,11 @@ const result = {
   coldStart: { runs: COLD_RUNS, ...coldSummary, ratioToTypical: ratio },
   sizesBytes: { ...sizes, ...referenceSizes },
   followup,
+  fleetDetach: fleetDetach.runs,
   targets: {
+    ...Object.fromEntries(
+      Object.entries(fleetDetach.targets).map(([name, met]) => [`fleetDetach_${name}`, met]),
+    ),
     coldStartAtMost0_6xTypical: ratio <= 0.6,
     warmP99Under50Ms: percentile(warm, 99) < 50,
     // Slack's 3 s less the budget's margins (lib/front-door/budget.ts: the answer by 2.5 s).

@@ -5,6 +5,7 @@
 
 import { BmError } from "./errors";
 import { type HostPatterns, NO_HOSTS, parseHostPatterns } from "./net/endpoint-rule";
+import { FLEET_IN_FLIGHT } from "./operations/fleet";
 
 /** Everything the three functions read from the environment. */
 export interface Config {
@@ -22,6 +23,8 @@ export interface Config {
   pollIntervalMs: number;
   detachTimeoutS: number;
   idleWaitS: number;
+  /** At most this many fleet targets of one tenant in flight at once (docs/architecture.md, "The fleet"). */
+  fleetInFlight: number;
   followupMarginMs: number;
   /** Header and body timeout of ECL reads (connect: at most 3 s). */
   eclTimeoutMs: number;
@@ -118,6 +121,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pollIntervalMs: positive("BM_POLL_INTERVAL_MS", 5000),
     detachTimeoutS: positive("BM_DETACH_TIMEOUT_S", 900),
     idleWaitS: positive("BM_IDLE_WAIT_S", 600),
+    fleetInFlight: positive("BM_FLEET_IN_FLIGHT", FLEET_IN_FLIGHT),
     followupMarginMs: positive("BM_FOLLOWUP_MARGIN_MS", 10_000),
     eclTimeoutMs: positive("BM_ECL_TIMEOUT_MS", 5000),
     eclActionTimeoutMs: positive("BM_ECL_ACTION_TIMEOUT_MS", 30_000),

@@ -13,6 +13,7 @@ const stack = await startLocalStack({
   eclPort: Number(process.env.BM_ECL_PORT ?? 8774),
   dynamoPort: LOCAL_DYNAMO_PORT,
   autoRun: true,
+  sampleFleet: true,
   log: (line) => console.log(line),
 });
 
@@ -20,7 +21,8 @@ console.log(`
 bm is running locally. Try it in a browser: ${new URL(stack.frontDoorUrl).origin}/
 
   front door   ${stack.frontDoorUrl}
-  ECL          ${stack.ecl?.url ?? "(the tenant's own endpoint)"}  (sample servers web01, web010, web02, db01, app ×2)
+  ECL          ${stack.ecl?.url ?? "(the tenant's own endpoint)"}  (sample servers web01, web010, web02, db01, app ×2,
+               and a fleet: node01…node30, the installer ISO on each)
   Slack        ${stack.env.SLACK_API_URL}  (a stand-in as strict as Slack; channels C0INCIDENT, C0OPS, C0CHANGES,
                and C0NOBOT, which bm was never invited to)
   DynamoDB     ${stack.env.AWS_ENDPOINT_URL_DYNAMODB ?? "(AWS)"}  (dynalite)
@@ -28,6 +30,8 @@ bm is running locally. Try it in a browser: ${new URL(stack.frontDoorUrl).origin
 
 ${unkindBanner(stack.ecl?.model.unkind ?? {})}In another terminal, the main job:
   npm run slash -- "detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 reboot loop after ISO install"
+and the fleet's, one card for thirty servers:
+  npm run slash -- "detach --all 9c1d5e7a-3b2f-4c8d-a6e0-7f4b2d9c1e35 installer left mounted"
 
 Ctrl-C stops it.`);
 

@@ -3,6 +3,7 @@
  */
 import type { Option } from "../choices/choice";
 import { isIdle, type Server } from "../ecl/server";
+import { formatElapsed } from "../util/elapsed";
 import { plural } from "../util/plural";
 
 /** task_state as sent, and whether bm reads it as idle. */
@@ -40,4 +41,9 @@ export function mediaWords(media: string[] | undefined): string {
 export function optionLine(option: Option): string {
   if (!option.seen) return `  ${option.name}  (${option.servers ?? 0} servers have this name)`;
   return `  ${option.name}  ${option.seen.id}  ${mediaWords(option.seen.media)}`;
+}
+
+/** The time since the start, at the head of a progress line: "[   4.2s]". */
+export function stamp(elapsedMs: number): string {
+  return `[${formatElapsed(elapsedMs).padStart(7)}]`;
 }

@@ -2,21 +2,24 @@
  * The `bm` terminal command: detach media and show a server, with the same lib/ as the Lambdas.
  */
 import type { EclApi, FleetReads } from "../ecl/client";
-import { EclApiError } from "../ecl/errors";
-import { attachment, isIdle, MEDIA_NOT_LISTED, type Server } from "../ecl/server";
+import { attachment, MEDIA_NOT_LISTED, type Server } from "../ecl/server";
 import { InvalidInputError, parseImageId, parseServerRef } from "../ecl/validate";
 import { waitForDetach } from "../ecl/wait-for-detach";
 import { describeError } from "../errors";
+import { FLEET_IN_FLIGHT } from "../operations/fleet";
 import { formatElapsed } from "../util/elapsed";
-import { plural } from "../util/plural";
 import { readArgs } from "./args";
 import { findServer } from "./find-server";
-import { formatServer, formatTaskState } from "./format";
+import { detachAll, fleetMistake } from "./fleet";
+import { formatServer, formatTaskState, stamp } from "./format";
 import { printMedia } from "./media";
+import { busyWords, IMAGE_SEEN, realSleep, sendWhenIdle } from "./send";
 
 export const USAGE = `usage:
   bm detach <server> [<image>] [--secret <secret-id>] [--wait] [--interval <s>] [--timeout <s>]
             [--idle-wait <s>] [--grace <s>]
+  bm detach --all <image> [--match <prefix>] [--in-flight <n>] [--secret <secret-id>] [--wait]
+            [--interval <s>] [--timeout <s>] [--idle-wait <s>] [--grace <s>]
   bm status <server> [--secret <secret-id>]
   bm media [<image>|<server>] [--secret <secret-id>]
 
@@ -24,6 +27,11 @@ export const USAGE = `usage:
   <image>     the id (UUID) of the attached image; without it, bm lists the images attached
   media       the servers with virtual media attached, grouped by image (of one image, or one
               server); how long each has been mounted is in Slack's /bm media
+  --all       detach <image> from every server of the tenant that has it attached (those
+              /bm detach --all names) and from no other, a line each time a count changes;
+              Ctrl-C sends no more
+  --match     with --all: only servers whose name starts with <prefix>
+  --in-flight with --all: at most <n> detaches in flight at once, ${FLEET_IN_FLIGHT} by default
   --secret    the tenant secret's id; BM_TENANT_SECRET by default
   --wait      poll until the detach has finished (every --interval s, 3 by default,
               up to --timeout s, 900 by default)
@@ -35,8 +43,10 @@ export const USAGE = `usage:
 Secrets come from the JSON file named by BM_SECRETS_FILE, or else from AWS Secrets Manager.
 
 Exit codes:
-  0  done, or nothing to do (no image is attached, or it was detached meanwhile)
-  1  bm could not do it: no such server, ECL or the secret failed, or the wait gave up
+  0  done, or nothing to do (no image is attached, or it was detached meanwhile); with
+     --all: every target done or with nothing to do, or no server has the image
+  1  bm could not do it: no such server, ECL or the secret failed, or the wait gave up;
+     with --all: a target failed, was left unknown or timed out, or Ctrl-C stopped it
   2  bm needs more from you: a mistake in the command, the image to detach (none given,
      or one not attached: bm lists those attached), or which of the servers that share
      a name you mean`;
@@ -48,11 +58,16 @@ const OPTIONS = {
   timeout: { type: "string" },
   "idle-wait": { type: "string" },
   grace: { type: "string" },
+  all: { type: "boolean" },
+  match: { type: "string" },
+  "in-flight": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
 /** What the CLI needs from outside. */
 export interface CliDeps {
+  /** Ctrl-C from now on, asked by a fleet only: the first aborts the signal, and stops sending. */
+  interrupts: () => AbortSignal;
   /** The ECL API of the tenant whose secret has this id. */
   openTenant(secretId: string): Promise<EclApi & FleetReads>;
   env: NodeJS.ProcessEnv;
@@ -114,6 +129,13 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     deps.out(USAGE);
     return 0;
   }
+  const all = values.all === true;
+  const mistake = fleetMistake(command, args.length, values);
+  if (mistake) {
+    deps.err(`bm: ${mistake}`);
+    return 2;
+  }
+  // With --all, two arguments are a mistake said above.
   const arity = command === "detach" ? [1, 2] : command === "media" ? [0, 1] : [1];
   const known = command === "detach" || command === "status" || command === "media";
   if (!known || !arity.includes(args.length)) {
@@ -130,14 +152,16 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   }
   if (command === "media") return media(deps, secretId, args[0]);
   // The arity check above leaves one or two arguments.
-  const [serverArg, imageArg = ""] = args as [string, string?];
+  const [serverArg, imageArg = ""] = (all ? ["", args[0]] : args) as [string, string?];
+  let inFlight: number;
   let intervalMs: number;
   let timeoutMs: number;
   let idleWaitMs: number;
   let graceMs: number;
   try {
-    parseServerRef(serverArg);
+    if (!all) parseServerRef(serverArg);
     if (imageArg) parseImageId(imageArg);
+    inFlight = count(values["in-flight"], FLEET_IN_FLIGHT, "--in-flight");
     intervalMs = seconds(values.interval, 3, "--interval") * 1000;
     timeoutMs = seconds(values.timeout, 900, "--timeout") * 1000;
     idleWaitMs = seconds(values["idle-wait"], 600, "--idle-wait") * 1000;
@@ -146,9 +170,28 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     deps.err(`bm: ${describeError(error)}`);
     return 2;
   }
-  let stage = "reading the server";
+  let stage = all ? "listing the servers" : "reading the server";
   try {
     const ecl = await deps.openTenant(secretId);
+    if (all) {
+      const clock = { now: deps.now ?? Date.now, sleep: deps.sleep ?? realSleep };
+      const image = parseImageId(imageArg);
+      return await detachAll(
+        ecl,
+        `the tenant of secret ${secretId}`,
+        {
+          image,
+          match: values.match,
+          inFlight,
+          wait: values.wait === true,
+          intervalMs,
+          timeoutMs,
+          idleWaitMs,
+          graceMs,
+        },
+        { ...clock, out: deps.out, err: deps.err, interrupted: deps.interrupts() },
+      );
+    }
     const found = await findServer(ecl, serverArg, secretId, imageArg);
     if (!("server" in found)) {
       deps.err(found.err);
@@ -182,9 +225,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       out: deps.out,
     });
     if (sent.outcome === "busy") {
-      deps.err(
-        `bm: ${server.name} stayed busy (task_state ${sent.taskState}) for ${formatElapsed(idleWaitMs)}; ${sent.refusals > 0 ? `ECL refused the detach ${plural(sent.refusals, "time")} with 409 (task_state not None) and accepted nothing` : "nothing was sent to ECL"}. Try again later.`,
-      );
+      deps.err(`bm: ${server.name} ${busyWords(sent, idleWaitMs)}. Try again later.`);
       return 1;
     }
     if (sent.outcome === "unknown") {
@@ -207,7 +248,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       ...(deps.now ? { now: deps.now } : {}),
       ...(deps.sleep ? { sleep: deps.sleep } : {}),
       onPoll: (poll) => {
-        const at = `[${formatElapsed(poll.elapsedMs).padStart(7)}]`;
+        const at = stamp(poll.elapsedMs);
         if ("error" in poll)
           deps.out(`${at} could not read the server (${describeError(poll.error)}); trying again`);
         else
@@ -238,111 +279,12 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   }
 }
 
-const IMAGE_SEEN = { attached: "still attached", absent: "gone", unknown: "not listed" } as const;
-
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** The clock, the waits and the output of sending a detach. */
-interface SendOptions {
-  now: () => number;
-  sleep: (ms: number) => Promise<void>;
-  intervalMs: number;
-  idleWaitMs: number;
-  graceMs: number;
-  out: (line: string) => void;
-}
-
-type Sent =
-  | { outcome: "accepted" }
-  | { outcome: "absent" }
-  | { outcome: "busy"; taskState: string; refusals: number }
-  | { outcome: "unknown"; error: unknown };
-
-/**
- * Sends the detach once the server is idle: waits while it is busy, and again after a 409 (ECL
- * took nothing), up to `idleWaitMs` in all. A POST without a readable answer is sent no second
- * time: the server is read for up to `graceMs` for a sign that ECL took it.
- * @throws ECL's refusals other than 409, and failures to read the server.
- */
-async function sendWhenIdle(
-  ecl: EclApi,
-  first: Server,
-  image: string,
-  o: SendOptions,
-): Promise<Sent> {
-  const started = o.now();
-  let server = first;
-  let refusals = 0;
-  let told: string | undefined;
-  for (;;) {
-    if (isIdle(server.taskState)) {
-      try {
-        const accepted = await ecl.detachMedia(server.id, image);
-        o.out(
-          `ECL accepted the detach of ${image} (${accepted.status}, request id ${accepted.requestId ?? "none"})`,
-        );
-        return { outcome: "accepted" };
-      } catch (error) {
-        if (error instanceof EclApiError && error.status === 409) {
-          refusals++;
-          o.out(
-            `ECL answered 409 (task_state not None): a task started on ${server.name} just before the detach reached it, and ECL took nothing; waiting for idle to send it again`,
-          );
-        } else if (error instanceof EclApiError) {
-          throw error;
-        } else {
-          return readAfterSilence(ecl, server, image, error, o);
-        }
-      }
-    } else if (told !== server.taskState) {
-      // Once per task_state seen, not once per poll.
-      told = String(server.taskState);
-      o.out(
-        `${server.name} is busy (task_state ${server.taskState}); ECL accepts a detach only when task_state is None: waiting for idle (up to ${formatElapsed(o.idleWaitMs)})`,
-      );
-    }
-    if (o.now() - started + o.intervalMs > o.idleWaitMs) {
-      return { outcome: "busy", taskState: String(server.taskState ?? "None"), refusals };
-    }
-    await o.sleep(o.intervalMs);
-    server = await ecl.showServer(server.id);
-    if (attachment(server, image) === "absent") {
-      o.out(
-        `image ${image} is no longer attached to ${server.name} (detached by someone else?): nothing to detach`,
-      );
-      return { outcome: "absent" };
-    }
-  }
-}
-
-/** The POST got no readable answer: the server is read until it shows the detach, or the grace ends. */
-async function readAfterSilence(
-  ecl: EclApi,
-  server: Server,
-  image: string,
-  error: unknown,
-  o: SendOptions,
-): Promise<Sent> {
-  o.out(
-    `ECL did not answer the detach (${describeError(error)}); reading ${server.name} for a sign that ECL took it`,
-  );
-  const started = o.now();
-  for (;;) {
-    await o.sleep(o.intervalMs);
-    let seen: Server | undefined;
-    try {
-      seen = await ecl.showServer(server.id);
-    } catch (readError) {
-      o.out(`could not read the server (${describeError(readError)}); trying again`);
-    }
-    if (seen && (!isIdle(seen.taskState) || attachment(seen, image) === "absent")) {
-      o.out(
-        `the server shows the detach under way (task_state ${formatTaskState(seen.taskState)}, image ${IMAGE_SEEN[attachment(seen, image)]}): ECL took it`,
-      );
-      return { outcome: "accepted" };
-    }
-    if (o.now() - started + o.intervalMs > o.graceMs) return { outcome: "unknown", error };
-  }
+function count(value: string | undefined, fallback: number, flag: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new InvalidInputError(flag, `${flag} must be a positive whole number`);
+  return n;
 }
 
 function seconds(value: string | undefined, fallback: number, flag: string): number {

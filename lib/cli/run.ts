@@ -21,6 +21,12 @@ if (allow) {
   const tenants = new TenantDirectory({ secrets: secretSourceFromEnv(), send: pools.send });
   process.exitCode = await runCli(process.argv.slice(2), {
     openTenant: async (secretId) => (await tenants.get(secretId)).ecl,
+    // The first Ctrl-C from then on aborts the signal; a second, unheard, ends bm.
+    interrupts: () => {
+      const controller = new AbortController();
+      process.once("SIGINT", () => controller.abort());
+      return controller.signal;
+    },
     env: process.env,
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),

@@ -61,6 +61,8 @@ export interface FollowUpDeps extends RecordDeps {
   sleep: (ms: number) => Promise<void>;
   /** The daily media digests; without it (the CLI, tests of other things), none is sent. */
   digest?: DigestDeps;
+  /** At most this many fleet targets of one tenant in flight at once (FLEET_IN_FLIGHT unless set). */
+  fleetInFlight?: number;
   /** Keeps the follow-up single; without one (the CLI, tests), every invocation polls. */
   lease?: Lease;
   log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };

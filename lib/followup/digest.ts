@@ -17,6 +17,7 @@
 import { describeError } from "../errors";
 import { nextSightings, sameSightings } from "../operations/sightings";
 import { digestMessage, staleGroups } from "../slack/digest-message";
+import type { ImageGroup } from "../slack/media-message";
 import { keepSightings, namedGroups, readMedia } from "../worker/answer-media";
 import type { DigestDeps, FollowUpDeps } from "./deps";
 import { type DueDigest, digestKey, dueDigests } from "./digest-due";
@@ -86,9 +87,11 @@ async function postDigest(
   const read = await digest.sightings.read(channel.tenant);
   const seen = nextSightings(read.seen, listed, complete, now);
   const hours = channel.mediaDigest.staleAfterHours;
-  const { groups } = await namedGroups(tenant.ecl, listed, scope, seen, (all) =>
-    staleGroups(all, hours, now),
-  );
+  let all: ImageGroup[] = [];
+  const { groups } = await namedGroups(tenant.ecl, listed, scope, seen, (grouped) => {
+    all = grouped;
+    return staleGroups(grouped, hours, now);
+  });
   if (!sameSightings(read.seen, seen))
     await keepSightings({ sightings: digest.sightings, log: deps.log }, channel.tenant, read, seen);
   if (groups.length === 0) {
@@ -98,6 +101,6 @@ async function postDigest(
     });
     return "nothing stale";
   }
-  await deps.chat.post(channel.channelId, digestMessage(groups, hours, now));
+  await deps.chat.post(channel.channelId, digestMessage(groups, hours, now, all));
   return "posted";
 }

@@ -17,6 +17,7 @@ import { boundTo } from "../policy/in-force";
 import type { FollowUpDeps } from "./deps";
 import { sendDigests } from "./digest";
 import { expireRequests } from "./expire";
+import { carryOutFleets } from "./fleet-round";
 import { handOver } from "./hand-over";
 import { type Look, observe } from "./observe";
 import { watchOutboxes } from "./outbox";
@@ -174,7 +175,8 @@ export async function round(deps: FollowUpDeps): Promise<RoundReport> {
       });
     }
   }
-  const detaching = of("detaching");
+  // A fleet request in `detaching` is its targets being carried out (fleet-round.ts): nothing to settle.
+  const detaching = of("detaching").filter((op) => !op.fleet);
   let finished = 0;
   // One observation of each tenant's watched servers (detaching, and waiting for idle) a round.
   const bySecret = new Map<string, Operation[]>();
@@ -211,15 +213,22 @@ export async function round(deps: FollowUpDeps): Promise<RoundReport> {
       });
     }),
   );
+  // After the settles, which tallied their targets' ends: releases, ends and progress of fleets.
+  const fleets = await carryOutFleets(deps, [...all.values()].flat());
   // After the hand-backs and settles, which may have written them: postOwed reads them again.
   const owing = await postOwed(deps, [
     ...of("approved"),
     ...waiting,
     ...of("executing"),
-    ...detaching,
+    ...of("detaching"),
   ]);
   report.watching =
-    detaching.length - finished + (notices.length - report.announced) + waiting.length + owing;
+    detaching.length -
+    finished +
+    (notices.length - report.announced) +
+    waiting.length +
+    owing +
+    fleets;
   return report;
 }
 

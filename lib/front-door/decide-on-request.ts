@@ -74,6 +74,24 @@ export async function decideOnRequest(deps: FrontDoorDeps, decision: Decision): 
     if (decision.action === "cancel") {
       const notTheirs = mayCancel(op, decision.userId);
       if (notTheirs) return refusal(notTheirs.reason, notTheirs.message);
+      if (op.fleet && op.state === "detaching") {
+        // A fleet under way: nothing more is sent; what was sent finishes (lib/followup/fleet-round.ts).
+        if (op.fleet.cancelRest)
+          return refusal(
+            "not_cancellable",
+            md`The rest of ${code(op.id)} is cancelled already: what was sent finishes.`,
+          );
+        const at = deps.now();
+        const cancelRest = { by: decision.userId, at: at.toISOString() };
+        const next = record(op, "cancel_rest", actorOf(decision), at, {
+          fleet: { ...op.fleet, cancelRest },
+        });
+        if (await apply(deps, op, next))
+          return {
+            text: md`You cancelled the rest of ${code(op.id)}: bm sends no more of its detaches. Those sent already finish, and its card says how it ends.`,
+          };
+        continue;
+      }
       if (!canMove(op.state, "cancelled"))
         return refusal(
           "not_cancellable",

@@ -16,6 +16,7 @@ import { decideOnRequest } from "./decide-on-request";
 import { type FrontDoorDeps, refuse } from "./deps";
 import { type HistoryShown, history } from "./history";
 import { requestDetach } from "./request-detach";
+import { requestFleet } from "./request-fleet";
 
 /** The fields of a slash command that bm reads. */
 export interface SlashCommand {
@@ -46,6 +47,7 @@ async function answer(deps: FrontDoorDeps, command: SlashCommand, workBy: number
   const parsed = parseCommand(command.text);
   if (parsed.kind === "invalid") return md`${parsed.message}\n${USAGE}`;
   if (parsed.kind === "detach") return requestDetach(deps, { ...command, ...parsed });
+  if (parsed.kind === "fleet") return requestFleet(deps, { ...command, ...parsed });
   if (parsed.kind === "cancel") {
     const answer = await decideOnRequest(deps, {
       teamId: command.teamId,

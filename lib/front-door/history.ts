@@ -5,6 +5,7 @@
 import { isTerminal, type Operation, stateWords } from "../operations/operation";
 import type { OperationStore } from "../operations/ports";
 import { type Sight, type Unseen, unseenOf, unseenWords } from "../policy/permissions";
+import { fleetCountsWords, whatOf } from "../slack/fleet-words";
 import { code, date, join, link, listOf, type Mrkdwn, md, user } from "../slack/mrkdwn";
 import { formatElapsed } from "../util/elapsed";
 import { plural } from "../util/plural";
@@ -14,11 +15,9 @@ const REASON_SHOWN = 80;
 
 /** One line an operation: who asked, who decided, how it ended, how long it took, the thread. */
 export function historyLine(op: Operation): Mrkdwn {
-  const server = op.serverName || op.serverRef;
-  const parts = [
-    md`${code(op.id)} ${date(op.createdAt)} ${code(server)}`,
-    md`requested by ${user(op.requester)}`,
-  ];
+  const parts = [md`${code(op.id)} ${date(op.createdAt)} ${whatOf(op)}`];
+  if (op.parentId) parts.push(md`of fleet ${code(op.parentId)}`);
+  parts.push(md`requested by ${user(op.requester)}`);
   if (op.approvals?.length)
     parts.push(
       md`approved by ${listOf(
@@ -32,16 +31,23 @@ export function historyLine(op: Operation): Mrkdwn {
     parts.push(md`rejected by ${user(op.rejectedBy)} ("${shown}")`);
   }
   if (op.cancelledBy) parts.push(md`cancelled by ${user(op.cancelledBy)}`);
+  if (op.fleet?.cancelRest) parts.push(md`rest cancelled by ${user(op.fleet.cancelRest.by)}`);
   const took = op.finishedAt
     ? ` in ${formatElapsed(Date.parse(op.finishedAt) - Date.parse(op.createdAt))}`
     : "";
   parts.push(md`*${stateWords(op.state)}*${isTerminal(op.state) ? took : " (in progress)"}`);
+  const counted = fleetCountsWords(op);
+  if (counted) parts.push(md`${counted}`);
   if (op.permalink) parts.push(link(op.permalink, "thread"));
   return md`• ${join(parts, " · ")}`;
 }
 
-/** True when the operation concerns this server, by name or id. */
+/**
+ * True when the operation concerns this server, by name or id. A fleet request concerns none by
+ * itself: each of its targets is an operation of its own, which does.
+ */
 export function concerns(op: Operation, server: string): boolean {
+  if (op.fleet) return false;
   const wanted = server.toLowerCase();
   return [op.serverRef, op.serverName, op.serverId].some((s) => s?.toLowerCase() === wanted);
 }
@@ -70,6 +76,8 @@ export async function history(
   const unseen: Operation[] = [];
   const ops = await store.recentForTenant(tenant, HISTORY_SHOWN, (op) => {
     if (server !== undefined && !concerns(op, server)) return false;
+    // Without a server, a fleet request is one line with its counts, not a line per target.
+    if (server === undefined && op.parentId) return false;
     if (sight(op) === "shown") return true;
     unseen.push(op);
     return false;

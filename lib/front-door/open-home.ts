@@ -57,7 +57,9 @@ export async function homeContent(
     (op) => op.state === "awaiting_approval" && !hasExpired(op, now) && op.teamId === who.teamId,
   );
   const verdicts = await Promise.all(waiting.map((op) => mayApprove(once, op, who.userId)));
-  const mine = (op: Operation) => op.requester === who.userId && op.teamId === who.teamId;
+  // A fleet request is one line, with its counts: its targets are not lines of their own.
+  const mine = (op: Operation) =>
+    op.requester === who.userId && op.teamId === who.teamId && !op.parentId;
   const [reads, sights] = await Promise.all([
     Promise.all(tenants.map((tenant) => deps.store.recentForTenant(tenant, TENANT_READ))),
     // Issue 21's rule: nothing of a channel the person may not look in (a restricted one).

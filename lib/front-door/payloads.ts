@@ -146,6 +146,11 @@ export function mediaDetachOf(value: string): { serverId: string; imageId: strin
   return { serverId, imageId };
 }
 
+/** The image of a `/bm media` "Detach from all N" button's value (its id); undefined for any other value. */
+export function mediaDetachAllOf(value: string): string | undefined {
+  return UUID.test(value) ? value : undefined;
+}
+
 /** A click's fields, or undefined when it is not one bm can read. */
 export function clickOf(body: unknown): ClickPayload | undefined {
   const parsed = v.safeParse(BlockActionsSchema, body);

@@ -48,14 +48,24 @@ const NEXT: Record<State, readonly State[]> = {
   cancelled: [],
 };
 
+/**
+ * The moves a fleet request makes that a single operation may not: it sends no POST itself, so
+ * once approved it goes straight to `detaching` (its targets are being carried out), and from
+ * there it ends as its targets did (lib/operations/fleet.ts), `cancelled` when the rest was.
+ */
+const FLEET_NEXT: Partial<Record<State, readonly State[]>> = {
+  approved: ["detaching"],
+  detaching: ["cancelled"],
+};
+
 /** A state as people read it: "awaiting approval", "timed out", … */
 export function stateWords(state: string): string {
   return state.replace(/_/g, " ");
 }
 
-/** True when the state machine allows `from` → `to`. */
-export function canMove(from: State, to: State): boolean {
-  return NEXT[from].includes(to);
+/** True when the state machine allows `from` → `to` (for a fleet request, with `fleet`). */
+export function canMove(from: State, to: State, fleet = false): boolean {
+  return NEXT[from].includes(to) || (fleet && (FLEET_NEXT[from] ?? []).includes(to));
 }
 
 /** The states an operation ends in. timed_out is one, though a re-check may still correct it to done. */
@@ -118,6 +128,29 @@ export interface AuditEvent {
 export interface Approval {
   userId: string;
   at: string;
+}
+
+/** One server of a fleet request, named when the request was prepared. */
+export interface FleetTarget {
+  serverId: string;
+  serverName: string;
+  /** The target's own operation, made when it is released. */
+  opId: string;
+}
+
+/** What a fleet request knows of each target: its operation's state, or not yet released. */
+export type TargetState = State | "queued";
+
+/** What makes an operation a fleet request: one image detached from many servers. */
+export interface Fleet {
+  /** `--match`: only servers whose name starts with it. */
+  match?: string;
+  /** The servers that had the image when it was prepared (empty until then). */
+  targets: FleetTarget[];
+  /** Servers of the tenant that did not list their media: not targets, but said. */
+  unknowns?: number;
+  /** The requester (or `/bm cancel`) asked that nothing more be sent. */
+  cancelRest?: { by: string; at: string };
 }
 
 export interface Operation {
@@ -226,6 +259,17 @@ export interface Operation {
   unaudited?: AuditEvent[];
   /** Epoch seconds when a finished operation may be deleted (DynamoDB TTL). */
   expiresAt?: number;
+  /** A fleet request (`/bm detach --all`): its targets (lib/operations/fleet.ts). */
+  fleet?: Fleet;
+  /**
+   * A fleet request's view of its targets' states, by their operation ids: each entry is set by
+   * its target (a store write of its own, `setTally`), never by the fleet's own writes.
+   */
+  tally?: Record<string, TargetState>;
+  /** What the fleet's card last showed: its counts, and when (the coalesced progress updates). */
+  fleetShown?: { counts: string; ended: number; at: string };
+  /** A fleet's target: the fleet request it belongs to. Its messages go to that card. */
+  parentId?: string;
 }
 
 /** Finished operations are kept this long; the audit table keeps its events for good. */
@@ -251,7 +295,7 @@ export function transition(
   changes: Partial<Operation> = {},
   facts: Facts = {},
 ): Operation {
-  if (!NEXT[op.state].includes(to))
+  if (!canMove(op.state, to, op.fleet !== undefined))
     throw new IllegalTransition(`${op.id}: ${op.state} → ${to} is not allowed`);
   const iso = at.toISOString();
   const seq = op.seq + 1;
@@ -350,6 +394,7 @@ export function newOperation(
       channel: fields.channelId,
       tenant: fields.tenant,
       ...(fields.reason ? { reason: fields.reason } : {}),
+      ...(fields.parentId ? { fleet: fields.parentId } : {}),
       ...(via ? { via } : {}),
     },
   });

@@ -2,7 +2,7 @@
  * The ports of the operation record: the store, the audit log, and the work queue. (Pending
  * choices have theirs in lib/choices/choice-store.ts.)
  */
-import type { AuditEvent, Operation } from "./operation";
+import type { AuditEvent, Operation, TargetState } from "./operation";
 import type { WorkMessage } from "./work-message";
 
 export interface OperationStore {
@@ -27,6 +27,13 @@ export interface OperationStore {
    * holding an older copy can write it away. Returns the operation as stored.
    */
   setParent(id: string, parentTs: string, permalink: string | undefined): Promise<Operation>;
+  /**
+   * Records one target's state in its fleet request's tally, whatever else changed meanwhile (no
+   * revision condition: each target writes only its own entry), and bumps the revision so that
+   * no writer holding an older copy writes it away (record.ts's `rebase` lays theirs over it). An
+   * entry that has ended is never changed again (a late writer's older state is dropped).
+   */
+  setTally(fleetId: string, targetId: string, state: TargetState): Promise<void>;
   /**
    * Takes the lock on one image of one server for `op`: at most one operation on them is in
    * flight. Taken again by the same operation, it succeeds; held by another, it names it.

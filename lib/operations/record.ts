@@ -6,6 +6,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { Metrics } from "../metrics";
 import type { Chat } from "../slack/chat";
+import { fleetCard, fleetNotice } from "../slack/fleet-messages";
 import { broadcasts, parentMessage, requesterNotice, threadNotice } from "../slack/messages";
 import { SlackApiError, slackApiError } from "../slack/slack-error";
 import { bmActor, isTerminal, type Operation, record, transition } from "./operation";
@@ -182,6 +183,7 @@ export async function flushAudit(
  */
 export async function announce(deps: RecordDeps, op: Operation): Promise<Operation> {
   if ((op.noticedSeq ?? 0) >= op.seq) return op;
+  if (op.parentId) return tallyInstead(deps, op);
   const now = deps.now();
   const wait = (op.noticeRetryAt ?? 0) - now.getTime();
   if (wait > 0) throw new SlackApiError("chat", "ratelimited", "passing", Math.ceil(wait / 1000));
@@ -196,7 +198,7 @@ export async function announce(deps: RecordDeps, op: Operation): Promise<Operati
   let current = leased;
   let { parentTs } = leased;
   try {
-    const parent = parentMessage(leased);
+    const parent = leased.fleet ? fleetCard(leased) : parentMessage(leased);
     if (!parentTs) {
       parentTs = await deps.chat.post(leased.channelId, parent);
       const permalink = await deps.chat
@@ -208,7 +210,9 @@ export async function announce(deps: RecordDeps, op: Operation): Promise<Operati
     } else {
       await deps.chat.update(leased.channelId, parentTs, parent);
     }
-    const notice = threadNotice(leased, now, deps.idleWaitS);
+    const notice = leased.fleet
+      ? fleetNotice(leased, now, deps.idleWaitS)
+      : threadNotice(leased, now, deps.idleWaitS);
     // A failure or a time-out is shown in the channel too, not only in its thread.
     if (notice)
       await deps.chat.post(leased.channelId, notice, parentTs, { broadcast: broadcasts(leased) });
@@ -245,6 +249,18 @@ export async function announce(deps: RecordDeps, op: Operation): Promise<Operati
     "noticeLeaseUntil",
   );
   return (await deps.store.save(latest, merged)) ?? latest;
+}
+
+/**
+ * A fleet's target posts nothing of its own (no card, no thread reply): its state goes to its
+ * fleet's tally, which the fleet's card shows, coalesced (lib/followup/fleet-round.ts); its
+ * notice is then given.
+ */
+async function tallyInstead(deps: RecordDeps, op: Operation): Promise<Operation> {
+  await deps.store.setTally(op.parentId as string, op.id, op.state);
+  const done = without({ ...op, noticedSeq: op.seq }, "noticeLeaseUntil", "noticeRetryAt");
+  if (done.inflight === "notice" && !done.unaudited?.length) delete done.inflight;
+  return (await deps.store.save(op, done)) ?? (await deps.store.get(op.id)) ?? op;
 }
 
 /** The card was posted but its ts could not be kept (and the card was withdrawn). */

@@ -21,7 +21,7 @@ export type Asker = Pick<Operation, "teamId" | "channelId" | "requester" | "reas
  * the id a pick or a lookup resolved it to, with its `serverName`.
  */
 export type RequestFields = Asker &
-  Pick<Operation, "serverRef" | "imageId" | "responseUrl" | "serverName"> & {
+  Pick<Operation, "serverRef" | "imageId" | "responseUrl" | "serverName" | "fleet"> & {
     /** What makes its id: the slash command's trigger id, or the choice's. */
     seed: string;
     /** The picks that led here, as audit events after `requested`. */

@@ -186,6 +186,7 @@ export async function createBackend(
     now: () => new Date(),
     sleep,
     idleWaitS: config.idleWaitS,
+    fleetInFlight: config.fleetInFlight,
     pollIntervalMs: config.pollIntervalMs,
     detachTimeoutS: config.detachTimeoutS,
     marginMs: config.followupMarginMs,

@@ -8,6 +8,7 @@ import type { HomeView, KnownBlock } from "@slack/types";
 import { type Operation, stateWords } from "../operations/operation";
 import { LIMITS } from "./block-kit-limits";
 import { context, section } from "./blocks";
+import { fleetCountsWords, whatOf } from "./fleet-words";
 import { decisionButtons } from "./messages";
 import { channel, code, date, join, link, type Mrkdwn, md, user } from "./mrkdwn";
 
@@ -132,8 +133,10 @@ export function listSection(title: Mrkdwn, lines: Mrkdwn[], none: Mrkdwn): Known
   return section(text(shown));
 }
 
-function server(op: Pick<Operation, "serverName" | "serverRef">): Mrkdwn {
-  return code(op.serverName || op.serverRef);
+/** The server, or a fleet request's servers with where its targets stand. */
+function server(op: Operation): Mrkdwn {
+  const counted = fleetCountsWords(op);
+  return counted ? md`${whatOf(op)} (${counted})` : whatOf(op);
 }
 
 const thread = (op: Operation) => (op.permalink ? md` · ${link(op.permalink, "thread")}` : "");

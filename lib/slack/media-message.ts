@@ -13,6 +13,8 @@ import { code, date, type Mrkdwn, md } from "./mrkdwn";
 
 /** The action id of a server's Detach button; its value is `SERVER-ID IMAGE-ID`. */
 export const MEDIA_DETACH_ACTION = "media_detach";
+/** The "Detach from all N" button of one image: a fleet request, as `/bm detach --all IMAGE-ID`. */
+export const MEDIA_DETACH_ALL_ACTION = "media_detach_all";
 
 /** One server under one image, and when bm first saw the image on it (absent: unknown). */
 export interface MountedOn {
@@ -56,6 +58,8 @@ export function mediaMessage(shown: MediaShown): SlackMessage {
       : undefined,
     shown.groups,
     shown.now,
+    // Of one server's answer, no "from all": its count would be that server's alone.
+    shown.scope.kind === "server" ? () => [] : imageActions,
   );
 }
 
@@ -63,8 +67,8 @@ export function mediaMessage(shown: MediaShown): SlackMessage {
 export const SINCE_FIRST_SEEN = md`How long: since bm first saw each image on each server; ECL does not say when media was attached.`;
 
 /**
- * `head`, then `note` (a context line), then `groups`: each image's line and
- * {@link imageActions}, its servers with a Detach button each, fitted to Slack's 50 blocks: past
+ * `head`, then `note` (a context line), then `groups`: each image's line and its buttons
+ * (`actionsOf`: {@link imageActions} unless told), its servers with a Detach button each, fitted to Slack's 50 blocks: past
  * what fits, "and N more", with how to narrow the question. /bm media and the digest say so.
  */
 export function groupsMessage(
@@ -72,6 +76,7 @@ export function groupsMessage(
   note: Mrkdwn | undefined,
   groups: readonly ImageGroup[],
   now: Date,
+  actionsOf: (group: ImageGroup) => KnownBlock[] = imageActions,
 ): SlackMessage {
   const blocks: KnownBlock[] = [section(head)];
   if (note) blocks.push(context([note]));
@@ -81,7 +86,7 @@ export function groupsMessage(
   let shownGroups = 0;
   let left = 0;
   for (const group of groups) {
-    const top = [section(imageLine(group)), ...imageActions(group)];
+    const top = [section(imageLine(group)), ...actionsOf(group)];
     if (body.length + top.length + 1 > room) {
       left += group.servers.length;
       continue;
@@ -110,11 +115,31 @@ export function groupsMessage(
 }
 
 /**
- * The buttons of one image, under its line. Where "Detach from all N" goes, once the fleet
- * request exists to carry it out (issue 25's `/bm detach --all`): none until then.
+ * The buttons of one image, under its line: "Detach from all N", a fleet request of the image
+ * (`/bm detach --all IMAGE-ID`: the worker lists the tenant's servers again when it is recorded,
+ * so it names those that have the image then, which may be more or fewer than the N shown).
  */
-export function imageActions(_group: ImageGroup): KnownBlock[] {
-  return [];
+export function imageActions(group: ImageGroup): KnownBlock[] {
+  const image = group.name ?? group.imageId;
+  const n = group.servers.length;
+  return [
+    {
+      type: "actions",
+      block_id: `bm_media_all_${group.imageId.toLowerCase()}`,
+      elements: [
+        button(`Detach from all ${n}`, MEDIA_DETACH_ALL_ACTION, group.imageId, {
+          label: `Detach ${image} from every server that has it`,
+          style: "danger",
+          confirm: {
+            title: "Detach from every server?",
+            text: `Detach ${image} from every server of this tenant that has it (${plural(n, "server")} here now): bm lists them again, then records one request for all of them under this channel's rules, as /bm detach --all does.`,
+            confirm: "Request detach",
+            deny: "Cancel",
+          },
+        }),
+      ],
+    },
+  ];
 }
 
 function summary(shown: MediaShown, servers: number): Mrkdwn {

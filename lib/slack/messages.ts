@@ -143,7 +143,7 @@ function approveDialog(op: Operation): Confirm {
 }
 
 /** Cancel ends the request for everyone: asked once more. */
-function cancelDialog(op: Operation): Confirm {
+export function cancelDialog(op: Operation): Confirm {
   return {
     title: "Cancel this request?",
     text: `Nothing is sent to ECL, and nobody can approve ${op.id} afterwards: the requester would have to ask again.`,
@@ -171,7 +171,7 @@ function recheckActions(op: Operation) {
 }
 
 /** What the card says about approval: needed from whom and until when, who approved, who said no. */
-function approvalLines(op: Operation): Mrkdwn[] {
+export function approvalLines(op: Operation): Mrkdwn[] {
   if (op.approvalsRequired === 0) return [md`none needed in this channel`];
   const from =
     op.approvers.length > 0 ? listOf(op.approvers.map(principal), SHOWN) : md`the approvers`;

@@ -10,6 +10,8 @@ export type Command =
   | { kind: "help" }
   /** Without an image, the requester picks one of those attached. */
   | { kind: "detach"; server: string; image?: string; reason: string }
+  /** `/bm detach --all IMAGE-ID [--match PREFIX] [REASON…]`: every server that has the image. */
+  | { kind: "fleet"; image: string; match?: string; reason: string }
   | { kind: "status"; target: string }
   /** Without a target, every server of the tenant with media attached. */
   | { kind: "media"; target: string | undefined }
@@ -28,7 +30,7 @@ export type Subcommand = (typeof SUBCOMMANDS)[number];
 const FORMS: Record<Subcommand, { form: string; what: string; example?: string }> = {
   detach: {
     form: "/bm detach SERVER [IMAGE-ID [REASON…]]",
-    what: "detach a virtual media image from a bare-metal server (its name or id); without the image, pick one of those attached",
+    what: "detach a virtual media image from a bare-metal server (its name or id); without the image, pick one of those attached; `/bm detach --all IMAGE-ID [--match PREFIX] [REASON…]` detaches it from every server of the tenant that has it, under one approval",
     example: "/bm detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 INC-1234 reboot loop",
   },
   status: {
@@ -119,6 +121,7 @@ export function parseCommand(text: string): Command {
   }
   if (verb === "detach") {
     const [server, image, ...reason] = args;
+    if (server === "--all") return parseFleet(args.slice(1));
     if (server === undefined) {
       return {
         kind: "invalid",
@@ -145,6 +148,44 @@ export function parseCommand(text: string): Command {
   const guess = closest(sub.toLowerCase(), SUBCOMMANDS);
   const hint = guess ? md` Did you mean ${code(`/bm ${guess}`)}?` : "";
   return { kind: "invalid", message: md`${code(sub.slice(0, 30))} is not a bm command.${hint}` };
+}
+
+/** The words of `/bm detach --all` after `--all`: the image, `--match PREFIX` if any, the reason. */
+function parseFleet(args: string[]): Command {
+  const [image, ...rest] = args;
+  if (image === undefined)
+    return {
+      kind: "invalid",
+      message: md`${code("/bm detach --all")} needs the image id: ${code("/bm detach --all 3339fd5f-ec06-4ef8-9337-c1c70218a748 [--match PREFIX] [reason]")}.`,
+    };
+  let imageId: string;
+  try {
+    imageId = parseImageId(image);
+  } catch (error) {
+    if (error instanceof InvalidInputError)
+      return { kind: "invalid", message: md`${capitalize(error.message)}.` };
+    throw error;
+  }
+  let match: string | undefined;
+  let words = rest;
+  if (rest[0] === "--match") {
+    match = rest[1];
+    if (match === undefined || match.startsWith("--"))
+      return {
+        kind: "invalid",
+        message: md`${code("--match")} needs the start of the servers' names: ${code("--match web-")}.`,
+      };
+    const checked = checkServer(match);
+    if (typeof checked !== "string") return checked;
+    words = rest.slice(2);
+  }
+  const said = words.join(" ");
+  return {
+    kind: "fleet",
+    image: imageId,
+    ...(match !== undefined ? { match } : {}),
+    reason: said.length > MAX_REASON ? `${said.slice(0, MAX_REASON)}…` : said,
+  };
 }
 
 /** The server reference, or the user's mistake as an `invalid` command. */

@@ -6,9 +6,11 @@
 
 import { isIdle, MEDIA_NOT_LISTED } from "../ecl/server";
 import { describeError, isPassing } from "../errors";
+import { stateOf } from "../operations/fleet";
 import {
   type AuditEvent,
   type Facts,
+  type Fleet,
   isOperationId,
   isTerminal,
   type Operation,
@@ -26,6 +28,7 @@ import {
 } from "../policy/permissions";
 import { message } from "../slack/blocks";
 import type { SlackMessage } from "../slack/chat";
+import { fleetCountsWords, whatOf } from "../slack/fleet-words";
 import { code, join, listOf, type Mrkdwn, md, user } from "../slack/mrkdwn";
 import { SlackApiError } from "../slack/slack-error";
 import { formatElapsed } from "../util/elapsed";
@@ -141,6 +144,7 @@ async function statusText(deps: WorkerDeps, request: StatusRequest): Promise<Sai
         text: unseenOperation(request.target, sight.unchecked),
         facts: { answer: op ? "not_visible" : "no_such_operation" },
       };
+    if (op.fleet) return fleetStatus({ ...op, fleet: op.fleet }, deps.now());
     if (!op.serverId)
       return {
         text: md`${operationLine(op, deps.now())}\nIts server ${code(op.serverRef)} was never resolved.`,
@@ -200,5 +204,35 @@ async function statusText(deps: WorkerDeps, request: StatusRequest): Promise<Sai
 }
 
 function operationLine(op: Operation, now: Date): Mrkdwn {
-  return md`${code(op.id)} ${stateWords(op.state)}, image ${code(op.imageId)}, requested by ${user(op.requester)} ${formatElapsed(now.getTime() - Date.parse(op.createdAt))} ago`;
+  const of = op.parentId ? md` (of fleet ${code(op.parentId)})` : "";
+  return md`${code(op.id)}${of} ${stateWords(op.state)}, image ${code(op.imageId)}, requested by ${user(op.requester)} ${formatElapsed(now.getTime() - Date.parse(op.createdAt))} ago`;
+}
+
+/** How many of a fleet's targets its status names, each with its operation's id. */
+export const TARGETS_SHOWN = 20;
+
+/**
+ * A fleet request's status, from the table alone (its targets' states as its tally holds them):
+ * one line with its counts, then its targets by name, each with its own operation's id and
+ * state, the first {@link TARGETS_SHOWN}. A target's server is asked about with `/bm status`
+ * of that id, which reads ECL.
+ */
+export function fleetStatus(op: Operation & { fleet: Fleet }, now: Date): Said {
+  const targets = op.fleet.targets;
+  const lines = [
+    md`${operationLine(op, now)}: ${whatOf(op)}${fleetCountsWords(op) ? md`, ${fleetCountsWords(op)}` : ""}.`,
+  ];
+  if (op.outcome) lines.push(md`${op.outcome}`);
+  if (targets.length > 0)
+    lines.push(
+      md`Targets: ${listOf(
+        targets.map((t) => md`${code(t.serverName)} ${code(t.opId)} ${stateWords(stateOf(op, t))}`),
+        TARGETS_SHOWN,
+        "; ",
+      )}. Each target's server: ${code("/bm status OPERATION-ID")} of its id.`,
+    );
+  return {
+    text: join(lines, "\n"),
+    facts: { answer: "shown", state: op.state, fleet: true, targets: targets.length },
+  };
 }

@@ -34,6 +34,7 @@ import type { PolicyDeps } from "../policy/roles";
 import { SlackApiError } from "../slack/slack-error";
 import { formatElapsed } from "../util/elapsed";
 import { AUDIT_NOT_WRITTEN, AuditNotWritten, unauditedThrough } from "./audit-first";
+import { type FleetSteps, prepareFleet, startFleet } from "./fleet";
 import { RetryLater } from "./retry-later";
 
 export interface WorkerDeps extends RecordDeps, PolicyDeps {
@@ -61,6 +62,8 @@ export interface WorkerDeps extends RecordDeps, PolicyDeps {
    */
   startFollowUp?: () => Promise<void>;
   log: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
+  /** At most this many fleet targets of one tenant in flight at once (FLEET_IN_FLIGHT unless set). */
+  fleetInFlight?: number;
 }
 
 /** Receives after which a passing failure is final: the queue's dead-letter limit. */
@@ -120,6 +123,9 @@ class Step {
   ) {}
 
   async run(op: Operation): Promise<void> {
+    if (op.fleet && op.state === "requested") return prepareFleet(this.fleetSteps(), op);
+    // Approved (by a click, or needing none): its first targets are released; it sends no POST.
+    if (op.fleet && op.state === "approved") return startFleet(this.fleetSteps(), op);
     switch (op.state) {
       case "requested":
         return this.prepare(op);
@@ -155,6 +161,17 @@ class Step {
       await this.startFollowUp(latest);
       return latest;
     }
+  }
+
+  /** What a fleet request's steps (fleet.ts) use of this one. */
+  private fleetSteps(): FleetSteps {
+    return {
+      deps: this.deps,
+      move: (op, to, changes, facts) => this.move(op, to, changes, facts),
+      fail: (op, outcome, error) => this.fail(op, outcome, error),
+      refuse: (op, verdict) => this.refuse(op, verdict),
+      lockFor: (op, key) => this.lockFor(op, key),
+    };
   }
 
   /** Resolves the server, checks the image, posts the parent message, moves on. */
@@ -278,6 +295,8 @@ class Step {
         cause: allowed.cause,
       });
     if (!allowed.ok) return this.refuse(op, allowed);
+    // A fleet's target: not sent once its fleet was told to cancel the rest (or is gone).
+    if (op.parentId && (await this.restCancelled(op))) return;
 
     // The authorisation in the audit table first (audit-first.ts): what waits in the outbox is
     // appended now, and while any of it cannot be, nothing is sent.
@@ -476,6 +495,23 @@ class Step {
       { decidedBy: "server state after an unanswered request" },
     );
     if (detaching) await this.startFollowUp(op);
+  }
+
+  /**
+   * True, and the target cancelled, when its fleet request was told to cancel the rest (or has
+   * ended, or is not there, or is not a fleet): nothing more of it is sent. Read right before the POST.
+   */
+  private async restCancelled(op: Operation): Promise<boolean> {
+    const fleet = await this.deps.store.get(op.parentId as string);
+    const by = fleet?.fleet?.cancelRest?.by;
+    if (fleet?.fleet && !by && !isTerminal(fleet.state)) return false;
+    await this.move(
+      op,
+      "cancelled",
+      { ...(by ? { cancelledBy: by } : {}) },
+      { fleet: op.parentId as string, cancelRest: true },
+    );
+    return true;
   }
 
   /** Starts the follow-up at once; a failure only means it starts on its schedule. */

@@ -15,7 +15,12 @@ export const SAMPLE = {
   web010: "5d1e7c52-8f0b-4b8e-9a41-0f5b2d7c9e13",
   image: "3339fd5f-ec06-4ef8-9337-c1c70218a748",
   otherImage: "6a2f1b8e-5a0d-4f3c-9d7e-2b8c4e1f0a93",
+  /** The sample fleet's installer ISO, left mounted on node01…node30 ({@link seedSampleFleet}). */
+  installer: "9c1d5e7a-3b2f-4c8d-a6e0-7f4b2d9c1e35",
 } as const;
+
+/** How many servers the sample fleet has, each with the installer ISO mounted. */
+export const SAMPLE_FLEET_SIZE = 30;
 
 /** Adds the sample tenant and its servers. */
 export function seedSample(model: EclModel): void {
@@ -50,6 +55,21 @@ export function seedSample(model: EclModel): void {
     name: "app",
     media: [SAMPLE.otherImage],
   });
+}
+
+/**
+ * The sample fleet, for `npm start` and the playground: node01…node30, the installer ISO left
+ * mounted on each after a provisioning wave, as `/bm detach --all` meets it. Not in
+ * {@link seedSample}, whose servers the tests count.
+ */
+export function seedSampleFleet(model: EclModel): void {
+  model.addImage(SAMPLE.installer, "installer-rhel-9.4-x86_64.iso");
+  for (let i = 1; i <= SAMPLE_FLEET_SIZE; i++)
+    model.addServer(SAMPLE.tenantId, {
+      id: `9c1d0000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+      name: `node${String(i).padStart(2, "0")}`,
+      media: [SAMPLE.installer],
+    });
 }
 
 /**

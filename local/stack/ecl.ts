@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Unkindness } from "../ecl-simulator/model";
-import { seedSample } from "../ecl-simulator/sample";
+import { seedSample, seedSampleFleet } from "../ecl-simulator/sample";
 import { type EclSimulator, startEclSimulator } from "../ecl-simulator/server";
 import type { Closers } from "./closers";
 
@@ -16,6 +16,8 @@ export async function startEcl(
     port?: number | undefined;
     taskMs: number;
     unkind: Unkindness;
+    /** The sample fleet too (node01…node30 with the installer ISO). */
+    fleet?: boolean | undefined;
     log: (l: string) => void;
   },
 ): Promise<EclSimulator> {
@@ -26,6 +28,7 @@ export async function startEcl(
     log: (l) => options.log(`ecl: ${l}`),
   });
   seedSample(ecl.model);
+  if (options.fleet) seedSampleFleet(ecl.model);
   closers.last(() => ecl.close());
   return ecl;
 }

@@ -64,6 +64,8 @@ export interface LocalStackOptions {
   taskMs?: number;
   /** The simulator's unkind modes; `BM_SIMULATOR_*` in the environment when not given. */
   unkind?: Unkindness;
+  /** The simulator's sample fleet too: node01…node30, the installer ISO on each (`npm start`). */
+  sampleFleet?: boolean;
   /** Scales queue delays and visibility timeouts (below 1 for fast tests). */
   queueTimeScale?: number;
   /** Deliver queue messages and run the follow-up by themselves (npm start), or only when asked (tests). */
@@ -172,6 +174,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           port: options.eclPort,
           taskMs: options.taskMs ?? 8000,
           unkind: options.unkind ?? unkindnessFromEnv(process.env),
+          fleet: options.sampleFleet,
           log,
         });
   const secrets = await sampleSecrets(ROOT, ecl?.url);

@@ -48,6 +48,8 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
     stack = await testStack({
       taskMs: 400,
       autoRun: true,
+      // npm start's fleet: node01…node30, the installer ISO on each.
+      sampleFleet: true,
       followupBudgetMs: 2000,
       // The switch's test's own conversations.list, early on purpose (a method bm never calls).
       allowEarly: (call) => call.method === "conversations.list",
@@ -187,6 +189,33 @@ describe.skipIf(!CHROMIUM)("the playground, in Chromium", () => {
       .last()
       .waitFor({ timeout: 15_000 });
   }, 30_000);
+
+  it("the sample fleet: /bm media lists thirty servers under the installer, and Detach from all 30 runs on one card to its end", async () => {
+    await open("U0LOCALUSER", /^#incident/);
+    await send(`/bm media ${SAMPLE.installer}`);
+    await page
+      .getByText("30 servers of this tenant have image")
+      .first()
+      .waitFor({ timeout: 15_000 });
+    const all = page.getByRole("button", {
+      name: "Detach installer-rhel-9.4-x86_64.iso from every server that has it",
+    });
+    await all.click();
+    const sure = page.getByRole("dialog", { name: "Detach from every server?" });
+    await sure.getByRole("button", { name: "Request detach" }).click();
+    await page
+      .getByText(/^Recorded `?op-/)
+      .last()
+      .waitFor({ timeout: 15_000 });
+    // One card in the channel for the thirty, and its end: every one done (its outcome, a
+    // section of its own; the progress says "0 of 30 done" before).
+    await page.getByText("30 done", { exact: true }).first().waitFor({ timeout: 60_000 });
+    const posts = ECL_ACTIONS(stack).filter(
+      (r) => r.status === 200 && r.body.includes(SAMPLE.installer),
+    );
+    expect(new Set(posts.map((r) => r.path)).size).toBe(30);
+    expect(posts).toHaveLength(30);
+  }, 90_000);
 
   it("in the changes channel: a request by an approver, a refused self-approval, another's approval, then done", async () => {
     await open("U0APPROVER1", /^#changes/);

@@ -123,3 +123,124 @@ describe("bm", () => {
     );
   });
 });
+
+describe("bm detach --all", () => {
+  /** `n` fresh servers named `<prefix>NN`, each with `media`: their ids. */
+  function servers(prefix: string, n: number, media: string[] = [SAMPLE.image]): string[] {
+    return Array.from({ length: n }, (_, i) => {
+      const name = `${prefix}${String(i + 1).padStart(2, "0")}`;
+      return ecl.sim.model.addServer(SAMPLE.tenantId, { name, media }).id;
+    });
+  }
+  /** `bm detach --all` of the sample's image for the servers named `<prefix>…`. */
+  const fleetOf = (prefix: string, ...more: string[]) => [
+    "detach",
+    "--all",
+    SAMPLE.image,
+    "--match",
+    prefix,
+    ...more,
+  ];
+  const fresh = (what: string) => `${what}-${Math.random().toString(36).slice(2, 7)}-`;
+  /** The POSTs of server actions ECL received for each of these servers. */
+  const postsTo = (ids: string[]) =>
+    ids.map(
+      (id) => ecl.sim.requests.filter((r) => r.route === "action" && r.path.includes(id)).length,
+    );
+
+  it("30 with the image: one POST each, none to the others, a count per change, exit 0", async () => {
+    const prefix = fresh("fl");
+    const targets = servers(prefix, 30);
+    const others = servers(`${prefix}x`, 5, [SAMPLE.otherImage]);
+    const from = ecl.sim.requests.length;
+    const result = await bm(...fleetOf(prefix, "--wait", "--interval", "0.5"));
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split("\n");
+    expect(lines[0]).toBe(
+      `30 servers whose name starts with "${prefix}" in the tenant of secret bm/tenant/sample with image ${SAMPLE.image} attached: ${prefix}01, ${prefix}02, ${prefix}03, ${prefix}04, ${prefix}05 and 25 more`,
+    );
+    expect(lines[1]).toMatch(/^\[ +\d+\.\ds\] 0 of 30 done, 10 in flight, 20 queued$/);
+    const counts = lines.slice(1, -1);
+    // One line per change: each target's end changes the count once, so 31 lines at most.
+    expect(counts.length).toBeLessThanOrEqual(31);
+    expect(new Set(counts.map((l) => l.replace(/^\[[^\]]*\] /, ""))).size).toBe(counts.length);
+    expect(counts.every((l) => /^\[ +\d+\.\ds\] \d+ of 30 done/.test(l))).toBe(true);
+    expect(counts.at(-1)).toMatch(/\] 30 of 30 done$/);
+    expect(lines.at(-1)).toBe("outcome: 30 done");
+    expect(postsTo(targets)).toEqual(targets.map(() => 1));
+    expect(postsTo(others)).toEqual(others.map(() => 0));
+    for (const id of targets) expect(ecl.sim.model.server(id)?.media).toEqual([]);
+    // One list of the tenant's servers; each target read before its turn and while waited for.
+    const routes = ecl.sim.requests.slice(from).map((r) => r.route);
+    expect(routes.filter((r) => r === "list")).toHaveLength(1);
+    expect(routes.filter((r) => r === "action")).toHaveLength(30);
+  }, 60_000);
+
+  it("one target answering 404, one 409 once: the rest done, the failure named, exit 1", async () => {
+    const prefix = fresh("mix");
+    const ids = servers(prefix, 6);
+    const [gone, refusing] = ids as [string, string];
+    ecl.sim.model.inject({ route: "action", server: gone, status: 404 });
+    ecl.sim.model.inject({ route: "action", server: refusing, status: 409 });
+    const result = await bm(...fleetOf(prefix, "--interval", "0.5"));
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(
+      new RegExp(
+        `^${prefix}01 failed: ECL answered 404 \\(not found\\).*\\(request id req-[0-9a-f-]+\\)$`,
+        "m",
+      ),
+    );
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^bm: not every target ended done: 5 done; 1 failed: \`${prefix}01\` \\(ECL answered 404`,
+      ),
+    );
+    // The 409 waited out and sent again once: two POSTs, one accepted; one to each of the rest.
+    expect(postsTo(ids)).toEqual([1, 2, 1, 1, 1, 1]);
+  }, 60_000);
+
+  it("--match: only the servers whose name starts with it", async () => {
+    const prefix = fresh("m");
+    const wide = servers(`${prefix}a`, 3);
+    const narrow = servers(`${prefix}ab`, 2);
+    const result = await bm("detach", "--all", SAMPLE.image, "--match", `${prefix}ab`);
+    expect(result.code).toBe(0);
+    expect(result.stdout.split("\n")[0]).toMatch(/^2 servers whose name starts with/);
+    expect(postsTo(narrow)).toEqual([1, 1]);
+    expect(postsTo(wide)).toEqual([0, 0, 0]);
+  }, 60_000);
+
+  it("Ctrl-C: those sent are waited for, the rest never sent, exit 1", async () => {
+    const prefix = fresh("cc");
+    const ids = servers(prefix, 5);
+    ecl.sim.model.hold();
+    const { child, done } = cli.start(
+      ...fleetOf(prefix, "--in-flight", "2", "--wait", "--interval", "0.3"),
+    );
+    try {
+      // Both first targets sent and held detaching: then Ctrl-C.
+      for (let i = 0; i < 200 && postsTo(ids).slice(0, 2).join() !== "1,1"; i++)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      child.kill("SIGINT");
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    } finally {
+      ecl.sim.model.release();
+    }
+    const result = await done;
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      "Ctrl-C: bm sends no more detaches; those sent are waited for (Ctrl-C again stops waiting)\n",
+    );
+    expect(result.stderr).toBe("bm: not every target ended done: 2 done; 3 cancelled\n");
+    expect(postsTo(ids)).toEqual([1, 1, 0, 0, 0]);
+  }, 60_000);
+
+  it("a server and --all together: exit 2, nothing read", async () => {
+    const before = ecl.sim.requests.length;
+    const result = await bm("detach", "--all", "web01", SAMPLE.image);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe("bm: give a server or --all, not both: bm detach --all <image>\n");
+    expect(ecl.sim.requests.length).toBe(before);
+  });
+});

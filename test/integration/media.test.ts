@@ -32,10 +32,19 @@ const ISO = "rescue-ubuntu-22.04.iso";
 const FW = "firmware-update-2.4.iso";
 const LOOKING = "; the answer will appear here in a moment, for you only.";
 /** The texts of a private answer's blocks. */
+/** Each block's text as read; an actions block (the buttons under an image's line) as "actions". */
 const lines = (shown: { blocks?: unknown[] } | undefined) =>
   (
-    (shown?.blocks ?? []) as Array<{ text?: { text: string }; elements?: Array<{ text: string }> }>
-  ).map((b) => b.text?.text ?? b.elements?.map((e) => e.text).join(" ") ?? "");
+    (shown?.blocks ?? []) as Array<{
+      type: string;
+      text?: { text: string };
+      elements?: Array<{ text: string }>;
+    }>
+  ).map((b) =>
+    b.type === "actions"
+      ? "actions"
+      : (b.text?.text ?? b.elements?.map((e) => e.text).join(" ") ?? ""),
+  );
 const last = (user: string, channel = "C0INCIDENT") => privateMessages(stack, user, channel).at(-1);
 
 describe("/bm media", () => {
@@ -48,11 +57,20 @@ describe("/bm media", () => {
       "How long: since bm first saw each image on each server; ECL does not say when media was attached.",
       `Image *${ISO}* \`${SAMPLE.image}\` on 3 servers`,
     ]);
-    expect(shown[3]).toMatch(
+    expect(shown[3]).toBe("actions");
+    expect(shown[4]).toMatch(
       /^\*app\* `11111111-2222-4333-8444-555555555555`: ACTIVE, power RUNNING, idle · first seen now$/,
     );
     expect(shown).toContain(`Image *${FW}* \`${SAMPLE.otherImage}\` on 2 servers`);
-    expect(buttonsOf(last("U0MEDIA1")).map((b) => b.label)).toEqual(Array(5).fill("Detach"));
+    expect(buttonsOf(last("U0MEDIA1")).map((b) => b.label)).toEqual([
+      "Detach from all 3",
+      "Detach",
+      "Detach",
+      "Detach",
+      "Detach from all 2",
+      "Detach",
+      "Detach",
+    ]);
     // Nothing in the channel: the answer is for the asker only.
     expect(stack.slack?.history("C0INCIDENT").some((m) => m.text.includes(ISO))).toBe(false);
   });
@@ -62,7 +80,7 @@ describe("/bm media", () => {
     await slash(stack, `media ${SAMPLE.otherImage}`, { user: "U0MEDIA1" });
     const shown = lines(last("U0MEDIA1"));
     expect(shown[0]).toBe(`2 servers of this tenant have image \`${SAMPLE.otherImage}\` attached.`);
-    expect(shown[3]).toMatch(
+    expect(shown[4]).toMatch(
       / · mounted at least 0 min \(bm first saw it <!date\^\d+\^\{date_num\} \{time\}\|\d{4}-\d\d-\d\d \d\d:\d\d UTC>\)$/,
     );
   });
@@ -141,6 +159,35 @@ describe("the Detach button of /bm media", () => {
     expect(detachesOf(stack, server?.id as string)).toEqual([]);
   });
 
+  it("Detach from all N: one fleet request of the image, each server that has it detached once", async () => {
+    const image = "0f0e0d0c-0b0a-4908-8706-050403020100";
+    const ids = ["media-all-1", "media-all-2"].map(
+      (name) => stack.ecl?.model.addServer(SAMPLE.tenantId, { name, media: [image] })?.id as string,
+    );
+    await slash(stack, `media ${image}`, { user: "U0MEDIA8" });
+    await clickPrivate(stack, last("U0MEDIA8"), "Detach from all 2");
+    await drain(stack, async () => privateMessages(stack, "U0MEDIA8", "C0INCIDENT").length > 1);
+    const said = last("U0MEDIA8")?.text ?? "";
+    expect(said).toMatch(
+      /^Recorded `op-\w+`: detach image `0f0e0d0c-0b0a-4908-8706-050403020100` from every server of tenant `sample` that has it\./,
+    );
+    const id = operationIdOf(said);
+    await drain(
+      stack,
+      async () => {
+        await stack.followup(200);
+        const fleet = await operation(stack, id);
+        return fleet.state === "done" && (fleet.noticedSeq ?? 0) >= fleet.seq;
+      },
+      30_000,
+    );
+    const fleet = await operation(stack, id);
+    expect(fleet.fleet?.targets.map((t) => t.serverId).sort()).toEqual([...ids].sort());
+    for (const server of ids) expect(detachesOf(stack, server)).toHaveLength(1);
+    const [requested] = await auditOf(stack, id);
+    expect(requested?.facts).toMatchObject({ image, channel: "C0INCIDENT", via: "/bm media" });
+  });
+
   it("a click delivered twice (Slack's retry, one trigger): one request", async () => {
     const server = stack.ecl?.model.addServer(SAMPLE.tenantId, {
       name: "media-twice",
@@ -188,7 +235,7 @@ describe("a fleet of 300 (last: it grows the tenant)", () => {
       `${total} servers of this tenant have image \`${SAMPLE.image}\` attached.`,
     );
     expect(texts[49]).toBe(
-      `… and ${total - 46} more not shown here: narrow with \`/bm media IMAGE-ID\` or \`/bm media SERVER\`.`,
+      `… and ${total - 45} more not shown here: narrow with \`/bm media IMAGE-ID\` or \`/bm media SERVER\`.`,
     );
   });
 });

@@ -10,7 +10,7 @@ import type { Server } from "../../lib/ecl/server";
 import type { Tenant } from "../../lib/ecl/tenants";
 import type { FollowUpDeps } from "../../lib/followup/deps";
 import type { FrontDoorDeps } from "../../lib/front-door/deps";
-import type { AuditEvent } from "../../lib/operations/operation";
+import type { AuditEvent, Fleet, TargetState } from "../../lib/operations/operation";
 import { newOperation, type Operation, transition } from "../../lib/operations/operation";
 import type { SightingStore, SightingsRead } from "../../lib/operations/sightings";
 import type { WorkMessage } from "../../lib/operations/work-message";
@@ -136,6 +136,30 @@ export function operationIn(
   op = { ...op, ...changes, unaudited: [] };
   ops.set(op.id, op);
   return op;
+}
+
+/** A fleet request of `states.length` targets web01…, in `state`, each target in its state. */
+export function fleetRequest(
+  states: TargetState[],
+  state: Operation["state"] = "detaching",
+  fleet: Partial<Fleet> = {},
+  ops = new Map<string, Operation>(),
+): Operation {
+  const targets = states.map((_, i) => ({
+    serverId: `s${i + 1}`,
+    serverName: `web${String(i + 1).padStart(2, "0")}`,
+    opId: `op-t${i + 1}`,
+  }));
+  const tally: Record<string, TargetState> = {};
+  states.forEach((s, i) => {
+    if (s !== "queued") tally[`op-t${i + 1}`] = s;
+  });
+  return operationIn(ops, "C0INC", [], {
+    state,
+    serverRef: fleet.match ?? "all",
+    fleet: { targets, ...fleet },
+    tally,
+  });
 }
 
 /** A server as ECL shows it, idle with the image attached unless told. */

@@ -4,7 +4,7 @@
  */
 import type { Choice } from "../../lib/choices/choice";
 import type { ChoiceStore } from "../../lib/choices/choice-store";
-import type { Operation } from "../../lib/operations/operation";
+import { isTerminal, type Operation } from "../../lib/operations/operation";
 import type { OperationStore } from "../../lib/operations/ports";
 
 export function memoryStore(ops = new Map<string, Operation>()): OperationStore {
@@ -49,6 +49,17 @@ export function memoryStore(ops = new Map<string, Operation>()): OperationStore 
       };
       ops.set(id, next);
       return next;
+    },
+    setTally: async (fleetId, targetId, state) => {
+      const stored = ops.get(fleetId);
+      if (!stored?.tally) return;
+      const was = stored.tally[targetId];
+      if (was !== undefined && was !== "queued" && isTerminal(was)) return;
+      ops.set(fleetId, {
+        ...stored,
+        tally: { ...stored.tally, [targetId]: state },
+        rev: stored.rev + 1,
+      });
     },
     clearAudited: async (op, seqs, settled) => {
       const stored = ops.get(op.id);

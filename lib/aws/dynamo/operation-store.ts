@@ -10,11 +10,14 @@ import {
   ScanCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import type { Operation } from "../../operations/operation";
+import { isTerminal, type Operation, STATES, type TargetState } from "../../operations/operation";
 import type { OperationStore } from "../../operations/ports";
 import { nextWrite, putIfUnchanged, putNew } from "./conditional-writes";
 import { INFLIGHT_INDEX, TENANT_INDEX } from "./documents";
 import { DynamoLocks } from "./locks";
+
+/** The states a tally entry is never changed from. */
+const ENDED = STATES.filter(isTerminal);
 
 export class DynamoOperationStore implements OperationStore {
   private readonly locks: DynamoLocks;
@@ -83,6 +86,29 @@ export class DynamoOperationStore implements OperationStore {
       }),
     );
     return Attributes as Operation;
+  }
+
+  async setTally(fleetId: string, targetId: string, state: TargetState): Promise<void> {
+    const ended = [...ENDED].map((_, i) => `:end${i}`);
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { id: fleetId },
+          UpdateExpression: "SET #tally.#target = :state, #rev = #rev + :one",
+          ConditionExpression: `attribute_exists(#tally) AND NOT (#tally.#target IN (${ended.join(", ")}))`,
+          ExpressionAttributeNames: { "#tally": "tally", "#target": targetId, "#rev": "rev" },
+          ExpressionAttributeValues: {
+            ":state": state,
+            ":one": 1,
+            ...Object.fromEntries([...ENDED].map((end, i) => [`:end${i}`, end])),
+          },
+        }),
+      );
+    } catch (error) {
+      // Ended already (its end was recorded first), or no fleet to tally in: nothing to change.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   async clearAudited(op: Operation, seqs: number[], settled: boolean): Promise<void> {

@@ -16,6 +16,8 @@ const OTHER_SERVER = "0b9e3f4a-7c21-4d5e-8f60-a1b2c3d4e5f6";
 const USAGE_TEXT = `usage:
   bm detach <server> [<image>] [--secret <secret-id>] [--wait] [--interval <s>] [--timeout <s>]
             [--idle-wait <s>] [--grace <s>]
+  bm detach --all <image> [--match <prefix>] [--in-flight <n>] [--secret <secret-id>] [--wait]
+            [--interval <s>] [--timeout <s>] [--idle-wait <s>] [--grace <s>]
   bm status <server> [--secret <secret-id>]
   bm media [<image>|<server>] [--secret <secret-id>]
 
@@ -23,6 +25,11 @@ const USAGE_TEXT = `usage:
   <image>     the id (UUID) of the attached image; without it, bm lists the images attached
   media       the servers with virtual media attached, grouped by image (of one image, or one
               server); how long each has been mounted is in Slack's /bm media
+  --all       detach <image> from every server of the tenant that has it attached (those
+              /bm detach --all names) and from no other, a line each time a count changes;
+              Ctrl-C sends no more
+  --match     with --all: only servers whose name starts with <prefix>
+  --in-flight with --all: at most <n> detaches in flight at once, 10 by default
   --secret    the tenant secret's id; BM_TENANT_SECRET by default
   --wait      poll until the detach has finished (every --interval s, 3 by default,
               up to --timeout s, 900 by default)
@@ -34,8 +41,10 @@ const USAGE_TEXT = `usage:
 Secrets come from the JSON file named by BM_SECRETS_FILE, or else from AWS Secrets Manager.
 
 Exit codes:
-  0  done, or nothing to do (no image is attached, or it was detached meanwhile)
-  1  bm could not do it: no such server, ECL or the secret failed, or the wait gave up
+  0  done, or nothing to do (no image is attached, or it was detached meanwhile); with
+     --all: every target done or with nothing to do, or no server has the image
+  1  bm could not do it: no such server, ECL or the secret failed, or the wait gave up;
+     with --all: a target failed, was left unknown or timed out, or Ctrl-C stopped it
   2  bm needs more from you: a mistake in the command, the image to detach (none given,
      or one not attached: bm lists those attached), or which of the servers that share
      a name you mean`;
@@ -89,6 +98,11 @@ function fakeEcl(
   return { ecl, calls };
 }
 
+/** One server's detach never listens for Ctrl-C: the process's own ends it. */
+const noCtrlC = (): AbortSignal => {
+  throw new Error("only a fleet listens for Ctrl-C");
+};
+
 /** Runs `bm` with a clock that starts at `start` (ms) and moves only when bm sleeps. */
 async function run(
   argv: string[],
@@ -105,6 +119,7 @@ async function run(
       opened.push(id);
       return ecl;
     },
+    interrupts: noCtrlC,
     env,
     out: (l) => out.push(l),
     err: (l) => err.push(l),
@@ -728,6 +743,7 @@ describe("bm command line, branch by branch", () => {
     // Act
     const running = runCli(["detach", "web01", IMAGE, "--interval", "2"], {
       openTenant: async () => ecl,
+      interrupts: noCtrlC,
       env: { BM_TENANT_SECRET: "bm/tenant/t" },
       out: (l) => out.push(l),
       err: (l) => err.push(l),

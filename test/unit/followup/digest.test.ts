@@ -92,6 +92,18 @@ const HIDDEN = "internal error (Error); nothing more is shown, to keep secrets o
 
 const texts = blockTexts;
 
+/** Each button's label and value, in order. */
+const buttons = (m: SlackMessage | undefined) =>
+  JSON.stringify(m?.blocks ?? [])
+    .match(
+      /"text":\{"type":"plain_text","text":"(Detach[^"]*)"[^}]*\},"action_id":"[^"]+","value":"[^" ]+/g,
+    )
+    ?.map((b) => {
+      const [, label] = /"text":"(Detach[^"]*)"/.exec(b) as RegExpExecArray;
+      const value = b.slice(b.lastIndexOf('"') + 1);
+      return label === "Detach" ? label : `${label} ${value}`;
+    }) ?? [];
+
 const stale = {
   [sightingKey(uuid(1), IMAGE)]: ago(24 * HOUR),
   [sightingKey(uuid(2), IMAGE)]: ago(30 * HOUR),
@@ -125,10 +137,13 @@ describe("sendDigests", () => {
       message?.text,
       "How long: since bm first saw each image on each server; ECL does not say when media was attached.",
       `Image *rescue.iso* \`${IMAGE}\` on 2 servers`,
+      "actions",
       `*web01* \`${uuid(1)}\`: ACTIVE, power RUNNING, idle · mounted at least 24 h (bm first saw it <!date^1795687200^{date_num} {time}|2026-11-26 10:00 UTC>)`,
       `*web02* \`${uuid(2)}\`: ACTIVE, power RUNNING, idle · mounted at least 30 h (bm first saw it <!date^1795665600^{date_num} {time}|2026-11-26 04:00 UTC>)`,
     ]);
     expect(f.settled).toEqual(new Set(["C0INC#2026-11-27"]));
+    // Each image's "Detach from all N": of every server that has it (the stale ones, here).
+    expect(buttons(message)).toEqual([`Detach from all 2 ${IMAGE}`, "Detach", "Detach"]);
     // Again in this container: settled, no call.
     expect(await sendDigests(f.deps)).toEqual(new Map());
     expect(f.calls).toHaveLength(4);

@@ -150,7 +150,7 @@ const typed = (channelId: string, userId: string, text: string, responseUrl?: st
 const HEAD = "*bm* detaches virtual media from ECL bare-metal servers.";
 const HELP = {
   detach:
-    "`/bm detach SERVER [IMAGE-ID [REASON…]]`: detach a virtual media image from a bare-metal server (its name or id); without the image, pick one of those attached. Example: `/bm detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 INC-1234 reboot loop`",
+    "`/bm detach SERVER [IMAGE-ID [REASON…]]`: detach a virtual media image from a bare-metal server (its name or id); without the image, pick one of those attached; `/bm detach --all IMAGE-ID [--match PREFIX] [REASON…]` detaches it from every server of the tenant that has it, under one approval. Example: `/bm detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 INC-1234 reboot loop`",
   cancel:
     "`/bm cancel OPERATION-ID`: cancel your own request before it is sent to ECL. Example: `/bm cancel op-7kq2m9x4ab`",
   status:
@@ -168,7 +168,7 @@ const NOT_BOUND =
 const GROUPS_UNKNOWN =
   "bm could not check your user groups with Slack just now, so it cannot tell what you may do here. Try again in a minute.";
 const USAGE = [
-  "`/bm detach SERVER [IMAGE-ID [REASON…]]`: detach a virtual media image from a bare-metal server (its name or id); without the image, pick one of those attached",
+  "`/bm detach SERVER [IMAGE-ID [REASON…]]`: detach a virtual media image from a bare-metal server (its name or id); without the image, pick one of those attached; `/bm detach --all IMAGE-ID [--match PREFIX] [REASON…]` detaches it from every server of the tenant that has it, under one approval",
   "`/bm status SERVER|OPERATION-ID`: a server's live state and attached media, and its operations in flight",
   "`/bm media [IMAGE-ID|SERVER]`: the servers with virtual media attached, grouped by image, and how long bm has seen each mounted",
   "`/bm history [SERVER]`: the last 10 operations of this channel's tenant",

@@ -7,7 +7,7 @@ import { concerns, history, historyLine } from "../../../lib/front-door/history"
 import type { Operation } from "../../../lib/operations/operation";
 import type { OperationStore } from "../../../lib/operations/ports";
 import { visibleTo } from "../../../lib/policy/permissions";
-import { frontDoorFakes, operationIn, SERVER } from "../fakes";
+import { fleetRequest, frontDoorFakes, operationIn, SERVER } from "../fakes";
 
 /** An operation of C0CHG by U0REQ, requested at 09:59, moved through `states` at 09:59:30. */
 const op = (states: Operation["state"][] = [], changes: Partial<Operation> = {}) =>
@@ -280,5 +280,57 @@ describe("history: only what the asker may see", () => {
     expect(said.split("\n").at(-1)).toBe(
       "1 more in channels you cannot see; 1 more in channels where bm could not check your user groups with Slack just now (try again in a minute).",
     );
+  });
+});
+
+describe("a fleet request in the history", () => {
+  it("one line: its servers counted, its state, where its targets stand", () => {
+    const fleet = fleetRequest(["done", "done", "detaching", "queued"]);
+    expect(line(fleet)).toBe(
+      "• `op-0000000000` <!date^1795773540^{date_num} {time}|2026-11-27 09:59 UTC> 4 servers · requested by <@U0REQ> · *detaching* (in progress) · 2 of 4 done, 1 in flight, 1 queued",
+    );
+  });
+
+  it("its rest cancelled: by whom", () => {
+    const fleet = fleetRequest(["done", "cancelled"], "cancelled", {
+      cancelRest: { by: "U0REQ", at: "2026-11-27T09:59:50.000Z" },
+    });
+    expect(line(fleet)).toContain(" · rest cancelled by <@U0REQ> · *cancelled*");
+  });
+
+  it("a target: its server, and which fleet it is of", () => {
+    expect(line(op(DONE, { serverName: "web01", parentId: "op-fleet00001" }))).toBe(
+      "• `op-0000000000` <!date^1795773540^{date_num} {time}|2026-11-27 09:59 UTC> `web01` · of fleet `op-fleet00001` · requested by <@U0REQ> · *done* in 30.0s",
+    );
+  });
+
+  it("concerns no server by itself; its targets do", () => {
+    const fleet = fleetRequest(["done"], "done", {}, new Map());
+    expect(concerns({ ...fleet, serverRef: SERVER, serverId: SERVER }, SERVER)).toBe(false);
+    expect(concerns(op([], { serverId: SERVER, parentId: "op-fleet00001" }), SERVER)).toBe(true);
+  });
+
+  it("the tenant's history: the fleet once, not its targets; a server's: its target", async () => {
+    const ops = new Map<string, Operation>();
+    const fleet = fleetRequest(["done", "done"], "done", {}, ops);
+    const target = operationIn(ops, "C0INC", DONE, {
+      serverId: SERVER,
+      serverName: "web01",
+      parentId: fleet.id,
+    });
+    const store: Pick<OperationStore, "recentForTenant"> = {
+      async recentForTenant(_tenant, limit, keep = () => true) {
+        return [...ops.values()].reverse().filter(keep).slice(0, limit);
+      },
+    };
+    const sight = await visibleTo(frontDoorFakes().deps, "t", "U0REQ");
+    const all = await history(store, sight, "t", undefined);
+    expect(all.shown).toBe(1);
+    expect(all.answer.text).toContain(`\`${fleet.id}\``);
+    expect(all.answer.text).not.toContain(`\`${target.id}\``);
+    const one = await history(store, sight, "t", "web01");
+    expect(one.shown).toBe(1);
+    expect(one.answer.text).toContain(`\`${target.id}\` `);
+    expect(one.answer.text).toContain(`of fleet \`${fleet.id}\``);
   });
 });

@@ -149,6 +149,25 @@ describe("homeContent", () => {
     expect((await homeContent(deps, { teamId: "T2", userId: "U0REQ" })).inFlight).toEqual([]);
   });
 
+  it("a fleet request is one of the person's requests; its targets are not lines of their own", async () => {
+    const { deps, ops } = home();
+    const fleet = operationIn(ops, "C0INC", [], {
+      ...inFlight,
+      state: "detaching",
+      inflight: "detaching",
+      fleet: { targets: [{ serverId: SERVER, serverName: "web01", opId: "op-0000000001" }] },
+    });
+    operationIn(ops, "C0INC", ["approved", "executing"], { ...inFlight, parentId: fleet.id });
+    operationIn(ops, "C0INC", ["approved", "noop"], {
+      parentId: fleet.id,
+      createdAt: iso(DAY),
+      finishedAt: iso(DAY),
+    });
+    const seen = await homeContent(deps, { teamId: "T1", userId: "U0REQ" });
+    expect(ids(seen.inFlight)).toEqual([fleet.id]);
+    expect(ids(seen.recent)).toEqual([]);
+  });
+
   it("reads each tenant where the person may request once, its last 50, and lists its known media", async () => {
     const { deps, ops, asked } = home();
     operationIn(ops, "C0CHG", ["awaiting_approval"], { serverId: SERVER, createdAt: iso(60_000) });

@@ -1,3 +1,4 @@
+import type { Button } from "@slack/types";
 import { describe, expect, it } from "vitest";
 import { digestMessage, staleGroups } from "../../../lib/slack/digest-message";
 import type { ImageGroup } from "../../../lib/slack/media-message";
@@ -47,11 +48,27 @@ describe("digestMessage", () => {
       "section",
       "context",
       "section",
+      "actions",
       "section",
       "section",
       "section",
+      "actions",
       "section",
     ]);
+  });
+
+  it("counts each image's Detach from all N on every server that has it, fresh ones too", () => {
+    const stale = [{ imageId: IMAGE, servers: [on("a", ago(30 * HOUR))] }];
+    const all = [
+      { imageId: "other", servers: [on("x")] },
+      { imageId: IMAGE, servers: [on("a", ago(30 * HOUR)), on("b", ago(HOUR)), on("c")] },
+    ];
+    const labels = (m: ReturnType<typeof digestMessage>) =>
+      (m.blocks ?? []).flatMap((b) =>
+        b.type === "actions" ? b.elements.map((e) => (e as Button).text.text) : [],
+      );
+    expect(labels(digestMessage(stale, 24, NOW, all))).toEqual(["Detach from all 3"]);
+    expect(labels(digestMessage(stale, 24, NOW))).toEqual(["Detach from all 1"]);
   });
 
   it("fits any fleet within Slack's 50 blocks", () => {

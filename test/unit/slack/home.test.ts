@@ -132,6 +132,34 @@ describe("homeView", () => {
     expect(homeBlockId(op(7))).toBe("bm_home_op-0000000007");
   });
 
+  it("a fleet request: its servers counted and where its targets stand, in flight and ended", () => {
+    const targets = ["a", "b", "c"].map((x, i) => ({
+      serverId: x,
+      serverName: x,
+      opId: `op-t${i + 1}`,
+    }));
+    const fleet = (n: number, changes: Partial<Operation>) =>
+      op(n, { requester: "U0ME", serverRef: "all", fleet: { targets }, ...changes });
+    const home: HomeContent = {
+      userId: "U0ME",
+      awaiting: [],
+      inFlight: [
+        fleet(8, { state: "detaching", tally: { "op-t1": "done", "op-t2": "detaching" } }),
+      ],
+      recent: [
+        fleet(9, { state: "done", tally: { "op-t1": "done", "op-t2": "done", "op-t3": "noop" } }),
+      ],
+      media: [],
+    };
+    const [inFlight, recent] = read(home).filter((t) => t.startsWith("*Your requests"));
+    expect(inFlight).toBe(
+      "*Your requests in flight*\n• `op-0000000008` 3 servers (1 of 3 done, 1 in flight, 1 queued) in <#C0CHG>: *detaching* since <!date^1795687500^{date_num} {time}|2026-11-26 10:05 UTC>",
+    );
+    expect(recent).toContain(
+      "• `op-0000000009` 3 servers (2 of 3 done, 1 nothing to do) in <#C0CHG>: *done*",
+    );
+  });
+
   it("says when some reads were late, so an empty part is not taken for none", () => {
     expect(read({ ...empty, partial: true })[1]).toBe(
       ":warning: bm could not read everything in time: some parts may be missing. Open the tab again in a moment.",

@@ -65,9 +65,10 @@ describe("mediaMessage", () => {
       "1 server of this tenant has virtual media attached: 1 image.",
       HOW_LONG,
       `Image *rescue.iso* \`${ISO}\` on 1 server`,
+      "actions",
       `*web1* \`${uuid(1)}\`: ACTIVE, power RUNNING, idle · mounted at least 3 h (bm first saw it <!date^1796292720^{date_num} {time}|2026-12-03 10:12 UTC>)`,
     ]);
-    expect(((m.blocks ?? [])[3] as SectionBlock).accessory).toEqual({
+    expect(((m.blocks ?? [])[4] as SectionBlock).accessory).toEqual({
       type: "button",
       text: { type: "plain_text", text: "Detach" },
       action_id: "media_detach",
@@ -102,9 +103,11 @@ describe("mediaMessage", () => {
       "2 servers of this tenant have virtual media attached: 2 images.",
       HOW_LONG,
       `Image \`${ISO}\` on 2 servers`,
+      "actions",
       `*web1* \`${uuid(1)}\`: ACTIVE, power RUNNING, idle · first seen now`,
       `*web2* \`${uuid(2)}\`: ACTIVE, power ?, busy (media_detaching)`,
       `Image *fw.iso* \`${FW}\` on 1 server`,
+      "actions",
       `*web1* \`${uuid(1)}\`: ACTIVE, power RUNNING, idle`,
     ]);
   });
@@ -116,21 +119,23 @@ describe("mediaMessage", () => {
     expect(checkMessage(m)).toBeUndefined();
     const t = texts(m);
     expect(t[0]).toBe("300 servers of this tenant have virtual media attached: 1 image.");
-    expect(t[3]).toMatch(/^\*web1\* /);
-    expect(t[48]).toMatch(/^\*web46\* /);
+    expect(t[3]).toBe("actions");
+    expect(t[4]).toMatch(/^\*web1\* /);
+    expect(t[48]).toMatch(/^\*web45\* /);
     expect(t[49]).toBe(
-      "… and 254 more not shown here: narrow with `/bm media IMAGE-ID` or `/bm media SERVER`.",
+      "… and 255 more not shown here: narrow with `/bm media IMAGE-ID` or `/bm media SERVER`.",
     );
   });
 
   it("images past what fits are counted, with their servers", () => {
-    // 24 images of one server each: 2 + 2 × 23 = 48 blocks, then no room for the 24th's two.
-    const groups = Array.from({ length: 24 }, (_, i) => ({
+    // 16 images of one server each: 2 + 3 × 15 = 47 blocks (each image its line, its button and
+    // its server), then no room for the 16th's three: 48 with the "more" line.
+    const groups = Array.from({ length: 16 }, (_, i) => ({
       imageId: uuid(100 + i),
       servers: [{ server: server(i + 1) }],
     }));
     const m = mediaMessage(shown(groups));
-    expect(m.blocks).toHaveLength(49);
+    expect(m.blocks).toHaveLength(48);
     expect(texts(m).at(-1)).toBe(
       "… and 1 more not shown here (1 more image): narrow with `/bm media IMAGE-ID` or `/bm media SERVER`.",
     );
@@ -143,8 +148,8 @@ describe("mediaMessage", () => {
   });
 
   it("an image whose line and one server just fill the room is shown", () => {
-    // 2 + 45 = 47 blocks, then 2 more: 49, the last kept for "more", which is not needed.
-    const many = Array.from({ length: 44 }, (_, i) => ({ server: server(i + 1) }));
+    // 2 + 2 + 42 = 46 blocks, then 3 more: 49, the last kept for "more", which is not needed.
+    const many = Array.from({ length: 42 }, (_, i) => ({ server: server(i + 1) }));
     const m = mediaMessage(
       shown([
         { imageId: ISO, servers: many },
@@ -152,20 +157,21 @@ describe("mediaMessage", () => {
       ]),
     );
     expect(m.blocks).toHaveLength(49);
-    expect(texts(m).slice(-2)).toEqual([
+    expect(texts(m).slice(-3)).toEqual([
       `Image \`${FW}\` on 1 server`,
+      "actions",
       `*web99* \`${uuid(99)}\`: ?, power RUNNING, idle`,
     ]);
   });
 
   it("exactly what fits: no more line", () => {
-    // One block is always kept for the "more" line: 2 + 1 + 46 servers, whole, in 49 blocks.
-    const servers = Array.from({ length: 46 }, (_, i) => ({ server: server(i + 1) }));
+    // One block is always kept for the "more" line: 2 + 2 + 45 servers, whole, in 49 blocks.
+    const servers = Array.from({ length: 45 }, (_, i) => ({ server: server(i + 1) }));
     const m = mediaMessage(shown([{ imageId: ISO, servers }]));
     expect(m.blocks).toHaveLength(49);
-    expect(texts(m).at(-1)).toMatch(/^\*web46\* /);
+    expect(texts(m).at(-1)).toMatch(/^\*web45\* /);
     const one = mediaMessage(
-      shown([{ imageId: ISO, servers: [...servers, { server: server(47) }] }]),
+      shown([{ imageId: ISO, servers: [...servers, { server: server(46) }] }]),
     );
     expect(texts(one).at(-1)).toBe(
       "… and 1 more not shown here: narrow with `/bm media IMAGE-ID` or `/bm media SERVER`.",
@@ -243,15 +249,65 @@ describe("mediaMessage", () => {
       ]),
     );
     expect(texts(m)[2]).toBe(`Image *&lt;!channel&gt; &amp; *x** \`${ISO}\` on 1 server`);
-    expect(texts(m)[3]).toMatch(/^\*&lt;@U1&gt;\* /);
-    const button = ((m.blocks ?? [])[3] as SectionBlock).accessory as {
+    expect(texts(m)[4]).toMatch(/^\*&lt;@U1&gt;\* /);
+    const button = ((m.blocks ?? [])[4] as SectionBlock).accessory as {
       accessibility_label: string;
     };
     expect(button.accessibility_label).toBe("Detach <!channel> & *x* from <@U1>");
   });
 
-  it("no per-image button yet (the fleet request carries it)", () => {
-    expect(imageActions({ imageId: ISO, servers: [] })).toEqual([]);
+  it("per image, Detach from all N: a fleet request of the image, confirmed first", () => {
+    const group = {
+      imageId: ISO.toUpperCase(),
+      name: "rescue.iso",
+      servers: [{ server: server(1) }, { server: server(2) }],
+    };
+    expect(imageActions(group)).toEqual([
+      {
+        type: "actions",
+        block_id: `bm_media_all_${ISO}`,
+        elements: [
+          {
+            type: "button",
+            text: { type: "plain_text", text: "Detach from all 2" },
+            action_id: "media_detach_all",
+            value: ISO.toUpperCase(),
+            accessibility_label: "Detach rescue.iso from every server that has it",
+            style: "danger",
+            confirm: {
+              title: { type: "plain_text", text: "Detach from every server?" },
+              text: {
+                type: "plain_text",
+                text: "Detach rescue.iso from every server of this tenant that has it (2 servers here now): bm lists them again, then records one request for all of them under this channel's rules, as /bm detach --all does.",
+              },
+              confirm: { type: "plain_text", text: "Request detach" },
+              deny: { type: "plain_text", text: "Cancel" },
+            },
+          },
+        ],
+      },
+    ]);
+    const unnamed = imageActions({ imageId: ISO, servers: [{ server: server(1) }] })[0] as {
+      elements: Array<{ text: { text: string }; accessibility_label: string }>;
+    };
+    expect(unnamed.elements[0]?.text.text).toBe("Detach from all 1");
+    expect(unnamed.elements[0]?.accessibility_label).toBe(
+      `Detach ${ISO} from every server that has it`,
+    );
+  });
+
+  it("one server's answer: no Detach from all (its count would be that server's alone)", () => {
+    const m = mediaMessage(
+      shown([{ imageId: ISO, servers: [{ server: server(1) }] }], {
+        scope: { kind: "server", server: server(1) },
+      }),
+    );
+    expect(texts(m)).not.toContain("actions");
+    expect(
+      mediaMessage(shown([{ imageId: ISO, servers: [{ server: server(1) }] }])).blocks?.map(
+        (b) => b.type,
+      ),
+    ).toContain("actions");
   });
 });
 

@@ -119,7 +119,7 @@ describe("the usage and the help, word for word", () => {
     ]);
     expect(USAGE.text).toBe(
       [
-        "`/bm detach SERVER [IMAGE-ID [REASON…]]`: detach a virtual media image from a bare-metal server (its name or id); without the image, pick one of those attached",
+        "`/bm detach SERVER [IMAGE-ID [REASON…]]`: detach a virtual media image from a bare-metal server (its name or id); without the image, pick one of those attached; `/bm detach --all IMAGE-ID [--match PREFIX] [REASON…]` detaches it from every server of the tenant that has it, under one approval",
         "`/bm status SERVER|OPERATION-ID`: a server's live state and attached media, and its operations in flight",
         "`/bm media [IMAGE-ID|SERVER]`: the servers with virtual media attached, grouped by image, and how long bm has seen each mounted",
         "`/bm history [SERVER]`: the last 10 operations of this channel's tenant",
@@ -128,7 +128,7 @@ describe("the usage and the help, word for word", () => {
       ].join("\n"),
     );
     expect(example("detach").text).toBe(
-      "`/bm detach SERVER [IMAGE-ID [REASON…]]`: detach a virtual media image from a bare-metal server (its name or id); without the image, pick one of those attached. Example: `/bm detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 INC-1234 reboot loop`",
+      "`/bm detach SERVER [IMAGE-ID [REASON…]]`: detach a virtual media image from a bare-metal server (its name or id); without the image, pick one of those attached; `/bm detach --all IMAGE-ID [--match PREFIX] [REASON…]` detaches it from every server of the tenant that has it, under one approval. Example: `/bm detach web01 3339fd5f-ec06-4ef8-9337-c1c70218a748 INC-1234 reboot loop`",
     );
     expect(example("status").text).toContain("Example: `/bm status web01`");
     expect(example("history").text).toContain("Example: `/bm history web01`");

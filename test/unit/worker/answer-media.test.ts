@@ -109,9 +109,11 @@ describe("answerMedia", () => {
       "2 servers of this tenant have virtual media attached: 2 images. ECL did not list the media of 1 server: left out.",
       "How long: since bm first saw each image on each server; ECL does not say when media was attached.",
       `Image *rescue.iso* \`${IMAGE}\` on 2 servers`,
+      "actions",
       `*a* \`${uuid(2)}\`: ACTIVE, power RUNNING, idle · first seen now`,
       `*b* \`${uuid(1)}\`: ACTIVE, power RUNNING, idle · first seen now`,
       `Image \`${OTHER}\` on 1 server`,
+      "actions",
       `*a* \`${uuid(2)}\`: ACTIVE, power RUNNING, idle · first seen now`,
     ]);
     expect(f.slack).toEqual([

@@ -7,7 +7,7 @@ import type { StatusRequest } from "../../../lib/operations/work-message";
 import { SlackApiError } from "../../../lib/slack/slack-error";
 import { answerStatus } from "../../../lib/worker/answer-status";
 import { RetryLater } from "../../../lib/worker/retry-later";
-import { eclServer, IMAGE, NOW, operationIn, SERVER, workerFakes } from "../fakes";
+import { eclServer, fleetRequest, IMAGE, NOW, operationIn, SERVER, workerFakes } from "../fakes";
 
 type Fakes = ReturnType<typeof workerFakes>;
 const URL = "https://hooks.slack.com/commands/T1/1/x";
@@ -530,4 +530,54 @@ describe("/bm status naming a secret that is not its channel's tenant's", () => 
       ]);
     },
   );
+});
+
+describe("/bm status of a fleet request", () => {
+  it("its line with its counts, then its targets by name with their operations' ids; no ECL read", async () => {
+    const f = fakes();
+    const fleet = fleetRequest(["done", "detaching", "queued"], "detaching", {}, f.ops);
+    await answer(f, ask(fleet.id));
+    expect(f.answers).toEqual([
+      {
+        to: URL,
+        text: `${line(fleet, "detaching")}: 3 servers, 1 of 3 done, 1 in flight, 1 queued.\nTargets: \`web01\` \`op-t1\` done; \`web02\` \`op-t2\` detaching; \`web03\` \`op-t3\` queued. Each target's server: \`/bm status OPERATION-ID\` of its id.`,
+      },
+    ]);
+    expect(f.calls).toEqual([]);
+    expect(f.events).toEqual([
+      viewed(fleet.id, { answer: "shown", state: "detaching", fleet: true, targets: 3 }),
+    ]);
+  });
+
+  it("ended: its outcome said; the first 20 targets named, then how many more", async () => {
+    const f = fakes();
+    const states = Array.from({ length: 21 }, () => "done" as const);
+    const fleet = fleetRequest(states, "done", {}, f.ops);
+    f.ops.set(fleet.id, { ...fleet, outcome: "21 done" });
+    await answer(f, ask(fleet.id));
+    const [head, outcome, targets] = f.answers[0]?.text.split("\n") ?? [];
+    expect(head).toBe(`${line(fleet, "done")}: 21 servers, 21 of 21 done.`);
+    expect(outcome).toBe("21 done");
+    expect(targets).toContain("; `web20` `op-t20` done; … and 1 more. Each target's server");
+    expect(targets).not.toContain("web21");
+  });
+
+  it("not yet listed: every server, and no targets line", async () => {
+    const f = fakes();
+    const fleet = fleetRequest([], "requested", {}, f.ops);
+    await answer(f, ask(fleet.id));
+    expect(f.answers[0]?.text).toBe(`${line(fleet, "requested")}: every server.`);
+  });
+
+  it("a target's own line names its fleet", async () => {
+    const f = fakes();
+    const op = operationIn(f.ops, "C0INC", ["approved", "executing", "detaching"], {
+      serverId: SERVER,
+      parentId: "op-fleet00001",
+    });
+    await answer(f, ask(op.id));
+    expect(f.answers[0]?.text.split("\n")[0]).toBe(
+      `\`${op.id}\` (of fleet \`op-fleet00001\`) detaching, image \`${IMAGE}\`, requested by <@U0REQ> 1m 00s ago`,
+    );
+  });
 });
