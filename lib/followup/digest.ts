@@ -87,7 +87,7 @@ async function postDigest(
   const read = await digest.sightings.read(channel.tenant);
   const seen = nextSightings(read.seen, listed, complete, now);
   const hours = channel.mediaDigest.staleAfterHours;
-  let all: ImageGroup[] = [];
+  let all: ImageGroup[] | undefined;
   const { groups } = await namedGroups(tenant.ecl, listed, scope, seen, (grouped) => {
     all = grouped;
     return staleGroups(grouped, hours, now);

@@ -120,7 +120,9 @@ describe("sendDigests", () => {
   });
 
   it("at its time: claims the date, lists the tenant, posts what is stale, once", async () => {
-    const f = fakes({ at: "19:00 Asia/Tokyo", seen: stale });
+    // web04's image is first seen now: not stale, yet counted in "Detach from all".
+    const web04 = eclServer({ id: uuid(4), name: "web04", mediaIds: [IMAGE] });
+    const f = fakes({ at: "19:00 Asia/Tokyo", seen: stale, list: [...fleet, web04] });
     expect(await sendDigests(f.deps)).toEqual(new Map([["C0INC#2026-11-27", "posted"]]));
     expect(f.calls).toEqual([
       `claim C0INC 2026-11-27 ${NOW.toISOString()}`,
@@ -142,8 +144,8 @@ describe("sendDigests", () => {
       `*web02* \`${uuid(2)}\`: ACTIVE, power RUNNING, idle · mounted at least 30 h (bm first saw it <!date^1795665600^{date_num} {time}|2026-11-26 04:00 UTC>)`,
     ]);
     expect(f.settled).toEqual(new Set(["C0INC#2026-11-27"]));
-    // Each image's "Detach from all N": of every server that has it (the stale ones, here).
-    expect(buttons(message)).toEqual([`Detach from all 2 ${IMAGE}`, "Detach", "Detach"]);
+    // Each image's "Detach from all N": of every server that has it, the fresh one too.
+    expect(buttons(message)).toEqual([`Detach from all 3 ${IMAGE}`, "Detach", "Detach"]);
     // Again in this container: settled, no call.
     expect(await sendDigests(f.deps)).toEqual(new Map());
     expect(f.calls).toHaveLength(4);
