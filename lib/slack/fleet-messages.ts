@@ -8,14 +8,7 @@ import type { Fleet, Operation, State } from "../operations/operation";
 import { plural } from "../util/plural";
 import { button, type Confirm, context, fields, message, section } from "./blocks";
 import type { SlackMessage } from "./chat";
-import {
-  ACTIONS,
-  approvalLines,
-  buttonLabel,
-  cancelDialog,
-  decisionButtons,
-  threadNotice,
-} from "./messages";
+import { ACTIONS, approvalActions, approvalLines, threadNotice } from "./messages";
 import { clip, code, date, join, listOf, type Mrkdwn, md, user } from "./mrkdwn";
 
 /** How many targets the card names before "and N more". */
@@ -105,19 +98,7 @@ export function fleetCard(op: Operation): SlackMessage {
       : [];
   const actions =
     op.state === "awaiting_approval"
-      ? [
-          {
-            type: "actions" as const,
-            block_id: "bm_approval",
-            elements: [
-              ...decisionButtons(op),
-              button("Cancel", ACTIONS.cancel, op.id, {
-                label: buttonLabel("Cancel", op),
-                confirm: cancelDialog(op),
-              }),
-            ],
-          },
-        ]
+      ? [approvalActions(op)]
       : restCancellable(op)
         ? [
             {

@@ -220,21 +220,7 @@ export function parentMessage(op: Operation): SlackMessage {
     ]),
     ...(op.outcome ? [section(outcomeOf(op, op.outcome))] : []),
     ...(op.state === "detaching" ? [section(accepted(op))] : []),
-    ...(op.state === "awaiting_approval"
-      ? [
-          {
-            type: "actions" as const,
-            block_id: "bm_approval",
-            elements: [
-              ...decisionButtons(op),
-              button("Cancel", ACTIONS.cancel, op.id, {
-                label: buttonLabel("Cancel", op),
-                confirm: cancelDialog(op),
-              }),
-            ],
-          },
-        ]
-      : []),
+    ...(op.state === "awaiting_approval" ? [approvalActions(op)] : []),
     ...(op.state === "timed_out" ? [recheckActions(op)] : []),
     context([
       md`Tenant ${code(op.tenant)} · requested ${date(op.createdAt)}${op.detachRequestId ? md` · ECL request id ${code(op.detachRequestId)}` : ""}`,
@@ -464,4 +450,19 @@ export function sealMessage(seal: Seal): SlackMessage {
   return message(
     md`:lock: bm audit seal for ${seal.facts.day}: ${plural(seal.facts.count, "event")}. Seal #${seal.seq} ${code(seal.hash ?? "-")}${chain}. ${code("npm run audit -- --verify")} checks the trail against it.`,
   );
+}
+
+/** The card's row while it awaits approval: Approve, Reject (decisionButtons) and Cancel. */
+export function approvalActions(op: Operation) {
+  return {
+    type: "actions" as const,
+    block_id: "bm_approval",
+    elements: [
+      ...decisionButtons(op),
+      button("Cancel", ACTIONS.cancel, op.id, {
+        label: buttonLabel("Cancel", op),
+        confirm: cancelDialog(op),
+      }),
+    ],
+  };
 }

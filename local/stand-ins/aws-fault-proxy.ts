@@ -8,12 +8,21 @@
 import { createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
+/**
+ * The three ways, as the fault matrix takes them. `lost-answer`: the call takes effect and its
+ * answer never comes (the caller waits out its own timeout).
+ */
 export type FaultKind = "error" | "hang" | "lost-answer";
 
 export interface AwsFault {
   /** The operation, as in `X-Amz-Target` after the dot: `PutItem`, `SendMessage`, … */
   target: string;
-  kind: FaultKind;
+  /**
+   * One of the three, or `lost-answer-reset`: the call takes effect, then the connection is cut at
+   * once, as when the answer is lost on the way back (the caller hears a network error, and its
+   * SDK tries again without waiting out a timeout).
+   */
+  kind: FaultKind | "lost-answer-reset";
   /** Only calls whose JSON input this accepts (a table, a state being written, …). */
   when?: (input: Record<string, unknown>) => boolean;
   /** How many matching calls it takes; then it is spent. */
@@ -31,7 +40,11 @@ interface Armed extends AwsFault {
 export class AwsFaultProxy {
   url = "";
   /** Every call seen, with the fault it met, if any. */
-  readonly calls: Array<{ target: string; input: Record<string, unknown>; fault?: FaultKind }> = [];
+  readonly calls: Array<{
+    target: string;
+    input: Record<string, unknown>;
+    fault?: AwsFault["kind"];
+  }> = [];
   private readonly faults: Armed[] = [];
   private readonly hanging = new Set<ServerResponse>();
   private readonly server = createServer((req, res) => {
@@ -105,6 +118,10 @@ export class AwsFaultProxy {
     const answer = await this.forward(req, body);
     if (fault?.kind === "lost-answer") {
       this.hanging.add(res);
+      return;
+    }
+    if (fault?.kind === "lost-answer-reset") {
+      res.socket?.destroy();
       return;
     }
     res.writeHead(answer.status, answer.headers);

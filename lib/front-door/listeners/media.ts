@@ -8,7 +8,7 @@
 import type { App } from "@slack/bolt";
 import { isResponseUrl } from "../../slack/chat";
 import { MEDIA_DETACH_ACTION, MEDIA_DETACH_ALL_ACTION } from "../../slack/media-message";
-import { md } from "../../slack/mrkdwn";
+import { type Mrkdwn, md } from "../../slack/mrkdwn";
 import { by } from "../../util/by";
 import { type Budget, budgetOf } from "../budget";
 import type { FrontDoorDeps } from "../deps";
@@ -21,77 +21,73 @@ import { FAILED, failed, outsider, replyToClick, SLOW_CLICK } from "./answering"
 export const FROM_MEDIA = "/bm media";
 
 export function registerMedia(app: App, deps: FrontDoorDeps): void {
+  // Detach: that image from that server, as `/bm detach SERVER-ID IMAGE-ID`.
   app.action(MEDIA_DETACH_ACTION, async ({ body, ack, context }) => {
-    const budget = budgetOf(context);
     const click = clickOf(body);
-    if (click) await answer(deps, budget, click);
+    if (click)
+      await answer(deps, budgetOf(context), click, "media detach", (c) => {
+        const target = mediaDetachOf(c.value);
+        return target
+          ? requestDetach(deps, {
+              ...requestOf(c),
+              server: target.serverId,
+              image: target.imageId,
+            })
+          : undefined;
+      });
     await ack();
   });
+  // Detach from all N: a fleet request of that image, as `/bm detach --all IMAGE-ID`.
   app.action(MEDIA_DETACH_ALL_ACTION, async ({ body, ack, context }) => {
-    const budget = budgetOf(context);
     const click = clickOf(body);
-    if (click) await answerAll(deps, budget, click);
+    if (click)
+      await answer(deps, budgetOf(context), click, "media detach from all", (c) => {
+        const image = mediaDetachAllOf(c.value);
+        return image ? requestFleet(deps, { ...requestOf(c), image }) : undefined;
+      });
     await ack();
   });
+}
+
+/** What a request made by a media button says of itself: who, where, its trigger, no reason. */
+function requestOf(click: ClickPayload) {
+  return {
+    teamId: click.who.teamId,
+    channelId: click.channelId,
+    userId: click.who.userId,
+    triggerId: click.triggerId,
+    reason: "",
+    via: FROM_MEDIA,
+  };
 }
 
 /**
- * A "Detach from all N" button: a fleet request of that image, under the same rules as
- * `/bm detach --all IMAGE-ID` (requestFleet), its id from the click's trigger id.
+ * A media button's answer, to the clicker alone, beside the list (which stays, for the next
+ * button): the workspace refused, the button's value unreadable (`request` gives nothing), or
+ * what the request said by the work's deadline.
  */
-async function answerAll(deps: FrontDoorDeps, budget: Budget, click: ClickPayload): Promise<void> {
-  const image = mediaDetachAllOf(click.value);
+async function answer(
+  deps: FrontDoorDeps,
+  budget: Budget,
+  click: ClickPayload,
+  what: string,
+  request: (click: ClickPayload) => Promise<Mrkdwn> | undefined,
+): Promise<void> {
   const refused = await outsider(deps, budget, click.who, "click-unknown");
+  const asked = refused ? undefined : request(click);
   const text = refused
     ? refused
-    : !image
+    : !asked
       ? md`bm could not read this button, so nothing was done.`
       : ((await by(
           budget.workBy,
-          requestFleet(deps, {
-            teamId: click.who.teamId,
-            channelId: click.channelId,
-            userId: click.who.userId,
-            triggerId: click.triggerId,
-            image,
-            reason: "",
-            via: FROM_MEDIA,
-          }).catch((error: unknown) => {
-            failed(deps, "media detach from all")(error);
+          asked.catch((error: unknown) => {
+            failed(deps, what)(error);
             return FAILED;
           }),
         )) ?? SLOW_CLICK);
-  await replyToClick(deps, budget, click, responseUrlOf(deps, click), { text, replace: false });
-}
-
-/** The click's response_url when it is Slack's (or allowed), else none. */
-function responseUrlOf(deps: FrontDoorDeps, click: ClickPayload): string | undefined {
-  return isResponseUrl(click.responseUrl, deps.responseUrlAllow) ? click.responseUrl : undefined;
-}
-
-async function answer(deps: FrontDoorDeps, budget: Budget, click: ClickPayload): Promise<void> {
-  const target = mediaDetachOf(click.value);
-  const refused = await outsider(deps, budget, click.who, "click-unknown");
-  const text = refused
-    ? refused
-    : !target
-      ? md`bm could not read this button, so nothing was done.`
-      : ((await by(
-          budget.workBy,
-          requestDetach(deps, {
-            teamId: click.who.teamId,
-            channelId: click.channelId,
-            userId: click.who.userId,
-            triggerId: click.triggerId,
-            server: target.serverId,
-            image: target.imageId,
-            reason: "",
-            via: FROM_MEDIA,
-          }).catch((error: unknown) => {
-            failed(deps, "media detach")(error);
-            return FAILED;
-          }),
-        )) ?? SLOW_CLICK);
-  // Not replacing: the list stays, for the next server's button.
-  await replyToClick(deps, budget, click, responseUrlOf(deps, click), { text, replace: false });
+  const url = isResponseUrl(click.responseUrl, deps.responseUrlAllow)
+    ? click.responseUrl
+    : undefined;
+  await replyToClick(deps, budget, click, url, { text, replace: false });
 }

@@ -162,6 +162,38 @@ describe("a round over what is in flight", () => {
   });
 });
 
+describe("a fleet request in a round", () => {
+  it("is not settled as a detach; its targets are released; its owed card posted; it is watched", async () => {
+    const f = workerFakes();
+    const targets = ["s1", "s2"].map((serverId, i) => ({
+      serverId,
+      serverName: `web0${i + 1}`,
+      opId: `op-t${i + 1}`,
+    }));
+    const fleet = operationIn(f.ops, "C0INC", [], {
+      state: "detaching",
+      inflight: "detaching",
+      serverRef: "all",
+      serverName: "2 servers",
+      fleet: { targets },
+      tally: {},
+      parentTs: "1700000000.000001",
+    });
+    const report = await round(f.deps);
+    // Nothing of ECL read for the fleet itself: it has no server.
+    expect(f.calls.filter((c) => c.startsWith("show"))).toEqual([]);
+    expect(
+      f.sent
+        .filter((s) => s.message.kind === "execute")
+        .map((s) => (s.message as { operationId: string }).operationId),
+    ).toHaveLength(2);
+    // The card it owed (its state's message) is posted by the round's postOwed.
+    expect(f.slack.length).toBeGreaterThan(0);
+    expect(f.ops.get(fleet.id)?.noticedSeq).toBe(f.ops.get(fleet.id)?.seq);
+    expect(report.watching).toBe(1);
+  });
+});
+
 describe("approval requests nobody answers", () => {
   it("expire at their time, the card told; not a moment before", async () => {
     const f = workerFakes();

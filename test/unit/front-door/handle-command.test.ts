@@ -67,6 +67,18 @@ describe("handleSlashCommand", () => {
     expect(sent).toHaveLength(1);
   });
 
+  it("detach --all: records one fleet request, its prepare queued", async () => {
+    const { deps, sent, ops } = fakes();
+    const said = await handleSlashCommand(deps, command("U0OP", `detach --all ${IMAGE} INC-7`));
+    expect(said).toMatch(
+      /^Recorded `op-\w+`: detach image `[^`]+` from every server of tenant `t` that has it\./,
+    );
+    const [op] = ops.values();
+    expect(op?.fleet).toEqual({ targets: [] });
+    expect(op?.reason).toBe("INC-7");
+    expect(sent).toEqual([{ kind: "prepare", operationId: op?.id }]);
+  });
+
   it.each([
     [
       `detach web01 ${IMAGE}`,

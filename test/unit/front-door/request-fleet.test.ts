@@ -54,6 +54,15 @@ describe("requestFleet", () => {
     expect(fleetRef("db-")).toBe("db-");
   });
 
+  it("made by a button of /bm media: its requested event says so; by a command: nothing said", async () => {
+    const f = frontDoorFakes();
+    await requestFleet(f.deps, request({ via: "/bm media" }));
+    await requestFleet(f.deps, request({ triggerId: "4.5.6" }));
+    const [button, command] = [...f.ops.values()];
+    expect(button?.lastEvent.facts.via).toBe("/bm media");
+    expect(command?.lastEvent.facts).not.toHaveProperty("via");
+  });
+
   it("refuses who may not request there, audited with the fleet's facts", async () => {
     const f = frontDoorFakes();
     const said = await requestFleet(f.deps, request({ channelId: "C0NONE" }));
