@@ -19,10 +19,26 @@ export interface Lease {
   release(holder: string): Promise<void>;
 }
 
+/** A digest this follow-up holds (lib/aws/dynamo/digest-claims.ts). */
+export interface DigestClaim {
+  /** The claim's own token: only its holder can give it back. */
+  token: string;
+  /** The tries of that digest given back before this one (0 for the first). */
+  tries: number;
+}
+
 /** Where each channel's digest of a day is claimed, once (lib/aws/dynamo/digest-claims.ts). */
 export interface DigestClaims {
-  /** Claims `channelId`'s digest of `date`; false when another follow-up has. */
-  claim(channelId: string, date: string, at: Date): Promise<boolean>;
+  /**
+   * Claims `channelId`'s digest of `date`: undefined when another follow-up holds it, or gave it
+   * back to be tried again later than `at`.
+   */
+  claim(channelId: string, date: string, at: Date): Promise<DigestClaim | undefined>;
+  /**
+   * Gives a claim back after a try that surely posted nothing: any follow-up may claim it again
+   * from `retryAt`, one more try counted.
+   */
+  release(channelId: string, date: string, claim: DigestClaim, retryAt: Date): Promise<void>;
 }
 
 /** What the media digest needs (digest.ts). */
@@ -30,11 +46,11 @@ export interface DigestDeps {
   claims: DigestClaims;
   sightings: SightingStore;
   /**
-   * The digests this container already claimed or found claimed (`digestKey`): asked no more,
-   * so a warm follow-up past a digest's time makes no call for it. Lost at a cold start, when
-   * the claim answers once more.
+   * When this container asks again about each digest it has met (`digestKey`, epoch ms):
+   * `Infinity` once it is settled (sent, held elsewhere, or given up), so a warm follow-up past
+   * a digest's time makes no call for it. Lost at a cold start, when the claim answers once more.
    */
-  settled: Set<string>;
+  notBefore: Map<string, number>;
 }
 
 export interface FollowUpDeps extends RecordDeps {

@@ -199,7 +199,7 @@ export async function createBackend(
           digest: {
             claims: new DynamoDigestClaims(db, config.table),
             sightings: new DynamoSightings(db, config.table),
-            settled: new Set<string>(),
+            notBefore: new Map<string, number>(),
           },
         }
       : {}),

@@ -1,6 +1,7 @@
 /**
  * Faults around the media digest, through the real follow-up: its claim failing three ways
- * (an error, a hang, a put that took effect whose answer was lost), and the tenant's list failing.
+ * (an error, a hang, a put that took effect whose answer was lost), the tenant's list failing after
+ * it, and the claim's giving back failing three ways.
  * Whatever fails, a channel gets at most one digest a day; a claim that could not be answered
  * posts nothing and is asked again the next round. Only the clock is the test's (vi's fake Date).
  */
@@ -75,17 +76,56 @@ describe("the digest's claim", () => {
   });
 });
 
-describe("the tenant's list", () => {
-  it("failing after the claim: that day's digest is lost, none posted later that day", async () => {
+describe("after the claim", () => {
+  it("the tenant's list failing: the claim given back; posted once, 10 min later", async () => {
     const before = digests();
     stack.ecl?.model.inject({ route: "list", status: 500, times: 20 });
     await followUpAt(0);
     stack.ecl?.model.clearFaults();
-    await followUpAt(1);
     expect(digests()).toBe(before);
-    // The next day's comes.
-    day++;
+    await followUpAt(9);
+    expect(digests()).toBe(before);
+    await followUpAt(10);
+    expect(digests()).toBe(before + 1);
+    await followUpAt(30);
+    expect(digests()).toBe(before + 1);
+  });
+
+  it.each(["error", "hang"] as const)(
+    "its giving back failing (%s): that day's digest is lost, the next day's comes",
+    async (kind) => {
+      const before = digests();
+      stack.ecl?.model.inject({ route: "list", status: 500, times: 20 });
+      stack.faults.dynamo?.inject({
+        target: "PutItem",
+        kind,
+        when: (input) => JSON.stringify(input.Item ?? {}).includes('"released:'),
+        times: 10,
+      });
+      await followUpAt(0);
+      stack.ecl?.model.clearFaults();
+      stack.faults.dynamo?.clear();
+      await followUpAt(10);
+      await followUpAt(20);
+      expect(digests()).toBe(before);
+      day++;
+      await followUpAt(0);
+      expect(digests()).toBe(before + 1);
+    },
+  );
+
+  it("its giving back's answer lost: given back all the same, posted once later", async () => {
+    const before = digests();
+    stack.ecl?.model.inject({ route: "list", status: 500, times: 20 });
+    stack.faults.dynamo?.inject({
+      target: "PutItem",
+      kind: "lost-answer",
+      when: (input) => JSON.stringify(input.Item ?? {}).includes('"released:'),
+      times: 1,
+    });
     await followUpAt(0);
+    stack.ecl?.model.clearFaults();
+    await followUpAt(10);
     expect(digests()).toBe(before + 1);
   });
 });

@@ -69,38 +69,3 @@ export async function putIfUnchanged<T extends { writeId?: string }>(
     return stored?.writeId === written.writeId ? stored : undefined;
   }
 }
-
-/**
- * Claims `id` once (an `event#` or a `digest#` item: out of both indexes, removed by the TTL
- * `ttlS` after `at`): true when this claim took it, false when another had. The condition lets
- * `token` through: the SDK's second try of a put whose answer was lost must find the claim its
- * own, not someone else's.
- */
-export async function putClaim(
-  db: DynamoDBDocumentClient,
-  table: string,
-  id: string,
-  at: Date,
-  ttlS: number,
-  token: string,
-): Promise<boolean> {
-  try {
-    await db.send(
-      new PutCommand({
-        TableName: table,
-        Item: {
-          id,
-          claimedAt: at.toISOString(),
-          claimedBy: token,
-          expiresAt: Math.floor(at.getTime() / 1000) + ttlS,
-        },
-        ConditionExpression: "attribute_not_exists(id) OR claimedBy = :token",
-        ExpressionAttributeValues: { ":token": token },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
-}

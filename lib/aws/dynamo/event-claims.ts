@@ -10,9 +10,9 @@
  * own, not someone else's, or the delivery that took the event would drop it.
  */
 import { randomUUID } from "node:crypto";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { EventClaims } from "../../front-door/deps";
-import { putClaim } from "./conditional-writes";
 
 /** How long an event's claim is kept: Slack retries for about 6 minutes. */
 export const EVENT_CLAIM_TTL_S = 24 * 3600;
@@ -23,7 +23,25 @@ export class DynamoEventClaims implements EventClaims {
     private readonly table: string,
   ) {}
 
-  claim(eventId: string, at: Date, token: string = randomUUID()): Promise<boolean> {
-    return putClaim(this.db, this.table, `event#${eventId}`, at, EVENT_CLAIM_TTL_S, token);
+  async claim(eventId: string, at: Date, token: string = randomUUID()): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            id: `event#${eventId}`,
+            claimedAt: at.toISOString(),
+            claimedBy: token,
+            expiresAt: Math.floor(at.getTime() / 1000) + EVENT_CLAIM_TTL_S,
+          },
+          ConditionExpression: "attribute_not_exists(id) OR claimedBy = :token",
+          ExpressionAttributeValues: { ":token": token },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 }
