@@ -1,11 +1,24 @@
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ScanCommand } from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { parse, stringify } from "yaml";
+import type { AuditEvent } from "../../lib/operations/operation";
 import { SAMPLE } from "../../local/ecl-simulator/sample";
+import { blockActionsBody } from "../../local/slack-request";
 import type { LocalStack } from "../../local/stack";
-import { slash, testStack } from "../support/stack-harness";
+import {
+  auditOf,
+  buttonsOf,
+  drain,
+  operationIdOf,
+  privateMessages,
+  sendToFrontDoor,
+  slash,
+  testStack,
+} from "../support/stack-harness";
 
 /**
  * The daily media digest through the real follow-up: C0INCIDENT's policy sets one at 09:00 UTC,
@@ -91,5 +104,53 @@ describe("the media digest", () => {
     expect(digests()[1]?.text).toBe(
       "Media mounted for more than 24 hours: 6 servers of this channel's tenant, 2 images. Left mounted, it may boot again at the next reboot.",
     );
+  });
+
+  it("its Detach from all N, clicked in the channel: one fleet request of that image, by the clicker", async () => {
+    const digest = digests().at(-1);
+    const all = buttonsOf(digest).find((b) => b.label.startsWith("Detach from all"));
+    expect(all?.label).toMatch(/^Detach from all \d+$/);
+    await sendToFrontDoor(
+      stack,
+      blockActionsBody({
+        teamId: "T0001",
+        channelId: "C0INCIDENT",
+        userId: "U0DIGEST",
+        messageTs: digest?.ts as string,
+        actionId: all?.actionId as string,
+        blockId: all?.blockId as string,
+        value: all?.value as string,
+        responseUrl: stack.slack?.newResponseUrl("C0INCIDENT", "U0DIGEST") ?? "",
+      }),
+    );
+    await drain(stack, async () =>
+      privateMessages(stack, "U0DIGEST").some((m) => m.text.startsWith("Recorded `op-")),
+    );
+    const said = privateMessages(stack, "U0DIGEST").find((m) => m.text.startsWith("Recorded"));
+    expect(said?.text).toMatch(
+      /detach image `[0-9a-f-]{36}` from every server of tenant `sample` that has it\./,
+    );
+    const [requested] = await auditOf(stack, operationIdOf(said?.text ?? ""));
+    expect(requested?.actor.userId).toBe("U0DIGEST");
+    expect(requested?.facts).toMatchObject({ channel: "C0INCIDENT", via: "/bm media" });
+    // The digest itself stays as it was: one per day, none more for the click.
+    expect(digests()).toHaveLength(2);
+  });
+
+  it("each try is an audit event by bm: one a day, whatever came of it", async () => {
+    const { Items = [] } = await stack.dynamo.send(
+      new ScanCommand({ TableName: stack.env.BM_AUDIT_TABLE }),
+    );
+    const tries = Items.map((i) => unmarshall(i) as AuditEvent)
+      .filter((e) => e.action === "sent:media-digest")
+      .sort((a, b) => a.at.localeCompare(b.at));
+    expect(
+      tries.map((e) => [e.actor.userId, e.facts.channel, e.facts.try, e.facts.outcome]),
+    ).toEqual([
+      ["bm", "C0INCIDENT", 1, "nothing stale"],
+      ["bm", "C0INCIDENT", 1, "posted"],
+      ["bm", "C0INCIDENT", 1, "posted"],
+    ]);
+    expect(tries[1]?.facts).toMatchObject({ servers: 5, images: 2, staleAfterHours: 24 });
   });
 });
