@@ -160,9 +160,8 @@ async function tryDigest(
  */
 export function mayHavePosted(error: unknown): boolean {
   if (!(error instanceof SlackApiError)) return true;
-  if (error.code === "no_response") return true;
-  const status = /^http_(\d+)$/.exec(error.code)?.[1];
-  return status !== undefined && Number(status) >= 500;
+  // The adapter names an HTTP failure `http_<status>` (slack-error.ts).
+  return error.code === "no_response" || error.code.startsWith("http_5");
 }
 
 /** The digest's message and its counts; undefined when nothing is stale. */
@@ -204,7 +203,8 @@ function digestEvent(
   return standaloneEvent(
     {
       operationId: shortId("dg", `${channel.channelId}:${due.date}:${claim.tries}`),
-      actor: { teamId: deps.policy.teamIds[0] ?? "-", userId: BM_USER },
+      // The policy names one team at least; the first, as for a doctor's run.
+      actor: { teamId: deps.policy.teamIds[0] as string, userId: BM_USER },
       action: "sent:media-digest",
       facts: {
         channel: channel.channelId,

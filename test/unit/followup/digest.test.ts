@@ -451,6 +451,7 @@ describe("mayHavePosted", () => {
     ["http_500", true],
     ["http_503", true],
     ["http_499", false],
+    ["ratelimited_http_5", false],
     ["http_400", false],
     ["ratelimited", false],
     ["internal_error", false],
