@@ -5,6 +5,7 @@
  * and the template (every call granted). Item calls name the key they touch, as
  * `dynamodb:LeadingKeys`: the roles delete locks and the lease, never an operation.
  */
+import { digestId } from "../aws/dynamo/digest-claims";
 import { INFLIGHT_INDEX, TENANT_INDEX } from "../aws/dynamo/documents";
 import { LEASE_ID } from "../aws/dynamo/lease";
 import { sightingsId } from "../aws/dynamo/sightings";
@@ -105,6 +106,14 @@ export const ROLE_CALLS: readonly RoleCalls[] = [
       ...OPERATIONS,
       // lib/aws/dynamo/lease.ts: take and renew, let go.
       { actions: ["dynamodb:PutItem", "dynamodb:DeleteItem"], on: "operations", key: LEASE_ID },
+      // lib/aws/dynamo/digest-claims.ts: a channel's media digest of a day, claimed once.
+      { actions: ["dynamodb:PutItem"], on: "operations", key: digestId("doctor", "2026-01-01") },
+      // lib/aws/dynamo/sightings.ts: the digest's listing refreshes the sightings.
+      {
+        actions: ["dynamodb:GetItem", "dynamodb:PutItem"],
+        on: "operations",
+        key: sightingsId("doctor"),
+      },
       AUDIT,
       // Re-sends an approved operation whose message was lost.
       { actions: ["sqs:SendMessage"], on: "queue" },

@@ -15,6 +15,7 @@ import type { InFlight, Operation } from "../operations/operation";
 import { announce, flushAudit } from "../operations/record";
 import { boundTo } from "../policy/in-force";
 import type { FollowUpDeps } from "./deps";
+import { sendDigests } from "./digest";
 import { expireRequests } from "./expire";
 import { carryOutFleets } from "./fleet-round";
 import { handOver } from "./hand-over";
@@ -49,12 +50,26 @@ export type Trigger = "schedule" | "worker";
  * seconds, and an idle bm costs one short invocation a minute (one scan of the sparse index).
  * One invocation polls at a time, holding the lease: a start from the worker that meets a holder
  * ends at once (the holder polls everything in flight); the schedule's waits for the holder to
- * end, so polling goes on without a gap.
+ * end, so polling goes on without a gap. The schedule's invocation also sends the media digests
+ * that are due (digest.ts), beside the polling, which they never hold up.
  */
 export async function followUp(
   deps: FollowUpDeps,
   remainingMs: () => number,
   trigger: Trigger = "schedule",
+): Promise<RoundReport[]> {
+  const digests = trigger === "schedule" ? sendDigests(deps) : undefined;
+  try {
+    return await poll(deps, remainingMs, trigger);
+  } finally {
+    await digests;
+  }
+}
+
+async function poll(
+  deps: FollowUpDeps,
+  remainingMs: () => number,
+  trigger: Trigger,
 ): Promise<RoundReport[]> {
   const holder = randomUUID();
   if (!(await holdLease(deps, holder, remainingMs, trigger))) return [];

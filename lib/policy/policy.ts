@@ -24,6 +24,18 @@ export interface ChannelPolicy {
   approvals: number;
   allowSelfApproval: boolean;
   requestTtlMinutes: number;
+  /** Once a day, the media mounted too long, in the channel (lib/followup/digest.ts). */
+  mediaDigest?: MediaDigest;
+}
+
+/** `media_digest: "09:00 Asia/Tokyo"` and `stale_after_hours`. */
+export interface MediaDigest {
+  /** The local time of day it is due: minutes after midnight. */
+  minutes: number;
+  /** An IANA time zone this runtime knows. */
+  zone: string;
+  /** How long media may stay mounted before the digest names it. */
+  staleAfterHours: number;
 }
 
 export interface Policy {
@@ -60,6 +72,24 @@ export const MAX_REQUEST_TTL_MINUTES = 1440;
 
 const PRINCIPAL = /^(\*|[UW][A-Z0-9]{2,}|S[A-Z0-9]{2,})$/;
 const CHANNEL = /^[CGD][A-Z0-9]{2,}$/;
+
+/**
+ * The default of `stale_after_hours`: a day. Installer media is mounted for a provisioning run of
+ * a few hours; still there the next morning, it was forgotten, and the next reboot boots it.
+ */
+export const DEFAULT_STALE_AFTER_HOURS = 24;
+
+const DIGEST_TIME = /^([01][0-9]|2[0-3]):[0-5][0-9] \S+$/;
+
+/** Whether this runtime knows `zone` (Intl throws a RangeError for one it does not). */
+export function knownZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const Principals = (field: string) =>
   v.array(
@@ -145,6 +175,31 @@ const Schema = v.object(
           ),
           30,
         ),
+        media_digest: v.optional(
+          v.pipe(
+            v.string("media_digest must be a string"),
+            v.regex(
+              DIGEST_TIME,
+              'media_digest must be a time of day and a time zone, as "09:00 Asia/Tokyo"',
+            ),
+            v.check(
+              (at) => knownZone(at.slice(6)),
+              "media_digest names a time zone this runtime does not know (an IANA name, as Asia/Tokyo)",
+            ),
+            v.transform((at) => ({
+              minutes: Number(at.slice(0, 2)) * 60 + Number(at.slice(3, 5)),
+              zone: at.slice(6),
+            })),
+          ),
+        ),
+        stale_after_hours: v.optional(
+          v.pipe(
+            v.number("stale_after_hours must be a number"),
+            v.integer("stale_after_hours must be a whole number"),
+            v.minValue(1, "stale_after_hours must be 1 or more"),
+          ),
+          DEFAULT_STALE_AFTER_HOURS,
+        ),
       }),
       "channels must be a map",
     ),
@@ -184,6 +239,9 @@ export function parsePolicy(document: unknown, source = "the policy"): Policy {
       approvals: c.approvals,
       allowSelfApproval: c.allow_self_approval,
       requestTtlMinutes: c.request_ttl_minutes,
+      ...(c.media_digest
+        ? { mediaDigest: { ...c.media_digest, staleAfterHours: c.stale_after_hours } }
+        : {}),
     };
   }
   if (problems.length > 0) throw new PolicyError(`${source} is invalid: ${problems.join("; ")}`);

@@ -10,6 +10,7 @@ import type { SQSEvent } from "aws-lambda";
 import { awsClientOptions } from "../aws/clients";
 import { DynamoAuditLog } from "../aws/dynamo/audit-log";
 import { DynamoChoiceStore } from "../aws/dynamo/choice-store";
+import { DynamoDigestClaims } from "../aws/dynamo/digest-claims";
 import { documentClient } from "../aws/dynamo/documents";
 import { DynamoHomeOpeners } from "../aws/dynamo/home-openers";
 import { DynamoLease } from "../aws/dynamo/lease";
@@ -192,7 +193,16 @@ export async function createBackend(
     handoverGraceS: config.handoverGraceS,
     auditOutboxGraceS: config.auditOutboxGraceS,
     eclGraceMs: config.eclGraceMs,
-    ...(functionName === "followup" ? { lease: new DynamoLease(db, config.table) } : {}),
+    ...(functionName === "followup"
+      ? {
+          lease: new DynamoLease(db, config.table),
+          digest: {
+            claims: new DynamoDigestClaims(db, config.table),
+            sightings: new DynamoSightings(db, config.table),
+            notBefore: new Map<string, number>(),
+          },
+        }
+      : {}),
     ...(config.followupFunction && functionName === "worker"
       ? {
           startFollowUp: lambdaFollowUpStarter(

@@ -49,25 +49,44 @@ export interface MediaShown {
 /** The answer as one message, at most 50 blocks. */
 export function mediaMessage(shown: MediaShown): SlackMessage {
   const servers = new Set(shown.groups.flatMap((g) => g.servers.map((m) => m.server.id))).size;
-  const head = summary(shown, servers);
+  return groupsMessage(
+    summary(shown, servers),
+    shown.groups.length > 0
+      ? shown.sightings
+        ? SINCE_FIRST_SEEN
+        : md`How long each has been mounted is unknown: bm could not read its sightings just now.`
+      : undefined,
+    shown.groups,
+    shown.now,
+    // Of one server's answer, no "from all": its count would be that server's alone.
+    shown.scope.kind === "server" ? () => [] : imageActions,
+  );
+}
+
+/** What "how long" means, under a list that shows it. */
+export const SINCE_FIRST_SEEN = md`How long: since bm first saw each image on each server; ECL does not say when media was attached.`;
+
+/**
+ * `head`, then `note` (a context line), then `groups`: each image's line and its buttons
+ * (`actionsOf`: {@link imageActions} unless told), its servers with a Detach button each, fitted to Slack's 50 blocks: past
+ * what fits, "and N more", with how to narrow the question. /bm media and the digest say so.
+ */
+export function groupsMessage(
+  head: Mrkdwn,
+  note: Mrkdwn | undefined,
+  groups: readonly ImageGroup[],
+  now: Date,
+  actionsOf: (group: ImageGroup) => KnownBlock[] = imageActions,
+): SlackMessage {
   const blocks: KnownBlock[] = [section(head)];
-  if (shown.groups.length > 0)
-    blocks.push(
-      context([
-        shown.sightings
-          ? md`How long: since bm first saw each image on each server; ECL does not say when media was attached.`
-          : md`How long each has been mounted is unknown: bm could not read its sightings just now.`,
-      ]),
-    );
+  if (note) blocks.push(context([note]));
   // One block is kept for "and N more".
   const room = LIMITS.messageBlocks - blocks.length - 1;
   const body: KnownBlock[] = [];
   let shownGroups = 0;
   let left = 0;
-  for (const group of shown.groups) {
-    // Of one server's answer, no "from all": its count would be that server's alone.
-    const actions = shown.scope.kind === "server" ? [] : imageActions(group);
-    const top = [section(imageLine(group)), ...actions];
+  for (const group of groups) {
+    const top = [section(imageLine(group)), ...actionsOf(group)];
     if (body.length + top.length + 1 > room) {
       left += group.servers.length;
       continue;
@@ -79,12 +98,12 @@ export function mediaMessage(shown: MediaShown): SlackMessage {
         left++;
         continue;
       }
-      body.push(serverBlock(group, mounted, shown.now));
+      body.push(serverBlock(group, mounted, now));
     }
   }
   blocks.push(...body);
   if (left > 0) {
-    const images = shown.groups.length - shownGroups;
+    const images = groups.length - shownGroups;
     const more = images > 0 ? md` (${plural(images, "more image", "more images")})` : md``;
     blocks.push(
       context([

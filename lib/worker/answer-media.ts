@@ -152,8 +152,8 @@ async function mediaAnswer(deps: WorkerDeps, request: MediaRequest): Promise<Sai
 }
 
 /** Writes the sightings once; a lost race or a failure is logged, never waited on again. */
-async function keepSightings(
-  deps: WorkerDeps,
+export async function keepSightings(
+  deps: Pick<WorkerDeps, "sightings" | "log">,
   tenant: string,
   read: SightingsRead,
   seen: Record<string, string>,
@@ -201,16 +201,19 @@ export async function readMedia(
 }
 
 /**
- * {@link groupByImage}, with the first images' names from the image service
- * ({@link imageNames}); `named`: how many it gave.
+ * {@link groupByImage}, narrowed by `keep` (the digest keeps what is stale), with the first
+ * images' names from the image service ({@link imageNames}); `named`: how many it gave.
  */
 export async function namedGroups(
   ecl: Pick<EclApi, "imageName">,
   listed: readonly Server[],
   scope: MediaScope,
   seen?: Readonly<Record<string, string>>,
+  keep: (groups: ImageGroup[]) => ImageGroup[] = (all) => all,
 ): Promise<{ groups: ImageGroup[]; unlisted: number; named: number }> {
-  const { groups, unlisted } = groupByImage(listed, scope, seen);
+  const grouped = groupByImage(listed, scope, seen);
+  const groups = keep(grouped.groups);
+  const unlisted = grouped.unlisted;
   const names = await imageNames(
     ecl,
     groups.slice(0, MEDIA_READS.namedImages).map((g) => g.imageId),

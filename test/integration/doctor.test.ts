@@ -87,7 +87,7 @@ describe("npm run doctor, against the local stack", () => {
       // The local stack's IAM holds serverless.yml's role policies (local/role-policies.ts).
       "ok   role SlackRole: may make its 12 calls, on table bm-local-operations, index bm-local-operations/tenant, index bm-local-operations/inflight, table bm-local-audit, queue bm-work, secret bm/slack",
       "ok   role WorkerRole: may make its 19 calls, on table bm-local-operations, index bm-local-operations/tenant, index bm-local-operations/inflight, table bm-local-audit, queue bm-work, secret bm/slack, secret bm/tenant/sample",
-      "ok   role FollowupRole: may make its 15 calls, on table bm-local-operations, index bm-local-operations/tenant, index bm-local-operations/inflight, table bm-local-audit, queue bm-work, secret bm/slack, secret bm/tenant/sample",
+      "ok   role FollowupRole: may make its 18 calls, on table bm-local-operations, index bm-local-operations/tenant, index bm-local-operations/inflight, table bm-local-audit, queue bm-work, secret bm/slack, secret bm/tenant/sample",
       "ok   role AuditCheckRole: may make its 5 calls, on table bm-local-operations, table bm-local-audit, secret bm/slack",
       "ok   audit bm-local-audit: this run is recorded as rd-… (viewed:doctor)",
     ]);
@@ -299,7 +299,7 @@ describe("npm run doctor's role checks, against IAM holding the template's own r
     expect(roleLines(lines)).toEqual([
       "ok   role SlackRole: may make its 12 calls, on table bm-local-operations, index bm-local-operations/tenant, index bm-local-operations/inflight, table bm-local-audit, queue bm-work, secret bm/slack",
       "ok   role WorkerRole: may make its 19 calls, on table bm-local-operations, index bm-local-operations/tenant, index bm-local-operations/inflight, table bm-local-audit, queue bm-work, secret bm/slack, secret bm/tenant/sample",
-      "ok   role FollowupRole: may make its 15 calls, on table bm-local-operations, index bm-local-operations/tenant, index bm-local-operations/inflight, table bm-local-audit, queue bm-work, secret bm/slack, secret bm/tenant/sample",
+      "ok   role FollowupRole: may make its 18 calls, on table bm-local-operations, index bm-local-operations/tenant, index bm-local-operations/inflight, table bm-local-audit, queue bm-work, secret bm/slack, secret bm/tenant/sample",
       "ok   role AuditCheckRole: may make its 5 calls, on table bm-local-operations, table bm-local-audit, secret bm/slack",
     ]);
     expect(failed(lines)).toEqual([

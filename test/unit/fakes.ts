@@ -4,6 +4,7 @@
  * lookups and a fixed clock. Built inside a test or a `beforeEach`, never at a describe's top
  * level (a file that throws while loading hides its tests from mutation testing).
  */
+import type { SectionBlock } from "@slack/types";
 import type { ActionResult, EclApi, FleetReads } from "../../lib/ecl/client";
 import type { Server } from "../../lib/ecl/server";
 import type { Tenant } from "../../lib/ecl/tenants";
@@ -14,7 +15,7 @@ import { newOperation, type Operation, transition } from "../../lib/operations/o
 import type { SightingStore, SightingsRead } from "../../lib/operations/sightings";
 import type { WorkMessage } from "../../lib/operations/work-message";
 import { parsePolicy } from "../../lib/policy/policy";
-import type { Chat, Person } from "../../lib/slack/chat";
+import type { Chat, Person, SlackMessage } from "../../lib/slack/chat";
 import type { WorkerDeps } from "../../lib/worker/process-message";
 import { memoryChoices, memoryStore } from "./memory-store";
 
@@ -324,3 +325,13 @@ export function recordingOpens<F extends ReturnType<typeof workerFakes>>(
   };
   return { ...f, opened };
 }
+
+/** The texts of a message's blocks: a section's, a context's elements', else the block's type. */
+export const blockTexts = (m: SlackMessage | undefined) =>
+  (m?.blocks ?? []).map((b) =>
+    b.type === "section"
+      ? ((b as SectionBlock).text?.text ?? "")
+      : b.type === "context"
+        ? b.elements.map((e) => ("text" in e ? e.text : "")).join(" ")
+        : b.type,
+  );

@@ -29,7 +29,7 @@ describe("runDoctor", () => {
       "ok   queue https://sqs.ap-northeast-1.amazonaws.com/123456789012/bm-work: exists, 2 messages waiting",
       "ok   role SlackRole: may make its 12 calls, on table ops, index ops/tenant, index ops/inflight, table audit, queue bm-work, secret bm/slack",
       "ok   role WorkerRole: may make its 19 calls, on table ops, index ops/tenant, index ops/inflight, table audit, queue bm-work, secret bm/slack, secret bm/tenant/prod",
-      "ok   role FollowupRole: may make its 15 calls, on table ops, index ops/tenant, index ops/inflight, table audit, queue bm-work, secret bm/slack, secret bm/tenant/prod",
+      "ok   role FollowupRole: may make its 18 calls, on table ops, index ops/tenant, index ops/inflight, table audit, queue bm-work, secret bm/slack, secret bm/tenant/prod",
       "ok   role AuditCheckRole: may make its 5 calls, on table ops, table audit, secret bm/slack",
     ]);
     const [event] = ports.appended;
@@ -61,7 +61,7 @@ describe("runDoctor", () => {
       "ok   queue https://sqs.ap-northeast-1.amazonaws.com/123456789012/bm-work: exists, 2 messages waiting",
       "ok   role SlackRole: may make its 12 calls, on table ops, index ops/tenant, index ops/inflight, table audit, queue bm-work, secret bm/slack",
       "ok   role WorkerRole: may make its 18 calls, on table ops, index ops/tenant, index ops/inflight, table audit, queue bm-work, secret bm/slack; its tenant secrets are checked once the policy loads",
-      "ok   role FollowupRole: may make its 14 calls, on table ops, index ops/tenant, index ops/inflight, table audit, queue bm-work, secret bm/slack; its tenant secrets are checked once the policy loads",
+      "ok   role FollowupRole: may make its 17 calls, on table ops, index ops/tenant, index ops/inflight, table audit, queue bm-work, secret bm/slack; its tenant secrets are checked once the policy loads",
       "ok   role AuditCheckRole: may make its 5 calls, on table ops, table audit, secret bm/slack",
       expect.stringMatching(/^ok {3}audit audit: this run is recorded as rd-/),
     ]);

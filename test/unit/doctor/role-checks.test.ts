@@ -110,6 +110,8 @@ describe("checkRoles", () => {
     expect(short("FollowupRole")).toEqual([
       ...items.slice(0, 4),
       "dynamodb:PutItem,dynamodb:DeleteItem dynamodb lea",
+      "dynamodb:PutItem dynamodb dig",
+      "dynamodb:GetItem,dynamodb:PutItem dynamodb sig",
       items[4],
       "sqs:SendMessage sqs",
       "secretsmanager:GetSecretValue secretsmanager",
@@ -139,7 +141,7 @@ describe("checkRoles", () => {
     expect(printed).toEqual([
       "ok   role SlackRole: may make its 12 calls, on table ops, index ops/tenant, index ops/inflight, table audit, queue bm-work, secret bm/slack",
       "ok   role WorkerRole: may make its 18 calls, on table ops, index ops/tenant, index ops/inflight, table audit, queue bm-work, secret bm/slack; its tenant secrets are checked once the policy loads",
-      "ok   role FollowupRole: may make its 14 calls, on table ops, index ops/tenant, index ops/inflight, table audit, queue bm-work, secret bm/slack; its tenant secrets are checked once the policy loads",
+      "ok   role FollowupRole: may make its 17 calls, on table ops, index ops/tenant, index ops/inflight, table audit, queue bm-work, secret bm/slack; its tenant secrets are checked once the policy loads",
       "ok   role AuditCheckRole: may make its 5 calls, on table ops, table audit, secret bm/slack",
     ]);
     expect((await lines(undefined, PLAN, []))[1]).toBe(

@@ -1,4 +1,3 @@
-import type { SectionBlock } from "@slack/types";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { EclApi, FleetReads } from "../../../lib/ecl/client";
 import { ServerLookupError } from "../../../lib/ecl/client";
@@ -17,7 +16,7 @@ import {
   namedGroups,
 } from "../../../lib/worker/answer-media";
 import { RetryLater } from "../../../lib/worker/retry-later";
-import { eclServer, IMAGE, memorySightings, NOW, workerFakes } from "../fakes";
+import { blockTexts, eclServer, IMAGE, memorySightings, NOW, workerFakes } from "../fakes";
 
 const OTHER = "6a2f1b8e-5a0d-4f3c-9d7e-2b8c4e1f0a93";
 const uuid = (n: number) => `aaaaaaaa-0000-4000-8000-${String(n).padStart(12, "0")}`;
@@ -95,15 +94,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** The texts of a message's blocks. */
-const texts = (m: SlackMessage | undefined) =>
-  (m?.blocks ?? []).map((b) =>
-    b.type === "section"
-      ? ((b as SectionBlock).text?.text ?? "")
-      : b.type === "context"
-        ? b.elements.map((e) => ("text" in e ? e.text : "")).join(" ")
-        : b.type,
-  );
+const texts = blockTexts;
 
 describe("answerMedia", () => {
   it("lists every page, groups by image, names them, keeps the sightings, audits the read", async () => {
