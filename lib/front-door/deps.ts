@@ -48,6 +48,8 @@ export interface HomeOpeners {
   opened(userId: string, at: Date): Promise<void>;
   /** Those of `userIds` who have opened their Home. */
   among(userIds: readonly string[]): Promise<string[]>;
+  /** Whether anyone at all has opened their Home (within the 30 days each is remembered). */
+  anyone(): Promise<boolean>;
 }
 
 /**

@@ -1,7 +1,9 @@
 /**
  * The Home tabs an operation's change shows in, published again: its requester's, and those of
- * its channel's approvers named by id or through a user group, among those who have opened their Home, at most {@link REPUBLISH_CAP}. One `views.publish`
- * each (Tier 4), through the Chat port, which paces them.
+ * its channel's approvers named by id or through a user group, among those who have opened their
+ * Home, at most {@link REPUBLISH_CAP}. One `views.publish` each (Tier 4), through the Chat port,
+ * which paces them. While nobody has opened a Home, a change costs one table read and no Slack
+ * call: no group is listed for viewers who would see nothing.
  */
 import type { Operation } from "../operations/operation";
 import { channelPolicy } from "../policy/permissions";
@@ -43,6 +45,7 @@ export function homeRepublisher(
 ): (op: Operation) => Promise<void> {
   return async (op) => {
     try {
+      if (!(await deps.homes.anyone())) return;
       const viewers = (await viewersOf(deps, op)).slice(0, REPUBLISH_CAP);
       for (const userId of await deps.homes.among(viewers)) {
         const content = await homeContent(deps, { teamId: op.teamId, userId });

@@ -489,6 +489,7 @@ describe("openHome remembers who opened it", () => {
     const homes = {
       opened: async (userId: string, at: Date) => void remembered.push([userId, at.toISOString()]),
       among: async () => [],
+      anyone: async () => false,
     };
     const { deps } = home({ homes });
     await openHome(deps, now(), opened());
@@ -502,6 +503,7 @@ describe("openHome remembers who opened it", () => {
           throw new URIError("down");
         },
         among: async () => [],
+        anyone: async () => false,
       },
     });
     expect(await openHome(failing.deps, now(), opened())).toBe("published");
@@ -519,6 +521,7 @@ describe("openHome remembers who opened it", () => {
           }, 20),
         ),
       among: async () => [],
+      anyone: async () => false,
     };
     const { deps } = home({ homes });
     expect(await openHome(deps, now(), opened())).toBe("published");

@@ -19,6 +19,7 @@ function setup(opened: string[], groups: Record<string, string[]> = { S0APP: ["U
       asked.push([...ids]);
       return ids.filter((id) => opened.includes(id));
     },
+    anyone: async () => opened.length > 0,
   };
   const groupsAsked: string[] = [];
   const { deps, ops } = frontDoorFakes({
@@ -75,9 +76,18 @@ describe("homeRepublisher", () => {
     expect(JSON.stringify(published[1]?.view)).toContain(`bm_home_${op.id}`);
   });
 
+  it("nobody has opened a Home: no group asked of Slack, no one looked up, nothing published", async () => {
+    const { ops, republish, published, asked, groupsAsked, logs } = setup([]);
+    await republish(operationIn(ops, "C0CHG", ["awaiting_approval"]));
+    expect(groupsAsked).toEqual([]);
+    expect(asked).toEqual([]);
+    expect(published).toEqual([]);
+    expect(logs).toEqual([]);
+  });
+
   it(`asks about ${REPUBLISH_CAP} viewers at most`, async () => {
     const many = Array.from({ length: 30 }, (_, i) => `U0M${i}`);
-    const { ops, republish, asked } = setup([], { S0APP: many });
+    const { ops, republish, asked } = setup(["U0NOBODY"], { S0APP: many });
     await republish(operationIn(ops, "C0CHG", ["awaiting_approval"]));
     expect(asked[0]).toHaveLength(REPUBLISH_CAP);
     expect(REPUBLISH_CAP).toBe(20);
