@@ -101,6 +101,16 @@ function fakes(
   return { ...f, calls, posted, sightings, notBefore, digestEvents };
 }
 
+/** Every post of `f` fails with `error`. */
+function refusePosts(f: ReturnType<typeof fakes>, error: Error) {
+  f.deps.chat = {
+    ...f.deps.chat,
+    post: async () => {
+      throw error;
+    },
+  };
+}
+
 /** What describeError makes of an error bm did not type. */
 const HIDDEN = "internal error (Error); nothing more is shown, to keep secrets out of messages";
 
@@ -289,12 +299,7 @@ describe("sendDigests", () => {
     [
       "Slack's rate limit",
       (f) => {
-        f.deps.chat = {
-          ...f.deps.chat,
-          post: async () => {
-            throw new SlackApiError("chat.postMessage", "ratelimited", "passing", 3);
-          },
-        };
+        refusePosts(f, new SlackApiError("chat.postMessage", "ratelimited", "passing", 3));
       },
       "ratelimited",
     ],
@@ -388,12 +393,7 @@ describe("sendDigests", () => {
     "a post with %s: lost, never tried again (it may be there, or never will be)",
     async (_, error, posted) => {
       const f = fakes({ seen: stale });
-      f.deps.chat = {
-        ...f.deps.chat,
-        post: async () => {
-          throw error;
-        },
-      };
+      refusePosts(f, error);
       expect(await sendDigests(f.deps)).toEqual(new Map([["C0INC#2026-11-27", "lost"]]));
       expect(f.calls.some((c) => c.startsWith("release"))).toBe(false);
       expect(f.digestEvents()[0]?.facts).toEqual({
